@@ -1,0 +1,2 @@
+package io.brainstorm.proxy.bench;
+final class Placeholder {}

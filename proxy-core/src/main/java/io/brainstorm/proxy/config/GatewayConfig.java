@@ -1,0 +1,25 @@
+package io.brainstorm.proxy.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The whole validated configuration: {@code brainstorm.yaml} after {@code ${ENV}} substitution,
+ * plus the catalog it points at.
+ *
+ * @param server    the client listener
+ * @param sim       the simulated provider
+ * @param providers upstream accounts
+ * @param keys      API keys defined in config
+ * @param catalog   the price and capability catalog
+ * @param stateDir  where state files live
+ */
+public record GatewayConfig(
+        ServerConfig server, SimConfig sim, List<ProviderConfig> providers, List<KeyConfig> keys,
+        Catalog catalog, Path stateDir) {
+
+    public GatewayConfig {
+        providers = List.copyOf(providers);
+        keys = List.copyOf(keys);
+    }
+}

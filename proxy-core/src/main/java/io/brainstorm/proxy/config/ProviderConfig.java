@@ -1,0 +1,37 @@
+package io.brainstorm.proxy.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One upstream provider account from {@code brainstorm.yaml}.
+ *
+ * @param name     the account's name; models {@code <name>/…} are served by it, and it is the
+ *                 endpoint id shown in {@code X-BR-Endpoint}
+ * @param type     wire protocol; {@code openai} (any OpenAI-compatible API) for now
+ * @param baseUrl  e.g. {@code https://api.openai.com/v1}
+ * @param apiKey   the provider key, empty when not configured (the provider is then not routable).
+ *                 A secret: never logged; {@link #toString()} hides it.
+ * @param timeouts upstream timeouts
+ * @param models   extra catalog models (of other providers' names) this account also serves
+ * @param caFile   extra trusted CA certificates in PEM (for private endpoints), or null
+ */
+public record ProviderConfig(
+        String name, String type, URI baseUrl, String apiKey, Timeouts timeouts, List<String> models, Path caFile) {
+
+    public ProviderConfig {
+        models = List.copyOf(models);
+    }
+
+    public boolean hasKey() {
+        return apiKey != null && !apiKey.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+        return "ProviderConfig[name=" + name + ", type=" + type + ", baseUrl=" + baseUrl
+                + ", apiKey=" + (hasKey() ? "(set)" : "(none)") + ", timeouts=" + timeouts
+                + ", models=" + models + ", caFile=" + caFile + "]";
+    }
+}
