@@ -1,0 +1,336 @@
+package io.brainstorm.proxy.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads {@code brainstorm.yaml} into a validated {@link GatewayConfig}.
+ *
+ * <p><b>Steps.</b> The YAML is parsed into a tree; {@code ${VAR}} and {@code ${VAR:-default}} are
+ * substituted in every string value from the given environment (the default applies when the
+ * variable is unset or empty, as in a shell; {@code $${} writes a literal {@code ${}; values are not
+ * substituted again); then every section is validated into the records, with a default for
+ * everything not written. Unknown keys are errors, so a typo never silently falls back to a default.
+ *
+ * <p><b>Paths.</b> {@code catalog} and {@code providers[].ca_file} are relative to the config file's
+ * folder; {@code state_dir} is relative to the process's working directory (kept as written). Without
+ * a {@code catalog} key the built-in catalog is used.
+ *
+ * <p><b>Errors.</b> A {@link ConfigException} names the field path and what was expected:
+ * {@code providers[1].base_url: "ftp://x" (expected: an http or https URL)}. Provider API keys and key
+ * hashes are never part of a message.
+ */
+public final class ConfigLoader {
+
+    static final String DEFAULT_HOST = "127.0.0.1";
+    static final int DEFAULT_PORT = 8080;
+    static final int DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+    static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+    static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+    static final long DEFAULT_IDLE_TIMEOUT_SECONDS = 300;
+    static final long DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
+    static final String DEFAULT_STATE_DIR = "./state";
+    static final long DEFAULT_SIM_SEED = 42;
+    static final String DEFAULT_TENANT = "default";
+
+    private static final Pattern PROVIDER_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
+    private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern VARIABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern NO_SPACE = Pattern.compile("\\S+");
+
+    private ConfigLoader() {
+    }
+
+    /**
+     * Loads a config file; relative {@code catalog} and {@code ca_file} paths resolve against its folder.
+     *
+     * @param env the environment for {@code ${VAR}} substitution, usually {@code System.getenv()}
+     */
+    public static GatewayConfig load(Path configFile, Map<String, String> env) throws ConfigException {
+        String yaml;
+        try {
+            yaml = Files.readString(configFile, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(configFile + ": not found (expected: a brainstorm.yaml config file)", e);
+        } catch (IOException e) {
+            throw new ConfigException(configFile + ": unreadable (" + e.getMessage() + ")", e);
+        }
+        Path baseDir = configFile.toAbsolutePath().getParent();
+        return parse(yaml, baseDir, env, configFile + ": ");
+    }
+
+    /**
+     * Loads config text, as if from a file in {@code baseDir}. Error messages start with the field path.
+     *
+     * @param env the environment for {@code ${VAR}} substitution
+     */
+    public static GatewayConfig load(String yaml, Path baseDir, Map<String, String> env) throws ConfigException {
+        return parse(yaml, baseDir, env, "");
+    }
+
+    private static GatewayConfig parse(String yaml, Path baseDir, Map<String, String> env, String prefix)
+            throws ConfigException {
+        JsonNode tree = YamlNode.parse(yaml, prefix);
+        tree = substitute(tree, "", env, prefix);
+        YamlNode root = YamlNode.root(tree, prefix);
+        root.expectKeys("server", "state_dir", "catalog", "sim", "providers", "keys");
+
+        ServerConfig server = server(root.field("server"));
+        Path stateDir = Path.of(root.field("state_dir").text(DEFAULT_STATE_DIR));
+        Catalog catalog = catalog(root.field("catalog"), baseDir);
+        SimConfig sim = sim(root.field("sim"));
+        List<ProviderConfig> providers = providers(root.field("providers"), baseDir, catalog);
+        List<KeyConfig> keys = keys(root.field("keys"));
+        return new GatewayConfig(server, sim, providers, keys, catalog, stateDir);
+    }
+
+    private static ServerConfig server(YamlNode s) throws ConfigException {
+        s.expectKeys("host", "port", "max_body_bytes", "max_header_bytes", "max_connections",
+                "idle_timeout_seconds", "shutdown_grace_seconds");
+        String host = s.field("host").text(DEFAULT_HOST);
+        if (host.isBlank()) {
+            throw s.field("host").error("an address to bind, e.g. 127.0.0.1 or 0.0.0.0");
+        }
+        return new ServerConfig(
+                host,
+                (int) s.field("port").integer(DEFAULT_PORT, 0, 65535),
+                (int) s.field("max_body_bytes").integer(DEFAULT_MAX_BODY_BYTES, 1, Integer.MAX_VALUE),
+                (int) s.field("max_header_bytes").integer(DEFAULT_MAX_HEADER_BYTES, 1, Integer.MAX_VALUE),
+                (int) s.field("max_connections").integer(DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
+                Duration.ofSeconds(s.field("idle_timeout_seconds").integer(DEFAULT_IDLE_TIMEOUT_SECONDS, 1, Integer.MAX_VALUE)),
+                Duration.ofSeconds(s.field("shutdown_grace_seconds").integer(DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, Integer.MAX_VALUE)));
+    }
+
+    private static Catalog catalog(YamlNode c, Path baseDir) throws ConfigException {
+        if (!c.isSet()) {
+            return Catalog.builtIn();
+        }
+        String file = c.requiredText();
+        return Catalog.load(baseDir == null ? Path.of(file) : baseDir.resolve(file));
+    }
+
+    private static SimConfig sim(YamlNode s) throws ConfigException {
+        s.expectKeys("enabled", "seed", "port", "zero_delay", "random_faults");
+        return new SimConfig(
+                s.field("enabled").bool(true),
+                s.field("seed").integer(DEFAULT_SIM_SEED, Long.MIN_VALUE, Long.MAX_VALUE),
+                (int) s.field("port").integer(0, 0, 65535),
+                s.field("zero_delay").bool(false),
+                s.field("random_faults").bool(true));
+    }
+
+    private static List<ProviderConfig> providers(YamlNode list, Path baseDir, Catalog catalog) throws ConfigException {
+        List<ProviderConfig> out = new ArrayList<>();
+        Map<String, String> names = new HashMap<>();
+        for (YamlNode p : list.elements()) {
+            p.expectKeys("name", "type", "base_url", "api_key", "timeouts", "models", "ca_file");
+            if (!p.json().isObject()) {
+                throw p.error("a mapping describing one provider account");
+            }
+            YamlNode nameNode = p.field("name");
+            String name = nameNode.requiredText();
+            if (!PROVIDER_NAME.matcher(name).matches()) {
+                throw nameNode.error("lower-case letters, digits and '-', starting with a letter or digit");
+            }
+            if (name.equals(Catalog.SIM_PROVIDER)) {
+                throw nameNode.error("a name other than sim, which is the built-in simulated provider");
+            }
+            String first = names.putIfAbsent(name, nameNode.path());
+            if (first != null) {
+                throw nameNode.error("a unique provider name; " + first + " has it already");
+            }
+            YamlNode typeNode = p.field("type");
+            String type = typeNode.text("openai");
+            if (!type.equals("openai")) {
+                throw typeNode.error("openai (any OpenAI-compatible API; azure-openai and anthropic come later)");
+            }
+            URI baseUrl = baseUrl(p.field("base_url"));
+            String apiKey = p.field("api_key").secret().text("");
+            Timeouts timeouts = timeouts(p.field("timeouts"));
+            List<String> models = new ArrayList<>();
+            for (YamlNode model : p.field("models").elements()) {
+                String id = model.requiredText();
+                ModelSpec spec = catalog.find(id).orElseThrow(() -> model.error("a model id or alias from the catalog"));
+                if (spec.simulated()) {
+                    throw model.error("a real model; sim models are served by the built-in sim provider");
+                }
+                models.add(spec.id());
+            }
+            Path caFile = null;
+            YamlNode caNode = p.field("ca_file");
+            if (caNode.isSet()) {
+                String file = caNode.requiredText();
+                caFile = baseDir == null ? Path.of(file) : baseDir.resolve(file);
+                if (!Files.isRegularFile(caFile) || !Files.isReadable(caFile)) {
+                    throw caNode.error("a readable PEM file (relative paths start at the config file's folder)");
+                }
+            }
+            out.add(new ProviderConfig(name, type, baseUrl, apiKey, timeouts, models, caFile));
+        }
+        return out;
+    }
+
+    private static URI baseUrl(YamlNode node) throws ConfigException {
+        String expected = "an http or https URL";
+        String text = node.requiredText().trim();
+        URI uri;
+        try {
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            throw node.error(expected);
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
+            throw node.error(expected);
+        }
+        if (uri.getRawUserInfo() != null) {
+            // the user info may be a credential, so the URL is not repeated
+            throw node.fail("(hidden: contains user info) (expected: " + expected
+                    + " without credentials; put the key in api_key)");
+        }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw node.error(expected + " without query or fragment");
+        }
+        // upstream paths are appended as base + "/chat/completions"
+        while (text.endsWith("/")) {
+            text = text.substring(0, text.length() - 1);
+        }
+        return URI.create(text);
+    }
+
+    private static Timeouts timeouts(YamlNode t) throws ConfigException {
+        t.expectKeys("connect_ms", "first_byte_ms", "idle_ms", "total_ms");
+        Timeouts d = Timeouts.DEFAULT;
+        return new Timeouts(
+                millis(t.field("connect_ms"), d.connect()),
+                millis(t.field("first_byte_ms"), d.firstByte()),
+                millis(t.field("idle_ms"), d.idle()),
+                millis(t.field("total_ms"), d.total()));
+    }
+
+    private static Duration millis(YamlNode node, Duration fallback) throws ConfigException {
+        return Duration.ofMillis(node.integer(fallback.toMillis(), 1, Integer.MAX_VALUE));
+    }
+
+    private static List<KeyConfig> keys(YamlNode list) throws ConfigException {
+        List<KeyConfig> out = new ArrayList<>();
+        Map<String, String> names = new HashMap<>();
+        Set<String> hashes = new HashSet<>();
+        for (YamlNode k : list.elements()) {
+            k.expectKeys("name", "sha256", "tenant");
+            if (!k.json().isObject()) {
+                throw k.error("a mapping {name, sha256, tenant}");
+            }
+            YamlNode nameNode = k.field("name");
+            String name = nameNode.requiredText();
+            String first = names.putIfAbsent(name, nameNode.path());
+            if (first != null) {
+                throw nameNode.error("a unique key name; " + first + " has it already");
+            }
+            // hidden: a full br_live_ key pasted here by mistake must not reach a log
+            YamlNode hashNode = k.field("sha256").secret();
+            String sha256 = hashNode.requiredText();
+            if (!SHA256_HEX.matcher(sha256).matches()) {
+                throw hashNode.error("64 lower-case hex digits, the SHA-256 of the key, not the key itself");
+            }
+            if (!hashes.add(sha256)) {
+                throw hashNode.error("a key listed once");
+            }
+            YamlNode tenantNode = k.field("tenant");
+            String tenant = tenantNode.text(DEFAULT_TENANT);
+            if (!NO_SPACE.matcher(tenant).matches()) {
+                throw tenantNode.error("a tenant name without spaces");
+            }
+            out.add(new KeyConfig(name, sha256, tenant));
+        }
+        return out;
+    }
+
+    /** Substitutes {@code ${VAR}} in every string value of the tree (keys are left alone). */
+    private static JsonNode substitute(JsonNode node, String path, Map<String, String> env, String prefix)
+            throws ConfigException {
+        if (node.isTextual()) {
+            String text = node.textValue();
+            String replaced = substitute(text, path, env, prefix);
+            return replaced.equals(text) ? node : TextNode.valueOf(replaced);
+        }
+        if (node.isObject()) {
+            ObjectNode object = (ObjectNode) node;
+            for (Map.Entry<String, JsonNode> field : object.properties()) {
+                String child = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
+                field.setValue(substitute(field.getValue(), child, env, prefix));
+            }
+        } else if (node.isArray()) {
+            ArrayNode array = (ArrayNode) node;
+            for (int i = 0; i < array.size(); i++) {
+                array.set(i, substitute(array.get(i), path + "[" + i + "]", env, prefix));
+            }
+        }
+        return node;
+    }
+
+    /*
+     * The text may be a secret (an api_key written inline), so errors name the field and the
+     * variable but never repeat the text or a default value.
+     */
+    static String substitute(String text, String path, Map<String, String> env, String prefix)
+            throws ConfigException {
+        if (text.indexOf('$') < 0) {
+            return text;
+        }
+        String where = prefix + (path.isEmpty() ? "(top level)" : path) + ": ";
+        StringBuilder out = new StringBuilder(text.length());
+        int i = 0;
+        while (i < text.length()) {
+            if (text.startsWith("$${", i)) {
+                out.append("${");
+                i += 3;
+            } else if (text.startsWith("${", i)) {
+                int end = text.indexOf('}', i + 2);
+                if (end < 0) {
+                    throw new ConfigException(where + "unclosed \"${\" (expected: ${VAR} or ${VAR:-default}; "
+                            + "$${ for a literal \"${\")");
+                }
+                String body = text.substring(i + 2, end);
+                int dash = body.indexOf(":-");
+                String variable = dash < 0 ? body : body.substring(0, dash);
+                if (!VARIABLE.matcher(variable).matches()) {
+                    throw new ConfigException(where + "bad variable name in \"${…}\" (expected: letters, digits "
+                            + "and _, not starting with a digit; $${ for a literal \"${\")");
+                }
+                String value = env.get(variable);
+                if (value == null || value.isEmpty() && dash >= 0) {
+                    if (dash < 0) {
+                        throw new ConfigException(where + "${" + variable + "} is not set (expected: environment "
+                                + "variable " + variable + " set, or a default: ${" + variable + ":-default})");
+                    }
+                    value = body.substring(dash + 2);
+                }
+                out.append(value);
+                i = end + 1;
+            } else {
+                out.append(text.charAt(i));
+                i++;
+            }
+        }
+        return out.toString();
+    }
+}

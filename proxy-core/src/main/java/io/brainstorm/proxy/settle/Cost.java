@@ -1,0 +1,94 @@
+package io.brainstorm.proxy.settle;
+
+import io.brainstorm.proxy.config.Price;
+import java.math.BigDecimal;
+
+/**
+ * Money arithmetic of the settle step: what an answer cost, in integer nano-USD, and how amounts are
+ * written in JSON and headers. Never a {@code double}.
+ *
+ * <p><b>Rounding.</b> Each line (uncached prompt, cached prompt, completion) is rounded half-up to
+ * a whole nano-USD on its own, so a cost is exact to within 1.5 nano-USD of the true value.
+ *
+ * <p><b>Errors.</b> A result beyond {@code long} range throws {@link ArithmeticException}; nothing
+ * wraps around. For scale: 10^9 tokens at $100,000 per million is 10^17 nano-USD, well inside.
+ */
+public final class Cost {
+
+    private static final long MILLION = 1_000_000L;
+    private static final int NANO_DIGITS = 9;
+    /** nano-USD per million tokens → USD per token: 10^9 · 10^6. */
+    private static final int PER_TOKEN_DIGITS = 15;
+
+    private Cost() {
+    }
+
+    /**
+     * {@code tokens × nanoPerMillion / 10^6}, rounded half-up, in nano-USD.
+     *
+     * @throws IllegalArgumentException if an argument is negative
+     * @throws ArithmeticException      if the result does not fit in a {@code long}
+     */
+    public static long tokensNano(long tokens, long nanoPerMillion) {
+        if (tokens < 0) {
+            throw new IllegalArgumentException("tokens: " + tokens + " (expected: >= 0)");
+        }
+        if (nanoPerMillion < 0) {
+            throw new IllegalArgumentException("nanoPerMillion: " + nanoPerMillion + " (expected: >= 0)");
+        }
+        // tokens = tq·10^6 + tr, price = pq·10^6 + pr, so
+        // tokens·price/10^6 = tq·price + tr·pq + tr·pr/10^6, where only the last term has a fraction
+        // and tr·pr < 10^12 cannot overflow.
+        long tq = tokens / MILLION;
+        long tr = tokens % MILLION;
+        long pq = nanoPerMillion / MILLION;
+        long pr = nanoPerMillion % MILLION;
+        try {
+            long whole = Math.addExact(Math.multiplyExact(tq, nanoPerMillion), tr * pq);
+            return Math.addExact(whole, (tr * pr + MILLION / 2) / MILLION);
+        } catch (ArithmeticException e) {
+            throw new ArithmeticException("cost of " + tokens + " tokens at " + nanoPerMillion
+                    + " nano-USD per million (expected: at most " + Long.MAX_VALUE + " nano-USD)");
+        }
+    }
+
+    /**
+     * What an answer cost in nano-USD: uncached prompt tokens at the input price, cached prompt
+     * tokens at the cached-input price, completion tokens (reasoning included) at the output price.
+     *
+     * @throws ArithmeticException if the result does not fit in a {@code long}
+     */
+    public static long nanoUsd(Usage usage, Price price) {
+        long uncached = usage.promptTokens() - usage.cachedPromptTokens();
+        long prompt = Math.addExact(tokensNano(uncached, price.inputNanoPerM()),
+                tokensNano(usage.cachedPromptTokens(), price.cachedInputNanoPerM()));
+        try {
+            return Math.addExact(prompt, tokensNano(usage.completionTokens(), price.outputNanoPerM()));
+        } catch (ArithmeticException e) {
+            throw new ArithmeticException("cost of " + usage + " at " + price
+                    + " (expected: at most " + Long.MAX_VALUE + " nano-USD)");
+        }
+    }
+
+    /**
+     * Nano-USD as a plain USD decimal without trailing zeros but with at least one fraction digit:
+     * {@code 0} → {@code "0.0"}, {@code 1_250_000} → {@code "0.00125"}, {@code 12_500_000_000} →
+     * {@code "12.5"}, {@code -1} → {@code "-0.000000001"}.
+     */
+    public static String formatUsd(long nano) {
+        BigDecimal usd = BigDecimal.valueOf(nano, NANO_DIGITS).stripTrailingZeros();
+        if (usd.scale() < 1) {
+            usd = usd.setScale(1);
+        }
+        return usd.toPlainString();
+    }
+
+    /**
+     * A price in nano-USD per million tokens as USD per token, the way OpenRouter's {@code pricing}
+     * fields write it: {@code 2_500_000_000} → {@code "0.0000025"}, {@code 0} → {@code "0"}. Plain
+     * notation, never an exponent.
+     */
+    public static String perTokenUsd(long nanoPerMillion) {
+        return BigDecimal.valueOf(nanoPerMillion, PER_TOKEN_DIGITS).stripTrailingZeros().toPlainString();
+    }
+}
