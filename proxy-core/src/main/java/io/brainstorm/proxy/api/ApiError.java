@@ -1,0 +1,133 @@
+package io.brainstorm.proxy.api;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * An error the gateway answers in OpenAI's shape, {@code {"error":{"message","type","param","code"}}}
+ * (DESIGN §3). Thrown anywhere on the request path before the first response byte; the server
+ * turns it into a response, never a stack trace.
+ */
+public final class ApiError extends RuntimeException {
+    private final HttpResponseStatus status;
+    private final String type;
+    private final String code;
+    private final String param;
+    private final long retryAfterSeconds;
+
+    private ApiError(HttpResponseStatus status, String type, String code, String param, String message,
+                     long retryAfterSeconds) {
+        super(message, null, false, false);
+        this.status = status;
+        this.type = type;
+        this.code = code;
+        this.param = param;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    public static ApiError invalidRequest(String param, String message) {
+        return new ApiError(HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", param,
+                message, -1);
+    }
+
+    public static ApiError invalidApiKey(String message) {
+        return new ApiError(HttpResponseStatus.UNAUTHORIZED, "authentication_error", "invalid_api_key", null,
+                message, -1);
+    }
+
+    public static ApiError modelNotFound(String message) {
+        return new ApiError(HttpResponseStatus.NOT_FOUND, "invalid_request_error", "model_not_found", "model",
+                message, -1);
+    }
+
+    public static ApiError notFound(String message) {
+        return new ApiError(HttpResponseStatus.NOT_FOUND, "invalid_request_error", "not_found", null, message, -1);
+    }
+
+    public static ApiError methodNotAllowed(String message) {
+        return new ApiError(HttpResponseStatus.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed",
+                null, message, -1);
+    }
+
+    public static ApiError tooLarge(long limitBytes) {
+        return new ApiError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "invalid_request_error",
+                "request_too_large", null,
+                "Request body is larger than the gateway's limit of " + limitBytes + " bytes.", -1);
+    }
+
+    public static ApiError headersTooLarge(long limitBytes) {
+        return new ApiError(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "invalid_request_error",
+                "request_too_large", null,
+                "Request headers are larger than the gateway's limit of " + limitBytes + " bytes.", -1);
+    }
+
+    public static ApiError upstream(String message) {
+        return new ApiError(HttpResponseStatus.BAD_GATEWAY, "api_error", "upstream_error", null, message, -1);
+    }
+
+    public static ApiError upstreamTimeout(String message) {
+        return new ApiError(HttpResponseStatus.GATEWAY_TIMEOUT, "api_error", "upstream_timeout", null, message, -1);
+    }
+
+    public static ApiError unavailable(String message, long retryAfterSeconds) {
+        return new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, "api_error", "service_unavailable", null,
+                message, retryAfterSeconds);
+    }
+
+    public HttpResponseStatus status() {
+        return status;
+    }
+
+    public String type() {
+        return type;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public String param() {
+        return param;
+    }
+
+    /** Seconds for a {@code Retry-After} header, or -1 for none. */
+    public long retryAfterSeconds() {
+        return retryAfterSeconds;
+    }
+
+    /** The error as OpenAI's JSON object. */
+    public String toJson() {
+        return json(getMessage(), type, code, param);
+    }
+
+    /** {@code {"error":{...}}} with every string escaped. */
+    public static String json(String message, String type, String code, String param) {
+        StringBuilder sb = new StringBuilder(96 + message.length());
+        sb.append("{\"error\":{\"message\":");
+        quote(sb, message);
+        sb.append(",\"type\":");
+        quote(sb, type);
+        sb.append(",\"param\":");
+        quote(sb, param);
+        sb.append(",\"code\":");
+        quote(sb, code);
+        sb.append("}}");
+        return sb.toString();
+    }
+
+    static void quote(StringBuilder sb, String s) {
+        if (s == null) {
+            sb.append("null");
+            return;
+        }
+        sb.append('"');
+        JsonStringEncoder.getInstance().quoteAsString(s, sb);
+        sb.append('"');
+    }
+
+    public byte[] toJsonBytes() {
+        return toJson().getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,220 @@
+package io.brainstorm.proxy.api;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.brainstorm.proxy.route.Endpoint;
+import io.brainstorm.proxy.route.RequestFeatures;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.ByteBufOutputStream;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * A client's request body, parsed once and validated: what routing needs ({@link #features()}),
+ * and the body to send upstream ({@link #upstreamBody}) with the model renamed, the gateway's own
+ * fields ({@code models}, {@code provider}) removed and, for streams, usage asked for. Every other
+ * field passes through untouched (tools, {@code response_format}, unknown fields).
+ */
+public final class ParsedRequest {
+    /** Shared mapper: decimals stay exact, large inputs are bounded. */
+    public static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .enable(com.fasterxml.jackson.core.JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN)
+            .build();
+
+    static {
+        JSON.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(200).maxNumberLength(100).build());
+        JSON.getFactory().disable(JsonParser.Feature.AUTO_CLOSE_SOURCE);
+    }
+
+    public enum Kind { CHAT, EMBEDDINGS }
+
+    private final Kind kind;
+    private final ObjectNode body;
+    private final String model;
+    private final boolean stream;
+    private final boolean clientWantsUsage;
+    private final RequestFeatures features;
+
+    private ParsedRequest(Kind kind, ObjectNode body, String model, boolean stream, boolean clientWantsUsage,
+                          RequestFeatures features) {
+        this.kind = kind;
+        this.body = body;
+        this.model = model;
+        this.stream = stream;
+        this.clientWantsUsage = clientWantsUsage;
+        this.features = features;
+    }
+
+    /**
+     * Parses a request body; does not release {@code content}.
+     *
+     * @throws ApiError 400 naming the field that is missing or of the wrong type
+     */
+    public static ParsedRequest parse(Kind kind, ByteBuf content) {
+        int size = content.readableBytes();
+        if (size == 0) {
+            throw ApiError.invalidRequest(null, "The request body is empty; expected a JSON object.");
+        }
+        JsonNode root;
+        try (InputStream in = new ByteBufInputStream(content.duplicate())) {
+            root = JSON.readTree(in);
+        } catch (JsonProcessingException e) {
+            throw ApiError.invalidRequest(null, "The request body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw ApiError.invalidRequest(null, "The request body could not be read: " + e.getMessage());
+        }
+        if (!(root instanceof ObjectNode body)) {
+            throw ApiError.invalidRequest(null, "The request body must be a JSON object.");
+        }
+        JsonNode modelNode = body.get("model");
+        if (modelNode == null || modelNode.isNull()) {
+            throw ApiError.invalidRequest("model", "Missing required parameter: 'model'.");
+        }
+        if (!modelNode.isTextual() || modelNode.asText().isBlank()) {
+            throw ApiError.invalidRequest("model", "Invalid type for 'model': expected a non-empty string.");
+        }
+        long maxTokens = -1;
+        boolean stream = false;
+        boolean wantsUsage = false;
+        boolean tools = false;
+        boolean json = false;
+        if (kind == Kind.CHAT) {
+            JsonNode messages = body.get("messages");
+            if (messages == null || messages.isNull()) {
+                throw ApiError.invalidRequest("messages", "Missing required parameter: 'messages'.");
+            }
+            if (!messages.isArray()) {
+                throw ApiError.invalidRequest("messages", "Invalid type for 'messages': expected an array.");
+            }
+            if (messages.isEmpty()) {
+                throw ApiError.invalidRequest("messages", "Invalid 'messages': empty array. Expected at least one message.");
+            }
+            for (int i = 0; i < messages.size(); i++) {
+                JsonNode m = messages.get(i);
+                if (!m.isObject() || !m.path("role").isTextual()) {
+                    throw ApiError.invalidRequest("messages[" + i + "]",
+                            "Invalid 'messages[" + i + "]': expected an object with a string 'role'.");
+                }
+            }
+            stream = optionalBoolean(body, "stream");
+            JsonNode so = body.get("stream_options");
+            if (so != null && !so.isNull()) {
+                if (!so.isObject()) {
+                    throw ApiError.invalidRequest("stream_options", "Invalid type for 'stream_options': expected an object.");
+                }
+                wantsUsage = optionalBoolean((ObjectNode) so, "include_usage");
+            }
+            long mt = optionalPositiveInt(body, "max_tokens");
+            long mct = optionalPositiveInt(body, "max_completion_tokens");
+            maxTokens = mct >= 0 ? mct : mt;
+            JsonNode t = body.get("tools");
+            if (t != null && !t.isNull()) {
+                if (!t.isArray()) {
+                    throw ApiError.invalidRequest("tools", "Invalid type for 'tools': expected an array.");
+                }
+                tools = !t.isEmpty();
+            }
+            JsonNode rf = body.get("response_format");
+            if (rf != null && !rf.isNull()) {
+                if (!rf.isObject() || !rf.path("type").isTextual()) {
+                    throw ApiError.invalidRequest("response_format",
+                            "Invalid 'response_format': expected an object with a string 'type'.");
+                }
+                String type = rf.path("type").asText();
+                json = type.equals("json_object") || type.equals("json_schema");
+            }
+        } else {
+            JsonNode input = body.get("input");
+            if (input == null || input.isNull()) {
+                throw ApiError.invalidRequest("input", "Missing required parameter: 'input'.");
+            }
+            if (!input.isTextual() && !input.isArray()) {
+                throw ApiError.invalidRequest("input", "Invalid type for 'input': expected a string or an array.");
+            }
+        }
+        long estimatedInput = (size + 3L) / 4;
+        RequestFeatures features = new RequestFeatures(estimatedInput, maxTokens, tools, json, stream,
+                kind == Kind.EMBEDDINGS);
+        return new ParsedRequest(kind, body, modelNode.asText(), stream, wantsUsage, features);
+    }
+
+    private static boolean optionalBoolean(ObjectNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return false;
+        }
+        if (!v.isBoolean()) {
+            throw ApiError.invalidRequest(field, "Invalid type for '" + field + "': expected a boolean.");
+        }
+        return v.booleanValue();
+    }
+
+    private static long optionalPositiveInt(ObjectNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return -1;
+        }
+        if (!v.canConvertToExactIntegral() || !v.canConvertToLong() || v.asLong() < 1) {
+            throw ApiError.invalidRequest(field, "Invalid '" + field + "': " + v + " (expected: an integer >= 1).");
+        }
+        return v.asLong();
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The model name as the client wrote it. */
+    public String model() {
+        return model;
+    }
+
+    public boolean stream() {
+        return stream;
+    }
+
+    /** The client asked for a usage chunk ({@code stream_options.include_usage}). */
+    public boolean clientWantsUsage() {
+        return clientWantsUsage;
+    }
+
+    public RequestFeatures features() {
+        return features;
+    }
+
+    /** The upstream path below the endpoint's base path. */
+    public String upstreamPath() {
+        return kind == Kind.CHAT ? "/chat/completions" : "/embeddings";
+    }
+
+    /** The body for {@code endpoint}: a new buffer the caller owns. */
+    public ByteBuf upstreamBody(ByteBufAllocator alloc, Endpoint endpoint) {
+        ObjectNode out = body.deepCopy();
+        out.put("model", endpoint.upstreamModel());
+        out.remove("models");
+        out.remove("provider");
+        if (stream) {
+            JsonNode so = out.get("stream_options");
+            ObjectNode options = so instanceof ObjectNode o ? o : out.putObject("stream_options");
+            options.put("include_usage", true);
+        }
+        ByteBuf buf = alloc.buffer(256);
+        try (ByteBufOutputStream os = new ByteBufOutputStream(buf)) {
+            JSON.writeValue((java.io.OutputStream) os, out);
+        } catch (IOException e) {
+            buf.release();
+            throw new IllegalStateException("serialising a parsed request failed", e);
+        }
+        return buf;
+    }
+}

@@ -1,0 +1,271 @@
+package io.brainstorm.proxy.cli;
+
+import io.brainstorm.proxy.auth.KeyBootstrap;
+import io.brainstorm.proxy.auth.KeyRing;
+import io.brainstorm.proxy.config.ConfigException;
+import io.brainstorm.proxy.config.ConfigLoader;
+import io.brainstorm.proxy.config.GatewayConfig;
+import io.brainstorm.proxy.config.ModelSpec;
+import io.brainstorm.proxy.config.ServerConfig;
+import io.brainstorm.proxy.config.SimConfig;
+import io.brainstorm.proxy.server.GatewayServer;
+import io.brainstorm.proxy.sim.SimServer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code brainstorm-proxy [serve] [--config FILE] [--port N] [--state-dir DIR]}, {@code version},
+ * {@code help}, and {@code sim} (the simulated provider alone, for benchmarks).
+ */
+public final class Main {
+    static final String USAGE = """
+            Usage: brainstorm-proxy [command] [options]
+
+            Commands:
+              serve                 run the gateway (default)
+              sim                   run only the simulated OpenAI-compatible provider (for benchmarks)
+              version               print the version
+              help                  print this help
+
+            Options for serve:
+              --config FILE         gateway config (default: conf/brainstorm.yaml of the installation)
+              --port N              client port (default: from config, 8080)
+              --state-dir DIR       state directory (default: $BR_STATE_DIR, else ./state)
+              --threads N           event loop threads (default: 2 x cores)
+
+            Options for sim:
+              --port N              port (default 9090)
+              --seed N              seed of its random choices (default 42)
+              --zero-delay          answer at once, no simulated latency
+              --faults              enable random failures and invalid answers
+
+            Environment:
+              BR_API_KEY            register this br_live_ key instead of generating a demo key
+              BR_STATE_DIR          state directory
+              OPENAI_API_KEY, ...   provider keys referenced from conf/brainstorm.yaml
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        int code;
+        try {
+            code = run(args, System.getenv(), System.out, System.err);
+        } catch (UsageException e) {
+            System.err.println("brainstorm-proxy: " + e.getMessage());
+            System.err.println("Run 'brainstorm-proxy help' for usage.");
+            code = 2;
+        }
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    static int run(String[] argv, Map<String, String> env, PrintStream out, PrintStream err) {
+        List<String> args = new ArrayList<>(List.of(argv));
+        String command = args.isEmpty() || args.get(0).startsWith("-") ? "serve" : args.remove(0);
+        switch (command) {
+            case "version", "--version" -> {
+                out.println("brainstorm-proxy " + version());
+                return 0;
+            }
+            case "help", "--help", "-h" -> {
+                out.print(USAGE);
+                return 0;
+            }
+            case "serve" -> {
+                return serve(new Options(args), env, out, err);
+            }
+            case "sim" -> {
+                return sim(new Options(args), out, err);
+            }
+            default -> throw new UsageException("unknown command '" + command + "'");
+        }
+    }
+
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    private static int serve(Options o, Map<String, String> env, PrintStream out, PrintStream err) {
+        o.allow("--config", "--port", "--state-dir", "--threads");
+        GatewayConfig config;
+        try {
+            config = loadConfig(o.get("--config"), env);
+        } catch (ConfigException e) {
+            err.println("brainstorm-proxy: configuration error: " + e.getMessage());
+            return 1;
+        }
+        config = override(config, o, env);
+        KeyRing keys;
+        try {
+            Files.createDirectories(config.stateDir());
+            keys = KeyBootstrap.load(config.keys(), env, config.stateDir(), System.console() != null, out);
+        } catch (IOException | IllegalArgumentException e) {
+            err.println("brainstorm-proxy: " + e.getMessage());
+            return 1;
+        }
+        int threads = o.intValue("--threads", 0);
+        GatewayServer server;
+        try {
+            server = GatewayServer.start(config, keys, threads);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        } catch (RuntimeException e) {
+            err.println("brainstorm-proxy: could not start: " + e.getMessage());
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "br-shutdown"));
+        ServerConfig s = config.server();
+        long models = server.gateway().router().routableModels().size();
+        out.println("brainstorm-proxy " + version() + " listening on http://" + s.host() + ":" + server.port()
+                + "/v1 (" + server.transportName() + ", HTTP/1.1 and h2c), " + models + " models routable, state in "
+                + config.stateDir().toAbsolutePath().normalize());
+        if (server.sim() != null) {
+            out.println("simulated provider 'sim' (not a real model: canned answers, simulated latency and faults)"
+                    + " on 127.0.0.1:" + server.sim().port());
+        }
+        out.flush();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    static GatewayConfig loadConfig(String explicit, Map<String, String> env) throws ConfigException {
+        Path file;
+        if (explicit != null) {
+            file = Path.of(explicit);
+        } else {
+            String home = System.getProperty("brainstorm.home");
+            file = Path.of(home == null ? "." : home, "conf", "brainstorm.yaml");
+        }
+        if (!Files.isRegularFile(file)) {
+            if (explicit != null) {
+                throw new ConfigException("--config: " + file + " (expected: a readable YAML file)");
+            }
+            return ConfigLoader.load("{}", Path.of("."), env);
+        }
+        return ConfigLoader.load(file, env);
+    }
+
+    private static GatewayConfig override(GatewayConfig c, Options o, Map<String, String> env) {
+        ServerConfig s = c.server();
+        int port = o.intValue("--port", s.port());
+        if (port < 0 || port > 65535) {
+            throw new UsageException("--port: " + port + " (expected: 0..65535)");
+        }
+        ServerConfig server = new ServerConfig(s.host(), port, s.maxBodyBytes(), s.maxHeaderBytes(),
+                s.maxConnections(), s.idleTimeout(), s.shutdownGrace());
+        String dir = o.get("--state-dir");
+        if (dir == null) {
+            dir = env.get("BR_STATE_DIR");
+        }
+        Path stateDir = dir == null || dir.isEmpty() ? c.stateDir() : Path.of(dir);
+        return new GatewayConfig(server, c.sim(), c.providers(), c.keys(), c.catalog(), stateDir);
+    }
+
+    private static int sim(Options o, PrintStream out, PrintStream err) {
+        o.allow("--port", "--seed", "--zero-delay", "--faults", "--config");
+        List<ModelSpec> models = io.brainstorm.proxy.config.Catalog.builtIn().models().stream()
+                .filter(ModelSpec::simulated).toList();
+        SimConfig sc = new SimConfig(true, o.intValue("--seed", 42), o.intValue("--port", 9090),
+                o.flag("--zero-delay"), o.flag("--faults"));
+        SimServer sim = new SimServer(models, new SimServer.Options(sc.seed(), sc.zeroDelay(), sc.randomFaults()));
+        try {
+            sim.start("127.0.0.1", sc.port());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            sim.close();
+            stopped.countDown();
+        }, "br-sim-shutdown"));
+        out.println("simulated provider (not a real model) on http://127.0.0.1:" + sim.port()
+                + "/<endpoint>/v1, e.g. " + sim.baseUrl("sim-east") + (sc.zeroDelay() ? " (zero delay)" : ""));
+        out.flush();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** A command-line mistake: printed with a hint, exit code 2. */
+    static final class UsageException extends RuntimeException {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    /** {@code --name value} and {@code --flag} options. */
+    static final class Options {
+        private final Map<String, String> values = new java.util.LinkedHashMap<>();
+
+        Options(List<String> args) {
+            for (int i = 0; i < args.size(); i++) {
+                String a = args.get(i);
+                if (!a.startsWith("--")) {
+                    throw new UsageException("unexpected argument '" + a + "'");
+                }
+                int eq = a.indexOf('=');
+                if (eq > 0) {
+                    values.put(a.substring(0, eq), a.substring(eq + 1));
+                } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+                    values.put(a, args.get(++i));
+                } else {
+                    values.put(a, "");
+                }
+            }
+        }
+
+        void allow(String... names) {
+            List<String> allowed = List.of(names);
+            for (String k : values.keySet()) {
+                if (!allowed.contains(k)) {
+                    throw new UsageException("unknown option '" + k + "'");
+                }
+            }
+        }
+
+        String get(String name) {
+            String v = values.get(name);
+            return v == null || v.isEmpty() ? null : v;
+        }
+
+        boolean flag(String name) {
+            return values.containsKey(name);
+        }
+
+        int intValue(String name, int dflt) {
+            String v = get(name);
+            if (v == null) {
+                return dflt;
+            }
+            try {
+                return Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                throw new UsageException(name + ": '" + v + "' (expected: an integer)");
+            }
+        }
+    }
+}

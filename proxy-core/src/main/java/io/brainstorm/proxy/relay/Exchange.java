@@ -1,0 +1,641 @@
+package io.brainstorm.proxy.relay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.api.Headers;
+import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.route.Endpoint;
+import io.brainstorm.proxy.route.RouteDecision;
+import io.brainstorm.proxy.server.Responses;
+import io.brainstorm.proxy.settle.Cost;
+import io.brainstorm.proxy.settle.Usage;
+import io.brainstorm.proxy.settle.UsageParser;
+import io.brainstorm.proxy.upstream.UpstreamClient;
+import io.brainstorm.proxy.upstream.UpstreamListener;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request's trip upstream and back: tries the route's candidates in order, relays the answer
+ * (whole, or as a stream of SSE events), and works out what it cost.
+ *
+ * <p><b>Failover.</b> Connect errors, 401/403/408/429/5xx answers, resets and first-byte
+ * timeouts move on to the next candidate while nothing has reached the client, at most
+ * {@link #MAX_ATTEMPTS} tries within the first endpoint's total timeout. Once a stream's
+ * headers left, a failure becomes one last {@code data:} event with an {@code error} object and
+ * {@code finish_reason: "error"}, and the stream ends without {@code [DONE]} (DESIGN §3).
+ *
+ * <p><b>Streams.</b> Events pass through as slices of the upstream's own buffers, flushed at the
+ * end of each upstream read batch; nothing is re-encoded. Only the usage event (held back and
+ * rewritten to carry {@code usage.cost} and {@code x_br}, or replaced by an {@code : x-br}
+ * comment when the client did not ask for usage) and {@code [DONE]} (which waits for it) are
+ * touched.
+ *
+ * <p><b>Backpressure.</b> Upstream connections run with auto-read off; the next read is issued
+ * only while the client channel is writable, and resumes from {@link #onClientWritable()}.
+ *
+ * <p><b>Threading.</b> Everything runs on the client channel's event loop; upstream connections
+ * are opened on it, so no field needs to be {@code volatile}.
+ *
+ * <p><b>Reference counting.</b> Buffers read from upstream are either written to the client
+ * (which releases them), held in {@link #aggregate} or {@link #splitter} (released in
+ * {@link #releaseBuffers()} on every end), or released where they are dropped.
+ */
+public final class Exchange implements UpstreamListener {
+    static final int MAX_ATTEMPTS = 3;
+    static final int MAX_AGGREGATE_BYTES = 64 * 1024 * 1024;
+    static final int MAX_EVENT_BYTES = 4 * 1024 * 1024;
+    private static final System.Logger log = System.getLogger(Exchange.class.getName());
+
+    private enum State { CONNECTING, WAITING, STREAMING, AGGREGATING, DONE }
+
+    private final ChannelHandlerContext client;
+    private final UpstreamClient upstreamClient;
+    private final ParsedRequest request;
+    private final RouteDecision route;
+    private final String requestId;
+    private final boolean clientTrailers;
+    private final java.util.function.Consumer<io.netty.channel.ChannelFuture> onDone;
+    private final long startNanos;
+    private final long deadlineNanos;
+    private final List<String> failures = new ArrayList<>(2);
+
+    private State state = State.CONNECTING;
+    private int attempt;
+    private boolean retriedStale;
+    private boolean lastFailureTimeout;
+    private Endpoint endpoint;
+    private Channel upstream;
+    private HttpResponse upstreamResponse;
+    private ScheduledFuture<?> firstByteTimer;
+    private ScheduledFuture<?> idleTimer;
+    private ScheduledFuture<?> totalTimer;
+    private boolean readPending;
+    private boolean upstreamReused;
+    private boolean responseStarted;
+
+    private CompositeByteBuf aggregate;
+    private SseEventSplitter splitter;
+    private ObjectNode usageChunk;
+    private boolean sawDone;
+    private long relayedEvents;
+
+    public Exchange(ChannelHandlerContext client, UpstreamClient upstreamClient, ParsedRequest request,
+                    RouteDecision route, String requestId, boolean clientTrailers,
+                    java.util.function.Consumer<io.netty.channel.ChannelFuture> onDone) {
+        this.client = client;
+        this.upstreamClient = upstreamClient;
+        this.request = request;
+        this.route = route;
+        this.requestId = requestId;
+        this.clientTrailers = clientTrailers;
+        this.onDone = onDone;
+        this.startNanos = System.nanoTime();
+        this.deadlineNanos = startNanos + route.candidates().get(0).timeouts().total().toNanos();
+    }
+
+    /** Starts the first attempt. Call on the client's event loop. */
+    public void start() {
+        long totalMs = route.candidates().get(0).timeouts().total().toMillis();
+        totalTimer = client.executor().schedule(this::onTotalTimeout, totalMs, TimeUnit.MILLISECONDS);
+        attempt();
+    }
+
+    private void attempt() {
+        if (state == State.DONE) {
+            return;
+        }
+        if (attempt >= route.candidates().size() || attempt >= MAX_ATTEMPTS || System.nanoTime() >= deadlineNanos) {
+            failAll();
+            return;
+        }
+        endpoint = route.candidates().get(attempt);
+        state = State.CONNECTING;
+        int connectMs = (int) Math.min(Integer.MAX_VALUE, endpoint.timeouts().connect().toMillis());
+        Future<Channel> f = upstreamClient.acquire(client.channel().eventLoop(), endpoint.origin(), connectMs);
+        if (f.isDone()) {
+            onConnected(f);
+        } else {
+            f.addListener(done -> onConnected(f));
+        }
+    }
+
+    private void onConnected(Future<Channel> f) {
+        if (state == State.DONE) {
+            if (f.isSuccess()) {
+                UpstreamClient.discard(f.getNow());
+            }
+            return;
+        }
+        if (!f.isSuccess()) {
+            failAttempt("connect failed: " + describe(f.cause()), false);
+            return;
+        }
+        upstream = f.getNow();
+        upstreamReused = UpstreamClient.reused(upstream);
+        responseStarted = false;
+        UpstreamClient.attach(upstream, this);
+        state = State.WAITING;
+        ByteBuf body = request.upstreamBody(client.alloc(), endpoint);
+        FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
+                endpoint.basePath() + request.upstreamPath(), body);
+        HttpHeaders h = req.headers();
+        h.set(HttpHeaderNames.HOST, endpoint.origin().authority());
+        h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + endpoint.apiKey());
+        h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        h.set(HttpHeaderNames.ACCEPT, request.stream() ? "text/event-stream" : "application/json");
+        h.set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
+        h.set(HttpHeaderNames.USER_AGENT, "brainstorm-proxy");
+        Channel ch = upstream;
+        ch.writeAndFlush(req).addListener((ChannelFutureListener) w -> {
+            if (!w.isSuccess() && ch == upstream && state == State.WAITING) {
+                failAttempt("sending the request failed: " + describe(w.cause()), false);
+            }
+        });
+        long fbMs = endpoint.timeouts().firstByte().toMillis();
+        firstByteTimer = client.executor().schedule(this::onFirstByteTimeout, fbMs, TimeUnit.MILLISECONDS);
+        ch.read();
+    }
+
+    @Override
+    public void onUpstreamRead(HttpObject msg) {
+        if (state == State.DONE) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            onResponseHead(response);
+            if (state != State.STREAMING && state != State.AGGREGATING) {
+                // the attempt failed over; a content part of the same object is not ours any more
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+        }
+        if (msg instanceof HttpContent content) {
+            if (state == State.STREAMING) {
+                touchIdle();
+                onStreamContent(content);
+            } else if (state == State.AGGREGATING) {
+                touchIdle();
+                onAggregateContent(content);
+            } else {
+                content.release();
+            }
+        }
+    }
+
+    private void onResponseHead(HttpResponse response) {
+        responseStarted = true;
+        cancel(firstByteTimer);
+        firstByteTimer = null;
+        int status = response.status().code();
+        if (status == 401 || status == 403 || status == 408 || status == 429 || status >= 500) {
+            String retryAfter = response.headers().get(HttpHeaderNames.RETRY_AFTER);
+            failAttempt("HTTP " + status + (status == 401 || status == 403 ? " (the provider rejected the configured key)"
+                    : "") + (retryAfter != null ? ", retry-after " + retryAfter : ""), false);
+            return;
+        }
+        upstreamResponse = response;
+        touchIdle();
+        String contentType = response.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+        if (request.stream() && status / 100 == 2 && contentType.startsWith("text/event-stream")) {
+            state = State.STREAMING;
+            splitter = new SseEventSplitter(MAX_EVENT_BYTES);
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            HttpHeaders h = head.headers();
+            h.set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+            h.set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+            HttpUtil.setTransferEncodingChunked(head, true);
+            governanceHeaders(h);
+            if (clientTrailers) {
+                h.set(HttpHeaderNames.TRAILER, Headers.TRAILER_FIELDS);
+            }
+            client.write(head);
+        } else {
+            state = State.AGGREGATING;
+            aggregate = client.alloc().compositeBuffer(1024);
+        }
+    }
+
+    private void onStreamContent(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        try {
+            splitter.feed(content.content(), this::onEvent);
+        } catch (SseEventTooLongException e) {
+            streamError("the upstream sent an event larger than " + MAX_EVENT_BYTES + " bytes");
+            return;
+        }
+        if (last && state == State.STREAMING) {
+            ByteBuf rest = splitter.takeRemainder();
+            if (rest.isReadable()) {
+                onEvent(rest);
+            } else {
+                rest.release();
+            }
+            releaseUpstream(true);
+            if (state != State.STREAMING) {
+                return;
+            }
+            if (sawDone) {
+                finishStream();
+            } else {
+                streamError("the upstream ended the stream without [DONE]");
+            }
+        }
+    }
+
+    private void onEvent(ByteBuf event) {
+        if (state != State.STREAMING || sawDone) {
+            event.release();
+            return;
+        }
+        if (SseEvents.isDone(event)) {
+            sawDone = true;
+            event.release();
+            return;
+        }
+        if (SseEvents.hasUsage(event)) {
+            String data = SseEvents.data(event);
+            event.release();
+            try {
+                JsonNode node = ParsedRequest.JSON.readTree(data);
+                if (node instanceof ObjectNode o) {
+                    usageChunk = o;
+                    if (o.path("choices").isArray() && !o.path("choices").isEmpty()) {
+                        // usage rode on a content chunk: relay the content, keep the usage for the end
+                        ObjectNode copy = o.deepCopy();
+                        copy.putNull("usage");
+                        relayedEvents++;
+                        client.write(new DefaultHttpContent(SseEvents.dataEvent(client.alloc(), copy.toString())));
+                    }
+                }
+            } catch (IOException e) {
+                log.log(System.Logger.Level.WARNING, "request {0}: unparsable usage event from {1}: {2}", requestId, endpoint.id(), e.getMessage());
+            }
+            return;
+        }
+        relayedEvents++;
+        client.write(new DefaultHttpContent(event));
+    }
+
+    private void finishStream() {
+        Usage usage = usageChunk == null ? null : UsageParser.parse(usageChunk.get("usage"));
+        boolean estimated = usage == null;
+        if (estimated) {
+            usage = new Usage(request.features().estimatedInputTokens(), relayedEvents, 0, 0);
+        }
+        long costNano = Cost.nanoUsd(usage, endpoint.price());
+        ObjectNode xbr = xbr(costNano, estimated);
+        if (request.clientWantsUsage() && usageChunk != null) {
+            ObjectNode u = (ObjectNode) usageChunk.get("usage");
+            u.put("cost", new BigDecimal(Cost.formatUsd(costNano)));
+            usageChunk.set("x_br", xbr);
+            client.write(new DefaultHttpContent(SseEvents.dataEvent(client.alloc(), usageChunk.toString())));
+        } else {
+            client.write(new DefaultHttpContent(SseEvents.commentEvent(client.alloc(), "x-br " + xbr)));
+        }
+        client.write(new DefaultHttpContent(SseEvents.done()));
+        LastHttpContent last = new DefaultLastHttpContent();
+        if (clientTrailers) {
+            last.trailingHeaders()
+                    .set(Headers.ACTUAL_COST, Cost.formatUsd(costNano))
+                    .set(Headers.EFFICIENCY, efficiency())
+                    .set(Headers.FALLBACKS, attempt)
+                    .set(Headers.COST_ESTIMATED, estimated);
+        }
+        complete(last);
+    }
+
+    /** An error after the stream began: one last event, no {@code [DONE]}, the body ends. */
+    private void streamError(String reason) {
+        if (state != State.STREAMING) {
+            return;
+        }
+        log.log(System.Logger.Level.WARNING, "request {0}: stream from {1} broke: {2}", requestId, endpoint.id(), reason);
+        String message = "The upstream stream from " + endpoint.id() + " broke: " + reason
+                + ". The answer is incomplete.";
+        ObjectNode event = ParsedRequest.JSON.createObjectNode();
+        event.put("id", requestId);
+        event.put("object", "chat.completion.chunk");
+        event.put("created", System.currentTimeMillis() / 1000);
+        event.put("model", route.model().id());
+        ObjectNode error = event.putObject("error");
+        error.put("message", message).put("type", "api_error").putNull("param").put("code", "upstream_error");
+        ObjectNode choice = event.putArray("choices").addObject();
+        choice.put("index", 0).putObject("delta");
+        choice.put("finish_reason", "error");
+        long costNano = Cost.nanoUsd(new Usage(request.features().estimatedInputTokens(), relayedEvents, 0, 0),
+                endpoint.price());
+        event.set("x_br", xbr(costNano, true));
+        client.write(new DefaultHttpContent(SseEvents.dataEvent(client.alloc(), event.toString())));
+        complete(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    private void onAggregateContent(HttpContent content) {
+        ByteBuf buf = content.content();
+        if (aggregate.readableBytes() + buf.readableBytes() > MAX_AGGREGATE_BYTES) {
+            content.release();
+            failWith(ApiError.upstream("The answer from " + endpoint.id() + " is larger than "
+                    + MAX_AGGREGATE_BYTES + " bytes."));
+            return;
+        }
+        aggregate.addComponent(true, buf);
+        if (content instanceof LastHttpContent) {
+            boolean keepAlive = HttpUtil.isKeepAlive(upstreamResponse);
+            releaseUpstream(keepAlive);
+            finishAggregate();
+        }
+    }
+
+    private void finishAggregate() {
+        HttpResponseStatus status = upstreamResponse.status();
+        long costNano = 0;
+        boolean estimated = false;
+        if (status.code() / 100 == 2) {
+            Usage usage = null;
+            try (InputStream in = new ByteBufInputStream(aggregate.duplicate())) {
+                JsonNode root = ParsedRequest.JSON.readTree(in);
+                usage = root == null ? null : UsageParser.parse(root.get("usage"));
+            } catch (IOException e) {
+                log.log(System.Logger.Level.WARNING, "request {0}: unparsable answer from {1}: {2}", requestId, endpoint.id(), e.getMessage());
+            }
+            estimated = usage == null;
+            if (estimated) {
+                usage = new Usage(request.features().estimatedInputTokens(), 0, 0, 0);
+            }
+            costNano = Cost.nanoUsd(usage, endpoint.price());
+        }
+        CompositeByteBuf body = aggregate;
+        aggregate = null;
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+        HttpHeaders h = response.headers();
+        h.set(HttpHeaderNames.CONTENT_TYPE,
+                upstreamResponse.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/json"));
+        h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        governanceHeaders(h);
+        h.set(Headers.ACTUAL_COST, Cost.formatUsd(costNano));
+        if (estimated) {
+            h.set(Headers.COST_ESTIMATED, "true");
+        }
+        complete(response);
+    }
+
+    private void governanceHeaders(HttpHeaders h) {
+        h.set(Headers.REQUEST_ID, requestId);
+        h.set(Headers.SELECTED_MODEL, route.model().id());
+        h.set(Headers.ENDPOINT, endpoint.id());
+        h.set(Headers.STRATEGY, route.strategy());
+        h.set(Headers.EFFICIENCY, efficiency());
+        h.set(Headers.FALLBACKS, attempt);
+        if (endpoint.simulated()) {
+            h.set(Headers.SIMULATED, "true");
+        }
+    }
+
+    private String efficiency() {
+        return BigDecimal.valueOf(route.efficiency()).setScale(4, java.math.RoundingMode.HALF_UP)
+                .stripTrailingZeros().toPlainString();
+    }
+
+    private ObjectNode xbr(long costNano, boolean estimated) {
+        ObjectNode x = ParsedRequest.JSON.createObjectNode();
+        x.put("request_id", requestId);
+        x.put("selected_model", route.model().id());
+        x.put("endpoint", endpoint.id());
+        x.put("strategy", route.strategy());
+        x.put("actual_cost", new BigDecimal(Cost.formatUsd(costNano)));
+        x.put("efficiency", new BigDecimal(efficiency()));
+        x.put("fallbacks", attempt);
+        if (estimated) {
+            x.put("cost_estimated", true);
+        }
+        if (endpoint.simulated()) {
+            x.put("simulated", true);
+        }
+        return x;
+    }
+
+    @Override
+    public void onUpstreamReadComplete() {
+        if (state == State.DONE || upstream == null) {
+            return;
+        }
+        if (state == State.STREAMING) {
+            client.flush();
+            if (!client.channel().isWritable()) {
+                readPending = true;
+                return;
+            }
+        }
+        upstream.read();
+    }
+
+    /** The client channel can take more: resume reading upstream. */
+    public void onClientWritable() {
+        if (readPending && upstream != null && state == State.STREAMING) {
+            readPending = false;
+            upstream.read();
+        }
+    }
+
+    @Override
+    public void onUpstreamClosed() {
+        upstreamBroke("the connection closed");
+    }
+
+    @Override
+    public void onUpstreamError(Throwable cause) {
+        upstreamBroke(describe(cause));
+    }
+
+    private void upstreamBroke(String reason) {
+        upstream = null;
+        switch (state) {
+            case WAITING, AGGREGATING -> failAttempt(reason + " before the answer was complete", false);
+            case STREAMING -> streamError(reason);
+            default -> { }
+        }
+    }
+
+    private void onFirstByteTimeout() {
+        if (state == State.WAITING) {
+            failAttempt("no response within " + endpoint.timeouts().firstByte().toMillis() + " ms", true);
+        }
+    }
+
+    private void onIdleTimeout() {
+        String reason = "no data for " + endpoint.timeouts().idle().toMillis() + " ms";
+        if (state == State.STREAMING) {
+            discardUpstream();
+            streamError(reason);
+        } else if (state == State.AGGREGATING) {
+            discardUpstream();
+            failWith(ApiError.upstreamTimeout("The answer from " + endpoint.id() + " stalled: " + reason + "."));
+        }
+    }
+
+    private void onTotalTimeout() {
+        String reason = "the request took longer than " + route.candidates().get(0).timeouts().total().toMillis() + " ms";
+        discardUpstream();
+        if (state == State.STREAMING) {
+            streamError(reason);
+        } else if (state != State.DONE) {
+            failWith(ApiError.upstreamTimeout("No answer in time: " + reason + "."));
+        }
+    }
+
+    private void touchIdle() {
+        cancel(idleTimer);
+        idleTimer = client.executor().schedule(this::onIdleTimeout, endpoint.timeouts().idle().toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** This attempt failed before anything reached the client: try the next candidate. */
+    private void failAttempt(String reason, boolean timeout) {
+        boolean stale = upstreamReused && !responseStarted && !timeout && state == State.WAITING;
+        discardUpstream();
+        cancel(firstByteTimer);
+        cancel(idleTimer);
+        firstByteTimer = null;
+        idleTimer = null;
+        upstreamResponse = null;
+        if (aggregate != null) {
+            aggregate.release();
+            aggregate = null;
+        }
+        upstreamReused = false;
+        if (stale && !retriedStale) {
+            // a kept-alive connection the provider had already closed: one fresh try, not a failover
+            retriedStale = true;
+            attempt();
+            return;
+        }
+        failures.add(endpoint.id() + ": " + reason);
+        lastFailureTimeout = timeout;
+        log.log(System.Logger.Level.INFO, "request {0}: {1} failed: {2}", requestId, endpoint.id(), reason);
+        attempt++;
+        attempt();
+    }
+
+    private void failAll() {
+        String tried = String.join("; ", failures);
+        String message = (failures.size() == 1 ? "The provider failed: " : "All " + failures.size()
+                + " endpoints failed: ") + tried + ".";
+        failWith(lastFailureTimeout ? ApiError.upstreamTimeout(message) : ApiError.upstream(message));
+    }
+
+    private void failWith(ApiError error) {
+        if (state == State.DONE) {
+            return;
+        }
+        if (state == State.STREAMING) {
+            streamError(error.getMessage());
+            return;
+        }
+        complete(Responses.error(client, error, requestId));
+    }
+
+    private void complete(Object lastMessage) {
+        state = State.DONE;
+        cancelTimers();
+        discardUpstream();
+        releaseBuffers();
+        onDone.accept(client.writeAndFlush(lastMessage));
+    }
+
+    /** The client went away: stop at once and close the upstream request. */
+    public void cancel() {
+        if (state == State.DONE) {
+            return;
+        }
+        state = State.DONE;
+        cancelTimers();
+        discardUpstream();
+        releaseBuffers();
+    }
+
+    private void releaseUpstream(boolean keepAlive) {
+        Channel ch = upstream;
+        upstream = null;
+        if (ch != null) {
+            upstreamClient.release(ch, keepAlive);
+        }
+    }
+
+    private void discardUpstream() {
+        Channel ch = upstream;
+        upstream = null;
+        if (ch != null) {
+            UpstreamClient.discard(ch);
+        }
+    }
+
+    private void releaseBuffers() {
+        if (aggregate != null) {
+            aggregate.release();
+            aggregate = null;
+        }
+        if (splitter != null) {
+            splitter.release();
+        }
+    }
+
+    private void cancelTimers() {
+        cancel(firstByteTimer);
+        cancel(idleTimer);
+        cancel(totalTimer);
+    }
+
+    private static void cancel(ScheduledFuture<?> f) {
+        if (f != null) {
+            f.cancel(false);
+        }
+    }
+
+    private static String describe(Throwable t) {
+        String m = t.getMessage();
+        return t.getClass().getSimpleName() + (m == null ? "" : " " + m);
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+
+    public long elapsedNanos() {
+        return System.nanoTime() - startNanos;
+    }
+}

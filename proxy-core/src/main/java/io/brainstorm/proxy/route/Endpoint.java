@@ -1,0 +1,32 @@
+package io.brainstorm.proxy.route;
+
+import io.brainstorm.proxy.config.ModelSpec;
+import io.brainstorm.proxy.config.Price;
+import io.brainstorm.proxy.config.Timeouts;
+import io.brainstorm.proxy.upstream.Origin;
+
+/**
+ * One way to reach a model: the model at one provider account (DESIGN §4).
+ *
+ * @param id            the account's name, shown in {@code X-BR-Endpoint} ({@code sim-east}, {@code openai})
+ * @param model         the catalog entry
+ * @param price         what this account charges for it
+ * @param origin        where requests go
+ * @param basePath      the base URL's path, e.g. {@code /v1}, without a trailing slash
+ * @param apiKey        the provider key sent upstream; a secret, hidden by {@link #toString()}
+ * @param timeouts      upstream timeouts
+ * @param simulated     true for the built-in sim provider
+ */
+public record Endpoint(String id, ModelSpec model, Price price, Origin origin, String basePath, String apiKey,
+                       Timeouts timeouts, boolean simulated) {
+
+    /** The model name the provider knows. */
+    public String upstreamModel() {
+        return model.upstreamName();
+    }
+
+    @Override
+    public String toString() {
+        return "Endpoint[" + id + " → " + model.id() + " at " + origin + basePath + "]";
+    }
+}

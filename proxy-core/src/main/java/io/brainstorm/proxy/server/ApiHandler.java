@@ -1,0 +1,217 @@
+package io.brainstorm.proxy.server;
+
+import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.auth.ApiKey;
+import io.brainstorm.proxy.relay.Exchange;
+import io.brainstorm.proxy.route.RouteDecision;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * The last handler of a client request pipeline, for HTTP/1.1 connections and HTTP/2 streams
+ * alike: dispatches a whole request by path, authenticates, parses, routes, and hands API calls
+ * to an {@link Exchange}.
+ *
+ * <p><b>One request at a time.</b> On HTTP/1.1 it turns auto-read off while a request is being
+ * served, so pipelined requests wait and answers leave in order; each HTTP/2 stream has its own
+ * channel and handler.
+ *
+ * <p><b>Errors.</b> An {@link ApiError} becomes OpenAI's error JSON; anything else is logged and
+ * answered with a 500 that names the request id, never a stack trace.
+ */
+final class ApiHandler extends ChannelInboundHandlerAdapter {
+    private static final System.Logger log = System.getLogger(ApiHandler.class.getName());
+    private static final String SUPPORTED = "This gateway serves POST /v1/chat/completions, POST /v1/embeddings,"
+            + " GET /v1/models, GET /healthz and GET /readyz.";
+
+    private final Gateway gateway;
+    private Exchange exchange;
+    private boolean busy;
+
+    ApiHandler(Gateway gateway) {
+        this.gateway = gateway;
+    }
+
+    private boolean http1(ChannelHandlerContext ctx) {
+        return !(ctx.channel() instanceof Http2StreamChannel);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest request)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        String requestId = RequestIds.next();
+        try {
+            busy = true;
+            gateway.requestStarted();
+            activeRequests(ctx).incrementAndGet();
+            if (http1(ctx)) {
+                ctx.channel().config().setAutoRead(false);
+            }
+            if (request.decoderResult().isFailure()) {
+                Throwable cause = request.decoderResult().cause();
+                ApiError error = cause instanceof TooLongHttpHeaderException
+                        ? ApiError.headersTooLarge(gateway.config().server().maxHeaderBytes())
+                        : cause instanceof TooLongFrameException
+                        ? ApiError.invalidRequest(null, "The request line is too long.")
+                        : ApiError.invalidRequest(null, "Malformed HTTP request.");
+                respond(ctx, Responses.error(ctx, error, requestId), true);
+                return;
+            }
+            dispatch(ctx, request, requestId);
+        } catch (ApiError e) {
+            respond(ctx, Responses.error(ctx, e, requestId), false);
+        } catch (RuntimeException e) {
+            log.log(System.Logger.Level.ERROR, "request " + requestId + " failed inside the gateway", e);
+            respond(ctx, Responses.error(ctx, ApiError.upstream("Internal gateway error; quote request id "
+                    + requestId + " when reporting it."), requestId), false);
+        } finally {
+            request.release();
+        }
+    }
+
+    private void dispatch(ChannelHandlerContext ctx, FullHttpRequest request, String requestId) {
+        String uri = request.uri();
+        int q = uri.indexOf('?');
+        String path = q >= 0 ? uri.substring(0, q) : uri;
+        HttpMethod method = request.method();
+        switch (path) {
+            case "/healthz" -> {
+                requireMethod(method, HttpMethod.GET, path);
+                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, "{\"status\":\"ok\"}"), false);
+            }
+            case "/readyz" -> {
+                requireMethod(method, HttpMethod.GET, path);
+                boolean ready = gateway.ready();
+                respond(ctx, Responses.json(ctx, ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        ready ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}"), false);
+            }
+            case "/v1/models" -> {
+                requireMethod(method, HttpMethod.GET, path);
+                gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, gateway.models().listJson()), false);
+            }
+            case "/v1/chat/completions" -> call(ctx, request, requestId, ParsedRequest.Kind.CHAT);
+            case "/v1/embeddings" -> call(ctx, request, requestId, ParsedRequest.Kind.EMBEDDINGS);
+            default -> {
+                if (path.startsWith("/v1/models/") && method.equals(HttpMethod.GET)) {
+                    gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+                    String id = decode(path.substring("/v1/models/".length()));
+                    String json = gateway.models().modelJson(id).orElseThrow(() -> ApiError.modelNotFound(
+                            "The model '" + id + "' does not exist or this key cannot use it."));
+                    respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, json), false);
+                    return;
+                }
+                throw ApiError.notFound("Invalid URL (" + method + " " + path + "). " + SUPPORTED);
+            }
+        }
+    }
+
+    private static String decode(String s) {
+        try {
+            return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalidRequest(null, "Malformed percent-encoding in the URL.");
+        }
+    }
+
+    private static void requireMethod(HttpMethod actual, HttpMethod expected, String path) {
+        if (!actual.equals(expected)) {
+            throw ApiError.methodNotAllowed("Method " + actual + " is not allowed on " + path + " (expected: "
+                    + expected + ").");
+        }
+    }
+
+    private void call(ChannelHandlerContext ctx, FullHttpRequest request, String requestId, ParsedRequest.Kind kind) {
+        requireMethod(request.method(), HttpMethod.POST, request.uri());
+        ApiKey key = gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+        ParsedRequest parsed = ParsedRequest.parse(kind, request.content());
+        RouteDecision route = gateway.router().route(parsed.model(), parsed.features());
+        boolean trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
+        exchange = new Exchange(ctx, gateway.upstream(), parsed, route, requestId, trailers, f -> done(ctx, f));
+        log.log(System.Logger.Level.DEBUG, "request {0}: key {1} model {2}", requestId, key.id(), parsed.model());
+        exchange.start();
+    }
+
+    private void respond(ChannelHandlerContext ctx, FullHttpResponse response, boolean close) {
+        if (close || gateway.draining() && http1(ctx)) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        ChannelFuture f = ctx.writeAndFlush(response);
+        if (close) {
+            f.addListener(ChannelFutureListener.CLOSE);
+        }
+        done(ctx, f);
+    }
+
+    /** The answer is written (or the client is gone): accept the next request. */
+    private void done(ChannelHandlerContext ctx, ChannelFuture lastWrite) {
+        if (!busy) {
+            return;
+        }
+        busy = false;
+        exchange = null;
+        gateway.requestEnded();
+        activeRequests(ctx).decrementAndGet();
+        if (http1(ctx)) {
+            if (gateway.draining()) {
+                if (lastWrite != null) {
+                    lastWrite.addListener(ChannelFutureListener.CLOSE);
+                } else {
+                    ctx.close();
+                }
+                return;
+            }
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (exchange != null && ctx.channel().isWritable()) {
+            exchange.onClientWritable();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (exchange != null) {
+            exchange.cancel();
+        }
+        done(ctx, null);
+        ctx.fireChannelInactive();
+    }
+
+    /** The connection's count of requests being served (the HTTP/2 parent's for a stream). */
+    private static java.util.concurrent.atomic.AtomicInteger activeRequests(ChannelHandlerContext ctx) {
+        io.netty.channel.Channel connection = ctx.channel() instanceof Http2StreamChannel
+                ? ctx.channel().parent() : ctx.channel();
+        return connection.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof java.io.IOException) {
+            log.log(System.Logger.Level.DEBUG, "client connection error: {0}", cause.toString());
+        } else {
+            log.log(System.Logger.Level.WARNING, "unexpected error on a client connection", cause);
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,85 @@
+package io.brainstorm.proxy.server;
+
+import io.brainstorm.proxy.api.ModelList;
+import io.brainstorm.proxy.auth.KeyRing;
+import io.brainstorm.proxy.config.GatewayConfig;
+import io.brainstorm.proxy.route.Router;
+import io.brainstorm.proxy.upstream.UpstreamClient;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What every request handler shares: configuration, keys, the router, the upstream client, and
+ * the gateway's live flags (ready, draining, requests in flight).
+ *
+ * <p><b>Threading:</b> the parts are immutable or thread-safe; the flags are atomics.
+ */
+public final class Gateway {
+    private final GatewayConfig config;
+    private final KeyRing keys;
+    private final Router router;
+    private final ModelList models;
+    private final UpstreamClient upstream;
+    private final AtomicBoolean ready = new AtomicBoolean();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    public Gateway(GatewayConfig config, KeyRing keys, Router router, UpstreamClient upstream) {
+        this.config = config;
+        this.keys = keys;
+        this.router = router;
+        this.models = new ModelList(router);
+        this.upstream = upstream;
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    public KeyRing keys() {
+        return keys;
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    public ModelList models() {
+        return models;
+    }
+
+    public UpstreamClient upstream() {
+        return upstream;
+    }
+
+    public boolean ready() {
+        return ready.get();
+    }
+
+    public void markReady() {
+        ready.set(true);
+    }
+
+    public boolean draining() {
+        return draining.get();
+    }
+
+    void startDraining() {
+        draining.set(true);
+        ready.set(false);
+    }
+
+    /** Requests being served right now. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    void requestStarted() {
+        inFlight.incrementAndGet();
+    }
+
+    void requestEnded() {
+        inFlight.decrementAndGet();
+    }
+}

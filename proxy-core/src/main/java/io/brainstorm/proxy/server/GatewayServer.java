@@ -1,0 +1,198 @@
+package io.brainstorm.proxy.server;
+
+import io.brainstorm.proxy.auth.KeyRing;
+import io.brainstorm.proxy.config.GatewayConfig;
+import io.brainstorm.proxy.config.ModelSpec;
+import io.brainstorm.proxy.config.ProviderConfig;
+import io.brainstorm.proxy.config.EndpointSpec;
+import io.brainstorm.proxy.config.Timeouts;
+import io.brainstorm.proxy.route.Endpoint;
+import io.brainstorm.proxy.route.Router;
+import io.brainstorm.proxy.sim.SimServer;
+import io.brainstorm.proxy.upstream.Origin;
+import io.brainstorm.proxy.upstream.UpstreamClient;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.util.concurrent.GlobalEventExecutor;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The running gateway: the client listener, its event loops, the upstream client and (when
+ * enabled) the simulated provider. {@link #start} wires it from a {@link GatewayConfig};
+ * {@link #close()} shuts it down gracefully.
+ *
+ * <p><b>Shutdown.</b> Stop accepting; HTTP/2 connections get GOAWAY and finish their streams;
+ * idle HTTP/1.1 connections close, busy ones close after their answer; in-flight requests get up
+ * to {@code shutdown_grace} to finish; then the event loops stop.
+ */
+public final class GatewayServer implements AutoCloseable {
+    private static final System.Logger log = System.getLogger(GatewayServer.class.getName());
+
+    private final Gateway gateway;
+    private final Transport transport;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private final SimServer sim;
+    private Channel listener;
+    private boolean closed;
+
+    private GatewayServer(Gateway gateway, Transport transport, EventLoopGroup boss, EventLoopGroup workers,
+                          SimServer sim) {
+        this.gateway = gateway;
+        this.transport = transport;
+        this.boss = boss;
+        this.workers = workers;
+        this.sim = sim;
+    }
+
+    /**
+     * Starts the simulated provider (if enabled), then binds the client listener.
+     *
+     * @param workerThreads event loop threads (0 = Netty's default, twice the cores)
+     */
+    public static GatewayServer start(GatewayConfig config, KeyRing keys, int workerThreads)
+            throws InterruptedException {
+        Transport transport = Transport.best();
+        SimServer sim = null;
+        List<ModelSpec> simModels = config.catalog().models().stream().filter(ModelSpec::simulated).toList();
+        if (config.sim().enabled() && !simModels.isEmpty()) {
+            sim = new SimServer(simModels, new SimServer.Options(config.sim().seed(), config.sim().zeroDelay(),
+                    config.sim().randomFaults()));
+            sim.start("127.0.0.1", config.sim().port());
+        }
+        UpstreamClient upstream = new UpstreamClient(transport.socketChannel(), transport.datagram());
+        Router router = new Router(config.catalog(), endpoints(config, sim, upstream));
+        Gateway gateway = new Gateway(config, keys, router, upstream);
+        EventLoopGroup boss = transport.newGroup(1, "br-accept");
+        EventLoopGroup workers = transport.newGroup(workerThreads, "br-io");
+        GatewayServer server = new GatewayServer(gateway, transport, boss, workers, sim);
+        try {
+            server.bind();
+            gateway.markReady();
+        } catch (RuntimeException | InterruptedException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    private void bind() throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ServerChannelInitializer(gateway, clients));
+        var server = gateway.config().server();
+        listener = b.bind(server.host(), server.port()).sync().channel();
+    }
+
+    /** Endpoints from the sim's catalog entries and from providers that have a key. */
+    static List<Endpoint> endpoints(GatewayConfig config, SimServer sim, UpstreamClient upstream) {
+        List<Endpoint> out = new ArrayList<>();
+        for (ModelSpec m : config.catalog().models()) {
+            if (m.simulated()) {
+                if (sim == null) {
+                    continue;
+                }
+                for (EndpointSpec e : m.endpoints()) {
+                    URI base = sim.baseUrl(e.id());
+                    out.add(new Endpoint(e.id(), m, e.price(), new Origin(base.getHost(), base.getPort(), null),
+                            base.getPath(), SimServer.API_KEY, Timeouts.DEFAULT, true));
+                }
+                continue;
+            }
+            for (ProviderConfig p : config.providers()) {
+                if (!p.hasKey()) {
+                    continue;
+                }
+                if (p.name().equals(m.provider()) || p.models().contains(m.id())) {
+                    URI base = p.baseUrl();
+                    boolean tls = "https".equals(base.getScheme());
+                    int port = base.getPort() > 0 ? base.getPort() : tls ? 443 : 80;
+                    String path = base.getRawPath() == null ? "" : base.getRawPath();
+                    if (path.endsWith("/")) {
+                        path = path.substring(0, path.length() - 1);
+                    }
+                    Origin origin = new Origin(base.getHost(), port, tls ? upstream.sslContext(p.caFile()) : null);
+                    out.add(new Endpoint(p.name(), m, m.price(), origin, path, p.apiKey(), p.timeouts(), false));
+                }
+            }
+        }
+        return out;
+    }
+
+    public Gateway gateway() {
+        return gateway;
+    }
+
+    /** The bound port (useful when the config said 0). */
+    public int port() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    public String transportName() {
+        return transport.name();
+    }
+
+    /** The simulated provider, or null when disabled. */
+    public SimServer sim() {
+        return sim;
+    }
+
+    /** Graceful shutdown, waiting up to the configured grace for in-flight requests. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        gateway.startDraining();
+        if (listener != null) {
+            listener.close().awaitUninterruptibly();
+        }
+        for (Channel ch : clients) {
+            boolean h2 = ch.pipeline().get(Http2FrameCodec.class) != null;
+            int active = ch.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get() == null ? 0
+                    : ch.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get().get();
+            if (h2 || active == 0) {
+                // HTTP/2: GOAWAY, streams in flight finish within the codec's graceful timeout
+                ch.close();
+            }
+        }
+        Duration grace = gateway.config().server().shutdownGrace();
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (gateway.inFlight() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (gateway.inFlight() > 0) {
+            log.log(System.Logger.Level.WARNING, "shutdown: {0} requests still in flight after {1} s; closing them",
+                    gateway.inFlight(), grace.toSeconds());
+        }
+        clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+        gateway.upstream().close();
+        if (sim != null) {
+            sim.close();
+        }
+    }
+}

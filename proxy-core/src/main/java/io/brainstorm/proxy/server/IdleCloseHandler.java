@@ -1,0 +1,26 @@
+package io.brainstorm.proxy.server;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+
+/**
+ * Closes a client connection that has been idle for the configured time, unless a request on it
+ * is still being served (a reasoning model may take minutes before its first byte).
+ */
+@ChannelHandler.Sharable
+final class IdleCloseHandler extends ChannelInboundHandlerAdapter {
+    static final IdleCloseHandler INSTANCE = new IdleCloseHandler();
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (ctx.channel().attr(ServerChannelInitializer.ACTIVE_REQUESTS).get().get() == 0) {
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+}

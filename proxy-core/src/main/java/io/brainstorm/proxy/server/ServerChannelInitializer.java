@@ -1,0 +1,151 @@
+package io.brainstorm.proxy.server;
+
+import io.brainstorm.proxy.config.ServerConfig;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AsciiString;
+import io.netty.util.AttributeKey;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Builds a client connection's pipeline. Reads as a table of contents:
+ * <pre>
+ *   limit → idle → idle-close → h2c (prior knowledge, or HTTP/1.1 with Upgrade: h2c) → h1 setup
+ *   HTTP/1.1:  http codec → keep-alive → aggregator → api
+ *   HTTP/2:    frame codec → multiplex → per stream: frame↔HTTP object codec → aggregator → api
+ * </pre>
+ * Both protocols end in the same two handlers ({@link RequestAggregator}, {@link ApiHandler}),
+ * so every request takes one path whatever the protocol.
+ */
+final class ServerChannelInitializer extends ChannelInitializer<Channel> {
+    /** Requests being served on a connection; idle connections close only at zero. */
+    static final AttributeKey<AtomicInteger> ACTIVE_REQUESTS = AttributeKey.valueOf("br.activeRequests");
+
+    static final String LIMIT = "limit";
+    static final String IDLE = "idle";
+    static final String IDLE_CLOSE = "idle-close";
+    static final String H2C = "h2c";
+    static final String H1_SETUP = "h1-setup";
+    static final String KEEP_ALIVE = "keep-alive";
+    static final String AGGREGATOR = "aggregator";
+    static final String API = "api";
+
+    private final Gateway gateway;
+    private final ServerConfig config;
+    private final ConnectionLimitHandler limit;
+
+    ServerChannelInitializer(Gateway gateway, ChannelGroup channels) {
+        this.gateway = gateway;
+        this.config = gateway.config().server();
+        this.limit = new ConnectionLimitHandler(config.maxConnections(), channels);
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        ch.attr(ACTIVE_REQUESTS).set(new AtomicInteger());
+        ChannelPipeline p = ch.pipeline();
+        addConnectionLimit(p);
+        addIdleTimeout(p);
+        addProtocolDetection(p);
+    }
+
+    private void addConnectionLimit(ChannelPipeline p) {
+        p.addLast(LIMIT, limit);
+    }
+
+    private void addIdleTimeout(ChannelPipeline p) {
+        p.addLast(IDLE, new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        p.addLast(IDLE_CLOSE, IdleCloseHandler.INSTANCE);
+    }
+
+    private void addProtocolDetection(ChannelPipeline p) {
+        HttpServerCodec http1 = new HttpServerCodec(8192, config.maxHeaderBytes(), 16384);
+        // the Upgrade path buffers the whole first request, so its limit is the 413 limit (DESIGN §12)
+        HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, protocol ->
+                AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+                        ? new Http2ServerUpgradeCodec(newFrameCodec(), newMultiplexHandler())
+                        : null,
+                config.maxBodyBytes());
+        p.addLast(H2C, new CleartextHttp2ServerUpgradeHandler(http1, upgrade, new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(newFrameCodec(), newMultiplexHandler());
+            }
+        }));
+        p.addLast(H1_SETUP, new Http1Setup());
+    }
+
+    private Http2FrameCodec newFrameCodec() {
+        return Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxHeaderListSize(config.maxHeaderBytes())
+                        .maxConcurrentStreams(1000))
+                .gracefulShutdownTimeoutMillis(config.shutdownGrace().toMillis())
+                .validateHeaders(true)
+                .build();
+    }
+
+    private Http2MultiplexHandler newMultiplexHandler() {
+        return new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel stream) {
+                ChannelPipeline p = stream.pipeline();
+                p.addLast(new Http2StreamFrameToHttpObjectCodec(true));
+                addRequestHandlers(p);
+            }
+        });
+    }
+
+    private void addRequestHandlers(ChannelPipeline p) {
+        p.addLast(AGGREGATOR, new RequestAggregator(config.maxBodyBytes()));
+        p.addLast(API, new ApiHandler(gateway));
+    }
+
+    /**
+     * Waits for the first HTTP/1.1 message that did not upgrade, then puts the HTTP/1.1 request
+     * handlers in its place. After an upgrade to HTTP/2 it passes everything on untouched.
+     */
+    private final class Http1Setup extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof HttpMessage) {
+                ChannelPipeline p = ctx.pipeline();
+                String name = ctx.name();
+                p.addAfter(name, KEEP_ALIVE, new HttpServerKeepAliveHandler());
+                p.addAfter(KEEP_ALIVE, AGGREGATOR, new RequestAggregator(config.maxBodyBytes()));
+                p.addAfter(AGGREGATOR, API, new ApiHandler(gateway));
+                p.remove(this);
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof HttpServerUpgradeHandler.UpgradeEvent
+                    || evt instanceof CleartextHttp2ServerUpgradeHandler.PriorKnowledgeUpgradeEvent) {
+                ctx.pipeline().remove(this);
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+}

@@ -1,0 +1,523 @@
+package io.brainstorm.proxy.sim;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.brainstorm.proxy.config.Capability;
+import io.brainstorm.proxy.config.SimProfile;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The sim's request handler, last in the pipeline after {@code HttpServerCodec},
+ * {@code HttpServerKeepAliveHandler} and {@code HttpObjectAggregator}: checks the key, routes
+ * {@code /<endpointId>/v1/...}, applies faults and the test hook, and answers or hands a stream
+ * to {@link SimStream}.
+ *
+ * <p><b>Reference counting.</b> {@link SimpleChannelInboundHandler} releases each request after
+ * {@link #channelRead0}, which copies the body to a {@code String} first; nothing retains it.
+ * Responses are new buffers handed to {@code writeAndFlush}.
+ *
+ * <p><b>Threading.</b> Sharable: it keeps no state of its own, only the server's thread-safe
+ * counters. Delayed answers are tasks on the channel's event loop.
+ */
+@Sharable
+final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private static final System.Logger LOG = System.getLogger(SimHandler.class.getName());
+    private static final int DEFAULT_DIMENSIONS = 8;
+    private static final int MAX_DIMENSIONS = 4096;
+
+    private final SimServer server;
+    private final ObjectMapper json;
+
+    SimHandler(SimServer server) {
+        this.server = server;
+        this.json = server.json();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        server.connectionOpened();
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        server.connectionClosed();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        String body = request.content().toString(StandardCharsets.UTF_8);
+        Map<String, String> headers = new LinkedHashMap<>();
+        request.headers().forEach(h -> headers.merge(h.getKey().toLowerCase(Locale.ROOT), h.getValue(),
+                (a, b) -> a + ", " + b));
+        server.record(new SimServer.RecordedRequest(request.method().name(), request.uri(), headers, body));
+        try {
+            handle(ctx, request, body);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "sim: failed on " + request.method() + " " + request.uri(), e);
+            error(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "api_error", "internal_error", null,
+                    "sim: internal error (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.log(System.Logger.Level.DEBUG, "sim: connection error, closing", cause);
+        ctx.close();
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest request, String body) {
+        if (request.decoderResult().isFailure()) {
+            error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", null,
+                    "sim: malformed HTTP request");
+            return;
+        }
+        String keyProblem = keyProblem(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+        if (keyProblem != null) {
+            error(ctx, HttpResponseStatus.UNAUTHORIZED, "invalid_request_error", "invalid_api_key", null, keyProblem);
+            return;
+        }
+        String path = new QueryStringDecoder(request.uri()).path();
+        String[] parts = path.split("/", 4); // "", endpoint, "v1", route
+        SimServer.Endpoint endpoint = parts.length == 4 && parts[2].equals("v1") ? server.endpoint(parts[1]) : null;
+        if (endpoint == null) {
+            error(ctx, HttpResponseStatus.NOT_FOUND, "invalid_request_error", "unknown_url", null,
+                    "sim: no such path " + path + " (expected: /<endpoint>/v1/..., endpoints: " + server.endpointIds() + ")");
+            return;
+        }
+        String route = parts[3];
+        HttpMethod expected = switch (route) {
+            case "chat/completions", "embeddings" -> HttpMethod.POST;
+            case "models" -> HttpMethod.GET;
+            default -> null;
+        };
+        if (expected == null) {
+            error(ctx, HttpResponseStatus.NOT_FOUND, "invalid_request_error", "unknown_url", null,
+                    "sim: no such path " + path + " (expected: chat/completions, embeddings or models under /"
+                            + endpoint.id + "/v1)");
+        } else if (!expected.equals(request.method())) {
+            error(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed", null,
+                    "sim: " + request.method() + " " + path + " (expected: " + expected + ")");
+        } else if (route.equals("models")) {
+            models(ctx, endpoint);
+        } else {
+            JsonNode parsed = parse(ctx, body);
+            if (parsed == null) {
+                return;
+            }
+            SimServer.Served served = model(ctx, endpoint, parsed);
+            if (served == null) {
+                return;
+            }
+            if (route.equals("chat/completions")) {
+                chat(ctx, endpoint, served, parsed);
+            } else {
+                embeddings(ctx, endpoint, served, parsed);
+            }
+        }
+    }
+
+    /** Null when the key is the sim's; else why not. */
+    private static String keyProblem(String authorization) {
+        if (authorization == null || authorization.isBlank()) {
+            return "sim: missing API key (expected: Authorization: Bearer <the sim provider key>)";
+        }
+        if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return "sim: malformed Authorization header (expected: Bearer <key>)";
+        }
+        String key = authorization.substring(7).trim();
+        if (key.startsWith("br_live_")) {
+            return "sim: received a gateway br_live_ key; the gateway must send the provider key";
+        }
+        return key.equals(SimServer.API_KEY) ? null : "sim: incorrect API key provided (expected: the sim provider key)";
+    }
+
+    private JsonNode parse(ChannelHandlerContext ctx, String body) {
+        try {
+            JsonNode node = json.readTree(body);
+            if (node != null && node.isObject()) {
+                return node;
+            }
+        } catch (JsonProcessingException e) {
+            error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", null,
+                    "sim: the body is not valid JSON (" + e.getOriginalMessage() + ")");
+            return null;
+        }
+        error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", null,
+                "sim: the body must be a JSON object");
+        return null;
+    }
+
+    private SimServer.Served model(ChannelHandlerContext ctx, SimServer.Endpoint endpoint, JsonNode body) {
+        JsonNode model = body.get("model");
+        if (model == null || !model.isTextual()) {
+            error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", "model",
+                    "sim: model: " + model + " (expected: a string)");
+            return null;
+        }
+        SimServer.Served served = endpoint.models.get(model.asText());
+        if (served == null) {
+            String name = model.asText();
+            String hint = name.startsWith("sim/")
+                    ? "; the gateway must send the upstream name without the provider prefix"
+                    : "";
+            error(ctx, HttpResponseStatus.NOT_FOUND, "invalid_request_error", "model_not_found", "model",
+                    "sim: the model '" + name + "' does not exist at endpoint " + endpoint.id
+                            + " (it serves: " + endpoint.models.keySet() + ")" + hint);
+        }
+        return served;
+    }
+
+    private void models(ChannelHandlerContext ctx, SimServer.Endpoint endpoint) {
+        ObjectNode root = json.createObjectNode();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        for (SimServer.Served served : endpoint.models.values()) {
+            data.addObject()
+                    .put("id", served.upstreamName())
+                    .put("object", "model")
+                    .put("created", served.model().created())
+                    .put("owned_by", "sim");
+        }
+        respond(ctx, HttpResponseStatus.OK, root, null);
+    }
+
+    private void chat(ChannelHandlerContext ctx, SimServer.Endpoint endpoint, SimServer.Served served, JsonNode body) {
+        JsonNode messages = body.get("messages");
+        if (messages == null || !messages.isArray() || messages.isEmpty()) {
+            badField(ctx, "messages", "sim: messages: " + abbreviate(messages) + " (expected: a non-empty array)");
+            return;
+        }
+        if (body.path("tools").isArray() && !body.get("tools").isEmpty() && !served.model().supports(Capability.TOOLS)) {
+            badField(ctx, "tools", "sim: model " + served.upstreamName() + " does not support tools");
+            return;
+        }
+        String format = body.path("response_format").path("type").asText("text");
+        if (!format.equals("text") && !served.model().supports(Capability.JSON)) {
+            badField(ctx, "response_format", "sim: model " + served.upstreamName() + " does not support response_format " + format);
+            return;
+        }
+        long maxTokens = -1;
+        for (String field : new String[] {"max_completion_tokens", "max_tokens"}) {
+            JsonNode value = body.get(field);
+            if (value != null && !value.isNull()) {
+                if (!value.canConvertToLong() || !value.isIntegralNumber() || value.asLong() < 1) {
+                    badField(ctx, field, "sim: " + field + ": " + value + " (expected: an integer >= 1)");
+                    return;
+                }
+                maxTokens = maxTokens < 0 ? value.asLong() : Math.min(maxTokens, value.asLong());
+            }
+        }
+        SimScript script = script(ctx, body);
+        if (script == null) {
+            return;
+        }
+        SplittableRandom rng = server.nextRandom(endpoint);
+        SimProfile profile = served.profile();
+        if (failed(ctx, script, rng, profile)) {
+            return;
+        }
+        SimAnswers.Answer answer = SimAnswers.chat(body, served.model().id(), endpoint.id, rng,
+                server.options().randomFaults(), profile.quality(), script.chunks(), maxTokens, json);
+        SimChat chat = new SimChat(json, "chatcmpl-sim" + SimAnswers.hex(rng.nextLong()),
+                System.currentTimeMillis() / 1000, served.upstreamName(), endpoint.id, answer, promptTokens(messages));
+        boolean zero = server.options().zeroDelay();
+
+        if (body.path("stream").asBoolean(false)) {
+            boolean usageFields = body.path("stream_options").path("include_usage").asBoolean(false);
+            long first = script.intervalMs() >= 0 ? script.intervalMs() : zero ? 0 : profile.ttftMs();
+            long interval = script.intervalMs() >= 0 ? script.intervalMs() : zero ? 0 : profile.tokenIntervalMs();
+            List<SimStream.Event> events = chat.events(first, interval, usageFields, usageFields && !script.noUsage());
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+            head.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+            HttpUtil.setTransferEncodingChunked(head, true);
+            ctx.writeAndFlush(head);
+            new SimStream(ctx.channel(), events, script.resetAfter(), server::served).start();
+            return;
+        }
+        ObjectNode completion = chat.completion(!script.noUsage());
+        later(ctx, zero ? 0 : profile.latencyMs(), () -> {
+            if (script.resetAfter() >= 0) {
+                reset(ctx.channel());
+            } else {
+                respond(ctx, HttpResponseStatus.OK, completion, null);
+            }
+        });
+    }
+
+    private void embeddings(ChannelHandlerContext ctx, SimServer.Endpoint endpoint, SimServer.Served served, JsonNode body) {
+        if (!served.model().supports(Capability.EMBEDDINGS)) {
+            badField(ctx, "model", "sim: model " + served.upstreamName() + " does not support embeddings");
+            return;
+        }
+        List<String> texts = new ArrayList<>();
+        List<Long> tokens = new ArrayList<>();
+        if (!inputs(body.get("input"), texts, tokens)) {
+            badField(ctx, "input", "sim: input: " + abbreviate(body.get("input"))
+                    + " (expected: a string, an array of strings, or token arrays; not empty)");
+            return;
+        }
+        String encoding = body.path("encoding_format").asText("float");
+        if (!encoding.equals("float") && !encoding.equals("base64")) {
+            badField(ctx, "encoding_format", "sim: encoding_format: " + encoding + " (expected: float or base64)");
+            return;
+        }
+        int dimensions = body.path("dimensions").asInt(DEFAULT_DIMENSIONS);
+        if (dimensions < 1 || dimensions > MAX_DIMENSIONS) {
+            badField(ctx, "dimensions", "sim: dimensions: " + dimensions + " (expected: 1.." + MAX_DIMENSIONS + ")");
+            return;
+        }
+        SimScript script = script(ctx, body);
+        if (script == null) {
+            return;
+        }
+        SplittableRandom rng = server.nextRandom(endpoint);
+        if (failed(ctx, script, rng, served.profile())) {
+            return;
+        }
+        ObjectNode root = json.createObjectNode();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        long promptTokens = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            float[] vector = vector(texts.get(i), dimensions);
+            ObjectNode item = data.addObject().put("object", "embedding").put("index", i);
+            if (encoding.equals("base64")) {
+                ByteBuffer bytes = ByteBuffer.allocate(vector.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                for (float f : vector) {
+                    bytes.putFloat(f);
+                }
+                item.put("embedding", Base64.getEncoder().encodeToString(bytes.array()));
+            } else {
+                ArrayNode values = item.putArray("embedding");
+                for (float f : vector) {
+                    values.add(f);
+                }
+            }
+            promptTokens += tokens.get(i);
+        }
+        root.put("model", served.upstreamName());
+        if (!script.noUsage()) {
+            root.putObject("usage").put("prompt_tokens", promptTokens).put("total_tokens", promptTokens);
+        }
+        later(ctx, server.options().zeroDelay() ? 0 : served.profile().latencyMs(), () -> {
+            if (script.resetAfter() >= 0) {
+                reset(ctx.channel());
+            } else {
+                respond(ctx, HttpResponseStatus.OK, root, null);
+            }
+        });
+    }
+
+    /** Reads {@code input} into texts and their token counts; false when it has no usable shape. */
+    private static boolean inputs(JsonNode input, List<String> texts, List<Long> tokens) {
+        if (input == null) {
+            return false;
+        }
+        if (input.isTextual()) {
+            texts.add(input.asText());
+            tokens.add(tokens(input.asText()));
+            return true;
+        }
+        if (!input.isArray() || input.isEmpty()) {
+            return false;
+        }
+        if (input.get(0).isIntegralNumber()) {
+            // one prompt given as token ids
+            texts.add("tokens:" + input);
+            tokens.add((long) input.size());
+            return true;
+        }
+        for (JsonNode item : input) {
+            if (item.isTextual()) {
+                texts.add(item.asText());
+                tokens.add(tokens(item.asText()));
+            } else if (item.isArray() && !item.isEmpty()) {
+                texts.add("tokens:" + item);
+                tokens.add((long) item.size());
+            } else {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A unit vector drawn from the text's hash: the same text always embeds the same way. */
+    private static float[] vector(String text, int dimensions) {
+        long hash = 0xcbf29ce484222325L;
+        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+            hash = (hash ^ (b & 0xff)) * 0x100000001b3L;
+        }
+        SplittableRandom rng = new SplittableRandom(hash);
+        float[] vector = new float[dimensions];
+        double norm = 0;
+        for (int i = 0; i < dimensions; i++) {
+            vector[i] = (float) (rng.nextDouble() * 2 - 1);
+            norm += vector[i] * vector[i];
+        }
+        float scale = (float) (1 / Math.sqrt(Math.max(norm, 1e-12)));
+        for (int i = 0; i < dimensions; i++) {
+            vector[i] *= scale;
+        }
+        return vector;
+    }
+
+    /** About four characters a token, plus four per message for the chat framing. */
+    private static long promptTokens(JsonNode messages) {
+        long chars = 0;
+        for (JsonNode message : messages) {
+            JsonNode content = message.path("content");
+            if (content.isTextual()) {
+                chars += content.asText().length();
+            } else if (content.isArray()) {
+                for (JsonNode part : content) {
+                    chars += part.path("text").asText("").length();
+                }
+            }
+        }
+        return (chars + 3) / 4 + 4L * messages.size();
+    }
+
+    private static long tokens(String text) {
+        return Math.max(1, (text.length() + 3) / 4);
+    }
+
+    private SimScript script(ChannelHandlerContext ctx, JsonNode body) {
+        try {
+            return SimScript.of(body);
+        } catch (IllegalArgumentException e) {
+            badField(ctx, "sim", e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Applies the scripted or random failure, if any. Draws from {@code rng} every time so that the
+     * rest of the answer does not depend on whether faults are on. True when the request is done.
+     */
+    private boolean failed(ChannelHandlerContext ctx, SimScript script, SplittableRandom rng, SimProfile profile) {
+        double roll = rng.nextDouble();
+        boolean rateLimit = rng.nextBoolean();
+        int status = script.fail();
+        long retryAfter = script.retryAfter();
+        String message = "sim: scripted failure";
+        if (status == 0 && server.options().randomFaults() && roll < profile.failureRate()) {
+            status = rateLimit ? 429 : 500;
+            retryAfter = 1;
+            message = rateLimit ? "sim: simulated rate limit" : "sim: simulated upstream failure";
+        }
+        if (status != 0) {
+            HttpResponseStatus code = HttpResponseStatus.valueOf(status);
+            if (status == 429) {
+                respond(ctx, code, errorBody("rate_limit_error", "rate_limit_exceeded", null, message),
+                        Map.of(HttpHeaderNames.RETRY_AFTER.toString(), Long.toString(retryAfter)));
+            } else if (status >= 500) {
+                error(ctx, code, "api_error", "upstream_error", null, message);
+            } else {
+                error(ctx, code, "invalid_request_error", "invalid_request", null, message);
+            }
+            return true;
+        }
+        if (script.hang()) {
+            return true; // accepted, never answered, not counted as served
+        }
+        return false;
+    }
+
+    private static void later(ChannelHandlerContext ctx, long delayMs, Runnable task) {
+        if (delayMs > 0) {
+            ctx.executor().schedule(task, delayMs, TimeUnit.MILLISECONDS);
+        } else {
+            task.run();
+        }
+    }
+
+    /** Closes with RST (SO_LINGER 0) so the client sees a reset, not an orderly end. */
+    private void reset(Channel channel) {
+        server.served();
+        if (channel.isActive()) {
+            channel.config().setOption(ChannelOption.SO_LINGER, 0);
+            channel.close();
+        }
+    }
+
+    private void badField(ChannelHandlerContext ctx, String param, String message) {
+        error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", param, message);
+    }
+
+    private void error(ChannelHandlerContext ctx, HttpResponseStatus status, String type, String code, String param,
+            String message) {
+        respond(ctx, status, errorBody(type, code, param, message), null);
+    }
+
+    private ObjectNode errorBody(String type, String code, String param, String message) {
+        ObjectNode root = json.createObjectNode();
+        ObjectNode error = root.putObject("error");
+        error.put("message", message);
+        error.put("type", type);
+        error.put("param", param);
+        error.put("code", code);
+        return root;
+    }
+
+    /** Writes a whole JSON response and counts the request as served. */
+    private void respond(ChannelHandlerContext ctx, HttpResponseStatus status, JsonNode body, Map<String, String> extra) {
+        server.served();
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        byte[] bytes;
+        try {
+            bytes = json.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("sim: cannot write a response", e);
+        }
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                ctx.alloc().buffer(bytes.length).writeBytes(bytes));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        if (extra != null) {
+            extra.forEach(response.headers()::set);
+        }
+        ctx.writeAndFlush(response);
+    }
+
+    private static String abbreviate(JsonNode node) {
+        String text = String.valueOf(node);
+        return text.length() > 60 ? text.substring(0, 57) + "..." : text;
+    }
+}

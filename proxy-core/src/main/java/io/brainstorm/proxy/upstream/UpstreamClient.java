@@ -1,0 +1,208 @@
+package io.brainstorm.proxy.upstream;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+
+import javax.net.ssl.SSLException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The proxy→upstream side: opens HTTP/1.1 connections (TLS where the origin is https) on the
+ * client channel's event loop and keeps idle ones in a pool per event loop, so a request and its
+ * upstream connection never cross threads.
+ *
+ * <p>Connections run with auto-read off: the request's relay decides when to read, which is how
+ * backpressure reaches the provider. Names resolve through Netty's asynchronous DNS resolver.
+ *
+ * <p><b>Threading:</b> {@link #acquire} and {@link #release} run on the event loop they name;
+ * each loop's pool is touched only by that loop.
+ */
+public final class UpstreamClient implements AutoCloseable {
+    static final int MAX_IDLE_PER_ORIGIN = 256;
+    static final long MAX_IDLE_NANOS = 55_000_000_000L;
+    private static final AttributeKey<Long> PARKED_AT = AttributeKey.valueOf("br.parkedAt");
+    private static final AttributeKey<Origin> ORIGIN = AttributeKey.valueOf("br.origin");
+
+    private final Class<? extends SocketChannel> channelClass;
+    private final AddressResolverGroup<InetSocketAddress> resolver;
+    private final Map<EventLoop, Map<Origin, ArrayDeque<Channel>>> pools = new ConcurrentHashMap<>();
+    private final Map<Path, SslContext> sslContexts = new ConcurrentHashMap<>();
+
+    public UpstreamClient(Class<? extends SocketChannel> channelClass,
+                          Class<? extends DatagramChannel> datagramClass) {
+        this.channelClass = channelClass;
+        this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+                .datagramChannelType(datagramClass)
+                .socketChannelType(channelClass));
+    }
+
+    /** The TLS context for origins trusting the system CAs plus, when given, the PEM file's. */
+    public SslContext sslContext(Path caFile) {
+        Path key = caFile == null ? Path.of("") : caFile;
+        return sslContexts.computeIfAbsent(key, k -> {
+            try {
+                SslContextBuilder b = SslContextBuilder.forClient()
+                        .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+                        .endpointIdentificationAlgorithm("HTTPS")
+                        .applicationProtocolConfig(new ApplicationProtocolConfig(
+                                ApplicationProtocolConfig.Protocol.ALPN,
+                                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                                ApplicationProtocolNames.HTTP_1_1));
+                if (caFile != null) {
+                    b.trustManager(caFile.toFile());
+                }
+                return b.build();
+            } catch (SSLException | IllegalArgumentException e) {
+                throw new IllegalStateException("TLS client context for " + (caFile == null ? "system CAs" : caFile)
+                        + ": " + e.getMessage(), e);
+            }
+        });
+    }
+
+    /**
+     * A connection to {@code origin} for one request: an idle pooled one if any, else a new one
+     * (TLS handshake done). Must be called on {@code loop}.
+     *
+     * @return the channel, with the pool's {@link UpstreamHandler} last in its pipeline; true in
+     *         {@link #reused(Channel)} when it came from the pool
+     */
+    public Future<Channel> acquire(EventLoop loop, Origin origin, int connectTimeoutMillis) {
+        assert loop.inEventLoop();
+        ArrayDeque<Channel> idle = pools.computeIfAbsent(loop, l -> new HashMap<>()).get(origin);
+        if (idle != null) {
+            long now = System.nanoTime();
+            Channel ch;
+            while ((ch = idle.pollLast()) != null) {
+                Long parked = ch.attr(PARKED_AT).getAndSet(null);
+                if (ch.isActive() && parked != null && now - parked < MAX_IDLE_NANOS) {
+                    return loop.newSucceededFuture(ch);
+                }
+                ch.close();
+            }
+        }
+        Promise<Channel> promise = loop.newPromise();
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(channelClass)
+                .resolver(resolver)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.AUTO_READ, false)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ChannelPipeline p = ch.pipeline();
+                        if (origin.tls()) {
+                            p.addLast("tls", origin.sslContext().newHandler(ch.alloc(), origin.host(), origin.port()));
+                        }
+                        p.addLast("http", new HttpClientCodec(4096, 16384, 16384));
+                        p.addLast("upstream", new UpstreamHandler());
+                    }
+                });
+        ChannelFuture connect = b.connect(origin.host(), origin.port());
+        connect.addListener((ChannelFuture f) -> {
+            if (!f.isSuccess()) {
+                promise.tryFailure(f.cause());
+                return;
+            }
+            Channel ch = f.channel();
+            ch.attr(ORIGIN).set(origin);
+            SslHandler tls = ch.pipeline().get(SslHandler.class);
+            if (tls == null) {
+                promise.trySuccess(ch);
+                return;
+            }
+            // the handshake needs reads; auto-read is off
+            ch.read();
+            tls.handshakeFuture().addListener(h -> {
+                if (h.isSuccess()) {
+                    promise.trySuccess(ch);
+                } else {
+                    ch.close();
+                    promise.tryFailure(h.cause());
+                }
+            });
+        });
+        return promise;
+    }
+
+    /** Whether the channel was handed out before (a reused keep-alive connection). */
+    public static boolean reused(Channel ch) {
+        return ch.hasAttr(REUSED) && Boolean.TRUE.equals(ch.attr(REUSED).get());
+    }
+
+    private static final AttributeKey<Boolean> REUSED = AttributeKey.valueOf("br.reused");
+
+    /** Makes the request's listener the receiver of what {@code ch} reads. */
+    public static void attach(Channel ch, UpstreamListener listener) {
+        ch.pipeline().get(UpstreamHandler.class).attach(listener);
+    }
+
+    /**
+     * Returns a connection whose response was read to the end and that may be kept alive to its
+     * loop's pool; any other connection is closed. Must be called on the channel's event loop.
+     */
+    public void release(Channel ch, boolean keepAlive) {
+        UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
+        if (handler != null) {
+            handler.detach();
+        }
+        Origin origin = ch.attr(ORIGIN).get();
+        if (!keepAlive || !ch.isActive() || origin == null || handler == null) {
+            ch.close();
+            return;
+        }
+        ArrayDeque<Channel> idle = pools.computeIfAbsent(ch.eventLoop(), l -> new HashMap<>())
+                .computeIfAbsent(origin, o -> new ArrayDeque<>());
+        if (idle.size() >= MAX_IDLE_PER_ORIGIN) {
+            ch.close();
+            return;
+        }
+        ch.attr(REUSED).set(Boolean.TRUE);
+        ch.attr(PARKED_AT).set(System.nanoTime());
+        idle.addLast(ch);
+        // a pending read lets a parked connection notice the server closing it
+        ch.read();
+    }
+
+    /** Discards a connection without pooling it (errors, timeouts, a client gone away). */
+    public static void discard(Channel ch) {
+        UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
+        if (handler != null) {
+            handler.detach();
+        }
+        ch.close();
+    }
+
+    @Override
+    public void close() {
+        resolver.close();
+    }
+}

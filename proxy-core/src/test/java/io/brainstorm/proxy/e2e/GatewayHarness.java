@@ -1,0 +1,65 @@
+package io.brainstorm.proxy.e2e;
+
+import io.brainstorm.proxy.auth.ApiKey;
+import io.brainstorm.proxy.auth.ApiKeys;
+import io.brainstorm.proxy.auth.KeyRing;
+import io.brainstorm.proxy.config.ConfigLoader;
+import io.brainstorm.proxy.config.GatewayConfig;
+import io.brainstorm.proxy.server.GatewayServer;
+import io.brainstorm.proxy.sim.SimServer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * A real gateway on a loopback port 0 with the simulated provider (random faults off unless the
+ * YAML says otherwise) and one known API key, for end-to-end tests.
+ */
+final class GatewayHarness implements AutoCloseable {
+    final String apiKey = ApiKeys.generate();
+    final GatewayServer server;
+    final Path stateDir;
+
+    GatewayHarness() throws Exception {
+        this("");
+    }
+
+    /** @param extraYaml YAML appended to the base config (providers, server limits…) */
+    GatewayHarness(String extraYaml) throws Exception {
+        stateDir = Files.createTempDirectory("br-state");
+        String yaml = """
+                server:
+                  host: 127.0.0.1
+                  port: 0
+                  max_body_bytes: 1048576
+                  shutdown_grace_seconds: 2
+                sim:
+                  enabled: true
+                  seed: 7
+                  random_faults: false
+                state_dir: %s
+                """.formatted(stateDir) + extraYaml;
+        GatewayConfig config = ConfigLoader.load(yaml, Path.of("."), Map.of());
+        KeyRing keys = new KeyRing();
+        keys.add(ApiKey.of("test", "default", ApiKeys.sha256(apiKey)));
+        server = GatewayServer.start(config, keys, 2);
+    }
+
+    String baseUrl() {
+        return "http://127.0.0.1:" + server.port() + "/v1";
+    }
+
+    int port() {
+        return server.port();
+    }
+
+    SimServer sim() {
+        return server.sim();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
