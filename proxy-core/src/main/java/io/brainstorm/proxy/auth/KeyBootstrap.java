@@ -85,7 +85,7 @@ public final class KeyBootstrap {
             throw new IOException("could not create " + file + " exclusively", e);
         }
         Files.writeString(file, secret + "\n", StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
-        out.println("A demo API key was created and written to " + file.toAbsolutePath()
+        out.println("A demo API key was created and written to " + file.toAbsolutePath().normalize()
                 + " (mode 0600); it is not shown anywhere else.");
     }
 

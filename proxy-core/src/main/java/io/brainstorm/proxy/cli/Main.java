@@ -52,6 +52,14 @@ public final class Main {
               OPENAI_API_KEY, ...   provider keys referenced from conf/brainstorm.yaml
             """;
 
+    static {
+        // one line per log record, unless the user configured logging
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format",
+                    "%1$tF %1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
+        }
+    }
+
     private Main() {
     }
 
@@ -182,7 +190,7 @@ public final class Main {
     }
 
     private static int sim(Options o, PrintStream out, PrintStream err) {
-        o.allow("--port", "--seed", "--zero-delay", "--faults", "--config");
+        o.allow("--port", "--seed", "--zero-delay", "--faults");
         List<ModelSpec> models = io.brainstorm.proxy.config.Catalog.builtIn().models().stream()
                 .filter(ModelSpec::simulated).toList();
         SimConfig sc = new SimConfig(true, o.intValue("--seed", 42), o.intValue("--port", 9090),

@@ -266,7 +266,7 @@ public final class Exchange implements UpstreamListener {
             } else {
                 rest.release();
             }
-            releaseUpstream(true);
+            releaseUpstream(HttpUtil.isKeepAlive(upstreamResponse));
             if (state != State.STREAMING) {
                 return;
             }
