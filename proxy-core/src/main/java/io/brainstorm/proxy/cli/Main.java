@@ -31,6 +31,8 @@ public final class Main {
             Commands:
               serve                 run the gateway (default)
               sim                   run only the simulated OpenAI-compatible provider (for benchmarks)
+              selftest              start a private gateway on a free port, send it a chat, a stream,
+                                    an embedding and a model list through the sim provider, and stop
               version               print the version
               help                  print this help
 
@@ -94,6 +96,10 @@ public final class Main {
             }
             case "sim" -> {
                 return sim(new Options(args), out, err);
+            }
+            case "selftest" -> {
+                new Options(args).allow();
+                return SelfTest.run(out, err);
             }
             default -> throw new UsageException("unknown command '" + command + "'");
         }
