@@ -24,11 +24,15 @@ import java.io.InputStream;
  * field passes through untouched (tools, {@code response_format}, unknown fields).
  */
 public final class ParsedRequest {
-    /** Shared mapper: decimals stay exact, large inputs are bounded. */
+    /** Shared mapper: decimals stay exact (digits and trailing zeros: 1.0 stays 1.0), large inputs are bounded. */
     public static final ObjectMapper JSON = JsonMapper.builder()
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .enable(com.fasterxml.jackson.core.JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN)
+            .disable(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
             .build();
+    /** A client's body is one JSON value: anything after it ({@code {...}}} or a second object) is bad JSON. */
+    private static final com.fasterxml.jackson.databind.ObjectReader BODY_READER =
+            JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     static {
         JSON.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
@@ -67,7 +71,7 @@ public final class ParsedRequest {
         }
         JsonNode root;
         try (InputStream in = new ByteBufInputStream(content.duplicate())) {
-            root = JSON.readTree(in);
+            root = BODY_READER.readTree(in);
         } catch (JsonProcessingException e) {
             throw ApiError.invalidRequest(null, "The request body is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
