@@ -52,6 +52,9 @@ public final class ApiKeys {
 
     /** A short, non-secret label for logs: the first 4 random characters. */
     public static String hint(String key) {
+        if (!key.startsWith(PREFIX)) {
+            return "(not a br_live_ key)";
+        }
         return key.length() >= PREFIX.length() + 4 ? PREFIX + key.substring(PREFIX.length(), PREFIX.length() + 4) + "…"
                 : "(malformed)";
     }

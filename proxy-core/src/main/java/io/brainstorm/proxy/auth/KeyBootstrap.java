@@ -51,7 +51,6 @@ public final class KeyBootstrap {
                         + " (expected: 'br_live_' followed by 32 letters or digits)");
             }
             ring.add(ApiKey.of("env", "default", ApiKeys.sha256(fromEnv)));
-            return ring;
         }
         Path keysFile = stateDir.resolve(KEYS_FILE);
         for (ApiKey k : readKeys(keysFile)) {
