@@ -139,11 +139,6 @@ public final class Main {
             err.println("brainstorm-proxy: could not start: " + e.getMessage());
             return 1;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "br-shutdown"));
         ServerConfig s = config.server();
         long models = server.gateway().router().routableModels().size();
         out.println("brainstorm-proxy " + version() + " listening on http://" + s.host() + ":" + server.port()
@@ -154,11 +149,7 @@ public final class Main {
                     + " on 127.0.0.1:" + server.sim().port());
         }
         out.flush();
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        runUntilStopped(server);
         return 0;
     }
 
@@ -208,20 +199,30 @@ public final class Main {
             Thread.currentThread().interrupt();
             return 1;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            sim.close();
-            stopped.countDown();
-        }, "br-sim-shutdown"));
         out.println("simulated provider (not a real model) on http://127.0.0.1:" + sim.port()
                 + "/<endpoint>/v1, e.g. " + sim.baseUrl("sim-east") + (sc.zeroDelay() ? " (zero delay)" : ""));
         out.flush();
+        runUntilStopped(sim);
+        return 0;
+    }
+
+    /** Blocks until the JVM is asked to stop (SIGTERM, Ctrl-C), then closes {@code service} gracefully. */
+    private static void runUntilStopped(AutoCloseable service) {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                service.close();
+            } catch (Exception e) {
+                System.err.println("brainstorm-proxy: error while stopping: " + e);
+            } finally {
+                stopped.countDown();
+            }
+        }, "br-shutdown"));
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return 0;
     }
 
     /** A command-line mistake: printed with a hint, exit code 2. */
