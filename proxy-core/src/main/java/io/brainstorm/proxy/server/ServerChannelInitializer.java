@@ -20,6 +20,7 @@ import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.AttributeKey;
@@ -31,7 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Builds a client connection's pipeline. Reads as a table of contents:
  * <pre>
  *   limit → idle → idle-close → h2c (prior knowledge, or HTTP/1.1 with Upgrade: h2c) → h1 setup
- *   HTTP/1.1:  http codec → keep-alive → aggregator → api
+ *   HTTP/1.1:  http codec → keep-alive → aggregator → flow control → api
  *   HTTP/2:    frame codec → multiplex → per stream: frame↔HTTP object codec → aggregator → api
  * </pre>
  * Both protocols end in the same two handlers ({@link RequestAggregator}, {@link ApiHandler}),
@@ -48,6 +49,7 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
     static final String H1_SETUP = "h1-setup";
     static final String KEEP_ALIVE = "keep-alive";
     static final String AGGREGATOR = "aggregator";
+    static final String FLOW_CONTROL = "flow-control";
     static final String API = "api";
 
     private final Gateway gateway;
@@ -133,7 +135,9 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
                 String name = ctx.name();
                 p.addAfter(name, KEEP_ALIVE, new HttpServerKeepAliveHandler());
                 p.addAfter(KEEP_ALIVE, AGGREGATOR, new RequestAggregator(config.maxBodyBytes()));
-                p.addAfter(AGGREGATOR, API, new ApiHandler(gateway));
+                // pipelined requests decoded from one read wait here until the api handler turns auto-read back on
+                p.addAfter(AGGREGATOR, FLOW_CONTROL, new FlowControlHandler());
+                p.addAfter(FLOW_CONTROL, API, new ApiHandler(gateway));
                 p.remove(this);
             }
             ctx.fireChannelRead(msg);
