@@ -5,22 +5,27 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@link HttpObjectAggregator} whose answer to an oversized body is OpenAI's 413 JSON
  * ({@code request_too_large}), whether the body was sent or only announced with
- * {@code Expect: 100-continue}. The connection is closed after it, since the rest of the body was
- * not read.
+ * {@code Expect: 100-continue}. On HTTP/1.1 the connection then stops writing and drains the
+ * refused body for up to {@link #LINGER_SECONDS} before it closes (a lingering close), so a client
+ * still sending reads the 413 rather than a reset.
  */
 final class RequestAggregator extends HttpObjectAggregator {
+    /** How long an HTTP/1.1 connection keeps draining a refused body before it is closed. */
+    static final long LINGER_SECONDS = 5;
     private final int maxBodyBytes;
 
     RequestAggregator(int maxBodyBytes) {
@@ -30,7 +35,23 @@ final class RequestAggregator extends HttpObjectAggregator {
 
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-        ctx.writeAndFlush(tooLarge(ctx)).addListener(ChannelFutureListener.CLOSE);
+        if (ctx.channel() instanceof DuplexChannel connection) {
+            // HTTP/1.1: closing at once with the body unread makes the kernel reset the connection,
+            // and a client still sending would see the reset instead of the 413. So: answer, stop
+            // writing, and go on reading (the aggregator drops the rest of this body) until the
+            // client closes or the linger time is up.
+            ctx.writeAndFlush(tooLarge(ctx, false)).addListener(f -> {
+                connection.shutdownOutput();
+                ScheduledFuture<?> linger = ctx.executor().schedule(() -> {
+                    ctx.close();
+                }, LINGER_SECONDS, TimeUnit.SECONDS);
+                ctx.channel().closeFuture().addListener(c -> linger.cancel(false));
+            });
+            ctx.channel().config().setAutoRead(true);
+            return;
+        }
+        // an HTTP/2 stream: closing it resets only this stream
+        ctx.writeAndFlush(tooLarge(ctx, true)).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** Replaces the aggregator's bodiless 413 to an {@code Expect: 100-continue} request with ours. */
@@ -39,7 +60,7 @@ final class RequestAggregator extends HttpObjectAggregator {
         Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
         if (isTooLarge(answer)) {
             ReferenceCountUtil.release(answer);
-            return tooLarge(pipeline.context(this));
+            return tooLarge(pipeline.context(this), true);
         }
         return answer;
     }
@@ -54,14 +75,12 @@ final class RequestAggregator extends HttpObjectAggregator {
         return msg instanceof HttpResponse r && r.status().equals(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
     }
 
-    private FullHttpResponse tooLarge(ChannelHandlerContext ctx) {
+    private FullHttpResponse tooLarge(ChannelHandlerContext ctx, boolean close) {
         // answered before ApiHandler sees the request, so the id is made here: every API answer has one
         FullHttpResponse response = Responses.error(ctx, ApiError.tooLarge(maxBodyBytes), RequestIds.next());
-        boolean http1 = !(ctx.channel() instanceof io.netty.handler.codec.http2.Http2StreamChannel);
-        if (http1) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        if (close) {
+            HttpUtil.setKeepAlive(response, false);
         }
-        HttpUtil.setKeepAlive(response, false);
         return response;
     }
 }
