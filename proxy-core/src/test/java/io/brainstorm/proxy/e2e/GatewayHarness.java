@@ -58,6 +58,24 @@ final class GatewayHarness implements AutoCloseable {
         return server.sim();
     }
 
+    /** A chat completion body for {@code sim/alpha}; {@code extra} is appended inside the object (e.g. {@code "stream":true}). */
+    static String chatBody(String extra) {
+        return "{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]"
+                + (extra == null || extra.isEmpty() ? "" : "," + extra) + "}";
+    }
+
+    /** Polls {@code condition} every 10 ms until it holds or {@code timeoutMillis} pass; returns whether it held. */
+    static boolean eventually(long timeoutMillis, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            Thread.sleep(10);
+        }
+        return condition.getAsBoolean();
+    }
+
     @Override
     public void close() {
         server.close();
