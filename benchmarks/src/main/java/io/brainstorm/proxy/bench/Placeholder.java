@@ -1,2 +1,0 @@
-package io.brainstorm.proxy.bench;
-final class Placeholder {}

@@ -1,0 +1,135 @@
+package io.brainstorm.proxy.bench;
+
+import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.config.Catalog;
+import io.brainstorm.proxy.config.ModelSpec;
+import io.brainstorm.proxy.config.Timeouts;
+import io.brainstorm.proxy.route.Endpoint;
+import io.brainstorm.proxy.route.RouteDecision;
+import io.brainstorm.proxy.route.Router;
+import io.brainstorm.proxy.upstream.Origin;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The CPU the gateway adds to every chat request before it is sent upstream:
+ * {@link ParsedRequest#parse} of the client body, {@link Router#route} of its model, and
+ * {@link ParsedRequest#upstreamBody} serialising the rewritten body for the chosen endpoint.
+ * {@code full} is all three, as {@code server.ApiHandler} runs them; the others isolate a step.
+ *
+ * <p>The body is a typical ~1 KB chat request (system prompt, a few turns, sampling options); the
+ * router is built from the catalog shipped in the jar and one hand-made endpoint per model, the
+ * way {@code server.GatewayServer#endpoints} makes them for a provider with a key.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 3, time = 1)
+public class RequestPathBenchmark {
+
+    @Param({"false", "true"})
+    public boolean stream;
+
+    private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+    private ByteBuf body;
+    private Router router;
+    private ParsedRequest parsed;
+    private Endpoint endpoint;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        byte[] bytes = chatBody("openai/gpt-4o-mini", stream).getBytes(StandardCharsets.UTF_8);
+        if (bytes.length < 900 || bytes.length > 1200) {
+            throw new IllegalStateException("body is " + bytes.length + " bytes (expected: about 1 KB)");
+        }
+        body = alloc.directBuffer(bytes.length);
+        body.writeBytes(bytes);
+        Catalog catalog = Catalog.builtIn();
+        List<Endpoint> endpoints = new ArrayList<>();
+        Origin origin = new Origin("127.0.0.1", 19090, null);
+        for (ModelSpec m : catalog.models()) {
+            if (!m.simulated()) {
+                endpoints.add(new Endpoint(m.provider(), m, m.price(), origin, "/v1", "sk-bench-not-a-key",
+                        Timeouts.DEFAULT, false));
+            }
+        }
+        router = new Router(catalog, endpoints);
+        parsed = ParsedRequest.parse(ParsedRequest.Kind.CHAT, body);
+        endpoint = router.route(parsed.model(), parsed.features()).candidates().get(0);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        if (body.refCnt() != 1) {
+            throw new IllegalStateException("leak: body refCnt " + body.refCnt() + " (expected: 1)");
+        }
+        body.release();
+    }
+
+    @Benchmark
+    public int full() {
+        ParsedRequest r = ParsedRequest.parse(ParsedRequest.Kind.CHAT, body);
+        RouteDecision d = router.route(r.model(), r.features());
+        ByteBuf out = r.upstreamBody(alloc, d.candidates().get(0));
+        int n = out.readableBytes();
+        out.release();
+        return n;
+    }
+
+    @Benchmark
+    public ParsedRequest parse() {
+        return ParsedRequest.parse(ParsedRequest.Kind.CHAT, body);
+    }
+
+    @Benchmark
+    public RouteDecision route() {
+        return router.route(parsed.model(), parsed.features());
+    }
+
+    @Benchmark
+    public int upstreamBody() {
+        ByteBuf out = parsed.upstreamBody(alloc, endpoint);
+        int n = out.readableBytes();
+        out.release();
+        return n;
+    }
+
+    /** A typical chat request of about 1 KB. */
+    static String chatBody(String model, boolean stream) {
+        return "{\"model\":\"" + model + "\",\"messages\":["
+                + "{\"role\":\"system\",\"content\":\"You are a concise assistant for an online bookshop. Answer in"
+                + " the customer's language, cite the order number when there is one, and never promise delivery"
+                + " dates you cannot see in the order data.\"},"
+                + "{\"role\":\"user\",\"content\":\"Hi, I ordered two books last week (order 48213) and only one"
+                + " arrived. The parcel looked fine. What should I do?\"},"
+                + "{\"role\":\"assistant\",\"content\":\"Sorry about that! Order 48213 was shipped in two parcels;"
+                + " the second one left our warehouse two days after the first. Could you tell me which title you"
+                + " are still waiting for?\"},"
+                + "{\"role\":\"user\",\"content\":\"It is 'The Pragmatic Programmer'. Can you check where it is and"
+                + " whether I can still change the delivery address to my office?\"}],"
+                + "\"temperature\":0.7,\"top_p\":1,\"max_tokens\":256,\"n\":1,\"presence_penalty\":0,"
+                + "\"frequency_penalty\":0,\"user\":\"customer-48213\",\"stream\":" + stream
+                + (stream ? ",\"stream_options\":{\"include_usage\":true}" : "") + "}";
+    }
+}
