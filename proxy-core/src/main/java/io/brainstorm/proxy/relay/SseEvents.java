@@ -29,15 +29,23 @@ import java.nio.charset.StandardCharsets;
 public final class SseEvents {
     private static final byte[] DATA = {'d', 'a', 't', 'a'};
     private static final byte[] DONE_VALUE = {'[', 'D', 'O', 'N', 'E', ']'};
-    private static final byte[] USAGE_KEY_TAIL = {'u', 's', 'a', 'g', 'e', '"'};
+    /** Room for {@code data: [DONE]} with an {@code id:} or {@code event:} line beside it. */
+    static final int MAX_DONE_EVENT_BYTES = 128;
     private static final ByteBuf DONE = Unpooled.unreleasableBuffer(
             Unpooled.wrappedBuffer("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII)).asReadOnly());
 
     private SseEvents() {
     }
 
-    /** Whether the event's data is exactly {@code [DONE]}: OpenAI's end of stream. */
+    /**
+     * Whether the event's data is exactly {@code [DONE]}: OpenAI's end of stream. Events longer
+     * than {@link #MAX_DONE_EVENT_BYTES} are answered at once: a {@code [DONE]} event is a dozen
+     * bytes, and this check runs on every relayed event.
+     */
     public static boolean isDone(ByteBuf event) {
+        if (event.readableBytes() > MAX_DONE_EVENT_BYTES) {
+            return false;
+        }
         int dataLines = 0;
         boolean done = false;
         int end = event.writerIndex();
@@ -221,28 +229,48 @@ public final class SseEvents {
 
     /** Whether {@code [from, to)} holds {@code "usage"}, JSON whitespace, ':', whitespace, '{'. */
     private static boolean hasUsageObject(ByteBuf buf, int from, int to) {
+        UsageKeyFinder finder = new UsageKeyFinder();
         int i = from;
         while (i < to) {
-            int quote = buf.indexOf(i, to, (byte) '"');
-            if (quote < 0) {
+            int keyEnd = buf.forEachByte(i, to - i, finder);
+            if (keyEnd < 0) {
                 return false;
             }
-            i = quote + 1;
-            if (to - i < USAGE_KEY_TAIL.length
-                    || !equalsAt(buf, i, i + USAGE_KEY_TAIL.length, USAGE_KEY_TAIL)) {
-                continue;
-            }
-            int j = skipWhitespace(buf, i + USAGE_KEY_TAIL.length, to);
+            int j = skipWhitespace(buf, keyEnd + 1, to);
             if (j < to && buf.getByte(j) == ':') {
                 j = skipWhitespace(buf, j + 1, to);
                 if (j < to && buf.getByte(j) == '{') {
                     return true;
                 }
             }
-            // The closing quote of "usage" may open the next string; scan on from there.
-            i += USAGE_KEY_TAIL.length - 1;
+            // the closing quote of "usage" may open the next string; scan on from there
+            finder.matched = 1;
+            i = keyEnd + 1;
         }
         return false;
+    }
+
+    /**
+     * One pass over the bytes looking for {@code "usage"}: stops on its closing quote. Cheaper
+     * than a search per quote, since a chunk holds dozens of quotes.
+     */
+    private static final class UsageKeyFinder implements ByteProcessor {
+        private static final byte[] KEY = {'"', 'u', 's', 'a', 'g', 'e', '"'};
+        int matched;
+
+        @Override
+        public boolean process(byte b) {
+            if (b == KEY[matched]) {
+                matched++;
+                if (matched == KEY.length) {
+                    matched = 0;
+                    return false;
+                }
+                return true;
+            }
+            matched = b == '"' ? 1 : 0;
+            return true;
+        }
     }
 
     private static int skipWhitespace(ByteBuf buf, int from, int to) {
