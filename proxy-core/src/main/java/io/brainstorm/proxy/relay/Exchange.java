@@ -14,7 +14,6 @@ import io.brainstorm.proxy.settle.UsageParser;
 import io.brainstorm.proxy.upstream.UpstreamClient;
 import io.brainstorm.proxy.upstream.UpstreamListener;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -42,7 +41,6 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -386,13 +384,7 @@ public final class Exchange implements UpstreamListener {
         long costNano = 0;
         boolean estimated = false;
         if (status.code() / 100 == 2) {
-            Usage usage = null;
-            try (InputStream in = new ByteBufInputStream(aggregate.duplicate())) {
-                JsonNode root = ParsedRequest.JSON.readTree(in);
-                usage = root == null ? null : UsageParser.parse(root.get("usage"));
-            } catch (IOException e) {
-                log.log(System.Logger.Level.WARNING, "request {0}: unparsable answer from {1}: {2}", requestId, endpoint.id(), e.getMessage());
-            }
+            Usage usage = UsageParser.fromAnswer(aggregate, ParsedRequest.JSON);
             estimated = usage == null;
             if (estimated) {
                 usage = new Usage(request.features().estimatedInputTokens(), 0, 0, 0);
