@@ -57,6 +57,13 @@ public final class ParsedRequest {
         this.stream = stream;
         this.clientWantsUsage = clientWantsUsage;
         this.features = features;
+        body.remove("models");
+        body.remove("provider");
+        if (stream) {
+            JsonNode so = body.get("stream_options");
+            ObjectNode options = so instanceof ObjectNode o ? o : body.putObject("stream_options");
+            options.put("include_usage", true);
+        }
     }
 
     /**
@@ -203,18 +210,11 @@ public final class ParsedRequest {
 
     /** The body for {@code endpoint}: a new buffer the caller owns. */
     public ByteBuf upstreamBody(ByteBufAllocator alloc, Endpoint endpoint) {
-        ObjectNode out = body.deepCopy();
-        out.put("model", endpoint.upstreamModel());
-        out.remove("models");
-        out.remove("provider");
-        if (stream) {
-            JsonNode so = out.get("stream_options");
-            ObjectNode options = so instanceof ObjectNode o ? o : out.putObject("stream_options");
-            options.put("include_usage", true);
-        }
+        // only the model differs between endpoints; the rest was prepared once in the constructor
+        body.put("model", endpoint.upstreamModel());
         ByteBuf buf = alloc.buffer(256);
         try (ByteBufOutputStream os = new ByteBufOutputStream(buf)) {
-            JSON.writeValue((java.io.OutputStream) os, out);
+            JSON.writeValue((java.io.OutputStream) os, body);
         } catch (IOException e) {
             buf.release();
             throw new IllegalStateException("serialising a parsed request failed", e);
