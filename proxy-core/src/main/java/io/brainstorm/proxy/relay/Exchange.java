@@ -100,6 +100,7 @@ public final class Exchange implements UpstreamListener {
     private HttpResponse upstreamResponse;
     private ScheduledFuture<?> firstByteTimer;
     private ScheduledFuture<?> idleTimer;
+    private long lastReadNanos;
     private ScheduledFuture<?> totalTimer;
     private boolean readPending;
     private boolean upstreamReused;
@@ -510,10 +511,30 @@ public final class Exchange implements UpstreamListener {
         }
     }
 
+    /**
+     * Notes that the upstream sent something. One timer per exchange re-arms itself from the time
+     * of the last read, rather than a timer rescheduled on every chunk.
+     */
     private void touchIdle() {
-        cancel(idleTimer);
-        idleTimer = client.executor().schedule(this::onIdleTimeout, endpoint.timeouts().idle().toMillis(),
-                TimeUnit.MILLISECONDS);
+        lastReadNanos = System.nanoTime();
+        if (idleTimer == null) {
+            idleTimer = client.executor().schedule(this::checkIdle, endpoint.timeouts().idle().toNanos(),
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void checkIdle() {
+        idleTimer = null;
+        if (state != State.STREAMING && state != State.AGGREGATING) {
+            return;
+        }
+        long limit = endpoint.timeouts().idle().toNanos();
+        long quiet = System.nanoTime() - lastReadNanos;
+        if (quiet >= limit) {
+            onIdleTimeout();
+        } else {
+            idleTimer = client.executor().schedule(this::checkIdle, limit - quiet, TimeUnit.NANOSECONDS);
+        }
     }
 
     /** This attempt failed before anything reached the client: try the next candidate. */
