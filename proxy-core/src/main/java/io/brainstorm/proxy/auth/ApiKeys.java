@@ -1,5 +1,7 @@
 package io.brainstorm.proxy.auth;
 
+import io.netty.util.concurrent.FastThreadLocal;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -13,6 +15,18 @@ public final class ApiKeys {
     private static final char[] BASE62 =
             "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final HexFormat HEX = HexFormat.of();
+    /** A digest per thread: every request hashes its key on its event loop. */
+    private static final FastThreadLocal<MessageDigest> SHA256 = new FastThreadLocal<>() {
+        @Override
+        protected MessageDigest initialValue() {
+            try {
+                return MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 missing from this JDK", e);
+            }
+        }
+    };
 
     private ApiKeys() {
     }
@@ -42,12 +56,7 @@ public final class ApiKeys {
 
     /** Lower-case hex SHA-256 of the key's UTF-8 bytes: what is stored instead of the key. */
     public static String sha256(String key) {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(digest.digest(key.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 missing from this JDK", e);
-        }
+        return HEX.formatHex(SHA256.get().digest(key.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** A short, non-secret label for logs: the first 4 random characters. */
