@@ -84,6 +84,12 @@ public final class SseEvents {
      * {@code "usage"} followed by a colon can only be a key.
      */
     public static boolean hasUsage(ByteBuf event) {
+        // Runs on every relayed event: one pass over the raw bytes settles the common case (no
+        // usage object anywhere in the event); the exact line-by-line reading below runs only when
+        // that pass finds a candidate, about once per stream.
+        if (!mayHaveUsageObject(event, event.readerIndex(), event.writerIndex())) {
+            return false;
+        }
         int dataLines = 0;
         int value = -1;
         int valueEnd = -1;
@@ -225,6 +231,42 @@ public final class SseEvents {
             }
         }
         return true;
+    }
+
+    /**
+     * False only when {@code [from, to)} certainly holds no usage object: no {@code "usage"} key
+     * followed by ':' and '{' within the raw bytes, and no key followed by a line break (where the
+     * JSON may go on in the next {@code data:} line).
+     */
+    private static boolean mayHaveUsageObject(ByteBuf buf, int from, int to) {
+        UsageKeyFinder finder = new UsageKeyFinder();
+        int i = from;
+        while (i < to) {
+            int keyEnd = buf.forEachByte(i, to - i, finder);
+            if (keyEnd < 0) {
+                return false;
+            }
+            int j = keyEnd + 1;
+            for (int colon = 0; colon < 2; colon++) {
+                while (j < to && (buf.getByte(j) == ' ' || buf.getByte(j) == '\t')) {
+                    j++;
+                }
+                if (j < to && (buf.getByte(j) == '\n' || buf.getByte(j) == '\r')) {
+                    return true;
+                }
+                if (colon == 0) {
+                    if (j >= to || buf.getByte(j) != ':') {
+                        break;
+                    }
+                    j++;
+                } else if (j < to && buf.getByte(j) == '{') {
+                    return true;
+                }
+            }
+            finder.matched = 1;
+            i = keyEnd + 1;
+        }
+        return false;
     }
 
     /** Whether {@code [from, to)} holds {@code "usage"}, JSON whitespace, ':', whitespace, '{'. */
