@@ -308,7 +308,12 @@ public final class Exchange implements UpstreamListener {
             return;
         }
         relayedEvents++;
-        client.write(new DefaultHttpContent(event));
+        if (relayedEvents == 1) {
+            // the first token leaves at once, even when the upstream sent many events in one read
+            client.writeAndFlush(new DefaultHttpContent(event));
+        } else {
+            client.write(new DefaultHttpContent(event));
+        }
     }
 
     private void finishStream() {
