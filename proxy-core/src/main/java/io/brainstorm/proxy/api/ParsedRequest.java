@@ -24,10 +24,13 @@ import java.io.InputStream;
  * field passes through untouched (tools, {@code response_format}, unknown fields).
  */
 public final class ParsedRequest {
-    /** Shared mapper: decimals stay exact (digits and trailing zeros: 1.0 stays 1.0), large inputs are bounded. */
+    /**
+     * Shared mapper: decimals stay exact (digits and trailing zeros: 1.0 stays 1.0) and are written
+     * back plain unless that would inflate them ({@link PassThroughGenerator}), large inputs are
+     * bounded.
+     */
     public static final ObjectMapper JSON = JsonMapper.builder()
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .enable(com.fasterxml.jackson.core.JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN)
             .disable(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
             .build();
     /** A client's body is one JSON value: anything after it ({@code {...}}} or a second object) is bad JSON. */
@@ -81,6 +84,9 @@ public final class ParsedRequest {
             root = BODY_READER.readTree(in);
         } catch (JsonProcessingException e) {
             throw ApiError.invalidRequest(null, "The request body is not valid JSON: " + e.getOriginalMessage());
+        } catch (NumberFormatException e) {
+            // a number Jackson cannot hold, e.g. an exponent beyond BigDecimal's range (found by fuzzing)
+            throw ApiError.invalidRequest(null, "The request body has a number out of range: " + e.getMessage());
         } catch (IOException e) {
             throw ApiError.invalidRequest(null, "The request body could not be read: " + e.getMessage());
         }
@@ -213,8 +219,10 @@ public final class ParsedRequest {
         // only the model differs between endpoints; the rest was prepared once in the constructor
         body.put("model", endpoint.upstreamModel());
         ByteBuf buf = alloc.buffer(256);
-        try (ByteBufOutputStream os = new ByteBufOutputStream(buf)) {
-            JSON.writeValue((java.io.OutputStream) os, body);
+        try (ByteBufOutputStream os = new ByteBufOutputStream(buf);
+             com.fasterxml.jackson.core.JsonGenerator g =
+                     new PassThroughGenerator(JSON.getFactory().createGenerator((java.io.OutputStream) os))) {
+            JSON.writeTree(g, body);
         } catch (IOException e) {
             buf.release();
             throw new IllegalStateException("serialising a parsed request failed", e);

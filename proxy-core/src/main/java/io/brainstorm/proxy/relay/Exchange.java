@@ -2,6 +2,7 @@ package io.brainstorm.proxy.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.api.Headers;
 import io.brainstorm.proxy.api.ParsedRequest;
@@ -326,7 +327,7 @@ public final class Exchange implements UpstreamListener {
         ObjectNode xbr = xbr(costNano, estimated);
         if (request.clientWantsUsage() && usageChunk != null) {
             ObjectNode u = (ObjectNode) usageChunk.get("usage");
-            u.put("cost", new BigDecimal(Cost.formatUsd(costNano)));
+            u.putRawValue("cost", usd(costNano));
             usageChunk.set("x_br", xbr);
             client.write(new DefaultHttpContent(SseEvents.dataEvent(client.alloc(), usageChunk.toString())));
         } else {
@@ -429,14 +430,19 @@ public final class Exchange implements UpstreamListener {
                 .stripTrailingZeros().toPlainString();
     }
 
+    /** A USD amount as a plain JSON number ({@code 0.0000461}, never {@code 4.61E-5}). */
+    private static RawValue usd(long nano) {
+        return new RawValue(Cost.formatUsd(nano));
+    }
+
     private ObjectNode xbr(long costNano, boolean estimated) {
         ObjectNode x = ParsedRequest.JSON.createObjectNode();
         x.put("request_id", requestId);
         x.put("selected_model", route.model().id());
         x.put("endpoint", endpoint.id());
         x.put("strategy", route.strategy());
-        x.put("actual_cost", new BigDecimal(Cost.formatUsd(costNano)));
-        x.put("efficiency", new BigDecimal(efficiency()));
+        x.putRawValue("actual_cost", usd(costNano));
+        x.putRawValue("efficiency", new RawValue(efficiency()));
         x.put("fallbacks", attempt);
         if (estimated) {
             x.put("cost_estimated", true);
