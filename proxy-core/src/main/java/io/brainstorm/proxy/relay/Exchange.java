@@ -321,7 +321,7 @@ public final class Exchange implements UpstreamListener {
         Usage usage = usageChunk == null ? null : UsageParser.parse(usageChunk.get("usage"));
         boolean estimated = usage == null;
         if (estimated) {
-            usage = new Usage(request.features().estimatedInputTokens(), relayedEvents, 0, 0);
+            usage = relayedUsageEstimate();
         }
         long costNano = Cost.nanoUsd(usage, endpoint.price());
         ObjectNode xbr = xbr(costNano, estimated);
@@ -345,6 +345,14 @@ public final class Exchange implements UpstreamListener {
         complete(last);
     }
 
+    /**
+     * What a stream cost when the provider reported no usage (or the stream broke): the prompt
+     * estimate, and one completion token per content event relayed.
+     */
+    private Usage relayedUsageEstimate() {
+        return new Usage(request.features().estimatedInputTokens(), relayedEvents, 0, 0);
+    }
+
     /** An error after the stream began: one last event, no {@code [DONE]}, the body ends. */
     private void streamError(String reason) {
         if (state != State.STREAMING) {
@@ -363,9 +371,7 @@ public final class Exchange implements UpstreamListener {
         ObjectNode choice = event.putArray("choices").addObject();
         choice.put("index", 0).putObject("delta");
         choice.put("finish_reason", "error");
-        long costNano = Cost.nanoUsd(new Usage(request.features().estimatedInputTokens(), relayedEvents, 0, 0),
-                endpoint.price());
-        event.set("x_br", xbr(costNano, true));
+        event.set("x_br", xbr(Cost.nanoUsd(relayedUsageEstimate(), endpoint.price()), true));
         client.write(new DefaultHttpContent(SseEvents.dataEvent(client.alloc(), event.toString())));
         complete(LastHttpContent.EMPTY_LAST_CONTENT);
     }
