@@ -1,5 +1,6 @@
 package io.brainstorm.proxy.relay;
 
+import io.brainstorm.proxy.settle.UsageKey;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -87,7 +88,7 @@ public final class SseEvents {
         // Runs on every relayed event: one pass over the raw bytes settles the common case (no
         // usage object anywhere in the event); the exact line-by-line reading below runs only when
         // that pass finds a candidate, about once per stream.
-        if (!mayHaveUsageObject(event, event.readerIndex(), event.writerIndex())) {
+        if (UsageKey.findObject(event, event.readerIndex(), event.writerIndex(), false) == UsageKey.NONE) {
             return false;
         }
         int dataLines = 0;
@@ -109,9 +110,9 @@ public final class SseEvents {
         if (dataLines > 1) {
             // Rare: JSON spread over data lines; the key and its colon may sit on different lines.
             ByteBuf joined = Unpooled.wrappedBuffer(data(event).getBytes(StandardCharsets.UTF_8));
-            return hasUsageObject(joined, 0, joined.writerIndex());
+            return UsageKey.findObject(joined, 0, joined.writerIndex(), true) >= 0;
         }
-        return hasUsageObject(event, value, valueEnd);
+        return UsageKey.findObject(event, value, valueEnd, true) >= 0;
     }
 
     /**
@@ -231,99 +232,5 @@ public final class SseEvents {
             }
         }
         return true;
-    }
-
-    /**
-     * False only when {@code [from, to)} certainly holds no usage object: no {@code "usage"} key
-     * followed by ':' and '{' within the raw bytes, and no key followed by a line break (where the
-     * JSON may go on in the next {@code data:} line).
-     */
-    private static boolean mayHaveUsageObject(ByteBuf buf, int from, int to) {
-        UsageKeyFinder finder = new UsageKeyFinder();
-        int i = from;
-        while (i < to) {
-            int keyEnd = buf.forEachByte(i, to - i, finder);
-            if (keyEnd < 0) {
-                return false;
-            }
-            int j = keyEnd + 1;
-            for (int colon = 0; colon < 2; colon++) {
-                while (j < to && (buf.getByte(j) == ' ' || buf.getByte(j) == '\t')) {
-                    j++;
-                }
-                if (j < to && (buf.getByte(j) == '\n' || buf.getByte(j) == '\r')) {
-                    return true;
-                }
-                if (colon == 0) {
-                    if (j >= to || buf.getByte(j) != ':') {
-                        break;
-                    }
-                    j++;
-                } else if (j < to && buf.getByte(j) == '{') {
-                    return true;
-                }
-            }
-            finder.matched = 1;
-            i = keyEnd + 1;
-        }
-        return false;
-    }
-
-    /** Whether {@code [from, to)} holds {@code "usage"}, JSON whitespace, ':', whitespace, '{'. */
-    private static boolean hasUsageObject(ByteBuf buf, int from, int to) {
-        UsageKeyFinder finder = new UsageKeyFinder();
-        int i = from;
-        while (i < to) {
-            int keyEnd = buf.forEachByte(i, to - i, finder);
-            if (keyEnd < 0) {
-                return false;
-            }
-            int j = skipWhitespace(buf, keyEnd + 1, to);
-            if (j < to && buf.getByte(j) == ':') {
-                j = skipWhitespace(buf, j + 1, to);
-                if (j < to && buf.getByte(j) == '{') {
-                    return true;
-                }
-            }
-            // the closing quote of "usage" may open the next string; scan on from there
-            finder.matched = 1;
-            i = keyEnd + 1;
-        }
-        return false;
-    }
-
-    /**
-     * One pass over the bytes looking for {@code "usage"}: stops on its closing quote. Cheaper
-     * than a search per quote, since a chunk holds dozens of quotes.
-     */
-    private static final class UsageKeyFinder implements ByteProcessor {
-        private static final byte[] KEY = {'"', 'u', 's', 'a', 'g', 'e', '"'};
-        int matched;
-
-        @Override
-        public boolean process(byte b) {
-            if (b == KEY[matched]) {
-                matched++;
-                if (matched == KEY.length) {
-                    matched = 0;
-                    return false;
-                }
-                return true;
-            }
-            matched = b == '"' ? 1 : 0;
-            return true;
-        }
-    }
-
-    private static int skipWhitespace(ByteBuf buf, int from, int to) {
-        int i = from;
-        while (i < to) {
-            byte b = buf.getByte(i);
-            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
-                break;
-            }
-            i++;
-        }
-        return i;
     }
 }

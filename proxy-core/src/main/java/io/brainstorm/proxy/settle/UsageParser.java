@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
-import io.netty.util.ByteProcessor;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,63 +34,15 @@ public final class UsageParser {
      * parse. Does not change {@code body}'s indexes or reference count.
      */
     public static Usage fromAnswer(ByteBuf body, ObjectMapper json) {
-        int from = body.readerIndex();
-        int to = body.writerIndex();
-        LastKeyFinder finder = new LastKeyFinder();
-        while (to > from) {
-            int keyStart = body.forEachByteDesc(from, to - from, finder);
-            if (keyStart < 0) {
-                return null;
-            }
-            int object = objectAfterColon(body, keyStart + LastKeyFinder.KEY.length, body.writerIndex());
-            if (object >= 0) {
-                try (InputStream in = new ByteBufInputStream(body.slice(object, body.writerIndex() - object));
-                     JsonParser parser = json.createParser(in)) {
-                    return parse(json.readTree(parser));
-                } catch (IOException | RuntimeException e) {
-                    return null;
-                }
-            }
-            finder.matched = 0;
-            to = keyStart;
+        int object = UsageKey.findLastObject(body, body.readerIndex(), body.writerIndex());
+        if (object < 0) {
+            return null;
         }
-        return null;
-    }
-
-    private static int objectAfterColon(ByteBuf buf, int from, int to) {
-        int i = skipWhitespace(buf, from, to);
-        if (i >= to || buf.getByte(i) != ':') {
-            return -1;
-        }
-        i = skipWhitespace(buf, i + 1, to);
-        return i < to && buf.getByte(i) == '{' ? i : -1;
-    }
-
-    private static int skipWhitespace(ByteBuf buf, int from, int to) {
-        int i = from;
-        while (i < to) {
-            byte b = buf.getByte(i);
-            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
-                break;
-            }
-            i++;
-        }
-        return i;
-    }
-
-    /** Scanning backwards, stops on the opening quote of {@code "usage"}. */
-    private static final class LastKeyFinder implements ByteProcessor {
-        static final byte[] KEY = {'"', 'u', 's', 'a', 'g', 'e', '"'};
-        int matched;
-
-        @Override
-        public boolean process(byte b) {
-            if (b == KEY[KEY.length - 1 - matched]) {
-                matched++;
-                return matched < KEY.length;
-            }
-            matched = b == '"' ? 1 : 0;
-            return true;
+        try (InputStream in = new ByteBufInputStream(body.slice(object, body.writerIndex() - object));
+             JsonParser parser = json.createParser(in)) {
+            return parse(json.readTree(parser));
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 
