@@ -5,6 +5,7 @@ import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.relay.Exchange;
 import io.brainstorm.proxy.route.RouteDecision;
+import io.brainstorm.proxy.route.Router;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -104,6 +105,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             case "/v1/models" -> {
                 requireMethod(method, HttpMethod.GET, path);
                 gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+                requireRoutes();
                 respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, gateway.models().listJson()), false);
             }
             case "/v1/chat/completions" -> call(ctx, request, requestId, ParsedRequest.Kind.CHAT);
@@ -111,6 +113,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             default -> {
                 if (path.startsWith("/v1/models/") && method.equals(HttpMethod.GET)) {
                     gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+                    requireRoutes();
                     String id = decode(path.substring("/v1/models/".length()));
                     String json = gateway.models().modelJson(id).orElseThrow(() -> ApiError.modelNotFound(
                             "The model '" + id + "' does not exist or this key cannot use it."));
@@ -130,6 +133,15 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** The routes; in the moments after the listener opened and before they exist, a 503. */
+    private Router requireRoutes() {
+        Router router = gateway.router();
+        if (router == null) {
+            throw ApiError.unavailable("The gateway is starting; try again in a moment.", 1);
+        }
+        return router;
+    }
+
     private static void requireMethod(HttpMethod actual, HttpMethod expected, String path) {
         if (!actual.equals(expected)) {
             throw ApiError.methodNotAllowed("Method " + actual + " is not allowed on " + path + " (expected: "
@@ -141,7 +153,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         requireMethod(request.method(), HttpMethod.POST, request.uri());
         ApiKey key = gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
         ParsedRequest parsed = ParsedRequest.parse(kind, request.content());
-        RouteDecision route = gateway.router().route(parsed.model(), parsed.features());
+        RouteDecision route = requireRoutes().route(parsed.model(), parsed.features());
         boolean trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         exchange = new Exchange(ctx, gateway.upstream(), parsed, route, requestId, trailers, f -> done(ctx, f));
         log.log(System.Logger.Level.DEBUG, "request {0}: key {1} model {2}", requestId, key.id(), parsed.model());

@@ -18,19 +18,27 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Gateway {
     private final GatewayConfig config;
     private final KeyRing keys;
-    private final Router router;
-    private final ModelList models;
+    private volatile Router router;
+    private volatile ModelList models;
     private final UpstreamClient upstream;
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
 
+    /** @param router the routes, or null until {@link #routes(Router)} provides them */
     public Gateway(GatewayConfig config, KeyRing keys, Router router, UpstreamClient upstream) {
         this.config = config;
         this.keys = keys;
-        this.router = router;
-        this.models = new ModelList(router);
         this.upstream = upstream;
+        if (router != null) {
+            routes(router);
+        }
+    }
+
+    /** Makes API calls routable. Until then they are answered 503 (the listener is up already). */
+    public void routes(Router router) {
+        this.models = new ModelList(router);
+        this.router = router;
     }
 
     public GatewayConfig config() {
@@ -41,6 +49,7 @@ public final class Gateway {
         return keys;
     }
 
+    /** The routes, or null while the gateway is starting. */
     public Router router() {
         return router;
     }

@@ -44,42 +44,42 @@ public final class GatewayServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
-    private final SimServer sim;
+    private SimServer sim;
     private Channel listener;
     private boolean closed;
 
-    private GatewayServer(Gateway gateway, Transport transport, EventLoopGroup boss, EventLoopGroup workers,
-                          SimServer sim) {
+    private GatewayServer(Gateway gateway, Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
         this.gateway = gateway;
         this.transport = transport;
         this.boss = boss;
         this.workers = workers;
-        this.sim = sim;
     }
 
     /**
-     * Starts the simulated provider (if enabled), then binds the client listener.
+     * Binds the client listener first (so {@code /healthz} answers at once), then starts the
+     * simulated provider (if enabled) and builds the routes; until they exist {@code /readyz} and
+     * API calls answer 503.
      *
      * @param workerThreads event loop threads (0 = Netty's default, twice the cores)
      */
     public static GatewayServer start(GatewayConfig config, KeyRing keys, int workerThreads)
             throws InterruptedException {
         Transport transport = Transport.best();
-        SimServer sim = null;
-        List<ModelSpec> simModels = config.catalog().models().stream().filter(ModelSpec::simulated).toList();
-        if (config.sim().enabled() && !simModels.isEmpty()) {
-            sim = new SimServer(simModels, new SimServer.Options(config.sim().seed(), config.sim().zeroDelay(),
-                    config.sim().randomFaults()));
-            sim.start("127.0.0.1", config.sim().port());
-        }
         UpstreamClient upstream = new UpstreamClient(transport.socketChannel(), transport.datagram());
-        Router router = new Router(config.catalog(), endpoints(config, sim, upstream));
-        Gateway gateway = new Gateway(config, keys, router, upstream);
+        Gateway gateway = new Gateway(config, keys, null, upstream);
         EventLoopGroup boss = transport.newGroup(1, "br-accept");
         EventLoopGroup workers = transport.newGroup(workerThreads, "br-io");
-        GatewayServer server = new GatewayServer(gateway, transport, boss, workers, sim);
+        GatewayServer server = new GatewayServer(gateway, transport, boss, workers);
         try {
+            // listen first: /healthz answers while the simulated provider starts and routes are built
             server.bind();
+            List<ModelSpec> simModels = config.catalog().models().stream().filter(ModelSpec::simulated).toList();
+            if (config.sim().enabled() && !simModels.isEmpty()) {
+                server.sim = new SimServer(simModels, new SimServer.Options(config.sim().seed(),
+                        config.sim().zeroDelay(), config.sim().randomFaults()));
+                server.sim.start("127.0.0.1", config.sim().port());
+            }
+            gateway.routes(new Router(config.catalog(), endpoints(config, server.sim, upstream)));
             gateway.markReady();
         } catch (RuntimeException | InterruptedException e) {
             server.close();
