@@ -3,6 +3,7 @@ package io.brainstorm.proxy.auth;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.config.KeyConfig;
 
 import java.io.IOException;
@@ -27,7 +28,7 @@ public final class KeyBootstrap {
     public static final String ENV_API_KEY = "BR_API_KEY";
     static final String KEYS_FILE = "keys.json";
     static final String DEMO_KEY_FILE = "demo-key.txt";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = ParsedRequest.JSON;
 
     private KeyBootstrap() {
     }

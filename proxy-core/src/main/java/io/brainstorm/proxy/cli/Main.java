@@ -9,6 +9,7 @@ import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.config.ServerConfig;
 import io.brainstorm.proxy.config.SimConfig;
 import io.brainstorm.proxy.server.GatewayServer;
+import io.brainstorm.proxy.server.StartupWarmup;
 import io.brainstorm.proxy.sim.SimServer;
 
 import java.io.IOException;
@@ -112,6 +113,7 @@ public final class Main {
 
     private static int serve(Options o, Map<String, String> env, PrintStream out, PrintStream err) {
         o.allow("--config", "--port", "--state-dir", "--threads");
+        StartupWarmup.start();
         GatewayConfig config;
         try {
             config = loadConfig(o.get("--config"), env);
