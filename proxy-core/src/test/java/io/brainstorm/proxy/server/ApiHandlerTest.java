@@ -182,6 +182,29 @@ class ApiHandlerTest {
     }
 
     @Test
+    void apiCallsAre503WhileRoutesAreBeingBuilt() throws Exception {
+        KeyRing keys = new KeyRing();
+        keys.add(ApiKey.of("test", "default", ApiKeys.sha256(apiKey)));
+        Gateway starting = new Gateway(ConfigLoader.load("sim:\n  enabled: false\n", Path.of("."), Map.of()), keys,
+                null, upstream);
+        channel.finishAndReleaseAll();
+        channel = new EmbeddedChannel(new RequestAggregator(MAX_BODY), new ApiHandler(starting));
+        channel.attr(ServerChannelInitializer.ACTIVE_REQUESTS).set(new AtomicInteger());
+
+        assertEquals(200, get("/healthz").status(), "liveness answers at once");
+        Answer models = getWithKey("/v1/models");
+        assertEquals(503, models.status());
+        assertEquals("1", models.headers().get(HttpHeaderNames.RETRY_AFTER));
+        assertEquals("api_error", models.json().path("error").path("type").asText());
+        Answer chat = send(HttpMethod.POST, CHAT, "Bearer " + apiKey,
+                "{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        assertEquals(503, chat.status());
+
+        starting.routes(new Router(Catalog.builtIn(), List.of()));
+        assertEquals(200, getWithKey("/v1/models").status(), "routable once the routes exist");
+    }
+
+    @Test
     void readyzIs503UntilTheGatewayIsReady() throws Exception {
         Answer before = get("/readyz");
         assertEquals(503, before.status());
