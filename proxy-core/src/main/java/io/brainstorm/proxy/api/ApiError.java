@@ -16,15 +16,22 @@ public final class ApiError extends RuntimeException {
     private final String code;
     private final String param;
     private final long retryAfterSeconds;
+    private final String allow;
 
     private ApiError(HttpResponseStatus status, String type, String code, String param, String message,
                      long retryAfterSeconds) {
+        this(status, type, code, param, message, retryAfterSeconds, null);
+    }
+
+    private ApiError(HttpResponseStatus status, String type, String code, String param, String message,
+                     long retryAfterSeconds, String allow) {
         super(message, null, false, false);
         this.status = status;
         this.type = type;
         this.code = code;
         this.param = param;
         this.retryAfterSeconds = retryAfterSeconds;
+        this.allow = allow;
     }
 
     public static ApiError invalidRequest(String param, String message) {
@@ -46,8 +53,14 @@ public final class ApiError extends RuntimeException {
         return new ApiError(HttpResponseStatus.NOT_FOUND, "invalid_request_error", "not_found", null, message, -1);
     }
 
-    public static ApiError methodNotAllowed(String message) {
+    /** @param allow the methods the path accepts, for the {@code Allow} header */
+    public static ApiError methodNotAllowed(String message, String allow) {
         return new ApiError(HttpResponseStatus.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed",
+                null, message, -1, allow);
+    }
+
+    public static ApiError expectationFailed(String message) {
+        return new ApiError(HttpResponseStatus.EXPECTATION_FAILED, "invalid_request_error", "invalid_request",
                 null, message, -1);
     }
 
@@ -90,6 +103,11 @@ public final class ApiError extends RuntimeException {
 
     public String param() {
         return param;
+    }
+
+    /** The {@code Allow} header of a 405, or null. */
+    public String allow() {
+        return allow;
     }
 
     /** Seconds for a {@code Retry-After} header, or -1 for none. */

@@ -108,8 +108,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 requireRoutes();
                 respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, gateway.models().listJson()), false);
             }
-            case "/v1/chat/completions" -> call(ctx, request, requestId, ParsedRequest.Kind.CHAT);
-            case "/v1/embeddings" -> call(ctx, request, requestId, ParsedRequest.Kind.EMBEDDINGS);
+            case "/v1/chat/completions" -> call(ctx, request, path, requestId, ParsedRequest.Kind.CHAT);
+            case "/v1/embeddings" -> call(ctx, request, path, requestId, ParsedRequest.Kind.EMBEDDINGS);
             default -> {
                 if (path.startsWith("/v1/models/") && method.equals(HttpMethod.GET)) {
                     gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
@@ -145,12 +145,13 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private static void requireMethod(HttpMethod actual, HttpMethod expected, String path) {
         if (!actual.equals(expected)) {
             throw ApiError.methodNotAllowed("Method " + actual + " is not allowed on " + path + " (expected: "
-                    + expected + ").");
+                    + expected + ").", expected.name());
         }
     }
 
-    private void call(ChannelHandlerContext ctx, FullHttpRequest request, String requestId, ParsedRequest.Kind kind) {
-        requireMethod(request.method(), HttpMethod.POST, request.uri());
+    private void call(ChannelHandlerContext ctx, FullHttpRequest request, String path, String requestId,
+                      ParsedRequest.Kind kind) {
+        requireMethod(request.method(), HttpMethod.POST, path);
         ApiKey key = gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
         ParsedRequest parsed = ParsedRequest.parse(kind, request.content());
         RouteDecision route = requireRoutes().route(parsed.model(), parsed.features());

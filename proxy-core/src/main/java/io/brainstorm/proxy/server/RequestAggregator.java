@@ -62,13 +62,21 @@ final class RequestAggregator extends HttpObjectAggregator {
             ReferenceCountUtil.release(answer);
             return tooLarge(pipeline.context(this), true);
         }
+        if (answer instanceof HttpResponse r && r.status().equals(HttpResponseStatus.EXPECTATION_FAILED)) {
+            ReferenceCountUtil.release(answer);
+            FullHttpResponse refused = Responses.error(pipeline.context(this), ApiError.expectationFailed(
+                    "Unsupported Expect header (expected: 100-continue)."), RequestIds.next());
+            HttpUtil.setKeepAlive(refused, false);
+            return refused;
+        }
         return answer;
     }
 
     @Override
     protected boolean closeAfterContinueResponse(Object msg) {
         // the client may send the refused body anyway, and the decoder would read it as the next request
-        return isTooLarge(msg) || super.closeAfterContinueResponse(msg);
+        return isTooLarge(msg) || super.closeAfterContinueResponse(msg)
+                || msg instanceof HttpResponse r && r.status().equals(HttpResponseStatus.EXPECTATION_FAILED);
     }
 
     private static boolean isTooLarge(Object msg) {

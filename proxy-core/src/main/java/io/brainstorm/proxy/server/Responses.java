@@ -34,6 +34,9 @@ public final class Responses {
         if (error.retryAfterSeconds() >= 0) {
             r.headers().set(HttpHeaderNames.RETRY_AFTER, error.retryAfterSeconds());
         }
+        if (error.allow() != null) {
+            r.headers().set(HttpHeaderNames.ALLOW, error.allow());
+        }
         if (error.status().code() == 502) {
             r.headers().set(Headers.SHOULD_RETRY, "false");
         }

@@ -335,8 +335,10 @@ class ApiHandlerTest {
 
     @Test
     void getOnChatCompletionsIs405() throws Exception {
-        JsonNode error = assertApiError(getWithKey(CHAT), 405, "invalid_request_error", "method_not_allowed");
+        Answer answer = getWithKey(CHAT);
+        JsonNode error = assertApiError(answer, 405, "invalid_request_error", "method_not_allowed");
         assertTrue(error.get("message").asText().contains("POST"), error.toString());
+        assertEquals("POST", answer.headers().get(HttpHeaderNames.ALLOW));
         assertKeepsServing();
         assertFalse(channel.finish());
     }
@@ -406,6 +408,18 @@ class ApiHandlerTest {
         Answer a = readAnswer();
         assertApiError(a, 413, "invalid_request_error", "request_too_large");
         assertFalse(channel.isOpen(), "the body was refused, so the connection closes");
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void unsupportedExpectationIs417InOpenAiShapeAndCloses() throws Exception {
+        HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, CHAT);
+        head.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + apiKey);
+        head.headers().set(HttpHeaderNames.EXPECT, "teapot");
+        HttpUtil.setContentLength(head, 10);
+        channel.writeInbound(head);
+        assertOpenAiError(readAnswer(), 417, "invalid_request_error", "invalid_request");
+        assertFalse(channel.isOpen(), "the body that may follow is not read, so the connection closes");
         assertFalse(channel.finish());
     }
 
