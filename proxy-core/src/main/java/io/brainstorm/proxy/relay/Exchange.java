@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.util.RawValue;
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.api.Headers;
 import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.config.Timeouts;
 import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.RouteDecision;
 import io.brainstorm.proxy.server.Responses;
@@ -99,10 +100,12 @@ public final class Exchange implements UpstreamListener {
     private Endpoint endpoint;
     private Channel upstream;
     private HttpResponse upstreamResponse;
-    private ScheduledFuture<?> firstByteTimer;
-    private ScheduledFuture<?> idleTimer;
+    /** The one timer of the exchange; see {@link #onTimer()}. */
+    private ScheduledFuture<?> timer;
+    private long timerAt;
+    /** When the current attempt must have its response head; {@code Long.MAX_VALUE} once it has. */
+    private long firstByteDeadline = Long.MAX_VALUE;
     private long lastReadNanos;
-    private ScheduledFuture<?> totalTimer;
     private boolean readPending;
     private boolean upstreamReused;
     private boolean responseStarted;
@@ -129,8 +132,11 @@ public final class Exchange implements UpstreamListener {
 
     /** Starts the first attempt. Call on the client's event loop. */
     public void start() {
-        long totalMs = route.candidates().get(0).timeouts().total().toMillis();
-        totalTimer = client.executor().schedule(this::onTotalTimeout, totalMs, TimeUnit.MILLISECONDS);
+        // The first check comes at the earliest any timeout could expire, so a request that ends
+        // sooner (nearly all) schedules and cancels exactly one timer.
+        Timeouts t = route.candidates().get(0).timeouts();
+        long first = Math.min(t.total().toNanos(), Math.min(t.firstByte().toNanos(), t.idle().toNanos()));
+        armTimer(startNanos + first);
         attempt();
     }
 
@@ -186,8 +192,8 @@ public final class Exchange implements UpstreamListener {
                 failAttempt("sending the request failed: " + describe(w.cause()), false);
             }
         });
-        long fbMs = endpoint.timeouts().firstByte().toMillis();
-        firstByteTimer = client.executor().schedule(this::onFirstByteTimeout, fbMs, TimeUnit.MILLISECONDS);
+        firstByteDeadline = System.nanoTime() + endpoint.timeouts().firstByte().toNanos();
+        armTimer(firstByteDeadline);
         ch.read();
     }
 
@@ -220,8 +226,7 @@ public final class Exchange implements UpstreamListener {
 
     private void onResponseHead(HttpResponse response) {
         responseStarted = true;
-        cancel(firstByteTimer);
-        firstByteTimer = null;
+        firstByteDeadline = Long.MAX_VALUE;
         int status = response.status().code();
         if (status == 401 || status == 403 || status == 408 || status == 429 || status >= 500) {
             String retryAfter = response.headers().get(HttpHeaderNames.RETRY_AFTER);
@@ -528,40 +533,58 @@ public final class Exchange implements UpstreamListener {
         }
     }
 
-    /**
-     * Notes that the upstream sent something. One timer per exchange re-arms itself from the time
-     * of the last read, rather than a timer rescheduled on every chunk.
-     */
+    /** Notes that the upstream sent something: the idle timeout counts from now. */
     private void touchIdle() {
         lastReadNanos = System.nanoTime();
-        if (idleTimer == null) {
-            idleTimer = client.executor().schedule(this::checkIdle, endpoint.timeouts().idle().toNanos(),
-                    TimeUnit.NANOSECONDS);
-        }
     }
 
-    private void checkIdle() {
-        idleTimer = null;
-        if (state != State.STREAMING && state != State.AGGREGATING) {
+    /**
+     * Makes sure the timer fires no later than {@code at}. It is only rescheduled when {@code at}
+     * is earlier than the time it is set for; firing early is harmless, {@link #onTimer()} re-arms.
+     */
+    private void armTimer(long at) {
+        if (timer != null && at >= timerAt) {
             return;
         }
-        long limit = endpoint.timeouts().idle().toNanos();
-        long quiet = System.nanoTime() - lastReadNanos;
-        if (quiet >= limit) {
-            onIdleTimeout();
-        } else {
-            idleTimer = client.executor().schedule(this::checkIdle, limit - quiet, TimeUnit.NANOSECONDS);
+        cancel(timer);
+        timerAt = at;
+        timer = client.executor().schedule(this::onTimer, Math.max(0, at - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    /** Checks the total, first-byte and idle deadlines; acts on the one that passed, else re-arms. */
+    private void onTimer() {
+        timer = null;
+        if (state == State.DONE) {
+            return;
         }
+        long now = System.nanoTime();
+        if (now >= deadlineNanos) {
+            onTotalTimeout();
+            return;
+        }
+        long next = deadlineNanos;
+        if (state == State.WAITING) {
+            if (now >= firstByteDeadline) {
+                onFirstByteTimeout();
+                return;
+            }
+            next = Math.min(next, firstByteDeadline);
+        } else if (state == State.STREAMING || state == State.AGGREGATING) {
+            long idleAt = lastReadNanos + endpoint.timeouts().idle().toNanos();
+            if (now >= idleAt) {
+                onIdleTimeout();
+                return;
+            }
+            next = Math.min(next, idleAt);
+        }
+        armTimer(next);
     }
 
     /** This attempt failed before anything reached the client: try the next candidate. */
     private void failAttempt(String reason, boolean timeout) {
         boolean stale = upstreamReused && !responseStarted && !timeout && state == State.WAITING;
         discardUpstream();
-        cancel(firstByteTimer);
-        cancel(idleTimer);
-        firstByteTimer = null;
-        idleTimer = null;
+        firstByteDeadline = Long.MAX_VALUE;
         upstreamResponse = null;
         if (aggregate != null) {
             aggregate.release();
@@ -645,9 +668,8 @@ public final class Exchange implements UpstreamListener {
     }
 
     private void cancelTimers() {
-        cancel(firstByteTimer);
-        cancel(idleTimer);
-        cancel(totalTimer);
+        cancel(timer);
+        timer = null;
     }
 
     private static void cancel(ScheduledFuture<?> f) {
