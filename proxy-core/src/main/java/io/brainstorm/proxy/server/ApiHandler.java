@@ -41,6 +41,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private final Gateway gateway;
     private Exchange exchange;
     private boolean busy;
+    /** The connection's in-flight count (the HTTP/2 parent's for a stream), looked up once. */
+    private java.util.concurrent.atomic.AtomicInteger activeRequests;
 
     ApiHandler(Gateway gateway) {
         this.gateway = gateway;
@@ -212,10 +214,13 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The connection's count of requests being served (the HTTP/2 parent's for a stream). */
-    private static java.util.concurrent.atomic.AtomicInteger activeRequests(ChannelHandlerContext ctx) {
-        io.netty.channel.Channel connection = ctx.channel() instanceof Http2StreamChannel
-                ? ctx.channel().parent() : ctx.channel();
-        return connection.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get();
+    private java.util.concurrent.atomic.AtomicInteger activeRequests(ChannelHandlerContext ctx) {
+        if (activeRequests == null) {
+            io.netty.channel.Channel connection = ctx.channel() instanceof Http2StreamChannel
+                    ? ctx.channel().parent() : ctx.channel();
+            activeRequests = connection.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get();
+        }
+        return activeRequests;
     }
 
     @Override

@@ -20,7 +20,6 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
-import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
@@ -46,8 +45,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class UpstreamClient implements AutoCloseable {
     static final int MAX_IDLE_PER_ORIGIN = 256;
     static final long MAX_IDLE_NANOS = 55_000_000_000L;
-    private static final AttributeKey<Long> PARKED_AT = AttributeKey.valueOf("br.parkedAt");
-    private static final AttributeKey<Origin> ORIGIN = AttributeKey.valueOf("br.origin");
+    private static final String HANDLER = "upstream";
 
     private final Class<? extends SocketChannel> channelClass;
     private final AddressResolverGroup<InetSocketAddress> resolver;
@@ -100,8 +98,10 @@ public final class UpstreamClient implements AutoCloseable {
             long now = System.nanoTime();
             Channel ch;
             while ((ch = idle.pollLast()) != null) {
-                Long parked = ch.attr(PARKED_AT).getAndSet(null);
-                if (ch.isActive() && parked != null && now - parked < MAX_IDLE_NANOS) {
+                UpstreamHandler h = handler(ch);
+                long parked = h.parkedAt;
+                h.parkedAt = -1;
+                if (ch.isActive() && parked >= 0 && now - parked < MAX_IDLE_NANOS) {
                     return loop.newSucceededFuture(ch);
                 }
                 ch.close();
@@ -123,7 +123,7 @@ public final class UpstreamClient implements AutoCloseable {
                             p.addLast("tls", origin.sslContext().newHandler(ch.alloc(), origin.host(), origin.port()));
                         }
                         p.addLast("http", new HttpClientCodec(4096, 16384, 16384));
-                        p.addLast("upstream", new UpstreamHandler());
+                        p.addLast(HANDLER, new UpstreamHandler());
                     }
                 });
         ChannelFuture connect = b.connect(origin.host(), origin.port());
@@ -133,7 +133,7 @@ public final class UpstreamClient implements AutoCloseable {
                 return;
             }
             Channel ch = f.channel();
-            ch.attr(ORIGIN).set(origin);
+            handler(ch).origin = origin;
             SslHandler tls = ch.pipeline().get(SslHandler.class);
             if (tls == null) {
                 promise.trySuccess(ch);
@@ -155,14 +155,17 @@ public final class UpstreamClient implements AutoCloseable {
 
     /** Whether the channel was handed out before (a reused keep-alive connection). */
     public static boolean reused(Channel ch) {
-        return ch.hasAttr(REUSED) && Boolean.TRUE.equals(ch.attr(REUSED).get());
+        UpstreamHandler h = handler(ch);
+        return h != null && h.reused;
     }
-
-    private static final AttributeKey<Boolean> REUSED = AttributeKey.valueOf("br.reused");
 
     /** Makes the request's listener the receiver of what {@code ch} reads. */
     public static void attach(Channel ch, UpstreamListener listener) {
-        ch.pipeline().get(UpstreamHandler.class).attach(listener);
+        handler(ch).attach(listener);
+    }
+
+    private static UpstreamHandler handler(Channel ch) {
+        return (UpstreamHandler) ch.pipeline().get(HANDLER);
     }
 
     /**
@@ -170,12 +173,12 @@ public final class UpstreamClient implements AutoCloseable {
      * loop's pool; any other connection is closed. Must be called on the channel's event loop.
      */
     public void release(Channel ch, boolean keepAlive) {
-        UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
+        UpstreamHandler handler = handler(ch);
         if (handler != null) {
             handler.detach();
         }
-        Origin origin = ch.attr(ORIGIN).get();
-        if (!keepAlive || !ch.isActive() || origin == null || handler == null) {
+        Origin origin = handler == null ? null : handler.origin;
+        if (!keepAlive || !ch.isActive() || origin == null) {
             ch.close();
             return;
         }
@@ -185,8 +188,8 @@ public final class UpstreamClient implements AutoCloseable {
             ch.close();
             return;
         }
-        ch.attr(REUSED).set(Boolean.TRUE);
-        ch.attr(PARKED_AT).set(System.nanoTime());
+        handler.reused = true;
+        handler.parkedAt = System.nanoTime();
         idle.addLast(ch);
         // a pending read lets a parked connection notice the server closing it
         ch.read();
@@ -194,7 +197,7 @@ public final class UpstreamClient implements AutoCloseable {
 
     /** Discards a connection without pooling it (errors, timeouts, a client gone away). */
     public static void discard(Channel ch) {
-        UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
+        UpstreamHandler handler = handler(ch);
         if (handler != null) {
             handler.detach();
         }

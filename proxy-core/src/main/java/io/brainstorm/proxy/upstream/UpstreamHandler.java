@@ -10,11 +10,20 @@ import io.netty.util.ReferenceCountUtil;
  * {@link UpstreamListener} of the request it currently serves. A pooled connection has no
  * listener; anything it reads then (the server closing, stray bytes) closes it.
  *
- * <p><b>Threading:</b> {@link #listener} is only touched on the connection's event loop, which is
- * also the client channel's (connections are opened on it), so it needs no {@code volatile}.
+ * It also keeps the pool's notes about the connection (origin, reuse, when it was parked), as
+ * plain fields rather than channel attributes.
+ *
+ * <p><b>Threading:</b> every field is only touched on the connection's event loop, which is
+ * also the client channel's (connections are opened on it), so none needs {@code volatile}.
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private UpstreamListener listener;
+    /** Where the connection goes; set once it is connected. */
+    Origin origin;
+    /** Whether the connection served a request before (kept alive in the pool). */
+    boolean reused;
+    /** When it was parked in the pool, or -1 while in use. */
+    long parkedAt = -1;
 
     void attach(UpstreamListener listener) {
         this.listener = listener;
