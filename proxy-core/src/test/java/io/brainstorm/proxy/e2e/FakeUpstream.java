@@ -50,26 +50,32 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class FakeUpstream implements AutoCloseable {
     /** What to answer. */
-    record Behaviour(int status, String errorBody, boolean hang, boolean reset, int streamEvents, int eventBytes) {
+    record Behaviour(int status, String errorBody, boolean hang, boolean reset, int streamEvents, int eventBytes,
+                     boolean stall) {
         static Behaviour ok() {
-            return new Behaviour(200, null, false, false, 0, 0);
+            return new Behaviour(200, null, false, false, 0, 0, false);
         }
 
         static Behaviour status(int status, String body) {
-            return new Behaviour(status, body, false, false, 0, 0);
+            return new Behaviour(status, body, false, false, 0, 0, false);
         }
 
         static Behaviour hanging() {
-            return new Behaviour(0, null, true, false, 0, 0);
+            return new Behaviour(0, null, true, false, 0, 0, false);
         }
 
         static Behaviour resetting() {
-            return new Behaviour(0, null, false, true, 0, 0);
+            return new Behaviour(0, null, false, true, 0, 0, false);
         }
 
         /** A stream of {@code events} content chunks, each about {@code eventBytes} long, with flow control. */
         static Behaviour longStream(int events, int eventBytes) {
-            return new Behaviour(200, null, false, false, events, eventBytes);
+            return new Behaviour(200, null, false, false, events, eventBytes, false);
+        }
+
+        /** A stream that sends its head and one content chunk, then nothing more, keeping the connection. */
+        static Behaviour stallingStream() {
+            return new Behaviour(200, null, false, false, 0, 0, true);
         }
     }
 
@@ -154,6 +160,16 @@ final class FakeUpstream implements AutoCloseable {
                 return;
             }
             String model = body.replaceAll("(?s).*\"model\"\\s*:\\s*\"([^\"]*)\".*", "$1");
+            if (b.stall()) {
+                HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream");
+                HttpUtil.setTransferEncodingChunked(head, true);
+                ctx.write(head);
+                ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer("data: {\"object\":\"chat.completion.chunk\","
+                        + "\"model\":\"" + model + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"stall\"}}]}\n\n",
+                        StandardCharsets.UTF_8)));
+                return;
+            }
             if (b.streamEvents() > 0) {
                 HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
                 head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream");

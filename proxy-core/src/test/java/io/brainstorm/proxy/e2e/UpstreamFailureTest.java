@@ -109,6 +109,40 @@ class UpstreamFailureTest {
     }
 
     @Test
+    void aStreamThatStallsEndsWithAnErrorEventAfterTheIdleTimeout() throws Exception {
+        first.behave(FakeUpstream.Behaviour.stallingStream());
+        gateway(first.baseUrl(), "    timeouts: {idle_ms: 300}", second.baseUrl());
+        long start = System.nanoTime();
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
+                .header("Authorization", "Bearer " + gateway.apiKey)
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.ofString(GatewayHarness.chatBody("\"stream\":true")
+                        .replace("sim/alpha", MODEL)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(200, r.statusCode(), "the stream had begun");
+        assertTrue(r.body().contains("\"content\":\"stall\""), r.body());
+        assertTrue(r.body().contains("\"finish_reason\":\"error\"") && r.body().contains("no data for 300 ms"), r.body());
+        assertFalse(r.body().contains("[DONE]"), "a cut stream is never presented as complete");
+        assertTrue(ms >= 300 && ms < 5_000, "ended after " + ms + " ms (expected: just after the 300 ms idle timeout)");
+        assertEquals(0, second.requests.size(), "no failover once bytes reached the client");
+    }
+
+    @Test
+    void theTotalTimeoutEndsAHungRequestWithA504() throws Exception {
+        first.behave(FakeUpstream.Behaviour.hanging());
+        second.behave(FakeUpstream.Behaviour.hanging());
+        gateway(first.baseUrl(), "    timeouts: {total_ms: 500, first_byte_ms: 10000}", second.baseUrl());
+        long start = System.nanoTime();
+        HttpResponse<String> r = chat();
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(504, r.statusCode(), r.body());
+        assertEquals("upstream_timeout", JSON.readTree(r.body()).path("error").path("code").asText(), r.body());
+        assertTrue(ms >= 500 && ms < 5_000, "answered after " + ms + " ms (expected: just after the 500 ms total)");
+    }
+
+    @Test
     void firstByteTimeoutFailsOver() throws Exception {
         first.behave(FakeUpstream.Behaviour.hanging());
         gateway(first.baseUrl(), "    timeouts: {first_byte_ms: 300}", second.baseUrl());
