@@ -4,25 +4,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.config.EndpointSpec;
 import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.config.SimProfile;
+import io.brainstorm.proxy.server.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
-import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -203,14 +195,12 @@ public final class SimServer implements AutoCloseable {
         if (group != null) {
             throw new IllegalStateException("sim: already started on port " + this.port);
         }
-        boolean epoll = Epoll.isAvailable();
-        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("brainstorm-sim", true), io);
+        Transport transport = Transport.best();
+        group = transport.newGroup(1, "brainstorm-sim");
         SimHandler handler = new SimHandler(this);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
-                .channel(channelType)
+                .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
