@@ -80,6 +80,11 @@ public final class ApiError extends RuntimeException {
         return new ApiError(HttpResponseStatus.BAD_GATEWAY, "api_error", "upstream_error", null, message, -1);
     }
 
+    /** A fault of the gateway itself: logged with its stack trace, answered without it. */
+    public static ApiError internal(String message) {
+        return new ApiError(HttpResponseStatus.INTERNAL_SERVER_ERROR, "api_error", "internal_error", null, message, -1);
+    }
+
     public static ApiError upstreamTimeout(String message) {
         return new ApiError(HttpResponseStatus.GATEWAY_TIMEOUT, "api_error", "upstream_timeout", null, message, -1);
     }

@@ -31,7 +31,7 @@ import io.netty.util.ReferenceCountUtil;
  * channel and handler.
  *
  * <p><b>Errors.</b> An {@link ApiError} becomes OpenAI's error JSON; anything else is logged and
- * answered with a 500 that names the request id, never a stack trace.
+ * answered with a 500 ({@code internal_error}) that names the request id, never a stack trace.
  */
 final class ApiHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger log = System.getLogger(ApiHandler.class.getName());
@@ -81,7 +81,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             respond(ctx, Responses.error(ctx, e, requestId), false);
         } catch (RuntimeException e) {
             log.log(System.Logger.Level.ERROR, "request " + requestId + " failed inside the gateway", e);
-            respond(ctx, Responses.error(ctx, ApiError.upstream("Internal gateway error; quote request id "
+            respond(ctx, Responses.error(ctx, ApiError.internal("Internal gateway error; quote request id "
                     + requestId + " when reporting it."), requestId), false);
         } finally {
             request.release();
