@@ -16,8 +16,8 @@ import java.util.Map;
  * connection, pipelining, reading part of a stream and walking away, not reading at all.
  */
 final class RawHttp implements AutoCloseable {
-    /** A response read whole; header names in lower case. */
-    record Response(int status, Map<String, String> headers, String body) {
+    /** A response read whole; header and trailer names in lower case. */
+    record Response(int status, Map<String, String> headers, String body, Map<String, String> trailers) {
         String header(String name) {
             return headers.get(name);
         }
@@ -69,6 +69,7 @@ final class RawHttp implements AutoCloseable {
         int status = readHead();
         Map<String, String> headers = readHeaders();
         ByteArrayOutputStream body = new ByteArrayOutputStream();
+        Map<String, String> trailers = Map.of();
         if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
             while (true) {
                 String size = line();
@@ -76,9 +77,7 @@ final class RawHttp implements AutoCloseable {
                 int n = Integer.parseInt((semi >= 0 ? size.substring(0, semi) : size).trim(), 16);
                 if (n == 0) {
                     // trailers, if any, then the blank line
-                    while (!line().isEmpty()) {
-                        // skip
-                    }
+                    trailers = readHeaders();
                     break;
                 }
                 body.write(in.readNBytes(n));
@@ -87,7 +86,7 @@ final class RawHttp implements AutoCloseable {
         } else if (headers.containsKey("content-length")) {
             body.write(in.readNBytes(Integer.parseInt(headers.get("content-length"))));
         }
-        return new Response(status, headers, body.toString(StandardCharsets.UTF_8));
+        return new Response(status, headers, body.toString(StandardCharsets.UTF_8), trailers);
     }
 
     /** Reads the status line; -1 when the connection ended first. */

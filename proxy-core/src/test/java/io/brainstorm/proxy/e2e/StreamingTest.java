@@ -136,6 +136,28 @@ class StreamingTest {
     }
 
     @Test
+    void trailersOverHttp11ChunkedOnlyWhenAskedFor() throws Exception {
+        String body = GatewayHarness.chatBody("\"stream\":true,\"sim\":{\"chunks\":3}");
+        try (RawHttp http = new RawHttp(gateway.port())) {
+            String request = RawHttp.post("/v1/chat/completions", gateway.apiKey, body);
+            http.write(request.replace("Host: 127.0.0.1\r\n", "Host: 127.0.0.1\r\nTE: trailers\r\n"));
+            RawHttp.Response with = http.read();
+            assertEquals(200, with.status());
+            assertTrue(with.header("trailer").contains("x-br-actual-cost"), with.headers().toString());
+            assertTrue(with.body().endsWith("data: [DONE]\n\n"), with.body());
+            String cost = with.trailers().get("x-br-actual-cost");
+            assertNotNull(cost, "trailers: " + with.trailers());
+            assertTrue(new java.math.BigDecimal(cost).signum() > 0, cost);
+
+            http.write(request);
+            RawHttp.Response without = http.read();
+            assertEquals(200, without.status());
+            assertNull(without.header("trailer"));
+            assertTrue(without.trailers().isEmpty(), "no trailers without te: trailers: " + without.trailers());
+        }
+    }
+
+    @Test
     void upstreamResetMidStreamEndsWithAnErrorEventAndNoDone() throws Exception {
         List<String> lines = streamLines("\"stream\":true,\"sim\":{\"reset_after\":3,\"chunks\":10}");
         assertFalse(lines.contains("data: [DONE]"), "a cut stream must not look complete: " + lines);
