@@ -1,6 +1,5 @@
 package io.brainstorm.proxy.relay;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
 import io.brainstorm.proxy.api.ApiError;
@@ -42,7 +41,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,8 +56,9 @@ import java.util.concurrent.TimeUnit;
  * headers left, a failure becomes one last {@code data:} event with an {@code error} object and
  * {@code finish_reason: "error"}, and the stream ends without {@code [DONE]} (DESIGN §3).
  *
- * <p><b>Streams.</b> Events pass through as slices of the upstream's own buffers, flushed at the
- * end of each upstream read batch; nothing is re-encoded. Only the usage event (held back and
+ * <p><b>Streams.</b> The bytes are {@link StreamRelay}'s: events pass through as slices of the
+ * upstream's own buffers, flushed at the end of each upstream read batch; nothing is re-encoded.
+ * Only the usage event (held back and
  * rewritten to carry {@code usage.cost} and {@code x_br}, or replaced by an {@code : x-br}
  * comment when the client did not ask for usage) and {@code [DONE]} (which waits for it) are
  * touched.
@@ -71,7 +70,7 @@ import java.util.concurrent.TimeUnit;
  * are opened on it, so no field needs to be {@code volatile}.
  *
  * <p><b>Reference counting.</b> Buffers read from upstream are either written to the client
- * (which releases them), held in {@link #aggregate} or {@link #splitter} (released in
+ * (which releases them), held in {@link #aggregate} or {@link #stream} (released in
  * {@link #releaseBuffers()} on every end), or released where they are dropped.
  */
 public final class Exchange implements UpstreamListener {
@@ -111,10 +110,7 @@ public final class Exchange implements UpstreamListener {
     private boolean responseStarted;
 
     private CompositeByteBuf aggregate;
-    private SseEventSplitter splitter;
-    private ObjectNode usageChunk;
-    private boolean sawDone;
-    private long relayedEvents;
+    private StreamRelay stream;
 
     public Exchange(ChannelHandlerContext client, UpstreamClient upstreamClient, ParsedRequest request,
                     RouteDecision route, String requestId, boolean clientTrailers,
@@ -239,7 +235,7 @@ public final class Exchange implements UpstreamListener {
         String contentType = response.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
         if (request.stream() && status / 100 == 2 && contentType.startsWith("text/event-stream")) {
             state = State.STREAMING;
-            splitter = new SseEventSplitter(MAX_EVENT_BYTES);
+            stream = new StreamRelay(client, requestId, MAX_EVENT_BYTES);
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
             HttpHeaders h = head.headers();
             h.set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
@@ -259,23 +255,18 @@ public final class Exchange implements UpstreamListener {
     private void onStreamContent(HttpContent content) {
         boolean last = content instanceof LastHttpContent;
         try {
-            splitter.feed(content.content(), this::onEvent);
+            stream.feed(content.content());
         } catch (SseEventTooLongException e) {
             streamError("the upstream sent an event larger than " + MAX_EVENT_BYTES + " bytes");
             return;
         }
         if (last && state == State.STREAMING) {
-            ByteBuf rest = splitter.takeRemainder();
-            if (rest.isReadable()) {
-                onEvent(rest);
-            } else {
-                rest.release();
-            }
+            stream.end();
             releaseUpstream(HttpUtil.isKeepAlive(upstreamResponse));
             if (state != State.STREAMING) {
                 return;
             }
-            if (sawDone) {
+            if (stream.sawDone()) {
                 finishStream();
             } else {
                 streamError("the upstream ended the stream without [DONE]");
@@ -283,62 +274,14 @@ public final class Exchange implements UpstreamListener {
         }
     }
 
-    private void onEvent(ByteBuf event) {
-        if (state != State.STREAMING || sawDone) {
-            event.release();
-            return;
-        }
-        if (SseEvents.isDone(event)) {
-            sawDone = true;
-            event.release();
-            return;
-        }
-        if (SseEvents.hasUsage(event)) {
-            String data = SseEvents.data(event);
-            event.release();
-            try {
-                JsonNode node = ParsedRequest.JSON.readTree(data);
-                if (node instanceof ObjectNode o) {
-                    usageChunk = o;
-                    if (o.path("choices").isArray() && !o.path("choices").isEmpty()) {
-                        // usage rode on a content chunk: relay the content, keep the usage for the end
-                        ObjectNode copy = o.deepCopy();
-                        copy.putNull("usage");
-                        relayedEvents++;
-                        client.write(new DefaultHttpContent(SseEvents.dataEvent(client.alloc(), copy.toString())));
-                    }
-                }
-            } catch (IOException e) {
-                log.log(System.Logger.Level.WARNING, "request {0}: unparsable usage event from {1}: {2}", requestId, endpoint.id(), e.getMessage());
-            }
-            return;
-        }
-        relayedEvents++;
-        if (relayedEvents == 1) {
-            // the first token leaves at once, even when the upstream sent many events in one read
-            client.writeAndFlush(new DefaultHttpContent(event));
-        } else {
-            client.write(new DefaultHttpContent(event));
-        }
-    }
-
     private void finishStream() {
-        Usage usage = usageChunk == null ? null : UsageParser.parse(usageChunk.get("usage"));
+        Usage usage = stream.usage();
         boolean estimated = usage == null;
         if (estimated) {
             usage = relayedUsageEstimate();
         }
         long costNano = Cost.nanoUsd(usage, endpoint.price());
-        ObjectNode xbr = xbr(costNano, estimated);
-        if (request.clientWantsUsage() && usageChunk != null) {
-            ObjectNode u = (ObjectNode) usageChunk.get("usage");
-            u.putRawValue("cost", usd(costNano));
-            usageChunk.set("x_br", xbr);
-            client.write(new DefaultHttpContent(SseEvents.dataEvent(client.alloc(), usageChunk.toString())));
-        } else {
-            client.write(new DefaultHttpContent(SseEvents.commentEvent(client.alloc(), "x-br " + xbr)));
-        }
-        client.write(new DefaultHttpContent(SseEvents.done()));
+        stream.writeEnd(request.clientWantsUsage(), xbr(costNano, estimated), Cost.formatUsd(costNano));
         LastHttpContent last = new DefaultLastHttpContent();
         if (clientTrailers) {
             last.trailingHeaders()
@@ -355,7 +298,7 @@ public final class Exchange implements UpstreamListener {
      * estimate, and one completion token per content event relayed.
      */
     private Usage relayedUsageEstimate() {
-        return new Usage(request.features().estimatedInputTokens(), relayedEvents, 0, 0);
+        return new Usage(request.features().estimatedInputTokens(), stream.relayedEvents(), 0, 0);
     }
 
     /** An error after the stream began: one last event, no {@code [DONE]}, the body ends. */
@@ -662,8 +605,8 @@ public final class Exchange implements UpstreamListener {
             aggregate.release();
             aggregate = null;
         }
-        if (splitter != null) {
-            splitter.release();
+        if (stream != null) {
+            stream.release();
         }
     }
 

@@ -1,0 +1,142 @@
+package io.brainstorm.proxy.relay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
+import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.settle.Usage;
+import io.brainstorm.proxy.settle.UsageParser;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
+
+import java.io.IOException;
+
+/**
+ * The body of one streamed answer on its way to the client: SSE events pass through as slices of
+ * the upstream's own buffers, never re-encoded; only the usage event is held back (to be rewritten
+ * at the end) and {@code [DONE]} waits for it. {@link Exchange} owns the stream's life (when it
+ * starts, ends or breaks); this class owns its bytes.
+ *
+ * <p><b>Threading.</b> Used on the client channel's event loop only.
+ *
+ * <p><b>Reference counting.</b> {@link #feed} takes ownership of each chunk; every event is either
+ * written to the client (which releases it) or released here. {@link #release()} drops what the
+ * splitter still holds and makes later events be released unread.
+ */
+final class StreamRelay {
+    private static final System.Logger log = System.getLogger(StreamRelay.class.getName());
+
+    private final ChannelHandlerContext client;
+    private final String requestId;
+    private final SseEventSplitter splitter;
+    private ObjectNode usageChunk;
+    private boolean sawDone;
+    private boolean released;
+    private long relayedEvents;
+
+    StreamRelay(ChannelHandlerContext client, String requestId, int maxEventBytes) {
+        this.client = client;
+        this.requestId = requestId;
+        this.splitter = new SseEventSplitter(maxEventBytes);
+    }
+
+    /**
+     * Relays the complete events in {@code chunk} (owned from here on) and holds the rest.
+     *
+     * @throws SseEventTooLongException when an event outgrows the limit
+     */
+    void feed(ByteBuf chunk) {
+        splitter.feed(chunk, this::onEvent);
+    }
+
+    /** The upstream ended its body: an unterminated last event is taken as it is. */
+    void end() {
+        ByteBuf rest = splitter.takeRemainder();
+        if (rest.isReadable()) {
+            onEvent(rest);
+        } else {
+            rest.release();
+        }
+    }
+
+    /** Whether the upstream said {@code [DONE]}: a stream without it is cut, never complete. */
+    boolean sawDone() {
+        return sawDone;
+    }
+
+    /** Content events relayed so far; the completion estimate when usage is missing. */
+    long relayedEvents() {
+        return relayedEvents;
+    }
+
+    /** The usage the upstream reported, or null. */
+    Usage usage() {
+        return usageChunk == null ? null : UsageParser.parse(usageChunk.get("usage"));
+    }
+
+    /**
+     * Writes what ends a complete stream: the usage chunk with {@code usage.cost} and {@code x_br}
+     * when the client asked for usage (and the upstream sent it), else an {@code : x-br} comment;
+     * then {@code [DONE]}. Not flushed.
+     */
+    void writeEnd(boolean clientWantsUsage, ObjectNode xbr, String costUsd) {
+        if (clientWantsUsage && usageChunk != null) {
+            ((ObjectNode) usageChunk.get("usage")).putRawValue("cost", new RawValue(costUsd));
+            usageChunk.set("x_br", xbr);
+            client.write(new DefaultHttpContent(SseEvents.dataEvent(client.alloc(), usageChunk.toString())));
+        } else {
+            client.write(new DefaultHttpContent(SseEvents.commentEvent(client.alloc(), "x-br " + xbr)));
+        }
+        client.write(new DefaultHttpContent(SseEvents.done()));
+    }
+
+    /** Drops held bytes; events that still arrive are released unread. Idempotent. */
+    void release() {
+        released = true;
+        splitter.release();
+    }
+
+    private void onEvent(ByteBuf event) {
+        if (released || sawDone) {
+            event.release();
+            return;
+        }
+        if (SseEvents.isDone(event)) {
+            sawDone = true;
+            event.release();
+            return;
+        }
+        if (SseEvents.hasUsage(event)) {
+            String data = SseEvents.data(event);
+            event.release();
+            holdUsage(data);
+            return;
+        }
+        relayedEvents++;
+        if (relayedEvents == 1) {
+            // the first token leaves at once, even when the upstream sent many events in one read
+            client.writeAndFlush(new DefaultHttpContent(event));
+        } else {
+            client.write(new DefaultHttpContent(event));
+        }
+    }
+
+    private void holdUsage(String data) {
+        try {
+            JsonNode node = ParsedRequest.JSON.readTree(data);
+            if (node instanceof ObjectNode o) {
+                usageChunk = o;
+                if (o.path("choices").isArray() && !o.path("choices").isEmpty()) {
+                    // usage rode on a content chunk: relay the content, keep the usage for the end
+                    ObjectNode copy = o.deepCopy();
+                    copy.putNull("usage");
+                    relayedEvents++;
+                    client.write(new DefaultHttpContent(SseEvents.dataEvent(client.alloc(), copy.toString())));
+                }
+            }
+        } catch (IOException e) {
+            log.log(System.Logger.Level.WARNING, "request {0}: unparsable usage event: {1}", requestId, e.getMessage());
+        }
+    }
+}
