@@ -1,6 +1,5 @@
 package io.brainstorm.proxy.api;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,19 +28,17 @@ public final class ParsedRequest {
      * back plain unless that would inflate them ({@link PassThroughGenerator}), large inputs are
      * bounded.
      */
-    public static final ObjectMapper JSON = JsonMapper.builder()
+    public static final ObjectMapper JSON = JsonMapper.builder(com.fasterxml.jackson.core.JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxNestingDepth(200).maxNumberLength(100).build())
+                    .disable(com.fasterxml.jackson.core.StreamReadFeature.AUTO_CLOSE_SOURCE)
+                    .build())
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .disable(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
             .build();
     /** A client's body is one JSON value: anything after it ({@code {...}}} or a second object) is bad JSON. */
     private static final com.fasterxml.jackson.databind.ObjectReader BODY_READER =
             JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-
-    static {
-        JSON.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxNestingDepth(200).maxNumberLength(100).build());
-        JSON.getFactory().disable(JsonParser.Feature.AUTO_CLOSE_SOURCE);
-    }
 
     public enum Kind { CHAT, EMBEDDINGS }
 

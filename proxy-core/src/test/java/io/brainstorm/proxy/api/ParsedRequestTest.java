@@ -83,6 +83,18 @@ class ParsedRequestTest {
     }
 
     @Test
+    void oversizedNumbersAndDeepNestingAre400() {
+        String longNumber = "1".repeat(150);
+        ApiError number = assertThrows(ApiError.class, () -> chat("{\"model\":\"sim/alpha\",\"messages\":" + MESSAGES
+                + ",\"x\":" + longNumber + "}"));
+        assertEquals(400, number.status().code());
+        String deep = "[".repeat(300) + "]".repeat(300);
+        ApiError nesting = assertThrows(ApiError.class, () -> chat("{\"model\":\"sim/alpha\",\"messages\":" + MESSAGES
+                + ",\"x\":" + deep + "}"));
+        assertEquals(400, nesting.status().code());
+    }
+
+    @Test
     void otherFieldsPassThroughByteForByte() throws Exception {
         String tools = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"Weather\","
                 + "\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},"
