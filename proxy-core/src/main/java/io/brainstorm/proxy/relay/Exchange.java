@@ -86,6 +86,8 @@ public final class Exchange implements UpstreamListener {
     private final ParsedRequest request;
     private final RouteDecision route;
     private final String requestId;
+    /** {@code X-BR-Efficiency} as sent: known at routing, the same in headers, trailers and {@code x_br}. */
+    private final String efficiency;
     private final boolean clientTrailers;
     private final java.util.function.Consumer<io.netty.channel.ChannelFuture> onDone;
     private final long startNanos;
@@ -120,6 +122,8 @@ public final class Exchange implements UpstreamListener {
         this.request = request;
         this.route = route;
         this.requestId = requestId;
+        this.efficiency = BigDecimal.valueOf(route.efficiency()).setScale(4, java.math.RoundingMode.HALF_UP)
+                .stripTrailingZeros().toPlainString();
         this.clientTrailers = clientTrailers;
         this.onDone = onDone;
         this.startNanos = System.nanoTime();
@@ -286,7 +290,7 @@ public final class Exchange implements UpstreamListener {
         if (clientTrailers) {
             last.trailingHeaders()
                     .set(Headers.ACTUAL_COST, Cost.formatUsd(costNano))
-                    .set(Headers.EFFICIENCY, efficiency())
+                    .set(Headers.EFFICIENCY, efficiency)
                     .set(Headers.FALLBACKS, attempt)
                     .set(Headers.COST_ESTIMATED, estimated);
         }
@@ -372,17 +376,13 @@ public final class Exchange implements UpstreamListener {
         h.set(Headers.SELECTED_MODEL, route.model().id());
         h.set(Headers.ENDPOINT, endpoint.id());
         h.set(Headers.STRATEGY, route.strategy());
-        h.set(Headers.EFFICIENCY, efficiency());
+        h.set(Headers.EFFICIENCY, efficiency);
         h.set(Headers.FALLBACKS, attempt);
         if (endpoint.simulated()) {
             h.set(Headers.SIMULATED, "true");
         }
     }
 
-    private String efficiency() {
-        return BigDecimal.valueOf(route.efficiency()).setScale(4, java.math.RoundingMode.HALF_UP)
-                .stripTrailingZeros().toPlainString();
-    }
 
     /** A USD amount as a plain JSON number ({@code 0.0000461}, never {@code 4.61E-5}). */
     private static RawValue usd(long nano) {
@@ -396,7 +396,7 @@ public final class Exchange implements UpstreamListener {
         x.put("endpoint", endpoint.id());
         x.put("strategy", route.strategy());
         x.putRawValue("actual_cost", usd(costNano));
-        x.putRawValue("efficiency", new RawValue(efficiency()));
+        x.putRawValue("efficiency", new RawValue(efficiency));
         x.put("fallbacks", attempt);
         if (estimated) {
             x.put("cost_estimated", true);
@@ -624,13 +624,5 @@ public final class Exchange implements UpstreamListener {
     private static String describe(Throwable t) {
         String m = t.getMessage();
         return t.getClass().getSimpleName() + (m == null ? "" : " " + m);
-    }
-
-    public String requestId() {
-        return requestId;
-    }
-
-    public long elapsedNanos() {
-        return System.nanoTime() - startNanos;
     }
 }
