@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The running gateway: the client listener, its event loops, the upstream client and (when
@@ -166,9 +167,8 @@ public final class GatewayServer implements AutoCloseable {
         }
         for (Channel ch : clients) {
             boolean h2 = ch.pipeline().get(Http2FrameCodec.class) != null;
-            int active = ch.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get() == null ? 0
-                    : ch.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get().get();
-            if (h2 || active == 0) {
+            AtomicInteger active = ch.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get();
+            if (h2 || active == null || active.get() == 0) {
                 // HTTP/2: GOAWAY, streams in flight finish within the codec's graceful timeout
                 ch.close();
             }
