@@ -67,12 +67,7 @@ final class YamlNode {
 
     /** Parses YAML text into a tree; an empty document is a missing node. */
     static JsonNode parse(String yaml, String prefix) throws ConfigException {
-        try {
-            JsonNode tree = MAPPER.readTree(yaml);
-            return tree == null ? MissingNode.getInstance() : tree;
-        } catch (JsonProcessingException e) {
-            throw syntaxError(e, prefix);
-        }
+        return parse(new java.io.ByteArrayInputStream(yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8)), prefix);
     }
 
     /*
