@@ -21,7 +21,6 @@ import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.jar.JarFile;
 import java.util.regex.Pattern;
@@ -190,7 +189,7 @@ public final class StrategyRegistry implements AutoCloseable {
         private final Set<String> offered = new HashSet<>();
 
         Loading(Map<String, StrategyConfig> configs) {
-            this.configs = new TreeMap<>(configs);
+            this.configs = Map.copyOf(configs);
         }
 
         void problem(String line) {
@@ -281,7 +280,7 @@ public final class StrategyRegistry implements AutoCloseable {
                 }
                 if (name != null) {
                     offered.add(name);
-                    who += " (name " + quote(name) + ")";
+                    who += " (name '" + name + "')";
                 }
                 if (spiVersion != SpiVersion.MAJOR) {
                     problem(who + " was built for SPI " + spiVersion + "; this gateway has SPI " + SpiVersion.MAJOR
@@ -335,10 +334,6 @@ public final class StrategyRegistry implements AutoCloseable {
                 return "the name is reserved for the built-in strategy of that name";
             }
             return null;
-        }
-
-        private static String quote(String name) {
-            return name == null ? "null" : "'" + name + "'";
         }
 
         private static String describe(PluginInfo info) {

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -114,6 +115,7 @@ class StrategyRegistryTest {
             assertTrue(registry.plugins().contains(new PluginInfo("sticky", STICKY_JAR, STICKY_PROVIDER, SpiVersion.MAJOR)),
                     registry.plugins().toString());
             assertTrue(registry.names().containsAll(Set.of("sticky", "test-first")), registry.names().toString());
+            assertEquals(List.copyOf(new TreeSet<>(registry.names())), List.copyOf(registry.names()), "names sorted");
 
             RoutingStrategy sticky = registry.strategy("sticky").orElseThrow();
             List<Candidate> candidates = candidates();
