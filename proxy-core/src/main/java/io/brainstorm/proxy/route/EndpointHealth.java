@@ -1,0 +1,98 @@
+package io.brainstorm.proxy.route;
+
+import io.brainstorm.proxy.spi.EndpointStats;
+
+/**
+ * One candidate's ({@code model@endpoint}) health: its {@link CircuitBreaker}, latency and time to
+ * first token over the recent window, and attempts and errors over the same window. The upstream
+ * side records each attempt's outcome here; {@link #stats} turns it into the
+ * {@link EndpointStats} a routing strategy sees. {@link RoutingState} holds one per candidate.
+ *
+ * <p>Attempts and errors count over {@link HealthConfig#latencyWindow()}, the window of the
+ * latency figures, so a strategy sees one consistent recent past; the breaker keeps its own
+ * window ({@link CircuitConfig#window()}). A 429 counts as an attempt and an error: for routing,
+ * an endpoint that turns requests away is failing them.
+ *
+ * <p><b>Threading:</b> thread-safe. {@link #stats} runs for every candidate of every request: it
+ * takes one short lock for the attempt counts, reads the cached latency quantiles and the
+ * breaker's lock-free state, and allocates only the record it returns.
+ */
+public final class EndpointHealth {
+    private final CircuitBreaker breaker;
+    private final LatencyWindow latency;
+    private final LatencyWindow ttft;
+    private final WindowCounts attempts; // guarded by itself
+
+    public EndpointHealth(HealthConfig config) {
+        this.breaker = new CircuitBreaker(config.circuit());
+        this.latency = new LatencyWindow(config.latencyWindow(), config.latencyBuckets());
+        this.ttft = new LatencyWindow(config.latencyWindow(), config.latencyBuckets());
+        this.attempts = new WindowCounts(config.latencyWindow().toMillis(), config.latencyBuckets());
+    }
+
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    /**
+     * The endpoint answered (2xx, or a 4xx that is the client's fault). A stream's time to its first
+     * event goes to the TTFT window, a plain answer's total time to the latency window; a negative
+     * time means not measured and is left out.
+     */
+    public void recordSuccess(long nowMillis, boolean stream, long latencyMicros, long ttftMicros) {
+        breaker.onSuccess(nowMillis);
+        if (stream) {
+            if (ttftMicros >= 0) {
+                ttft.record(nowMillis, ttftMicros);
+            }
+        } else if (latencyMicros >= 0) {
+            latency.record(nowMillis, latencyMicros);
+        }
+        count(nowMillis, false);
+    }
+
+    /** The attempt failed: connect error, reset, 5xx, timeout. */
+    public void recordFailure(long nowMillis) {
+        breaker.onFailure(nowMillis);
+        count(nowMillis, true);
+    }
+
+    /** The endpoint answered 429; {@code retryAfterMillis} is its {@code Retry-After}, or -1 without one. */
+    public void recordRateLimited(long nowMillis, long retryAfterMillis) {
+        breaker.onRateLimited(nowMillis, retryAfterMillis);
+        count(nowMillis, true);
+    }
+
+    /** The snapshot for routing at {@code nowMillis}, with answer quality from {@code quality}. */
+    public EndpointStats stats(long nowMillis, Posterior quality) {
+        long all;
+        long failed;
+        synchronized (attempts) {
+            all = attempts.all(nowMillis);
+            failed = attempts.failed(nowMillis);
+        }
+        return new EndpointStats(all, all == 0 ? 0 : (double) failed / all, latency.stats(nowMillis),
+                ttft.stats(nowMillis), quality.alpha(), quality.beta(), breaker.state(nowMillis));
+    }
+
+    /** Attempts in the window at {@code nowMillis}. */
+    public long requests(long nowMillis) {
+        synchronized (attempts) {
+            return attempts.all(nowMillis);
+        }
+    }
+
+    LatencyWindow latencyWindow() {
+        return latency;
+    }
+
+    LatencyWindow ttftWindow() {
+        return ttft;
+    }
+
+    private void count(long nowMillis, boolean failure) {
+        synchronized (attempts) {
+            attempts.add(nowMillis, failure);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package io.brainstorm.proxy.route;
+
+import io.brainstorm.proxy.spi.LatencyStats;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One candidate's health and learnt quality at a moment, for the admin API and the dashboard.
+ *
+ * @param candidateId {@code model@endpoint}
+ * @param circuit     its circuit breaker
+ * @param requests    attempts in the recent window
+ * @param errorRate   share of them that failed (0 with none)
+ * @param latency     time to the whole answer of plain requests
+ * @param ttft        time to the first event of streamed requests
+ * @param quality     task class key ({@code json/1k-8k}) → belief, for the classes with observations, sorted
+ */
+public record EndpointReadOut(String candidateId, CircuitBreaker.Snapshot circuit, long requests, double errorRate,
+                              LatencyStats latency, LatencyStats ttft, Map<String, Posterior> quality) {
+    public EndpointReadOut {
+        quality = Collections.unmodifiableMap(new TreeMap<>(quality));
+    }
+}

@@ -1,0 +1,82 @@
+package io.brainstorm.proxy.route;
+
+import io.brainstorm.proxy.spi.EndpointStats;
+import io.brainstorm.proxy.spi.TaskClass;
+
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What routing reads and settling writes: the {@link EndpointHealth} of every candidate and the
+ * {@link LearningStore} of answer quality, on one injected clock so tests move time instead of
+ * sleeping. The router asks {@link #stats} per candidate to build the strategy's snapshot; the
+ * upstream side records outcomes on {@link #health}; the scorer observes quality on
+ * {@link #learning}.
+ *
+ * <p><b>Threading:</b> thread-safe; {@link #health} creates a candidate's entry on first use and
+ * afterwards is one map lookup.
+ */
+public final class RoutingState {
+    private final HealthConfig config;
+    private final LearningStore learning;
+    private final InstantSource clock;
+    private final ConcurrentHashMap<String, EndpointHealth> health = new ConcurrentHashMap<>();
+
+    public RoutingState(HealthConfig config, LearningStore learning, InstantSource clock) {
+        if (config == null || learning == null || clock == null) {
+            throw new IllegalArgumentException("config: " + config + ", learning: " + learning + ", clock: " + clock
+                    + " (expected: all set)");
+        }
+        this.config = config;
+        this.learning = learning;
+        this.clock = clock;
+    }
+
+    /** The health of {@code candidateId} ({@code model@endpoint}), created on first use. */
+    public EndpointHealth health(String candidateId) {
+        EndpointHealth h = health.get(candidateId);
+        return h != null ? h : health.computeIfAbsent(candidateId, id -> new EndpointHealth(config));
+    }
+
+    /** The snapshot a strategy sees for {@code candidateId} on a request of {@code taskClass}, now. */
+    public EndpointStats stats(String candidateId, TaskClass taskClass) {
+        return health(candidateId).stats(nowMillis(), learning.posterior(candidateId, taskClass));
+    }
+
+    public LearningStore learning() {
+        return learning;
+    }
+
+    public HealthConfig config() {
+        return config;
+    }
+
+    /** The clock's time in epoch milliseconds: the time every breaker and window here is given. */
+    public long nowMillis() {
+        return clock.millis();
+    }
+
+    /**
+     * Every candidate with health or learnt quality, sorted by id. Candidates known only to the
+     * learning store (after a restart) read as healthy with no traffic; none is created by reading.
+     */
+    public List<EndpointReadOut> readOut() {
+        long now = nowMillis();
+        Map<String, Map<String, Posterior>> quality = learning.snapshot();
+        TreeSet<String> ids = new TreeSet<>(health.keySet());
+        ids.addAll(quality.keySet());
+        List<EndpointReadOut> out = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            EndpointHealth h = health.get(id);
+            EndpointHealth shown = h != null ? h : new EndpointHealth(config);
+            EndpointStats s = shown.stats(now, Posterior.PRIOR);
+            out.add(new EndpointReadOut(id, shown.breaker().snapshot(now), s.requests(), s.errorRate(), s.latency(),
+                    s.ttft(), quality.getOrDefault(id, Map.of())));
+        }
+        return out;
+    }
+}
