@@ -49,19 +49,18 @@ import io.brainstorm.proxy.spi.CircuitState;
  * {@code synchronized} sections with no I/O or allocation beyond a snapshot.
  */
 public final class CircuitBreaker {
-    /** The breaker's state for read-outs. */
+    /**
+     * The breaker's state for read-outs.
+     *
+     * @param state           as {@link CircuitBreaker#state} reports it at the snapshot's time
+     * @param requests        outcomes counted in the window
+     * @param failures        failed outcomes among them
+     * @param openUntilMillis when the last opening ends or ended (epoch ms); 0 when CLOSED
+     * @param trips           times it opened, 429 cool-downs included
+     * @param reason          why it last opened; empty when it never did
+     */
     public record Snapshot(CircuitState state, long requests, long failures, long openUntilMillis, int trips,
                            String reason) {
-        /**
-         * @param state           as {@link CircuitBreaker#state} reports it at the snapshot's time
-         * @param requests        outcomes in the window
-         * @param failures        failed outcomes among them
-         * @param openUntilMillis when the current opening ends (epoch ms); 0 when CLOSED
-         * @param trips           times it opened, 429 cool-downs included
-         * @param reason          why it last opened; empty when it never did
-         */
-        public Snapshot {
-        }
     }
 
     /** What the lock-free reads see; replaced whole under the lock. */

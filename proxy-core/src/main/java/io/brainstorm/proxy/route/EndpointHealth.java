@@ -75,21 +75,6 @@ public final class EndpointHealth {
                 ttft.stats(nowMillis), quality.alpha(), quality.beta(), breaker.state(nowMillis));
     }
 
-    /** Attempts in the window at {@code nowMillis}. */
-    public long requests(long nowMillis) {
-        synchronized (attempts) {
-            return attempts.all(nowMillis);
-        }
-    }
-
-    LatencyWindow latencyWindow() {
-        return latency;
-    }
-
-    LatencyWindow ttftWindow() {
-        return ttft;
-    }
-
     private void count(long nowMillis, boolean failure) {
         synchronized (attempts) {
             attempts.add(nowMillis, failure);

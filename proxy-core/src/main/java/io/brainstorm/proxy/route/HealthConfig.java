@@ -8,7 +8,7 @@ import java.time.Duration;
  *
  * @param circuit        the circuit breakers' settings
  * @param latencyWindow  how far back latency, time to first token, attempts and errors count
- * @param latencyBuckets how many slices the window moves by; stats lag at most one slice behind
+ * @param latencyBuckets how many slices the window is cut into; it moves a slice at a time
  */
 public record HealthConfig(CircuitConfig circuit, Duration latencyWindow, int latencyBuckets) {
 
