@@ -6,6 +6,7 @@ import io.brainstorm.proxy.config.ConfigException;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.config.ModelSpec;
+import io.brainstorm.proxy.config.RoutingConfig;
 import io.brainstorm.proxy.config.ServerConfig;
 import io.brainstorm.proxy.config.SimConfig;
 import io.brainstorm.proxy.server.GatewayServer;
@@ -22,7 +23,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code brainstorm-proxy [serve] [--config FILE] [--port N] [--state-dir DIR]}, {@code version},
+ * {@code brainstorm-proxy [serve] [--config FILE] [--port N] [--state-dir DIR] [--plugins-dir DIR]},
+ * {@code version},
  * {@code help}, and {@code sim} (the simulated provider alone, for benchmarks).
  */
 public final class Main {
@@ -41,6 +43,8 @@ public final class Main {
               --config FILE         gateway config (default: conf/brainstorm.yaml of the installation)
               --port N              client port (default: from config, 8080)
               --state-dir DIR       state directory (default: $BR_STATE_DIR, else ./state)
+              --plugins-dir DIR     routing strategy plugin jars (default: $BR_PLUGINS_DIR, else
+                                    routing.plugins_dir of the config, ./ext)
               --threads N           event loop threads (default: 2 x cores)
 
             Options for sim:
@@ -52,6 +56,7 @@ public final class Main {
             Environment:
               BR_API_KEY            register this br_live_ key instead of generating a demo key
               BR_STATE_DIR          state directory
+              BR_PLUGINS_DIR        routing strategy plugin jars
               OPENAI_API_KEY, ...   provider keys referenced from conf/brainstorm.yaml
             """;
 
@@ -112,7 +117,7 @@ public final class Main {
     }
 
     private static int serve(Options o, Map<String, String> env, PrintStream out, PrintStream err) {
-        o.allow("--config", "--port", "--state-dir", "--threads");
+        o.allow("--config", "--port", "--state-dir", "--plugins-dir", "--threads");
         StartupWarmup.start();
         GatewayConfig config;
         try {
@@ -185,7 +190,12 @@ public final class Main {
             dir = env.get("BR_STATE_DIR");
         }
         Path stateDir = dir == null || dir.isEmpty() ? c.stateDir() : Path.of(dir);
-        return new GatewayConfig(server, c.sim(), c.providers(), c.keys(), c.catalog(), stateDir);
+        String plugins = o.get("--plugins-dir");
+        if (plugins == null) {
+            plugins = env.get("BR_PLUGINS_DIR");
+        }
+        RoutingConfig routing = plugins == null || plugins.isEmpty() ? c.routing() : c.routing().withPluginsDir(Path.of(plugins));
+        return new GatewayConfig(server, c.sim(), c.providers(), c.keys(), c.catalog(), stateDir, routing);
     }
 
     private static int sim(Options o, PrintStream out, PrintStream err) {

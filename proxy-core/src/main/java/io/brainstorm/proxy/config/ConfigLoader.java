@@ -91,7 +91,7 @@ public final class ConfigLoader {
         JsonNode tree = YamlNode.parse(yaml, prefix);
         tree = substitute(tree, "", env, prefix);
         YamlNode root = YamlNode.root(tree, prefix);
-        root.expectKeys("server", "state_dir", "catalog", "sim", "providers", "keys");
+        root.expectKeys("server", "state_dir", "catalog", "sim", "providers", "keys", "routing");
 
         ServerConfig server = server(root.field("server"));
         Path stateDir = Path.of(root.field("state_dir").text(DEFAULT_STATE_DIR));
@@ -99,7 +99,88 @@ public final class ConfigLoader {
         SimConfig sim = sim(root.field("sim"));
         List<ProviderConfig> providers = providers(root.field("providers"), baseDir, catalog);
         List<KeyConfig> keys = keys(root.field("keys"));
-        return new GatewayConfig(server, sim, providers, keys, catalog, stateDir);
+        RoutingConfig routing = routing(root.field("routing"));
+        return new GatewayConfig(server, sim, providers, keys, catalog, stateDir, routing);
+    }
+
+    private static RoutingConfig routing(YamlNode r) throws ConfigException {
+        r.expectKeys("plugins_dir", "max_attempts", "seed", "learning", "circuit", "latency_window_seconds",
+                "strategies");
+        RoutingConfig d = RoutingConfig.DEFAULTS;
+        YamlNode learning = r.field("learning");
+        learning.expectKeys("discount", "feedback_weight");
+        YamlNode c = r.field("circuit");
+        c.expectKeys("window_seconds", "min_requests", "failure_rate", "open_seconds", "max_open_seconds",
+                "half_open_probes", "max_cool_down_seconds");
+        RoutingConfig.Circuit dc = d.circuit();
+        Duration openBase = seconds(c.field("open_seconds"), dc.openBase());
+        YamlNode maxOpenNode = c.field("max_open_seconds");
+        Duration openMax = seconds(maxOpenNode, dc.openMax().compareTo(openBase) < 0 ? openBase : dc.openMax());
+        if (openMax.compareTo(openBase) < 0) {
+            throw maxOpenNode.error("at least open_seconds (" + openBase.toSeconds() + ")");
+        }
+        RoutingConfig.Circuit circuit = new RoutingConfig.Circuit(
+                seconds(c.field("window_seconds"), dc.window()),
+                (int) c.field("min_requests").integer(dc.minRequests(), 1, 1_000_000),
+                fraction(c.field("failure_rate"), dc.failureRate()),
+                openBase, openMax,
+                (int) c.field("half_open_probes").integer(dc.halfOpenProbes(), 1, 1000),
+                seconds(c.field("max_cool_down_seconds"), dc.maxCoolDown()));
+        YamlNode seedNode = r.field("seed");
+        Long seed = seedNode.isSet() ? seedNode.integer(0, Long.MIN_VALUE, Long.MAX_VALUE) : null;
+        YamlNode discountNode = learning.field("discount");
+        double discount = decimal(discountNode, d.discount());
+        if (!(discount > 0 && discount <= 1)) {
+            throw discountNode.error("a number in (0, 1]; 0.995 forgets an answer's weight by half in about 140 answers");
+        }
+        YamlNode weightNode = learning.field("feedback_weight");
+        double feedbackWeight = decimal(weightNode, d.feedbackWeight());
+        if (!(feedbackWeight >= 0 && feedbackWeight <= 100)) {
+            throw weightNode.error("a number from 0 to 100");
+        }
+        Map<String, Map<String, String>> strategies = new java.util.TreeMap<>();
+        YamlNode s = r.field("strategies");
+        if (s.isSet()) {
+            if (!s.json().isObject()) {
+                throw s.error("a mapping of strategy name to its settings");
+            }
+            for (Map.Entry<String, JsonNode> e : s.json().properties()) {
+                YamlNode settingsNode = s.field(e.getKey());
+                if (!e.getValue().isObject()) {
+                    throw settingsNode.error("a mapping of setting name to value");
+                }
+                Map<String, String> settings = new java.util.TreeMap<>();
+                for (Map.Entry<String, JsonNode> setting : e.getValue().properties()) {
+                    if (!setting.getValue().isValueNode() || setting.getValue().isNull()) {
+                        throw settingsNode.field(setting.getKey()).error("a number, text or true/false");
+                    }
+                    settings.put(setting.getKey(), setting.getValue().asText());
+                }
+                strategies.put(e.getKey(), settings);
+            }
+        }
+        return new RoutingConfig(
+                Path.of(r.field("plugins_dir").text(d.pluginsDir().toString())),
+                (int) r.field("max_attempts").integer(d.maxAttempts(), 1, 10),
+                seed, discount, feedbackWeight, circuit,
+                seconds(r.field("latency_window_seconds"), d.latencyWindow()),
+                strategies);
+    }
+
+    private static Duration seconds(YamlNode node, Duration fallback) throws ConfigException {
+        return Duration.ofSeconds(node.integer(fallback.toSeconds(), 1, 86_400));
+    }
+
+    private static double decimal(YamlNode node, double fallback) throws ConfigException {
+        return node.isSet() ? node.requiredDecimal("a number").doubleValue() : fallback;
+    }
+
+    private static double fraction(YamlNode node, double fallback) throws ConfigException {
+        double v = decimal(node, fallback);
+        if (!(v > 0 && v <= 1)) {
+            throw node.error("a number in (0, 1]");
+        }
+        return v;
     }
 
     private static ServerConfig server(YamlNode s) throws ConfigException {

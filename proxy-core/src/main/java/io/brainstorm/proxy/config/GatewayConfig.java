@@ -13,10 +13,11 @@ import java.util.List;
  * @param keys      API keys defined in config
  * @param catalog   the price and capability catalog
  * @param stateDir  where state files live
+ * @param routing   plugins, failover, learning, circuit breakers, strategy settings
  */
 public record GatewayConfig(
         ServerConfig server, SimConfig sim, List<ProviderConfig> providers, List<KeyConfig> keys,
-        Catalog catalog, Path stateDir) {
+        Catalog catalog, Path stateDir, RoutingConfig routing) {
 
     public GatewayConfig {
         providers = List.copyOf(providers);

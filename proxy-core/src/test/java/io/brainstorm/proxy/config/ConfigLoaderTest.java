@@ -214,4 +214,51 @@ class ConfigLoaderTest {
                 Map.of("KEY", SECRET)).toString().contains(SECRET));
         assertNull(p.caFile());
     }
+    @Test
+    void routingDefaultsAndSettings() throws ConfigException {
+        RoutingConfig d = load("", Map.of()).routing();
+        assertEquals(RoutingConfig.DEFAULTS, d);
+        assertEquals(Path.of("./ext"), d.pluginsDir());
+        RoutingConfig r = load("""
+                routing:
+                  plugins_dir: /opt/br/ext
+                  max_attempts: 2
+                  seed: 99
+                  learning: {discount: 0.99, feedback_weight: 3}
+                  circuit: {window_seconds: 10, min_requests: 5, failure_rate: 0.25, open_seconds: 2,
+                            max_open_seconds: 20, half_open_probes: 2, max_cool_down_seconds: 60}
+                  latency_window_seconds: 30
+                  strategies:
+                    smart: {cost_weight: 0.4, latency_weight: 0}
+                    sticky: {fallback: cheapest}
+                """, Map.of()).routing();
+        assertEquals(Path.of("/opt/br/ext"), r.pluginsDir());
+        assertEquals(2, r.maxAttempts());
+        assertEquals(99L, r.seed());
+        assertEquals(0.99, r.discount());
+        assertEquals(3.0, r.feedbackWeight());
+        assertEquals(new RoutingConfig.Circuit(java.time.Duration.ofSeconds(10), 5, 0.25, java.time.Duration.ofSeconds(2),
+                java.time.Duration.ofSeconds(20), 2, java.time.Duration.ofSeconds(60)), r.circuit());
+        assertEquals(java.time.Duration.ofSeconds(30), r.latencyWindow());
+        assertEquals(Map.of("cost_weight", "0.4", "latency_weight", "0"), r.strategies().get("smart"));
+        assertEquals(Map.of("fallback", "cheapest"), r.strategies().get("sticky"));
+    }
+
+    @Test
+    void badRoutingSettingsNameTheField() {
+        String[][] cases = {
+            {"routing:\n  learning: {discount: 1.5}\n", "routing.learning.discount"},
+            {"routing:\n  learning: {discount: 0}\n", "routing.learning.discount"},
+            {"routing:\n  circuit: {failure_rate: 0}\n", "routing.circuit.failure_rate"},
+            {"routing:\n  circuit: {open_seconds: 30, max_open_seconds: 10}\n", "routing.circuit.max_open_seconds"},
+            {"routing:\n  max_attempts: 0\n", "routing.max_attempts"},
+            {"routing:\n  strategies: {smart: 3}\n", "routing.strategies.smart"},
+            {"routing:\n  strategies: {smart: {cost_weight: [1]}}\n", "routing.strategies.smart.cost_weight"},
+            {"routing:\n  circuit: {windw_seconds: 3}\n", "windw_seconds"},
+        };
+        for (String[] c : cases) {
+            ConfigException e = assertThrows(ConfigException.class, () -> load(c[0], Map.of()), c[0]);
+            assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
+        }
+    }
 }
