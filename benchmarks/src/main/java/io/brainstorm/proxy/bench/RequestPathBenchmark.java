@@ -5,7 +5,15 @@ import io.brainstorm.proxy.config.Catalog;
 import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.config.Timeouts;
 import io.brainstorm.proxy.route.Endpoint;
-import io.brainstorm.proxy.route.RouteDecision;
+import io.brainstorm.proxy.config.ConfigException;
+import io.brainstorm.proxy.config.ConfigLoader;
+import io.brainstorm.proxy.config.GatewayConfig;
+import io.brainstorm.proxy.route.RoutePlan;
+import io.brainstorm.proxy.route.StrategyRegistry;
+import io.brainstorm.proxy.server.GatewayServer;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.Map;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.upstream.Origin;
 import io.netty.buffer.ByteBuf;
@@ -74,9 +82,16 @@ public class RequestPathBenchmark {
                         Timeouts.DEFAULT, false));
             }
         }
-        router = new Router(catalog, endpoints);
+        GatewayConfig config;
+        try {
+            config = ConfigLoader.load("sim: {enabled: false}\nrouting: {seed: 1}\n", Path.of("."), Map.of());
+        } catch (ConfigException e) {
+            throw new IllegalStateException(e);
+        }
+        router = GatewayServer.router(config, endpoints, StrategyRegistry.load(getClass().getClassLoader(), null,
+                Map.of()), InstantSource.system());
         parsed = ParsedRequest.parse(ParsedRequest.Kind.CHAT, body);
-        endpoint = router.route(parsed.model(), parsed.features()).candidates().get(0);
+        endpoint = router.route(parsed.model(), parsed.features(), "req_bench", "default").first();
     }
 
     @TearDown(Level.Trial)
@@ -90,8 +105,8 @@ public class RequestPathBenchmark {
     @Benchmark
     public int full() {
         ParsedRequest r = ParsedRequest.parse(ParsedRequest.Kind.CHAT, body);
-        RouteDecision d = router.route(r.model(), r.features());
-        ByteBuf out = r.upstreamBody(alloc, d.candidates().get(0));
+        RoutePlan d = router.route(r.model(), r.features(), "req_bench", "default");
+        ByteBuf out = r.upstreamBody(alloc, d.first());
         int n = out.readableBytes();
         out.release();
         return n;
@@ -103,8 +118,8 @@ public class RequestPathBenchmark {
     }
 
     @Benchmark
-    public RouteDecision route() {
-        return router.route(parsed.model(), parsed.features());
+    public RoutePlan route() {
+        return router.route(parsed.model(), parsed.features(), "req_bench", "default");
     }
 
     @Benchmark

@@ -94,6 +94,12 @@ public final class ApiError extends RuntimeException {
                 message, retryAfterSeconds);
     }
 
+    /** Every candidate endpoint's circuit is open (DESIGN §3): 503 with {@code Retry-After}. */
+    public static ApiError noHealthyEndpoint(String message, long retryAfterSeconds) {
+        return new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, "api_error", "no_healthy_endpoint", null,
+                message, retryAfterSeconds);
+    }
+
     public HttpResponseStatus status() {
         return status;
     }

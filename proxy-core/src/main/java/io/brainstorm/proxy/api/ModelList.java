@@ -16,8 +16,10 @@ import java.util.Optional;
 /**
  * {@code GET /v1/models}: the models a key can reach, in OpenAI's list shape ({@code id},
  * {@code object}, {@code created}, {@code owned_by}) plus OpenRouter-style {@code pricing}
- * (per-token USD strings), {@code context_length} and {@code supported_parameters}. Built once at
- * start: the endpoint set does not change while the gateway runs.
+ * (per-token USD strings), {@code context_length} and {@code supported_parameters}, the routing
+ * {@code variants} a model name may carry ({@code sim/alpha:floor}) and its {@code endpoints}; plus
+ * {@code auto} when that strategy is installed. Built once at start: the endpoint set and the
+ * strategies do not change while the gateway runs.
  */
 public final class ModelList {
     private final String listJson;
@@ -28,16 +30,39 @@ public final class ModelList {
         root.put("object", "list");
         ArrayNode data = root.putArray("data");
         Map<String, String> byId = new HashMap<>();
+        List<String> variants = router.variants();
         for (ModelSpec m : router.routableModels()) {
-            ObjectNode o = describe(m, router.endpoints(m.id()));
+            ObjectNode o = describe(m, router.endpoints(m.id()), variants);
             data.add(o);
             byId.put(m.id(), o.toString());
+        }
+        if (router.strategies().strategy(Router.AUTO).isPresent() && !router.routableModels().isEmpty()) {
+            ObjectNode auto = auto();
+            data.add(auto);
+            byId.put(Router.AUTO, auto.toString());
         }
         this.listJson = root.toString();
         this.modelJson = Map.copyOf(byId);
     }
 
-    private static ObjectNode describe(ModelSpec m, List<Endpoint> endpoints) {
+    /** {@code auto}: not a model but a choice among them, priced per request (OpenRouter shows -1). */
+    private static ObjectNode auto() {
+        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        o.put("id", Router.AUTO);
+        o.put("object", "model");
+        o.put("created", 0);
+        o.put("owned_by", "brainstorm-proxy");
+        o.put("name", "auto (chooses model and endpoint per request)");
+        o.put("description", "Routes each request to the model and endpoint with the best learnt quality for the"
+                + " price among those this key can use and that fit the request (tools, JSON, context).");
+        ObjectNode pricing = o.putObject("pricing");
+        pricing.put("prompt", "-1");
+        pricing.put("completion", "-1");
+        o.putArray("variants");
+        return o;
+    }
+
+    private static ObjectNode describe(ModelSpec m, List<Endpoint> endpoints, List<String> variants) {
         ObjectNode o = ParsedRequest.JSON.createObjectNode();
         o.put("id", m.id());
         o.put("object", "model");
@@ -63,6 +88,10 @@ public final class ModelList {
             if (m.supports(Capability.JSON)) {
                 params.add("response_format").add("structured_outputs");
             }
+        }
+        ArrayNode vs = o.putArray("variants");
+        for (String v : variants) {
+            vs.add(v);
         }
         ArrayNode eps = o.putArray("endpoints");
         for (Endpoint e : endpoints) {

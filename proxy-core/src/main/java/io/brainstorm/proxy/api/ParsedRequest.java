@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.route.Endpoint;
+import io.brainstorm.proxy.route.ProviderPreferences;
 import io.brainstorm.proxy.route.RequestFeatures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -41,6 +42,9 @@ public final class ParsedRequest {
             JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     public enum Kind { CHAT, EMBEDDINGS }
+
+    /** Most fallback models a request may list (OpenRouter's {@code models}). */
+    static final int MAX_FALLBACK_MODELS = 10;
 
     private final Kind kind;
     private final ObjectNode body;
@@ -157,9 +161,86 @@ public final class ParsedRequest {
             }
         }
         long estimatedInput = (size + 3L) / 4;
+        JsonNode user = body.get("user");
+        if (user != null && !user.isNull() && !user.isTextual()) {
+            throw ApiError.invalidRequest("user", "Invalid type for 'user': expected a string.");
+        }
         RequestFeatures features = new RequestFeatures(estimatedInput, maxTokens, tools, json, stream,
-                kind == Kind.EMBEDDINGS);
+                kind == Kind.EMBEDDINGS, fallbackModels(body), providerPreferences(body),
+                user == null || user.isNull() ? "" : user.textValue());
         return new ParsedRequest(kind, body, modelNode.asText(), stream, wantsUsage, features);
+    }
+
+    /** OpenRouter's {@code models}: fallback models, in order. */
+    private static java.util.List<String> fallbackModels(ObjectNode body) {
+        JsonNode models = body.get("models");
+        if (models == null || models.isNull()) {
+            return java.util.List.of();
+        }
+        if (!models.isArray()) {
+            throw ApiError.invalidRequest("models", "Invalid type for 'models': expected an array of model names.");
+        }
+        if (models.size() > MAX_FALLBACK_MODELS) {
+            throw ApiError.invalidRequest("models", "Invalid 'models': " + models.size() + " names (expected: at most "
+                    + MAX_FALLBACK_MODELS + ").");
+        }
+        java.util.List<String> out = new java.util.ArrayList<>(models.size());
+        for (int i = 0; i < models.size(); i++) {
+            JsonNode m = models.get(i);
+            if (!m.isTextual() || m.textValue().isBlank()) {
+                throw ApiError.invalidRequest("models[" + i + "]", "Invalid 'models[" + i + "]': expected a model name.");
+            }
+            out.add(m.textValue());
+        }
+        return out;
+    }
+
+    /**
+     * OpenRouter's {@code provider}: {@code order}, {@code allow_fallbacks} and {@code sort} are
+     * honoured; its other fields are accepted and have no effect here.
+     */
+    private static ProviderPreferences providerPreferences(ObjectNode body) {
+        JsonNode p = body.get("provider");
+        if (p == null || p.isNull()) {
+            return ProviderPreferences.NONE;
+        }
+        if (!p.isObject()) {
+            throw ApiError.invalidRequest("provider", "Invalid type for 'provider': expected an object.");
+        }
+        java.util.List<String> order = new java.util.ArrayList<>();
+        JsonNode o = p.get("order");
+        if (o != null && !o.isNull()) {
+            if (!o.isArray()) {
+                throw ApiError.invalidRequest("provider.order", "Invalid type for 'provider.order': expected an array"
+                        + " of provider names.");
+            }
+            for (int i = 0; i < o.size(); i++) {
+                if (!o.get(i).isTextual()) {
+                    throw ApiError.invalidRequest("provider.order[" + i + "]", "Invalid 'provider.order[" + i
+                            + "]': expected a provider name.");
+                }
+                order.add(o.get(i).textValue());
+            }
+        }
+        boolean allowFallbacks = true;
+        JsonNode af = p.get("allow_fallbacks");
+        if (af != null && !af.isNull()) {
+            if (!af.isBoolean()) {
+                throw ApiError.invalidRequest("provider.allow_fallbacks", "Invalid type for 'provider.allow_fallbacks':"
+                        + " expected a boolean.");
+            }
+            allowFallbacks = af.booleanValue();
+        }
+        String sort = null;
+        JsonNode so = p.get("sort");
+        if (so != null && !so.isNull()) {
+            sort = so.isTextual() ? so.textValue() : "";
+            if (!(sort.equals("price") || sort.equals("latency") || sort.equals("throughput"))) {
+                throw ApiError.invalidRequest("provider.sort", "Invalid 'provider.sort': " + so
+                        + " (expected: \"price\", \"latency\" or \"throughput\").");
+            }
+        }
+        return new ProviderPreferences(order, allowFallbacks, sort);
     }
 
     private static boolean optionalBoolean(ObjectNode node, String field) {

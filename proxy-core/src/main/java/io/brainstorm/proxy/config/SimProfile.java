@@ -6,7 +6,7 @@ package io.brainstorm.proxy.config;
  * @param latencyMs       total time of a non-streamed answer
  * @param ttftMs          time to the first streamed chunk
  * @param tokenIntervalMs time between streamed chunks after the first
- * @param quality         probability (0..1) that a structured answer (JSON, tool call) is valid
+ * @param quality         probability (0..1) that an answer is good (else: JSON or a tool call invalid, plain text empty)
  * @param failureRate     probability (0..1) that a request fails with a 500 or a 429
  */
 public record SimProfile(long latencyMs, long ttftMs, long tokenIntervalMs, double quality, double failureRate) {

@@ -7,9 +7,11 @@ import io.brainstorm.proxy.api.Headers;
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.config.Timeouts;
 import io.brainstorm.proxy.route.Endpoint;
-import io.brainstorm.proxy.route.RouteDecision;
+import io.brainstorm.proxy.route.OutcomeRecorder;
+import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.server.Responses;
 import io.brainstorm.proxy.settle.Cost;
+import io.brainstorm.proxy.settle.FinishReason;
 import io.brainstorm.proxy.settle.Usage;
 import io.brainstorm.proxy.settle.UsageParser;
 import io.brainstorm.proxy.upstream.UpstreamClient;
@@ -51,10 +53,15 @@ import java.util.concurrent.TimeUnit;
  * (whole, or as a stream of SSE events), and works out what it cost.
  *
  * <p><b>Failover.</b> Connect errors, 401/403/408/429/5xx answers, resets and first-byte
- * timeouts move on to the next candidate while nothing has reached the client, at most
- * {@link #MAX_ATTEMPTS} tries within the first endpoint's total timeout. Once a stream's
- * headers left, a failure becomes one last {@code data:} event with an {@code error} object and
- * {@code finish_reason: "error"}, and the stream ends without {@code [DONE]} (DESIGN §3).
+ * timeouts move on to the next endpoint of the plan while nothing has reached the client, at most
+ * {@code maxAttempts} tries within the first endpoint's total timeout. An endpoint whose circuit
+ * opened since routing (or whose half-open probe is out) is skipped without counting. Once a
+ * stream's headers left, a failure becomes one last {@code data:} event with an {@code error}
+ * object and {@code finish_reason: "error"}, and the stream ends without {@code [DONE]} (DESIGN §3).
+ *
+ * <p><b>Outcomes.</b> Each attempt's end goes to the {@link OutcomeRecorder} exactly once (breaker,
+ * latency, learning, the deciding strategy): answered, failed, rate limited, or abandoned when the
+ * client left.
  *
  * <p><b>Streams.</b> The bytes are {@link StreamRelay}'s: events pass through as slices of the
  * upstream's own buffers, flushed at the end of each upstream read batch; nothing is re-encoded.
@@ -74,7 +81,6 @@ import java.util.concurrent.TimeUnit;
  * {@link #releaseBuffers()} on every end), or released where they are dropped.
  */
 public final class Exchange implements UpstreamListener {
-    static final int MAX_ATTEMPTS = 3;
     static final int MAX_AGGREGATE_BYTES = 64 * 1024 * 1024;
     static final int MAX_EVENT_BYTES = 4 * 1024 * 1024;
     private static final System.Logger log = System.getLogger(Exchange.class.getName());
@@ -84,7 +90,9 @@ public final class Exchange implements UpstreamListener {
     private final ChannelHandlerContext client;
     private final UpstreamClient upstreamClient;
     private final ParsedRequest request;
-    private final RouteDecision route;
+    private final RoutePlan route;
+    private final OutcomeRecorder outcomes;
+    private final int maxAttempts;
     private final String requestId;
     /** {@code X-BR-Efficiency} as sent: known at routing, the same in headers, trailers and {@code x_br}. */
     private final String efficiency;
@@ -93,9 +101,18 @@ public final class Exchange implements UpstreamListener {
     private final long startNanos;
     private final long deadlineNanos;
     private final List<String> failures = new ArrayList<>(2);
+    /** Endpoints passed over because their circuit would not let an attempt through. */
+    private final List<Endpoint> skipped = new ArrayList<>(0);
 
     private State state = State.CONNECTING;
-    private int attempt;
+    /** Position in the plan of the endpoint being tried. */
+    private int index;
+    /** Endpoints actually tried (skipped ones not counted). */
+    private int tried;
+    /** The current endpoint's breaker permit is held: its verdict is still owed. */
+    private boolean permitHeld;
+    private long attemptStartNanos;
+    private long ttftNanos = -1;
     private boolean retriedStale;
     private boolean lastFailureTimeout;
     private Endpoint endpoint;
@@ -115,26 +132,28 @@ public final class Exchange implements UpstreamListener {
     private StreamRelay stream;
 
     public Exchange(ChannelHandlerContext client, UpstreamClient upstreamClient, ParsedRequest request,
-                    RouteDecision route, String requestId, boolean clientTrailers,
+                    RoutePlan route, OutcomeRecorder outcomes, int maxAttempts, String requestId, boolean clientTrailers,
                     java.util.function.Consumer<io.netty.channel.ChannelFuture> onDone) {
         this.client = client;
         this.upstreamClient = upstreamClient;
         this.request = request;
         this.route = route;
+        this.outcomes = outcomes;
+        this.maxAttempts = maxAttempts;
         this.requestId = requestId;
         this.efficiency = BigDecimal.valueOf(route.efficiency()).setScale(4, java.math.RoundingMode.HALF_UP)
                 .stripTrailingZeros().toPlainString();
         this.clientTrailers = clientTrailers;
         this.onDone = onDone;
         this.startNanos = System.nanoTime();
-        this.deadlineNanos = startNanos + route.candidates().get(0).timeouts().total().toNanos();
+        this.deadlineNanos = startNanos + route.first().timeouts().total().toNanos();
     }
 
     /** Starts the first attempt. Call on the client's event loop. */
     public void start() {
         // The first check comes at the earliest any timeout could expire, so a request that ends
         // sooner (nearly all) schedules and cancels exactly one timer.
-        Timeouts t = route.candidates().get(0).timeouts();
+        Timeouts t = route.first().timeouts();
         long first = Math.min(t.total().toNanos(), Math.min(t.firstByte().toNanos(), t.idle().toNanos()));
         armTimer(startNanos + first);
         attempt();
@@ -144,11 +163,25 @@ public final class Exchange implements UpstreamListener {
         if (state == State.DONE) {
             return;
         }
-        if (attempt >= route.candidates().size() || attempt >= MAX_ATTEMPTS || System.nanoTime() >= deadlineNanos) {
-            failAll();
-            return;
+        if (!permitHeld) {
+            while (true) {
+                if (index >= route.endpoints().size() || tried >= maxAttempts || System.nanoTime() >= deadlineNanos) {
+                    failAll();
+                    return;
+                }
+                Endpoint next = route.endpoints().get(index);
+                if (outcomes.begin(next)) {
+                    endpoint = next;
+                    break;
+                }
+                skipped.add(next);
+                index++;
+            }
+            permitHeld = true;
+            tried++;
         }
-        endpoint = route.candidates().get(attempt);
+        attemptStartNanos = System.nanoTime();
+        ttftNanos = -1;
         state = State.CONNECTING;
         int connectMs = (int) Math.min(Integer.MAX_VALUE, endpoint.timeouts().connect().toMillis());
         Future<Channel> f = upstreamClient.acquire(client.channel().eventLoop(), endpoint.origin(), connectMs);
@@ -167,7 +200,7 @@ public final class Exchange implements UpstreamListener {
             return;
         }
         if (!f.isSuccess()) {
-            failAttempt("connect failed: " + describe(f.cause()), false);
+            failAttempt("connect failed: " + describe(f.cause()), false, 0, -1);
             return;
         }
         upstream = f.getNow();
@@ -189,7 +222,7 @@ public final class Exchange implements UpstreamListener {
         Channel ch = upstream;
         ch.writeAndFlush(req).addListener((ChannelFutureListener) w -> {
             if (!w.isSuccess() && ch == upstream && state == State.WAITING) {
-                failAttempt("sending the request failed: " + describe(w.cause()), false);
+                failAttempt("sending the request failed: " + describe(w.cause()), false, 0, -1);
             }
         });
         firstByteDeadline = System.nanoTime() + endpoint.timeouts().firstByte().toNanos();
@@ -231,7 +264,8 @@ public final class Exchange implements UpstreamListener {
         if (status == 401 || status == 403 || status == 408 || status == 429 || status >= 500) {
             String retryAfter = response.headers().get(HttpHeaderNames.RETRY_AFTER);
             failAttempt("HTTP " + status + (status == 401 || status == 403 ? " (the provider rejected the configured key)"
-                    : "") + (retryAfter != null ? ", retry-after " + retryAfter : ""), false);
+                    : "") + (retryAfter != null ? ", retry-after " + retryAfter : ""), false, status,
+                    RetryAfter.millis(retryAfter, System.currentTimeMillis()));
             return;
         }
         upstreamResponse = response;
@@ -260,6 +294,9 @@ public final class Exchange implements UpstreamListener {
         boolean last = content instanceof LastHttpContent;
         try {
             stream.feed(content.content());
+            if (ttftNanos < 0 && stream.relayedEvents() > 0) {
+                ttftNanos = System.nanoTime() - attemptStartNanos;
+            }
         } catch (SseEventTooLongException e) {
             streamError("the upstream sent an event larger than " + MAX_EVENT_BYTES + " bytes");
             return;
@@ -285,13 +322,15 @@ public final class Exchange implements UpstreamListener {
             usage = relayedUsageEstimate();
         }
         long costNano = Cost.nanoUsd(usage, endpoint.price());
+        boolean good = (estimated ? stream.relayedEvents() > 0 : usage.completionTokens() > 0) && !stream.cutByLength();
+        recordAnswer(200, good ? 1 : 0, costNano);
         stream.writeEnd(request.clientWantsUsage(), xbr(costNano, estimated), Cost.formatUsd(costNano));
         LastHttpContent last = new DefaultLastHttpContent();
         if (clientTrailers) {
             last.trailingHeaders()
                     .set(Headers.ACTUAL_COST, Cost.formatUsd(costNano))
                     .set(Headers.EFFICIENCY, efficiency)
-                    .set(Headers.FALLBACKS, attempt)
+                    .set(Headers.FALLBACKS, failures.size())
                     .set(Headers.COST_ESTIMATED, estimated);
         }
         complete(last);
@@ -311,13 +350,14 @@ public final class Exchange implements UpstreamListener {
             return;
         }
         log.log(System.Logger.Level.WARNING, "request {0}: stream from {1} broke: {2}", requestId, endpoint.id(), reason);
+        recordFailure(0);
         String message = "The upstream stream from " + endpoint.id() + " broke: " + reason
                 + ". The answer is incomplete.";
         ObjectNode event = ParsedRequest.JSON.createObjectNode();
         event.put("id", requestId);
         event.put("object", "chat.completion.chunk");
         event.put("created", System.currentTimeMillis() / 1000);
-        event.put("model", route.model().id());
+        event.put("model", endpoint.model().id());
         ObjectNode error = event.putObject("error");
         error.put("message", message).put("type", "api_error").putNull("param").put("code", "upstream_error");
         ObjectNode choice = event.putArray("choices").addObject();
@@ -355,6 +395,12 @@ public final class Exchange implements UpstreamListener {
                 usage = new Usage(request.features().estimatedInputTokens(), 0, 0, 0);
             }
             costNano = Cost.nanoUsd(usage, endpoint.price());
+            boolean good = (estimated ? aggregate.isReadable() : usage.completionTokens() > 0)
+                    && !FinishReason.cutByLength(aggregate);
+            recordAnswer(status.code(), good ? 1 : 0, costNano);
+        } else {
+            // a 4xx the upstream blames on the request: the endpoint is up, the answer says nothing of its quality
+            recordAnswer(status.code(), OutcomeRecorder.NO_SCORE, 0);
         }
         CompositeByteBuf body = aggregate;
         aggregate = null;
@@ -373,11 +419,11 @@ public final class Exchange implements UpstreamListener {
 
     private void governanceHeaders(HttpHeaders h) {
         h.set(Headers.REQUEST_ID, requestId);
-        h.set(Headers.SELECTED_MODEL, route.model().id());
+        h.set(Headers.SELECTED_MODEL, endpoint.model().id());
         h.set(Headers.ENDPOINT, endpoint.id());
         h.set(Headers.STRATEGY, route.strategy());
         h.set(Headers.EFFICIENCY, efficiency);
-        h.set(Headers.FALLBACKS, attempt);
+        h.set(Headers.FALLBACKS, failures.size());
         if (endpoint.simulated()) {
             h.set(Headers.SIMULATED, "true");
         }
@@ -392,12 +438,12 @@ public final class Exchange implements UpstreamListener {
     private ObjectNode xbr(long costNano, boolean estimated) {
         ObjectNode x = ParsedRequest.JSON.createObjectNode();
         x.put("request_id", requestId);
-        x.put("selected_model", route.model().id());
+        x.put("selected_model", endpoint.model().id());
         x.put("endpoint", endpoint.id());
         x.put("strategy", route.strategy());
         x.putRawValue("actual_cost", usd(costNano));
         x.putRawValue("efficiency", new RawValue(efficiency));
-        x.put("fallbacks", attempt);
+        x.put("fallbacks", failures.size());
         if (estimated) {
             x.put("cost_estimated", true);
         }
@@ -443,7 +489,7 @@ public final class Exchange implements UpstreamListener {
     private void upstreamBroke(String reason) {
         upstream = null;
         switch (state) {
-            case WAITING, AGGREGATING -> failAttempt(reason + " before the answer was complete", false);
+            case WAITING, AGGREGATING -> failAttempt(reason + " before the answer was complete", false, 0, -1);
             case STREAMING -> streamError(reason);
             default -> { }
         }
@@ -451,7 +497,7 @@ public final class Exchange implements UpstreamListener {
 
     private void onFirstByteTimeout() {
         if (state == State.WAITING) {
-            failAttempt("no response within " + endpoint.timeouts().firstByte().toMillis() + " ms", true);
+            failAttempt("no response within " + endpoint.timeouts().firstByte().toMillis() + " ms", true, 0, -1);
         }
     }
 
@@ -467,7 +513,7 @@ public final class Exchange implements UpstreamListener {
     }
 
     private void onTotalTimeout() {
-        String reason = "the request took longer than " + route.candidates().get(0).timeouts().total().toMillis() + " ms";
+        String reason = "the request took longer than " + route.first().timeouts().total().toMillis() + " ms";
         discardUpstream();
         if (state == State.STREAMING) {
             streamError(reason);
@@ -523,8 +569,13 @@ public final class Exchange implements UpstreamListener {
         armTimer(next);
     }
 
-    /** This attempt failed before anything reached the client: try the next candidate. */
-    private void failAttempt(String reason, boolean timeout) {
+    /**
+     * This attempt failed before anything reached the client: try the next endpoint.
+     *
+     * @param status           the upstream's status, or 0 when it gave none
+     * @param retryAfterMillis a 429's {@code Retry-After}, or -1
+     */
+    private void failAttempt(String reason, boolean timeout, int status, long retryAfterMillis) {
         boolean stale = upstreamReused && !responseStarted && !timeout && state == State.WAITING;
         discardUpstream();
         firstByteDeadline = Long.MAX_VALUE;
@@ -540,14 +591,33 @@ public final class Exchange implements UpstreamListener {
             attempt();
             return;
         }
-        failures.add(endpoint.id() + ": " + reason);
+        failures.add(endpoint.id() + (route.endpoints().size() > 1 && crossesModels() ? " (" + endpoint.model().id()
+                + ")" : "") + ": " + reason);
         lastFailureTimeout = timeout;
-        log.log(System.Logger.Level.INFO, "request {0}: {1} failed: {2}", requestId, endpoint.id(), reason);
-        attempt++;
+        log.log(System.Logger.Level.INFO, "request {0}: {1} failed: {2}", requestId, endpoint.candidateId(), reason);
+        if (status == 429) {
+            permitHeld = false;
+            outcomes.rateLimited(route, endpoint, retryAfterMillis, attemptMicros());
+        } else {
+            recordFailure(status);
+        }
+        index++;
         attempt();
     }
 
     private void failAll() {
+        if (failures.isEmpty() && !skipped.isEmpty()) {
+            // every endpoint's circuit closed the door between routing and now
+            long now = outcomes.nowMillis();
+            long wait = Long.MAX_VALUE;
+            for (Endpoint e : skipped) {
+                wait = Math.min(wait, outcomes.millisUntilRetry(e, now));
+            }
+            long seconds = Math.max(1, (wait + 999) / 1000);
+            failWith(ApiError.noHealthyEndpoint("Every endpoint of '" + route.request().model() + "' is failing or"
+                    + " cooling down (circuit open); retry in " + seconds + " s.", seconds));
+            return;
+        }
         String tried = String.join("; ", failures);
         String message = (failures.size() == 1 ? "The provider failed: " : "All " + failures.size()
                 + " endpoints failed: ") + tried + ".";
@@ -558,6 +628,7 @@ public final class Exchange implements UpstreamListener {
         if (state == State.DONE) {
             return;
         }
+        recordFailure(0);
         if (state == State.STREAMING) {
             streamError(error.getMessage());
             return;
@@ -566,6 +637,7 @@ public final class Exchange implements UpstreamListener {
     }
 
     private void complete(Object lastMessage) {
+        abandonPermit();
         state = State.DONE;
         cancelTimers();
         discardUpstream();
@@ -578,10 +650,50 @@ public final class Exchange implements UpstreamListener {
         if (state == State.DONE) {
             return;
         }
+        abandonPermit();
         state = State.DONE;
         cancelTimers();
         discardUpstream();
         releaseBuffers();
+    }
+
+    /** The endpoint answered: its verdict, once. */
+    private void recordAnswer(int status, double score, long costNano) {
+        if (permitHeld) {
+            permitHeld = false;
+            long ttft = ttftNanos < 0 ? -1 : ttftNanos / 1000;
+            outcomes.answered(route, endpoint, status, score, attemptMicros(), ttft, costNano);
+        }
+    }
+
+    /** The endpoint failed: its verdict, once. */
+    private void recordFailure(int status) {
+        if (permitHeld) {
+            permitHeld = false;
+            outcomes.failed(route, endpoint, status, attemptMicros());
+        }
+    }
+
+    /** No verdict (the client left): the permit goes back. */
+    private void abandonPermit() {
+        if (permitHeld) {
+            permitHeld = false;
+            outcomes.abandoned(endpoint);
+        }
+    }
+
+    private long attemptMicros() {
+        return (System.nanoTime() - attemptStartNanos) / 1000;
+    }
+
+    private boolean crossesModels() {
+        String first = route.first().model().id();
+        for (Endpoint e : route.endpoints()) {
+            if (!e.model().id().equals(first)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void releaseUpstream(boolean keepAlive) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
 import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.settle.FinishReason;
 import io.brainstorm.proxy.settle.Usage;
 import io.brainstorm.proxy.settle.UsageParser;
 import io.netty.buffer.ByteBuf;
@@ -34,6 +35,7 @@ final class StreamRelay {
     private boolean sawDone;
     private boolean released;
     private long relayedEvents;
+    private boolean cutByLength;
 
     StreamRelay(ChannelHandlerContext client, String requestId, int maxEventBytes) {
         this.client = client;
@@ -68,6 +70,11 @@ final class StreamRelay {
     /** Content events relayed so far; the completion estimate when usage is missing. */
     long relayedEvents() {
         return relayedEvents;
+    }
+
+    /** Whether an event said {@code finish_reason: "length"}: the answer was cut at the token limit. */
+    boolean cutByLength() {
+        return cutByLength;
     }
 
     /** The usage the upstream reported, or null. */
@@ -114,6 +121,9 @@ final class StreamRelay {
             return;
         }
         relayedEvents++;
+        if (!cutByLength && FinishReason.cutByLength(event)) {
+            cutByLength = true;
+        }
         if (relayedEvents == 1) {
             // the first token leaves at once, even when the upstream sent many events in one read
             client.writeAndFlush(new DefaultHttpContent(event));

@@ -1,9 +1,16 @@
 package io.brainstorm.proxy.route;
 
+import io.brainstorm.proxy.config.Capability;
 import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.config.Price;
 import io.brainstorm.proxy.config.Timeouts;
+import io.brainstorm.proxy.spi.Candidate;
+import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.upstream.Origin;
+
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * One way to reach a model: the model at one provider account (DESIGN §4).
@@ -23,6 +30,21 @@ public record Endpoint(String id, ModelSpec model, Price price, Origin origin, S
     /** The model name the provider knows. */
     public String upstreamModel() {
         return model.upstreamName();
+    }
+
+    /** Unique among endpoints: {@code <model>@<account>}, e.g. {@code sim/alpha@sim-east}; the key of health and learning state. */
+    public String candidateId() {
+        return model.id() + "@" + id;
+    }
+
+    /** This endpoint as a routing strategy sees it, with {@code stats} observed so far. */
+    public Candidate candidate(EndpointStats stats) {
+        return new Candidate(candidateId(), id, model.id(), price.inputNanoPerM(), price.outputNanoPerM(),
+                capabilityNames(model.capabilities()), model.contextLength(), model.maxOutputTokens(), stats);
+    }
+
+    static Set<String> capabilityNames(Set<Capability> capabilities) {
+        return capabilities.stream().map(c -> c.name().toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
     }
 
     @Override

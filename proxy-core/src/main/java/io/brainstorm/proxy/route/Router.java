@@ -4,143 +4,408 @@ import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.config.Capability;
 import io.brainstorm.proxy.config.Catalog;
 import io.brainstorm.proxy.config.ModelSpec;
-import io.brainstorm.proxy.settle.Cost;
+import io.brainstorm.proxy.spi.Candidate;
+import io.brainstorm.proxy.spi.CircuitState;
+import io.brainstorm.proxy.spi.RouteDecision;
+import io.brainstorm.proxy.spi.RouteRequest;
+import io.brainstorm.proxy.spi.RoutingStrategy;
+import io.brainstorm.proxy.spi.TaskClass;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
 
 /**
  * Turns a requested model name into an ordered list of endpoints (DESIGN §3, §5).
  *
- * <p>Names: {@code provider/model}, a bare OpenAI name resolved through catalog aliases
- * ({@code gpt-4o} → {@code openai/gpt-4o}), optionally with a variant suffix. This release routes
- * plain names only ({@code direct}: the model's endpoints in configured order); the routing
- * strategies ({@code :floor}, {@code :fast}, {@code :best}, {@code :smart}, {@code auto}) are not
- * built yet and get a 404 that says so.
+ * <p><b>Names.</b> {@code provider/model} or a bare name resolved through catalog aliases
+ * ({@code gpt-4o} → {@code openai/gpt-4o}), optionally with a variant suffix that names a strategy
+ * ({@code :floor}, {@code :fast}, {@code :best}, {@code :smart}, a plugin's name; OpenRouter's
+ * {@code :nitro} means {@code :fast}); {@code auto} lets the {@code auto} strategy choose model and
+ * endpoint. Without a variant the model's endpoints are tried in configured order
+ * ({@code direct}), unless OpenRouter's {@code provider.sort} asks for price or speed.
  *
- * <p><b>Threading:</b> immutable after construction; called on event loops.
+ * <p><b>Eligibility.</b> A strategy sees only endpoints it may use: the model has what the request
+ * needs (tools, JSON, context), the endpoint's circuit is not open, and {@code provider.order} with
+ * {@code allow_fallbacks: false} keeps only the named accounts. When every endpoint's circuit is
+ * open the answer is 503 {@code no_healthy_endpoint} with {@code Retry-After}.
+ *
+ * <p><b>Order.</b> The strategy's order, then endpoints named in {@code provider.order} moved to
+ * the front in that order, then the endpoints of OpenRouter's {@code models} fallback list in
+ * configured order.
+ *
+ * <p><b>Randomness.</b> Each decision draws from a generator seeded by the routing seed and the
+ * request id, so a decision can be replayed from the two.
+ *
+ * <p><b>Threading:</b> immutable after construction except for the shared {@link RoutingState};
+ * called on event loops.
  */
 public final class Router {
-    /** Expected completion tokens when the request sets no limit, for cost estimates only. */
-    static final long DEFAULT_EXPECTED_OUTPUT_TOKENS = 256;
-    static final double PRIOR_QUALITY = 0.5;
+    /** Strategy name of a plain model name. */
+    public static final String DIRECT = "direct";
+    /** The model name (and strategy) that chooses the model too. */
+    public static final String AUTO = "auto";
+    private static final System.Logger log = System.getLogger(Router.class.getName());
 
     private final Catalog catalog;
-    private final Map<String, List<Endpoint>> endpointsByModel;
+    private final Map<String, List<Slot>> slotsByModel;
+    private final List<ModelSpec> routable;
+    private final StrategyRegistry strategies;
+    private final RoutingState state;
+    private final long seed;
 
-    public Router(Catalog catalog, List<Endpoint> endpoints) {
+    /** An endpoint with what routing reads of it on every request, computed once. */
+    private record Slot(Endpoint endpoint, String candidateId) {
+    }
+
+    public Router(Catalog catalog, List<Endpoint> endpoints, StrategyRegistry strategies, RoutingState state,
+                  long seed) {
         this.catalog = catalog;
-        Map<String, List<Endpoint>> byModel = new HashMap<>();
+        this.strategies = strategies;
+        this.state = state;
+        this.seed = seed;
+        Map<String, List<Slot>> byModel = new HashMap<>();
         for (Endpoint e : endpoints) {
-            byModel.computeIfAbsent(e.model().id(), k -> new ArrayList<>()).add(e);
+            byModel.computeIfAbsent(e.model().id(), k -> new ArrayList<>()).add(new Slot(e, e.candidateId()));
         }
         byModel.replaceAll((k, v) -> List.copyOf(v));
-        this.endpointsByModel = Map.copyOf(byModel);
+        this.slotsByModel = Map.copyOf(byModel);
+        List<ModelSpec> models = new ArrayList<>();
+        for (ModelSpec m : catalog.models()) {
+            if (slotsByModel.containsKey(m.id())) {
+                models.add(m);
+            }
+        }
+        this.routable = List.copyOf(models);
     }
 
     /** The models some endpoint can serve, in catalog order. */
     public List<ModelSpec> routableModels() {
-        List<ModelSpec> out = new ArrayList<>();
-        for (ModelSpec m : catalog.models()) {
-            if (endpointsByModel.containsKey(m.id())) {
-                out.add(m);
+        return routable;
+    }
+
+    public List<Endpoint> endpoints(String modelId) {
+        return slotsByModel.getOrDefault(modelId, List.of()).stream().map(Slot::endpoint).toList();
+    }
+
+    /** Every strategy a variant suffix can name, sorted ({@code auto} excluded: it is a model name). */
+    public List<String> variants() {
+        return strategies.names().stream().filter(n -> !n.equals(AUTO)).sorted().toList();
+    }
+
+    public StrategyRegistry strategies() {
+        return strategies;
+    }
+
+    public RoutingState state() {
+        return state;
+    }
+
+    /**
+     * Plans a request.
+     *
+     * @param requested the model as the client wrote it
+     * @param requestId the request's id (seeds the decision's random numbers)
+     * @param tenant    the calling key's tenant
+     * @throws ApiError 404 {@code model_not_found} for an unknown model or variant or a model with no
+     *                  endpoint; 400 when the model lacks a capability the request needs; 503
+     *                  {@code no_healthy_endpoint} when every endpoint's circuit is open
+     */
+    public RoutePlan route(String requested, RequestFeatures f, String requestId, String tenant) {
+        String name = requested;
+        String variant = null;
+        int colon = requested.lastIndexOf(':');
+        if (colon > 0 && colon < requested.length() - 1) {
+            name = requested.substring(0, colon);
+            variant = requested.substring(colon + 1);
+        }
+        boolean auto = requested.equals(AUTO);
+        String strategyName;
+        List<Slot> pool;
+        String modelAsked;
+        if (auto) {
+            strategyName = AUTO;
+            modelAsked = AUTO;
+            pool = autoPool(f);
+        } else {
+            if (name.equals(AUTO)) {
+                throw ApiError.modelNotFound("The model 'auto' takes no variant: it chooses the model and the"
+                        + " endpoint itself. Write 'auto', or a model with a variant such as 'sim/alpha:" + variant + "'.");
+            }
+            ModelSpec model = catalog.find(name).orElseThrow(() -> ApiError.modelNotFound("The model '"
+                    + requested + "' does not exist in the gateway's catalog. GET /v1/models lists the models"
+                    + " this key can use."));
+            strategyName = variant == null ? sortStrategy(f.provider()) : strategyFor(model.id(), variant);
+            pool = slotsByModel.get(model.id());
+            if (pool == null) {
+                throw ApiError.modelNotFound("The model '" + model.id() + "' has no endpoint: no provider key is"
+                        + " configured for provider '" + model.provider() + "'.");
+            }
+            checkCapabilities(model, f);
+            modelAsked = model.id();
+        }
+        pool = preferProviders(pool, f.provider(), modelAsked);
+        List<Slot> fallbacks = fallbackModels(f, modelAsked);
+
+        long now = state.nowMillis();
+        TaskClass taskClass = TaskClass.of(f.tools(), f.json(), f.estimatedInputTokens());
+        RouteRequest request = new RouteRequest(requestId, tenant, modelAsked, strategyName, taskClass, f.stream(),
+                f.tools(), f.json(), f.estimatedInputTokens(), f.maxOutputTokens(), f.user());
+        List<Candidate> candidates = new ArrayList<>(pool.size());
+        IdentityHashMap<Candidate, Slot> slotOf = new IdentityHashMap<>(pool.size() * 2);
+        for (Slot s : pool) {
+            if (state.health(s.candidateId()).breaker().state(now) == CircuitState.OPEN) {
+                continue;
+            }
+            Candidate c = s.endpoint().candidate(state.stats(s.candidateId(), taskClass));
+            candidates.add(c);
+            slotOf.put(c, s);
+        }
+        List<Endpoint> order = new ArrayList<>(candidates.size() + fallbacks.size());
+        String reason = "";
+        Candidate pick = null;
+        if (!candidates.isEmpty()) {
+            List<Candidate> ranked = candidates;
+            if (!strategyName.equals(DIRECT)) {
+                RouteDecision d = decide(strategyName, request, candidates);
+                ranked = d.order();
+                reason = d.reason();
+            }
+            ranked = frontProviders(ranked, f.provider());
+            pick = ranked.get(0);
+            for (Candidate c : ranked) {
+                order.add(slotOf.get(c).endpoint());
+            }
+        }
+        for (Slot s : fallbacks) {
+            if (state.health(s.candidateId()).breaker().state(now) != CircuitState.OPEN) {
+                order.add(s.endpoint());
+            }
+        }
+        if (order.isEmpty()) {
+            throw noHealthyEndpoint(modelAsked, pool, fallbacks, now);
+        }
+        double efficiency = pick == null ? Posterior.PRIOR.mean() : efficiency(pick, candidates, request);
+        return new RoutePlan(strategyName, strategyName.equals(DIRECT) ? null : strategies.strategy(strategyName)
+                .orElse(null), request, order, efficiency, reason);
+    }
+
+    /** The strategy of a variant suffix, or 404 naming the variants there are. */
+    private String strategyFor(String modelId, String variant) {
+        String name = switch (variant) {
+            case "nitro" -> "fast";
+            case "free" -> throw ApiError.modelNotFound("The variant ':free' is not offered: this gateway has no free"
+                    + " tier. Nearest: '" + modelId + ":floor' (the cheapest endpoint).");
+            case "online" -> throw ApiError.modelNotFound("The variant ':online' is not offered: this gateway does not"
+                    + " add web search. Nearest: '" + modelId + "'.");
+            default -> variant;
+        };
+        if (name.equals(AUTO) || name.equals(DIRECT) || strategies.strategy(name).isEmpty()) {
+            throw ApiError.modelNotFound("The variant ':" + variant + "' does not exist. Variants: "
+                    + String.join(", ", variants().stream().map(v -> ":" + v).toList())
+                    + "; or the model 'auto'.");
+        }
+        return name;
+    }
+
+    /** OpenRouter's {@code provider.sort} for a model without a variant. */
+    private String sortStrategy(ProviderPreferences p) {
+        if (p.sort() == null) {
+            return DIRECT;
+        }
+        String name = p.sort().equals("price") ? "floor" : "fast";
+        return strategies.strategy(name).isPresent() ? name : DIRECT;
+    }
+
+    private RouteDecision decide(String strategyName, RouteRequest request, List<Candidate> candidates) {
+        RoutingStrategy strategy = strategies.strategy(strategyName).orElseThrow();
+        SplittableRandom random = new SplittableRandom(seed ^ mix(request.requestId().hashCode()));
+        RouteDecision d;
+        try {
+            d = strategy.route(request, candidates, random);
+        } catch (RuntimeException e) {
+            log.log(System.Logger.Level.WARNING, "strategy '" + strategyName + "' failed on request "
+                    + request.requestId() + "; using configured order", e);
+            return RouteDecision.of(candidates, "strategy failed; configured order");
+        }
+        if (d == null || !ownOrder(d.order(), candidates)) {
+            log.log(System.Logger.Level.WARNING, "strategy ''{0}'' returned {1} for request {2}, not a selection of its"
+                    + " candidates; using configured order", strategyName, d, request.requestId());
+            return RouteDecision.of(candidates, "strategy answer invalid; configured order");
+        }
+        return d;
+    }
+
+    /** Whether {@code order} holds only the given candidates (the same objects), each at most once. */
+    private static boolean ownOrder(List<Candidate> order, List<Candidate> candidates) {
+        IdentityHashMap<Candidate, Boolean> seen = new IdentityHashMap<>();
+        for (Candidate c : order) {
+            if (seen.put(c, Boolean.TRUE) != null || !containsSame(candidates, c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean containsSame(List<Candidate> list, Candidate c) {
+        for (Candidate x : list) {
+            if (x == c) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
+        z = (z ^ (z >>> 33)) * 0xc4ceb9fe1a85ec53L;
+        return z ^ (z >>> 33);
+    }
+
+    /** Endpoints of every model fit for the request, for {@code auto}. */
+    private List<Slot> autoPool(RequestFeatures f) {
+        List<Slot> pool = new ArrayList<>();
+        for (ModelSpec m : routable) {
+            if (capabilityProblem(m, f) == null) {
+                pool.addAll(slotsByModel.get(m.id()));
+            }
+        }
+        if (pool.isEmpty()) {
+            throw ApiError.modelNotFound("No model this key can use fits the request for 'auto' ("
+                    + (f.embeddings() ? "embeddings" : f.tools() ? "tools" : f.json() ? "JSON output" : "chat")
+                    + ", about " + f.estimatedInputTokens() + " prompt tokens).");
+        }
+        return pool;
+    }
+
+    /** {@code provider.order} with {@code allow_fallbacks: false}: only the named accounts. */
+    private static List<Slot> preferProviders(List<Slot> pool, ProviderPreferences p, String modelAsked) {
+        if (p.allowFallbacks() || p.order().isEmpty()) {
+            return pool;
+        }
+        List<Slot> kept = new ArrayList<>();
+        for (Slot s : pool) {
+            if (p.order().contains(s.endpoint().id())) {
+                kept.add(s);
+            }
+        }
+        if (kept.isEmpty()) {
+            throw ApiError.modelNotFound("None of the providers in provider.order " + p.order() + " serves '"
+                    + modelAsked + "', and provider.allow_fallbacks is false. Its endpoints: "
+                    + pool.stream().map(s -> s.endpoint().id()).distinct().toList() + ".");
+        }
+        return kept;
+    }
+
+    /** Moves endpoints named in {@code provider.order} to the front, in that order. */
+    private static List<Candidate> frontProviders(List<Candidate> ranked, ProviderPreferences p) {
+        if (p.order().isEmpty()) {
+            return ranked;
+        }
+        List<Candidate> out = new ArrayList<>(ranked.size());
+        for (String name : p.order()) {
+            for (Candidate c : ranked) {
+                if (c.endpoint().equals(name) && !out.contains(c)) {
+                    out.add(c);
+                }
+            }
+        }
+        for (Candidate c : ranked) {
+            if (!out.contains(c)) {
+                out.add(c);
             }
         }
         return out;
     }
 
-    public List<Endpoint> endpoints(String modelId) {
-        return endpointsByModel.getOrDefault(modelId, List.of());
-    }
-
     /**
-     * @throws ApiError 404 {@code model_not_found} for an unknown model or variant or a model with no
-     *                  endpoint; 400 when the model lacks a capability the request needs
+     * Endpoints of OpenRouter's {@code models} list, in order, skipping the model asked, models with
+     * no endpoint and models that lack what the request needs. An unknown model is a 400: a typo in
+     * a fallback list would otherwise only show when it is needed.
      */
-    public RouteDecision route(String requested, RequestFeatures features) {
-        String name = requested;
-        String variant = null;
-        int colon = requested.lastIndexOf(':');
-        if (colon > 0) {
-            name = requested.substring(0, colon);
-            variant = requested.substring(colon + 1);
+    private List<Slot> fallbackModels(RequestFeatures f, String modelAsked) {
+        if (f.fallbackModels().isEmpty()) {
+            return List.of();
         }
-        if (requested.equals("auto") || requested.startsWith("auto:")) {
-            throw ApiError.modelNotFound("The model 'auto' is not available yet: automatic routing is not built in"
-                    + " this release. Name a model, e.g. 'sim/alpha'.");
+        Set<String> seen = new LinkedHashSet<>();
+        seen.add(modelAsked);
+        List<Slot> out = new ArrayList<>();
+        for (int i = 0; i < f.fallbackModels().size(); i++) {
+            String n = f.fallbackModels().get(i);
+            int c = n.lastIndexOf(':');
+            // a variant on a fallback model is accepted and its endpoints are tried in configured order
+            Optional<ModelSpec> m = catalog.find(c > 0 ? n.substring(0, c) : n);
+            if (m.isEmpty()) {
+                throw ApiError.invalidRequest("models[" + i + "]", "The fallback model '" + n + "' does not exist in"
+                        + " the gateway's catalog.");
+            }
+            ModelSpec model = m.get();
+            List<Slot> slots = slotsByModel.get(model.id());
+            if (!seen.add(model.id()) || slots == null || capabilityProblem(model, f) != null) {
+                continue;
+            }
+            out.addAll(slots);
         }
-        Optional<ModelSpec> found = catalog.find(name);
-        if (found.isEmpty()) {
-            throw ApiError.modelNotFound("The model '" + name + "' does not exist in the gateway's catalog."
-                    + " GET /v1/models lists the models this key can use.");
-        }
-        ModelSpec model = found.get();
-        if (variant != null) {
-            throw ApiError.modelNotFound(variantMessage(model.id(), variant));
-        }
-        List<Endpoint> candidates = endpointsByModel.get(model.id());
-        if (candidates == null) {
-            throw ApiError.modelNotFound("The model '" + model.id() + "' has no endpoint: no provider key is"
-                    + " configured for provider '" + model.provider() + "'.");
-        }
-        checkCapabilities(model, features);
-        return new RouteDecision(model, "direct", candidates, efficiency(candidates.get(0), candidates, features));
+        return out;
     }
 
-    private static String variantMessage(String modelId, String variant) {
-        String nearest = switch (variant) {
-            case "free", "nitro" -> "'" + modelId + "' (the ':fast' variant is not built yet)";
-            case "online" -> "'" + modelId + "' (web search is not offered by this gateway)";
-            default -> "'" + modelId + "'";
-        };
-        return "The variant ':" + variant + "' is not available: routing variants (:floor, :fast, :best, :smart)"
-                + " are not built in this release. Nearest: " + nearest + ".";
+    private ApiError noHealthyEndpoint(String modelAsked, List<Slot> pool, List<Slot> fallbacks, long now) {
+        long wait = Long.MAX_VALUE;
+        for (List<Slot> list : List.of(pool, fallbacks)) {
+            for (Slot s : list) {
+                wait = Math.min(wait, state.health(s.candidateId()).breaker().millisUntilRetry(now));
+            }
+        }
+        long seconds = Math.max(1, (wait + 999) / 1000);
+        return ApiError.noHealthyEndpoint("Every endpoint of '" + modelAsked + "' is failing or cooling down"
+                + " (circuit open); retry in " + seconds + " s.", seconds);
     }
 
     private static void checkCapabilities(ModelSpec model, RequestFeatures f) {
+        ApiError problem = capabilityProblem(model, f);
+        if (problem != null) {
+            throw problem;
+        }
+    }
+
+    /** Why the model cannot serve the request (400 naming the field), or null. */
+    private static ApiError capabilityProblem(ModelSpec model, RequestFeatures f) {
         boolean embeddingModel = model.supports(Capability.EMBEDDINGS);
         if (f.embeddings() && !embeddingModel) {
-            throw ApiError.invalidRequest("model", "The model '" + model.id() + "' does not create embeddings.");
+            return ApiError.invalidRequest("model", "The model '" + model.id() + "' does not create embeddings.");
         }
         if (!f.embeddings() && embeddingModel && model.capabilities().size() == 1) {
-            throw ApiError.invalidRequest("model", "The model '" + model.id()
+            return ApiError.invalidRequest("model", "The model '" + model.id()
                     + "' is an embeddings model; use POST /v1/embeddings.");
         }
         if (f.tools() && !model.supports(Capability.TOOLS)) {
-            throw ApiError.invalidRequest("tools", "The model '" + model.id() + "' does not support tools.");
+            return ApiError.invalidRequest("tools", "The model '" + model.id() + "' does not support tools.");
         }
         if (f.json() && !model.supports(Capability.JSON)) {
-            throw ApiError.invalidRequest("response_format", "The model '" + model.id()
+            return ApiError.invalidRequest("response_format", "The model '" + model.id()
                     + "' does not support JSON response formats.");
         }
         if (f.estimatedInputTokens() > model.contextLength()) {
-            throw ApiError.invalidRequest("messages", "The request needs about " + f.estimatedInputTokens()
+            return ApiError.invalidRequest("messages", "The request needs about " + f.estimatedInputTokens()
                     + " tokens; the model '" + model.id() + "' has a context of " + model.contextLength() + ".");
         }
+        return null;
     }
 
-    /** DESIGN §3 {@code X-BR-Efficiency}, with the prior quality until learning state exists. */
-    static double efficiency(Endpoint pick, List<Endpoint> eligible, RequestFeatures f) {
-        long pickCost = estimatedCost(pick, f);
+    /** DESIGN §3 {@code X-BR-Efficiency}: the pick's quality posterior mean × cheapest ÷ pick's expected cost. */
+    static double efficiency(Candidate pick, List<Candidate> eligible, RouteRequest request) {
+        long pickCost = pick.expectedCostNanoUsd(request);
         long cheapest = pickCost;
-        for (Endpoint e : eligible) {
-            cheapest = Math.min(cheapest, estimatedCost(e, f));
+        for (Candidate c : eligible) {
+            cheapest = Math.min(cheapest, c.expectedCostNanoUsd(request));
         }
         double ratio = pickCost == 0 ? 1.0 : (double) cheapest / pickCost;
-        return PRIOR_QUALITY * ratio;
-    }
-
-    /** Estimated nano-USD of a request at an endpoint's price. */
-    public static long estimatedCost(Endpoint e, RequestFeatures f) {
-        long out = f.maxOutputTokens() >= 0 ? f.maxOutputTokens()
-                : Math.min(DEFAULT_EXPECTED_OUTPUT_TOKENS, Math.max(0, e.model().maxOutputTokens()));
-        if (f.embeddings()) {
-            out = 0;
-        }
-        return Cost.tokensNano(f.estimatedInputTokens(), e.price().inputNanoPerM())
-                + Cost.tokensNano(out, e.price().outputNanoPerM());
+        return pick.stats().qualityMean() * ratio;
     }
 }

@@ -115,6 +115,15 @@ public final class StrategyRegistry implements AutoCloseable {
         return new StrategyRegistry(loading);
     }
 
+    /** A registry of the given strategies, as if built in: for tests and benchmarks that script routing. */
+    static StrategyRegistry of(Map<String, RoutingStrategy> strategies) {
+        Loading loading = new Loading(Map.of());
+        loading.strategies.putAll(strategies);
+        strategies.forEach((name, s) -> loading.plugins.put(name, new PluginInfo(name, BUILT_IN,
+                s.getClass().getName(), io.brainstorm.proxy.spi.SpiVersion.MAJOR)));
+        return new StrategyRegistry(loading);
+    }
+
     /** The strategy of that name, if one is loaded. */
     public Optional<RoutingStrategy> strategy(String name) {
         return Optional.ofNullable(strategies.get(name));

@@ -4,7 +4,7 @@ import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.relay.Exchange;
-import io.brainstorm.proxy.route.RouteDecision;
+import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.route.Router;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -156,9 +156,10 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         requireMethod(request.method(), HttpMethod.POST, path);
         ApiKey key = gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
         ParsedRequest parsed = ParsedRequest.parse(kind, request.content());
-        RouteDecision route = requireRoutes().route(parsed.model(), parsed.features());
+        RoutePlan route = requireRoutes().route(parsed.model(), parsed.features(), requestId, key.tenant());
         boolean trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
-        exchange = new Exchange(ctx, gateway.upstream(), parsed, route, requestId, trailers, f -> done(ctx, f));
+        exchange = new Exchange(ctx, gateway.upstream(), parsed, route, gateway.outcomes(),
+                gateway.config().routing().maxAttempts(), requestId, trailers, f -> done(ctx, f));
         log.log(System.Logger.Level.DEBUG, "request {0}: key {1} model {2}", requestId, key.id(), parsed.model());
         exchange.start();
     }

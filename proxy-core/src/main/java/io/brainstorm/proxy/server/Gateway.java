@@ -3,6 +3,7 @@ package io.brainstorm.proxy.server;
 import io.brainstorm.proxy.api.ModelList;
 import io.brainstorm.proxy.auth.KeyRing;
 import io.brainstorm.proxy.config.GatewayConfig;
+import io.brainstorm.proxy.route.OutcomeRecorder;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.upstream.UpstreamClient;
 
@@ -10,7 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What every request handler shares: configuration, keys, the router, the upstream client, and
+ * What every request handler shares: configuration, keys, the router and its outcome recorder, the upstream client, and
  * the gateway's live flags (ready, draining, requests in flight).
  *
  * <p><b>Threading:</b> the parts are immutable or thread-safe; the flags are atomics.
@@ -20,6 +21,7 @@ public final class Gateway {
     private final KeyRing keys;
     private volatile Router router;
     private volatile ModelList models;
+    private volatile OutcomeRecorder outcomes;
     private final UpstreamClient upstream;
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -38,6 +40,7 @@ public final class Gateway {
     /** Makes API calls routable. Until then they are answered 503 (the listener is up already). */
     public void routes(Router router) {
         this.models = new ModelList(router);
+        this.outcomes = new OutcomeRecorder(router.state());
         this.router = router;
     }
 
@@ -52,6 +55,11 @@ public final class Gateway {
     /** The routes, or null while the gateway is starting. */
     public Router router() {
         return router;
+    }
+
+    /** Where attempts' ends go (breakers, latency, learning); null while the gateway is starting. */
+    public OutcomeRecorder outcomes() {
+        return outcomes;
     }
 
     public ModelList models() {

@@ -7,7 +7,14 @@ import io.brainstorm.proxy.config.ProviderConfig;
 import io.brainstorm.proxy.config.EndpointSpec;
 import io.brainstorm.proxy.config.Timeouts;
 import io.brainstorm.proxy.route.Endpoint;
+import io.brainstorm.proxy.config.RoutingConfig;
+import io.brainstorm.proxy.route.CircuitConfig;
+import io.brainstorm.proxy.route.HealthConfig;
+import io.brainstorm.proxy.route.InMemoryLearningStore;
 import io.brainstorm.proxy.route.Router;
+import io.brainstorm.proxy.route.RoutingState;
+import io.brainstorm.proxy.route.StrategyRegistry;
+import io.brainstorm.proxy.spi.StrategyConfig;
 import io.brainstorm.proxy.sim.SimServer;
 import io.brainstorm.proxy.upstream.Origin;
 import io.brainstorm.proxy.upstream.UpstreamClient;
@@ -23,6 +30,9 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +56,7 @@ public final class GatewayServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private SimServer sim;
+    private StrategyRegistry strategies;
     private Channel listener;
     private boolean closed;
 
@@ -65,6 +76,15 @@ public final class GatewayServer implements AutoCloseable {
      */
     public static GatewayServer start(GatewayConfig config, KeyRing keys, int workerThreads)
             throws InterruptedException {
+        return start(config, keys, workerThreads, InstantSource.system());
+    }
+
+    /**
+     * As {@link #start(GatewayConfig, KeyRing, int)}, with circuit breakers, latency windows and
+     * {@code Retry-After} cool-downs reading {@code clock} (tests move it instead of sleeping).
+     */
+    public static GatewayServer start(GatewayConfig config, KeyRing keys, int workerThreads, InstantSource clock)
+            throws InterruptedException {
         Transport transport = Transport.best();
         UpstreamClient upstream = new UpstreamClient(transport.socketChannel(), transport.datagram());
         Gateway gateway = new Gateway(config, keys, null, upstream);
@@ -80,13 +100,40 @@ public final class GatewayServer implements AutoCloseable {
                         config.sim().zeroDelay(), config.sim().randomFaults()));
                 server.sim.start("127.0.0.1", config.sim().port());
             }
-            gateway.routes(new Router(config.catalog(), endpoints(config, server.sim, upstream)));
+            server.strategies = loadStrategies(config.routing());
+            gateway.routes(router(config, endpoints(config, server.sim, upstream), server.strategies, clock));
             gateway.markReady();
         } catch (RuntimeException | InterruptedException e) {
             server.close();
             throw e;
         }
         return server;
+    }
+
+    /** The built-in strategies and the plugins folder's, each problem reported by name. */
+    static StrategyRegistry loadStrategies(RoutingConfig routing) {
+        Map<String, StrategyConfig> settings = new HashMap<>();
+        routing.strategies().forEach((name, values) -> settings.put(name, new StrategyConfig(name, values)));
+        StrategyRegistry registry = StrategyRegistry.load(GatewayServer.class.getClassLoader(), routing.pluginsDir(),
+                settings);
+        log.log(System.Logger.Level.INFO, "routing strategies: {0}", String.join(", ", registry.names()));
+        return registry;
+    }
+
+    /** The router over {@code endpoints}, with fresh health and in-memory learning state. */
+    public static Router router(GatewayConfig config, List<Endpoint> endpoints, StrategyRegistry strategies,
+                                InstantSource clock) {
+        RoutingConfig r = config.routing();
+        RoutingConfig.Circuit c = r.circuit();
+        HealthConfig health = new HealthConfig(new CircuitConfig(c.window(), c.minRequests(), c.failureRate(),
+                c.openBase(), c.openMax(), c.halfOpenProbes(), c.maxCoolDown()), r.latencyWindow(),
+                HealthConfig.DEFAULTS.latencyBuckets());
+        RoutingState state = new RoutingState(health, new InMemoryLearningStore(r.discount()), clock);
+        long seed = r.seed() != null ? r.seed() : System.nanoTime() ^ ProcessHandle.current().pid() * 0x9E3779B97F4A7C15L;
+        if (r.seed() == null) {
+            log.log(System.Logger.Level.INFO, "routing seed {0,number,#} (set routing.seed to replay decisions)", seed);
+        }
+        return new Router(config.catalog(), endpoints, strategies, state, seed);
     }
 
     private void bind() throws InterruptedException {
@@ -193,6 +240,9 @@ public final class GatewayServer implements AutoCloseable {
         gateway.upstream().close();
         if (sim != null) {
             sim.close();
+        }
+        if (strategies != null) {
+            strategies.close();
         }
     }
 }

@@ -18,9 +18,10 @@ import java.util.SplittableRandom;
  * completion token and one streamed chunk, so usage and chunk counts always agree.
  *
  * <p>Everything is drawn from the request's {@link SplittableRandom}, so the same seed and the
- * same request order give the same answers. Under random faults a structured answer is made
- * invalid with probability {@code 1 - quality}: JSON is truncated, a tool call gets broken
- * arguments or the name of a tool that was never declared.
+ * same request order give the same answers. Under random faults an answer is made bad with
+ * probability {@code 1 - quality}: JSON is truncated, a tool call gets broken arguments or the name
+ * of a tool that was never declared, and a plain answer comes back empty (no content, zero
+ * completion tokens), which routing learns as a failure.
  */
 final class SimAnswers {
 
@@ -102,6 +103,9 @@ final class SimAnswers {
             return capped(new Answer(Kind.JSON, pieces, null, null, "stop"), maxTokens);
         }
 
+        if (spoil) {
+            return new Answer(Kind.TEXT, List.of(), null, null, "stop");
+        }
         return capped(new Answer(Kind.TEXT, words(modelId, endpointId, rng, chunks), null, null, "stop"), maxTokens);
     }
 

@@ -57,8 +57,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code usage.completion_tokens}. With {@link Options#zeroDelay()} there are no pauses. With
  * {@link Options#randomFaults()} a request fails before any byte with probability
  * {@code failureRate} (half 500 {@code api_error}, half 429 {@code rate_limit_error} with
- * {@code retry-after: 1}), and a JSON answer or tool call is invalid with probability
- * {@code 1 - quality}. Every random choice comes from a generator seeded by
+ * {@code retry-after: 1}), and an answer is bad with probability {@code 1 - quality} (a JSON
+ * answer or tool call invalid, a plain answer empty). Every random choice comes from a generator seeded by
  * (seed, endpoint id, the endpoint's request count), so the same seed and the same sequence of
  * requests to an endpoint give the same answers.
  *

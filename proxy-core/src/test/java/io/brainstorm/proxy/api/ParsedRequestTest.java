@@ -222,4 +222,51 @@ class ParsedRequestTest {
         assertEquals(first, upstreamText(parsed), "building one body does not change the next");
         assertEquals("sim/alpha", parsed.model());
     }
+    @Test
+    void openRouterFieldsAreReadForRoutingAndNotForwarded() throws Exception {
+        ParsedRequest p = chat("{\"model\":\"sim/alpha\",\"messages\":" + MESSAGES + ",\"user\":\"u-42\","
+                + "\"models\":[\"sim/beta\",\"sim/gamma\"],"
+                + "\"provider\":{\"order\":[\"sim-west\",\"sim-east\"],\"allow_fallbacks\":false,\"sort\":\"price\","
+                + "\"data_collection\":\"deny\"}}");
+        RequestFeatures f = p.features();
+        assertEquals(java.util.List.of("sim/beta", "sim/gamma"), f.fallbackModels());
+        assertEquals(java.util.List.of("sim-west", "sim-east"), f.provider().order());
+        assertFalse(f.provider().allowFallbacks());
+        assertEquals("price", f.provider().sort());
+        assertEquals("u-42", f.user());
+        JsonNode up = upstream(p);
+        assertFalse(up.has("models") || up.has("provider"), up.toString());
+        assertEquals("u-42", up.path("user").asText(), "user passes through");
+    }
+
+    @Test
+    void withoutOpenRouterFieldsThereAreNoPreferences() {
+        RequestFeatures f = chat("{\"model\":\"sim/alpha\",\"messages\":" + MESSAGES + "}").features();
+        assertTrue(f.fallbackModels().isEmpty());
+        assertTrue(f.provider().order().isEmpty());
+        assertTrue(f.provider().allowFallbacks());
+        assertNull(f.provider().sort());
+        assertEquals("", f.user());
+    }
+
+    @Test
+    void badOpenRouterFieldsAre400NamingTheField() {
+        String base = "{\"model\":\"sim/alpha\",\"messages\":" + MESSAGES + ",";
+        String[][] cases = {
+            {"\"models\":\"sim/beta\"}", "models"},
+            {"\"models\":[\"sim/beta\",3]}", "models[1]"},
+            {"\"models\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\"]}", "models"},
+            {"\"provider\":[]}", "provider"},
+            {"\"provider\":{\"order\":\"sim-east\"}}", "provider.order"},
+            {"\"provider\":{\"order\":[1]}}", "provider.order[0]"},
+            {"\"provider\":{\"allow_fallbacks\":\"no\"}}", "provider.allow_fallbacks"},
+            {"\"provider\":{\"sort\":\"cheapest\"}}", "provider.sort"},
+            {"\"user\":42}", "user"},
+        };
+        for (String[] c : cases) {
+            ApiError e = assertThrows(ApiError.class, () -> chat(base + c[0]), c[0]);
+            assertEquals(400, e.status().code(), c[0]);
+            assertEquals(c[1], e.param(), c[0] + ": " + e.getMessage());
+        }
+    }
 }

@@ -51,31 +51,41 @@ import java.util.concurrent.atomic.AtomicLong;
 final class FakeUpstream implements AutoCloseable {
     /** What to answer. */
     record Behaviour(int status, String errorBody, boolean hang, boolean reset, int streamEvents, int eventBytes,
-                     boolean stall) {
+                     boolean stall, String retryAfter) {
         static Behaviour ok() {
-            return new Behaviour(200, null, false, false, 0, 0, false);
+            return new Behaviour(200, null, false, false, 0, 0, false, null);
         }
 
         static Behaviour status(int status, String body) {
-            return new Behaviour(status, body, false, false, 0, 0, false);
+            return new Behaviour(status, body, false, false, 0, 0, false, null);
+        }
+
+        /** 429 with {@code Retry-After: retryAfter}. */
+        static Behaviour rateLimited(String retryAfter) {
+            return new Behaviour(429, null, false, false, 0, 0, false, retryAfter);
         }
 
         static Behaviour hanging() {
-            return new Behaviour(0, null, true, false, 0, 0, false);
+            return new Behaviour(0, null, true, false, 0, 0, false, null);
         }
 
         static Behaviour resetting() {
-            return new Behaviour(0, null, false, true, 0, 0, false);
+            return new Behaviour(0, null, false, true, 0, 0, false, null);
         }
 
         /** A stream of {@code events} content chunks, each about {@code eventBytes} long, with flow control. */
         static Behaviour longStream(int events, int eventBytes) {
-            return new Behaviour(200, null, false, false, events, eventBytes, false);
+            return new Behaviour(200, null, false, false, events, eventBytes, false, null);
         }
 
         /** A stream that sends its head and one content chunk, then nothing more, keeping the connection. */
         static Behaviour stallingStream() {
-            return new Behaviour(200, null, false, false, 0, 0, true);
+            return new Behaviour(200, null, false, false, 0, 0, true, null);
+        }
+
+        /** A stream that sends its head and one content chunk, then resets the connection. */
+        static Behaviour streamThenReset() {
+            return new Behaviour(200, null, false, true, 0, 0, true, null);
         }
     }
 
@@ -148,7 +158,7 @@ final class FakeUpstream implements AutoCloseable {
             if (b.hang()) {
                 return;
             }
-            if (b.reset()) {
+            if (b.reset() && !b.stall()) {
                 ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
                 ctx.close();
                 return;
@@ -156,7 +166,7 @@ final class FakeUpstream implements AutoCloseable {
             if (b.status() != 200) {
                 String err = b.errorBody() != null ? b.errorBody()
                         : "{\"error\":{\"message\":\"fake says " + b.status() + "\",\"type\":\"api_error\",\"param\":null,\"code\":null}}";
-                write(ctx, HttpResponseStatus.valueOf(b.status()), err);
+                write(ctx, HttpResponseStatus.valueOf(b.status()), err, b.retryAfter());
                 return;
             }
             String model = body.replaceAll("(?s).*\"model\"\\s*:\\s*\"([^\"]*)\".*", "$1");
@@ -165,9 +175,15 @@ final class FakeUpstream implements AutoCloseable {
                 head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream");
                 HttpUtil.setTransferEncodingChunked(head, true);
                 ctx.write(head);
-                ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer("data: {\"object\":\"chat.completion.chunk\","
+                var sent = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer("data: {\"object\":\"chat.completion.chunk\","
                         + "\"model\":\"" + model + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"stall\"}}]}\n\n",
                         StandardCharsets.UTF_8)));
+                if (b.reset()) {
+                    sent.addListener(f -> {
+                        ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+                        ctx.close();
+                    });
+                }
                 return;
             }
             if (b.streamEvents() > 0) {
@@ -178,14 +194,17 @@ final class FakeUpstream implements AutoCloseable {
                 new LongStream(ctx, model, b.streamEvents(), b.eventBytes()).pump();
                 return;
             }
-            write(ctx, HttpResponseStatus.OK, completion(model, "hello from the fake upstream"));
+            write(ctx, HttpResponseStatus.OK, completion(model, "hello from the fake upstream"), null);
         }
 
-        private void write(ChannelHandlerContext ctx, HttpResponseStatus status, String json) {
+        private void write(ChannelHandlerContext ctx, HttpResponseStatus status, String json, String retryAfter) {
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                     Unpooled.copiedBuffer(json, StandardCharsets.UTF_8));
             r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+            if (retryAfter != null) {
+                r.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
+            }
             ctx.writeAndFlush(r);
         }
 

@@ -27,6 +27,14 @@ final class GatewayHarness implements AutoCloseable {
 
     /** @param extraYaml YAML appended to the base config (providers, server limits…) */
     GatewayHarness(String extraYaml) throws Exception {
+        this(extraYaml, java.time.InstantSource.system());
+    }
+
+    /**
+     * @param extraYaml YAML appended to the base config (providers, server limits…)
+     * @param clock     what circuit breakers, latency windows and cool-downs read
+     */
+    GatewayHarness(String extraYaml, java.time.InstantSource clock) throws Exception {
         stateDir = Files.createTempDirectory("br-state");
         String yaml = """
                 server:
@@ -43,7 +51,7 @@ final class GatewayHarness implements AutoCloseable {
         GatewayConfig config = ConfigLoader.load(yaml, Path.of("."), Map.of());
         KeyRing keys = new KeyRing();
         keys.add(ApiKey.of("test", "default", ApiKeys.sha256(apiKey)));
-        server = GatewayServer.start(config, keys, 2);
+        server = GatewayServer.start(config, keys, 2, clock);
     }
 
     String baseUrl() {

@@ -65,7 +65,7 @@ class ApiHandlerTest {
         keys.add(ApiKey.of("test", "default", ApiKeys.sha256(apiKey)));
         upstream = new UpstreamClient(NioSocketChannel.class, NioDatagramChannel.class);
         gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\n", Path.of("."), Map.of()), keys,
-                new Router(Catalog.builtIn(), List.of()), upstream);
+                io.brainstorm.proxy.testing.TestRouters.empty(), upstream);
         channel = new EmbeddedChannel(new RequestAggregator(MAX_BODY), new ApiHandler(gateway));
         channel.attr(ServerChannelInitializer.ACTIVE_REQUESTS).set(new AtomicInteger());
     }
@@ -200,7 +200,7 @@ class ApiHandlerTest {
                 "{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         assertEquals(503, chat.status());
 
-        starting.routes(new Router(Catalog.builtIn(), List.of()));
+        starting.routes(io.brainstorm.proxy.testing.TestRouters.empty());
         assertEquals(200, getWithKey("/v1/models").status(), "routable once the routes exist");
     }
 
@@ -316,17 +316,26 @@ class ApiHandlerTest {
     }
 
     @Test
-    void variantIs404SayingVariantsAreNotBuilt() throws Exception {
-        JsonNode error = assertApiError(chat(chatBody("sim/alpha:floor")), 404, "invalid_request_error",
+    void unknownVariantIs404NamingTheVariantsThereAre() throws Exception {
+        JsonNode error = assertApiError(chat(chatBody("sim/alpha:nosuch")), 404, "invalid_request_error",
                 "model_not_found");
         String message = error.get("message").asText();
-        assertTrue(message.contains(":floor") && message.contains("not built"), message);
+        assertTrue(message.contains("':nosuch' does not exist") && message.contains("Variants:"), message);
         assertKeepsServing();
         assertFalse(channel.finish());
     }
 
     @Test
-    void autoIs404() throws Exception {
+    void openRouterFreeVariantIs404NamingTheNearest() throws Exception {
+        JsonNode error = assertApiError(chat(chatBody("sim/alpha:free")), 404, "invalid_request_error",
+                "model_not_found");
+        String message = error.get("message").asText();
+        assertTrue(message.contains("sim/alpha:floor"), message);
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void autoWithNoRoutableModelIs404() throws Exception {
         JsonNode error = assertApiError(chat(chatBody("auto")), 404, "invalid_request_error", "model_not_found");
         assertTrue(error.get("message").asText().contains("auto"), error.toString());
         assertKeepsServing();

@@ -59,7 +59,7 @@ class ServerChannelInitializerTest {
     void setUp() throws Exception {
         upstream = new UpstreamClient(NioSocketChannel.class, NioDatagramChannel.class);
         Gateway gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\n", Path.of("."), Map.of()),
-                new KeyRing(), new Router(Catalog.builtIn(), List.of()), upstream);
+                new KeyRing(), io.brainstorm.proxy.testing.TestRouters.empty(), upstream);
         // an accepted connection's parent is a server channel; HTTP/2 multiplexing reads its role from that
         channel = new EmbeddedChannel(new LocalServerChannel(), DefaultChannelId.newInstance(), true, false,
                 new ServerChannelInitializer(gateway, group));

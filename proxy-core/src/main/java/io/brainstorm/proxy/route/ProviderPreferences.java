@@ -1,0 +1,20 @@
+package io.brainstorm.proxy.route;
+
+import java.util.List;
+
+/**
+ * OpenRouter's {@code provider} request field: which provider accounts to try, in which order.
+ *
+ * @param order          endpoint (provider account) names to try first, in this order
+ * @param allowFallbacks false: only the endpoints in {@code order} are tried
+ * @param sort           {@code price}, {@code latency} or {@code throughput}: choose the cheapest
+ *                       ({@code :floor}) or the fastest ({@code :fast}) when the model has no variant; or null
+ */
+public record ProviderPreferences(List<String> order, boolean allowFallbacks, String sort) {
+    /** No preferences. */
+    public static final ProviderPreferences NONE = new ProviderPreferences(List.of(), true, null);
+
+    public ProviderPreferences {
+        order = List.copyOf(order);
+    }
+}
