@@ -1,4 +1,13 @@
 /**
- * Where a request goes: {@link io.brainstorm.proxy.route.Router} turns a model name into an ordered list of {@link io.brainstorm.proxy.route.Endpoint}s (the first is tried first, the rest are the failover order).
+ * Where a request goes. {@link io.brainstorm.proxy.route.Router} turns a model name into a
+ * {@link io.brainstorm.proxy.route.RoutePlan}: ordered {@link io.brainstorm.proxy.route.Endpoint}s,
+ * the first tried first, the rest the failover order. Variants name strategies, loaded by
+ * {@link io.brainstorm.proxy.route.StrategyRegistry} (built-ins through {@code ServiceLoader},
+ * plugin jars through {@link io.brainstorm.proxy.route.PluginClassLoader}).
+ *
+ * <p>{@link io.brainstorm.proxy.route.RoutingState} holds what routing knows of each endpoint:
+ * its {@link io.brainstorm.proxy.route.CircuitBreaker}, latency windows and, through a
+ * {@link io.brainstorm.proxy.route.LearningStore}, the learnt answer quality.
+ * {@link io.brainstorm.proxy.route.OutcomeRecorder} writes each attempt's end there.
  */
 package io.brainstorm.proxy.route;

@@ -264,4 +264,24 @@ class RouterTest {
         router.route("sim/alpha:reverse", chat(), "req_other", "default");
         assertNotEquals(first, seenRandom.get());
     }
+
+    @Test
+    void theReportShowsStrategiesCircuitsAndLearntQuality() {
+        trip("sim/alpha@sim-east");
+        router.state().learning().observe("sim/alpha@sim-west", TaskClass.of(false, true, 100), 1, 1);
+        com.fasterxml.jackson.databind.JsonNode report = io.brainstorm.proxy.api.RoutingReport.json(router);
+        assertTrue(report.path("strategies").toString().contains("\"reverse\""), report.toString());
+        com.fasterxml.jackson.databind.JsonNode east = null;
+        com.fasterxml.jackson.databind.JsonNode west = null;
+        for (com.fasterxml.jackson.databind.JsonNode e : report.path("endpoints")) {
+            if (e.path("id").asText().equals("sim/alpha@sim-east")) {
+                east = e;
+            } else if (e.path("id").asText().equals("sim/alpha@sim-west")) {
+                west = e;
+            }
+        }
+        assertEquals("open", east.path("circuit").path("state").asText(), report.toString());
+        assertEquals(2, east.path("circuit").path("failures").asInt());
+        assertEquals(2.0, west.path("quality").path("json/0-1k").path("alpha").asDouble(), report.toString());
+    }
 }
