@@ -1,0 +1,133 @@
+package io.brainstorm.proxy.strategy.fast;
+
+import io.brainstorm.proxy.spi.Candidate;
+import io.brainstorm.proxy.spi.LatencyStats;
+import io.brainstorm.proxy.spi.RouteDecision;
+import io.brainstorm.proxy.spi.RoutingStrategy;
+import io.brainstorm.proxy.spi.SpiVersion;
+import io.brainstorm.proxy.spi.StrategyConfig;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static io.brainstorm.proxy.strategy.fast.Fixtures.ids;
+import static io.brainstorm.proxy.strategy.fast.Fixtures.provider;
+import static io.brainstorm.proxy.strategy.fast.Fixtures.request;
+import static io.brainstorm.proxy.strategy.fast.Fixtures.strategy;
+import static io.brainstorm.proxy.strategy.fast.Fixtures.timed;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class FastStrategyTest {
+    private final RoutingStrategy fast = strategy("fast", Map.of());
+
+    @Test
+    void afterWarmUpTheLowestMedianGoesFirstAndTheRestFollowAscending() {
+        List<Candidate> configured = List.of(timed("slow", 50, 900_000, 1_000_000, 2_000_000),
+                timed("quick", 50, 120_000, 400_000, 900_000), timed("middling", 50, 300_000, 350_000, 380_000));
+
+        RouteDecision d = fast.route(request(false), configured, new SplittableRandom(1));
+
+        assertEquals(List.of("quick", "middling", "slow"), ids(d.order()));
+        assertEquals("fastest: p50 120.0 ms", d.reason());
+    }
+
+    @Test
+    void theConfiguredQuantileDecides() {
+        // jittery: good median, bad tail; steady: worse median, good tail
+        List<Candidate> configured = List.of(timed("jittery", 50, 100_000, 900_000, 5_000_000),
+                timed("steady", 50, 200_000, 250_000, 300_000));
+
+        assertEquals("jittery", fast.route(request(false), configured, new SplittableRandom(1)).first().endpoint());
+        RouteDecision p99 = strategy("fast", Map.of("quantile", "p99"))
+                .route(request(false), configured, new SplittableRandom(1));
+        assertEquals("steady", p99.first().endpoint());
+        assertEquals("fastest: p99 300.0 ms", p99.reason());
+        assertEquals("steady", strategy("fast", Map.of("quantile", "p90"))
+                .route(request(false), configured, new SplittableRandom(1)).first().endpoint());
+    }
+
+    @Test
+    void streamsAreRankedByTimeToFirstToken() {
+        // quick-total answers whole requests fast but starts streams late; quick-start the reverse
+        Candidate quickTotal = timed("quick-total", new LatencyStats(50, 100_000, 110_000, 120_000),
+                new LatencyStats(50, 80_000, 90_000, 95_000));
+        Candidate quickStart = timed("quick-start", new LatencyStats(50, 900_000, 950_000, 990_000),
+                new LatencyStats(50, 20_000, 25_000, 30_000));
+        List<Candidate> configured = List.of(quickTotal, quickStart);
+
+        assertEquals("quick-total", fast.route(request(false), configured, new SplittableRandom(1)).first().endpoint());
+        RouteDecision streamed = fast.route(request(true), configured, new SplittableRandom(1));
+        assertEquals("quick-start", streamed.first().endpoint());
+        assertEquals("fastest: ttft p50 20.0 ms", streamed.reason());
+    }
+
+    @Test
+    void endpointsWithoutEnoughSamplesAreMeasuredFirstInConfiguredOrder() {
+        List<Candidate> configured = List.of(timed("measured", 50, 10_000, 20_000, 30_000),
+                timed("four-samples", 4, 800_000, 800_000, 800_000), timed("unseen", 0, 0, 0, 0));
+
+        RouteDecision d = fast.route(request(false), configured, new SplittableRandom(1));
+
+        assertEquals(List.of("four-samples", "unseen", "measured"), ids(d.order()));
+        assertEquals("measuring: 4 of 5 samples", d.reason());
+    }
+
+    @Test
+    void onceWarmedUpASlowEndpointFallsBehind() {
+        List<Candidate> configured = List.of(timed("measured", 50, 10_000, 20_000, 30_000),
+                timed("five-samples", 5, 800_000, 800_000, 800_000));
+
+        assertEquals(List.of("measured", "five-samples"),
+                ids(fast.route(request(false), configured, new SplittableRandom(1)).order()));
+    }
+
+    @Test
+    void warmUpSamplesAreConfigurable() {
+        List<Candidate> configured = List.of(timed("measured", 50, 10_000, 20_000, 30_000),
+                timed("two-samples", 2, 800_000, 800_000, 800_000));
+
+        assertEquals("two-samples", fast.route(request(false), configured, new SplittableRandom(1)).first().endpoint());
+        assertEquals("measured", strategy("fast", Map.of("warmup_samples", "2"))
+                .route(request(false), configured, new SplittableRandom(1)).first().endpoint());
+    }
+
+    @Test
+    void equalLatenciesKeepConfiguredOrder() {
+        List<Candidate> configured = List.of(timed("c", 9, 500, 500, 500), timed("a", 9, 400, 400, 400),
+                timed("b", 9, 500, 500, 500), timed("d", 9, 500, 500, 500));
+
+        assertEquals(List.of("a", "c", "b", "d"),
+                ids(fast.route(request(false), configured, new SplittableRandom(1)).order()));
+    }
+
+    @Test
+    void millisecondsHaveOneDecimal() {
+        assertEquals("0.0 ms", FastStrategy.millis(0));
+        assertEquals("0.9 ms", FastStrategy.millis(999));
+        assertEquals("120.3 ms", FastStrategy.millis(120_345));
+    }
+
+    @Test
+    void invalidSettingsAreRefusedByName() {
+        var p = provider("fast");
+        assertEquals(SpiVersion.MAJOR, p.spiVersion());
+        assertEquals("routing.strategies.fast.quantile: p95 (expected: p50, p90 or p99)",
+                refused(Map.of("quantile", "p95")));
+        assertEquals("routing.strategies.fast.warmup_samples: -1 (expected: a whole number >= 0)",
+                refused(Map.of("warmup_samples", "-1")));
+        assertEquals("routing.strategies.fast.warmup_samples: 2.5 (expected: a whole number >= 0)",
+                refused(Map.of("warmup_samples", "2.5")));
+        assertEquals("routing.strategies.fast.warmup_samples: many (expected: a number)",
+                refused(Map.of("warmup_samples", "many")));
+        assertEquals("routing.strategies.fast.quantil: unknown setting (expected: quantile, warmup_samples)",
+                refused(Map.of("quantil", "p90")));
+    }
+
+    private static String refused(Map<String, String> settings) {
+        return assertThrows(IllegalArgumentException.class,
+                () -> provider("fast").create(new StrategyConfig("fast", settings))).getMessage();
+    }
+}
