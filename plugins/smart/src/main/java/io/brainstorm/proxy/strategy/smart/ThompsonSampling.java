@@ -60,7 +60,14 @@ public final class ThompsonSampling {
         /** Decades above the cheapest beyond which the cost penalty stops growing. */
         public static final double MAX_DECADES = 3;
 
-        double share(long cost, long cheapest, long dearest) {
+        /**
+         * The share of the cost weight a candidate pays.
+         *
+         * @param cost     its expected cost for the request, nano-USD
+         * @param cheapest the cheapest candidate's
+         * @param dearest  the dearest candidate's
+         */
+        public double share(long cost, long cheapest, long dearest) {
             return switch (this) {
                 case RELATIVE_TO_DEAREST -> dearest == 0 ? 0 : (double) cost / dearest;
                 case DECADES_ABOVE_CHEAPEST ->

@@ -198,6 +198,22 @@ class SmartStrategyTest {
     }
 
     @Test
+    void costSharesOnBothScales() {
+        ThompsonSampling.CostScale linear = ThompsonSampling.CostScale.RELATIVE_TO_DEAREST;
+        assertEquals(0.5, linear.share(50, 10, 100));
+        assertEquals(1.0, linear.share(100, 10, 100));
+        assertEquals(0.0, linear.share(0, 0, 0), "all free");
+
+        ThompsonSampling.CostScale log = ThompsonSampling.CostScale.DECADES_ABOVE_CHEAPEST;
+        assertEquals(0.0, log.share(10, 10, 1_000));
+        assertEquals(1.0, log.share(100, 10, 1_000), 1e-12);
+        assertEquals(2.0, log.share(1_000, 10, 1_000), 1e-12);
+        assertEquals(3.0, log.share(10_000_000, 10, 10_000_000), "capped at three decades");
+        assertEquals(2.0, log.share(100, 0, 100), 1e-12, "a free cheapest counts as 1 nano-USD");
+        assertEquals(0.0, log.share(0, 0, 100), "free");
+    }
+
+    @Test
     void invalidWeightsAreRefusedByName() {
         assertEquals(SpiVersion.MAJOR, provider("smart").spiVersion());
         assertEquals("routing.strategies.smart.cost_weight: -0.5 (expected: >= 0)", refused(Map.of("cost_weight", "-0.5")));
