@@ -1,0 +1,503 @@
+package io.brainstorm.proxy.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.brainstorm.proxy.route.InMemoryLearningStore;
+import io.brainstorm.proxy.route.Posterior;
+import io.brainstorm.proxy.spi.Candidate;
+import io.brainstorm.proxy.spi.CircuitState;
+import io.brainstorm.proxy.spi.EndpointStats;
+import io.brainstorm.proxy.spi.LatencyStats;
+import io.brainstorm.proxy.spi.RouteRequest;
+import io.brainstorm.proxy.spi.RoutingStrategy;
+import io.brainstorm.proxy.spi.RoutingStrategyProvider;
+import io.brainstorm.proxy.spi.StrategyConfig;
+import io.brainstorm.proxy.spi.TaskClass;
+import io.brainstorm.proxy.strategy.smart.ThompsonSampling.CostScale;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * The routing-quality report (DESIGN §5): how much {@code smart} and {@code auto} lose to hindsight.
+ * Prints Markdown tables on stdout.
+ *
+ * <ol>
+ *   <li><b>Simulation.</b> The scenarios of {@code RoutingSimulationTest}, run for
+ *       {@code --requests} (20,000) with the best endpoint's quality dropped half-way. Utility of
+ *       a pick = its true quality − the strategy's own cost and latency penalties. Regret is
+ *       expected utility lost against the best fixed endpoint (the one with the highest total over
+ *       the run), against the oracle that knows every endpoint's current quality (and so the drop),
+ *       and realised utility lost against the per-request oracle that knows which endpoint answers
+ *       each request well (every endpoint's outcome is drawn for every request). Adaptation = requests
+ *       after the drop until the degraded endpoint's share of the trailing 100 falls below 20 %.</li>
+ *   <li><b>Replay.</b> The recorded answers in {@code --data} (RouterArena, RouteLLM GSM8K; two
+ *       models each): {@code auto} routes each query between the models (prices from
+ *       {@code prices.json}), is rewarded with the recorded score and pays the recorded cost, over
+ *       {@code --shuffles} seeded orders of the queries; then again with the better model's scores
+ *       set to 0 for the second half of the queries.</li>
+ * </ol>
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar io.brainstorm.proxy.bench.RoutingRegret \
+ *     [--data ../shared/routing-data] [--requests 20000] [--shuffles 20] [--seed 1]
+ * </pre>
+ *
+ * Learning: an {@link InMemoryLearningStore} with discount {@code --discount} (0.995), one
+ * observation of weight 1 per answer, as the core records the scorer's score.
+ */
+public final class RoutingRegret {
+    static final int WINDOW = 100;
+    static final double ABANDONED = 0.2;
+
+    private RoutingRegret() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Map<String, String> opts = options(args);
+        Path data = Path.of(opts.getOrDefault("data", "../shared/routing-data"));
+        int requests = Integer.parseInt(opts.getOrDefault("requests", "20000"));
+        int shuffles = Integer.parseInt(opts.getOrDefault("shuffles", "20"));
+        long seed = Long.parseLong(opts.getOrDefault("seed", "1"));
+        double discount = Double.parseDouble(opts.getOrDefault("discount", "0.995"));
+
+        System.out.println("### Simulation: " + requests + " requests, quality drop at " + requests / 2
+                + ", seeds " + seed + ".." + (seed + 9) + ", discount " + discount + "\n");
+        System.out.println("| strategy | scenario | mean utility | regret vs best fixed | regret vs oracle (qualities)"
+                + " | regret vs per-request oracle | regret after the drop (vs oracle) | adaptation, requests"
+                + " (median / max of 10) |");
+        System.out.println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for (Scenario s : List.of(Scenario.smart(), Scenario.auto())) {
+            simulateMany(s, requests, seed, discount);
+        }
+        for (double d : new double[] {0.99, 0.998}) {
+            if (d != discount) {
+                for (Scenario s : List.of(Scenario.smart(), Scenario.auto())) {
+                    simulateMany(s.named(s.name + ", discount " + d), requests, seed, d);
+                }
+            }
+        }
+
+        Json prices = Json.read(data.resolve("prices.json"));
+        for (String file : List.of("routerarena_sub10.jsonl", "routellm_gsm8k.jsonl")) {
+            Path path = data.resolve(file);
+            if (!Files.exists(path)) {
+                System.out.println("\n(" + path + " not found: replay skipped)");
+                continue;
+            }
+            replay(file, Recorded.read(path, prices), shuffles, seed, discount);
+        }
+    }
+
+    // ---------------------------------------------------------------- simulation
+
+    /** An endpoint with a known quality, price and latency. */
+    record Arm(String model, String endpoint, double usdPerMillion, long p50Micros, double quality) {
+        String id() {
+            return model + "@" + endpoint;
+        }
+    }
+
+    /** A strategy, its arms, the arm that degrades half-way and to what. */
+    record Scenario(String name, String strategy, String model, CostScale scale, double costWeight,
+                    double latencyWeight, List<Arm> arms, int degraded, double degradedQuality) {
+        static Scenario smart() {
+            return new Scenario("smart: 4 endpoints of one model", "smart", "sim/alpha", CostScale.RELATIVE_TO_DEAREST,
+                    0.2, 0.1, List.of(new Arm("sim/alpha", "east", 1.0, 300_000, 0.78),
+                    new Arm("sim/alpha", "west", 1.2, 400_000, 0.92),
+                    new Arm("sim/alpha", "budget", 0.6, 500_000, 0.65),
+                    new Arm("sim/alpha", "far", 1.5, 900_000, 0.85)), 1, 0.60);
+        }
+
+        static Scenario auto() {
+            return new Scenario("auto: 3 models, prices 1x/10x/100x", "auto", "auto",
+                    CostScale.DECADES_ABOVE_CHEAPEST, 0.1, 0.1, List.of(
+                    new Arm("sim/small", "east", 0.1, 300_000, 0.55),
+                    new Arm("sim/medium", "east", 1.0, 300_000, 0.85),
+                    new Arm("sim/medium", "west", 1.0, 300_000, 0.70),
+                    new Arm("sim/large", "east", 10, 300_000, 0.88)), 1, 0.50);
+        }
+
+        Scenario named(String newName) {
+            return new Scenario(newName, strategy, model, scale, costWeight, latencyWeight, arms, degraded,
+                    degradedQuality);
+        }
+
+        /** The penalty an arm pays in utility, as the strategy computes it once every arm is measured. */
+        double penalty(int arm) {
+            double cheapest = Double.MAX_VALUE;
+            double dearest = 0;
+            long slowest = 0;
+            for (Arm a : arms) {
+                cheapest = Math.min(cheapest, a.usdPerMillion);
+                dearest = Math.max(dearest, a.usdPerMillion);
+                slowest = Math.max(slowest, a.p50Micros);
+            }
+            Arm a = arms.get(arm);
+            double share = scale.share(Math.round(a.usdPerMillion * 1e6), Math.round(cheapest * 1e6),
+                    Math.round(dearest * 1e6));
+            return costWeight * share + latencyWeight * a.p50Micros / slowest;
+        }
+    }
+
+    /** Regret figures of one run. */
+    record SimResult(double meanUtility, double vsFixed, double vsOracle, double vsPerRequest, double afterDrop,
+                     int adaptation) {
+    }
+
+    static void simulateMany(Scenario s, int requests, long seed, double discount) {
+        int runs = 10;
+        SimResult[] results = new SimResult[runs];
+        for (int i = 0; i < runs; i++) {
+            results[i] = simulate(s, requests, seed + i, discount);
+        }
+        int[] adaptation = Arrays.stream(results).mapToInt(SimResult::adaptation).sorted().toArray();
+        System.out.printf(Locale.ROOT, "| %s | %s | %.3f | %.0f | %.0f | %.0f | %.0f | %d / %d |%n", s.strategy, s.name,
+                mean(results, SimResult::meanUtility), mean(results, SimResult::vsFixed),
+                mean(results, SimResult::vsOracle), mean(results, SimResult::vsPerRequest),
+                mean(results, SimResult::afterDrop), adaptation[runs / 2], adaptation[runs - 1]);
+    }
+
+    static SimResult simulate(Scenario s, int requests, long seed, double discount) {
+        RoutingStrategy strategy = load(s.strategy, Map.of("cost_weight", Double.toString(s.costWeight),
+                "latency_weight", Double.toString(s.latencyWeight)));
+        InMemoryLearningStore store = new InMemoryLearningStore(discount);
+        SplittableRandom routing = new SplittableRandom(seed);
+        SplittableRandom world = new SplittableRandom(seed * 31 + 17);
+        TaskClass tc = TaskClass.of(false, false, 500);
+        int n = s.arms.size();
+        double[] penalty = new double[n];
+        for (int i = 0; i < n; i++) {
+            penalty[i] = s.penalty(i);
+        }
+        long[] answered = new long[n];
+        double[] fixedTotal = new double[n];
+        double chosen = 0;
+        double oracle = 0;
+        double perRequestOracle = 0;
+        double realised = 0;
+        double lostAfterDrop = 0;
+        int drop = requests / 2;
+        int[] degradedPicks = new int[requests];
+        int adaptation = -1;
+        for (int t = 0; t < requests; t++) {
+            double[] quality = new double[n];
+            for (int i = 0; i < n; i++) {
+                quality[i] = t >= drop && i == s.degraded ? s.degradedQuality : s.arms.get(i).quality;
+            }
+            List<Candidate> candidates = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                Arm a = s.arms.get(i);
+                candidates.add(candidate(a.id(), a.endpoint, a.model, Math.round(a.usdPerMillion * 1e9),
+                        store.posterior(a.id(), tc), answered[i] == 0 ? LatencyStats.EMPTY
+                                : new LatencyStats(answered[i], a.p50Micros, a.p50Micros * 2, a.p50Micros * 3)));
+            }
+            RouteRequest request = new RouteRequest("r" + t, "sim", s.model, s.strategy, tc, false, false, false,
+                    500, 300, "");
+            int pick = candidates.indexOf(strategy.route(request, candidates, routing).first());
+
+            double best = -Double.MAX_VALUE;
+            double bestRealised = -Double.MAX_VALUE;
+            double pickRealised = 0;
+            for (int i = 0; i < n; i++) {
+                double u = quality[i] - penalty[i];
+                fixedTotal[i] += u;
+                best = Math.max(best, u);
+                double outcome = world.nextDouble() < quality[i] ? 1 : 0; // every arm's answer to this request
+                bestRealised = Math.max(bestRealised, outcome - penalty[i]);
+                if (i == pick) {
+                    pickRealised = outcome;
+                }
+            }
+            double u = quality[pick] - penalty[pick];
+            chosen += u;
+            oracle += best;
+            perRequestOracle += bestRealised;
+            realised += pickRealised - penalty[pick];
+            if (t >= drop) {
+                lostAfterDrop += best - u;
+            }
+            store.observe(candidates.get(pick).id(), tc, pickRealised, 1);
+            answered[pick]++;
+            degradedPicks[t] = pick == s.degraded ? 1 : 0;
+            if (adaptation < 0 && t >= drop + WINDOW - 1 && windowShare(degradedPicks, t) < ABANDONED) {
+                adaptation = t + 1 - drop;
+            }
+        }
+        double bestFixed = Arrays.stream(fixedTotal).max().orElseThrow();
+        return new SimResult(chosen / requests, bestFixed - chosen, oracle - chosen, perRequestOracle - realised,
+                lostAfterDrop, adaptation < 0 ? Integer.MAX_VALUE : adaptation);
+    }
+
+    // ---------------------------------------------------------------- replay of recorded answers
+
+    /** One dataset: model names, their prices, and per query every model's score and cost. */
+    record Recorded(List<String> models, long[] inputNanoPerM, long[] outputNanoPerM, List<Query> queries) {
+        static Recorded read(Path file, Json prices) throws IOException {
+            ObjectMapper mapper = new ObjectMapper();
+            List<Query> queries = new ArrayList<>();
+            List<String> models = null;
+            try (BufferedReader in = Files.newBufferedReader(file)) {
+                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    JsonNode m = mapper.readTree(line).get("models");
+                    if (models == null) {
+                        models = new ArrayList<>();
+                        for (Iterator<String> it = m.fieldNames(); it.hasNext(); ) {
+                            models.add(it.next());
+                        }
+                    }
+                    double[] score = new double[models.size()];
+                    double[] cost = new double[models.size()];
+                    long tokens = 0;
+                    for (int i = 0; i < models.size(); i++) {
+                        JsonNode r = m.get(models.get(i));
+                        score[i] = r.get("score").asDouble();
+                        cost[i] = r.get("cost").asDouble();
+                        tokens += r.get("input_tokens").asLong();
+                    }
+                    queries.add(new Query(tokens / models.size(), score, cost));
+                }
+            }
+            long[] in = new long[models.size()];
+            long[] out = new long[models.size()];
+            for (int i = 0; i < models.size(); i++) {
+                JsonNode p = prices.root.get("models").get(models.get(i));
+                in[i] = Math.round(p.get("input").asDouble() * 1e9);
+                out[i] = Math.round(p.get("output").asDouble() * 1e9);
+            }
+            return new Recorded(List.copyOf(models), in, out, List.copyOf(queries));
+        }
+    }
+
+    /** One recorded query: the prompt size and each model's score and cost (USD). */
+    record Query(long inputTokens, double[] score, double[] cost) {
+        Query degraded(int model) {
+            double[] s = score.clone();
+            s[model] = 0;
+            return new Query(inputTokens, s, cost);
+        }
+    }
+
+    /** Totals of one replay. */
+    record Replay(double accuracy, double costUsd, double[] share, int adaptation) {
+    }
+
+    static void replay(String file, Recorded data, int shuffles, long seed, double discount) {
+        int n = data.queries.size();
+        int m = data.models.size();
+        System.out.println("\n### Replay: " + file + " (" + n + " queries × " + m + " models, " + shuffles
+                + " seeded shuffles; accuracy = mean recorded score, cost = recorded USD)\n");
+        double[] accuracy = new double[m];
+        double[] cost = new double[m];
+        double oracleAccuracy = 0;
+        double oracleCost = 0;
+        int better = 0;
+        for (Query q : data.queries) {
+            int o = 0;
+            for (int i = 0; i < m; i++) {
+                accuracy[i] += q.score[i] / n;
+                cost[i] += q.cost[i];
+                if (q.score[i] > q.score[o] || (q.score[i] == q.score[o] && q.cost[i] < q.cost[o])) {
+                    o = i;
+                }
+            }
+            oracleAccuracy += q.score[o] / n;
+            oracleCost += q.cost[o];
+        }
+        for (int i = 1; i < m; i++) {
+            better = accuracy[i] > accuracy[better] ? i : better;
+        }
+        System.out.println("| router | accuracy | total cost USD | regret vs best model (queries) | regret vs oracle"
+                + " (queries) | share per model |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | --- |");
+        for (int i = 0; i < m; i++) {
+            System.out.printf(Locale.ROOT, "| only %s | %.3f | %.4f | %.1f | %.1f | |%n", data.models.get(i),
+                    accuracy[i], cost[i], (accuracy[better] - accuracy[i]) * n, (oracleAccuracy - accuracy[i]) * n);
+        }
+        System.out.printf(Locale.ROOT, "| oracle (per query: best score, cheaper on ties) | %.3f | %.4f | | | |%n",
+                oracleAccuracy, oracleCost);
+        for (double w : new double[] {0, 0.1, 0.3}) {
+            Replay[] runs = new Replay[shuffles];
+            for (int s = 0; s < shuffles; s++) {
+                runs[s] = replayOnce(data, shuffled(data.queries, seed + s), w, seed + s, discount, -1);
+            }
+            double acc = mean(runs, Replay::accuracy);
+            System.out.printf(Locale.ROOT, "| auto, cost_weight %.1f%s | %.3f | %.4f | %.1f | %.1f | %s |%n", w,
+                    w == 0.1 ? " (default)" : "", acc, mean(runs, Replay::costUsd), (accuracy[better] - acc) * n,
+                    (oracleAccuracy - acc) * n, shares(data, runs));
+        }
+
+        System.out.println("\nDegradation: " + data.models.get(better) + "'s scores set to 0 for the second half"
+                + " (queries " + (n / 2 + 1) + ".." + n + "); adaptation = queries after the switch until its share"
+                + " of the trailing " + WINDOW / 2 + " falls below " + (int) (ABANDONED * 100) + " %.\n");
+        System.out.println("| router | accuracy | total cost USD | share of " + data.models.get(better)
+                + " in the second half | adaptation, queries (median / max) |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: |");
+        for (int i = 0; i < m; i++) {
+            double acc = 0;
+            double c = 0;
+            for (int k = 0; k < n; k++) {
+                Query q = data.queries.get(k);
+                acc += (k >= n / 2 && i == better ? 0 : q.score[i]) / n;
+                c += q.cost[i];
+            }
+            System.out.printf(Locale.ROOT, "| only %s | %.3f | %.4f | %s | |%n", data.models.get(i), acc, c,
+                    i == better ? "1.000" : "0.000");
+        }
+        for (double w : new double[] {0, 0.1, 0.3}) {
+            Replay[] runs = new Replay[shuffles];
+            for (int s = 0; s < shuffles; s++) {
+                runs[s] = replayOnce(data, shuffled(data.queries, seed + s), w, seed + s, discount, better);
+            }
+            int[] adaptation = Arrays.stream(runs).mapToInt(Replay::adaptation).sorted().toArray();
+            System.out.printf(Locale.ROOT, "| auto, cost_weight %.1f | %.3f | %.4f | %.3f | %s / %s |%n", w,
+                    mean(runs, Replay::accuracy), mean(runs, Replay::costUsd),
+                    Arrays.stream(runs).mapToDouble(r -> r.share[0]).average().orElse(0),
+                    count(adaptation[shuffles / 2]), count(adaptation[shuffles - 1]));
+        }
+    }
+
+    /**
+     * Routes every query once with {@code auto}. With {@code degrade} ≥ 0 that model scores 0 on the
+     * second half; the returned share is then its share of the second half, else each model's share.
+     */
+    static Replay replayOnce(Recorded data, List<Query> queries, double costWeight, long seed, double discount,
+                             int degrade) {
+        RoutingStrategy auto = load("auto", Map.of("cost_weight", Double.toString(costWeight)));
+        InMemoryLearningStore store = new InMemoryLearningStore(discount);
+        SplittableRandom random = new SplittableRandom(seed);
+        int n = queries.size();
+        int m = data.models.size();
+        int window = WINDOW / 2;
+        double accuracy = 0;
+        double cost = 0;
+        double[] share = new double[m];
+        int[] degradedPicks = new int[n];
+        int adaptation = -1;
+        int half = n / 2;
+        for (int t = 0; t < n; t++) {
+            Query q = degrade >= 0 && t >= half ? queries.get(t).degraded(degrade) : queries.get(t);
+            TaskClass tc = TaskClass.of(false, false, q.inputTokens);
+            List<Candidate> candidates = new ArrayList<>(m);
+            for (int i = 0; i < m; i++) {
+                String model = data.models.get(i);
+                candidates.add(new Candidate(model + "@recorded", "recorded", model, data.inputNanoPerM[i],
+                        data.outputNanoPerM[i], Set.of("tools", "json"), 128_000, 4_096,
+                        stats(store.posterior(model + "@recorded", tc), LatencyStats.EMPTY)));
+            }
+            RouteRequest request = new RouteRequest("q" + t, "replay", "auto", "auto", tc, false, false, false,
+                    q.inputTokens, -1, "");
+            int pick = candidates.indexOf(auto.route(request, candidates, random).first());
+            accuracy += q.score[pick] / n;
+            cost += q.cost[pick];
+            store.observe(candidates.get(pick).id(), tc, q.score[pick], 1);
+            if (degrade < 0) {
+                share[pick] += 1.0 / n;
+            } else if (t >= half) {
+                share[0] += pick == degrade ? 1.0 / (n - half) : 0;
+                degradedPicks[t] = pick == degrade ? 1 : 0;
+                if (adaptation < 0 && t >= half + window - 1 && windowShare(degradedPicks, t, window) < ABANDONED) {
+                    adaptation = t + 1 - half;
+                }
+            }
+        }
+        return new Replay(accuracy, cost, share, adaptation < 0 ? Integer.MAX_VALUE : adaptation);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    static Candidate candidate(String id, String endpoint, String model, long nanoPerMillion, Posterior belief,
+                               LatencyStats latency) {
+        return new Candidate(id, endpoint, model, nanoPerMillion, nanoPerMillion, Set.of("tools", "json"), 128_000,
+                4_096, stats(belief, latency));
+    }
+
+    static EndpointStats stats(Posterior belief, LatencyStats latency) {
+        return new EndpointStats(latency.count(), 0, latency, LatencyStats.EMPTY, belief.alpha(), belief.beta(),
+                CircuitState.CLOSED);
+    }
+
+    static RoutingStrategy load(String name, Map<String, String> settings) {
+        return ServiceLoader.load(RoutingStrategyProvider.class).stream()
+                .map(ServiceLoader.Provider::get)
+                .filter(p -> p.name().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("no strategy provider " + name + " on the class path"))
+                .create(new StrategyConfig(name, settings));
+    }
+
+    static double windowShare(int[] picks, int end) {
+        return windowShare(picks, end, WINDOW);
+    }
+
+    static double windowShare(int[] picks, int end, int window) {
+        int sum = 0;
+        for (int i = end - window + 1; i <= end; i++) {
+            sum += picks[i];
+        }
+        return (double) sum / window;
+    }
+
+    static List<Query> shuffled(List<Query> queries, long seed) {
+        List<Query> out = new ArrayList<>(queries);
+        SplittableRandom r = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        for (int i = out.size() - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            Query tmp = out.get(i);
+            out.set(i, out.get(j));
+            out.set(j, tmp);
+        }
+        return out;
+    }
+
+    static String shares(Recorded data, Replay[] runs) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < data.models.size(); i++) {
+            final int k = i;
+            sb.append(i == 0 ? "" : ", ").append(data.models.get(i)).append(' ').append(String.format(Locale.ROOT,
+                    "%.2f", Arrays.stream(runs).mapToDouble(r -> r.share[k]).average().orElse(0)));
+        }
+        return sb.toString();
+    }
+
+    static String count(int n) {
+        return n == Integer.MAX_VALUE ? "never" : Integer.toString(n);
+    }
+
+    static <T> double mean(T[] xs, java.util.function.ToDoubleFunction<T> f) {
+        return Arrays.stream(xs).mapToDouble(f).average().orElse(Double.NaN);
+    }
+
+    static Map<String, String> options(String[] args) {
+        Map<String, String> out = new java.util.HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!args[i].startsWith("--")) {
+                throw new IllegalArgumentException(args[i] + " (expected: --data, --requests, --shuffles, --seed"
+                        + " or --discount, each with a value)");
+            }
+            out.put(args[i].substring(2), args[i + 1]);
+        }
+        return out;
+    }
+
+    /** A parsed JSON file. */
+    record Json(JsonNode root) {
+        static Json read(Path path) throws IOException {
+            return new Json(new ObjectMapper().readTree(path.toFile()));
+        }
+    }
+}
