@@ -35,10 +35,10 @@ import java.util.random.RandomGenerator;
  * (Marsaglia–Tsang for shapes ≥ 1, which the core's posteriors always have). That is an exact
  * Beta draw, like the Cheng sampler behind commons-statistics'
  * {@code BetaDistribution.of(α, β).createSampler(rng)}, at a fraction of the cost: measured at
- * about 25–50 ns against 105–125 ns for Cheng made directly and 160–235 ns through
- * {@code BetaDistribution.of} (which also computes a log-Beta constant sampling never reads);
- * with 50 candidates that is the difference between meeting the 2 µs routing budget and missing
- * it several times over (figures in {@code benchmarks/RESULTS.md}). The core's
+ * about 40–50 ns for shapes ≥ 1, against 100–130 ns for Cheng made directly and 170–290 ns
+ * through {@code BetaDistribution.of} (which also computes a log-Beta constant sampling never
+ * reads). The draw is still most of a 50-candidate decision (figures in
+ * {@code benchmarks/RESULTS.md}). The core's
  * {@link RandomGenerator} is the only source of randomness, so a seeded run replays.
  *
  * <p><b>Threading.</b> Immutable; {@link #route} keeps everything in locals, so any number of event
