@@ -8,6 +8,8 @@ import io.brainstorm.proxy.spi.RouteRequest;
 import org.apache.commons.rng.UniformRandomProvider;
 import org.apache.commons.rng.sampling.distribution.AhrensDieterMarsagliaTsangGammaSampler;
 import org.apache.commons.rng.sampling.distribution.ChengBetaSampler;
+import org.apache.commons.rng.sampling.distribution.ContinuousSampler;
+import org.apache.commons.rng.sampling.distribution.ZigguratSampler;
 
 import java.util.Arrays;
 import java.util.List;
@@ -31,18 +33,20 @@ import java.util.random.RandomGenerator;
  * uncertain candidate get tried now and then, in proportion to its chance of being the best.
  *
  * <p><b>Sampling.</b> One Beta draw per candidate per request, as X ÷ (X + Y) with X ~ Gamma(α)
- * and Y ~ Gamma(β) drawn by commons-rng-sampling's {@code AhrensDieterMarsagliaTsangGammaSampler}
- * (Marsaglia–Tsang for shapes ≥ 1, which the core's posteriors always have). That is an exact
- * Beta draw, like the Cheng sampler behind commons-statistics'
- * {@code BetaDistribution.of(α, β).createSampler(rng)}, at a fraction of the cost: measured at
- * about 40–50 ns for shapes ≥ 1, against 100–130 ns for Cheng made directly and 170–290 ns
- * through {@code BetaDistribution.of} (which also computes a log-Beta constant sampling never
- * reads). The draw is still most of a 50-candidate decision (figures in
- * {@code benchmarks/RESULTS.md}). The core's
- * {@link RandomGenerator} is the only source of randomness, so a seeded run replays.
+ * and Y ~ Gamma(β). That is an exact Beta draw, like the Cheng sampler behind commons-statistics'
+ * {@code BetaDistribution.of(α, β).createSampler(rng)}, at a fraction of the cost. For shapes ≥ 1
+ * (the core's posteriors always have them: the prior is Beta(1, 1) and updates only add) each
+ * Gamma draw is Marsaglia and Tsang's method written out here, over commons-rng-sampling's
+ * ziggurat Gaussian kept per thread, because the library's Gamma sampler must be built anew for
+ * every shape and generator and that building cost more than the draw; smaller shapes go to
+ * commons-rng-sampling's {@code AhrensDieterMarsagliaTsangGammaSampler}. Measured per Beta draw:
+ * about 20 ns here, 40–50 ns through the library's Gamma sampler, 100–130 ns through Cheng's and
+ * 170–290 ns through {@code BetaDistribution.of} (figures in {@code benchmarks/RESULTS.md}). The
+ * core's {@link RandomGenerator} is the only source of randomness, so a seeded run replays.
  *
- * <p><b>Threading.</b> Immutable; {@link #route} keeps everything in locals, so any number of event
- * loops may call it at once, each with its own generator. Never blocks.
+ * <p><b>Threading.</b> Immutable; {@link #route} keeps everything in locals and one per-thread
+ * {@code Draws}, so any number of event loops may call it at once, each with its own generator.
+ * Never blocks.
  */
 public final class ThompsonSampling {
 
@@ -147,7 +151,9 @@ public final class ThompsonSampling {
             }
         }
 
-        UniformRandomProvider rng = random::nextLong;
+        Draws draws = DRAWS.get();
+        draws.use(random);
+        UniformRandomProvider rng = draws;
         double[] quality = new double[n];
         long[] keys = new long[n];
         for (int i = 0; i < n; i++) {
@@ -173,14 +179,66 @@ public final class ThompsonSampling {
 
     /** One draw from Beta(α, β), from the generator's next values. */
     public static double sampleQuality(double alpha, double beta, UniformRandomProvider rng) {
-        double x = AhrensDieterMarsagliaTsangGammaSampler.of(rng, alpha, 1).sample();
-        double y = AhrensDieterMarsagliaTsangGammaSampler.of(rng, beta, 1).sample();
+        double x;
+        double y;
+        if (alpha >= 1 && beta >= 1) {
+            Draws draws = rng instanceof Draws d ? d : DRAWS.get().use(rng::nextLong);
+            x = draws.gamma(alpha);
+            y = draws.gamma(beta);
+        } else {
+            x = AhrensDieterMarsagliaTsangGammaSampler.of(rng, alpha, 1).sample();
+            y = AhrensDieterMarsagliaTsangGammaSampler.of(rng, beta, 1).sample();
+        }
         double sum = x + y;
         if (!(sum > 0) || Double.isInfinite(sum)) {
             // both draws underflowed (shapes far below 1) or overflowed: Cheng's algorithm has no such edge
             return ChengBetaSampler.of(rng, alpha, beta).sample();
         }
         return x / sum;
+    }
+
+    private static final ThreadLocal<Draws> DRAWS = ThreadLocal.withInitial(Draws::new);
+
+    /**
+     * A thread's random source for one decision at a time: the decision's generator behind a
+     * ziggurat Gaussian sampler that is built once per thread. Not shared between threads, so it
+     * needs no synchronisation; {@link #use} points it at the current decision's generator.
+     */
+    private static final class Draws implements UniformRandomProvider {
+        private final ContinuousSampler gaussian = ZigguratSampler.NormalizedGaussian.of(this);
+        private RandomGenerator source;
+
+        Draws use(RandomGenerator generator) {
+            source = generator;
+            return this;
+        }
+
+        @Override
+        public long nextLong() {
+            return source.nextLong();
+        }
+
+        /** Gamma(shape, 1) for shape ≥ 1: Marsaglia and Tsang (2000), "A simple method for generating gamma variables". */
+        double gamma(double shape) {
+            double d = shape - 1.0 / 3;
+            double c = 1 / Math.sqrt(9 * d);
+            while (true) {
+                double x = gaussian.sample();
+                double v = 1 + c * x;
+                if (v <= 0) {
+                    continue;
+                }
+                v = v * v * v;
+                double u = nextDouble();
+                double xx = x * x;
+                if (u < 1 - 0.0331 * xx * xx) {
+                    return d * v;
+                }
+                if (Math.log(u) < 0.5 * xx + d * (1 - v + Math.log(v))) {
+                    return d * v;
+                }
+            }
+        }
     }
 
     private double costPenalty(long cost, long cheapest, long dearest) {
