@@ -157,30 +157,35 @@ public final class Router {
         TaskClass taskClass = TaskClass.of(f.tools(), f.json(), f.estimatedInputTokens());
         RouteRequest request = new RouteRequest(requestId, tenant, modelAsked, strategyName, taskClass, f.stream(),
                 f.tools(), f.json(), f.estimatedInputTokens(), f.maxOutputTokens(), f.user());
-        List<Candidate> candidates = new ArrayList<>(pool.size());
-        IdentityHashMap<Candidate, Slot> slotOf = new IdentityHashMap<>(pool.size() * 2);
-        for (Slot s : pool) {
-            if (state.health(s.candidateId()).breaker().state(now) == CircuitState.OPEN) {
-                continue;
-            }
-            Candidate c = s.endpoint().candidate(state.stats(s.candidateId(), taskClass));
-            candidates.add(c);
-            slotOf.put(c, s);
-        }
-        List<Endpoint> order = new ArrayList<>(candidates.size() + fallbacks.size());
+        List<Endpoint> order = new ArrayList<>(pool.size() + fallbacks.size());
         String reason = "";
-        Candidate pick = null;
-        if (!candidates.isEmpty()) {
-            List<Candidate> ranked = candidates;
-            if (!strategyName.equals(DIRECT)) {
-                RouteDecision d = decide(strategyName, request, candidates);
-                ranked = d.order();
-                reason = d.reason();
+        double efficiency = Posterior.PRIOR.mean();
+        if (strategyName.equals(DIRECT) && f.provider().order().isEmpty()) {
+            // the common case, kept lean: no strategy, so no candidates or stats snapshots to build
+            efficiency = direct(pool, request, now, order);
+        } else {
+            List<Candidate> candidates = new ArrayList<>(pool.size());
+            IdentityHashMap<Candidate, Slot> slotOf = new IdentityHashMap<>(pool.size() * 2);
+            for (Slot s : pool) {
+                if (state.health(s.candidateId()).breaker().state(now) == CircuitState.OPEN) {
+                    continue;
+                }
+                Candidate c = s.endpoint().candidate(state.stats(s.candidateId(), taskClass));
+                candidates.add(c);
+                slotOf.put(c, s);
             }
-            ranked = frontProviders(ranked, f.provider());
-            pick = ranked.get(0);
-            for (Candidate c : ranked) {
-                order.add(slotOf.get(c).endpoint());
+            if (!candidates.isEmpty()) {
+                List<Candidate> ranked = candidates;
+                if (!strategyName.equals(DIRECT)) {
+                    RouteDecision d = decide(strategyName, request, candidates);
+                    ranked = d.order();
+                    reason = d.reason();
+                }
+                ranked = frontProviders(ranked, f.provider());
+                for (Candidate c : ranked) {
+                    order.add(slotOf.get(c).endpoint());
+                }
+                efficiency = efficiency(ranked.get(0), candidates, request);
             }
         }
         for (Slot s : fallbacks) {
@@ -191,9 +196,37 @@ public final class Router {
         if (order.isEmpty()) {
             throw noHealthyEndpoint(modelAsked, pool, fallbacks, now);
         }
-        double efficiency = pick == null ? Posterior.PRIOR.mean() : efficiency(pick, candidates, request);
         return new RoutePlan(strategyName, strategyName.equals(DIRECT) ? null : strategies.strategy(strategyName)
                 .orElse(null), request, order, efficiency, reason);
+    }
+
+    /**
+     * The pool's endpoints whose circuit lets requests through, in configured order, into
+     * {@code order}; returns the efficiency of the first.
+     */
+    private double direct(List<Slot> pool, RouteRequest request, long now, List<Endpoint> order) {
+        long pickCost = -1;
+        long cheapest = Long.MAX_VALUE;
+        Slot pick = null;
+        for (Slot s : pool) {
+            if (state.health(s.candidateId()).breaker().state(now) == CircuitState.OPEN) {
+                continue;
+            }
+            Endpoint e = s.endpoint();
+            order.add(e);
+            long cost = Candidate.expectedCostNanoUsd(request, e.price().inputNanoPerM(), e.price().outputNanoPerM(),
+                    e.model().maxOutputTokens());
+            if (pick == null) {
+                pick = s;
+                pickCost = cost;
+            }
+            cheapest = Math.min(cheapest, cost);
+        }
+        if (pick == null) {
+            return Posterior.PRIOR.mean();
+        }
+        double ratio = pickCost == 0 ? 1.0 : (double) cheapest / pickCost;
+        return state.learning().posterior(pick.candidateId(), request.taskClass()).mean() * ratio;
     }
 
     /** The strategy of a variant suffix, or 404 naming the variants there are. */

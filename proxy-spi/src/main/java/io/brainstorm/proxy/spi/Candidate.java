@@ -42,6 +42,10 @@ public record Candidate(String id, String endpoint, String model, long inputNano
      * model, whose limit is 0).
      */
     public long expectedOutputTokens(RouteRequest request) {
+        return expectedOutputTokens(request, maxOutputTokens);
+    }
+
+    private static long expectedOutputTokens(RouteRequest request, long maxOutputTokens) {
         if (request.maxTokens() >= 0) {
             return request.maxTokens();
         }
@@ -53,8 +57,17 @@ public record Candidate(String id, String endpoint, String model, long inputNano
      * expected completion tokens × output price. Rounded down per part, exact in integers.
      */
     public long expectedCostNanoUsd(RouteRequest request) {
+        return expectedCostNanoUsd(request, inputNanoUsdPerMillion, outputNanoUsdPerMillion, maxOutputTokens);
+    }
+
+    /**
+     * {@link #expectedCostNanoUsd(RouteRequest)} from prices and an output cap alone, for callers
+     * that have no {@code Candidate} at hand.
+     */
+    public static long expectedCostNanoUsd(RouteRequest request, long inputNanoUsdPerMillion,
+                                           long outputNanoUsdPerMillion, long maxOutputTokens) {
         return tokensNano(request.estimatedInputTokens(), inputNanoUsdPerMillion)
-                + tokensNano(expectedOutputTokens(request), outputNanoUsdPerMillion);
+                + tokensNano(expectedOutputTokens(request, maxOutputTokens), outputNanoUsdPerMillion);
     }
 
     private static long tokensNano(long tokens, long nanoPerMillion) {
