@@ -81,6 +81,27 @@ class OpenAiSdkTest {
     }
 
     @Test
+    void routingVariantsAndAutoThroughTheSdk() {
+        // floor: sim/alpha's cheapest endpoint is sim-budget
+        HttpResponseFor<ChatCompletion> floor = client.chat().completions().withRawResponse()
+                .create(chat("sim/alpha:floor").build());
+        assertEquals("sim-budget", header(floor, "x-br-endpoint"));
+        assertEquals("floor", header(floor, "x-br-strategy"));
+        assertEquals("0.5", header(floor, "x-br-efficiency"), "prior quality 0.5 x the cheapest");
+        for (String model : List.of("sim/alpha:fast", "sim/alpha:best", "sim/alpha:smart", "sim/alpha:nitro", "auto")) {
+            HttpResponseFor<ChatCompletion> raw = client.chat().completions().withRawResponse().create(chat(model).build());
+            assertTrue(raw.parse().choices().get(0).message().content().orElseThrow().startsWith("Simulated answer"));
+            String strategy = header(raw, "x-br-strategy");
+            assertEquals(model.equals("auto") ? "auto" : model.endsWith(":nitro") ? "fast" : model.substring(10), strategy);
+            assertTrue(header(raw, "x-br-selected-model").startsWith("sim/"), header(raw, "x-br-selected-model"));
+        }
+        NotFoundException unknown = assertThrows(NotFoundException.class,
+                () -> client.chat().completions().create(chat("sim/alpha:cheapest").build()));
+        assertTrue(unknown.getMessage().contains(":floor"), unknown.getMessage());
+        assertTrue(client.models().list().data().stream().anyMatch(m -> m.id().equals("auto")));
+    }
+
+    @Test
     void bareAliasAndUnknownModel() {
         NotFoundException e = assertThrows(NotFoundException.class,
                 () -> client.chat().completions().create(chat("sim/nope").build()));
