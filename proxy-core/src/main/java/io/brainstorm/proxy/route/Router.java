@@ -157,10 +157,11 @@ public final class Router {
         TaskClass taskClass = TaskClass.of(f.tools(), f.json(), f.estimatedInputTokens());
         RouteRequest request = new RouteRequest(requestId, tenant, modelAsked, strategyName, taskClass, f.stream(),
                 f.tools(), f.json(), f.estimatedInputTokens(), f.maxOutputTokens(), f.user());
+        RoutingStrategy decider = strategyName.equals(DIRECT) ? null : strategies.strategy(strategyName).orElseThrow();
         List<Endpoint> order = new ArrayList<>(pool.size() + fallbacks.size());
         String reason = "";
         double efficiency = Posterior.PRIOR.mean();
-        if (strategyName.equals(DIRECT) && f.provider().order().isEmpty()) {
+        if (decider == null && f.provider().order().isEmpty()) {
             // the common case, kept lean: no strategy, so no candidates or stats snapshots to build
             efficiency = direct(pool, request, now, order);
         } else {
@@ -176,8 +177,8 @@ public final class Router {
             }
             if (!candidates.isEmpty()) {
                 List<Candidate> ranked = candidates;
-                if (!strategyName.equals(DIRECT)) {
-                    RouteDecision d = decide(strategyName, request, candidates);
+                if (decider != null) {
+                    RouteDecision d = decide(decider, strategyName, request, candidates);
                     ranked = d.order();
                     reason = d.reason();
                 }
@@ -196,8 +197,7 @@ public final class Router {
         if (order.isEmpty()) {
             throw noHealthyEndpoint(modelAsked, pool, fallbacks, now);
         }
-        return new RoutePlan(strategyName, strategyName.equals(DIRECT) ? null : strategies.strategy(strategyName)
-                .orElse(null), request, order, efficiency, reason);
+        return new RoutePlan(strategyName, decider, request, order, efficiency, reason);
     }
 
     /**
@@ -225,8 +225,7 @@ public final class Router {
         if (pick == null) {
             return Posterior.PRIOR.mean();
         }
-        double ratio = pickCost == 0 ? 1.0 : (double) cheapest / pickCost;
-        return state.learning().posterior(pick.candidateId(), request.taskClass()).mean() * ratio;
+        return efficiency(state.learning().posterior(pick.candidateId(), request.taskClass()).mean(), pickCost, cheapest);
     }
 
     /** The strategy of a variant suffix, or 404 naming the variants there are. */
@@ -256,8 +255,8 @@ public final class Router {
         return strategies.strategy(name).isPresent() ? name : DIRECT;
     }
 
-    private RouteDecision decide(String strategyName, RouteRequest request, List<Candidate> candidates) {
-        RoutingStrategy strategy = strategies.strategy(strategyName).orElseThrow();
+    private RouteDecision decide(RoutingStrategy strategy, String strategyName, RouteRequest request,
+                                 List<Candidate> candidates) {
         SplittableRandom random = new SplittableRandom(seed ^ mix(request.requestId().hashCode()));
         RouteDecision d;
         try {
@@ -438,7 +437,11 @@ public final class Router {
         for (Candidate c : eligible) {
             cheapest = Math.min(cheapest, c.expectedCostNanoUsd(request));
         }
-        double ratio = pickCost == 0 ? 1.0 : (double) cheapest / pickCost;
-        return pick.stats().qualityMean() * ratio;
+        return efficiency(pick.stats().qualityMean(), pickCost, cheapest);
+    }
+
+    /** Quality mean × cheapest eligible cost ÷ the pick's cost (1 when the pick is free). */
+    private static double efficiency(double qualityMean, long pickCost, long cheapest) {
+        return qualityMean * (pickCost == 0 ? 1.0 : (double) cheapest / pickCost);
     }
 }
