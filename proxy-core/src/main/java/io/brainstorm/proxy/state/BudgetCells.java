@@ -1,0 +1,151 @@
+package io.brainstorm.proxy.state;
+
+/**
+ * The arithmetic of one (key, day) budget entry, on its flat {@code long[]} form: what both ledgers
+ * run under their entry lock, so the heap and the Chronicle ledger cannot differ.
+ *
+ * <p>Layout ({@value #LENGTH} longs, {@value #BYTES} bytes): spent, requests, then
+ * {@value #OWNER_SLOTS} owner slots of (pid, start millis, reserved, open reservations). Reserved
+ * money is kept per owner process rather than per reservation: an entry stays fixed-size and one
+ * lock covers the whole change, and releasing a dead owner's reservations is one slot cleared. A
+ * slot whose owner holds nothing is free for another process.
+ */
+final class BudgetCells {
+    static final int OWNER_SLOTS = 8;
+    static final int LENGTH = 2 + 4 * OWNER_SLOTS;
+    static final int BYTES = LENGTH * Long.BYTES;
+
+    private static final int SPENT = 0;
+    private static final int REQUESTS = 1;
+    private static final int SLOTS = 2;
+    private static final int PID = 0;
+    private static final int START = 1;
+    private static final int RESERVED = 2;
+    private static final int OPEN = 3;
+
+    private BudgetCells() {
+    }
+
+    static long spent(long[] c) {
+        return c[SPENT];
+    }
+
+    static long requests(long[] c) {
+        return c[REQUESTS];
+    }
+
+    static long reserved(long[] c) {
+        long sum = 0;
+        for (int s = SLOTS; s < LENGTH; s += 4) {
+            sum += c[s + RESERVED];
+        }
+        return sum;
+    }
+
+    static DayUsage usage(long[] c) {
+        return new DayUsage(c[SPENT], reserved(c), c[REQUESTS]);
+    }
+
+    /** budget − spent − reserved, never below 0. */
+    static long remaining(long[] c, long budgetNano) {
+        return Math.max(0, budgetNano - c[SPENT] - reserved(c));
+    }
+
+    /**
+     * Adds {@code amountNano} to the owner's slot if it fits into the budget.
+     *
+     * @return whether it was granted (and {@code c} changed)
+     * @throws StateStoreException when the entry has no slot left for another owner process
+     */
+    static boolean reserve(long[] c, ProcessOwner owner, long amountNano, long budgetNano, String what) {
+        if (amountNano > budgetNano - c[SPENT] - reserved(c)) {
+            return false;
+        }
+        int slot = slotOf(c, owner);
+        if (slot < 0) {
+            slot = freeSlot(c);
+            if (slot < 0) {
+                throw new StateStoreException(what + ": " + OWNER_SLOTS
+                        + " processes already hold reservations (expected: at most " + OWNER_SLOTS
+                        + " gateway processes per state directory)");
+            }
+            c[slot + PID] = owner.pid();
+            c[slot + START] = owner.startMillis();
+        }
+        c[slot + RESERVED] += amountNano;
+        c[slot + OPEN] += 1;
+        return true;
+    }
+
+    /** Ends one reservation of {@code owner}: its amount leaves reserved and {@code actualNano} (≥ 0) joins spent. */
+    static void settle(long[] c, ProcessOwner owner, long amountNano, long actualNano) {
+        unreserve(c, owner, amountNano);
+        c[SPENT] += actualNano;
+        c[REQUESTS] += 1;
+    }
+
+    /** Ends one reservation of {@code owner} without charge. */
+    static void release(long[] c, ProcessOwner owner, long amountNano) {
+        unreserve(c, owner, amountNano);
+    }
+
+    private static void unreserve(long[] c, ProcessOwner owner, long amountNano) {
+        int slot = slotOf(c, owner);
+        if (slot < 0) {
+            // released at another process's open because this one looked dead: nothing left to return
+            return;
+        }
+        c[slot + RESERVED] = Math.max(0, c[slot + RESERVED] - amountNano);
+        c[slot + OPEN] = Math.max(0, c[slot + OPEN] - 1);
+        if (c[slot + OPEN] == 0) {
+            clear(c, slot);
+        }
+    }
+
+    /**
+     * Clears the slots of owners that are no longer alive.
+     *
+     * @return {released nano-USD, released reservations}; zeros when nothing changed
+     */
+    static long[] releaseDead(long[] c, java.util.function.Predicate<ProcessOwner> alive) {
+        long amount = 0;
+        long count = 0;
+        for (int s = SLOTS; s < LENGTH; s += 4) {
+            if (c[s + OPEN] == 0 && c[s + RESERVED] == 0) {
+                continue;
+            }
+            if (!alive.test(new ProcessOwner(c[s + PID], c[s + START]))) {
+                amount += c[s + RESERVED];
+                count += c[s + OPEN];
+                clear(c, s);
+            }
+        }
+        return new long[] {amount, count};
+    }
+
+    private static int slotOf(long[] c, ProcessOwner owner) {
+        for (int s = SLOTS; s < LENGTH; s += 4) {
+            if (c[s + PID] == owner.pid() && c[s + START] == owner.startMillis()
+                    && (c[s + OPEN] != 0 || c[s + RESERVED] != 0)) {
+                return s;
+            }
+        }
+        return -1;
+    }
+
+    private static int freeSlot(long[] c) {
+        for (int s = SLOTS; s < LENGTH; s += 4) {
+            if (c[s + OPEN] == 0 && c[s + RESERVED] == 0) {
+                return s;
+            }
+        }
+        return -1;
+    }
+
+    private static void clear(long[] c, int slot) {
+        c[slot + PID] = 0;
+        c[slot + START] = 0;
+        c[slot + RESERVED] = 0;
+        c[slot + OPEN] = 0;
+    }
+}

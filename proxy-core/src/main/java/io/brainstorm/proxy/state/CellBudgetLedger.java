@@ -1,0 +1,96 @@
+package io.brainstorm.proxy.state;
+
+import java.time.LocalDate;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@link BudgetLedger} over one {@link CellStore} per day (a heap map or a Chronicle file per day,
+ * so no map ever fills with past days). Each call is one atomic entry update running
+ * {@link BudgetCells}.
+ *
+ * <p><b>Ownership:</b> the reservations this process granted and has not yet ended are kept here,
+ * on the heap, by id: that makes settle and release idempotent. The entry itself records how much
+ * each owner process holds, which is what a restart needs to release a dead owner's money.
+ */
+final class CellBudgetLedger implements BudgetLedger {
+
+    /** The store of one day; {@code create} false answers null for a day nothing was written to. */
+    @FunctionalInterface
+    interface Days {
+        CellStore<String> forDay(LocalDate day, boolean create);
+    }
+
+    private final Days days;
+    private final ProcessOwner owner;
+    private final AtomicLong ids = new AtomicLong();
+    private final Set<Long> open = ConcurrentHashMap.newKeySet();
+
+    CellBudgetLedger(Days days, ProcessOwner owner) {
+        this.days = days;
+        this.owner = owner;
+    }
+
+    @Override
+    public Reservation reserve(String keyId, LocalDate day, long amountNano, long budgetNano) {
+        Objects.requireNonNull(keyId, "keyId");
+        Objects.requireNonNull(day, "day");
+        if (amountNano < 0 || budgetNano < 0) {
+            throw new IllegalArgumentException("amountNano: " + amountNano + ", budgetNano: " + budgetNano
+                    + " (expected: >= 0)");
+        }
+        String what = keyId + " on " + day;
+        // granted: remaining (>= 0); refused: -1 - remaining
+        long r = days.forDay(day, true).update(keyId, c -> {
+            boolean granted = BudgetCells.reserve(c, owner, amountNano, budgetNano, what);
+            long remaining = BudgetCells.remaining(c, budgetNano);
+            return granted ? remaining : -1 - remaining;
+        });
+        if (r < 0) {
+            return new Reservation(0, keyId, day, amountNano, false, -1 - r);
+        }
+        long id = ids.incrementAndGet();
+        open.add(id);
+        return new Reservation(id, keyId, day, amountNano, true, r);
+    }
+
+    @Override
+    public void settle(Reservation r, long actualNano) {
+        if (actualNano < 0) {
+            throw new IllegalArgumentException("actualNano: " + actualNano + " (expected: >= 0)");
+        }
+        if (r.granted() && open.remove(r.id())) {
+            days.forDay(r.day(), true).update(r.keyId(), c -> {
+                BudgetCells.settle(c, owner, r.amountNano(), actualNano);
+                return 0;
+            });
+        }
+    }
+
+    @Override
+    public void release(Reservation r) {
+        if (r.granted() && open.remove(r.id())) {
+            days.forDay(r.day(), true).update(r.keyId(), c -> {
+                BudgetCells.release(c, owner, r.amountNano());
+                return 0;
+            });
+        }
+    }
+
+    @Override
+    public DayUsage usage(String keyId, LocalDate day) {
+        CellStore<String> store = days.forDay(day, false);
+        if (store == null) {
+            return DayUsage.ZERO;
+        }
+        long[] c = new long[BudgetCells.LENGTH];
+        return store.read(keyId, c) ? BudgetCells.usage(c) : DayUsage.ZERO;
+    }
+
+    /** Reservations granted here and not yet settled or released. */
+    int openReservations() {
+        return open.size();
+    }
+}

@@ -1,0 +1,10 @@
+/**
+ * The state a gateway keeps between requests and across restarts (DESIGN §6, §10): per-key daily
+ * budgets ({@link io.brainstorm.proxy.state.BudgetLedger}, reserve-then-settle), per-key rate
+ * windows ({@link io.brainstorm.proxy.state.RateWindows}) and the learnt posteriors, all opened
+ * together as a {@link io.brainstorm.proxy.state.StateStore}: Chronicle Map files shared by every
+ * gateway process on the host, or the heap for tests.
+ *
+ * <p>Money is integer nano-USD throughout.
+ */
+package io.brainstorm.proxy.state;

@@ -1,0 +1,61 @@
+package io.brainstorm.proxy.state;
+
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A second process on a state directory, started by the tests with the test class path:
+ * <ul>
+ *   <li>{@code race DIR KEY DAY AMOUNT BUDGET N}: reserves N times and settles each in full, then
+ *       prints {@code granted=<total>};</li>
+ *   <li>{@code hold DIR KEY DAY AMOUNT BUDGET N}: settles one reservation, then takes N and holds
+ *       them, prints {@code holding} and waits to be killed.</li>
+ * </ul>
+ * A line {@code go} on standard input starts a race, so both processes race from a common start.
+ */
+public final class StateChild {
+    public static void main(String[] args) throws Exception {
+        String mode = args[0];
+        Path dir = Path.of(args[1]);
+        String key = args[2];
+        LocalDate day = LocalDate.parse(args[3]);
+        long amount = Long.parseLong(args[4]);
+        long budget = Long.parseLong(args[5]);
+        int n = Integer.parseInt(args[6]);
+        try (StateStore store = StateStore.open(dir)) {
+            BudgetLedger ledger = store.budgets();
+            if (mode.equals("race")) {
+                System.out.println("ready");
+                System.out.flush();
+                if (!"go".equals(new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine())) {
+                    System.exit(3);
+                }
+                long granted = race(ledger, key, day, amount, budget, n);
+                System.out.println("granted=" + granted);
+            } else {
+                ledger.settle(ledger.reserve(key, day, amount, budget), amount);
+                List<Reservation> held = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    held.add(ledger.reserve(key, day, amount, budget));
+                }
+                System.out.println("holding " + held.stream().filter(Reservation::granted).count());
+                System.out.flush();
+                Thread.sleep(60_000);
+            }
+        }
+    }
+
+    static long race(BudgetLedger ledger, String key, LocalDate day, long amount, long budget, int n) {
+        long granted = 0;
+        for (int i = 0; i < n; i++) {
+            Reservation r = ledger.reserve(key, day, amount, budget);
+            if (r.granted()) {
+                granted += amount;
+                ledger.settle(r, amount);
+            }
+        }
+        return granted;
+    }
+}
