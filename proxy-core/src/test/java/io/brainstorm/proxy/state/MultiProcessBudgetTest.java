@@ -33,6 +33,7 @@ class MultiProcessBudgetTest {
             long theirs = Long.parseLong(child.await("granted=").substring("granted=".length()));
             assertEquals(0, child.process.waitFor());
             DayUsage u = store.budgets().usage("k1", DAY);
+            System.out.println("two processes: this one got " + mine + ", the child " + theirs + " of " + budget);
             // both asked for the whole budget; together they got no more than it, and every grant was settled
             assertTrue(mine + theirs <= budget, mine + " + " + theirs + " > " + budget);
             assertEquals(budget - budget % amount, mine + theirs, "the budget was used up");

@@ -1,0 +1,123 @@
+package io.brainstorm.proxy.state;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Many threads race for one small budget: never more granted than it holds, no settle lost. */
+class BudgetConcurrencyTest {
+    private static final LocalDate DAY = LocalDate.of(2026, 11, 26);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void heapLedger() throws Exception {
+        race(StateStore.inMemory().budgets());
+    }
+
+    @Test
+    void chronicleLedger() throws Exception {
+        try (StateStore store = StateStore.open(dir)) {
+            race(store.budgets());
+        }
+    }
+
+    private static void race(BudgetLedger ledger) throws Exception {
+        long budget = 1_000_003;
+        int threads = 16;
+        int attempts = 5_000;
+        AtomicLong granted = new AtomicLong();
+        AtomicLong charged = new AtomicLong();
+        AtomicLong settles = new AtomicLong();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> all = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int seed = t;
+            Thread th = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int i = 0; i < attempts; i++) {
+                    long amount = 1 + (seed * 31L + i * 17L) % 40;
+                    Reservation r = ledger.reserve("hot", DAY, amount, budget);
+                    if (!r.granted()) {
+                        continue;
+                    }
+                    granted.addAndGet(amount);
+                    if (i % 5 == 0) {
+                        ledger.release(r);
+                        granted.addAndGet(-amount);
+                    } else {
+                        // settle a little under the reservation, as a real answer does
+                        long actual = amount - i % 3;
+                        ledger.settle(r, Math.max(0, actual));
+                        charged.addAndGet(Math.max(0, actual));
+                        settles.incrementAndGet();
+                    }
+                }
+            });
+            all.add(th);
+            th.start();
+        }
+        start.countDown();
+        for (Thread th : all) {
+            th.join();
+        }
+        DayUsage u = ledger.usage("hot", DAY);
+        assertEquals(0, u.reservedNano());
+        assertEquals(charged.get(), u.spentNano(), "no settle lost");
+        assertEquals(settles.get(), u.requests());
+        assertTrue(u.spentNano() <= budget, u + " over " + budget);
+        // 16 × 5,000 asks of about 20 are eight times the budget: it must have run out
+        assertTrue(budget - u.spentNano() < 1_000, "budget left unused: " + u);
+    }
+
+    @Test
+    void exactlyTheBudgetIsGrantedWhenEveryoneHoldsTheirReservation() throws Exception {
+        try (StateStore store = StateStore.open(dir)) {
+            BudgetLedger ledger = store.budgets();
+            AtomicLong granted = new AtomicLong();
+            List<Thread> all = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                Thread th = new Thread(() -> {
+                    for (int i = 0; i < 500; i++) {
+                        if (ledger.reserve("last-cents", DAY, 3, 1_000).granted()) {
+                            granted.addAndGet(3);
+                        }
+                    }
+                });
+                all.add(th);
+                th.start();
+            }
+            for (Thread th : all) {
+                th.join();
+            }
+            assertEquals(999, granted.get());
+            assertEquals(new DayUsage(0, 999, 0), ledger.usage("last-cents", DAY));
+            Reservation refused = ledger.reserve("last-cents", DAY, 2, 1_000);
+            assertEquals(false, refused.granted());
+            assertEquals(1, refused.remainingNano());
+        }
+    }
+
+    @Test
+    void argumentsOutOfRangeAreRefused() {
+        BudgetLedger ledger = StateStore.inMemory().budgets();
+        assertThrows(IllegalArgumentException.class, () -> ledger.reserve("k", DAY, -1, 10));
+        Reservation r = ledger.reserve("k", DAY, 5, 10);
+        assertThrows(IllegalArgumentException.class, () -> ledger.settle(r, -1));
+    }
+}
