@@ -1,0 +1,102 @@
+package io.brainstorm.proxy.bench;
+
+import io.brainstorm.proxy.state.BudgetLedger;
+import io.brainstorm.proxy.state.DayUsage;
+import io.brainstorm.proxy.state.RateWindows;
+import io.brainstorm.proxy.state.Reservation;
+import io.brainstorm.proxy.state.StateStore;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The admission step's state work, once per request (DESIGN §11 target: reserve + settle ≤ 1 µs):
+ * {@link BudgetLedger#reserve} then {@link BudgetLedger#settle} on one key, the
+ * {@link BudgetLedger#usage} read-out and a {@link RateWindows#tryAcquire}, on the Chronicle store
+ * (a fresh state directory in /tmp) and on the heap one for comparison. The budget is large enough
+ * never to run out during a run, so every reservation is granted.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(value = 1, jvmArgsAppend = {
+        "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
+        "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+        "-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 3, time = 1)
+public class BudgetBenchmark {
+    @Param({"chronicle", "heap"})
+    public String store;
+
+    private StateStore state;
+    private Path dir;
+    private BudgetLedger ledger;
+    private RateWindows rates;
+    private String key = "k_7Qm2cXw9Lr4Tz8Vb1Np5Hs";
+    private LocalDate day = LocalDate.now(ZoneOffset.UTC);
+    private long amount = 52_750_000L;
+    private long actual = 31_410_000L;
+    private long budget = Long.MAX_VALUE / 2;
+    private long now = System.currentTimeMillis();
+
+    @Setup(Level.Trial)
+    public void open() throws IOException {
+        if (store.equals("chronicle")) {
+            dir = Files.createTempDirectory("br-budget-bench");
+            state = StateStore.open(dir);
+        } else {
+            state = StateStore.inMemory();
+        }
+        ledger = state.budgets();
+        rates = state.rates();
+        ledger.settle(ledger.reserve(key, day, amount, budget), actual);
+    }
+
+    @TearDown(Level.Trial)
+    public void close() throws IOException {
+        state.close();
+        if (dir != null) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    @Benchmark
+    public Reservation reserveSettle() {
+        Reservation r = ledger.reserve(key, day, amount, budget);
+        ledger.settle(r, actual);
+        return r;
+    }
+
+    @Benchmark
+    public DayUsage usage() {
+        return ledger.usage(key, day);
+    }
+
+    @Benchmark
+    public long rateAcquire() {
+        return rates.tryAcquire(key, now, Integer.MAX_VALUE, 1_000, Long.MAX_VALUE);
+    }
+}
