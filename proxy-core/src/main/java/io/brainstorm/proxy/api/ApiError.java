@@ -94,6 +94,18 @@ public final class ApiError extends RuntimeException {
                 message, retryAfterSeconds);
     }
 
+    /** The key's daily budget cannot cover the request's worst case (DESIGN §3). */
+    public static ApiError budgetExceeded(String message) {
+        return new ApiError(HttpResponseStatus.PAYMENT_REQUIRED, "insufficient_quota", "budget_exceeded", null, message,
+                -1);
+    }
+
+    /** The key's requests or tokens per minute are used up: 429 with {@code Retry-After}. */
+    public static ApiError rateLimited(String message, long retryAfterSeconds) {
+        return new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limit_error", "rate_limited", null, message,
+                retryAfterSeconds);
+    }
+
     /** Every candidate endpoint's circuit is open (DESIGN §3): 503 with {@code Retry-After}. */
     public static ApiError noHealthyEndpoint(String message, long retryAfterSeconds) {
         return new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, "api_error", "no_healthy_endpoint", null,

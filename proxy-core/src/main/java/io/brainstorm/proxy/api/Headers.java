@@ -11,12 +11,13 @@ public final class Headers {
     public static final AsciiString ACTUAL_COST = AsciiString.cached("x-br-actual-cost");
     public static final AsciiString EFFICIENCY = AsciiString.cached("x-br-efficiency");
     public static final AsciiString FALLBACKS = AsciiString.cached("x-br-fallbacks");
+    public static final AsciiString BUDGET_REMAINING = AsciiString.cached("x-br-budget-remaining");
     public static final AsciiString COST_ESTIMATED = AsciiString.cached("x-br-cost-estimated");
     public static final AsciiString SIMULATED = AsciiString.cached("x-br-simulated");
     public static final AsciiString SHOULD_RETRY = AsciiString.cached("x-should-retry");
     /** The trailer fields a stream can carry when the client sent {@code te: trailers}. */
     public static final String TRAILER_FIELDS =
-            "x-br-actual-cost, x-br-efficiency, x-br-fallbacks, x-br-cost-estimated";
+            "x-br-actual-cost, x-br-efficiency, x-br-fallbacks, x-br-cost-estimated, x-br-budget-remaining";
 
     private Headers() {
     }

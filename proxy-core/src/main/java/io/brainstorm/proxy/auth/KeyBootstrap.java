@@ -43,7 +43,7 @@ public final class KeyBootstrap {
                                boolean interactive, PrintStream out) throws IOException {
         KeyRing ring = new KeyRing();
         for (KeyConfig k : configured) {
-            ring.add(ApiKey.of(k.name(), k.tenant(), k.sha256()));
+            ring.add(ApiKey.of(k.name(), k.tenant(), k.sha256(), new KeyLimits(k.dailyBudgetNano(), k.rpm(), k.tpm())));
         }
         String fromEnv = env.get(ENV_API_KEY);
         if (fromEnv != null && !fromEnv.isEmpty()) {

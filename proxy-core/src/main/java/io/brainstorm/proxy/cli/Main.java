@@ -195,7 +195,8 @@ public final class Main {
             plugins = env.get("BR_PLUGINS_DIR");
         }
         RoutingConfig routing = plugins == null || plugins.isEmpty() ? c.routing() : c.routing().withPluginsDir(Path.of(plugins));
-        return new GatewayConfig(server, c.sim(), c.providers(), c.keys(), c.catalog(), stateDir, routing);
+        return new GatewayConfig(server, c.sim(), c.providers(), c.keys(), c.catalog(), stateDir, routing,
+                c.persistentState());
     }
 
     private static int sim(Options o, PrintStream out, PrintStream err) {

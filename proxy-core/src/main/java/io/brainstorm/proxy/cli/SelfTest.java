@@ -45,7 +45,7 @@ final class SelfTest {
         GatewayConfig config = new GatewayConfig(
                 new ServerConfig("127.0.0.1", 0, 1 << 20, 16384, 100, Duration.ofSeconds(30), Duration.ofSeconds(1)),
                 new SimConfig(true, 1, 0, true, false), List.of(), List.of(), Catalog.builtIn(), state,
-                io.brainstorm.proxy.config.RoutingConfig.DEFAULTS.withPluginsDir(null));
+                io.brainstorm.proxy.config.RoutingConfig.DEFAULTS.withPluginsDir(null), false);
         GatewayServer server = null;
         try {
             server = GatewayServer.start(config, keys, 1);

@@ -91,7 +91,7 @@ public final class ConfigLoader {
         JsonNode tree = YamlNode.parse(yaml, prefix);
         tree = substitute(tree, "", env, prefix);
         YamlNode root = YamlNode.root(tree, prefix);
-        root.expectKeys("server", "state_dir", "catalog", "sim", "providers", "keys", "routing");
+        root.expectKeys("server", "state_dir", "state_store", "catalog", "sim", "providers", "keys", "routing");
 
         ServerConfig server = server(root.field("server"));
         Path stateDir = Path.of(root.field("state_dir").text(DEFAULT_STATE_DIR));
@@ -100,7 +100,12 @@ public final class ConfigLoader {
         List<ProviderConfig> providers = providers(root.field("providers"), baseDir, catalog);
         List<KeyConfig> keys = keys(root.field("keys"));
         RoutingConfig routing = routing(root.field("routing"));
-        return new GatewayConfig(server, sim, providers, keys, catalog, stateDir, routing);
+        YamlNode storeNode = root.field("state_store");
+        String store = storeNode.text("files");
+        if (!store.equals("files") && !store.equals("memory")) {
+            throw storeNode.error("files (Chronicle Map files in state_dir, shared by processes) or memory");
+        }
+        return new GatewayConfig(server, sim, providers, keys, catalog, stateDir, routing, store.equals("files"));
     }
 
     private static RoutingConfig routing(YamlNode r) throws ConfigException {
@@ -316,9 +321,9 @@ public final class ConfigLoader {
         Map<String, String> names = new HashMap<>();
         Set<String> hashes = new HashSet<>();
         for (YamlNode k : list.elements()) {
-            k.expectKeys("name", "sha256", "tenant");
+            k.expectKeys("name", "sha256", "tenant", "daily_budget_usd", "rpm", "tpm");
             if (!k.json().isObject()) {
-                throw k.error("a mapping {name, sha256, tenant}");
+                throw k.error("a mapping {name, sha256, tenant, daily_budget_usd, rpm, tpm}");
             }
             YamlNode nameNode = k.field("name");
             String name = nameNode.requiredText();
@@ -340,7 +345,18 @@ public final class ConfigLoader {
             if (!NO_SPACE.matcher(tenant).matches()) {
                 throw tenantNode.error("a tenant name without spaces");
             }
-            out.add(new KeyConfig(name, sha256, tenant));
+            long budget = Long.MAX_VALUE;
+            YamlNode budgetNode = k.field("daily_budget_usd");
+            if (budgetNode.isSet()) {
+                java.math.BigDecimal usd = budgetNode.requiredDecimal("USD per day, e.g. 5 or 0.25");
+                if (usd.signum() < 0 || usd.scale() > 9 || usd.compareTo(java.math.BigDecimal.valueOf(1_000_000_000)) > 0) {
+                    throw budgetNode.error("USD per day from 0 to 1000000000, at most 9 decimals");
+                }
+                budget = usd.movePointRight(9).longValueExact();
+            }
+            out.add(new KeyConfig(name, sha256, tenant, budget,
+                    (int) k.field("rpm").integer(0, 0, 10_000_000),
+                    k.field("tpm").integer(0, 0, Long.MAX_VALUE / 4)));
         }
         return out;
     }

@@ -14,10 +14,12 @@ import java.util.List;
  * @param catalog   the price and capability catalog
  * @param stateDir  where state files live
  * @param routing   plugins, failover, learning, circuit breakers, strategy settings
+ * @param persistentState true: budgets, rate windows and learning live in files under {@code stateDir}
+ *                  (Chronicle Map, shared by processes on the host); false: on the heap, lost at exit
  */
 public record GatewayConfig(
         ServerConfig server, SimConfig sim, List<ProviderConfig> providers, List<KeyConfig> keys,
-        Catalog catalog, Path stateDir, RoutingConfig routing) {
+        Catalog catalog, Path stateDir, RoutingConfig routing, boolean persistentState) {
 
     public GatewayConfig {
         providers = List.copyOf(providers);

@@ -3,9 +3,16 @@ package io.brainstorm.proxy.config;
 /**
  * A gateway API key written in config. Only its SHA-256 is kept.
  *
- * @param name   a label for logs and the audit trail
- * @param sha256 lower-case hex SHA-256 of the full {@code br_live_…} key
- * @param tenant the tenant it belongs to ({@code default} unless named)
+ * @param name            a label for logs and the audit trail
+ * @param sha256          lower-case hex SHA-256 of the full {@code br_live_…} key
+ * @param tenant          the tenant it belongs to ({@code default} unless named)
+ * @param dailyBudgetNano its daily budget in nano-USD, or {@link Long#MAX_VALUE} for none
+ * @param rpm             requests per minute, 0 for no limit
+ * @param tpm             tokens per minute, 0 for no limit
  */
-public record KeyConfig(String name, String sha256, String tenant) {
+public record KeyConfig(String name, String sha256, String tenant, long dailyBudgetNano, int rpm, long tpm) {
+    /** A key without budget or rate limits. */
+    public KeyConfig(String name, String sha256, String tenant) {
+        this(name, sha256, tenant, Long.MAX_VALUE, 0, 0);
+    }
 }

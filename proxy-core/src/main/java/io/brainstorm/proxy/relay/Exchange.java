@@ -2,6 +2,7 @@ package io.brainstorm.proxy.relay;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
+import io.brainstorm.proxy.admission.Ticket;
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.api.Headers;
 import io.brainstorm.proxy.api.ParsedRequest;
@@ -63,6 +64,12 @@ import java.util.concurrent.TimeUnit;
  * latency, learning, the deciding strategy): answered, failed, rate limited, or abandoned when the
  * client left.
  *
+ * <p><b>Budget.</b> The request's {@link Ticket} ends exactly once: settled with the answer's cost;
+ * for a stream that broke or that the client left, with the prompt estimate plus one completion
+ * token per content event relayed (DESIGN §6); for a whole answer the client left while the
+ * provider had the request, with the prompt estimate; released when no provider produced anything
+ * billable.
+ *
  * <p><b>Streams.</b> The bytes are {@link StreamRelay}'s: events pass through as slices of the
  * upstream's own buffers, flushed at the end of each upstream read batch; nothing is re-encoded.
  * Only the usage event (held back and
@@ -93,6 +100,7 @@ public final class Exchange implements UpstreamListener {
     private final RoutePlan route;
     private final OutcomeRecorder outcomes;
     private final int maxAttempts;
+    private final Ticket ticket;
     private final String requestId;
     /** {@code X-BR-Efficiency} as sent: known at routing, the same in headers, trailers and {@code x_br}. */
     private final String efficiency;
@@ -132,14 +140,15 @@ public final class Exchange implements UpstreamListener {
     private StreamRelay stream;
 
     public Exchange(ChannelHandlerContext client, UpstreamClient upstreamClient, ParsedRequest request,
-                    RoutePlan route, OutcomeRecorder outcomes, int maxAttempts, String requestId, boolean clientTrailers,
-                    java.util.function.Consumer<io.netty.channel.ChannelFuture> onDone) {
+                    RoutePlan route, OutcomeRecorder outcomes, int maxAttempts, Ticket ticket, String requestId,
+                    boolean clientTrailers, java.util.function.Consumer<io.netty.channel.ChannelFuture> onDone) {
         this.client = client;
         this.upstreamClient = upstreamClient;
         this.request = request;
         this.route = route;
         this.outcomes = outcomes;
         this.maxAttempts = maxAttempts;
+        this.ticket = ticket;
         this.requestId = requestId;
         this.efficiency = BigDecimal.valueOf(route.efficiency()).setScale(4, java.math.RoundingMode.HALF_UP)
                 .stripTrailingZeros().toPlainString();
@@ -324,6 +333,7 @@ public final class Exchange implements UpstreamListener {
         long costNano = Cost.nanoUsd(usage, endpoint.price());
         boolean good = (estimated ? stream.relayedEvents() > 0 : usage.completionTokens() > 0) && !stream.cutByLength();
         recordAnswer(200, good ? 1 : 0, costNano);
+        ticket.settle(costNano);
         stream.writeEnd(request.clientWantsUsage(), xbr(costNano, estimated), Cost.formatUsd(costNano));
         LastHttpContent last = new DefaultLastHttpContent();
         if (clientTrailers) {
@@ -332,6 +342,9 @@ public final class Exchange implements UpstreamListener {
                     .set(Headers.EFFICIENCY, efficiency)
                     .set(Headers.FALLBACKS, failures.size())
                     .set(Headers.COST_ESTIMATED, estimated);
+            if (ticket.budgeted()) {
+                last.trailingHeaders().set(Headers.BUDGET_REMAINING, Cost.formatUsd(ticket.remainingNano()));
+            }
         }
         complete(last);
     }
@@ -363,7 +376,9 @@ public final class Exchange implements UpstreamListener {
         ObjectNode choice = event.putArray("choices").addObject();
         choice.put("index", 0).putObject("delta");
         choice.put("finish_reason", "error");
-        event.set("x_br", xbr(Cost.nanoUsd(relayedUsageEstimate(), endpoint.price()), true));
+        long estimateNano = Cost.nanoUsd(relayedUsageEstimate(), endpoint.price());
+        ticket.settle(estimateNano);
+        event.set("x_br", xbr(estimateNano, true));
         client.write(new DefaultHttpContent(SseEvents.dataEvent(client.alloc(), event.toString())));
         complete(LastHttpContent.EMPTY_LAST_CONTENT);
     }
@@ -402,6 +417,7 @@ public final class Exchange implements UpstreamListener {
             // a 4xx the upstream blames on the request: the endpoint is up, the answer says nothing of its quality
             recordAnswer(status.code(), OutcomeRecorder.NO_SCORE, 0);
         }
+        ticket.settle(costNano);
         CompositeByteBuf body = aggregate;
         aggregate = null;
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
@@ -424,6 +440,10 @@ public final class Exchange implements UpstreamListener {
         h.set(Headers.STRATEGY, route.strategy());
         h.set(Headers.EFFICIENCY, efficiency);
         h.set(Headers.FALLBACKS, failures.size());
+        if (ticket.budgeted()) {
+            // a stream's headers leave before its cost is known: what is left with its worst case held
+            h.set(Headers.BUDGET_REMAINING, Cost.formatUsd(ticket.remainingNano()));
+        }
         if (endpoint.simulated()) {
             h.set(Headers.SIMULATED, "true");
         }
@@ -444,6 +464,9 @@ public final class Exchange implements UpstreamListener {
         x.putRawValue("actual_cost", usd(costNano));
         x.putRawValue("efficiency", new RawValue(efficiency));
         x.put("fallbacks", failures.size());
+        if (ticket.budgeted() && ticket.ended()) {
+            x.putRawValue("budget_remaining", usd(ticket.remainingNano()));
+        }
         if (estimated) {
             x.put("cost_estimated", true);
         }
@@ -638,6 +661,8 @@ public final class Exchange implements UpstreamListener {
 
     private void complete(Object lastMessage) {
         abandonPermit();
+        // nothing billable came back (every attempt failed): a no-op when the answer settled it
+        ticket.release();
         state = State.DONE;
         cancelTimers();
         discardUpstream();
@@ -651,6 +676,14 @@ public final class Exchange implements UpstreamListener {
             return;
         }
         abandonPermit();
+        if (state == State.STREAMING) {
+            ticket.settle(Cost.nanoUsd(relayedUsageEstimate(), endpoint.price()));
+        } else if (state == State.WAITING || state == State.AGGREGATING) {
+            // the provider had the prompt: charge its estimate rather than nothing
+            ticket.settle(Cost.nanoUsd(new Usage(request.features().estimatedInputTokens(), 0, 0, 0), endpoint.price()));
+        } else {
+            ticket.release();
+        }
         state = State.DONE;
         cancelTimers();
         discardUpstream();

@@ -24,9 +24,12 @@ public final class OutcomeRecorder {
     public static final double NO_SCORE = -1;
 
     private final RoutingState state;
+    private final AnswerLog answers;
 
-    public OutcomeRecorder(RoutingState state) {
+    /** @param answers where answered requests are remembered for {@code /v1/feedback} */
+    public OutcomeRecorder(RoutingState state, AnswerLog answers) {
         this.state = state;
+        this.answers = answers;
     }
 
     /** Asks for a permit to try {@code e}; false when its circuit does not allow an attempt now. */
@@ -64,6 +67,8 @@ public final class OutcomeRecorder {
         state.health(id).recordSuccess(state.nowMillis(), plan.request().stream(), latencyMicros, ttftMicros);
         if (score != NO_SCORE) {
             state.learning().observe(id, plan.request().taskClass(), score, 1.0);
+            answers.remember(plan.request().requestId(), new AnswerLog.Answer(plan.request().tenant(), id,
+                    plan.request().taskClass(), state.nowMillis()));
         }
         tell(plan, e, status, score == NO_SCORE ? 0 : score, latencyMicros, ttftMicros, costNanoUsd);
     }

@@ -1,9 +1,15 @@
 package io.brainstorm.proxy.server;
 
+import io.brainstorm.proxy.admission.Admission;
+import io.brainstorm.proxy.admission.Ticket;
 import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.auth.KeyLimits;
+import io.brainstorm.proxy.settle.Cost;
+import io.brainstorm.proxy.state.DayUsage;
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.relay.Exchange;
+import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.route.Router;
 import io.netty.channel.ChannelFuture;
@@ -36,7 +42,7 @@ import io.netty.util.ReferenceCountUtil;
 final class ApiHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger log = System.getLogger(ApiHandler.class.getName());
     private static final String SUPPORTED = "This gateway serves POST /v1/chat/completions, POST /v1/embeddings,"
-            + " GET /v1/models, GET /healthz and GET /readyz.";
+            + " GET /v1/models, GET /v1/usage, POST /v1/feedback, GET /healthz and GET /readyz.";
 
     private final Gateway gateway;
     private Exchange exchange;
@@ -110,6 +116,18 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 requireRoutes();
                 respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, gateway.models().listJson()), false);
             }
+            case "/v1/usage" -> {
+                requireMethod(method, HttpMethod.GET, path);
+                ApiKey key = gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+                requireRoutes();
+                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, usageJson(key)), false);
+            }
+            case "/v1/feedback" -> {
+                requireMethod(method, HttpMethod.POST, path);
+                ApiKey key = gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+                Router router = requireRoutes();
+                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, feedback(key, router, request)), false);
+            }
             case "/v1/chat/completions" -> call(ctx, request, path, requestId, ParsedRequest.Kind.CHAT);
             case "/v1/embeddings" -> call(ctx, request, path, requestId, ParsedRequest.Kind.EMBEDDINGS);
             default -> {
@@ -125,6 +143,75 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 throw ApiError.notFound("Invalid URL (" + method + " " + path + "). " + SUPPORTED);
             }
         }
+    }
+
+    /**
+     * {@code POST /v1/feedback {"request_id", "score"}}: the application's verdict on an answer,
+     * counted {@code routing.learning.feedback_weight} times in the learning state of the endpoint
+     * that gave it. Only the tenant that made the request may score it; any other request id is a 404.
+     */
+    private String feedback(ApiKey key, Router router, FullHttpRequest request) {
+        com.fasterxml.jackson.databind.JsonNode body;
+        try {
+            body = ParsedRequest.JSON.readTree(new io.netty.buffer.ByteBufInputStream(request.content().duplicate()));
+        } catch (java.io.IOException e) {
+            throw ApiError.invalidRequest(null, "The request body is not valid JSON.");
+        }
+        if (body == null || !body.isObject()) {
+            throw ApiError.invalidRequest(null, "The request body must be a JSON object {\"request_id\", \"score\"}.");
+        }
+        com.fasterxml.jackson.databind.JsonNode id = body.get("request_id");
+        if (id == null || !id.isTextual()) {
+            throw ApiError.invalidRequest("request_id", "Missing or invalid 'request_id': expected the X-BR-Request-Id"
+                    + " of an answer.");
+        }
+        com.fasterxml.jackson.databind.JsonNode score = body.get("score");
+        if (score == null || !score.isNumber() || !(score.doubleValue() >= 0 && score.doubleValue() <= 1)) {
+            throw ApiError.invalidRequest("score", "Invalid 'score': " + score + " (expected: a number from 0 to 1).");
+        }
+        AnswerLog.Answer a = gateway.answers().find(id.textValue(), key.tenant(), router.state().nowMillis());
+        if (a == null) {
+            throw ApiError.notFound("No answer with request id '" + id.textValue() + "' can be scored by this key:"
+                    + " unknown, older than 7 days, from before a restart, or another tenant's.");
+        }
+        router.state().learning().observe(a.candidateId(), a.taskClass(), score.doubleValue(),
+                gateway.config().routing().feedbackWeight());
+        com.fasterxml.jackson.databind.node.ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        o.put("object", "feedback");
+        o.put("request_id", id.textValue());
+        o.put("score", score.doubleValue());
+        o.put("weight", gateway.config().routing().feedbackWeight());
+        o.put("endpoint", a.candidateId());
+        o.put("task_class", a.taskClass().key());
+        return o.toString();
+    }
+
+    /** {@code GET /v1/usage}: the calling key's spend today, what is left, and when it resets. */
+    private String usageJson(ApiKey key) {
+        Admission admission = gateway.admission();
+        DayUsage u = admission.usage(key);
+        com.fasterxml.jackson.databind.node.ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        o.put("object", "usage");
+        o.put("key_id", key.id());
+        o.put("key_name", key.name());
+        o.put("day", admission.resetsAt().minus(java.time.Duration.ofDays(1)).toString().substring(0, 10));
+        o.putRawValue("spent_usd", new com.fasterxml.jackson.databind.util.RawValue(Cost.formatUsd(u.spentNano())));
+        o.putRawValue("reserved_usd", new com.fasterxml.jackson.databind.util.RawValue(Cost.formatUsd(u.reservedNano())));
+        o.put("requests", u.requests());
+        KeyLimits limits = key.limits();
+        if (limits.hasBudget()) {
+            o.putRawValue("daily_budget_usd", new com.fasterxml.jackson.databind.util.RawValue(
+                    Cost.formatUsd(limits.dailyBudgetNano())));
+            o.putRawValue("remaining_usd", new com.fasterxml.jackson.databind.util.RawValue(Cost.formatUsd(
+                    Math.max(0, limits.dailyBudgetNano() - u.spentNano() - u.reservedNano()))));
+        } else {
+            o.putNull("daily_budget_usd");
+            o.putNull("remaining_usd");
+        }
+        o.put("rpm_limit", limits.rpm());
+        o.put("tpm_limit", limits.tpm());
+        o.put("resets_at", admission.resetsAt().toString());
+        return o.toString();
     }
 
     private static String decode(String s) {
@@ -157,9 +244,10 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         ApiKey key = gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
         ParsedRequest parsed = ParsedRequest.parse(kind, request.content());
         RoutePlan route = requireRoutes().route(parsed.model(), parsed.features(), requestId, key.tenant());
+        Ticket ticket = gateway.admission().admit(key, route, parsed.features());
         boolean trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         exchange = new Exchange(ctx, gateway.upstream(), parsed, route, gateway.outcomes(),
-                gateway.config().routing().maxAttempts(), requestId, trailers, f -> done(ctx, f));
+                gateway.config().routing().maxAttempts(), ticket, requestId, trailers, f -> done(ctx, f));
         log.log(System.Logger.Level.DEBUG, "request {0}: key {1} model {2}", requestId, key.id(), parsed.model());
         exchange.start();
     }

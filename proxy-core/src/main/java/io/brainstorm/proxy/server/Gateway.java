@@ -1,8 +1,10 @@
 package io.brainstorm.proxy.server;
 
+import io.brainstorm.proxy.admission.Admission;
 import io.brainstorm.proxy.api.ModelList;
 import io.brainstorm.proxy.auth.KeyRing;
 import io.brainstorm.proxy.config.GatewayConfig;
+import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.OutcomeRecorder;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.upstream.UpstreamClient;
@@ -22,6 +24,9 @@ public final class Gateway {
     private volatile Router router;
     private volatile ModelList models;
     private volatile OutcomeRecorder outcomes;
+    private volatile Admission admission;
+    /** Answered requests for {@code /v1/feedback}: a week's worth at a few hundred requests per second. */
+    private final AnswerLog answers = new AnswerLog(1 << 20);
     private final UpstreamClient upstream;
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -37,10 +42,28 @@ public final class Gateway {
         }
     }
 
+    /**
+     * Makes API calls admissible: budgets and rate limits from here on. Set before {@link #routes},
+     * which makes them routable.
+     */
+    public void admission(Admission admission) {
+        this.admission = admission;
+    }
+
+    /** Which endpoint answered which request, for feedback. */
+    public AnswerLog answers() {
+        return answers;
+    }
+
+    /** Budgets and rate limits; null while the gateway is starting. */
+    public Admission admission() {
+        return admission;
+    }
+
     /** Makes API calls routable. Until then they are answered 503 (the listener is up already). */
     public void routes(Router router) {
         this.models = new ModelList(router);
-        this.outcomes = new OutcomeRecorder(router.state());
+        this.outcomes = new OutcomeRecorder(router.state(), answers);
         this.router = router;
     }
 

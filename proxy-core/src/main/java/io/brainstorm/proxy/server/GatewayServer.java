@@ -10,7 +10,10 @@ import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.config.RoutingConfig;
 import io.brainstorm.proxy.route.CircuitConfig;
 import io.brainstorm.proxy.route.HealthConfig;
+import io.brainstorm.proxy.admission.Admission;
 import io.brainstorm.proxy.route.InMemoryLearningStore;
+import io.brainstorm.proxy.route.LearningStore;
+import io.brainstorm.proxy.state.StateStore;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.route.RoutingState;
 import io.brainstorm.proxy.route.StrategyRegistry;
@@ -57,6 +60,7 @@ public final class GatewayServer implements AutoCloseable {
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private SimServer sim;
     private StrategyRegistry strategies;
+    private StateStore store;
     private Channel listener;
     private boolean closed;
 
@@ -100,8 +104,11 @@ public final class GatewayServer implements AutoCloseable {
                         config.sim().zeroDelay(), config.sim().randomFaults()));
                 server.sim.start("127.0.0.1", config.sim().port());
             }
+            server.store = openStore(config);
+            gateway.admission(new Admission(server.store.budgets(), server.store.rates(), clock));
             server.strategies = loadStrategies(config.routing());
-            gateway.routes(router(config, endpoints(config, server.sim, upstream), server.strategies, clock));
+            gateway.routes(router(config, endpoints(config, server.sim, upstream), server.strategies,
+                    server.store.learning(config.routing().discount()), clock));
             gateway.markReady();
         } catch (RuntimeException | InterruptedException e) {
             server.close();
@@ -120,15 +127,37 @@ public final class GatewayServer implements AutoCloseable {
         return registry;
     }
 
+    /** The state files (budgets, rate windows, learning), or the heap when the config says {@code state_store: memory}. */
+    private static StateStore openStore(GatewayConfig config) {
+        if (!config.persistentState()) {
+            return StateStore.inMemory();
+        }
+        long t0 = System.nanoTime();
+        try {
+            StateStore store = StateStore.open(config.stateDir());
+            log.log(System.Logger.Level.INFO, "state store open in {0} ms ({1}); {2} reservations of stopped processes"
+                    + " released", (System.nanoTime() - t0) / 1_000_000, config.stateDir(), store.releasedAtOpen());
+            return store;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("opening the state store in " + config.stateDir() + " failed", e);
+        }
+    }
+
     /** The router over {@code endpoints}, with fresh health and in-memory learning state. */
     public static Router router(GatewayConfig config, List<Endpoint> endpoints, StrategyRegistry strategies,
                                 InstantSource clock) {
+        return router(config, endpoints, strategies, new InMemoryLearningStore(config.routing().discount()), clock);
+    }
+
+    /** The router over {@code endpoints}, with fresh health and the given learning state. */
+    public static Router router(GatewayConfig config, List<Endpoint> endpoints, StrategyRegistry strategies,
+                                LearningStore learning, InstantSource clock) {
         RoutingConfig r = config.routing();
         RoutingConfig.Circuit c = r.circuit();
         HealthConfig health = new HealthConfig(new CircuitConfig(c.window(), c.minRequests(), c.failureRate(),
                 c.openBase(), c.openMax(), c.halfOpenProbes(), c.maxCoolDown()), r.latencyWindow(),
                 HealthConfig.DEFAULTS.latencyBuckets());
-        RoutingState state = new RoutingState(health, new InMemoryLearningStore(r.discount()), clock);
+        RoutingState state = new RoutingState(health, learning, clock);
         long seed = r.seed() != null ? r.seed() : System.nanoTime() ^ ProcessHandle.current().pid() * 0x9E3779B97F4A7C15L;
         if (r.seed() == null) {
             log.log(System.Logger.Level.INFO, "routing seed {0,number,#} (set routing.seed to replay decisions)", seed);
@@ -243,6 +272,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (strategies != null) {
             strategies.close();
+        }
+        if (store != null) {
+            store.close();
         }
     }
 }

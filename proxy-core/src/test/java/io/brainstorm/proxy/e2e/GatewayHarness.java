@@ -14,7 +14,8 @@ import java.util.Map;
 
 /**
  * A real gateway on a loopback port 0 with the simulated provider (random faults off unless the
- * YAML says otherwise) and one known API key, for end-to-end tests.
+ * YAML says otherwise) and one known API key, for end-to-end tests. State is on the heap unless a
+ * test asks for the state files.
  */
 final class GatewayHarness implements AutoCloseable {
     final String apiKey = ApiKeys.generate();
@@ -35,6 +36,15 @@ final class GatewayHarness implements AutoCloseable {
      * @param clock     what circuit breakers, latency windows and cool-downs read
      */
     GatewayHarness(String extraYaml, java.time.InstantSource clock) throws Exception {
+        this(extraYaml, clock, false);
+    }
+
+    /**
+     * @param extraYaml  YAML appended to the base config (providers, server limits…)
+     * @param clock      what circuit breakers, latency windows, cool-downs and budget days read
+     * @param stateFiles true: budgets and learning in Chronicle Map files in {@link #stateDir}; false: on the heap
+     */
+    GatewayHarness(String extraYaml, java.time.InstantSource clock, boolean stateFiles) throws Exception {
         stateDir = Files.createTempDirectory("br-state");
         String yaml = """
                 server:
@@ -47,10 +57,15 @@ final class GatewayHarness implements AutoCloseable {
                   seed: 7
                   random_faults: false
                 state_dir: %s
-                """.formatted(stateDir) + extraYaml;
+                state_store: %s
+                """.formatted(stateDir, stateFiles ? "files" : "memory") + extraYaml;
         GatewayConfig config = ConfigLoader.load(yaml, Path.of("."), Map.of());
         KeyRing keys = new KeyRing();
         keys.add(ApiKey.of("test", "default", ApiKeys.sha256(apiKey)));
+        for (io.brainstorm.proxy.config.KeyConfig k : config.keys()) {
+            keys.add(ApiKey.of(k.name(), k.tenant(), k.sha256(),
+                    new io.brainstorm.proxy.auth.KeyLimits(k.dailyBudgetNano(), k.rpm(), k.tpm())));
+        }
         server = GatewayServer.start(config, keys, 2, clock);
     }
 

@@ -64,8 +64,9 @@ class ApiHandlerTest {
         KeyRing keys = new KeyRing();
         keys.add(ApiKey.of("test", "default", ApiKeys.sha256(apiKey)));
         upstream = new UpstreamClient(NioSocketChannel.class, NioDatagramChannel.class);
-        gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\n", Path.of("."), Map.of()), keys,
+        gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()), keys,
                 io.brainstorm.proxy.testing.TestRouters.empty(), upstream);
+        gateway.admission(io.brainstorm.proxy.testing.TestRouters.admission());
         channel = new EmbeddedChannel(new RequestAggregator(MAX_BODY), new ApiHandler(gateway));
         channel.attr(ServerChannelInitializer.ACTIVE_REQUESTS).set(new AtomicInteger());
     }
@@ -185,7 +186,7 @@ class ApiHandlerTest {
     void apiCallsAre503WhileRoutesAreBeingBuilt() throws Exception {
         KeyRing keys = new KeyRing();
         keys.add(ApiKey.of("test", "default", ApiKeys.sha256(apiKey)));
-        Gateway starting = new Gateway(ConfigLoader.load("sim:\n  enabled: false\n", Path.of("."), Map.of()), keys,
+        Gateway starting = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()), keys,
                 null, upstream);
         channel.finishAndReleaseAll();
         channel = new EmbeddedChannel(new RequestAggregator(MAX_BODY), new ApiHandler(starting));

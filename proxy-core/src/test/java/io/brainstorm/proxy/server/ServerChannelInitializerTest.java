@@ -58,7 +58,7 @@ class ServerChannelInitializerTest {
     @BeforeEach
     void setUp() throws Exception {
         upstream = new UpstreamClient(NioSocketChannel.class, NioDatagramChannel.class);
-        Gateway gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\n", Path.of("."), Map.of()),
+        Gateway gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()),
                 new KeyRing(), io.brainstorm.proxy.testing.TestRouters.empty(), upstream);
         // an accepted connection's parent is a server channel; HTTP/2 multiplexing reads its role from that
         channel = new EmbeddedChannel(new LocalServerChannel(), DefaultChannelId.newInstance(), true, false,

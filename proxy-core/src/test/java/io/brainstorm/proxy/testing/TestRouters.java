@@ -29,6 +29,12 @@ public final class TestRouters {
         return GatewayServer.router(config, endpoints, strategies, clock);
     }
 
+    /** Budgets and rate limits on the heap, on the system clock. */
+    public static io.brainstorm.proxy.admission.Admission admission() {
+        io.brainstorm.proxy.state.StateStore store = io.brainstorm.proxy.state.StateStore.inMemory();
+        return new io.brainstorm.proxy.admission.Admission(store.budgets(), store.rates(), InstantSource.system());
+    }
+
     /** A router with no endpoints. */
     public static Router empty() {
         return of(List.of(), InstantSource.system());

@@ -1,0 +1,66 @@
+package io.brainstorm.proxy.admission;
+
+import io.brainstorm.proxy.state.BudgetLedger;
+import io.brainstorm.proxy.state.Reservation;
+
+/**
+ * One admitted request's hold on its key's budget: the worst case it may cost, reserved before any
+ * provider is called. It ends exactly once: {@link #settle} with what the request cost, or
+ * {@link #release} when it cost nothing. Later calls do nothing.
+ *
+ * <p><b>Threading:</b> used on the request's event loop only.
+ */
+public final class Ticket {
+    /** For a key without a budget: nothing is reserved, spend is still recorded. */
+    private final BudgetLedger ledger;
+    private final Reservation reservation;
+    private final long budgetNano;
+    private boolean ended;
+    private long remainingNano;
+
+    Ticket(BudgetLedger ledger, Reservation reservation, long budgetNano) {
+        this.ledger = ledger;
+        this.reservation = reservation;
+        this.budgetNano = budgetNano;
+        this.remainingNano = reservation.remainingNano();
+    }
+
+    /** Whether the key has a daily budget (else {@link #remainingNano()} means nothing). */
+    public boolean budgeted() {
+        return budgetNano != io.brainstorm.proxy.auth.KeyLimits.UNLIMITED;
+    }
+
+    /** USD left today for this key, in nano-USD: after the reservation until the ticket ends, after the charge since. */
+    public long remainingNano() {
+        return Math.max(0, remainingNano);
+    }
+
+    /** The worst case reserved. */
+    public long reservedNano() {
+        return reservation.amountNano();
+    }
+
+    /** Charges what the request cost and frees the rest of the reservation. */
+    public void settle(long actualNano) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        ledger.settle(reservation, actualNano);
+        remainingNano = reservation.remainingNano() + reservation.amountNano() - actualNano;
+    }
+
+    /** Frees the reservation: the request cost nothing. */
+    public void release() {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        ledger.release(reservation);
+        remainingNano = reservation.remainingNano() + reservation.amountNano();
+    }
+
+    public boolean ended() {
+        return ended;
+    }
+}

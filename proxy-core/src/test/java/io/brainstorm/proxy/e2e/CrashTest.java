@@ -1,0 +1,187 @@
+package io.brainstorm.proxy.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.brainstorm.proxy.auth.ApiKeys;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.management.ManagementFactory;
+import java.math.BigDecimal;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Gateway processes and the state files (DESIGN §6, §10): a gateway killed with SIGKILL under load
+ * keeps every settled cent and, at its next start, releases what it held for requests in flight;
+ * two gateways on one state directory enforce one budget. The gateways are child JVMs running
+ * {@code Main serve}; the provider is a scripted upstream in this process.
+ */
+class CrashTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String MODEL = "openai/gpt-4o-mini";
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final String key = ApiKeys.generate();
+    private final List<Process> children = new ArrayList<>();
+    private FakeUpstream upstream;
+
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void stop() {
+        for (Process p : children) {
+            p.destroyForcibly();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    private Path config(String budgetUsd) throws Exception {
+        Path file = dir.resolve("brainstorm.yaml");
+        Files.writeString(file, """
+                sim: {enabled: false}
+                state_dir: %s
+                state_store: files
+                providers:
+                  - {name: openai, type: openai, base_url: "%s", api_key: provider-key}
+                keys:
+                  - {name: crash, sha256: %s, daily_budget_usd: %s}
+                """.formatted(dir.resolve("state"), upstream.baseUrl(), ApiKeys.sha256(key), budgetUsd));
+        return file;
+    }
+
+    /** A gateway child process on a free port, ready (its state store open). */
+    private String gateway(Path config) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("--add-") || arg.startsWith("-Dchronicle") || arg.startsWith("--enable-native")
+                    || arg.startsWith("--sun-misc")) {
+                cmd.add(arg);
+            }
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.brainstorm.proxy.cli.Main", "serve",
+                "--config", config.toString(), "--port", String.valueOf(port), "--threads", "1"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("gateway-" + children.size() + ".log").toFile()).start();
+        children.add(p);
+        String base = "http://127.0.0.1:" + port + "/v1";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            assertTrue(p.isAlive(), "the gateway exited: " + Files.readString(dir.resolve("gateway-"
+                    + (children.size() - 1) + ".log")));
+            try {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                        + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return base;
+                }
+            } catch (java.io.IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the gateway did not become ready in 60 s");
+    }
+
+    private HttpRequest chat(String base) {
+        String body = GatewayHarness.chatBody("\"max_tokens\":5").replace("sim/alpha", MODEL);
+        return HttpRequest.newBuilder(URI.create(base + "/chat/completions"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    }
+
+    private JsonNode usage(String base) throws Exception {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + "/usage"))
+                .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return JSON.readTree(r.body());
+    }
+
+    @Test
+    void aKilledGatewayKeepsSettledSpendAndReleasesWhatItHeld() throws Exception {
+        upstream = new FakeUpstream();
+        Path config = config("10");
+        String base = gateway(config);
+        BigDecimal told = BigDecimal.ZERO;
+        for (int i = 0; i < 30; i++) {
+            HttpResponse<String> r = client.send(chat(base), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            told = told.add(new BigDecimal(r.headers().firstValue("x-br-actual-cost").orElseThrow()));
+        }
+        // ten requests the provider never answers: their worst cases stay reserved
+        upstream.behave(FakeUpstream.Behaviour.hanging());
+        List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            inFlight.add(client.sendAsync(chat(base), HttpResponse.BodyHandlers.ofString()));
+        }
+        assertTrue(GatewayHarness.eventually(10_000, () -> upstream.requests.size() == 40), "requests in flight");
+        JsonNode held = usage(base);
+        BigDecimal reservedAtKill = new BigDecimal(held.path("reserved_usd").asText());
+        assertTrue(reservedAtKill.signum() > 0, held.toString());
+
+        children.get(0).destroyForcibly().waitFor(10, TimeUnit.SECONDS); // SIGKILL
+        inFlight.forEach(f -> f.exceptionally(e -> null).join());
+
+        upstream.behave(FakeUpstream.Behaviour.ok());
+        String restarted = gateway(config);
+        JsonNode after = usage(restarted);
+        BigDecimal settled = new BigDecimal(after.path("spent_usd").asText());
+        assertTrue(told.compareTo(settled) <= 0, "told " + told + " > settled " + settled);
+        assertTrue(settled.compareTo(told.add(reservedAtKill)) <= 0, "settled " + settled + " > told " + told
+                + " + in flight " + reservedAtKill);
+        assertEquals(0, new BigDecimal(after.path("reserved_usd").asText()).signum(),
+                "the dead process's reservations were released at start: " + after);
+        assertEquals(30, after.path("requests").asInt());
+    }
+
+    @Test
+    void twoGatewaysOnOneStateDirectoryEnforceOneBudget() throws Exception {
+        upstream = new FakeUpstream();
+        // each answer costs $0.0000045; the worst case reserved is about $0.0000087
+        Path config = config("0.00009");
+        String a = gateway(config);
+        String b = gateway(config);
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            calls.add(client.sendAsync(chat(i % 2 == 0 ? a : b), HttpResponse.BodyHandlers.ofString()));
+        }
+        BigDecimal told = BigDecimal.ZERO;
+        int ok = 0;
+        for (CompletableFuture<HttpResponse<String>> c : calls) {
+            HttpResponse<String> r = c.join();
+            if (r.statusCode() == 200) {
+                ok++;
+                told = told.add(new BigDecimal(r.headers().firstValue("x-br-actual-cost").orElseThrow()));
+            } else {
+                assertEquals(402, r.statusCode(), r.body());
+            }
+        }
+        assertTrue(told.compareTo(new BigDecimal("0.00009")) <= 0, "two gateways spent " + told);
+        assertEquals(ok, upstream.requests.size());
+        assertTrue(ok >= 10, ok + " answers");
+        assertEquals(0, new BigDecimal(usage(a).path("spent_usd").asText()).compareTo(told), "a sees b's spend too");
+        assertEquals(0, new BigDecimal(usage(b).path("spent_usd").asText()).compareTo(told));
+    }
+}
