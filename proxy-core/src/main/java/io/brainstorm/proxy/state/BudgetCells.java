@@ -57,7 +57,7 @@ final class BudgetCells {
      * @return whether it was granted (and {@code c} changed)
      * @throws StateStoreException when the entry has no slot left for another owner process
      */
-    static boolean reserve(long[] c, ProcessOwner owner, long amountNano, long budgetNano, String what) {
+    static boolean reserve(long[] c, ProcessOwner owner, long amountNano, long budgetNano, String keyId, Object day) {
         if (amountNano > budgetNano - c[SPENT] - reserved(c)) {
             return false;
         }
@@ -65,7 +65,7 @@ final class BudgetCells {
         if (slot < 0) {
             slot = freeSlot(c);
             if (slot < 0) {
-                throw new StateStoreException(what + ": " + OWNER_SLOTS
+                throw new StateStoreException(keyId + " on " + day + ": " + OWNER_SLOTS
                         + " processes already hold reservations (expected: at most " + OWNER_SLOTS
                         + " gateway processes per state directory)");
             }

@@ -27,6 +27,7 @@ final class CellBudgetLedger implements BudgetLedger {
     private final ProcessOwner owner;
     private final AtomicLong ids = new AtomicLong();
     private final Set<Long> open = ConcurrentHashMap.newKeySet();
+    private final ThreadLocal<long[]> readBuffer = ThreadLocal.withInitial(() -> new long[BudgetCells.LENGTH]);
 
     CellBudgetLedger(Days days, ProcessOwner owner) {
         this.days = days;
@@ -41,10 +42,9 @@ final class CellBudgetLedger implements BudgetLedger {
             throw new IllegalArgumentException("amountNano: " + amountNano + ", budgetNano: " + budgetNano
                     + " (expected: >= 0)");
         }
-        String what = keyId + " on " + day;
         // granted: remaining (>= 0); refused: -1 - remaining
         long r = days.forDay(day, true).update(keyId, c -> {
-            boolean granted = BudgetCells.reserve(c, owner, amountNano, budgetNano, what);
+            boolean granted = BudgetCells.reserve(c, owner, amountNano, budgetNano, keyId, day);
             long remaining = BudgetCells.remaining(c, budgetNano);
             return granted ? remaining : -1 - remaining;
         });
@@ -85,7 +85,7 @@ final class CellBudgetLedger implements BudgetLedger {
         if (store == null) {
             return DayUsage.ZERO;
         }
-        long[] c = new long[BudgetCells.LENGTH];
+        long[] c = readBuffer.get();
         return store.read(keyId, c) ? BudgetCells.usage(c) : DayUsage.ZERO;
     }
 

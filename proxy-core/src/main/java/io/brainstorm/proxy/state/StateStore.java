@@ -49,13 +49,11 @@ import java.util.concurrent.TimeUnit;
 public final class StateStore implements AutoCloseable {
     private static final System.Logger log = System.getLogger(StateStore.class.getName());
 
-    /** Budget keys per day file; key ids average {@value #AVERAGE_KEY_ID_CHARS} characters. */
+    /** Budget keys per day file (keys are 64-bit hashes of the key id, so its length does not matter). */
     static final int BUDGET_KEYS = 20_000;
     static final int RATE_KEYS = 20_000;
     static final int LEARNING_CANDIDATES = 2_048;
-    static final int AVERAGE_KEY_ID_CHARS = 24;
     static final int RELEASE_SCAN_DAYS = 7;
-    private static final String AVERAGE_KEY_ID = "k".repeat(AVERAGE_KEY_ID_CHARS);
     private static final String AVERAGE_CANDIDATE_ID = "provider/model-name-1.5@endpoint-east";
     private static final long LEARNING_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -94,11 +92,11 @@ public final class StateStore implements AutoCloseable {
     public static StateStore open(Path stateDir) throws IOException {
         long t0 = System.nanoTime();
         Path budgetDir = Files.createDirectories(stateDir.resolve("budgets"));
-        ChronicleCellStore rateCells = ChronicleCellStore.open(stateDir.resolve("rates.cm3"), "rates",
-                RateCells.LENGTH, RATE_KEYS, AVERAGE_KEY_ID);
-        ChronicleCellStore learningCells;
+        ChronicleCellStore<Long> rateCells = ChronicleCellStore.hashed(stateDir.resolve("rates.cm3"), "rates",
+                RateCells.LENGTH, RATE_KEYS);
+        ChronicleCellStore<byte[]> learningCells;
         try {
-            learningCells = ChronicleCellStore.open(stateDir.resolve("learning.cm3"), "learning",
+            learningCells = ChronicleCellStore.named(stateDir.resolve("learning.cm3"), "learning",
                     CellLearningStore.LENGTH, LEARNING_CANDIDATES, AVERAGE_CANDIDATE_ID);
         } catch (IOException | RuntimeException e) {
             rateCells.close();
@@ -168,7 +166,7 @@ public final class StateStore implements AutoCloseable {
         all.add(rateCells);
         all.add(learningCells);
         for (CellStore<String> s : all) {
-            if (s instanceof ChronicleCellStore c) {
+            if (s instanceof ChronicleCellStore<?> c) {
                 c.close();
             }
         }
@@ -203,8 +201,8 @@ public final class StateStore implements AutoCloseable {
         IOException[] failed = new IOException[1];
         days.computeIfAbsent(day, d -> {
             try {
-                ChronicleCellStore s = ChronicleCellStore.open(dayFile(d), "budgets-" + d, BudgetCells.LENGTH,
-                        BUDGET_KEYS, AVERAGE_KEY_ID);
+                ChronicleCellStore<Long> s = ChronicleCellStore.hashed(dayFile(d), "budgets-" + d, BudgetCells.LENGTH,
+                        BUDGET_KEYS);
                 released[0] = releaseDeadOwners(s, d);
                 return s;
             } catch (IOException e) {
