@@ -50,7 +50,7 @@ public final class StateStore implements AutoCloseable {
     private static final System.Logger log = System.getLogger(StateStore.class.getName());
 
     /** Budget keys per day file (keys are 64-bit hashes of the key id, so its length does not matter). */
-    static final int BUDGET_KEYS = 20_000;
+    static final int BUDGET_KEYS = 10_000;
     static final int RATE_KEYS = 20_000;
     static final int LEARNING_CANDIDATES = 2_048;
     static final int RELEASE_SCAN_DAYS = 7;
