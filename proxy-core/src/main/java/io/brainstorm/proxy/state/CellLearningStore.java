@@ -44,13 +44,16 @@ final class CellLearningStore implements LearningStore {
         Beliefs b = cache.get(candidateId);
         long now = System.nanoTime();
         if (b == null || now - b.loadedNanos > refreshNanos) {
+            // all zeros when nothing is known yet: remembered too, so unknown candidates cost no store read
             long[] c = new long[LENGTH];
-            if (!store.read(candidateId, c)) {
-                // nothing known yet: remember that too, so unknown candidates cost no store read
-                java.util.Arrays.fill(c, 0);
+            store.read(candidateId, c);
+            Beliefs fresh = new Beliefs(decode(c), now);
+            // never over what an observe() here put meanwhile: that one is newer than this read
+            if (b == null ? cache.putIfAbsent(candidateId, fresh) == null : cache.replace(candidateId, b, fresh)) {
+                b = fresh;
+            } else {
+                b = cache.getOrDefault(candidateId, fresh);
             }
-            b = new Beliefs(decode(c), now);
-            cache.put(candidateId, b);
         }
         return b.byClass[taskClass.index()];
     }
