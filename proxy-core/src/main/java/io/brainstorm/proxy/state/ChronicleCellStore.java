@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 
+import static net.openhft.chronicle.core.UnsafeMemory.MEMORY;
+
 /**
  * {@link CellStore} in one Chronicle Map file with fixed-length {@code long[]} values. Every change
  * runs under the entry's segment update lock taken through {@code queryContext}; the lock word
@@ -135,9 +137,7 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
                 verify(in.readLong(off), check, key);
                 off += 8;
             }
-            for (int i = 0; i < length; i++) {
-                c[i] = in.readLong(off + 8L * i);
-            }
+            readCells(in, off, c);
             System.arraycopy(c, 0, before, 0, length);
             long result = op.apply(c);
             if (!Arrays.equals(c, before)) {
@@ -151,13 +151,41 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
                        RandomDataInput in, long off, long[] c, long[] before) {
         if (in instanceof RandomDataOutput<?> out) {
             q.writeLock().lock();
-            for (int i = 0; i < length; i++) {
-                if (c[i] != before[i]) {
-                    out.writeLong(off + 8L * i, c[i]);
+            if (out.isDirectMemory()) {
+                long address = out.addressForWrite(off);
+                out.addressForWrite(off + 8L * (length - 1));
+                for (int i = 0; i < length; i++) {
+                    if (c[i] != before[i]) {
+                        MEMORY.writeLong(address + 8L * i, c[i]);
+                    }
+                }
+            } else {
+                for (int i = 0; i < length; i++) {
+                    if (c[i] != before[i]) {
+                        out.writeLong(off + 8L * i, c[i]);
+                    }
                 }
             }
         } else {
             q.replaceValue(e, q.wrapValueAsData(withCheck(c, in.readLong(e.value().offset()))));
+        }
+    }
+
+    /**
+     * Copies the entry's longs out of the mapped segment. Off-heap (always, for a persisted map) it
+     * checks the bounds once and reads raw memory: per-long checked reads cost a third of a lookup.
+     */
+    private void readCells(RandomDataInput in, long off, long[] into) {
+        if (in.isDirectMemory()) {
+            long address = in.addressForRead(off);
+            in.addressForRead(off + 8L * (length - 1));
+            for (int i = 0; i < length; i++) {
+                into[i] = MEMORY.readLong(address + 8L * i);
+            }
+        } else {
+            for (int i = 0; i < length; i++) {
+                into[i] = in.readLong(off + 8L * i);
+            }
         }
     }
 
@@ -204,9 +232,7 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
                 verify(in.readLong(off), check, key);
                 off += 8;
             }
-            for (int i = 0; i < length; i++) {
-                into[i] = in.readLong(off + 8L * i);
-            }
+            readCells(in, off, into);
             return true;
         }
     }
@@ -225,9 +251,7 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
                 Data<long[]> v = e.value();
                 RandomDataInput in = v.bytes();
                 long off = v.offset() + (checked ? 8 : 0);
-                for (int i = 0; i < length; i++) {
-                    b[0][i] = in.readLong(off + 8L * i);
-                }
+                readCells(in, off, b[0]);
                 System.arraycopy(b[0], 0, b[1], 0, length);
                 if (op.apply(b[0]) != 0 && !Arrays.equals(b[0], b[1])) {
                     write(q, e, in, off, b[0], b[1]);
