@@ -11,6 +11,7 @@ import io.brainstorm.proxy.state.BudgetLedger;
 import io.brainstorm.proxy.state.DayUsage;
 import io.brainstorm.proxy.state.RateWindows;
 import io.brainstorm.proxy.state.Reservation;
+import io.brainstorm.proxy.state.StateStoreException;
 
 import java.time.Instant;
 import java.time.InstantSource;
@@ -30,6 +31,7 @@ import java.time.ZoneOffset;
  * <p><b>Threading:</b> called on event loops; the ledger and windows are thread- and process-safe.
  */
 public final class Admission {
+    private static final System.Logger log = System.getLogger(Admission.class.getName());
     private final BudgetLedger budgets;
     private final RateWindows rates;
     private final InstantSource clock;
@@ -48,6 +50,17 @@ public final class Admission {
     public Ticket admit(ApiKey key, RoutePlan plan, RequestFeatures f) {
         KeyLimits limits = key.limits();
         long now = clock.millis();
+        try {
+            return admit(key, limits, now, plan, f);
+        } catch (StateStoreException e) {
+            // a full map or a clash: the gateway's fault, not a spent budget
+            log.log(System.Logger.Level.ERROR, "admission for key " + key.id() + " failed in the state store", e);
+            throw ApiError.unavailable("The gateway cannot record spend right now (" + e.getMessage()
+                    + "); try again later.", 5);
+        }
+    }
+
+    private Ticket admit(ApiKey key, KeyLimits limits, long now, RoutePlan plan, RequestFeatures f) {
         if (limits.rpm() > 0 || limits.tpm() > 0) {
             long wait = rates.tryAcquire(key.id(), now, limits.rpm(), worstCaseTokens(plan, f), limits.tpm());
             if (wait > 0) {

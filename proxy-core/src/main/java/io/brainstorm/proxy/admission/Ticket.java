@@ -2,6 +2,7 @@ package io.brainstorm.proxy.admission;
 
 import io.brainstorm.proxy.state.BudgetLedger;
 import io.brainstorm.proxy.state.Reservation;
+import io.brainstorm.proxy.state.StateStoreException;
 
 /**
  * One admitted request's hold on its key's budget: the worst case it may cost, reserved before any
@@ -11,6 +12,7 @@ import io.brainstorm.proxy.state.Reservation;
  * <p><b>Threading:</b> used on the request's event loop only.
  */
 public final class Ticket {
+    private static final System.Logger log = System.getLogger(Ticket.class.getName());
     /** For a key without a budget: nothing is reserved, spend is still recorded. */
     private final BudgetLedger ledger;
     private final Reservation reservation;
@@ -46,8 +48,14 @@ public final class Ticket {
             return;
         }
         ended = true;
-        ledger.settle(reservation, actualNano);
         remainingNano = reservation.remainingNano() + reservation.amountNano() - actualNano;
+        try {
+            ledger.settle(reservation, actualNano);
+        } catch (StateStoreException e) {
+            // the answer is out already; the failure must not break its end, but it must be seen
+            log.log(System.Logger.Level.ERROR, "settling reservation " + reservation.id() + " of key "
+                    + reservation.keyId() + " (" + actualNano + " nano-USD) failed", e);
+        }
     }
 
     /** Frees the reservation: the request cost nothing. */
@@ -56,8 +64,13 @@ public final class Ticket {
             return;
         }
         ended = true;
-        ledger.release(reservation);
         remainingNano = reservation.remainingNano() + reservation.amountNano();
+        try {
+            ledger.release(reservation);
+        } catch (StateStoreException e) {
+            log.log(System.Logger.Level.ERROR, "releasing reservation " + reservation.id() + " of key "
+                    + reservation.keyId() + " failed", e);
+        }
     }
 
     public boolean ended() {

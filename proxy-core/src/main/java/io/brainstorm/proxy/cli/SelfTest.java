@@ -22,7 +22,7 @@ import java.util.List;
 
 /**
  * {@code brainstorm-proxy selftest}: starts a private gateway (loopback, free port, throw-away key
- * and state directory, simulated provider without delays or faults), sends it one request of each
+ * and state directory with the Chronicle state files, simulated provider without delays or faults), sends it one request of each
  * kind over HTTP, checks the answers, and stops it. Tells a user the installation works; the
  * launcher also runs it once per JDK to record the class-data-sharing archive that makes later
  * starts fast.
@@ -45,7 +45,7 @@ final class SelfTest {
         GatewayConfig config = new GatewayConfig(
                 new ServerConfig("127.0.0.1", 0, 1 << 20, 16384, 100, Duration.ofSeconds(30), Duration.ofSeconds(1)),
                 new SimConfig(true, 1, 0, true, false), List.of(), List.of(), Catalog.builtIn(), state,
-                io.brainstorm.proxy.config.RoutingConfig.DEFAULTS.withPluginsDir(null), false);
+                io.brainstorm.proxy.config.RoutingConfig.DEFAULTS.withPluginsDir(null), true);
         GatewayServer server = null;
         try {
             server = GatewayServer.start(config, keys, 1);
@@ -66,8 +66,9 @@ final class SelfTest {
                     "{\"model\":\"sim/beta\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
                             + "\"messages\":[{\"role\":\"user\",\"content\":\"selftest\"}]}",
                     key, "\"x_br\"");
-            out.println("selftest: OK (chat, stream over HTTP/1.1 and h2c, embeddings, models; " + server.transportName()
-                    + ")");
+            check(http, base + "/v1/usage", null, key, "\"requests\":4");
+            out.println("selftest: OK (chat, stream over HTTP/1.1 and h2c, embeddings, models, usage in the state"
+                    + " files; " + server.transportName() + ")");
             return 0;
         } catch (Exception e) {
             err.println("selftest: FAILED: " + e.getMessage());

@@ -61,6 +61,7 @@ public final class GatewayServer implements AutoCloseable {
     private SimServer sim;
     private StrategyRegistry strategies;
     private StateStore store;
+    private java.util.concurrent.ScheduledExecutorService dayKeeper;
     private Channel listener;
     private boolean closed;
 
@@ -105,6 +106,7 @@ public final class GatewayServer implements AutoCloseable {
                 server.sim.start("127.0.0.1", config.sim().port());
             }
             server.store = openStore(config);
+            server.prepareDays();
             gateway.admission(new Admission(server.store.budgets(), server.store.rates(), clock));
             server.strategies = loadStrategies(config.routing());
             gateway.routes(router(config, endpoints(config, server.sim, upstream), server.strategies,
@@ -163,6 +165,27 @@ public final class GatewayServer implements AutoCloseable {
             log.log(System.Logger.Level.INFO, "routing seed {0,number,#} (set routing.seed to replay decisions)", seed);
         }
         return new Router(config.catalog(), endpoints, strategies, state, seed);
+    }
+
+    /**
+     * Creates tomorrow's budget file ahead of midnight (UTC), every hour, off the event loops: a
+     * day's first request would otherwise wait tens of milliseconds for it.
+     */
+    private void prepareDays() {
+        dayKeeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "br-state-days");
+            t.setDaemon(true);
+            return t;
+        });
+        StateStore s = store;
+        dayKeeper.scheduleWithFixedDelay(() -> {
+            try {
+                s.prepareDay(java.time.LocalDate.now(java.time.ZoneOffset.UTC).plusDays(1));
+            } catch (java.io.IOException | RuntimeException e) {
+                log.log(System.Logger.Level.WARNING, "preparing tomorrow's budget file failed; the day's first"
+                        + " request will create it", e);
+            }
+        }, 1, 1, TimeUnit.HOURS);
     }
 
     private void bind() throws InterruptedException {
@@ -272,6 +295,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (strategies != null) {
             strategies.close();
+        }
+        if (dayKeeper != null) {
+            dayKeeper.shutdownNow();
         }
         if (store != null) {
             store.close();
