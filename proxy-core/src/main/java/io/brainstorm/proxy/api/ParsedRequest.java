@@ -160,7 +160,7 @@ public final class ParsedRequest {
                 throw ApiError.invalidRequest("input", "Invalid type for 'input': expected a string or an array.");
             }
         }
-        long estimatedInput = (size + 3L) / 4;
+        long estimatedInput = estimateTokens(content);
         JsonNode user = body.get("user");
         if (user != null && !user.isNull() && !user.isTextual()) {
             throw ApiError.invalidRequest("user", "Invalid type for 'user': expected a string.");
@@ -169,6 +169,26 @@ public final class ParsedRequest {
                 kind == Kind.EMBEDDINGS, fallbackModels(body), providerPreferences(body),
                 user == null || user.isNull() ? "" : user.textValue());
         return new ParsedRequest(kind, body, modelNode.asText(), stream, wantsUsage, features);
+    }
+
+    /**
+     * A prompt-token estimate meant to err high, so that a budget reservation covers the prompt: a
+     * token per 3 ASCII bytes of the whole body (English prose runs about 4 characters per token
+     * and the JSON around it counts too) plus one per non-ASCII character (CJK text runs about one
+     * token per character, where UTF-8 bytes ÷ 4 would count 0.75). One pass, no tokenizer: a
+     * tokenizer for every model family would cost more per request than the rest of the gateway.
+     */
+    static long estimateTokens(ByteBuf body) {
+        long[] counts = new long[2]; // ASCII bytes, non-ASCII characters (UTF-8 lead bytes)
+        body.forEachByte(b -> {
+            if (b >= 0) {
+                counts[0]++;
+            } else if ((b & 0xC0) == 0xC0) {
+                counts[1]++;
+            }
+            return true;
+        });
+        return (counts[0] + 2) / 3 + counts[1];
     }
 
     /** OpenRouter's {@code models}: fallback models, in order. */

@@ -12,8 +12,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the request's task class.
  *
  * <p>Entries are kept {@link #RETENTION_MILLIS} (7 days) and at most {@code capacity} of them,
- * the oldest dropped first. They live on the heap: feedback on a request answered before a restart
- * gets a 404.
+ * the oldest dropped first, so under heavy load a request can be scored only for as long as it is
+ * among the last {@code capacity} answers. They live on the heap: feedback on a request answered
+ * before a restart gets a 404.
  *
  * <p><b>Threading:</b> thread-safe; {@link #remember} runs on event loops and does not block.
  */

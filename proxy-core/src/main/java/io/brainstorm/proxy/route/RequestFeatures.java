@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * What routing needs to know of a request, read once from its JSON.
  *
- * @param estimatedInputTokens prompt size estimate (UTF-8 bytes of the body ÷ 4, rounded up)
+ * @param estimatedInputTokens prompt size estimate, meant to err high: a token per 3 ASCII bytes of the body
+ *                             plus one per non-ASCII character
  * @param maxOutputTokens      {@code max_completion_tokens} or {@code max_tokens}, or -1 when absent
  * @param tools                the request declares tools
  * @param json                 the request asks for {@code response_format} json_object or json_schema

@@ -25,8 +25,14 @@ public final class Gateway {
     private volatile ModelList models;
     private volatile OutcomeRecorder outcomes;
     private volatile Admission admission;
-    /** Answered requests for {@code /v1/feedback}: a week's worth at a few hundred requests per second. */
-    private final AnswerLog answers = new AnswerLog(1 << 20);
+    /**
+     * Answered requests for {@code /v1/feedback}: the last 10,000 (about 2.5 MB of heap; a week's
+     * worth at one request a minute, seconds' worth under heavy load). Entries that survive young
+     * collections cost latency: in load runs a million of them took RSS to 520 MB and the p99 at 64
+     * connections to 19 ms, 100,000 to 245 MB and 11 ms, 10,000 to 196 MB and 7.5 ms. Keeping them
+     * off the heap, in the state store, is the way to a week under load.
+     */
+    private final AnswerLog answers = new AnswerLog(10_000);
     private final UpstreamClient upstream;
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();

@@ -269,4 +269,22 @@ class ParsedRequestTest {
             assertEquals(c[1], e.param(), c[0] + ": " + e.getMessage());
         }
     }
+
+    @Test
+    void thePromptEstimateErrsHighForProseAndForCjk() {
+        String english = "The quick brown fox jumps over the lazy dog and keeps running. ".repeat(20);
+        ParsedRequest en = chat("{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"" + english + "\"}]}");
+        // about 4 characters per token in English prose: the estimate must not be below that
+        assertTrue(en.features().estimatedInputTokens() >= english.length() / 4, en.features().toString());
+        String chinese = "请用中文回答这个问题并解释原因".repeat(30);
+        ParsedRequest zh = chat("{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"" + chinese + "\"}]}");
+        // about one token per character in Chinese, where UTF-8 bytes / 4 would count 0.75
+        assertTrue(zh.features().estimatedInputTokens() >= chinese.length(), zh.features().toString());
+        io.netty.buffer.ByteBuf ten = Unpooled.copiedBuffer("abcdefghij", StandardCharsets.UTF_8);
+        try {
+            assertEquals(4, ParsedRequest.estimateTokens(ten), "10 ASCII bytes: ceil(10 / 3)");
+        } finally {
+            ten.release();
+        }
+    }
 }
