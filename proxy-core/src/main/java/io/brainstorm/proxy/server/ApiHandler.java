@@ -246,10 +246,16 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         RoutePlan route = requireRoutes().route(parsed.model(), parsed.features(), requestId, key.tenant());
         Ticket ticket = gateway.admission().admit(key, route, parsed.features());
         boolean trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
-        exchange = new Exchange(ctx, gateway.upstream(), parsed, route, gateway.outcomes(),
-                gateway.config().routing().maxAttempts(), ticket, requestId, trailers, f -> done(ctx, f));
-        log.log(System.Logger.Level.DEBUG, "request {0}: key {1} model {2}", requestId, key.id(), parsed.model());
-        exchange.start();
+        try {
+            exchange = new Exchange(ctx, gateway.upstream(), parsed, route, gateway.outcomes(),
+                    gateway.config().routing().maxAttempts(), ticket, requestId, trailers, f -> done(ctx, f));
+            log.log(System.Logger.Level.DEBUG, "request {0}: key {1} model {2}", requestId, key.id(), parsed.model());
+            exchange.start();
+        } catch (RuntimeException e) {
+            // a hold no exchange will end would keep the key's budget until this process stops
+            ticket.release();
+            throw e;
+        }
     }
 
     private void respond(ChannelHandlerContext ctx, FullHttpResponse response, boolean close) {
