@@ -26,7 +26,7 @@ import java.time.ZoneOffset;
  *
  * <p><b>Worst case.</b> Estimated prompt tokens at the input price plus {@code max_tokens} (or the
  * model's output cap) at the output price, at the dearest endpoint of the plan, since failover may
- * land there. Days are UTC.
+ * land there. A budget day runs from midnight to midnight in the key's time zone (UTC unless set).
  *
  * <p><b>Threading:</b> called on event loops; the ledger and windows are thread- and process-safe.
  */
@@ -69,7 +69,7 @@ public final class Admission {
                         + seconds + " s.", seconds);
             }
         }
-        LocalDate day = today(now);
+        LocalDate day = today(key, now);
         long worst = worstCaseNano(plan, f);
         Reservation r = budgets.reserve(key.id(), day, worst, limits.dailyBudgetNano());
         if (!r.granted()) {
@@ -78,27 +78,36 @@ public final class Admission {
                     + " cannot cover this request: it may cost up to $" + Cost.formatUsd(worst) + " and $"
                     + Cost.formatUsd(Math.max(0, r.remainingNano())) + " is left ($" + Cost.formatUsd(used.spentNano())
                     + " spent, $" + Cost.formatUsd(used.reservedNano()) + " held by requests in flight). Lower max_tokens,"
-                    + " or wait until the budget resets at " + resetsAt(day) + ".");
+                    + " or wait until the budget resets at " + resetsAt(key, day) + ".");
         }
         return new Ticket(budgets, r, limits.dailyBudgetNano());
     }
 
-    /** The key's use today. */
+    /** The key's use today (its day, in its time zone). */
     public DayUsage usage(ApiKey key) {
-        return budgets.usage(key.id(), today(clock.millis()));
+        return budgets.usage(key.id(), today(key));
     }
 
-    /** When today's (UTC) budget resets. */
-    public Instant resetsAt() {
-        return resetsAt(today(clock.millis()));
+    /** The key's budget day now: the date in its time zone (UTC unless set). */
+    public LocalDate today(ApiKey key) {
+        return today(key, clock.millis());
     }
 
-    private static Instant resetsAt(LocalDate day) {
-        return day.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+    /** When the key's budget for today resets: the next midnight in its time zone. */
+    public Instant resetsAt(ApiKey key) {
+        return resetsAt(key, today(key));
     }
 
-    private static LocalDate today(long millis) {
-        return LocalDate.ofInstant(Instant.ofEpochMilli(millis), ZoneOffset.UTC);
+    private static Instant resetsAt(ApiKey key, LocalDate day) {
+        return day.plusDays(1).atStartOfDay(zone(key)).toInstant();
+    }
+
+    private static LocalDate today(ApiKey key, long millis) {
+        return LocalDate.ofInstant(Instant.ofEpochMilli(millis), zone(key));
+    }
+
+    private static java.time.ZoneId zone(ApiKey key) {
+        return key.zone() == null ? ZoneOffset.UTC : key.zone();
     }
 
     /** The request's worst-case cost: at the dearest endpoint it may reach. */

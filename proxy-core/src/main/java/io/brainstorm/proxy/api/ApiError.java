@@ -49,6 +49,16 @@ public final class ApiError extends RuntimeException {
                 message, -1);
     }
 
+    /** The key may not use the model it asked for (DESIGN §3). */
+    public static ApiError modelNotAllowed(String message) {
+        return new ApiError(HttpResponseStatus.FORBIDDEN, "permission_error", "model_not_allowed", "model", message, -1);
+    }
+
+    /** The request clashes with what exists (admin API: a tenant that exists, a key from config). */
+    public static ApiError conflict(String message) {
+        return new ApiError(HttpResponseStatus.CONFLICT, "invalid_request_error", "conflict", null, message, -1);
+    }
+
     public static ApiError notFound(String message) {
         return new ApiError(HttpResponseStatus.NOT_FOUND, "invalid_request_error", "not_found", null, message, -1);
     }

@@ -120,7 +120,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 requireMethod(method, HttpMethod.GET, path);
                 ApiKey key = gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
                 requireRoutes();
-                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, usageJson(key)), false);
+                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK,
+                        io.brainstorm.proxy.api.UsageView.json(key, gateway.admission()).toString()), false);
             }
             case "/v1/feedback" -> {
                 requireMethod(method, HttpMethod.POST, path);
@@ -183,34 +184,6 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         o.put("weight", gateway.config().routing().feedbackWeight());
         o.put("endpoint", a.candidateId());
         o.put("task_class", a.taskClass().key());
-        return o.toString();
-    }
-
-    /** {@code GET /v1/usage}: the calling key's spend today, what is left, and when it resets. */
-    private String usageJson(ApiKey key) {
-        Admission admission = gateway.admission();
-        DayUsage u = admission.usage(key);
-        com.fasterxml.jackson.databind.node.ObjectNode o = ParsedRequest.JSON.createObjectNode();
-        o.put("object", "usage");
-        o.put("key_id", key.id());
-        o.put("key_name", key.name());
-        o.put("day", admission.resetsAt().minus(java.time.Duration.ofDays(1)).toString().substring(0, 10));
-        o.putRawValue("spent_usd", new com.fasterxml.jackson.databind.util.RawValue(Cost.formatUsd(u.spentNano())));
-        o.putRawValue("reserved_usd", new com.fasterxml.jackson.databind.util.RawValue(Cost.formatUsd(u.reservedNano())));
-        o.put("requests", u.requests());
-        KeyLimits limits = key.limits();
-        if (limits.hasBudget()) {
-            o.putRawValue("daily_budget_usd", new com.fasterxml.jackson.databind.util.RawValue(
-                    Cost.formatUsd(limits.dailyBudgetNano())));
-            o.putRawValue("remaining_usd", new com.fasterxml.jackson.databind.util.RawValue(Cost.formatUsd(
-                    Math.max(0, limits.dailyBudgetNano() - u.spentNano() - u.reservedNano()))));
-        } else {
-            o.putNull("daily_budget_usd");
-            o.putNull("remaining_usd");
-        }
-        o.put("rpm_limit", limits.rpm());
-        o.put("tpm_limit", limits.tpm());
-        o.put("resets_at", admission.resetsAt().toString());
         return o.toString();
     }
 

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Gateway {
     private final GatewayConfig config;
     private final KeyRing keys;
+    private volatile io.brainstorm.proxy.auth.Registry registry;
     private volatile Router router;
     private volatile ModelList models;
     private volatile OutcomeRecorder outcomes;
@@ -79,6 +80,15 @@ public final class Gateway {
 
     public KeyRing keys() {
         return keys;
+    }
+
+    /** Tenants, gateway keys and provider keys. */
+    public io.brainstorm.proxy.auth.Registry registry() {
+        return registry;
+    }
+
+    public void registry(io.brainstorm.proxy.auth.Registry registry) {
+        this.registry = registry;
     }
 
     /** The routes, or null while the gateway is starting. */
