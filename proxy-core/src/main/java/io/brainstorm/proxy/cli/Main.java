@@ -14,6 +14,7 @@ import io.brainstorm.proxy.server.StartupWarmup;
 import io.brainstorm.proxy.sim.SimServer;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +26,8 @@ import java.util.concurrent.CountDownLatch;
 /**
  * {@code brainstorm-proxy [serve] [--config FILE] [--port N] [--state-dir DIR] [--plugins-dir DIR]},
  * {@code version},
- * {@code help}, and {@code sim} (the simulated provider alone, for benchmarks).
+ * {@code help}, {@code sim} (the simulated provider alone, for benchmarks), and the admin API's
+ * commands {@code tenants}, {@code keys}, {@code providers} ({@link AdminCommands}).
  */
 public final class Main {
     static final String USAGE = """
@@ -36,6 +38,9 @@ public final class Main {
               sim                   run only the simulated OpenAI-compatible provider (for benchmarks)
               selftest              start a private gateway on a free port, send it a chat, a stream,
                                     an embedding and a model list through the sim provider, and stop
+              tenants ...           tenants, through the admin API (below)
+              keys ...              gateway keys: budgets, rate limits, allowed models
+              providers ...         a tenant's provider keys (bring your own key)
               version               print the version
               help                  print this help
 
@@ -53,10 +58,55 @@ public final class Main {
               --zero-delay          answer at once, no simulated latency
               --faults              enable random failures and invalid answers
 
+            Admin commands (they call the running gateway's admin API and nothing else):
+              tenants list
+              tenants create ID [--name NAME]
+              tenants show ID
+              tenants usage ID      today's spend per key
+              tenants delete ID [--yes]
+                                    revokes its keys and deletes its provider keys; asks first
+                                    on a terminal, needs --yes otherwise
+              keys list [--tenant T]
+                                    revoked keys too
+              keys create --tenant T --name NAME [--admin] [LIMITS] [--out FILE | --print]
+                                    the secret is shown once: printed on a terminal, otherwise
+                                    written to --out FILE or ./<key id>.key (mode 0600, never
+                                    overwritten) and only the path printed; --print prints just
+                                    the secret, also into a pipe: KEY=$(brainstorm-proxy keys ...)
+              keys show ID
+              keys update ID [--name NAME] [LIMITS]
+              keys revoke ID        refused at once
+              keys usage ID         today's spend, budget left, when it resets
+              providers list --tenant T
+                                    the provider accounts and the tenant's keys (fingerprints)
+              providers set PROVIDER --tenant T [--from-env VAR]
+                                    the key is read from the terminal (not echoed), one line of
+                                    stdin, or $VAR; never from the command line
+              providers delete PROVIDER --tenant T
+              With a tenant admin key, --tenant may be left out.
+
+            LIMITS (keys create, keys update):
+              --admin               (create only) a br_admin_ key for the admin API, scoped to the tenant
+              --budget-usd X        daily budget in USD, or none
+              --rpm N, --tpm N      requests, tokens per minute; 0 or none for no limit
+              --models A,B          allowed model ids or provider/*, or all
+              --time-zone ZONE      IANA zone whose midnight resets the budget (default UTC)
+
+            Options for admin commands:
+              --admin-url URL       the admin API (default: $BR_ADMIN_URL, else
+                                    http://127.0.0.1:$BR_ADMIN_PORT, else http://127.0.0.1:8081)
+              --token-file FILE     file holding the admin token or an admin key (default:
+                                    $BR_ADMIN_TOKEN, else admin-token.txt in the state directory)
+              --state-dir DIR       the gateway's state directory, for admin-token.txt
+                                    (default: $BR_STATE_DIR, else ./state)
+              --json                print the API's JSON instead of tables
+
             Environment:
               BR_API_KEY            register this br_live_ key instead of generating a demo key
               BR_STATE_DIR          state directory
               BR_PLUGINS_DIR        routing strategy plugin jars
+              BR_ADMIN_URL, BR_ADMIN_PORT, BR_ADMIN_TOKEN
+                                    where admin commands find the admin API, and its token
               OPENAI_API_KEY, ...   provider keys referenced from conf/brainstorm.yaml
             """;
 
@@ -86,6 +136,15 @@ public final class Main {
     }
 
     static int run(String[] argv, Map<String, String> env, PrintStream out, PrintStream err) {
+        return run(argv, env, System.in, out, err, Terminal.system());
+    }
+
+    /**
+     * @param in       stdin (a provider key for {@code providers set})
+     * @param terminal whether a person is at a terminal, who may be shown a secret
+     */
+    static int run(String[] argv, Map<String, String> env, InputStream in, PrintStream out, PrintStream err,
+                   Terminal terminal) {
         List<String> args = new ArrayList<>(List.of(argv));
         String command = args.isEmpty() || args.get(0).startsWith("-") ? "serve" : args.remove(0);
         switch (command) {
@@ -106,6 +165,9 @@ public final class Main {
             case "selftest" -> {
                 new Options(args).allow();
                 return SelfTest.run(out, err);
+            }
+            case "tenants", "keys", "providers" -> {
+                return AdminCommands.run(command, args, env, in, out, err, terminal);
             }
             default -> throw new UsageException("unknown command '" + command + "'");
         }
@@ -248,6 +310,35 @@ public final class Main {
     /** {@code --name value} and {@code --flag} options. */
     static final class Options {
         private final Map<String, String> values = new java.util.LinkedHashMap<>();
+        private final List<String> positionals = new ArrayList<>();
+
+        /**
+         * A sub-command's arguments: options named in {@code flags} take no value, every other option
+         * takes one ({@code --name value} or {@code --name=value}), and the rest are positional.
+         */
+        Options(List<String> args, java.util.Set<String> flags) {
+            for (int i = 0; i < args.size(); i++) {
+                String a = args.get(i);
+                if (!a.startsWith("--")) {
+                    positionals.add(a);
+                    continue;
+                }
+                int eq = a.indexOf('=');
+                String name = eq > 0 ? a.substring(0, eq) : a;
+                if (flags.contains(name)) {
+                    if (eq > 0) {
+                        throw new UsageException(name + " takes no value");
+                    }
+                    values.put(name, "");
+                } else if (eq > 0) {
+                    values.put(name, a.substring(eq + 1));
+                } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+                    values.put(name, args.get(++i));
+                } else {
+                    throw new UsageException(name + ": a value is expected");
+                }
+            }
+        }
 
         Options(List<String> args) {
             for (int i = 0; i < args.size(); i++) {
@@ -273,6 +364,11 @@ public final class Main {
                     throw new UsageException("unknown option '" + k + "'");
                 }
             }
+        }
+
+        /** The arguments that are not options, in order (only with the sub-command constructor). */
+        List<String> positionals() {
+            return positionals;
         }
 
         String get(String name) {

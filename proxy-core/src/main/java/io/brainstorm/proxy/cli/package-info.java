@@ -1,4 +1,6 @@
 /**
- * The command line: {@link io.brainstorm.proxy.cli.Main} ({@code serve}, {@code sim}, {@code version}, {@code help}), started by {@code bin/brainstorm-proxy}.
+ * The command line: {@link io.brainstorm.proxy.cli.Main} ({@code serve}, {@code sim}, {@code version}, {@code help}), started by {@code bin/brainstorm-proxy};
+ * {@link io.brainstorm.proxy.cli.AdminCommands} ({@code tenants}, {@code keys}, {@code providers}) over
+ * {@link io.brainstorm.proxy.cli.AdminClient}, the admin API's HTTP client.
  */
 package io.brainstorm.proxy.cli;
