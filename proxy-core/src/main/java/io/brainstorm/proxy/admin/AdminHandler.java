@@ -22,6 +22,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -29,6 +30,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.util.ReferenceCountUtil;
 
 import java.time.ZoneOffset;
@@ -165,7 +167,13 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         try {
             if (request.decoderResult().isFailure()) {
                 close = true;
-                response = Responses.error(ctx, ApiError.invalidRequest(null, "Malformed HTTP request."), null);
+                Throwable cause = request.decoderResult().cause();
+                ApiError error = cause instanceof TooLongHttpHeaderException
+                        ? ApiError.headersTooLarge(AdminServer.MAX_HEADER_BYTES)
+                        : cause instanceof TooLongFrameException
+                        ? ApiError.invalidRequest(null, "The request line is too long.")
+                        : ApiError.invalidRequest(null, "Malformed HTTP request.");
+                response = Responses.error(ctx, error, null);
             } else {
                 Answer a = answer(request);
                 response = Responses.json(ctx, a.status(), ParsedRequest.JSON.writeValueAsString(a.body()));
