@@ -96,7 +96,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** A request matched to its route; {@code params} are the path's decoded variable segments. */
-    private record Call(Route route, HttpMethod method, String path, List<String> params,
+    private record Call(Route route, HttpMethod method, List<String> params,
                         Map<String, List<String>> query, FullHttpRequest request) {
         String param(int i) {
             return params.get(i);
@@ -284,7 +284,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         if (s.length == 4) {
             params.add(decode(s[3]));
         }
-        return new Call(route, request.method(), path, params, uri.parameters(), request);
+        return new Call(route, request.method(), params, uri.parameters(), request);
     }
 
     private static ApiError notFound(HttpMethod method, String path) {
