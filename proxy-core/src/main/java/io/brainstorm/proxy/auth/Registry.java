@@ -720,8 +720,11 @@ public final class Registry implements AutoCloseable {
         watcher = w;
     }
 
-    /** The watcher's check: reads the file when its stamp changed, and swaps the snapshot when its bytes did. */
-    private synchronized void poll() {
+    /**
+     * The watcher's check: reads the file when its stamp changed, and swaps the snapshot when its bytes
+     * did. Package-private for tests, which call it instead of waiting for the watcher.
+     */
+    synchronized void poll() {
         try {
             RegistryFile.Stamp stamp = file.stamp();
             if (stamp == null || stamp.equals(lastStamp)) {
