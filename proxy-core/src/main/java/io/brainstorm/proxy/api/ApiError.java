@@ -54,6 +54,11 @@ public final class ApiError extends RuntimeException {
         return new ApiError(HttpResponseStatus.FORBIDDEN, "permission_error", "model_not_allowed", "model", message, -1);
     }
 
+    /** The caller is known but may not do this (admin API: a tenant admin creating or deleting tenants). */
+    public static ApiError permissionDenied(String message) {
+        return new ApiError(HttpResponseStatus.FORBIDDEN, "permission_error", "permission_error", null, message, -1);
+    }
+
     /** The request clashes with what exists (admin API: a tenant that exists, a key from config). */
     public static ApiError conflict(String message) {
         return new ApiError(HttpResponseStatus.CONFLICT, "invalid_request_error", "conflict", null, message, -1);

@@ -8,9 +8,13 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
-/** Makes and hashes gateway API keys: {@code br_live_} followed by 32 random base62 characters. */
+/**
+ * Makes and hashes gateway keys: API keys ({@code br_live_}) and admin keys or tokens
+ * ({@code br_admin_}), each followed by 32 random base62 characters.
+ */
 public final class ApiKeys {
     public static final String PREFIX = "br_live_";
+    public static final String ADMIN_PREFIX = "br_admin_";
     public static final int RANDOM_CHARS = 32;
     private static final char[] BASE62 =
             "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
@@ -31,21 +35,39 @@ public final class ApiKeys {
     private ApiKeys() {
     }
 
-    /** A new key from {@link SecureRandom}; the caller shows it once and keeps only its hash. */
+    /** A new API key from {@link SecureRandom}; the caller shows it once and keeps only its hash. */
     public static String generate() {
+        return generate(PREFIX);
+    }
+
+    /** A new admin key or admin token from {@link SecureRandom}; the caller shows it once and keeps only its hash. */
+    public static String generateAdmin() {
+        return generate(ADMIN_PREFIX);
+    }
+
+    private static String generate(String prefix) {
         char[] out = new char[RANDOM_CHARS];
         for (int i = 0; i < out.length; i++) {
             out[i] = BASE62[RANDOM.nextInt(BASE62.length)];
         }
-        return PREFIX + new String(out);
+        return prefix + new String(out);
     }
 
-    /** True when {@code key} has the shape of a gateway key. */
+    /** True when {@code key} has the shape of a gateway API key ({@code br_live_}). */
     public static boolean isWellFormed(String key) {
-        if (key == null || key.length() != PREFIX.length() + RANDOM_CHARS || !key.startsWith(PREFIX)) {
+        return isWellFormed(key, PREFIX);
+    }
+
+    /** True when {@code key} has the shape of a generated admin key or token ({@code br_admin_}). */
+    public static boolean isWellFormedAdmin(String key) {
+        return isWellFormed(key, ADMIN_PREFIX);
+    }
+
+    private static boolean isWellFormed(String key, String prefix) {
+        if (key == null || key.length() != prefix.length() + RANDOM_CHARS || !key.startsWith(prefix)) {
             return false;
         }
-        for (int i = PREFIX.length(); i < key.length(); i++) {
+        for (int i = prefix.length(); i < key.length(); i++) {
             char c = key.charAt(i);
             if (!(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z')) {
                 return false;
@@ -59,12 +81,13 @@ public final class ApiKeys {
         return HEX.formatHex(SHA256.get().digest(key.getBytes(StandardCharsets.UTF_8)));
     }
 
-    /** A short, non-secret label for logs: the first 4 random characters. */
+    /** A short, non-secret label for logs and messages: the prefix and the first 4 random characters. */
     public static String hint(String key) {
-        if (!key.startsWith(PREFIX)) {
+        String prefix = key.startsWith(PREFIX) ? PREFIX : key.startsWith(ADMIN_PREFIX) ? ADMIN_PREFIX : null;
+        if (prefix == null) {
             return "(not a br_live_ key)";
         }
-        return key.length() >= PREFIX.length() + 4 ? PREFIX + key.substring(PREFIX.length(), PREFIX.length() + 4) + "…"
+        return key.length() >= prefix.length() + 4 ? prefix + key.substring(prefix.length(), prefix.length() + 4) + "…"
                 : "(malformed)";
     }
 }

@@ -23,7 +23,13 @@ import java.util.Map;
  * and keys created earlier in this state directory ({@code keys.json}, hashes only). When none
  * exists, it creates a demo key and shows it once (DESIGN §6): printed when stdout is a terminal,
  * otherwise written to {@code demo-key.txt} (mode 0600) in the state directory, whose path is printed.
+ *
+ * @deprecated {@link Registry} does all of this and more (tenants, admin keys, revocation, provider
+ * keys, several processes), and imports {@code keys.json}: open it with {@link Registry#open} and show
+ * {@link Registry#takeNewSecrets()} with {@link Secrets#showOnce}. This class goes once {@code Main}
+ * no longer calls it.
  */
+@Deprecated
 public final class KeyBootstrap {
     public static final String ENV_API_KEY = "BR_API_KEY";
     static final String KEYS_FILE = "keys.json";

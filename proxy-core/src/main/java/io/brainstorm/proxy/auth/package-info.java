@@ -1,4 +1,11 @@
 /**
- * Gateway API keys: {@link io.brainstorm.proxy.auth.ApiKeys} makes and hashes {@code br_live_} keys, {@link io.brainstorm.proxy.auth.KeyRing} authenticates bearer tokens by SHA-256, {@link io.brainstorm.proxy.auth.KeyBootstrap} loads keys at start and shows a new demo key once.
+ * Who may call: tenants, gateway keys and tenants' provider keys (DESIGN §4, §6). Start at
+ * {@link io.brainstorm.proxy.auth.Registry}: it keeps them in {@code registry.json}, shared by the
+ * processes of a state directory, authenticates {@code br_live_} keys on the request path and the admin
+ * token or {@code br_admin_} keys on the admin API. {@link io.brainstorm.proxy.auth.ApiKeys} makes and
+ * hashes keys; {@link io.brainstorm.proxy.auth.SecretBox} and {@link io.brainstorm.proxy.auth.MasterKey}
+ * seal provider keys at rest; {@link io.brainstorm.proxy.auth.Secrets} shows a secret made at start once.
+ * {@link io.brainstorm.proxy.auth.KeyRing} and {@link io.brainstorm.proxy.auth.KeyBootstrap} are the
+ * earlier, single-process key set, in use until the request path reads the registry.
  */
 package io.brainstorm.proxy.auth;

@@ -21,14 +21,14 @@ import java.util.concurrent.TimeUnit;
  * ({@code request_too_large}), whether the body was sent or only announced with
  * {@code Expect: 100-continue}. On HTTP/1.1 the connection then stops writing and drains the
  * refused body for up to {@link #LINGER_SECONDS} before it closes (a lingering close), so a client
- * still sending reads the 413 rather than a reset.
+ * still sending reads the 413 rather than a reset. The admin listener uses it too.
  */
-final class RequestAggregator extends HttpObjectAggregator {
+public final class RequestAggregator extends HttpObjectAggregator {
     /** How long an HTTP/1.1 connection keeps draining a refused body before it is closed. */
     static final long LINGER_SECONDS = 5;
     private final int maxBodyBytes;
 
-    RequestAggregator(int maxBodyBytes) {
+    public RequestAggregator(int maxBodyBytes) {
         super(maxBodyBytes);
         this.maxBodyBytes = maxBodyBytes;
     }

@@ -72,4 +72,20 @@ class ApiKeysTest {
         assertEquals("key_" + ApiKeys.sha256(secret).substring(0, 12), key.id());
         assertFalse(key.toString().contains(secret.substring(ApiKeys.PREFIX.length())), key.toString());
     }
+
+    @Test
+    void adminKeysHaveTheirOwnPrefixAndAreNotApiKeys() {
+        String admin = ApiKeys.generateAdmin();
+        assertTrue(admin.matches("br_admin_[0-9A-Za-z]{32}"), admin);
+        assertTrue(ApiKeys.isWellFormedAdmin(admin));
+        assertFalse(ApiKeys.isWellFormed(admin), "an admin key is not an API key");
+        assertFalse(ApiKeys.isWellFormedAdmin(ApiKeys.generate()), "an API key is not an admin key");
+        assertFalse(ApiKeys.isWellFormedAdmin(admin + "a"));
+        assertFalse(ApiKeys.isWellFormedAdmin(admin.substring(0, admin.length() - 1) + "-"));
+        assertFalse(ApiKeys.isWellFormedAdmin(null));
+        assertNotEquals(admin, ApiKeys.generateAdmin());
+        String hint = ApiKeys.hint(admin);
+        assertTrue(hint.startsWith(admin.substring(0, ApiKeys.ADMIN_PREFIX.length() + 4)), hint);
+        assertFalse(hint.contains(admin.substring(ApiKeys.ADMIN_PREFIX.length() + 4)), hint);
+    }
 }
