@@ -579,7 +579,8 @@ public final class Registry implements AutoCloseable {
         ScheduledExecutorService w = watcher;
         watcher = null;
         if (w != null) {
-            w.shutdownNow();
+            // not shutdownNow: interrupting a read would be logged as a file that cannot be read
+            w.shutdown();
             try {
                 w.awaitTermination(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
