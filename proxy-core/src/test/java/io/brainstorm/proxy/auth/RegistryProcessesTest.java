@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Two gateway processes on one state directory: the file lock, not the JVM's, keeps their changes apart. */
 class RegistryProcessesTest {
     private static final String ADMIN_TOKEN = "a-long-operator-chosen-admin-token";
-    private static final int KEYS_EACH = 25;
+    private static final int KEYS_EACH = 15;
 
     @TempDir
     Path stateDir;
@@ -35,7 +35,8 @@ class RegistryProcessesTest {
     void keysMadeAtTheSameTimeByTwoProcessesAreAllKept() throws Exception {
         try (Registry here = open()) {
             Process peer = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), RegistryPeer.class.getName(), stateDir.toString(),
+                    "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                    RegistryPeer.class.getName(), stateDir.toString(),
                     String.valueOf(KEYS_EACH), ADMIN_TOKEN)
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             try {
