@@ -15,9 +15,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Which state files some process has mapped: each file owns one byte ({@code slot}) of
  * {@code stateDir/open.lock}, and a process holds a shared lock on that byte from before it opens
- * the file until after it has closed it. Deleting a budget day file (purge) needs the byte
- * exclusively, which {@link #tryExclusive} gets only when no process, this one included, has the
- * file open; meanwhile an opener waits in {@link #share}.
+ * the file until after it has closed it. Deleting a budget day file (purge) or moving a damaged
+ * file aside (recovery) needs the byte exclusively, which {@link #tryExclusive} gets only when no
+ * process, this one included, has the file open; meanwhile an opener waits in {@link #share}.
  *
  * <p>File locks belong to the process, and a JVM may lock a range only once, so one instance per
  * lock file serves every {@link StateStore} of this JVM and counts their holds of each byte. The
@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>Threading:</b> thread-safe. Shared locks are polled with {@code tryLock}: an interrupt
  * during a blocking {@code FileChannel.lock} closes the channel, which would drop every lock this
- * JVM holds. Exclusive holds last a delete, so a wait is milliseconds long.
+ * JVM holds. Exclusive holds last a rename or a delete, so a wait is milliseconds long.
  */
 final class OpenLocks {
     static final String FILE_NAME = "open.lock";
@@ -111,7 +111,7 @@ final class OpenLocks {
             }
             if (System.nanoTime() - deadline > 0) {
                 throw new IOException(file + ": byte " + slot + " has been locked exclusively for 10 s (expected: a"
-                        + " purge in another gateway process to finish within milliseconds; is one hung?)");
+                        + " purge or recovery in another gateway process to finish within milliseconds; is one hung?)");
             }
             try {
                 wait(2);

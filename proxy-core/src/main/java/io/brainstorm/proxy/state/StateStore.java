@@ -5,13 +5,24 @@ import io.brainstorm.proxy.route.LearningStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +68,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@value #RELEASE_SCAN_DAYS} days (and any older day file when it is first opened); a live peer's
  * reservations are never touched, and settled spend is never changed.
  *
+ * <p>A file Chronicle refuses to open because it is damaged (its header garbled, its length not
+ * what the header says, or a header whose writer died before finishing it) is recovered only when
+ * no other process has it open: it is moved aside to {@code NAME.corrupt-<UTC time>}, an ERROR
+ * line says what was lost, and a fresh file takes its place. Lost with {@code learning.cm3}: the
+ * learnt posteriors (routing starts from the priors); with {@code rates.cm3}: this minute's
+ * counts (a key may get one extra minute's allowance); with a day file: that day's spend and
+ * reservations of every key (a key may spend its whole budget for that day again; the audit log
+ * keeps what was spent). A damaged file another process has open makes {@link #open} fail,
+ * saying that recovery needs every gateway process on the directory stopped. A file that cannot
+ * be opened for another reason (permissions, a full disk, not a regular file) is never taken for
+ * damage: the error is reported as it is and the file left alone. Damage inside the entries,
+ * behind an intact header, is not detected.
+ *
  * <p><b>Threading:</b> everything returned is thread-safe. {@link #budgets()} opens a day's file
  * the first time that day is used (tens of milliseconds); {@link #open} creates today's and
  * tomorrow's (UTC) and {@link #prepareDay} lets a timer create the next one ahead of midnight.
@@ -78,6 +102,21 @@ public final class StateStore implements AutoCloseable {
     private static final long RATES_SLOT = 0;
     private static final long LEARNING_SLOT = 1;
     private static final long DAY_SLOTS = 1L << 40;
+
+    /**
+     * What Chronicle Map (2026.1) says when it refuses a file for its contents: a garbled or short
+     * header, a length the header does not match, a header whose writer never finished. Nothing
+     * else counts as damage. StateStoreRecoveryTest fails if an upgrade words the first three
+     * differently; the last comes after a minute's wait, which {@link #moveAsideIfAbandoned} spares.
+     */
+    private static final List<String> DAMAGE_SIGNS = List.of("shorter than the header size",
+            "checksum doesn't match", "probably corrupted", "likely the process which created the file crashed");
+    private static final DateTimeFormatter ASIDE_STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+            .withZone(ZoneOffset.UTC);
+    private static final String RATES_LOSS = "this minute's request and token counts of every key: a key may get"
+            + " up to one extra minute's rate allowance";
+    private static final String LEARNING_LOSS = "the learnt routing posteriors: routing starts again from the"
+            + " priors and learns anew";
 
     static {
         // Chronicle must never phone home, also under a bare `java -jar` without the launcher's -D flags;
@@ -157,9 +196,12 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
-     * Opens (creating as needed) the state files under {@code stateDir}, releases the reservations
-     * of dead owners and purges old budget days ({@link #purgeDays}). Slow: about two seconds for
-     * the first map in a JVM.
+     * Opens (creating as needed) the state files under {@code stateDir}, recovering a damaged one
+     * that no other process has open, releases the reservations of dead owners and purges old
+     * budget days ({@link #purgeDays}). Slow: about two seconds for the first map in a JVM.
+     *
+     * @throws IOException naming the file when one cannot be opened, or is damaged while another
+     *                     process has it open
      */
     public static StateStore open(Path stateDir, Options options) throws IOException {
         Objects.requireNonNull(options, "options");
@@ -169,9 +211,9 @@ public final class StateStore implements AutoCloseable {
         Opened rateFile = null;
         StateStore store;
         try {
-            rateFile = openFile(locks, RATES_SLOT, stateDir.resolve("rates.cm3"), true,
+            rateFile = openFile(locks, RATES_SLOT, stateDir.resolve("rates.cm3"), RATES_LOSS, true,
                     f -> ChronicleCellStore.hashed(f, "rates", RateCells.LENGTH, RATE_KEYS));
-            Opened learningFile = openFile(locks, LEARNING_SLOT, stateDir.resolve("learning.cm3"), true,
+            Opened learningFile = openFile(locks, LEARNING_SLOT, stateDir.resolve("learning.cm3"), LEARNING_LOSS, true,
                     f -> ChronicleCellStore.named(f, "learning", CellLearningStore.LENGTH, LEARNING_CANDIDATES,
                             AVERAGE_CANDIDATE_ID));
             store = new StateStore(stateDir, options, locks, rateFile, learningFile);
@@ -348,7 +390,7 @@ public final class StateStore implements AutoCloseable {
         IOException[] failed = new IOException[1];
         Opened opened = days.computeIfAbsent(day, d -> {
             try {
-                Opened o = openFile(locks, daySlot(d), dayFile(d), create,
+                Opened o = openFile(locks, daySlot(d), dayFile(d), dayLoss(d), create,
                         f -> ChronicleCellStore.hashed(f, "budgets-" + d, BudgetCells.LENGTH, BUDGET_KEYS));
                 if (o != null) {
                     try {
@@ -371,23 +413,141 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
-     * Opens {@code file} under a shared hold on its byte of {@code open.lock}; null when the file
-     * does not exist and {@code create} is false.
+     * Opens {@code file} under a shared hold on its byte of {@code open.lock}. A damaged file that
+     * no other process has open is moved aside first and a fresh one created; damage while another
+     * process has it open, and any other failure, is thrown. Null when the file does not exist and
+     * {@code create} is false.
      */
-    private static Opened openFile(OpenLocks locks, long slot, Path file, boolean create, Opener opener)
+    private static Opened openFile(OpenLocks locks, long slot, Path file, String loss, boolean create, Opener opener)
             throws IOException {
-        OpenLocks.Hold hold = locks.share(slot);
-        try {
-            // under the hold: nobody deletes the file until it is released
-            if (!create && !Files.exists(file)) {
+        boolean lookedAgain = false;
+        for (int round = 0; ; round++) {
+            moveAsideIfAbandoned(locks, slot, file, loss);
+            OpenLocks.Hold hold = locks.share(slot);
+            List<Object> before = null;
+            try {
+                // under the hold: nobody deletes or moves the file until it is released
+                if (Files.exists(file)) {
+                    before = identity(file);
+                } else if (!create) {
+                    hold.close();
+                    return null;
+                }
+                return new Opened(opener.open(file), hold);
+            } catch (IOException e) {
                 hold.close();
-                return null;
+                if (!damaged(file, e)) {
+                    throw new IOException(file + " cannot be opened: " + e.getMessage()
+                            + " (not a damaged file, so it was left as it is)", e);
+                }
+                if (round >= 2) {
+                    throw e;
+                }
+                try (OpenLocks.Hold alone = locks.tryExclusive(slot)) {
+                    if (alone != null) {
+                        // moved aside only if nobody replaced it meanwhile (another process's recovery)
+                        if (before != null && before.equals(identity(file))) {
+                            moveAside(file, e.getMessage(), loss);
+                        }
+                    } else if (lookedAgain) {
+                        throw new IOException(file + " is damaged (" + e.getMessage() + ") and another gateway"
+                                + " process has it open; recovery needs every gateway process on "
+                                + file.getParent() + " stopped", e);
+                    } else {
+                        // another process may be recovering it right now: look once more
+                        lookedAgain = true;
+                    }
+                }
+            } catch (RuntimeException e) {
+                hold.close();
+                throw e;
             }
-            return new Opened(opener.open(file), hold);
-        } catch (IOException | RuntimeException e) {
-            hold.close();
-            throw e;
         }
+    }
+
+    /**
+     * A file whose header was never completed makes Chronicle wait a minute for its writer and then
+     * fail. When no process has it open, no process is writing it: it is moved aside at once.
+     */
+    private static void moveAsideIfAbandoned(OpenLocks locks, long slot, Path file, String loss) throws IOException {
+        try {
+            if (!Files.isRegularFile(file) || Files.size(file) == 0) {
+                // absent or empty: Chronicle creates it
+                return;
+            }
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        try (OpenLocks.Hold alone = locks.tryExclusive(slot)) {
+            // held: someone has it open, or is writing its header now and Chronicle waits for them
+            if (alone != null && headerUnfinished(file)) {
+                moveAside(file, "its header was never completed: the process creating it stopped", loss);
+            }
+        }
+    }
+
+    /**
+     * Whether the size word of Chronicle's header (an int at byte 8) says the header is still being
+     * written, as Chronicle reads it (ready when positive). False when unreadable: Chronicle then
+     * reports why.
+     */
+    private static boolean headerUnfinished(Path file) {
+        try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = c.size();
+            if (size == 0) {
+                return false;
+            }
+            ByteBuffer word = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            while (word.hasRemaining() && c.read(word, 8 + word.position()) > 0) {
+                // read to the end of the word or of the file
+            }
+            return word.hasRemaining() || word.getInt(0) <= 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Whether Chronicle refused {@code file} for its contents: a regular file this process may read
+     * and write, refused with one of {@link #DAMAGE_SIGNS}. (Checked with access(2), not by opening
+     * it: closing a descriptor of a file drops the process's locks on it, Chronicle's included.)
+     */
+    private static boolean damaged(Path file, IOException e) {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || !Files.isReadable(file)
+                || !Files.isWritable(file)) {
+            return false;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String message = t.getMessage();
+            if (message != null && DAMAGE_SIGNS.stream().anyMatch(message::contains)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Moves {@code file} to {@code NAME.corrupt-<UTC time>} beside it; the caller holds its byte exclusively. */
+    private static void moveAside(Path file, String reason, String loss) throws IOException {
+        String name = file.getFileName() + ".corrupt-" + ASIDE_STAMP.format(Instant.now());
+        Path aside = file.resolveSibling(name);
+        for (int n = 2; Files.exists(aside, LinkOption.NOFOLLOW_LINKS); n++) {
+            aside = file.resolveSibling(name + "-" + n);
+        }
+        Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
+        log.log(Level.ERROR, "state file {0} is damaged ({1}); moved it to {2} and started a fresh one. Lost: {3}",
+                file, reason, aside.getFileName(), loss);
+    }
+
+    /** What tells one file from its successor at the same path: inode (where the OS has one), size, mtime. */
+    private static List<Object> identity(Path file) throws IOException {
+        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        return Arrays.asList(a.fileKey(), a.size(), a.lastModifiedTime());
+    }
+
+    private static String dayLoss(LocalDate day) {
+        return "what every key spent and had reserved on " + day + ": each key's budget for " + day
+                + " starts again from zero, so a key may spend its whole budget for that day once more; the audit"
+                + " log keeps what was spent";
     }
 
     private static long daySlot(LocalDate day) {

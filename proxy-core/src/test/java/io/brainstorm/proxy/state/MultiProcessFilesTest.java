@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -12,11 +13,13 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A day file another process has open is not purged under it; once that process is gone, it is. */
+/** A file another process has open is neither purged nor recovered under it; once that process is gone, it is. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class MultiProcessFilesTest {
     private static final LocalDate TODAY = LocalDate.now(ZoneOffset.UTC);
@@ -55,6 +58,31 @@ class MultiProcessFilesTest {
             child.process.waitFor();
             assertEquals(List.of(held), s.purgeDays(TODAY));
             assertFalse(Files.exists(dayFile(held)));
+        }
+    }
+
+    @Test
+    void aDamagedFileAnotherProcessHasOpenIsLeftAloneWithAClearError() throws Exception {
+        child = ChildJvm.start("hold", dir.toString(), "k", TODAY.toString(), "1000", "10000", "1");
+        assertEquals("holding 1", child.await("holding"));
+        Path learning = dir.resolve("learning.cm3");
+        // the child has the file mapped, and does not read its header again
+        byte[] damaged = Damage.garble(learning, 16);
+
+        IOException e = assertThrows(IOException.class, () -> StateStore.open(dir));
+        assertEquals(learning + " is damaged (file=" + learning + " Self Bootstrapping Header checksum doesn't match"
+                + " the stored checksum) and another gateway process has it open; recovery needs every gateway"
+                + " process on " + dir + " stopped", e.getMessage());
+        assertArrayEquals(damaged, Files.readAllBytes(learning));
+        assertEquals(List.of(), Damage.asideCopies(learning));
+
+        child.process.destroyForcibly();
+        child.process.waitFor();
+        try (StateStore s = StateStore.open(dir)) {
+            assertArrayEquals(damaged, Files.readAllBytes(Damage.asideCopies(learning).get(0)));
+            // the budgets were not touched: the dead child's spend stays, its reservation is released
+            assertEquals(1, s.releasedAtOpen());
+            assertEquals(new DayUsage(1_000, 0, 1), s.budgets().usage("k", TODAY));
         }
     }
 
