@@ -168,8 +168,9 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * Creates tomorrow's budget file ahead of midnight (UTC), every hour, off the event loops: a
-     * day's first request would otherwise wait tens of milliseconds for it.
+     * Every hour, off the event loops: creates tomorrow's budget file ahead of midnight (UTC), since
+     * a day's first request would otherwise wait tens of milliseconds for it, and purges old budget
+     * days ({@link StateStore#purgeDays}).
      */
     private void prepareDays() {
         dayKeeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -179,11 +180,17 @@ public final class GatewayServer implements AutoCloseable {
         });
         StateStore s = store;
         dayKeeper.scheduleWithFixedDelay(() -> {
+            java.time.LocalDate today = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
             try {
-                s.prepareDay(java.time.LocalDate.now(java.time.ZoneOffset.UTC).plusDays(1));
+                s.prepareDay(today.plusDays(1));
             } catch (java.io.IOException | RuntimeException e) {
                 log.log(System.Logger.Level.WARNING, "preparing tomorrow's budget file failed; the day's first"
                         + " request will create it", e);
+            }
+            try {
+                s.purgeDays(today);
+            } catch (java.io.IOException | RuntimeException e) {
+                log.log(System.Logger.Level.WARNING, "purging old budget days failed; tried again in an hour", e);
             }
         }, 1, 1, TimeUnit.HOURS);
     }

@@ -5,18 +5,31 @@ import io.brainstorm.proxy.route.LearningStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The opened state directory (DESIGN §10): budgets, rate windows and learning. Open it once at
@@ -30,15 +43,23 @@ import java.util.concurrent.TimeUnit;
  * stateDir/rates.cm3               key id → minute, requests, tokens           {@value #RATE_KEYS} keys         1.1 MB
  * stateDir/learning.cm3            candidate id → 12 × (α, β, observations)   {@value #LEARNING_CANDIDATES} candidates   1.0 MB
  * stateDir/budgets/YYYY-MM-DD.cm3  key id → spent, requests, 8 owner slots    {@value #BUDGET_KEYS} keys per day 3.4 MB
+ * stateDir/open.lock               a byte per file above; see below            empty
  * </pre>
  * Budget and rate keys are 64-bit hashes of the key id checked by a second hash (see
  * {@link ChronicleCellStore}), so key ids of any length fit; candidate ids are stored as they are
  * (about 40 bytes). Each map may grow to four times its size before it is full; a full map makes
  * the call that needed a new entry throw {@link StateStoreException} (the request fails, the
- * event loop does not). Budgets live in a file per day, so they never fill with past days; past
- * days' files stay for read-outs and may be deleted by hand or a cron job once the audit holds
- * what they say. Several processes may open one directory at once: every update takes the
+ * event loop does not). Several processes may open one directory at once: every update takes the
  * entry's lock inside the mapped file.
+ *
+ * <p>Budgets live in a file per day, so no map fills with past days. While a process has a file
+ * mapped it holds a shared lock on that file's byte of {@code open.lock} ({@link OpenLocks}); only
+ * a process that can lock the byte exclusively, so that no process has the file open, deletes or
+ * moves the file. {@link #purgeDays} (run by {@link #open} and hourly by the gateway) first
+ * unmaps this process's day files older than {@value #MAPPED_DAYS} days, which no request
+ * writes any more (a key's day is at most one day off the UTC day), then deletes the day files
+ * older than {@link Options#budgetDaysKept()} days (35 by default) that no process has open. A
+ * file another process still has open is kept and tried again at the next purge.
  *
  * <h2>Crashes</h2>
  * Chronicle Map survives a process crash (the kernel keeps the mapped pages), not a host crash.
@@ -46,6 +67,19 @@ import java.util.concurrent.TimeUnit;
  * owners that are no longer alive still hold in the day files of the last
  * {@value #RELEASE_SCAN_DAYS} days (and any older day file when it is first opened); a live peer's
  * reservations are never touched, and settled spend is never changed.
+ *
+ * <p>A file Chronicle refuses to open because it is damaged (its header garbled, its length not
+ * what the header says, or a header whose writer died before finishing it) is recovered only when
+ * no other process has it open: it is moved aside to {@code NAME.corrupt-<UTC time>}, an ERROR
+ * line says what was lost, and a fresh file takes its place. Lost with {@code learning.cm3}: the
+ * learnt posteriors (routing starts from the priors); with {@code rates.cm3}: this minute's
+ * counts (a key may get one extra minute's allowance); with a day file: that day's spend and
+ * reservations of every key (a key may spend its whole budget for that day again; the audit log
+ * keeps what was spent). A damaged file another process has open makes {@link #open} fail,
+ * saying that recovery needs every gateway process on the directory stopped. A file that cannot
+ * be opened for another reason (permissions, a full disk, not a regular file) is never taken for
+ * damage: the error is reported as it is and the file left alone. Damage inside the entries,
+ * behind an intact header, is not detected.
  *
  * <p><b>Threading:</b> everything returned is thread-safe. {@link #budgets()} opens a day's file
  * the first time that day is used (tens of milliseconds); {@link #open} creates today's and
@@ -59,8 +93,30 @@ public final class StateStore implements AutoCloseable {
     static final int RATE_KEYS = 20_000;
     static final int LEARNING_CANDIDATES = 2_048;
     static final int RELEASE_SCAN_DAYS = 7;
+    /** Day files older than this many days before the UTC day are unmapped by {@link #purgeDays}. */
+    static final int MAPPED_DAYS = 2;
     private static final String AVERAGE_CANDIDATE_ID = "provider/model-name-1.5@endpoint-east";
     private static final long LEARNING_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** Bytes of {@code open.lock}: one per file; a day's is its epoch day above {@code DAY_SLOTS}. */
+    private static final long RATES_SLOT = 0;
+    private static final long LEARNING_SLOT = 1;
+    private static final long DAY_SLOTS = 1L << 40;
+
+    /**
+     * What Chronicle Map (2026.1) says when it refuses a file for its contents: a garbled or short
+     * header, a length the header does not match, a header whose writer never finished. Nothing
+     * else counts as damage. StateStoreRecoveryTest fails if an upgrade words the first three
+     * differently; the last comes after a minute's wait, which {@link #moveAsideIfAbandoned} spares.
+     */
+    private static final List<String> DAMAGE_SIGNS = List.of("shorter than the header size",
+            "checksum doesn't match", "probably corrupted", "likely the process which created the file crashed");
+    private static final DateTimeFormatter ASIDE_STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+            .withZone(ZoneOffset.UTC);
+    private static final String RATES_LOSS = "this minute's request and token counts of every key: a key may get"
+            + " up to one extra minute's rate allowance";
+    private static final String LEARNING_LOSS = "the learnt routing posteriors: routing starts again from the"
+            + " priors and learns anew";
 
     static {
         // Chronicle must never phone home, also under a bare `java -jar` without the launcher's -D flags;
@@ -72,53 +128,113 @@ public final class StateStore implements AutoCloseable {
         }
     }
 
+    /**
+     * How a state directory is kept.
+     *
+     * @param budgetDaysKept budget day files older than this many days before the UTC day are
+     *                       deleted by {@link #purgeDays}; at least 3, since a request may still
+     *                       write a day up to {@value #MAPPED_DAYS} days back
+     */
+    public record Options(int budgetDaysKept) {
+        /** 35 days: a month of read-outs of past days, and some margin for whoever reads them. */
+        public static final Options DEFAULTS = new Options(35);
+
+        public Options {
+            if (budgetDaysKept <= MAPPED_DAYS) {
+                throw new IllegalArgumentException("budgetDaysKept: " + budgetDaysKept + " (expected: > "
+                        + MAPPED_DAYS + ")");
+            }
+        }
+    }
+
+    /** One file this process has mapped, or a heap map (no hold): closing unmaps, then releases the hold. */
+    private record Opened(CellStore<String> cells, OpenLocks.Hold hold) {
+        void close() {
+            try {
+                if (cells instanceof ChronicleCellStore<?> c) {
+                    c.close();
+                }
+            } finally {
+                if (hold != null) {
+                    hold.close();
+                }
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface Opener {
+        ChronicleCellStore<?> open(Path file) throws IOException;
+    }
+
     private final Path dir;
-    private final Map<LocalDate, CellStore<String>> days = new ConcurrentHashMap<>();
-    private final CellStore<String> rateCells;
-    private final CellStore<String> learningCells;
+    private final Options options;
+    private final OpenLocks locks;
+    private final Map<LocalDate, Opened> days = new ConcurrentHashMap<>();
+    private final Opened rateFile;
+    private final Opened learningFile;
     private final CellBudgetLedger budgets;
     private final RateWindows rates;
     private final Map<Double, LearningStore> learning = new ConcurrentHashMap<>();
+    private final AtomicInteger releasedDead = new AtomicInteger();
     private volatile int releasedAtOpen;
     private volatile boolean closed;
 
-    private StateStore(Path dir, CellStore<String> rateCells, CellStore<String> learningCells) {
+    private StateStore(Path dir, Options options, OpenLocks locks, Opened rateFile, Opened learningFile) {
         this.dir = dir;
-        this.rateCells = rateCells;
-        this.learningCells = learningCells;
+        this.options = options;
+        this.locks = locks;
+        this.rateFile = rateFile;
+        this.learningFile = learningFile;
         this.budgets = new CellBudgetLedger(this::forDay, ProcessOwner.CURRENT);
-        this.rates = new CellRateWindows(rateCells);
+        this.rates = new CellRateWindows(rateFile.cells());
+    }
+
+    /** {@link #open(Path, Options)} with {@link Options#DEFAULTS}. */
+    public static StateStore open(Path stateDir) throws IOException {
+        return open(stateDir, Options.DEFAULTS);
     }
 
     /**
-     * Opens (creating as needed) the state files under {@code stateDir} and releases the
-     * reservations of dead owners. Slow: about two seconds for the first map in a JVM.
+     * Opens (creating as needed) the state files under {@code stateDir}, recovering a damaged one
+     * that no other process has open, releases the reservations of dead owners and purges old
+     * budget days ({@link #purgeDays}). Slow: about two seconds for the first map in a JVM.
+     *
+     * @throws IOException naming the file when one cannot be opened, or is damaged while another
+     *                     process has it open
      */
-    public static StateStore open(Path stateDir) throws IOException {
+    public static StateStore open(Path stateDir, Options options) throws IOException {
+        Objects.requireNonNull(options, "options");
         long t0 = System.nanoTime();
         Path budgetDir = Files.createDirectories(stateDir.resolve("budgets"));
-        ChronicleCellStore<Long> rateCells = ChronicleCellStore.hashed(stateDir.resolve("rates.cm3"), "rates",
-                RateCells.LENGTH, RATE_KEYS);
-        ChronicleCellStore<byte[]> learningCells;
+        OpenLocks locks = OpenLocks.acquire(stateDir);
+        Opened rateFile = null;
+        StateStore store;
         try {
-            learningCells = ChronicleCellStore.named(stateDir.resolve("learning.cm3"), "learning",
-                    CellLearningStore.LENGTH, LEARNING_CANDIDATES, AVERAGE_CANDIDATE_ID);
+            rateFile = openFile(locks, RATES_SLOT, stateDir.resolve("rates.cm3"), RATES_LOSS, true,
+                    f -> ChronicleCellStore.hashed(f, "rates", RateCells.LENGTH, RATE_KEYS));
+            Opened learningFile = openFile(locks, LEARNING_SLOT, stateDir.resolve("learning.cm3"), LEARNING_LOSS, true,
+                    f -> ChronicleCellStore.named(f, "learning", CellLearningStore.LENGTH, LEARNING_CANDIDATES,
+                            AVERAGE_CANDIDATE_ID));
+            store = new StateStore(stateDir, options, locks, rateFile, learningFile);
         } catch (IOException | RuntimeException e) {
-            rateCells.close();
+            if (rateFile != null) {
+                rateFile.close();
+            }
+            locks.release();
             throw e;
         }
-        StateStore store = new StateStore(stateDir, rateCells, learningCells);
         try {
             LocalDate today = LocalDate.now(ZoneOffset.UTC);
-            int released = 0;
             for (LocalDate day : dayFiles(budgetDir)) {
                 if (!day.isBefore(today.minusDays(RELEASE_SCAN_DAYS))) {
-                    released += store.openDay(day);
+                    store.openDay(day, false);
                 }
             }
+            store.releasedAtOpen = store.releasedDead.get();
             store.prepareDay(today);
             store.prepareDay(today.plusDays(1));
-            store.releasedAtOpen = released;
+            store.purgeDays(today);
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
@@ -130,7 +246,8 @@ public final class StateStore implements AutoCloseable {
 
     /** The same semantics on the heap: for tests and a gateway without a state directory. */
     public static StateStore inMemory() {
-        return new StateStore(null, new HeapCellStore<>(RateCells.LENGTH), new HeapCellStore<>(CellLearningStore.LENGTH));
+        return new StateStore(null, Options.DEFAULTS, null, new Opened(new HeapCellStore<>(RateCells.LENGTH), null),
+                new Opened(new HeapCellStore<>(CellLearningStore.LENGTH), null));
     }
 
     public BudgetLedger budgets() {
@@ -143,8 +260,8 @@ public final class StateStore implements AutoCloseable {
 
     /** The learnt posteriors, updated with {@code discount} (γ of {@code Posterior.update}); one store per discount. */
     public LearningStore learning(double discount) {
-        return learning.computeIfAbsent(discount,
-                d -> new CellLearningStore(learningCells, d, dir == null ? Long.MAX_VALUE : LEARNING_REFRESH_NANOS));
+        return learning.computeIfAbsent(discount, d -> new CellLearningStore(learningFile.cells(), d,
+                dir == null ? Long.MAX_VALUE : LEARNING_REFRESH_NANOS));
     }
 
     /** Reservations of dead owners that {@link #open} released. */
@@ -161,55 +278,129 @@ public final class StateStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Unmaps this process's budget files of days more than {@value #MAPPED_DAYS} days before
+     * {@code today} (UTC), and deletes the files of days more than
+     * {@link Options#budgetDaysKept()} days before it that no process has open; logs what it
+     * deleted and what it kept because another process has it open. The heap store forgets those
+     * days instead. Runs at {@link #open}; call it from a timer (hourly, say), off the event loops.
+     *
+     * @return the days whose files were deleted
+     */
+    public synchronized List<LocalDate> purgeDays(LocalDate today) throws IOException {
+        if (closed) {
+            return List.of();
+        }
+        LocalDate oldestKept = today.minusDays(options.budgetDaysKept());
+        // a request's budget day is at most a day off the UTC day (its key's time zone), so nothing
+        // writes these any more; a read-out of one maps it again until the next purge
+        LocalDate oldestMapped = dir == null ? oldestKept : today.minusDays(MAPPED_DAYS);
+        List<LocalDate> forgotten = new ArrayList<>();
+        for (LocalDate day : List.copyOf(days.keySet())) {
+            if (day.isBefore(oldestMapped)) {
+                Opened gone = days.remove(day);
+                if (gone != null) {
+                    gone.close();
+                    forgotten.add(day);
+                }
+            }
+        }
+        if (dir == null) {
+            return forgotten;
+        }
+        List<LocalDate> deleted = new ArrayList<>();
+        List<LocalDate> inUse = new ArrayList<>();
+        for (LocalDate day : dayFiles(dir.resolve("budgets"))) {
+            if (!day.isBefore(oldestKept)) {
+                continue;
+            }
+            try (OpenLocks.Hold alone = locks.tryExclusive(daySlot(day))) {
+                if (alone == null) {
+                    inUse.add(day);
+                } else if (Files.deleteIfExists(dayFile(day))) {
+                    deleted.add(day);
+                }
+            } catch (IOException e) {
+                log.log(Level.WARNING, "state: deleting the budget file of " + day + " failed; tried again at the"
+                        + " next purge", e);
+            }
+        }
+        if (!deleted.isEmpty()) {
+            log.log(Level.INFO, "state: deleted the budget files of {0} (older than {1} days)", deleted,
+                    options.budgetDaysKept());
+        }
+        if (!inUse.isEmpty()) {
+            log.log(Level.INFO, "state: kept the budget files of {0}, older than {1} days, because another process"
+                    + " has them open; tried again at the next purge", inUse, options.budgetDaysKept());
+        }
+        return deleted;
+    }
+
+    /** The days whose budget maps this process has open: for tests. */
+    java.util.Set<LocalDate> openDays() {
+        return java.util.Set.copyOf(days.keySet());
+    }
+
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
-        List<CellStore<String>> all = new ArrayList<>(days.values());
-        all.add(rateCells);
-        all.add(learningCells);
-        for (CellStore<String> s : all) {
-            if (s instanceof ChronicleCellStore<?> c) {
-                c.close();
-            }
-        }
+        List<Opened> all = new ArrayList<>(days.values());
         days.clear();
+        all.add(rateFile);
+        all.add(learningFile);
+        for (Opened o : all) {
+            o.close();
+        }
+        if (locks != null) {
+            locks.release();
+        }
     }
 
     private CellStore<String> forDay(LocalDate day, boolean create) {
-        CellStore<String> s = days.get(day);
-        if (s != null) {
-            return s;
+        Opened d = days.get(day);
+        if (d != null) {
+            return d.cells();
         }
         if (closed) {
             throw new IllegalStateException("state store " + dir + " is closed");
         }
         if (dir == null) {
-            return create ? days.computeIfAbsent(day, d -> new HeapCellStore<>(BudgetCells.LENGTH)) : null;
+            return create ? days.computeIfAbsent(day, x -> new Opened(new HeapCellStore<>(BudgetCells.LENGTH), null))
+                    .cells() : null;
         }
         if (!create && !Files.exists(dayFile(day))) {
             return null;
         }
         try {
-            openDay(day);
+            d = openDay(day, create);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return days.get(day);
+        return d == null ? null : d.cells();
     }
 
-    /** Opens the file of {@code day} if not yet open and releases its dead owners' reservations; returns how many. */
-    private int openDay(LocalDate day) throws IOException {
-        int[] released = new int[1];
+    /**
+     * The open file of {@code day}, opened the first time (releasing its dead owners' reservations);
+     * null when it does not exist and {@code create} is false.
+     */
+    private Opened openDay(LocalDate day, boolean create) throws IOException {
         IOException[] failed = new IOException[1];
-        days.computeIfAbsent(day, d -> {
+        Opened opened = days.computeIfAbsent(day, d -> {
             try {
-                ChronicleCellStore<Long> s = ChronicleCellStore.hashed(dayFile(d), "budgets-" + d, BudgetCells.LENGTH,
-                        BUDGET_KEYS);
-                released[0] = releaseDeadOwners(s, d);
-                return s;
+                Opened o = openFile(locks, daySlot(d), dayFile(d), dayLoss(d), create,
+                        f -> ChronicleCellStore.hashed(f, "budgets-" + d, BudgetCells.LENGTH, BUDGET_KEYS));
+                if (o != null) {
+                    try {
+                        releasedDead.addAndGet(releaseDeadOwners(o.cells(), d));
+                    } catch (RuntimeException e) {
+                        o.close();
+                        throw e;
+                    }
+                }
+                return o;
             } catch (IOException e) {
                 failed[0] = e;
                 return null;
@@ -218,7 +409,149 @@ public final class StateStore implements AutoCloseable {
         if (failed[0] != null) {
             throw failed[0];
         }
-        return released[0];
+        return opened;
+    }
+
+    /**
+     * Opens {@code file} under a shared hold on its byte of {@code open.lock}. A damaged file that
+     * no other process has open is moved aside first and a fresh one created; damage while another
+     * process has it open, and any other failure, is thrown. Null when the file does not exist and
+     * {@code create} is false.
+     */
+    private static Opened openFile(OpenLocks locks, long slot, Path file, String loss, boolean create, Opener opener)
+            throws IOException {
+        boolean lookedAgain = false;
+        for (int round = 0; ; round++) {
+            moveAsideIfAbandoned(locks, slot, file, loss);
+            OpenLocks.Hold hold = locks.share(slot);
+            List<Object> before = null;
+            try {
+                // under the hold: nobody deletes or moves the file until it is released
+                if (Files.exists(file)) {
+                    before = identity(file);
+                } else if (!create) {
+                    hold.close();
+                    return null;
+                }
+                return new Opened(opener.open(file), hold);
+            } catch (IOException e) {
+                hold.close();
+                if (!damaged(file, e)) {
+                    throw new IOException(file + " cannot be opened: " + e.getMessage()
+                            + " (not a damaged file, so it was left as it is)", e);
+                }
+                if (round >= 2) {
+                    throw e;
+                }
+                try (OpenLocks.Hold alone = locks.tryExclusive(slot)) {
+                    if (alone != null) {
+                        // moved aside only if nobody replaced it meanwhile (another process's recovery)
+                        if (before != null && before.equals(identity(file))) {
+                            moveAside(file, e.getMessage(), loss);
+                        }
+                    } else if (lookedAgain) {
+                        throw new IOException(file + " is damaged (" + e.getMessage() + ") and another gateway"
+                                + " process has it open; recovery needs every gateway process on "
+                                + file.getParent() + " stopped", e);
+                    } else {
+                        // another process may be recovering it right now: look once more
+                        lookedAgain = true;
+                    }
+                }
+            } catch (RuntimeException e) {
+                hold.close();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * A file whose header was never completed makes Chronicle wait a minute for its writer and then
+     * fail. When no process has it open, no process is writing it: it is moved aside at once.
+     */
+    private static void moveAsideIfAbandoned(OpenLocks locks, long slot, Path file, String loss) throws IOException {
+        try {
+            if (!Files.isRegularFile(file) || Files.size(file) == 0) {
+                // absent or empty: Chronicle creates it
+                return;
+            }
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        try (OpenLocks.Hold alone = locks.tryExclusive(slot)) {
+            // held: someone has it open, or is writing its header now and Chronicle waits for them
+            if (alone != null && headerUnfinished(file)) {
+                moveAside(file, "its header was never completed: the process creating it stopped", loss);
+            }
+        }
+    }
+
+    /**
+     * Whether the size word of Chronicle's header (an int at byte 8) says the header is still being
+     * written, as Chronicle reads it (ready when positive). False when unreadable: Chronicle then
+     * reports why.
+     */
+    private static boolean headerUnfinished(Path file) {
+        try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = c.size();
+            if (size == 0) {
+                return false;
+            }
+            ByteBuffer word = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            while (word.hasRemaining() && c.read(word, 8 + word.position()) > 0) {
+                // read to the end of the word or of the file
+            }
+            return word.hasRemaining() || word.getInt(0) <= 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Whether Chronicle refused {@code file} for its contents: a regular file this process may read
+     * and write, refused with one of {@link #DAMAGE_SIGNS}. (Checked with access(2), not by opening
+     * it: closing a descriptor of a file drops the process's locks on it, Chronicle's included.)
+     */
+    private static boolean damaged(Path file, IOException e) {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || !Files.isReadable(file)
+                || !Files.isWritable(file)) {
+            return false;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String message = t.getMessage();
+            if (message != null && DAMAGE_SIGNS.stream().anyMatch(message::contains)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Moves {@code file} to {@code NAME.corrupt-<UTC time>} beside it; the caller holds its byte exclusively. */
+    private static void moveAside(Path file, String reason, String loss) throws IOException {
+        String name = file.getFileName() + ".corrupt-" + ASIDE_STAMP.format(Instant.now());
+        Path aside = file.resolveSibling(name);
+        for (int n = 2; Files.exists(aside, LinkOption.NOFOLLOW_LINKS); n++) {
+            aside = file.resolveSibling(name + "-" + n);
+        }
+        Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
+        log.log(Level.ERROR, "state file {0} is damaged ({1}); moved it to {2} and started a fresh one. Lost: {3}",
+                file, reason, aside.getFileName(), loss);
+    }
+
+    /** What tells one file from its successor at the same path: inode (where the OS has one), size, mtime. */
+    private static List<Object> identity(Path file) throws IOException {
+        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        return Arrays.asList(a.fileKey(), a.size(), a.lastModifiedTime());
+    }
+
+    private static String dayLoss(LocalDate day) {
+        return "what every key spent and had reserved on " + day + ": each key's budget for " + day
+                + " starts again from zero, so a key may spend its whole budget for that day once more; the audit"
+                + " log keeps what was spent";
+    }
+
+    private static long daySlot(LocalDate day) {
+        return DAY_SLOTS + day.toEpochDay();
     }
 
     private static int releaseDeadOwners(CellStore<String> s, LocalDate day) {
@@ -258,6 +591,7 @@ public final class StateStore implements AutoCloseable {
                 }
             }
         }
+        out.sort(null);
         return out;
     }
 }

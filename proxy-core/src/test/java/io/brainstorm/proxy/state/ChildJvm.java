@@ -18,7 +18,12 @@ final class ChildJvm {
     }
 
     static ChildJvm start(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
+        return start(List.of(), args);
+    }
+
+    /** A child started through {@code prefix} (say, {@code setpriv} with its options). */
+    static ChildJvm start(List<String> prefix, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(ProcessHandle.current().info().command().orElseThrow());
         // the same Chronicle flags as this JVM (surefire's argLine), whatever the JDK
         for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {

@@ -11,7 +11,9 @@ import java.util.List;
  *   <li>{@code race DIR KEY DAY AMOUNT BUDGET N}: reserves N times and settles each in full, then
  *       prints {@code granted=<total>};</li>
  *   <li>{@code hold DIR KEY DAY AMOUNT BUDGET N}: settles one reservation, then takes N and holds
- *       them, prints {@code holding} and waits to be killed.</li>
+ *       them, prints {@code holding} and waits to be killed;</li>
+ *   <li>{@code open DIR}: opens the store and prints {@code opened}, or {@code failed} and the
+ *       exception's message on one line.</li>
  * </ul>
  * A line {@code go} on standard input starts a race, so both processes race from a common start.
  */
@@ -19,6 +21,14 @@ public final class StateChild {
     public static void main(String[] args) throws Exception {
         String mode = args[0];
         Path dir = Path.of(args[1]);
+        if (mode.equals("open")) {
+            try (StateStore store = StateStore.open(dir)) {
+                System.out.println("opened");
+            } catch (java.io.IOException e) {
+                System.out.println("failed " + e.getMessage().replace('\n', ' '));
+            }
+            return;
+        }
         String key = args[2];
         LocalDate day = LocalDate.parse(args[3]);
         long amount = Long.parseLong(args[4]);

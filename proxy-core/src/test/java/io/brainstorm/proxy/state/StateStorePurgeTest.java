@@ -1,0 +1,109 @@
+package io.brainstorm.proxy.state;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Old budget days go: files beyond the window are deleted, recent ones and today's and tomorrow's kept. */
+class StateStorePurgeTest {
+    private static final LocalDate TODAY = LocalDate.now(ZoneOffset.UTC);
+    private static final StateStore.Options TEN_DAYS = new StateStore.Options(10);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void openDeletesTheDaysBeyondTheWindowAndKeepsTheRest() throws Exception {
+        try (StateStore s = StateStore.open(dir, TEN_DAYS)) {
+            for (int daysAgo : new int[] {40, 11, 10, 3, 1}) {
+                spend(s, TODAY.minusDays(daysAgo), 5);
+            }
+        }
+        try (StateStore s = StateStore.open(dir, TEN_DAYS)) {
+            assertEquals(days(10, 3, 1, 0, -1), filesOnDisk());
+            assertEquals(new DayUsage(5, 0, 1), s.budgets().usage("k", TODAY.minusDays(10)));
+            // a read of a deleted day answers nothing and does not bring the file back
+            assertEquals(DayUsage.ZERO, s.budgets().usage("k", TODAY.minusDays(11)));
+            assertEquals(days(10, 3, 1, 0, -1), filesOnDisk());
+        }
+    }
+
+    @Test
+    void aLaterPurgeUnmapsPastDaysAndDeletesFilesThisProcessHadOpen() throws Exception {
+        try (StateStore s = StateStore.open(dir, TEN_DAYS)) {
+            spend(s, TODAY, 7);
+            assertEquals(Set.of(TODAY, TODAY.plusDays(1)), s.openDays());
+
+            // three days on: today's file is unmapped, not deleted; tomorrow's is two days back, still mapped
+            assertEquals(List.of(), s.purgeDays(TODAY.plusDays(3)));
+            assertEquals(Set.of(TODAY.plusDays(1)), s.openDays());
+            assertEquals(new DayUsage(7, 0, 1), s.budgets().usage("k", TODAY));
+
+            // twelve days on: both are beyond the window, although this process had them open
+            assertEquals(List.of(TODAY, TODAY.plusDays(1)), s.purgeDays(TODAY.plusDays(12)));
+            assertEquals(Set.of(), s.openDays());
+            assertEquals(Set.of(), filesOnDisk());
+            assertEquals(DayUsage.ZERO, s.budgets().usage("k", TODAY));
+        }
+    }
+
+    @Test
+    void theHeapStoreForgetsTheDaysBeyondTheWindow() throws Exception {
+        StateStore s = StateStore.inMemory();
+        spend(s, TODAY.minusDays(36), 5);
+        spend(s, TODAY.minusDays(35), 6);
+        spend(s, TODAY.minusDays(3), 7);
+        assertEquals(List.of(TODAY.minusDays(36)), s.purgeDays(TODAY));
+        assertEquals(DayUsage.ZERO, s.budgets().usage("k", TODAY.minusDays(36)));
+        assertEquals(new DayUsage(6, 0, 1), s.budgets().usage("k", TODAY.minusDays(35)));
+        // the heap holds the only copy: past days are not dropped before the window ends
+        assertEquals(new DayUsage(7, 0, 1), s.budgets().usage("k", TODAY.minusDays(3)));
+    }
+
+    @Test
+    void theWindowMustCoverTheDaysRequestsStillWrite() {
+        assertEquals(35, StateStore.Options.DEFAULTS.budgetDaysKept());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new StateStore.Options(2));
+        assertEquals("budgetDaysKept: 2 (expected: > 2)", e.getMessage());
+    }
+
+    private static void spend(StateStore s, LocalDate day, long amount) {
+        Reservation r = s.budgets().reserve("k", day, amount, 1_000);
+        assertTrue(r.granted());
+        s.budgets().settle(r, amount);
+    }
+
+    /** Days as days before today (negative: after). */
+    private static Set<LocalDate> days(int... daysAgo) {
+        Set<LocalDate> out = new TreeSet<>();
+        for (int d : daysAgo) {
+            out.add(TODAY.minusDays(d));
+        }
+        return out;
+    }
+
+    private Set<LocalDate> filesOnDisk() throws IOException {
+        Set<LocalDate> out = new TreeSet<>();
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir.resolve("budgets"))) {
+            for (Path f : s) {
+                String name = f.getFileName().toString();
+                assertTrue(name.endsWith(".cm3"), name);
+                out.add(LocalDate.parse(name.substring(0, name.length() - 4)));
+            }
+        }
+        return out;
+    }
+}
