@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.config.Capability;
 import io.brainstorm.proxy.config.ModelSpec;
+import io.brainstorm.proxy.route.Access;
 import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.settle.Cost;
@@ -18,31 +19,62 @@ import java.util.Optional;
  * {@code object}, {@code created}, {@code owned_by}) plus OpenRouter-style {@code pricing}
  * (per-token USD strings), {@code context_length} and {@code supported_parameters}, the routing
  * {@code variants} a model name may carry ({@code sim/alpha:floor}) and its {@code endpoints}; plus
- * {@code auto} when that strategy is installed. Built once at start: the endpoint set and the
- * strategies do not change while the gateway runs.
+ * {@code auto} when that strategy is installed. Each model's JSON is built once at start (the
+ * endpoint set and the strategies do not change while the gateway runs); a request gets the models
+ * its key may use and its tenant holds a provider key for ({@link Access}).
  */
 public final class ModelList {
-    private final String listJson;
+    private final Router router;
     private final Map<String, String> modelJson;
+    private final String autoJson;
 
     public ModelList(Router router) {
-        ObjectNode root = ParsedRequest.JSON.createObjectNode();
-        root.put("object", "list");
-        ArrayNode data = root.putArray("data");
+        this.router = router;
         Map<String, String> byId = new HashMap<>();
         List<String> variants = router.variants();
         for (ModelSpec m : router.routableModels()) {
-            ObjectNode o = describe(m, router.endpoints(m.id()), variants);
-            data.add(o);
-            byId.put(m.id(), o.toString());
+            byId.put(m.id(), describe(m, router.endpoints(m.id()), variants).toString());
         }
-        if (router.strategies().strategy(Router.AUTO).isPresent() && !router.routableModels().isEmpty()) {
-            ObjectNode auto = auto();
-            data.add(auto);
-            byId.put(Router.AUTO, auto.toString());
-        }
-        this.listJson = root.toString();
         this.modelJson = Map.copyOf(byId);
+        this.autoJson = router.strategies().strategy(Router.AUTO).isPresent() ? auto().toString() : null;
+    }
+
+    /** {@code GET /v1/models} for a key: the models it can reach, in catalog order, then {@code auto}. */
+    public String listJson(Access access) {
+        StringBuilder sb = new StringBuilder(4096).append("{\"object\":\"list\",\"data\":[");
+        boolean any = false;
+        for (ModelSpec m : router.routableModels()) {
+            if (reaches(m, access)) {
+                sb.append(any ? "," : "").append(modelJson.get(m.id()));
+                any = true;
+            }
+        }
+        if (any && autoJson != null) {
+            sb.append(',').append(autoJson);
+        }
+        return sb.append("]}").toString();
+    }
+
+    /** {@code GET /v1/models/{id}} for a key: empty when it does not exist or the key cannot reach it. */
+    public Optional<String> modelJson(String id, Access access) {
+        if (id.equals(Router.AUTO)) {
+            boolean any = router.routableModels().stream().anyMatch(m -> reaches(m, access));
+            return Optional.ofNullable(any ? autoJson : null);
+        }
+        return router.routableModels().stream().filter(m -> m.id().equals(id) && reaches(m, access)).findFirst()
+                .map(m -> modelJson.get(m.id()));
+    }
+
+    private boolean reaches(ModelSpec m, Access access) {
+        if (!access.allowsModel(m.id())) {
+            return false;
+        }
+        for (Endpoint e : router.endpoints(m.id())) {
+            if (access.reaches(e)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** {@code auto}: not a model but a choice among them, priced per request (OpenRouter shows -1). */
@@ -103,11 +135,4 @@ public final class ModelList {
         return o;
     }
 
-    public String listJson() {
-        return listJson;
-    }
-
-    public Optional<String> modelJson(String id) {
-        return Optional.ofNullable(modelJson.get(id));
-    }
 }

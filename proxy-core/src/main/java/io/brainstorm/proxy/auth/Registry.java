@@ -143,7 +143,7 @@ public final class Registry implements AutoCloseable {
             for (ProviderConfig p : config.providers()) {
                 names.add(p.name());
                 if (p.hasKey()) {
-                    secrets.add(new ProviderSecret(DEFAULT_TENANT, p.name(), p.apiKey()));
+                    secrets.add(new ProviderSecret(p.tenant(), p.name(), p.apiKey()));
                 }
             }
             return new Bootstrap(config.keys(), secrets, names, emptyToNull(env.get(ENV_API_KEY)),
@@ -820,8 +820,8 @@ public final class Registry implements AutoCloseable {
             for (KeyConfig k : boot.keys()) {
                 String tenant = k.tenant() == null ? DEFAULT_TENANT : k.tenant();
                 keys.put(k.sha256(), new ApiKey(ApiKey.idOf(k.sha256()), k.name(), tenant, k.sha256(),
-                        new KeyLimits(k.dailyBudgetNano(), k.rpm(), k.tpm()), KeyKind.API, List.of(), ZoneOffset.UTC,
-                        Instant.EPOCH, null, "config"));
+                        new KeyLimits(k.dailyBudgetNano(), k.rpm(), k.tpm()), KeyKind.API, k.allowedModels(),
+                        k.zone() == null ? ZoneOffset.UTC : k.zone(), Instant.EPOCH, null, "config"));
                 tenants.putIfAbsent(tenant, configTenant(tenant));
             }
             String env = emptyToNull(boot.envApiKey());

@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.cli;
 
-import io.brainstorm.proxy.auth.KeyBootstrap;
-import io.brainstorm.proxy.auth.KeyRing;
+import io.brainstorm.proxy.auth.Registry;
+import io.brainstorm.proxy.auth.Secrets;
 import io.brainstorm.proxy.config.ConfigException;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.config.GatewayConfig;
@@ -18,6 +18,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +48,7 @@ public final class Main {
             Options for serve:
               --config FILE         gateway config (default: conf/brainstorm.yaml of the installation)
               --port N              client port (default: from config, 8080)
+              --admin-port N        admin API port, loopback (default: $BR_ADMIN_PORT, else from config, 8081)
               --state-dir DIR       state directory (default: $BR_STATE_DIR, else ./state)
               --plugins-dir DIR     routing strategy plugin jars (default: $BR_PLUGINS_DIR, else
                                     routing.plugins_dir of the config, ./ext)
@@ -103,10 +105,13 @@ public final class Main {
 
             Environment:
               BR_API_KEY            register this br_live_ key instead of generating a demo key
+              BR_ADMIN_TOKEN        the admin API's super-admin token (else one is generated and shown once)
+              BR_ADMIN_PORT         admin API port
+              BR_MASTER_KEY         base64 of 32 bytes: encrypts tenants' provider keys at rest
+                                    (else state/master.key, created with mode 0600)
               BR_STATE_DIR          state directory
               BR_PLUGINS_DIR        routing strategy plugin jars
-              BR_ADMIN_URL, BR_ADMIN_PORT, BR_ADMIN_TOKEN
-                                    where admin commands find the admin API, and its token
+              BR_ADMIN_URL          where admin commands find the admin API
               OPENAI_API_KEY, ...   provider keys referenced from conf/brainstorm.yaml
             """;
 
@@ -157,7 +162,7 @@ public final class Main {
                 return 0;
             }
             case "serve" -> {
-                return serve(new Options(args), env, out, err);
+                return serve(new Options(args), env, out, err, terminal);
             }
             case "sim" -> {
                 return sim(new Options(args), out, err);
@@ -178,8 +183,8 @@ public final class Main {
         return v == null ? "dev" : v;
     }
 
-    private static int serve(Options o, Map<String, String> env, PrintStream out, PrintStream err) {
-        o.allow("--config", "--port", "--state-dir", "--plugins-dir", "--threads");
+    private static int serve(Options o, Map<String, String> env, PrintStream out, PrintStream err, Terminal terminal) {
+        o.allow("--config", "--port", "--admin-port", "--state-dir", "--plugins-dir", "--threads");
         StartupWarmup.start();
         GatewayConfig config;
         try {
@@ -189,10 +194,16 @@ public final class Main {
             return 1;
         }
         config = override(config, o, env);
-        KeyRing keys;
+        Registry registry;
         try {
             Files.createDirectories(config.stateDir());
-            keys = KeyBootstrap.load(config.keys(), env, config.stateDir(), System.console() != null, out);
+            Registry.Bootstrap boot = Registry.Bootstrap.of(config, env);
+            // keys and tenants are kept in files even with state_store: memory (which is about budgets
+            // and learning): a restart must not make a new demo key and admin token
+            registry = Registry.open(config.stateDir(), boot, InstantSource.system());
+            for (Registry.NewSecret secret : registry.takeNewSecrets()) {
+                Secrets.showOnce(secret, config.stateDir(), terminal.present(), out);
+            }
         } catch (IOException | IllegalArgumentException e) {
             err.println("brainstorm-proxy: " + e.getMessage());
             return 1;
@@ -200,25 +211,39 @@ public final class Main {
         int threads = o.intValue("--threads", 0);
         GatewayServer server;
         try {
-            server = GatewayServer.start(config, keys, threads);
+            server = GatewayServer.start(config, registry, threads);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            registry.close();
             return 1;
         } catch (RuntimeException e) {
             err.println("brainstorm-proxy: could not start: " + e.getMessage());
+            registry.close();
             return 1;
         }
         ServerConfig s = config.server();
-        long models = server.gateway().router().routableModels().size();
+        io.brainstorm.proxy.route.Router router = server.gateway().router();
+        io.brainstorm.proxy.route.Access defaults = new io.brainstorm.proxy.auth.KeyAccess(
+                io.brainstorm.proxy.auth.ApiKey.of("-", Registry.DEFAULT_TENANT, "0".repeat(64)), registry);
+        long models = router.routableModels().stream()
+                .filter(m -> router.endpoints(m.id()).stream().anyMatch(defaults::reaches)).count();
         out.println("brainstorm-proxy " + version() + " listening on http://" + s.host() + ":" + server.port()
-                + "/v1 (" + server.transportName() + ", HTTP/1.1 and h2c), " + models + " models routable, state in "
+                + "/v1 (" + server.transportName() + ", HTTP/1.1 and h2c), " + models + " models routable for tenant"
+                + " default, state in "
                 + config.stateDir().toAbsolutePath().normalize());
+        if (server.adminPort() > 0) {
+            out.println("admin API on http://" + config.admin().host() + ":" + server.adminPort()
+                    + "/admin/v1 (docs/admin-api.md; bin/brainstorm-proxy keys|tenants|providers)");
+        }
         if (server.sim() != null) {
             out.println("simulated provider 'sim' (not a real model: canned answers, simulated latency and faults)"
                     + " on 127.0.0.1:" + server.sim().port());
         }
         out.flush();
-        runUntilStopped(server);
+        runUntilStopped(() -> {
+            server.close();
+            registry.close();
+        });
         return 0;
     }
 
@@ -257,8 +282,24 @@ public final class Main {
             plugins = env.get("BR_PLUGINS_DIR");
         }
         RoutingConfig routing = plugins == null || plugins.isEmpty() ? c.routing() : c.routing().withPluginsDir(Path.of(plugins));
-        return new GatewayConfig(server, c.sim(), c.providers(), c.keys(), c.catalog(), stateDir, routing,
+        int adminPort = o.intValue("--admin-port", envInt(env, "BR_ADMIN_PORT", c.admin().port()));
+        if (adminPort < 0 || adminPort > 65535) {
+            throw new UsageException("--admin-port: " + adminPort + " (expected: 0..65535)");
+        }
+        return new GatewayConfig(server, c.admin().withPort(adminPort), c.sim(), c.providers(), c.keys(), c.catalog(), stateDir, routing,
                 c.persistentState());
+    }
+
+    private static int envInt(Map<String, String> env, String name, int dflt) {
+        String v = env.get(name);
+        if (v == null || v.isEmpty()) {
+            return dflt;
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException(name + ": '" + v + "' (expected: a port number)");
+        }
     }
 
     private static int sim(Options o, PrintStream out, PrintStream err) {

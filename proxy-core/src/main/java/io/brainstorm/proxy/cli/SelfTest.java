@@ -2,7 +2,7 @@ package io.brainstorm.proxy.cli;
 
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.ApiKeys;
-import io.brainstorm.proxy.auth.KeyRing;
+import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.Catalog;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.config.ServerConfig;
@@ -40,15 +40,18 @@ final class SelfTest {
             return 1;
         }
         String key = ApiKeys.generate();
-        KeyRing keys = new KeyRing();
-        keys.add(ApiKey.of("selftest", "default", ApiKeys.sha256(key)));
         GatewayConfig config = new GatewayConfig(
                 new ServerConfig("127.0.0.1", 0, 1 << 20, 16384, 100, Duration.ofSeconds(30), Duration.ofSeconds(1)),
-                new SimConfig(true, 1, 0, true, false), List.of(), List.of(), Catalog.builtIn(), state,
+                new io.brainstorm.proxy.config.AdminConfig(true, "127.0.0.1", 0), new SimConfig(true, 1, 0, true, false), List.of(), List.of(), Catalog.builtIn(), state,
                 io.brainstorm.proxy.config.RoutingConfig.DEFAULTS.withPluginsDir(null), true);
         GatewayServer server = null;
+        Registry registry = null;
         try {
-            server = GatewayServer.start(config, keys, 1);
+            Registry.Bootstrap boot = Registry.Bootstrap.of(new GatewayConfig(config.server(), config.admin(),
+                    config.sim(), config.providers(), List.of(new io.brainstorm.proxy.config.KeyConfig("selftest",
+                    ApiKeys.sha256(key), "default")), config.catalog(), state, config.routing(), true), java.util.Map.of());
+            registry = Registry.open(state, boot, java.time.InstantSource.system());
+            server = GatewayServer.start(config, registry, 1);
             String base = "http://127.0.0.1:" + server.port();
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(5)).build();
@@ -76,6 +79,9 @@ final class SelfTest {
         } finally {
             if (server != null) {
                 server.close();
+            }
+            if (registry != null) {
+                registry.close();
             }
             try (var files = Files.walk(state)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

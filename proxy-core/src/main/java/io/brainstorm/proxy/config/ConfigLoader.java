@@ -55,6 +55,7 @@ public final class ConfigLoader {
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern VARIABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern NO_SPACE = Pattern.compile("\\S+");
+    private static final Pattern TENANT_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
     private ConfigLoader() {
     }
@@ -91,7 +92,7 @@ public final class ConfigLoader {
         JsonNode tree = YamlNode.parse(yaml, prefix);
         tree = substitute(tree, "", env, prefix);
         YamlNode root = YamlNode.root(tree, prefix);
-        root.expectKeys("server", "state_dir", "state_store", "catalog", "sim", "providers", "keys", "routing");
+        root.expectKeys("server", "admin", "state_dir", "state_store", "catalog", "sim", "providers", "keys", "routing");
 
         ServerConfig server = server(root.field("server"));
         Path stateDir = Path.of(root.field("state_dir").text(DEFAULT_STATE_DIR));
@@ -105,7 +106,19 @@ public final class ConfigLoader {
         if (!store.equals("files") && !store.equals("memory")) {
             throw storeNode.error("files (Chronicle Map files in state_dir, shared by processes) or memory");
         }
-        return new GatewayConfig(server, sim, providers, keys, catalog, stateDir, routing, store.equals("files"));
+        return new GatewayConfig(server, admin(root.field("admin")), sim, providers, keys, catalog, stateDir, routing,
+                store.equals("files"));
+    }
+
+    private static AdminConfig admin(YamlNode a) throws ConfigException {
+        a.expectKeys("enabled", "host", "port");
+        AdminConfig d = AdminConfig.DEFAULTS;
+        String host = a.field("host").text(d.host());
+        if (host.isBlank()) {
+            throw a.field("host").error("an address to bind, e.g. 127.0.0.1");
+        }
+        return new AdminConfig(a.field("enabled").bool(d.enabled()), host,
+                (int) a.field("port").integer(d.port(), 0, 65535));
     }
 
     private static RoutingConfig routing(YamlNode r) throws ConfigException {
@@ -227,7 +240,7 @@ public final class ConfigLoader {
         List<ProviderConfig> out = new ArrayList<>();
         Map<String, String> names = new HashMap<>();
         for (YamlNode p : list.elements()) {
-            p.expectKeys("name", "type", "base_url", "api_key", "timeouts", "models", "ca_file");
+            p.expectKeys("name", "type", "base_url", "api_key", "tenant", "timeouts", "models", "ca_file");
             if (!p.json().isObject()) {
                 throw p.error("a mapping describing one provider account");
             }
@@ -250,6 +263,11 @@ public final class ConfigLoader {
             }
             URI baseUrl = baseUrl(p.field("base_url"));
             String apiKey = p.field("api_key").secret().text("");
+            YamlNode tenantNode = p.field("tenant");
+            String tenant = tenantNode.text(DEFAULT_TENANT);
+            if (!TENANT_ID.matcher(tenant).matches()) {
+                throw tenantNode.error("a tenant id: lower-case letters, digits, '-' and '_'");
+            }
             Timeouts timeouts = timeouts(p.field("timeouts"));
             List<String> models = new ArrayList<>();
             for (YamlNode model : p.field("models").elements()) {
@@ -269,7 +287,7 @@ public final class ConfigLoader {
                     throw caNode.error("a readable PEM file (relative paths start at the config file's folder)");
                 }
             }
-            out.add(new ProviderConfig(name, type, baseUrl, apiKey, timeouts, models, caFile));
+            out.add(new ProviderConfig(name, type, baseUrl, apiKey, tenant, timeouts, models, caFile));
         }
         return out;
     }
@@ -321,9 +339,9 @@ public final class ConfigLoader {
         Map<String, String> names = new HashMap<>();
         Set<String> hashes = new HashSet<>();
         for (YamlNode k : list.elements()) {
-            k.expectKeys("name", "sha256", "tenant", "daily_budget_usd", "rpm", "tpm");
+            k.expectKeys("name", "sha256", "tenant", "daily_budget_usd", "rpm", "tpm", "models", "time_zone");
             if (!k.json().isObject()) {
-                throw k.error("a mapping {name, sha256, tenant, daily_budget_usd, rpm, tpm}");
+                throw k.error("a mapping {name, sha256, tenant, daily_budget_usd, rpm, tpm, models, time_zone}");
             }
             YamlNode nameNode = k.field("name");
             String name = nameNode.requiredText();
@@ -342,8 +360,8 @@ public final class ConfigLoader {
             }
             YamlNode tenantNode = k.field("tenant");
             String tenant = tenantNode.text(DEFAULT_TENANT);
-            if (!NO_SPACE.matcher(tenant).matches()) {
-                throw tenantNode.error("a tenant name without spaces");
+            if (!TENANT_ID.matcher(tenant).matches()) {
+                throw tenantNode.error("a tenant id: lower-case letters, digits, '-' and '_'");
             }
             long budget = Long.MAX_VALUE;
             YamlNode budgetNode = k.field("daily_budget_usd");
@@ -354,9 +372,26 @@ public final class ConfigLoader {
                 }
                 budget = usd.movePointRight(9).longValueExact();
             }
+            List<String> models = new ArrayList<>();
+            for (YamlNode m : k.field("models").elements()) {
+                String id = m.requiredText();
+                if (!NO_SPACE.matcher(id).matches()) {
+                    throw m.error("a model id such as sim/alpha, or provider/* for all of a provider's");
+                }
+                models.add(id);
+            }
+            java.time.ZoneId zone = java.time.ZoneOffset.UTC;
+            YamlNode zoneNode = k.field("time_zone");
+            if (zoneNode.isSet()) {
+                try {
+                    zone = java.time.ZoneId.of(zoneNode.requiredText());
+                } catch (java.time.DateTimeException e) {
+                    throw zoneNode.error("a time zone id such as UTC or Europe/Berlin");
+                }
+            }
             out.add(new KeyConfig(name, sha256, tenant, budget,
                     (int) k.field("rpm").integer(0, 0, 10_000_000),
-                    k.field("tpm").integer(0, 0, Long.MAX_VALUE / 4)));
+                    k.field("tpm").integer(0, 0, Long.MAX_VALUE / 4), models, zone));
         }
         return out;
     }

@@ -8,6 +8,7 @@ import java.util.List;
  * plus the catalog it points at.
  *
  * @param server    the client listener
+ * @param admin     the admin listener
  * @param sim       the simulated provider
  * @param providers upstream accounts
  * @param keys      API keys defined in config
@@ -18,7 +19,7 @@ import java.util.List;
  *                  (Chronicle Map, shared by processes on the host); false: on the heap, lost at exit
  */
 public record GatewayConfig(
-        ServerConfig server, SimConfig sim, List<ProviderConfig> providers, List<KeyConfig> keys,
+        ServerConfig server, AdminConfig admin, SimConfig sim, List<ProviderConfig> providers, List<KeyConfig> keys,
         Catalog catalog, Path stateDir, RoutingConfig routing, boolean persistentState) {
 
     public GatewayConfig {

@@ -11,14 +11,16 @@ import java.util.List;
  *                 endpoint id shown in {@code X-BR-Endpoint}
  * @param type     wire protocol; {@code openai} (any OpenAI-compatible API) for now
  * @param baseUrl  e.g. {@code https://api.openai.com/v1}
- * @param apiKey   the provider key, empty when not configured (the provider is then not routable).
- *                 A secret: never logged; {@link #toString()} hides it.
+ * @param apiKey   the provider key of {@code tenant}, empty when not configured (tenants then
+ *                 bring their own through the admin API). A secret: never logged; {@link #toString()} hides it.
+ * @param tenant   the tenant {@code apiKey} belongs to ({@code default} unless named)
  * @param timeouts upstream timeouts
  * @param models   extra catalog models (of other providers' names) this account also serves
  * @param caFile   extra trusted CA certificates in PEM (for private endpoints), or null
  */
 public record ProviderConfig(
-        String name, String type, URI baseUrl, String apiKey, Timeouts timeouts, List<String> models, Path caFile) {
+        String name, String type, URI baseUrl, String apiKey, String tenant, Timeouts timeouts, List<String> models,
+        Path caFile) {
 
     public ProviderConfig {
         models = List.copyOf(models);
@@ -31,7 +33,7 @@ public record ProviderConfig(
     @Override
     public String toString() {
         return "ProviderConfig[name=" + name + ", type=" + type + ", baseUrl=" + baseUrl
-                + ", apiKey=" + (hasKey() ? "(set)" : "(none)") + ", timeouts=" + timeouts
+                + ", apiKey=" + (hasKey() ? "(set)" : "(none)") + ", tenant=" + tenant + ", timeouts=" + timeouts
                 + ", models=" + models + ", caFile=" + caFile + "]";
     }
 }

@@ -98,6 +98,8 @@ public final class Exchange implements UpstreamListener {
     private final UpstreamClient upstreamClient;
     private final ParsedRequest request;
     private final RoutePlan route;
+    /** The provider key of the current attempt's endpoint (a secret: never logged). */
+    private String upstreamKey;
     private final OutcomeRecorder outcomes;
     private final int maxAttempts;
     private final Ticket ticket;
@@ -179,8 +181,15 @@ public final class Exchange implements UpstreamListener {
                     return;
                 }
                 Endpoint next = route.endpoints().get(index);
+                String key = route.access().upstreamKey(next);
+                if (key == null) {
+                    // the tenant's provider key was deleted since routing: not the endpoint's fault
+                    index++;
+                    continue;
+                }
                 if (outcomes.begin(next)) {
                     endpoint = next;
+                    upstreamKey = key;
                     break;
                 }
                 skipped.add(next);
@@ -222,7 +231,7 @@ public final class Exchange implements UpstreamListener {
                 endpoint.basePath() + request.upstreamPath(), body);
         HttpHeaders h = req.headers();
         h.set(HttpHeaderNames.HOST, endpoint.origin().authority());
-        h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + endpoint.apiKey());
+        h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + upstreamKey);
         h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
         h.set(HttpHeaderNames.ACCEPT, request.stream() ? "text/event-stream" : "application/json");

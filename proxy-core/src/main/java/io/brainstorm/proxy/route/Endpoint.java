@@ -20,7 +20,9 @@ import java.util.stream.Collectors;
  * @param price         what this account charges for it
  * @param origin        where requests go
  * @param basePath      the base URL's path, e.g. {@code /v1}, without a trailing slash
- * @param apiKey        the provider key sent upstream; a secret, hidden by {@link #toString()}
+ * @param apiKey        the key every tenant sends (the simulated provider's), or null for a real
+ *                      provider account, where each tenant sends its own ({@link Access}); a
+ *                      secret, hidden by {@link #toString()}
  * @param timeouts      upstream timeouts
  * @param simulated     true for the built-in sim provider
  */

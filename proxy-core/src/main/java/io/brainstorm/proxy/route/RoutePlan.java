@@ -16,9 +16,10 @@ import java.util.List;
  * @param efficiency {@code X-BR-Efficiency}: quality posterior mean of the pick (0.5 with no data) ×
  *                   cheapest eligible estimated cost ÷ the pick's estimated cost
  * @param reason     the strategy's explanation, for logs
+ * @param access     what the calling key may reach: the provider key each endpoint is sent
  */
 public record RoutePlan(String strategy, RoutingStrategy decider, RouteRequest request, List<Endpoint> endpoints,
-                        double efficiency, String reason) {
+                        double efficiency, String reason, Access access) {
     public RoutePlan {
         endpoints = List.copyOf(endpoints);
         if (endpoints.isEmpty()) {

@@ -32,7 +32,8 @@ import java.util.SplittableRandom;
  * ({@code direct}), unless OpenRouter's {@code provider.sort} asks for price or speed.
  *
  * <p><b>Eligibility.</b> A strategy sees only endpoints it may use: the model has what the request
- * needs (tools, JSON, context), the endpoint's circuit is not open, and {@code provider.order} with
+ * needs (tools, JSON, context), the calling key may use the model and its tenant holds a provider
+ * key for the endpoint ({@link Access}), the endpoint's circuit is not open, and {@code provider.order} with
  * {@code allow_fallbacks: false} keeps only the named accounts. When every endpoint's circuit is
  * open the answer is 503 {@code no_healthy_endpoint} with {@code Retry-After}.
  *
@@ -118,6 +119,21 @@ public final class Router {
      *                  {@code no_healthy_endpoint} when every endpoint's circuit is open
      */
     public RoutePlan route(String requested, RequestFeatures f, String requestId, String tenant) {
+        return route(requested, f, requestId, Access.all(tenant));
+    }
+
+    /**
+     * Plans a request for a key that may reach only some models and endpoints.
+     *
+     * @param requested the model as the client wrote it
+     * @param requestId the request's id (seeds the decision's random numbers)
+     * @param access    what the calling key may use
+     * @throws ApiError as {@link #route(String, RequestFeatures, String, String)}, and 403
+     *                  {@code model_not_allowed} for a model the key may not use; 404 when the
+     *                  tenant has no provider key for any endpoint of the model
+     */
+    public RoutePlan route(String requested, RequestFeatures f, String requestId, Access access) {
+        String tenant = access.tenant();
         String name = requested;
         String variant = null;
         int colon = requested.lastIndexOf(':');
@@ -132,7 +148,7 @@ public final class Router {
         if (auto) {
             strategyName = AUTO;
             modelAsked = AUTO;
-            pool = autoPool(f);
+            pool = autoPool(f, access);
         } else {
             if (name.equals(AUTO)) {
                 throw ApiError.modelNotFound("The model 'auto' takes no variant: it chooses the model and the"
@@ -142,16 +158,27 @@ public final class Router {
                     + requested + "' does not exist in the gateway's catalog. GET /v1/models lists the models"
                     + " this key can use."));
             strategyName = variant == null ? sortStrategy(f.provider()) : strategyFor(model.id(), variant);
+            if (!access.allowsModel(model.id())) {
+                throw ApiError.modelNotAllowed("This API key may not use the model '" + model.id() + "'. GET /v1/models"
+                        + " lists the models it may use.");
+            }
             pool = slotsByModel.get(model.id());
             if (pool == null) {
-                throw ApiError.modelNotFound("The model '" + model.id() + "' has no endpoint: no provider key is"
-                        + " configured for provider '" + model.provider() + "'.");
+                throw ApiError.modelNotFound("The model '" + model.id() + "' has no endpoint: no provider account"
+                        + " in the gateway's configuration serves provider '" + model.provider() + "'.");
+            }
+            pool = reachable(pool, access);
+            if (pool.isEmpty()) {
+                throw ApiError.modelNotFound("The model '" + model.id() + "' has no endpoint tenant '" + tenant
+                        + "' can use: it has no provider key for " + slotsByModel.get(model.id()).stream()
+                        .map(s -> "'" + s.endpoint().id() + "'").distinct().toList() + ". An admin adds one with"
+                        + " PUT /admin/v1/tenants/" + tenant + "/providers/<provider>.");
             }
             checkCapabilities(model, f);
             modelAsked = model.id();
         }
         pool = preferProviders(pool, f.provider(), modelAsked);
-        List<Slot> fallbacks = fallbackModels(f, modelAsked);
+        List<Slot> fallbacks = fallbackModels(f, modelAsked, access);
 
         long now = state.nowMillis();
         TaskClass taskClass = TaskClass.of(f.tools(), f.json(), f.estimatedInputTokens());
@@ -197,7 +224,25 @@ public final class Router {
         if (order.isEmpty()) {
             throw noHealthyEndpoint(modelAsked, pool, fallbacks, now);
         }
-        return new RoutePlan(strategyName, decider, request, order, efficiency, reason);
+        return new RoutePlan(strategyName, decider, request, order, efficiency, reason, access);
+    }
+
+    /** The slots the key can reach; the same list when it reaches them all (the common case allocates nothing). */
+    private static List<Slot> reachable(List<Slot> pool, Access access) {
+        int i = 0;
+        while (i < pool.size() && access.reaches(pool.get(i).endpoint())) {
+            i++;
+        }
+        if (i == pool.size()) {
+            return pool;
+        }
+        List<Slot> kept = new ArrayList<>(pool.subList(0, i));
+        for (i++; i < pool.size(); i++) {
+            if (access.reaches(pool.get(i).endpoint())) {
+                kept.add(pool.get(i));
+            }
+        }
+        return kept;
     }
 
     /**
@@ -301,11 +346,11 @@ public final class Router {
     }
 
     /** Endpoints of every model fit for the request, for {@code auto}. */
-    private List<Slot> autoPool(RequestFeatures f) {
+    private List<Slot> autoPool(RequestFeatures f, Access access) {
         List<Slot> pool = new ArrayList<>();
         for (ModelSpec m : routable) {
-            if (capabilityProblem(m, f) == null) {
-                pool.addAll(slotsByModel.get(m.id()));
+            if (access.allowsModel(m.id()) && capabilityProblem(m, f) == null) {
+                pool.addAll(reachable(slotsByModel.get(m.id()), access));
             }
         }
         if (pool.isEmpty()) {
@@ -361,7 +406,7 @@ public final class Router {
      * no endpoint and models that lack what the request needs. An unknown model is a 400: a typo in
      * a fallback list would otherwise only show when it is needed.
      */
-    private List<Slot> fallbackModels(RequestFeatures f, String modelAsked) {
+    private List<Slot> fallbackModels(RequestFeatures f, String modelAsked, Access access) {
         if (f.fallbackModels().isEmpty()) {
             return List.of();
         }
@@ -379,10 +424,11 @@ public final class Router {
             }
             ModelSpec model = m.get();
             List<Slot> slots = slotsByModel.get(model.id());
-            if (!seen.add(model.id()) || slots == null || capabilityProblem(model, f) != null) {
+            if (!seen.add(model.id()) || slots == null || !access.allowsModel(model.id())
+                    || capabilityProblem(model, f) != null) {
                 continue;
             }
-            out.addAll(slots);
+            out.addAll(reachable(slots, access));
         }
         return out;
     }

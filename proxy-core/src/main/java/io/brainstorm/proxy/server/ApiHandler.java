@@ -1,11 +1,7 @@
 package io.brainstorm.proxy.server;
 
-import io.brainstorm.proxy.admission.Admission;
 import io.brainstorm.proxy.admission.Ticket;
 import io.brainstorm.proxy.api.ApiError;
-import io.brainstorm.proxy.auth.KeyLimits;
-import io.brainstorm.proxy.settle.Cost;
-import io.brainstorm.proxy.state.DayUsage;
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.relay.Exchange;
@@ -112,20 +108,20 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             }
             case "/v1/models" -> {
                 requireMethod(method, HttpMethod.GET, path);
-                gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+                ApiKey key = authenticate(request);
                 requireRoutes();
-                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, gateway.models().listJson()), false);
+                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, gateway.models().listJson(access(key))), false);
             }
             case "/v1/usage" -> {
                 requireMethod(method, HttpMethod.GET, path);
-                ApiKey key = gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+                ApiKey key = authenticate(request);
                 requireRoutes();
                 respond(ctx, Responses.json(ctx, HttpResponseStatus.OK,
                         io.brainstorm.proxy.api.UsageView.json(key, gateway.admission()).toString()), false);
             }
             case "/v1/feedback" -> {
                 requireMethod(method, HttpMethod.POST, path);
-                ApiKey key = gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+                ApiKey key = authenticate(request);
                 Router router = requireRoutes();
                 respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, feedback(key, router, request)), false);
             }
@@ -133,10 +129,10 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             case "/v1/embeddings" -> call(ctx, request, path, requestId, ParsedRequest.Kind.EMBEDDINGS);
             default -> {
                 if (path.startsWith("/v1/models/") && method.equals(HttpMethod.GET)) {
-                    gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+                    ApiKey key = authenticate(request);
                     requireRoutes();
                     String id = decode(path.substring("/v1/models/".length()));
-                    String json = gateway.models().modelJson(id).orElseThrow(() -> ApiError.modelNotFound(
+                    String json = gateway.models().modelJson(id, access(key)).orElseThrow(() -> ApiError.modelNotFound(
                             "The model '" + id + "' does not exist or this key cannot use it."));
                     respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, json), false);
                     return;
@@ -187,6 +183,14 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         return o.toString();
     }
 
+    private ApiKey authenticate(FullHttpRequest request) {
+        return gateway.registry().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+    }
+
+    private io.brainstorm.proxy.route.Access access(ApiKey key) {
+        return new io.brainstorm.proxy.auth.KeyAccess(key, gateway.registry());
+    }
+
     private static String decode(String s) {
         try {
             return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
@@ -214,9 +218,9 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private void call(ChannelHandlerContext ctx, FullHttpRequest request, String path, String requestId,
                       ParsedRequest.Kind kind) {
         requireMethod(request.method(), HttpMethod.POST, path);
-        ApiKey key = gateway.keys().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+        ApiKey key = authenticate(request);
         ParsedRequest parsed = ParsedRequest.parse(kind, request.content());
-        RoutePlan route = requireRoutes().route(parsed.model(), parsed.features(), requestId, key.tenant());
+        RoutePlan route = requireRoutes().route(parsed.model(), parsed.features(), requestId, access(key));
         Ticket ticket = gateway.admission().admit(key, route, parsed.features());
         boolean trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         try {

@@ -2,7 +2,7 @@ package io.brainstorm.proxy.server;
 
 import io.brainstorm.proxy.admission.Admission;
 import io.brainstorm.proxy.api.ModelList;
-import io.brainstorm.proxy.auth.KeyRing;
+import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.OutcomeRecorder;
@@ -13,15 +13,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What every request handler shares: configuration, keys, the router and its outcome recorder, the upstream client, and
+ * What every request handler shares: configuration, the registry of tenants and keys, the router and its outcome recorder, the upstream client, and
  * the gateway's live flags (ready, draining, requests in flight).
  *
  * <p><b>Threading:</b> the parts are immutable or thread-safe; the flags are atomics.
  */
 public final class Gateway {
     private final GatewayConfig config;
-    private final KeyRing keys;
-    private volatile io.brainstorm.proxy.auth.Registry registry;
+    private final Registry registry;
     private volatile Router router;
     private volatile ModelList models;
     private volatile OutcomeRecorder outcomes;
@@ -40,9 +39,9 @@ public final class Gateway {
     private final AtomicInteger inFlight = new AtomicInteger();
 
     /** @param router the routes, or null until {@link #routes(Router)} provides them */
-    public Gateway(GatewayConfig config, KeyRing keys, Router router, UpstreamClient upstream) {
+    public Gateway(GatewayConfig config, Registry registry, Router router, UpstreamClient upstream) {
         this.config = config;
-        this.keys = keys;
+        this.registry = registry;
         this.upstream = upstream;
         if (router != null) {
             routes(router);
@@ -78,17 +77,9 @@ public final class Gateway {
         return config;
     }
 
-    public KeyRing keys() {
-        return keys;
-    }
-
     /** Tenants, gateway keys and provider keys. */
-    public io.brainstorm.proxy.auth.Registry registry() {
+    public Registry registry() {
         return registry;
-    }
-
-    public void registry(io.brainstorm.proxy.auth.Registry registry) {
-        this.registry = registry;
     }
 
     /** The routes, or null while the gateway is starting. */

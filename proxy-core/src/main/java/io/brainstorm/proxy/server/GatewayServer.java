@@ -1,6 +1,6 @@
 package io.brainstorm.proxy.server;
 
-import io.brainstorm.proxy.auth.KeyRing;
+import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.config.ProviderConfig;
@@ -63,6 +63,7 @@ public final class GatewayServer implements AutoCloseable {
     private StateStore store;
     private java.util.concurrent.ScheduledExecutorService dayKeeper;
     private Channel listener;
+    private io.brainstorm.proxy.admin.AdminServer admin;
     private boolean closed;
 
     private GatewayServer(Gateway gateway, Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
@@ -79,26 +80,30 @@ public final class GatewayServer implements AutoCloseable {
      *
      * @param workerThreads event loop threads (0 = Netty's default, twice the cores)
      */
-    public static GatewayServer start(GatewayConfig config, KeyRing keys, int workerThreads)
+    public static GatewayServer start(GatewayConfig config, Registry registry, int workerThreads)
             throws InterruptedException {
-        return start(config, keys, workerThreads, InstantSource.system());
+        return start(config, registry, workerThreads, InstantSource.system());
     }
 
     /**
-     * As {@link #start(GatewayConfig, KeyRing, int)}, with circuit breakers, latency windows and
+     * As {@link #start(GatewayConfig, Registry, int)}, with circuit breakers, latency windows and
      * {@code Retry-After} cool-downs reading {@code clock} (tests move it instead of sleeping).
      */
-    public static GatewayServer start(GatewayConfig config, KeyRing keys, int workerThreads, InstantSource clock)
+    public static GatewayServer start(GatewayConfig config, Registry registry, int workerThreads, InstantSource clock)
             throws InterruptedException {
         Transport transport = Transport.best();
         UpstreamClient upstream = new UpstreamClient(transport.socketChannel(), transport.datagram());
-        Gateway gateway = new Gateway(config, keys, null, upstream);
+        Gateway gateway = new Gateway(config, registry, null, upstream);
         EventLoopGroup boss = transport.newGroup(1, "br-accept");
         EventLoopGroup workers = transport.newGroup(workerThreads, "br-io");
         GatewayServer server = new GatewayServer(gateway, transport, boss, workers);
         try {
             // listen first: /healthz answers while the simulated provider starts and routes are built
             server.bind();
+            if (config.admin().enabled()) {
+                server.admin = io.brainstorm.proxy.admin.AdminServer.start(gateway, config.admin().host(),
+                        config.admin().port(), boss, workers, transport.serverChannel());
+            }
             List<ModelSpec> simModels = config.catalog().models().stream().filter(ModelSpec::simulated).toList();
             if (config.sim().enabled() && !simModels.isEmpty()) {
                 server.sim = new SimServer(simModels, new SimServer.Options(config.sim().seed(),
@@ -207,7 +212,10 @@ public final class GatewayServer implements AutoCloseable {
         listener = b.bind(server.host(), server.port()).sync().channel();
     }
 
-    /** Endpoints from the sim's catalog entries and from providers that have a key. */
+    /**
+     * Endpoints from the sim's catalog entries (open to every tenant, with the sim's key) and from
+     * every provider account (reachable by the tenants that hold a key for it: {@link Registry}).
+     */
     static List<Endpoint> endpoints(GatewayConfig config, SimServer sim, UpstreamClient upstream) {
         List<Endpoint> out = new ArrayList<>();
         for (ModelSpec m : config.catalog().models()) {
@@ -223,9 +231,6 @@ public final class GatewayServer implements AutoCloseable {
                 continue;
             }
             for (ProviderConfig p : config.providers()) {
-                if (!p.hasKey()) {
-                    continue;
-                }
                 if (p.name().equals(m.provider()) || p.models().contains(m.id())) {
                     URI base = p.baseUrl();
                     boolean tls = "https".equals(base.getScheme());
@@ -235,7 +240,7 @@ public final class GatewayServer implements AutoCloseable {
                         path = path.substring(0, path.length() - 1);
                     }
                     Origin origin = new Origin(base.getHost(), port, tls ? upstream.sslContext(p.caFile()) : null);
-                    out.add(new Endpoint(p.name(), m, m.price(), origin, path, p.apiKey(), p.timeouts(), false));
+                    out.add(new Endpoint(p.name(), m, m.price(), origin, path, null, p.timeouts(), false));
                 }
             }
         }
@@ -249,6 +254,11 @@ public final class GatewayServer implements AutoCloseable {
     /** The bound port (useful when the config said 0). */
     public int port() {
         return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /** The admin listener's bound port, or -1 when it is disabled. */
+    public int adminPort() {
+        return admin == null ? -1 : admin.port();
     }
 
     public String transportName() {
@@ -270,6 +280,9 @@ public final class GatewayServer implements AutoCloseable {
         gateway.startDraining();
         if (listener != null) {
             listener.close().awaitUninterruptibly();
+        }
+        if (admin != null) {
+            admin.close();
         }
         for (Channel ch : clients) {
             boolean h2 = ch.pipeline().get(Http2FrameCodec.class) != null;

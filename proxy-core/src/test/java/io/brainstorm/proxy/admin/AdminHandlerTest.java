@@ -3,7 +3,6 @@ package io.brainstorm.proxy.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.auth.ApiKeys;
-import io.brainstorm.proxy.auth.KeyRing;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.config.KeyConfig;
@@ -97,9 +96,8 @@ class AdminHandlerTest {
                 providers:
                   - {name: openai, base_url: "https://api.openai.com/v1"}
                   - {name: groq, base_url: "https://api.groq.com/openai/v1"}
-                """, Path.of("."), Map.of()), new KeyRing(), TestRouters.empty(), null);
+                """, Path.of("."), Map.of()), registry, TestRouters.empty(), null);
         gateway.admission(TestRouters.admission());
-        gateway.registry(registry);
         channel = new EmbeddedChannel(new RequestAggregator(AdminServer.MAX_BODY_BYTES),
                 new AdminHandler(gateway, Runnable::run));
     }
@@ -615,8 +613,7 @@ class AdminHandlerTest {
     @Test
     void notReadyIs503AndAFailureInsideIs500WithoutDetail() throws Exception {
         // no admission yet: usage answers 503, the gateway is starting
-        Gateway starting = new Gateway(null, new KeyRing(), null, null);
-        starting.registry(registry);
+        Gateway starting = new Gateway(null, registry, null, null);
         EmbeddedChannel ch = new EmbeddedChannel(new AdminHandler(starting, Runnable::run));
         assertEquals(503, status(ch, "/admin/v1/tenants/default/usage"));
         assertEquals(503, status(ch, "/admin/v1/routing"));
@@ -630,7 +627,7 @@ class AdminHandlerTest {
 
     @Test
     void aRequestTheExecutorRefusesIsReleasedAndItsConnectionClosed() {
-        Gateway gateway = new Gateway(null, new KeyRing(), null, null);
+        Gateway gateway = new Gateway(null, registry, null, null);
         EmbeddedChannel ch = new EmbeddedChannel(new AdminHandler(gateway, task -> {
             throw new java.util.concurrent.RejectedExecutionException("stopped");
         }));

@@ -2,7 +2,6 @@ package io.brainstorm.proxy.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.brainstorm.proxy.auth.KeyRing;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.server.Gateway;
@@ -57,9 +56,8 @@ class AdminServerTest {
         registry = Registry.inMemory(new Registry.Bootstrap(List.of(), List.of(), Set.of("openai"), null, TOKEN, null,
                 null), InstantSource.system());
         Gateway gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."),
-                Map.of()), new KeyRing(), TestRouters.empty(), null);
+                Map.of()), registry, TestRouters.empty(), null);
         gateway.admission(TestRouters.admission());
-        gateway.registry(registry);
         server = AdminServer.start(gateway, "127.0.0.1", 0, boss, workers, transport.serverChannel());
     }
 

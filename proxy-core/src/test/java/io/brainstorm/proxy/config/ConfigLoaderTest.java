@@ -53,7 +53,7 @@ class ConfigLoaderTest {
         ProviderConfig p = load("providers:\n  - {name: openai, base_url: \"https://api.openai.com/v1/\"}\n",
                 Map.of()).providers().get(0);
         assertEquals(new ProviderConfig("openai", "openai", URI.create("https://api.openai.com/v1"), "",
-                Timeouts.DEFAULT, List.of(), null), p);
+                "default", Timeouts.DEFAULT, List.of(), null), p);
         assertFalse(p.hasKey());
     }
 
@@ -260,5 +260,26 @@ class ConfigLoaderTest {
             ConfigException e = assertThrows(ConfigException.class, () -> load(c[0], Map.of()), c[0]);
             assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
         }
+    }
+
+    @Test
+    void adminListenerProviderTenantsAndKeyModelsAndZones() throws ConfigException {
+        GatewayConfig c = load("""
+                admin: {port: 9444}
+                providers:
+                  - {name: openai, base_url: "https://api.openai.com/v1", api_key: k, tenant: acme}
+                keys:
+                  - {name: ci, sha256: %s, models: ["sim/*", openai/gpt-4o], time_zone: Asia/Tokyo}
+                """.formatted("a".repeat(64)), Map.of());
+        assertEquals(new io.brainstorm.proxy.config.AdminConfig(true, "127.0.0.1", 9444), c.admin());
+        assertEquals("acme", c.providers().get(0).tenant());
+        assertEquals(List.of("sim/*", "openai/gpt-4o"), c.keys().get(0).allowedModels());
+        assertEquals(java.time.ZoneId.of("Asia/Tokyo"), c.keys().get(0).zone());
+        assertEquals(io.brainstorm.proxy.config.AdminConfig.DEFAULTS, load("{}", Map.of()).admin());
+        assertTrue(message("keys:\n  - {name: a, sha256: " + "a".repeat(64) + ", time_zone: Mars/Base}\n")
+                .startsWith("keys[0].time_zone: \"Mars/Base\""));
+        assertTrue(message("providers:\n  - {name: a, base_url: \"http://a\", tenant: \"Big Co\"}\n")
+                .startsWith("providers[0].tenant:"));
+        assertTrue(message("admin: {port: 70000}\n").startsWith("admin.port:"));
     }
 }

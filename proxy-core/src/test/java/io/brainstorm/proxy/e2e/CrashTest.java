@@ -37,7 +37,9 @@ class CrashTest {
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     private final String key = ApiKeys.generate();
+    private static final String ADMIN_TOKEN = "crash-test-admin-token-0123456789";
     private final List<Process> children = new ArrayList<>();
+    private int adminPort;
     private FakeUpstream upstream;
 
     @TempDir
@@ -67,12 +69,16 @@ class CrashTest {
         return file;
     }
 
-    /** A gateway child process on a free port, ready (its state store open). */
-    private String gateway(Path config) throws Exception {
-        int port;
+    private static int freePort() throws java.io.IOException {
         try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
+            return s.getLocalPort();
         }
+    }
+
+    /** A gateway child process on a free port, ready (its state store open); its admin API on {@link #adminPort}. */
+    private String gateway(Path config) throws Exception {
+        int port = freePort();
+        adminPort = freePort();
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -82,8 +88,11 @@ class CrashTest {
             }
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.brainstorm.proxy.cli.Main", "serve",
-                "--config", config.toString(), "--port", String.valueOf(port), "--threads", "1"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                "--config", config.toString(), "--port", String.valueOf(port), "--admin-port",
+                String.valueOf(adminPort), "--threads", "1"));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("BR_ADMIN_TOKEN", ADMIN_TOKEN);
+        Process p = pb.redirectErrorStream(true)
                 .redirectOutput(dir.resolve("gateway-" + children.size() + ".log").toFile()).start();
         children.add(p);
         String base = "http://127.0.0.1:" + port + "/v1";
@@ -112,6 +121,12 @@ class CrashTest {
                 .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
     }
 
+    private HttpResponse<String> admin(String method, String path, String body) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN).header("Content-Type", "application/json")
+                .method(method, HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     private JsonNode usage(String base) throws Exception {
         HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + "/usage"))
                 .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
@@ -124,6 +139,13 @@ class CrashTest {
         upstream = new FakeUpstream();
         Path config = config("10");
         String base = gateway(config);
+        // a tenant, its key and its provider key, made at run time: they must outlive the kill too
+        assertEquals(201, admin("POST", "/admin/v1/tenants", "{\"id\":\"acme\"}").statusCode());
+        assertEquals(201, admin("PUT", "/admin/v1/tenants/acme/providers/openai",
+                "{\"api_key\":\"sk-acme-crash-0123456789\"}").statusCode());
+        HttpResponse<String> created = admin("POST", "/admin/v1/tenants/acme/keys", "{\"name\":\"survivor\"}");
+        assertEquals(201, created.statusCode(), created.body());
+        String acmeKey = JSON.readTree(created.body()).get("key").asText();
         BigDecimal told = BigDecimal.ZERO;
         for (int i = 0; i < 30; i++) {
             HttpResponse<String> r = client.send(chat(base), HttpResponse.BodyHandlers.ofString());
@@ -154,6 +176,14 @@ class CrashTest {
         assertEquals(0, new BigDecimal(after.path("reserved_usd").asText()).signum(),
                 "the dead process's reservations were released at start: " + after);
         assertEquals(30, after.path("requests").asInt());
+
+        HttpResponse<String> acme = client.send(HttpRequest.newBuilder(URI.create(restarted + "/chat/completions"))
+                .header("Authorization", "Bearer " + acmeKey).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(GatewayHarness.chatBody("\"max_tokens\":5")
+                        .replace("sim/alpha", MODEL))).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, acme.statusCode(), "the key made before the kill still works: " + acme.body());
+        assertEquals("Bearer sk-acme-crash-0123456789", upstream.lastRequest().headers().get("authorization"),
+                "and its tenant's provider key survived, decrypted");
     }
 
     @Test

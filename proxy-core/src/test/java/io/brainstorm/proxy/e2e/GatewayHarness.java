@@ -1,8 +1,8 @@
 package io.brainstorm.proxy.e2e;
 
-import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.ApiKeys;
-import io.brainstorm.proxy.auth.KeyRing;
+import io.brainstorm.proxy.auth.Registry;
+import io.brainstorm.proxy.config.KeyConfig;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.server.GatewayServer;
@@ -10,6 +10,8 @@ import io.brainstorm.proxy.sim.SimServer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,6 +21,9 @@ import java.util.Map;
  */
 final class GatewayHarness implements AutoCloseable {
     final String apiKey = ApiKeys.generate();
+    /** The super-admin token of the admin API. */
+    final String adminToken = "br_admin_" + ApiKeys.generate().substring(ApiKeys.PREFIX.length());
+    final Registry registry;
     final GatewayServer server;
     final Path stateDir;
 
@@ -60,13 +65,13 @@ final class GatewayHarness implements AutoCloseable {
                 state_store: %s
                 """.formatted(stateDir, stateFiles ? "files" : "memory") + extraYaml;
         GatewayConfig config = ConfigLoader.load(yaml, Path.of("."), Map.of());
-        KeyRing keys = new KeyRing();
-        keys.add(ApiKey.of("test", "default", ApiKeys.sha256(apiKey)));
-        for (io.brainstorm.proxy.config.KeyConfig k : config.keys()) {
-            keys.add(ApiKey.of(k.name(), k.tenant(), k.sha256(),
-                    new io.brainstorm.proxy.auth.KeyLimits(k.dailyBudgetNano(), k.rpm(), k.tpm())));
-        }
-        server = GatewayServer.start(config, keys, 2, clock);
+        List<KeyConfig> keys = new ArrayList<>(config.keys());
+        keys.add(new KeyConfig("test", ApiKeys.sha256(apiKey), "default"));
+        Registry.Bootstrap boot = Registry.Bootstrap.of(config, Map.of("BR_ADMIN_TOKEN", adminToken));
+        boot = new Registry.Bootstrap(keys, boot.providerKeys(), boot.providers(), null, adminToken, null,
+                stateDir.resolve("master.key"));
+        registry = stateFiles ? Registry.open(stateDir, boot, clock) : Registry.inMemory(boot, clock);
+        server = GatewayServer.start(config, registry, 2, clock);
     }
 
     String baseUrl() {
@@ -102,5 +107,6 @@ final class GatewayHarness implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        registry.close();
     }
 }

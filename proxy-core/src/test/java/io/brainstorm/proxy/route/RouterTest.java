@@ -284,4 +284,62 @@ class RouterTest {
         assertEquals(2, east.path("circuit").path("failures").asInt());
         assertEquals(2.0, west.path("quality").path("json/0-1k").path("alpha").asDouble(), report.toString());
     }
+
+    /** A key that may use {@code models} (all when empty) and whose tenant reaches only {@code endpoints}. */
+    private static Access access(List<String> models, java.util.Set<String> endpoints) {
+        return new Access() {
+            @Override
+            public String tenant() {
+                return "acme";
+            }
+
+            @Override
+            public boolean allowsModel(String modelId) {
+                return models.isEmpty() || models.contains(modelId);
+            }
+
+            @Override
+            public String upstreamKey(Endpoint e) {
+                return endpoints.contains(e.id()) ? "key-of-acme-for-" + e.id() : null;
+            }
+        };
+    }
+
+    @Test
+    void aKeyOnlyReachesEndpointsItsTenantHoldsAProviderKeyFor() {
+        Access acme = access(List.of(), java.util.Set.of("sim-west", "sim-budget"));
+        RoutePlan plan = router.route("sim/alpha", chat(), "req_a", acme);
+        assertEquals(List.of("sim/alpha@sim-west", "sim/alpha@sim-budget"), ids(plan));
+        assertEquals("key-of-acme-for-sim-west", plan.access().upstreamKey(plan.first()));
+
+        plan = router.route("sim/alpha:reverse", chat(), "req_b", acme);
+        assertEquals(List.of("sim/alpha@sim-budget", "sim/alpha@sim-west"), ids(plan));
+        assertTrue(seenCandidates.get().stream().noneMatch(c -> c.endpoint().equals("sim-east")),
+                "a strategy is never offered an endpoint the tenant cannot pay for");
+
+        ApiError none = assertThrows(ApiError.class, () -> router.route("sim/alpha", chat(), "req_c",
+                access(List.of(), java.util.Set.of())));
+        assertEquals(404, none.status().code());
+        assertEquals("model_not_found", none.code());
+        assertTrue(none.getMessage().contains("tenant 'acme'") && none.getMessage().contains("'sim-east'"),
+                none.getMessage());
+    }
+
+    @Test
+    void aKeyLimitedToSomeModelsGets403ForOthersAndAutoChoosesAmongItsOwn() {
+        Access onlyBeta = access(List.of("sim/beta"), java.util.Set.of("sim-east", "sim-west", "sim-budget"));
+        ApiError e = assertThrows(ApiError.class, () -> router.route("sim/alpha", chat(), "req_d", onlyBeta));
+        assertEquals(403, e.status().code());
+        assertEquals("model_not_allowed", e.code());
+        assertEquals("permission_error", e.type());
+
+        RoutePlan auto = router.route("auto", chat(), "req_e", onlyBeta);
+        assertTrue(auto.endpoints().stream().allMatch(x -> x.model().id().equals("sim/beta")), ids(auto).toString());
+
+        RequestFeatures withFallbacks = new RequestFeatures(100, -1, false, false, false, false, List.of("sim/alpha"),
+                ProviderPreferences.NONE, null);
+        RoutePlan plan = router.route("sim/beta", withFallbacks, "req_f", onlyBeta);
+        assertTrue(plan.endpoints().stream().noneMatch(x -> x.model().id().equals("sim/alpha")),
+                "a fallback model the key may not use is skipped: " + ids(plan));
+    }
 }

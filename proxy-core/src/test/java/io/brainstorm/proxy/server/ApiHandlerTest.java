@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.api.Headers;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.ApiKeys;
-import io.brainstorm.proxy.auth.KeyRing;
 import io.brainstorm.proxy.config.Catalog;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.route.Router;
@@ -61,8 +60,7 @@ class ApiHandlerTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        KeyRing keys = new KeyRing();
-        keys.add(ApiKey.of("test", "default", ApiKeys.sha256(apiKey)));
+        io.brainstorm.proxy.auth.Registry keys = io.brainstorm.proxy.testing.TestRegistries.withKey(apiKey);
         upstream = new UpstreamClient(NioSocketChannel.class, NioDatagramChannel.class);
         gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()), keys,
                 io.brainstorm.proxy.testing.TestRouters.empty(), upstream);
@@ -184,8 +182,7 @@ class ApiHandlerTest {
 
     @Test
     void apiCallsAre503WhileRoutesAreBeingBuilt() throws Exception {
-        KeyRing keys = new KeyRing();
-        keys.add(ApiKey.of("test", "default", ApiKeys.sha256(apiKey)));
+        io.brainstorm.proxy.auth.Registry keys = io.brainstorm.proxy.testing.TestRegistries.withKey(apiKey);
         Gateway starting = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()), keys,
                 null, upstream);
         channel.finishAndReleaseAll();

@@ -1,6 +1,5 @@
 package io.brainstorm.proxy.server;
 
-import io.brainstorm.proxy.auth.KeyRing;
 import io.brainstorm.proxy.config.Catalog;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.route.Router;
@@ -59,7 +58,7 @@ class ServerChannelInitializerTest {
     void setUp() throws Exception {
         upstream = new UpstreamClient(NioSocketChannel.class, NioDatagramChannel.class);
         Gateway gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()),
-                new KeyRing(), io.brainstorm.proxy.testing.TestRouters.empty(), upstream);
+                io.brainstorm.proxy.testing.TestRegistries.withKey(io.brainstorm.proxy.auth.ApiKeys.generate()), io.brainstorm.proxy.testing.TestRouters.empty(), upstream);
         // an accepted connection's parent is a server channel; HTTP/2 multiplexing reads its role from that
         channel = new EmbeddedChannel(new LocalServerChannel(), DefaultChannelId.newInstance(), true, false,
                 new ServerChannelInitializer(gateway, group));
