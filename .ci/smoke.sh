@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the built gateway through the launcher, as a user runs it: start
 # bin/brainstorm-proxy on the given JDK, wait for /readyz, send one chat completion and one
-# stream with curl, check the answer and the governance headers, then stop it by PID.
+# stream with curl, check the answer and the governance headers, make a tenant and a key with the
+# admin CLI, use and revoke the key, then stop the gateway by PID.
 #   usage: .ci/smoke.sh JAVA_HOME [PORT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +20,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-JAVA_HOME="$java_home" BR_API_KEY="$key" BR_STATE_DIR="$work/state" \
-  bin/brainstorm-proxy --port "$port" >"$work/out.log" 2>&1 &
+admin_port=$((port + 1))
+admin_token="smoke-admin-token-0123456789abcdef"
+export JAVA_HOME="$java_home" BR_STATE_DIR="$work/state" BR_ADMIN_PORT="$admin_port" BR_ADMIN_TOKEN="$admin_token"
+BR_API_KEY="$key" bin/brainstorm-proxy --port "$port" >"$work/out.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do
   if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then break; fi
@@ -42,7 +45,20 @@ curl -fsN "http://127.0.0.1:$port/v1/chat/completions" \
 grep -q '^: x-br ' "$work/stream"
 tail -n 2 "$work/stream" | grep -q '^data: \[DONE\]'
 
+# the admin CLI: a tenant and a budgeted key made at run time, used, then revoked
+bin/brainstorm-proxy tenants create smoke --name "Smoke test" >/dev/null
+key2="$(bin/brainstorm-proxy keys create --tenant smoke --name smoke-app --budget-usd 1 --rpm 60 --print)"
+case "$key2" in br_live_*) ;; *) echo "smoke: keys create printed '$key2'" >&2; exit 1 ;; esac
+curl -fs -o /dev/null "http://127.0.0.1:$port/v1/chat/completions" \
+  -H "Authorization: Bearer $key2" -H 'Content-Type: application/json' \
+  -d '{"model":"sim/alpha","messages":[{"role":"user","content":"smoke"}]}'
+bin/brainstorm-proxy keys list --tenant smoke | grep -q smoke-app
+key2_id="$(bin/brainstorm-proxy keys list --tenant smoke --json | grep -o '"id":"key_[0-9a-f]*"' | head -n1 | cut -d'"' -f4)"
+bin/brainstorm-proxy keys revoke "$key2_id" >/dev/null
+code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/models" -H "Authorization: Bearer $key2")"
+[ "$code" = 401 ] || { echo "smoke: a revoked key got $code" >&2; exit 1; }
+
 if grep -Eq 'WARNING: (A restricted|sun.misc.Unsafe|A terminally)' "$work/out.log"; then
   cat "$work/out.log"; echo "smoke: JVM warnings at start" >&2; exit 1
 fi
-echo "smoke: $("$java_home/bin/java" -version 2>&1 | head -n1): chat, stream and headers OK"
+echo "smoke: $("$java_home/bin/java" -version 2>&1 | head -n1): chat, stream, headers and admin CLI OK"
