@@ -50,7 +50,7 @@ final class AdminJson {
         o.put("tpm", k.limits().tpm());
         ArrayNode models = o.putArray("allowed_models");
         k.allowedModels().forEach(models::add);
-        o.put("time_zone", k.zone().getId());
+        o.put("time_zone", k.zoneName());
         o.put("created_at", time(k.createdAt()));
         o.put("revoked_at", time(k.revokedAt()));
         o.put("source", k.source());

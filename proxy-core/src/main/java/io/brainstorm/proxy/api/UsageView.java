@@ -24,7 +24,7 @@ public final class UsageView {
         o.put("key_id", key.id());
         o.put("key_name", key.name());
         o.put("day", admission.today(key).toString());
-        o.put("time_zone", key.zone().getId());
+        o.put("time_zone", key.zoneName());
         o.putRawValue("spent_usd", usd(u.spentNano()));
         o.putRawValue("reserved_usd", usd(u.reservedNano()));
         o.put("requests", u.requests());

@@ -44,6 +44,11 @@ public record ApiKey(String id, String name, String tenant, String sha256, KeyLi
         return "key_" + sha256.substring(0, 12);
     }
 
+    /** The time zone's name as people write it: {@code UTC} rather than {@code Z}. */
+    public String zoneName() {
+        return zone.normalized().equals(ZoneOffset.UTC) ? "UTC" : zone.getId();
+    }
+
     public boolean revoked() {
         return revokedAt != null;
     }

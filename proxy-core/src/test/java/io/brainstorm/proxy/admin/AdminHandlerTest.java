@@ -348,6 +348,7 @@ class AdminHandlerTest {
                 {"name": "svc", "daily_budget_usd": 5, "rpm": 600, "tpm": 1000, "allowed_models": ["sim/alpha"]}""",
                 SUPER);
         String uri = "/admin/v1/keys/" + k.get("id").asText();
+        assertEquals("UTC", k.get("time_zone").asText(), "no zone given: UTC, by that name");
         JsonNode p = ok(200, send(HttpMethod.PATCH, uri, SUPER, "{\"daily_budget_usd\": 2.5, \"time_zone\": \"Asia/Tokyo\"}"))
                 .json();
         assertEquals("2.5", p.get("daily_budget_usd").decimalValue().toPlainString());
@@ -358,8 +359,10 @@ class AdminHandlerTest {
         assertEquals("[\"sim/alpha\"]", p.get("allowed_models").toString());
 
         p = ok(200, send(HttpMethod.PATCH, uri, SUPER,
-                "{\"name\":\"renamed\",\"daily_budget_usd\":null,\"rpm\":null,\"allowed_models\":[]}")).json();
+                "{\"name\":\"renamed\",\"daily_budget_usd\":null,\"rpm\":null,\"allowed_models\":[],\"time_zone\":null}"))
+                .json();
         assertEquals("renamed", p.get("name").asText());
+        assertEquals("UTC", p.get("time_zone").asText());
         assertTrue(p.get("daily_budget_usd").isNull(), "null: no budget");
         assertEquals(0, p.get("rpm").asInt());
         assertEquals(1000, p.get("tpm").asInt());
