@@ -302,7 +302,8 @@ final class AdminCommands {
             out.println();
             out.println("Secret written to " + written + " (mode 0600); it is shown nowhere else.");
         } else {
-            out.println(written);
+            out.println("created " + id + " (" + key.path("name").asText() + ", tenant " + key.path("tenant").asText()
+                    + "); its secret is in " + written + " (mode 0600) and shown nowhere else");
         }
     }
 
