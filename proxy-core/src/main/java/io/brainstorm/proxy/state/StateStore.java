@@ -3,12 +3,10 @@ package io.brainstorm.proxy.state;
 import io.brainstorm.proxy.route.LearningStore;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -20,8 +18,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -98,10 +94,10 @@ public final class StateStore implements AutoCloseable {
     private static final String AVERAGE_CANDIDATE_ID = "provider/model-name-1.5@endpoint-east";
     private static final long LEARNING_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    /** Bytes of {@code open.lock}: one per file; a day's is its epoch day above {@code DAY_SLOTS}. */
+    /** Bytes of {@code open.lock}: one per file; a budget day's is its epoch day above {@code BUDGET_DAY_SLOTS}. */
     private static final long RATES_SLOT = 0;
     private static final long LEARNING_SLOT = 1;
-    private static final long DAY_SLOTS = 1L << 40;
+    private static final long BUDGET_DAY_SLOTS = 1L << 40;
 
     /**
      * What Chronicle Map (2026.1) says when it refuses a file for its contents: a garbled or short
@@ -148,7 +144,7 @@ public final class StateStore implements AutoCloseable {
     }
 
     /** One file this process has mapped, or a heap map (no hold): closing unmaps, then releases the hold. */
-    private record Opened(CellStore<String> cells, OpenLocks.Hold hold) {
+    record Opened(CellStore<String> cells, OpenLocks.Hold hold) {
         void close() {
             try {
                 if (cells instanceof ChronicleCellStore<?> c) {
@@ -163,14 +159,14 @@ public final class StateStore implements AutoCloseable {
     }
 
     @FunctionalInterface
-    private interface Opener {
+    interface Opener {
         ChronicleCellStore<?> open(Path file) throws IOException;
     }
 
     private final Path dir;
     private final Options options;
     private final OpenLocks locks;
-    private final Map<LocalDate, Opened> days = new ConcurrentHashMap<>();
+    private final DayFiles budgetDays;
     private final Opened rateFile;
     private final Opened learningFile;
     private final CellBudgetLedger budgets;
@@ -186,7 +182,10 @@ public final class StateStore implements AutoCloseable {
         this.locks = locks;
         this.rateFile = rateFile;
         this.learningFile = learningFile;
-        this.budgets = new CellBudgetLedger(this::forDay, ProcessOwner.CURRENT);
+        this.budgetDays = new DayFiles(new DayFiles.Kind("budgets", "budget", BUDGET_DAY_SLOTS, BudgetCells.LENGTH,
+                BUDGET_KEYS, MAPPED_DAYS, options.budgetDaysKept(), StateStore::dayLoss), dir, locks,
+                (cells, day) -> releasedDead.addAndGet(releaseDeadOwners(cells, day)));
+        this.budgets = new CellBudgetLedger(budgetDays, ProcessOwner.CURRENT);
         this.rates = new CellRateWindows(rateFile.cells());
     }
 
@@ -206,7 +205,7 @@ public final class StateStore implements AutoCloseable {
     public static StateStore open(Path stateDir, Options options) throws IOException {
         Objects.requireNonNull(options, "options");
         long t0 = System.nanoTime();
-        Path budgetDir = Files.createDirectories(stateDir.resolve("budgets"));
+        Files.createDirectories(stateDir.resolve("budgets"));
         OpenLocks locks = OpenLocks.acquire(stateDir);
         Opened rateFile = null;
         StateStore store;
@@ -226,11 +225,7 @@ public final class StateStore implements AutoCloseable {
         }
         try {
             LocalDate today = LocalDate.now(ZoneOffset.UTC);
-            for (LocalDate day : dayFiles(budgetDir)) {
-                if (!day.isBefore(today.minusDays(RELEASE_SCAN_DAYS))) {
-                    store.openDay(day, false);
-                }
-            }
+            store.budgetDays.openFrom(today.minusDays(RELEASE_SCAN_DAYS));
             store.releasedAtOpen = store.releasedDead.get();
             store.prepareDay(today);
             store.prepareDay(today.plusDays(1));
@@ -271,11 +266,7 @@ public final class StateStore implements AutoCloseable {
 
     /** Opens (creating) the budget file of {@code day} now, so its first request does not wait for it. */
     public void prepareDay(LocalDate day) throws IOException {
-        try {
-            forDay(day, true);
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
+        budgetDays.prepare(day);
     }
 
     /**
@@ -291,54 +282,12 @@ public final class StateStore implements AutoCloseable {
         if (closed) {
             return List.of();
         }
-        LocalDate oldestKept = today.minusDays(options.budgetDaysKept());
-        // a request's budget day is at most a day off the UTC day (its key's time zone), so nothing
-        // writes these any more; a read-out of one maps it again until the next purge
-        LocalDate oldestMapped = dir == null ? oldestKept : today.minusDays(MAPPED_DAYS);
-        List<LocalDate> forgotten = new ArrayList<>();
-        for (LocalDate day : List.copyOf(days.keySet())) {
-            if (day.isBefore(oldestMapped)) {
-                Opened gone = days.remove(day);
-                if (gone != null) {
-                    gone.close();
-                    forgotten.add(day);
-                }
-            }
-        }
-        if (dir == null) {
-            return forgotten;
-        }
-        List<LocalDate> deleted = new ArrayList<>();
-        List<LocalDate> inUse = new ArrayList<>();
-        for (LocalDate day : dayFiles(dir.resolve("budgets"))) {
-            if (!day.isBefore(oldestKept)) {
-                continue;
-            }
-            try (OpenLocks.Hold alone = locks.tryExclusive(daySlot(day))) {
-                if (alone == null) {
-                    inUse.add(day);
-                } else if (Files.deleteIfExists(dayFile(day))) {
-                    deleted.add(day);
-                }
-            } catch (IOException e) {
-                log.log(Level.WARNING, "state: deleting the budget file of " + day + " failed; tried again at the"
-                        + " next purge", e);
-            }
-        }
-        if (!deleted.isEmpty()) {
-            log.log(Level.INFO, "state: deleted the budget files of {0} (older than {1} days)", deleted,
-                    options.budgetDaysKept());
-        }
-        if (!inUse.isEmpty()) {
-            log.log(Level.INFO, "state: kept the budget files of {0}, older than {1} days, because another process"
-                    + " has them open; tried again at the next purge", inUse, options.budgetDaysKept());
-        }
-        return deleted;
+        return budgetDays.purge(today);
     }
 
     /** The days whose budget maps this process has open: for tests. */
     java.util.Set<LocalDate> openDays() {
-        return java.util.Set.copyOf(days.keySet());
+        return budgetDays.openDays();
     }
 
     @Override
@@ -347,69 +296,13 @@ public final class StateStore implements AutoCloseable {
             return;
         }
         closed = true;
-        List<Opened> all = new ArrayList<>(days.values());
-        days.clear();
-        all.add(rateFile);
-        all.add(learningFile);
-        for (Opened o : all) {
+        budgetDays.close();
+        for (Opened o : List.of(rateFile, learningFile)) {
             o.close();
         }
         if (locks != null) {
             locks.release();
         }
-    }
-
-    private CellStore<String> forDay(LocalDate day, boolean create) {
-        Opened d = days.get(day);
-        if (d != null) {
-            return d.cells();
-        }
-        if (closed) {
-            throw new IllegalStateException("state store " + dir + " is closed");
-        }
-        if (dir == null) {
-            return create ? days.computeIfAbsent(day, x -> new Opened(new HeapCellStore<>(BudgetCells.LENGTH), null))
-                    .cells() : null;
-        }
-        if (!create && !Files.exists(dayFile(day))) {
-            return null;
-        }
-        try {
-            d = openDay(day, create);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return d == null ? null : d.cells();
-    }
-
-    /**
-     * The open file of {@code day}, opened the first time (releasing its dead owners' reservations);
-     * null when it does not exist and {@code create} is false.
-     */
-    private Opened openDay(LocalDate day, boolean create) throws IOException {
-        IOException[] failed = new IOException[1];
-        Opened opened = days.computeIfAbsent(day, d -> {
-            try {
-                Opened o = openFile(locks, daySlot(d), dayFile(d), dayLoss(d), create,
-                        f -> ChronicleCellStore.hashed(f, "budgets-" + d, BudgetCells.LENGTH, BUDGET_KEYS));
-                if (o != null) {
-                    try {
-                        releasedDead.addAndGet(releaseDeadOwners(o.cells(), d));
-                    } catch (RuntimeException e) {
-                        o.close();
-                        throw e;
-                    }
-                }
-                return o;
-            } catch (IOException e) {
-                failed[0] = e;
-                return null;
-            }
-        });
-        if (failed[0] != null) {
-            throw failed[0];
-        }
-        return opened;
     }
 
     /**
@@ -418,7 +311,7 @@ public final class StateStore implements AutoCloseable {
      * process has it open, and any other failure, is thrown. Null when the file does not exist and
      * {@code create} is false.
      */
-    private static Opened openFile(OpenLocks locks, long slot, Path file, String loss, boolean create, Opener opener)
+    static Opened openFile(OpenLocks locks, long slot, Path file, String loss, boolean create, Opener opener)
             throws IOException {
         boolean lookedAgain = false;
         for (int round = 0; ; round++) {
@@ -550,10 +443,6 @@ public final class StateStore implements AutoCloseable {
                 + " log keeps what was spent";
     }
 
-    private static long daySlot(LocalDate day) {
-        return DAY_SLOTS + day.toEpochDay();
-    }
-
     private static int releaseDeadOwners(CellStore<String> s, LocalDate day) {
         Map<ProcessOwner, Boolean> alive = new HashMap<>();
         long[] total = new long[3];
@@ -573,25 +462,5 @@ public final class StateStore implements AutoCloseable {
                     alive.entrySet().stream().filter(e -> !e.getValue()).map(e -> "pid " + e.getKey().pid()).toList());
         }
         return Math.toIntExact(total[1]);
-    }
-
-    private Path dayFile(LocalDate day) {
-        return dir.resolve("budgets").resolve(day + ".cm3");
-    }
-
-    private static List<LocalDate> dayFiles(Path budgetDir) throws IOException {
-        List<LocalDate> out = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(budgetDir, "*.cm3")) {
-            for (Path f : files) {
-                String name = f.getFileName().toString();
-                try {
-                    out.add(LocalDate.parse(name.substring(0, name.length() - ".cm3".length())));
-                } catch (DateTimeParseException e) {
-                    log.log(Level.WARNING, "state: ignoring {0}, not a budget day file", f);
-                }
-            }
-        }
-        out.sort(null);
-        return out;
     }
 }
