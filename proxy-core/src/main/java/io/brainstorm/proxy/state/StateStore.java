@@ -1,5 +1,7 @@
 package io.brainstorm.proxy.state;
 
+import io.brainstorm.proxy.route.AnswerLog;
+import io.brainstorm.proxy.route.InMemoryAnswerLog;
 import io.brainstorm.proxy.route.LearningStore;
 
 import java.io.IOException;
@@ -28,24 +30,31 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The opened state directory (DESIGN §10): budgets, rate windows and learning. Open it once at
- * start, off the request path (measured here: 1.3 to 1.9 s and 80 to 115 MB of resident memory
- * for the first open in a JVM, fresh or existing directory alike, while Chronicle loads and
- * compiles; 20 to 30 ms for a later one), and close it at shutdown.
+ * The opened state directory (DESIGN §10): budgets, rate windows, learning, and which endpoint
+ * answered which request (for feedback). Open it once at start, off the request path (measured
+ * here: 1.3 to 1.9 s and 80 to 115 MB of resident memory for the first open in a JVM, fresh or
+ * existing directory alike, while Chronicle loads and compiles; 20 to 30 ms for a later one),
+ * and close it at shutdown.
  *
  * <h2>Files</h2>
  * <pre>
  * file                             key → value                                 sized for          on disk
  * stateDir/rates.cm3               key id → minute, requests, tokens           {@value #RATE_KEYS} keys         1.1 MB
  * stateDir/learning.cm3            candidate id → 12 × (α, β, observations)   {@value #LEARNING_CANDIDATES} candidates   1.0 MB
+ * stateDir/endpoints.cm3           candidate id → its two 64-bit hashes        {@value #LEARNING_CANDIDATES} candidates   0.2 MB
  * stateDir/budgets/YYYY-MM-DD.cm3  key id → spent, requests, 8 owner slots    {@value #BUDGET_KEYS} keys per day 3.4 MB
+ * stateDir/answers/YYYY-MM-DD.cm3  request id → tenant, endpoint, task class,  {@value #ANSWERS_PER_DAY} answers   19.7 MB
+ *                                  answered at (two hashes each for tenant     per day
+ *                                  and endpoint)
  * stateDir/open.lock               a byte per file above; see below            empty
  * </pre>
- * Budget and rate keys are 64-bit hashes of the key id checked by a second hash (see
- * {@link ChronicleCellStore}), so key ids of any length fit; candidate ids are stored as they are
- * (about 40 bytes). Each map may grow to four times its size before it is full; a full map makes
- * the call that needed a new entry throw {@link StateStoreException} (the request fails, the
- * event loop does not). Several processes may open one directory at once: every update takes the
+ * Budget, rate and answer keys are 64-bit hashes of the key id (request id) checked by a second
+ * hash (see {@link ChronicleCellStore}), so ids of any length fit; candidate ids are stored as
+ * they are (about 40 bytes). Chronicle allocates a file's size on disk when it creates it (the
+ * sizes above). Each map may grow to four times its size (measured on an answer file: five)
+ * before it is full; a full map makes the call that needed a new entry throw
+ * {@link StateStoreException} (the request fails, the event loop does not), except an answer
+ * file: see below. Several processes may open one directory at once: every update takes the
  * entry's lock inside the mapped file.
  *
  * <p>Budgets live in a file per day, so no map fills with past days. While a process has a file
@@ -56,6 +65,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * writes any more (a key's day is at most one day off the UTC day), then deletes the day files
  * older than {@link Options#budgetDaysKept()} days (35 by default) that no process has open. A
  * file another process still has open is kept and tried again at the next purge.
+ *
+ * <p>Answers ({@link #answers()}) live in a file per UTC day of the answer too, under the same
+ * rules. Feedback looks in the files of the last 8 days, newest first (an answer can be scored
+ * for 7 days), so a process keeps those mapped; {@link #purgeDays} deletes the files older than
+ * {@value #ANSWER_DAYS_KEPT} days: at most ten files (200 MB) on disk, today's and tomorrow's
+ * included. An answer file that is full (or cannot be opened) never fails a request: the
+ * process logs it once and keeps no more answers of that day, whose feedback gets a 404. Endpoint
+ * ids are kept once, in {@code endpoints.cm3}, and answer entries name them by hash.
  *
  * <h2>Crashes</h2>
  * Chronicle Map survives a process crash (the kernel keeps the mapped pages), not a host crash.
@@ -69,17 +86,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * no other process has it open: it is moved aside to {@code NAME.corrupt-<UTC time>}, an ERROR
  * line says what was lost, and a fresh file takes its place. Lost with {@code learning.cm3}: the
  * learnt posteriors (routing starts from the priors); with {@code rates.cm3}: this minute's
- * counts (a key may get one extra minute's allowance); with a day file: that day's spend and
- * reservations of every key (a key may spend its whole budget for that day again; the audit log
- * keeps what was spent). A damaged file another process has open makes {@link #open} fail,
+ * counts (a key may get one extra minute's allowance); with a budget day file: that day's spend
+ * and reservations of every key (a key may spend its whole budget for that day again; the audit
+ * log keeps what was spent); with an answer day file or {@code endpoints.cm3}: what feedback on
+ * that day's (or earlier) answers needs, so it gets a 404. A damaged file another process has open makes {@link #open} fail,
  * saying that recovery needs every gateway process on the directory stopped. A file that cannot
  * be opened for another reason (permissions, a full disk, not a regular file) is never taken for
  * damage: the error is reported as it is and the file left alone. Damage inside the entries,
  * behind an intact header, is not detected.
  *
- * <p><b>Threading:</b> everything returned is thread-safe. {@link #budgets()} opens a day's file
- * the first time that day is used (tens of milliseconds); {@link #open} creates today's and
- * tomorrow's (UTC) and {@link #prepareDay} lets a timer create the next one ahead of midnight.
+ * <p><b>Threading:</b> everything returned is thread-safe. {@link #budgets()} and
+ * {@link #answers()} open a day's file the first time that day is used (tens of milliseconds);
+ * {@link #open} creates today's and tomorrow's (UTC) and {@link #prepareDay} lets a timer create
+ * the next ones ahead of midnight.
  */
 public final class StateStore implements AutoCloseable {
     private static final System.Logger log = System.getLogger(StateStore.class.getName());
@@ -88,16 +107,26 @@ public final class StateStore implements AutoCloseable {
     static final int BUDGET_KEYS = 10_000;
     static final int RATE_KEYS = 20_000;
     static final int LEARNING_CANDIDATES = 2_048;
+    /**
+     * Answers per answer day file: 19.7 MB on disk, about 80 bytes an answer. It takes about five
+     * times that (1.28 million, 99 MB) before it is full: 15 requests a second around the clock. A
+     * busier gateway wants a larger number here ({@link Options#answersPerDay()}).
+     */
+    static final int ANSWERS_PER_DAY = 250_000;
     static final int RELEASE_SCAN_DAYS = 7;
-    /** Day files older than this many days before the UTC day are unmapped by {@link #purgeDays}. */
+    /** Budget day files older than this many days before the UTC day are unmapped by {@link #purgeDays}. */
     static final int MAPPED_DAYS = 2;
+    /** Answer day files older than this many days before the UTC day are deleted by {@link #purgeDays}. */
+    static final int ANSWER_DAYS_KEPT = CellAnswerLog.DAYS_SEARCHED;
     private static final String AVERAGE_CANDIDATE_ID = "provider/model-name-1.5@endpoint-east";
     private static final long LEARNING_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    /** Bytes of {@code open.lock}: one per file; a budget day's is its epoch day above {@code BUDGET_DAY_SLOTS}. */
+    /** Bytes of {@code open.lock}: one per file; a day file's is its epoch day above its kind's first slot. */
     private static final long RATES_SLOT = 0;
     private static final long LEARNING_SLOT = 1;
+    private static final long ENDPOINTS_SLOT = 2;
     private static final long BUDGET_DAY_SLOTS = 1L << 40;
+    private static final long ANSWER_DAY_SLOTS = 2L << 40;
 
     /**
      * What Chronicle Map (2026.1) says when it refuses a file for its contents: a garbled or short
@@ -113,6 +142,8 @@ public final class StateStore implements AutoCloseable {
             + " up to one extra minute's rate allowance";
     private static final String LEARNING_LOSS = "the learnt routing posteriors: routing starts again from the"
             + " priors and learns anew";
+    private static final String ENDPOINTS_LOSS = "the names of the endpoints that answer files refer to: feedback on"
+            + " an earlier answer gets a 404 unless its endpoint has answered again since";
 
     static {
         // Chronicle must never phone home, also under a bare `java -jar` without the launcher's -D flags;
@@ -130,8 +161,10 @@ public final class StateStore implements AutoCloseable {
      * @param budgetDaysKept budget day files older than this many days before the UTC day are
      *                       deleted by {@link #purgeDays}; at least 3, since a request may still
      *                       write a day up to {@value #MAPPED_DAYS} days back
+     * @param answersPerDay  the size of a new answer day file ({@value #ANSWERS_PER_DAY} by
+     *                       default); an existing file keeps the size it was made with
      */
-    public record Options(int budgetDaysKept) {
+    public record Options(int budgetDaysKept, int answersPerDay) {
         /** 35 days: a month of read-outs of past days, and some margin for whoever reads them. */
         public static final Options DEFAULTS = new Options(35);
 
@@ -140,6 +173,14 @@ public final class StateStore implements AutoCloseable {
                 throw new IllegalArgumentException("budgetDaysKept: " + budgetDaysKept + " (expected: > "
                         + MAPPED_DAYS + ")");
             }
+            if (answersPerDay < 1) {
+                throw new IllegalArgumentException("answersPerDay: " + answersPerDay + " (expected: >= 1)");
+            }
+        }
+
+        /** {@code budgetDaysKept} and {@value #ANSWERS_PER_DAY} answers per day file. */
+        public Options(int budgetDaysKept) {
+            this(budgetDaysKept, ANSWERS_PER_DAY);
         }
     }
 
@@ -167,25 +208,41 @@ public final class StateStore implements AutoCloseable {
     private final Options options;
     private final OpenLocks locks;
     private final DayFiles budgetDays;
+    /** Null on the heap, as {@link #endpointsFile}. */
+    private final DayFiles answerDays;
     private final Opened rateFile;
     private final Opened learningFile;
+    private final Opened endpointsFile;
     private final CellBudgetLedger budgets;
+    private final AnswerLog answers;
     private final RateWindows rates;
     private final Map<Double, LearningStore> learning = new ConcurrentHashMap<>();
     private final AtomicInteger releasedDead = new AtomicInteger();
     private volatile int releasedAtOpen;
     private volatile boolean closed;
 
-    private StateStore(Path dir, Options options, OpenLocks locks, Opened rateFile, Opened learningFile) {
+    private StateStore(Path dir, Options options, OpenLocks locks, Opened rateFile, Opened learningFile,
+                       Opened endpointsFile) {
         this.dir = dir;
         this.options = options;
         this.locks = locks;
         this.rateFile = rateFile;
         this.learningFile = learningFile;
+        this.endpointsFile = endpointsFile;
         this.budgetDays = new DayFiles(new DayFiles.Kind("budgets", "budget", BUDGET_DAY_SLOTS, BudgetCells.LENGTH,
                 BUDGET_KEYS, MAPPED_DAYS, options.budgetDaysKept(), StateStore::dayLoss), dir, locks,
                 (cells, day) -> releasedDead.addAndGet(releaseDeadOwners(cells, day)));
         this.budgets = new CellBudgetLedger(budgetDays, ProcessOwner.CURRENT);
+        if (dir == null) {
+            this.answerDays = null;
+            this.answers = new InMemoryAnswerLog();
+        } else {
+            // find reads back DAYS_SEARCHED - 1 days, so those stay mapped
+            this.answerDays = new DayFiles(new DayFiles.Kind("answers", "answer", ANSWER_DAY_SLOTS, CellAnswerLog.LENGTH,
+                    options.answersPerDay(), CellAnswerLog.DAYS_SEARCHED - 1, ANSWER_DAYS_KEPT, StateStore::answerLoss),
+                    dir, locks, (cells, day) -> { });
+            this.answers = new CellAnswerLog(answerDays, endpointsFile.cells());
+        }
         this.rates = new CellRateWindows(rateFile.cells());
     }
 
@@ -206,19 +263,23 @@ public final class StateStore implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         long t0 = System.nanoTime();
         Files.createDirectories(stateDir.resolve("budgets"));
+        Files.createDirectories(stateDir.resolve("answers"));
         OpenLocks locks = OpenLocks.acquire(stateDir);
-        Opened rateFile = null;
+        List<Opened> opened = new java.util.ArrayList<>();
         StateStore store;
         try {
-            rateFile = openFile(locks, RATES_SLOT, stateDir.resolve("rates.cm3"), RATES_LOSS, true,
-                    f -> ChronicleCellStore.hashed(f, "rates", RateCells.LENGTH, RATE_KEYS));
-            Opened learningFile = openFile(locks, LEARNING_SLOT, stateDir.resolve("learning.cm3"), LEARNING_LOSS, true,
+            opened.add(openFile(locks, RATES_SLOT, stateDir.resolve("rates.cm3"), RATES_LOSS, true,
+                    f -> ChronicleCellStore.hashed(f, "rates", RateCells.LENGTH, RATE_KEYS)));
+            opened.add(openFile(locks, LEARNING_SLOT, stateDir.resolve("learning.cm3"), LEARNING_LOSS, true,
                     f -> ChronicleCellStore.named(f, "learning", CellLearningStore.LENGTH, LEARNING_CANDIDATES,
-                            AVERAGE_CANDIDATE_ID));
-            store = new StateStore(stateDir, options, locks, rateFile, learningFile);
+                            AVERAGE_CANDIDATE_ID)));
+            opened.add(openFile(locks, ENDPOINTS_SLOT, stateDir.resolve("endpoints.cm3"), ENDPOINTS_LOSS, true,
+                    f -> ChronicleCellStore.named(f, "endpoints", CellAnswerLog.ENDPOINT_LENGTH, LEARNING_CANDIDATES,
+                            AVERAGE_CANDIDATE_ID)));
+            store = new StateStore(stateDir, options, locks, opened.get(0), opened.get(1), opened.get(2));
         } catch (IOException | RuntimeException e) {
-            if (rateFile != null) {
-                rateFile.close();
+            for (Opened o : opened) {
+                o.close();
             }
             locks.release();
             throw e;
@@ -226,6 +287,7 @@ public final class StateStore implements AutoCloseable {
         try {
             LocalDate today = LocalDate.now(ZoneOffset.UTC);
             store.budgetDays.openFrom(today.minusDays(RELEASE_SCAN_DAYS));
+            store.answerDays.openFrom(today.minusDays(CellAnswerLog.DAYS_SEARCHED - 1));
             store.releasedAtOpen = store.releasedDead.get();
             store.prepareDay(today);
             store.prepareDay(today.plusDays(1));
@@ -242,7 +304,7 @@ public final class StateStore implements AutoCloseable {
     /** The same semantics on the heap: for tests and a gateway without a state directory. */
     public static StateStore inMemory() {
         return new StateStore(null, Options.DEFAULTS, null, new Opened(new HeapCellStore<>(RateCells.LENGTH), null),
-                new Opened(new HeapCellStore<>(CellLearningStore.LENGTH), null));
+                new Opened(new HeapCellStore<>(CellLearningStore.LENGTH), null), null);
     }
 
     public BudgetLedger budgets() {
@@ -251,6 +313,14 @@ public final class StateStore implements AutoCloseable {
 
     public RateWindows rates() {
         return rates;
+    }
+
+    /**
+     * Which endpoint answered which request, for feedback: in the answer day files, or on the heap
+     * (the last {@value InMemoryAnswerLog#DEFAULT_CAPACITY}) for {@link #inMemory}.
+     */
+    public AnswerLog answers() {
+        return answers;
     }
 
     /** The learnt posteriors, updated with {@code discount} (γ of {@code Posterior.update}); one store per discount. */
@@ -264,30 +334,44 @@ public final class StateStore implements AutoCloseable {
         return releasedAtOpen;
     }
 
-    /** Opens (creating) the budget file of {@code day} now, so its first request does not wait for it. */
+    /** Opens (creating) the budget and answer files of {@code day} now, so its first request does not wait for them. */
     public void prepareDay(LocalDate day) throws IOException {
         budgetDays.prepare(day);
+        if (answerDays != null) {
+            answerDays.prepare(day);
+        }
     }
 
     /**
      * Unmaps this process's budget files of days more than {@value #MAPPED_DAYS} days before
-     * {@code today} (UTC), and deletes the files of days more than
-     * {@link Options#budgetDaysKept()} days before it that no process has open; logs what it
-     * deleted and what it kept because another process has it open. The heap store forgets those
-     * days instead. Runs at {@link #open}; call it from a timer (hourly, say), off the event loops.
+     * {@code today} (UTC) and its answer files of days that feedback no longer reads, and deletes
+     * the budget files of days more than {@link Options#budgetDaysKept()} days before it and the
+     * answer files of days more than {@value #ANSWER_DAYS_KEPT} days before it that no process has
+     * open; logs what it deleted and what it kept because another process has it open. The heap
+     * store forgets those budget days instead. Runs at {@link #open}; call it from a timer (hourly,
+     * say), off the event loops.
      *
-     * @return the days whose files were deleted
+     * @return the days some of whose files were deleted, oldest first
      */
     public synchronized List<LocalDate> purgeDays(LocalDate today) throws IOException {
         if (closed) {
             return List.of();
         }
-        return budgetDays.purge(today);
+        java.util.SortedSet<LocalDate> deleted = new java.util.TreeSet<>(budgetDays.purge(today));
+        if (answerDays != null) {
+            deleted.addAll(answerDays.purge(today));
+        }
+        return List.copyOf(deleted);
     }
 
     /** The days whose budget maps this process has open: for tests. */
     java.util.Set<LocalDate> openDays() {
         return budgetDays.openDays();
+    }
+
+    /** The days whose answer maps this process has open: for tests. */
+    java.util.Set<LocalDate> openAnswerDays() {
+        return answerDays.openDays();
     }
 
     @Override
@@ -297,9 +381,12 @@ public final class StateStore implements AutoCloseable {
         }
         closed = true;
         budgetDays.close();
-        for (Opened o : List.of(rateFile, learningFile)) {
-            o.close();
+        if (answerDays != null) {
+            answerDays.close();
+            endpointsFile.close();
         }
+        rateFile.close();
+        learningFile.close();
         if (locks != null) {
             locks.release();
         }
@@ -435,6 +522,10 @@ public final class StateStore implements AutoCloseable {
     private static List<Object> identity(Path file) throws IOException {
         BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         return Arrays.asList(a.fileKey(), a.size(), a.lastModifiedTime());
+    }
+
+    private static String answerLoss(LocalDate day) {
+        return "which endpoint gave each answer of " + day + ": feedback on those requests gets a 404";
     }
 
     private static String dayLoss(LocalDate day) {
