@@ -50,7 +50,20 @@ final class GatewayHarness implements AutoCloseable {
      * @param stateFiles true: budgets and learning in Chronicle Map files in {@link #stateDir}; false: on the heap
      */
     GatewayHarness(String extraYaml, java.time.InstantSource clock, boolean stateFiles) throws Exception {
-        stateDir = Files.createTempDirectory("br-state");
+        this(extraYaml, clock, stateFiles, Files.createTempDirectory("br-state"));
+    }
+
+    /**
+     * A gateway with its state files in {@code stateDir}, which an earlier gateway may have used:
+     * a restart. Its {@link #apiKey} is new, of the same tenant ({@code default}).
+     */
+    GatewayHarness(String extraYaml, java.time.InstantSource clock, Path stateDir) throws Exception {
+        this(extraYaml, clock, true, stateDir);
+    }
+
+    private GatewayHarness(String extraYaml, java.time.InstantSource clock, boolean stateFiles, Path stateDir)
+            throws Exception {
+        this.stateDir = stateDir;
         String yaml = """
                 server:
                   host: 127.0.0.1
