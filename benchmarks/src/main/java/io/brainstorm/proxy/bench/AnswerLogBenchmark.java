@@ -18,12 +18,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.LocalDate;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The answer log's work on the event loop: {@link AnswerLog#remember} after every answered
@@ -59,7 +55,7 @@ public class AnswerLogBenchmark {
     public String store;
 
     private StateStore state;
-    private Path dir;
+    private BenchStore bench;
     private AnswerLog log;
     private final String prefix = "req_7Qm2cXw9Lr4Tz8Vb";
     private final String unknown = "req_7Qm2cXw9Lr4Tz8VbNoSuch1";
@@ -71,12 +67,8 @@ public class AnswerLogBenchmark {
 
     @Setup(Level.Trial)
     public void open() throws IOException {
-        if (store.equals("chronicle")) {
-            dir = Files.createTempDirectory("br-answer-bench");
-            state = StateStore.open(dir, new StateStore.Options(35, ANSWERS_PER_DAY));
-        } else {
-            state = StateStore.inMemory();
-        }
+        bench = BenchStore.open(store, new StateStore.Options(35, ANSWERS_PER_DAY));
+        state = bench.state;
         log = state.answers();
         // the 8 days a find looks in, each with a file, as on a gateway running for a week
         for (int back = 0; back < 8; back++) {
@@ -96,12 +88,7 @@ public class AnswerLogBenchmark {
 
     @TearDown(Level.Trial)
     public void close() throws IOException {
-        state.close();
-        if (dir != null) {
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
+        bench.close();
     }
 
     @Benchmark
