@@ -135,7 +135,10 @@ public final class GatewayServer implements AutoCloseable {
         return registry;
     }
 
-    /** The state files (budgets, rate windows, learning, answers), or the heap when the config says {@code state_store: memory}. */
+    /**
+     * The state files (budgets, rate windows, learning, answers), or the heap when the config says
+     * {@code state_store: memory}.
+     */
     private static StateStore openStore(GatewayConfig config) {
         if (!config.persistentState()) {
             return StateStore.inMemory();
@@ -191,7 +194,7 @@ public final class GatewayServer implements AutoCloseable {
                 s.prepareDay(today.plusDays(1));
             } catch (java.io.IOException | RuntimeException e) {
                 log.log(System.Logger.Level.WARNING, "preparing tomorrow's day files failed; the day's first"
-                        + " request will create it", e);
+                        + " request will create them", e);
             }
             try {
                 s.purgeDays(today);

@@ -101,8 +101,9 @@ final class CellAnswerLog implements AnswerLog {
                 continue;
             }
             int taskClass = (int) c[TASK_CLASS] - 1;
-            if (c[TENANT] != ChronicleCellStore.keyHash(tenant) || c[TENANT_CHECK] != ChronicleCellStore.checkHash(tenant)
-                    || nowMillis - c[AT] > RETENTION_MILLIS || taskClass < 0 || taskClass >= TaskClass.COUNT) {
+            boolean theirs = c[TENANT] == ChronicleCellStore.keyHash(tenant)
+                    && c[TENANT_CHECK] == ChronicleCellStore.checkHash(tenant);
+            if (!theirs || nowMillis - c[AT] > RETENTION_MILLIS || taskClass < 0 || taskClass >= TaskClass.COUNT) {
                 return null;
             }
             String endpoint = endpointOf(c[ENDPOINT], c[ENDPOINT_CHECK]);

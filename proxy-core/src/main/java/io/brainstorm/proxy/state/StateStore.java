@@ -71,8 +71,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * for 7 days), so a process keeps those mapped; {@link #purgeDays} deletes the files older than
  * {@value #ANSWER_DAYS_KEPT} days: at most ten files (200 MB) on disk, today's and tomorrow's
  * included. An answer file that is full (or cannot be opened) never fails a request: the
- * process logs it once and keeps no more answers of that day, whose feedback gets a 404. Endpoint
- * ids are kept once, in {@code endpoints.cm3}, and answer entries name them by hash.
+ * process logs it once and keeps no more of that day's answers; feedback on those gets a 404.
+ * Endpoint ids are kept once, in {@code endpoints.cm3}, and answer entries name them by hash.
  *
  * <h2>Crashes</h2>
  * Chronicle Map survives a process crash (the kernel keeps the mapped pages), not a host crash.
@@ -89,11 +89,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * counts (a key may get one extra minute's allowance); with a budget day file: that day's spend
  * and reservations of every key (a key may spend its whole budget for that day again; the audit
  * log keeps what was spent); with an answer day file or {@code endpoints.cm3}: what feedback on
- * that day's (or earlier) answers needs, so it gets a 404. A damaged file another process has open makes {@link #open} fail,
- * saying that recovery needs every gateway process on the directory stopped. A file that cannot
- * be opened for another reason (permissions, a full disk, not a regular file) is never taken for
- * damage: the error is reported as it is and the file left alone. Damage inside the entries,
- * behind an intact header, is not detected.
+ * that day's (or earlier) answers needs, so it gets a 404. A damaged file another process has
+ * open makes {@link #open} fail, saying that recovery needs every gateway process on the
+ * directory stopped. A file that cannot be opened for another reason (permissions, a full disk,
+ * not a regular file) is never taken for damage: the error is reported as it is and the file left
+ * alone. Damage inside the entries, behind an intact header, is not detected.
  *
  * <p><b>Threading:</b> everything returned is thread-safe. {@link #budgets()} and
  * {@link #answers()} open a day's file the first time that day is used (tens of milliseconds);
@@ -238,9 +238,9 @@ public final class StateStore implements AutoCloseable {
             this.answers = new InMemoryAnswerLog();
         } else {
             // find reads back DAYS_SEARCHED - 1 days, so those stay mapped
-            this.answerDays = new DayFiles(new DayFiles.Kind("answers", "answer", ANSWER_DAY_SLOTS, CellAnswerLog.LENGTH,
-                    options.answersPerDay(), CellAnswerLog.DAYS_SEARCHED - 1, ANSWER_DAYS_KEPT, StateStore::answerLoss),
-                    dir, locks, (cells, day) -> { });
+            this.answerDays = new DayFiles(new DayFiles.Kind("answers", "answer", ANSWER_DAY_SLOTS,
+                    CellAnswerLog.LENGTH, options.answersPerDay(), CellAnswerLog.DAYS_SEARCHED - 1, ANSWER_DAYS_KEPT,
+                    StateStore::answerLoss), dir, locks, (cells, day) -> { });
             this.answers = new CellAnswerLog(answerDays, endpointsFile.cells());
         }
         this.rates = new CellRateWindows(rateFile.cells());
