@@ -7,6 +7,7 @@ import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.spi.TaskClass;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,6 +34,8 @@ class FeedbackTest {
               - {name: other, sha256: %s, tenant: acme}
             """.formatted(ApiKeys.sha256(otherTenantKey));
     private GatewayHarness gateway;
+    @TempDir
+    Path stateDir;
 
     @AfterEach
     void stop() {
@@ -87,11 +90,10 @@ class FeedbackTest {
 
     @Test
     void anAnswerFromBeforeARestartOnTheSameStateFilesCanBeScored() throws Exception {
-        gateway = new GatewayHarness(yaml, InstantSource.system(), true);
+        gateway = new GatewayHarness(yaml, InstantSource.system(), stateDir);
         HttpResponse<String> answer = post("/chat/completions", gateway.apiKey, GatewayHarness.chatBody(""));
         assertEquals(200, answer.statusCode(), answer.body());
         String requestId = answer.headers().firstValue("x-br-request-id").orElseThrow();
-        Path stateDir = gateway.stateDir;
         gateway.close();
 
         gateway = new GatewayHarness(yaml, InstantSource.system(), stateDir);
