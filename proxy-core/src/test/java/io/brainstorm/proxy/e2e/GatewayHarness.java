@@ -125,8 +125,8 @@ final class GatewayHarness implements AutoCloseable {
     public void close() {
         server.close();
         registry.close();
-        if (ownsStateDir) {
-            // the answer and budget day files are tens of megabytes each
+        if (ownsStateDir && Files.exists(stateDir)) {
+            // the answer and budget day files are tens of megabytes each; a second close finds nothing to do
             try (java.util.stream.Stream<Path> files = Files.walk(stateDir)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             } catch (java.io.IOException e) {
