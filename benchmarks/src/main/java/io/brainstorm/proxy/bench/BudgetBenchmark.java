@@ -20,13 +20,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The admission step's state work, once per request (DESIGN §11 target: reserve + settle ≤ 1 µs):
@@ -50,7 +46,7 @@ public class BudgetBenchmark {
     public String store;
 
     private StateStore state;
-    private Path dir;
+    private BenchStore bench;
     private BudgetLedger ledger;
     private RateWindows rates;
     private String key = "k_7Qm2cXw9Lr4Tz8Vb1Np5Hs";
@@ -62,12 +58,8 @@ public class BudgetBenchmark {
 
     @Setup(Level.Trial)
     public void open() throws IOException {
-        if (store.equals("chronicle")) {
-            dir = Files.createTempDirectory("br-budget-bench");
-            state = StateStore.open(dir);
-        } else {
-            state = StateStore.inMemory();
-        }
+        bench = BenchStore.open(store, StateStore.Options.DEFAULTS);
+        state = bench.state;
         ledger = state.budgets();
         rates = state.rates();
         ledger.settle(ledger.reserve(key, day, amount, budget), actual);
@@ -75,12 +67,7 @@ public class BudgetBenchmark {
 
     @TearDown(Level.Trial)
     public void close() throws IOException {
-        state.close();
-        if (dir != null) {
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
+        bench.close();
     }
 
     @Benchmark

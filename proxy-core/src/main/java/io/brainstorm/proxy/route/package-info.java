@@ -8,6 +8,7 @@
  * <p>{@link io.brainstorm.proxy.route.RoutingState} holds what routing knows of each endpoint:
  * its {@link io.brainstorm.proxy.route.CircuitBreaker}, latency windows and, through a
  * {@link io.brainstorm.proxy.route.LearningStore}, the learnt answer quality.
- * {@link io.brainstorm.proxy.route.OutcomeRecorder} writes each attempt's end there.
+ * {@link io.brainstorm.proxy.route.OutcomeRecorder} writes each attempt's end there, and each
+ * answer's endpoint to an {@link io.brainstorm.proxy.route.AnswerLog}, where feedback finds it.
  */
 package io.brainstorm.proxy.route;

@@ -169,7 +169,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         AnswerLog.Answer a = gateway.answers().find(id.textValue(), key.tenant(), router.state().nowMillis());
         if (a == null) {
             throw ApiError.notFound("No answer with request id '" + id.textValue() + "' can be scored by this key:"
-                    + " unknown, older than 7 days, from before a restart, or another tenant's.");
+                    + " unknown or no longer kept, older than 7 days, or another tenant's.");
         }
         router.state().learning().observe(a.candidateId(), a.taskClass(), score.doubleValue(),
                 gateway.config().routing().feedbackWeight());

@@ -5,6 +5,7 @@ import io.brainstorm.proxy.api.ModelList;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.route.AnswerLog;
+import io.brainstorm.proxy.route.InMemoryAnswerLog;
 import io.brainstorm.proxy.route.OutcomeRecorder;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.upstream.UpstreamClient;
@@ -26,13 +27,11 @@ public final class Gateway {
     private volatile OutcomeRecorder outcomes;
     private volatile Admission admission;
     /**
-     * Answered requests for {@code /v1/feedback}: the last 10,000 (about 2.5 MB of heap; a week's
-     * worth at one request a minute, seconds' worth under heavy load). Entries that survive young
-     * collections cost latency: in load runs a million of them took RSS to 520 MB and the p99 at 64
-     * connections to 19 ms, 100,000 to 245 MB and 11 ms, 10,000 to 196 MB and 7.5 ms. Keeping them
-     * off the heap, in the state store, is the way to a week under load.
+     * Answered requests for {@code /v1/feedback}: the state store's day files (a week, shared with
+     * the other gateway processes on the state directory, off the heap), set with {@link #answers(AnswerLog)};
+     * until then, and for a gateway built without a store, the last 10,000 on the heap.
      */
-    private final AnswerLog answers = new AnswerLog(10_000);
+    private volatile AnswerLog answers = new InMemoryAnswerLog();
     private final UpstreamClient upstream;
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -54,6 +53,11 @@ public final class Gateway {
      */
     public void admission(Admission admission) {
         this.admission = admission;
+    }
+
+    /** Where answered requests are remembered for feedback: the state store's log. Set before {@link #routes}. */
+    public void answers(AnswerLog answers) {
+        this.answers = answers;
     }
 
     /** Which endpoint answered which request, for feedback. */

@@ -113,6 +113,7 @@ public final class GatewayServer implements AutoCloseable {
             server.store = openStore(config);
             server.prepareDays();
             gateway.admission(new Admission(server.store.budgets(), server.store.rates(), clock));
+            gateway.answers(server.store.answers());
             server.strategies = loadStrategies(config.routing());
             gateway.routes(router(config, endpoints(config, server.sim, upstream), server.strategies,
                     server.store.learning(config.routing().discount()), clock));
@@ -134,7 +135,10 @@ public final class GatewayServer implements AutoCloseable {
         return registry;
     }
 
-    /** The state files (budgets, rate windows, learning), or the heap when the config says {@code state_store: memory}. */
+    /**
+     * The state files (budgets, rate windows, learning, answers), or the heap when the config says
+     * {@code state_store: memory}.
+     */
     private static StateStore openStore(GatewayConfig config) {
         if (!config.persistentState()) {
             return StateStore.inMemory();
@@ -173,9 +177,9 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * Every hour, off the event loops: creates tomorrow's budget file ahead of midnight (UTC), since
-     * a day's first request would otherwise wait tens of milliseconds for it, and purges old budget
-     * days ({@link StateStore#purgeDays}).
+     * Every hour, off the event loops: creates tomorrow's budget and answer files ahead of midnight
+     * (UTC), since a day's first request would otherwise wait tens of milliseconds for them, and
+     * purges old days ({@link StateStore#purgeDays}).
      */
     private void prepareDays() {
         dayKeeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -189,13 +193,13 @@ public final class GatewayServer implements AutoCloseable {
             try {
                 s.prepareDay(today.plusDays(1));
             } catch (java.io.IOException | RuntimeException e) {
-                log.log(System.Logger.Level.WARNING, "preparing tomorrow's budget file failed; the day's first"
-                        + " request will create it", e);
+                log.log(System.Logger.Level.WARNING, "preparing tomorrow's day files failed; the day's first"
+                        + " request will create them", e);
             }
             try {
                 s.purgeDays(today);
             } catch (java.io.IOException | RuntimeException e) {
-                log.log(System.Logger.Level.WARNING, "purging old budget days failed; tried again in an hour", e);
+                log.log(System.Logger.Level.WARNING, "purging old day files failed; tried again in an hour", e);
             }
         }, 1, 1, TimeUnit.HOURS);
     }

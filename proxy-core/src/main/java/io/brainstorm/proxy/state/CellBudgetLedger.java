@@ -17,19 +17,13 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class CellBudgetLedger implements BudgetLedger {
 
-    /** The store of one day; {@code create} false answers null for a day nothing was written to. */
-    @FunctionalInterface
-    interface Days {
-        CellStore<String> forDay(LocalDate day, boolean create);
-    }
-
-    private final Days days;
+    private final DayStores days;
     private final ProcessOwner owner;
     private final AtomicLong ids = new AtomicLong();
     private final Set<Long> open = ConcurrentHashMap.newKeySet();
     private final ThreadLocal<long[]> readBuffer = ThreadLocal.withInitial(() -> new long[BudgetCells.LENGTH]);
 
-    CellBudgetLedger(Days days, ProcessOwner owner) {
+    CellBudgetLedger(DayStores days, ProcessOwner owner) {
         this.days = days;
         this.owner = owner;
     }

@@ -278,6 +278,16 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
         }
     }
 
+    /** The 64-bit hash a {@link #hashed} map keys {@code s} by. */
+    static long keyHash(String s) {
+        return KEY_HASH.hashBytes(utf8(s));
+    }
+
+    /** The second, independent 64-bit hash a {@link #hashed} map checks {@code s} by. */
+    static long checkHash(String s) {
+        return CHECK_HASH.hashBytes(utf8(s));
+    }
+
     private static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }

@@ -1,14 +1,14 @@
 package io.brainstorm.proxy.state;
 
+import io.brainstorm.proxy.route.AnswerLog;
+import io.brainstorm.proxy.route.InMemoryAnswerLog;
 import io.brainstorm.proxy.route.LearningStore;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -20,8 +20,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -32,24 +30,31 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The opened state directory (DESIGN §10): budgets, rate windows and learning. Open it once at
- * start, off the request path (measured here: 1.3 to 1.9 s and 80 to 115 MB of resident memory
- * for the first open in a JVM, fresh or existing directory alike, while Chronicle loads and
- * compiles; 20 to 30 ms for a later one), and close it at shutdown.
+ * The opened state directory (DESIGN §10): budgets, rate windows, learning, and which endpoint
+ * answered which request (for feedback). Open it once at start, off the request path (measured
+ * here: 1.3 to 1.9 s and 80 to 115 MB of resident memory for the first open in a JVM, fresh or
+ * existing directory alike, while Chronicle loads and compiles; 20 to 30 ms for a later one),
+ * and close it at shutdown.
  *
  * <h2>Files</h2>
  * <pre>
  * file                             key → value                                 sized for          on disk
  * stateDir/rates.cm3               key id → minute, requests, tokens           {@value #RATE_KEYS} keys         1.1 MB
  * stateDir/learning.cm3            candidate id → 12 × (α, β, observations)   {@value #LEARNING_CANDIDATES} candidates   1.0 MB
+ * stateDir/endpoints.cm3           candidate id → its two 64-bit hashes        {@value #LEARNING_CANDIDATES} candidates   0.2 MB
  * stateDir/budgets/YYYY-MM-DD.cm3  key id → spent, requests, 8 owner slots    {@value #BUDGET_KEYS} keys per day 3.4 MB
+ * stateDir/answers/YYYY-MM-DD.cm3  request id → tenant, endpoint, task class,  {@value #ANSWERS_PER_DAY} answers   19.7 MB
+ *                                  answered at (two hashes each for tenant     per day
+ *                                  and endpoint)
  * stateDir/open.lock               a byte per file above; see below            empty
  * </pre>
- * Budget and rate keys are 64-bit hashes of the key id checked by a second hash (see
- * {@link ChronicleCellStore}), so key ids of any length fit; candidate ids are stored as they are
- * (about 40 bytes). Each map may grow to four times its size before it is full; a full map makes
- * the call that needed a new entry throw {@link StateStoreException} (the request fails, the
- * event loop does not). Several processes may open one directory at once: every update takes the
+ * Budget, rate and answer keys are 64-bit hashes of the key id (request id) checked by a second
+ * hash (see {@link ChronicleCellStore}), so ids of any length fit; candidate ids are stored as
+ * they are (about 40 bytes). Chronicle allocates a file's size on disk when it creates it (the
+ * sizes above). Each map may grow to four times its size (measured on an answer file: five)
+ * before it is full; a full map makes the call that needed a new entry throw
+ * {@link StateStoreException} (the request fails, the event loop does not), except an answer
+ * file: see below. Several processes may open one directory at once: every update takes the
  * entry's lock inside the mapped file.
  *
  * <p>Budgets live in a file per day, so no map fills with past days. While a process has a file
@@ -60,6 +65,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * writes any more (a key's day is at most one day off the UTC day), then deletes the day files
  * older than {@link Options#budgetDaysKept()} days (35 by default) that no process has open. A
  * file another process still has open is kept and tried again at the next purge.
+ *
+ * <p>Answers ({@link #answers()}) live in a file per UTC day of the answer too, under the same
+ * rules. Feedback looks in the files of the last 8 days, newest first (an answer can be scored
+ * for 7 days), so a process keeps those mapped; {@link #purgeDays} deletes the files older than
+ * {@value #ANSWER_DAYS_KEPT} days: at most ten files (200 MB) on disk, today's and tomorrow's
+ * included. An answer file that is full (or cannot be opened) never fails a request: the
+ * process logs it once and keeps no more of that day's answers; feedback on those gets a 404.
+ * Endpoint ids are kept once, in {@code endpoints.cm3}, and answer entries name them by hash.
  *
  * <h2>Crashes</h2>
  * Chronicle Map survives a process crash (the kernel keeps the mapped pages), not a host crash.
@@ -73,17 +86,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * no other process has it open: it is moved aside to {@code NAME.corrupt-<UTC time>}, an ERROR
  * line says what was lost, and a fresh file takes its place. Lost with {@code learning.cm3}: the
  * learnt posteriors (routing starts from the priors); with {@code rates.cm3}: this minute's
- * counts (a key may get one extra minute's allowance); with a day file: that day's spend and
- * reservations of every key (a key may spend its whole budget for that day again; the audit log
- * keeps what was spent). A damaged file another process has open makes {@link #open} fail,
- * saying that recovery needs every gateway process on the directory stopped. A file that cannot
- * be opened for another reason (permissions, a full disk, not a regular file) is never taken for
- * damage: the error is reported as it is and the file left alone. Damage inside the entries,
- * behind an intact header, is not detected.
+ * counts (a key may get one extra minute's allowance); with a budget day file: that day's spend
+ * and reservations of every key (a key may spend its whole budget for that day again; the audit
+ * log keeps what was spent); with an answer day file or {@code endpoints.cm3}: what feedback on
+ * that day's (or earlier) answers needs, so it gets a 404. A damaged file another process has
+ * open makes {@link #open} fail, saying that recovery needs every gateway process on the
+ * directory stopped. A file that cannot be opened for another reason (permissions, a full disk,
+ * not a regular file) is never taken for damage: the error is reported as it is and the file left
+ * alone. Damage inside the entries, behind an intact header, is not detected.
  *
- * <p><b>Threading:</b> everything returned is thread-safe. {@link #budgets()} opens a day's file
- * the first time that day is used (tens of milliseconds); {@link #open} creates today's and
- * tomorrow's (UTC) and {@link #prepareDay} lets a timer create the next one ahead of midnight.
+ * <p><b>Threading:</b> everything returned is thread-safe. {@link #budgets()} and
+ * {@link #answers()} open a day's file the first time that day is used (tens of milliseconds);
+ * {@link #open} creates today's and tomorrow's (UTC) and {@link #prepareDay} lets a timer create
+ * the next ones ahead of midnight.
  */
 public final class StateStore implements AutoCloseable {
     private static final System.Logger log = System.getLogger(StateStore.class.getName());
@@ -92,16 +107,26 @@ public final class StateStore implements AutoCloseable {
     static final int BUDGET_KEYS = 10_000;
     static final int RATE_KEYS = 20_000;
     static final int LEARNING_CANDIDATES = 2_048;
+    /**
+     * Answers per answer day file: 19.7 MB on disk, about 80 bytes an answer. It takes about five
+     * times that (1.28 million, 99 MB) before it is full: 15 requests a second around the clock. A
+     * busier gateway wants a larger number here ({@link Options#answersPerDay()}).
+     */
+    static final int ANSWERS_PER_DAY = 250_000;
     static final int RELEASE_SCAN_DAYS = 7;
-    /** Day files older than this many days before the UTC day are unmapped by {@link #purgeDays}. */
+    /** Budget day files older than this many days before the UTC day are unmapped by {@link #purgeDays}. */
     static final int MAPPED_DAYS = 2;
+    /** Answer day files older than this many days before the UTC day are deleted by {@link #purgeDays}. */
+    static final int ANSWER_DAYS_KEPT = CellAnswerLog.DAYS_SEARCHED;
     private static final String AVERAGE_CANDIDATE_ID = "provider/model-name-1.5@endpoint-east";
     private static final long LEARNING_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    /** Bytes of {@code open.lock}: one per file; a day's is its epoch day above {@code DAY_SLOTS}. */
+    /** Bytes of {@code open.lock}: one per file; a day file's is its epoch day above its kind's first slot. */
     private static final long RATES_SLOT = 0;
     private static final long LEARNING_SLOT = 1;
-    private static final long DAY_SLOTS = 1L << 40;
+    private static final long ENDPOINTS_SLOT = 2;
+    private static final long BUDGET_DAY_SLOTS = 1L << 40;
+    private static final long ANSWER_DAY_SLOTS = 2L << 40;
 
     /**
      * What Chronicle Map (2026.1) says when it refuses a file for its contents: a garbled or short
@@ -117,6 +142,8 @@ public final class StateStore implements AutoCloseable {
             + " up to one extra minute's rate allowance";
     private static final String LEARNING_LOSS = "the learnt routing posteriors: routing starts again from the"
             + " priors and learns anew";
+    private static final String ENDPOINTS_LOSS = "the names of the endpoints that answer files refer to: feedback on"
+            + " an earlier answer gets a 404 unless its endpoint has answered again since";
 
     static {
         // Chronicle must never phone home, also under a bare `java -jar` without the launcher's -D flags;
@@ -134,8 +161,10 @@ public final class StateStore implements AutoCloseable {
      * @param budgetDaysKept budget day files older than this many days before the UTC day are
      *                       deleted by {@link #purgeDays}; at least 3, since a request may still
      *                       write a day up to {@value #MAPPED_DAYS} days back
+     * @param answersPerDay  the size of a new answer day file ({@value #ANSWERS_PER_DAY} by
+     *                       default); an existing file keeps the size it was made with
      */
-    public record Options(int budgetDaysKept) {
+    public record Options(int budgetDaysKept, int answersPerDay) {
         /** 35 days: a month of read-outs of past days, and some margin for whoever reads them. */
         public static final Options DEFAULTS = new Options(35);
 
@@ -144,11 +173,19 @@ public final class StateStore implements AutoCloseable {
                 throw new IllegalArgumentException("budgetDaysKept: " + budgetDaysKept + " (expected: > "
                         + MAPPED_DAYS + ")");
             }
+            if (answersPerDay < 1) {
+                throw new IllegalArgumentException("answersPerDay: " + answersPerDay + " (expected: >= 1)");
+            }
+        }
+
+        /** {@code budgetDaysKept} and {@value #ANSWERS_PER_DAY} answers per day file. */
+        public Options(int budgetDaysKept) {
+            this(budgetDaysKept, ANSWERS_PER_DAY);
         }
     }
 
     /** One file this process has mapped, or a heap map (no hold): closing unmaps, then releases the hold. */
-    private record Opened(CellStore<String> cells, OpenLocks.Hold hold) {
+    record Opened(CellStore<String> cells, OpenLocks.Hold hold) {
         void close() {
             try {
                 if (cells instanceof ChronicleCellStore<?> c) {
@@ -163,30 +200,49 @@ public final class StateStore implements AutoCloseable {
     }
 
     @FunctionalInterface
-    private interface Opener {
+    interface Opener {
         ChronicleCellStore<?> open(Path file) throws IOException;
     }
 
     private final Path dir;
     private final Options options;
     private final OpenLocks locks;
-    private final Map<LocalDate, Opened> days = new ConcurrentHashMap<>();
+    private final DayFiles budgetDays;
+    /** Null on the heap, as {@link #endpointsFile}. */
+    private final DayFiles answerDays;
     private final Opened rateFile;
     private final Opened learningFile;
+    private final Opened endpointsFile;
     private final CellBudgetLedger budgets;
+    private final AnswerLog answers;
     private final RateWindows rates;
     private final Map<Double, LearningStore> learning = new ConcurrentHashMap<>();
     private final AtomicInteger releasedDead = new AtomicInteger();
     private volatile int releasedAtOpen;
     private volatile boolean closed;
 
-    private StateStore(Path dir, Options options, OpenLocks locks, Opened rateFile, Opened learningFile) {
+    private StateStore(Path dir, Options options, OpenLocks locks, Opened rateFile, Opened learningFile,
+                       Opened endpointsFile) {
         this.dir = dir;
         this.options = options;
         this.locks = locks;
         this.rateFile = rateFile;
         this.learningFile = learningFile;
-        this.budgets = new CellBudgetLedger(this::forDay, ProcessOwner.CURRENT);
+        this.endpointsFile = endpointsFile;
+        this.budgetDays = new DayFiles(new DayFiles.Kind("budgets", "budget", BUDGET_DAY_SLOTS, BudgetCells.LENGTH,
+                BUDGET_KEYS, MAPPED_DAYS, options.budgetDaysKept(), StateStore::dayLoss), dir, locks,
+                (cells, day) -> releasedDead.addAndGet(releaseDeadOwners(cells, day)));
+        this.budgets = new CellBudgetLedger(budgetDays, ProcessOwner.CURRENT);
+        if (dir == null) {
+            this.answerDays = null;
+            this.answers = new InMemoryAnswerLog();
+        } else {
+            // find reads back DAYS_SEARCHED - 1 days, so those stay mapped
+            this.answerDays = new DayFiles(new DayFiles.Kind("answers", "answer", ANSWER_DAY_SLOTS,
+                    CellAnswerLog.LENGTH, options.answersPerDay(), CellAnswerLog.DAYS_SEARCHED - 1, ANSWER_DAYS_KEPT,
+                    StateStore::answerLoss), dir, locks, (cells, day) -> { });
+            this.answers = new CellAnswerLog(answerDays, endpointsFile.cells());
+        }
         this.rates = new CellRateWindows(rateFile.cells());
     }
 
@@ -206,31 +262,32 @@ public final class StateStore implements AutoCloseable {
     public static StateStore open(Path stateDir, Options options) throws IOException {
         Objects.requireNonNull(options, "options");
         long t0 = System.nanoTime();
-        Path budgetDir = Files.createDirectories(stateDir.resolve("budgets"));
+        Files.createDirectories(stateDir.resolve("budgets"));
+        Files.createDirectories(stateDir.resolve("answers"));
         OpenLocks locks = OpenLocks.acquire(stateDir);
-        Opened rateFile = null;
+        List<Opened> opened = new java.util.ArrayList<>();
         StateStore store;
         try {
-            rateFile = openFile(locks, RATES_SLOT, stateDir.resolve("rates.cm3"), RATES_LOSS, true,
-                    f -> ChronicleCellStore.hashed(f, "rates", RateCells.LENGTH, RATE_KEYS));
-            Opened learningFile = openFile(locks, LEARNING_SLOT, stateDir.resolve("learning.cm3"), LEARNING_LOSS, true,
+            opened.add(openFile(locks, RATES_SLOT, stateDir.resolve("rates.cm3"), RATES_LOSS, true,
+                    f -> ChronicleCellStore.hashed(f, "rates", RateCells.LENGTH, RATE_KEYS)));
+            opened.add(openFile(locks, LEARNING_SLOT, stateDir.resolve("learning.cm3"), LEARNING_LOSS, true,
                     f -> ChronicleCellStore.named(f, "learning", CellLearningStore.LENGTH, LEARNING_CANDIDATES,
-                            AVERAGE_CANDIDATE_ID));
-            store = new StateStore(stateDir, options, locks, rateFile, learningFile);
+                            AVERAGE_CANDIDATE_ID)));
+            opened.add(openFile(locks, ENDPOINTS_SLOT, stateDir.resolve("endpoints.cm3"), ENDPOINTS_LOSS, true,
+                    f -> ChronicleCellStore.named(f, "endpoints", CellAnswerLog.ENDPOINT_LENGTH, LEARNING_CANDIDATES,
+                            AVERAGE_CANDIDATE_ID)));
+            store = new StateStore(stateDir, options, locks, opened.get(0), opened.get(1), opened.get(2));
         } catch (IOException | RuntimeException e) {
-            if (rateFile != null) {
-                rateFile.close();
+            for (Opened o : opened) {
+                o.close();
             }
             locks.release();
             throw e;
         }
         try {
             LocalDate today = LocalDate.now(ZoneOffset.UTC);
-            for (LocalDate day : dayFiles(budgetDir)) {
-                if (!day.isBefore(today.minusDays(RELEASE_SCAN_DAYS))) {
-                    store.openDay(day, false);
-                }
-            }
+            store.budgetDays.openFrom(today.minusDays(RELEASE_SCAN_DAYS));
+            store.answerDays.openFrom(today.minusDays(CellAnswerLog.DAYS_SEARCHED - 1));
             store.releasedAtOpen = store.releasedDead.get();
             store.prepareDay(today);
             store.prepareDay(today.plusDays(1));
@@ -247,7 +304,7 @@ public final class StateStore implements AutoCloseable {
     /** The same semantics on the heap: for tests and a gateway without a state directory. */
     public static StateStore inMemory() {
         return new StateStore(null, Options.DEFAULTS, null, new Opened(new HeapCellStore<>(RateCells.LENGTH), null),
-                new Opened(new HeapCellStore<>(CellLearningStore.LENGTH), null));
+                new Opened(new HeapCellStore<>(CellLearningStore.LENGTH), null), null);
     }
 
     public BudgetLedger budgets() {
@@ -256,6 +313,14 @@ public final class StateStore implements AutoCloseable {
 
     public RateWindows rates() {
         return rates;
+    }
+
+    /**
+     * Which endpoint answered which request, for feedback: in the answer day files, or on the heap
+     * (the last {@value InMemoryAnswerLog#DEFAULT_CAPACITY}) for {@link #inMemory}.
+     */
+    public AnswerLog answers() {
+        return answers;
     }
 
     /** The learnt posteriors, updated with {@code discount} (γ of {@code Posterior.update}); one store per discount. */
@@ -269,76 +334,44 @@ public final class StateStore implements AutoCloseable {
         return releasedAtOpen;
     }
 
-    /** Opens (creating) the budget file of {@code day} now, so its first request does not wait for it. */
+    /** Opens (creating) the budget and answer files of {@code day} now, so its first request does not wait for them. */
     public void prepareDay(LocalDate day) throws IOException {
-        try {
-            forDay(day, true);
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
+        budgetDays.prepare(day);
+        if (answerDays != null) {
+            answerDays.prepare(day);
         }
     }
 
     /**
      * Unmaps this process's budget files of days more than {@value #MAPPED_DAYS} days before
-     * {@code today} (UTC), and deletes the files of days more than
-     * {@link Options#budgetDaysKept()} days before it that no process has open; logs what it
-     * deleted and what it kept because another process has it open. The heap store forgets those
-     * days instead. Runs at {@link #open}; call it from a timer (hourly, say), off the event loops.
+     * {@code today} (UTC) and its answer files of days that feedback no longer reads, and deletes
+     * the budget files of days more than {@link Options#budgetDaysKept()} days before it and the
+     * answer files of days more than {@value #ANSWER_DAYS_KEPT} days before it that no process has
+     * open; logs what it deleted and what it kept because another process has it open. The heap
+     * store forgets those budget days instead. Runs at {@link #open}; call it from a timer (hourly,
+     * say), off the event loops.
      *
-     * @return the days whose files were deleted
+     * @return the days some of whose files were deleted, oldest first
      */
     public synchronized List<LocalDate> purgeDays(LocalDate today) throws IOException {
         if (closed) {
             return List.of();
         }
-        LocalDate oldestKept = today.minusDays(options.budgetDaysKept());
-        // a request's budget day is at most a day off the UTC day (its key's time zone), so nothing
-        // writes these any more; a read-out of one maps it again until the next purge
-        LocalDate oldestMapped = dir == null ? oldestKept : today.minusDays(MAPPED_DAYS);
-        List<LocalDate> forgotten = new ArrayList<>();
-        for (LocalDate day : List.copyOf(days.keySet())) {
-            if (day.isBefore(oldestMapped)) {
-                Opened gone = days.remove(day);
-                if (gone != null) {
-                    gone.close();
-                    forgotten.add(day);
-                }
-            }
+        java.util.SortedSet<LocalDate> deleted = new java.util.TreeSet<>(budgetDays.purge(today));
+        if (answerDays != null) {
+            deleted.addAll(answerDays.purge(today));
         }
-        if (dir == null) {
-            return forgotten;
-        }
-        List<LocalDate> deleted = new ArrayList<>();
-        List<LocalDate> inUse = new ArrayList<>();
-        for (LocalDate day : dayFiles(dir.resolve("budgets"))) {
-            if (!day.isBefore(oldestKept)) {
-                continue;
-            }
-            try (OpenLocks.Hold alone = locks.tryExclusive(daySlot(day))) {
-                if (alone == null) {
-                    inUse.add(day);
-                } else if (Files.deleteIfExists(dayFile(day))) {
-                    deleted.add(day);
-                }
-            } catch (IOException e) {
-                log.log(Level.WARNING, "state: deleting the budget file of " + day + " failed; tried again at the"
-                        + " next purge", e);
-            }
-        }
-        if (!deleted.isEmpty()) {
-            log.log(Level.INFO, "state: deleted the budget files of {0} (older than {1} days)", deleted,
-                    options.budgetDaysKept());
-        }
-        if (!inUse.isEmpty()) {
-            log.log(Level.INFO, "state: kept the budget files of {0}, older than {1} days, because another process"
-                    + " has them open; tried again at the next purge", inUse, options.budgetDaysKept());
-        }
-        return deleted;
+        return List.copyOf(deleted);
     }
 
     /** The days whose budget maps this process has open: for tests. */
     java.util.Set<LocalDate> openDays() {
-        return java.util.Set.copyOf(days.keySet());
+        return budgetDays.openDays();
+    }
+
+    /** The days whose answer maps this process has open: for tests. */
+    java.util.Set<LocalDate> openAnswerDays() {
+        return answerDays.openDays();
     }
 
     @Override
@@ -347,69 +380,16 @@ public final class StateStore implements AutoCloseable {
             return;
         }
         closed = true;
-        List<Opened> all = new ArrayList<>(days.values());
-        days.clear();
-        all.add(rateFile);
-        all.add(learningFile);
-        for (Opened o : all) {
-            o.close();
+        budgetDays.close();
+        if (answerDays != null) {
+            answerDays.close();
+            endpointsFile.close();
         }
+        rateFile.close();
+        learningFile.close();
         if (locks != null) {
             locks.release();
         }
-    }
-
-    private CellStore<String> forDay(LocalDate day, boolean create) {
-        Opened d = days.get(day);
-        if (d != null) {
-            return d.cells();
-        }
-        if (closed) {
-            throw new IllegalStateException("state store " + dir + " is closed");
-        }
-        if (dir == null) {
-            return create ? days.computeIfAbsent(day, x -> new Opened(new HeapCellStore<>(BudgetCells.LENGTH), null))
-                    .cells() : null;
-        }
-        if (!create && !Files.exists(dayFile(day))) {
-            return null;
-        }
-        try {
-            d = openDay(day, create);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return d == null ? null : d.cells();
-    }
-
-    /**
-     * The open file of {@code day}, opened the first time (releasing its dead owners' reservations);
-     * null when it does not exist and {@code create} is false.
-     */
-    private Opened openDay(LocalDate day, boolean create) throws IOException {
-        IOException[] failed = new IOException[1];
-        Opened opened = days.computeIfAbsent(day, d -> {
-            try {
-                Opened o = openFile(locks, daySlot(d), dayFile(d), dayLoss(d), create,
-                        f -> ChronicleCellStore.hashed(f, "budgets-" + d, BudgetCells.LENGTH, BUDGET_KEYS));
-                if (o != null) {
-                    try {
-                        releasedDead.addAndGet(releaseDeadOwners(o.cells(), d));
-                    } catch (RuntimeException e) {
-                        o.close();
-                        throw e;
-                    }
-                }
-                return o;
-            } catch (IOException e) {
-                failed[0] = e;
-                return null;
-            }
-        });
-        if (failed[0] != null) {
-            throw failed[0];
-        }
-        return opened;
     }
 
     /**
@@ -418,7 +398,7 @@ public final class StateStore implements AutoCloseable {
      * process has it open, and any other failure, is thrown. Null when the file does not exist and
      * {@code create} is false.
      */
-    private static Opened openFile(OpenLocks locks, long slot, Path file, String loss, boolean create, Opener opener)
+    static Opened openFile(OpenLocks locks, long slot, Path file, String loss, boolean create, Opener opener)
             throws IOException {
         boolean lookedAgain = false;
         for (int round = 0; ; round++) {
@@ -544,14 +524,14 @@ public final class StateStore implements AutoCloseable {
         return Arrays.asList(a.fileKey(), a.size(), a.lastModifiedTime());
     }
 
+    private static String answerLoss(LocalDate day) {
+        return "which endpoint gave each answer of " + day + ": feedback on those requests gets a 404";
+    }
+
     private static String dayLoss(LocalDate day) {
         return "what every key spent and had reserved on " + day + ": each key's budget for " + day
                 + " starts again from zero, so a key may spend its whole budget for that day once more; the audit"
                 + " log keeps what was spent";
-    }
-
-    private static long daySlot(LocalDate day) {
-        return DAY_SLOTS + day.toEpochDay();
     }
 
     private static int releaseDeadOwners(CellStore<String> s, LocalDate day) {
@@ -573,25 +553,5 @@ public final class StateStore implements AutoCloseable {
                     alive.entrySet().stream().filter(e -> !e.getValue()).map(e -> "pid " + e.getKey().pid()).toList());
         }
         return Math.toIntExact(total[1]);
-    }
-
-    private Path dayFile(LocalDate day) {
-        return dir.resolve("budgets").resolve(day + ".cm3");
-    }
-
-    private static List<LocalDate> dayFiles(Path budgetDir) throws IOException {
-        List<LocalDate> out = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(budgetDir, "*.cm3")) {
-            for (Path f : files) {
-                String name = f.getFileName().toString();
-                try {
-                    out.add(LocalDate.parse(name.substring(0, name.length() - ".cm3".length())));
-                } catch (DateTimeParseException e) {
-                    log.log(Level.WARNING, "state: ignoring {0}, not a budget day file", f);
-                }
-            }
-        }
-        out.sort(null);
-        return out;
     }
 }

@@ -1,7 +1,8 @@
 /**
  * The state a gateway keeps between requests and across restarts (DESIGN §6, §10): per-key daily
  * budgets ({@link io.brainstorm.proxy.state.BudgetLedger}, reserve-then-settle), per-key rate
- * windows ({@link io.brainstorm.proxy.state.RateWindows}) and the learnt posteriors, all opened
+ * windows ({@link io.brainstorm.proxy.state.RateWindows}), the learnt posteriors and which endpoint
+ * answered which request for feedback ({@link io.brainstorm.proxy.route.AnswerLog}), all opened
  * together as a {@link io.brainstorm.proxy.state.StateStore}: Chronicle Map files shared by every
  * gateway process on the host, or the heap for tests.
  *

@@ -6,43 +6,52 @@ import io.brainstorm.proxy.auth.ApiKeys;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.spi.TaskClass;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.InstantSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code POST /v1/feedback}: an application's verdict moves the learning state of the endpoint that answered. */
+/**
+ * {@code POST /v1/feedback}: an application's verdict moves the learning state of the endpoint that
+ * answered, also after a restart of the gateway on the same state files.
+ */
 class FeedbackTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient client = HttpClient.newHttpClient();
     private final String otherTenantKey = ApiKeys.generate();
+    private final String yaml = """
+            routing:
+              learning: {discount: 1, feedback_weight: 2}
+            keys:
+              - {name: other, sha256: %s, tenant: acme}
+            """.formatted(ApiKeys.sha256(otherTenantKey));
     private GatewayHarness gateway;
-
-    @BeforeEach
-    void start() throws Exception {
-        gateway = new GatewayHarness("""
-                routing:
-                  learning: {discount: 1, feedback_weight: 2}
-                keys:
-                  - {name: other, sha256: %s, tenant: acme}
-                """.formatted(ApiKeys.sha256(otherTenantKey)));
-    }
+    @TempDir
+    Path stateDir;
 
     @AfterEach
     void stop() {
-        gateway.close();
+        if (gateway != null) {
+            gateway.close();
+        }
     }
 
     private HttpResponse<String> post(String path, String key, String body) throws Exception {
         return client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path))
                 .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String verdict(String requestId, double score) {
+        return "{\"request_id\":\"" + requestId + "\",\"score\":" + score + "}";
     }
 
     private Posterior east() {
@@ -52,6 +61,7 @@ class FeedbackTest {
 
     @Test
     void aVerdictCountsForTheEndpointThatAnsweredAndOnlyItsTenantMayGiveIt() throws Exception {
+        gateway = new GatewayHarness(yaml);
         HttpResponse<String> answer = post("/chat/completions", gateway.apiKey, GatewayHarness.chatBody(""));
         assertEquals(200, answer.statusCode(), answer.body());
         String requestId = answer.headers().firstValue("x-br-request-id").orElseThrow();
@@ -76,5 +86,27 @@ class FeedbackTest {
         assertEquals(400, bad.statusCode());
         assertEquals("score", JSON.readTree(bad.body()).path("error").path("param").asText());
         assertTrue(post("/feedback", "br_live_00000000000000000000000000000000", "{}").statusCode() == 401);
+    }
+
+    @Test
+    void anAnswerFromBeforeARestartOnTheSameStateFilesCanBeScored() throws Exception {
+        gateway = new GatewayHarness(yaml, InstantSource.system(), stateDir);
+        HttpResponse<String> answer = post("/chat/completions", gateway.apiKey, GatewayHarness.chatBody(""));
+        assertEquals(200, answer.statusCode(), answer.body());
+        String requestId = answer.headers().firstValue("x-br-request-id").orElseThrow();
+        gateway.close();
+
+        gateway = new GatewayHarness(yaml, InstantSource.system(), stateDir);
+        Posterior before = east();
+        assertEquals(2.0, before.alpha(), 1e-9, "the answer itself counted once as good, and was kept: " + before);
+        assertEquals(404, post("/feedback", otherTenantKey, verdict(requestId, 0)).statusCode(),
+                "another tenant still cannot score it");
+
+        HttpResponse<String> r = post("/feedback", gateway.apiKey, verdict(requestId, 0));
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("sim/alpha@sim-east", JSON.readTree(r.body()).path("endpoint").asText());
+        Posterior after = east();
+        assertEquals(before.alpha(), after.alpha(), 1e-9);
+        assertEquals(before.beta() + 2, after.beta(), 1e-9, "a bad verdict counts feedback_weight (2) answers");
     }
 }

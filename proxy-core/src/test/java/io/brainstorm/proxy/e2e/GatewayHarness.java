@@ -26,6 +26,8 @@ final class GatewayHarness implements AutoCloseable {
     final Registry registry;
     final GatewayServer server;
     final Path stateDir;
+    /** Whether {@link #stateDir} was made here, and so is deleted at {@link #close}. */
+    private final boolean ownsStateDir;
 
     GatewayHarness() throws Exception {
         this("");
@@ -50,7 +52,22 @@ final class GatewayHarness implements AutoCloseable {
      * @param stateFiles true: budgets and learning in Chronicle Map files in {@link #stateDir}; false: on the heap
      */
     GatewayHarness(String extraYaml, java.time.InstantSource clock, boolean stateFiles) throws Exception {
-        stateDir = Files.createTempDirectory("br-state");
+        this(extraYaml, clock, stateFiles, Files.createTempDirectory("br-state"), true);
+    }
+
+    /**
+     * A gateway with its state files in {@code stateDir}, which an earlier gateway may have used:
+     * a restart. Its {@link #apiKey} is new, of the same tenant ({@code default}). The directory is
+     * the caller's to delete.
+     */
+    GatewayHarness(String extraYaml, java.time.InstantSource clock, Path stateDir) throws Exception {
+        this(extraYaml, clock, true, stateDir, false);
+    }
+
+    private GatewayHarness(String extraYaml, java.time.InstantSource clock, boolean stateFiles, Path stateDir,
+                           boolean ownsStateDir) throws Exception {
+        this.stateDir = stateDir;
+        this.ownsStateDir = ownsStateDir;
         String yaml = """
                 server:
                   host: 127.0.0.1
@@ -108,5 +125,13 @@ final class GatewayHarness implements AutoCloseable {
     public void close() {
         server.close();
         registry.close();
+        if (ownsStateDir && Files.exists(stateDir)) {
+            // the answer and budget day files are tens of megabytes each; a second close finds nothing to do
+            try (java.util.stream.Stream<Path> files = Files.walk(stateDir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
     }
 }

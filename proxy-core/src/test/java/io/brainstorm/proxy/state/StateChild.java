@@ -13,7 +13,9 @@ import java.util.List;
  *   <li>{@code hold DIR KEY DAY AMOUNT BUDGET N}: settles one reservation, then takes N and holds
  *       them, prints {@code holding} and waits to be killed;</li>
  *   <li>{@code open DIR}: opens the store and prints {@code opened}, or {@code failed} and the
- *       exception's message on one line.</li>
+ *       exception's message on one line;</li>
+ *   <li>{@code answer DIR REQUEST_ID TENANT ENDPOINT}: remembers that {@code ENDPOINT} answered
+ *       the request now, for task class {@code json/1k-8k}, and prints {@code remembered}.</li>
  * </ul>
  * A line {@code go} on standard input starts a race, so both processes race from a common start.
  */
@@ -26,6 +28,14 @@ public final class StateChild {
                 System.out.println("opened");
             } catch (java.io.IOException e) {
                 System.out.println("failed " + e.getMessage().replace('\n', ' '));
+            }
+            return;
+        }
+        if (mode.equals("answer")) {
+            try (StateStore store = StateStore.open(dir)) {
+                store.answers().remember(args[2], new io.brainstorm.proxy.route.AnswerLog.Answer(args[3], args[4],
+                        io.brainstorm.proxy.spi.TaskClass.of(false, true, 2_000), System.currentTimeMillis()));
+                System.out.println("remembered");
             }
             return;
         }

@@ -1,0 +1,39 @@
+package io.brainstorm.proxy.bench;
+
+import io.brainstorm.proxy.state.StateStore;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/** A state store for a benchmark: Chronicle files in a fresh directory in /tmp, deleted at close, or the heap. */
+final class BenchStore implements AutoCloseable {
+    final StateStore state;
+    private final Path dir;
+
+    private BenchStore(StateStore state, Path dir) {
+        this.state = state;
+        this.dir = dir;
+    }
+
+    /** @param kind {@code chronicle} or {@code heap} */
+    static BenchStore open(String kind, StateStore.Options options) throws IOException {
+        if (!kind.equals("chronicle")) {
+            return new BenchStore(StateStore.inMemory(), null);
+        }
+        Path dir = Files.createTempDirectory("br-bench-state");
+        return new BenchStore(StateStore.open(dir, options), dir);
+    }
+
+    @Override
+    public void close() throws IOException {
+        state.close();
+        if (dir != null) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+package io.brainstorm.proxy.state;
+
+import java.time.LocalDate;
+
+/** The store of each day, for state kept per day (budgets): a heap map or a Chronicle file per day. */
+@FunctionalInterface
+interface DayStores {
+    /** The store of {@code day}; with {@code create} false, null for a day nothing was written to. */
+    CellStore<String> forDay(LocalDate day, boolean create);
+}
