@@ -74,6 +74,8 @@ final class GatewayHarness implements AutoCloseable {
                   port: 0
                   max_body_bytes: 1048576
                   shutdown_grace_seconds: 2
+                admin:
+                  port: 0
                 sim:
                   enabled: true
                   seed: 7
