@@ -38,6 +38,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -74,9 +76,10 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * Binds the client listener first (so {@code /healthz} answers at once), then starts the
-     * simulated provider (if enabled) and builds the routes; until they exist {@code /readyz} and
-     * API calls answer 503.
+     * Binds the client listener first (so {@code /healthz} answers at once), then opens the state
+     * store on a thread of its own while the admin listener, the simulated provider (if enabled),
+     * the strategies and the endpoints are made on this one, and builds the routes once both are
+     * done; until then {@code /readyz} and API calls answer 503. Returns when the gateway is ready.
      *
      * @param workerThreads event loop threads (0 = Netty's default, twice the cores)
      */
@@ -97,9 +100,11 @@ public final class GatewayServer implements AutoCloseable {
         EventLoopGroup boss = transport.newGroup(1, "br-accept");
         EventLoopGroup workers = transport.newGroup(workerThreads, "br-io");
         GatewayServer server = new GatewayServer(gateway, transport, boss, workers);
+        CompletableFuture<StateStore> opening = null;
         try {
-            // listen first: /healthz answers while the simulated provider starts and routes are built
+            // listen first: /healthz answers while the rest starts
             server.bind();
+            opening = openStoreAsync(config);
             if (config.admin().enabled()) {
                 server.admin = io.brainstorm.proxy.admin.AdminServer.start(gateway, config.admin().host(),
                         config.admin().port(), boss, workers, transport.serverChannel());
@@ -110,19 +115,58 @@ public final class GatewayServer implements AutoCloseable {
                         config.sim().zeroDelay(), config.sim().randomFaults()));
                 server.sim.start("127.0.0.1", config.sim().port());
             }
-            server.store = openStore(config);
+            server.strategies = loadStrategies(config.routing());
+            List<Endpoint> endpoints = endpoints(config, server.sim, upstream);
+            server.store = await(opening);
             server.prepareDays();
             gateway.admission(new Admission(server.store.budgets(), server.store.rates(), clock));
             gateway.answers(server.store.answers());
-            server.strategies = loadStrategies(config.routing());
-            gateway.routes(router(config, endpoints(config, server.sim, upstream), server.strategies,
+            gateway.routes(router(config, endpoints, server.strategies,
                     server.store.learning(config.routing().discount()), clock));
             gateway.markReady();
         } catch (RuntimeException | InterruptedException e) {
+            if (opening != null && server.store == null) {
+                // still opening, or open: closed when it is (a failed open has nothing to close)
+                opening.thenAccept(StateStore::close);
+            }
             server.close();
             throw e;
         }
         return server;
+    }
+
+    /**
+     * {@link #openStore} on a thread of its own ({@code br-state-open}, which ends with it): the
+     * first Chronicle map in a JVM takes a few hundred milliseconds, most of it loading and
+     * running Chronicle's code for the first time, which overlaps with the rest of the start.
+     */
+    private static CompletableFuture<StateStore> openStoreAsync(GatewayConfig config) {
+        CompletableFuture<StateStore> opening = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                opening.complete(openStore(config));
+            } catch (Throwable e) {
+                opening.completeExceptionally(e);
+            }
+        }, "br-state-open");
+        t.setDaemon(true);
+        t.start();
+        return opening;
+    }
+
+    /** The opened store, or what opening it threw. */
+    private static StateStore await(CompletableFuture<StateStore> opening) throws InterruptedException {
+        try {
+            return opening.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException("opening the state store failed", e.getCause());
+        }
     }
 
     /** The built-in strategies and the plugins folder's, each problem reported by name. */

@@ -32,9 +32,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The opened state directory (DESIGN §10): budgets, rate windows, learning, and which endpoint
  * answered which request (for feedback). Open it once at start, off the request path (measured
- * here: 1.3 to 1.9 s and 80 to 115 MB of resident memory for the first open in a JVM, fresh or
- * existing directory alike, while Chronicle loads and compiles; 20 to 30 ms for a later one),
- * and close it at shutdown.
+ * through the launcher: 0.2 to 0.5 s for the first open in a JVM, fresh or existing directory
+ * alike, 20 to 30 ms for a later one; 1.3 to 2.7 s and 50 MB more memory while Chronicle compiled a
+ * class with javac at each start, which the jar now ships:
+ * {@code net.openhft.chronicle.hash.VanillaGlobalMutableState$$Native}), and close it at shutdown.
  *
  * <h2>Files</h2>
  * <pre>
@@ -254,7 +255,7 @@ public final class StateStore implements AutoCloseable {
     /**
      * Opens (creating as needed) the state files under {@code stateDir}, recovering a damaged one
      * that no other process has open, releases the reservations of dead owners and purges old
-     * budget days ({@link #purgeDays}). Slow: about two seconds for the first map in a JVM.
+     * budget days ({@link #purgeDays}). Slow: a few hundred milliseconds for the first map in a JVM.
      *
      * @throws IOException naming the file when one cannot be opened, or is damaged while another
      *                     process has it open

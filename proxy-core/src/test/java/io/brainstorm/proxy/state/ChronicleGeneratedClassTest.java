@@ -1,0 +1,52 @@
+package io.brainstorm.proxy.state;
+
+import net.openhft.chronicle.hash.VanillaGlobalMutableState;
+import net.openhft.chronicle.values.Values;
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The class Chronicle Map would otherwise compile with javac at every start
+ * ({@code net.openhft.chronicle.hash.VanillaGlobalMutableState$$Native}) is built into the jar, is
+ * the one Chronicle uses, and is what the Chronicle version on the class path generates.
+ */
+class ChronicleGeneratedClassTest {
+    private static final String NAME = "VanillaGlobalMutableState$$Native";
+    private static final Path SOURCE = Path.of("src/main/java/net/openhft/chronicle/hash/" + NAME + ".java");
+
+    @Test
+    void chronicleUsesTheClassFromTheJarInsteadOfCompilingOne() {
+        Class<?> used = Values.nativeClassFor(VanillaGlobalMutableState.class);
+        assertEquals("net.openhft.chronicle.hash." + NAME, used.getName());
+        // a class javac made at run time has no code source; ours comes from target/classes
+        assertEquals(StateStore.class.getProtectionDomain().getCodeSource().getLocation(),
+                used.getProtectionDomain().getCodeSource() == null ? null
+                        : used.getProtectionDomain().getCodeSource().getLocation());
+    }
+
+    @Test
+    void theCommittedSourceIsWhatChronicleGeneratesNow() throws Exception {
+        Class<?> modelType = Class.forName("net.openhft.chronicle.values.ValueModel");
+        Object model = modelType.getMethod("acquire", Class.class).invoke(null, VanillaGlobalMutableState.class);
+        Method generate = Class.forName("net.openhft.chronicle.values.Generators")
+                .getDeclaredMethod("generateNativeClass", modelType, String.class);
+        generate.setAccessible(true);
+        String generated = ((String) generate.invoke(null, model, NAME)).strip();
+
+        String committed = Files.readString(SOURCE, StandardCharsets.UTF_8);
+        committed = committed.substring(committed.indexOf("package ")).strip();
+        if (!committed.equals(generated)) {
+            Path fresh = Path.of("target", NAME + ".java");
+            Files.writeString(fresh, generated + "\n", StandardCharsets.UTF_8);
+            fail(SOURCE + " differs from what Chronicle Values generates now (a Chronicle upgrade?): replace"
+                    + " everything from its package line with " + fresh.toAbsolutePath());
+        }
+    }
+}
