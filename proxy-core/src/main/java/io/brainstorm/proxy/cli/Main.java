@@ -287,7 +287,7 @@ public final class Main {
             throw new UsageException("--admin-port: " + adminPort + " (expected: 0..65535)");
         }
         return new GatewayConfig(server, c.admin().withPort(adminPort), c.sim(), c.providers(), c.keys(), c.catalog(), stateDir, routing,
-                c.persistentState());
+                c.persistentState(), c.scoring(), c.audit());
     }
 
     private static int envInt(Map<String, String> env, String name, int dflt) {

@@ -43,13 +43,14 @@ final class SelfTest {
         GatewayConfig config = new GatewayConfig(
                 new ServerConfig("127.0.0.1", 0, 1 << 20, 16384, 100, Duration.ofSeconds(30), Duration.ofSeconds(1)),
                 new io.brainstorm.proxy.config.AdminConfig(true, "127.0.0.1", 0), new SimConfig(true, 1, 0, true, false), List.of(), List.of(), Catalog.builtIn(), state,
-                io.brainstorm.proxy.config.RoutingConfig.DEFAULTS.withPluginsDir(null), true);
+                io.brainstorm.proxy.config.RoutingConfig.DEFAULTS.withPluginsDir(null), true,
+                io.brainstorm.proxy.config.ScoringConfig.DEFAULTS, io.brainstorm.proxy.config.AuditConfig.DEFAULTS);
         GatewayServer server = null;
         Registry registry = null;
         try {
             Registry.Bootstrap boot = Registry.Bootstrap.of(new GatewayConfig(config.server(), config.admin(),
                     config.sim(), config.providers(), List.of(new io.brainstorm.proxy.config.KeyConfig("selftest",
-                    ApiKeys.sha256(key), "default")), config.catalog(), state, config.routing(), true), java.util.Map.of());
+                    ApiKeys.sha256(key), "default")), config.catalog(), state, config.routing(), true, config.scoring(), config.audit()), java.util.Map.of());
             registry = Registry.open(state, boot, java.time.InstantSource.system());
             server = GatewayServer.start(config, registry, 1);
             String base = "http://127.0.0.1:" + server.port();

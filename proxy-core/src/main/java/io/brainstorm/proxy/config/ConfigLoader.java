@@ -92,7 +92,8 @@ public final class ConfigLoader {
         JsonNode tree = YamlNode.parse(yaml, prefix);
         tree = substitute(tree, "", env, prefix);
         YamlNode root = YamlNode.root(tree, prefix);
-        root.expectKeys("server", "admin", "state_dir", "state_store", "catalog", "sim", "providers", "keys", "routing");
+        root.expectKeys("server", "admin", "state_dir", "state_store", "catalog", "sim", "providers", "keys", "routing",
+                "scoring", "audit");
 
         ServerConfig server = server(root.field("server"));
         Path stateDir = Path.of(root.field("state_dir").text(DEFAULT_STATE_DIR));
@@ -107,7 +108,42 @@ public final class ConfigLoader {
             throw storeNode.error("files (Chronicle Map files in state_dir, shared by processes) or memory");
         }
         return new GatewayConfig(server, admin(root.field("admin")), sim, providers, keys, catalog, stateDir, routing,
-                store.equals("files"));
+                store.equals("files"), scoring(root.field("scoring")), audit(root.field("audit"), baseDir));
+    }
+
+    private static ScoringConfig scoring(YamlNode s) throws ConfigException {
+        s.expectKeys("enabled", "max_capture_bytes", "max_schema_bytes", "threads");
+        ScoringConfig d = ScoringConfig.DEFAULTS;
+        return new ScoringConfig(s.field("enabled").bool(d.enabled()),
+                (int) s.field("max_capture_bytes").integer(d.maxCaptureBytes(), 1024, 256L * 1024 * 1024),
+                (int) s.field("max_schema_bytes").integer(d.maxSchemaBytes(), 256, 16L * 1024 * 1024),
+                (int) s.field("threads").integer(d.threads(), 1, 64));
+    }
+
+    private static AuditConfig audit(YamlNode a, Path baseDir) throws ConfigException {
+        a.expectKeys("enabled", "dir", "key_file", "fsync", "fsync_interval_ms", "batch_records", "queue_records",
+                "record_content");
+        AuditConfig d = AuditConfig.DEFAULTS;
+        String dir = a.field("dir").text(null);
+        String keyFile = a.field("key_file").text(null);
+        YamlNode fsyncNode = a.field("fsync");
+        String fsync = fsyncNode.text("batch");
+        AuditConfig.Fsync policy = switch (fsync) {
+            case "batch" -> AuditConfig.Fsync.BATCH;
+            case "interval" -> AuditConfig.Fsync.INTERVAL;
+            case "none" -> AuditConfig.Fsync.NONE;
+            default -> throw fsyncNode.error("batch (force each written batch to disk), interval or none");
+        };
+        return new AuditConfig(a.field("enabled").bool(d.enabled()),
+                resolve(baseDir, dir), resolve(baseDir, keyFile), policy,
+                Duration.ofMillis(a.field("fsync_interval_ms").integer(d.fsyncInterval().toMillis(), 1, 3_600_000)),
+                (int) a.field("batch_records").integer(d.batchRecords(), 1, 1_000_000),
+                (int) a.field("queue_records").integer(d.queueRecords(), 16, 100_000_000),
+                a.field("record_content").bool(d.recordContent()));
+    }
+
+    private static Path resolve(Path baseDir, String file) {
+        return file == null ? null : baseDir == null ? Path.of(file) : baseDir.resolve(file);
     }
 
     private static AdminConfig admin(YamlNode a) throws ConfigException {

@@ -17,10 +17,13 @@ import java.util.List;
  * @param routing   plugins, failover, learning, circuit breakers, strategy settings
  * @param persistentState true: budgets, rate windows and learning live in files under {@code stateDir}
  *                  (Chronicle Map, shared by processes on the host); false: on the heap, lost at exit
+ * @param scoring   the answer scorer
+ * @param audit     the audit trail
  */
 public record GatewayConfig(
         ServerConfig server, AdminConfig admin, SimConfig sim, List<ProviderConfig> providers, List<KeyConfig> keys,
-        Catalog catalog, Path stateDir, RoutingConfig routing, boolean persistentState) {
+        Catalog catalog, Path stateDir, RoutingConfig routing, boolean persistentState,
+        ScoringConfig scoring, AuditConfig audit) {
 
     public GatewayConfig {
         providers = List.copyOf(providers);

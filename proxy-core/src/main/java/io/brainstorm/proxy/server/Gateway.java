@@ -8,6 +8,7 @@ import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.InMemoryAnswerLog;
 import io.brainstorm.proxy.route.OutcomeRecorder;
 import io.brainstorm.proxy.route.Router;
+import io.brainstorm.proxy.settle.Completions;
 import io.brainstorm.proxy.upstream.UpstreamClient;
 
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,6 +34,8 @@ public final class Gateway {
      */
     private volatile AnswerLog answers = new InMemoryAnswerLog();
     private final UpstreamClient upstream;
+    /** Where every ended request goes: audit trail, metrics, the dashboard's live feed. */
+    private final Completions completions = new Completions();
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -98,6 +101,11 @@ public final class Gateway {
 
     public ModelList models() {
         return models;
+    }
+
+    /** The fan-out of ended requests; sinks register here. */
+    public Completions completions() {
+        return completions;
     }
 
     public UpstreamClient upstream() {

@@ -1,0 +1,51 @@
+package io.brainstorm.proxy.settle;
+
+/**
+ * One API request, as it ended: what the audit trail records, what {@code /metrics} counts and what
+ * the dashboard's live feed shows (DESIGN §9). Made once per request on the event loop that served
+ * it, after the answer (or the error) went to the client.
+ *
+ * <p>Never holds a secret: {@code keyId} is the key's public id. {@code prompt} and {@code answer}
+ * are null unless the audit is configured to record content.
+ *
+ * @param atMillis         when the request ended (epoch ms, wall clock)
+ * @param requestId        the {@code X-BR-Request-Id}
+ * @param tenant           the key's tenant, or null when the request was not authenticated
+ * @param keyId            the key's id, or null when the request was not authenticated
+ * @param app              the application's name ({@code X-Title}, else {@code HTTP-Referer}), or null
+ * @param operation        {@code chat} or {@code embeddings}
+ * @param requestedModel   the model the client asked for (with its variant), or null if the body had none
+ * @param selectedModel    the {@code provider/model} that answered, or null when none did
+ * @param endpoint         the endpoint that answered (or was tried last), or null
+ * @param strategy         the strategy that decided, or null when the request was refused before routing
+ * @param status           the HTTP status the client got (200 for a stream that began, even if it broke)
+ * @param errorCode        the OpenAI-shaped error code the client got ({@code budget_exceeded}, …;
+ *                         {@code stream_broken} when a stream ended with an error event), or null
+ * @param stream           whether the client asked for a stream
+ * @param promptTokens     prompt tokens (reported or estimated), 0 when unknown
+ * @param completionTokens completion tokens (reported or estimated), 0 when unknown
+ * @param costNanoUsd      what was charged to the key's budget, in nano-USD
+ * @param costEstimated    true when the provider reported no usage and the cost is the gateway's estimate
+ * @param latencyMicros    from the request's arrival to its last byte written
+ * @param ttftMicros       to the first streamed content event, or -1
+ * @param fallbacks        endpoints that failed before the one that answered
+ * @param score            the scorer's 0..1 verdict on the answer, or -1 when not scored
+ * @param scoreOutcome     why the score is what it is ({@link ScoreOutcome}), or null when not scored
+ * @param prompt           the request's messages as JSON text, when content recording is on; else null
+ * @param answer           the answer's content as text, when content recording is on; else null
+ */
+public record Completion(
+        long atMillis, String requestId, String tenant, String keyId, String app, String operation,
+        String requestedModel, String selectedModel, String endpoint, String strategy, int status, String errorCode,
+        boolean stream, long promptTokens, long completionTokens, long costNanoUsd, boolean costEstimated,
+        long latencyMicros, long ttftMicros, int fallbacks, double score, ScoreOutcome scoreOutcome,
+        String prompt, String answer) {
+
+    /** Score of a request that was not scored. */
+    public static final double NO_SCORE = -1;
+
+    /** Whether the scorer gave a verdict. */
+    public boolean scored() {
+        return score >= 0;
+    }
+}
