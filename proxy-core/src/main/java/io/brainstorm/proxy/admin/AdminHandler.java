@@ -58,6 +58,12 @@ import java.util.concurrent.RejectedExecutionException;
  * built, whatever happened; if the executor refuses the task (shutting down) it is released here and
  * the connection closed.
  *
+ * <h2>Authentication</h2>
+ * {@code Authorization: Bearer} with the admin token or an admin key; without that header, the
+ * dashboard's {@code br_session} cookie ({@link DashboardSessions}), where a change (not GET) must
+ * also carry the session's {@code X-CSRF-Token} and no foreign {@code Origin}, else 403
+ * {@code csrf_failed}.
+ *
  * <h2>Scope</h2>
  * A tenant admin asking for another tenant's tenant, keys, provider keys or usage gets exactly the
  * 404 a tenant or key that does not exist gets, so it cannot learn what other tenants exist; only
@@ -82,7 +88,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     private enum Route {
         WHOAMI("GET"), TENANTS("GET, POST"), TENANT("GET, DELETE"), TENANT_KEYS("GET, POST"),
         PROVIDER_KEYS("GET"), PROVIDER_KEY("PUT, DELETE"), TENANT_USAGE("GET"), KEYS("GET"),
-        KEY("GET, PATCH, DELETE"), KEY_USAGE("GET"), ROUTING("GET");
+        KEY("GET, PATCH, DELETE"), KEY_USAGE("GET"), ROUTING("GET"), MODEL_STATS("GET");
 
         final String allow;
 
@@ -116,11 +122,24 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
 
     private final Gateway gateway;
     private final Executor executor;
+    private final DashboardSessions sessions;
+    private final DashboardStats stats;
 
     /** @param executor where requests are served: the admin thread (tests may pass a direct executor) */
     AdminHandler(Gateway gateway, Executor executor) {
+        this(gateway, executor, new DashboardSessions(gateway::registry, java.time.InstantSource.system()),
+                new DashboardStats());
+    }
+
+    /**
+     * @param sessions the dashboard's logins, whose cookie stands in for the bearer token
+     * @param stats    what {@code GET /admin/v1/stats/models} shows
+     */
+    AdminHandler(Gateway gateway, Executor executor, DashboardSessions sessions, DashboardStats stats) {
         this.gateway = gateway;
         this.executor = executor;
+        this.sessions = sessions;
+        this.stats = stats;
     }
 
     @Override
@@ -207,7 +226,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
 
     private Answer answer(FullHttpRequest request) throws Exception {
         Call call = match(request);
-        AdminPrincipal who = registry().authenticateAdmin(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+        AdminPrincipal who = authenticate(request);
         HttpMethod m = call.method();
         return switch (call.route()) {
             case WHOAMI -> Answer.ok(whoami(who));
@@ -226,7 +245,31 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
                     : Answer.ok(revokeKey(who, call.param(0)));
             case KEY_USAGE -> Answer.ok(UsageView.json(visibleKey(who, call.param(0)), admission()));
             case ROUTING -> Answer.ok(RoutingReport.json(router()));
+            case MODEL_STATS -> Answer.ok(modelStats(who, call));
         };
+    }
+
+    /**
+     * The caller: from {@code Authorization: Bearer}, or, when that header is absent, from the
+     * dashboard's session cookie. A change made with the cookie must pass the CSRF checks
+     * ({@link DashboardHandler#checkChange}); bearer callers (the CLI) have no cookie to abuse.
+     */
+    private AdminPrincipal authenticate(FullHttpRequest request) {
+        String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        String cookie = request.headers().get(HttpHeaderNames.COOKIE);
+        if (authorization == null && cookie != null && cookie.contains(DashboardSessions.COOKIE + "=")) {
+            DashboardSessions.Session s = sessions.fromCookieHeader(cookie);
+            if (s == null) {
+                throw ApiError.invalidApiKey("The dashboard session ended (logged out, expired, or its key was"
+                        + " revoked); log in again, or send 'Authorization: Bearer <admin token>'.");
+            }
+            HttpMethod m = request.method();
+            if (!m.equals(HttpMethod.GET) && !m.equals(HttpMethod.HEAD)) {
+                DashboardHandler.checkChange(request, s);
+            }
+            return s.principal();
+        }
+        return registry().authenticateAdmin(authorization);
     }
 
     // ---- routing ----
@@ -259,6 +302,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
             case 2 -> switch (s[0]) {
                 case "tenants" -> Route.TENANT;
                 case "keys" -> Route.KEY;
+                case "stats" -> s[1].equals("models") ? Route.MODEL_STATS : null;
                 default -> null;
             };
             case 3 -> s[0].equals("tenants") ? switch (s[2]) {
@@ -289,7 +333,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
 
     private static ApiError notFound(HttpMethod method, String path) {
         return ApiError.notFound("Invalid URL (" + method + " " + path + "). The admin API's resources are under "
-                + PREFIX + ": whoami, tenants, keys, routing (see docs/admin-api.md).");
+                + PREFIX + ": whoami, tenants, keys, routing, stats/models (see docs/admin-api.md).");
     }
 
     private static String path(String uri) {
@@ -307,7 +351,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
 
     // ---- principal and tenants ----
 
-    private static ObjectNode whoami(AdminPrincipal who) {
+    static ObjectNode whoami(AdminPrincipal who) {
         ObjectNode o = ParsedRequest.JSON.createObjectNode();
         o.put("object", "principal");
         o.put("role", who.superAdmin() ? "super_admin" : "tenant_admin");
@@ -515,6 +559,18 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         o.put("requests", requests);
         o.putArray("keys").addAll(perKey);
         return o;
+    }
+
+    /**
+     * Since start, per model and endpoint: the caller's tenant's figures for a tenant admin; for the
+     * super-admin all tenants' summed, or one tenant's with {@code ?tenant=}.
+     */
+    private ObjectNode modelStats(AdminPrincipal who, Call call) {
+        List<String> tenant = call.query().get("tenant");
+        if (tenant != null && !tenant.isEmpty()) {
+            return stats.json(visibleTenant(who, tenant.get(0)).id());
+        }
+        return stats.json(who.superAdmin() ? null : who.tenant());
     }
 
     private Registry registry() {

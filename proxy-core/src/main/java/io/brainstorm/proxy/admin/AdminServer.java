@@ -23,6 +23,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 
 import java.net.InetSocketAddress;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -34,8 +35,12 @@ import java.util.concurrent.TimeUnit;
  * the client listener and on its event loops. A connection's pipeline:
  * <pre>
  *   http codec (strict limits) → idle → idle-close → keep-alive → aggregator (64 KiB, else 413)
- *   → flow control → admin
+ *   → flow control → dashboard → admin
  * </pre>
+ * The dashboard ({@link DashboardHandler}) serves {@code /dashboard/…} on the event loop, its live
+ * feed's event streams included; the rest goes on to the admin API ({@link AdminHandler}). The
+ * server registers the dashboard's {@link LiveFeed} and {@link DashboardStats} with the gateway's
+ * completions while it runs.
  *
  * <p><b>Threading.</b> Requests are served on one thread of its own, {@code br-admin} (daemon), since
  * registry changes do file I/O; see {@link AdminHandler}. The event loop groups belong to the caller
@@ -55,16 +60,24 @@ public final class AdminServer implements AutoCloseable {
     static final String KEEP_ALIVE = "keep-alive";
     static final String AGGREGATOR = "aggregator";
     static final String FLOW_CONTROL = "flow-control";
+    static final String DASHBOARD = "dashboard";
     static final String ADMIN = "admin";
 
     private final Channel listener;
     private final ChannelGroup connections;
     private final ExecutorService executor;
+    private final Gateway gateway;
+    private final LiveFeed feed;
+    private final DashboardStats stats;
 
-    private AdminServer(Channel listener, ChannelGroup connections, ExecutorService executor) {
+    private AdminServer(Channel listener, ChannelGroup connections, ExecutorService executor, Gateway gateway,
+                        LiveFeed feed, DashboardStats stats) {
         this.listener = listener;
         this.connections = connections;
         this.executor = executor;
+        this.gateway = gateway;
+        this.feed = feed;
+        this.stats = stats;
     }
 
     /**
@@ -77,6 +90,20 @@ public final class AdminServer implements AutoCloseable {
     public static AdminServer start(Gateway gateway, String host, int port, EventLoopGroup boss,
                                     EventLoopGroup workers, Class<? extends ServerChannel> channelClass)
             throws InterruptedException {
+        return start(gateway, host, port, gateway.config().server().port(), boss, workers, channelClass);
+    }
+
+    /**
+     * Binds the admin listener.
+     *
+     * @param port         0 for any free port (see {@link #port()})
+     * @param apiPort      the client listener's bound port, which the dashboard names (0 if unknown)
+     * @param channelClass the listener channel class of the transport the groups were made for
+     * @throws InterruptedException while binding
+     */
+    public static AdminServer start(Gateway gateway, String host, int port, int apiPort, EventLoopGroup boss,
+                                    EventLoopGroup workers, Class<? extends ServerChannel> channelClass)
+            throws InterruptedException {
         ExecutorService executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
                 r -> {
                     Thread t = new Thread(r, "br-admin");
@@ -85,22 +112,39 @@ public final class AdminServer implements AutoCloseable {
                 });
         ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
         long idleMillis = gateway.config().server().idleTimeout().toMillis();
-        AdminHandler handler = new AdminHandler(gateway, executor);
+        DashboardSessions sessions = new DashboardSessions(gateway::registry, InstantSource.system());
+        LiveFeed feed = new LiveFeed();
+        DashboardStats stats = new DashboardStats();
+        AdminHandler handler = new AdminHandler(gateway, executor, sessions, stats);
+        DashboardHandler dashboard = new DashboardHandler(sessions, feed, idleMillis, apiPort);
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(channelClass)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new Initializer(handler, connections, idleMillis));
+                .childHandler(new Initializer(dashboard, handler, connections, idleMillis));
         try {
             Channel listener = b.bind(host, port).sync().channel();
-            AdminServer server = new AdminServer(listener, connections, executor);
-            log.log(System.Logger.Level.INFO, "admin API listening on {0}", listener.localAddress());
+            AdminServer server = new AdminServer(listener, connections, executor, gateway, feed, stats);
+            gateway.completions().add(feed);
+            gateway.completions().add(stats);
+            log.log(System.Logger.Level.INFO, "admin API listening on {0}; dashboard at http://{1}:{2,number,#}{3}/",
+                    listener.localAddress(), host, server.port(), DashboardHandler.PREFIX);
             return server;
         } catch (InterruptedException | RuntimeException e) {
             executor.shutdownNow();
             throw e;
         }
+    }
+
+    /** The dashboard's live feed (registered with the gateway's completions while this server runs). */
+    public LiveFeed liveFeed() {
+        return feed;
+    }
+
+    /** The dashboard's per-model figures since start. */
+    public DashboardStats stats() {
+        return stats;
     }
 
     /** The bound port (useful when {@code start} was given 0). */
@@ -114,6 +158,8 @@ public final class AdminServer implements AutoCloseable {
      */
     @Override
     public void close() {
+        gateway.completions().remove(feed);
+        gateway.completions().remove(stats);
         listener.close().awaitUninterruptibly();
         connections.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         executor.shutdown();
@@ -135,11 +181,13 @@ public final class AdminServer implements AutoCloseable {
 
     /** An admin connection's pipeline, one stage per method. */
     private static final class Initializer extends ChannelInitializer<Channel> {
+        private final DashboardHandler dashboard;
         private final AdminHandler handler;
         private final ChannelGroup connections;
         private final long idleMillis;
 
-        Initializer(AdminHandler handler, ChannelGroup connections, long idleMillis) {
+        Initializer(DashboardHandler dashboard, AdminHandler handler, ChannelGroup connections, long idleMillis) {
+            this.dashboard = dashboard;
             this.handler = handler;
             this.connections = connections;
             this.idleMillis = idleMillis;
@@ -172,6 +220,8 @@ public final class AdminServer implements AutoCloseable {
             p.addLast(AGGREGATOR, new RequestAggregator(MAX_BODY_BYTES));
             // requests decoded from one read wait here while the admin handler has auto-read off
             p.addLast(FLOW_CONTROL, new FlowControlHandler());
+            // before the admin thread: the dashboard's event streams stay open for hours
+            p.addLast(DASHBOARD, dashboard);
             p.addLast(ADMIN, handler);
         }
     }

@@ -59,6 +59,14 @@ public final class ApiError extends RuntimeException {
         return new ApiError(HttpResponseStatus.FORBIDDEN, "permission_error", "permission_error", null, message, -1);
     }
 
+    /**
+     * A dashboard session's change without its {@code X-CSRF-Token}, or from another origin (admin
+     * API with the session cookie, docs/dashboard.md).
+     */
+    public static ApiError csrfFailed(String message) {
+        return new ApiError(HttpResponseStatus.FORBIDDEN, "permission_error", "csrf_failed", null, message, -1);
+    }
+
     /** The request clashes with what exists (admin API: a tenant that exists, a key from config). */
     public static ApiError conflict(String message) {
         return new ApiError(HttpResponseStatus.CONFLICT, "invalid_request_error", "conflict", null, message, -1);

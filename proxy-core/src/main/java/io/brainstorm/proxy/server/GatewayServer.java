@@ -107,7 +107,7 @@ public final class GatewayServer implements AutoCloseable {
             opening = openStoreAsync(config);
             if (config.admin().enabled()) {
                 server.admin = io.brainstorm.proxy.admin.AdminServer.start(gateway, config.admin().host(),
-                        config.admin().port(), boss, workers, transport.serverChannel());
+                        config.admin().port(), server.port(), boss, workers, transport.serverChannel());
             }
             List<ModelSpec> simModels = config.catalog().models().stream().filter(ModelSpec::simulated).toList();
             if (config.sim().enabled() && !simModels.isEmpty()) {
