@@ -178,11 +178,6 @@ final class DashboardSessions {
         return byIdHash.size();
     }
 
-    /** The cookie's seconds to live: the idle expiry, renewed at nothing (the browser forgets it after this). */
-    static long cookieMaxAgeSeconds() {
-        return IDLE.toSeconds();
-    }
-
     private boolean expired(Session s, long now) {
         return now - s.lastSeenMillis >= IDLE.toMillis() || now - s.createdMillis >= ABSOLUTE.toMillis();
     }

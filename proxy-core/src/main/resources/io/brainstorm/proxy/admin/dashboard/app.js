@@ -19,7 +19,9 @@
     feed: [],          // newest first, at most FEED_ROWS
     seen: new Set(),   // request ids in feed
     events: null,      // the EventSource
+    feedColumns: null, // the feed's colgroup and head as in the page, before a tenant admin's login
     timer: null,
+    generation: 0,     // grows at each logout: answers to an earlier session's requests are dropped
   };
 
   const $ = (id) => document.getElementById(id);
@@ -112,6 +114,7 @@
   }
 
   async function api(method, path, body) {
+    const generation = state.generation;
     const headers = { 'Accept': 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
@@ -127,6 +130,9 @@
       data = await r.json();
     } catch (e) {
       data = null;
+    }
+    if (generation !== state.generation) {
+      throw new ApiFailure(0, 'stale', 'An answer for the previous session was dropped.');
     }
     if (!r.ok) {
       const err = data && data.error ? data.error : {};
@@ -154,6 +160,8 @@
   // ---- login and session ----
 
   async function boot() {
+    const feed = $('feed');
+    state.feedColumns = [feed.querySelector('colgroup').cloneNode(true), feed.querySelector('thead').cloneNode(true)];
     $('login-form').addEventListener('submit', onLogin);
     $('logout').addEventListener('click', onLogout);
     $('tenant-select').addEventListener('change', () => {
@@ -209,6 +217,7 @@
   }
 
   function loggedOut(message) {
+    state.generation++;
     if (state.events) {
       state.events.close();
       state.events = null;
@@ -224,6 +233,13 @@
     state.tenants = [];
     state.tenant = '';
     clear($('feed-body'));
+    clear($('tenant-select'));
+    // nothing of this session stays in the page for the next one
+    for (const id of ['feed-dropped', 'key-message', 'provider-message', 'models-since', 'circuits-strategies']) {
+      $(id).textContent = '';
+    }
+    $('key-form').reset();
+    $('provider-form').reset();
     for (const id of ['models-body', 'budgets-body', 'circuits-body', 'providers-body', 'keys-body']) clear($(id));
     banner('');
     showLogin(message);
@@ -238,9 +254,12 @@
     $('who').title = 'key ' + s.principal.key_id;
     $('login-view').hidden = true;
     $('app-view').hidden = false;
+    const feed = $('feed');
+    feed.replaceChild(state.feedColumns[0].cloneNode(true), feed.querySelector('colgroup'));
+    feed.replaceChild(state.feedColumns[1].cloneNode(true), feed.querySelector('thead'));
     if (!superAdmin) {
       // a tenant admin sees its tenant only: no tenant column, no selector
-      for (const n of Array.from(document.querySelectorAll('#feed .col-tenant'))) n.remove();
+      for (const n of Array.from(feed.querySelectorAll('.col-tenant'))) n.remove();
     }
     await loadTenants();
     connectFeed();
@@ -308,7 +327,7 @@
     if (!f) return;
     if (auto && (state.page === 'providers' || state.page === 'keys')) return;
     f().then(() => banner(''), (e) => {
-      if (e.status !== 401) banner(e.message);
+      if (e.status !== 401 && e.code !== 'stale') banner(e.message);
     });
   }
 
@@ -417,8 +436,11 @@
       c.cost_estimated ? 'estimated: the provider reported no usage' : usd(c.cost_usd)));
     tr.append(cell(ms(c.latency_ms), 'num'));
     tr.append(cell(ms(c.ttft_ms), 'num'));
+    // the outcome shows when it says more than the number: why a 0, why no score
+    const outcome = c.score_outcome || '';
+    const plain = outcome === 'plain_ok' || outcome === 'valid' || outcome === 'not_applicable';
     const score = c.score === null || c.score === undefined ? '—' : Number(c.score).toFixed(2);
-    tr.append(cell(score + (c.score_outcome ? ' ' + c.score_outcome : '')));
+    tr.append(cell(plain || !outcome ? score : score + ' ' + outcome, null, outcome || 'not scored'));
     return tr;
   }
 
@@ -431,7 +453,8 @@
     try {
       routing = await api('GET', '/admin/v1/routing');
     } catch (e) {
-      routing = null;
+      if (e.code === 'stale') throw e;
+      routing = null; // learnt quality is extra: the figures show without it
     }
     const learnt = new Map();
     if (routing) {
