@@ -308,6 +308,26 @@ class DashboardServerTest {
     }
 
     @Test
+    void aStreamThatIsNotReadDropsAndSaysSoWithoutSlowingRequests() throws Exception {
+        try (EventStream stuck = EventStream.open(server.port(), cookie(login(TOKEN)), 4096)) {
+            int n = 20_000;
+            String padding = "x".repeat(500);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                gateway.completions().accept(completion("req_" + i + "_" + padding, "acme", "sim/alpha"));
+            }
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            // 10 MB of events for a client that reads nothing: the connection's buffers fill, then its queue
+            assertTrue(millis < 5_000, n + " completions took " + millis + " ms with a stuck stream");
+            // reading again: first what it lost, then what waited; a new completion arrives as usual
+            long dropped = stuck.dropped();
+            assertTrue(dropped > 0 && dropped < n, "dropped " + dropped);
+            gateway.completions().accept(completion("req_after", "acme", "sim/alpha"));
+            assertTrue(stuck.dataUntilPrefix("req_after"), "the stream goes on after the drops");
+        }
+    }
+
+    @Test
     void heartbeatsKeepTheStreamOpenPastTheIdleTimeout() throws Exception {
         try (EventStream s = EventStream.open(server.port(), cookie(login(TOKEN)))) {
             int heartbeats = s.heartbeatsDuring(2500);
@@ -461,7 +481,15 @@ class DashboardServerTest {
         }
 
         static EventStream open(int port, String cookie) throws Exception {
+            return open(port, cookie, 0);
+        }
+
+        /** @param receiveBuffer the socket's receive buffer (0: the system's) */
+        static EventStream open(int port, String cookie, int receiveBuffer) throws Exception {
             Socket s = new Socket();
+            if (receiveBuffer > 0) {
+                s.setReceiveBufferSize(receiveBuffer);
+            }
             s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
             s.setSoTimeout(5000);
             OutputStream out = s.getOutputStream();
@@ -483,7 +511,8 @@ class DashboardServerTest {
         /** The data events up to and including the first that {@code last} accepts. */
         List<JsonNode> dataUntil(Predicate<JsonNode> last) throws Exception {
             List<JsonNode> out = new ArrayList<>();
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            for (String line = in.readLine(); line != null && System.nanoTime() < deadline; line = in.readLine()) {
                 if (line.startsWith("data: ") && !line.equals("data: {}")) {
                     JsonNode d = JSON.readTree(line.substring(6));
                     out.add(d);
@@ -492,7 +521,32 @@ class DashboardServerTest {
                     }
                 }
             }
-            throw new AssertionError("the stream ended after " + out);
+            throw new AssertionError("the stream ended, or 10 s passed, after " + out);
+        }
+
+        /** Reads (for at most 10 s) until the first {@code dropped} event; returns its count. */
+        long dropped() throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            boolean droppedEvent = false;
+            for (String line = in.readLine(); line != null && System.nanoTime() < deadline; line = in.readLine()) {
+                if (line.equals("event: dropped")) {
+                    droppedEvent = true;
+                } else if (droppedEvent && line.startsWith("data: ")) {
+                    return JSON.readTree(line.substring(6)).get("dropped").asLong();
+                }
+            }
+            throw new AssertionError("no dropped event within 10 s");
+        }
+
+        /** Reads (for at most 10 s) until a data event whose request id starts with {@code prefix}. */
+        boolean dataUntilPrefix(String prefix) throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            for (String line = in.readLine(); line != null && System.nanoTime() < deadline; line = in.readLine()) {
+                if (line.startsWith("data: {") && line.contains("\"request_id\":\"" + prefix)) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         int heartbeatsDuring(long millis) throws Exception {
@@ -513,9 +567,13 @@ class DashboardServerTest {
         boolean endsWithLogoutWithin(long millis) throws Exception {
             socket.setSoTimeout((int) millis);
             boolean logout = false;
+            long deadline = System.nanoTime() + millis * 1_000_000L;
             try {
                 for (String line = in.readLine(); line != null; line = in.readLine()) {
                     logout |= line.equals("event: logout");
+                    if (System.nanoTime() > deadline) {
+                        return false; // heartbeats go on: not ended
+                    }
                 }
             } catch (SocketTimeoutException e) {
                 return false;
@@ -525,9 +583,12 @@ class DashboardServerTest {
 
         boolean closedWithin(long millis) throws Exception {
             socket.setSoTimeout((int) millis);
+            long deadline = System.nanoTime() + millis * 1_000_000L;
             try {
                 while (in.readLine() != null) {
-                    // heartbeats until closed
+                    if (System.nanoTime() > deadline) {
+                        return false; // heartbeats until closed
+                    }
                 }
                 return true;
             } catch (SocketTimeoutException e) {
