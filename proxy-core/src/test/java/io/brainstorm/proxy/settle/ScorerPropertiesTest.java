@@ -44,9 +44,9 @@ class ScorerPropertiesTest {
     void everyTwoChunkSplitCapturesTheWholeAnswer() {
         Scorer scorer = new Scorer(ScoringConfig.DEFAULTS);
         Set<ScoreOutcome> seen = EnumSet.noneOf(ScoreOutcome.class);
-        // two tool calls with arguments in several deltas (valid, a bad argument, an unknown tool), and a
+        // two tool calls with arguments in several deltas (valid, then one with a bad argument), and a
         // json_schema answer; the seeds are checked below to still give those
-        List<Sample> samples = List.of(sample(4, null), sample(2, null), sample(8, null), sample(5, null));
+        List<Sample> samples = List.of(sample(4, null), sample(2, null), sample(5, null));
         for (Sample s : samples) {
             ScoreSpec spec = ScoreSpec.of(ScorerTest.request(s.requestExtra()), scorer);
             Scorer.Result whole = ScorerTest.score(scorer, spec, s.body());
@@ -55,14 +55,15 @@ class ScorerPropertiesTest {
                 check(scorer, s, spec, whole, List.of(cut, s.stream().length - cut));
             }
         }
-        assertEquals(EnumSet.of(ScoreOutcome.VALID, ScoreOutcome.BAD_ARGUMENTS, ScoreOutcome.UNKNOWN_TOOL), seen);
-        assertTrue(samples.stream().limit(3).allMatch(x -> x.expected().toolCalls().size() == 2), "two tool calls each");
+        assertEquals(EnumSet.of(ScoreOutcome.VALID, ScoreOutcome.BAD_ARGUMENTS), seen);
+        assertTrue(samples.stream().limit(2).allMatch(x -> x.expected().toolCalls().size() == 2), "two tool calls each");
+        assertTrue(samples.get(2).expected().content() != null && samples.get(2).requestExtra().contains("json_schema"));
     }
 
     @Test
     void anyMultiSplitCapturesTheWholeAnswer() {
         Scorer scorer = new Scorer(ScoringConfig.DEFAULTS);
-        qt().withExamples(400).forAll(longs().all(), lists().of(integers().between(1, 80)).ofSizeBetween(1, 12))
+        qt().withExamples(200).forAll(longs().all(), lists().of(integers().between(1, 80)).ofSizeBetween(1, 12))
                 .checkAssert((seed, sizes) -> check(scorer, sample(seed, null), sizes));
     }
 
@@ -71,7 +72,7 @@ class ScorerPropertiesTest {
         // guards the generator: the properties above must see valid and invalid answers of each kind
         Scorer scorer = new Scorer(ScoringConfig.DEFAULTS);
         Set<ScoreOutcome> seen = EnumSet.noneOf(ScoreOutcome.class);
-        for (long seed = 0; seed < 300; seed++) {
+        for (long seed = 0; seed < 150; seed++) {
             seen.add(check(scorer, sample(seed, null), List.of(Integer.MAX_VALUE)));
         }
         assertTrue(seen.containsAll(EnumSet.of(ScoreOutcome.VALID, ScoreOutcome.INVALID_JSON, ScoreOutcome.SCHEMA_MISMATCH,
@@ -80,7 +81,7 @@ class ScorerPropertiesTest {
 
     @Test
     void overTheLimitTheStreamAndTheWholeAnswerAgree() {
-        qt().withExamples(300).forAll(longs().all(), integers().between(40, 400), lists().of(integers().between(1, 60)).ofSizeBetween(1, 6))
+        qt().withExamples(200).forAll(longs().all(), integers().between(40, 400), lists().of(integers().between(1, 60)).ofSizeBetween(1, 6))
                 .checkAssert((seed, limit, sizes) -> {
                     Scorer scorer = new Scorer(new ScoringConfig(true, limit, 64 * 1024, 1));
                     check(scorer, sample(seed, null), sizes);
