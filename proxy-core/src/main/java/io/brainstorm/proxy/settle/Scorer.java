@@ -76,8 +76,8 @@ public final class Scorer {
         for (ScoreOutcome o : ScoreOutcome.values()) {
             double score = switch (o) {
                 case PLAIN_OK, VALID -> 1;
-                case OVER_LIMIT, SCHEMA_UNUSABLE, NOT_APPLICABLE -> Completion.NO_SCORE;
-                default -> 0;
+                case ERROR, EMPTY, CUT_BY_LENGTH, INVALID_JSON, SCHEMA_MISMATCH, UNKNOWN_TOOL, BAD_ARGUMENTS -> 0;
+                default -> Completion.NO_SCORE; // not scored: OVER_LIMIT, SCHEMA_UNUSABLE, OVERLOADED, NOT_APPLICABLE
             };
             RESULTS.put(o, o == ScoreOutcome.ERROR ? ERROR : o == ScoreOutcome.NOT_APPLICABLE ? NOT_APPLICABLE : new Result(score, o));
         }
