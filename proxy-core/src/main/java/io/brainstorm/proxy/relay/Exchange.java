@@ -863,7 +863,8 @@ public final class Exchange implements UpstreamListener {
                 costEstimated, (now - caller.arrivalNanos()) / 1000,
                 firstEventNanos < 0 ? -1 : (firstEventNanos - caller.arrivalNanos()) / 1000, failures.size(),
                 verdict.score(), verdict.outcome(),
-                settlement.recordContent() ? AnswerText.prompt(request.body()) : null, answerText));
+                settlement.recordContent() ? AnswerText.prompt(request.body()) : null, answerText,
+                request.kind() == ParsedRequest.Kind.CHAT ? Completion.formatOf(request.body()) : null));
     }
 
     private static String formatScore(double score) {

@@ -268,7 +268,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 kind == ParsedRequest.Kind.CHAT ? "chat" : "embeddings", model, null, null,
                 route == null ? null : route.strategy(), e.status().code(), e.code(),
                 parsed != null && parsed.stream(), 0, 0, 0, false, (System.nanoTime() - arrivalNanos) / 1000, -1, 0,
-                Completion.NO_SCORE, ScoreOutcome.NOT_APPLICABLE, null, null));
+                Completion.NO_SCORE, ScoreOutcome.NOT_APPLICABLE, null, null,
+                parsed != null && kind == ParsedRequest.Kind.CHAT ? Completion.formatOf(parsed.body()) : null));
     }
 
     /** The application's name: {@code X-Title}, else {@code HTTP-Referer} (recorded, never forwarded), capped. */

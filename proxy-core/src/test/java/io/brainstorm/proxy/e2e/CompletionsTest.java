@@ -95,6 +95,7 @@ class CompletionsTest {
         assertEquals(-1, c.ttftMicros(), "not a stream");
         assertEquals(1.0, c.score());
         assertEquals(ScoreOutcome.PLAIN_OK, c.scoreOutcome());
+        assertEquals("plain", c.format());
         assertNull(c.prompt(), "content is not recorded unless the audit asks for it");
         assertNull(c.answer());
         assertTrue(!c.toString().contains(gateway.apiKey), "never the secret");
@@ -166,6 +167,7 @@ class CompletionsTest {
         assertNotNull(xbr, r.body());
         Completion c = completionOf(r.headers().firstValue("x-br-request-id").orElseThrow());
         assertTrue(c.scored(), c.toString());
+        assertEquals("json_object", c.format());
         assertEquals(c.score(), xbr.path("score").asDouble(-1), xbr.toString());
     }
 

@@ -99,6 +99,7 @@ class ScoringTest {
         Completion c = completionOf(first);
         assertEquals(0.0, c.score());
         assertEquals(ScoreOutcome.INVALID_JSON, c.scoreOutcome());
+        assertEquals("json_object", c.format());
         assertTrue(GatewayHarness.eventually(2_000, () -> posterior("openai", JSON_SMALL).beta() > 1.5),
                 "the zero reached the JSON task class: " + posterior("openai", JSON_SMALL));
         assertEquals(0, posterior("openai", TaskClass.of(false, false, 10)).observations(), "and not the plain one");
