@@ -42,8 +42,11 @@ final class DashboardEvents {
     private final LiveFeed feed;
     private final LiveFeed.Subscriber subscriber;
     private final boolean tenantColumn;
-    /** Entries up to this sequence number were sent by the replay. */
-    private long sentUpTo;
+    /**
+     * Sequence numbers the replay sent, which may also wait in the subscriber's queue (it subscribed
+     * first); by number, not "up to", since concurrent accepts can reach the rings out of order.
+     */
+    private final java.util.Set<Long> replayed = new java.util.HashSet<>();
     private ScheduledFuture<?> heartbeat;
     private boolean ended;
 
@@ -70,9 +73,7 @@ final class DashboardEvents {
         List<LiveFeed.Entry> replay = feed.replay(session.principal());
         for (LiveFeed.Entry e : replay) {
             events.append(sb, e);
-        }
-        if (!replay.isEmpty()) {
-            events.sentUpTo = replay.get(replay.size() - 1).seq();
+            events.replayed.add(e.seq());
         }
         events.write(sb);
         ctx.flush();
@@ -104,7 +105,7 @@ final class DashboardEvents {
             LiveFeed.Entry e = subscriber.poll();
             if (e == null) {
                 more = subscriber.sleep();
-            } else if (e.seq() > sentUpTo) {
+            } else if (replayed.isEmpty() || !replayed.remove(e.seq())) {
                 append(sb, e);
                 if (sb.length() > 16 * 1024) {
                     write(sb);

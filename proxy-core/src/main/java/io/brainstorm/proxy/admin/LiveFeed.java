@@ -200,8 +200,7 @@ public final class LiveFeed implements CompletionSink {
 
     /**
      * A new subscriber for {@code who}: gets every completion from now on that {@code who} may see.
-     * Call {@link #replay} after this, and skip live entries at or below the replay's last
-     * {@link Entry#seq()}.
+     * Call {@link #replay} after this, and skip live entries the replay had (by {@link Entry#seq()}).
      */
     public Subscriber subscribe(AdminPrincipal who, Runnable wakeUp) {
         return subscribe(who, QUEUE, wakeUp);
