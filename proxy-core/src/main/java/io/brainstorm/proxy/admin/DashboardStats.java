@@ -25,6 +25,10 @@ import java.util.concurrent.atomic.LongAdder;
  * TTFT (HdrHistogram) and the scorer's verdicts. {@code GET /admin/v1/stats/models} shows it, summed
  * over the tenants the caller may see ({@link #json}).
  *
+ * <p>Quality: the mean of the scorer's verdicts, the count of each {@link ScoreOutcome}, and per
+ * structured format ({@code json_object}: JSON accuracy, {@code json_schema}: schema compliance,
+ * {@code tools}: tool-call success) how many scored answers were valid.
+ *
  * <p>The model is the one that answered ({@link Completion#selectedModel()}); requests no model
  * answered (refused, unknown model…) count under {@value #NOT_ROUTED} with no endpoint, so a
  * client's made-up model names cannot grow the table.
@@ -38,6 +42,8 @@ public final class DashboardStats implements CompletionSink {
     public static final String NOT_ROUTED = "(not routed)";
     private static final int DIGITS = 2;
     private static final ScoreOutcome[] OUTCOMES = ScoreOutcome.values();
+    /** The structured answer formats ({@link Completion#format()}) whose valid share is shown. */
+    private static final List<String> FORMATS = List.of("json_object", "json_schema", "tools");
 
     private record Key(String tenant, String model, String endpoint) {
     }
@@ -50,12 +56,19 @@ public final class DashboardStats implements CompletionSink {
         final LongAdder scored = new LongAdder();
         final DoubleAdder scoreSum = new DoubleAdder();
         final LongAdder[] outcomes = new LongAdder[OUTCOMES.length];
+        /** Per structured format: scored answers, and the valid ones among them. */
+        final LongAdder[] formatScored = new LongAdder[FORMATS.size()];
+        final LongAdder[] formatValid = new LongAdder[FORMATS.size()];
         final AbstractHistogram latencyMicros = new PackedConcurrentHistogram(DIGITS);
         final AbstractHistogram ttftMicros = new PackedConcurrentHistogram(DIGITS);
 
         Cell() {
             for (int i = 0; i < outcomes.length; i++) {
                 outcomes[i] = new LongAdder();
+            }
+            for (int i = 0; i < formatScored.length; i++) {
+                formatScored[i] = new LongAdder();
+                formatValid[i] = new LongAdder();
             }
         }
     }
@@ -68,6 +81,8 @@ public final class DashboardStats implements CompletionSink {
         long scored;
         double scoreSum;
         final long[] outcomes = new long[OUTCOMES.length];
+        final long[] formatScored = new long[FORMATS.size()];
+        final long[] formatValid = new long[FORMATS.size()];
         final Histogram latencyMicros = new Histogram(DIGITS);
         final Histogram ttftMicros = new Histogram(DIGITS);
 
@@ -79,6 +94,10 @@ public final class DashboardStats implements CompletionSink {
             scoreSum += c.scoreSum.sum();
             for (int i = 0; i < outcomes.length; i++) {
                 outcomes[i] += c.outcomes[i].sum();
+            }
+            for (int i = 0; i < formatScored.length; i++) {
+                formatScored[i] += c.formatScored[i].sum();
+                formatValid[i] += c.formatValid[i].sum();
             }
             latencyMicros.add(c.latencyMicros);
             ttftMicros.add(c.ttftMicros);
@@ -108,6 +127,13 @@ public final class DashboardStats implements CompletionSink {
         if (c.scored()) {
             cell.scored.increment();
             cell.scoreSum.add(c.score());
+            int f = c.format() == null ? -1 : FORMATS.indexOf(c.format());
+            if (f >= 0) {
+                cell.formatScored[f].increment();
+                if (c.scoreOutcome() == ScoreOutcome.VALID) {
+                    cell.formatValid[f].increment();
+                }
+            }
         }
         if (c.scoreOutcome() != null) {
             cell.outcomes[c.scoreOutcome().ordinal()].increment();
@@ -150,6 +176,12 @@ public final class DashboardStats implements CompletionSink {
             for (int i = 0; i < OUTCOMES.length; i++) {
                 if (s.outcomes[i] > 0) {
                     outcomes.put(OUTCOMES[i].label(), s.outcomes[i]);
+                }
+            }
+            ObjectNode formats = q.putObject("formats");
+            for (int i = 0; i < FORMATS.size(); i++) {
+                if (s.formatScored[i] > 0) {
+                    formats.putObject(FORMATS.get(i)).put("valid", s.formatValid[i]).put("scored", s.formatScored[i]);
                 }
             }
             data.add(o);

@@ -394,7 +394,29 @@ class DashboardServerTest {
                 other.get("data").get(1).get("requests").asInt()));
     }
 
+    @Test
+    void modelStatsTellJsonAccuracySchemaComplianceAndToolCallSuccessApart() throws Exception {
+        bearer("POST", "/admin/v1/tenants", "{\"id\":\"fmt\"}");
+        gateway.completions().accept(structured("f1", "json_schema", ScoreOutcome.VALID, 1));
+        gateway.completions().accept(structured("f2", "json_schema", ScoreOutcome.SCHEMA_MISMATCH, 0));
+        gateway.completions().accept(structured("f3", "tools", ScoreOutcome.VALID, 1));
+        gateway.completions().accept(structured("f4", "plain", ScoreOutcome.PLAIN_OK, 1));
+        JsonNode q = JSON.readTree(bearer("GET", "/admin/v1/stats/models?tenant=fmt", null).body())
+                .get("data").get(0).get("quality");
+        assertEquals(4, q.get("scored").asInt());
+        assertEquals(0.75, q.get("mean").asDouble(), 1e-9);
+        assertEquals("{\"json_schema\":{\"valid\":1,\"scored\":2},\"tools\":{\"valid\":1,\"scored\":1}}",
+                q.get("formats").toString());
+        assertEquals(1, q.get("outcomes").get("schema_mismatch").asInt());
+    }
+
     // ---- helpers ----
+
+    private static Completion structured(String requestId, String format, ScoreOutcome outcome, double score) {
+        return new Completion(System.currentTimeMillis(), requestId, "fmt", "key_fmt", null, "chat", "sim/alpha",
+                "sim/alpha", "sim-east", "direct", 200, null, false, 10, 20, 1_000, false, 5_000, -1, 0, score, outcome,
+                null, null, format);
+    }
 
     private static Completion completion(String requestId, String tenant, String model) {
         boolean routed = model != null;

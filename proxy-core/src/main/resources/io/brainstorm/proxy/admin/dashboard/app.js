@@ -483,14 +483,16 @@
     empty.hidden = stats.data.length > 0;
   }
 
-  const STRUCTURED = ['valid', 'invalid_json', 'schema_mismatch', 'unknown_tool', 'bad_arguments', 'cut_by_length'];
+  const FORMATS = { json_object: 'JSON', json_schema: 'schema', tools: 'tools' };
 
+  /** "0.93 mean of 40 · JSON 9/10 · tools 3/4": the mean score, and per structured format valid/scored. */
   function qualityText(q) {
     if (!q || !q.scored) return 'not scored';
     let text = Number(q.mean).toFixed(2) + ' mean of ' + count(q.scored);
-    const o = q.outcomes || {};
-    const structured = STRUCTURED.reduce((s, k) => s + (o[k] || 0), 0);
-    if (structured > 0) text += ' · ' + count(o.valid || 0) + '/' + count(structured) + ' structured valid';
+    const f = q.formats || {};
+    for (const k of Object.keys(FORMATS)) {
+      if (f[k]) text += ' · ' + FORMATS[k] + ' ' + count(f[k].valid) + '/' + count(f[k].scored);
+    }
     return text;
   }
 
