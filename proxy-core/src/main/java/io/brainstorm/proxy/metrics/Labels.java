@@ -25,7 +25,8 @@ import java.util.Set;
  *   <li>strategy: a loaded strategy or {@code direct}, {@value #OTHER} otherwise, {@value #NONE}
  *       when the request was refused before routing;</li>
  *   <li>status: the HTTP status code, {@value #OTHER} outside 100..599;</li>
- *   <li>error code: one of {@link #ERROR_CODES}, {@value #OTHER} otherwise (a provider's own code).</li>
+ *   <li>error code: one of {@link #ERROR_CODES}, {@value #OTHER} otherwise (a provider's own code);</li>
+ *   <li>format: one of {@link #FORMATS}.</li>
  * </ul>
  *
  * <p><b>Threading:</b> immutable; the strategy set is re-read from the router each call (one field read).
@@ -43,6 +44,13 @@ final class Labels {
             "invalid_api_key", "invalid_request", "method_not_allowed", "model_not_allowed", "model_not_found",
             "no_healthy_endpoint", "not_found", "permission_error", "rate_limited", "request_too_large",
             "service_unavailable", "stream_broken", "upstream_error", "upstream_timeout");
+
+    /**
+     * Answer formats ({@link io.brainstorm.proxy.settle.Completion#format()}), by index: {@value #NONE}
+     * for embeddings and requests refused before their body was read, {@value #OTHER} for a value
+     * this class does not know.
+     */
+    static final List<String> FORMATS = List.of(NONE, "plain", "json_object", "json_schema", "tools", OTHER);
 
     private static final String[] STATUS = new String[600];
 
@@ -128,6 +136,20 @@ final class Labels {
             }
         }
         return OTHER;
+    }
+
+    /** The index in {@link #FORMATS} of {@code format}. */
+    static int format(String format) {
+        if (format == null) {
+            return 0;
+        }
+        return switch (format) {
+            case "plain" -> 1;
+            case "json_object" -> 2;
+            case "json_schema" -> 3;
+            case "tools" -> 4;
+            default -> 5;
+        };
     }
 
     static String status(int status) {

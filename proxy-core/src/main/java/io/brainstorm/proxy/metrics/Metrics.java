@@ -41,7 +41,7 @@ import java.util.regex.Pattern;
  * in-flight requests, the JVM's and Netty's memory read at that moment.
  *
  * <h2>Labels</h2>
- * Model, endpoint, strategy, status, error code and scorer outcome only, each from a bounded
+ * Model, endpoint, strategy, status, error code, answer format and scorer outcome only, each from a bounded
  * vocabulary ({@link Labels}): a model the catalog does not know counts as {@code unknown}, never
  * under the name the client wrote. Never a key id or a tenant. At most {@code maxLabelSets} label
  * sets (10,000 by default) are made; a completion that would need one more is counted under
@@ -141,12 +141,13 @@ public final class Metrics implements CompletionSink {
         if (c.stream() && c.ttftMicros() >= 0) {
             s.ttft.record(c.ttftMicros());
         }
+        int format = Labels.format(c.format());
         if (c.scoreOutcome() != null) {
-            s.outcomes[c.scoreOutcome().ordinal()].increment();
+            s.outcomes[format][c.scoreOutcome().ordinal()].increment();
         }
         if (c.scored()) {
-            s.scores.increment();
-            s.scoreSum.add(c.score());
+            s.scores[format].increment();
+            s.scoreSum[format].add(c.score());
         }
         String code = labels.errorCode(c.errorCode());
         if (code != null) {
@@ -373,13 +374,17 @@ public final class Metrics implements CompletionSink {
 
     private static void outcomes(Exposition x, List<Series> all) {
         String name = "brainstorm_scorer_outcomes_total";
-        x.family(name, "counter", "Answers by the scorer's verdict (valid, schema_mismatch, …; over_limit and"
-                + " schema_unusable were not scored), by model and endpoint.");
+        x.family(name, "counter", "Answers by the scorer's verdict (valid, invalid_json, schema_mismatch, bad_arguments,"
+                + " …; over_limit, schema_unusable and not_applicable were not scored), by model, endpoint and the"
+                + " format asked for (plain, json_object, json_schema, tools).");
         for (Series s : all) {
-            for (int i = 0; i < OUTCOMES.length; i++) {
-                long n = s.outcomes[i].sum();
-                if (n > 0) {
-                    x.sample(name, "model", s.model, "endpoint", s.endpoint, "outcome", OUTCOME_LABELS[i]).value(n);
+            for (int f = 0; f < Labels.FORMATS.size(); f++) {
+                for (int i = 0; i < OUTCOMES.length; i++) {
+                    long n = s.outcomes[f][i].sum();
+                    if (n > 0) {
+                        x.sample(name, "model", s.model, "endpoint", s.endpoint, "format", Labels.FORMATS.get(f),
+                                "outcome", OUTCOME_LABELS[i]).value(n);
+                    }
                 }
             }
         }
@@ -387,13 +392,17 @@ public final class Metrics implements CompletionSink {
 
     private static void scores(Exposition x, List<Series> all) {
         String name = "brainstorm_answer_score";
-        x.family(name, "summary", "The scorer's 0..1 verdicts on answers, by model and endpoint: _sum / _count is"
-                + " the mean score.");
+        x.family(name, "summary", "The scorer's 0..1 verdicts on answers, by model, endpoint and the format asked"
+                + " for: _sum / _count is the mean score (for json_schema, the share of answers that validate).");
         for (Series s : all) {
-            long n = s.scores.sum();
-            if (n > 0) {
-                x.sample(name + "_sum", "model", s.model, "endpoint", s.endpoint).value(s.scoreSum.sum());
-                x.sample(name + "_count", "model", s.model, "endpoint", s.endpoint).value(n);
+            for (int f = 0; f < Labels.FORMATS.size(); f++) {
+                long n = s.scores[f].sum();
+                if (n > 0) {
+                    String fmt = Labels.FORMATS.get(f);
+                    x.sample(name + "_sum", "model", s.model, "endpoint", s.endpoint, "format", fmt)
+                            .value(s.scoreSum[f].sum());
+                    x.sample(name + "_count", "model", s.model, "endpoint", s.endpoint, "format", fmt).value(n);
+                }
             }
         }
     }
@@ -451,9 +460,10 @@ public final class Metrics implements CompletionSink {
         final LongAdder completionTokens = new LongAdder();
         final LongAdder costNano = new LongAdder();
         final LongAdder fallbacks = new LongAdder();
-        final LongAdder scores = new LongAdder();
-        final DoubleAdder scoreSum = new DoubleAdder();
-        final LongAdder[] outcomes = new LongAdder[OUTCOMES.length];
+        /** By format ({@link Labels#FORMATS}): scored answers, the sum of their scores, and outcome → answers. */
+        final LongAdder[] scores = new LongAdder[Labels.FORMATS.size()];
+        final DoubleAdder[] scoreSum = new DoubleAdder[Labels.FORMATS.size()];
+        final LongAdder[][] outcomes = new LongAdder[Labels.FORMATS.size()][OUTCOMES.length];
         /** error code → requests; at most {@link Labels#ERROR_CODES} and {@code other}. */
         final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
         /** Requests whose (strategy, status) found no label set left (overflow set only). */
@@ -464,8 +474,12 @@ public final class Metrics implements CompletionSink {
         Series(String model, String endpoint) {
             this.model = model;
             this.endpoint = endpoint;
-            for (int i = 0; i < outcomes.length; i++) {
-                outcomes[i] = new LongAdder();
+            for (int f = 0; f < scores.length; f++) {
+                scores[f] = new LongAdder();
+                scoreSum[f] = new DoubleAdder();
+                for (int i = 0; i < OUTCOMES.length; i++) {
+                    outcomes[f][i] = new LongAdder();
+                }
             }
         }
 

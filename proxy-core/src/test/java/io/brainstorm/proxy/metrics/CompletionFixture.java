@@ -6,7 +6,7 @@ import io.brainstorm.proxy.settle.ScoreOutcome;
 /**
  * {@link Completion}s for tests, a builder so each test names only the fields it is about: by
  * default a plain chat request for {@code sim/alpha} answered 200 by {@code sim-east}, directly,
- * 10 ms, 100 + 20 tokens, 1,000 nano-USD, not scored.
+ * 10 ms, 100 + 20 tokens, 1,000 nano-USD, plain (no structure asked for), not scored.
  */
 public final class CompletionFixture {
     private String tenant = "default";
@@ -28,6 +28,7 @@ public final class CompletionFixture {
     private ScoreOutcome outcome;
     private String requestId = "req_fixture";
     private String app;
+    private String format = "plain";
 
     public static CompletionFixture ok() {
         return new CompletionFixture();
@@ -110,6 +111,12 @@ public final class CompletionFixture {
         return this;
     }
 
+    /** What the answer was asked to be: plain, json_object, json_schema, tools, or null (embeddings). */
+    public CompletionFixture format(String format) {
+        this.format = format;
+        return this;
+    }
+
     public CompletionFixture score(double score, ScoreOutcome outcome) {
         this.score = score;
         this.outcome = outcome;
@@ -119,6 +126,6 @@ public final class CompletionFixture {
     public Completion build() {
         return new Completion(1_764_000_000_000L, requestId, tenant, keyId, app, "chat", requested, selected, endpoint,
                 strategy, status, errorCode, stream, promptTokens, completionTokens, costNano, false, latencyMicros,
-                ttftMicros, fallbacks, score, outcome, null, null);
+                ttftMicros, fallbacks, score, outcome, null, null, format);
     }
 }

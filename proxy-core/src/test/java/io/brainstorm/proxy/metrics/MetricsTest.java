@@ -27,8 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -57,25 +55,12 @@ class MetricsTest {
         registry.close();
     }
 
-    /** The sample's value as written, or null when the exposition has no such sample. */
-    static String sample(String exposition, String nameAndLabels) {
-        for (String line : exposition.split("\n")) {
-            if (line.startsWith(nameAndLabels + " ")) {
-                return line.substring(nameAndLabels.length() + 1);
-            }
-        }
-        return null;
+    private static String sample(String exposition, String nameAndLabels) {
+        return ExpositionText.sample(exposition, nameAndLabels);
     }
 
-    /** The sum of every sample of {@code name} (any labels). */
-    static double sum(String exposition, String name) {
-        double total = 0;
-        Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(\\{.*})? (\\S+)$", Pattern.MULTILINE);
-        Matcher m = p.matcher(exposition);
-        while (m.find()) {
-            total += Double.parseDouble(m.group(2));
-        }
-        return total;
+    private static double sum(String exposition, String name) {
+        return ExpositionText.sum(exposition, name);
     }
 
     private static String ok(String model, String endpoint) {
@@ -206,21 +191,25 @@ class MetricsTest {
     }
 
     @Test
-    void scorerOutcomesAndMeanScore() {
-        metrics.accept(CompletionFixture.ok().score(1, ScoreOutcome.VALID).build());
-        metrics.accept(CompletionFixture.ok().score(1, ScoreOutcome.VALID).build());
-        metrics.accept(CompletionFixture.ok().score(0, ScoreOutcome.SCHEMA_MISMATCH).build());
-        metrics.accept(CompletionFixture.ok().score(-1, ScoreOutcome.OVER_LIMIT).build());
+    void scorerOutcomesAndMeanScoreByFormat() {
+        metrics.accept(CompletionFixture.ok().format("json_schema").score(1, ScoreOutcome.VALID).build());
+        metrics.accept(CompletionFixture.ok().format("json_schema").score(1, ScoreOutcome.VALID).build());
+        metrics.accept(CompletionFixture.ok().format("json_schema").score(0, ScoreOutcome.SCHEMA_MISMATCH).build());
+        metrics.accept(CompletionFixture.ok().format("json_schema").score(-1, ScoreOutcome.OVER_LIMIT).build());
+        metrics.accept(CompletionFixture.ok().format("tools").score(0, ScoreOutcome.BAD_ARGUMENTS).build());
+        metrics.accept(CompletionFixture.ok().format("made-up").score(1, ScoreOutcome.VALID).build());
         String x = metrics.render();
-        assertEquals("2", sample(x, "brainstorm_scorer_outcomes_total{model=\"sim/alpha\",endpoint=\"sim-east\","
-                + "outcome=\"valid\"}"));
-        assertEquals("1", sample(x, "brainstorm_scorer_outcomes_total{model=\"sim/alpha\",endpoint=\"sim-east\","
-                + "outcome=\"schema_mismatch\"}"));
-        assertEquals("1", sample(x, "brainstorm_scorer_outcomes_total{model=\"sim/alpha\",endpoint=\"sim-east\","
-                + "outcome=\"over_limit\"}"));
-        // the unscored answer counts in the outcomes, not in the mean
-        assertEquals("3", sample(x, "brainstorm_answer_score_count" + ok("sim/alpha", "sim-east")));
-        assertEquals("2", sample(x, "brainstorm_answer_score_sum" + ok("sim/alpha", "sim-east")));
+        String p = "brainstorm_scorer_outcomes_total{model=\"sim/alpha\",endpoint=\"sim-east\",format=\"";
+        assertEquals("2", sample(x, p + "json_schema\",outcome=\"valid\"}"));
+        assertEquals("1", sample(x, p + "json_schema\",outcome=\"schema_mismatch\"}"));
+        assertEquals("1", sample(x, p + "json_schema\",outcome=\"over_limit\"}"));
+        assertEquals("1", sample(x, p + "tools\",outcome=\"bad_arguments\"}"));
+        assertEquals("1", sample(x, p + "other\",outcome=\"valid\"}"));
+        // the unscored answer counts in the outcomes, not in the mean: 2 of 3 schema answers validate
+        String m = "{model=\"sim/alpha\",endpoint=\"sim-east\",format=\"json_schema\"}";
+        assertEquals("3", sample(x, "brainstorm_answer_score_count" + m));
+        assertEquals("2", sample(x, "brainstorm_answer_score_sum" + m));
+        assertEquals("0", sample(x, "brainstorm_answer_score_sum" + m.replace("json_schema", "tools")));
     }
 
     @Test

@@ -53,13 +53,13 @@ class PromtoolTest {
             String hostile = "x\"} 1\n# TYPE brainstorm_ready counter\nbrainstorm_ready{a=\"\\";
             metrics.accept(CompletionFixture.ok().score(1, ScoreOutcome.VALID).cost(1_234_567).build());
             metrics.accept(CompletionFixture.ok().model("sim/beta", "sim-west").stream(35_000).latency(1_200_000)
-                    .fallbacks(1).score(0, ScoreOutcome.SCHEMA_MISMATCH).build());
+                    .fallbacks(1).format("json_schema").score(0, ScoreOutcome.SCHEMA_MISMATCH).build());
             metrics.accept(CompletionFixture.ok().model("sim/gamma", "sim-budget").status(200, "stream_broken")
                     .stream(15).score(0, ScoreOutcome.ERROR).build());
             metrics.accept(CompletionFixture.ok().model("sim/alpha", "sim-west").status(504, "upstream_timeout")
                     .latency(60_000_000).tokens(0, 0).cost(0).build());
             metrics.accept(CompletionFixture.refused(404, "model_not_found").requested(hostile).build());
-            metrics.accept(CompletionFixture.refused(402, "budget_exceeded").build());
+            metrics.accept(CompletionFixture.refused(402, "budget_exceeded").format(null).build());
             metrics.accept(CompletionFixture.refused(429, "rate_limited").requested("auto").build());
             metrics.accept(CompletionFixture.ok().model(hostile, hostile).strategy(hostile).status(599, hostile)
                     .latency(-5).tokens(-1, -1).cost(-9).build());
