@@ -13,7 +13,6 @@ import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.spi.CircuitState;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramIterationValue;
-import org.HdrHistogram.PackedHistogram;
 import org.HdrHistogram.Recorder;
 
 import java.util.ArrayList;
@@ -50,12 +49,14 @@ import java.util.regex.Pattern;
  *
  * <h2>Histograms</h2>
  * Durations are recorded in microseconds into an HdrHistogram {@link Recorder} per label set (2
- * significant digits, auto-resizing: about 20 KB per histogram for values up to a minute); each
- * scrape moves the interval's values into a cumulative histogram (packed, so it holds only the
- * values seen) and writes Prometheus' cumulative buckets from it. A value less than 1 % above a
- * bucket's bound may count in that bucket (HdrHistogram's precision); {@code _sum} is exact.
- * (The recorder is not packed: HdrHistogram 2.2.2's concurrent packed array all but stops when
- * several threads record while it grows.)
+ * significant digits, auto-resizing to the largest value seen: about 50 KB per recorder, so about
+ * 100 KB per (model, endpoint) label set that has seen values up to a minute). Each scrape takes
+ * the interval's histogram from a recorder that recorded since the last one and adds it into the
+ * cumulative counts of the fixed buckets ({@link #BOUNDS_MICROS}), kept since start, which it
+ * writes as Prometheus' cumulative {@code _bucket}s. A value less than 1 % above a bucket's bound
+ * may count in that bucket (HdrHistogram's precision); {@code _sum} and {@code _count} are exact.
+ * (Not packed histograms: HdrHistogram 2.2.2's concurrent packed array all but stops when several
+ * threads record while it grows, and reading a packed one at every scrape took milliseconds.)
  *
  * <h2>Threading</h2>
  * {@link #accept} runs on event loops, concurrently, and takes no lock: a few
@@ -375,7 +376,7 @@ public final class Metrics implements CompletionSink {
     private static void outcomes(Exposition x, List<Series> all) {
         String name = "brainstorm_scorer_outcomes_total";
         x.family(name, "counter", "Answers by the scorer's verdict (valid, invalid_json, schema_mismatch, bad_arguments,"
-                + " …; over_limit, schema_unusable and not_applicable were not scored), by model, endpoint and the"
+                + " ...; over_limit, schema_unusable and not_applicable were not scored), by model, endpoint and the"
                 + " format asked for (plain, json_object, json_schema, tools).");
         for (Series s : all) {
             for (int f = 0; f < Labels.FORMATS.size(); f++) {
@@ -499,24 +500,44 @@ public final class Metrics implements CompletionSink {
         }
     }
 
-    /** A duration histogram: written by event loops, moved into the cumulative histogram at a scrape. */
+    /** A duration histogram: written by event loops, added into the cumulative buckets at a scrape. */
     private static final class Timing {
         final Recorder recorder = new Recorder(DIGITS);
         final LongAdder sumMicros = new LongAdder();
+        final LongAdder recorded = new LongAdder();
+        /** Scrape only: {@link #recorded} at the last merge. */
+        private long merged;
         /** Scrape only: the recorder's last interval, handed back to it for reuse. */
         private Histogram interval;
-        /** Scrape only: every value since start. */
-        private final Histogram total = new PackedHistogram(DIGITS);
+        /** Scrape only: values since start in each bucket of {@link #LE} (not cumulative; the last is over 60 s). */
+        private final long[] counts = new long[LE.length];
 
         void record(long micros) {
             long v = Math.max(0, micros);
             recorder.recordValue(v);
             sumMicros.add(v);
+            recorded.increment();
         }
 
         void merge() {
+            long n = recorded.sum();
+            if (n == merged) {
+                // nothing new: taking an interval costs microseconds, and most label sets are idle
+                return;
+            }
+            merged = n;
             interval = recorder.getIntervalHistogram(interval);
-            total.add(interval);
+            if (interval.getTotalCount() == 0) {
+                return;
+            }
+            for (HistogramIterationValue v : interval.recordedValues()) {
+                long low = interval.lowestEquivalentValue(v.getValueIteratedTo());
+                int i = 0;
+                while (i < BOUNDS_MICROS.length && low > BOUNDS_MICROS[i]) {
+                    i++;
+                }
+                counts[i] += v.getCountAtValueIteratedTo();
+            }
         }
 
         /**
@@ -524,19 +545,12 @@ public final class Metrics implements CompletionSink {
          * {@code +Inf}, is every value) and returns the count.
          */
         long buckets(long[] buckets) {
-            java.util.Arrays.fill(buckets, 0);
-            for (HistogramIterationValue v : total.recordedValues()) {
-                long low = total.lowestEquivalentValue(v.getValueIteratedTo());
-                int i = 0;
-                while (i < BOUNDS_MICROS.length && low > BOUNDS_MICROS[i]) {
-                    i++;
-                }
-                buckets[i] += v.getCountAtValueIteratedTo();
+            long total = 0;
+            for (int i = 0; i < counts.length; i++) {
+                total += counts[i];
+                buckets[i] = total;
             }
-            for (int i = 1; i < buckets.length; i++) {
-                buckets[i] += buckets[i - 1];
-            }
-            return buckets[buckets.length - 1];
+            return total;
         }
     }
 }
