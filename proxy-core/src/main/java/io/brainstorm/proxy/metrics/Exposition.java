@@ -89,7 +89,17 @@ final class Exposition {
     }
 
     private void escapeLabelValue(String v) {
-        for (int i = 0; i < v.length(); i++) {
+        int first = 0;
+        while (first < v.length() && !needsEscape(v.charAt(first))) {
+            first++;
+        }
+        if (first == v.length()) {
+            // most values need none: one bulk copy
+            out.append(v);
+            return;
+        }
+        out.append(v, 0, first);
+        for (int i = first; i < v.length(); i++) {
             char c = v.charAt(i);
             switch (c) {
                 case '\\' -> out.append("\\\\");
@@ -98,6 +108,10 @@ final class Exposition {
                 default -> out.append(c);
             }
         }
+    }
+
+    private static boolean needsEscape(char c) {
+        return c == '\\' || c == '"' || c == '\n';
     }
 
     @Override
