@@ -14,10 +14,13 @@ public final class Headers {
     public static final AsciiString BUDGET_REMAINING = AsciiString.cached("x-br-budget-remaining");
     public static final AsciiString COST_ESTIMATED = AsciiString.cached("x-br-cost-estimated");
     public static final AsciiString SIMULATED = AsciiString.cached("x-br-simulated");
+    /** A streamed answer's score (trailer only; also {@code x_br.score}): DESIGN §8. */
+    public static final AsciiString SCORE = AsciiString.cached("x-br-score");
     public static final AsciiString SHOULD_RETRY = AsciiString.cached("x-should-retry");
     /** The trailer fields a stream can carry when the client sent {@code te: trailers}. */
     public static final String TRAILER_FIELDS =
-            "x-br-actual-cost, x-br-efficiency, x-br-fallbacks, x-br-cost-estimated, x-br-budget-remaining";
+            "x-br-actual-cost, x-br-efficiency, x-br-fallbacks, x-br-cost-estimated, x-br-budget-remaining,"
+            + " x-br-score";
 
     private Headers() {
     }

@@ -307,6 +307,14 @@ public final class ParsedRequest {
         return features;
     }
 
+    /**
+     * The client's body as parsed, without the gateway's own fields. Read it only once the
+     * exchange has ended (each attempt sets {@code model} in it); never change it.
+     */
+    public JsonNode body() {
+        return body;
+    }
+
     /** The upstream path below the endpoint's base path. */
     public String upstreamPath() {
         return kind == Kind.CHAT ? "/chat/completions" : "/embeddings";

@@ -11,8 +11,11 @@ import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.OutcomeRecorder;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.server.Responses;
+import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.Cost;
-import io.brainstorm.proxy.settle.FinishReason;
+import io.brainstorm.proxy.settle.ScoreOutcome;
+import io.brainstorm.proxy.settle.Scorer;
+import io.brainstorm.proxy.settle.StreamCapture;
 import io.brainstorm.proxy.settle.Usage;
 import io.brainstorm.proxy.settle.UsageParser;
 import io.brainstorm.proxy.upstream.UpstreamClient;
@@ -90,9 +93,15 @@ import java.util.concurrent.TimeUnit;
 public final class Exchange implements UpstreamListener {
     static final int MAX_AGGREGATE_BYTES = 64 * 1024 * 1024;
     static final int MAX_EVENT_BYTES = 4 * 1024 * 1024;
+    private static final Scorer.Result PLAIN_OK = new Scorer.Result(1, ScoreOutcome.PLAIN_OK);
+    private static final Scorer.Result EMPTY = new Scorer.Result(0, ScoreOutcome.EMPTY);
     private static final System.Logger log = System.getLogger(Exchange.class.getName());
 
-    private enum State { CONNECTING, WAITING, STREAMING, AGGREGATING, DONE }
+    /**
+     * Where the exchange is. {@code SCORING}: a structured stream has ended upstream and its
+     * end ({@code x_br} with the score, {@code [DONE]}) waits for the scorer.
+     */
+    private enum State { CONNECTING, WAITING, STREAMING, AGGREGATING, SCORING, DONE }
 
     private final ChannelHandlerContext client;
     private final UpstreamClient upstreamClient;
@@ -101,6 +110,8 @@ public final class Exchange implements UpstreamListener {
     /** The provider key of the current attempt's endpoint (a secret: never logged). */
     private String upstreamKey;
     private final OutcomeRecorder outcomes;
+    private final Settlement settlement;
+    private final Caller caller;
     private final int maxAttempts;
     private final Ticket ticket;
     private final String requestId;
@@ -122,6 +133,8 @@ public final class Exchange implements UpstreamListener {
     /** The current endpoint's breaker permit is held: its verdict is still owed. */
     private boolean permitHeld;
     private long attemptStartNanos;
+    /** When the answer was complete, for a verdict given later; 0 until then. */
+    private long attemptEndNanos;
     private long ttftNanos = -1;
     private boolean retriedStale;
     private boolean lastFailureTimeout;
@@ -140,16 +153,30 @@ public final class Exchange implements UpstreamListener {
 
     private CompositeByteBuf aggregate;
     private StreamRelay stream;
+    /** The side copy of a stream that is scored or recorded, else null. */
+    private StreamCapture capture;
+
+    /** What the answer cost, as settled; for the completion record. */
+    private Usage usage;
+    private long costNano;
+    private boolean costEstimated;
+    /** When the first content event left for the client ({@code System.nanoTime()}), or -1. */
+    private long firstEventNanos = -1;
+    private boolean completionSent;
+    /** The endpoint whose response the client got (its answer, or its 4xx), or null. */
+    private Endpoint answeredBy;
 
     public Exchange(ChannelHandlerContext client, UpstreamClient upstreamClient, ParsedRequest request,
-                    RoutePlan route, OutcomeRecorder outcomes, int maxAttempts, Ticket ticket, String requestId,
+                    RoutePlan route, Settlement settlement, Ticket ticket, String requestId, Caller caller,
                     boolean clientTrailers, java.util.function.Consumer<io.netty.channel.ChannelFuture> onDone) {
         this.client = client;
         this.upstreamClient = upstreamClient;
         this.request = request;
         this.route = route;
-        this.outcomes = outcomes;
-        this.maxAttempts = maxAttempts;
+        this.settlement = settlement;
+        this.outcomes = settlement.outcomes();
+        this.caller = caller;
+        this.maxAttempts = settlement.maxAttempts();
         this.ticket = ticket;
         this.requestId = requestId;
         this.efficiency = BigDecimal.valueOf(route.efficiency()).setScale(4, java.math.RoundingMode.HALF_UP)
@@ -199,6 +226,7 @@ public final class Exchange implements UpstreamListener {
             tried++;
         }
         attemptStartNanos = System.nanoTime();
+        attemptEndNanos = 0;
         ttftNanos = -1;
         state = State.CONNECTING;
         int connectMs = (int) Math.min(Integer.MAX_VALUE, endpoint.timeouts().connect().toMillis());
@@ -291,7 +319,11 @@ public final class Exchange implements UpstreamListener {
         String contentType = response.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
         if (request.stream() && status / 100 == 2 && contentType.startsWith("text/event-stream")) {
             state = State.STREAMING;
-            stream = new StreamRelay(client, requestId, MAX_EVENT_BYTES);
+            answeredBy = endpoint;
+            if (scored() || settlement.recordContent()) {
+                capture = settlement.scoring().capture();
+            }
+            stream = new StreamRelay(client, requestId, MAX_EVENT_BYTES, capture);
             HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
             HttpHeaders h = head.headers();
             h.set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
@@ -313,7 +345,8 @@ public final class Exchange implements UpstreamListener {
         try {
             stream.feed(content.content());
             if (ttftNanos < 0 && stream.relayedEvents() > 0) {
-                ttftNanos = System.nanoTime() - attemptStartNanos;
+                firstEventNanos = System.nanoTime();
+                ttftNanos = firstEventNanos - attemptStartNanos;
             }
         } catch (SseEventTooLongException e) {
             streamError("the upstream sent an event larger than " + MAX_EVENT_BYTES + " bytes");
@@ -334,28 +367,61 @@ public final class Exchange implements UpstreamListener {
     }
 
     private void finishStream() {
-        Usage usage = stream.usage();
-        boolean estimated = usage == null;
+        Usage u = stream.usage();
+        boolean estimated = u == null;
         if (estimated) {
-            usage = relayedUsageEstimate();
+            u = relayedUsageEstimate();
         }
-        long costNano = Cost.nanoUsd(usage, endpoint.price());
-        boolean good = (estimated ? stream.relayedEvents() > 0 : usage.completionTokens() > 0) && !stream.cutByLength();
-        recordAnswer(200, good ? 1 : 0, costNano);
-        ticket.settle(costNano);
-        stream.writeEnd(request.clientWantsUsage(), xbr(costNano, estimated), Cost.formatUsd(costNano));
+        settled(u, estimated);
+        if (scored()) {
+            if (capture.overLimit()) {
+                recordAnswer(200, new Scorer.Result(Completion.NO_SCORE, ScoreOutcome.OVER_LIMIT));
+                endStream(new Scorer.Result(Completion.NO_SCORE, ScoreOutcome.OVER_LIMIT));
+                return;
+            }
+            // the breaker and latency windows learn now; learning waits for the verdict
+            answering();
+            state = State.SCORING;
+            cancelTimers();
+            settlement.scoring().score(request.body(), capture.answer(), client.executor(), this::onStreamScored);
+            return;
+        }
+        boolean good = estimated ? stream.relayedEvents() > 0 : u.completionTokens() > 0;
+        Scorer.Result verdict = good ? PLAIN_OK : EMPTY;
+        recordAnswer(200, verdict);
+        endStream(verdict);
+    }
+
+    /** On the event loop: the scorer's verdict on a structured stream. */
+    private void onStreamScored(Scorer.Result verdict) {
+        outcomes.scored(route, endpoint, 200, verdict.score(), attemptMicrosAt(), ttftMicros(), costNano);
+        if (state == State.SCORING) {
+            endStream(verdict);
+        } else {
+            // the client left while the answer was being scored
+            emit(200, "client_closed", verdict);
+        }
+    }
+
+    /** Writes the end of a complete stream: the usage chunk or {@code : x-br} comment, {@code [DONE]}, trailers. */
+    private void endStream(Scorer.Result verdict) {
+        stream.writeEnd(request.clientWantsUsage(), xbr(costNano, costEstimated, verdict), Cost.formatUsd(costNano));
         LastHttpContent last = new DefaultLastHttpContent();
         if (clientTrailers) {
             last.trailingHeaders()
                     .set(Headers.ACTUAL_COST, Cost.formatUsd(costNano))
                     .set(Headers.EFFICIENCY, efficiency)
                     .set(Headers.FALLBACKS, failures.size())
-                    .set(Headers.COST_ESTIMATED, estimated);
+                    .set(Headers.COST_ESTIMATED, costEstimated);
+            if (verdict.score() >= 0) {
+                last.trailingHeaders().set(Headers.SCORE, formatScore(verdict.score()));
+            }
             if (ticket.budgeted()) {
                 last.trailingHeaders().set(Headers.BUDGET_REMAINING, Cost.formatUsd(ticket.remainingNano()));
             }
         }
         complete(last);
+        emit(200, null, verdict);
     }
 
     /**
@@ -385,11 +451,11 @@ public final class Exchange implements UpstreamListener {
         ObjectNode choice = event.putArray("choices").addObject();
         choice.put("index", 0).putObject("delta");
         choice.put("finish_reason", "error");
-        long estimateNano = Cost.nanoUsd(relayedUsageEstimate(), endpoint.price());
-        ticket.settle(estimateNano);
-        event.set("x_br", xbr(estimateNano, true));
+        settled(relayedUsageEstimate(), true);
+        event.set("x_br", xbr(costNano, true, null));
         client.write(new DefaultHttpContent(SseEvents.dataEvent(client.alloc(), event.toString())));
         complete(LastHttpContent.EMPTY_LAST_CONTENT);
+        emit(200, "upstream_error", Scorer.ERROR);
     }
 
     private void onAggregateContent(HttpContent content) {
@@ -410,23 +476,35 @@ public final class Exchange implements UpstreamListener {
 
     private void finishAggregate() {
         HttpResponseStatus status = upstreamResponse.status();
-        long costNano = 0;
-        boolean estimated = false;
+        answeredBy = endpoint;
+        Scorer.Result verdict;
+        ByteBuf toScore = null;
+        String errorCode = null;
         if (status.code() / 100 == 2) {
-            Usage usage = UsageParser.fromAnswer(aggregate, ParsedRequest.JSON);
-            estimated = usage == null;
+            Usage u = UsageParser.fromAnswer(aggregate, ParsedRequest.JSON);
+            boolean estimated = u == null;
             if (estimated) {
-                usage = new Usage(request.features().estimatedInputTokens(), 0, 0, 0);
+                u = new Usage(request.features().estimatedInputTokens(), 0, 0, 0);
             }
-            costNano = Cost.nanoUsd(usage, endpoint.price());
-            boolean good = (estimated ? aggregate.isReadable() : usage.completionTokens() > 0)
-                    && !FinishReason.cutByLength(aggregate);
-            recordAnswer(status.code(), good ? 1 : 0, costNano);
+            settled(u, estimated);
+            if (scored()) {
+                // the breaker and latency windows learn now; learning waits for the scorer's verdict
+                answering();
+                toScore = aggregate.retainedDuplicate();
+                verdict = null;
+            } else {
+                boolean good = estimated ? aggregate.isReadable() : u.completionTokens() > 0;
+                verdict = good ? PLAIN_OK : EMPTY;
+                recordAnswer(status.code(), verdict);
+            }
         } else {
             // a 4xx the upstream blames on the request: the endpoint is up, the answer says nothing of its quality
-            recordAnswer(status.code(), OutcomeRecorder.NO_SCORE, 0);
+            settled(new Usage(0, 0, 0, 0), false);
+            verdict = Scorer.NOT_APPLICABLE;
+            recordAnswer(status.code(), verdict);
+            errorCode = UpstreamErrors.code(aggregate);
         }
-        ticket.settle(costNano);
+        String answerText = settlement.recordContent() && status.code() / 100 == 2 ? AnswerText.of(aggregate) : null;
         CompositeByteBuf body = aggregate;
         aggregate = null;
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
@@ -436,10 +514,21 @@ public final class Exchange implements UpstreamListener {
         h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
         governanceHeaders(h);
         h.set(Headers.ACTUAL_COST, Cost.formatUsd(costNano));
-        if (estimated) {
+        if (costEstimated) {
             h.set(Headers.COST_ESTIMATED, "true");
         }
         complete(response);
+        int code = status.code();
+        if (toScore == null) {
+            emit(code, errorCode, verdict, answerText);
+        } else {
+            // the answer has left; its score follows it into the learning state and the completion record
+            long latency = attemptMicrosAt();
+            settlement.scoring().scoreAnswer(request.body(), toScore, client.executor(), v -> {
+                outcomes.scored(route, endpoint, code, v.score(), latency, -1, costNano);
+                emit(code, null, v, answerText);
+            });
+        }
     }
 
     private void governanceHeaders(HttpHeaders h) {
@@ -464,7 +553,7 @@ public final class Exchange implements UpstreamListener {
         return new RawValue(Cost.formatUsd(nano));
     }
 
-    private ObjectNode xbr(long costNano, boolean estimated) {
+    private ObjectNode xbr(long costNano, boolean estimated, Scorer.Result verdict) {
         ObjectNode x = ParsedRequest.JSON.createObjectNode();
         x.put("request_id", requestId);
         x.put("selected_model", endpoint.model().id());
@@ -478,6 +567,9 @@ public final class Exchange implements UpstreamListener {
         }
         if (estimated) {
             x.put("cost_estimated", true);
+        }
+        if (verdict != null && verdict.score() >= 0) {
+            x.putRawValue("score", new RawValue(formatScore(verdict.score())));
         }
         if (endpoint.simulated()) {
             x.put("simulated", true);
@@ -575,7 +667,7 @@ public final class Exchange implements UpstreamListener {
     /** Checks the total, first-byte and idle deadlines; acts on the one that passed, else re-arms. */
     private void onTimer() {
         timer = null;
-        if (state == State.DONE) {
+        if (state == State.DONE || state == State.SCORING) {
             return;
         }
         long now = System.nanoTime();
@@ -665,7 +757,11 @@ public final class Exchange implements UpstreamListener {
             streamError(error.getMessage());
             return;
         }
+        if (state == State.SCORING) {
+            return;
+        }
         complete(Responses.error(client, error, requestId));
+        emit(error.status().code(), error.code(), failures.isEmpty() ? Scorer.NOT_APPLICABLE : Scorer.ERROR);
     }
 
     private void complete(Object lastMessage) {
@@ -684,12 +780,19 @@ public final class Exchange implements UpstreamListener {
         if (state == State.DONE) {
             return;
         }
+        if (state == State.SCORING) {
+            // settled already; the verdict is owed by the scorer, which records the request when it comes
+            state = State.DONE;
+            releaseBuffers();
+            return;
+        }
         abandonPermit();
-        if (state == State.STREAMING) {
-            ticket.settle(Cost.nanoUsd(relayedUsageEstimate(), endpoint.price()));
+        boolean streaming = state == State.STREAMING;
+        if (streaming) {
+            settled(relayedUsageEstimate(), true);
         } else if (state == State.WAITING || state == State.AGGREGATING) {
             // the provider had the prompt: charge its estimate rather than nothing
-            ticket.settle(Cost.nanoUsd(new Usage(request.features().estimatedInputTokens(), 0, 0, 0), endpoint.price()));
+            settled(new Usage(request.features().estimatedInputTokens(), 0, 0, 0), true);
         } else {
             ticket.release();
         }
@@ -697,15 +800,76 @@ public final class Exchange implements UpstreamListener {
         cancelTimers();
         discardUpstream();
         releaseBuffers();
+        // 499: nginx's "client closed request"; a stream's client saw 200 before it left
+        emit(streaming ? 200 : 499, "client_closed", Scorer.NOT_APPLICABLE);
     }
 
     /** The endpoint answered: its verdict, once. */
-    private void recordAnswer(int status, double score, long costNano) {
+    private void recordAnswer(int status, Scorer.Result verdict) {
         if (permitHeld) {
             permitHeld = false;
-            long ttft = ttftNanos < 0 ? -1 : ttftNanos / 1000;
-            outcomes.answered(route, endpoint, status, score, attemptMicros(), ttft, costNano);
+            outcomes.answered(route, endpoint, status, verdict.score(), attemptMicros(), ttftMicros(), costNano);
         }
+    }
+
+    /** The endpoint answered and its score will follow ({@link OutcomeRecorder#scored}): the permit's verdict now. */
+    private void answering() {
+        if (permitHeld) {
+            permitHeld = false;
+            attemptEndNanos = System.nanoTime();
+            outcomes.answering(route, endpoint, attemptMicrosAt(), ttftMicros());
+        }
+    }
+
+    private long ttftMicros() {
+        return ttftNanos < 0 ? -1 : ttftNanos / 1000;
+    }
+
+    /** The attempt's duration to its end (when the answer was complete), for verdicts that come later. */
+    private long attemptMicrosAt() {
+        return ((attemptEndNanos != 0 ? attemptEndNanos : System.nanoTime()) - attemptStartNanos) / 1000;
+    }
+
+    /** Whether this answer goes through the scorer. */
+    private boolean scored() {
+        return settlement.scoring().applies(request.features().json(), request.features().tools());
+    }
+
+    /** Ends the request's budget hold with {@code u}'s cost and keeps it for the completion record. */
+    private void settled(Usage u, boolean estimated) {
+        usage = u;
+        costEstimated = estimated;
+        costNano = Cost.nanoUsd(u, endpoint.price());
+        ticket.settle(costNano);
+    }
+
+    private void emit(int status, String errorCode, Scorer.Result verdict) {
+        emit(status, errorCode, verdict, capture != null && settlement.recordContent()
+                ? AnswerText.of(capture.answer()) : null);
+    }
+
+    /** Hands this request's {@link Completion} to the sinks (audit, metrics, live feed); once. */
+    private void emit(int status, String errorCode, Scorer.Result verdict, String answerText) {
+        if (completionSent) {
+            return;
+        }
+        completionSent = true;
+        long now = System.nanoTime();
+        settlement.completions().accept(new Completion(System.currentTimeMillis(), requestId, caller.tenant(),
+                caller.keyId(), caller.app(), request.kind() == ParsedRequest.Kind.CHAT ? "chat" : "embeddings",
+                request.model(), answeredBy == null ? null : answeredBy.model().id(),
+                endpoint == null ? null : endpoint.id(), route.strategy(), status, errorCode, request.stream(),
+                usage == null ? 0 : usage.promptTokens(), usage == null ? 0 : usage.completionTokens(), costNano,
+                costEstimated, (now - caller.arrivalNanos()) / 1000,
+                firstEventNanos < 0 ? -1 : (firstEventNanos - caller.arrivalNanos()) / 1000, failures.size(),
+                verdict.score(), verdict.outcome(),
+                settlement.recordContent() ? AnswerText.prompt(request.body()) : null, answerText,
+                request.kind() == ParsedRequest.Kind.CHAT ? Completion.formatOf(request.body()) : null));
+    }
+
+    private static String formatScore(double score) {
+        return BigDecimal.valueOf(score).setScale(4, java.math.RoundingMode.HALF_UP).stripTrailingZeros()
+                .toPlainString();
     }
 
     /** The endpoint failed: its verdict, once. */

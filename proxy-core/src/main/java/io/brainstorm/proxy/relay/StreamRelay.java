@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
 import io.brainstorm.proxy.api.ParsedRequest;
-import io.brainstorm.proxy.settle.FinishReason;
+import io.brainstorm.proxy.settle.StreamCapture;
 import io.brainstorm.proxy.settle.Usage;
 import io.brainstorm.proxy.settle.UsageParser;
 import io.netty.buffer.ByteBuf;
@@ -31,14 +31,16 @@ final class StreamRelay {
     private final ChannelHandlerContext client;
     private final String requestId;
     private final SseEventSplitter splitter;
+    /** The side copy for scoring or the audit, or null; it reads events, never changes or releases them. */
+    private final StreamCapture capture;
     private ObjectNode usageChunk;
     private boolean sawDone;
     private boolean released;
     private long relayedEvents;
-    private boolean cutByLength;
 
-    StreamRelay(ChannelHandlerContext client, String requestId, int maxEventBytes) {
+    StreamRelay(ChannelHandlerContext client, String requestId, int maxEventBytes, StreamCapture capture) {
         this.client = client;
+        this.capture = capture;
         this.requestId = requestId;
         this.splitter = new SseEventSplitter(maxEventBytes);
     }
@@ -70,11 +72,6 @@ final class StreamRelay {
     /** Content events relayed so far; the completion estimate when usage is missing. */
     long relayedEvents() {
         return relayedEvents;
-    }
-
-    /** Whether an event said {@code finish_reason: "length"}: the answer was cut at the token limit. */
-    boolean cutByLength() {
-        return cutByLength;
     }
 
     /** The usage the upstream reported, or null. */
@@ -114,6 +111,9 @@ final class StreamRelay {
             event.release();
             return;
         }
+        if (capture != null) {
+            capture.onEvent(event);
+        }
         if (SseEvents.hasUsage(event)) {
             String data = SseEvents.data(event);
             event.release();
@@ -121,9 +121,6 @@ final class StreamRelay {
             return;
         }
         relayedEvents++;
-        if (!cutByLength && FinishReason.cutByLength(event)) {
-            cutByLength = true;
-        }
         if (relayedEvents == 1) {
             // the first token leaves at once, even when the upstream sent many events in one read
             client.writeAndFlush(new DefaultHttpContent(event));

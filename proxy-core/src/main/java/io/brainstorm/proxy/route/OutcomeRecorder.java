@@ -12,16 +12,16 @@ import io.brainstorm.proxy.spi.RoutingStrategy;
  * endpoint). Every granted permit ends with exactly one of {@link #answered}, {@link #failed},
  * {@link #rateLimited} or {@link #abandoned}.
  *
- * <p><b>Learning signal</b> (until answers are scored, DESIGN §8): 1 for a complete non-empty
- * answer; 0 for an error, a timeout, an empty answer or one cut by {@code finish_reason: length}.
- * A 4xx the client caused teaches nothing.
+ * <p><b>Learning signal:</b> the scorer's verdict on each answer (DESIGN §8; for a plain request,
+ * 1 for a non-empty answer, 0 for an empty one); 0 for an error, a timeout or a broken stream.
+ * A 4xx the client caused, and an answer the scorer could not judge, teach nothing.
  *
  * <p><b>Threading:</b> called on event loops; the state it writes is thread-safe.
  */
 public final class OutcomeRecorder {
     private static final System.Logger log = System.getLogger(OutcomeRecorder.class.getName());
-    /** Score of an answer that says nothing about quality (a 4xx the client caused). */
-    public static final double NO_SCORE = -1;
+    /** Score of an answer that says nothing about quality (a 4xx the client caused, or not scorable). */
+    public static final double NO_SCORE = io.brainstorm.proxy.settle.Completion.NO_SCORE;
 
     private final RoutingState state;
     private final AnswerLog answers;
@@ -53,7 +53,7 @@ public final class OutcomeRecorder {
     }
 
     /**
-     * The endpoint answered.
+     * The endpoint answered, and its score is known: {@link #answering} and {@link #scored} in one.
      *
      * @param status        the upstream's status (2xx, or a 4xx the client caused)
      * @param score         answer quality 0..1, or {@link #NO_SCORE}
@@ -63,14 +63,36 @@ public final class OutcomeRecorder {
      */
     public void answered(RoutePlan plan, Endpoint e, int status, double score, long latencyMicros, long ttftMicros,
                          long costNanoUsd) {
+        answering(plan, e, latencyMicros, ttftMicros);
+        scored(plan, e, status, score, latencyMicros, ttftMicros, costNanoUsd);
+    }
+
+    /**
+     * The endpoint answered; its score comes later ({@link #scored}), once the scorer has read the
+     * answer. Ends the attempt's permit: breaker and latency windows learn now.
+     */
+    public void answering(RoutePlan plan, Endpoint e, long latencyMicros, long ttftMicros) {
+        state.health(e.candidateId()).recordSuccess(state.nowMillis(), plan.request().stream(), latencyMicros, ttftMicros);
+    }
+
+    /**
+     * An answer's score: the learning state (weight 1, DESIGN §5), the feedback log (every 2xx
+     * answer, scored or not, can get feedback) and the deciding strategy. Any thread.
+     *
+     * @param score answer quality 0..1, or {@link #NO_SCORE} (a 4xx the client caused, or an
+     *              answer the scorer could not judge)
+     */
+    public void scored(RoutePlan plan, Endpoint e, int status, double score, long latencyMicros, long ttftMicros,
+                       long costNanoUsd) {
         String id = e.candidateId();
-        state.health(id).recordSuccess(state.nowMillis(), plan.request().stream(), latencyMicros, ttftMicros);
-        if (score != NO_SCORE) {
+        if (score >= 0) {
             state.learning().observe(id, plan.request().taskClass(), score, 1.0);
+        }
+        if (status / 100 == 2) {
             answers.remember(plan.request().requestId(), new AnswerLog.Answer(plan.request().tenant(), id,
                     plan.request().taskClass(), state.nowMillis()));
         }
-        tell(plan, e, status, score == NO_SCORE ? 0 : score, latencyMicros, ttftMicros, costNanoUsd);
+        tell(plan, e, status, score < 0 ? 0 : score, latencyMicros, ttftMicros, costNanoUsd);
     }
 
     /**

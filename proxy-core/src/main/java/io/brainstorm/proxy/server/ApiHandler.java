@@ -4,10 +4,13 @@ import io.brainstorm.proxy.admission.Ticket;
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.auth.ApiKey;
+import io.brainstorm.proxy.relay.Caller;
 import io.brainstorm.proxy.relay.Exchange;
 import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.route.Router;
+import io.brainstorm.proxy.settle.Completion;
+import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -40,6 +43,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private static final String SUPPORTED = "This gateway serves POST /v1/chat/completions, POST /v1/embeddings,"
             + " GET /v1/models, GET /v1/usage, POST /v1/feedback, GET /healthz and GET /readyz.";
 
+    private static final String X_TITLE = "x-title";
+
     private final Gateway gateway;
     private Exchange exchange;
     private boolean busy;
@@ -61,6 +66,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         String requestId = RequestIds.next();
+        long arrivalNanos = System.nanoTime();
         try {
             busy = true;
             gateway.requestStarted();
@@ -78,7 +84,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 respond(ctx, Responses.error(ctx, error, requestId), true);
                 return;
             }
-            dispatch(ctx, request, requestId);
+            dispatch(ctx, request, requestId, arrivalNanos);
         } catch (ApiError e) {
             respond(ctx, Responses.error(ctx, e, requestId), false);
         } catch (RuntimeException e) {
@@ -90,7 +96,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void dispatch(ChannelHandlerContext ctx, FullHttpRequest request, String requestId) {
+    private void dispatch(ChannelHandlerContext ctx, FullHttpRequest request, String requestId, long arrivalNanos) {
         String uri = request.uri();
         int q = uri.indexOf('?');
         String path = q >= 0 ? uri.substring(0, q) : uri;
@@ -125,8 +131,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 Router router = requireRoutes();
                 respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, feedback(key, router, request)), false);
             }
-            case "/v1/chat/completions" -> call(ctx, request, path, requestId, ParsedRequest.Kind.CHAT);
-            case "/v1/embeddings" -> call(ctx, request, path, requestId, ParsedRequest.Kind.EMBEDDINGS);
+            case "/v1/chat/completions" -> call(ctx, request, path, requestId, arrivalNanos, ParsedRequest.Kind.CHAT);
+            case "/v1/embeddings" -> call(ctx, request, path, requestId, arrivalNanos, ParsedRequest.Kind.EMBEDDINGS);
             default -> {
                 if (path.startsWith("/v1/models/") && method.equals(HttpMethod.GET)) {
                     ApiKey key = authenticate(request);
@@ -215,17 +221,35 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * An API call: authenticate, parse, route, admit, and hand over to an {@link Exchange}, which
+     * records the request's {@link Completion} when it ends. A call refused before that is recorded here.
+     */
     private void call(ChannelHandlerContext ctx, FullHttpRequest request, String path, String requestId,
-                      ParsedRequest.Kind kind) {
-        requireMethod(request.method(), HttpMethod.POST, path);
-        ApiKey key = authenticate(request);
-        ParsedRequest parsed = ParsedRequest.parse(kind, request.content());
-        RoutePlan route = requireRoutes().route(parsed.model(), parsed.features(), requestId, access(key));
-        Ticket ticket = gateway.admission().admit(key, route, parsed.features());
+                      long arrivalNanos, ParsedRequest.Kind kind) {
+        ApiKey key = null;
+        ParsedRequest parsed = null;
+        RoutePlan route = null;
+        try {
+            requireMethod(request.method(), HttpMethod.POST, path);
+            key = authenticate(request);
+            parsed = ParsedRequest.parse(kind, request.content());
+            route = requireRoutes().route(parsed.model(), parsed.features(), requestId, access(key));
+        } catch (ApiError e) {
+            refused(request, requestId, arrivalNanos, kind, key, parsed, route, e);
+            throw e;
+        }
+        Ticket ticket;
+        try {
+            ticket = gateway.admission().admit(key, route, parsed.features());
+        } catch (ApiError e) {
+            refused(request, requestId, arrivalNanos, kind, key, parsed, route, e);
+            throw e;
+        }
         boolean trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         try {
-            exchange = new Exchange(ctx, gateway.upstream(), parsed, route, gateway.outcomes(),
-                    gateway.config().routing().maxAttempts(), ticket, requestId, trailers, f -> done(ctx, f));
+            exchange = new Exchange(ctx, gateway.upstream(), parsed, route, gateway.settlement(), ticket, requestId,
+                    new Caller(arrivalNanos, key.tenant(), key.id(), app(request)), trailers, f -> done(ctx, f));
             log.log(System.Logger.Level.DEBUG, "request {0}: key {1} model {2}", requestId, key.id(), parsed.model());
             exchange.start();
         } catch (RuntimeException e) {
@@ -233,6 +257,31 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             ticket.release();
             throw e;
         }
+    }
+
+    /** Records an API call refused before any provider was asked (401, 400, 402, 403, 404, 429, 503). */
+    private void refused(FullHttpRequest request, String requestId, long arrivalNanos, ParsedRequest.Kind kind,
+                         ApiKey key, ParsedRequest parsed, RoutePlan route, ApiError e) {
+        String model = parsed != null ? parsed.model() : null;
+        gateway.completions().accept(new Completion(System.currentTimeMillis(), requestId,
+                key == null ? null : key.tenant(), key == null ? null : key.id(), app(request),
+                kind == ParsedRequest.Kind.CHAT ? "chat" : "embeddings", model, null, null,
+                route == null ? null : route.strategy(), e.status().code(), e.code(),
+                parsed != null && parsed.stream(), 0, 0, 0, false, (System.nanoTime() - arrivalNanos) / 1000, -1, 0,
+                Completion.NO_SCORE, ScoreOutcome.NOT_APPLICABLE, null, null,
+                parsed != null && kind == ParsedRequest.Kind.CHAT ? Completion.formatOf(parsed.body()) : null));
+    }
+
+    /** The application's name: {@code X-Title}, else {@code HTTP-Referer} (recorded, never forwarded), capped. */
+    private static String app(FullHttpRequest request) {
+        String app = request.headers().get(X_TITLE);
+        if (app == null || app.isBlank()) {
+            app = request.headers().get(HttpHeaderNames.REFERER);
+        }
+        if (app == null || app.isBlank()) {
+            return null;
+        }
+        return app.length() > Caller.MAX_APP_CHARS ? app.substring(0, Caller.MAX_APP_CHARS) : app;
     }
 
     private void respond(ChannelHandlerContext ctx, FullHttpResponse response, boolean close) {

@@ -8,7 +8,9 @@ import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.InMemoryAnswerLog;
 import io.brainstorm.proxy.route.OutcomeRecorder;
 import io.brainstorm.proxy.route.Router;
+import io.brainstorm.proxy.relay.Settlement;
 import io.brainstorm.proxy.settle.Completions;
+import io.brainstorm.proxy.settle.Scoring;
 import io.brainstorm.proxy.upstream.UpstreamClient;
 
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -36,6 +38,9 @@ public final class Gateway {
     private final UpstreamClient upstream;
     /** Where every ended request goes: audit trail, metrics, the dashboard's live feed. */
     private final Completions completions = new Completions();
+    /** Scores structured answers on threads of its own (made with the routes); closed by the server. */
+    private volatile Scoring scoring;
+    private volatile Settlement settlement;
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -77,6 +82,11 @@ public final class Gateway {
     public void routes(Router router) {
         this.models = new ModelList(router);
         this.outcomes = new OutcomeRecorder(router.state(), answers);
+        if (scoring == null) {
+            scoring = Scoring.start(config.scoring());
+        }
+        this.settlement = new Settlement(outcomes, scoring, completions, config.routing().maxAttempts(),
+                config.audit().enabled() && config.audit().recordContent());
         this.router = router;
     }
 
@@ -101,6 +111,16 @@ public final class Gateway {
 
     public ModelList models() {
         return models;
+    }
+
+    /** What every exchange reports to; null while the gateway is starting. */
+    public Settlement settlement() {
+        return settlement;
+    }
+
+    /** The answer scorer and its threads; null until {@link #routes}. */
+    public Scoring scoring() {
+        return scoring;
     }
 
     /** The fan-out of ended requests; sinks register here. */

@@ -358,6 +358,9 @@ public final class GatewayServer implements AutoCloseable {
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
         gateway.upstream().close();
+        if (gateway.scoring() != null) {
+            gateway.scoring().close();
+        }
         if (sim != null) {
             sim.close();
         }

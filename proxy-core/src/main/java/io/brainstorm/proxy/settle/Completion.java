@@ -33,16 +33,45 @@ package io.brainstorm.proxy.settle;
  * @param scoreOutcome     why the score is what it is ({@link ScoreOutcome}), or null when not scored
  * @param prompt           the request's messages as JSON text, when content recording is on; else null
  * @param answer           the answer's content as text, when content recording is on; else null
+ * @param format           what the answer was asked to be: {@code plain}, {@code json_object},
+ *                         {@code json_schema} or {@code tools} (tools win when both are asked); null for
+ *                         embeddings and for requests refused before their body was read
  */
 public record Completion(
         long atMillis, String requestId, String tenant, String keyId, String app, String operation,
         String requestedModel, String selectedModel, String endpoint, String strategy, int status, String errorCode,
         boolean stream, long promptTokens, long completionTokens, long costNanoUsd, boolean costEstimated,
         long latencyMicros, long ttftMicros, int fallbacks, double score, ScoreOutcome scoreOutcome,
-        String prompt, String answer) {
+        String prompt, String answer, String format) {
 
     /** Score of a request that was not scored. */
     public static final double NO_SCORE = -1;
+
+    /** As the canonical constructor, with no {@code format}. */
+    public Completion(long atMillis, String requestId, String tenant, String keyId, String app, String operation,
+                      String requestedModel, String selectedModel, String endpoint, String strategy, int status,
+                      String errorCode, boolean stream, long promptTokens, long completionTokens, long costNanoUsd,
+                      boolean costEstimated, long latencyMicros, long ttftMicros, int fallbacks, double score,
+                      ScoreOutcome scoreOutcome, String prompt, String answer) {
+        this(atMillis, requestId, tenant, keyId, app, operation, requestedModel, selectedModel, endpoint, strategy,
+                status, errorCode, stream, promptTokens, completionTokens, costNanoUsd, costEstimated, latencyMicros,
+                ttftMicros, fallbacks, score, scoreOutcome, prompt, answer, null);
+    }
+
+    /**
+     * The answer format a chat request body asks for: {@code tools} when it declares tools (and
+     * {@code tool_choice} is not {@code none}), else {@code json_schema} or {@code json_object} from
+     * {@code response_format}, else {@code plain}.
+     */
+    public static String formatOf(com.fasterxml.jackson.databind.JsonNode body) {
+        com.fasterxml.jackson.databind.JsonNode tools = body.get("tools");
+        if (tools != null && tools.isArray() && !tools.isEmpty()
+                && !"none".equals(body.path("tool_choice").asText(""))) {
+            return "tools";
+        }
+        String type = body.path("response_format").path("type").asText("");
+        return type.equals("json_schema") || type.equals("json_object") ? type : "plain";
+    }
 
     /** Whether the scorer gave a verdict. */
     public boolean scored() {

@@ -27,6 +27,8 @@ public enum ScoreOutcome {
     OVER_LIMIT,
     /** Not scored: the request's schema could not be used (too large, remote {@code $ref}, invalid). */
     SCHEMA_UNUSABLE,
+    /** Not scored: the scoring threads were too far behind ({@code Scoring}'s queue was full). */
+    OVERLOADED,
     /** Not scored: the client caused a 4xx, or the request was refused before any provider answered. */
     NOT_APPLICABLE;
 

@@ -282,4 +282,26 @@ class ConfigLoaderTest {
                 .startsWith("providers[0].tenant:"));
         assertTrue(message("admin: {port: 70000}\n").startsWith("admin.port:"));
     }
+
+    @Test
+    void scoringAndAuditSections() throws ConfigException {
+        GatewayConfig d = load("{}", Map.of());
+        assertEquals(ScoringConfig.DEFAULTS, d.scoring());
+        assertEquals(AuditConfig.DEFAULTS, d.audit());
+        assertEquals(Path.of("state/audit"), d.audit().dir(Path.of("state")));
+        assertEquals(Path.of("state/audit.key"), d.audit().keyFile(Path.of("state")));
+
+        GatewayConfig c = load("""
+                scoring: {enabled: false, max_capture_bytes: 4096, max_schema_bytes: 1024, threads: 2}
+                audit: {dir: logs/audit, key_file: secrets/audit.key, fsync: interval, fsync_interval_ms: 250,
+                        batch_records: 64, queue_records: 1024, record_content: true}
+                """, Map.of());
+        assertEquals(new ScoringConfig(false, 4096, 1024, 2), c.scoring());
+        assertEquals(new AuditConfig(true, dir.resolve("logs/audit"), dir.resolve("secrets/audit.key"),
+                AuditConfig.Fsync.INTERVAL, java.time.Duration.ofMillis(250), 64, 1024, true), c.audit());
+
+        assertTrue(message("audit: {fsync: sometimes}\n").startsWith("audit.fsync:"));
+        assertTrue(message("scoring: {threads: 0}\n").startsWith("scoring.threads:"));
+        assertTrue(message("scoring: {max_bytes: 10}\n").contains("max_bytes"));
+    }
 }

@@ -60,6 +60,11 @@ final class FakeUpstream implements AutoCloseable {
             return new Behaviour(status, body, false, false, 0, 0, false, null);
         }
 
+        /** 200 with {@code body} as the whole answer. */
+        static Behaviour answer(String body) {
+            return new Behaviour(200, body, false, false, 0, 0, false, null);
+        }
+
         /** 429 with {@code Retry-After: retryAfter}. */
         static Behaviour rateLimited(String retryAfter) {
             return new Behaviour(429, null, false, false, 0, 0, false, retryAfter);
@@ -163,7 +168,7 @@ final class FakeUpstream implements AutoCloseable {
                 ctx.close();
                 return;
             }
-            if (b.status() != 200) {
+            if (b.status() != 200 || b.errorBody() != null) {
                 String err = b.errorBody() != null ? b.errorBody()
                         : "{\"error\":{\"message\":\"fake says " + b.status() + "\",\"type\":\"api_error\",\"param\":null,\"code\":null}}";
                 write(ctx, HttpResponseStatus.valueOf(b.status()), err, b.retryAfter());
