@@ -63,6 +63,7 @@ public final class GatewayServer implements AutoCloseable {
     private SimServer sim;
     private StrategyRegistry strategies;
     private StateStore store;
+    private io.brainstorm.proxy.settle.audit.AuditLog audit;
     private java.util.concurrent.ScheduledExecutorService dayKeeper;
     private Channel listener;
     private io.brainstorm.proxy.admin.AdminServer admin;
@@ -117,6 +118,7 @@ public final class GatewayServer implements AutoCloseable {
             }
             server.strategies = loadStrategies(config.routing());
             List<Endpoint> endpoints = endpoints(config, server.sim, upstream);
+            server.openAudit(clock);
             server.store = await(opening);
             server.prepareDays();
             gateway.admission(new Admission(server.store.budgets(), server.store.rates(), clock));
@@ -167,6 +169,28 @@ public final class GatewayServer implements AutoCloseable {
             }
             throw new IllegalStateException("opening the state store failed", e.getCause());
         }
+    }
+
+    /**
+     * The audit trail, when enabled: opened here, before any request is routed, and registered as a
+     * completion sink. Opening reads only the newest day file's last line (a few milliseconds).
+     */
+    private void openAudit(InstantSource clock) {
+        var a = gateway.config().audit();
+        if (!a.enabled()) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        try {
+            audit = io.brainstorm.proxy.settle.audit.AuditLog.open(a, gateway.config().stateDir(), System.getenv(),
+                    clock);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("opening the audit trail failed: " + e.getMessage(), e);
+        }
+        gateway.audit(audit);
+        gateway.completions().add(audit);
+        log.log(System.Logger.Level.INFO, "audit trail open in {0} ms ({1}, fsync {2})",
+                (System.nanoTime() - t0) / 1_000_000, audit.dir(), a.fsync().name().toLowerCase(java.util.Locale.ROOT));
     }
 
     /** The built-in strategies and the plugins folder's, each problem reported by name. */
@@ -360,6 +384,11 @@ public final class GatewayServer implements AutoCloseable {
         gateway.upstream().close();
         if (gateway.scoring() != null) {
             gateway.scoring().close();
+        }
+        if (audit != null) {
+            // after the event loops and the scorer: every request's record is queued by now
+            gateway.completions().remove(audit);
+            audit.close();
         }
         if (sim != null) {
             sim.close();

@@ -100,6 +100,7 @@ final class AuditFormat {
                 g.writeNumber(millis(c.ttftMicros()));
             }
             g.writeNumberField("fallbacks", c.fallbacks());
+            g.writeStringField("format", c.format());
             g.writeFieldName("score");
             if (c.scored()) {
                 g.writeNumber(c.score());

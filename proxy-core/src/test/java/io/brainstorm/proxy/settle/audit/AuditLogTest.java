@@ -101,7 +101,7 @@ class AuditLogTest {
         assertEquals(List.of("seq", "prev", "time", "type", "request_id", "tenant", "key_id", "app", "operation",
                 "requested_model", "selected_model", "endpoint", "strategy", "status", "error_code", "stream",
                 "prompt_tokens", "completion_tokens", "cost_usd", "cost_estimated", "latency_ms", "ttft_ms",
-                "fallbacks", "score", "score_outcome", "mac"), names);
+                "fallbacks", "format", "score", "score_outcome", "mac"), names);
         assertTrue(line.contains("\"time\":\"2025-01-01T00:00:01.234Z\""), line);
         assertTrue(line.contains("\"cost_usd\":0.00125,"), line);
         assertTrue(line.contains("\"latency_ms\":12345.678,\"ttft_ms\":250.500,"), line);
