@@ -72,7 +72,8 @@ final class AuditCommand {
             return 1;
         }
         out.println("audit trail intact: " + r.files() + (r.files() == 1 ? " file, " : " files, ") + r.records()
-                + " records, " + r.gaps().size() + " gaps (" + r.lost() + " records lost)");
+                + " records, " + r.gaps().size() + (r.gaps().size() == 1 ? " gap (" : " gaps (") + r.lost()
+                + " records lost)");
         for (AuditVerifier.Chain c : r.chains()) {
             if (c.records() == 0) {
                 continue;

@@ -401,6 +401,12 @@ class AuditLogTest {
     }
 
     @Test
+    void theShippedConfigDocumentsTheDefaults() throws Exception {
+        assertEquals(AuditConfig.DEFAULTS, io.brainstorm.proxy.config.ConfigLoader.load(
+                Path.of("..", "conf", "brainstorm.yaml"), Map.of()).audit());
+    }
+
+    @Test
     void afterCloseRecordsAreCountedAsLost(@TempDir Path state) throws Exception {
         AuditLog log = AuditLog.open(config(), state, ENV, clock);
         log.close();
