@@ -78,9 +78,9 @@ public final class GatewayServer implements AutoCloseable {
 
     /**
      * Binds the client listener first (so {@code /healthz} answers at once), then opens the state
-     * store on a thread of its own while the admin listener, the simulated provider (if enabled),
-     * the strategies and the endpoints are made on this one, and builds the routes once both are
-     * done; until then {@code /readyz} and API calls answer 503. Returns when the gateway is ready.
+     * store and the audit trail on threads of their own while the admin listener, the simulated
+     * provider (if enabled), the strategies and the endpoints are made on this one, and builds the
+     * routes once all are done; until then {@code /readyz} and API calls answer 503. Returns when the gateway is ready.
      *
      * @param workerThreads event loop threads (0 = Netty's default, twice the cores)
      */
@@ -102,10 +102,12 @@ public final class GatewayServer implements AutoCloseable {
         EventLoopGroup workers = transport.newGroup(workerThreads, "br-io");
         GatewayServer server = new GatewayServer(gateway, transport, boss, workers);
         CompletableFuture<StateStore> opening = null;
+        CompletableFuture<io.brainstorm.proxy.settle.audit.AuditLog> auditOpening = null;
         try {
             // listen first: /healthz answers while the rest starts
             server.bind();
             opening = openStoreAsync(config);
+            auditOpening = openAuditAsync(config, clock);
             if (config.admin().enabled()) {
                 server.admin = io.brainstorm.proxy.admin.AdminServer.start(gateway, config.admin().host(),
                         config.admin().port(), boss, workers, transport.serverChannel());
@@ -118,7 +120,7 @@ public final class GatewayServer implements AutoCloseable {
             }
             server.strategies = loadStrategies(config.routing());
             List<Endpoint> endpoints = endpoints(config, server.sim, upstream);
-            server.openAudit(clock);
+            server.audit(await(auditOpening));
             server.store = await(opening);
             server.prepareDays();
             gateway.admission(new Admission(server.store.budgets(), server.store.rates(), clock));
@@ -130,6 +132,13 @@ public final class GatewayServer implements AutoCloseable {
             if (opening != null && server.store == null) {
                 // still opening, or open: closed when it is (a failed open has nothing to close)
                 opening.thenAccept(StateStore::close);
+            }
+            if (auditOpening != null && server.audit == null) {
+                auditOpening.thenAccept(a -> {
+                    if (a != null) {
+                        a.close();
+                    }
+                });
             }
             server.close();
             throw e;
@@ -156,8 +165,8 @@ public final class GatewayServer implements AutoCloseable {
         return opening;
     }
 
-    /** The opened store, or what opening it threw. */
-    private static StateStore await(CompletableFuture<StateStore> opening) throws InterruptedException {
+    /** The opened store (or audit trail), or what opening it threw. */
+    private static <T> T await(CompletableFuture<T> opening) throws InterruptedException {
         try {
             return opening.get();
         } catch (ExecutionException e) {
@@ -172,25 +181,47 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * The audit trail, when enabled: opened here, before any request is routed, and registered as a
-     * completion sink. Opening reads only the newest day file's last line (a few milliseconds).
+     * The audit trail, when enabled, opened on a thread of its own ({@code br-audit-open}) beside the
+     * rest of the start: opening reads only the newest day file's last line, but a first start also
+     * makes the key, and the first HMAC and JSON writer of a JVM load their classes (tens of ms).
+     * Completes with null when the audit is disabled.
      */
-    private void openAudit(InstantSource clock) {
-        var a = gateway.config().audit();
-        if (!a.enabled()) {
+    private static CompletableFuture<io.brainstorm.proxy.settle.audit.AuditLog> openAuditAsync(GatewayConfig config,
+                                                                                            InstantSource clock) {
+        CompletableFuture<io.brainstorm.proxy.settle.audit.AuditLog> opening = new CompletableFuture<>();
+        if (!config.audit().enabled()) {
+            opening.complete(null);
+            return opening;
+        }
+        Thread t = new Thread(() -> {
+            long t0 = System.nanoTime();
+            try {
+                var a = io.brainstorm.proxy.settle.audit.AuditLog.open(config.audit(), config.stateDir(),
+                        System.getenv(), clock);
+                log.log(System.Logger.Level.INFO, "audit trail open in {0} ms ({1}, fsync {2})",
+                        (System.nanoTime() - t0) / 1_000_000, a.dir(),
+                        config.audit().fsync().name().toLowerCase(java.util.Locale.ROOT));
+                opening.complete(a);
+            } catch (java.io.IOException e) {
+                opening.completeExceptionally(new java.io.UncheckedIOException("opening the audit trail failed: "
+                        + e.getMessage(), e));
+            } catch (Throwable e) {
+                opening.completeExceptionally(e);
+            }
+        }, "br-audit-open");
+        t.setDaemon(true);
+        t.start();
+        return opening;
+    }
+
+    /** Registers the opened audit trail (null: disabled) as a completion sink, before any request is routed. */
+    private void audit(io.brainstorm.proxy.settle.audit.AuditLog a) {
+        if (a == null) {
             return;
         }
-        long t0 = System.nanoTime();
-        try {
-            audit = io.brainstorm.proxy.settle.audit.AuditLog.open(a, gateway.config().stateDir(), System.getenv(),
-                    clock);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("opening the audit trail failed: " + e.getMessage(), e);
-        }
-        gateway.audit(audit);
-        gateway.completions().add(audit);
-        log.log(System.Logger.Level.INFO, "audit trail open in {0} ms ({1}, fsync {2})",
-                (System.nanoTime() - t0) / 1_000_000, audit.dir(), a.fsync().name().toLowerCase(java.util.Locale.ROOT));
+        audit = a;
+        gateway.audit(a);
+        gateway.completions().add(a);
     }
 
     /** The built-in strategies and the plugins folder's, each problem reported by name. */
