@@ -66,6 +66,9 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
     private static final long POLL_MILLIS = 100;
     private static final long CLOSE_WAIT_MILLIS = 5_000;
     private static final int TAIL_CHUNK = 64 * 1024;
+    /** Offered by {@link #close} so the writer need not wait out its poll; never written. */
+    private static final Completion WAKE = new Completion(0, null, null, null, null, null, null, null, null, null, 0,
+            null, false, 0, 0, 0, false, 0, -1, 0, Completion.NO_SCORE, null, null, null);
 
     /**
      * The last record written by this log's writer (or found at open).
@@ -308,6 +311,7 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
             return;
         }
         closing = true;
+        queue.offer(WAKE);
         try {
             thread.join(CLOSE_WAIT_MILLIS);
         } catch (InterruptedException e) {
@@ -437,7 +441,7 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
             } catch (InterruptedException e) {
                 first = null;
             }
-            if (first == null) {
+            if (first == null || first == WAKE) {
                 if (closing) {
                     break;
                 }
@@ -472,7 +476,7 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
     private void idle() {
         long now = System.nanoTime();
         if (failing && now - retryAt >= 0 && pendingGaps()) {
-            writeSafely(List.of(), false);
+            writeSafely(new ArrayList<>(), false);
         }
         if (unforced && out != null && now - lastForce >= config.fsyncInterval().toNanos()) {
             try {
@@ -515,6 +519,7 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
      * unwritten, unless {@code retryNow}.
      */
     private void write(List<Completion> batch, boolean retryNow) {
+        batch.removeIf(c -> c == WAKE);
         long now = System.nanoTime();
         takeDropped();
         if (failing && !retryNow && now - retryAt < 0) {
@@ -771,8 +776,13 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
             return;
         }
         String name = slot.slot() == 0 ? "head.json" : "head." + slot.slot() + ".json";
-        String json = "{\"slot\":" + h.slot() + ",\"file\":\"" + h.file() + "\",\"seq\":" + h.seq() + ",\"mac\":\""
-                + h.mac() + "\",\"time\":\"" + h.time() + "\"}\n";
+        com.fasterxml.jackson.databind.node.ObjectNode o = io.brainstorm.proxy.api.ParsedRequest.JSON.createObjectNode();
+        o.put("slot", h.slot());
+        o.put("file", h.file());
+        o.put("seq", h.seq());
+        o.put("mac", h.mac());
+        o.put("time", h.time());
+        String json = o.toString() + "\n";
         try {
             Path tmp = dir.resolve(name + ".tmp");
             Files.writeString(tmp, json, StandardCharsets.UTF_8);
