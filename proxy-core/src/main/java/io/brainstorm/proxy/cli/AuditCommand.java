@@ -12,12 +12,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code brainstorm-proxy audit verify [--key-file F] [--head MAC] [--state-dir D] [FILE|DIR ...]}:
- * checks the audit trail's HMAC chain offline ({@link AuditVerifier}) and pinpoints the first
+ * {@code brainstorm-proxy audit verify [--key-file F] [--head MAC | --head-from-admin] [--state-dir D]
+ * [FILE|DIR ...]}: checks the audit trail's HMAC chain offline ({@link AuditVerifier}) and pinpoints the first
  * broken record. Exit 0 when intact, 1 when broken, 2 when it cannot be checked (no key, no files).
  */
 final class AuditCommand {
     private static final int MAX_GAPS_SHOWN = 20;
+    private static final String HEAD_FROM_ADMIN = "--head-from-admin";
 
     private AuditCommand() {
     }
@@ -27,14 +28,26 @@ final class AuditCommand {
             throw new Main.UsageException(args.isEmpty() ? "audit: a sub-command is expected (verify)"
                     : "audit: unknown sub-command '" + args.get(0) + "' (expected: verify)");
         }
-        Main.Options o = new Main.Options(args.subList(1, args.size()), Set.of());
-        o.allow("--key-file", "--head", "--state-dir");
+        Main.Options o = new Main.Options(args.subList(1, args.size()), Set.of(HEAD_FROM_ADMIN));
+        o.allow("--key-file", "--head", "--state-dir", HEAD_FROM_ADMIN, "--admin-url", "--token-file");
         String dir = o.get("--state-dir");
         if (dir == null) {
             dir = env.get("BR_STATE_DIR");
         }
         Path stateDir = Path.of(dir == null || dir.isEmpty() ? "state" : dir);
         String head = o.get("--head");
+        if (o.flag(HEAD_FROM_ADMIN)) {
+            if (head != null) {
+                throw new Main.UsageException("--head and " + HEAD_FROM_ADMIN + ": choose one");
+            }
+            try {
+                head = AdminClient.of(o.get("--admin-url"), o.get("--token-file"), stateDir.toString(), env)
+                        .send("GET", AdminClient.path("audit", "head"), null).json().path("mac").asText(null);
+            } catch (AdminCommands.Failure f) {
+                err.println("brainstorm-proxy: audit verify: the head from the admin API: " + f.getMessage());
+                return 2;
+            }
+        }
         if (head != null && !head.matches("[0-9a-f]{64}")) {
             throw new Main.UsageException("--head: '" + head + "' (expected: 64 lower-case hex digits, the mac of"
                     + " GET /admin/v1/audit/head)");

@@ -96,13 +96,15 @@ public final class Main {
               --models A,B          allowed model ids or provider/*, or all
               --time-zone ZONE      IANA zone whose midnight resets the budget (default UTC)
 
-            audit verify [--key-file F] [--head MAC] [--state-dir D] [FILE|DIR ...]
+            audit verify [--key-file F] [--head MAC | --head-from-admin] [--state-dir D] [FILE|DIR ...]
                                     recomputes every record's MAC and the chain across the day files
                                     (default: the state directory's audit folder) and names the first
                                     broken record; exit 0 intact, 1 broken, 2 when it cannot check.
                                     The key: --key-file, else $BR_AUDIT_KEY, else <state>/audit.key.
                                     --head: the mac of GET /admin/v1/audit/head, which the trail must
-                                    reach (records cut from the end are found only so)
+                                    reach (records cut from the end are found only so);
+                                    --head-from-admin fetches it from the running gateway (with the
+                                    admin options below)
 
             Options for admin commands:
               --admin-url URL       the admin API (default: $BR_ADMIN_URL, else

@@ -88,6 +88,43 @@ class AuditCommandTest {
     }
 
     @Test
+    void theHeadCanComeFromTheAdminApi(@TempDir Path state) throws Exception {
+        String head = trail(state);
+        Path day2 = state.resolve("audit/audit-2025-01-02.jsonl");
+        com.sun.net.httpserver.HttpServer admin = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        admin.createContext("/admin/v1/audit/head", x -> {
+            boolean ok = ("Bearer admin-token-for-the-test-0001").equals(x.getRequestHeaders().getFirst("Authorization"));
+            byte[] body = (ok ? "{\"object\":\"audit_head\",\"mac\":\"" + head + "\"}"
+                    : "{\"error\":{\"message\":\"bad token\"}}").getBytes(StandardCharsets.UTF_8);
+            x.getResponseHeaders().set("Content-Type", "application/json");
+            x.sendResponseHeaders(ok ? 200 : 401, body.length);
+            x.getResponseBody().write(body);
+            x.close();
+        });
+        admin.start();
+        try {
+            String url = "http://127.0.0.1:" + admin.getAddress().getPort();
+            Map<String, String> env = Map.of("BR_ADMIN_TOKEN", "admin-token-for-the-test-0001");
+            assertEquals(0, run(env, "audit", "verify", "--state-dir", state.toString(), "--head-from-admin",
+                    "--admin-url", url), out());
+            assertTrue(out().contains("expected head found at seq 12"), out());
+
+            List<String> lines = Files.readAllLines(day2);
+            Files.writeString(day2, String.join("\n", lines.subList(0, 5)) + "\n");
+            assertEquals(1, run(env, "audit", "verify", "--state-dir", state.toString(), "--head-from-admin",
+                    "--admin-url", url), out());
+            assertTrue(out().contains("truncated"), out());
+
+            assertEquals(2, run(Map.of("BR_ADMIN_TOKEN", "wrong-token-for-the-test-0000"), "audit", "verify",
+                    "--state-dir", state.toString(), "--head-from-admin", "--admin-url", url));
+            assertTrue(err.toString(StandardCharsets.UTF_8).contains("bad token"), err.toString());
+        } finally {
+            admin.stop(0);
+        }
+    }
+
+    @Test
     void withoutKeyOrFilesItCannotCheckAndSaysWhy(@TempDir Path state) throws Exception {
         assertEquals(2, run(Map.of(), "audit", "verify", "--state-dir", state.toString()));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("audit.key does not exist"), err.toString());
