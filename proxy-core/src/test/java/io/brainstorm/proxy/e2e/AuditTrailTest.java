@@ -164,4 +164,27 @@ class AuditTrailTest {
             }
         }
     }
+
+    @Test
+    void aKeyFileInsideTheAuditFolderStopsTheStartNamingIt(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path audit = dir.resolve("audit");
+        RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+                () -> new GatewayHarness("audit:\n  dir: %s\n  key_file: %s\n".formatted(audit,
+                        audit.resolve("audit.key"))));
+        assertTrue(e.getMessage().contains("opening the audit trail failed") && e.getMessage().contains("audit.key")
+                && e.getMessage().contains("inside the audit folder"), e.getMessage());
+    }
+
+    @Test
+    void aDisabledTrailWritesNothing() throws Exception {
+        gateway = new GatewayHarness("audit:\n  enabled: false\n");
+        assertEquals(200, chat(gateway.apiKey, GatewayHarness.chatBody("")).statusCode());
+        HttpResponse<String> head = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + gateway.server.adminPort() + "/admin/v1/audit/head"))
+                .header("Authorization", "Bearer " + gateway.adminToken).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, head.statusCode(), head.body());
+        assertFalse(Files.exists(gateway.stateDir.resolve("audit")));
+        assertFalse(Files.exists(gateway.stateDir.resolve("audit.key")));
+    }
 }
