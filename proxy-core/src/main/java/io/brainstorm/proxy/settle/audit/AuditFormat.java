@@ -44,11 +44,17 @@ final class AuditFormat {
     private static final HexFormat HEX = HexFormat.of();
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
             .withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss")
+            .withZone(ZoneOffset.UTC);
     private static final JsonFactory FACTORY = new JsonFactory();
 
     private final Mac mac;
     private final boolean recordContent;
     private final ByteArrayOutputStream body = new ByteArrayOutputStream(1024);
+    /** One generator on {@link #body} for every record (made again after a failure mid-record). */
+    private JsonGenerator gen;
+    private long cachedSecond = Long.MIN_VALUE;
+    private String cachedPrefix;
 
     /** A gap: records that were never written, and why. {@code from}/{@code to} are epoch ms or -1 when unknown. */
     record Gap(long lost, String reason, long from, long to) {
@@ -62,6 +68,28 @@ final class AuditFormat {
             throw new IllegalStateException("HmacSHA256 is not available in this JVM", e);
         }
         this.recordContent = recordContent;
+        this.gen = newGenerator();
+    }
+
+    private JsonGenerator newGenerator() {
+        try {
+            JsonGenerator g = FACTORY.createGenerator(body);
+            g.setRootValueSeparator(null);
+            return g;
+        } catch (IOException e) {
+            throw new UncheckedIOException("a JSON writer on a byte array failed", e);
+        }
+    }
+
+    /** As {@link #time}, reusing the formatted second of the record before: a batch shares most seconds. */
+    String timeOf(long epochMillis) {
+        long second = Math.floorDiv(epochMillis, 1000);
+        if (second != cachedSecond) {
+            cachedPrefix = SECONDS.format(Instant.ofEpochSecond(second));
+            cachedSecond = second;
+        }
+        int ms = (int) Math.floorMod(epochMillis, 1000);
+        return cachedPrefix + (ms < 10 ? ".00" : ms < 100 ? ".0" : ".") + ms + "Z";
     }
 
     /** ISO-8601 UTC with milliseconds: {@code 2025-01-01T00:00:00.000Z}. */
@@ -72,8 +100,9 @@ final class AuditFormat {
     /** Appends {@code c}'s line (newline included) to {@code out}; returns its MAC. */
     byte[] appendRequest(ByteArrayOutputStream out, long seq, byte[] prev, Completion c) {
         body.reset();
-        try (JsonGenerator g = FACTORY.createGenerator(body)) {
-            start(g, seq, prev, c.atMillis(), "request");
+        JsonGenerator g = gen;
+        try {
+            start(g, seq, prev, timeOf(c.atMillis()), "request");
             g.writeStringField("request_id", c.requestId());
             g.writeStringField("tenant", c.tenant());
             g.writeStringField("key_id", c.keyId());
@@ -113,8 +142,10 @@ final class AuditFormat {
                 g.writeStringField("answer", c.answer());
             }
             g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException("serializing an audit record in memory failed", e);
+            g.flush();
+        } catch (IOException | RuntimeException e) {
+            gen = newGenerator();
+            throw new IllegalStateException("serializing an audit record in memory failed", e);
         }
         return seal(out, prev);
     }
@@ -122,24 +153,27 @@ final class AuditFormat {
     /** Appends a gap record's line to {@code out}; returns its MAC. */
     byte[] appendGap(ByteArrayOutputStream out, long seq, byte[] prev, long atMillis, Gap gap) {
         body.reset();
-        try (JsonGenerator g = FACTORY.createGenerator(body)) {
-            start(g, seq, prev, atMillis, "gap");
+        JsonGenerator g = gen;
+        try {
+            start(g, seq, prev, timeOf(atMillis), "gap");
             g.writeNumberField("lost", gap.lost());
             g.writeStringField("reason", gap.reason());
             g.writeStringField("from", gap.from() < 0 ? null : time(gap.from()));
             g.writeStringField("to", gap.to() < 0 ? null : time(gap.to()));
             g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException("serializing an audit record in memory failed", e);
+            g.flush();
+        } catch (IOException | RuntimeException e) {
+            gen = newGenerator();
+            throw new IllegalStateException("serializing an audit record in memory failed", e);
         }
         return seal(out, prev);
     }
 
-    private static void start(JsonGenerator g, long seq, byte[] prev, long atMillis, String type) throws IOException {
+    private static void start(JsonGenerator g, long seq, byte[] prev, String time, String type) throws IOException {
         g.writeStartObject();
         g.writeNumberField("seq", seq);
         g.writeStringField("prev", HEX.formatHex(prev));
-        g.writeStringField("time", time(atMillis));
+        g.writeStringField("time", time);
         g.writeStringField("type", type);
     }
 

@@ -401,6 +401,21 @@ class AuditLogTest {
     }
 
     @Test
+    void recordTimesAreIsoUtcWithMilliseconds() {
+        AuditFormat f = new AuditFormat(key(), false);
+        java.util.Random random = new java.util.Random(5);
+        long[] fixed = {0, 5, 45, 999, 1000, T0, T0 + 7, T0 + 86_399_999L, -1, 253_402_300_799_999L};
+        for (long ms : fixed) {
+            assertEquals(AuditFormat.time(ms), f.timeOf(ms), "at " + ms);
+        }
+        for (int i = 0; i < 10_000; i++) {
+            long ms = T0 + random.nextInt(3_000) + (i % 3 == 0 ? random.nextInt(1_000_000_000) : 0);
+            assertEquals(AuditFormat.time(ms), f.timeOf(ms), "at " + ms);
+        }
+        assertEquals("2025-01-01T00:00:00.007Z", f.timeOf(T0 + 7));
+    }
+
+    @Test
     void theShippedConfigDocumentsTheDefaults() throws Exception {
         assertEquals(AuditConfig.DEFAULTS, io.brainstorm.proxy.config.ConfigLoader.load(
                 Path.of("..", "conf", "brainstorm.yaml"), Map.of()).audit());
