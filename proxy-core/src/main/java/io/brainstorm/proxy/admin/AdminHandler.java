@@ -15,6 +15,7 @@ import io.brainstorm.proxy.auth.ProviderKeyInfo;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.auth.Tenant;
 import io.brainstorm.proxy.config.ProviderConfig;
+import io.brainstorm.proxy.metrics.Metrics;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.server.Responses;
@@ -25,16 +26,19 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.util.ReferenceCountUtil;
 
+import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -177,6 +181,8 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
                         ? ApiError.invalidRequest(null, "The request line is too long.")
                         : ApiError.invalidRequest(null, "Malformed HTTP request.");
                 response = Responses.error(ctx, error, null);
+            } else if (path(request.uri()).equals(Metrics.PATH)) {
+                response = metrics(ctx, request);
             } else {
                 Answer a = answer(request);
                 response = Responses.json(ctx, a.status(), ParsedRequest.JSON.writeValueAsString(a.body()));
@@ -206,6 +212,28 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
                 f.channel().config().setAutoRead(true);
             }
         });
+    }
+
+    /**
+     * {@code GET /metrics}: Prometheus' text exposition (docs/metrics.md), without a token (it holds no
+     * key, tenant or secret; the admin listener is on loopback unless configured otherwise).
+     */
+    private FullHttpResponse metrics(ChannelHandlerContext ctx, FullHttpRequest request) {
+        HttpMethod m = request.method();
+        if (!m.equals(HttpMethod.GET) && !m.equals(HttpMethod.HEAD)) {
+            throw ApiError.methodNotAllowed("Method " + m + " is not allowed on " + Metrics.PATH
+                    + " (expected: GET, HEAD).", "GET, HEAD");
+        }
+        Metrics metrics = gateway.metrics();
+        if (metrics == null) {
+            throw ApiError.notFound("This gateway keeps no metrics.");
+        }
+        byte[] body = metrics.render().getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                m.equals(HttpMethod.HEAD) ? ctx.alloc().buffer(0) : ctx.alloc().buffer(body.length).writeBytes(body));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, Metrics.CONTENT_TYPE)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        return response;
     }
 
     private Answer answer(FullHttpRequest request) throws Exception {

@@ -4,6 +4,7 @@ import io.brainstorm.proxy.admission.Admission;
 import io.brainstorm.proxy.api.ModelList;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.GatewayConfig;
+import io.brainstorm.proxy.metrics.Metrics;
 import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.InMemoryAnswerLog;
 import io.brainstorm.proxy.route.OutcomeRecorder;
@@ -44,6 +45,8 @@ public final class Gateway {
     private volatile Settlement settlement;
     /** The audit trail's writer, or null when {@code audit.enabled} is false (or while starting). */
     private volatile AuditLog audit;
+    /** What {@code GET /metrics} on the admin listener serves; null until {@link #metrics(Metrics)}. */
+    private volatile Metrics metrics;
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -139,6 +142,16 @@ public final class Gateway {
     /** The fan-out of ended requests; sinks register here. */
     public Completions completions() {
         return completions;
+    }
+
+    /** Sets the Prometheus metrics the admin listener serves (a sink of {@link #completions()} too). */
+    public void metrics(Metrics metrics) {
+        this.metrics = metrics;
+    }
+
+    /** The Prometheus metrics, or null when none were set (a gateway built by a test). */
+    public Metrics metrics() {
+        return metrics;
     }
 
     public UpstreamClient upstream() {

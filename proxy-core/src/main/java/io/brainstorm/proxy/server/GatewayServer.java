@@ -101,6 +101,9 @@ public final class GatewayServer implements AutoCloseable {
         EventLoopGroup boss = transport.newGroup(1, "br-accept");
         EventLoopGroup workers = transport.newGroup(workerThreads, "br-io");
         GatewayServer server = new GatewayServer(gateway, transport, boss, workers);
+        io.brainstorm.proxy.metrics.Metrics metrics = new io.brainstorm.proxy.metrics.Metrics(gateway);
+        gateway.metrics(metrics);
+        gateway.completions().add(metrics);
         CompletableFuture<StateStore> opening = null;
         CompletableFuture<io.brainstorm.proxy.settle.audit.AuditLog> auditOpening = null;
         try {

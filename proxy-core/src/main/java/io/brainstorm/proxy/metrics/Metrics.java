@@ -1,0 +1,556 @@
+package io.brainstorm.proxy.metrics;
+
+import io.brainstorm.proxy.auth.ApiKey;
+import io.brainstorm.proxy.auth.Registry;
+import io.brainstorm.proxy.config.ModelSpec;
+import io.brainstorm.proxy.route.EndpointReadOut;
+import io.brainstorm.proxy.route.Router;
+import io.brainstorm.proxy.route.Endpoint;
+import io.brainstorm.proxy.server.Gateway;
+import io.brainstorm.proxy.settle.Completion;
+import io.brainstorm.proxy.settle.CompletionSink;
+import io.brainstorm.proxy.settle.ScoreOutcome;
+import io.brainstorm.proxy.spi.CircuitState;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
+import org.HdrHistogram.Recorder;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.DoubleAdder;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
+
+/**
+ * The gateway's Prometheus metrics (docs/metrics.md): a {@link CompletionSink} that counts every
+ * ended request by model, endpoint, strategy and status, and {@link #render()}, the text exposition
+ * {@code GET /metrics} on the admin listener serves, with the gateway's circuits, readiness and
+ * in-flight requests, the JVM's and Netty's memory read at that moment.
+ *
+ * <h2>Labels</h2>
+ * Model, endpoint, strategy, status, error code, answer format and scorer outcome only, each from a bounded
+ * vocabulary ({@link Labels}): a model the catalog does not know counts as {@code unknown}, never
+ * under the name the client wrote. Never a key id or a tenant. At most {@code maxLabelSets} label
+ * sets (10,000 by default) are made; a completion that would need one more is counted under
+ * {@code model="overflow", endpoint="overflow"} (and {@code strategy="overflow", status="overflow"}
+ * for its request counter) and in {@code brainstorm_metrics_label_overflow_total}.
+ *
+ * <h2>Histograms</h2>
+ * Durations are recorded in microseconds into an HdrHistogram {@link Recorder} per label set (2
+ * significant digits, auto-resizing to the largest value seen: about 50 KB per recorder, so about
+ * 100 KB per (model, endpoint) label set that has seen values up to a minute). Each scrape takes
+ * the interval's histogram from a recorder that recorded since the last one and adds it into the
+ * cumulative counts of the fixed buckets ({@link #BOUNDS_MICROS}), kept since start, which it
+ * writes as Prometheus' cumulative {@code _bucket}s. A value less than 1 % above a bucket's bound
+ * may count in that bucket (HdrHistogram's precision); {@code _sum} and {@code _count} are exact.
+ * (Not packed histograms: HdrHistogram 2.2.2's concurrent packed array all but stops when several
+ * threads record while it grows, and reading a packed one at every scrape took milliseconds.)
+ *
+ * <h2>Threading</h2>
+ * {@link #accept} runs on event loops, concurrently, and takes no lock: a few
+ * {@link ConcurrentHashMap} reads, {@link LongAdder}s and the recorders' wait-free writes; it
+ * allocates nothing once a label set exists. {@link #render()} is synchronized (one scrape at a
+ * time) and runs on the admin thread.
+ */
+public final class Metrics implements CompletionSink {
+    /** Where the admin listener serves the exposition. */
+    public static final String PATH = "/metrics";
+    /** The exposition's {@code Content-Type}: Prometheus' text format 0.0.4. */
+    public static final String CONTENT_TYPE = Exposition.CONTENT_TYPE;
+    /** The default cap on label sets. */
+    public static final int MAX_LABEL_SETS = 10_000;
+
+    static final String OVERFLOW = "overflow";
+    private static final int DIGITS = 2;
+    /** Bucket bounds of both duration histograms, in microseconds, and as written in {@code le}. */
+    static final long[] BOUNDS_MICROS = {1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
+            1_000_000, 2_500_000, 5_000_000, 10_000_000, 30_000_000, 60_000_000};
+    private static final String[] LE = {"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
+            "1", "2.5", "5", "10", "30", "60", "+Inf"};
+    private static final Pattern NAME = Pattern.compile("brainstorm_[a-z][a-z0-9_]*");
+    private static final ScoreOutcome[] OUTCOMES = ScoreOutcome.values();
+    private static final String[] OUTCOME_LABELS = new String[OUTCOMES.length];
+
+    static {
+        for (ScoreOutcome o : OUTCOMES) {
+            OUTCOME_LABELS[o.ordinal()] = o.label();
+        }
+    }
+
+    private final Gateway gateway;
+    private final Labels labels;
+    private final int maxLabelSets;
+    private final AtomicInteger labelSets = new AtomicInteger();
+    /** model label → endpoint label → its label set's numbers. */
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, Series>> series = new ConcurrentHashMap<>();
+    private final Series overflow = new Series(OVERFLOW, OVERFLOW);
+    private final LongAdder overflowed = new LongAdder();
+    private final LongAdder budgetSpentNano = new LongAdder();
+    private final LongAdder budgetRefusals = new LongAdder();
+    private final LongAdder rateLimited = new LongAdder();
+    /** Families other parts of the gateway register ({@link #addGauge}, {@link #addCounter}), by name. */
+    private final ConcurrentSkipListMap<String, Extra> extras = new ConcurrentSkipListMap<>();
+
+    /** Metrics of {@code gateway}: its catalog and provider accounts are the label vocabulary. */
+    public Metrics(Gateway gateway) {
+        this(gateway, MAX_LABEL_SETS);
+    }
+
+    /** @param maxLabelSets the most label sets made before completions count under {@code overflow} */
+    public Metrics(Gateway gateway, int maxLabelSets) {
+        if (maxLabelSets < 1) {
+            throw new IllegalArgumentException("maxLabelSets: " + maxLabelSets + " (expected: > 0)");
+        }
+        this.gateway = gateway;
+        this.labels = Labels.of(gateway.config());
+        this.maxLabelSets = maxLabelSets;
+    }
+
+    // ---- counting ----
+
+    @Override
+    public void accept(Completion c) {
+        Series s = series(labels.model(c.selectedModel(), c.requestedModel()), labels.endpoint(c.endpoint()));
+        LongAdder requests = s.requests(Labels.strategy(c.strategy(), gateway.router()), Labels.status(c.status()));
+        if (requests == null) {
+            requests = overflow.capped;
+        }
+        if (s == overflow || requests == overflow.capped) {
+            overflowed.increment();
+        }
+        requests.increment();
+        s.promptTokens.add(Math.max(0, c.promptTokens()));
+        s.completionTokens.add(Math.max(0, c.completionTokens()));
+        long cost = Math.max(0, c.costNanoUsd());
+        s.costNano.add(cost);
+        if (c.fallbacks() > 0) {
+            s.fallbacks.add(c.fallbacks());
+        }
+        s.latency.record(c.latencyMicros());
+        if (c.stream() && c.ttftMicros() >= 0) {
+            s.ttft.record(c.ttftMicros());
+        }
+        int format = Labels.format(c.format());
+        if (c.scoreOutcome() != null) {
+            s.outcomes[format][c.scoreOutcome().ordinal()].increment();
+        }
+        if (c.scored()) {
+            s.scores[format].increment();
+            s.scoreSum[format].add(c.score());
+        }
+        String code = labels.errorCode(c.errorCode());
+        if (code != null) {
+            s.error(code).increment();
+            if (code.equals("budget_exceeded")) {
+                budgetRefusals.increment();
+            } else if (code.equals("rate_limited")) {
+                rateLimited.increment();
+            }
+        }
+        if (cost > 0 && hasBudget(c.keyId())) {
+            budgetSpentNano.add(cost);
+        }
+    }
+
+    /** The label set's numbers, made on first use; the overflow set once {@code maxLabelSets} are made. */
+    private Series series(String model, String endpoint) {
+        ConcurrentHashMap<String, Series> byEndpoint = series.get(model);
+        if (byEndpoint == null) {
+            byEndpoint = series.computeIfAbsent(model, m -> new ConcurrentHashMap<>());
+        }
+        Series s = byEndpoint.get(endpoint);
+        if (s == null) {
+            s = byEndpoint.computeIfAbsent(endpoint, e -> reserve() ? new Series(model, e) : null);
+            if (s == null) {
+                return overflow;
+            }
+        }
+        return s;
+    }
+
+    /** Takes one of the label sets still allowed, if any. */
+    private boolean reserve() {
+        if (labelSets.incrementAndGet() <= maxLabelSets) {
+            return true;
+        }
+        labelSets.decrementAndGet();
+        return false;
+    }
+
+    private boolean hasBudget(String keyId) {
+        Registry registry = gateway.registry();
+        if (keyId == null || registry == null) {
+            return false;
+        }
+        Optional<ApiKey> key = registry.key(keyId);
+        return key.isPresent() && key.get().limits().hasBudget();
+    }
+
+    // ---- families registered by other parts ----
+
+    /**
+     * Adds a gauge family without labels, read at every scrape: for parts of the gateway this
+     * class does not know (the audit writer's queue, …).
+     *
+     * @param name {@code brainstorm_…}, snake case, not ending in {@code _total}
+     * @throws IllegalArgumentException for another name, or one already in use
+     */
+    public void addGauge(String name, String help, DoubleSupplier value) {
+        if (name == null || name.endsWith("_total")) {
+            throw new IllegalArgumentException("gauge name: " + name + " (expected: brainstorm_…, not ending in _total)");
+        }
+        addExtra(name, new Extra("gauge", help, value::getAsDouble));
+    }
+
+    /**
+     * Adds a counter family without labels, read at every scrape.
+     *
+     * @param name  {@code brainstorm_…_total}, snake case
+     * @param value never decreasing while the gateway runs
+     * @throws IllegalArgumentException for another name, or one already in use
+     */
+    public void addCounter(String name, String help, LongSupplier value) {
+        if (name == null || !name.endsWith("_total")) {
+            throw new IllegalArgumentException("counter name: " + name + " (expected: brainstorm_…_total)");
+        }
+        addExtra(name, new Extra("counter", help, value::getAsLong));
+    }
+
+    private void addExtra(String name, Extra extra) {
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("metric name: " + name + " (expected: brainstorm_ then lower-case"
+                    + " letters, digits and _)");
+        }
+        if (extra.help() == null || extra.help().isBlank()) {
+            throw new IllegalArgumentException("help of " + name + ": " + extra.help() + " (expected: a sentence)");
+        }
+        if (BUILT_IN.contains(name) || extras.putIfAbsent(name, extra) != null) {
+            throw new IllegalArgumentException("metric name: " + name + " (expected: one not in use)");
+        }
+    }
+
+    private record Extra(String type, String help, DoubleSupplier value) {
+    }
+
+    // ---- exposition ----
+
+    private static final Set<String> BUILT_IN = Set.of("brainstorm_requests_total", "brainstorm_prompt_tokens_total",
+            "brainstorm_completion_tokens_total", "brainstorm_cost_usd_total", "brainstorm_fallbacks_total",
+            "brainstorm_request_duration_seconds", "brainstorm_time_to_first_token_seconds",
+            "brainstorm_scorer_outcomes_total", "brainstorm_answer_score", "brainstorm_errors_total",
+            "brainstorm_budget_spent_usd_total", "brainstorm_budget_refusals_total", "brainstorm_rate_limited_total",
+            "brainstorm_metrics_label_overflow_total", "brainstorm_circuit_state", "brainstorm_in_flight_requests",
+            "brainstorm_ready");
+
+    /**
+     * The exposition in Prometheus' text format 0.0.4: every family with HELP and TYPE, families in
+     * name order, label sets in label order.
+     */
+    public synchronized String render() {
+        List<Series> all = new ArrayList<>();
+        series.values().forEach(m -> all.addAll(m.values()));
+        all.sort(Comparator.comparing((Series s) -> s.model).thenComparing(s -> s.endpoint));
+        if (overflowed.sum() > 0) {
+            all.add(overflow);
+        }
+        for (Series s : all) {
+            s.latency.merge();
+            s.ttft.merge();
+        }
+        Exposition x = new Exposition(4096 + all.size() * 6144);
+        Map<String, Runnable> families = new TreeMap<>();
+        families.put("brainstorm_requests_total", () -> requests(x, all));
+        families.put("brainstorm_prompt_tokens_total", () -> counter(x, "brainstorm_prompt_tokens_total",
+                "Prompt tokens (as the provider reported them, else estimated), by model and endpoint.", all,
+                s -> s.promptTokens.sum()));
+        families.put("brainstorm_completion_tokens_total", () -> counter(x, "brainstorm_completion_tokens_total",
+                "Completion tokens (as the provider reported them, else estimated), by model and endpoint.", all,
+                s -> s.completionTokens.sum()));
+        families.put("brainstorm_cost_usd_total", () -> {
+            x.family("brainstorm_cost_usd_total", "counter",
+                    "What requests cost in USD (charged to keys' budgets; exact to the nano-dollar), by model and endpoint.");
+            for (Series s : all) {
+                x.sample("brainstorm_cost_usd_total", "model", s.model, "endpoint", s.endpoint).value(s.costNano.sum(), 9);
+            }
+        });
+        families.put("brainstorm_fallbacks_total", () -> counter(x, "brainstorm_fallbacks_total",
+                "Endpoints that failed before the one that answered, by the model and endpoint that answered.", all,
+                s -> s.fallbacks.sum()));
+        families.put("brainstorm_request_duration_seconds", () -> histogram(x, "brainstorm_request_duration_seconds",
+                "Time from a request's arrival to its answer's last byte, by model and endpoint.", all, false));
+        families.put("brainstorm_time_to_first_token_seconds", () -> histogram(x,
+                "brainstorm_time_to_first_token_seconds",
+                "Time from a streamed request's arrival to its first content event, by model and endpoint.", all, true));
+        families.put("brainstorm_scorer_outcomes_total", () -> outcomes(x, all));
+        families.put("brainstorm_answer_score", () -> scores(x, all));
+        families.put("brainstorm_errors_total", () -> errors(x, all));
+        families.put("brainstorm_budget_spent_usd_total", () -> {
+            x.family("brainstorm_budget_spent_usd_total", "counter",
+                    "USD charged to keys that have a daily budget.");
+            x.sample("brainstorm_budget_spent_usd_total").value(budgetSpentNano.sum(), 9);
+        });
+        families.put("brainstorm_budget_refusals_total", () -> single(x, "brainstorm_budget_refusals_total", "counter",
+                "Requests refused because the key's daily budget was used up (402 budget_exceeded).",
+                budgetRefusals.sum()));
+        families.put("brainstorm_rate_limited_total", () -> single(x, "brainstorm_rate_limited_total", "counter",
+                "Requests refused by the key's requests or tokens per minute (429 rate_limited).", rateLimited.sum()));
+        families.put("brainstorm_metrics_label_overflow_total", () -> single(x,
+                "brainstorm_metrics_label_overflow_total", "counter",
+                "Completions counted under the overflow label set because " + maxLabelSets + " label sets existed.",
+                overflowed.sum()));
+        families.put("brainstorm_circuit_state", () -> circuits(x));
+        families.put("brainstorm_in_flight_requests", () -> single(x, "brainstorm_in_flight_requests", "gauge",
+                "API requests being served now.", gateway.inFlight()));
+        families.put("brainstorm_ready", () -> single(x, "brainstorm_ready", "gauge",
+                "1 when the gateway serves API requests (the state store open, routes built, not draining), else 0.",
+                gateway.ready() ? 1 : 0));
+        RuntimeMetrics.addTo(families, x);
+        extras.forEach((name, e) -> families.putIfAbsent(name, () -> {
+            x.family(name, e.type(), e.help());
+            x.sample(name).value(e.value().getAsDouble());
+        }));
+        families.values().forEach(Runnable::run);
+        return x.toString();
+    }
+
+    private static void single(Exposition x, String name, String type, String help, long value) {
+        x.family(name, type, help);
+        x.sample(name).value(value);
+    }
+
+    private static void counter(Exposition x, String name, String help, List<Series> all,
+                                java.util.function.ToLongFunction<Series> value) {
+        x.family(name, "counter", help);
+        for (Series s : all) {
+            x.sample(name, "model", s.model, "endpoint", s.endpoint).value(value.applyAsLong(s));
+        }
+    }
+
+    private void requests(Exposition x, List<Series> all) {
+        String name = "brainstorm_requests_total";
+        x.family(name, "counter", "API requests, by the model and endpoint that answered (or was asked for),"
+                + " the strategy that decided and the HTTP status the client got.");
+        for (Series s : all) {
+            for (var byStrategy : new TreeMap<>(s.requests).entrySet()) {
+                for (var byStatus : new TreeMap<>(byStrategy.getValue()).entrySet()) {
+                    x.sample(name, "model", s.model, "endpoint", s.endpoint, "strategy", byStrategy.getKey(),
+                            "status", byStatus.getKey()).value(byStatus.getValue().sum());
+                }
+            }
+            if (s == overflow && s.capped.sum() > 0) {
+                x.sample(name, "model", OVERFLOW, "endpoint", OVERFLOW, "strategy", OVERFLOW, "status", OVERFLOW)
+                        .value(s.capped.sum());
+            }
+        }
+    }
+
+    private static void histogram(Exposition x, String name, String help, List<Series> all, boolean ttft) {
+        x.family(name, "histogram", help);
+        long[] buckets = new long[LE.length];
+        for (Series s : all) {
+            Timing t = ttft ? s.ttft : s.latency;
+            long count = t.buckets(buckets);
+            if (count == 0) {
+                continue;
+            }
+            for (int i = 0; i < LE.length; i++) {
+                x.sample(name + "_bucket", "model", s.model, "endpoint", s.endpoint, "le", LE[i]).value(buckets[i]);
+            }
+            x.sample(name + "_sum", "model", s.model, "endpoint", s.endpoint).value(t.sumMicros.sum(), 6);
+            x.sample(name + "_count", "model", s.model, "endpoint", s.endpoint).value(count);
+        }
+    }
+
+    private static void outcomes(Exposition x, List<Series> all) {
+        String name = "brainstorm_scorer_outcomes_total";
+        x.family(name, "counter", "Answers by the scorer's verdict (valid, invalid_json, schema_mismatch, bad_arguments,"
+                + " ...; over_limit, schema_unusable and not_applicable were not scored), by model, endpoint and the"
+                + " format asked for (plain, json_object, json_schema, tools).");
+        for (Series s : all) {
+            for (int f = 0; f < Labels.FORMATS.size(); f++) {
+                for (int i = 0; i < OUTCOMES.length; i++) {
+                    long n = s.outcomes[f][i].sum();
+                    if (n > 0) {
+                        x.sample(name, "model", s.model, "endpoint", s.endpoint, "format", Labels.FORMATS.get(f),
+                                "outcome", OUTCOME_LABELS[i]).value(n);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void scores(Exposition x, List<Series> all) {
+        String name = "brainstorm_answer_score";
+        x.family(name, "summary", "The scorer's 0..1 verdicts on answers, by model, endpoint and the format asked"
+                + " for: _sum / _count is the mean score (for json_schema, the share of answers that validate).");
+        for (Series s : all) {
+            for (int f = 0; f < Labels.FORMATS.size(); f++) {
+                long n = s.scores[f].sum();
+                if (n > 0) {
+                    String fmt = Labels.FORMATS.get(f);
+                    x.sample(name + "_sum", "model", s.model, "endpoint", s.endpoint, "format", fmt)
+                            .value(s.scoreSum[f].sum());
+                    x.sample(name + "_count", "model", s.model, "endpoint", s.endpoint, "format", fmt).value(n);
+                }
+            }
+        }
+    }
+
+    private static void errors(Exposition x, List<Series> all) {
+        String name = "brainstorm_errors_total";
+        x.family(name, "counter", "Requests that ended with an error, by model, endpoint and the error code the client"
+                + " got (other: a provider's own code).");
+        for (Series s : all) {
+            for (var e : new TreeMap<>(s.errors).entrySet()) {
+                x.sample(name, "model", s.model, "endpoint", s.endpoint, "code", e.getKey()).value(e.getValue().sum());
+            }
+        }
+    }
+
+    /** 1 for each endpoint's current circuit state, 0 for the other two; none while the gateway starts. */
+    private void circuits(Exposition x) {
+        String name = "brainstorm_circuit_state";
+        x.family(name, "gauge", "Circuit breaker of each endpoint: 1 for its current state (closed, half_open, open),"
+                + " 0 for the others.");
+        Router router = gateway.router();
+        if (router == null) {
+            return;
+        }
+        Map<String, CircuitState> states = new HashMap<>();
+        for (EndpointReadOut e : router.state().readOut()) {
+            states.put(e.candidateId(), e.circuit().state());
+        }
+        List<Endpoint> endpoints = new ArrayList<>();
+        for (ModelSpec m : router.routableModels()) {
+            endpoints.addAll(router.endpoints(m.id()));
+        }
+        endpoints.sort(Comparator.comparing((Endpoint e) -> e.model().id()).thenComparing(Endpoint::id));
+        for (Endpoint e : endpoints) {
+            CircuitState current = states.getOrDefault(e.candidateId(), CircuitState.CLOSED);
+            for (CircuitState state : CIRCUIT_ORDER) {
+                x.sample(name, "model", e.model().id(), "endpoint", e.id(), "state",
+                        state.name().toLowerCase(Locale.ROOT)).value(state == current ? 1 : 0);
+            }
+        }
+    }
+
+    private static final List<CircuitState> CIRCUIT_ORDER =
+            List.of(CircuitState.CLOSED, CircuitState.HALF_OPEN, CircuitState.OPEN);
+
+    // ---- one label set ----
+
+    /** The numbers of one (model, endpoint) label set. */
+    private final class Series {
+        final String model;
+        final String endpoint;
+        /** strategy → status → requests. */
+        final ConcurrentHashMap<String, ConcurrentHashMap<String, LongAdder>> requests = new ConcurrentHashMap<>();
+        final LongAdder promptTokens = new LongAdder();
+        final LongAdder completionTokens = new LongAdder();
+        final LongAdder costNano = new LongAdder();
+        final LongAdder fallbacks = new LongAdder();
+        /** By format ({@link Labels#FORMATS}): scored answers, the sum of their scores, and outcome → answers. */
+        final LongAdder[] scores = new LongAdder[Labels.FORMATS.size()];
+        final DoubleAdder[] scoreSum = new DoubleAdder[Labels.FORMATS.size()];
+        final LongAdder[][] outcomes = new LongAdder[Labels.FORMATS.size()][OUTCOMES.length];
+        /** error code → requests; at most {@link Labels#ERROR_CODES} and {@code other}. */
+        final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
+        /** Requests whose (strategy, status) found no label set left (overflow set only). */
+        final LongAdder capped = new LongAdder();
+        final Timing latency = new Timing();
+        final Timing ttft = new Timing();
+
+        Series(String model, String endpoint) {
+            this.model = model;
+            this.endpoint = endpoint;
+            for (int f = 0; f < scores.length; f++) {
+                scores[f] = new LongAdder();
+                scoreSum[f] = new DoubleAdder();
+                for (int i = 0; i < OUTCOMES.length; i++) {
+                    outcomes[f][i] = new LongAdder();
+                }
+            }
+        }
+
+        /** The request counter of (strategy, status), or null when no label set is left for a new one. */
+        LongAdder requests(String strategy, String status) {
+            ConcurrentHashMap<String, LongAdder> byStatus = requests.get(strategy);
+            if (byStatus == null) {
+                byStatus = requests.computeIfAbsent(strategy, k -> new ConcurrentHashMap<>());
+            }
+            LongAdder n = byStatus.get(status);
+            return n != null ? n : byStatus.computeIfAbsent(status, k -> reserve() ? new LongAdder() : null);
+        }
+
+        LongAdder error(String code) {
+            LongAdder n = errors.get(code);
+            return n != null ? n : errors.computeIfAbsent(code, k -> new LongAdder());
+        }
+    }
+
+    /** A duration histogram: written by event loops, added into the cumulative buckets at a scrape. */
+    private static final class Timing {
+        final Recorder recorder = new Recorder(DIGITS);
+        final LongAdder sumMicros = new LongAdder();
+        final LongAdder recorded = new LongAdder();
+        /** Scrape only: {@link #recorded} at the last merge. */
+        private long merged;
+        /** Scrape only: the recorder's last interval, handed back to it for reuse. */
+        private Histogram interval;
+        /** Scrape only: values since start in each bucket of {@link #LE} (not cumulative; the last is over 60 s). */
+        private final long[] counts = new long[LE.length];
+
+        void record(long micros) {
+            long v = Math.max(0, micros);
+            recorder.recordValue(v);
+            sumMicros.add(v);
+            recorded.increment();
+        }
+
+        void merge() {
+            long n = recorded.sum();
+            if (n == merged) {
+                // nothing new: taking an interval costs microseconds, and most label sets are idle
+                return;
+            }
+            merged = n;
+            interval = recorder.getIntervalHistogram(interval);
+            if (interval.getTotalCount() == 0) {
+                return;
+            }
+            for (HistogramIterationValue v : interval.recordedValues()) {
+                long low = interval.lowestEquivalentValue(v.getValueIteratedTo());
+                int i = 0;
+                while (i < BOUNDS_MICROS.length && low > BOUNDS_MICROS[i]) {
+                    i++;
+                }
+                counts[i] += v.getCountAtValueIteratedTo();
+            }
+        }
+
+        /**
+         * Fills {@code buckets} with the cumulative count at each bound of {@link #LE} (the last,
+         * {@code +Inf}, is every value) and returns the count.
+         */
+        long buckets(long[] buckets) {
+            long total = 0;
+            for (int i = 0; i < counts.length; i++) {
+                total += counts[i];
+                buckets[i] = total;
+            }
+            return total;
+        }
+    }
+}
