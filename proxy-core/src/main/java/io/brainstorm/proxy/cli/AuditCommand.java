@@ -79,8 +79,8 @@ final class AuditCommand {
             out.println("  file: " + b.file().toAbsolutePath().normalize());
             AuditVerifier.Chain c = r.chains().get(r.chains().size() - 1);
             if (c.records() > 0) {
-                out.println("  before it, " + c.records() + " records verify (seq " + c.firstSeq() + " to "
-                        + c.lastSeq() + ")");
+                out.println("  before it, " + c.records() + (c.records() == 1 ? " record verifies" : " records verify")
+                        + " (seq " + c.firstSeq() + " to " + c.lastSeq() + ")");
             }
             return 1;
         }

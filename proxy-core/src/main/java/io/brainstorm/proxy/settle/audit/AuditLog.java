@@ -109,7 +109,7 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
         private final FileChannel ch;
 
         FileOut(Path file) throws IOException {
-            this.ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            this.ch = openPrivate(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         }
 
         @Override
@@ -138,6 +138,20 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
         @Override
         public void close() throws IOException {
             ch.close();
+        }
+    }
+
+    /**
+     * Opens {@code file}, created with mode 0600 when it does not exist (records may hold prompts and
+     * answers), where the file system has POSIX modes.
+     */
+    static FileChannel openPrivate(Path file, StandardOpenOption... options) throws IOException {
+        java.util.Set<StandardOpenOption> set = java.util.EnumSet.of(options[0], options);
+        try {
+            return FileChannel.open(file, set, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            return FileChannel.open(file, set);
         }
     }
 
@@ -372,7 +386,12 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
             ByteBuffer torn = ByteBuffer.allocate((int) Math.min(tail.tornBytes(), Integer.MAX_VALUE - 8));
             ch.read(torn, tail.completeBytes());
             torn.flip();
-            Files.write(aside, java.util.Arrays.copyOf(torn.array(), torn.limit()));
+            try (FileChannel a = openPrivate(aside, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                while (torn.hasRemaining()) {
+                    a.write(torn);
+                }
+                a.force(false);
+            }
             ch.truncate(tail.completeBytes());
             ch.force(true);
         }

@@ -62,6 +62,8 @@ class AuditLogTest {
             assertEquals("audit-2025-01-03.jsonl", head.file());
             assertEquals(15, head.seq());
         }
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                dir.resolve("audit-2025-01-01.jsonl"))), "records may hold prompts: owner only");
         List<String> day1 = lines(dir.resolve("audit-2025-01-01.jsonl"));
         List<String> day2 = lines(dir.resolve("audit-2025-01-02.jsonl"));
         List<String> day3 = lines(dir.resolve("audit-2025-01-03.jsonl"));
