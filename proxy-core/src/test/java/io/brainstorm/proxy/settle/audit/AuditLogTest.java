@@ -89,6 +89,22 @@ class AuditLogTest {
     }
 
     @Test
+    void aClockThatStepsBackNeverReopensAnOlderDay(@TempDir Path state) throws Exception {
+        try (AuditLog log = AuditLog.open(config(), state, ENV, clock)) {
+            log.accept(completion(T0 + DAY_MS, 1));
+            assertTrue(eventually(5000, () -> log.written() == 1));
+            log.accept(completion(T0 + 5, 2));
+            log.accept(completion(T0 + DAY_MS + 10, 3));
+            assertTrue(eventually(5000, () -> log.written() == 3));
+        }
+        assertFalse(Files.exists(state.resolve("audit/audit-2025-01-01.jsonl")));
+        assertEquals(3, lines(state.resolve("audit/audit-2025-01-02.jsonl")).size());
+        String second = lines(state.resolve("audit/audit-2025-01-02.jsonl")).get(1);
+        assertTrue(second.contains("\"time\":\"2025-01-01T00:00:00.005Z\""), "the record keeps its own time");
+        assertTrue(verify(state.resolve("audit"), null).intact());
+    }
+
+    @Test
     void aRecordHasTheCompletionsFieldsInOrderAndNoContentUnlessEnabled(@TempDir Path state) throws Exception {
         Completion c = new Completion(T0 + 1234, "req-42", "acme", "key_abcdefabcdef", "my-app", "chat",
                 "sim/alpha:floor", "sim/alpha", "sim-east", "floor", 200, null, true, 120, 45, 1_250_000, true,
