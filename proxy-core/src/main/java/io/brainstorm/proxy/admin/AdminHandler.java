@@ -19,6 +19,8 @@ import io.brainstorm.proxy.metrics.Metrics;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.server.Responses;
+import io.brainstorm.proxy.settle.audit.AuditLog;
+import io.brainstorm.proxy.settle.audit.AuditReader;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -71,7 +73,8 @@ import java.util.concurrent.RejectedExecutionException;
  * <h2>Scope</h2>
  * A tenant admin asking for another tenant's tenant, keys, provider keys or usage gets exactly the
  * 404 a tenant or key that does not exist gets, so it cannot learn what other tenants exist; only
- * creating and deleting tenants answer 403, whatever the tenant.
+ * creating and deleting tenants and the audit trail's head (it covers every tenant) answer 403,
+ * whatever the tenant. The audit query answers a tenant admin with its tenant's records only.
  *
  * <h2>Errors</h2>
  * An {@link ApiError} becomes OpenAI's error JSON with its status; anything else is logged with the
@@ -92,7 +95,8 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     private enum Route {
         WHOAMI("GET"), TENANTS("GET, POST"), TENANT("GET, DELETE"), TENANT_KEYS("GET, POST"),
         PROVIDER_KEYS("GET"), PROVIDER_KEY("PUT, DELETE"), TENANT_USAGE("GET"), KEYS("GET"),
-        KEY("GET, PATCH, DELETE"), KEY_USAGE("GET"), ROUTING("GET"), MODEL_STATS("GET");
+        KEY("GET, PATCH, DELETE"), KEY_USAGE("GET"), ROUTING("GET"), MODEL_STATS("GET"), AUDIT("GET"),
+        AUDIT_HEAD("GET");
 
         final String allow;
 
@@ -274,6 +278,8 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
             case KEY_USAGE -> Answer.ok(UsageView.json(visibleKey(who, call.param(0)), admission()));
             case ROUTING -> Answer.ok(RoutingReport.json(router()));
             case MODEL_STATS -> Answer.ok(modelStats(who, call));
+            case AUDIT -> Answer.ok(audit(who, call));
+            case AUDIT_HEAD -> Answer.ok(auditHead(who));
         };
     }
 
@@ -325,12 +331,14 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
                 case "tenants" -> Route.TENANTS;
                 case "keys" -> Route.KEYS;
                 case "routing" -> Route.ROUTING;
+                case "audit" -> Route.AUDIT;
                 default -> null;
             };
             case 2 -> switch (s[0]) {
                 case "tenants" -> Route.TENANT;
                 case "keys" -> Route.KEY;
                 case "stats" -> s[1].equals("models") ? Route.MODEL_STATS : null;
+                case "audit" -> s[1].equals("head") ? Route.AUDIT_HEAD : null;
                 default -> null;
             };
             case 3 -> s[0].equals("tenants") ? switch (s[2]) {
@@ -350,7 +358,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
                     + " (expected: " + route.allow + ").", route.allow);
         }
         List<String> params = new ArrayList<>(2);
-        if (s.length >= 2) {
+        if (s.length >= 2 && route != Route.AUDIT_HEAD) {
             params.add(decode(s[1]));
         }
         if (s.length == 4) {
@@ -361,7 +369,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
 
     private static ApiError notFound(HttpMethod method, String path) {
         return ApiError.notFound("Invalid URL (" + method + " " + path + "). The admin API's resources are under "
-                + PREFIX + ": whoami, tenants, keys, routing, stats/models (see docs/admin-api.md).");
+                + PREFIX + ": whoami, tenants, keys, routing, stats/models, audit (see docs/admin-api.md).");
     }
 
     private static String path(String uri) {
@@ -599,6 +607,107 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
             return stats.json(visibleTenant(who, tenant.get(0)).id());
         }
         return stats.json(who.superAdmin() ? null : who.tenant());
+    }
+
+    // ---- audit trail ----
+
+    /**
+     * The audit trail's head: the last record written, to pass to {@code audit verify --head}. Only
+     * the super-admin: the head covers every tenant's records, so a tenant admin gets 403.
+     */
+    private ObjectNode auditHead(AdminPrincipal who) {
+        requireSuperAdmin(who, "read the audit trail's head");
+        AuditLog a = auditLog();
+        AuditLog.Head h = a.head();
+        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        o.put("object", "audit_head");
+        o.put("slot", h.slot());
+        o.put("file", h.file());
+        o.put("seq", h.seq());
+        o.put("mac", h.mac());
+        o.put("time", h.time());
+        o.put("written", a.written());
+        o.put("lost", a.lost());
+        o.put("write_errors", a.writeErrors());
+        o.put("queued", a.queued());
+        return o;
+    }
+
+    /** A page of audit records, oldest first; a tenant admin sees only its tenant's. */
+    private ObjectNode audit(AdminPrincipal who, Call call) throws java.io.IOException {
+        AuditLog a = auditLog();
+        java.time.Instant now = java.time.Instant.now();
+        java.time.Instant to = instant(call, "to", null);
+        java.time.Instant from = instant(call, "from", null);
+        if (to == null) {
+            to = from != null && from.isAfter(now) ? from.plusMillis(1) : now.plusMillis(1);
+        }
+        if (from == null) {
+            from = to.minusMillis(1).atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
+        }
+        if (!from.isBefore(to)) {
+            throw ApiError.invalidRequest("from", "from: " + from + " is not before to: " + to + ".");
+        }
+        int limit = (int) Math.min(integer(call, "limit", 100), Integer.MAX_VALUE);
+        if (limit < 1 || limit > 1000) {
+            throw ApiError.invalidRequest("limit", "limit: " + limit + " (expected: 1 to 1000).");
+        }
+        String status = query(call, "status");
+        Integer st = status == null ? null : (int) integer(call, "status", 0);
+        AuditReader.Query q = new AuditReader.Query(from, to, who.superAdmin() ? null : who.tenant(),
+                query(call, "key_id"), query(call, "model"), st);
+        AuditReader.Page page;
+        try {
+            page = AuditReader.page(a.dir(), q, query(call, "cursor"), limit);
+        } catch (AuditReader.BadCursorException e) {
+            throw ApiError.invalidRequest("cursor", e.getMessage() + ".");
+        }
+        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        o.put("object", "list");
+        o.putArray("data").addAll(page.records());
+        o.put("next_cursor", page.nextCursor());
+        return o;
+    }
+
+    private static String query(Call call, String name) {
+        List<String> v = call.query().get(name);
+        return v == null || v.isEmpty() || v.get(0).isEmpty() ? null : v.get(0);
+    }
+
+    private static long integer(Call call, String name, long dflt) {
+        String v = query(call, name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw ApiError.invalidRequest(name, name + ": '" + v + "' (expected: an integer).");
+        }
+    }
+
+    /** An ISO-8601 instant ({@code 2025-01-01T12:00:00Z}) or a UTC day ({@code 2025-01-01}, its start). */
+    private static java.time.Instant instant(Call call, String name, java.time.Instant dflt) {
+        String v = query(call, name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return v.length() == 10 ? java.time.LocalDate.parse(v).atStartOfDay(ZoneOffset.UTC).toInstant()
+                    : java.time.OffsetDateTime.parse(v).toInstant();
+        } catch (java.time.format.DateTimeParseException e) {
+            throw ApiError.invalidRequest(name, name + ": '" + v + "' (expected: an ISO-8601 time such as"
+                    + " 2025-01-01T12:00:00Z, or a day such as 2025-01-01).");
+        }
+    }
+
+    private AuditLog auditLog() {
+        AuditLog a = gateway.audit();
+        if (a == null) {
+            throw ApiError.notFound("The audit trail is disabled (audit.enabled: false in conf/brainstorm.yaml)"
+                    + " or the gateway is starting.");
+        }
+        return a;
     }
 
     private Registry registry() {

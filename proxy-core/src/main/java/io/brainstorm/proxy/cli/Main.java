@@ -27,8 +27,9 @@ import java.util.concurrent.CountDownLatch;
 /**
  * {@code brainstorm-proxy [serve] [--config FILE] [--port N] [--state-dir DIR] [--plugins-dir DIR]},
  * {@code version},
- * {@code help}, {@code sim} (the simulated provider alone, for benchmarks), and the admin API's
- * commands {@code tenants}, {@code keys}, {@code providers} ({@link AdminCommands}).
+ * {@code help}, {@code sim} (the simulated provider alone, for benchmarks), the admin API's
+ * commands {@code tenants}, {@code keys}, {@code providers} ({@link AdminCommands}), and
+ * {@code audit verify} ({@link AuditCommand}).
  */
 public final class Main {
     static final String USAGE = """
@@ -42,6 +43,7 @@ public final class Main {
               tenants ...           tenants, through the admin API (below)
               keys ...              gateway keys: budgets, rate limits, allowed models
               providers ...         a tenant's provider keys (bring your own key)
+              audit verify ...      check the audit trail's HMAC chain (below)
               version               print the version
               help                  print this help
 
@@ -94,6 +96,16 @@ public final class Main {
               --models A,B          allowed model ids or provider/*, or all
               --time-zone ZONE      IANA zone whose midnight resets the budget (default UTC)
 
+            audit verify [--key-file F] [--head MAC | --head-from-admin] [--state-dir D] [FILE|DIR ...]
+                                    recomputes every record's MAC and the chain across the day files
+                                    (default: the state directory's audit folder) and names the first
+                                    broken record; exit 0 intact, 1 broken, 2 when it cannot check.
+                                    The key: --key-file, else $BR_AUDIT_KEY, else <state>/audit.key.
+                                    --head: the mac of GET /admin/v1/audit/head, which the trail must
+                                    reach (records cut from the end are found only so);
+                                    --head-from-admin fetches it from the running gateway (with the
+                                    admin options below)
+
             Options for admin commands:
               --admin-url URL       the admin API (default: $BR_ADMIN_URL, else
                                     http://127.0.0.1:$BR_ADMIN_PORT, else http://127.0.0.1:8081)
@@ -109,6 +121,8 @@ public final class Main {
               BR_ADMIN_PORT         admin API port
               BR_MASTER_KEY         base64 of 32 bytes: encrypts tenants' provider keys at rest
                                     (else state/master.key, created with mode 0600)
+              BR_AUDIT_KEY          hex or base64 of 32+ bytes: the audit trail's HMAC key
+                                    (else state/audit.key, created with mode 0600)
               BR_STATE_DIR          state directory
               BR_PLUGINS_DIR        routing strategy plugin jars
               BR_ADMIN_URL          where admin commands find the admin API
@@ -173,6 +187,9 @@ public final class Main {
             }
             case "tenants", "keys", "providers" -> {
                 return AdminCommands.run(command, args, env, in, out, err, terminal);
+            }
+            case "audit" -> {
+                return AuditCommand.run(args, env, out, err);
             }
             default -> throw new UsageException("unknown command '" + command + "'");
         }

@@ -12,6 +12,7 @@ import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.relay.Settlement;
 import io.brainstorm.proxy.settle.Completions;
 import io.brainstorm.proxy.settle.Scoring;
+import io.brainstorm.proxy.settle.audit.AuditLog;
 import io.brainstorm.proxy.upstream.UpstreamClient;
 
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,6 +43,8 @@ public final class Gateway {
     /** Scores structured answers on threads of its own (made with the routes); closed by the server. */
     private volatile Scoring scoring;
     private volatile Settlement settlement;
+    /** The audit trail's writer, or null when {@code audit.enabled} is false (or while starting). */
+    private volatile AuditLog audit;
     /** What {@code GET /metrics} on the admin listener serves; null until {@link #metrics(Metrics)}. */
     private volatile Metrics metrics;
     private final AtomicBoolean ready = new AtomicBoolean();
@@ -124,6 +127,16 @@ public final class Gateway {
     /** The answer scorer and its threads; null until {@link #routes}. */
     public Scoring scoring() {
         return scoring;
+    }
+
+    /** The audit trail (its head, counters and folder), or null when it is disabled or the gateway is starting. */
+    public AuditLog audit() {
+        return audit;
+    }
+
+    /** Set once at start; the caller also adds it to {@link #completions()}. */
+    public void audit(AuditLog audit) {
+        this.audit = audit;
     }
 
     /** The fan-out of ended requests; sinks register here. */

@@ -63,6 +63,7 @@ public final class GatewayServer implements AutoCloseable {
     private SimServer sim;
     private StrategyRegistry strategies;
     private StateStore store;
+    private io.brainstorm.proxy.settle.audit.AuditLog audit;
     private java.util.concurrent.ScheduledExecutorService dayKeeper;
     private Channel listener;
     private io.brainstorm.proxy.admin.AdminServer admin;
@@ -77,9 +78,9 @@ public final class GatewayServer implements AutoCloseable {
 
     /**
      * Binds the client listener first (so {@code /healthz} answers at once), then opens the state
-     * store on a thread of its own while the admin listener, the simulated provider (if enabled),
-     * the strategies and the endpoints are made on this one, and builds the routes once both are
-     * done; until then {@code /readyz} and API calls answer 503. Returns when the gateway is ready.
+     * store and the audit trail on threads of their own while the admin listener, the simulated
+     * provider (if enabled), the strategies and the endpoints are made on this one, and builds the
+     * routes once all are done; until then {@code /readyz} and API calls answer 503. Returns when the gateway is ready.
      *
      * @param workerThreads event loop threads (0 = Netty's default, twice the cores)
      */
@@ -104,10 +105,12 @@ public final class GatewayServer implements AutoCloseable {
         gateway.metrics(metrics);
         gateway.completions().add(metrics);
         CompletableFuture<StateStore> opening = null;
+        CompletableFuture<io.brainstorm.proxy.settle.audit.AuditLog> auditOpening = null;
         try {
             // listen first: /healthz answers while the rest starts
             server.bind();
             opening = openStoreAsync(config);
+            auditOpening = openAuditAsync(config, clock);
             if (config.admin().enabled()) {
                 server.admin = io.brainstorm.proxy.admin.AdminServer.start(gateway, config.admin().host(),
                         config.admin().port(), server.port(), boss, workers, transport.serverChannel());
@@ -120,6 +123,7 @@ public final class GatewayServer implements AutoCloseable {
             }
             server.strategies = loadStrategies(config.routing());
             List<Endpoint> endpoints = endpoints(config, server.sim, upstream);
+            server.audit(await(auditOpening));
             server.store = await(opening);
             server.prepareDays();
             gateway.admission(new Admission(server.store.budgets(), server.store.rates(), clock));
@@ -131,6 +135,13 @@ public final class GatewayServer implements AutoCloseable {
             if (opening != null && server.store == null) {
                 // still opening, or open: closed when it is (a failed open has nothing to close)
                 opening.thenAccept(StateStore::close);
+            }
+            if (auditOpening != null && server.audit == null) {
+                auditOpening.thenAccept(a -> {
+                    if (a != null) {
+                        a.close();
+                    }
+                });
             }
             server.close();
             throw e;
@@ -157,8 +168,8 @@ public final class GatewayServer implements AutoCloseable {
         return opening;
     }
 
-    /** The opened store, or what opening it threw. */
-    private static StateStore await(CompletableFuture<StateStore> opening) throws InterruptedException {
+    /** The opened store (or audit trail), or what opening it threw. */
+    private static <T> T await(CompletableFuture<T> opening) throws InterruptedException {
         try {
             return opening.get();
         } catch (ExecutionException e) {
@@ -170,6 +181,50 @@ public final class GatewayServer implements AutoCloseable {
             }
             throw new IllegalStateException("opening the state store failed", e.getCause());
         }
+    }
+
+    /**
+     * The audit trail, when enabled, opened on a thread of its own ({@code br-audit-open}) beside the
+     * rest of the start: opening reads only the newest day file's last line, but a first start also
+     * makes the key, and the first HMAC and JSON writer of a JVM load their classes (tens of ms).
+     * Completes with null when the audit is disabled.
+     */
+    private static CompletableFuture<io.brainstorm.proxy.settle.audit.AuditLog> openAuditAsync(GatewayConfig config,
+                                                                                            InstantSource clock) {
+        CompletableFuture<io.brainstorm.proxy.settle.audit.AuditLog> opening = new CompletableFuture<>();
+        if (!config.audit().enabled()) {
+            opening.complete(null);
+            return opening;
+        }
+        Thread t = new Thread(() -> {
+            long t0 = System.nanoTime();
+            try {
+                var a = io.brainstorm.proxy.settle.audit.AuditLog.open(config.audit(), config.stateDir(),
+                        System.getenv(), clock);
+                log.log(System.Logger.Level.INFO, "audit trail open in {0} ms ({1}, fsync {2})",
+                        (System.nanoTime() - t0) / 1_000_000, a.dir(),
+                        config.audit().fsync().name().toLowerCase(java.util.Locale.ROOT));
+                opening.complete(a);
+            } catch (java.io.IOException e) {
+                opening.completeExceptionally(new java.io.UncheckedIOException("opening the audit trail failed: "
+                        + e.getMessage(), e));
+            } catch (Throwable e) {
+                opening.completeExceptionally(e);
+            }
+        }, "br-audit-open");
+        t.setDaemon(true);
+        t.start();
+        return opening;
+    }
+
+    /** Registers the opened audit trail (null: disabled) as a completion sink, before any request is routed. */
+    private void audit(io.brainstorm.proxy.settle.audit.AuditLog a) {
+        if (a == null) {
+            return;
+        }
+        audit = a;
+        gateway.audit(a);
+        gateway.completions().add(a);
     }
 
     /** The built-in strategies and the plugins folder's, each problem reported by name. */
@@ -363,6 +418,11 @@ public final class GatewayServer implements AutoCloseable {
         gateway.upstream().close();
         if (gateway.scoring() != null) {
             gateway.scoring().close();
+        }
+        if (audit != null) {
+            // after the event loops and the scorer: every request's record is queued by now
+            gateway.completions().remove(audit);
+            audit.close();
         }
         if (sim != null) {
             sim.close();
