@@ -225,6 +225,12 @@ public final class GatewayServer implements AutoCloseable {
         audit = a;
         gateway.audit(a);
         gateway.completions().add(a);
+        io.brainstorm.proxy.metrics.Metrics m = gateway.metrics();
+        m.addCounter("brainstorm_audit_records_written_total", "Audit records written to the day files.", a::written);
+        m.addCounter("brainstorm_audit_records_lost_total", "Audit records lost (writer queue full, or the disk"
+                + " refused them); each loss is noted in a gap record once writing resumes.", a::lost);
+        m.addCounter("brainstorm_audit_write_errors_total", "Audit batches the disk refused.", a::writeErrors);
+        m.addGauge("brainstorm_audit_queued_records", "Audit records waiting for the writer thread.", a::queued);
     }
 
     /** The built-in strategies and the plugins folder's, each problem reported by name. */

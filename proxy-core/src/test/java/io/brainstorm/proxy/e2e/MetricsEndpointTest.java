@@ -135,6 +135,15 @@ class MetricsEndpointTest {
         assertTrue(sum(x, "brainstorm_prompt_tokens_total") > 0, x);
         assertTrue(sum(x, "brainstorm_completion_tokens_total") > 0, x);
         assertEquals(1, sum(x, "brainstorm_errors_total"));
+        // the audit trail wrote every request (its writer may trail the scrape by a batch)
+        assertTrue(GatewayHarness.eventually(2_000, () -> {
+            try {
+                return sum(scrape(), "brainstorm_audit_records_written_total") == n;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }), "brainstorm_audit_records_written_total never reached " + n);
+        assertEquals(0, sum(x, "brainstorm_audit_records_lost_total"), x);
 
         // who asked is nowhere
         String keyId = gateway.registry.authenticate("Bearer " + gateway.apiKey).id();
