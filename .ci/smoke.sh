@@ -2,7 +2,8 @@
 # Smoke test of the built gateway through the launcher, as a user runs it: start
 # bin/brainstorm-proxy on the given JDK, wait for /readyz, send one chat completion and one
 # stream with curl, check the answer and the governance headers, make a tenant and a key with the
-# admin CLI, use and revoke the key, then stop the gateway by PID.
+# admin CLI, use and revoke the key, check a structured stream's score, /metrics (promtool), the
+# dashboard's login and the audit chain, then stop the gateway by PID.
 #   usage: .ci/smoke.sh JAVA_HOME [PORT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,7 +59,34 @@ bin/brainstorm-proxy keys revoke "$key2_id" >/dev/null
 code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/models" -H "Authorization: Bearer $key2")"
 [ "$code" = 401 ] || { echo "smoke: a revoked key got $code" >&2; exit 1; }
 
+# a structured stream ends once it is scored: the x-br comment carries its score
+curl -fsN "http://127.0.0.1:$port/v1/chat/completions" \
+  -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -H 'X-Title: smoke' \
+  -d '{"model":"sim/alpha","stream":true,"response_format":{"type":"json_object"},"messages":[{"role":"user","content":"smoke"}]}' >"$work/json-stream"
+grep -q '^: x-br .*"score":' "$work/json-stream" || { cat "$work/json-stream"; echo "smoke: no score in x_br" >&2; exit 1; }
+
+# /metrics in Prometheus' text format (checked by promtool where it is installed)
+curl -fs "http://127.0.0.1:$admin_port/metrics" >"$work/metrics"
+grep -q '^brainstorm_requests_total{' "$work/metrics"
+if command -v promtool >/dev/null; then
+  promtool check metrics <"$work/metrics" || { echo "smoke: promtool refused /metrics" >&2; exit 1; }
+fi
+
+# the dashboard: the page, and a login that sets an HttpOnly, SameSite=Strict cookie
+curl -fs "http://127.0.0.1:$admin_port/dashboard" | grep -q 'brainstorm-proxy'
+curl -fs -D "$work/login" -o /dev/null "http://127.0.0.1:$admin_port/dashboard/login" \
+  -H 'Content-Type: application/json' -d "{\"token\":\"$admin_token\"}"
+grep -i '^set-cookie: br_session=' "$work/login" | grep -i 'httponly' | grep -qi 'samesite=strict'
+
+# the audit trail: every request above is in it, and the chain verifies up to the published head
+for _ in $(seq 1 50); do
+  bin/brainstorm-proxy audit verify --head-from-admin >"$work/verify" 2>&1 && break
+  sleep 0.1
+done
+bin/brainstorm-proxy audit verify --head-from-admin >"$work/verify" 2>&1 || { cat "$work/verify"; echo "smoke: audit verify failed" >&2; exit 1; }
+grep -q '"app":"smoke"' "$work"/state/audit/audit-*.jsonl
+
 if grep -Eq 'WARNING: (A restricted|sun.misc.Unsafe|A terminally)' "$work/out.log"; then
   cat "$work/out.log"; echo "smoke: JVM warnings at start" >&2; exit 1
 fi
-echo "smoke: $("$java_home/bin/java" -version 2>&1 | head -n1): chat, stream, headers and admin CLI OK"
+echo "smoke: $("$java_home/bin/java" -version 2>&1 | head -n1): chat, stream, headers, admin CLI, scores, /metrics, dashboard and audit trail OK"

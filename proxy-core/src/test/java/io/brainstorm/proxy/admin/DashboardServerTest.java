@@ -63,14 +63,16 @@ class DashboardServerTest {
     private AdminServer server;
 
     @BeforeEach
-    void setUp() throws Exception {
+    void setUp(org.junit.jupiter.api.TestInfo test) throws Exception {
         Transport transport = Transport.best();
         boss = transport.newGroup(1, "test-dash-accept");
         workers = transport.newGroup(2, "test-dash-io");
         registry = Registry.inMemory(new Registry.Bootstrap(List.of(), List.of(), Set.of("openai"), null, TOKEN, null,
                 null), InstantSource.system());
-        // a 1 s idle timeout: the event stream's heartbeats (every 500 ms) must keep it open
-        gateway = new Gateway(ConfigLoader.load("server:\n  idle_timeout_seconds: 1\nsim:\n  enabled: false\n"
+        // a 1 s idle timeout: the event stream's heartbeats (every 500 ms) must keep it open; but a
+        // stream that reads nothing writes nothing, and would be closed as idle while the test fills it
+        int idle = test.getTestMethod().orElseThrow().getName().startsWith("aStreamThatIsNotRead") ? 60 : 1;
+        gateway = new Gateway(ConfigLoader.load("server:\n  idle_timeout_seconds: " + idle + "\nsim:\n  enabled: false\n"
                 + "state_store: memory\n", Path.of("."), Map.of()), registry, TestRouters.empty(), null);
         gateway.admission(TestRouters.admission());
         server = AdminServer.start(gateway, "127.0.0.1", 0, API_PORT, boss, workers, transport.serverChannel());
