@@ -64,6 +64,13 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
     static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long HEAD_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long POLL_MILLIS = 100;
+    /**
+     * How long the writer gathers records after the first one before it writes: one write (and,
+     * with {@code fsync: batch}, one force) per few milliseconds instead of a wake-up, a write and a
+     * force per request, which took a third of a core from the event loops at 10,000 requests/s.
+     * A crash loses at most this much more (DESIGN §9: bounded by the writer's batch).
+     */
+    static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final long CLOSE_WAIT_MILLIS = 5_000;
     private static final int TAIL_CHUNK = 64 * 1024;
     /** Offered by {@link #close} so the writer need not wait out its poll; never written. */
@@ -469,6 +476,10 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
             }
             batch.add(first);
             queue.drainTo(batch, config.batchRecords() - 1);
+            if (batch.size() < config.batchRecords() && !closing) {
+                java.util.concurrent.locks.LockSupport.parkNanos(LINGER_NANOS);
+                queue.drainTo(batch, config.batchRecords() - batch.size());
+            }
             writeSafely(batch, false);
             batch.clear();
         }
