@@ -5,11 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.EnumSet;
-import java.util.Set;
 
 /**
  * Finds the master key that seals provider keys at rest (DESIGN §4): {@value #ENV} (base64 of 32
@@ -53,7 +50,7 @@ public final class MasterKey {
         if (key == null) {
             throw new IOException(file + ": not a valid master key (expected: " + EXPECTED + ")");
         }
-        warnIfShared(file);
+        PrivateFiles.warnIfShared(file);
         return new SecretBox(key);
     }
 
@@ -78,17 +75,5 @@ public final class MasterKey {
         Files.writeString(tmp, Base64.getEncoder().encodeToString(key) + "\n", StandardCharsets.US_ASCII);
         // a rename, so that a crash never leaves a half-written key behind
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static void warnIfShared(Path file) {
-        try {
-            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
-            mode.retainAll(EnumSet.of(PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ));
-            if (!mode.isEmpty()) {
-                log.log(System.Logger.Level.WARNING, "{0} is readable by other users; 'chmod 600' it", file);
-            }
-        } catch (UnsupportedOperationException | IOException e) {
-            // not a POSIX file system: nothing to check
-        }
     }
 }

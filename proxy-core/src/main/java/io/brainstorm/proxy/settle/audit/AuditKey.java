@@ -5,14 +5,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The audit trail's HMAC key (DESIGN §9): {@value #ENV} (hex or base64, at least 32 bytes) when
@@ -90,7 +87,7 @@ public final class AuditKey {
         if (key == null) {
             throw new IOException(file + ": not a valid audit key (expected: " + EXPECTED + ")");
         }
-        warnIfShared(file);
+        io.brainstorm.proxy.auth.PrivateFiles.warnIfShared(file);
         return key;
     }
 
@@ -133,18 +130,6 @@ public final class AuditKey {
             // another process made it first: use that one
         } finally {
             Files.deleteIfExists(tmp);
-        }
-    }
-
-    private static void warnIfShared(Path file) {
-        try {
-            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
-            mode.retainAll(EnumSet.of(PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ));
-            if (!mode.isEmpty()) {
-                log.log(System.Logger.Level.WARNING, "{0} is readable by other users; 'chmod 600' it", file);
-            }
-        } catch (UnsupportedOperationException | IOException e) {
-            // not a POSIX file system: nothing to check
         }
     }
 }
