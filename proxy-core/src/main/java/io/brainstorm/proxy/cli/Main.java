@@ -249,8 +249,11 @@ public final class Main {
                 + " default, state in "
                 + config.stateDir().toAbsolutePath().normalize());
         if (server.adminPort() > 0) {
-            out.println("admin API on http://" + config.admin().host() + ":" + server.adminPort()
-                    + "/admin/v1 (docs/admin-api.md; bin/brainstorm-proxy keys|tenants|providers)");
+            String admin = "http://" + config.admin().host() + ":" + server.adminPort();
+            out.println("admin API on " + admin + "/admin/v1 (docs/admin-api.md; bin/brainstorm-proxy"
+                    + " keys|tenants|providers)");
+            out.println("dashboard on " + admin + "/dashboard (log in with the admin token), Prometheus metrics on "
+                    + admin + "/metrics");
         }
         if (server.sim() != null) {
             out.println("simulated provider 'sim' (not a real model: canned answers, simulated latency and faults)"
