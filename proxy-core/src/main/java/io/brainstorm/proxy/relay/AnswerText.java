@@ -4,14 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.settle.AnswerContent;
+import io.brainstorm.proxy.settle.Scorer;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
-
-import java.io.IOException;
 
 /**
  * The prompt and the answer as text, for completion records when the audit records content
- * ({@code audit.record_content}); never used otherwise, so plain requests are not parsed for it.
+ * ({@code audit.record_content}); never used otherwise, so plain requests are not parsed for it. A
+ * whole answer and a stream are read the same way (the scorer's reader), so tool calls are recorded
+ * in one form: {@code [{"name","arguments"}]}.
  */
 final class AnswerText {
     private AnswerText() {
@@ -25,24 +25,11 @@ final class AnswerText {
 
     /** A whole answer's first choice: its content, or its tool calls as JSON; null when unreadable. Indexes untouched. */
     static String of(ByteBuf answer) {
-        try {
-            JsonNode root = ParsedRequest.JSON.readTree(new ByteBufInputStream(answer.duplicate()));
-            JsonNode message = root == null ? null : root.path("choices").path(0).path("message");
-            if (message == null || message.isMissingNode()) {
-                return null;
-            }
-            JsonNode calls = message.get("tool_calls");
-            if (calls != null && calls.isArray() && !calls.isEmpty()) {
-                return calls.toString();
-            }
-            JsonNode content = message.get("content");
-            return content == null || content.isNull() ? null : content.asText();
-        } catch (IOException e) {
-            return null;
-        }
+        AnswerContent a = Scorer.readAnswer(answer);
+        return a == null ? null : of(a);
     }
 
-    /** What a stream said: its content, or its tool calls as JSON. */
+    /** What an answer said: its content, or its tool calls as JSON. */
     static String of(AnswerContent answer) {
         if (!answer.toolCalls().isEmpty()) {
             ArrayNode a = ParsedRequest.JSON.createArrayNode();

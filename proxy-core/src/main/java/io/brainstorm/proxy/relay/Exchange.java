@@ -93,8 +93,8 @@ import java.util.concurrent.TimeUnit;
 public final class Exchange implements UpstreamListener {
     static final int MAX_AGGREGATE_BYTES = 64 * 1024 * 1024;
     static final int MAX_EVENT_BYTES = 4 * 1024 * 1024;
-    private static final Scorer.Result PLAIN_OK = new Scorer.Result(1, ScoreOutcome.PLAIN_OK);
-    private static final Scorer.Result EMPTY = new Scorer.Result(0, ScoreOutcome.EMPTY);
+    private static final Scorer.Result PLAIN_OK = Scorer.result(ScoreOutcome.PLAIN_OK);
+    private static final Scorer.Result EMPTY = Scorer.result(ScoreOutcome.EMPTY);
     private static final System.Logger log = System.getLogger(Exchange.class.getName());
 
     /**
@@ -375,8 +375,9 @@ public final class Exchange implements UpstreamListener {
         settled(u, estimated);
         if (scored()) {
             if (capture.overLimit()) {
-                recordAnswer(200, new Scorer.Result(Completion.NO_SCORE, ScoreOutcome.OVER_LIMIT));
-                endStream(new Scorer.Result(Completion.NO_SCORE, ScoreOutcome.OVER_LIMIT));
+                Scorer.Result overLimit = Scorer.result(ScoreOutcome.OVER_LIMIT);
+                recordAnswer(200, overLimit);
+                endStream(overLimit);
                 return;
             }
             // the breaker and latency windows learn now; learning waits for the verdict

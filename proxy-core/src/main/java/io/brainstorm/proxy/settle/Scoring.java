@@ -67,9 +67,9 @@ public final class Scoring implements AutoCloseable {
         return config.enabled() && (json || tools);
     }
 
-    /** A side buffer for a structured stream. */
+    /** A side buffer for a structured stream ({@link Scorer#capture()}). */
     public StreamCapture capture() {
-        return new StreamCapture(config.maxCaptureBytes());
+        return scorer.capture();
     }
 
     /** Answers not scored because the queue was full. */
@@ -104,7 +104,7 @@ public final class Scoring implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             onDropped.run();
             overloaded.increment();
-            then.accept(new Scorer.Result(Completion.NO_SCORE, ScoreOutcome.OVERLOADED));
+            then.accept(Scorer.result(ScoreOutcome.OVERLOADED));
         }
     }
 
@@ -118,7 +118,7 @@ public final class Scoring implements AutoCloseable {
                 r = job.get();
             } catch (RuntimeException e) {
                 log.log(System.Logger.Level.ERROR, "the scorer failed on an answer; it is not scored", e);
-                r = new Scorer.Result(Completion.NO_SCORE, ScoreOutcome.SCHEMA_UNUSABLE);
+                r = Scorer.result(ScoreOutcome.SCHEMA_UNUSABLE);
             }
             Scorer.Result verdict = r;
             try {
