@@ -230,17 +230,12 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         ApiKey key = null;
         ParsedRequest parsed = null;
         RoutePlan route = null;
+        Ticket ticket;
         try {
             requireMethod(request.method(), HttpMethod.POST, path);
             key = authenticate(request);
             parsed = ParsedRequest.parse(kind, request.content());
             route = requireRoutes().route(parsed.model(), parsed.features(), requestId, access(key));
-        } catch (ApiError e) {
-            refused(request, requestId, arrivalNanos, kind, key, parsed, route, e);
-            throw e;
-        }
-        Ticket ticket;
-        try {
             ticket = gateway.admission().admit(key, route, parsed.features());
         } catch (ApiError e) {
             refused(request, requestId, arrivalNanos, kind, key, parsed, route, e);
