@@ -599,9 +599,10 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
             }
             seq = g.lastSeq;
             prevMac = g.lastMac;
-            written += g.requests;
+            // the head first: whoever sees the count of records written sees a head at least that far
             head = new Head(slot.slot(), g.file.name(), g.lastSeq, AuditFormat.hex(g.lastMac),
                     AuditFormat.time(g.lastTime));
+            written += g.requests;
             if (g.gaps) {
                 tornGaps.clear();
                 queueLoss.clear();
