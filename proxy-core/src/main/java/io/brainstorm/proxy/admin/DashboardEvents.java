@@ -122,7 +122,9 @@ final class DashboardEvents {
 
     void writabilityChanged() {
         if (ctx.channel().isWritable()) {
-            drain();
+            // not here: this can fire from inside the flush at the end of drain(), where a nested
+            // flush is a no-op and what it wrote could sit unflushed with no event left to move it
+            ctx.executor().execute(this::drain);
         }
     }
 
