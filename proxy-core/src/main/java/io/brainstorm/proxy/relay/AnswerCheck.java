@@ -84,8 +84,9 @@ final class AnswerCheck {
                 // nextToken() throws at the end of input inside the object, so t is a field name here
                 String name = p.currentName();
                 JsonToken value = p.nextToken();
-                if (value == JsonToken.START_ARRAY && kind.array.equals(name)) {
-                    found = true;
+                if (kind.array.equals(name)) {
+                    // a repeated key: the last one counts, as it does for the clients' JSON readers
+                    found = value == JsonToken.START_ARRAY;
                 }
                 p.skipChildren();
             }

@@ -69,6 +69,9 @@ class AnswerCheckTest {
         assertEquals("not a chat completion (no \"choices\" array)", check("{\"choices\":null}", CHAT));
         assertEquals("not a chat completion (no \"choices\" array)", check("{\"x\":{\"choices\":[]}}", CHAT),
                 "only the top level counts");
+        assertEquals("not a chat completion (no \"choices\" array)", check("{\"choices\":[],\"choices\":null}", CHAT),
+                "a repeated key: the last one counts, as for the client's JSON reader");
+        assertNull(check("{\"choices\":null,\"choices\":[]}", CHAT));
     }
 
     @Test
