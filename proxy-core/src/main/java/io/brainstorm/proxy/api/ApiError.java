@@ -103,6 +103,15 @@ public final class ApiError extends RuntimeException {
         return new ApiError(HttpResponseStatus.BAD_GATEWAY, "api_error", "upstream_error", null, message, -1);
     }
 
+    /**
+     * A 2xx answer that is not what it claims (not JSON, HTML, the wrong content type) and no
+     * fallback answered (DESIGN §3).
+     */
+    public static ApiError upstreamInvalidResponse(String message) {
+        return new ApiError(HttpResponseStatus.BAD_GATEWAY, "api_error", "upstream_invalid_response", null, message,
+                -1);
+    }
+
     /** A fault of the gateway itself: logged with its stack trace, answered without it. */
     public static ApiError internal(String message) {
         return new ApiError(HttpResponseStatus.INTERNAL_SERVER_ERROR, "api_error", "internal_error", null, message, -1);

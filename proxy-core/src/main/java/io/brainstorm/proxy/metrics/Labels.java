@@ -43,7 +43,8 @@ final class Labels {
     static final List<String> ERROR_CODES = List.of("budget_exceeded", "conflict", "internal_error",
             "invalid_api_key", "invalid_request", "method_not_allowed", "model_not_allowed", "model_not_found",
             "no_healthy_endpoint", "not_found", "permission_error", "rate_limited", "request_too_large",
-            "service_unavailable", "stream_broken", "upstream_error", "upstream_timeout");
+            "service_unavailable", "stream_broken", "upstream_error", "upstream_invalid_response",
+            "upstream_timeout");
 
     /**
      * Answer formats ({@link io.brainstorm.proxy.settle.Completion#format()}), by index: {@value #NONE}

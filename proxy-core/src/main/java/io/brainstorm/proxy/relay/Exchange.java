@@ -56,8 +56,10 @@ import java.util.concurrent.TimeUnit;
  * One request's trip upstream and back: tries the route's candidates in order, relays the answer
  * (whole, or as a stream of SSE events), and works out what it cost.
  *
- * <p><b>Failover.</b> Connect errors, 401/403/408/429/5xx answers, resets and first-byte
- * timeouts move on to the next endpoint of the plan while nothing has reached the client, at most
+ * <p><b>Failover.</b> Connect errors, 401/403/408/429/5xx answers, resets, first-byte timeouts and
+ * 2xx answers that are not what they claim ({@link AnswerCheck}: checked at the head for the
+ * content type, at the end for a whole answer's JSON) move on to the next endpoint of the plan
+ * while nothing has reached the client, at most
  * {@code maxAttempts} tries within the first endpoint's total timeout. An endpoint whose circuit
  * opened since routing (or whose half-open probe is out) is skipped without counting. Once a
  * stream's headers left, a failure becomes one last {@code data:} event with an {@code error}
@@ -70,8 +72,9 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Budget.</b> The request's {@link Ticket} ends exactly once: settled with the answer's cost;
  * for a stream that broke or that the client left, with the prompt estimate plus one completion
  * token per content event relayed (DESIGN §6); for a whole answer the client left while the
- * provider had the request, with the prompt estimate; released when no provider produced anything
- * billable.
+ * provider had the request, with the prompt estimate; when the request ends in
+ * {@code upstream_invalid_response} (the last attempt answered 2xx with something unusable), with
+ * the prompt estimate too; released when no provider produced anything billable.
  *
  * <p><b>Streams.</b> The bytes are {@link StreamRelay}'s: events pass through as slices of the
  * upstream's own buffers, flushed at the end of each upstream read batch; nothing is re-encoded.
@@ -138,6 +141,8 @@ public final class Exchange implements UpstreamListener {
     private long ttftNanos = -1;
     private boolean retriedStale;
     private boolean lastFailureTimeout;
+    /** The last failed attempt answered 2xx with something unusable: the provider had the prompt. */
+    private boolean lastFailureInvalid;
     private Endpoint endpoint;
     private Channel upstream;
     private HttpResponse upstreamResponse;
@@ -314,10 +319,16 @@ public final class Exchange implements UpstreamListener {
                     RetryAfter.millis(retryAfter, System.currentTimeMillis()));
             return;
         }
+        if (status / 100 == 2) {
+            String wrong = AnswerCheck.head(request.stream(), response.headers().get(HttpHeaderNames.CONTENT_TYPE));
+            if (wrong != null) {
+                failAttempt("the answer was " + wrong, false, true, status, -1);
+                return;
+            }
+        }
         upstreamResponse = response;
         touchIdle();
-        String contentType = response.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
-        if (request.stream() && status / 100 == 2 && contentType.startsWith("text/event-stream")) {
+        if (request.stream() && status / 100 == 2) {
             state = State.STREAMING;
             answeredBy = endpoint;
             if (scored() || settlement.recordContent()) {
@@ -477,6 +488,14 @@ public final class Exchange implements UpstreamListener {
 
     private void finishAggregate() {
         HttpResponseStatus status = upstreamResponse.status();
+        if (status.code() / 100 == 2) {
+            String wrong = AnswerCheck.body(aggregate, request.kind() == ParsedRequest.Kind.CHAT
+                    ? AnswerCheck.Kind.CHAT : AnswerCheck.Kind.EMBEDDINGS, ParsedRequest.JSON.getFactory());
+            if (wrong != null) {
+                failAttempt("the answer was " + wrong, false, true, status.code(), -1);
+                return;
+            }
+        }
         answeredBy = endpoint;
         Scorer.Result verdict;
         ByteBuf toScore = null;
@@ -701,6 +720,11 @@ public final class Exchange implements UpstreamListener {
      * @param retryAfterMillis a 429's {@code Retry-After}, or -1
      */
     private void failAttempt(String reason, boolean timeout, int status, long retryAfterMillis) {
+        failAttempt(reason, timeout, false, status, retryAfterMillis);
+    }
+
+    /** @param invalid a 2xx answer that is not what it claims ({@link AnswerCheck}) */
+    private void failAttempt(String reason, boolean timeout, boolean invalid, int status, long retryAfterMillis) {
         boolean stale = upstreamReused && !responseStarted && !timeout && state == State.WAITING;
         discardUpstream();
         firstByteDeadline = Long.MAX_VALUE;
@@ -719,6 +743,7 @@ public final class Exchange implements UpstreamListener {
         failures.add(endpoint.id() + (route.endpoints().size() > 1 && crossesModels() ? " (" + endpoint.model().id()
                 + ")" : "") + ": " + reason);
         lastFailureTimeout = timeout;
+        lastFailureInvalid = invalid;
         log.log(System.Logger.Level.INFO, "request {0}: {1} failed: {2}", requestId, endpoint.candidateId(), reason);
         if (status == 429) {
             permitHeld = false;
@@ -746,6 +771,12 @@ public final class Exchange implements UpstreamListener {
         String tried = String.join("; ", failures);
         String message = (failures.size() == 1 ? "The provider failed: " : "All " + failures.size()
                 + " endpoints failed: ") + tried + ".";
+        if (lastFailureInvalid) {
+            // the provider had the prompt and answered: charged as a stream that broke before any content
+            settled(new Usage(request.features().estimatedInputTokens(), 0, 0, 0), true);
+            failWith(ApiError.upstreamInvalidResponse(message));
+            return;
+        }
         failWith(lastFailureTimeout ? ApiError.upstreamTimeout(message) : ApiError.upstream(message));
     }
 
@@ -761,7 +792,12 @@ public final class Exchange implements UpstreamListener {
         if (state == State.SCORING) {
             return;
         }
-        complete(Responses.error(client, error, requestId));
+        FullHttpResponse response = Responses.error(client, error, requestId);
+        if (usage != null) {
+            response.headers().set(Headers.ACTUAL_COST, Cost.formatUsd(costNano));
+            response.headers().set(Headers.COST_ESTIMATED, costEstimated);
+        }
+        complete(response);
         emit(error.status().code(), error.code(), failures.isEmpty() ? Scorer.NOT_APPLICABLE : Scorer.ERROR);
     }
 

@@ -9,7 +9,7 @@ public enum ScoreOutcome {
     PLAIN_OK,
     /** Structure was asked for and the answer has it (JSON parses, schema validates, tool calls valid). Score 1. */
     VALID,
-    /** The provider failed, or the stream broke. Score 0. */
+    /** The provider failed (an error, or a 2xx answer that is not one), or the stream broke. Score 0. */
     ERROR,
     /** Nothing came back. Score 0. */
     EMPTY,

@@ -98,6 +98,18 @@ class MetricsTest {
     }
 
     @Test
+    void anInvalidUpstreamAnswerIsItsOwnErrorCodeAndAFailedScore() {
+        metrics.accept(CompletionFixture.ok().model("sim/alpha", "sim-west").status(502, "upstream_invalid_response")
+                .score(0, ScoreOutcome.ERROR).build());
+        String x = metrics.render();
+        assertEquals("1", sample(x, "brainstorm_errors_total{model=\"sim/alpha\",endpoint=\"sim-west\","
+                + "code=\"upstream_invalid_response\"}"));
+        assertNull(sample(x, "brainstorm_errors_total{model=\"sim/alpha\",endpoint=\"sim-west\",code=\"other\"}"));
+        assertEquals("1", sample(x, "brainstorm_scorer_outcomes_total{model=\"sim/alpha\",endpoint=\"sim-west\","
+                + "format=\"plain\",outcome=\"error\"}"));
+    }
+
+    @Test
     void aliasesAndVariantsCountUnderTheCatalogId() {
         String alias = config.catalog().models().stream().filter(m -> !m.aliases().isEmpty()).findFirst()
                 .orElseThrow().aliases().get(0);
