@@ -50,6 +50,6 @@ public record RoutingConfig(Path pluginsDir, int maxAttempts, Long seed, double 
     public record Circuit(Duration window, int minRequests, double failureRate, Duration openBase, Duration openMax,
                           int halfOpenProbes, Duration maxCoolDown) {
         public static final Circuit DEFAULTS = new Circuit(Duration.ofSeconds(30), 10, 0.5, Duration.ofSeconds(5),
-                Duration.ofMinutes(5), 1, Duration.ofMinutes(5));
+                Duration.ofMinutes(5), 3, Duration.ofMinutes(5));
     }
 }
