@@ -273,7 +273,7 @@ public final class Router {
         List<Slot> kept = null;
         for (int i = 0; i < pool.size(); i++) {
             Slot s = pool.get(i);
-            RoutingState.Reach r = state.reach(s.candidateId(), access.upstreamKey(s.endpoint()), now);
+            RoutingState.Reach r = state.reach(s.candidateId(), s.endpoint(), access, now);
             if (r == RoutingState.Reach.USABLE) {
                 if (kept != null) {
                     kept.add(s);

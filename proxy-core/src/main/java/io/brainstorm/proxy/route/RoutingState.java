@@ -62,9 +62,21 @@ public final class RoutingState {
      * is held on the endpoint.
      */
     public Reach reach(String candidateId, String providerKey, long nowMillis) {
-        EndpointHealth h = health(candidateId);
+        return reach(health(candidateId), providerKey, null, null, nowMillis);
+    }
+
+    /**
+     * {@link #reach(String, String, long)} for {@code endpoint} ({@code candidateId}) as
+     * {@code access} sends to it; the provider key is looked up only when the endpoint holds some key.
+     */
+    public Reach reach(String candidateId, Endpoint endpoint, Access access, long nowMillis) {
+        return reach(health(candidateId), null, access, endpoint, nowMillis);
+    }
+
+    private static Reach reach(EndpointHealth h, String providerKey, Access access, Endpoint endpoint, long nowMillis) {
         if (!h.credentials().isEmpty()) {
-            CredentialHolds.Hold hold = h.credentials().hold(CredentialHolds.fingerprint(providerKey), nowMillis);
+            String key = access != null ? access.upstreamKey(endpoint) : providerKey;
+            CredentialHolds.Hold hold = h.credentials().hold(CredentialHolds.fingerprint(key), nowMillis);
             if (hold != null) {
                 return hold.kind() == CredentialHolds.Kind.RATE_LIMITED ? Reach.COOLING : Reach.LAST_RESORT;
             }
