@@ -192,17 +192,7 @@ public final class CircuitBreaker {
                     return;
                 }
                 takeCurrent();
-                window.add(nowMillis, true);
-                long all = window.all(nowMillis);
-                long failed = window.failed(nowMillis);
-                // a division, not failureRate * all: 0.3 * 10 is 3.0000000000000004
-                if (all >= config.minRequests() && (double) failed / all >= config.failureRate()) {
-                    long closedWindows = closedSinceMillis == Long.MIN_VALUE
-                            ? 0 : Math.max(0, nowMillis - closedSinceMillis) / windowMillis;
-                    level = (int) Math.max(0, level - closedWindows);
-                    openForFailures(nowMillis, "error rate " + failed + "/" + all + " >= " + config.failureRate()
-                            + " over " + config.window());
-                }
+                countFailure(nowMillis);
             }
             case HALF_OPEN -> {
                 if (!takeStale()) {
@@ -225,8 +215,22 @@ public final class CircuitBreaker {
      */
     public synchronized void onLateFailure(long nowMillis) {
         if (mode == CircuitState.CLOSED) {
-            currentOut++;
-            onFailure(nowMillis);
+            countFailure(nowMillis);
+        }
+    }
+
+    /** A failure in CLOSED: counts in the window, and opens the circuit when the error rate is reached. */
+    private void countFailure(long nowMillis) {
+        window.add(nowMillis, true);
+        long all = window.all(nowMillis);
+        long failed = window.failed(nowMillis);
+        // a division, not failureRate * all: 0.3 * 10 is 3.0000000000000004
+        if (all >= config.minRequests() && (double) failed / all >= config.failureRate()) {
+            long closedWindows = closedSinceMillis == Long.MIN_VALUE
+                    ? 0 : Math.max(0, nowMillis - closedSinceMillis) / windowMillis;
+            level = (int) Math.max(0, level - closedWindows);
+            openForFailures(nowMillis, "error rate " + failed + "/" + all + " >= " + config.failureRate()
+                    + " over " + config.window());
         }
     }
 
