@@ -43,6 +43,10 @@ public final class RoutingReport {
             }
             c.put("trips", e.circuit().trips());
             c.put("reason", e.circuit().reason());
+            // per provider key (DESIGN §7), counted only: which keys is tenants' business
+            c.putObject("keys_held")
+                    .put("rate_limited", e.keysHeld(io.brainstorm.proxy.route.CredentialHolds.Kind.RATE_LIMITED))
+                    .put("rejected", e.keysHeld(io.brainstorm.proxy.route.CredentialHolds.Kind.REJECTED));
             o.put("requests", e.requests());
             o.put("error_rate", e.errorRate());
             latency(o.putObject("latency_ms"), e.latency());

@@ -42,14 +42,15 @@ public record RoutingConfig(Path pluginsDir, int maxAttempts, Long seed, double 
      * @param window         how far back failures count
      * @param minRequests    attempts in the window before the error rate can open the circuit
      * @param failureRate    share of failed attempts that opens it (0..1]
-     * @param openBase       first open time; doubles on each failed probe
+     * @param openBase       first open time; doubles on each failed probe. Also how long a provider
+     *                       key that got a 401/403 is tried last on that endpoint
      * @param openMax        the longest open time
      * @param halfOpenProbes attempts let through at once while half-open
-     * @param maxCoolDown    cap on a 429's {@code Retry-After}
+     * @param maxCoolDown    cap on a 429's {@code Retry-After} (it cools the key that got it)
      */
     public record Circuit(Duration window, int minRequests, double failureRate, Duration openBase, Duration openMax,
                           int halfOpenProbes, Duration maxCoolDown) {
         public static final Circuit DEFAULTS = new Circuit(Duration.ofSeconds(30), 10, 0.5, Duration.ofSeconds(5),
-                Duration.ofMinutes(5), 1, Duration.ofMinutes(5));
+                Duration.ofMinutes(5), 3, Duration.ofMinutes(5));
     }
 }

@@ -10,6 +10,7 @@ import io.brainstorm.proxy.config.Timeouts;
 import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.OutcomeRecorder;
 import io.brainstorm.proxy.route.RoutePlan;
+import io.brainstorm.proxy.route.RoutingState;
 import io.brainstorm.proxy.server.Responses;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.Cost;
@@ -61,13 +62,17 @@ import java.util.concurrent.TimeUnit;
  * content type, at the end for a whole answer's JSON) move on to the next endpoint of the plan
  * while nothing has reached the client, at most
  * {@code maxAttempts} tries within the first endpoint's total timeout. An endpoint whose circuit
- * opened since routing (or whose half-open probe is out) is skipped without counting. Once a
+ * is open (or whose half-open probes are out), or where the provider turned the tenant's key away,
+ * is skipped without counting; when that leaves nothing tried, the skipped endpoint whose circuit
+ * opens soonest is tried anyway, without a breaker permit (panic mode, DESIGN §7), unless every
+ * one is cooling down under the provider's {@code Retry-After} for the key (503
+ * {@code no_healthy_endpoint}). Once a
  * stream's headers left, a failure becomes one last {@code data:} event with an {@code error}
  * object and {@code finish_reason: "error"}, and the stream ends without {@code [DONE]} (DESIGN §3).
  *
- * <p><b>Outcomes.</b> Each attempt's end goes to the {@link OutcomeRecorder} exactly once (breaker,
- * latency, learning, the deciding strategy): answered, failed, rate limited, or abandoned when the
- * client left.
+ * <p><b>Outcomes.</b> Each attempt's end goes to the {@link OutcomeRecorder} exactly once (latency,
+ * learning, the deciding strategy): answered, failed, rate limited, rejected (401/403), or
+ * abandoned when the client left. The breaker's verdict comes earlier, at the response head.
  *
  * <p><b>Budget.</b> The request's {@link Ticket} ends exactly once: settled with the answer's cost;
  * for a stream that broke or that the client left, with the prompt estimate plus one completion
@@ -125,16 +130,22 @@ public final class Exchange implements UpstreamListener {
     private final long startNanos;
     private final long deadlineNanos;
     private final List<String> failures = new ArrayList<>(2);
-    /** Endpoints passed over because their circuit would not let an attempt through. */
+    /** Endpoints passed over because their circuit, or a 401/403 of the key, would not let an attempt through. */
     private final List<Endpoint> skipped = new ArrayList<>(0);
+    /** Endpoints passed over because the key is cooling down there under a 429's {@code Retry-After}. */
+    private final List<Endpoint> cooling = new ArrayList<>(0);
 
     private State state = State.CONNECTING;
     /** Position in the plan of the endpoint being tried. */
     private int index;
     /** Endpoints actually tried (skipped ones not counted). */
     private int tried;
-    /** The current endpoint's breaker permit is held: its verdict is still owed. */
+    /** The current attempt's outcome is still owed. */
     private boolean permitHeld;
+    /** The current attempt holds a breaker permit whose verdict (due at the response head) is still owed. */
+    private boolean breakerPermit;
+    /** The one attempt without a breaker permit was made (panic mode). */
+    private boolean panicked;
     private long attemptStartNanos;
     /** When the answer was complete, for a verdict given later; 0 until then. */
     private long attemptEndNanos;
@@ -209,6 +220,9 @@ public final class Exchange implements UpstreamListener {
         if (!permitHeld) {
             while (true) {
                 if (index >= route.endpoints().size() || tried >= maxAttempts || System.nanoTime() >= deadlineNanos) {
+                    if (tried == 0 && !panicked && !skipped.isEmpty() && System.nanoTime() < deadlineNanos && panic()) {
+                        break;
+                    }
                     failAll();
                     return;
                 }
@@ -219,12 +233,14 @@ public final class Exchange implements UpstreamListener {
                     index++;
                     continue;
                 }
-                if (outcomes.begin(next)) {
+                RoutingState.Reach reach = outcomes.begin(next, key);
+                if (reach == RoutingState.Reach.USABLE) {
                     endpoint = next;
                     upstreamKey = key;
+                    breakerPermit = true;
                     break;
                 }
-                skipped.add(next);
+                (reach == RoutingState.Reach.COOLING ? cooling : skipped).add(next);
                 index++;
             }
             permitHeld = true;
@@ -241,6 +257,33 @@ public final class Exchange implements UpstreamListener {
         } else {
             f.addListener(done -> onConnected(f));
         }
+    }
+
+    /**
+     * Panic mode (DESIGN §7): every endpoint of the plan is open for this key, none cooling down
+     * under a {@code Retry-After} alone; the one that opens soonest is tried without a permit
+     * rather than refusing the request.
+     */
+    private boolean panic() {
+        panicked = true;
+        long now = outcomes.nowMillis();
+        long best = Long.MAX_VALUE;
+        for (Endpoint e : skipped) {
+            String key = route.access().upstreamKey(e);
+            long wait = key == null ? Long.MAX_VALUE : outcomes.millisUntilRetry(e, key, now);
+            if (key != null && (endpoint == null || wait < best)) {
+                endpoint = e;
+                upstreamKey = key;
+                best = wait;
+            }
+        }
+        if (endpoint == null) {
+            return false;
+        }
+        breakerPermit = false;
+        log.log(System.Logger.Level.INFO, "request {0}: every endpoint is open; trying {1} (opens in {2} ms)",
+                requestId, endpoint.candidateId(), best);
+        return true;
     }
 
     private void onConnected(Future<Channel> f) {
@@ -325,6 +368,11 @@ public final class Exchange implements UpstreamListener {
                 failAttempt("the answer was " + wrong, false, true, status, -1);
                 return;
             }
+        }
+        if (breakerPermit) {
+            // the breaker's verdict is the head's: a probe does not hold the circuit half-open to the answer's end
+            breakerPermit = false;
+            outcomes.responded(endpoint);
         }
         upstreamResponse = response;
         touchIdle();
@@ -745,9 +793,15 @@ public final class Exchange implements UpstreamListener {
         lastFailureTimeout = timeout;
         lastFailureInvalid = invalid;
         log.log(System.Logger.Level.INFO, "request {0}: {1} failed: {2}", requestId, endpoint.candidateId(), reason);
-        if (status == 429) {
+        if (status == 429 || status == 401 || status == 403) {
+            // the provider turned this tenant's key away: the key's, not the endpoint's, nor the model's
             permitHeld = false;
-            outcomes.rateLimited(route, endpoint, retryAfterMillis, attemptMicros());
+            if (status == 429) {
+                outcomes.rateLimited(route, endpoint, upstreamKey, retryAfterMillis, attemptMicros(), breakerPermit);
+            } else {
+                outcomes.rejected(route, endpoint, upstreamKey, status, attemptMicros(), breakerPermit);
+            }
+            breakerPermit = false;
         } else {
             recordFailure(status);
         }
@@ -756,16 +810,22 @@ public final class Exchange implements UpstreamListener {
     }
 
     private void failAll() {
-        if (failures.isEmpty() && !skipped.isEmpty()) {
-            // every endpoint's circuit closed the door between routing and now
+        if (failures.isEmpty() && (!cooling.isEmpty() || !skipped.isEmpty())) {
+            // every endpoint is cooling down under the provider's Retry-After for this key (or the deadline passed)
             long now = outcomes.nowMillis();
             long wait = Long.MAX_VALUE;
-            for (Endpoint e : skipped) {
-                wait = Math.min(wait, outcomes.millisUntilRetry(e, now));
+            for (List<Endpoint> list : List.of(cooling, skipped)) {
+                for (Endpoint e : list) {
+                    String key = route.access().upstreamKey(e);
+                    if (key != null) {
+                        wait = Math.min(wait, outcomes.millisUntilRetry(e, key, now));
+                    }
+                }
             }
-            long seconds = Math.max(1, (wait + 999) / 1000);
-            failWith(ApiError.noHealthyEndpoint("Every endpoint of '" + route.request().model() + "' is failing or"
-                    + " cooling down (circuit open); retry in " + seconds + " s.", seconds));
+            long seconds = Math.max(1, (Math.min(wait, Long.MAX_VALUE - 999) + 999) / 1000);
+            failWith(ApiError.noHealthyEndpoint("Every endpoint of '" + route.request().model() + "' is cooling down:"
+                    + " the provider asked to wait before it takes more requests with this tenant's provider key;"
+                    + " retry in " + seconds + " s.", seconds));
             return;
         }
         String tried = String.join("; ", failures);
@@ -909,19 +969,23 @@ public final class Exchange implements UpstreamListener {
                 .toPlainString();
     }
 
-    /** The endpoint failed: its verdict, once. */
+    /** The endpoint failed: its verdict, once (the breaker's too unless the head had it). */
     private void recordFailure(int status) {
         if (permitHeld) {
             permitHeld = false;
-            outcomes.failed(route, endpoint, status, attemptMicros());
+            outcomes.failed(route, endpoint, status, attemptMicros(), breakerPermit);
+            breakerPermit = false;
         }
     }
 
-    /** No verdict (the client left): the permit goes back. */
+    /** No verdict (the client left): a breaker permit not yet judged goes back. */
     private void abandonPermit() {
         if (permitHeld) {
             permitHeld = false;
-            outcomes.abandoned(endpoint);
+            if (breakerPermit) {
+                outcomes.abandoned(endpoint);
+            }
+            breakerPermit = false;
         }
     }
 

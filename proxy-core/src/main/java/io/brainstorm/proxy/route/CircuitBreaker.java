@@ -7,8 +7,11 @@ import io.brainstorm.proxy.spi.CircuitState;
  * lets a few probes through once it has rested, and lets traffic back when a probe succeeds.
  * {@link EndpointHealth} owns one per candidate; the router asks {@link #state} per candidate and
  * {@link #tryAcquire} before each attempt, and the attempt's verdict comes back through
- * {@link EndpointHealth} ({@link #onSuccess}, {@link #onFailure}, {@link #onRateLimited}) or
- * {@link #release} when the client went away before there was one.
+ * {@link EndpointHealth} ({@link #onSuccess} when the response head arrives, {@link #onFailure}) or
+ * {@link #release} when there is none (the client went away first, or the provider turned the
+ * tenant's key away: 401/403/429 belong to the key, {@link CredentialHolds}). A failure after the
+ * verdict (a stream that breaks), or of an attempt made without a permit (panic mode), is
+ * {@link #onLateFailure}.
  *
  * <ul>
  *   <li><b>CLOSED</b>: every request passes. Outcomes count in a sliding window of
@@ -20,13 +23,15 @@ import io.brainstorm.proxy.spi.CircuitState;
  *       for failures raises the level by one, so probes that keep failing wait 5 s, 10 s, 20 s …
  *       (with the defaults). A closed circuit forgets one level per {@code window} it stays closed,
  *       so an endpoint that flaps does not get the short wait back at once.</li>
- *   <li><b>HALF_OPEN</b>: at most {@link CircuitConfig#halfOpenProbes()} probes at once. A probe's
- *       success closes the circuit with an empty window; its failure opens it again for the next
- *       level's time.</li>
- *   <li><b>429</b>: whatever the state, the endpoint cools down (OPEN) for its {@code Retry-After},
- *       at most {@link CircuitConfig#maxCoolDown()}, or {@code openBase} without the header. It
- *       never shortens an opening already running and leaves the back-off level alone: being rate
- *       limited is not being broken.</li>
+ *   <li><b>HALF_OPEN</b>: at most {@link CircuitConfig#halfOpenProbes()} probes at once (3 by
+ *       default). A probe is judged at its response head: a success closes the circuit with an
+ *       empty window, so a long stream does not hold the endpoint half-open to its end; a failure
+ *       opens it again for the next level's time.</li>
+ *   <li><b>{@link #onRateLimited}</b>: the endpoint as a whole cools down (OPEN) for a
+ *       {@code Retry-After}, at most {@link CircuitConfig#maxCoolDown()}, or {@code openBase}
+ *       without one; it never shortens an opening already running and leaves the back-off level
+ *       alone. The gateway does not call it for a provider's 429, which cools only the key that
+ *       got it ({@link CredentialHolds}).</li>
  * </ul>
  *
  * <p><b>Late verdicts.</b> A permit carries no token, so the breaker keeps counts of permits out
@@ -187,17 +192,7 @@ public final class CircuitBreaker {
                     return;
                 }
                 takeCurrent();
-                window.add(nowMillis, true);
-                long all = window.all(nowMillis);
-                long failed = window.failed(nowMillis);
-                // a division, not failureRate * all: 0.3 * 10 is 3.0000000000000004
-                if (all >= config.minRequests() && (double) failed / all >= config.failureRate()) {
-                    long closedWindows = closedSinceMillis == Long.MIN_VALUE
-                            ? 0 : Math.max(0, nowMillis - closedSinceMillis) / windowMillis;
-                    level = (int) Math.max(0, level - closedWindows);
-                    openForFailures(nowMillis, "error rate " + failed + "/" + all + " >= " + config.failureRate()
-                            + " over " + config.window());
-                }
+                countFailure(nowMillis);
             }
             case HALF_OPEN -> {
                 if (!takeStale()) {
@@ -214,7 +209,33 @@ public final class CircuitBreaker {
     }
 
     /**
-     * The endpoint answered 429: it cools down (OPEN) for {@code retryAfterMillis}, capped at
+     * A failure that carries no permit: an answer that broke after its head was judged, or an
+     * attempt made without a permit (panic mode). It counts in a CLOSED window (and may open the
+     * circuit); while OPEN or HALF_OPEN the probes decide, and it is dropped.
+     */
+    public synchronized void onLateFailure(long nowMillis) {
+        if (mode == CircuitState.CLOSED) {
+            countFailure(nowMillis);
+        }
+    }
+
+    /** A failure in CLOSED: counts in the window, and opens the circuit when the error rate is reached. */
+    private void countFailure(long nowMillis) {
+        window.add(nowMillis, true);
+        long all = window.all(nowMillis);
+        long failed = window.failed(nowMillis);
+        // a division, not failureRate * all: 0.3 * 10 is 3.0000000000000004
+        if (all >= config.minRequests() && (double) failed / all >= config.failureRate()) {
+            long closedWindows = closedSinceMillis == Long.MIN_VALUE
+                    ? 0 : Math.max(0, nowMillis - closedSinceMillis) / windowMillis;
+            level = (int) Math.max(0, level - closedWindows);
+            openForFailures(nowMillis, "error rate " + failed + "/" + all + " >= " + config.failureRate()
+                    + " over " + config.window());
+        }
+    }
+
+    /**
+     * The endpoint as a whole cools down (OPEN) for {@code retryAfterMillis}, capped at
      * {@code maxCoolDown}, or for {@code openBase} when there was no {@code Retry-After}
      * ({@code -1}). An opening already lasting longer is kept; the back-off level does not grow.
      */

@@ -9,18 +9,25 @@ import java.time.Duration;
  *                       the oldest tenth of the window may already have dropped out
  * @param minRequests    outcomes the window must hold before the error rate can open the circuit
  * @param failureRate    share of failed outcomes (0 exclusive .. 1) at or above which it opens
- * @param openBase       how long the first opening lasts
+ * @param openBase       how long the first opening lasts; also how long a provider key that got a
+ *                       401/403 is tried last on that endpoint, and a 429's cool-down without
+ *                       {@code Retry-After}
  * @param openMax        the longest an opening lasts however often probes fail; each failed probe
  *                       doubles the open time up to this
  * @param halfOpenProbes requests let through at once when the open time has passed
- * @param maxCoolDown    the longest a 429's {@code Retry-After} may keep the endpoint cooling down
+ * @param maxCoolDown    the longest a 429's {@code Retry-After} may keep the provider key that got it
+ *                       cooling down on that endpoint
  */
 public record CircuitConfig(Duration window, int minRequests, double failureRate, Duration openBase,
                             Duration openMax, int halfOpenProbes, Duration maxCoolDown) {
 
-    /** 30 s window, 10 requests, 50 % errors; open 5 s doubling to 5 min; 1 probe; 429 cool-down at most 5 min. */
+    /**
+     * 30 s window, 10 requests, 50 % errors; open 5 s doubling to 5 min; 3 probes at once (one slow
+     * or unlucky probe does not decide alone, and a half-open endpoint is not down to one request);
+     * 429 cool-down at most 5 min.
+     */
     public static final CircuitConfig DEFAULTS = new CircuitConfig(Duration.ofSeconds(30), 10, 0.5,
-            Duration.ofSeconds(5), Duration.ofMinutes(5), 1, Duration.ofMinutes(5));
+            Duration.ofSeconds(5), Duration.ofMinutes(5), 3, Duration.ofMinutes(5));
 
     public CircuitConfig {
         requireMillis("window", window);

@@ -7,14 +7,19 @@ import io.brainstorm.proxy.spi.RoutingStrategy;
  * Where each attempt's end goes: the endpoint's circuit breaker and latency windows, the learning
  * state, and the strategy that routed the request ({@link RoutingStrategy#observe}).
  *
- * <p><b>Protocol.</b> An attempt starts with {@link #begin}, which asks the endpoint's breaker for
- * a permit (false: the circuit opened, or its half-open probe is out, since routing — skip the
- * endpoint). Every granted permit ends with exactly one of {@link #answered}, {@link #failed},
- * {@link #rateLimited} or {@link #abandoned}.
+ * <p><b>Protocol.</b> An attempt starts with {@link #begin}, which looks at the caller's provider
+ * key's holds on the endpoint and asks the endpoint's breaker for a permit ({@link RoutingState.Reach}:
+ * anything but {@code USABLE} means skip the endpoint for now). A granted permit gets its breaker
+ * verdict once: {@link #responded} when a response head that is not a failure arrives,
+ * {@link #failed} with {@code permit} true before that, or its release in {@link #rateLimited},
+ * {@link #rejected} or {@link #abandoned}. Every attempt — with a permit or, in panic mode,
+ * without — ends with exactly one of {@link #answered} (or {@link #answering}), {@link #failed},
+ * {@link #rateLimited}, {@link #rejected} or {@link #abandoned}.
  *
  * <p><b>Learning signal:</b> the scorer's verdict on each answer (DESIGN §8; for a plain request,
  * 1 for a non-empty answer, 0 for an empty one); 0 for an error, a timeout or a broken stream.
- * A 4xx the client caused, and an answer the scorer could not judge, teach nothing.
+ * A 4xx the client caused, an answer the scorer could not judge, and a 401/403/429 (the provider
+ * turned the key away; the model said nothing) teach nothing.
  *
  * <p><b>Threading:</b> called on event loops; the state it writes is thread-safe.
  */
@@ -32,9 +37,25 @@ public final class OutcomeRecorder {
         this.answers = answers;
     }
 
-    /** Asks for a permit to try {@code e}; false when its circuit does not allow an attempt now. */
-    public boolean begin(Endpoint e) {
-        return state.health(e.candidateId()).breaker().tryAcquire(state.nowMillis());
+    /**
+     * Asks for a permit to try {@code e} with {@code providerKey}: {@code USABLE} when granted;
+     * {@code COOLING} when the key is cooling down there under a 429's {@code Retry-After};
+     * {@code LAST_RESORT} when the circuit is open or its probes are out, or the key got a 401/403
+     * there (no permit is taken).
+     */
+    public RoutingState.Reach begin(Endpoint e, String providerKey) {
+        long now = state.nowMillis();
+        RoutingState.Reach r = state.reach(e.candidateId(), providerKey, now);
+        if (r != RoutingState.Reach.USABLE) {
+            return r;
+        }
+        return state.health(e.candidateId()).breaker().tryAcquire(now) ? RoutingState.Reach.USABLE
+                : RoutingState.Reach.LAST_RESORT;
+    }
+
+    /** The response head arrived and is not a failure: the permit's verdict, a success (DESIGN §7). */
+    public void responded(Endpoint e) {
+        state.health(e.candidateId()).recordResponded(state.nowMillis());
     }
 
     /** The routing clock's now, in milliseconds. */
@@ -42,12 +63,12 @@ public final class OutcomeRecorder {
         return state.nowMillis();
     }
 
-    /** How long until {@code e}'s circuit lets an attempt through again (0 when it does now). */
-    public long millisUntilRetry(Endpoint e, long nowMillis) {
-        return state.health(e.candidateId()).breaker().millisUntilRetry(nowMillis);
+    /** How long until {@code e} lets an attempt with {@code providerKey} through again (0 when it does now). */
+    public long millisUntilRetry(Endpoint e, String providerKey, long nowMillis) {
+        return state.millisUntilRetry(e.candidateId(), providerKey, nowMillis);
     }
 
-    /** The attempt ended with no verdict (the client went away): the permit goes back. */
+    /** The attempt ended with no verdict (the client went away before the head): the permit goes back. */
     public void abandoned(Endpoint e) {
         state.health(e.candidateId()).breaker().release();
     }
@@ -69,7 +90,7 @@ public final class OutcomeRecorder {
 
     /**
      * The endpoint answered; its score comes later ({@link #scored}), once the scorer has read the
-     * answer. Ends the attempt's permit: breaker and latency windows learn now.
+     * answer. The latency windows learn now (the breaker had its verdict at the head).
      */
     public void answering(RoutePlan plan, Endpoint e, long latencyMicros, long ttftMicros) {
         state.health(e.candidateId()).recordSuccess(state.nowMillis(), plan.request().stream(), latencyMicros, ttftMicros);
@@ -96,24 +117,51 @@ public final class OutcomeRecorder {
     }
 
     /**
-     * The attempt failed: connect error, reset, 5xx, 401/403, a timeout, or a stream that broke.
+     * The attempt failed: connect error, reset, 5xx, a timeout, or a stream that broke.
      *
      * @param status the upstream's status, or 0 when it gave none
+     * @param permit the attempt still holds a breaker permit (its head was not judged yet): this
+     *               is its verdict; false for a failure after the head, or in panic mode
      */
-    public void failed(RoutePlan plan, Endpoint e, int status, long latencyMicros) {
+    public void failed(RoutePlan plan, Endpoint e, int status, long latencyMicros, boolean permit) {
         String id = e.candidateId();
-        state.health(id).recordFailure(state.nowMillis());
+        if (permit) {
+            state.health(id).recordFailure(state.nowMillis());
+        } else {
+            state.health(id).recordLateFailure(state.nowMillis());
+        }
         state.learning().observe(id, plan.request().taskClass(), 0, 1.0);
         tell(plan, e, status, 0, latencyMicros, -1, 0);
     }
 
     /**
-     * The provider answered 429: the endpoint cools down for {@code retryAfterMillis} (-1: no
-     * {@code Retry-After}). Not a quality verdict.
+     * The provider answered 429 to {@code providerKey}: that key cools down on {@code e} for
+     * {@code retryAfterMillis} (-1: no {@code Retry-After}); other keys are not affected. Not a
+     * verdict on the endpoint or on the model: a held permit goes back.
      */
-    public void rateLimited(RoutePlan plan, Endpoint e, long retryAfterMillis, long latencyMicros) {
-        state.health(e.candidateId()).recordRateLimited(state.nowMillis(), retryAfterMillis);
+    public void rateLimited(RoutePlan plan, Endpoint e, String providerKey, long retryAfterMillis, long latencyMicros,
+                            boolean permit) {
+        EndpointHealth h = state.health(e.candidateId());
+        h.credentials().rateLimited(CredentialHolds.fingerprint(providerKey), state.nowMillis(), retryAfterMillis);
+        if (permit) {
+            h.breaker().release();
+        }
         tell(plan, e, 429, 0, latencyMicros, -1, 0);
+    }
+
+    /**
+     * The provider answered {@code status} (401 or 403) to {@code providerKey}: that key is tried
+     * last on {@code e} for a while ({@link CredentialHolds#rejected}); other keys are not
+     * affected. Not a verdict on the endpoint or on the model: a held permit goes back.
+     */
+    public void rejected(RoutePlan plan, Endpoint e, String providerKey, int status, long latencyMicros,
+                         boolean permit) {
+        EndpointHealth h = state.health(e.candidateId());
+        h.credentials().rejected(CredentialHolds.fingerprint(providerKey), state.nowMillis(), status);
+        if (permit) {
+            h.breaker().release();
+        }
+        tell(plan, e, status, 0, latencyMicros, -1, 0);
     }
 
     private static void tell(RoutePlan plan, Endpoint e, int status, double score, long latencyMicros, long ttftMicros,

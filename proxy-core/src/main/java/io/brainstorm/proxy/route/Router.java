@@ -5,7 +5,6 @@ import io.brainstorm.proxy.config.Capability;
 import io.brainstorm.proxy.config.Catalog;
 import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.spi.Candidate;
-import io.brainstorm.proxy.spi.CircuitState;
 import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
@@ -33,9 +32,13 @@ import java.util.SplittableRandom;
  *
  * <p><b>Eligibility.</b> A strategy sees only endpoints it may use: the model has what the request
  * needs (tools, JSON, context), the calling key may use the model and its tenant holds a provider
- * key for the endpoint ({@link Access}), the endpoint's circuit is not open, and {@code provider.order} with
- * {@code allow_fallbacks: false} keeps only the named accounts. When every endpoint's circuit is
- * open the answer is 503 {@code no_healthy_endpoint} with {@code Retry-After}.
+ * key for the endpoint ({@link Access}), the endpoint is {@link RoutingState.Reach#USABLE} for that key
+ * (its circuit is not open, and the provider has not turned the key away there), and
+ * {@code provider.order} with {@code allow_fallbacks: false} keeps only the named accounts.
+ * Endpoints open for the key are not offered to the strategy but go at the end of the plan,
+ * soonest-opening first, for panic mode (DESIGN §7). Only when the key is cooling down under the
+ * provider's {@code Retry-After} on every endpoint is the answer 503 {@code no_healthy_endpoint}
+ * with {@code Retry-After}.
  *
  * <p><b>Order.</b> The strategy's order, then endpoints named in {@code provider.order} moved to
  * the front in that order, then the endpoints of OpenRouter's {@code models} fallback list in
@@ -116,7 +119,8 @@ public final class Router {
      * @param tenant    the calling key's tenant
      * @throws ApiError 404 {@code model_not_found} for an unknown model or variant or a model with no
      *                  endpoint; 400 when the model lacks a capability the request needs; 503
-     *                  {@code no_healthy_endpoint} when every endpoint's circuit is open
+     *                  {@code no_healthy_endpoint} when the provider key is cooling down under a 429's
+     *                  {@code Retry-After} on every endpoint
      */
     public RoutePlan route(String requested, RequestFeatures f, String requestId, String tenant) {
         return route(requested, f, requestId, Access.all(tenant));
@@ -181,6 +185,10 @@ public final class Router {
         List<Slot> fallbacks = fallbackModels(f, modelAsked, access);
 
         long now = state.nowMillis();
+        List<Slot> lastResort = new ArrayList<>(0);
+        List<Slot> coolingDown = new ArrayList<>(0);
+        pool = usable(pool, access, now, lastResort, coolingDown);
+        List<Slot> usableFallbacks = usable(fallbacks, access, now, lastResort, coolingDown);
         TaskClass taskClass = TaskClass.of(f.tools(), f.json(), f.estimatedInputTokens());
         RouteRequest request = new RouteRequest(requestId, tenant, modelAsked, strategyName, taskClass, f.stream(),
                 f.tools(), f.json(), f.estimatedInputTokens(), f.maxOutputTokens(), f.user());
@@ -195,9 +203,6 @@ public final class Router {
             List<Candidate> candidates = new ArrayList<>(pool.size());
             IdentityHashMap<Candidate, Slot> slotOf = new IdentityHashMap<>(pool.size() * 2);
             for (Slot s : pool) {
-                if (state.health(s.candidateId()).breaker().state(now) == CircuitState.OPEN) {
-                    continue;
-                }
                 Candidate c = s.endpoint().candidate(state.stats(s.candidateId(), taskClass));
                 candidates.add(c);
                 slotOf.put(c, s);
@@ -216,13 +221,26 @@ public final class Router {
                 efficiency = efficiency(ranked.get(0), candidates, request);
             }
         }
-        for (Slot s : fallbacks) {
-            if (state.health(s.candidateId()).breaker().state(now) != CircuitState.OPEN) {
-                order.add(s.endpoint());
+        for (Slot s : usableFallbacks) {
+            order.add(s.endpoint());
+        }
+        if (!lastResort.isEmpty()) {
+            // panic mode's candidates: tried when the usable ones are exhausted, soonest-opening first
+            List<long[]> waits = new ArrayList<>(lastResort.size());
+            for (int i = 0; i < lastResort.size(); i++) {
+                Slot s = lastResort.get(i);
+                waits.add(new long[] {state.millisUntilRetry(s.candidateId(), access.upstreamKey(s.endpoint()), now), i});
+            }
+            waits.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+            for (long[] w : waits) {
+                Endpoint e = lastResort.get((int) w[1]).endpoint();
+                if (!order.contains(e)) {
+                    order.add(e);
+                }
             }
         }
         if (order.isEmpty()) {
-            throw noHealthyEndpoint(modelAsked, pool, fallbacks, now);
+            throw noHealthyEndpoint(modelAsked, coolingDown, access, now);
         }
         return new RoutePlan(strategyName, decider, request, order, efficiency, reason, access);
     }
@@ -246,17 +264,39 @@ public final class Router {
     }
 
     /**
-     * The pool's endpoints whose circuit lets requests through, in configured order, into
-     * {@code order}; returns the efficiency of the first.
+     * The slots {@link RoutingState.Reach#USABLE} for the key now, in order; the others go to
+     * {@code lastResort} or {@code coolingDown}. The same list when all are usable (the common case
+     * allocates nothing).
+     */
+    private List<Slot> usable(List<Slot> pool, Access access, long now, List<Slot> lastResort,
+                              List<Slot> coolingDown) {
+        List<Slot> kept = null;
+        for (int i = 0; i < pool.size(); i++) {
+            Slot s = pool.get(i);
+            RoutingState.Reach r = state.reach(s.candidateId(), s.endpoint(), access, now);
+            if (r == RoutingState.Reach.USABLE) {
+                if (kept != null) {
+                    kept.add(s);
+                }
+                continue;
+            }
+            if (kept == null) {
+                kept = new ArrayList<>(pool.subList(0, i));
+            }
+            (r == RoutingState.Reach.COOLING ? coolingDown : lastResort).add(s);
+        }
+        return kept == null ? pool : kept;
+    }
+
+    /**
+     * The pool's endpoints (all usable), in configured order, into {@code order}; returns the
+     * efficiency of the first.
      */
     private double direct(List<Slot> pool, RouteRequest request, long now, List<Endpoint> order) {
         long pickCost = -1;
         long cheapest = Long.MAX_VALUE;
         Slot pick = null;
         for (Slot s : pool) {
-            if (state.health(s.candidateId()).breaker().state(now) == CircuitState.OPEN) {
-                continue;
-            }
             Endpoint e = s.endpoint();
             order.add(e);
             long cost = Candidate.expectedCostNanoUsd(request, e.price().inputNanoPerM(), e.price().outputNanoPerM(),
@@ -433,16 +473,16 @@ public final class Router {
         return out;
     }
 
-    private ApiError noHealthyEndpoint(String modelAsked, List<Slot> pool, List<Slot> fallbacks, long now) {
+    /** 503 when the key is cooling down on every endpoint: {@code Retry-After} is the soonest end. */
+    private ApiError noHealthyEndpoint(String modelAsked, List<Slot> coolingDown, Access access, long now) {
         long wait = Long.MAX_VALUE;
-        for (List<Slot> list : List.of(pool, fallbacks)) {
-            for (Slot s : list) {
-                wait = Math.min(wait, state.health(s.candidateId()).breaker().millisUntilRetry(now));
-            }
+        for (Slot s : coolingDown) {
+            wait = Math.min(wait, state.millisUntilRetry(s.candidateId(), access.upstreamKey(s.endpoint()), now));
         }
-        long seconds = Math.max(1, (wait + 999) / 1000);
-        return ApiError.noHealthyEndpoint("Every endpoint of '" + modelAsked + "' is failing or cooling down"
-                + " (circuit open); retry in " + seconds + " s.", seconds);
+        long seconds = Math.max(1, (Math.min(wait, Long.MAX_VALUE - 999) + 999) / 1000);
+        return ApiError.noHealthyEndpoint("Every endpoint of '" + modelAsked + "' is cooling down: the provider"
+                + " asked to wait before it takes more requests with the provider key of tenant '" + access.tenant() + "';"
+                + " retry in " + seconds + " s.", seconds);
     }
 
     private static void checkCapabilities(ModelSpec model, RequestFeatures f) {

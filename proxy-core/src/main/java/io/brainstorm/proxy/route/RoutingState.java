@@ -42,6 +42,61 @@ public final class RoutingState {
         return h != null ? h : health.computeIfAbsent(candidateId, id -> new EndpointHealth(config));
     }
 
+    /** Where a candidate stands for one caller's provider key (DESIGN §7). */
+    public enum Reach {
+        /** Its circuit lets requests through and the provider has not turned the key away. */
+        USABLE,
+        /**
+         * Open for this key: the endpoint's circuit is open, or the key got a 401/403 there. Tried
+         * only after every usable candidate, soonest-ending first, and without a breaker permit
+         * when nothing else is left (panic mode).
+         */
+        LAST_RESORT,
+        /** The key is cooling down there under the provider's own {@code Retry-After} (429): not tried. */
+        COOLING
+    }
+
+    /**
+     * Where {@code candidateId} stands at {@code nowMillis} for requests sent with
+     * {@code providerKey}: the shared breaker, and the key's own holds. Never locks while no key
+     * is held on the endpoint.
+     */
+    public Reach reach(String candidateId, String providerKey, long nowMillis) {
+        return reach(health(candidateId), providerKey, null, null, nowMillis);
+    }
+
+    /**
+     * {@link #reach(String, String, long)} for {@code endpoint} ({@code candidateId}) as
+     * {@code access} sends to it; the provider key is looked up only when the endpoint holds some key.
+     */
+    public Reach reach(String candidateId, Endpoint endpoint, Access access, long nowMillis) {
+        return reach(health(candidateId), null, access, endpoint, nowMillis);
+    }
+
+    private static Reach reach(EndpointHealth h, String providerKey, Access access, Endpoint endpoint, long nowMillis) {
+        if (!h.credentials().isEmpty()) {
+            String key = access != null ? access.upstreamKey(endpoint) : providerKey;
+            CredentialHolds.Hold hold = h.credentials().hold(CredentialHolds.fingerprint(key), nowMillis);
+            if (hold != null) {
+                return hold.kind() == CredentialHolds.Kind.RATE_LIMITED ? Reach.COOLING : Reach.LAST_RESORT;
+            }
+        }
+        return h.breaker().state(nowMillis) == io.brainstorm.proxy.spi.CircuitState.OPEN ? Reach.LAST_RESORT : Reach.USABLE;
+    }
+
+    /** How long until {@code candidateId} is {@link Reach#USABLE} again for {@code providerKey}, as far as known now (0: it is). */
+    public long millisUntilRetry(String candidateId, String providerKey, long nowMillis) {
+        EndpointHealth h = health(candidateId);
+        long wait = h.breaker().millisUntilRetry(nowMillis);
+        if (!h.credentials().isEmpty()) {
+            CredentialHolds.Hold hold = h.credentials().hold(CredentialHolds.fingerprint(providerKey), nowMillis);
+            if (hold != null) {
+                wait = Math.max(wait, hold.untilMillis() - nowMillis);
+            }
+        }
+        return wait;
+    }
+
     /** The snapshot a strategy sees for {@code candidateId} on a request of {@code taskClass}, now. */
     public EndpointStats stats(String candidateId, TaskClass taskClass) {
         return health(candidateId).stats(nowMillis(), learning.posterior(candidateId, taskClass));
@@ -74,7 +129,8 @@ public final class RoutingState {
             EndpointHealth h = health.get(id);
             EndpointHealth shown = h != null ? h : new EndpointHealth(config);
             EndpointStats s = shown.stats(now, Posterior.PRIOR);
-            out.add(new EndpointReadOut(id, shown.breaker().snapshot(now), s.requests(), s.errorRate(), s.latency(),
+            out.add(new EndpointReadOut(id, shown.breaker().snapshot(now), shown.credentials().snapshot(now),
+                    s.requests(), s.errorRate(), s.latency(),
                     s.ttft(), quality.getOrDefault(id, Map.of())));
         }
         return out;

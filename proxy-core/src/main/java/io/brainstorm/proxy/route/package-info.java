@@ -6,7 +6,9 @@
  * plugin jars through {@link io.brainstorm.proxy.route.PluginClassLoader}).
  *
  * <p>{@link io.brainstorm.proxy.route.RoutingState} holds what routing knows of each endpoint:
- * its {@link io.brainstorm.proxy.route.CircuitBreaker}, latency windows and, through a
+ * its {@link io.brainstorm.proxy.route.CircuitBreaker} (connect errors, timeouts, 5xx), the
+ * provider keys it turned away ({@link io.brainstorm.proxy.route.CredentialHolds}: 401/403/429
+ * are a key's, not the endpoint's), latency windows and, through a
  * {@link io.brainstorm.proxy.route.LearningStore}, the learnt answer quality.
  * {@link io.brainstorm.proxy.route.OutcomeRecorder} writes each attempt's end there, and each
  * answer's endpoint to an {@link io.brainstorm.proxy.route.AnswerLog}, where feedback finds it.

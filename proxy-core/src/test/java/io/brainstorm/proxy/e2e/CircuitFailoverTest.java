@@ -75,7 +75,7 @@ class CircuitFailoverTest {
         return chat(MODEL, "");
     }
 
-    private static String header(HttpResponse<String> r, String name) {
+    private static String header(HttpResponse<?> r, String name) {
         return r.headers().firstValue(name).orElse(null);
     }
 
@@ -112,6 +112,32 @@ class CircuitFailoverTest {
             answeredBy(chat(), "openai", 0);
         }
         assertEquals(8, primary.requests.size());
+    }
+
+    @Test
+    void aProbeIsJudgedAtItsResponseHeadNotAtTheEndOfItsAnswer() throws Exception {
+        primary.behave(FakeUpstream.Behaviour.status(500, null));
+        for (int i = 0; i < 4; i++) {
+            answeredBy(chat(), "backup", 1);
+        }
+        clock.advance(Duration.ofSeconds(5));
+        // the one probe (half_open_probes: 1) is a stream that sends its head and a chunk, then stalls
+        primary.behave(FakeUpstream.Behaviour.stallingStream());
+        HttpResponse<java.io.InputStream> probe = client.sendAsync(HttpRequest.newBuilder(
+                        URI.create(gateway.baseUrl() + "/chat/completions"))
+                .header("Authorization", "Bearer " + gateway.apiKey)
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.ofString(GatewayHarness.chatBody("\"stream\":true")
+                        .replace("sim/alpha", MODEL)))
+                .build(), HttpResponse.BodyHandlers.ofInputStream()).get(20, java.util.concurrent.TimeUnit.SECONDS);
+        try (java.io.InputStream body = probe.body()) {
+            assertEquals(200, probe.statusCode());
+            assertEquals("openai", header(probe, "x-br-endpoint"));
+            primary.behave(FakeUpstream.Behaviour.ok());
+            answeredBy(chat(), "openai", 0);
+            body.readAllBytes();
+        }
     }
 
     @Test
@@ -163,26 +189,45 @@ class CircuitFailoverTest {
     }
 
     @Test
-    void whenEveryCircuitIsOpenTheAnswerIs503WithRetryAfter() throws Exception {
+    void whenEveryCircuitIsOpenTheOneThatOpensSoonestIsStillTried() throws Exception {
         primary.behave(FakeUpstream.Behaviour.status(500, null));
+        for (int i = 0; i < 4; i++) {
+            answeredBy(chat(), "backup", 1);
+        }
+        // the backup fails and opens a second after the primary: the primary half-opens first
+        clock.advance(Duration.ofSeconds(1));
         backup.behave(FakeUpstream.Behaviour.status(500, null));
         for (int i = 0; i < 4; i++) {
             HttpResponse<String> r = chat();
             assertEquals(502, r.statusCode(), r.body());
             assertEquals("false", header(r, "x-should-retry"));
         }
+        int backupCalls = backup.requests.size();
+        primary.behave(FakeUpstream.Behaviour.ok());
+        // panic mode: both open, no 503; the primary (open 4 s more, the backup 5 s) is tried
+        for (int i = 0; i < 3; i++) {
+            answeredBy(chat(), "openai", 0);
+        }
+        assertEquals(backupCalls, backup.requests.size(), "one endpoint per request in panic mode");
+    }
+
+    @Test
+    void onlyWhenEveryEndpointCoolsDownUnderRetryAfterTheAnswerIs503() throws Exception {
+        primary.behave(FakeUpstream.Behaviour.rateLimited("30"));
+        backup.behave(FakeUpstream.Behaviour.rateLimited("20"));
+        assertEquals(502, chat().statusCode(), "both providers' 429s themselves");
         int before = primary.requests.size() + backup.requests.size();
         HttpResponse<String> r = chat();
         assertEquals(503, r.statusCode(), r.body());
         JsonNode e = JSON.readTree(r.body()).path("error");
         assertEquals("no_healthy_endpoint", e.path("code").asText(), r.body());
         assertEquals("api_error", e.path("type").asText());
-        assertEquals("5", header(r, "retry-after"), "seconds until the first circuit half-opens");
+        assertEquals("20", header(r, "retry-after"), "seconds until the first cool-down ends");
         assertEquals(before, primary.requests.size() + backup.requests.size(), "no provider was called");
 
-        clock.advance(Duration.ofSeconds(5));
-        primary.behave(FakeUpstream.Behaviour.ok());
-        answeredBy(chat(), "openai", 0);
+        clock.advance(Duration.ofSeconds(20));
+        backup.behave(FakeUpstream.Behaviour.ok());
+        answeredBy(chat(), "backup", 0);
     }
 
     @Test

@@ -303,7 +303,7 @@ class MetricsTest {
         assertEquals(0, sum(starting, "brainstorm_circuit_state"));
 
         gateway.routes(router);
-        router.state().health(endpoints.get(1).candidateId()).recordRateLimited(clock.millis(), 60_000);
+        router.state().health(endpoints.get(1).candidateId()).breaker().onRateLimited(clock.millis(), 60_000);
         String x = metrics.render();
         String west = "brainstorm_circuit_state{model=\"sim/alpha\",endpoint=\"sim-west\",state=\"";
         String east = "brainstorm_circuit_state{model=\"sim/alpha\",endpoint=\"sim-east\",state=\"";

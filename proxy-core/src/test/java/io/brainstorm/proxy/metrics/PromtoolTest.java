@@ -45,7 +45,7 @@ class PromtoolTest {
             Router router = TestRouters.of(endpoints, InstantSource.system());
             gateway.routes(router);
             gateway.markReady();
-            router.state().health(endpoints.get(0).candidateId()).recordRateLimited(System.currentTimeMillis(), 30_000);
+            router.state().health(endpoints.get(0).candidateId()).breaker().onRateLimited(System.currentTimeMillis(), 30_000);
             Metrics metrics = new Metrics(gateway);
             metrics.addCounter("brainstorm_audit_records_written_total", "Audit records written.", () -> 12);
             metrics.addGauge("brainstorm_audit_queue_records", "Audit records waiting for the writer.", () -> 0.25);

@@ -29,7 +29,7 @@ import static org.quicktheories.generators.SourceDSL.lists;
 class CircuitBreakerPropertiesTest {
     private static final long T0 = 1_700_000_000_000L;
 
-    enum Kind { ACQUIRE, SUCCEED, FAIL, RATE_LIMITED, RELEASE, SMALL_STEP, BIG_STEP }
+    enum Kind { ACQUIRE, SUCCEED, FAIL, LATE_FAIL, RATE_LIMITED, RELEASE, SMALL_STEP, BIG_STEP }
 
     /** One step; {@code arg} picks the permit and sizes the time step or the Retry-After. */
     record Op(Kind kind, long arg) {
@@ -118,6 +118,13 @@ class CircuitBreakerPropertiesTest {
                     permit = held.remove((int) (op.arg % held.size()));
                     b.release();
                 }
+                case LATE_FAIL -> {
+                    // a failure with no permit (after its head was judged, or panic mode)
+                    b.onLateFailure(now);
+                    if (before == CircuitState.CLOSED) {
+                        sinceClose.add(new Reported(now, true));
+                    }
+                }
                 case SMALL_STEP -> now += op.arg % (windowMillis / 5 + 1);
                 case BIG_STEP -> now += op.arg % (openMax * 2 + windowMillis);
             }
@@ -147,7 +154,12 @@ class CircuitBreakerPropertiesTest {
                     "the window counts " + snap.requests() + "/" + snap.failures() + " but only " + reportedInWindow
                             + "/" + failedInWindow + " were reported in the last " + windowMillis + " ms");
 
-            if (kind == Kind.FAIL && tripped) {
+            if (kind == Kind.LATE_FAIL && before != CircuitState.CLOSED) {
+                assertEquals(before, after, "a failure with no permit decided a circuit that was " + before);
+                assertEquals(untilBefore, until);
+                assertEquals(snapBefore.trips(), snap.trips());
+            }
+            if ((kind == Kind.FAIL || kind == Kind.LATE_FAIL) && tripped) {
                 if (before == CircuitState.CLOSED) {
                     assertTrue(reportedInWindow >= config.minRequests(),
                             "opened with " + reportedInWindow + " outcomes in the window");
@@ -257,6 +269,7 @@ class CircuitBreakerPropertiesTest {
                 Pair.of(25, args.map(a -> new Op(Kind.FAIL, a))),
                 Pair.of(5, args.map(a -> new Op(Kind.RATE_LIMITED, a))),
                 Pair.of(5, args.map(a -> new Op(Kind.RELEASE, a))),
+                Pair.of(5, args.map(a -> new Op(Kind.LATE_FAIL, a))),
                 Pair.of(20, args.map(a -> new Op(Kind.SMALL_STEP, a))),
                 Pair.of(6, args.map(a -> new Op(Kind.BIG_STEP, a))));
         return lists().of(op).ofSizeBetween(1, max);

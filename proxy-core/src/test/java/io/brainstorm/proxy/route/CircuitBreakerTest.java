@@ -22,7 +22,7 @@ class CircuitBreakerTest {
     private long now = T0;
 
     @Test
-    void tenFailuresOpenItAndOneProbeFiveSecondsLaterClosesIt() {
+    void tenFailuresOpenItAndAProbeFiveSecondsLaterClosesIt() {
         failTimes(10);
         assertEquals(CircuitState.OPEN, breaker.state(now));
         assertFalse(breaker.tryAcquire(now), "no request while open");
@@ -33,8 +33,10 @@ class CircuitBreakerTest {
         now += 1;
         assertEquals(CircuitState.HALF_OPEN, breaker.state(now));
         assertEquals(0, breaker.millisUntilRetry(now));
-        assertTrue(breaker.tryAcquire(now), "the probe");
-        assertFalse(breaker.tryAcquire(now), "only one probe at a time");
+        assertTrue(breaker.tryAcquire(now), "a probe");
+        assertTrue(breaker.tryAcquire(now), "a second probe");
+        assertTrue(breaker.tryAcquire(now), "a third probe");
+        assertFalse(breaker.tryAcquire(now), "at most three probes at a time (the default)");
 
         breaker.onSuccess(now);
         assertEquals(CircuitState.CLOSED, breaker.state(now));
@@ -158,10 +160,64 @@ class CircuitBreakerTest {
     }
 
     @Test
-    void aReleasedProbeLetsTheNextOneThrough() {
+    void threeProbesGoAtOnceAndTheFirstSuccessLetsTrafficBack() {
+        failTimes(10);
+        now += 5_000;
+        for (int i = 0; i < 3; i++) {
+            assertTrue(breaker.tryAcquire(now), "probe " + (i + 1) + " of 3");
+        }
+        assertFalse(breaker.tryAcquire(now), "a fourth waits");
+        breaker.onSuccess(now);
+        assertEquals(CircuitState.CLOSED, breaker.state(now), "one probe's head was enough");
+        assertTrue(breaker.tryAcquire(now), "traffic flows while the other probes are still out");
+        breaker.onFailure(now);
+        breaker.onFailure(now);
+        breaker.onSuccess(now);
+        assertEquals(CircuitState.CLOSED, breaker.state(now), "the other probes' verdicts count as traffic, 2 of 3 are"
+                + " below the minimum volume");
+        assertEquals(3, breaker.snapshot(now).requests());
+    }
+
+    @Test
+    void aFailingProbeReopensEvenWithOtherProbesOutAndTheirLateVerdictsDoNotCount() {
         failTimes(10);
         now += 5_000;
         assertTrue(breaker.tryAcquire(now));
+        assertTrue(breaker.tryAcquire(now));
+        breaker.onFailure(now);
+        assertEquals(CircuitState.OPEN, breaker.state(now));
+        assertEquals(10_000, breaker.millisUntilRetry(now), "the next level's open time");
+        breaker.onSuccess(now);
+        assertEquals(CircuitState.OPEN, breaker.state(now), "the other probe was sent before the reopening: stale");
+    }
+
+    @Test
+    void aFailureAfterTheHeadCountsWhileClosedAndIsDroppedWhileOpen() {
+        for (int i = 0; i < 9; i++) {
+            acquireAnd(Verdict.OK);
+        }
+        for (int i = 0; i < 8; i++) {
+            // the head was a success; the stream broke later
+            breaker.onLateFailure(now);
+        }
+        assertEquals(CircuitState.CLOSED, breaker.state(now), "8 of 17 failed");
+        breaker.onLateFailure(now);
+        assertEquals(CircuitState.OPEN, breaker.state(now), "9 of 18 failed: a stream that breaks still counts");
+        breaker.onLateFailure(now + 4_000);
+        assertEquals(1_000, breaker.millisUntilRetry(now + 4_000), "no permit, no verdict while open");
+        now += 5_000;
+        breaker.onLateFailure(now);
+        assertEquals(CircuitState.HALF_OPEN, breaker.state(now), "while half-open only the probes decide");
+        probeSucceeds();
+    }
+
+    @Test
+    void aReleasedProbeLetsTheNextOneThrough() {
+        failTimes(10);
+        now += 5_000;
+        for (int i = 0; i < 3; i++) {
+            assertTrue(breaker.tryAcquire(now));
+        }
         assertFalse(breaker.tryAcquire(now));
         breaker.release();
         assertTrue(breaker.tryAcquire(now), "the client went away; another probe may go");

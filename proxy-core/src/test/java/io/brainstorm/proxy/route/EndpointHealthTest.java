@@ -67,14 +67,33 @@ class EndpointHealthTest {
     }
 
     @Test
-    void aRateLimitCoolsTheEndpointAndCountsAsAnError() {
+    void aRateLimitHoldsOnlyTheKeyThatGotItNotTheEndpoint() {
         assertTrue(health.breaker().tryAcquire(T0));
-        health.recordRateLimited(T0, 20_000);
+        String acme = CredentialHolds.fingerprint("sk-acme");
+        health.credentials().rateLimited(acme, T0, 20_000);
+        health.breaker().release();
         EndpointStats s = health.stats(T0 + 19_999, Posterior.PRIOR);
-        assertEquals(CircuitState.OPEN, s.circuit());
-        assertEquals(1, s.requests());
-        assertEquals(1.0, s.errorRate());
-        assertEquals(1, health.breaker().millisUntilRetry(T0 + 19_999));
+        assertEquals(CircuitState.CLOSED, s.circuit(), "the endpoint is fine for every other key");
+        assertEquals(0, s.errorRate());
+        assertEquals(CredentialHolds.Kind.RATE_LIMITED, health.credentials().hold(acme, T0 + 19_999).kind());
+        assertEquals(null, health.credentials().hold(CredentialHolds.fingerprint("sk-globex"), T0 + 19_999));
+        assertEquals(null, health.credentials().hold(acme, T0 + 20_000), "over at its Retry-After");
+    }
+
+    @Test
+    void theBreakerIsJudgedAtTheHeadAndTheAnswersEndBringsOnlyLatency() {
+        for (int i = 0; i < 10; i++) {
+            assertTrue(health.breaker().tryAcquire(T0));
+            health.recordFailure(T0);
+        }
+        long t = T0 + 5_000;
+        assertTrue(health.breaker().tryAcquire(t), "a probe");
+        health.recordResponded(t);
+        assertEquals(CircuitState.CLOSED, health.stats(t, Posterior.PRIOR).circuit(),
+                "closed as soon as the probe's head arrived, while its answer still streams");
+        health.recordSuccess(t + 60_000, true, 60_000_000, 300_000);
+        assertEquals(CircuitState.CLOSED, health.stats(t + 60_000, Posterior.PRIOR).circuit());
+        assertEquals(0, health.breaker().snapshot(t + 60_000).requests(), "the answer's end is no second verdict");
     }
 
     @Test

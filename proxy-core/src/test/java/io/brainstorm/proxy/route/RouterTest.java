@@ -193,18 +193,49 @@ class RouterTest {
     }
 
     @Test
-    void openCircuitsAreNotCandidatesAndWhenAllAreOpenTheAnswerIs503() {
+    void openCircuitsAreNotCandidatesButComeLastSoonestFirstForPanicMode() {
         trip("sim/alpha@sim-east");
-        assertEquals(List.of("sim/alpha@sim-west", "sim/alpha@sim-budget"), ids(route("sim/alpha", chat())));
+        assertEquals(List.of("sim/alpha@sim-west", "sim/alpha@sim-budget", "sim/alpha@sim-east"),
+                ids(route("sim/alpha", chat())));
+        route("sim/alpha:reverse", chat());
+        assertEquals(List.of("sim/alpha@sim-west", "sim/alpha@sim-budget"),
+                seenCandidates.get().stream().map(Candidate::id).toList(), "a strategy never sees an open circuit");
         clock.advance(Duration.ofSeconds(3));
-        trip("sim/alpha@sim-west");
         trip("sim/alpha@sim-budget");
-        ApiError e = assertThrows(ApiError.class, () -> route("sim/alpha:reverse", chat()));
+        clock.advance(Duration.ofSeconds(1));
+        trip("sim/alpha@sim-west");
+        // every circuit open: no 503, the plan holds them all, the one that half-opens first first
+        assertEquals(List.of("sim/alpha@sim-east", "sim/alpha@sim-budget", "sim/alpha@sim-west"),
+                ids(route("sim/alpha:reverse", chat())));
+        clock.advance(Duration.ofSeconds(3));
+        assertEquals(List.of("sim/alpha@sim-east", "sim/alpha@sim-budget", "sim/alpha@sim-west"),
+                ids(route("sim/alpha", chat())), "sim-east is half-open now: usable, first");
+    }
+
+    @Test
+    void onlyAKeyCoolingDownEverywhereUnderRetryAfterIs503AndOnlyForThatKey() {
+        String acmeKey = "key-of-acme-for-";
+        for (String e : List.of("sim-east", "sim-west", "sim-budget")) {
+            router.state().health("sim/alpha@" + e).credentials().rateLimited(
+                    CredentialHolds.fingerprint(acmeKey + e), clock.millis(), e.equals("sim-west") ? 20_000 : 60_000);
+        }
+        Access acme = access(List.of(), java.util.Set.of("sim-east", "sim-west", "sim-budget"));
+        ApiError e = assertThrows(ApiError.class, () -> router.route("sim/alpha", chat(), "req_a", acme));
         assertEquals(503, e.status().code());
         assertEquals("no_healthy_endpoint", e.code());
-        assertEquals(4, e.retryAfterSeconds(), "sim-east half-opens 7 s after it opened, 4 s from now");
-        clock.advance(Duration.ofSeconds(4));
-        assertEquals(List.of("sim/alpha@sim-east"), ids(route("sim/alpha", chat())));
+        assertEquals(20, e.retryAfterSeconds(), "the soonest cool-down ends in 20 s");
+        assertTrue(e.getMessage().contains("tenant 'acme'"), e.getMessage());
+        assertEquals(List.of("sim/alpha@sim-east", "sim/alpha@sim-west", "sim/alpha@sim-budget"),
+                ids(route("sim/alpha", chat())), "another key on the same endpoints is not affected");
+
+        // a 401/403 sets the key aside: tried last, not refused
+        clock.advance(Duration.ofSeconds(60));
+        router.state().health("sim/alpha@sim-east").credentials().rejected(
+                CredentialHolds.fingerprint(acmeKey + "sim-east"), clock.millis(), 401);
+        assertEquals(List.of("sim/alpha@sim-west", "sim/alpha@sim-budget", "sim/alpha@sim-east"),
+                ids(router.route("sim/alpha", chat(), "req_b", acme)));
+        assertEquals(List.of("sim/alpha@sim-east", "sim/alpha@sim-west", "sim/alpha@sim-budget"),
+                ids(route("sim/alpha", chat())));
     }
 
     @Test

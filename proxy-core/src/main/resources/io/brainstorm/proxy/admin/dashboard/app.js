@@ -576,7 +576,12 @@
       tr.append(cell(ms(e.latency_ms.p50), 'num'));
       tr.append(cell(ms(e.latency_ms.p90), 'num'));
       tr.append(cell(ms(e.ttft_ms.p50), 'num'));
-      tr.append(cell(e.circuit.reason || '—'));
+      // 401/403/429 are held per provider key, not on the circuit: say how many keys are held
+      const held = e.circuit.keys_held || {};
+      const keys = [];
+      if (held.rate_limited) keys.push(held.rate_limited + (held.rate_limited === 1 ? ' key' : ' keys') + ' cooling down (429)');
+      if (held.rejected) keys.push(held.rejected + (held.rejected === 1 ? ' key' : ' keys') + ' rejected (401/403)');
+      tr.append(cell([e.circuit.reason].concat(keys).filter((x) => x).join('; ') || '—'));
       body.append(tr);
     }
     empty.textContent = r.endpoints.length ? '' : 'No endpoints.';
