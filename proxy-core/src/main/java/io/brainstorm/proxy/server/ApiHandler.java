@@ -73,6 +73,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             activeRequests(ctx).incrementAndGet();
             if (http1(ctx)) {
                 ctx.channel().config().setAutoRead(false);
+                watch(ctx, true);
             }
             if (request.decoderResult().isFailure()) {
                 Throwable cause = request.decoderResult().cause();
@@ -89,6 +90,10 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             respond(ctx, Responses.error(ctx, e, requestId), false);
         } catch (RuntimeException e) {
             log.log(System.Logger.Level.ERROR, "request " + requestId + " failed inside the gateway", e);
+            if (!stopExchange(ctx) || !busy) {
+                // answered already, or part of an answer left: a 500 now would be out of step
+                return;
+            }
             respond(ctx, Responses.error(ctx, ApiError.internal("Internal gateway error; quote request id "
                     + requestId + " when reporting it."), requestId), false);
         } finally {
@@ -254,6 +259,33 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Something threw around the exchange this handler started: end it so that nothing of it is
+     * written later (no late 504 taken for the next request's answer), its permit and ticket back.
+     *
+     * @return true when this handler may answer the request; false when the connection was closed
+     *         because part of an answer had left
+     */
+    private boolean stopExchange(ChannelHandlerContext ctx) {
+        Exchange started = exchange;
+        if (started == null) {
+            return true;
+        }
+        exchange = null;
+        boolean nothingSent;
+        try {
+            nothingSent = started.abort();
+        } catch (RuntimeException e) {
+            log.log(System.Logger.Level.ERROR, "stopping an exchange failed", e);
+            nothingSent = false;
+        }
+        if (!nothingSent) {
+            ctx.close();
+            done(ctx, null);
+        }
+        return nothingSent;
+    }
+
     /** Records an API call refused before any provider was asked (401, 400, 402, 403, 404, 429, 503). */
     private void refused(FullHttpRequest request, String requestId, long arrivalNanos, ParsedRequest.Kind kind,
                          ApiKey key, ParsedRequest parsed, RoutePlan route, ApiError e) {
@@ -308,7 +340,27 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 }
                 return;
             }
-            ctx.channel().config().setAutoRead(true);
+            // what the client sent meanwhile goes on first; it may start the next request
+            watch(ctx, false);
+            if (!busy) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        }
+    }
+
+    /**
+     * Starts or ends reading the connection while a request is served with auto-read off, so a
+     * client that leaves is noticed at once on every transport ({@link ClientCloseWatch}).
+     */
+    private static void watch(ChannelHandlerContext ctx, boolean on) {
+        ClientCloseWatch w = ctx.pipeline().get(ClientCloseWatch.class);
+        if (w == null) {
+            return;
+        }
+        if (on) {
+            w.watch();
+        } else {
+            w.unwatch();
         }
     }
 
