@@ -32,11 +32,13 @@ import io.netty.util.ReferenceCountUtil;
  * to an {@link Exchange}.
  *
  * <p><b>One request at a time.</b> On HTTP/1.1 it turns auto-read off while a request is being
- * served, so pipelined requests wait and answers leave in order; each HTTP/2 stream has its own
- * channel and handler.
+ * served, so pipelined requests wait and answers leave in order, while {@link ClientCloseWatch}
+ * keeps reading the socket so that a client that leaves cancels its exchange at once; each HTTP/2
+ * stream has its own channel and handler.
  *
  * <p><b>Errors.</b> An {@link ApiError} becomes OpenAI's error JSON; anything else is logged and
- * answered with a 500 ({@code internal_error}) that names the request id, never a stack trace.
+ * answered with a 500 ({@code internal_error}) that names the request id, never a stack trace;
+ * an exchange started for the request is aborted first, so nothing of it is written later.
  */
 final class ApiHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger log = System.getLogger(ApiHandler.class.getName());
