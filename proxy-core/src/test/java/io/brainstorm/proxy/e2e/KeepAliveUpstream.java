@@ -53,6 +53,10 @@ final class KeepAliveUpstream implements AutoCloseable {
     volatile long idleCloseMillis = 100;
     volatile OnReuse onReuse = OnReuse.ANSWER;
     volatile boolean hang;
+    /** Whether about one response in three is preceded by a {@code 103 Early Hints} head. */
+    volatile boolean earlyHints = true;
+    /** The {@code completion_tokens} a stream's usage event reports. */
+    volatile long streamCompletionTokens = 3;
     final AtomicInteger accepted = new AtomicInteger();
     final AtomicInteger requests = new AtomicInteger();
     final AtomicInteger answered = new AtomicInteger();
@@ -116,7 +120,7 @@ final class KeepAliveUpstream implements AutoCloseable {
             String body = req.content().toString(StandardCharsets.UTF_8);
             String model = body.replaceAll("(?s).*\"model\"\\s*:\\s*\"([^\"]*)\".*", "$1");
             StringBuilder out = new StringBuilder();
-            if (random.nextInt(3) == 0) {
+            if (random.nextInt(3) == 0 && earlyHints) {
                 out.append("HTTP/1.1 103 Early Hints\r\nLink: </v1/models>; rel=preload\r\n\r\n");
             }
             if (body.contains("\"stream\":true")) {
@@ -126,8 +130,8 @@ final class KeepAliveUpstream implements AutoCloseable {
                             + model + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + word + "\"}}]}\n\n");
                 }
                 chunk(out, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"" + model
-                        + "\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":3,"
-                        + "\"total_tokens\":6}}\n\ndata: [DONE]\n\n");
+                        + "\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":"
+                        + streamCompletionTokens + "}}\n\ndata: [DONE]\n\n");
                 out.append("0\r\n\r\n");
             } else {
                 String json = FakeUpstream.completion(model, "hello from keep-alive");
