@@ -960,6 +960,12 @@ public final class Exchange implements UpstreamListener {
                 endWithErrorEvent(message, "internal_error");
                 emit(200, "internal_error", Scorer.NOT_APPLICABLE);
             } else {
+                if (!ticket.ended()) {
+                    // nothing is charged: the completion record says so, whatever usage was read
+                    usage = null;
+                    costNano = 0;
+                    costEstimated = false;
+                }
                 complete(Responses.error(client, ApiError.internal(message), requestId));
                 emit(500, "internal_error", Scorer.NOT_APPLICABLE);
             }

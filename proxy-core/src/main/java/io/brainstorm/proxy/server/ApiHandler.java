@@ -52,6 +52,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private boolean busy;
     /** The connection's in-flight count (the HTTP/2 parent's for a stream), looked up once. */
     private java.util.concurrent.atomic.AtomicInteger activeRequests;
+    /** The connection's {@link ClientCloseWatch} (HTTP/1.1), looked up once. */
+    private ClientCloseWatch closeWatch;
 
     ApiHandler(Gateway gateway) {
         this.gateway = gateway;
@@ -354,10 +356,13 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
      * Starts or ends reading the connection while a request is served with auto-read off, so a
      * client that leaves is noticed at once on every transport ({@link ClientCloseWatch}).
      */
-    private static void watch(ChannelHandlerContext ctx, boolean on) {
-        ClientCloseWatch w = ctx.pipeline().get(ClientCloseWatch.class);
+    private void watch(ChannelHandlerContext ctx, boolean on) {
+        ClientCloseWatch w = closeWatch;
         if (w == null) {
-            return;
+            w = closeWatch = ctx.pipeline().get(ClientCloseWatch.class);
+            if (w == null) {
+                return;
+            }
         }
         if (on) {
             w.watch();
