@@ -357,13 +357,14 @@ public final class ConfigLoader {
     }
 
     private static Timeouts timeouts(YamlNode t) throws ConfigException {
-        t.expectKeys("connect_ms", "first_byte_ms", "idle_ms", "total_ms");
+        t.expectKeys("connect_ms", "first_byte_ms", "idle_ms", "total_ms", "pool_idle_ms");
         Timeouts d = Timeouts.DEFAULT;
         return new Timeouts(
                 millis(t.field("connect_ms"), d.connect()),
                 millis(t.field("first_byte_ms"), d.firstByte()),
                 millis(t.field("idle_ms"), d.idle()),
-                millis(t.field("total_ms"), d.total()));
+                millis(t.field("total_ms"), d.total()),
+                millis(t.field("pool_idle_ms"), d.poolIdle()));
     }
 
     private static Duration millis(YamlNode node, Duration fallback) throws ConfigException {

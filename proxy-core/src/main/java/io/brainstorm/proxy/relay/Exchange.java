@@ -70,6 +70,16 @@ import java.util.concurrent.TimeUnit;
  * stream's headers left, a failure becomes one last {@code data:} event with an {@code error}
  * object and {@code finish_reason: "error"}, and the stream ends without {@code [DONE]} (DESIGN §3).
  *
+ * <p><b>Stale connections.</b> A kept-alive connection that fails before any response byte (reset,
+ * EOF, or a {@code 408}: the provider closed it as idle) is retried once on a new connection; it
+ * says nothing about the endpoint, so it is no failover and gets no verdict. Informational heads
+ * ({@code 100 Continue}, {@code 103 Early Hints}) are skipped: the answer's head follows them.
+ *
+ * <p><b>Errors.</b> Whatever throws inside the exchange (an upstream read, a timer task, a future
+ * listener, a scorer callback) ends it in {@link #crashed}: the client gets one error answer, a 500
+ * {@code internal_error} or, once a stream's head left, the stream's error event; the timer, the
+ * breaker permit and the budget ticket are released, and nothing is written after.
+ *
  * <p><b>Outcomes.</b> Each attempt's end goes to the {@link OutcomeRecorder} exactly once (latency,
  * learning, the deciding strategy): answered, failed, rate limited, rejected (401/403), or
  * abandoned when the client left. The breaker's verdict comes earlier, at the response head.
@@ -150,7 +160,10 @@ public final class Exchange implements UpstreamListener {
     /** When the answer was complete, for a verdict given later; 0 until then. */
     private long attemptEndNanos;
     private long ttftNanos = -1;
+    /** The current endpoint's stale pooled connection was retried on a new one. */
     private boolean retriedStale;
+    /** An informational head (1xx) was read; its parts are dropped up to its last one. */
+    private boolean skippingInformational;
     private boolean lastFailureTimeout;
     /** The last failed attempt answered 2xx with something unusable: the provider had the prompt. */
     private boolean lastFailureInvalid;
@@ -205,12 +218,16 @@ public final class Exchange implements UpstreamListener {
 
     /** Starts the first attempt. Call on the client's event loop. */
     public void start() {
-        // The first check comes at the earliest any timeout could expire, so a request that ends
-        // sooner (nearly all) schedules and cancels exactly one timer.
-        Timeouts t = route.first().timeouts();
-        long first = Math.min(t.total().toNanos(), Math.min(t.firstByte().toNanos(), t.idle().toNanos()));
-        armTimer(startNanos + first);
-        attempt();
+        try {
+            // The first check comes at the earliest any timeout could expire, so a request that ends
+            // sooner (nearly all) schedules and cancels exactly one timer.
+            Timeouts t = route.first().timeouts();
+            long first = Math.min(t.total().toNanos(), Math.min(t.firstByte().toNanos(), t.idle().toNanos()));
+            armTimer(startNanos + first);
+            attempt();
+        } catch (Throwable e) {
+            crashed(e);
+        }
     }
 
     private void attempt() {
@@ -238,6 +255,7 @@ public final class Exchange implements UpstreamListener {
                     endpoint = next;
                     upstreamKey = key;
                     breakerPermit = true;
+                    retriedStale = false;
                     break;
                 }
                 (reach == RoutingState.Reach.COOLING ? cooling : skipped).add(next);
@@ -251,11 +269,19 @@ public final class Exchange implements UpstreamListener {
         ttftNanos = -1;
         state = State.CONNECTING;
         int connectMs = (int) Math.min(Integer.MAX_VALUE, endpoint.timeouts().connect().toMillis());
-        Future<Channel> f = upstreamClient.acquire(client.channel().eventLoop(), endpoint.origin(), connectMs);
+        // the retry after a stale connection takes a new one: the others parked as long may be stale too
+        Future<Channel> f = upstreamClient.acquire(client.channel().eventLoop(), endpoint.origin(), connectMs,
+                endpoint.timeouts().poolIdle().toNanos(), retriedStale);
         if (f.isDone()) {
             onConnected(f);
         } else {
-            f.addListener(done -> onConnected(f));
+            f.addListener(done -> {
+                try {
+                    onConnected(f);
+                } catch (Throwable e) {
+                    crashed(e);
+                }
+            });
         }
     }
 
@@ -300,6 +326,7 @@ public final class Exchange implements UpstreamListener {
         upstream = f.getNow();
         upstreamReused = UpstreamClient.reused(upstream);
         responseStarted = false;
+        skippingInformational = false;
         UpstreamClient.attach(upstream, this);
         state = State.WAITING;
         ByteBuf body = request.upstreamBody(client.alloc(), endpoint);
@@ -315,8 +342,12 @@ public final class Exchange implements UpstreamListener {
         h.set(HttpHeaderNames.USER_AGENT, "brainstorm-proxy");
         Channel ch = upstream;
         ch.writeAndFlush(req).addListener((ChannelFutureListener) w -> {
-            if (!w.isSuccess() && ch == upstream && state == State.WAITING) {
-                failAttempt("sending the request failed: " + describe(w.cause()), false, 0, -1);
+            try {
+                if (!w.isSuccess() && ch == upstream && state == State.WAITING) {
+                    failAttempt("sending the request failed: " + describe(w.cause()), false, 0, -1);
+                }
+            } catch (Throwable e) {
+                crashed(e);
             }
         });
         firstByteDeadline = System.nanoTime() + endpoint.timeouts().firstByte().toNanos();
@@ -326,7 +357,21 @@ public final class Exchange implements UpstreamListener {
 
     @Override
     public void onUpstreamRead(HttpObject msg) {
+        try {
+            read(msg);
+        } catch (Throwable e) {
+            crashed(e);
+        }
+    }
+
+    private void read(HttpObject msg) {
         if (state == State.DONE) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (skippingInformational || msg instanceof HttpResponse head && informational(head)) {
+            // 100 Continue, 103 Early Hints: not the answer, whose head comes after
+            skippingInformational = !(msg instanceof LastHttpContent);
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -349,6 +394,11 @@ public final class Exchange implements UpstreamListener {
                 content.release();
             }
         }
+    }
+
+    private static boolean informational(HttpResponse head) {
+        int status = head.status().code();
+        return status >= 100 && status < 200 && status != 101;
     }
 
     private void onResponseHead(HttpResponse response) {
@@ -454,12 +504,16 @@ public final class Exchange implements UpstreamListener {
 
     /** On the event loop: the scorer's verdict on a structured stream. */
     private void onStreamScored(Scorer.Result verdict) {
-        outcomes.scored(route, endpoint, 200, verdict.score(), attemptMicrosAt(), ttftMicros(), costNano);
-        if (state == State.SCORING) {
-            endStream(verdict);
-        } else {
-            // the client left while the answer was being scored
-            emit(200, "client_closed", verdict);
+        try {
+            outcomes.scored(route, endpoint, 200, verdict.score(), attemptMicrosAt(), ttftMicros(), costNano);
+            if (state == State.SCORING) {
+                endStream(verdict);
+            } else {
+                // the client left while the answer was being scored
+                emit(200, "client_closed", verdict);
+            }
+        } catch (Throwable e) {
+            crashed(e);
         }
     }
 
@@ -501,21 +555,26 @@ public final class Exchange implements UpstreamListener {
         recordFailure(0);
         String message = "The upstream stream from " + endpoint.id() + " broke: " + reason
                 + ". The answer is incomplete.";
+        settled(relayedUsageEstimate(), true);
+        endWithErrorEvent(message, "upstream_error");
+        emit(200, "upstream_error", Scorer.ERROR);
+    }
+
+    /** Ends a stream whose head left with one error event (DESIGN §3): no {@code [DONE]}, the body ends. */
+    private void endWithErrorEvent(String message, String code) {
         ObjectNode event = ParsedRequest.JSON.createObjectNode();
         event.put("id", requestId);
         event.put("object", "chat.completion.chunk");
         event.put("created", System.currentTimeMillis() / 1000);
         event.put("model", endpoint.model().id());
         ObjectNode error = event.putObject("error");
-        error.put("message", message).put("type", "api_error").putNull("param").put("code", "upstream_error");
+        error.put("message", message).put("type", "api_error").putNull("param").put("code", code);
         ObjectNode choice = event.putArray("choices").addObject();
         choice.put("index", 0).putObject("delta");
         choice.put("finish_reason", "error");
-        settled(relayedUsageEstimate(), true);
         event.set("x_br", xbr(costNano, true, null));
         client.write(new DefaultHttpContent(SseEvents.dataEvent(client.alloc(), event.toString())));
         complete(LastHttpContent.EMPTY_LAST_CONTENT);
-        emit(200, "upstream_error", Scorer.ERROR);
     }
 
     private void onAggregateContent(HttpContent content) {
@@ -593,8 +652,12 @@ public final class Exchange implements UpstreamListener {
             // the answer has left; its score follows it into the learning state and the completion record
             long latency = attemptMicrosAt();
             settlement.scoring().scoreAnswer(request.body(), toScore, client.executor(), v -> {
-                outcomes.scored(route, endpoint, code, v.score(), latency, -1, costNano);
-                emit(code, null, v, answerText);
+                try {
+                    outcomes.scored(route, endpoint, code, v.score(), latency, -1, costNano);
+                    emit(code, null, v, answerText);
+                } catch (Throwable e) {
+                    crashed(e);
+                }
             });
         }
     }
@@ -647,6 +710,14 @@ public final class Exchange implements UpstreamListener {
 
     @Override
     public void onUpstreamReadComplete() {
+        try {
+            readComplete();
+        } catch (Throwable e) {
+            crashed(e);
+        }
+    }
+
+    private void readComplete() {
         if (state == State.DONE || upstream == null) {
             return;
         }
@@ -662,20 +733,32 @@ public final class Exchange implements UpstreamListener {
 
     /** The client channel can take more: resume reading upstream. */
     public void onClientWritable() {
-        if (readPending && upstream != null && state == State.STREAMING) {
-            readPending = false;
-            upstream.read();
+        try {
+            if (readPending && upstream != null && state == State.STREAMING) {
+                readPending = false;
+                upstream.read();
+            }
+        } catch (Throwable e) {
+            crashed(e);
         }
     }
 
     @Override
     public void onUpstreamClosed() {
-        upstreamBroke("the connection closed");
+        try {
+            upstreamBroke("the connection closed");
+        } catch (Throwable e) {
+            crashed(e);
+        }
     }
 
     @Override
     public void onUpstreamError(Throwable cause) {
-        upstreamBroke(describe(cause));
+        try {
+            upstreamBroke(describe(cause));
+        } catch (Throwable e) {
+            crashed(e);
+        }
     }
 
     private void upstreamBroke(String reason) {
@@ -729,7 +812,16 @@ public final class Exchange implements UpstreamListener {
         }
         cancel(timer);
         timerAt = at;
-        timer = client.executor().schedule(this::onTimer, Math.max(0, at - System.nanoTime()), TimeUnit.NANOSECONDS);
+        timer = client.executor().schedule(this::onTimerGuarded, Math.max(0, at - System.nanoTime()),
+                TimeUnit.NANOSECONDS);
+    }
+
+    private void onTimerGuarded() {
+        try {
+            onTimer();
+        } catch (Throwable e) {
+            crashed(e);
+        }
     }
 
     /** Checks the total, first-byte and idle deadlines; acts on the one that passed, else re-arms. */
@@ -773,7 +865,8 @@ public final class Exchange implements UpstreamListener {
 
     /** @param invalid a 2xx answer that is not what it claims ({@link AnswerCheck}) */
     private void failAttempt(String reason, boolean timeout, boolean invalid, int status, long retryAfterMillis) {
-        boolean stale = upstreamReused && !responseStarted && !timeout && state == State.WAITING;
+        // nothing read, or a 408: the provider had closed the kept-alive connection as idle
+        boolean stale = upstreamReused && !timeout && state == State.WAITING && (!responseStarted || status == 408);
         discardUpstream();
         firstByteDeadline = Long.MAX_VALUE;
         upstreamResponse = null;
@@ -783,7 +876,9 @@ public final class Exchange implements UpstreamListener {
         }
         upstreamReused = false;
         if (stale && !retriedStale) {
-            // a kept-alive connection the provider had already closed: one fresh try, not a failover
+            // one try on a new connection, with the same permit: not a failover, no verdict
+            log.log(System.Logger.Level.DEBUG, "request {0}: kept-alive connection to {1} was stale ({2}); retrying"
+                    + " on a new one", requestId, endpoint.candidateId(), reason);
             retriedStale = true;
             attempt();
             return;
@@ -874,6 +969,14 @@ public final class Exchange implements UpstreamListener {
 
     /** The client went away: stop at once and close the upstream request. */
     public void cancel() {
+        try {
+            cancelNow();
+        } catch (Throwable e) {
+            crashed(e);
+        }
+    }
+
+    private void cancelNow() {
         if (state == State.DONE) {
             return;
         }
@@ -899,6 +1002,86 @@ public final class Exchange implements UpstreamListener {
         releaseBuffers();
         // 499: nginx's "client closed request"; a stream's client saw 200 before it left
         emit(streaming ? 200 : 499, "client_closed", Scorer.NOT_APPLICABLE);
+    }
+
+    /**
+     * Ends the exchange without writing anything: its caller threw around it and answers the
+     * request itself. The permit goes back with no verdict, the ticket is released.
+     *
+     * @return true when the client got nothing from this exchange (the caller may answer); false
+     *         when part of an answer left (the caller must close the connection instead)
+     */
+    public boolean abort() {
+        if (state == State.DONE) {
+            return false;
+        }
+        boolean nothingSent = state != State.STREAMING && state != State.SCORING;
+        state = State.DONE;
+        try {
+            abandonPermit();
+            ticket.release();
+        } finally {
+            cancelTimers();
+            discardUpstream();
+            releaseBuffers();
+        }
+        emit(500, "internal_error", Scorer.NOT_APPLICABLE);
+        return nothingSent;
+    }
+
+    /**
+     * Something threw inside the exchange (a bug): end it in step with the client. One error
+     * answer (a 500, or the error event once a stream's head left), the permit back with no
+     * verdict (the gateway failed, not the endpoint), the ticket ended, the timer off, the upstream
+     * connection closed. If even that throws, the client connection is closed: better than an
+     * answer out of step with its request.
+     */
+    private void crashed(Throwable cause) {
+        log.log(System.Logger.Level.ERROR, "request " + requestId + " failed inside the gateway", cause);
+        if (state == State.DONE) {
+            // the answer had left (complete() released everything); what threw came after it
+            return;
+        }
+        String message = "Internal gateway error; quote request id " + requestId + " when reporting it.";
+        State was = state;
+        try {
+            abandonPermit();
+            cancelTimers();
+            discardUpstream();
+            if (was == State.STREAMING || was == State.SCORING) {
+                if (!ticket.ended()) {
+                    settled(relayedUsageEstimate(), true);
+                }
+                state = State.STREAMING;
+                endWithErrorEvent(message, "internal_error");
+                emit(200, "internal_error", Scorer.NOT_APPLICABLE);
+            } else {
+                if (!ticket.ended()) {
+                    // nothing is charged: the completion record says so, whatever usage was read
+                    usage = null;
+                    costNano = 0;
+                    costEstimated = false;
+                }
+                complete(Responses.error(client, ApiError.internal(message), requestId));
+                emit(500, "internal_error", Scorer.NOT_APPLICABLE);
+            }
+        } catch (Throwable again) {
+            log.log(System.Logger.Level.ERROR, "request " + requestId + ": could not end it cleanly; closing the"
+                    + " client connection", again);
+            if (state != State.DONE) {
+                state = State.DONE;
+                try {
+                    abandonPermit();
+                    ticket.release();
+                } finally {
+                    permitHeld = false;
+                    cancelTimers();
+                    discardUpstream();
+                    releaseBuffers();
+                    onDone.accept(client.close());
+                }
+            }
+        }
     }
 
     /** The endpoint answered: its verdict, once. */

@@ -32,11 +32,13 @@ import io.netty.util.ReferenceCountUtil;
  * to an {@link Exchange}.
  *
  * <p><b>One request at a time.</b> On HTTP/1.1 it turns auto-read off while a request is being
- * served, so pipelined requests wait and answers leave in order; each HTTP/2 stream has its own
- * channel and handler.
+ * served, so pipelined requests wait and answers leave in order, while {@link ClientCloseWatch}
+ * keeps reading the socket so that a client that leaves cancels its exchange at once; each HTTP/2
+ * stream has its own channel and handler.
  *
  * <p><b>Errors.</b> An {@link ApiError} becomes OpenAI's error JSON; anything else is logged and
- * answered with a 500 ({@code internal_error}) that names the request id, never a stack trace.
+ * answered with a 500 ({@code internal_error}) that names the request id, never a stack trace;
+ * an exchange started for the request is aborted first, so nothing of it is written later.
  */
 final class ApiHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger log = System.getLogger(ApiHandler.class.getName());
@@ -50,6 +52,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private boolean busy;
     /** The connection's in-flight count (the HTTP/2 parent's for a stream), looked up once. */
     private java.util.concurrent.atomic.AtomicInteger activeRequests;
+    /** The connection's {@link ClientCloseWatch} (HTTP/1.1), looked up once. */
+    private ClientCloseWatch closeWatch;
 
     ApiHandler(Gateway gateway) {
         this.gateway = gateway;
@@ -73,6 +77,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             activeRequests(ctx).incrementAndGet();
             if (http1(ctx)) {
                 ctx.channel().config().setAutoRead(false);
+                watch(ctx, true);
             }
             if (request.decoderResult().isFailure()) {
                 Throwable cause = request.decoderResult().cause();
@@ -89,6 +94,10 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             respond(ctx, Responses.error(ctx, e, requestId), false);
         } catch (RuntimeException e) {
             log.log(System.Logger.Level.ERROR, "request " + requestId + " failed inside the gateway", e);
+            if (!stopExchange(ctx) || !busy) {
+                // answered already, or part of an answer left: a 500 now would be out of step
+                return;
+            }
             respond(ctx, Responses.error(ctx, ApiError.internal("Internal gateway error; quote request id "
                     + requestId + " when reporting it."), requestId), false);
         } finally {
@@ -254,6 +263,33 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Something threw around the exchange this handler started: end it so that nothing of it is
+     * written later (no late 504 taken for the next request's answer), its permit and ticket back.
+     *
+     * @return true when this handler may answer the request; false when the connection was closed
+     *         because part of an answer had left
+     */
+    private boolean stopExchange(ChannelHandlerContext ctx) {
+        Exchange started = exchange;
+        if (started == null) {
+            return true;
+        }
+        exchange = null;
+        boolean nothingSent;
+        try {
+            nothingSent = started.abort();
+        } catch (RuntimeException e) {
+            log.log(System.Logger.Level.ERROR, "stopping an exchange failed", e);
+            nothingSent = false;
+        }
+        if (!nothingSent) {
+            ctx.close();
+            done(ctx, null);
+        }
+        return nothingSent;
+    }
+
     /** Records an API call refused before any provider was asked (401, 400, 402, 403, 404, 429, 503). */
     private void refused(FullHttpRequest request, String requestId, long arrivalNanos, ParsedRequest.Kind kind,
                          ApiKey key, ParsedRequest parsed, RoutePlan route, ApiError e) {
@@ -308,7 +344,30 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 }
                 return;
             }
-            ctx.channel().config().setAutoRead(true);
+            // what the client sent meanwhile goes on first; it may start the next request
+            watch(ctx, false);
+            if (!busy) {
+                ctx.channel().config().setAutoRead(true);
+            }
+        }
+    }
+
+    /**
+     * Starts or ends reading the connection while a request is served with auto-read off, so a
+     * client that leaves is noticed at once on every transport ({@link ClientCloseWatch}).
+     */
+    private void watch(ChannelHandlerContext ctx, boolean on) {
+        ClientCloseWatch w = closeWatch;
+        if (w == null) {
+            w = closeWatch = ctx.pipeline().get(ClientCloseWatch.class);
+            if (w == null) {
+                return;
+            }
+        }
+        if (on) {
+            w.watch();
+        } else {
+            w.unwatch();
         }
     }
 

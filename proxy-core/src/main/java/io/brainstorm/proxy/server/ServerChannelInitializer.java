@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Builds a client connection's pipeline. Reads as a table of contents:
  * <pre>
- *   limit → idle → idle-close → h2c (prior knowledge, or HTTP/1.1 with Upgrade: h2c) → h1 setup
+ *   close-watch → limit → idle → idle-close → h2c (prior knowledge, or HTTP/1.1 with Upgrade: h2c) → h1 setup
  *   HTTP/1.1:  http codec → keep-alive → aggregator → flow control → api
  *   HTTP/2:    frame codec → multiplex → per stream: frame↔HTTP object codec → aggregator → api
  * </pre>
@@ -42,6 +42,7 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
     /** Requests being served on a connection; idle connections close only at zero. */
     static final AttributeKey<AtomicInteger> ACTIVE_REQUESTS = AttributeKey.valueOf("br.activeRequests");
 
+    static final String CLOSE_WATCH = "close-watch";
     static final String LIMIT = "limit";
     static final String IDLE = "idle";
     static final String IDLE_CLOSE = "idle-close";
@@ -66,9 +67,14 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel ch) {
         ch.attr(ACTIVE_REQUESTS).set(new AtomicInteger());
         ChannelPipeline p = ch.pipeline();
+        addCloseWatch(p);
         addConnectionLimit(p);
         addIdleTimeout(p);
         addProtocolDetection(p);
+    }
+
+    private void addCloseWatch(ChannelPipeline p) {
+        p.addLast(CLOSE_WATCH, new ClientCloseWatch());
     }
 
     private void addConnectionLimit(ChannelPipeline p) {

@@ -20,6 +20,7 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
@@ -39,13 +40,33 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Connections run with auto-read off: the request's relay decides when to read, which is how
  * backpressure reaches the provider. Names resolve through Netty's asynchronous DNS resolver.
  *
+ * <p><b>Pool.</b> A parked connection leaves its pool as soon as it closes (the server closing an
+ * idle keep-alive connection, as providers do after a few seconds), and one parked longer than the
+ * caller's idle lifetime is closed instead of handed out. The pool's notes on a connection (origin,
+ * reuse, when it was parked) are a channel attribute, so they outlive the pipeline's handlers,
+ * which Netty removes when the channel closes.
+ *
  * <p><b>Threading:</b> {@link #acquire} and {@link #release} run on the event loop they name;
- * each loop's pool is touched only by that loop.
+ * each loop's pool is touched only by that loop (close listeners run on it too).
  */
 public final class UpstreamClient implements AutoCloseable {
     static final int MAX_IDLE_PER_ORIGIN = 256;
-    static final long MAX_IDLE_NANOS = 55_000_000_000L;
     private static final String HANDLER = "upstream";
+    private static final AttributeKey<PoolNotes> NOTES = AttributeKey.valueOf("br.upstreamPool");
+
+    /** The pool's notes on one connection; touched only on its event loop. */
+    private static final class PoolNotes {
+        /** Where the connection goes. */
+        final Origin origin;
+        /** Whether the connection served a request before (kept alive in the pool). */
+        boolean reused;
+        /** When it was parked in the pool, or -1 while in use. */
+        long parkedAt = -1;
+
+        PoolNotes(Origin origin) {
+            this.origin = origin;
+        }
+    }
 
     private final Class<? extends SocketChannel> channelClass;
     private final AddressResolverGroup<InetSocketAddress> resolver;
@@ -88,20 +109,24 @@ public final class UpstreamClient implements AutoCloseable {
      * A connection to {@code origin} for one request: an idle pooled one if any, else a new one
      * (TLS handshake done). Must be called on {@code loop}.
      *
+     * @param maxIdleNanos a pooled connection parked longer than this is closed, not handed out
+     *                     (keep it below the server's keep-alive timeout)
+     * @param fresh        true: a new connection, never a pooled one (the retry after a stale one)
      * @return the channel, with the pool's {@link UpstreamHandler} last in its pipeline; true in
      *         {@link #reused(Channel)} when it came from the pool
      */
-    public Future<Channel> acquire(EventLoop loop, Origin origin, int connectTimeoutMillis) {
+    public Future<Channel> acquire(EventLoop loop, Origin origin, int connectTimeoutMillis, long maxIdleNanos,
+                                   boolean fresh) {
         assert loop.inEventLoop();
-        ArrayDeque<Channel> idle = pools.computeIfAbsent(loop, l -> new HashMap<>()).get(origin);
+        ArrayDeque<Channel> idle = fresh ? null : pools.computeIfAbsent(loop, l -> new HashMap<>()).get(origin);
         if (idle != null) {
             long now = System.nanoTime();
             Channel ch;
             while ((ch = idle.pollLast()) != null) {
-                UpstreamHandler h = handler(ch);
-                long parked = h.parkedAt;
-                h.parkedAt = -1;
-                if (ch.isActive() && parked >= 0 && now - parked < MAX_IDLE_NANOS) {
+                PoolNotes notes = ch.attr(NOTES).get();
+                long parked = notes.parkedAt;
+                notes.parkedAt = -1;
+                if (ch.isActive() && handler(ch) != null && parked >= 0 && now - parked < maxIdleNanos) {
                     return loop.newSucceededFuture(ch);
                 }
                 ch.close();
@@ -118,6 +143,7 @@ public final class UpstreamClient implements AutoCloseable {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        ch.attr(NOTES).set(new PoolNotes(origin));
                         ChannelPipeline p = ch.pipeline();
                         if (origin.tls()) {
                             p.addLast("tls", origin.sslContext().newHandler(ch.alloc(), origin.host(), origin.port()));
@@ -133,7 +159,6 @@ public final class UpstreamClient implements AutoCloseable {
                 return;
             }
             Channel ch = f.channel();
-            handler(ch).origin = origin;
             SslHandler tls = ch.pipeline().get(SslHandler.class);
             if (tls == null) {
                 promise.trySuccess(ch);
@@ -155,8 +180,8 @@ public final class UpstreamClient implements AutoCloseable {
 
     /** Whether the channel was handed out before (a reused keep-alive connection). */
     public static boolean reused(Channel ch) {
-        UpstreamHandler h = handler(ch);
-        return h != null && h.reused;
+        PoolNotes notes = ch.attr(NOTES).get();
+        return notes != null && notes.reused;
     }
 
     /** Makes the request's listener the receiver of what {@code ch} reads. */
@@ -177,19 +202,23 @@ public final class UpstreamClient implements AutoCloseable {
         if (handler != null) {
             handler.detach();
         }
-        Origin origin = handler == null ? null : handler.origin;
-        if (!keepAlive || !ch.isActive() || origin == null) {
+        PoolNotes notes = ch.attr(NOTES).get();
+        if (!keepAlive || !ch.isActive() || handler == null || notes == null) {
             ch.close();
             return;
         }
         ArrayDeque<Channel> idle = pools.computeIfAbsent(ch.eventLoop(), l -> new HashMap<>())
-                .computeIfAbsent(origin, o -> new ArrayDeque<>());
+                .computeIfAbsent(notes.origin, o -> new ArrayDeque<>());
         if (idle.size() >= MAX_IDLE_PER_ORIGIN) {
             ch.close();
             return;
         }
-        handler.reused = true;
-        handler.parkedAt = System.nanoTime();
+        if (!notes.reused) {
+            notes.reused = true;
+            // the first park: from now on the connection leaves its pool the moment it closes
+            ch.closeFuture().addListener(f -> idle.remove(ch));
+        }
+        notes.parkedAt = System.nanoTime();
         idle.addLast(ch);
         // a pending read lets a parked connection notice the server closing it
         ch.read();

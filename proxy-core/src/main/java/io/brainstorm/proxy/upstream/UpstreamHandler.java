@@ -8,22 +8,15 @@ import io.netty.util.ReferenceCountUtil;
 /**
  * Last handler of an upstream connection's pipeline: hands what the connection reads to the
  * {@link UpstreamListener} of the request it currently serves. A pooled connection has no
- * listener; anything it reads then (the server closing, stray bytes) closes it.
+ * listener; anything it reads then (the server closing, stray bytes) closes it. The pool's own
+ * notes on the connection are a channel attribute ({@link UpstreamClient}): this handler is gone
+ * from the pipeline once the channel closed.
  *
- * It also keeps the pool's notes about the connection (origin, reuse, when it was parked), as
- * plain fields rather than channel attributes.
- *
- * <p><b>Threading:</b> every field is only touched on the connection's event loop, which is
- * also the client channel's (connections are opened on it), so none needs {@code volatile}.
+ * <p><b>Threading:</b> its one field is only touched on the connection's event loop, which is
+ * also the client channel's (connections are opened on it), so it needs no {@code volatile}.
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     private UpstreamListener listener;
-    /** Where the connection goes; set once it is connected. */
-    Origin origin;
-    /** Whether the connection served a request before (kept alive in the pool). */
-    boolean reused;
-    /** When it was parked in the pool, or -1 while in use. */
-    long parkedAt = -1;
 
     void attach(UpstreamListener listener) {
         this.listener = listener;

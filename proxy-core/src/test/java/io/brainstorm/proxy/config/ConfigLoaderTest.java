@@ -154,6 +154,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void poolIdleLifetimeIsBelowCommonKeepAlivesUnlessSet() throws Exception {
+        ProviderConfig dflt = load("providers:\n  - {name: a, base_url: \"http://a\"}\n", Map.of()).providers().get(0);
+        assertEquals(Duration.ofSeconds(4), dflt.timeouts().poolIdle());
+        ProviderConfig set = load("providers:\n  - {name: a, base_url: \"http://a\", timeouts: {pool_idle_ms: 1500}}\n",
+                Map.of()).providers().get(0);
+        assertEquals(Duration.ofMillis(1500), set.timeouts().poolIdle());
+        assertTrue(message("providers:\n  - {name: a, base_url: \"http://a\", timeouts: {pool_idle_ms: 0}}\n")
+                .startsWith("providers[0].timeouts.pool_idle_ms: 0 (expected: an integer >= 1)"));
+    }
+
+    @Test
     void catalogIsRelativeToTheConfigFile() throws Exception {
         Files.writeString(dir.resolve("mine.yaml"), "models:\n  - id: local/m\n    context_length: 10\n"
                 + "    max_output_tokens: 5\n    price: {input: 0, output: 0}\n");
