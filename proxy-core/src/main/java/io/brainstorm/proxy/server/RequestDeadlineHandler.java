@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.server;
 
 import io.brainstorm.proxy.api.ApiError;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -25,9 +26,10 @@ import java.util.concurrent.TimeUnit;
  * is the idle timer's.
  *
  * <p><b>Where it sits.</b> On HTTP/1.1 right after the HTTP codec (before the aggregator), from the
- * connection's start, so it sees the first request's bytes arrive: a read that decodes no message
- * while no request is open is the start of a head. On an HTTP/2 stream after the frame↔HTTP
- * object codec, with the body deadline only (the head arrives as one HEADERS block).
+ * connection's start, with its {@link #byteWatch()} before the codec: a read that brought bytes but
+ * decoded no message while no request is open is the start of a head (a read of no bytes, as when
+ * auto-read is turned back on, is not). On an HTTP/2 stream after the frame↔HTTP object codec,
+ * with the body deadline only (the head arrives as one HEADERS block).
  *
  * <p><b>Cost.</b> One timer per connection at most, armed lazily: nothing is scheduled per byte or
  * per read, a request read whole in one read schedules nothing, and a timer that finds its
@@ -58,6 +60,9 @@ final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
     private long deadlineNanos;
     /** Whether this read produced any message; a read that produced none while idle began a head. */
     private boolean decodedThisRead;
+    /** Whether this read brought any bytes, as {@link #byteWatch()} saw them before the codec. */
+    private boolean bytesThisRead;
+    private final ByteWatch byteWatch = new ByteWatch();
     private ScheduledFuture<?> timer;
     private long timerNanos;
 
@@ -75,6 +80,24 @@ final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
     /** For an HTTP/2 stream: the body deadline; a 408 closes (resets) this stream only. */
     static RequestDeadlineHandler forStream(Duration body) {
         return new RequestDeadlineHandler(null, body, false);
+    }
+
+    /**
+     * The part that sits before the HTTP codec (HTTP/1.1 only) and notes that a read brought bytes;
+     * it passes everything on and keeps no state of its own.
+     */
+    ChannelInboundHandlerAdapter byteWatch() {
+        return byteWatch;
+    }
+
+    private final class ByteWatch extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof ByteBuf bytes && bytes.isReadable()) {
+                bytesThisRead = true;
+            }
+            ctx.fireChannelRead(msg);
+        }
     }
 
     @Override
@@ -97,11 +120,12 @@ final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (state == State.IDLE && !decodedThisRead && headerNanos > 0) {
+        if (state == State.IDLE && bytesThisRead && !decodedThisRead && headerNanos > 0) {
             state = State.HEAD;
             deadlineNanos = now(ctx) + headerNanos;
         }
         decodedThisRead = false;
+        bytesThisRead = false;
         if (state == State.HEAD || state == State.BODY) {
             arm(ctx);
         }

@@ -35,8 +35,8 @@ class RequestDeadlineHandlerTest {
     private static final Duration BODY = Duration.ofSeconds(5);
 
     private static EmbeddedChannel connection() {
-        EmbeddedChannel ch = new EmbeddedChannel(new HttpServerCodec(new HttpDecoderConfig()),
-                RequestDeadlineHandler.forConnection(HEADER, BODY));
+        RequestDeadlineHandler deadline = RequestDeadlineHandler.forConnection(HEADER, BODY);
+        EmbeddedChannel ch = new EmbeddedChannel(deadline.byteWatch(), new HttpServerCodec(new HttpDecoderConfig()), deadline);
         ch.freezeTime();
         return ch;
     }
@@ -138,6 +138,19 @@ class RequestDeadlineHandlerTest {
         advance(ch, 3_100);
         assert408(outbound(ch), "headers");
         assertFalse(ch.isOpen());
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void aReadOfNoBytesStartsNoHead() {
+        EmbeddedChannel ch = connection();
+        write(ch, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        drainInbound(ch);
+        // what a transport does when auto-read is turned back on and nothing is waiting
+        ch.pipeline().fireChannelReadComplete();
+        assertEquals(-1, ch.runScheduledPendingTasks(), "no timer: no head has begun");
+        advance(ch, 60_000);
+        assertTrue(ch.isOpen());
         assertFalse(ch.finish());
     }
 
