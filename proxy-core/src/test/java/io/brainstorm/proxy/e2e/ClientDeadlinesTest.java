@@ -275,4 +275,106 @@ class ClientDeadlinesTest {
             assertTrue(h2.connection.isActive(), "the HTTP/2 connection was kept");
         }
     }
+
+    private record Frame(int type, int flags, int stream, byte[] payload) {
+    }
+
+    private static Frame readFrame(DataInputStream in) throws IOException {
+        int length = in.readUnsignedByte() << 16 | in.readUnsignedShort();
+        int type = in.readUnsignedByte();
+        int flags = in.readUnsignedByte();
+        int stream = in.readInt() & 0x7fffffff;
+        return new Frame(type, flags, stream, in.readNBytes(length));
+    }
+
+    private static void writeFrame(java.io.ByteArrayOutputStream out, int type, int flags, int stream, byte[] payload) {
+        out.write(payload.length >>> 16);
+        out.write(payload.length >>> 8);
+        out.write(payload.length);
+        out.write(type);
+        out.write(flags);
+        out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(stream).array());
+        out.writeBytes(payload);
+    }
+
+    private static byte[] headerBlock(io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder encoder,
+                                      io.netty.handler.codec.http2.Http2Headers headers) throws Exception {
+        io.netty.buffer.ByteBuf block = io.netty.buffer.Unpooled.buffer();
+        try {
+            encoder.encodeHeaders(1, headers, block);
+            byte[] bytes = new byte[block.readableBytes()];
+            block.readBytes(bytes);
+            return bytes;
+        } finally {
+            block.release();
+        }
+    }
+
+    @Test
+    void http2StreamWhoseBodyStallsGets408OnThatStreamAndTheConnectionServesOn() throws Exception {
+        var encoder = new io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder();
+        var decoder = new io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder(true);
+        try (RawHttp raw = new RawHttp(server.port())) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            out.writeBytes(preface());
+            writeFrame(out, 0x4, 0, 0, new byte[0]);
+            // stream 1: a chat request announcing 100 bytes of body, of which one arrives
+            writeFrame(out, 0x1, 0x4, 1, headerBlock(encoder, new io.netty.handler.codec.http2.DefaultHttp2Headers()
+                    .method("POST").path("/v1/chat/completions").scheme("http").authority("127.0.0.1")
+                    .add("authorization", "Bearer " + apiKey).add("content-type", "application/json")
+                    .add("content-length", "100")));
+            writeFrame(out, 0x0, 0, 1, "{".getBytes(StandardCharsets.US_ASCII));
+            raw.write(out.toByteArray());
+            long sent = System.nanoTime();
+
+            DataInputStream in = new DataInputStream(raw.in());
+            String status = null;
+            StringBuilder body = new StringBuilder();
+            long answeredMillis = -1;
+            while (answeredMillis < 0) {
+                Frame f;
+                try {
+                    f = readFrame(in);
+                } catch (SocketTimeoutException e) {
+                    throw new AssertionError("no answer on stream 1 within 15 s", e);
+                }
+                if (f.type() == 0x4 && (f.flags() & 0x1) == 0) {
+                    java.io.ByteArrayOutputStream ack = new java.io.ByteArrayOutputStream();
+                    writeFrame(ack, 0x4, 0x1, 0, new byte[0]);
+                    raw.write(ack.toByteArray());
+                } else if (f.stream() == 1 && f.type() == 0x1) {
+                    io.netty.buffer.ByteBuf block = io.netty.buffer.Unpooled.wrappedBuffer(f.payload());
+                    status = decoder.decodeHeaders(1, block).status().toString();
+                    block.release();
+                } else if (f.stream() == 1 && f.type() == 0x0) {
+                    body.append(new String(f.payload(), StandardCharsets.UTF_8));
+                }
+                if (f.stream() == 1 && (f.flags() & 0x1) != 0 || f.stream() == 1 && f.type() == 0x3) {
+                    answeredMillis = (System.nanoTime() - sent) / 1_000_000;
+                }
+            }
+            assertEquals("408", status, body.toString());
+            JsonNode e = JSON.readTree(body.toString()).path("error");
+            assertEquals("request_timeout", e.path("code").asText(), body.toString());
+            assertTrue(answeredMillis >= BODY_DEADLINE_SECONDS * 1_000L - 200, "not before the deadline: " + answeredMillis);
+            assertTrue(answeredMillis <= BODY_DEADLINE_SECONDS * 1_000L + SLACK_MILLIS, "answered after " + answeredMillis);
+
+            // the connection, and so any other stream on it, goes on
+            out.reset();
+            writeFrame(out, 0x1, 0x4 | 0x1, 3, headerBlock(encoder, new io.netty.handler.codec.http2.DefaultHttp2Headers()
+                    .method("GET").path("/healthz").scheme("http").authority("127.0.0.1")));
+            raw.write(out.toByteArray());
+            String healthz = null;
+            while (healthz == null) {
+                Frame f = readFrame(in);
+                assertTrue(f.type() != 0x7, "no GOAWAY: the connection was not closed");
+                if (f.stream() == 3 && f.type() == 0x1) {
+                    io.netty.buffer.ByteBuf block = io.netty.buffer.Unpooled.wrappedBuffer(f.payload());
+                    healthz = decoder.decodeHeaders(3, block).status().toString();
+                    block.release();
+                }
+            }
+            assertEquals("200", healthz);
+        }
+    }
 }
