@@ -99,6 +99,12 @@ public final class ApiError extends RuntimeException {
                 "Request headers are larger than the gateway's limit of " + limitBytes + " bytes.", -1);
     }
 
+    /** Headers or body not received within their deadline (DESIGN §3); the server then closes the connection. */
+    public static ApiError requestTimeout(String message) {
+        return new ApiError(HttpResponseStatus.REQUEST_TIMEOUT, "invalid_request_error", "request_timeout", null,
+                message, -1);
+    }
+
     public static ApiError upstream(String message) {
         return new ApiError(HttpResponseStatus.BAD_GATEWAY, "api_error", "upstream_error", null, message, -1);
     }

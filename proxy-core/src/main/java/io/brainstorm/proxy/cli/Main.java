@@ -290,8 +290,7 @@ public final class Main {
         if (port < 0 || port > 65535) {
             throw new UsageException("--port: " + port + " (expected: 0..65535)");
         }
-        ServerConfig server = new ServerConfig(s.host(), port, s.maxBodyBytes(), s.maxHeaderBytes(),
-                s.maxConnections(), s.idleTimeout(), s.shutdownGrace());
+        ServerConfig server = s.withPort(port);
         String dir = o.get("--state-dir");
         if (dir == null) {
             dir = env.get("BR_STATE_DIR");

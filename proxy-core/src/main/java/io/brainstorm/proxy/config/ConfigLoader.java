@@ -239,7 +239,8 @@ public final class ConfigLoader {
 
     private static ServerConfig server(YamlNode s) throws ConfigException {
         s.expectKeys("host", "port", "max_body_bytes", "max_header_bytes", "max_connections",
-                "idle_timeout_seconds", "shutdown_grace_seconds");
+                "idle_timeout_seconds", "shutdown_grace_seconds", "header_timeout_seconds", "body_timeout_seconds",
+                "h2_settings_timeout_seconds");
         String host = s.field("host").text(DEFAULT_HOST);
         if (host.isBlank()) {
             throw s.field("host").error("an address to bind, e.g. 127.0.0.1 or 0.0.0.0");
@@ -251,7 +252,13 @@ public final class ConfigLoader {
                 (int) s.field("max_header_bytes").integer(DEFAULT_MAX_HEADER_BYTES, 1, Integer.MAX_VALUE),
                 (int) s.field("max_connections").integer(DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
                 Duration.ofSeconds(s.field("idle_timeout_seconds").integer(DEFAULT_IDLE_TIMEOUT_SECONDS, 1, Integer.MAX_VALUE)),
-                Duration.ofSeconds(s.field("shutdown_grace_seconds").integer(DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, Integer.MAX_VALUE)));
+                Duration.ofSeconds(s.field("shutdown_grace_seconds").integer(DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, Integer.MAX_VALUE)),
+                Duration.ofSeconds(s.field("header_timeout_seconds").integer(
+                        ServerConfig.DEFAULT_HEADER_TIMEOUT.toSeconds(), 1, Integer.MAX_VALUE)),
+                Duration.ofSeconds(s.field("body_timeout_seconds").integer(
+                        ServerConfig.DEFAULT_BODY_TIMEOUT.toSeconds(), 1, Integer.MAX_VALUE)),
+                Duration.ofSeconds(s.field("h2_settings_timeout_seconds").integer(
+                        ServerConfig.DEFAULT_H2_SETTINGS_TIMEOUT.toSeconds(), 1, Integer.MAX_VALUE)));
     }
 
     private static Catalog catalog(YamlNode c, Path baseDir) throws ConfigException {

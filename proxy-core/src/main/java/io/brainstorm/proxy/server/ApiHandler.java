@@ -15,13 +15,16 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.ContentLengthNotAllowedException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -79,14 +82,9 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 ctx.channel().config().setAutoRead(false);
                 watch(ctx, true);
             }
-            if (request.decoderResult().isFailure()) {
-                Throwable cause = request.decoderResult().cause();
-                ApiError error = cause instanceof TooLongHttpHeaderException
-                        ? ApiError.headersTooLarge(gateway.config().server().maxHeaderBytes())
-                        : cause instanceof TooLongFrameException
-                        ? ApiError.invalidRequest(null, "The request line is too long.")
-                        : ApiError.invalidRequest(null, "Malformed HTTP request.");
-                respond(ctx, Responses.error(ctx, error, requestId), true);
+            ApiError malformed = malformed(ctx, request);
+            if (malformed != null) {
+                respond(ctx, Responses.error(ctx, malformed, requestId), true);
                 return;
             }
             dispatch(ctx, request, requestId, arrivalNanos);
@@ -103,6 +101,31 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         } finally {
             request.release();
         }
+    }
+
+    /**
+     * What is wrong with the request's head, answered before anything else and followed by a close:
+     * what the decoder refused (Content-Length beside Transfer-Encoding among it, RFC 9112 §6.3), or
+     * an HTTP/1.1 request without exactly one {@code Host} (RFC 9112 §3.2; HTTP/2 has :authority).
+     */
+    private ApiError malformed(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            Throwable cause = request.decoderResult().cause();
+            return cause instanceof TooLongHttpHeaderException
+                    ? ApiError.headersTooLarge(gateway.config().server().maxHeaderBytes())
+                    : cause instanceof TooLongFrameException
+                    ? ApiError.invalidRequest(null, "The request line is too long.")
+                    : cause instanceof ContentLengthNotAllowedException
+                    ? ApiError.invalidRequest(null, "Malformed HTTP request: Content-Length beside Transfer-Encoding.")
+                    : ApiError.invalidRequest(null, "Malformed HTTP request.");
+        }
+        if (http1(ctx)) {
+            int hosts = request.headers().getAll(HttpHeaderNames.HOST).size();
+            if (hosts > 1 || hosts == 0 && request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+                return ApiError.invalidRequest(null, "Host headers: " + hosts + " (expected: exactly one on HTTP/1.1).");
+            }
+        }
+        return null;
     }
 
     private void dispatch(ChannelHandlerContext ctx, FullHttpRequest request, String requestId, long arrivalNanos) {
@@ -400,7 +423,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof java.io.IOException) {
+        if (cause instanceof java.io.IOException || cause instanceof PrematureChannelClosureException) {
+            // the client went away (or was sent away with a 408) in the middle of a request
             log.log(System.Logger.Level.DEBUG, "client connection error: {0}", cause.toString());
         } else {
             log.log(System.Logger.Level.WARNING, "unexpected error on a client connection", cause);

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
@@ -31,9 +32,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Builds a client connection's pipeline. Reads as a table of contents:
  * <pre>
- *   close-watch → limit → idle → idle-close → h2c (prior knowledge, or HTTP/1.1 with Upgrade: h2c) → h1 setup
- *   HTTP/1.1:  http codec → keep-alive → aggregator → flow control → api
- *   HTTP/2:    frame codec → multiplex → per stream: frame↔HTTP object codec → aggregator → api
+ *   close-watch → limit → idle → idle-close → deadline bytes → h2c (prior knowledge, or HTTP/1.1 with Upgrade: h2c)
+ *                                                              → deadline → h1 setup
+ *   HTTP/1.1:  deadline bytes → http codec → deadline → keep-alive → aggregator → flow control → api
+ *   HTTP/2:    frame codec → multiplex → settings deadline (until the client's SETTINGS)
+ *              per stream: frame↔HTTP object codec → deadline (body) → aggregator → api
  * </pre>
  * Both protocols end in the same two handlers ({@link RequestAggregator}, {@link ApiHandler}),
  * so every request takes one path whatever the protocol.
@@ -47,6 +50,9 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
     static final String IDLE = "idle";
     static final String IDLE_CLOSE = "idle-close";
     static final String H2C = "h2c";
+    static final String DEADLINE_BYTES = "deadline-bytes";
+    static final String DEADLINE = "deadline";
+    static final String SETTINGS_DEADLINE = "settings-deadline";
     static final String H1_SETUP = "h1-setup";
     static final String KEEP_ALIVE = "keep-alive";
     static final String AGGREGATOR = "aggregator";
@@ -70,7 +76,9 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
         addCloseWatch(p);
         addConnectionLimit(p);
         addIdleTimeout(p);
-        addProtocolDetection(p);
+        RequestDeadlineHandler deadline = RequestDeadlineHandler.forConnection(config.headerTimeout(), config.bodyTimeout());
+        addReadWatch(p, deadline);
+        addProtocolDetection(p, deadline);
     }
 
     private void addCloseWatch(ChannelPipeline p) {
@@ -86,8 +94,18 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast(IDLE_CLOSE, IdleCloseHandler.INSTANCE);
     }
 
-    private void addProtocolDetection(ChannelPipeline p) {
-        HttpServerCodec http1 = new HttpServerCodec(8192, config.maxHeaderBytes(), 16384);
+    /** Before any decoder, so a request's head has its deadline from its first byte. */
+    private static void addReadWatch(ChannelPipeline p, RequestDeadlineHandler deadline) {
+        p.addLast(DEADLINE_BYTES, deadline.byteWatch());
+    }
+
+    private void addProtocolDetection(ChannelPipeline p, RequestDeadlineHandler deadline) {
+        // RFC 9112 §6.3: Content-Length beside Transfer-Encoding is refused (400), not quietly dropped
+        HttpServerCodec http1 = new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(8192)
+                .setMaxHeaderSize(config.maxHeaderBytes())
+                .setMaxChunkSize(16384)
+                .setUseRfc9112TransferEncoding(true));
         // the Upgrade path buffers the whole first request, so its limit is the 413 limit (DESIGN §12)
         HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, protocol ->
                 AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
@@ -100,6 +118,7 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
                 ch.pipeline().addLast(newFrameCodec(), newMultiplexHandler());
             }
         }));
+        p.addLast(DEADLINE, deadline);
         p.addLast(H1_SETUP, new Http1Setup());
     }
 
@@ -119,6 +138,7 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
             protected void initChannel(Http2StreamChannel stream) {
                 ChannelPipeline p = stream.pipeline();
                 p.addLast(new Http2StreamFrameToHttpObjectCodec(true));
+                p.addLast(DEADLINE, RequestDeadlineHandler.forStream(config.bodyTimeout()));
                 addRequestHandlers(p);
             }
         });
@@ -131,7 +151,8 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
 
     /**
      * Waits for the first HTTP/1.1 message that did not upgrade, then puts the HTTP/1.1 request
-     * handlers in its place. After an upgrade to HTTP/2 it passes everything on untouched.
+     * handlers in its place. After an upgrade to HTTP/2 it swaps the HTTP/1.1 deadlines for the
+     * wait for the client's SETTINGS, and goes.
      */
     private final class Http1Setup extends ChannelInboundHandlerAdapter {
         @Override
@@ -153,7 +174,13 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof HttpServerUpgradeHandler.UpgradeEvent
                     || evt instanceof CleartextHttp2ServerUpgradeHandler.PriorKnowledgeUpgradeEvent) {
-                ctx.pipeline().remove(this);
+                ChannelPipeline p = ctx.pipeline();
+                p.remove(DEADLINE_BYTES);
+                p.remove(DEADLINE);
+                // last: behind the multiplexer, where the connection's frames arrive (the HTTP/2
+                // handlers are appended at the end on prior knowledge, so a replace in place would not do)
+                p.addLast(SETTINGS_DEADLINE, new Http2SettingsDeadlineHandler(config.h2SettingsTimeout()));
+                p.remove(this);
             }
             ctx.fireUserEventTriggered(evt);
         }

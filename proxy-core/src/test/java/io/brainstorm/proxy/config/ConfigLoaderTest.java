@@ -40,7 +40,8 @@ class ConfigLoaderTest {
     void emptyConfigGetsEveryDefault() throws ConfigException {
         GatewayConfig config = load("", Map.of());
         assertEquals(new ServerConfig("127.0.0.1", 8080, 4_194_304, 16_384, 10_000,
-                Duration.ofSeconds(300), Duration.ofSeconds(30)), config.server());
+                Duration.ofSeconds(300), Duration.ofSeconds(30),
+                Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(10)), config.server());
         assertEquals(new SimConfig(true, 42, 0, false, true), config.sim());
         assertEquals(Path.of("./state"), config.stateDir());
         assertSame(Catalog.builtIn(), config.catalog());
@@ -101,9 +102,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void clientDeadlinesAreReadAndMustBePositive() throws ConfigException {
+        ServerConfig s = load("server:\n  header_timeout_seconds: 5\n  body_timeout_seconds: 7\n"
+                + "  h2_settings_timeout_seconds: 2\n", Map.of()).server();
+        assertEquals(Duration.ofSeconds(5), s.headerTimeout());
+        assertEquals(Duration.ofSeconds(7), s.bodyTimeout());
+        assertEquals(Duration.ofSeconds(2), s.h2SettingsTimeout());
+        String msg = message("server:\n  body_timeout_seconds: 0\n");
+        assertTrue(msg.startsWith("server.body_timeout_seconds: "), msg);
+    }
+
+    @Test
     void unknownKeyNamesItsPath() {
         assertEquals("server.prot: unknown key (expected: one of host, port, max_body_bytes, max_header_bytes, "
-                + "max_connections, idle_timeout_seconds, shutdown_grace_seconds)", message("server:\n  prot: 80\n"));
+                + "max_connections, idle_timeout_seconds, shutdown_grace_seconds, header_timeout_seconds, "
+                + "body_timeout_seconds, h2_settings_timeout_seconds)", message("server:\n  prot: 80\n"));
         assertTrue(message("providers:\n  - {name: a, base_url: \"http://x\", apikey: k}\n")
                 .startsWith("providers[0].apikey: unknown key"));
         assertTrue(message("strategy: fast\n").startsWith("strategy: unknown key"));

@@ -433,6 +433,7 @@ class ApiHandlerTest {
     @Test
     void expectContinueWithinTheLimitIsContinuedThenAnswered() throws Exception {
         HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, CHAT);
+        head.headers().set(HttpHeaderNames.HOST, "gateway");
         head.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + apiKey);
         head.headers().set(HttpHeaderNames.EXPECT, HttpHeaderValues.CONTINUE);
         byte[] body = chatBody("sim/alpha").getBytes(StandardCharsets.UTF_8);

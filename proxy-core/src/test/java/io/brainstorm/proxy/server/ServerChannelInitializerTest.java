@@ -163,6 +163,10 @@ class ServerChannelInitializerTest {
         assertNull(channel.pipeline().get(HttpServerCodec.class), "no HTTP/1.1 codec on an HTTP/2 connection");
         assertNull(channel.pipeline().get(ServerChannelInitializer.H1_SETUP));
         assertNull(channel.pipeline().get(ServerChannelInitializer.H2C));
+        assertNull(channel.pipeline().get(ServerChannelInitializer.DEADLINE), "HTTP/1.1 deadlines gone");
+        assertNull(channel.pipeline().get(ServerChannelInitializer.DEADLINE_BYTES));
+        assertNull(channel.pipeline().get(ServerChannelInitializer.SETTINGS_DEADLINE),
+                "the client's SETTINGS came in the preface's read: no wait for them");
         // connection-level frames pass the multiplexer to the pipeline's end, where a server drops them
         assertTrue(channel.readInbound() instanceof Http2SettingsFrame);
         assertNull(channel.readInbound());
