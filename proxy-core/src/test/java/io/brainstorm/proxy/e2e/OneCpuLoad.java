@@ -34,9 +34,10 @@ import java.util.stream.Stream;
  * with the admin listener (dashboard, stats, {@code /metrics}), the audit trail and a budgeted key
  * on, in front of an {@link InstantUpstream} in this JVM (not pinned). {@code N} keep-alive
  * HTTP/1.1 connections send chat completions in a closed loop, alternating plain and streamed;
- * meanwhile {@code /healthz} is polled every second on a connection of its own, and
- * {@code /metrics} and {@code /admin/v1/stats/models} are scraped every second, so the readers of
- * the gateway's figures run while the event loops write them, as in production.
+ * meanwhile {@code /healthz} is polled every second on a connection of its own,
+ * {@code /metrics} is scraped every second and {@code /admin/v1/stats/models} every 100 ms (a few
+ * dashboards open), so the readers of the gateway's figures run while the event loops write them,
+ * as in production.
  *
  * <p>Prints completed requests per second of the measured run and the 5xx count. Used by
  * {@link OneCpuLoadTest} (the gateway from this build's class path) and, through {@link #main},
@@ -48,7 +49,7 @@ import java.util.stream.Stream;
  */
 final class OneCpuLoad {
     /** What to run. {@code jar} null: the gateway's main class from {@code classPath}. */
-    record Options(String jar, String classPath, int cpu, int connections, int warmupSeconds, int seconds) {
+    record Options(String jar, String classPath, int cpu, int connections, int warmupSeconds, int seconds, int models) {
     }
 
     /**
@@ -69,18 +70,18 @@ final class OneCpuLoad {
     }
 
     /**
-     * The models the load spreads over, all served by the instant upstream: each is a cell of its own
-     * in the dashboard's stats and a label set in {@code /metrics}, so the figures' structures are
-     * many and young, as in a gateway that just started with a real catalog.
+     * The models the load spreads over by default, all served by the instant upstream: each is a cell
+     * of its own in the dashboard's stats and a label set in {@code /metrics}.
      */
     static final int MODELS = 16;
     private static final int HEALTHZ_TIMEOUT_MILLIS = 5_000;
+    private static final long STATS_EVERY_NANOS = 100_000_000L;
 
     private OneCpuLoad() {
     }
 
     /**
-     * {@code [--jar JAR] [--cpu N] [--connections N] [--warmup S] [--seconds S]}: without
+     * {@code [--jar JAR] [--cpu N] [--connections N] [--warmup S] [--seconds S] [--models N]}: without
      * {@code --jar}, the gateway runs from this JVM's class path.
      */
     public static void main(String[] args) throws Exception {
@@ -89,6 +90,7 @@ final class OneCpuLoad {
         int connections = 64;
         int warmup = 5;
         int seconds = 30;
+        int models = MODELS;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = i + 1 < args.length ? args[++i] : null;
@@ -101,11 +103,12 @@ final class OneCpuLoad {
                 case "--connections" -> connections = Integer.parseInt(v);
                 case "--warmup" -> warmup = Integer.parseInt(v);
                 case "--seconds" -> seconds = Integer.parseInt(v);
+                case "--models" -> models = Integer.parseInt(v);
                 default -> throw new IllegalArgumentException(
-                        "option: " + a + " (expected: --jar, --cpu, --connections, --warmup, --seconds)");
+                        "option: " + a + " (expected: --jar, --cpu, --connections, --warmup, --seconds, --models)");
             }
         }
-        Result r = run(new Options(jar, System.getProperty("java.class.path"), cpu, connections, warmup, seconds),
+        Result r = run(new Options(jar, System.getProperty("java.class.path"), cpu, connections, warmup, seconds, models),
                 System.out);
         System.exit(r.fiveXx() == 0 && r.healthzFailures() == 0 ? 0 : 1);
     }
@@ -119,7 +122,7 @@ final class OneCpuLoad {
             int port = freePort();
             int adminPort = freePort();
             StringBuilder catalog = new StringBuilder("models:\n");
-            for (int m = 0; m < MODELS; m++) {
+            for (int m = 0; m < o.models(); m++) {
                 catalog.append("""
                           - id: %s
                             upstream_name: alpha
@@ -216,9 +219,10 @@ final class OneCpuLoad {
         AtomicLong ioErrors = new AtomicLong();
         AtomicReference<String> firstProblem = new AtomicReference<>();
         Set<Http> open = ConcurrentHashMap.newKeySet();
-        String[] plain = new String[MODELS];
-        String[] streamed = new String[MODELS];
-        for (int m = 0; m < MODELS; m++) {
+        int models = o.models();
+        String[] plain = new String[models];
+        String[] streamed = new String[models];
+        for (int m = 0; m < models; m++) {
             plain[m] = "{\"model\":\"" + model(m) + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
             streamed[m] = plain[m].substring(0, plain[m].length() - 1) + ",\"stream\":true}";
         }
@@ -228,13 +232,13 @@ final class OneCpuLoad {
             threads.add(daemon("load-" + i, () -> {
                 Http c = null;
                 for (long n = id; System.nanoTime() < end; n++) {
-                    boolean stream = n / MODELS % 2 == 0;
+                    boolean stream = n / models % 2 == 0;
                     try {
                         if (c == null) {
                             c = new Http(port, 10_000);
                             open.add(c);
                         }
-                        Http.Response r = c.post("/v1/chat/completions", apiKey, (stream ? streamed : plain)[(int) (n % MODELS)]);
+                        Http.Response r = c.post("/v1/chat/completions", apiKey, (stream ? streamed : plain)[(int) (n % models)]);
                         long now = System.nanoTime();
                         boolean measured = now >= measuredFrom && now < end;
                         if (measured) {
@@ -321,9 +325,9 @@ final class OneCpuLoad {
         AtomicInteger scrapeFailures = new AtomicInteger();
         AtomicReference<String> lastStats = new AtomicReference<>("");
         Thread scraper = daemon("scraper", () -> {
+            // a connection per scrape, as Prometheus does
             for (long next = System.nanoTime(); System.nanoTime() < end; next += 1_000_000_000L) {
                 sleepUntil(next);
-                // a connection per scrape, as Prometheus and the dashboard's page may well do
                 try (Http c = new Http(adminPort, 10_000)) {
                     open.add(c);
                     Http.Response m = c.get("/metrics", null);
@@ -338,6 +342,12 @@ final class OneCpuLoad {
                     scrapeFailures.incrementAndGet();
                     firstProblem.compareAndSet(null, "/metrics: " + e);
                 }
+            }
+        });
+        Thread dashboard = daemon("dashboard", () -> {
+            // dashboards open in several browsers: the stats every 100 ms
+            for (long next = System.nanoTime(); System.nanoTime() < end; next += STATS_EVERY_NANOS) {
+                sleepUntil(next);
                 try (Http c = new Http(adminPort, 10_000)) {
                     open.add(c);
                     Http.Response s = c.get("/admin/v1/stats/models", adminToken);
@@ -352,6 +362,7 @@ final class OneCpuLoad {
                 } catch (IOException e) {
                     scrapeFailures.incrementAndGet();
                     firstProblem.compareAndSet(null, "stats: " + e);
+                    sleepUntil(System.nanoTime() + 1_000_000_000L);
                 }
             }
         });
@@ -378,6 +389,7 @@ final class OneCpuLoad {
         }
         health.join(5_000);
         scraper.join(5_000);
+        dashboard.join(5_000);
         for (; reported < o.seconds(); reported++) {
             log.printf(Locale.ROOT, "second %2d: %6d req/s, 5xx so far %d%n", reported + 1, perSecond.get(reported),
                     fiveXx.get());
