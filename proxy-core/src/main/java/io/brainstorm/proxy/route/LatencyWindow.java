@@ -9,6 +9,7 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -27,57 +28,72 @@ import java.util.concurrent.atomic.AtomicLong;
  * new samples and never a whole bucket behind the window.
  *
  * <p><b>Threading.</b> {@link #record} runs on the event loops, several at once, and never waits
- * for another writer or a reader: each writing thread appends its samples to its own bounded
- * single-writer lane (a ring of time and value), found in a small copy-on-write array. The merge
- * moves the lanes' samples into the buckets; it runs in {@link #stats} (and in a {@link #record}
- * that finds its lane half full, which leaves the cached result alone), at most one at a time, taken by a compare-and-set that never
- * waits: a {@link #stats} that finds a merge under way returns the cached result, and a
- * {@link #record} whose lane is full while another thread merges drops its sample (the window is
- * a sample of recent latency, and a lane holds {@value #LANE} samples). A cache hit in
- * {@link #stats} reads a few volatile fields and never locks.
+ * for another writer or a reader, and never drops a sample: each writing thread appends to its
+ * own lane (chunks of {@value #CHUNK} samples, only that thread writes them), found in a small
+ * copy-on-write array. The merge moves the lanes' samples into the buckets; it runs in
+ * {@link #stats} (and in a {@link #record} that finds half a chunk waiting, which leaves the
+ * cached result alone), at most one at a time, taken by a compare-and-set that is never waited
+ * on: a {@link #stats} that finds a merge under way returns the cached result, a {@link #record}
+ * leaves its samples for that merge or the next. A cache hit in {@link #stats} reads a few
+ * volatile fields and never locks.
  */
 public final class LatencyWindow {
     /** Latencies above this are recorded as this. */
     public static final long MAX_MICROS = Duration.ofHours(1).toNanos() / 1000;
-    /** Samples one thread's lane holds until a merge takes them. */
-    static final int LANE = 256;
+    /** Samples per chunk of a lane; a writer with half a chunk waiting merges if no one else is. */
+    static final int CHUNK = 256;
 
     private record Cached(long bucket, long computedAtMillis, long recorded, LatencyStats stats) {
     }
 
+    /** A run of one lane's samples; the owner fills it, then links the next. */
+    private static final class Chunk {
+        final long[] times = new long[CHUNK];
+        final long[] values = new long[CHUNK];
+        /** Samples written, published by the owner (release) after each. */
+        final AtomicInteger count = new AtomicInteger();
+        /** Set by the owner once this chunk is full. */
+        volatile Chunk next;
+        /** Merger only: samples of this chunk already in the buckets. */
+        int taken;
+    }
+
     /**
-     * One writing thread's samples: a ring its owner appends to ({@code tail}) and the merger takes
-     * from ({@code head}); each side publishes its counter with release semantics.
+     * One writing thread's samples: chunks its owner appends to and the merger takes from, so the
+     * owner never waits and never drops a sample; a chunk the merger has passed is garbage.
      */
     private static final class Lane {
         final Thread owner;
-        final long[] times = new long[LANE];
-        final long[] values = new long[LANE];
-        /** Written by the owner only. */
-        final AtomicLong tail = new AtomicLong();
-        /** Written by the merger only (one at a time). */
-        final AtomicLong head = new AtomicLong();
+        /** Owner only: the chunk being filled. */
+        Chunk writing = new Chunk();
+        /** Merger only: the oldest chunk not wholly taken. */
+        Chunk reading = writing;
+        /** Samples appended, published by the owner. */
+        final AtomicLong appended = new AtomicLong();
+        /** Samples taken into the buckets, published by the merger. */
+        final AtomicLong taken = new AtomicLong();
 
         Lane(Thread owner) {
             this.owner = owner;
         }
 
-        /** Owner only: false when the ring is full. */
-        boolean offer(long nowMillis, long micros) {
-            long t = tail.get();
-            if (t - head.get() >= LANE) {
-                return false;
+        /** Owner only: appends one sample; returns how many wait for a merge. */
+        long append(long nowMillis, long micros) {
+            Chunk c = writing;
+            int i = c.count.get();
+            if (i == CHUNK) {
+                Chunk n = new Chunk();
+                c.next = n;
+                writing = n;
+                c = n;
+                i = 0;
             }
-            int i = (int) (t & (LANE - 1));
-            times[i] = nowMillis;
-            values[i] = micros;
-            tail.lazySet(t + 1);
-            return true;
-        }
-
-        /** Owner only: whether a merge is due soon. */
-        boolean halfFull() {
-            return tail.get() - head.get() >= LANE / 2;
+            c.times[i] = nowMillis;
+            c.values[i] = micros;
+            c.count.lazySet(i + 1);
+            long a = appended.get() + 1;
+            appended.lazySet(a);
+            return a - taken.get();
         }
     }
 
@@ -123,16 +139,9 @@ public final class LatencyWindow {
         if (micros < 0) {
             throw new IllegalArgumentException("micros: " + micros + " (expected: >= 0)");
         }
-        long value = Math.min(micros, MAX_MICROS);
-        Lane lane = lane();
-        if (lane.offer(nowMillis, value)) {
-            if (lane.halfFull()) {
-                tryTake();
-            }
-        } else if (tryTake()) {
-            lane.offer(nowMillis, value);
+        if (lane().append(nowMillis, Math.min(micros, MAX_MICROS)) >= CHUNK / 2) {
+            tryTake();
         }
-        // else: full while another thread merges; the sample is dropped rather than waiting
     }
 
     /** Quantiles of the samples in the window at {@code nowMillis}; {@link LatencyStats#EMPTY} without any. */
@@ -151,7 +160,7 @@ public final class LatencyWindow {
     private long recorded() {
         long n = 0;
         for (Lane l : lanes) {
-            n += l.tail.get();
+            n += l.appended.get();
         }
         return n;
     }
@@ -188,13 +197,24 @@ public final class LatencyWindow {
     private long take() {
         long recorded = 0;
         for (Lane l : lanes) {
-            long t = l.tail.get();
-            recorded += t;
-            for (long i = l.head.get(); i < t; i++) {
-                int slot = (int) (i & (LANE - 1));
-                add(l.times[slot], l.values[slot]);
+            // what was appended before this read is in the chunks by now (the owner publishes after writing)
+            long appended = l.appended.get();
+            recorded += appended;
+            Chunk c = l.reading;
+            while (true) {
+                int n = c.count.get();
+                for (int i = c.taken; i < n; i++) {
+                    add(c.times[i], c.values[i]);
+                }
+                l.taken.lazySet(l.taken.get() + n - c.taken);
+                c.taken = n;
+                Chunk next = c.next;
+                if (n < CHUNK || next == null) {
+                    break;
+                }
+                c = next;
             }
-            l.head.lazySet(t);
+            l.reading = c;
         }
         return recorded;
     }
