@@ -6,6 +6,7 @@ import org.HdrHistogram.SingleWriterRecorder;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A histogram of values recorded by several threads (the event loops) where no writer ever waits
@@ -23,8 +24,9 @@ import java.util.Arrays;
  * small copy-on-write array (one lane per thread that ever recorded: the event loops, in tests a
  * few more) and records wait-free. A thread's first record adds its lane by compare-and-set, which
  * never waits either. {@link #drainInto} is for one reader at a time (the caller serializes
- * readers); it waits, yielding, only for a writer that is inside its own {@code recordValue},
- * which never waits for anything, so the wait is bounded and no writer ever waits for the reader.
+ * readers) and skips lanes that recorded nothing since the last drain; for the others it waits,
+ * sleeping, only for a writer that is inside its own {@code recordValue}, which never waits for
+ * anything, so the wait is bounded and no writer ever waits for the reader.
  */
 public final class WriterHistograms {
     private static final VarHandle LANES;
@@ -41,6 +43,10 @@ public final class WriterHistograms {
     private static final class Lane {
         final Thread owner;
         final SingleWriterRecorder recorder;
+        /** Values recorded, published by the owner after each. */
+        final AtomicLong recorded = new AtomicLong();
+        /** Reader only: {@link #recorded} at the last drain. */
+        long drained;
         /** Reader only. */
         Histogram interval;
 
@@ -64,7 +70,9 @@ public final class WriterHistograms {
 
     /** Records {@code value} (at least 0) in the calling thread's lane. */
     public void record(long value) {
-        lane().recorder.recordValue(value);
+        Lane l = lane();
+        l.recorder.recordValue(value);
+        l.recorded.lazySet(l.recorded.get() + 1);
     }
 
     /**
@@ -75,6 +83,13 @@ public final class WriterHistograms {
     public long drainInto(Histogram into) {
         long added = 0;
         for (Lane l : lanes) {
+            long recorded = l.recorded.get();
+            if (recorded == l.drained) {
+                // nothing new (a value being recorded now is taken by a later drain): no flip, which
+                // would wait for that writer to leave its recordValue
+                continue;
+            }
+            l.drained = recorded;
             l.interval = l.recorder.getIntervalHistogram(l.interval);
             long n = l.interval.getTotalCount();
             if (n > 0) {
