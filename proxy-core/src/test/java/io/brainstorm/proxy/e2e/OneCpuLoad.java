@@ -54,7 +54,8 @@ final class OneCpuLoad {
 
     /**
      * What a run saw. {@code perSecond[i]}: requests completed (any status) in second i of the
-     * measured run; {@code healthzFailures}: polls during the measured run with no 200 within 2 s.
+     * measured run; {@code healthzFailures}: polls during the measured run with no 200 within 5 s (a
+     * livelocked gateway never answers; the bound leaves room for a busy machine).
      */
     record Result(long[] perSecond, long ok, long fiveXx, long otherStatus, long brokenStreams, long ioErrors,
                   int healthzPolls, int healthzFailures, long healthzWorstMillis, int metricsScrapes,
