@@ -6,9 +6,8 @@ import io.brainstorm.proxy.api.UsageView;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.CompletionSink;
 import io.brainstorm.proxy.settle.ScoreOutcome;
-import org.HdrHistogram.AbstractHistogram;
+import io.brainstorm.proxy.metrics.WriterHistograms;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.PackedConcurrentHistogram;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,9 +32,13 @@ import java.util.concurrent.atomic.LongAdder;
  * answered (refused, unknown model…) count under {@value #NOT_ROUTED} with no endpoint, so a
  * client's made-up model names cannot grow the table.
  *
- * <p><b>Threading.</b> {@link #accept} runs on event loops and never blocks: a concurrent map of
- * cells whose counters are adders and whose histograms record wait-free; {@link #json} reads on the
- * admin thread while they move (each figure is a moment's, not all of them the same moment's).
+ * <p><b>Threading.</b> {@link #accept} runs on the event loops, several at once, and never waits
+ * for another writer or for a reader: a concurrent map of cells whose counters are adders and
+ * whose histograms have one single-writer recorder per event loop ({@link WriterHistograms}; never
+ * a histogram shared by writers, whose writers can spin against each other on one CPU).
+ * {@link #json} runs on the admin thread, one call at a time ({@code synchronized}, which no
+ * writer takes): it adds each loop's new samples into the cell's histograms since start and reads
+ * the counters while they move (each figure is a moment's, not all of them the same moment's).
  */
 public final class DashboardStats implements CompletionSink {
     /** The model of requests no model answered. */
@@ -59,8 +62,11 @@ public final class DashboardStats implements CompletionSink {
         /** Per structured format: scored answers, and the valid ones among them. */
         final LongAdder[] formatScored = new LongAdder[FORMATS.size()];
         final LongAdder[] formatValid = new LongAdder[FORMATS.size()];
-        final AbstractHistogram latencyMicros = new PackedConcurrentHistogram(DIGITS);
-        final AbstractHistogram ttftMicros = new PackedConcurrentHistogram(DIGITS);
+        final WriterHistograms latencyMicros = new WriterHistograms(DIGITS);
+        final WriterHistograms ttftMicros = new WriterHistograms(DIGITS);
+        /** Reader only ({@link #json}): every sample since start. */
+        final Histogram latencySinceStart = new Histogram(DIGITS);
+        final Histogram ttftSinceStart = new Histogram(DIGITS);
 
         Cell() {
             for (int i = 0; i < outcomes.length; i++) {
@@ -99,8 +105,10 @@ public final class DashboardStats implements CompletionSink {
                 formatScored[i] += c.formatScored[i].sum();
                 formatValid[i] += c.formatValid[i].sum();
             }
-            latencyMicros.add(c.latencyMicros);
-            ttftMicros.add(c.ttftMicros);
+            c.latencyMicros.drainInto(c.latencySinceStart);
+            c.ttftMicros.drainInto(c.ttftSinceStart);
+            latencyMicros.add(c.latencySinceStart);
+            ttftMicros.add(c.ttftSinceStart);
         }
     }
 
@@ -119,10 +127,10 @@ public final class DashboardStats implements CompletionSink {
         }
         cell.costNano.add(c.costNanoUsd());
         if (c.latencyMicros() >= 0) {
-            cell.latencyMicros.recordValue(c.latencyMicros());
+            cell.latencyMicros.record(c.latencyMicros());
         }
         if (c.ttftMicros() >= 0) {
-            cell.ttftMicros.recordValue(c.ttftMicros());
+            cell.ttftMicros.record(c.ttftMicros());
         }
         if (c.scored()) {
             cell.scored.increment();
@@ -144,7 +152,7 @@ public final class DashboardStats implements CompletionSink {
      * {@code {"object":"list","since":…,"tenant":…,"data":[model stats…]}}: one entry per model and
      * endpoint, summed over {@code tenant}'s cells, or over every tenant's when it is null.
      */
-    public ObjectNode json(String tenant) {
+    public synchronized ObjectNode json(String tenant) {
         Map<List<String>, Sum> sums = new TreeMap<>(Comparator.comparing((List<String> k) -> k.get(0))
                 .thenComparing(k -> k.get(1)));
         for (Map.Entry<Key, Cell> e : cells.entrySet()) {

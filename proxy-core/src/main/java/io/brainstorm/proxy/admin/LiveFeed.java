@@ -35,7 +35,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * it appends to lock-free rings and to each subscriber's bounded lock-free queue, and asks the
  * subscriber to wake up (its {@code wakeUp} only schedules work, see {@link Subscriber}). A
  * subscriber that does not keep up loses what does not fit in its queue, and is told how much
- * ({@link Subscriber#takeDropped()}), rather than making requests wait.
+ * ({@link Subscriber#takeDropped()}), rather than making requests wait. Several event loops
+ * accept at once: every shared write is a single compare-and-set or an atomic add (a failed
+ * compare-and-set means another thread progressed), never a lock or a spin-wait on another
+ * thread, so loops sharing one CPU cannot hold each other up; the readers (a new subscriber's
+ * {@link #replay}, the senders' {@link Subscriber#poll}) only read or take.
  *
  * <p>Nothing here holds a secret: the JSON sent ({@link Entry#json}) leaves out the prompt and the
  * answer even when the audit records them.

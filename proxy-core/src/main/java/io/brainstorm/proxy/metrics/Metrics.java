@@ -13,7 +13,6 @@ import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.spi.CircuitState;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramIterationValue;
-import org.HdrHistogram.Recorder;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -48,21 +47,25 @@ import java.util.regex.Pattern;
  * for its request counter) and in {@code brainstorm_metrics_label_overflow_total}.
  *
  * <h2>Histograms</h2>
- * Durations are recorded in microseconds into an HdrHistogram {@link Recorder} per label set (2
- * significant digits, auto-resizing to the largest value seen: about 50 KB per recorder, so about
- * 100 KB per (model, endpoint) label set that has seen values up to a minute). Each scrape takes
- * the interval's histogram from a recorder that recorded since the last one and adds it into the
- * cumulative counts of the fixed buckets ({@link #BOUNDS_MICROS}), kept since start, which it
- * writes as Prometheus' cumulative {@code _bucket}s. A value less than 1 % above a bucket's bound
+ * Durations are recorded in microseconds into HdrHistogram single-writer recorders, one per label
+ * set and event loop ({@link WriterHistograms}; 2 significant digits, auto-resizing to the largest
+ * value seen: about 50 KB per recorder, so about 100 KB per (model, endpoint) label set and event
+ * loop that has seen values up to a minute). Each scrape takes the interval's histograms from a
+ * label set that recorded since the last one and adds them into the cumulative counts of the
+ * fixed buckets ({@link #BOUNDS_MICROS}), kept since start, which it writes as Prometheus'
+ * cumulative {@code _bucket}s. A value less than 1 % above a bucket's bound
  * may count in that bucket (HdrHistogram's precision); {@code _sum} and {@code _count} are exact.
  * (Not packed histograms: HdrHistogram 2.2.2's concurrent packed array all but stops when several
- * threads record while it grows, and reading a packed one at every scrape took milliseconds.)
+ * threads record while it grows, and reading a packed one at every scrape took milliseconds. Not
+ * one {@code Recorder} shared by the event loops either: its writers share one phaser the scrape
+ * spins on.)
  *
  * <h2>Threading</h2>
- * {@link #accept} runs on event loops, concurrently, and takes no lock: a few
- * {@link ConcurrentHashMap} reads, {@link LongAdder}s and the recorders' wait-free writes; it
- * allocates nothing once a label set exists. {@link #render()} is synchronized (one scrape at a
- * time) and runs on the admin thread.
+ * {@link #accept} runs on event loops, concurrently, and takes no lock and never waits for another
+ * writer or for a scrape: a few {@link ConcurrentHashMap} reads, {@link LongAdder}s and a write
+ * into the calling event loop's own recorder (wait-free); it allocates nothing once a label set
+ * exists and the loop has recorded in it. {@link #render()} is synchronized (one scrape at a time;
+ * no writer takes that lock) and runs on the admin thread.
  */
 public final class Metrics implements CompletionSink {
     /** Where the admin listener serves the exposition. */
@@ -502,19 +505,19 @@ public final class Metrics implements CompletionSink {
 
     /** A duration histogram: written by event loops, added into the cumulative buckets at a scrape. */
     private static final class Timing {
-        final Recorder recorder = new Recorder(DIGITS);
+        final WriterHistograms recorder = new WriterHistograms(DIGITS);
         final LongAdder sumMicros = new LongAdder();
         final LongAdder recorded = new LongAdder();
         /** Scrape only: {@link #recorded} at the last merge. */
         private long merged;
-        /** Scrape only: the recorder's last interval, handed back to it for reuse. */
-        private Histogram interval;
+        /** Scrape only: the values recorded since the last scrape, emptied at each. */
+        private final Histogram interval = new Histogram(DIGITS);
         /** Scrape only: values since start in each bucket of {@link #LE} (not cumulative; the last is over 60 s). */
         private final long[] counts = new long[LE.length];
 
         void record(long micros) {
             long v = Math.max(0, micros);
-            recorder.recordValue(v);
+            recorder.record(v);
             sumMicros.add(v);
             recorded.increment();
         }
@@ -526,8 +529,8 @@ public final class Metrics implements CompletionSink {
                 return;
             }
             merged = n;
-            interval = recorder.getIntervalHistogram(interval);
-            if (interval.getTotalCount() == 0) {
+            interval.reset();
+            if (recorder.drainInto(interval) == 0) {
                 return;
             }
             for (HistogramIterationValue v : interval.recordedValues()) {

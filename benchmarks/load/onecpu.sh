@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One-CPU load run: the gateway from JAR as its own JVM under `taskset -c 0` (a container with a
+# one-CPU limit: two event loops on one core), with the admin listener, dashboard stats, /metrics,
+# the audit trail and a budgeted key on, in front of an upstream that answers at once and never
+# fails (in the load tool's own JVM, not pinned). 64 keep-alive connections of mixed plain and
+# streamed chat; /healthz polled and /metrics + /admin/v1/stats/models scraped every second.
+# Prints req/s for each second of the measured run, the 5xx count and a RESULT line; exits 1 on a
+# 5xx or a /healthz poll unanswered for 5 s. The same run as proxy-core's OneCpuLoadTest.
+#
+# Usage: benchmarks/load/onecpu.sh [JAR] [--connections N] [--warmup S] [--seconds S] [--cpu N]
+#   JAR  default proxy-core/target/brainstorm-proxy.jar (./mvnw -B -q -DskipTests -pl proxy-core -am package)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+JAR="$ROOT/proxy-core/target/brainstorm-proxy.jar"
+if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then
+  JAR="$(readlink -f "$1")"
+  shift
+fi
+if [ ! -f "$JAR" ]; then
+  echo "onecpu.sh: no jar at $JAR; build it with ./mvnw -B -q -DskipTests -pl proxy-core -am package" >&2
+  exit 1
+fi
+command -v taskset >/dev/null || { echo "onecpu.sh: taskset (util-linux) is needed" >&2; exit 1; }
+# The load tool lives in proxy-core's test classes; it takes Netty and the key helpers from the jar.
+if [ ! -f proxy-core/target/test-classes/io/brainstorm/proxy/e2e/OneCpuLoad.class ]; then
+  ./mvnw -B -q -pl proxy-core -am test-compile >&2
+fi
+exec java -cp "proxy-core/target/test-classes:$JAR" io.brainstorm.proxy.e2e.OneCpuLoad --jar "$JAR" "$@"

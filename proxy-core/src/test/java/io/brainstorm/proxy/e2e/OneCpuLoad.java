@@ -1,0 +1,563 @@
+package io.brainstorm.proxy.e2e;
+
+import io.brainstorm.proxy.auth.ApiKeys;
+import io.brainstorm.proxy.testing.OneCpu;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+/**
+ * A load run against a real gateway started as its own JVM on one CPU ({@code taskset -c N}),
+ * with the admin listener (dashboard, stats, {@code /metrics}), the audit trail and a budgeted key
+ * on, in front of an {@link InstantUpstream} in this JVM (not pinned). {@code N} keep-alive
+ * HTTP/1.1 connections send chat completions in a closed loop, alternating plain and streamed;
+ * meanwhile {@code /healthz} is polled every second on a connection of its own,
+ * {@code /metrics} is scraped every second and {@code /admin/v1/stats/models} every 100 ms (a few
+ * dashboards open), so the readers of the gateway's figures run while the event loops write them,
+ * as in production.
+ *
+ * <p>Prints completed requests per second of the measured run and the 5xx count. Used by
+ * {@link OneCpuLoadTest} (the gateway from this build's class path) and, through {@link #main},
+ * as a standalone tool ({@code benchmarks/load/onecpu.sh}) against a built jar.
+ *
+ * <p><b>Threading.</b> One platform thread per connection, plus the health poller and the
+ * scraper; the counters are atomics. Every socket has a read timeout, and {@link #run} closes them
+ * all at the end, so no thread outlives it.
+ */
+final class OneCpuLoad {
+    /** What to run. {@code jar} null: the gateway's main class from {@code classPath}. */
+    record Options(String jar, String classPath, int cpu, int connections, int warmupSeconds, int seconds, int models) {
+    }
+
+    /**
+     * What a run saw. {@code perSecond[i]}: requests completed (any status) in second i of the
+     * measured run; {@code healthzFailures}: polls during the measured run with no 200 within 5 s (a
+     * livelocked gateway never answers; the bound leaves room for a busy machine).
+     */
+    record Result(long[] perSecond, long ok, long fiveXx, long otherStatus, long brokenStreams, long ioErrors,
+                  int healthzPolls, int healthzFailures, long healthzWorstMillis, int metricsScrapes,
+                  int statsScrapes, int scrapeFailures, String lastStats) {
+        /** Requests completed in each whole {@code seconds}-long window of the run. */
+        long[] windows(int seconds) {
+            long[] w = new long[perSecond.length / seconds];
+            for (int i = 0; i < w.length * seconds; i++) {
+                w[i / seconds] += perSecond[i];
+            }
+            return w;
+        }
+    }
+
+    /**
+     * The models the load spreads over by default, all served by the instant upstream: each is a cell
+     * of its own in the dashboard's stats and a label set in {@code /metrics}.
+     */
+    static final int MODELS = 16;
+    private static final int HEALTHZ_TIMEOUT_MILLIS = 5_000;
+    private static final long STATS_EVERY_NANOS = 100_000_000L;
+
+    private OneCpuLoad() {
+    }
+
+    /**
+     * {@code [--jar JAR] [--cpu N] [--connections N] [--warmup S] [--seconds S] [--models N]}: without
+     * {@code --jar}, the gateway runs from this JVM's class path.
+     */
+    public static void main(String[] args) throws Exception {
+        String jar = null;
+        int cpu = 0;
+        int connections = 64;
+        int warmup = 5;
+        int seconds = 30;
+        int models = MODELS;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String v = i + 1 < args.length ? args[++i] : null;
+            if (v == null) {
+                throw new IllegalArgumentException(a + ": (expected: a value after it)");
+            }
+            switch (a) {
+                case "--jar" -> jar = v;
+                case "--cpu" -> cpu = Integer.parseInt(v);
+                case "--connections" -> connections = Integer.parseInt(v);
+                case "--warmup" -> warmup = Integer.parseInt(v);
+                case "--seconds" -> seconds = Integer.parseInt(v);
+                case "--models" -> models = Integer.parseInt(v);
+                default -> throw new IllegalArgumentException(
+                        "option: " + a + " (expected: --jar, --cpu, --connections, --warmup, --seconds, --models)");
+            }
+        }
+        Result r = run(new Options(jar, System.getProperty("java.class.path"), cpu, connections, warmup, seconds, models),
+                System.out);
+        System.exit(r.fiveXx() == 0 && r.healthzFailures() == 0 ? 0 : 1);
+    }
+
+    static Result run(Options o, PrintStream log) throws Exception {
+        Path dir = Files.createTempDirectory("br-onecpu");
+        String apiKey = ApiKeys.generate();
+        String adminToken = ApiKeys.ADMIN_PREFIX + ApiKeys.generate().substring(ApiKeys.PREFIX.length());
+        Process gateway = null;
+        try (InstantUpstream upstream = new InstantUpstream(2)) {
+            int port = freePort();
+            int adminPort = freePort();
+            StringBuilder catalog = new StringBuilder("models:\n");
+            for (int m = 0; m < o.models(); m++) {
+                catalog.append("""
+                          - id: %s
+                            upstream_name: alpha
+                            context_length: 128000
+                            max_output_tokens: 16384
+                            price: {input: 0.50, cached_input: 0.25, output: 1.50}
+                            created: 1767225600
+                        """.formatted(model(m)));
+            }
+            Files.writeString(dir.resolve("models.yaml"), catalog);
+            Files.writeString(dir.resolve("gateway.yaml"), """
+                    server:
+                      host: 127.0.0.1
+                      port: %d
+                      max_connections: 10000
+                      idle_timeout_seconds: 300
+                      shutdown_grace_seconds: 1
+                    admin:
+                      enabled: true
+                      host: 127.0.0.1
+                      port: %d
+                    state_dir: %s
+                    state_store: files
+                    catalog: models.yaml
+                    sim:
+                      enabled: false
+                    audit:
+                      enabled: true
+                    providers:
+                      - name: instant
+                        type: openai
+                        base_url: %s
+                        api_key: instant-key
+                    keys:
+                      - {name: load, sha256: %s, tenant: default, daily_budget_usd: 1000000}
+                    """.formatted(port, adminPort, dir.resolve("state"), upstream.baseUrl(), ApiKeys.sha256(apiKey)));
+            List<String> cmd = new ArrayList<>(List.of("taskset", "-c", Integer.toString(o.cpu())));
+            cmd.add(ProcessHandle.current().info().command().orElse("java"));
+            cmd.addAll(OneCpu.jvmFlags());
+            if (o.jar() != null) {
+                cmd.addAll(List.of("-jar", o.jar()));
+            } else {
+                cmd.addAll(List.of("-cp", o.classPath(), "io.brainstorm.proxy.cli.Main"));
+            }
+            cmd.addAll(List.of("serve", "--config", dir.resolve("gateway.yaml").toString()));
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("gateway.log").toFile());
+            pb.environment().put("BR_ADMIN_TOKEN", adminToken);
+            log.printf("one-cpu load: gateway on CPU %d (%s), %d connections, %d s warm-up + %d s measured%n",
+                    o.cpu(), o.jar() != null ? o.jar() : "class path", o.connections(), o.warmupSeconds(), o.seconds());
+            gateway = pb.start();
+            awaitReady(gateway, port, dir.resolve("gateway.log"));
+            return load(o, port, adminPort, apiKey, adminToken, log);
+        } finally {
+            if (gateway != null) {
+                gateway.destroy();
+                if (!gateway.waitFor(10, TimeUnit.SECONDS)) {
+                    gateway.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            }
+            deleteTree(dir);
+        }
+    }
+
+    private static void awaitReady(Process gateway, int port, Path logFile) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (!gateway.isAlive()) {
+                throw new IllegalStateException("gateway exited (" + gateway.exitValue() + ") before it was ready:\n"
+                        + Files.readString(logFile));
+            }
+            try (Http c = new Http(port, 1_000)) {
+                if (c.get("/readyz", null).status() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("gateway not ready within 60 s:\n" + Files.readString(logFile));
+    }
+
+    private static Result load(Options o, int port, int adminPort, String apiKey, String adminToken, PrintStream log)
+            throws Exception {
+        long start = System.nanoTime();
+        long measuredFrom = start + TimeUnit.SECONDS.toNanos(o.warmupSeconds());
+        long end = measuredFrom + TimeUnit.SECONDS.toNanos(o.seconds());
+        AtomicLongArray perSecond = new AtomicLongArray(o.seconds());
+        AtomicLong ok = new AtomicLong();
+        AtomicLong fiveXx = new AtomicLong();
+        AtomicLong otherStatus = new AtomicLong();
+        AtomicLong broken = new AtomicLong();
+        AtomicLong ioErrors = new AtomicLong();
+        AtomicReference<String> firstProblem = new AtomicReference<>();
+        Set<Http> open = ConcurrentHashMap.newKeySet();
+        int models = o.models();
+        String[] plain = new String[models];
+        String[] streamed = new String[models];
+        for (int m = 0; m < models; m++) {
+            plain[m] = "{\"model\":\"" + model(m) + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
+            streamed[m] = plain[m].substring(0, plain[m].length() - 1) + ",\"stream\":true}";
+        }
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < o.connections(); i++) {
+            final int id = i;
+            threads.add(daemon("load-" + i, () -> {
+                Http c = null;
+                for (long n = id; System.nanoTime() < end; n++) {
+                    boolean stream = n / models % 2 == 0;
+                    try {
+                        if (c == null) {
+                            c = new Http(port, 10_000);
+                            open.add(c);
+                        }
+                        Http.Response r = c.post("/v1/chat/completions", apiKey, (stream ? streamed : plain)[(int) (n % models)]);
+                        long now = System.nanoTime();
+                        boolean measured = now >= measuredFrom && now < end;
+                        if (measured) {
+                            perSecond.incrementAndGet((int) ((now - measuredFrom) / 1_000_000_000L));
+                        }
+                        if (r.status() >= 500) {
+                            fiveXx.incrementAndGet();
+                            firstProblem.compareAndSet(null, r.status() + " " + r.body());
+                        } else if (r.status() != 200) {
+                            otherStatus.incrementAndGet();
+                            firstProblem.compareAndSet(null, r.status() + " " + r.body());
+                        } else if (stream && !r.body().contains("data: [DONE]")) {
+                            broken.incrementAndGet();
+                            firstProblem.compareAndSet(null, "stream without [DONE]: " + r.body());
+                        } else {
+                            ok.incrementAndGet();
+                        }
+                        if (r.closes()) {
+                            open.remove(c);
+                            c.close();
+                            c = null;
+                        }
+                    } catch (IOException e) {
+                        if (System.nanoTime() < end) {
+                            ioErrors.incrementAndGet();
+                            firstProblem.compareAndSet(null, e.toString());
+                        }
+                        if (c != null) {
+                            open.remove(c);
+                            c.close();
+                            c = null;
+                        }
+                    }
+                }
+                if (c != null) {
+                    open.remove(c);
+                    c.close();
+                }
+            }));
+        }
+        // /healthz every second, on a connection of its own, a fresh one after any failure
+        AtomicInteger polls = new AtomicInteger();
+        AtomicInteger healthzFailures = new AtomicInteger();
+        AtomicLong healthzWorst = new AtomicLong();
+        Thread health = daemon("healthz", () -> {
+            Http c = null;
+            for (long next = System.nanoTime(); System.nanoTime() < end; next += 1_000_000_000L) {
+                sleepUntil(next);
+                long t0 = System.nanoTime();
+                boolean measured = t0 >= measuredFrom && t0 < end;
+                boolean good;
+                try {
+                    if (c == null) {
+                        c = new Http(port, HEALTHZ_TIMEOUT_MILLIS);
+                        open.add(c);
+                    }
+                    good = c.get("/healthz", null).status() == 200;
+                } catch (IOException e) {
+                    good = false;
+                    if (c != null) {
+                        open.remove(c);
+                        c.close();
+                        c = null;
+                    }
+                }
+                long millis = (System.nanoTime() - t0) / 1_000_000;
+                good &= millis <= HEALTHZ_TIMEOUT_MILLIS;
+                if (measured) {
+                    polls.incrementAndGet();
+                    healthzWorst.accumulateAndGet(millis, Math::max);
+                    if (!good) {
+                        healthzFailures.incrementAndGet();
+                    }
+                }
+            }
+            if (c != null) {
+                open.remove(c);
+                c.close();
+            }
+        });
+        // the readers of the figures the event loops write: /metrics and the dashboard's stats
+        AtomicInteger metricsScrapes = new AtomicInteger();
+        AtomicInteger statsScrapes = new AtomicInteger();
+        AtomicInteger scrapeFailures = new AtomicInteger();
+        AtomicReference<String> lastStats = new AtomicReference<>("");
+        Thread scraper = daemon("scraper", () -> {
+            // a connection per scrape, as Prometheus does
+            for (long next = System.nanoTime(); System.nanoTime() < end; next += 1_000_000_000L) {
+                sleepUntil(next);
+                try (Http c = new Http(adminPort, 10_000)) {
+                    open.add(c);
+                    Http.Response m = c.get("/metrics", null);
+                    if (m.status() == 200 && m.body().contains("brainstorm_requests_total")) {
+                        metricsScrapes.incrementAndGet();
+                    } else {
+                        scrapeFailures.incrementAndGet();
+                        firstProblem.compareAndSet(null, "/metrics: " + m.status() + " " + m.body());
+                    }
+                    open.remove(c);
+                } catch (IOException e) {
+                    scrapeFailures.incrementAndGet();
+                    firstProblem.compareAndSet(null, "/metrics: " + e);
+                }
+            }
+        });
+        Thread dashboard = daemon("dashboard", () -> {
+            // dashboards open in several browsers: the stats every 100 ms
+            for (long next = System.nanoTime(); System.nanoTime() < end; next += STATS_EVERY_NANOS) {
+                sleepUntil(next);
+                try (Http c = new Http(adminPort, 10_000)) {
+                    open.add(c);
+                    Http.Response s = c.get("/admin/v1/stats/models", adminToken);
+                    if (s.status() == 200) {
+                        statsScrapes.incrementAndGet();
+                        lastStats.set(s.body());
+                    } else {
+                        scrapeFailures.incrementAndGet();
+                        firstProblem.compareAndSet(null, "stats: " + s.status() + " " + s.body());
+                    }
+                    open.remove(c);
+                } catch (IOException e) {
+                    scrapeFailures.incrementAndGet();
+                    firstProblem.compareAndSet(null, "stats: " + e);
+                    sleepUntil(System.nanoTime() + 1_000_000_000L);
+                }
+            }
+        });
+
+        // report each second as it ends
+        int reported = 0;
+        while (System.nanoTime() < end) {
+            sleepUntil(Math.min(end, measuredFrom + (reported + 1) * 1_000_000_000L));
+            long now = System.nanoTime();
+            while (reported < o.seconds() && now >= measuredFrom + (reported + 1) * 1_000_000_000L) {
+                log.printf(Locale.ROOT, "second %2d: %6d req/s, 5xx so far %d%n", reported + 1,
+                        perSecond.get(reported), fiveXx.get());
+                reported++;
+            }
+        }
+        // a thread stuck in a read (a gateway that stopped answering) is released by closing its socket
+        long joinBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        for (Thread t : threads) {
+            t.join(Math.max(1, (joinBy - System.nanoTime()) / 1_000_000));
+        }
+        open.forEach(Http::close);
+        for (Thread t : threads) {
+            t.join(5_000);
+        }
+        health.join(5_000);
+        scraper.join(5_000);
+        dashboard.join(5_000);
+        for (; reported < o.seconds(); reported++) {
+            log.printf(Locale.ROOT, "second %2d: %6d req/s, 5xx so far %d%n", reported + 1, perSecond.get(reported),
+                    fiveXx.get());
+        }
+        long[] counts = new long[o.seconds()];
+        for (int i = 0; i < counts.length; i++) {
+            counts[i] = perSecond.get(i);
+        }
+        Result r = new Result(counts, ok.get(), fiveXx.get(), otherStatus.get(), broken.get(), ioErrors.get(),
+                polls.get(), healthzFailures.get(), healthzWorst.get(), metricsScrapes.get(), statsScrapes.get(),
+                scrapeFailures.get(), lastStats.get());
+        long total = 0;
+        for (long c : counts) {
+            total += c;
+        }
+        StringBuilder windows = new StringBuilder();
+        for (long w : r.windows(10)) {
+            windows.append(windows.isEmpty() ? "" : ", ").append(w / 10);
+        }
+        log.printf(Locale.ROOT, "RESULT req/s=%.0f per-10s-window-req/s=[%s] ok=%d 5xx=%d other-status=%d"
+                        + " broken-streams=%d io-errors=%d healthz-failures=%d/%d healthz-worst-ms=%d"
+                        + " metrics-scrapes=%d stats-scrapes=%d scrape-failures=%d%n",
+                total / (double) o.seconds(), windows, r.ok(), r.fiveXx(), r.otherStatus(), r.brokenStreams(),
+                r.ioErrors(), r.healthzFailures(), r.healthzPolls(), r.healthzWorstMillis(), r.metricsScrapes(),
+                r.statsScrapes(), r.scrapeFailures());
+        if (firstProblem.get() != null) {
+            String p = firstProblem.get();
+            log.println("first problem: " + (p.length() > 500 ? p.substring(0, 500) + "…" : p));
+        }
+        return r;
+    }
+
+    /** The catalog id of model {@code m}. */
+    static String model(int m) {
+        return String.format(Locale.ROOT, "instant/m%02d", m);
+    }
+
+    private static Thread daemon(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static void sleepUntil(long nanoTime) {
+        long wait;
+        while ((wait = nanoTime - System.nanoTime()) > 0) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    /** One keep-alive HTTP/1.1 connection on a plain socket: just enough for this load. */
+    static final class Http implements Closeable {
+        record Response(int status, String body, boolean closes) {
+        }
+
+        private final Socket socket;
+        private final InputStream in;
+        private final OutputStream out;
+
+        Http(int port, int timeoutMillis) throws IOException {
+            socket = new Socket();
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(timeoutMillis);
+            try {
+                socket.connect(new InetSocketAddress("127.0.0.1", port), timeoutMillis);
+                in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
+                out = socket.getOutputStream();
+            } catch (IOException e) {
+                socket.close();
+                throw e;
+            }
+        }
+
+        Response get(String path, String bearer) throws IOException {
+            return exchange("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + (bearer == null ? "" : "Authorization: Bearer " + bearer + "\r\n") + "\r\n");
+        }
+
+        Response post(String path, String bearer, String json) throws IOException {
+            return exchange("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer " + bearer + "\r\nContent-Length: "
+                    + json.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + json);
+        }
+
+        private Response exchange(String request) throws IOException {
+            out.write(request.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            String statusLine = line();
+            String[] parts = statusLine.split(" ", 3);
+            if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
+                throw new IOException("status line: " + statusLine + " (expected: HTTP/1.1 <status> ...)");
+            }
+            int status = Integer.parseInt(parts[1]);
+            long length = -1;
+            boolean chunked = false;
+            boolean closes = false;
+            for (String h; !(h = line()).isEmpty(); ) {
+                int colon = h.indexOf(':');
+                String name = h.substring(0, Math.max(0, colon)).trim().toLowerCase(Locale.ROOT);
+                String value = h.substring(colon + 1).trim().toLowerCase(Locale.ROOT);
+                switch (name) {
+                    case "content-length" -> length = Long.parseLong(value);
+                    case "transfer-encoding" -> chunked = value.contains("chunked");
+                    case "connection" -> closes = value.contains("close");
+                    default -> {
+                    }
+                }
+            }
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            if (chunked) {
+                for (long size; (size = Long.parseLong(line().split(";", 2)[0].trim(), 16)) > 0; ) {
+                    body.write(in.readNBytes((int) size));
+                    line();
+                }
+                while (!line().isEmpty()) {
+                    // trailers
+                }
+            } else if (length >= 0) {
+                body.write(in.readNBytes((int) length));
+            } else {
+                body.write(in.readAllBytes());
+                closes = true;
+            }
+            return new Response(status, body.toString(StandardCharsets.UTF_8), closes);
+        }
+
+        private String line() throws IOException {
+            StringBuilder sb = new StringBuilder();
+            for (int b; (b = in.read()) != '\n'; ) {
+                if (b < 0) {
+                    throw new IOException("connection closed mid-response");
+                }
+                if (b != '\r') {
+                    sb.append((char) b);
+                }
+            }
+            return sb.toString();
+        }
+
+        @Override
+        public void close() {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+}
