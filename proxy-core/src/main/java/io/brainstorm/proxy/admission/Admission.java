@@ -27,6 +27,13 @@ import java.time.ZoneOffset;
  * reservations of requests in flight (a burst on a small budget: each holds its worst case, and
  * most are charged far less).
  *
+ * <p><b>Busy or exceeded.</b> The ledger decides which in the same atomic update as the attempt,
+ * from the spend and holds it read there; nothing is read again afterwards, so the code and the
+ * figures in the message always agree. A busy answer is a forecast, not a promise: if the requests
+ * in flight are charged the rest of the budget, the retry gets the 402. Holds of a gateway process
+ * that died stay until a process next opens the state directory (DESIGN §6); until then they make
+ * requests that would fit the spend busy, not exceeded.
+ *
  * <p><b>Worst case.</b> Estimated prompt tokens at the input price plus {@code max_tokens} (or the
  * model's output cap) at the output price, at the dearest endpoint of the plan, since failover may
  * land there. A budget day runs from midnight to midnight in the key's time zone (UTC unless set).
@@ -99,8 +106,8 @@ public final class Admission {
             return ApiError.budgetBusy(budget + " has room for this request (up to $" + Cost.formatUsd(r.amountNano())
                     + ", $" + Cost.formatUsd(r.spentNano()) + " spent today), but $" + Cost.formatUsd(r.heldNano())
                     + " of it is held by " + r.heldCount() + " request" + (r.heldCount() == 1 ? "" : "s")
-                    + " in flight until they finish. Retrying shortly will work once they have settled (they are"
-                    + " usually charged far less than they hold).", BUSY_RETRY_AFTER_SECONDS);
+                    + " in flight until they finish. Retrying shortly will work once they have settled for less than"
+                    + " they hold, as answers usually do.", BUSY_RETRY_AFTER_SECONDS);
         }
         return ApiError.budgetExceeded(budget + " cannot cover this request: $" + Cost.formatUsd(r.spentNano())
                 + " is spent today and this request may cost up to $" + Cost.formatUsd(r.amountNano())
