@@ -114,7 +114,7 @@ class BudgetBusyTest {
         BigDecimal told = BigDecimal.ZERO;
         int answered = 0;
         for (CompletableFuture<HttpResponse<String>> c : burst) {
-            HttpResponse<String> r = c.join();
+            HttpResponse<String> r = join(c, "the burst");
             if (r.statusCode() == 200) {
                 answered++;
                 told = told.add(new BigDecimal(r.headers().firstValue("x-br-actual-cost").orElseThrow()));
@@ -148,6 +148,16 @@ class BudgetBusyTest {
         assertEquals(0, new BigDecimal(usage.path("reserved_usd").asText()).signum(), "nothing left reserved: " + usage);
     }
 
+    /** The answer, or an error that says where the test stood when it did not come. */
+    private HttpResponse<String> join(CompletableFuture<HttpResponse<String>> call, String phase) {
+        try {
+            return call.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw new AssertionError("no answer " + phase + ": the upstream received " + upstream.received.get()
+                    + " requests and answered " + upstream.answered.get(), e.getCause());
+        }
+    }
+
     /**
      * One client: asks until it gets 402, retrying a 429 {@code budget_busy} at once (a real SDK
      * waits the {@code Retry-After}); checks every refusal's figures against the worst case.
@@ -157,7 +167,8 @@ class BudgetBusyTest {
     private BigDecimal untilExceeded(BigDecimal worst) {
         BigDecimal told = BigDecimal.ZERO;
         for (int i = 0; i < 5_000; i++) {
-            HttpResponse<String> r = client.sendAsync(chat(), HttpResponse.BodyHandlers.ofString()).join();
+            HttpResponse<String> r = join(client.sendAsync(chat(), HttpResponse.BodyHandlers.ofString()),
+                    "after the burst");
             String body = r.body();
             try {
                 if (r.statusCode() == 200) {

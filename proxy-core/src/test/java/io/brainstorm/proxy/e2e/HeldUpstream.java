@@ -42,6 +42,8 @@ final class HeldUpstream implements AutoCloseable {
     private final Queue<ChannelHandlerContext> parked = new ArrayDeque<>();
     private boolean held;
     final AtomicInteger received = new AtomicInteger();
+    /** Answers written (whether or not the gateway read them). */
+    final AtomicInteger answered = new AtomicInteger();
 
     /** Every answer reports {@code promptTokens} and {@code completionTokens} as its usage. */
     HeldUpstream(int promptTokens, int completionTokens) throws InterruptedException {
@@ -85,6 +87,7 @@ final class HeldUpstream implements AutoCloseable {
                 Unpooled.copiedBuffer(answer, StandardCharsets.UTF_8));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+        answered.incrementAndGet();
         ctx.writeAndFlush(r);
     }
 
