@@ -21,8 +21,18 @@ import java.time.ZoneOffset;
 /**
  * Lets a request through to the providers, or not (DESIGN §6): the key's rate limits first (429
  * {@code rate_limited} with {@code Retry-After}), then its daily budget: the request's worst case
- * is reserved atomically before any provider is called, and when it does not fit the answer is 402
- * {@code budget_exceeded}, naming when the budget resets.
+ * is reserved atomically before any provider is called. When it does not fit the answer says why:
+ * 402 {@code budget_exceeded}, naming when the budget resets, when the day's settled spend leaves no
+ * room for it; 429 {@code budget_busy} with {@code Retry-After} when it would fit but for the
+ * reservations of requests in flight (a burst on a small budget: each holds its worst case, and
+ * most are charged far less).
+ *
+ * <p><b>Busy or exceeded.</b> The ledger decides which in the same atomic update as the attempt,
+ * from the spend and holds it read there; nothing is read again afterwards, so the code and the
+ * figures in the message always agree. A busy answer is a forecast, not a promise: if the requests
+ * in flight are charged the rest of the budget, the retry gets the 402. Holds of a gateway process
+ * that died stay until a process next opens the state directory (DESIGN §6); until then they make
+ * requests that would fit the spend busy, not exceeded.
  *
  * <p><b>Worst case.</b> Estimated prompt tokens at the input price plus {@code max_tokens} (or the
  * model's output cap) at the output price, at the dearest endpoint of the plan, since failover may
@@ -32,6 +42,12 @@ import java.time.ZoneOffset;
  */
 public final class Admission {
     private static final System.Logger log = System.getLogger(Admission.class.getName());
+    /**
+     * {@code Retry-After} of a 429 {@code budget_busy}: the holds in the way end when their requests
+     * end, which the gateway cannot foresee; the shortest whole second lets an SDK retry soon, and a
+     * retry that comes too early costs one more refusal before any provider is called.
+     */
+    static final long BUSY_RETRY_AFTER_SECONDS = 1;
     private final BudgetLedger budgets;
     private final RateWindows rates;
     private final InstantSource clock;
@@ -45,7 +61,8 @@ public final class Admission {
     /**
      * Admits a request.
      *
-     * @throws ApiError 429 when a rate limit is reached, 402 when the budget cannot cover the worst case
+     * @throws ApiError 429 {@code rate_limited} when a rate limit is reached, 429 {@code budget_busy} when
+     *                  reservations in flight are in the way, 402 when the spend leaves no room for the worst case
      */
     public Ticket admit(ApiKey key, RoutePlan plan, RequestFeatures f) {
         KeyLimits limits = key.limits();
@@ -73,14 +90,28 @@ public final class Admission {
         long worst = worstCaseNano(plan, f);
         Reservation r = budgets.reserve(key.id(), day, worst, limits.dailyBudgetNano());
         if (!r.granted()) {
-            DayUsage used = budgets.usage(key.id(), day);
-            throw ApiError.budgetExceeded("This key's daily budget of $" + Cost.formatUsd(limits.dailyBudgetNano())
-                    + " cannot cover this request: it may cost up to $" + Cost.formatUsd(worst) + " and $"
-                    + Cost.formatUsd(Math.max(0, r.remainingNano())) + " is left ($" + Cost.formatUsd(used.spentNano())
-                    + " spent, $" + Cost.formatUsd(used.reservedNano()) + " held by requests in flight). Lower max_tokens,"
-                    + " or wait until the budget resets at " + resetsAt(key, day) + ".");
+            throw refusal(key, day, limits.dailyBudgetNano(), r);
         }
         return new Ticket(budgets, r, limits.dailyBudgetNano());
+    }
+
+    /**
+     * The refusal the ledger's verdict calls for, told with the figures it decided on (read in the
+     * same atomic update, so the code and the figures agree): 429 {@code budget_busy} when only
+     * reservations in flight are in the way, 402 {@code budget_exceeded} when the settled spend is.
+     */
+    private static ApiError refusal(ApiKey key, LocalDate day, long budgetNano, Reservation r) {
+        String budget = "This key's daily budget of $" + Cost.formatUsd(budgetNano);
+        if (r.verdict() == Reservation.Verdict.BUSY) {
+            return ApiError.budgetBusy(budget + " has room for this request (up to $" + Cost.formatUsd(r.amountNano())
+                    + ", $" + Cost.formatUsd(r.spentNano()) + " spent today), but $" + Cost.formatUsd(r.heldNano())
+                    + " of it is held by " + r.heldCount() + " request" + (r.heldCount() == 1 ? "" : "s")
+                    + " in flight until they finish. Retrying shortly will work once they have settled for less than"
+                    + " they hold, as answers usually do.", BUSY_RETRY_AFTER_SECONDS);
+        }
+        return ApiError.budgetExceeded(budget + " cannot cover this request: $" + Cost.formatUsd(r.spentNano())
+                + " is spent today and this request may cost up to $" + Cost.formatUsd(r.amountNano())
+                + ". Lower max_tokens, or wait until the budget resets at " + resetsAt(key, day) + ".");
     }
 
     /** The key's use today (its day, in its time zone). */

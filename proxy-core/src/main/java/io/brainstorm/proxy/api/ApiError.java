@@ -138,6 +138,15 @@ public final class ApiError extends RuntimeException {
                 -1);
     }
 
+    /**
+     * The key's daily budget has room for the request, but not while requests in flight hold their
+     * reservations (DESIGN §3): 429 with a short {@code Retry-After}, which the OpenAI SDKs retry.
+     */
+    public static ApiError budgetBusy(String message, long retryAfterSeconds) {
+        return new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limit_error", "budget_busy", null, message,
+                retryAfterSeconds);
+    }
+
     /** The key's requests or tokens per minute are used up: 429 with {@code Retry-After}. */
     public static ApiError rateLimited(String message, long retryAfterSeconds) {
         return new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limit_error", "rate_limited", null, message,

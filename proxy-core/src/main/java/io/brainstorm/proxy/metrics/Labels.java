@@ -40,7 +40,7 @@ final class Labels {
      * The error codes the gateway itself answers ({@link io.brainstorm.proxy.api.ApiError}'s, and
      * {@code stream_broken} for a stream that ended with an error event), sorted.
      */
-    static final List<String> ERROR_CODES = List.of("budget_exceeded", "conflict", "internal_error",
+    static final List<String> ERROR_CODES = List.of("budget_busy", "budget_exceeded", "conflict", "internal_error",
             "invalid_api_key", "invalid_request", "method_not_allowed", "model_not_allowed", "model_not_found",
             "no_healthy_endpoint", "not_found", "permission_error", "rate_limited", "request_too_large",
             "service_unavailable", "stream_broken", "upstream_error", "upstream_invalid_response",

@@ -103,6 +103,7 @@ public final class Metrics implements CompletionSink {
     private final LongAdder budgetSpentNano = new LongAdder();
     private final LongAdder budgetRefusals = new LongAdder();
     private final LongAdder rateLimited = new LongAdder();
+    private final LongAdder budgetBusy = new LongAdder();
     /** Families other parts of the gateway register ({@link #addGauge}, {@link #addCounter}), by name. */
     private final ConcurrentSkipListMap<String, Extra> extras = new ConcurrentSkipListMap<>();
 
@@ -160,6 +161,8 @@ public final class Metrics implements CompletionSink {
                 budgetRefusals.increment();
             } else if (code.equals("rate_limited")) {
                 rateLimited.increment();
+            } else if (code.equals("budget_busy")) {
+                budgetBusy.increment();
             }
         }
         if (cost > 0 && hasBudget(c.keyId())) {
@@ -307,6 +310,9 @@ public final class Metrics implements CompletionSink {
         families.put("brainstorm_budget_refusals_total", () -> single(x, "brainstorm_budget_refusals_total", "counter",
                 "Requests refused because the key's daily budget was used up (402 budget_exceeded).",
                 budgetRefusals.sum()));
+        families.put("brainstorm_budget_busy_total", () -> single(x, "brainstorm_budget_busy_total", "counter",
+                "Requests refused because reservations of requests in flight held the rest of the key's daily budget"
+                        + " (429 budget_busy; a retry may fit).", budgetBusy.sum()));
         families.put("brainstorm_rate_limited_total", () -> single(x, "brainstorm_rate_limited_total", "counter",
                 "Requests refused by the key's requests or tokens per minute (429 rate_limited).", rateLimited.sum()));
         families.put("brainstorm_metrics_label_overflow_total", () -> single(x,

@@ -42,6 +42,15 @@ final class BudgetCells {
         return sum;
     }
 
+    /** Reservations not yet ended, of every owner. */
+    static long open(long[] c) {
+        long sum = 0;
+        for (int s = SLOTS; s < LENGTH; s += 4) {
+            sum += c[s + OPEN];
+        }
+        return sum;
+    }
+
     static DayUsage usage(long[] c) {
         return new DayUsage(c[SPENT], reserved(c), c[REQUESTS]);
     }
@@ -75,6 +84,16 @@ final class BudgetCells {
         c[slot + RESERVED] += amountNano;
         c[slot + OPEN] += 1;
         return true;
+    }
+
+    /**
+     * Why {@link #reserve} refused {@code amountNano}, judged on the same cells under the same lock:
+     * {@link Reservation.Verdict#EXCEEDED} when the settled spend alone leaves no room for it (no
+     * wait will help today), {@link Reservation.Verdict#BUSY} when it would fit but for the money
+     * reservations in flight hold (they end when their requests do).
+     */
+    static Reservation.Verdict refusal(long[] c, long amountNano, long budgetNano) {
+        return amountNano > budgetNano - c[SPENT] ? Reservation.Verdict.EXCEEDED : Reservation.Verdict.BUSY;
     }
 
     /** Ends one reservation of {@code owner}: its amount leaves reserved and {@code actualNano} (≥ 0) joins spent. */

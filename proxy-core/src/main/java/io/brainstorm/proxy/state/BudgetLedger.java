@@ -26,6 +26,10 @@ public interface BudgetLedger {
      * Atomically reserves {@code amountNano} on (keyId, day) if
      * {@code spent + reserved + amountNano <= budgetNano}; records the reservation with this process
      * as owner. Never blocks for long.
+     *
+     * <p>A refusal says why, decided in the same atomic update as the attempt:
+     * {@link Reservation.Verdict#EXCEEDED} when {@code spent + amountNano > budgetNano},
+     * {@link Reservation.Verdict#BUSY} when only the reservations in flight are in the way.
      */
     Reservation reserve(String keyId, LocalDate day, long amountNano, long budgetNano);
 

@@ -16,12 +16,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * each owner process holds, which is what a restart needs to release a dead owner's money.
  */
 final class CellBudgetLedger implements BudgetLedger {
+    private static final Reservation.Verdict[] VERDICTS = Reservation.Verdict.values();
 
     private final DayStores days;
     private final ProcessOwner owner;
     private final AtomicLong ids = new AtomicLong();
     private final Set<Long> open = ConcurrentHashMap.newKeySet();
     private final ThreadLocal<long[]> readBuffer = ThreadLocal.withInitial(() -> new long[BudgetCells.LENGTH]);
+    private final ThreadLocal<long[]> seenBuffer = ThreadLocal.withInitial(() -> new long[4]);
 
     CellBudgetLedger(DayStores days, ProcessOwner owner) {
         this.days = days;
@@ -36,18 +38,24 @@ final class CellBudgetLedger implements BudgetLedger {
             throw new IllegalArgumentException("amountNano: " + amountNano + ", budgetNano: " + budgetNano
                     + " (expected: >= 0)");
         }
-        // granted: remaining (>= 0); refused: -1 - remaining
-        long r = days.forDay(day, true).update(keyId, c -> {
-            boolean granted = BudgetCells.reserve(c, owner, amountNano, budgetNano, keyId, day);
-            long remaining = BudgetCells.remaining(c, budgetNano);
-            return granted ? remaining : -1 - remaining;
+        // what the entry held when the decision was made, read under its lock: {spent, held, count, remaining}
+        long[] seen = seenBuffer.get();
+        long verdict = days.forDay(day, true).update(keyId, c -> {
+            seen[0] = BudgetCells.spent(c);
+            seen[1] = BudgetCells.reserved(c);
+            seen[2] = BudgetCells.open(c);
+            Reservation.Verdict v = BudgetCells.reserve(c, owner, amountNano, budgetNano, keyId, day)
+                    ? Reservation.Verdict.GRANTED : BudgetCells.refusal(c, amountNano, budgetNano);
+            seen[3] = BudgetCells.remaining(c, budgetNano);
+            return v.ordinal();
         });
-        if (r < 0) {
-            return new Reservation(0, keyId, day, amountNano, false, -1 - r);
+        Reservation.Verdict v = VERDICTS[(int) verdict];
+        long id = 0;
+        if (v == Reservation.Verdict.GRANTED) {
+            id = ids.incrementAndGet();
+            open.add(id);
         }
-        long id = ids.incrementAndGet();
-        open.add(id);
-        return new Reservation(id, keyId, day, amountNano, true, r);
+        return new Reservation(id, keyId, day, amountNano, v, seen[3], seen[0], seen[1], seen[2]);
     }
 
     @Override

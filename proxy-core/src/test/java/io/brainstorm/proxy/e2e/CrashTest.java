@@ -204,7 +204,8 @@ class CrashTest {
             if (r.statusCode() == 200) {
                 ok++;
                 told = told.add(new BigDecimal(r.headers().firstValue("x-br-actual-cost").orElseThrow()));
-            } else {
+            } else if (r.statusCode() != 429 || !r.body().contains("\"budget_busy\"")) {
+                // 429 budget_busy: refused while requests in flight, of either process, held the rest
                 assertEquals(402, r.statusCode(), r.body());
             }
         }

@@ -110,6 +110,81 @@ class BudgetConcurrencyTest {
             Reservation refused = ledger.reserve("last-cents", DAY, 2, 1_000);
             assertEquals(false, refused.granted());
             assertEquals(1, refused.remainingNano());
+            // nothing is spent: only the 333 holds are in the way
+            assertEquals(Reservation.Verdict.BUSY, refused.verdict());
+            assertEquals(999, refused.heldNano());
+            assertEquals(333, refused.heldCount());
+            assertEquals(Reservation.Verdict.EXCEEDED, ledger.reserve("last-cents", DAY, 1_001, 1_000).verdict(),
+                    "more than the whole budget never fits");
+        }
+    }
+
+    @Test
+    void racingRefusalsSayWhyAndNoneIsBusyOnceNothingIsInFlight() throws Exception {
+        try (StateStore store = StateStore.open(dir)) {
+            racingVerdicts(store.budgets());
+        }
+        racingVerdicts(StateStore.inMemory().budgets());
+    }
+
+    /**
+     * Threads reserve 50..149 of 20,000 and settle a tenth of it, as real answers do, until the
+     * settled spend leaves no room for their largest ask. Each refusal's verdict must agree with the
+     * figures it was decided on; when all have stopped, a refusal is never busy.
+     */
+    private static void racingVerdicts(BudgetLedger ledger) throws Exception {
+        long budget = 20_000;
+        AtomicLong charged = new AtomicLong();
+        AtomicLong busy = new AtomicLong();
+        List<String> wrong = java.util.Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> all = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            int seed = t;
+            Thread th = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int i = 0; i < 200_000; i++) {
+                    long amount = 50 + (seed * 37L + i * 13L) % 100;
+                    Reservation r = ledger.reserve("burst", DAY, amount, budget);
+                    if (r.granted()) {
+                        ledger.settle(r, amount / 10);
+                        charged.addAndGet(amount / 10);
+                        continue;
+                    }
+                    boolean roomInSpend = r.spentNano() + amount <= budget;
+                    if (r.spentNano() + r.heldNano() + amount <= budget
+                            || roomInSpend != (r.verdict() == Reservation.Verdict.BUSY)) {
+                        wrong.add(r.toString());
+                    }
+                    if (r.verdict() == Reservation.Verdict.BUSY) {
+                        busy.incrementAndGet();
+                    } else if (r.spentNano() + 149 > budget) {
+                        return; // the day's spend leaves no room for any ask of this thread
+                    }
+                }
+                wrong.add("thread " + seed + " never saw the budget spent");
+            });
+            all.add(th);
+            th.start();
+        }
+        start.countDown();
+        for (Thread th : all) {
+            th.join();
+        }
+        assertEquals(List.of(), wrong);
+        DayUsage u = ledger.usage("burst", DAY);
+        assertEquals(charged.get(), u.spentNano(), "no settle lost");
+        assertEquals(0, u.reservedNano());
+        assertTrue(u.spentNano() <= budget, u + " over " + budget);
+        for (long amount = 1; amount <= 200; amount++) {
+            Reservation r = ledger.reserve("burst", DAY, amount, budget);
+            assertEquals(u.spentNano() + amount <= budget ? Reservation.Verdict.GRANTED : Reservation.Verdict.EXCEEDED,
+                    r.verdict(), "nothing in flight: " + r);
+            ledger.release(r);
         }
     }
 

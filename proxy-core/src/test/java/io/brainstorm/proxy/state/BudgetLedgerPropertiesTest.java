@@ -22,7 +22,9 @@ import static org.quicktheories.generators.SourceDSL.longs;
 /**
  * Any interleaving of reserve, settle and release (settling at most what was reserved, and ending
  * some reservations twice) keeps spent + reserved within the budget, nothing negative, and every
- * nano-USD accounted for: spent + reserved = settled actuals + open reservations.
+ * nano-USD accounted for: spent + reserved = settled actuals + open reservations. Every refusal
+ * says why, with the figures it was decided on: exceeded when the settled spend leaves no room,
+ * busy when only the reservations in flight are in the way.
  */
 class BudgetLedgerPropertiesTest {
     private static final LocalDate DAY = LocalDate.of(2026, 11, 26);
@@ -71,12 +73,23 @@ class BudgetLedgerPropertiesTest {
                 Reservation r = ledger.reserve(key, DAY, amount, budget);
                 DayUsage before = usageWithout(open, ended, settledActuals, settledCount);
                 assertTrue(r.remainingNano() >= 0, "remaining " + r.remainingNano());
+                assertEquals(before.spentNano(), r.spentNano(), "spent seen by the decision");
+                assertEquals(before.reservedNano(), r.heldNano(), "held seen by the decision");
+                assertEquals(open.size(), r.heldCount(), "reservations in flight seen by the decision");
                 if (r.granted()) {
+                    assertEquals(Reservation.Verdict.GRANTED, r.verdict());
                     open.add(r);
                     assertEquals(budget - before.spentNano() - before.reservedNano() - amount, r.remainingNano());
                 } else {
                     assertTrue(before.spentNano() + before.reservedNano() + amount > budget,
                             "refused " + amount + " with " + before + " of " + budget);
+                    Reservation.Verdict expected = before.spentNano() + amount > budget
+                            ? Reservation.Verdict.EXCEEDED : Reservation.Verdict.BUSY;
+                    assertEquals(expected, r.verdict(), "refused " + amount + " with " + before + " of " + budget);
+                    if (r.verdict() == Reservation.Verdict.BUSY) {
+                        // busy is the truth: with nothing in flight the same request fits
+                        assertTrue(open.size() > 0, "busy with nothing in flight: " + before);
+                    }
                 }
             } else if (op == 1 && !open.isEmpty()) {
                 Reservation r = open.remove(arg % open.size());
