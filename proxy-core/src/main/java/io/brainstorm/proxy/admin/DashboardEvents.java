@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>Threading.</b> Everything runs on the connection's event loop: {@link LiveFeed} calls the
  * wake-up from any thread, which only schedules {@link #drain} there. While the connection is not
- * writable nothing is written; completions wait in the subscriber's bounded queue, and what does
- * not fit is dropped and reported once the connection drains ({@link #writabilityChanged}).
+ * writable nothing is written; completions wait in the subscriber's bounded queue, the oldest make
+ * room for new ones, and what was dropped is reported once the connection drains
+ * ({@link #writabilityChanged}), just before the entries that came after it.
  *
  * <p><b>Reference counting.</b> Each write's buffer is made here and handed to {@code ctx.write},
  * which releases it.
