@@ -3,6 +3,10 @@ package io.brainstorm.proxy.admin;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.testing.TestRegistries;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -34,13 +38,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DashboardEventsTest {
     /** The writability bit the test turns off to stand for a page that does not read. */
     private static final int NOT_READING = 1;
-    private static final Pattern DATA_ID = Pattern.compile("^data: \\{.*?\"request_id\":\"([^\"]+)\"", Pattern.MULTILINE);
+    private static final Pattern DROPPED = Pattern.compile("^event: dropped\ndata: \\{\"dropped\":(\\d+)\\}",
+            Pattern.MULTILINE);
+    private static final Pattern DATA_ID = Pattern.compile("^data: \\{.*?\"request_id\":\"([^\"]+)\"",
+            Pattern.MULTILINE);
 
     private final Registry registry = Registry.inMemory(TestRegistries.bootstrap(List.of(), List.of(), Set.of()),
             InstantSource.system());
     private final DashboardSessions sessions = new DashboardSessions(() -> registry, InstantSource.system());
     private final LiveFeed feed = new LiveFeed();
-    private final EmbeddedChannel channel = new EmbeddedChannel(new DashboardHandler(sessions, feed, 30_000, 8080));
+    /** Completions made while the stream writes, as other event loops would while a round runs. */
+    private final CompletionsDuringWrite during = new CompletionsDuringWrite();
+    private final EmbeddedChannel channel = new EmbeddedChannel(during,
+            new DashboardHandler(sessions, feed, 30_000, 8080));
 
     @AfterEach
     void tearDown() {
@@ -81,6 +91,35 @@ class DashboardEventsTest {
         assertEquals(0, feed.subscribers(), "the closed stream unsubscribed");
     }
 
+    @Test
+    void dropsMadeWhileARoundRunsAreToldInThatRound() {
+        // room for a whole queue between flushes: the round below ends by emptying the queue, not by
+        // filling the connection
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(1 << 20, 2 << 20));
+        openStream();
+        readText();
+        int first = 80;
+        for (int i = 0; i < first; i++) {
+            feed.accept(LiveFeedTest.completion("req_" + i, "acme"));
+        }
+        // at its first 16 KiB write the round meets a burst bigger than the queue
+        int burst = LiveFeed.QUEUE + 10;
+        during.next = burst;
+        channel.runPendingTasks();
+        assertEquals(0, during.next, "the burst came during the round");
+
+        String text = readText();
+        List<String> ids = requestIds(text);
+        assertEquals("req_burst_" + (burst - 1), ids.get(ids.size() - 1), "the newest arrived");
+        long told = dropped(text);
+        assertTrue(told > 0, "the burst overflowed the queue, and the round said so");
+        assertEquals(first + burst, ids.size() + told, "every completion is either sent or counted as dropped, "
+                + "without waiting for another completion to come: " + ids.size() + " sent, " + told + " told");
+        channel.runPendingTasks();
+        assertEquals("", readText(), "nothing left over");
+        assertFalse(channel.finish());
+    }
+
     /** Logs in as the super-admin and sends {@code GET /dashboard/events} with the session's cookie. */
     private void openStream() {
         String cookie = DashboardSessions.COOKIE + "=" + sessions.login(TestRegistries.ADMIN_TOKEN).id();
@@ -110,6 +149,30 @@ class DashboardEventsTest {
             }
         }
         return sb.toString();
+    }
+
+    private static long dropped(String text) {
+        long n = 0;
+        Matcher m = DROPPED.matcher(text);
+        while (m.find()) {
+            n += Long.parseLong(m.group(1));
+        }
+        return n;
+    }
+
+    /** Before the dashboard handler: makes {@link #next} completions when the stream next writes. */
+    private final class CompletionsDuringWrite extends ChannelOutboundHandlerAdapter {
+        int next;
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            int n = next;
+            next = 0;
+            for (int i = 0; i < n; i++) {
+                feed.accept(LiveFeedTest.completion("req_burst_" + i, "acme"));
+            }
+            ctx.write(msg, promise);
+        }
     }
 
     private static List<String> requestIds(String text) {
