@@ -39,7 +39,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * accept at once: every shared write is a single compare-and-set or an atomic add (a failed
  * compare-and-set means another thread progressed), never a lock or a spin-wait on another
  * thread, so loops sharing one CPU cannot hold each other up; the readers (a new subscriber's
- * {@link #replay}, the senders' {@link Subscriber#poll}) only read or take.
+ * {@link #replay}, the senders' {@link Subscriber#poll}) only read or take, and an accept that
+ * finds a queue full takes its oldest entry the way a sender would.
  *
  * <p>Nothing here holds a secret: the JSON sent ({@link Entry#json}) leaves out the prompt and the
  * answer even when the audit records them.
