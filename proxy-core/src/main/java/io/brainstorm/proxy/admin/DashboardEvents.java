@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>Threading.</b> Everything runs on the connection's event loop: {@link LiveFeed} calls the
  * wake-up from any thread, which only schedules {@link #drain} there. While the connection is not
- * writable nothing is written; completions wait in the subscriber's bounded queue, and what does
- * not fit is dropped and reported once the connection drains ({@link #writabilityChanged}).
+ * writable nothing is written; completions wait in the subscriber's bounded queue, the oldest make
+ * room for new ones, and what was dropped is reported once the connection drains
+ * ({@link #writabilityChanged}).
  *
  * <p><b>Reference counting.</b> Each write's buffer is made here and handed to {@code ctx.write},
  * which releases it.
@@ -96,10 +97,7 @@ final class DashboardEvents {
             return;
         }
         StringBuilder sb = new StringBuilder();
-        long dropped = subscriber.takeDropped();
-        if (dropped > 0) {
-            sb.append("event: dropped\ndata: {\"dropped\":").append(dropped).append("}\n\n");
-        }
+        appendDropped(sb);
         boolean more = true;
         while (more && ctx.channel().isWritable()) {
             LiveFeed.Entry e = subscriber.poll();
@@ -113,6 +111,8 @@ final class DashboardEvents {
                 }
             }
         }
+        // drops made during this round woke nobody (it was awake): told now, not at the next completion
+        appendDropped(sb);
         // not writable: the subscriber stays awake, so offers only queue (or drop) until writabilityChanged
         if (!sb.isEmpty()) {
             write(sb);
@@ -153,6 +153,13 @@ final class DashboardEvents {
             heartbeat.cancel(false);
         }
         // what still waits in the subscriber's queue is plain objects: dropped with it
+    }
+
+    private void appendDropped(StringBuilder sb) {
+        long dropped = subscriber.takeDropped();
+        if (dropped > 0) {
+            sb.append("event: dropped\ndata: {\"dropped\":").append(dropped).append("}\n\n");
+        }
     }
 
     private void append(StringBuilder sb, LiveFeed.Entry e) {

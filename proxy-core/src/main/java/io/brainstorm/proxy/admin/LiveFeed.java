@@ -34,12 +34,13 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <p><b>Threading.</b> {@link #accept} runs on the client listener's event loops and never blocks:
  * it appends to lock-free rings and to each subscriber's bounded lock-free queue, and asks the
  * subscriber to wake up (its {@code wakeUp} only schedules work, see {@link Subscriber}). A
- * subscriber that does not keep up loses what does not fit in its queue, and is told how much
- * ({@link Subscriber#takeDropped()}), rather than making requests wait. Several event loops
+ * subscriber that does not keep up loses the oldest of what waits in its queue, and is told how
+ * much ({@link Subscriber#takeDropped()}), rather than making requests wait. Several event loops
  * accept at once: every shared write is a single compare-and-set or an atomic add (a failed
  * compare-and-set means another thread progressed), never a lock or a spin-wait on another
  * thread, so loops sharing one CPU cannot hold each other up; the readers (a new subscriber's
- * {@link #replay}, the senders' {@link Subscriber#poll}) only read or take.
+ * {@link #replay}, the senders' {@link Subscriber#poll}) only read or take, and an accept that
+ * finds a queue full takes its oldest entry the way a sender would.
  *
  * <p>Nothing here holds a secret: the JSON sent ({@link Entry#json}) leaves out the prompt and the
  * answer even when the audit records them.
@@ -47,7 +48,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 public final class LiveFeed implements CompletionSink {
     /** Completions replayed to a new subscriber, at most. */
     public static final int REPLAY = 50;
-    /** Completions waiting for one subscriber, at most; more are dropped and counted. */
+    /** Completions waiting for one subscriber, at most; beyond it the oldest are dropped and counted. */
     public static final int QUEUE = 256;
 
     private final AtomicLong seq = new AtomicLong();
@@ -119,18 +120,23 @@ public final class LiveFeed implements CompletionSink {
             return principal;
         }
 
-        /** Queues {@code e}, or counts it dropped when {@code capacity} wait already; false when dropped. */
-        boolean offer(Entry e) {
-            if (size.incrementAndGet() > capacity) {
+        /**
+         * Queues {@code e}; when {@code capacity} wait already, the oldest waiting entry makes room and
+         * is counted dropped. The newest are kept: a page that fell behind and reads again shows what
+         * happens now, and a completion made after it caught up is never the one lost.
+         */
+        void offer(Entry e) {
+            boolean full = size.incrementAndGet() > capacity;
+            queue.offer(e);
+            // one out for one in, so the queue stays within capacity (plus the offers in flight);
+            // null only when the sender took everything meanwhile: then nothing needed to go
+            if (full && queue.poll() != null) {
                 size.decrementAndGet();
                 dropped.incrementAndGet();
-                return false;
             }
-            queue.offer(e);
             if (awake.compareAndSet(false, true)) {
                 wakeUp.run();
             }
-            return true;
         }
 
         /**

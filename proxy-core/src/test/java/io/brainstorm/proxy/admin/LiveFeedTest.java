@@ -49,6 +49,23 @@ class LiveFeedTest {
     }
 
     @Test
+    void aSubscriberThatFellBehindKeepsTheNewestAndLosesTheOldest() {
+        LiveFeed feed = new LiveFeed();
+        LiveFeed.Subscriber behind = feed.subscribe(ACME, 3, () -> { });
+        for (int i = 0; i < 5; i++) {
+            feed.accept(completion("req_" + i, "acme"));
+        }
+        // what a page that reads again gets: the latest, so a completion made now is never the one lost
+        assertEquals(2, behind.takeDropped());
+        List<String> got = new ArrayList<>();
+        for (LiveFeed.Entry e = behind.poll(); e != null; e = behind.poll()) {
+            got.add(e.completion().requestId());
+        }
+        assertEquals(List.of("req_2", "req_3", "req_4"), got);
+        assertEquals(0, behind.waiting());
+    }
+
+    @Test
     void aSenderThatKeepsUpGetsEverythingInOrder() {
         LiveFeed feed = new LiveFeed();
         List<Runnable> scheduled = new ArrayList<>();
