@@ -99,15 +99,27 @@ final class DashboardEvents {
         StringBuilder sb = new StringBuilder();
         appendDropped(sb);
         boolean more = true;
+        boolean emptyAgain = false;
         while (more && ctx.channel().isWritable()) {
             LiveFeed.Entry e = subscriber.poll();
             if (e == null) {
                 more = subscriber.sleep();
-            } else if (replayed.isEmpty() || !replayed.remove(e.seq())) {
-                append(sb, e);
-                if (sb.length() > 16 * 1024) {
-                    write(sb);
-                    sb.setLength(0);
+                if (more && emptyAgain) {
+                    // counted but not yet takeable (a drop of the oldest in flight on another thread):
+                    // come back after the loop's other work instead of spinning against that thread,
+                    // which on one CPU may be the one waiting for this loop to yield
+                    ctx.executor().execute(this::drain);
+                    more = false;
+                }
+                emptyAgain = true;
+            } else {
+                emptyAgain = false;
+                if (replayed.isEmpty() || !replayed.remove(e.seq())) {
+                    append(sb, e);
+                    if (sb.length() > 16 * 1024) {
+                        write(sb);
+                        sb.setLength(0);
+                    }
                 }
             }
         }

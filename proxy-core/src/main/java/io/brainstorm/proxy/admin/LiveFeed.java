@@ -126,8 +126,9 @@ public final class LiveFeed implements CompletionSink {
          * happens now, and a completion made after it caught up is never the one lost.
          */
         void offer(Entry e) {
-            boolean full = size.incrementAndGet() > capacity;
+            // in the queue before it is counted: a sender that sees the count finds the entry
             queue.offer(e);
+            boolean full = size.incrementAndGet() > capacity;
             // one out for one in, so the queue stays within capacity (plus the offers in flight);
             // null only when the sender took everything meanwhile: then nothing needed to go
             if (full && queue.poll() != null) {
@@ -167,7 +168,8 @@ public final class LiveFeed implements CompletionSink {
 
         /** Entries waiting. */
         public int waiting() {
-            return size.get();
+            // an entry taken before its offer counted it reads as -1 for that moment
+            return Math.max(0, size.get());
         }
     }
 

@@ -351,10 +351,13 @@
       }
       addCompletion(c);
     };
+    let notShown = 0;
     es.addEventListener('dropped', (m) => {
       try {
         const d = JSON.parse(m.data);
-        $('feed-dropped').textContent = count(d.dropped) + ' requests not shown (the feed fell behind)';
+        // each notice counts the drops since the one before: the page shows them all
+        notShown += Number(d.dropped) || 0;
+        $('feed-dropped').textContent = count(notShown) + ' requests not shown (the feed fell behind)';
       } catch (e) {
         // ignore
       }
