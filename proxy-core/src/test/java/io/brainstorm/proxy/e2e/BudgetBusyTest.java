@@ -87,7 +87,8 @@ class BudgetBusyTest {
         assertTrue(GatewayHarness.eventually(60_000,
                         () -> upstream.received.get() + burst.stream().filter(CompletableFuture::isDone).count() == 200),
                 () -> upstream.received.get() + " reached the upstream, "
-                        + burst.stream().filter(CompletableFuture::isDone).count() + " were answered, of 200");
+                        + burst.stream().filter(CompletableFuture::isDone).count() + " were answered, of 200; the"
+                        + " gateway was serving " + gateway.server.gateway().inFlight() + "\n" + eventLoopStacks());
         int inFlight = upstream.received.get();
         assertTrue(inFlight >= 10, "the budget holds 16 worst cases; " + inFlight + " got through");
         BigDecimal worst = null;
@@ -148,14 +149,34 @@ class BudgetBusyTest {
         assertEquals(0, new BigDecimal(usage.path("reserved_usd").asText()).signum(), "nothing left reserved: " + usage);
     }
 
-    /** The answer, or an error that says where the test stood when it did not come. */
+    /**
+     * The answer, or an error that says where the test stood when it did not come: the upstream's
+     * counts, the requests the gateway was still serving, and what its event loops were doing (a
+     * loop stuck or spinning holds every request on it; a loop parked in its selector is waiting
+     * for something that did not come).
+     */
     private HttpResponse<String> join(CompletableFuture<HttpResponse<String>> call, String phase) {
         try {
             return call.join();
         } catch (java.util.concurrent.CompletionException e) {
             throw new AssertionError("no answer " + phase + ": the upstream received " + upstream.received.get()
-                    + " requests and answered " + upstream.answered.get(), e.getCause());
+                    + " requests and answered " + upstream.answered.get() + "; the gateway was serving "
+                    + gateway.server.gateway().inFlight() + "\n" + eventLoopStacks(), e.getCause());
         }
+    }
+
+    /** The stacks of the gateway's event loops ({@code br-io-*}). */
+    private static String eventLoopStacks() {
+        StringBuilder b = new StringBuilder();
+        Thread.getAllStackTraces().forEach((t, stack) -> {
+            if (t.getName().startsWith("br-io-")) {
+                b.append('"').append(t.getName()).append("\" ").append(t.getState()).append('\n');
+                for (StackTraceElement f : stack) {
+                    b.append("    at ").append(f).append('\n');
+                }
+            }
+        });
+        return b.toString();
     }
 
     /**
