@@ -73,7 +73,9 @@ if command -v promtool >/dev/null; then
 fi
 
 # the dashboard: the page, and a login that sets an HttpOnly, SameSite=Strict cookie
-curl -fs "http://127.0.0.1:$admin_port/dashboard" | grep -q 'brainstorm-proxy'
+# to a file, not a pipe: grep -q stops reading at the first match and curl's write error (23) would fail the pipeline
+curl -fs -o "$work/dashboard.html" "http://127.0.0.1:$admin_port/dashboard"
+grep -q 'brainstorm-proxy' "$work/dashboard.html"
 curl -fs -D "$work/login" -o /dev/null "http://127.0.0.1:$admin_port/dashboard/login" \
   -H 'Content-Type: application/json' -d "{\"token\":\"$admin_token\"}"
 grep -i '^set-cookie: br_session=' "$work/login" | grep -i 'httponly' | grep -qi 'samesite=strict'
