@@ -218,13 +218,23 @@ public final class Exchange implements UpstreamListener {
 
     /** Starts the first attempt. Call on the client's event loop. */
     public void start() {
-        try {
+        guarded(() -> {
             // The first check comes at the earliest any timeout could expire, so a request that ends
             // sooner (nearly all) schedules and cancels exactly one timer.
             Timeouts t = route.first().timeouts();
             long first = Math.min(t.total().toNanos(), Math.min(t.firstByte().toNanos(), t.idle().toNanos()));
             armTimer(startNanos + first);
             attempt();
+        });
+    }
+
+    /**
+     * Runs {@code step} of the exchange from outside its own call chain (a listener, a timer, a
+     * caller); whatever it throws ends the exchange in {@link #crashed}.
+     */
+    private void guarded(Runnable step) {
+        try {
+            step.run();
         } catch (Throwable e) {
             crashed(e);
         }
@@ -275,13 +285,7 @@ public final class Exchange implements UpstreamListener {
         if (f.isDone()) {
             onConnected(f);
         } else {
-            f.addListener(done -> {
-                try {
-                    onConnected(f);
-                } catch (Throwable e) {
-                    crashed(e);
-                }
-            });
+            f.addListener(done -> guarded(() -> onConnected(f)));
         }
     }
 
@@ -341,15 +345,11 @@ public final class Exchange implements UpstreamListener {
         h.set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
         h.set(HttpHeaderNames.USER_AGENT, "brainstorm-proxy");
         Channel ch = upstream;
-        ch.writeAndFlush(req).addListener((ChannelFutureListener) w -> {
-            try {
-                if (!w.isSuccess() && ch == upstream && state == State.WAITING) {
-                    failAttempt("sending the request failed: " + describe(w.cause()), false, 0, -1);
-                }
-            } catch (Throwable e) {
-                crashed(e);
+        ch.writeAndFlush(req).addListener((ChannelFutureListener) w -> guarded(() -> {
+            if (!w.isSuccess() && ch == upstream && state == State.WAITING) {
+                failAttempt("sending the request failed: " + describe(w.cause()), false, 0, -1);
             }
-        });
+        }));
         firstByteDeadline = System.nanoTime() + endpoint.timeouts().firstByte().toNanos();
         armTimer(firstByteDeadline);
         ch.read();
@@ -357,6 +357,7 @@ public final class Exchange implements UpstreamListener {
 
     @Override
     public void onUpstreamRead(HttpObject msg) {
+        // not guarded(): once per read part, so no lambda on this path
         try {
             read(msg);
         } catch (Throwable e) {
@@ -504,7 +505,7 @@ public final class Exchange implements UpstreamListener {
 
     /** On the event loop: the scorer's verdict on a structured stream. */
     private void onStreamScored(Scorer.Result verdict) {
-        try {
+        guarded(() -> {
             outcomes.scored(route, endpoint, 200, verdict.score(), attemptMicrosAt(), ttftMicros(), costNano);
             if (state == State.SCORING) {
                 endStream(verdict);
@@ -512,9 +513,7 @@ public final class Exchange implements UpstreamListener {
                 // the client left while the answer was being scored
                 emit(200, "client_closed", verdict);
             }
-        } catch (Throwable e) {
-            crashed(e);
-        }
+        });
     }
 
     /** Writes the end of a complete stream: the usage chunk or {@code : x-br} comment, {@code [DONE]}, trailers. */
@@ -651,14 +650,10 @@ public final class Exchange implements UpstreamListener {
         } else {
             // the answer has left; its score follows it into the learning state and the completion record
             long latency = attemptMicrosAt();
-            settlement.scoring().scoreAnswer(request.body(), toScore, client.executor(), v -> {
-                try {
-                    outcomes.scored(route, endpoint, code, v.score(), latency, -1, costNano);
-                    emit(code, null, v, answerText);
-                } catch (Throwable e) {
-                    crashed(e);
-                }
-            });
+            settlement.scoring().scoreAnswer(request.body(), toScore, client.executor(), v -> guarded(() -> {
+                outcomes.scored(route, endpoint, code, v.score(), latency, -1, costNano);
+                emit(code, null, v, answerText);
+            }));
         }
     }
 
@@ -710,6 +705,7 @@ public final class Exchange implements UpstreamListener {
 
     @Override
     public void onUpstreamReadComplete() {
+        // not guarded(): once per read batch, so no lambda on this path
         try {
             readComplete();
         } catch (Throwable e) {
@@ -733,32 +729,22 @@ public final class Exchange implements UpstreamListener {
 
     /** The client channel can take more: resume reading upstream. */
     public void onClientWritable() {
-        try {
+        guarded(() -> {
             if (readPending && upstream != null && state == State.STREAMING) {
                 readPending = false;
                 upstream.read();
             }
-        } catch (Throwable e) {
-            crashed(e);
-        }
+        });
     }
 
     @Override
     public void onUpstreamClosed() {
-        try {
-            upstreamBroke("the connection closed");
-        } catch (Throwable e) {
-            crashed(e);
-        }
+        guarded(() -> upstreamBroke("the connection closed"));
     }
 
     @Override
     public void onUpstreamError(Throwable cause) {
-        try {
-            upstreamBroke(describe(cause));
-        } catch (Throwable e) {
-            crashed(e);
-        }
+        guarded(() -> upstreamBroke(describe(cause)));
     }
 
     private void upstreamBroke(String reason) {
@@ -812,16 +798,8 @@ public final class Exchange implements UpstreamListener {
         }
         cancel(timer);
         timerAt = at;
-        timer = client.executor().schedule(this::onTimerGuarded, Math.max(0, at - System.nanoTime()),
+        timer = client.executor().schedule(() -> guarded(this::onTimer), Math.max(0, at - System.nanoTime()),
                 TimeUnit.NANOSECONDS);
-    }
-
-    private void onTimerGuarded() {
-        try {
-            onTimer();
-        } catch (Throwable e) {
-            crashed(e);
-        }
     }
 
     /** Checks the total, first-byte and idle deadlines; acts on the one that passed, else re-arms. */
@@ -969,11 +947,7 @@ public final class Exchange implements UpstreamListener {
 
     /** The client went away: stop at once and close the upstream request. */
     public void cancel() {
-        try {
-            cancelNow();
-        } catch (Throwable e) {
-            crashed(e);
-        }
+        guarded(this::cancelNow);
     }
 
     private void cancelNow() {

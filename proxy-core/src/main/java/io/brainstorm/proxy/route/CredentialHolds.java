@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -125,7 +126,7 @@ public final class CredentialHolds {
                 out.add(e.getValue());
             }
         }
-        out.sort(java.util.Comparator.comparing(Hold::credential));
+        out.sort(Comparator.comparing(Hold::credential));
         return out;
     }
 

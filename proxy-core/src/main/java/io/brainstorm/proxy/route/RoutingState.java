@@ -1,5 +1,6 @@
 package io.brainstorm.proxy.route;
 
+import io.brainstorm.proxy.spi.CircuitState;
 import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.TaskClass;
 
@@ -81,7 +82,7 @@ public final class RoutingState {
                 return hold.kind() == CredentialHolds.Kind.RATE_LIMITED ? Reach.COOLING : Reach.LAST_RESORT;
             }
         }
-        return h.breaker().state(nowMillis) == io.brainstorm.proxy.spi.CircuitState.OPEN ? Reach.LAST_RESORT : Reach.USABLE;
+        return h.breaker().state(nowMillis) == CircuitState.OPEN ? Reach.LAST_RESORT : Reach.USABLE;
     }
 
     /** How long until {@code candidateId} is {@link Reach#USABLE} again for {@code providerKey}, as far as known now (0: it is). */
