@@ -1,8 +1,17 @@
 /**
- * Relaying the upstream's answer to the client. Starting points: {@link
- * io.brainstorm.proxy.relay.SseEventSplitter} cuts a streamed body into Server-Sent Events without
- * copying; {@link io.brainstorm.proxy.relay.SseEvents} inspects ({@code [DONE]}, usage, comments)
- * and writes single events; {@code AnswerCheck} decides whether a 2xx
- * answer is what it claims before it is relayed.
+ * One request's trip upstream and back. Start at {@link io.brainstorm.proxy.relay.Exchange}: the
+ * state machine of one request's relay (connecting, waiting for the response head, streaming or
+ * aggregating, done), made by the server's API handler once a request is routed and admitted. With
+ * the helpers it delegates to, it tries the route's endpoints in order and fails over, keeps the
+ * request's deadlines, writes what the client sees (governance headers, the rewritten usage event,
+ * the stream's error event) and ends the request exactly once: budget ticket, breaker verdict and
+ * completion record. Results go to the gateway's {@link io.brainstorm.proxy.relay.Settlement}.
+ *
+ * <p>The bytes of a streamed answer are {@link io.brainstorm.proxy.relay.StreamRelay}'s:
+ * {@link io.brainstorm.proxy.relay.SseEventSplitter} cuts the body into Server-Sent Events without
+ * copying, {@link io.brainstorm.proxy.relay.SseEvents} inspects ({@code [DONE]}, usage, comments)
+ * and writes single events. {@link io.brainstorm.proxy.relay.AnswerCheck} decides whether a 2xx
+ * answer is what it claims before it is relayed. How failover, timeouts and panic mode work:
+ * {@code docs/architecture.md} §7.
  */
 package io.brainstorm.proxy.relay;

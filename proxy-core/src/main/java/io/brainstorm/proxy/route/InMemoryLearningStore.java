@@ -8,8 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * {@link LearningStore} on the heap: lost when the process ends. The default until the state
- * store keeps it in files.
+ * {@link LearningStore} on the heap: lost when the process ends. For routers made without a state
+ * store (tests, benchmarks); the gateway keeps its learning in the state store.
  *
  * <p><b>Threading:</b> one array of beliefs per candidate, updated by compare-and-set, so reads
  * never lock and concurrent updates are never lost.

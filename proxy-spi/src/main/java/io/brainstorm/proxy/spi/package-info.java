@@ -6,8 +6,8 @@
  * The strategy receives a {@link io.brainstorm.proxy.spi.RouteRequest} and the eligible
  * {@link io.brainstorm.proxy.spi.Candidate}s, each with a live
  * {@link io.brainstorm.proxy.spi.EndpointStats} snapshot, and answers with a
- * {@link io.brainstorm.proxy.spi.RouteDecision}. Every type is an immutable record or an enum of
- * JDK types; the API has no dependencies.
+ * {@link io.brainstorm.proxy.spi.RouteDecision}. The inputs are immutable and made of JDK types
+ * only; the API has no dependencies.
  *
  * <p>Jars dropped into the plugins folder ({@code --plugins-dir}, default {@code ./ext}) load at
  * start through a class loader that shares only this package with the gateway.
