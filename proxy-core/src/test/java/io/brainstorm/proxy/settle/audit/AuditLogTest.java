@@ -194,15 +194,15 @@ class AuditLogTest {
     }
 
     /** Writes go through, except while {@link #blocked} holds the writer in its first write, or {@link #full} fails them. */
-    private static final class TestOutput implements AuditLog.Output {
+    private static final class TestOutput implements AuditOutput {
         final AtomicBoolean full = new AtomicBoolean();
         final CountDownLatch entered = new CountDownLatch(1);
         volatile CountDownLatch blocked;
 
         @Override
-        public AuditLog.Out open(Path file) throws IOException {
-            AuditLog.Out real = AuditLog.Output.FILES.open(file);
-            return new AuditLog.Out() {
+        public AuditOutput.Out open(Path file) throws IOException {
+            AuditOutput.Out real = AuditOutput.FILES.open(file);
+            return new AuditOutput.Out() {
                 @Override
                 public long size() throws IOException {
                     return real.size();
