@@ -85,10 +85,12 @@ public final class AuditThroughput {
                         while (log.queued() > queue - 1024) {
                             Thread.onSpinWait();
                         }
-                        Completion c = new Completion(now + i, "req-" + id + "-" + i, "default", "key_0123456789ab",
-                                "bench", "chat", "sim/alpha:floor", "sim/alpha", "sim-east", "floor", 200, null,
-                                i % 2 == 0, 120, 45, 1_250_000, false, 12_345, i % 2 == 0 ? 2_500 : -1, 0, 1.0,
-                                ScoreOutcome.PLAIN_OK, null, null);
+                        Completion c = Completion.builder("req-" + id + "-" + i, 0).atMillis(now + i)
+                                .key("default", "key_0123456789ab").app("bench").operation("chat")
+                                .requestedModel("sim/alpha:floor").stream(i % 2 == 0).strategy("floor")
+                                .selected("sim/alpha", "sim-east").status(200, null).tokens(120, 45)
+                                .cost(1_250_000, false).latencyMicros(12_345).ttftMicros(i % 2 == 0 ? 2_500 : -1)
+                                .score(1.0, ScoreOutcome.PLAIN_OK).build();
                         long a = System.nanoTime();
                         log.accept(c);
                         spent += System.nanoTime() - a;

@@ -103,13 +103,16 @@ public class MetricsBenchmark {
             Endpoint e = endpoints.get(random.nextInt(endpoints.size()));
             boolean stream = random.nextBoolean();
             boolean failed = random.nextInt(20) == 0;
-            completions[i] = new Completion(System.currentTimeMillis(), "req_" + i, key.tenant(), key.id(), null, "chat",
-                    e.model().id(), e.model().id(), e.id(), "direct", failed ? 502 : 200,
-                    failed ? "upstream_error" : null, stream, 200 + random.nextInt(2_000), 50 + random.nextInt(500),
-                    1_000 + random.nextInt(100_000), false, 50_000 + random.nextInt(3_000_000),
-                    stream ? 20_000 + random.nextInt(500_000) : -1, random.nextInt(10) == 0 ? 1 : 0,
-                    failed ? 0 : 1, failed ? ScoreOutcome.ERROR : ScoreOutcome.VALID, null, null,
-                    formats[random.nextInt(formats.length)]);
+            // the random draws in the order they always were, so the set of records stays the same
+            completions[i] = Completion.builder("req_" + i, 0).atMillis(System.currentTimeMillis())
+                    .key(key.tenant(), key.id()).operation("chat").requestedModel(e.model().id()).strategy("direct")
+                    .selected(e.model().id(), e.id()).status(failed ? 502 : 200, failed ? "upstream_error" : null)
+                    .stream(stream).tokens(200 + random.nextInt(2_000), 50 + random.nextInt(500))
+                    .cost(1_000 + random.nextInt(100_000), false).latencyMicros(50_000 + random.nextInt(3_000_000))
+                    .ttftMicros(stream ? 20_000 + random.nextInt(500_000) : -1)
+                    .fallbacks(random.nextInt(10) == 0 ? 1 : 0)
+                    .score(failed ? 0 : 1, failed ? ScoreOutcome.ERROR : ScoreOutcome.VALID)
+                    .format(formats[random.nextInt(formats.length)]).build();
         }
         // every label set exists before the measurement, as in a gateway that has served for a while
         for (int i = 0; i < 200_000; i++) {

@@ -129,7 +129,8 @@ public final class Exchange implements UpstreamListener {
     private String upstreamKey;
     private final OutcomeRecorder outcomes;
     private final Settlement settlement;
-    private final Caller caller;
+    /** This request's record, started by the server; {@link #emit} ends it. */
+    private final Completion.Builder completion;
     private final int maxAttempts;
     private final Ticket ticket;
     private final String requestId;
@@ -196,7 +197,8 @@ public final class Exchange implements UpstreamListener {
     private Endpoint answeredBy;
 
     public Exchange(ChannelHandlerContext client, UpstreamClient upstreamClient, ParsedRequest request,
-                    RoutePlan route, Settlement settlement, Ticket ticket, String requestId, Caller caller,
+                    RoutePlan route, Settlement settlement, Ticket ticket, String requestId,
+                    Completion.Builder completion,
                     boolean clientTrailers, java.util.function.Consumer<io.netty.channel.ChannelFuture> onDone) {
         this.client = client;
         this.upstreamClient = upstreamClient;
@@ -204,7 +206,7 @@ public final class Exchange implements UpstreamListener {
         this.route = route;
         this.settlement = settlement;
         this.outcomes = settlement.outcomes();
-        this.caller = caller;
+        this.completion = completion;
         this.maxAttempts = settlement.maxAttempts();
         this.ticket = ticket;
         this.requestId = requestId;
@@ -1102,23 +1104,28 @@ public final class Exchange implements UpstreamListener {
                 ? AnswerText.of(capture.answer()) : null);
     }
 
-    /** Hands this request's {@link Completion} to the sinks (audit, metrics, live feed); once. */
+    /**
+     * Adds what the relay saw to this request's {@link Completion} and hands it to the sinks (audit,
+     * metrics, live feed); once.
+     */
     private void emit(int status, String errorCode, Scorer.Result verdict, String answerText) {
         if (completionSent) {
             return;
         }
         completionSent = true;
-        long now = System.nanoTime();
-        settlement.completions().accept(new Completion(System.currentTimeMillis(), requestId, caller.tenant(),
-                caller.keyId(), caller.app(), request.kind() == ParsedRequest.Kind.CHAT ? "chat" : "embeddings",
-                request.model(), answeredBy == null ? null : answeredBy.model().id(),
-                endpoint == null ? null : endpoint.id(), route.strategy(), status, errorCode, request.stream(),
-                usage == null ? 0 : usage.promptTokens(), usage == null ? 0 : usage.completionTokens(), costNano,
-                costEstimated, (now - caller.arrivalNanos()) / 1000,
-                firstEventNanos < 0 ? -1 : (firstEventNanos - caller.arrivalNanos()) / 1000, failures.size(),
-                verdict.score(), verdict.outcome(),
-                settlement.recordContent() ? AnswerText.prompt(request.body()) : null, answerText,
-                request.kind() == ParsedRequest.Kind.CHAT ? Completion.formatOf(request.body()) : null));
+        if (firstEventNanos >= 0) {
+            completion.firstEventAt(firstEventNanos);
+        }
+        completion.selected(answeredBy == null ? null : answeredBy.model().id(),
+                        endpoint == null ? null : endpoint.id())
+                .status(status, errorCode)
+                .tokens(usage == null ? 0 : usage.promptTokens(), usage == null ? 0 : usage.completionTokens())
+                .cost(costNano, costEstimated)
+                .fallbacks(failures.size())
+                .score(verdict.score(), verdict.outcome())
+                .prompt(settlement.recordContent() ? AnswerText.prompt(request.body()) : null)
+                .answer(answerText);
+        settlement.completions().accept(completion.build());
     }
 
     private static String formatScore(double score) {

@@ -4,7 +4,6 @@ import io.brainstorm.proxy.admission.Ticket;
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.auth.ApiKey;
-import io.brainstorm.proxy.relay.Caller;
 import io.brainstorm.proxy.relay.Exchange;
 import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.RoutePlan;
@@ -254,29 +253,36 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * An API call: authenticate, parse, route, admit, and hand over to an {@link Exchange}, which
-     * records the request's {@link Completion} when it ends. A call refused before that is recorded here.
+     * An API call: authenticate, parse, route, admit, and hand over to an {@link Exchange}. The
+     * request's {@link Completion} starts here and each step adds to it; the exchange ends it, or,
+     * for a call refused before that, {@link #refused}.
      */
     private void call(ChannelHandlerContext ctx, FullHttpRequest request, String path, String requestId,
                       long arrivalNanos, ParsedRequest.Kind kind) {
-        ApiKey key = null;
-        ParsedRequest parsed = null;
-        RoutePlan route = null;
+        Completion.Builder completion = Completion.builder(requestId, arrivalNanos).app(app(request))
+                .operation(kind == ParsedRequest.Kind.CHAT ? "chat" : "embeddings");
+        ApiKey key;
+        ParsedRequest parsed;
+        RoutePlan route;
         Ticket ticket;
         try {
             requireMethod(request.method(), HttpMethod.POST, path);
             key = authenticate(request);
+            completion.key(key.tenant(), key.id());
             parsed = ParsedRequest.parse(kind, request.content());
+            completion.requestedModel(parsed.model()).stream(parsed.stream())
+                    .format(kind == ParsedRequest.Kind.CHAT ? Completion.formatOf(parsed.body()) : null);
             route = requireRoutes().route(parsed.model(), parsed.features(), requestId, access(key));
+            completion.strategy(route.strategy());
             ticket = gateway.admission().admit(key, route, parsed.features());
         } catch (ApiError e) {
-            refused(request, requestId, arrivalNanos, kind, key, parsed, route, e);
+            refused(completion, e);
             throw e;
         }
         boolean trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         try {
             exchange = new Exchange(ctx, gateway.upstream(), parsed, route, gateway.settlement(), ticket, requestId,
-                    new Caller(arrivalNanos, key.tenant(), key.id(), app(request)), trailers, f -> done(ctx, f));
+                    completion, trailers, f -> done(ctx, f));
             log.log(System.Logger.Level.DEBUG, "request {0}: key {1} model {2}", requestId, key.id(), parsed.model());
             exchange.start();
         } catch (RuntimeException e) {
@@ -313,29 +319,25 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         return nothingSent;
     }
 
-    /** Records an API call refused before any provider was asked (401, 400, 402, 403, 404, 429, 503). */
-    private void refused(FullHttpRequest request, String requestId, long arrivalNanos, ParsedRequest.Kind kind,
-                         ApiKey key, ParsedRequest parsed, RoutePlan route, ApiError e) {
-        String model = parsed != null ? parsed.model() : null;
-        gateway.completions().accept(new Completion(System.currentTimeMillis(), requestId,
-                key == null ? null : key.tenant(), key == null ? null : key.id(), app(request),
-                kind == ParsedRequest.Kind.CHAT ? "chat" : "embeddings", model, null, null,
-                route == null ? null : route.strategy(), e.status().code(), e.code(),
-                parsed != null && parsed.stream(), 0, 0, 0, false, (System.nanoTime() - arrivalNanos) / 1000, -1, 0,
-                Completion.NO_SCORE, ScoreOutcome.NOT_APPLICABLE, null, null,
-                parsed != null && kind == ParsedRequest.Kind.CHAT ? Completion.formatOf(parsed.body()) : null));
+    /**
+     * Ends the {@link Completion} of an API call refused before any provider was asked (401, 400, 402,
+     * 403, 404, 429, 503) with the error the client gets.
+     */
+    private void refused(Completion.Builder completion, ApiError e) {
+        gateway.completions().accept(completion.status(e.status().code(), e.code())
+                .score(Completion.NO_SCORE, ScoreOutcome.NOT_APPLICABLE).build());
     }
 
-    /** The application's name: {@code X-Title}, else {@code HTTP-Referer} (recorded, never forwarded), capped. */
+    /**
+     * The application's name: {@code X-Title}, else {@code HTTP-Referer} (recorded, never forwarded);
+     * the {@link Completion.Builder#app} caps it.
+     */
     private static String app(FullHttpRequest request) {
         String app = request.headers().get(X_TITLE);
         if (app == null || app.isBlank()) {
             app = request.headers().get(HttpHeaderNames.REFERER);
         }
-        if (app == null || app.isBlank()) {
-            return null;
-        }
-        return app.length() > Caller.MAX_APP_CHARS ? app.substring(0, Caller.MAX_APP_CHARS) : app;
+        return app == null || app.isBlank() ? null : app;
     }
 
     private void respond(ChannelHandlerContext ctx, FullHttpResponse response, boolean close) {

@@ -1,12 +1,18 @@
 package io.brainstorm.proxy.settle;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 /**
  * One API request, as it ended: what the audit trail records, what {@code /metrics} counts and what
- * the dashboard's live feed shows (DESIGN §9). Made once per request on the event loop that served
- * it, after the answer (or the error) went to the client.
+ * the dashboard's live feed shows (DESIGN §9). Filled in as the request goes through a
+ * {@link Builder} and made once per request on the event loop that served it, after the answer (or
+ * the error) went to the client.
  *
  * <p>Never holds a secret: {@code keyId} is the key's public id. {@code prompt} and {@code answer}
  * are null unless the audit is configured to record content.
+ *
+ * <p>Make one with {@link #builder}; the canonical constructor is for the builder only, so that a
+ * component added later changes no caller.
  *
  * @param atMillis         when the request ended (epoch ms, wall clock)
  * @param requestId        the {@code X-BR-Request-Id}
@@ -47,15 +53,15 @@ public record Completion(
     /** Score of a request that was not scored. */
     public static final double NO_SCORE = -1;
 
-    /** As the canonical constructor, with no {@code format}. */
-    public Completion(long atMillis, String requestId, String tenant, String keyId, String app, String operation,
-                      String requestedModel, String selectedModel, String endpoint, String strategy, int status,
-                      String errorCode, boolean stream, long promptTokens, long completionTokens, long costNanoUsd,
-                      boolean costEstimated, long latencyMicros, long ttftMicros, int fallbacks, double score,
-                      ScoreOutcome scoreOutcome, String prompt, String answer) {
-        this(atMillis, requestId, tenant, keyId, app, operation, requestedModel, selectedModel, endpoint, strategy,
-                status, errorCode, stream, promptTokens, completionTokens, costNanoUsd, costEstimated, latencyMicros,
-                ttftMicros, fallbacks, score, scoreOutcome, prompt, answer, null);
+    /** Longest application name kept; the header is the client's to fill. */
+    public static final int MAX_APP_CHARS = 200;
+
+    /**
+     * Starts the record of the request {@code requestId}, which arrived (was read whole) at
+     * {@code arrivalNanos} ({@link System#nanoTime()}).
+     */
+    public static Builder builder(String requestId, long arrivalNanos) {
+        return new Builder(requestId, arrivalNanos);
     }
 
     /**
@@ -63,8 +69,8 @@ public record Completion(
      * {@code tool_choice} is not {@code none}), else {@code json_schema} or {@code json_object} from
      * {@code response_format}, else {@code plain}.
      */
-    public static String formatOf(com.fasterxml.jackson.databind.JsonNode body) {
-        com.fasterxml.jackson.databind.JsonNode tools = body.get("tools");
+    public static String formatOf(JsonNode body) {
+        JsonNode tools = body.get("tools");
         if (tools != null && tools.isArray() && !tools.isEmpty()
                 && !"none".equals(body.path("tool_choice").asText(""))) {
             return "tools";
@@ -76,5 +82,229 @@ public record Completion(
     /** Whether the scorer gave a verdict. */
     public boolean scored() {
         return score >= 0;
+    }
+
+    /**
+     * A request's {@link Completion}, filled in as the request goes (as Armeria's
+     * {@code RequestLogBuilder}): the server starts it when the request arrives (id, arrival, app,
+     * operation), then admission adds the key, parsing the model, stream flag and format, routing the
+     * strategy, and the relay what happened (status, endpoint, tokens, cost, score, answer).
+     * {@link #build()} freezes it.
+     *
+     * <p>What is never set keeps its default: null, 0 and false, with {@code score}
+     * {@link #NO_SCORE}, {@code ttftMicros} -1, {@code atMillis} the wall clock at {@link #build()}
+     * and {@code latencyMicros} from the arrival to {@link #build()}.
+     *
+     * <p><b>Threading.</b> Not thread-safe: filled and built on the event loop that serves the request.
+     *
+     * <p><b>Errors.</b> {@link #build()} a second time returns the same record; a setter called after
+     * it throws {@link IllegalStateException}, since what it sets would be lost.
+     */
+    public static final class Builder {
+        /** {@code atMillis} and {@code latencyMicros} not set: taken at {@link #build()}. */
+        private static final long UNSET = Long.MIN_VALUE;
+
+        private final String requestId;
+        private final long arrivalNanos;
+        private Completion built;
+
+        private long atMillis = UNSET;
+        private long latencyMicros = UNSET;
+        private String tenant;
+        private String keyId;
+        private String app;
+        private String operation;
+        private String requestedModel;
+        private boolean stream;
+        private String format;
+        private String strategy;
+        private String selectedModel;
+        private String endpoint;
+        private int status;
+        private String errorCode;
+        private long promptTokens;
+        private long completionTokens;
+        private long costNanoUsd;
+        private boolean costEstimated;
+        private long ttftMicros = -1;
+        private int fallbacks;
+        private double score = NO_SCORE;
+        private ScoreOutcome scoreOutcome;
+        private String prompt;
+        private String answer;
+
+        private Builder(String requestId, long arrivalNanos) {
+            this.requestId = requestId;
+            this.arrivalNanos = arrivalNanos;
+        }
+
+        /** The request's {@code X-BR-Request-Id}. */
+        public String requestId() {
+            return requestId;
+        }
+
+        /** When the request arrived ({@link System#nanoTime()}). */
+        public long arrivalNanos() {
+            return arrivalNanos;
+        }
+
+        /** The key that authenticated the request: its tenant and public id. */
+        public Builder key(String tenant, String keyId) {
+            requireOpen();
+            this.tenant = tenant;
+            this.keyId = keyId;
+            return this;
+        }
+
+        /** The application's name, cut to {@value Completion#MAX_APP_CHARS} characters; null for none. */
+        public Builder app(String app) {
+            requireOpen();
+            this.app = app != null && app.length() > MAX_APP_CHARS ? app.substring(0, MAX_APP_CHARS) : app;
+            return this;
+        }
+
+        /** {@code chat} or {@code embeddings}. */
+        public Builder operation(String operation) {
+            requireOpen();
+            this.operation = operation;
+            return this;
+        }
+
+        /** The model the client asked for (with its variant). */
+        public Builder requestedModel(String model) {
+            requireOpen();
+            this.requestedModel = model;
+            return this;
+        }
+
+        /** Whether the client asked for a stream. */
+        public Builder stream(boolean stream) {
+            requireOpen();
+            this.stream = stream;
+            return this;
+        }
+
+        /** What the answer was asked to be ({@link Completion#formatOf}), or null for embeddings. */
+        public Builder format(String format) {
+            requireOpen();
+            this.format = format;
+            return this;
+        }
+
+        /** The strategy that decided the route. */
+        public Builder strategy(String strategy) {
+            requireOpen();
+            this.strategy = strategy;
+            return this;
+        }
+
+        /** The model that answered (null when none did) and the endpoint that answered or was tried last. */
+        public Builder selected(String selectedModel, String endpoint) {
+            requireOpen();
+            this.selectedModel = selectedModel;
+            this.endpoint = endpoint;
+            return this;
+        }
+
+        /** The HTTP status the client got and the error code with it, or null. */
+        public Builder status(int status, String errorCode) {
+            requireOpen();
+            this.status = status;
+            this.errorCode = errorCode;
+            return this;
+        }
+
+        public Builder tokens(long promptTokens, long completionTokens) {
+            requireOpen();
+            this.promptTokens = promptTokens;
+            this.completionTokens = completionTokens;
+            return this;
+        }
+
+        /** What was charged, in nano-USD, and whether it is the gateway's estimate. */
+        public Builder cost(long nanoUsd, boolean estimated) {
+            requireOpen();
+            this.costNanoUsd = nanoUsd;
+            this.costEstimated = estimated;
+            return this;
+        }
+
+        /** The first streamed content event left at {@code nanoTime} ({@link System#nanoTime()}). */
+        public Builder firstEventAt(long nanoTime) {
+            return ttftMicros((nanoTime - arrivalNanos) / 1000);
+        }
+
+        /** The time to the first streamed content event, or -1. */
+        public Builder ttftMicros(long micros) {
+            requireOpen();
+            this.ttftMicros = micros;
+            return this;
+        }
+
+        public Builder fallbacks(int fallbacks) {
+            requireOpen();
+            this.fallbacks = fallbacks;
+            return this;
+        }
+
+        /** The scorer's verdict: a score from 0 to 1, or {@link Completion#NO_SCORE}, and why. */
+        public Builder score(double score, ScoreOutcome outcome) {
+            requireOpen();
+            this.score = score;
+            this.scoreOutcome = outcome;
+            return this;
+        }
+
+        /** The request's messages as JSON text; only when content is recorded. */
+        public Builder prompt(String prompt) {
+            requireOpen();
+            this.prompt = prompt;
+            return this;
+        }
+
+        /** The answer's content as text; only when content is recorded. */
+        public Builder answer(String answer) {
+            requireOpen();
+            this.answer = answer;
+            return this;
+        }
+
+        /** When the request ended (epoch ms), instead of the clock at {@link #build()}. */
+        public Builder atMillis(long atMillis) {
+            requireOpen();
+            this.atMillis = atMillis;
+            return this;
+        }
+
+        /** The request's duration, instead of the time from its arrival to {@link #build()}. */
+        public Builder latencyMicros(long micros) {
+            requireOpen();
+            this.latencyMicros = micros;
+            return this;
+        }
+
+        /** Whether {@link #build()} was called. */
+        public boolean built() {
+            return built != null;
+        }
+
+        /** The record, made on the first call (the request ends now) and the same one on every later call. */
+        public Completion build() {
+            if (built == null) {
+                long ended = atMillis != UNSET ? atMillis : System.currentTimeMillis();
+                long micros = latencyMicros != UNSET ? latencyMicros : (System.nanoTime() - arrivalNanos) / 1000;
+                built = new Completion(ended, requestId, tenant, keyId, app, operation, requestedModel, selectedModel,
+                        endpoint, strategy, status, errorCode, stream, promptTokens, completionTokens, costNanoUsd,
+                        costEstimated, micros, ttftMicros, fallbacks, score, scoreOutcome, prompt, answer, format);
+            }
+            return built;
+        }
+
+        private void requireOpen() {
+            if (built != null) {
+                throw new IllegalStateException("completion of request " + requestId + ": already built (expected:"
+                        + " every field set before build())");
+            }
+        }
     }
 }

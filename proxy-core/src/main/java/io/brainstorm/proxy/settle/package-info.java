@@ -5,7 +5,9 @@
  * {@link io.brainstorm.proxy.settle.Scorer} scores answers 0..1 (DESIGN §8) against the
  * {@link io.brainstorm.proxy.settle.ScoreSpec} read from the request, whole or from a stream's
  * {@link io.brainstorm.proxy.settle.StreamCapture}; {@link io.brainstorm.proxy.settle.Scoring} runs
- * it off the event loops. Every ended request becomes a {@link io.brainstorm.proxy.settle.Completion},
- * fanned out by {@link io.brainstorm.proxy.settle.Completions}.
+ * it off the event loops. Every API request gets a {@link io.brainstorm.proxy.settle.Completion.Builder}
+ * when it arrives; each stage fills its part and the one that ends the request (the server for a
+ * refusal, the exchange otherwise) builds the {@link io.brainstorm.proxy.settle.Completion}, fanned out
+ * by {@link io.brainstorm.proxy.settle.Completions}.
  */
 package io.brainstorm.proxy.settle;

@@ -72,10 +72,12 @@ class AdminAuditTest {
                 new AdminHandler(gateway, Runnable::run));
         for (int i = 0; i < N; i++) {
             long at = T0 + i * 1000L + (i >= 150 ? 86_400_000L : 0);
-            audit.accept(new Completion(at, "req-" + i, i % 5 == 0 ? "acme" : "default", i % 2 == 0 ? "key_k1" : "key_k2",
-                    null, "chat", i % 3 == 0 ? "sim/beta" : "sim/alpha", "sim/alpha", "sim-east", "floor",
-                    i % 7 == 0 ? 429 : 200, i % 7 == 0 ? "rate_limited" : null, false, 1, 2, 3, false, 4, -1, 0, -1,
-                    null, null, null));
+            audit.accept(Completion.builder("req-" + i, 0).atMillis(at)
+                    .key(i % 5 == 0 ? "acme" : "default", i % 2 == 0 ? "key_k1" : "key_k2").operation("chat")
+                    .requestedModel(i % 3 == 0 ? "sim/beta" : "sim/alpha").strategy("floor")
+                    .selected("sim/alpha", "sim-east")
+                    .status(i % 7 == 0 ? 429 : 200, i % 7 == 0 ? "rate_limited" : null)
+                    .tokens(1, 2).cost(3, false).latencyMicros(4).build());
         }
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (audit.written() < N && System.nanoTime() < deadline) {
@@ -223,8 +225,9 @@ class AdminAuditTest {
     @Test
     void byDefaultTodaysRecords() throws Exception {
         long now = System.currentTimeMillis();
-        audit.accept(new Completion(now, "req-now", "default", "key_k1", null, "chat", "sim/alpha", "sim/alpha",
-                "sim-east", "floor", 200, null, false, 1, 2, 3, false, 4, -1, 0, 1, ScoreOutcome.PLAIN_OK, null, null));
+        audit.accept(Completion.builder("req-now", 0).atMillis(now).key("default", "key_k1").operation("chat")
+                .requestedModel("sim/alpha").strategy("floor").selected("sim/alpha", "sim-east").status(200, null)
+                .tokens(1, 2).cost(3, false).latencyMicros(4).score(1, ScoreOutcome.PLAIN_OK).build());
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (audit.written() < N + 1 && System.nanoTime() < deadline) {
             Thread.sleep(5);

@@ -415,18 +415,22 @@ class DashboardServerTest {
     // ---- helpers ----
 
     private static Completion structured(String requestId, String format, ScoreOutcome outcome, double score) {
-        return new Completion(System.currentTimeMillis(), requestId, "fmt", "key_fmt", null, "chat", "sim/alpha",
-                "sim/alpha", "sim-east", "direct", 200, null, false, 10, 20, 1_000, false, 5_000, -1, 0, score, outcome,
-                null, null, format);
+        return Completion.builder(requestId, 0).atMillis(System.currentTimeMillis()).key("fmt", "key_fmt")
+                .operation("chat").requestedModel("sim/alpha").format(format).strategy("direct")
+                .selected("sim/alpha", "sim-east").status(200, null).tokens(10, 20).cost(1_000, false)
+                .latencyMicros(5_000).score(score, outcome).build();
     }
 
     private static Completion completion(String requestId, String tenant, String model) {
         boolean routed = model != null;
-        return new Completion(System.currentTimeMillis(), requestId, tenant, tenant == null ? null : "key_" + tenant,
-                null, "chat", routed ? model : "no/such-model", model, routed ? model.replace('/', '-') + "-1" : null,
-                routed ? "floor" : null, routed ? 200 : 404, routed ? null : "model_not_found", false, 10, 20,
-                routed ? 46_000 : 0, false, 12_500, -1, 0, routed ? 1.0 : Completion.NO_SCORE,
-                routed ? ScoreOutcome.VALID : ScoreOutcome.NOT_APPLICABLE, "secret prompt", "secret answer");
+        return Completion.builder(requestId, 0).atMillis(System.currentTimeMillis())
+                .key(tenant, tenant == null ? null : "key_" + tenant).operation("chat")
+                .requestedModel(routed ? model : "no/such-model").strategy(routed ? "floor" : null)
+                .selected(model, routed ? model.replace('/', '-') + "-1" : null)
+                .status(routed ? 200 : 404, routed ? null : "model_not_found").tokens(10, 20)
+                .cost(routed ? 46_000 : 0, false).latencyMicros(12_500)
+                .score(routed ? 1.0 : Completion.NO_SCORE, routed ? ScoreOutcome.VALID : ScoreOutcome.NOT_APPLICABLE)
+                .prompt("secret prompt").answer("secret answer").build();
     }
 
     private String createTenantAdminKey(String tenant) throws Exception {

@@ -130,8 +130,10 @@ class LiveFeedTest {
     }
 
     static Completion completion(String id, String tenant) {
-        return new Completion(1_700_000_000_000L, id, tenant, tenant == null ? null : "key_" + tenant, null, "chat",
-                "sim/alpha", "sim/alpha", "sim-alpha-1", "floor", 200, null, false, 10, 20, 46_000, false, 12_500, -1,
-                0, 1.0, ScoreOutcome.PLAIN_OK, "secret prompt", "secret answer");
+        return Completion.builder(id, 0).atMillis(1_700_000_000_000L)
+                .key(tenant, tenant == null ? null : "key_" + tenant)
+                .operation("chat").requestedModel("sim/alpha").strategy("floor").selected("sim/alpha", "sim-alpha-1")
+                .status(200, null).tokens(10, 20).cost(46_000, false).latencyMicros(12_500)
+                .score(1.0, ScoreOutcome.PLAIN_OK).prompt("secret prompt").answer("secret answer").build();
     }
 }

@@ -44,9 +44,10 @@ class AuditCommandTest {
     private static String trail(Path state) throws Exception {
         try (AuditLog log = AuditLog.open(AuditConfig.DEFAULTS, state, Map.of(), InstantSource.fixed(Instant.ofEpochMilli(T0)))) {
             for (int i = 0; i < 12; i++) {
-                log.accept(new Completion(T0 + (i / 6) * 86_400_000L + i, "req-" + i, "default", "key_0123456789ab",
-                        null, "chat", "sim/alpha", "sim/alpha", "sim-east", "floor", 200, null, false, 10, 20, 1000,
-                        false, 5000, -1, 0, 1, ScoreOutcome.PLAIN_OK, null, null));
+                log.accept(Completion.builder("req-" + i, 0).atMillis(T0 + (i / 6) * 86_400_000L + i)
+                        .key("default", "key_0123456789ab").operation("chat").requestedModel("sim/alpha")
+                        .strategy("floor").selected("sim/alpha", "sim-east").status(200, null).tokens(10, 20)
+                        .cost(1000, false).latencyMicros(5000).score(1, ScoreOutcome.PLAIN_OK).build());
             }
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (log.written() < 12 && System.nanoTime() < deadline) {

@@ -72,10 +72,10 @@ class MetricsTest {
         for (int i = 0; i < 3; i++) {
             metrics.accept(CompletionFixture.ok().build());
         }
-        metrics.accept(CompletionFixture.ok().model("sim/alpha", "sim-west").status(502, "upstream_error").build());
+        metrics.accept(CompletionFixture.ok().selected("sim/alpha", "sim-west").status(502, "upstream_error").build());
         metrics.accept(CompletionFixture.refused(429, "rate_limited").build());
         metrics.accept(CompletionFixture.refused(402, "budget_exceeded").build());
-        metrics.accept(CompletionFixture.refused(401, "invalid_api_key").requested(null).key(null, null).build());
+        metrics.accept(CompletionFixture.refused(401, "invalid_api_key").requestedModel(null).key(null, null).build());
 
         String x = metrics.render();
         assertEquals("3", sample(x, "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"sim-east\","
@@ -99,7 +99,7 @@ class MetricsTest {
 
     @Test
     void anInvalidUpstreamAnswerIsItsOwnErrorCodeAndAFailedScore() {
-        metrics.accept(CompletionFixture.ok().model("sim/alpha", "sim-west").status(502, "upstream_invalid_response")
+        metrics.accept(CompletionFixture.ok().selected("sim/alpha", "sim-west").status(502, "upstream_invalid_response")
                 .score(0, ScoreOutcome.ERROR).build());
         String x = metrics.render();
         assertEquals("1", sample(x, "brainstorm_errors_total{model=\"sim/alpha\",endpoint=\"sim-west\","
@@ -114,9 +114,9 @@ class MetricsTest {
         String alias = config.catalog().models().stream().filter(m -> !m.aliases().isEmpty()).findFirst()
                 .orElseThrow().aliases().get(0);
         String id = config.catalog().find(alias).orElseThrow().id();
-        metrics.accept(CompletionFixture.refused(404, "model_not_found").requested(alias).build());
-        metrics.accept(CompletionFixture.refused(403, "model_not_allowed").requested(id + ":fast").build());
-        metrics.accept(CompletionFixture.refused(503, "no_healthy_endpoint").requested("auto").build());
+        metrics.accept(CompletionFixture.refused(404, "model_not_found").requestedModel(alias).build());
+        metrics.accept(CompletionFixture.refused(403, "model_not_allowed").requestedModel(id + ":fast").build());
+        metrics.accept(CompletionFixture.refused(503, "no_healthy_endpoint").requestedModel("auto").build());
 
         String x = metrics.render();
         assertEquals("1", sample(x, "brainstorm_requests_total{model=\"" + id + "\",endpoint=\"none\",strategy=\"none\","
@@ -131,7 +131,7 @@ class MetricsTest {
     void durationHistogramIsCumulativeWithExactSum() {
         long[] micros = {500, 3_000, 3_000, 70_000, 90_000_000};
         for (long m : micros) {
-            metrics.accept(CompletionFixture.ok().latency(m).build());
+            metrics.accept(CompletionFixture.ok().latencyMicros(m).build());
         }
         String x = metrics.render();
         String b = "brainstorm_request_duration_seconds_bucket{model=\"sim/alpha\",endpoint=\"sim-east\",le=\"";
@@ -148,7 +148,7 @@ class MetricsTest {
         assertNull(sample(x, "brainstorm_time_to_first_token_seconds_count" + ok("sim/alpha", "sim-east")));
 
         // a second scrape adds the new values to the old ones
-        metrics.accept(CompletionFixture.ok().latency(1_000).stream(800).build());
+        metrics.accept(CompletionFixture.ok().latencyMicros(1_000).stream(true).ttftMicros(800).build());
         x = metrics.render();
         assertEquals("2", sample(x, b + "0.001\"}"));
         assertEquals("6", sample(x, b + "+Inf\"}"));
@@ -164,7 +164,7 @@ class MetricsTest {
         for (int i = 0; i < 5_000; i++) {
             // log-uniform from 10 µs to 100 s
             long micros = (long) Math.pow(10, 1 + random.nextDouble() * 7);
-            metrics.accept(CompletionFixture.ok().latency(micros).build());
+            metrics.accept(CompletionFixture.ok().latencyMicros(micros).build());
         }
         String x = metrics.render();
         long previous = 0;
@@ -181,9 +181,9 @@ class MetricsTest {
     @Test
     void costIsAnExactDecimalSumOfNanoDollars() {
         for (int i = 0; i < 10; i++) {
-            metrics.accept(CompletionFixture.ok().cost(100_000_001).build());
+            metrics.accept(CompletionFixture.ok().cost(100_000_001, false).build());
         }
-        metrics.accept(CompletionFixture.ok().model("sim/beta", "sim-east").cost(7).build());
+        metrics.accept(CompletionFixture.ok().selected("sim/beta", "sim-east").cost(7, false).build());
         String x = metrics.render();
         assertEquals("1.00000001", sample(x, "brainstorm_cost_usd_total" + ok("sim/alpha", "sim-east")));
         assertEquals("0.000000007", sample(x, "brainstorm_cost_usd_total" + ok("sim/beta", "sim-east")));
@@ -195,8 +195,8 @@ class MetricsTest {
                 new KeyLimits(5_000_000_000L, 0, 0), List.of(), ZoneOffset.UTC)).key();
         var unlimited = registry.createKey("default", new Registry.KeySpec("free", KeyKind.API, KeyLimits.NONE,
                 List.of(), ZoneOffset.UTC)).key();
-        metrics.accept(CompletionFixture.ok().key("default", budgeted.id()).cost(2_500_000).build());
-        metrics.accept(CompletionFixture.ok().key("default", unlimited.id()).cost(9_000_000).build());
+        metrics.accept(CompletionFixture.ok().key("default", budgeted.id()).cost(2_500_000, false).build());
+        metrics.accept(CompletionFixture.ok().key("default", unlimited.id()).cost(9_000_000, false).build());
         String x = metrics.render();
         assertEquals("0.0025", sample(x, "brainstorm_budget_spent_usd_total"));
         assertEquals("0.0115", sample(x, "brainstorm_cost_usd_total" + ok("sim/alpha", "sim-east")));
@@ -226,8 +226,8 @@ class MetricsTest {
 
     @Test
     void fallbacksCountUnderTheEndpointThatAnswered() {
-        metrics.accept(CompletionFixture.ok().model("sim/alpha", "sim-west").fallbacks(2).build());
-        metrics.accept(CompletionFixture.ok().model("sim/alpha", "sim-west").build());
+        metrics.accept(CompletionFixture.ok().selected("sim/alpha", "sim-west").fallbacks(2).build());
+        metrics.accept(CompletionFixture.ok().selected("sim/alpha", "sim-west").build());
         String x = metrics.render();
         assertEquals("2", sample(x, "brainstorm_fallbacks_total" + ok("sim/alpha", "sim-west")));
     }
@@ -235,9 +235,10 @@ class MetricsTest {
     @Test
     void clientWrittenNamesNeverBecomeLabels() {
         String hostile = "evil\"} 1\nbrainstorm_ready 0\n# TYPE x counter\\";
-        metrics.accept(CompletionFixture.refused(404, "model_not_found").requested(hostile).build());
-        metrics.accept(CompletionFixture.ok().model(hostile, hostile).strategy(hostile).status(999, hostile).build());
-        metrics.accept(CompletionFixture.ok().requested("sim/alpha:" + hostile).model(null, null).strategy(null)
+        metrics.accept(CompletionFixture.refused(404, "model_not_found").requestedModel(hostile).build());
+        metrics.accept(CompletionFixture.ok().selected(hostile, hostile).strategy(hostile).status(999, hostile)
+                .build());
+        metrics.accept(CompletionFixture.ok().requestedModel("sim/alpha:" + hostile).selected(null, null).strategy(null)
                 .status(400, "invalid_request").build());
         String x = metrics.render();
         assertFalse(x.contains("evil"), x);
@@ -254,8 +255,8 @@ class MetricsTest {
     @Test
     void noKeyTenantRequestOrAppIdAppears() {
         for (int i = 0; i < 20; i++) {
-            metrics.accept(CompletionFixture.ok().key("tenant-zebra-" + i, "key_QX7Secret" + i)
-                    .requestId("req_Marker" + i, "app-Heron" + i).score(1, ScoreOutcome.PLAIN_OK).stream(2_000)
+            metrics.accept(CompletionFixture.ok("req_Marker" + i).key("tenant-zebra-" + i, "key_QX7Secret" + i)
+                    .app("app-Heron" + i).score(1, ScoreOutcome.PLAIN_OK).stream(true).ttftMicros(2_000)
                     .build());
             metrics.accept(CompletionFixture.refused(429, "rate_limited").key("tenant-zebra-" + i, "key_QX7Secret" + i)
                     .build());
@@ -274,7 +275,7 @@ class MetricsTest {
                 new String[]{"sim/beta", "sim-east"}, new String[]{"sim/beta", "sim-west"},
                 new String[]{"sim/gamma", "sim-east"});
         for (String[] p : pairs) {
-            metrics.accept(CompletionFixture.ok().model(p[0], p[1]).cost(1_000_000).build());
+            metrics.accept(CompletionFixture.ok().selected(p[0], p[1]).cost(1_000_000, false).build());
         }
         String x = metrics.render();
         // the first pair takes two label sets (its series and its request counter), the second one
@@ -346,7 +347,7 @@ class MetricsTest {
 
     @Test
     void familiesAreSortedEachWithHelpAndType() {
-        metrics.accept(CompletionFixture.ok().stream(1_000).score(1, ScoreOutcome.VALID).build());
+        metrics.accept(CompletionFixture.ok().stream(true).ttftMicros(1_000).score(1, ScoreOutcome.VALID).build());
         String x = metrics.render();
         List<String> names = new ArrayList<>();
         String[] lines = x.split("\n");
@@ -419,7 +420,8 @@ class MetricsTest {
                     return;
                 }
                 for (int i = 0; i < each; i++) {
-                    metrics.accept(CompletionFixture.ok().model("sim/alpha", endpoint).latency(1_000 + i).build());
+                    metrics.accept(CompletionFixture.ok().selected("sim/alpha", endpoint).latencyMicros(1_000 + i)
+                            .build());
                 }
             });
             th.start();

@@ -46,9 +46,9 @@ public final class OneCpuHammer {
                     long micros = (long) Math.exp(random.nextDouble() * 17);
                     Completion c = CompletionFixture.ok()
                             .key("tenant-" + n / 2_000 % 100, "key-" + writer)
-                            .model("sim/m" + n % 4, "sim-east")
-                            .latency(micros)
-                            .stream(n % 2 == 0 ? micros / 2 : -1)
+                            .selected("sim/m" + n % 4, "sim-east")
+                            .latencyMicros(micros)
+                            .stream(true).ttftMicros(n % 2 == 0 ? micros / 2 : -1)
                             .build();
                     stats.accept(c);
                     metrics.accept(c);

@@ -51,19 +51,21 @@ class PromtoolTest {
             metrics.addGauge("brainstorm_audit_queue_records", "Audit records waiting for the writer.", () -> 0.25);
 
             String hostile = "x\"} 1\n# TYPE brainstorm_ready counter\nbrainstorm_ready{a=\"\\";
-            metrics.accept(CompletionFixture.ok().score(1, ScoreOutcome.VALID).cost(1_234_567).build());
-            metrics.accept(CompletionFixture.ok().model("sim/beta", "sim-west").stream(35_000).latency(1_200_000)
-                    .fallbacks(1).format("json_schema").score(0, ScoreOutcome.SCHEMA_MISMATCH).build());
-            metrics.accept(CompletionFixture.ok().model("sim/gamma", "sim-budget").status(200, "stream_broken")
-                    .stream(15).score(0, ScoreOutcome.ERROR).build());
-            metrics.accept(CompletionFixture.ok().model("sim/alpha", "sim-west").status(504, "upstream_timeout")
-                    .latency(60_000_000).tokens(0, 0).cost(0).build());
-            metrics.accept(CompletionFixture.refused(404, "model_not_found").requested(hostile).build());
+            metrics.accept(CompletionFixture.ok().score(1, ScoreOutcome.VALID).cost(1_234_567, false).build());
+            metrics.accept(CompletionFixture.ok().selected("sim/beta", "sim-west").stream(true).ttftMicros(35_000)
+                    .latencyMicros(1_200_000).fallbacks(1).format("json_schema")
+                    .score(0, ScoreOutcome.SCHEMA_MISMATCH).build());
+            metrics.accept(CompletionFixture.ok().selected("sim/gamma", "sim-budget").status(200, "stream_broken")
+                    .stream(true).ttftMicros(15).score(0, ScoreOutcome.ERROR).build());
+            metrics.accept(CompletionFixture.ok().selected("sim/alpha", "sim-west").status(504, "upstream_timeout")
+                    .latencyMicros(60_000_000).tokens(0, 0).cost(0, false).build());
+            metrics.accept(CompletionFixture.refused(404, "model_not_found").requestedModel(hostile).build());
             metrics.accept(CompletionFixture.refused(402, "budget_exceeded").format(null).build());
-            metrics.accept(CompletionFixture.refused(429, "rate_limited").requested("auto").build());
-            metrics.accept(CompletionFixture.ok().model(hostile, hostile).strategy(hostile).status(599, hostile)
-                    .latency(-5).tokens(-1, -1).cost(-9).build());
-            metrics.accept(CompletionFixture.ok().score(1, ScoreOutcome.PLAIN_OK).cost(999_999_999_999L).build());
+            metrics.accept(CompletionFixture.refused(429, "rate_limited").requestedModel("auto").build());
+            metrics.accept(CompletionFixture.ok().selected(hostile, hostile).strategy(hostile).status(599, hostile)
+                    .latencyMicros(-5).tokens(-1, -1).cost(-9, false).build());
+            metrics.accept(CompletionFixture.ok().score(1, ScoreOutcome.PLAIN_OK).cost(999_999_999_999L, false)
+                    .build());
 
             String exposition = metrics.render();
             Promtool.Verdict verdict = Promtool.check(exposition);

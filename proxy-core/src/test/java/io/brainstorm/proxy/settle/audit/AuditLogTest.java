@@ -106,9 +106,11 @@ class AuditLogTest {
 
     @Test
     void aRecordHasTheCompletionsFieldsInOrderAndNoContentUnlessEnabled(@TempDir Path state) throws Exception {
-        Completion c = new Completion(T0 + 1234, "req-42", "acme", "key_abcdefabcdef", "my-app", "chat",
-                "sim/alpha:floor", "sim/alpha", "sim-east", "floor", 200, null, true, 120, 45, 1_250_000, true,
-                12_345_678, 250_500, 1, 0.5, ScoreOutcome.VALID, "[{\"role\":\"user\"}]", "hello");
+        Completion c = Completion.builder("req-42", 0).atMillis(T0 + 1234).key("acme", "key_abcdefabcdef")
+                .app("my-app").operation("chat").requestedModel("sim/alpha:floor").stream(true).strategy("floor")
+                .selected("sim/alpha", "sim-east").status(200, null).tokens(120, 45).cost(1_250_000, true)
+                .latencyMicros(12_345_678).ttftMicros(250_500).fallbacks(1).score(0.5, ScoreOutcome.VALID)
+                .prompt("[{\"role\":\"user\"}]").answer("hello").build();
         try (AuditLog log = AuditLog.open(config(), state, ENV, clock)) {
             log.accept(c);
             assertTrue(eventually(5000, () -> log.written() == 1));
@@ -194,15 +196,15 @@ class AuditLogTest {
     }
 
     /** Writes go through, except while {@link #blocked} holds the writer in its first write, or {@link #full} fails them. */
-    private static final class TestOutput implements AuditLog.Output {
+    private static final class TestOutput implements AuditOutput {
         final AtomicBoolean full = new AtomicBoolean();
         final CountDownLatch entered = new CountDownLatch(1);
         volatile CountDownLatch blocked;
 
         @Override
-        public AuditLog.Out open(Path file) throws IOException {
-            AuditLog.Out real = AuditLog.Output.FILES.open(file);
-            return new AuditLog.Out() {
+        public AuditOutput.Out open(Path file) throws IOException {
+            AuditOutput.Out real = AuditOutput.FILES.open(file);
+            return new AuditOutput.Out() {
                 @Override
                 public long size() throws IOException {
                     return real.size();

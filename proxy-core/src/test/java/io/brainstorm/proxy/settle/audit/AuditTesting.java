@@ -40,10 +40,11 @@ final class AuditTesting {
     /** A chat request of {@code tenant}'s key {@code keyId} that ended at {@code atMillis}. */
     static Completion completion(long atMillis, String requestId, String tenant, String keyId, String model, int status) {
         boolean ok = status == 200;
-        return new Completion(atMillis, requestId, tenant, keyId, "test-app", "chat", model,
-                ok ? model : null, ok ? "sim-east" : null, "floor", status, ok ? null : "upstream_error", false,
-                12, ok ? 34 : 0, ok ? 1_250_000 : 0, false, 12_345, -1, 0, ok ? 1.0 : 0.0,
-                ok ? ScoreOutcome.PLAIN_OK : ScoreOutcome.ERROR, "prompt text", "answer text");
+        return Completion.builder(requestId, 0).atMillis(atMillis).key(tenant, keyId).app("test-app").operation("chat")
+                .requestedModel(model).strategy("floor").selected(ok ? model : null, ok ? "sim-east" : null)
+                .status(status, ok ? null : "upstream_error").tokens(12, ok ? 34 : 0).cost(ok ? 1_250_000 : 0, false)
+                .latencyMicros(12_345).score(ok ? 1.0 : 0.0, ok ? ScoreOutcome.PLAIN_OK : ScoreOutcome.ERROR)
+                .prompt("prompt text").answer("answer text").build();
     }
 
     static Completion completion(long atMillis, int i) {
