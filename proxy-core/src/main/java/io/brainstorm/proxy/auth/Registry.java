@@ -56,8 +56,6 @@ import java.util.regex.Pattern;
  *       {@value #MIN_ADMIN_TOKEN_CHARS} characters) when set, otherwise a {@code br_admin_} token
  *       generated at the first start, whose SHA-256 is kept in the file and whose secret is handed out
  *       once by {@link #takeNewSecrets()}.</li>
- *   <li>A {@code keys.json} left by earlier versions (hashes only) is imported, {@code source = "admin"},
- *       when the state directory has no {@code registry.json} yet; it is left in place, unread after.</li>
  * </ul>
  * Tenant {@code default} always exists, and so does every tenant a config key or provider key names.
  *
@@ -105,7 +103,6 @@ public final class Registry implements AutoCloseable {
     /** Where {@link Secrets#showOnce} writes a demo key when stdout is not a terminal. */
     public static final String DEMO_KEY_FILE = "demo-key.txt";
     public static final int MIN_ADMIN_TOKEN_CHARS = 20;
-    static final String LEGACY_KEYS_FILE = "keys.json";
     static final long RELOAD_MILLIS = 500;
     private static final String SIM_PROVIDER = "sim";
     private static final Pattern TENANT_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
@@ -233,8 +230,8 @@ public final class Registry implements AutoCloseable {
      *
      * @throws IllegalArgumentException when {@code BR_API_KEY}, {@code BR_ADMIN_TOKEN} or {@code BR_MASTER_KEY}
      *                                  has the wrong format (the message names the variable, never its value)
-     * @throws IOException              when a file cannot be read or written, {@code registry.json} or
-     *                                  {@code keys.json} is malformed, or a provider key does not decrypt
+     * @throws IOException              when a file cannot be read or written, {@code registry.json} is
+     *                                  malformed, or a provider key does not decrypt
      *                                  under the master key
      */
     public static Registry open(Path stateDir, Bootstrap boot, InstantSource clock) throws IOException {
@@ -670,19 +667,16 @@ public final class Registry implements AutoCloseable {
 
     // ---- start and changes ----
 
-    /** Reads the file (or imports keys.json), adds the start's secrets, writes what changed. Under the lock. */
+    /** Reads the file, adds the start's secrets, writes what changed. Under the lock. */
     private synchronized void start() throws IOException {
         RegistryState s = null;
         if (file != null) {
             RegistryFile.Stamp stamp = file.stamp();
             byte[] bytes = file.read();
-            Path legacy = file.path().resolveSibling(LEGACY_KEYS_FILE);
             if (bytes != null) {
                 s = file.decode(bytes);
                 lastBytes = bytes;
                 lastStamp = stamp;
-            } else if (Files.exists(legacy)) {
-                s = RegistryFile.importLegacy(legacy, fixed.tenants.keySet(), clock.instant());
             }
         }
         if (s == null) {
