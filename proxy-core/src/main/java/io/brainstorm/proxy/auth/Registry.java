@@ -68,11 +68,12 @@ import java.util.Set;
  * logged and ignored by the watcher, and refuses changes until it is repaired, so it is never overwritten.
  *
  * <h2>Parts</h2>
- * This class holds the rules of each change (tenants, keys, provider keys) and hands the rest on:
- * {@link FixedEntries} is what config and the environment define, {@link RegistryState} what the
- * file holds, {@link RegistryFile} its format and lock, {@link RegistryStore} the current state kept
- * in step with the file and the watcher, {@link RegistrySnapshot} what the request path reads and how
- * it authenticates, {@link Validation} what a tenant id, a name or a provider key may be.
+ * This class holds the tenants' changes and hands the rest on: {@link KeyChanges} has the rules of
+ * key and provider key changes, {@link FixedEntries} is what config and the environment define,
+ * {@link RegistryState} what the file holds, {@link RegistryFile} its format and lock,
+ * {@link RegistryStore} the current state kept in step with the file and the watcher,
+ * {@link RegistrySnapshot} what the request path reads and how it authenticates, {@link Validation}
+ * what a tenant id, a name or a provider key may be.
  *
  * <p><b>Threading:</b> {@link #authenticate}, {@link #authenticateAdmin} and {@link #providerKey}
  * run on event loops and never block: each reads one volatile {@link RegistrySnapshot} of immutable
@@ -200,7 +201,6 @@ public final class Registry implements AutoCloseable {
     private final FixedEntries fixed;
     private final InstantSource clock;
     private final KeyChanges keys;
-    private final ProviderKeyChanges providerKeys;
     /** Guarded by this. */
     private List<NewSecret> newSecrets = List.of();
 
@@ -209,7 +209,6 @@ public final class Registry implements AutoCloseable {
         this.fixed = fixed;
         this.clock = clock;
         this.keys = new KeyChanges(store, fixed, clock);
-        this.providerKeys = new ProviderKeyChanges(store, fixed, clock);
     }
 
     /**
@@ -419,7 +418,7 @@ public final class Registry implements AutoCloseable {
      *                  with spaces or control characters, 409 a config key is set for it
      */
     public ProviderKeyInfo setProviderKey(String tenant, String provider, String secret) {
-        return providerKeys.set(tenant, provider, secret);
+        return keys.setProvider(tenant, provider, secret);
     }
 
     /** The tenant's provider keys as they may be shown, by provider; empty for an unknown tenant. */
@@ -429,7 +428,7 @@ public final class Registry implements AutoCloseable {
 
     /** @throws ApiError 404 when the tenant has no such key, 409 for a key from config */
     public void deleteProviderKey(String tenant, String provider) {
-        providerKeys.delete(tenant, provider);
+        keys.deleteProvider(tenant, provider);
     }
 
     /** Stops watching the file. The registry stays usable, but no longer sees peers' changes. */
