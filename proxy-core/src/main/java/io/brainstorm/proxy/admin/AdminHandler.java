@@ -1,9 +1,9 @@
 package io.brainstorm.proxy.admin;
 
-import io.brainstorm.proxy.api.ApiError;
-import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.admin.AdminRoutes.Answer;
 import io.brainstorm.proxy.admin.AdminRoutes.Match;
+import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.auth.AdminPrincipal;
 import io.brainstorm.proxy.metrics.Metrics;
 import io.brainstorm.proxy.server.Gateway;

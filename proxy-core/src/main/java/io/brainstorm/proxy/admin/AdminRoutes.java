@@ -116,6 +116,11 @@ final class AdminRoutes {
         return this;
     }
 
+    /** Every endpoint as {@code GET /admin/v1/tenants/{tenant}}, in the table's order. */
+    List<String> endpoints() {
+        return routes.stream().map(r -> r.method().name() + " " + PREFIX + r.pattern()).toList();
+    }
+
     /**
      * The route of {@code request}: 404 for a path the API does not have, 405 (with {@code Allow})
      * for a method the path does not accept, 400 for a variable segment that does not decode.
