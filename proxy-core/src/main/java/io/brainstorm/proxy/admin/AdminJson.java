@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.api.UsageView;
+import io.brainstorm.proxy.auth.AdminPrincipal;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.ProviderKeyInfo;
 import io.brainstorm.proxy.auth.Tenant;
@@ -13,34 +14,34 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The admin API's resources as JSON (docs/admin-api.md): tenants, keys and provider keys as shown,
- * and lists of them. Nothing here ever holds a secret: {@link ApiKey} has only the key's hash, which
+ * The admin API's resources as JSON (docs/admin-api.md): the caller, tenants, keys and provider keys
+ * as shown, and lists of them. Nothing here ever holds a secret: {@link ApiKey} has only the key's hash, which
  * is not shown either, and {@link ProviderKeyInfo} only a fingerprint.
  */
 final class AdminJson {
     private AdminJson() {
     }
 
+    /** {@code {"object": type}}, to add the rest to. */
+    static ObjectNode object(String type) {
+        return ParsedRequest.JSON.createObjectNode().put("object", type);
+    }
+
+    /** Who is calling: {@code GET /admin/v1/whoami}, and the dashboard's session. */
+    static ObjectNode whoami(AdminPrincipal who) {
+        return object("principal").put("role", who.superAdmin() ? "super_admin" : "tenant_admin")
+                .put("tenant", who.tenant()).put("key_id", who.keyId());
+    }
+
     /** @param keys its keys that are not revoked; @param providerKeys its provider keys */
     static ObjectNode tenant(Tenant t, int keys, int providerKeys) {
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
-        o.put("object", "tenant");
-        o.put("id", t.id());
-        o.put("name", t.name());
-        o.put("created_at", time(t.createdAt()));
-        o.put("source", t.source());
-        o.put("keys", keys);
-        o.put("provider_keys", providerKeys);
-        return o;
+        return object("tenant").put("id", t.id()).put("name", t.name()).put("created_at", time(t.createdAt()))
+                .put("source", t.source()).put("keys", keys).put("provider_keys", providerKeys);
     }
 
     static ObjectNode key(ApiKey k) {
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
-        o.put("object", "key");
-        o.put("id", k.id());
-        o.put("name", k.name());
-        o.put("tenant", k.tenant());
-        o.put("kind", k.kind().name().toLowerCase(Locale.ROOT));
+        ObjectNode o = object("key").put("id", k.id()).put("name", k.name()).put("tenant", k.tenant())
+                .put("kind", k.kind().name().toLowerCase(Locale.ROOT));
         if (k.limits().hasBudget()) {
             o.putRawValue("daily_budget_usd", UsageView.usd(k.limits().dailyBudgetNano()));
         } else {
@@ -58,20 +59,13 @@ final class AdminJson {
     }
 
     static ObjectNode providerKey(ProviderKeyInfo p) {
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
-        o.put("object", "provider_key");
-        o.put("tenant", p.tenant());
-        o.put("provider", p.provider());
-        o.put("fingerprint", p.fingerprint());
-        o.put("created_at", time(p.createdAt()));
-        o.put("source", p.source());
-        return o;
+        return object("provider_key").put("tenant", p.tenant()).put("provider", p.provider())
+                .put("fingerprint", p.fingerprint()).put("created_at", time(p.createdAt())).put("source", p.source());
     }
 
     /** {@code {"object":"list","data":[...]}}. */
     static ObjectNode list(List<ObjectNode> items) {
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
-        o.put("object", "list");
+        ObjectNode o = object("list");
         o.putArray("data").addAll(items);
         return o;
     }

@@ -246,7 +246,7 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
     private ObjectNode sessionJson(DashboardSessions.Session s) {
         ObjectNode o = ParsedRequest.JSON.createObjectNode();
         o.put("object", "dashboard_session");
-        o.set("principal", AdminHandler.whoami(s.principal()));
+        o.set("principal", AdminJson.whoami(s.principal()));
         o.put("csrf_token", s.csrfToken());
         if (apiPort > 0) {
             o.put("api_port", apiPort);

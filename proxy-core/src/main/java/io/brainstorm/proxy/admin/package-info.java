@@ -1,7 +1,12 @@
 /**
  * The admin API (docs/admin-api.md) on its own listener: {@link io.brainstorm.proxy.admin.AdminServer}
  * binds it and builds each connection's pipeline; {@link io.brainstorm.proxy.admin.AdminHandler}
- * routes, authenticates and scopes every request, off the event loop. Start there.
+ * takes every request off the event loop, matches it in {@link io.brainstorm.proxy.admin.AdminRoutes}
+ * (every endpoint, in one table) and authenticates it. Start there. One resource class answers each
+ * group of endpoints: {@link io.brainstorm.proxy.admin.TenantResource},
+ * {@link io.brainstorm.proxy.admin.KeyResource}, {@link io.brainstorm.proxy.admin.ProviderKeyResource},
+ * {@link io.brainstorm.proxy.admin.StatsResource} and {@link io.brainstorm.proxy.admin.AuditResource},
+ * scoped to the caller's tenant by {@link io.brainstorm.proxy.admin.AdminServices}.
  *
  * <p>The dashboard (docs/dashboard.md) lives here too: {@link io.brainstorm.proxy.admin.DashboardHandler}
  * serves its page, login and live feed ({@link io.brainstorm.proxy.admin.DashboardEvents} over

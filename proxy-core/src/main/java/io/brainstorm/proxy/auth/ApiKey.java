@@ -53,6 +53,11 @@ public record ApiKey(String id, String name, String tenant, String sha256, KeyLi
         return revokedAt != null;
     }
 
+    /** This key as revoked at {@code at}. */
+    public ApiKey withRevokedAt(Instant at) {
+        return new ApiKey(id, name, tenant, sha256, limits, kind, allowedModels, zone, createdAt, at, source);
+    }
+
     /**
      * True when this key may use {@code modelId} ({@code provider/model}, no variant): the list is
      * empty, names it, or holds {@code provider/*} of its provider.

@@ -21,21 +21,18 @@ import java.security.GeneralSecurityException;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
 /**
  * {@code registry.json} in a state directory: its format ({@link #encode}, {@link #decode}), its lock
- * ({@link #locked}) and its atomic replacement ({@link #write}), and the import of {@code keys.json}
- * of earlier versions.
+ * ({@link #locked}) and its atomic replacement ({@link #write}).
  *
  * <p>The format (version {@value #FORMAT_VERSION}), pretty-printed:
  * <pre>
@@ -262,32 +259,6 @@ final class RegistryFile {
             }
             s.providerKeys.put(RegistryState.slot(tenant, provider),
                     new RegistryState.ProviderEntry(tenant, provider, secret, sealed, instant(n, where, "created_at")));
-        }
-        return s;
-    }
-
-    /**
-     * The keys of {@code keys.json} as written by earlier versions (an array of {@code {id, name, tenant,
-     * sha256}}), as API keys made by an admin at {@code now}, with the tenants they name that are not in
-     * {@code existingTenants}.
-     */
-    static RegistryState importLegacy(Path legacy, Set<String> existingTenants, Instant now) throws IOException {
-        JsonNode root = readTree(legacy, Files.readAllBytes(legacy));
-        if (!root.isArray()) {
-            throw new IOException(legacy + ": expected a JSON array of keys");
-        }
-        RegistryState s = new RegistryState();
-        for (JsonNode n : root) {
-            String hash = n.path("sha256").asText("");
-            if (!SHA256_HEX.matcher(hash).matches()) {
-                throw new IOException(legacy + ": sha256 " + n.path("sha256") + " (expected: 64 lower-case hex digits)");
-            }
-            String tenant = n.path("tenant").asText(Registry.DEFAULT_TENANT);
-            if (!existingTenants.contains(tenant)) {
-                s.tenants.putIfAbsent(tenant, new Tenant(tenant, tenant, now, "admin"));
-            }
-            s.keys.put(hash, new ApiKey(ApiKey.idOf(hash), n.path("name").asText("key"), tenant, hash, KeyLimits.NONE,
-                    KeyKind.API, List.of(), ZoneOffset.UTC, now, null, "admin"));
         }
         return s;
     }

@@ -666,38 +666,6 @@ class RegistryTest {
         }
     }
 
-    // ---- keys.json of earlier versions ----
-
-    @Test
-    void keysJsonOfEarlierVersionsIsImported() throws Exception {
-        String old = ApiKeys.generate();
-        String team = ApiKeys.generate();
-        Files.writeString(stateDir.resolve(Registry.LEGACY_KEYS_FILE), "[{\"id\":\"" + ApiKey.idOf(ApiKeys.sha256(old))
-                + "\",\"name\":\"demo\",\"tenant\":\"default\",\"sha256\":\"" + ApiKeys.sha256(old) + "\"},"
-                + "{\"name\":\"t\",\"tenant\":\"team\",\"sha256\":\"" + ApiKeys.sha256(team) + "\"}]");
-        try (Registry r = open(boot(List.of(), List.of(), null, ADMIN_TOKEN, null))) {
-            assertEquals(List.of(), r.takeNewSecrets(), "no demo key: the imported ones are there");
-            ApiKey key = r.authenticate(bearer(old));
-            assertEquals("demo", key.name());
-            assertEquals("admin", key.source());
-            assertEquals("team", r.authenticate(bearer(team)).tenant());
-            assertTrue(r.tenant("team").isPresent());
-        }
-        try (Registry r = open(boot(List.of(), List.of(), null, ADMIN_TOKEN, null))) {
-            assertEquals(2, r.allKeys().size(), "imported once");
-        }
-    }
-
-    @Test
-    void aCorruptKeysJsonIsReportedNotReplaced() throws Exception {
-        Path legacy = stateDir.resolve(Registry.LEGACY_KEYS_FILE);
-        Files.writeString(legacy, "[{\"sha256\":\"not-a-hash\"}]");
-        IOException e = assertThrows(IOException.class, () -> open(boot(List.of(), List.of(), null, null, null)));
-        assertTrue(e.getMessage().contains("sha256"), e.getMessage());
-        assertEquals("[{\"sha256\":\"not-a-hash\"}]", Files.readString(legacy));
-        assertFalse(Files.exists(stateDir.resolve(Registry.FILE)));
-    }
-
     // ---- in memory ----
 
     @Test
