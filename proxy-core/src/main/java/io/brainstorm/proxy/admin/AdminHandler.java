@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.admission.Admission;
 import io.brainstorm.proxy.api.ApiError;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.RoutingReport;
 import io.brainstorm.proxy.api.UsageView;
 import io.brainstorm.proxy.auth.AdminPrincipal;
@@ -205,7 +205,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
                 response = metrics(ctx, request);
             } else {
                 Answer a = answer(request);
-                response = Responses.json(ctx, a.status(), ParsedRequest.JSON.writeValueAsString(a.body()));
+                response = Responses.json(ctx, a.status(), Json.MAPPER.writeValueAsString(a.body()));
             }
         } catch (ApiError e) {
             response = Responses.error(ctx, e, null);
@@ -388,7 +388,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     // ---- principal and tenants ----
 
     static ObjectNode whoami(AdminPrincipal who) {
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "principal");
         o.put("role", who.superAdmin() ? "super_admin" : "tenant_admin");
         o.put("tenant", who.tenant());
@@ -424,7 +424,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         requireSuperAdmin(who, "delete tenants");
         registry().deleteTenant(id);
         log.log(System.Logger.Level.INFO, "admin API: {0} deleted tenant {1}", who.keyId(), id);
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "tenant");
         o.put("id", id);
         o.put("deleted", true);
@@ -559,7 +559,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         registry().deleteProviderKey(id, provider);
         log.log(System.Logger.Level.INFO, "admin API: {0} deleted the {1} key of tenant {2}", who.keyId(), provider,
                 id);
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "provider_key");
         o.put("tenant", id);
         o.put("provider", provider);
@@ -587,7 +587,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
             requests += u.requests();
             perKey.add(UsageView.json(k, admission));
         }
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "tenant_usage");
         o.put("tenant", id);
         o.putRawValue("spent_usd", UsageView.usd(spent));
@@ -619,7 +619,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         requireSuperAdmin(who, "read the audit trail's head");
         AuditLog a = auditLog();
         AuditLog.Head h = a.head();
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "audit_head");
         o.put("slot", h.slot());
         o.put("file", h.file());
@@ -662,7 +662,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         } catch (AuditReader.BadCursorException e) {
             throw ApiError.invalidRequest("cursor", e.getMessage() + ".");
         }
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "list");
         o.putArray("data").addAll(page.records());
         o.put("next_cursor", page.nextCursor());

@@ -2,7 +2,7 @@ package io.brainstorm.proxy.admin;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.UsageView;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.ProviderKeyInfo;
@@ -23,7 +23,7 @@ final class AdminJson {
 
     /** @param keys its keys that are not revoked; @param providerKeys its provider keys */
     static ObjectNode tenant(Tenant t, int keys, int providerKeys) {
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "tenant");
         o.put("id", t.id());
         o.put("name", t.name());
@@ -35,7 +35,7 @@ final class AdminJson {
     }
 
     static ObjectNode key(ApiKey k) {
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "key");
         o.put("id", k.id());
         o.put("name", k.name());
@@ -58,7 +58,7 @@ final class AdminJson {
     }
 
     static ObjectNode providerKey(ProviderKeyInfo p) {
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "provider_key");
         o.put("tenant", p.tenant());
         o.put("provider", p.provider());
@@ -70,7 +70,7 @@ final class AdminJson {
 
     /** {@code {"object":"list","data":[...]}}. */
     static ObjectNode list(List<ObjectNode> items) {
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "list");
         o.putArray("data").addAll(items);
         return o;

@@ -21,7 +21,7 @@ public final class RoutingReport {
     }
 
     public static ObjectNode json(Router router) {
-        ObjectNode root = ParsedRequest.JSON.createObjectNode();
+        ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("time", Instant.ofEpochMilli(router.state().nowMillis()).toString());
         ArrayNode strategies = root.putArray("strategies");
         for (StrategyRegistry.PluginInfo p : router.strategies().plugins()) {

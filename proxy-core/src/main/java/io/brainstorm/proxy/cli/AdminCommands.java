@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.cli.AdminClient.Answer;
 import io.brainstorm.proxy.cli.Main.Options;
 import io.brainstorm.proxy.cli.Main.UsageException;
@@ -161,7 +161,7 @@ final class AdminCommands {
 
     private void tenantsCreate() {
         String id = tenantId(args("tenants create", "ID", "--name").get(0), "ID");
-        ObjectNode body = ParsedRequest.JSON.createObjectNode().put("id", id);
+        ObjectNode body = Json.MAPPER.createObjectNode().put("id", id);
         if (options.get("--name") != null) {
             body.put("name", options.get("--name"));
         }
@@ -263,7 +263,7 @@ final class AdminCommands {
         if (print && outFile != null) {
             throw new UsageException("--print and --out: choose one (print the secret, or write it to a file)");
         }
-        ObjectNode body = ParsedRequest.JSON.createObjectNode()
+        ObjectNode body = Json.MAPPER.createObjectNode()
                 .put("name", name)
                 .put("kind", options.flag("--admin") ? "admin" : "api");
         limits(body);
@@ -318,7 +318,7 @@ final class AdminCommands {
     private void keysUpdate() {
         String id = args("keys update", "ID", "--name", "--budget-usd", "--rpm", "--tpm", "--models",
                 "--time-zone").get(0);
-        ObjectNode body = ParsedRequest.JSON.createObjectNode();
+        ObjectNode body = Json.MAPPER.createObjectNode();
         if (options.flag("--name")) {
             body.put("name", required("--name"));
         }
@@ -524,7 +524,7 @@ final class AdminCommands {
         if (secret == null) {
             secret = providerKeyTyped(provider, tenant);
         }
-        ObjectNode body = ParsedRequest.JSON.createObjectNode().put("api_key", secret);
+        ObjectNode body = Json.MAPPER.createObjectNode().put("api_key", secret);
         Answer a;
         try {
             a = client().send("PUT", AdminClient.path("tenants", tenant, "providers", provider), body);
@@ -682,7 +682,7 @@ final class AdminCommands {
 
     private static String toJson(JsonNode n) {
         try {
-            return ParsedRequest.JSON.writeValueAsString(n);
+            return Json.MAPPER.writeValueAsString(n);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -2,6 +2,7 @@ package io.brainstorm.proxy.server;
 
 import io.brainstorm.proxy.admission.Ticket;
 import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.relay.Caller;
@@ -188,7 +189,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private String feedback(ApiKey key, Router router, FullHttpRequest request) {
         com.fasterxml.jackson.databind.JsonNode body;
         try {
-            body = ParsedRequest.JSON.readTree(new io.netty.buffer.ByteBufInputStream(request.content().duplicate()));
+            body = Json.read(request.content());
         } catch (java.io.IOException e) {
             throw ApiError.invalidRequest(null, "The request body is not valid JSON.");
         }
@@ -211,7 +212,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
         router.state().learning().observe(a.candidateId(), a.taskClass(), score.doubleValue(),
                 gateway.config().routing().feedbackWeight());
-        com.fasterxml.jackson.databind.node.ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        com.fasterxml.jackson.databind.node.ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "feedback");
         o.put("request_id", id.textValue());
         o.put("score", score.doubleValue());

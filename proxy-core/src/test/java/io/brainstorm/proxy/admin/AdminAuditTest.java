@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.AuditConfig;
 import io.brainstorm.proxy.config.ConfigLoader;
@@ -106,7 +106,7 @@ class AdminAuditTest {
         assertNotNull(response);
         try {
             return new Answer(response.status().code(),
-                    ParsedRequest.JSON.readTree(response.content().toString(StandardCharsets.UTF_8)));
+                    Json.MAPPER.readTree(response.content().toString(StandardCharsets.UTF_8)));
         } finally {
             response.release();
         }
@@ -192,7 +192,7 @@ class AdminAuditTest {
         Answer a = get("/admin/v1/audit/head", SUPER);
         assertEquals(200, a.status());
         List<String> lines = Files.readAllLines(audit.dir().resolve("audit-2025-01-02.jsonl"));
-        JsonNode last = ParsedRequest.JSON.readTree(lines.get(lines.size() - 1));
+        JsonNode last = Json.MAPPER.readTree(lines.get(lines.size() - 1));
         assertEquals(last.get("mac").asText(), a.json().get("mac").asText());
         assertEquals(N, a.json().get("seq").asLong());
         assertEquals("audit-2025-01-02.jsonl", a.json().get("file").asText());

@@ -53,7 +53,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AdminHandlerTest {
     /** Keeps decimals exact, as money must be compared. */
-    private static final ObjectMapper JSON = io.brainstorm.proxy.api.ParsedRequest.JSON;
+    private static final ObjectMapper JSON = io.brainstorm.proxy.api.Json.MAPPER;
     private static final String ADMIN_TOKEN = "test-admin-token-0123456789";
     private static final String SUPER = "Bearer " + ADMIN_TOKEN;
     private static final String CONFIG_PROVIDER_SECRET = "gsk-config-secret-do-not-show";

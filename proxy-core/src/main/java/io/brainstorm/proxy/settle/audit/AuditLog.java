@@ -807,7 +807,7 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
             return;
         }
         String name = slot.slot() == 0 ? "head.json" : "head." + slot.slot() + ".json";
-        com.fasterxml.jackson.databind.node.ObjectNode o = io.brainstorm.proxy.api.ParsedRequest.JSON.createObjectNode();
+        com.fasterxml.jackson.databind.node.ObjectNode o = io.brainstorm.proxy.api.Json.MAPPER.createObjectNode();
         o.put("slot", h.slot());
         o.put("file", h.file());
         o.put("seq", h.seq());
