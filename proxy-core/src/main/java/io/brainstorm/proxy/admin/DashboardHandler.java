@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.api.Json;
-import io.brainstorm.proxy.server.Responses;
+import io.brainstorm.proxy.api.Responses;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;

@@ -12,7 +12,7 @@ import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.OutcomeRecorder;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.route.RoutingState;
-import io.brainstorm.proxy.server.Responses;
+import io.brainstorm.proxy.api.Responses;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.Cost;
 import io.brainstorm.proxy.settle.ScoreOutcome;

@@ -4,6 +4,7 @@ import io.brainstorm.proxy.admission.Ticket;
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Responses;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.relay.Caller;
 import io.brainstorm.proxy.relay.Exchange;

@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.server;
 
 import io.brainstorm.proxy.api.Json;
+import io.brainstorm.proxy.api.Responses;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;

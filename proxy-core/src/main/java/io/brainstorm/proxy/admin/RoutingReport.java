@@ -1,7 +1,8 @@
-package io.brainstorm.proxy.api;
+package io.brainstorm.proxy.admin;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.route.EndpointReadOut;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.route.Router;
