@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.AuditConfig;
+import io.brainstorm.proxy.config.ConfigException;
 import io.brainstorm.proxy.config.ConfigLoader;
+import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.server.RequestAggregator;
 import io.brainstorm.proxy.settle.Completion;
@@ -57,17 +59,13 @@ class AdminAuditTest {
     private Registry registry;
     private AuditLog audit;
     private EmbeddedChannel channel;
-    private Gateway gateway;
 
     @BeforeEach
     void setUp() throws Exception {
         registry = Registry.inMemory(new Registry.Bootstrap(List.of(), List.of(), Set.of(), null, ADMIN_TOKEN, null,
                 null), InstantSource.system());
-        gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."),
-                Map.of()), registry, TestRouters.empty(), null);
-        gateway.admission(TestRouters.admission());
         audit = AuditLog.open(AuditConfig.DEFAULTS, state, Map.of(), InstantSource.system());
-        gateway.audit(audit);
+        Gateway gateway = TestRouters.start(new Gateway(config(), registry, null), TestRouters.empty(), audit);
         channel = new EmbeddedChannel(new RequestAggregator(AdminServer.MAX_BODY_BYTES),
                 new AdminHandler(gateway, Runnable::run));
         for (int i = 0; i < N; i++) {
@@ -82,6 +80,10 @@ class AdminAuditTest {
             Thread.sleep(5);
         }
         assertEquals(N, audit.written());
+    }
+
+    private static GatewayConfig config() throws ConfigException {
+        return ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of());
     }
 
     @AfterEach
@@ -215,7 +217,10 @@ class AdminAuditTest {
 
     @Test
     void withoutAnAuditTrailBothAre404() throws Exception {
-        gateway.audit(null);
+        channel.finishAndReleaseAll();
+        channel = new EmbeddedChannel(new RequestAggregator(AdminServer.MAX_BODY_BYTES),
+                new AdminHandler(TestRouters.start(new Gateway(config(), registry, null), TestRouters.empty()),
+                        Runnable::run));
         assertEquals(404, get("/admin/v1/audit/head", SUPER).status());
         assertEquals(404, get("/admin/v1/audit", SUPER).status());
     }
