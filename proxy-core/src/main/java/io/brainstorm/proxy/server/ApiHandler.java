@@ -23,9 +23,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.PrematureChannelClosureException;
-import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.ContentLengthNotAllowedException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -33,7 +30,6 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 
@@ -123,14 +119,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
      */
     private ApiError malformed(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (request.decoderResult().isFailure()) {
-            Throwable cause = request.decoderResult().cause();
-            return cause instanceof TooLongHttpHeaderException
-                    ? ApiError.headersTooLarge(gateway.config().server().maxHeaderBytes())
-                    : cause instanceof TooLongFrameException
-                    ? ApiError.invalidRequest(null, "The request line is too long.")
-                    : cause instanceof ContentLengthNotAllowedException
-                    ? ApiError.invalidRequest(null, "Malformed HTTP request: Content-Length beside Transfer-Encoding.")
-                    : ApiError.invalidRequest(null, "Malformed HTTP request.");
+            return HttpPipeline.malformed(request.decoderResult().cause(), gateway.config().server().maxHeaderBytes());
         }
         if (http1(ctx)) {
             int hosts = request.headers().getAll(HttpHeaderNames.HOST).size();
@@ -439,12 +428,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
-            // the client went away (or was sent away with a 408) in the middle of a request
-            log.log(System.Logger.Level.DEBUG, "client connection error: {0}", cause.toString());
-        } else {
-            log.log(System.Logger.Level.WARNING, "unexpected error on a client connection", cause);
-        }
-        ctx.close();
+        // quietly when the client went away (or was sent away with a 408) in the middle of a request
+        HttpPipeline.closeOnError(ctx, cause, log, "client");
     }
 }
