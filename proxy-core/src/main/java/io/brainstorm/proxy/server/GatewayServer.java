@@ -320,13 +320,9 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     private void bind() throws InterruptedException {
-        ServerBootstrap b = new ServerBootstrap()
-                .group(boss, workers)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 4096)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ServerChannelInitializer(gateway, clients));
+        ServerBootstrap b = HttpPipeline.bootstrap(boss, workers, transport.serverChannel(),
+                        new ServerChannelInitializer(gateway, clients))
+                .option(ChannelOption.SO_BACKLOG, 4096);
         var server = gateway.config().server();
         listener = b.bind(server.host(), server.port()).sync().channel();
     }
