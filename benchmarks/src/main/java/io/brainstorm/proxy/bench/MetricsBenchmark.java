@@ -1,5 +1,6 @@
 package io.brainstorm.proxy.bench;
 
+import io.brainstorm.proxy.admission.Admission;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.ConfigLoader;
@@ -13,8 +14,10 @@ import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.StrategyRegistry;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.server.GatewayServer;
+import io.brainstorm.proxy.server.Services;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
+import io.brainstorm.proxy.state.StateStore;
 import io.brainstorm.proxy.upstream.Origin;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -91,8 +94,11 @@ public class MetricsBenchmark {
             }
         }
         StrategyRegistry strategies = StrategyRegistry.load(MetricsBenchmark.class.getClassLoader(), null, Map.of());
-        Gateway gateway = new Gateway(config, registry,
-                GatewayServer.router(config, endpoints, strategies, InstantSource.system()), null);
+        Gateway gateway = new Gateway(config, registry, null);
+        StateStore store = StateStore.inMemory();
+        gateway.start(Services.start(config, gateway.completions(),
+                GatewayServer.router(config, endpoints, strategies, InstantSource.system()),
+                new Admission(store.budgets(), store.rates(), InstantSource.system()), store.answers(), null));
         gateway.markReady();
         metrics = new Metrics(gateway);
 

@@ -1,18 +1,18 @@
 package io.brainstorm.proxy.admin;
 
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.admin.AdminRoutes.Answer;
 import io.brainstorm.proxy.admin.AdminRoutes.Match;
 import io.brainstorm.proxy.api.ApiError;
-import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.auth.AdminPrincipal;
 import io.brainstorm.proxy.metrics.Metrics;
 import io.brainstorm.proxy.server.Gateway;
-import io.brainstorm.proxy.server.Responses;
+import io.brainstorm.proxy.api.Responses;
+import io.brainstorm.proxy.server.HttpPipeline;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -21,10 +21,8 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.util.ReferenceCountUtil;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.InstantSource;
 import java.util.concurrent.Executor;
@@ -136,18 +134,13 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         try {
             if (request.decoderResult().isFailure()) {
                 close = true;
-                Throwable cause = request.decoderResult().cause();
-                ApiError error = cause instanceof TooLongHttpHeaderException
-                        ? ApiError.headersTooLarge(AdminServer.MAX_HEADER_BYTES)
-                        : cause instanceof TooLongFrameException
-                        ? ApiError.invalidRequest(null, "The request line is too long.")
-                        : ApiError.invalidRequest(null, "Malformed HTTP request.");
+                ApiError error = HttpPipeline.malformed(request.decoderResult().cause(), AdminServer.MAX_HEADER_BYTES);
                 response = Responses.error(ctx, error, null);
             } else if (path(request.uri()).equals(Metrics.PATH)) {
                 response = metrics(ctx, request);
             } else {
                 Answer a = answer(request);
-                response = Responses.json(ctx, a.status(), ParsedRequest.JSON.writeValueAsString(a.body()));
+                response = Responses.json(ctx, a.status(), Json.MAPPER.writeValueAsString(a.body()));
             }
         } catch (ApiError e) {
             response = Responses.error(ctx, e, null);
@@ -235,11 +228,6 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException) {
-            log.log(System.Logger.Level.DEBUG, "admin connection error: {0}", cause.toString());
-        } else {
-            log.log(System.Logger.Level.WARNING, "unexpected error on an admin connection", cause);
-        }
-        ctx.close();
+        HttpPipeline.closeOnError(ctx, cause, log, "admin");
     }
 }

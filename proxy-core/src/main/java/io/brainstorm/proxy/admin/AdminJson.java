@@ -1,8 +1,8 @@
 package io.brainstorm.proxy.admin;
 
+import io.brainstorm.proxy.api.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.api.UsageView;
 import io.brainstorm.proxy.auth.AdminPrincipal;
 import io.brainstorm.proxy.auth.ApiKey;
@@ -24,7 +24,7 @@ final class AdminJson {
 
     /** {@code {"object": type}}, to add the rest to. */
     static ObjectNode object(String type) {
-        return ParsedRequest.JSON.createObjectNode().put("object", type);
+        return Json.MAPPER.createObjectNode().put("object", type);
     }
 
     /** Who is calling: {@code GET /admin/v1/whoami}, and the dashboard's session. */

@@ -1,25 +1,14 @@
 package io.brainstorm.proxy.admin;
 
 import io.brainstorm.proxy.server.Gateway;
-import io.brainstorm.proxy.server.RequestAggregator;
-import io.netty.bootstrap.ServerBootstrap;
+import io.brainstorm.proxy.server.HttpPipeline;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
-import io.netty.handler.flow.FlowControlHandler;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 
 import java.net.InetSocketAddress;
@@ -32,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The admin listener (docs/admin-api.md): HTTP/1.1 on its own address, loopback by default, beside
- * the client listener and on its event loops. A connection's pipeline:
+ * the client listener and on its event loops. A connection's pipeline, built as the client
+ * listener's is ({@link HttpPipeline}), with stricter limits:
  * <pre>
  *   http codec (strict limits) → idle → idle-close → keep-alive → aggregator (64 KiB, else 413)
  *   → flow control → dashboard → admin
@@ -53,13 +43,9 @@ public final class AdminServer implements AutoCloseable {
     public static final int MAX_BODY_BYTES = 64 * 1024;
     static final int MAX_INITIAL_LINE_BYTES = 4096;
     static final int MAX_HEADER_BYTES = 8192;
+    private static final int MAX_CHUNK_BYTES = 8192;
 
     static final String HTTP = "http";
-    static final String IDLE = "idle";
-    static final String IDLE_CLOSE = "idle-close";
-    static final String KEEP_ALIVE = "keep-alive";
-    static final String AGGREGATOR = "aggregator";
-    static final String FLOW_CONTROL = "flow-control";
     static final String DASHBOARD = "dashboard";
     static final String ADMIN = "admin";
 
@@ -111,20 +97,17 @@ public final class AdminServer implements AutoCloseable {
                     return t;
                 });
         ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
-        long idleMillis = gateway.config().server().idleTimeout().toMillis();
+        // Netty's handling of Content-Length beside Transfer-Encoding, as the admin listener always had
+        HttpPipeline http = new HttpPipeline(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, MAX_CHUNK_BYTES, MAX_BODY_BYTES,
+                gateway.config().server().idleTimeout(), false);
         DashboardSessions sessions = new DashboardSessions(gateway::registry, InstantSource.system());
         LiveFeed feed = new LiveFeed();
         DashboardStats stats = new DashboardStats();
         AdminHandler handler = new AdminHandler(gateway, executor, sessions, stats);
-        DashboardHandler dashboard = new DashboardHandler(sessions, feed, idleMillis, apiPort);
-        ServerBootstrap b = new ServerBootstrap()
-                .group(boss, workers)
-                .channel(channelClass)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new Initializer(dashboard, handler, connections, idleMillis));
+        DashboardHandler dashboard = new DashboardHandler(sessions, feed, http.idleTimeout().toMillis(), apiPort);
         try {
-            Channel listener = b.bind(host, port).sync().channel();
+            Channel listener = HttpPipeline.bootstrap(boss, workers, channelClass,
+                    pipeline(http, dashboard, handler, connections)).bind(host, port).sync().channel();
             AdminServer server = new AdminServer(listener, connections, executor, gateway, feed, stats);
             gateway.completions().add(feed);
             gateway.completions().add(stats);
@@ -179,65 +162,22 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    /** An admin connection's pipeline, one stage per method. */
-    private static final class Initializer extends ChannelInitializer<Channel> {
-        private final DashboardHandler dashboard;
-        private final AdminHandler handler;
-        private final ChannelGroup connections;
-        private final long idleMillis;
-
-        Initializer(DashboardHandler dashboard, AdminHandler handler, ChannelGroup connections, long idleMillis) {
-            this.dashboard = dashboard;
-            this.handler = handler;
-            this.connections = connections;
-            this.idleMillis = idleMillis;
-        }
-
-        @Override
-        protected void initChannel(Channel ch) {
-            connections.add(ch);
-            ChannelPipeline p = ch.pipeline();
-            addCodec(p);
-            addIdleTimeout(p);
-            addRequestHandlers(p);
-        }
-
-        private static void addCodec(ChannelPipeline p) {
-            p.addLast(HTTP, new HttpServerCodec(new HttpDecoderConfig()
-                    .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
-                    .setMaxHeaderSize(MAX_HEADER_BYTES)
-                    .setMaxChunkSize(8192)
-                    .setValidateHeaders(true)));
-        }
-
-        private void addIdleTimeout(ChannelPipeline p) {
-            p.addLast(IDLE, new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
-            p.addLast(IDLE_CLOSE, IdleClose.INSTANCE);
-        }
-
-        private void addRequestHandlers(ChannelPipeline p) {
-            p.addLast(KEEP_ALIVE, new HttpServerKeepAliveHandler());
-            p.addLast(AGGREGATOR, new RequestAggregator(MAX_BODY_BYTES));
-            // requests decoded from one read wait here while the admin handler has auto-read off
-            p.addLast(FLOW_CONTROL, new FlowControlHandler());
-            // before the admin thread: the dashboard's event streams stay open for hours
-            p.addLast(DASHBOARD, dashboard);
-            p.addLast(ADMIN, handler);
-        }
-    }
-
-    /** Closes a connection with no traffic for the idle timeout (admin answers take milliseconds). */
-    @ChannelHandler.Sharable
-    private static final class IdleClose extends ChannelInboundHandlerAdapter {
-        static final IdleClose INSTANCE = new IdleClose();
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent) {
-                ctx.close();
-                return;
+    /** Each admin connection's pipeline: the shared HTTP stages, then the dashboard and the admin API. */
+    private static ChannelInitializer<Channel> pipeline(HttpPipeline http, DashboardHandler dashboard,
+                                                        AdminHandler handler, ChannelGroup connections) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                connections.add(ch);
+                ChannelPipeline p = ch.pipeline();
+                p.addLast(HTTP, http.codec());
+                http.addIdleClose(p);
+                // requests decoded from one read wait in flow control while the admin handler has auto-read off
+                http.addRequestStages(p, HttpPipeline.IDLE_CLOSE);
+                // before the admin thread: the dashboard's event streams stay open for hours
+                p.addLast(DASHBOARD, dashboard);
+                p.addLast(ADMIN, handler);
             }
-            ctx.fireUserEventTriggered(evt);
-        }
+        };
     }
 }

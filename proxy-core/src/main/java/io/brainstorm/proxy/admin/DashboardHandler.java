@@ -3,9 +3,8 @@ package io.brainstorm.proxy.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.api.ApiError;
-import io.brainstorm.proxy.api.ParsedRequest;
-import io.brainstorm.proxy.server.Responses;
-import io.netty.buffer.ByteBufInputStream;
+import io.brainstorm.proxy.api.Json;
+import io.brainstorm.proxy.api.Responses;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -194,8 +193,8 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
     /** The login body's token; never repeated in a message. */
     private static String token(FullHttpRequest request) {
         JsonNode root;
-        try (InputStream in = new ByteBufInputStream(request.content().duplicate())) {
-            root = ParsedRequest.JSON.readTree(in);
+        try {
+            root = Json.read(request.content());
         } catch (IOException e) {
             root = null;
         }
@@ -210,7 +209,7 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
         DashboardSessions.Session s = session(request);
         checkChange(request, s);
         sessions.logout(s);
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "logout");
         o.put("ok", true);
         FullHttpResponse r = json(ctx, HttpResponseStatus.OK, o);
@@ -244,7 +243,7 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
     }
 
     private ObjectNode sessionJson(DashboardSessions.Session s) {
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "dashboard_session");
         o.set("principal", AdminJson.whoami(s.principal()));
         o.put("csrf_token", s.csrfToken());
@@ -328,11 +327,7 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
     }
 
     private static FullHttpResponse json(ChannelHandlerContext ctx, HttpResponseStatus status, ObjectNode body) {
-        try {
-            return secured(Responses.json(ctx, status, ParsedRequest.JSON.writeValueAsString(body)), "no-store");
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        return secured(Responses.json(ctx, status, Json.write(body)), "no-store");
     }
 
     private static FullHttpResponse secured(FullHttpResponse r, String cacheControl) {

@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.admin;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.UsageView;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.CompletionSink;
@@ -164,7 +164,7 @@ public final class DashboardStats implements CompletionSink {
         List<ObjectNode> data = new ArrayList<>(sums.size());
         for (Map.Entry<List<String>, Sum> e : sums.entrySet()) {
             Sum s = e.getValue();
-            ObjectNode o = ParsedRequest.JSON.createObjectNode();
+            ObjectNode o = Json.MAPPER.createObjectNode();
             o.put("object", "model_stats");
             o.put("model", e.getKey().get(0));
             o.put("endpoint", e.getKey().get(1).isEmpty() ? null : e.getKey().get(1));

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.api.ApiError;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.auth.KeyKind;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
@@ -34,7 +34,7 @@ final class JsonBody {
     static final BigDecimal MAX_USD = BigDecimal.valueOf(1_000_000_000L);
     private static final int NANO_DIGITS = 9;
     private static final ObjectReader READER =
-            ParsedRequest.JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+            Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final ObjectNode node;
 

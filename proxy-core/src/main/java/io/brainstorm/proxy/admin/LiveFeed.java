@@ -1,14 +1,12 @@
 package io.brainstorm.proxy.admin;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.UsageView;
 import io.brainstorm.proxy.auth.AdminPrincipal;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.CompletionSink;
 
-import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -249,7 +247,7 @@ public final class LiveFeed implements CompletionSink {
     }
 
     private static String toJson(Completion c, boolean tenant) {
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("time", Instant.ofEpochMilli(c.atMillis()).toString());
         o.put("request_id", c.requestId());
         if (tenant) {
@@ -281,10 +279,6 @@ public final class LiveFeed implements CompletionSink {
             o.putNull("score");
         }
         o.put("score_outcome", c.scoreOutcome() == null ? null : c.scoreOutcome().label());
-        try {
-            return ParsedRequest.JSON.writeValueAsString(o);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Json.write(o);
     }
 }

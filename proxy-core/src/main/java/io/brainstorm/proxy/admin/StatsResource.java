@@ -2,7 +2,6 @@ package io.brainstorm.proxy.admin;
 
 import io.brainstorm.proxy.admin.AdminRoutes.Answer;
 import io.brainstorm.proxy.admin.AdminRoutes.Call;
-import io.brainstorm.proxy.api.RoutingReport;
 import io.brainstorm.proxy.auth.AdminPrincipal;
 
 /**

@@ -12,6 +12,7 @@
  * serves its page, login and live feed ({@link io.brainstorm.proxy.admin.DashboardEvents} over
  * {@link io.brainstorm.proxy.admin.LiveFeed}) on the event loop; {@link io.brainstorm.proxy.admin.DashboardSessions}
  * holds the logins whose cookie the admin API accepts; {@link io.brainstorm.proxy.admin.DashboardStats}
- * sums completions per model and endpoint.
+ * sums completions per model and endpoint; {@link io.brainstorm.proxy.admin.RoutingReport} is the routing
+ * state both show.
  */
 package io.brainstorm.proxy.admin;

@@ -79,7 +79,7 @@ public final class ModelList {
 
     /** {@code auto}: not a model but a choice among them, priced per request (OpenRouter shows -1). */
     private static ObjectNode auto() {
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("id", Router.AUTO);
         o.put("object", "model");
         o.put("created", 0);
@@ -95,7 +95,7 @@ public final class ModelList {
     }
 
     private static ObjectNode describe(ModelSpec m, List<Endpoint> endpoints, List<String> variants) {
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("id", m.id());
         o.put("object", "model");
         o.put("created", m.created());

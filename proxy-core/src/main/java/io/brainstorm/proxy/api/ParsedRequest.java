@@ -1,10 +1,7 @@
 package io.brainstorm.proxy.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.ProviderPreferences;
@@ -24,22 +21,9 @@ import java.io.InputStream;
  * field passes through untouched (tools, {@code response_format}, unknown fields).
  */
 public final class ParsedRequest {
-    /**
-     * Shared mapper: decimals stay exact (digits and trailing zeros: 1.0 stays 1.0) and are written
-     * back plain unless that would inflate them ({@link PassThroughGenerator}), large inputs are
-     * bounded.
-     */
-    public static final ObjectMapper JSON = JsonMapper.builder(com.fasterxml.jackson.core.JsonFactory.builder()
-                    .streamReadConstraints(StreamReadConstraints.builder()
-                            .maxNestingDepth(200).maxNumberLength(100).build())
-                    .disable(com.fasterxml.jackson.core.StreamReadFeature.AUTO_CLOSE_SOURCE)
-                    .build())
-            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .disable(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
-            .build();
     /** A client's body is one JSON value: anything after it ({@code {...}}} or a second object) is bad JSON. */
     private static final com.fasterxml.jackson.databind.ObjectReader BODY_READER =
-            JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+            Json.MAPPER.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     public enum Kind { CHAT, EMBEDDINGS }
 
@@ -327,8 +311,8 @@ public final class ParsedRequest {
         ByteBuf buf = alloc.buffer(256);
         try (ByteBufOutputStream os = new ByteBufOutputStream(buf);
              com.fasterxml.jackson.core.JsonGenerator g =
-                     new PassThroughGenerator(JSON.getFactory().createGenerator((java.io.OutputStream) os))) {
-            JSON.writeTree(g, body);
+                     new PassThroughGenerator(Json.MAPPER.getFactory().createGenerator((java.io.OutputStream) os))) {
+            Json.MAPPER.writeTree(g, body);
         } catch (IOException e) {
             buf.release();
             throw new IllegalStateException("serialising a parsed request failed", e);

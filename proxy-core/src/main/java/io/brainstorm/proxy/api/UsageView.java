@@ -19,7 +19,7 @@ public final class UsageView {
     /** The key's spend today, what is left, and when its budget resets. */
     public static ObjectNode json(ApiKey key, Admission admission) {
         DayUsage u = admission.usage(key);
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "usage");
         o.put("key_id", key.id());
         o.put("key_name", key.name());

@@ -2,7 +2,7 @@ package io.brainstorm.proxy.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.cli.AdminCommands.Failure;
 import io.brainstorm.proxy.cli.Main.UsageException;
 
@@ -150,7 +150,7 @@ final class AdminClient {
         } else {
             byte[] bytes;
             try {
-                bytes = ParsedRequest.JSON.writeValueAsBytes(body);
+                bytes = Json.MAPPER.writeValueAsBytes(body);
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
@@ -201,7 +201,7 @@ final class AdminClient {
             return null;
         }
         try {
-            return ParsedRequest.JSON.readTree(body);
+            return Json.MAPPER.readTree(body);
         } catch (JsonProcessingException e) {
             return null;
         }

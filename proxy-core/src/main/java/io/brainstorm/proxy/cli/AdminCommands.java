@@ -1,8 +1,8 @@
 package io.brainstorm.proxy.cli;
 
+import io.brainstorm.proxy.api.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.auth.Validation;
 import io.brainstorm.proxy.cli.AdminClient.Answer;
 import io.brainstorm.proxy.cli.Main.Options;
@@ -253,7 +253,7 @@ final class AdminCommands {
 
     static String toJson(JsonNode n) {
         try {
-            return ParsedRequest.JSON.writeValueAsString(n);
+            return Json.MAPPER.writeValueAsString(n);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -1,9 +1,9 @@
 package io.brainstorm.proxy.cli;
 
+import io.brainstorm.proxy.api.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.auth.Validation;
 import io.brainstorm.proxy.cli.AdminClient.Answer;
 import io.brainstorm.proxy.cli.AdminCommands.Failure;
@@ -76,7 +76,7 @@ final class KeyCommands {
         if (print && outFile != null) {
             throw new UsageException("--print and --out: choose one (print the secret, or write it to a file)");
         }
-        ObjectNode body = ParsedRequest.JSON.createObjectNode()
+        ObjectNode body = Json.MAPPER.createObjectNode()
                 .put("name", name)
                 .put("kind", c.options.flag("--admin") ? "admin" : "api");
         limits(body);
@@ -131,7 +131,7 @@ final class KeyCommands {
     void update() {
         String id = c.args("keys update", "ID", "--name", "--budget-usd", "--rpm", "--tpm", "--models",
                 "--time-zone").get(0);
-        ObjectNode body = ParsedRequest.JSON.createObjectNode();
+        ObjectNode body = Json.MAPPER.createObjectNode();
         if (c.options.flag("--name")) {
             body.put("name", AdminCommands.name(c.required("--name")));
         }

@@ -1,8 +1,8 @@
 package io.brainstorm.proxy.cli;
 
+import io.brainstorm.proxy.api.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.auth.Validation;
 import io.brainstorm.proxy.cli.AdminClient.Answer;
 import io.brainstorm.proxy.cli.AdminCommands.Failure;
@@ -67,7 +67,7 @@ final class ProviderCommands {
         if (secret == null) {
             secret = providerKeyTyped(provider, tenant);
         }
-        ObjectNode body = ParsedRequest.JSON.createObjectNode().put("api_key", secret);
+        ObjectNode body = Json.MAPPER.createObjectNode().put("api_key", secret);
         Answer a;
         try {
             a = c.client().send("PUT", AdminClient.path("tenants", tenant, "providers", provider), body);

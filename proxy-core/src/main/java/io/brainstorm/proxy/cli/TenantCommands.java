@@ -1,8 +1,8 @@
 package io.brainstorm.proxy.cli;
 
+import io.brainstorm.proxy.api.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.cli.AdminClient.Answer;
 import io.brainstorm.proxy.cli.AdminCommands.Failure;
 import io.brainstorm.proxy.cli.Main.UsageException;
@@ -42,7 +42,7 @@ final class TenantCommands {
 
     void create() {
         String id = AdminCommands.tenantId(c.args("tenants create", "ID", "--name").get(0), "ID");
-        ObjectNode body = ParsedRequest.JSON.createObjectNode().put("id", id);
+        ObjectNode body = Json.MAPPER.createObjectNode().put("id", id);
         if (c.options.get("--name") != null) {
             body.put("name", AdminCommands.name(c.options.get("--name")));
         }

@@ -2,7 +2,7 @@ package io.brainstorm.proxy.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.settle.AnswerContent;
 import io.brainstorm.proxy.settle.Scorer;
 import io.netty.buffer.ByteBuf;
@@ -32,7 +32,7 @@ final class AnswerText {
     /** What an answer said: its content, or its tool calls as JSON. */
     static String of(AnswerContent answer) {
         if (!answer.toolCalls().isEmpty()) {
-            ArrayNode a = ParsedRequest.JSON.createArrayNode();
+            ArrayNode a = Json.MAPPER.createArrayNode();
             for (AnswerContent.ToolCall c : answer.toolCalls()) {
                 a.addObject().put("name", c.name()).put("arguments", c.arguments());
             }

@@ -5,13 +5,14 @@ import com.fasterxml.jackson.databind.util.RawValue;
 import io.brainstorm.proxy.admission.Ticket;
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.api.Headers;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.config.Timeouts;
 import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.OutcomeRecorder;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.route.RoutingState;
-import io.brainstorm.proxy.server.Responses;
+import io.brainstorm.proxy.api.Responses;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.Cost;
 import io.brainstorm.proxy.settle.ScoreOutcome;
@@ -563,7 +564,7 @@ public final class Exchange implements UpstreamListener {
 
     /** Ends a stream whose head left with one error event (DESIGN §3): no {@code [DONE]}, the body ends. */
     private void endWithErrorEvent(String message, String code) {
-        ObjectNode event = ParsedRequest.JSON.createObjectNode();
+        ObjectNode event = Json.MAPPER.createObjectNode();
         event.put("id", requestId);
         event.put("object", "chat.completion.chunk");
         event.put("created", System.currentTimeMillis() / 1000);
@@ -598,7 +599,7 @@ public final class Exchange implements UpstreamListener {
         HttpResponseStatus status = upstreamResponse.status();
         if (status.code() / 100 == 2) {
             String wrong = AnswerCheck.body(aggregate, request.kind() == ParsedRequest.Kind.CHAT
-                    ? AnswerCheck.Kind.CHAT : AnswerCheck.Kind.EMBEDDINGS, ParsedRequest.JSON.getFactory());
+                    ? AnswerCheck.Kind.CHAT : AnswerCheck.Kind.EMBEDDINGS, Json.MAPPER.getFactory());
             if (wrong != null) {
                 failAttempt("the answer was " + wrong, false, true, status.code(), -1);
                 return;
@@ -609,7 +610,7 @@ public final class Exchange implements UpstreamListener {
         ByteBuf toScore = null;
         String errorCode = null;
         if (status.code() / 100 == 2) {
-            Usage u = UsageParser.fromAnswer(aggregate, ParsedRequest.JSON);
+            Usage u = UsageParser.fromAnswer(aggregate, Json.MAPPER);
             boolean estimated = u == null;
             if (estimated) {
                 u = new Usage(request.features().estimatedInputTokens(), 0, 0, 0);
@@ -682,7 +683,7 @@ public final class Exchange implements UpstreamListener {
     }
 
     private ObjectNode xbr(long costNano, boolean estimated, Scorer.Result verdict) {
-        ObjectNode x = ParsedRequest.JSON.createObjectNode();
+        ObjectNode x = Json.MAPPER.createObjectNode();
         x.put("request_id", requestId);
         x.put("selected_model", endpoint.model().id());
         x.put("endpoint", endpoint.id());

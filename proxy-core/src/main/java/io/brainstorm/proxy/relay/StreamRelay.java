@@ -3,7 +3,7 @@ package io.brainstorm.proxy.relay;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.settle.StreamCapture;
 import io.brainstorm.proxy.settle.Usage;
 import io.brainstorm.proxy.settle.UsageParser;
@@ -131,7 +131,7 @@ final class StreamRelay {
 
     private void holdUsage(String data) {
         try {
-            JsonNode node = ParsedRequest.JSON.readTree(data);
+            JsonNode node = Json.MAPPER.readTree(data);
             if (node instanceof ObjectNode o) {
                 usageChunk = o;
                 if (o.path("choices").isArray() && !o.path("choices").isEmpty()) {

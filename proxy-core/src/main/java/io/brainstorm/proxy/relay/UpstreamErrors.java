@@ -1,9 +1,8 @@
 package io.brainstorm.proxy.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
 
 import java.io.IOException;
 
@@ -20,7 +19,7 @@ final class UpstreamErrors {
      */
     static String code(ByteBuf body) {
         try {
-            JsonNode root = ParsedRequest.JSON.readTree(new ByteBufInputStream(body.duplicate()));
+            JsonNode root = Json.read(body);
             JsonNode error = root == null ? null : root.get("error");
             if (error != null) {
                 for (String field : new String[] {"code", "type"}) {

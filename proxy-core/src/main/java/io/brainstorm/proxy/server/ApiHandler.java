@@ -1,22 +1,27 @@
 package io.brainstorm.proxy.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.admission.Ticket;
 import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Responses;
+import io.brainstorm.proxy.api.UsageView;
 import io.brainstorm.proxy.auth.ApiKey;
+import io.brainstorm.proxy.auth.KeyAccess;
 import io.brainstorm.proxy.relay.Exchange;
+import io.brainstorm.proxy.route.Access;
 import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.PrematureChannelClosureException;
-import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.ContentLengthNotAllowedException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -24,9 +29,13 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
+
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The last handler of a client request pipeline, for HTTP/1.1 connections and HTTP/2 streams
@@ -53,7 +62,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private Exchange exchange;
     private boolean busy;
     /** The connection's in-flight count (the HTTP/2 parent's for a stream), looked up once. */
-    private java.util.concurrent.atomic.AtomicInteger activeRequests;
+    private AtomicInteger activeRequests;
     /** The connection's {@link ClientCloseWatch} (HTTP/1.1), looked up once. */
     private ClientCloseWatch closeWatch;
 
@@ -109,14 +118,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
      */
     private ApiError malformed(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (request.decoderResult().isFailure()) {
-            Throwable cause = request.decoderResult().cause();
-            return cause instanceof TooLongHttpHeaderException
-                    ? ApiError.headersTooLarge(gateway.config().server().maxHeaderBytes())
-                    : cause instanceof TooLongFrameException
-                    ? ApiError.invalidRequest(null, "The request line is too long.")
-                    : cause instanceof ContentLengthNotAllowedException
-                    ? ApiError.invalidRequest(null, "Malformed HTTP request: Content-Length beside Transfer-Encoding.")
-                    : ApiError.invalidRequest(null, "Malformed HTTP request.");
+            return HttpPipeline.malformed(request.decoderResult().cause(), gateway.config().server().maxHeaderBytes());
         }
         if (http1(ctx)) {
             int hosts = request.headers().getAll(HttpHeaderNames.HOST).size();
@@ -146,30 +148,30 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             case "/v1/models" -> {
                 requireMethod(method, HttpMethod.GET, path);
                 ApiKey key = authenticate(request);
-                requireRoutes();
-                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, gateway.models().listJson(access(key))), false);
+                Services services = requireServices();
+                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, services.models().listJson(access(key))), false);
             }
             case "/v1/usage" -> {
                 requireMethod(method, HttpMethod.GET, path);
                 ApiKey key = authenticate(request);
-                requireRoutes();
+                Services services = requireServices();
                 respond(ctx, Responses.json(ctx, HttpResponseStatus.OK,
-                        io.brainstorm.proxy.api.UsageView.json(key, gateway.admission()).toString()), false);
+                        UsageView.json(key, services.admission()).toString()), false);
             }
             case "/v1/feedback" -> {
                 requireMethod(method, HttpMethod.POST, path);
                 ApiKey key = authenticate(request);
-                Router router = requireRoutes();
-                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, feedback(key, router, request)), false);
+                Services services = requireServices();
+                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, feedback(key, services, request)), false);
             }
             case "/v1/chat/completions" -> call(ctx, request, path, requestId, arrivalNanos, ParsedRequest.Kind.CHAT);
             case "/v1/embeddings" -> call(ctx, request, path, requestId, arrivalNanos, ParsedRequest.Kind.EMBEDDINGS);
             default -> {
                 if (path.startsWith("/v1/models/") && method.equals(HttpMethod.GET)) {
                     ApiKey key = authenticate(request);
-                    requireRoutes();
+                    Services services = requireServices();
                     String id = decode(path.substring("/v1/models/".length()));
-                    String json = gateway.models().modelJson(id, access(key)).orElseThrow(() -> ApiError.modelNotFound(
+                    String json = services.models().modelJson(id, access(key)).orElseThrow(() -> ApiError.modelNotFound(
                             "The model '" + id + "' does not exist or this key cannot use it."));
                     respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, json), false);
                     return;
@@ -184,33 +186,34 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
      * counted {@code routing.learning.feedback_weight} times in the learning state of the endpoint
      * that gave it. Only the tenant that made the request may score it; any other request id is a 404.
      */
-    private String feedback(ApiKey key, Router router, FullHttpRequest request) {
-        com.fasterxml.jackson.databind.JsonNode body;
+    private String feedback(ApiKey key, Services services, FullHttpRequest request) {
+        JsonNode body;
         try {
-            body = ParsedRequest.JSON.readTree(new io.netty.buffer.ByteBufInputStream(request.content().duplicate()));
-        } catch (java.io.IOException e) {
+            body = Json.read(request.content());
+        } catch (IOException e) {
             throw ApiError.invalidRequest(null, "The request body is not valid JSON.");
         }
         if (body == null || !body.isObject()) {
             throw ApiError.invalidRequest(null, "The request body must be a JSON object {\"request_id\", \"score\"}.");
         }
-        com.fasterxml.jackson.databind.JsonNode id = body.get("request_id");
+        JsonNode id = body.get("request_id");
         if (id == null || !id.isTextual()) {
             throw ApiError.invalidRequest("request_id", "Missing or invalid 'request_id': expected the X-BR-Request-Id"
                     + " of an answer.");
         }
-        com.fasterxml.jackson.databind.JsonNode score = body.get("score");
+        JsonNode score = body.get("score");
         if (score == null || !score.isNumber() || !(score.doubleValue() >= 0 && score.doubleValue() <= 1)) {
             throw ApiError.invalidRequest("score", "Invalid 'score': " + score + " (expected: a number from 0 to 1).");
         }
-        AnswerLog.Answer a = gateway.answers().find(id.textValue(), key.tenant(), router.state().nowMillis());
+        Router router = services.router();
+        AnswerLog.Answer a = services.answers().find(id.textValue(), key.tenant(), router.state().nowMillis());
         if (a == null) {
             throw ApiError.notFound("No answer with request id '" + id.textValue() + "' can be scored by this key:"
                     + " unknown or no longer kept, older than 7 days, or another tenant's.");
         }
         router.state().learning().observe(a.candidateId(), a.taskClass(), score.doubleValue(),
                 gateway.config().routing().feedbackWeight());
-        com.fasterxml.jackson.databind.node.ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "feedback");
         o.put("request_id", id.textValue());
         o.put("score", score.doubleValue());
@@ -224,25 +227,25 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         return gateway.registry().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
     }
 
-    private io.brainstorm.proxy.route.Access access(ApiKey key) {
-        return new io.brainstorm.proxy.auth.KeyAccess(key, gateway.registry());
+    private Access access(ApiKey key) {
+        return new KeyAccess(key, gateway.registry());
     }
 
     private static String decode(String s) {
         try {
-            return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
+            return URLDecoder.decode(s, StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             throw ApiError.invalidRequest(null, "Malformed percent-encoding in the URL.");
         }
     }
 
-    /** The routes; in the moments after the listener opened and before they exist, a 503. */
-    private Router requireRoutes() {
-        Router router = gateway.router();
-        if (router == null) {
+    /** The routes and the rest; in the moments after the listener opened and before they exist, a 503. */
+    private Services requireServices() {
+        Services services = gateway.services();
+        if (services == null) {
             throw ApiError.unavailable("The gateway is starting; try again in a moment.", 1);
         }
-        return router;
+        return services;
     }
 
     private static void requireMethod(HttpMethod actual, HttpMethod expected, String path) {
@@ -264,6 +267,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         ApiKey key;
         ParsedRequest parsed;
         RoutePlan route;
+        Services services;
         Ticket ticket;
         try {
             requireMethod(request.method(), HttpMethod.POST, path);
@@ -272,16 +276,17 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             parsed = ParsedRequest.parse(kind, request.content());
             completion.requestedModel(parsed.model()).stream(parsed.stream())
                     .format(kind == ParsedRequest.Kind.CHAT ? Completion.formatOf(parsed.body()) : null);
-            route = requireRoutes().route(parsed.model(), parsed.features(), requestId, access(key));
+            services = requireServices();
+            route = services.router().route(parsed.model(), parsed.features(), requestId, access(key));
             completion.strategy(route.strategy());
-            ticket = gateway.admission().admit(key, route, parsed.features());
+            ticket = services.admission().admit(key, route, parsed.features());
         } catch (ApiError e) {
             refused(completion, e);
             throw e;
         }
         boolean trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         try {
-            exchange = new Exchange(ctx, gateway.upstream(), parsed, route, gateway.settlement(), ticket, requestId,
+            exchange = new Exchange(ctx, gateway.upstream(), parsed, route, services.settlement(), ticket, requestId,
                     completion, trailers, f -> done(ctx, f));
             log.log(System.Logger.Level.DEBUG, "request {0}: key {1} model {2}", requestId, key.id(), parsed.model());
             exchange.start();
@@ -414,9 +419,9 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The connection's count of requests being served (the HTTP/2 parent's for a stream). */
-    private java.util.concurrent.atomic.AtomicInteger activeRequests(ChannelHandlerContext ctx) {
+    private AtomicInteger activeRequests(ChannelHandlerContext ctx) {
         if (activeRequests == null) {
-            io.netty.channel.Channel connection = ctx.channel() instanceof Http2StreamChannel
+            Channel connection = ctx.channel() instanceof Http2StreamChannel
                     ? ctx.channel().parent() : ctx.channel();
             activeRequests = connection.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get();
         }
@@ -425,12 +430,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof java.io.IOException || cause instanceof PrematureChannelClosureException) {
-            // the client went away (or was sent away with a 408) in the middle of a request
-            log.log(System.Logger.Level.DEBUG, "client connection error: {0}", cause.toString());
-        } else {
-            log.log(System.Logger.Level.WARNING, "unexpected error on a client connection", cause);
-        }
-        ctx.close();
+        // quietly when the client went away (or was sent away with a 408) in the middle of a request
+        HttpPipeline.closeOnError(ctx, cause, log, "client");
     }
 }

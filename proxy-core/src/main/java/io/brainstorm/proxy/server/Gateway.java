@@ -1,99 +1,99 @@
 package io.brainstorm.proxy.server;
 
 import io.brainstorm.proxy.admission.Admission;
-import io.brainstorm.proxy.api.ModelList;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.metrics.Metrics;
-import io.brainstorm.proxy.route.AnswerLog;
-import io.brainstorm.proxy.route.InMemoryAnswerLog;
-import io.brainstorm.proxy.route.OutcomeRecorder;
 import io.brainstorm.proxy.route.Router;
-import io.brainstorm.proxy.relay.Settlement;
 import io.brainstorm.proxy.settle.Completions;
-import io.brainstorm.proxy.settle.Scoring;
 import io.brainstorm.proxy.settle.audit.AuditLog;
 import io.brainstorm.proxy.upstream.UpstreamClient;
 
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What every request handler shares: configuration, the registry of tenants and keys, the router and its outcome recorder, the upstream client, and
- * the gateway's live flags (ready, draining, requests in flight).
+ * What every request handler shares: configuration, the registry of tenants and keys, the upstream
+ * client, the fan-out of ended requests, the {@link Services} once start-up has built them, and the
+ * gateway's live flags (ready, draining, requests in flight).
  *
- * <p><b>Threading:</b> the parts are immutable or thread-safe; the flags are atomics.
+ * <p><b>Starting.</b> The listeners open before the state store and the routes exist, so that
+ * {@code /healthz} answers at once. Until {@link #start(Services)} publishes the services,
+ * {@link #services()} is null and API calls are answered 503; they appear all at once, never in part.
+ *
+ * <p><b>Threading:</b> the parts are immutable or thread-safe; the services are published through
+ * one volatile field; the flags are atomics.
  */
 public final class Gateway {
     private final GatewayConfig config;
     private final Registry registry;
-    private volatile Router router;
-    private volatile ModelList models;
-    private volatile OutcomeRecorder outcomes;
-    private volatile Admission admission;
-    /**
-     * Answered requests for {@code /v1/feedback}: the state store's day files (a week, shared with
-     * the other gateway processes on the state directory, off the heap), set with {@link #answers(AnswerLog)};
-     * until then, and for a gateway built without a store, the last 10,000 on the heap.
-     */
-    private volatile AnswerLog answers = new InMemoryAnswerLog();
     private final UpstreamClient upstream;
     /** Where every ended request goes: audit trail, metrics, the dashboard's live feed. */
     private final Completions completions = new Completions();
-    /** Scores structured answers on threads of its own (made with the routes); closed by the server. */
-    private volatile Scoring scoring;
-    private volatile Settlement settlement;
-    /** The audit trail's writer, or null when {@code audit.enabled} is false (or while starting). */
-    private volatile AuditLog audit;
-    /** What {@code GET /metrics} on the admin listener serves; null until {@link #metrics(Metrics)}. */
-    private volatile Metrics metrics;
+    /** What {@code GET /metrics} on the admin listener serves (a sink of {@link #completions}), or null. */
+    private final Metrics metrics;
+    /** Null while the gateway is starting; set once by {@link #start(Services)}. */
+    private volatile Services services;
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    /** @param router the routes, or null until {@link #routes(Router)} provides them */
-    public Gateway(GatewayConfig config, Registry registry, Router router, UpstreamClient upstream) {
+    /** A starting gateway without metrics (tests build these). */
+    public Gateway(GatewayConfig config, Registry registry, UpstreamClient upstream) {
+        this(config, registry, upstream, false);
+    }
+
+    private Gateway(GatewayConfig config, Registry registry, UpstreamClient upstream, boolean withMetrics) {
         this.config = config;
         this.registry = registry;
         this.upstream = upstream;
-        if (router != null) {
-            routes(router);
+        // Metrics reads only the configuration here, set above; the rest at each scrape
+        this.metrics = withMetrics ? new Metrics(this) : null;
+        if (metrics != null) {
+            completions.add(metrics);
         }
     }
 
+    /** A starting gateway whose Prometheus metrics ({@link #metrics()}) count every ended request. */
+    public static Gateway withMetrics(GatewayConfig config, Registry registry, UpstreamClient upstream) {
+        return new Gateway(config, registry, upstream, true);
+    }
+
     /**
-     * Makes API calls admissible: budgets and rate limits from here on. Set before {@link #routes},
-     * which makes them routable.
+     * Publishes the services start-up has built: from here on API calls are routed.
+     *
+     * @throws IllegalStateException when they were published before
      */
-    public void admission(Admission admission) {
-        this.admission = admission;
+    public synchronized void start(Services services) {
+        Objects.requireNonNull(services, "services");
+        if (this.services != null) {
+            throw new IllegalStateException("services: already published (expected: once, when start-up finishes)");
+        }
+        this.services = services;
     }
 
-    /** Where answered requests are remembered for feedback: the state store's log. Set before {@link #routes}. */
-    public void answers(AnswerLog answers) {
-        this.answers = answers;
+    /** The routes, budgets, scorer and the rest, or null while the gateway is starting. */
+    public Services services() {
+        return services;
     }
 
-    /** Which endpoint answered which request, for feedback. */
-    public AnswerLog answers() {
-        return answers;
+    /** The routes, or null while the gateway is starting. */
+    public Router router() {
+        Services s = services;
+        return s == null ? null : s.router();
     }
 
     /** Budgets and rate limits; null while the gateway is starting. */
     public Admission admission() {
-        return admission;
+        Services s = services;
+        return s == null ? null : s.admission();
     }
 
-    /** Makes API calls routable. Until then they are answered 503 (the listener is up already). */
-    public void routes(Router router) {
-        this.models = new ModelList(router);
-        this.outcomes = new OutcomeRecorder(router.state(), answers);
-        if (scoring == null) {
-            scoring = Scoring.start(config.scoring());
-        }
-        this.settlement = new Settlement(outcomes, scoring, completions, config.routing().maxAttempts(),
-                config.audit().enabled() && config.audit().recordContent());
-        this.router = router;
+    /** The audit trail (its head, counters and folder), or null when it is disabled or the gateway is starting. */
+    public AuditLog audit() {
+        Services s = services;
+        return s == null ? null : s.audit();
     }
 
     public GatewayConfig config() {
@@ -105,51 +105,12 @@ public final class Gateway {
         return registry;
     }
 
-    /** The routes, or null while the gateway is starting. */
-    public Router router() {
-        return router;
-    }
-
-    /** Where attempts' ends go (breakers, latency, learning); null while the gateway is starting. */
-    public OutcomeRecorder outcomes() {
-        return outcomes;
-    }
-
-    public ModelList models() {
-        return models;
-    }
-
-    /** What every exchange reports to; null while the gateway is starting. */
-    public Settlement settlement() {
-        return settlement;
-    }
-
-    /** The answer scorer and its threads; null until {@link #routes}. */
-    public Scoring scoring() {
-        return scoring;
-    }
-
-    /** The audit trail (its head, counters and folder), or null when it is disabled or the gateway is starting. */
-    public AuditLog audit() {
-        return audit;
-    }
-
-    /** Set once at start; the caller also adds it to {@link #completions()}. */
-    public void audit(AuditLog audit) {
-        this.audit = audit;
-    }
-
     /** The fan-out of ended requests; sinks register here. */
     public Completions completions() {
         return completions;
     }
 
-    /** Sets the Prometheus metrics the admin listener serves (a sink of {@link #completions()} too). */
-    public void metrics(Metrics metrics) {
-        this.metrics = metrics;
-    }
-
-    /** The Prometheus metrics, or null when none were set (a gateway built by a test). */
+    /** The Prometheus metrics, or null for a gateway built without them (by a test). */
     public Metrics metrics() {
         return metrics;
     }

@@ -1,24 +1,27 @@
 package io.brainstorm.proxy.server;
 
+import io.brainstorm.proxy.admin.AdminServer;
+import io.brainstorm.proxy.admission.Admission;
 import io.brainstorm.proxy.auth.Registry;
+import io.brainstorm.proxy.config.EndpointSpec;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.config.ProviderConfig;
-import io.brainstorm.proxy.config.EndpointSpec;
-import io.brainstorm.proxy.config.Timeouts;
-import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.config.RoutingConfig;
+import io.brainstorm.proxy.config.Timeouts;
+import io.brainstorm.proxy.metrics.Metrics;
 import io.brainstorm.proxy.route.CircuitConfig;
+import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.HealthConfig;
-import io.brainstorm.proxy.admission.Admission;
 import io.brainstorm.proxy.route.InMemoryLearningStore;
 import io.brainstorm.proxy.route.LearningStore;
-import io.brainstorm.proxy.state.StateStore;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.route.RoutingState;
 import io.brainstorm.proxy.route.StrategyRegistry;
-import io.brainstorm.proxy.spi.StrategyConfig;
+import io.brainstorm.proxy.settle.audit.AuditLog;
 import io.brainstorm.proxy.sim.SimServer;
+import io.brainstorm.proxy.spi.StrategyConfig;
+import io.brainstorm.proxy.state.StateStore;
 import io.brainstorm.proxy.upstream.Origin;
 import io.brainstorm.proxy.upstream.UpstreamClient;
 import io.netty.bootstrap.ServerBootstrap;
@@ -30,16 +33,24 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.util.concurrent.GlobalEventExecutor;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.HashMap;
-import java.util.Map;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -63,10 +74,10 @@ public final class GatewayServer implements AutoCloseable {
     private SimServer sim;
     private StrategyRegistry strategies;
     private StateStore store;
-    private io.brainstorm.proxy.settle.audit.AuditLog audit;
-    private java.util.concurrent.ScheduledExecutorService dayKeeper;
+    private AuditLog audit;
+    private ScheduledExecutorService dayKeeper;
     private Channel listener;
-    private io.brainstorm.proxy.admin.AdminServer admin;
+    private AdminServer admin;
     private boolean closed;
 
     private GatewayServer(Gateway gateway, Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
@@ -80,7 +91,8 @@ public final class GatewayServer implements AutoCloseable {
      * Binds the client listener first (so {@code /healthz} answers at once), then opens the state
      * store and the audit trail on threads of their own while the admin listener, the simulated
      * provider (if enabled), the strategies and the endpoints are made on this one, and builds the
-     * routes once all are done; until then {@code /readyz} and API calls answer 503. Returns when the gateway is ready.
+     * routes and the rest of the gateway's {@link Services} once all are done, publishing them in one
+     * piece; until then {@code /readyz} and API calls answer 503. Returns when the gateway is ready.
      *
      * @param workerThreads event loop threads (0 = Netty's default, twice the cores)
      */
@@ -97,22 +109,19 @@ public final class GatewayServer implements AutoCloseable {
             throws InterruptedException {
         Transport transport = Transport.best();
         UpstreamClient upstream = new UpstreamClient(transport.socketChannel(), transport.datagram());
-        Gateway gateway = new Gateway(config, registry, null, upstream);
+        Gateway gateway = Gateway.withMetrics(config, registry, upstream);
         EventLoopGroup boss = transport.newGroup(1, "br-accept");
         EventLoopGroup workers = transport.newGroup(workerThreads, "br-io");
         GatewayServer server = new GatewayServer(gateway, transport, boss, workers);
-        io.brainstorm.proxy.metrics.Metrics metrics = new io.brainstorm.proxy.metrics.Metrics(gateway);
-        gateway.metrics(metrics);
-        gateway.completions().add(metrics);
         CompletableFuture<StateStore> opening = null;
-        CompletableFuture<io.brainstorm.proxy.settle.audit.AuditLog> auditOpening = null;
+        CompletableFuture<AuditLog> auditOpening = null;
         try {
             // listen first: /healthz answers while the rest starts
             server.bind();
             opening = openStoreAsync(config);
             auditOpening = openAuditAsync(config, clock);
             if (config.admin().enabled()) {
-                server.admin = io.brainstorm.proxy.admin.AdminServer.start(gateway, config.admin().host(),
+                server.admin = AdminServer.start(gateway, config.admin().host(),
                         config.admin().port(), server.port(), boss, workers, transport.serverChannel());
             }
             List<ModelSpec> simModels = config.catalog().models().stream().filter(ModelSpec::simulated).toList();
@@ -126,10 +135,11 @@ public final class GatewayServer implements AutoCloseable {
             server.audit(await(auditOpening));
             server.store = await(opening);
             server.prepareDays();
-            gateway.admission(new Admission(server.store.budgets(), server.store.rates(), clock));
-            gateway.answers(server.store.answers());
-            gateway.routes(router(config, endpoints, server.strategies,
-                    server.store.learning(config.routing().discount()), clock));
+            Router router = router(config, endpoints, server.strategies,
+                    server.store.learning(config.routing().discount()), clock);
+            gateway.start(Services.start(config, gateway.completions(), router,
+                    new Admission(server.store.budgets(), server.store.rates(), clock), server.store.answers(),
+                    server.audit));
             gateway.markReady();
         } catch (RuntimeException | InterruptedException e) {
             if (opening != null && server.store == null) {
@@ -150,19 +160,24 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * {@link #openStore} on a thread of its own ({@code br-state-open}, which ends with it): the
-     * first Chronicle map in a JVM takes a few hundred milliseconds, most of it loading and
-     * running Chronicle's code for the first time, which overlaps with the rest of the start.
+     * {@link #openStore} on a thread of its own ({@code br-state-open}): the first Chronicle map in a
+     * JVM takes a few hundred milliseconds, most of it loading and running Chronicle's code for the
+     * first time, which overlaps with the rest of the start.
      */
     private static CompletableFuture<StateStore> openStoreAsync(GatewayConfig config) {
-        CompletableFuture<StateStore> opening = new CompletableFuture<>();
+        return openAsync("br-state-open", () -> openStore(config));
+    }
+
+    /** {@code open} on a daemon thread of its own, {@code name}, which ends with it. */
+    private static <T> CompletableFuture<T> openAsync(String name, Callable<T> open) {
+        CompletableFuture<T> opening = new CompletableFuture<>();
         Thread t = new Thread(() -> {
             try {
-                opening.complete(openStore(config));
+                opening.complete(open.call());
             } catch (Throwable e) {
                 opening.completeExceptionally(e);
             }
-        }, "br-state-open");
+        }, name);
         t.setDaemon(true);
         t.start();
         return opening;
@@ -189,43 +204,35 @@ public final class GatewayServer implements AutoCloseable {
      * makes the key, and the first HMAC and JSON writer of a JVM load their classes (tens of ms).
      * Completes with null when the audit is disabled.
      */
-    private static CompletableFuture<io.brainstorm.proxy.settle.audit.AuditLog> openAuditAsync(GatewayConfig config,
-                                                                                            InstantSource clock) {
-        CompletableFuture<io.brainstorm.proxy.settle.audit.AuditLog> opening = new CompletableFuture<>();
+    private static CompletableFuture<AuditLog> openAuditAsync(GatewayConfig config, InstantSource clock) {
         if (!config.audit().enabled()) {
-            opening.complete(null);
-            return opening;
+            return CompletableFuture.completedFuture(null);
         }
-        Thread t = new Thread(() -> {
+        return openAsync("br-audit-open", () -> {
             long t0 = System.nanoTime();
             try {
-                var a = io.brainstorm.proxy.settle.audit.AuditLog.open(config.audit(), config.stateDir(),
-                        System.getenv(), clock);
+                AuditLog a = AuditLog.open(config.audit(), config.stateDir(), System.getenv(), clock);
                 log.log(System.Logger.Level.INFO, "audit trail open in {0} ms ({1}, fsync {2})",
                         (System.nanoTime() - t0) / 1_000_000, a.dir(),
-                        config.audit().fsync().name().toLowerCase(java.util.Locale.ROOT));
-                opening.complete(a);
-            } catch (java.io.IOException e) {
-                opening.completeExceptionally(new java.io.UncheckedIOException("opening the audit trail failed: "
-                        + e.getMessage(), e));
-            } catch (Throwable e) {
-                opening.completeExceptionally(e);
+                        config.audit().fsync().name().toLowerCase(Locale.ROOT));
+                return a;
+            } catch (IOException e) {
+                throw new UncheckedIOException("opening the audit trail failed: " + e.getMessage(), e);
             }
-        }, "br-audit-open");
-        t.setDaemon(true);
-        t.start();
-        return opening;
+        });
     }
 
-    /** Registers the opened audit trail (null: disabled) as a completion sink, before any request is routed. */
-    private void audit(io.brainstorm.proxy.settle.audit.AuditLog a) {
+    /**
+     * Registers the opened audit trail (null: disabled) as a completion sink, before any request is
+     * routed; the services made at the end of start-up hold it for the admin API.
+     */
+    private void audit(AuditLog a) {
         if (a == null) {
             return;
         }
         audit = a;
-        gateway.audit(a);
         gateway.completions().add(a);
-        io.brainstorm.proxy.metrics.Metrics m = gateway.metrics();
+        Metrics m = gateway.metrics();
         m.addCounter("brainstorm_audit_records_written_total", "Audit records written to the day files.", a::written);
         m.addCounter("brainstorm_audit_records_lost_total", "Audit records lost (writer queue full, or the disk"
                 + " refused them); each loss is noted in a gap record once writing resumes.", a::lost);
@@ -257,8 +264,8 @@ public final class GatewayServer implements AutoCloseable {
             log.log(System.Logger.Level.INFO, "state store open in {0} ms ({1}); {2} reservations of stopped processes"
                     + " released", (System.nanoTime() - t0) / 1_000_000, config.stateDir(), store.releasedAtOpen());
             return store;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("opening the state store in " + config.stateDir() + " failed", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("opening the state store in " + config.stateDir() + " failed", e);
         }
     }
 
@@ -290,36 +297,32 @@ public final class GatewayServer implements AutoCloseable {
      * purges old days ({@link StateStore#purgeDays}).
      */
     private void prepareDays() {
-        dayKeeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        dayKeeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "br-state-days");
             t.setDaemon(true);
             return t;
         });
         StateStore s = store;
         dayKeeper.scheduleWithFixedDelay(() -> {
-            java.time.LocalDate today = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
+            LocalDate today = LocalDate.now(ZoneOffset.UTC);
             try {
                 s.prepareDay(today.plusDays(1));
-            } catch (java.io.IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 log.log(System.Logger.Level.WARNING, "preparing tomorrow's day files failed; the day's first"
                         + " request will create them", e);
             }
             try {
                 s.purgeDays(today);
-            } catch (java.io.IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 log.log(System.Logger.Level.WARNING, "purging old day files failed; tried again in an hour", e);
             }
         }, 1, 1, TimeUnit.HOURS);
     }
 
     private void bind() throws InterruptedException {
-        ServerBootstrap b = new ServerBootstrap()
-                .group(boss, workers)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 4096)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ServerChannelInitializer(gateway, clients));
+        ServerBootstrap b = HttpPipeline.bootstrap(boss, workers, transport.serverChannel(),
+                        new ServerChannelInitializer(gateway, clients))
+                .option(ChannelOption.SO_BACKLOG, 4096);
         var server = gateway.config().server();
         listener = b.bind(server.host(), server.port()).sync().channel();
     }
@@ -422,8 +425,9 @@ public final class GatewayServer implements AutoCloseable {
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
         gateway.upstream().close();
-        if (gateway.scoring() != null) {
-            gateway.scoring().close();
+        Services services = gateway.services();
+        if (services != null) {
+            services.scoring().close();
         }
         if (audit != null) {
             // after the event loops and the scorer: every request's record is queued by now

@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.server;
 
 import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.api.Responses;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;

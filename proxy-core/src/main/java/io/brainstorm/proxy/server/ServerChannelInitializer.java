@@ -7,10 +7,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
@@ -21,16 +19,14 @@ import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
-import io.netty.handler.flow.FlowControlHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.AttributeKey;
 
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Builds a client connection's pipeline. Reads as a table of contents:
+ * Builds a client connection's pipeline, with the stages it shares with the admin listener taken
+ * from {@link HttpPipeline}. Reads as a table of contents:
  * <pre>
  *   close-watch → limit → idle → idle-close → deadline bytes → h2c (prior knowledge, or HTTP/1.1 with Upgrade: h2c)
  *                                                              → deadline → h1 setup
@@ -47,25 +43,24 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
 
     static final String CLOSE_WATCH = "close-watch";
     static final String LIMIT = "limit";
-    static final String IDLE = "idle";
-    static final String IDLE_CLOSE = "idle-close";
     static final String H2C = "h2c";
     static final String DEADLINE_BYTES = "deadline-bytes";
     static final String DEADLINE = "deadline";
     static final String SETTINGS_DEADLINE = "settings-deadline";
     static final String H1_SETUP = "h1-setup";
-    static final String KEEP_ALIVE = "keep-alive";
-    static final String AGGREGATOR = "aggregator";
-    static final String FLOW_CONTROL = "flow-control";
     static final String API = "api";
 
     private final Gateway gateway;
     private final ServerConfig config;
+    private final HttpPipeline http;
     private final ConnectionLimitHandler limit;
 
     ServerChannelInitializer(Gateway gateway, ChannelGroup channels) {
         this.gateway = gateway;
         this.config = gateway.config().server();
+        // RFC 9112 §6.3: Content-Length beside Transfer-Encoding is refused (400), not quietly dropped
+        this.http = new HttpPipeline(8192, config.maxHeaderBytes(), 16384, config.maxBodyBytes(),
+                config.idleTimeout(), true);
         this.limit = new ConnectionLimitHandler(config.maxConnections(), channels);
     }
 
@@ -75,7 +70,7 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline p = ch.pipeline();
         addCloseWatch(p);
         addConnectionLimit(p);
-        addIdleTimeout(p);
+        http.addIdleClose(p);
         RequestDeadlineHandler deadline = RequestDeadlineHandler.forConnection(config.headerTimeout(), config.bodyTimeout());
         addReadWatch(p, deadline);
         addProtocolDetection(p, deadline);
@@ -89,23 +84,13 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast(LIMIT, limit);
     }
 
-    private void addIdleTimeout(ChannelPipeline p) {
-        p.addLast(IDLE, new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-        p.addLast(IDLE_CLOSE, IdleCloseHandler.INSTANCE);
-    }
-
     /** Before any decoder, so a request's head has its deadline from its first byte. */
     private static void addReadWatch(ChannelPipeline p, RequestDeadlineHandler deadline) {
         p.addLast(DEADLINE_BYTES, deadline.byteWatch());
     }
 
     private void addProtocolDetection(ChannelPipeline p, RequestDeadlineHandler deadline) {
-        // RFC 9112 §6.3: Content-Length beside Transfer-Encoding is refused (400), not quietly dropped
-        HttpServerCodec http1 = new HttpServerCodec(new HttpDecoderConfig()
-                .setMaxInitialLineLength(8192)
-                .setMaxHeaderSize(config.maxHeaderBytes())
-                .setMaxChunkSize(16384)
-                .setUseRfc9112TransferEncoding(true));
+        HttpServerCodec http1 = http.codec();
         // the Upgrade path buffers the whole first request, so its limit is the 413 limit (DESIGN §12)
         HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, protocol ->
                 AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
@@ -145,7 +130,7 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
     }
 
     private void addRequestHandlers(ChannelPipeline p) {
-        p.addLast(AGGREGATOR, new RequestAggregator(config.maxBodyBytes()));
+        p.addLast(HttpPipeline.AGGREGATOR, http.aggregator());
         p.addLast(API, new ApiHandler(gateway));
     }
 
@@ -159,12 +144,10 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof HttpMessage) {
                 ChannelPipeline p = ctx.pipeline();
-                String name = ctx.name();
-                p.addAfter(name, KEEP_ALIVE, new HttpServerKeepAliveHandler());
-                p.addAfter(KEEP_ALIVE, AGGREGATOR, new RequestAggregator(config.maxBodyBytes()));
-                // pipelined requests decoded from one read wait here until the api handler turns auto-read back on
-                p.addAfter(AGGREGATOR, FLOW_CONTROL, new FlowControlHandler());
-                p.addAfter(FLOW_CONTROL, API, new ApiHandler(gateway));
+                // pipelined requests decoded from one read wait in flow control until the api handler
+                // turns auto-read back on
+                http.addRequestStages(p, ctx.name());
+                p.addAfter(HttpPipeline.FLOW_CONTROL, API, new ApiHandler(gateway));
                 p.remove(this);
             }
             ctx.fireChannelRead(msg);

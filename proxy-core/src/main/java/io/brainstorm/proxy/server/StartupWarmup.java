@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.server;
 
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
+import io.brainstorm.proxy.api.Responses;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -43,7 +44,7 @@ public final class StartupWarmup {
                     StandardCharsets.US_ASCII));
             ch.finishAndReleaseAll();
             Http2FrameCodecBuilder.forServer().build();
-            ParsedRequest.JSON.readTree("{\"model\":\"warmup\",\"messages\":[]}");
+            Json.MAPPER.readTree("{\"model\":\"warmup\",\"messages\":[]}");
         } catch (IOException | RuntimeException e) {
             // only a head start; the same classes load on first use otherwise
         }

@@ -1,10 +1,12 @@
 package io.brainstorm.proxy.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.AuditConfig;
+import io.brainstorm.proxy.config.ConfigException;
 import io.brainstorm.proxy.config.ConfigLoader;
+import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.server.RequestAggregator;
 import io.brainstorm.proxy.settle.Completion;
@@ -57,17 +59,13 @@ class AdminAuditTest {
     private Registry registry;
     private AuditLog audit;
     private EmbeddedChannel channel;
-    private Gateway gateway;
 
     @BeforeEach
     void setUp() throws Exception {
         registry = Registry.inMemory(new Registry.Bootstrap(List.of(), List.of(), Set.of(), null, ADMIN_TOKEN, null,
                 null), InstantSource.system());
-        gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."),
-                Map.of()), registry, TestRouters.empty(), null);
-        gateway.admission(TestRouters.admission());
         audit = AuditLog.open(AuditConfig.DEFAULTS, state, Map.of(), InstantSource.system());
-        gateway.audit(audit);
+        Gateway gateway = TestRouters.start(new Gateway(config(), registry, null), TestRouters.empty(), audit);
         channel = new EmbeddedChannel(new RequestAggregator(AdminServer.MAX_BODY_BYTES),
                 new AdminHandler(gateway, Runnable::run));
         for (int i = 0; i < N; i++) {
@@ -84,6 +82,10 @@ class AdminAuditTest {
             Thread.sleep(5);
         }
         assertEquals(N, audit.written());
+    }
+
+    private static GatewayConfig config() throws ConfigException {
+        return ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of());
     }
 
     @AfterEach
@@ -108,7 +110,7 @@ class AdminAuditTest {
         assertNotNull(response);
         try {
             return new Answer(response.status().code(),
-                    ParsedRequest.JSON.readTree(response.content().toString(StandardCharsets.UTF_8)));
+                    Json.MAPPER.readTree(response.content().toString(StandardCharsets.UTF_8)));
         } finally {
             response.release();
         }
@@ -194,7 +196,7 @@ class AdminAuditTest {
         Answer a = get("/admin/v1/audit/head", SUPER);
         assertEquals(200, a.status());
         List<String> lines = Files.readAllLines(audit.dir().resolve("audit-2025-01-02.jsonl"));
-        JsonNode last = ParsedRequest.JSON.readTree(lines.get(lines.size() - 1));
+        JsonNode last = Json.MAPPER.readTree(lines.get(lines.size() - 1));
         assertEquals(last.get("mac").asText(), a.json().get("mac").asText());
         assertEquals(N, a.json().get("seq").asLong());
         assertEquals("audit-2025-01-02.jsonl", a.json().get("file").asText());
@@ -217,7 +219,10 @@ class AdminAuditTest {
 
     @Test
     void withoutAnAuditTrailBothAre404() throws Exception {
-        gateway.audit(null);
+        channel.finishAndReleaseAll();
+        channel = new EmbeddedChannel(new RequestAggregator(AdminServer.MAX_BODY_BYTES),
+                new AdminHandler(TestRouters.start(new Gateway(config(), registry, null), TestRouters.empty()),
+                        Runnable::run));
         assertEquals(404, get("/admin/v1/audit/head", SUPER).status());
         assertEquals(404, get("/admin/v1/audit", SUPER).status());
     }

@@ -53,7 +53,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AdminHandlerTest {
     /** Keeps decimals exact, as money must be compared. */
-    private static final ObjectMapper JSON = io.brainstorm.proxy.api.ParsedRequest.JSON;
+    private static final ObjectMapper JSON = io.brainstorm.proxy.api.Json.MAPPER;
     private static final String ADMIN_TOKEN = "test-admin-token-0123456789";
     private static final String SUPER = "Bearer " + ADMIN_TOKEN;
     private static final String CONFIG_PROVIDER_SECRET = "gsk-config-secret-do-not-show";
@@ -96,8 +96,8 @@ class AdminHandlerTest {
                 providers:
                   - {name: openai, base_url: "https://api.openai.com/v1"}
                   - {name: groq, base_url: "https://api.groq.com/openai/v1"}
-                """, Path.of("."), Map.of()), registry, TestRouters.empty(), null);
-        gateway.admission(TestRouters.admission());
+                """, Path.of("."), Map.of()), registry, null);
+        TestRouters.start(gateway, TestRouters.empty());
         channel = new EmbeddedChannel(new RequestAggregator(AdminServer.MAX_BODY_BYTES),
                 new AdminHandler(gateway, Runnable::run));
     }
@@ -616,7 +616,7 @@ class AdminHandlerTest {
     @Test
     void notReadyIs503AndAFailureInsideIs500WithoutDetail() throws Exception {
         // no admission yet: usage answers 503, the gateway is starting
-        Gateway starting = new Gateway(null, registry, null, null);
+        Gateway starting = new Gateway(null, registry, null);
         EmbeddedChannel ch = new EmbeddedChannel(new AdminHandler(starting, Runnable::run));
         assertEquals(503, status(ch, "/admin/v1/tenants/default/usage"));
         assertEquals(503, status(ch, "/admin/v1/routing"));
@@ -630,7 +630,7 @@ class AdminHandlerTest {
 
     @Test
     void aRequestTheExecutorRefusesIsReleasedAndItsConnectionClosed() {
-        Gateway gateway = new Gateway(null, registry, null, null);
+        Gateway gateway = new Gateway(null, registry, null);
         EmbeddedChannel ch = new EmbeddedChannel(new AdminHandler(gateway, task -> {
             throw new java.util.concurrent.RejectedExecutionException("stopped");
         }));

@@ -55,9 +55,9 @@ class AdminServerTest {
         workers = transport.newGroup(2, "test-admin-io");
         registry = Registry.inMemory(new Registry.Bootstrap(List.of(), List.of(), Set.of("openai"), null, TOKEN, null,
                 null), InstantSource.system());
-        Gateway gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."),
-                Map.of()), registry, TestRouters.empty(), null);
-        gateway.admission(TestRouters.admission());
+        Gateway gateway = TestRouters.start(new Gateway(ConfigLoader.load(
+                "sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()), registry, null),
+                TestRouters.empty());
         server = AdminServer.start(gateway, "127.0.0.1", 0, boss, workers, transport.serverChannel());
     }
 

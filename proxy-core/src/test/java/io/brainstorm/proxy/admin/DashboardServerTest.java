@@ -72,9 +72,9 @@ class DashboardServerTest {
         // a 1 s idle timeout: the event stream's heartbeats (every 500 ms) must keep it open; but a
         // stream that reads nothing writes nothing, and would be closed as idle while the test fills it
         int idle = test.getTestMethod().orElseThrow().getName().startsWith("aStreamThatIsNotRead") ? 60 : 1;
-        gateway = new Gateway(ConfigLoader.load("server:\n  idle_timeout_seconds: " + idle + "\nsim:\n  enabled: false\n"
-                + "state_store: memory\n", Path.of("."), Map.of()), registry, TestRouters.empty(), null);
-        gateway.admission(TestRouters.admission());
+        gateway = TestRouters.start(new Gateway(ConfigLoader.load("server:\n  idle_timeout_seconds: " + idle
+                + "\nsim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()), registry, null),
+                TestRouters.empty());
         server = AdminServer.start(gateway, "127.0.0.1", 0, API_PORT, boss, workers, transport.serverChannel());
     }
 

@@ -2,7 +2,7 @@ package io.brainstorm.proxy.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,7 +47,7 @@ class AdminCommandsTest {
 
     record Request(String method, String path, String authorization, String contentType, String body) {
         JsonNode json() throws IOException {
-            return ParsedRequest.JSON.readTree(body);
+            return Json.MAPPER.readTree(body);
         }
     }
 
@@ -275,7 +275,7 @@ class AdminCommandsTest {
         Request r = only();
         assertEquals("POST", r.method());
         assertEquals("application/json", r.contentType());
-        assertEquals(ParsedRequest.JSON.readTree("{\"id\":\"acme\",\"name\":\"Acme Inc.\"}"), r.json());
+        assertEquals(Json.MAPPER.readTree("{\"id\":\"acme\",\"name\":\"Acme Inc.\"}"), r.json());
         assertEquals("""
                 id:             acme
                 name:           Acme Inc.
@@ -368,7 +368,7 @@ class AdminCommandsTest {
         assertEquals("POST", r.method());
         assertEquals("/admin/v1/tenants/acme/keys", r.path());
         JsonNode body = r.json();
-        assertEquals(ParsedRequest.JSON.readTree("""
+        assertEquals(Json.MAPPER.readTree("""
                 {"name":"checkout","kind":"api","daily_budget_usd":5,"rpm":600,"tpm":200000,
                  "allowed_models":["sim/alpha","openai/*"],"time_zone":"Europe/Berlin"}"""), body);
         assertTrue(body.get("daily_budget_usd").isNumber());
@@ -446,7 +446,7 @@ class AdminCommandsTest {
         Path file = dir.resolve("k");
         assertEquals(0, run(env(), "keys", "create", "--tenant", "acme", "--name", "checkout", "--json", "--out",
                 file.toString()));
-        JsonNode printed = ParsedRequest.JSON.readTree(out());
+        JsonNode printed = Json.MAPPER.readTree(out());
         assertNull(printed.get("key"));
         assertEquals(file.toAbsolutePath().normalize().toString(), printed.get("key_file").asText());
         assertEquals("key_3f9a00000001", printed.get("id").asText());
@@ -462,7 +462,7 @@ class AdminCommandsTest {
                 "--models", "all"));
         Request r = only();
         assertEquals("PATCH", r.method());
-        assertEquals(ParsedRequest.JSON.readTree("{\"daily_budget_usd\":null,\"rpm\":0,\"allowed_models\":[]}"), r.json());
+        assertEquals(Json.MAPPER.readTree("{\"daily_budget_usd\":null,\"rpm\":0,\"allowed_models\":[]}"), r.json());
         assertTrue(out().contains("tenant:        acme\n"), out());
 
         requests.clear();
@@ -543,7 +543,7 @@ class AdminCommandsTest {
         Request r = only();
         assertEquals("PUT", r.method());
         assertEquals("/admin/v1/tenants/acme/providers/openai", r.path());
-        assertEquals(ParsedRequest.JSON.readTree("{\"api_key\":\"" + PROVIDER_SECRET + "\"}"), r.json());
+        assertEquals(Json.MAPPER.readTree("{\"api_key\":\"" + PROVIDER_SECRET + "\"}"), r.json());
         assertEquals("set tenant acme's key for provider openai (sha256:1a2b3c4d)\n", out());
         assertFalse(err().contains(PROVIDER_SECRET));
     }

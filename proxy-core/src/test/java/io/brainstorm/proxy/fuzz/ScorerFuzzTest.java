@@ -3,7 +3,7 @@ package io.brainstorm.proxy.fuzz;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.config.ScoringConfig;
 import io.brainstorm.proxy.settle.AnswerContent;
 import io.brainstorm.proxy.settle.ScoreSpec;
@@ -35,7 +35,7 @@ class ScorerFuzzTest {
 
     private static ScoreSpec spec(String body) {
         try {
-            return ScoreSpec.of(ParsedRequest.JSON.readTree(body), SCORER);
+            return ScoreSpec.of(Json.MAPPER.readTree(body), SCORER);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -92,7 +92,7 @@ class ScorerFuzzTest {
         byte[] request = data.consumeRemainingAsBytes();
         JsonNode body;
         try {
-            body = ParsedRequest.JSON.readTree(request);
+            body = Json.MAPPER.readTree(request);
         } catch (IOException e) {
             return;
         }

@@ -25,7 +25,7 @@ class BudgetRefusalMetricsTest {
     void setUp() throws Exception {
         registry = TestRegistries.withKey("br_live_" + "b".repeat(32));
         metrics = new Metrics(new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n",
-                Path.of("."), Map.of()), registry, null, null));
+                Path.of("."), Map.of()), registry, null));
     }
 
     @AfterEach

@@ -46,7 +46,7 @@ class MetricsTest {
     void setUp() throws Exception {
         config = ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of());
         registry = TestRegistries.withKey("br_live_" + "m".repeat(32));
-        gateway = new Gateway(config, registry, null, null);
+        gateway = new Gateway(config, registry, null);
         metrics = new Metrics(gateway);
     }
 
@@ -303,7 +303,7 @@ class MetricsTest {
         assertTrue(starting.contains("# TYPE brainstorm_circuit_state gauge"));
         assertEquals(0, sum(starting, "brainstorm_circuit_state"));
 
-        gateway.routes(router);
+        TestRouters.start(gateway, router);
         router.state().health(endpoints.get(1).candidateId()).breaker().onRateLimited(clock.millis(), 60_000);
         String x = metrics.render();
         String west = "brainstorm_circuit_state{model=\"sim/alpha\",endpoint=\"sim-west\",state=\"";
@@ -317,7 +317,7 @@ class MetricsTest {
 
     @Test
     void strategiesTheRouterLoadedAreLabels() {
-        gateway.routes(TestRouters.empty());
+        TestRouters.start(gateway, TestRouters.empty());
         metrics.accept(CompletionFixture.ok().strategy(TestFirstStrategyProvider.NAME).build());
         metrics.accept(CompletionFixture.ok().strategy("not-loaded").build());
         String x = metrics.render();

@@ -32,7 +32,7 @@ public final class OneCpuHammer {
     public static void main(String[] args) throws Exception {
         int seconds = Integer.parseInt(args[0]);
         GatewayConfig config = ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of());
-        Gateway gateway = new Gateway(config, TestRegistries.withKey("br_live_" + "h".repeat(32)), null, null);
+        Gateway gateway = new Gateway(config, TestRegistries.withKey("br_live_" + "h".repeat(32)), null);
         DashboardStats stats = new DashboardStats();
         Metrics metrics = new Metrics(gateway);
         LatencyWindow window = new LatencyWindow(Duration.ofSeconds(60), 6);

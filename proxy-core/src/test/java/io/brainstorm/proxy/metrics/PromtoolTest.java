@@ -36,14 +36,14 @@ class PromtoolTest {
         GatewayConfig config = ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."),
                 Map.of());
         try (Registry registry = TestRegistries.withKey("br_live_" + "p".repeat(32))) {
-            Gateway gateway = new Gateway(config, registry, null, null);
+            Gateway gateway = new Gateway(config, registry, null);
             List<Endpoint> endpoints = new ArrayList<>();
             for (ModelSpec m : config.catalog().models()) {
                 m.endpoints().forEach(e -> endpoints.add(new Endpoint(e.id(), m, e.price(),
                         new Origin("127.0.0.1", 9, null), "/v1", "sk-sim", Timeouts.DEFAULT, true)));
             }
             Router router = TestRouters.of(endpoints, InstantSource.system());
-            gateway.routes(router);
+            TestRouters.start(gateway, router);
             gateway.markReady();
             router.state().health(endpoints.get(0).candidateId()).breaker().onRateLimited(System.currentTimeMillis(), 30_000);
             Metrics metrics = new Metrics(gateway);

@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.relay;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
@@ -21,7 +21,7 @@ class AnswerCheckFuzzTest {
         ByteBuf answer = Unpooled.wrappedBuffer(input);
         try {
             for (AnswerCheck.Kind kind : AnswerCheck.Kind.values()) {
-                String reason = AnswerCheck.body(answer, kind, ParsedRequest.JSON.getFactory());
+                String reason = AnswerCheck.body(answer, kind, Json.MAPPER.getFactory());
                 assertEquals(0, answer.readerIndex());
                 assertEquals(input.length, answer.writerIndex());
                 assertEquals(1, answer.refCnt());

@@ -3,7 +3,7 @@ package io.brainstorm.proxy.relay;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
@@ -28,7 +28,7 @@ class AnswerCheckPropertiesTest {
     private static final List<String> TOKENS = List.of("{", "}", "[", "]", ":", ",", " ", "\"choices\"", "\"data\"",
             "\"x\"", "1", "-2.5e3", "null", "true", "\"a\\\"}\"", "\"é数\"", "<html>", "\n", "{\"choices\":[]}",
             "{\"data\":[{}]}", "{\"choices\":[{\"message\":{\"content\":\"{]\"}}]");
-    private static final ObjectReader TREE = ParsedRequest.JSON.reader()
+    private static final ObjectReader TREE = Json.MAPPER.reader()
             .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     @Test
@@ -66,7 +66,7 @@ class AnswerCheckPropertiesTest {
         }
         buf.addComponent(true, Unpooled.copiedBuffer(bytes, at, bytes.length - at));
         try {
-            String reason = AnswerCheck.body(buf, kind, ParsedRequest.JSON.getFactory());
+            String reason = AnswerCheck.body(buf, kind, Json.MAPPER.getFactory());
             assertEquals(bytes.length, buf.readableBytes());
             return reason;
         } finally {

@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.relay;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AnswerCheckTest {
-    private static final JsonFactory JSON = ParsedRequest.JSON.getFactory();
+    private static final JsonFactory JSON = Json.MAPPER.getFactory();
     private static final String CHAT_ANSWER = """
             {"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o-mini",\
             "choices":[{"index":0,"message":{"role":"assistant","content":"{\\"a\\": [1, {\\"b\\": 2}]}"},\

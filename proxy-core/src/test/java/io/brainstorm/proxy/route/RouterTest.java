@@ -300,7 +300,7 @@ class RouterTest {
     void theReportShowsStrategiesCircuitsAndLearntQuality() {
         trip("sim/alpha@sim-east");
         router.state().learning().observe("sim/alpha@sim-west", TaskClass.of(false, true, 100), 1, 1);
-        com.fasterxml.jackson.databind.JsonNode report = io.brainstorm.proxy.api.RoutingReport.json(router);
+        com.fasterxml.jackson.databind.JsonNode report = io.brainstorm.proxy.admin.RoutingReport.json(router);
         assertTrue(report.path("strategies").toString().contains("\"reverse\""), report.toString());
         com.fasterxml.jackson.databind.JsonNode east = null;
         com.fasterxml.jackson.databind.JsonNode west = null;

@@ -62,9 +62,9 @@ class ApiHandlerTest {
     void setUp() throws Exception {
         io.brainstorm.proxy.auth.Registry keys = io.brainstorm.proxy.testing.TestRegistries.withKey(apiKey);
         upstream = new UpstreamClient(NioSocketChannel.class, NioDatagramChannel.class);
-        gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()), keys,
-                io.brainstorm.proxy.testing.TestRouters.empty(), upstream);
-        gateway.admission(io.brainstorm.proxy.testing.TestRouters.admission());
+        gateway = io.brainstorm.proxy.testing.TestRouters.start(new Gateway(ConfigLoader.load(
+                "sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()), keys, upstream),
+                io.brainstorm.proxy.testing.TestRouters.empty());
         channel = new EmbeddedChannel(new RequestAggregator(MAX_BODY), new ApiHandler(gateway));
         channel.attr(ServerChannelInitializer.ACTIVE_REQUESTS).set(new AtomicInteger());
     }
@@ -184,7 +184,7 @@ class ApiHandlerTest {
     void apiCallsAre503WhileRoutesAreBeingBuilt() throws Exception {
         io.brainstorm.proxy.auth.Registry keys = io.brainstorm.proxy.testing.TestRegistries.withKey(apiKey);
         Gateway starting = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()), keys,
-                null, upstream);
+                upstream);
         channel.finishAndReleaseAll();
         channel = new EmbeddedChannel(new RequestAggregator(MAX_BODY), new ApiHandler(starting));
         channel.attr(ServerChannelInitializer.ACTIVE_REQUESTS).set(new AtomicInteger());
@@ -198,7 +198,7 @@ class ApiHandlerTest {
                 "{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         assertEquals(503, chat.status());
 
-        starting.routes(io.brainstorm.proxy.testing.TestRouters.empty());
+        io.brainstorm.proxy.testing.TestRouters.start(starting, io.brainstorm.proxy.testing.TestRouters.empty());
         assertEquals(200, getWithKey("/v1/models").status(), "routable once the routes exist");
     }
 

@@ -46,6 +46,15 @@ class IdleCloseHandlerTest {
     }
 
     @Test
+    void idleConnectionThatCountsNoRequestsIsClosed() {
+        // an admin connection: its answers take milliseconds, so nothing counts them
+        EmbeddedChannel ch = new EmbeddedChannel(IdleCloseHandler.INSTANCE);
+        ch.pipeline().fireUserEventTriggered(IdleStateEvent.ALL_IDLE_STATE_EVENT);
+        assertFalse(ch.isOpen());
+        assertFalse(ch.finish());
+    }
+
+    @Test
     void otherEventsPassOnAndIdleEventsDoNot() {
         List<Object> seen = new ArrayList<>();
         EmbeddedChannel ch = channel(1, IdleCloseHandler.INSTANCE, new ChannelInboundHandlerAdapter() {

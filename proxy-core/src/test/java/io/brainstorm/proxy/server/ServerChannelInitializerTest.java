@@ -57,8 +57,10 @@ class ServerChannelInitializerTest {
     @BeforeEach
     void setUp() throws Exception {
         upstream = new UpstreamClient(NioSocketChannel.class, NioDatagramChannel.class);
-        Gateway gateway = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()),
-                io.brainstorm.proxy.testing.TestRegistries.withKey(io.brainstorm.proxy.auth.ApiKeys.generate()), io.brainstorm.proxy.testing.TestRouters.empty(), upstream);
+        Gateway gateway = io.brainstorm.proxy.testing.TestRouters.start(new Gateway(ConfigLoader.load(
+                "sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()),
+                io.brainstorm.proxy.testing.TestRegistries.withKey(io.brainstorm.proxy.auth.ApiKeys.generate()), upstream),
+                io.brainstorm.proxy.testing.TestRouters.empty());
         // an accepted connection's parent is a server channel; HTTP/2 multiplexing reads its role from that
         channel = new EmbeddedChannel(new LocalServerChannel(), DefaultChannelId.newInstance(), true, false,
                 new ServerChannelInitializer(gateway, group));

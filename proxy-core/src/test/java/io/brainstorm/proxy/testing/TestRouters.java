@@ -3,9 +3,13 @@ package io.brainstorm.proxy.testing;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.route.Endpoint;
+import io.brainstorm.proxy.route.InMemoryAnswerLog;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.route.StrategyRegistry;
+import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.server.GatewayServer;
+import io.brainstorm.proxy.server.Services;
+import io.brainstorm.proxy.settle.audit.AuditLog;
 
 import java.nio.file.Path;
 import java.time.InstantSource;
@@ -38,5 +42,17 @@ public final class TestRouters {
     /** A router with no endpoints. */
     public static Router empty() {
         return of(List.of(), InstantSource.system());
+    }
+
+    /** Ends {@code gateway}'s start: services over {@code router}, heap budgets and answers, no audit trail. */
+    public static Gateway start(Gateway gateway, Router router) {
+        return start(gateway, router, null);
+    }
+
+    /** Ends {@code gateway}'s start: services over {@code router}, heap budgets and answers, {@code audit}. */
+    public static Gateway start(Gateway gateway, Router router, AuditLog audit) {
+        gateway.start(Services.start(gateway.config(), gateway.completions(), router, admission(),
+                new InMemoryAnswerLog(), audit));
+        return gateway;
     }
 }

@@ -3,7 +3,7 @@ package io.brainstorm.proxy.settle.audit;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.Cost;
 
@@ -215,7 +215,7 @@ final class AuditFormat {
         }
         JsonNode json;
         try {
-            json = ParsedRequest.JSON.readTree(line, 0, length);
+            json = Json.MAPPER.readTree(line, 0, length);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {

@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.settle.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -162,7 +162,7 @@ public final class AuditReader {
 
     private static JsonNode parse(AuditVerifier.LineReader.Line line) {
         try {
-            JsonNode n = ParsedRequest.JSON.readTree(line.bytes(), 0, line.length());
+            JsonNode n = Json.MAPPER.readTree(line.bytes(), 0, line.length());
             return n != null && n.isObject() ? n : null;
         } catch (IOException e) {
             return null;

@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.settle.audit;
 
+import io.brainstorm.proxy.api.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.brainstorm.proxy.api.ParsedRequest;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +42,7 @@ final class HeadFile {
         if (h.equals(written) || (!now && t - writtenAt < HEAD_NANOS)) {
             return;
         }
-        ObjectNode o = ParsedRequest.JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("slot", h.slot());
         o.put("file", h.file());
         o.put("seq", h.seq());

@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.settle.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.config.AuditConfig;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
@@ -68,11 +68,11 @@ class AuditLogTest {
         List<String> day2 = lines(dir.resolve("audit-2025-01-02.jsonl"));
         List<String> day3 = lines(dir.resolve("audit-2025-01-03.jsonl"));
         assertEquals(List.of(5, 5, 5), List.of(day1.size(), day2.size(), day3.size()));
-        JsonNode first = ParsedRequest.JSON.readTree(day1.get(0));
+        JsonNode first = Json.MAPPER.readTree(day1.get(0));
         assertEquals(1, first.get("seq").asLong());
         assertEquals("0".repeat(64), first.get("prev").asText());
-        JsonNode lastOfDay1 = ParsedRequest.JSON.readTree(day1.get(4));
-        JsonNode firstOfDay2 = ParsedRequest.JSON.readTree(day2.get(0));
+        JsonNode lastOfDay1 = Json.MAPPER.readTree(day1.get(4));
+        JsonNode firstOfDay2 = Json.MAPPER.readTree(day2.get(0));
         assertEquals(lastOfDay1.get("mac").asText(), firstOfDay2.get("prev").asText(), "the chain runs across files");
         assertEquals(6, firstOfDay2.get("seq").asLong());
 
@@ -81,9 +81,9 @@ class AuditLogTest {
         assertEquals(15, r.records());
         assertEquals(3, r.files());
         assertTrue(r.chains().get(0).fromStart());
-        String lastMac = ParsedRequest.JSON.readTree(day3.get(4)).get("mac").asText();
+        String lastMac = Json.MAPPER.readTree(day3.get(4)).get("mac").asText();
         assertEquals(lastMac, r.chains().get(0).headMac());
-        JsonNode headJson = ParsedRequest.JSON.readTree(Files.readString(dir.resolve("head.json")));
+        JsonNode headJson = Json.MAPPER.readTree(Files.readString(dir.resolve("head.json")));
         assertEquals(lastMac, headJson.get("mac").asText());
         assertEquals(15, headJson.get("seq").asLong());
     }
@@ -117,7 +117,7 @@ class AuditLogTest {
         }
         String line = lines(state.resolve("audit/audit-2025-01-01.jsonl")).get(0);
         List<String> names = new ArrayList<>();
-        ParsedRequest.JSON.readTree(line).fieldNames().forEachRemaining(names::add);
+        Json.MAPPER.readTree(line).fieldNames().forEachRemaining(names::add);
         assertEquals(List.of("seq", "prev", "time", "type", "request_id", "tenant", "key_id", "app", "operation",
                 "requested_model", "selected_model", "endpoint", "strategy", "status", "error_code", "stream",
                 "prompt_tokens", "completion_tokens", "cost_usd", "cost_estimated", "latency_ms", "ttft_ms",
@@ -135,7 +135,7 @@ class AuditLogTest {
             log.accept(c);
             assertTrue(eventually(5000, () -> log.written() == 1));
         }
-        JsonNode withContent = ParsedRequest.JSON.readTree(lines(other.resolve("audit/audit-2025-01-01.jsonl")).get(0));
+        JsonNode withContent = Json.MAPPER.readTree(lines(other.resolve("audit/audit-2025-01-01.jsonl")).get(0));
         assertEquals("hello", withContent.get("answer").asText());
         assertEquals("[{\"role\":\"user\"}]", withContent.get("prompt").asText());
         assertTrue(AuditVerifier.verify(List.of(other.resolve("audit")), key(), null).intact());

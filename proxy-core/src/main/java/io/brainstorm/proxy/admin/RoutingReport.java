@@ -1,7 +1,8 @@
-package io.brainstorm.proxy.api;
+package io.brainstorm.proxy.admin;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.route.EndpointReadOut;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.route.Router;
@@ -21,7 +22,7 @@ public final class RoutingReport {
     }
 
     public static ObjectNode json(Router router) {
-        ObjectNode root = ParsedRequest.JSON.createObjectNode();
+        ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("time", Instant.ofEpochMilli(router.state().nowMillis()).toString());
         ArrayNode strategies = root.putArray("strategies");
         for (StrategyRegistry.PluginInfo p : router.strategies().plugins()) {

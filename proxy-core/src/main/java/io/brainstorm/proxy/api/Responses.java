@@ -1,7 +1,5 @@
-package io.brainstorm.proxy.server;
+package io.brainstorm.proxy.api;
 
-import io.brainstorm.proxy.api.ApiError;
-import io.brainstorm.proxy.api.Headers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
