@@ -190,8 +190,9 @@ public final class Router {
         pool = usable(pool, access, now, lastResort, coolingDown);
         List<Slot> usableFallbacks = usable(fallbacks, access, now, lastResort, coolingDown);
         TaskClass taskClass = TaskClass.of(f.tools(), f.json(), f.estimatedInputTokens());
-        RouteRequest request = new RouteRequest(requestId, tenant, modelAsked, strategyName, taskClass, f.stream(),
-                f.tools(), f.json(), f.estimatedInputTokens(), f.maxOutputTokens(), f.user());
+        RouteRequest request = RouteRequest.builder().requestId(requestId).tenant(tenant).model(modelAsked)
+                .variant(strategyName).taskClass(taskClass).stream(f.stream()).tools(f.tools()).json(f.json())
+                .estimatedInputTokens(f.estimatedInputTokens()).maxTokens(f.maxOutputTokens()).user(f.user()).build();
         RoutingStrategy decider = strategyName.equals(DIRECT) ? null : strategies.strategy(strategyName).orElseThrow();
         List<Endpoint> order = new ArrayList<>(pool.size() + fallbacks.size());
         String reason = "";

@@ -59,7 +59,8 @@ class RouterTest {
             throw new IllegalStateException("bug in a plugin");
         };
         RoutingStrategy foreign = (request, candidates, random) -> RouteDecision.of(List.of(
-                new Candidate("x@y", "y", "x", 0, 0, java.util.Set.of(), 1, 1, candidates.get(0).stats())), "bogus");
+                Candidate.builder().id("x@y").endpoint("y").model("x").contextLength(1).maxOutputTokens(1)
+                        .stats(candidates.get(0).stats()).build()), "bogus");
         RoutingStrategy dropAllButLast = (request, candidates, random) ->
                 RouteDecision.of(List.of(candidates.get(candidates.size() - 1)), "last only");
         StrategyRegistry strategies = StrategyRegistry.of(Map.of("reverse", reverse, "fast", fast,
