@@ -112,29 +112,17 @@ public final class Router {
     }
 
     /**
-     * Plans a request.
-     *
-     * @param requested the model as the client wrote it
-     * @param requestId the request's id (seeds the decision's random numbers)
-     * @param tenant    the calling key's tenant
-     * @throws ApiError 404 {@code model_not_found} for an unknown model or variant or a model with no
-     *                  endpoint; 400 when the model lacks a capability the request needs; 503
-     *                  {@code no_healthy_endpoint} when the provider key is cooling down under a 429's
-     *                  {@code Retry-After} on every endpoint
-     */
-    public RoutePlan route(String requested, RequestFeatures f, String requestId, String tenant) {
-        return route(requested, f, requestId, Access.all(tenant));
-    }
-
-    /**
      * Plans a request for a key that may reach only some models and endpoints.
      *
      * @param requested the model as the client wrote it
      * @param requestId the request's id (seeds the decision's random numbers)
      * @param access    what the calling key may use
-     * @throws ApiError as {@link #route(String, RequestFeatures, String, String)}, and 403
-     *                  {@code model_not_allowed} for a model the key may not use; 404 when the
-     *                  tenant has no provider key for any endpoint of the model
+     * @throws ApiError 404 {@code model_not_found} for an unknown model or variant, a model with no
+     *                  endpoint, or one the tenant has no provider key for at any endpoint; 403
+     *                  {@code model_not_allowed} for a model the key may not use; 400 when the
+     *                  model lacks a capability the request needs; 503 {@code no_healthy_endpoint}
+     *                  when the provider key is cooling down under a 429's {@code Retry-After} on
+     *                  every endpoint
      */
     public RoutePlan route(String requested, RequestFeatures f, String requestId, Access access) {
         String tenant = access.tenant();
