@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.SplittableRandom;
 
 /**
  * Turns a requested model name into an ordered list of endpoints (DESIGN §3, §5).
@@ -45,7 +44,7 @@ import java.util.SplittableRandom;
  * configured order.
  *
  * <p><b>Randomness.</b> Each decision draws from a generator seeded by the routing seed and the
- * request id, so a decision can be replayed from the two.
+ * request id, so a decision can be replayed from the two; {@link StrategyCall} calls the strategy.
  *
  * <p><b>Threading:</b> immutable after construction except for the shared {@link RoutingState};
  * called on event loops.
@@ -55,7 +54,6 @@ public final class Router {
     public static final String DIRECT = "direct";
     /** The model name (and strategy) that chooses the model too. */
     public static final String AUTO = "auto";
-    private static final System.Logger log = System.getLogger(Router.class.getName());
 
     private final Catalog catalog;
     private final Map<String, List<Slot>> slotsByModel;
@@ -199,7 +197,7 @@ public final class Router {
             if (!candidates.isEmpty()) {
                 List<Candidate> ranked = candidates;
                 if (decider != null) {
-                    RouteDecision d = decide(decider, strategyName, request, candidates);
+                    RouteDecision d = StrategyCall.decide(decider, strategyName, request, candidates, seed);
                     ranked = d.order();
                     reason = d.reason();
                 }
@@ -327,51 +325,6 @@ public final class Router {
         }
         String name = p.sort().equals("price") ? "floor" : "fast";
         return strategies.strategy(name).isPresent() ? name : DIRECT;
-    }
-
-    private RouteDecision decide(RoutingStrategy strategy, String strategyName, RouteRequest request,
-                                 List<Candidate> candidates) {
-        SplittableRandom random = new SplittableRandom(seed ^ mix(request.requestId().hashCode()));
-        RouteDecision d;
-        try {
-            d = strategy.route(request, candidates, random);
-        } catch (RuntimeException e) {
-            log.log(System.Logger.Level.WARNING, "strategy '" + strategyName + "' failed on request "
-                    + request.requestId() + "; using configured order", e);
-            return RouteDecision.of(candidates, "strategy failed; configured order");
-        }
-        if (d == null || !ownOrder(d.order(), candidates)) {
-            log.log(System.Logger.Level.WARNING, "strategy ''{0}'' returned {1} for request {2}, not a selection of its"
-                    + " candidates; using configured order", strategyName, d, request.requestId());
-            return RouteDecision.of(candidates, "strategy answer invalid; configured order");
-        }
-        return d;
-    }
-
-    /** Whether {@code order} holds only the given candidates (the same objects), each at most once. */
-    private static boolean ownOrder(List<Candidate> order, List<Candidate> candidates) {
-        IdentityHashMap<Candidate, Boolean> seen = new IdentityHashMap<>();
-        for (Candidate c : order) {
-            if (seen.put(c, Boolean.TRUE) != null || !containsSame(candidates, c)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean containsSame(List<Candidate> list, Candidate c) {
-        for (Candidate x : list) {
-            if (x == c) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static long mix(long z) {
-        z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
-        z = (z ^ (z >>> 33)) * 0xc4ceb9fe1a85ec53L;
-        return z ^ (z >>> 33);
     }
 
     /** Endpoints of every model fit for the request, for {@code auto}. */
