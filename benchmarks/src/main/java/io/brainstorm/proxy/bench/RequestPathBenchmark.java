@@ -1,6 +1,10 @@
 package io.brainstorm.proxy.bench;
 
 import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.auth.ApiKey;
+import io.brainstorm.proxy.auth.ApiKeys;
+import io.brainstorm.proxy.auth.KeyAccess;
+import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.Catalog;
 import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.config.Timeouts;
@@ -8,6 +12,7 @@ import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.config.ConfigException;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.config.GatewayConfig;
+import io.brainstorm.proxy.config.KeyConfig;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.route.StrategyRegistry;
 import io.brainstorm.proxy.server.GatewayServer;
@@ -35,18 +40,23 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The CPU the gateway adds to every chat request before it is sent upstream:
- * {@link ParsedRequest#parse} of the client body, {@link Router#route} of its model, and
- * {@link ParsedRequest#upstreamBody} serialising the rewritten body for the chosen endpoint.
- * {@code full} is all three, as {@code server.ApiHandler} runs them; the others isolate a step.
+ * {@link ParsedRequest#parse} of the client body, {@link Router#route} of its model for the
+ * calling key ({@link KeyAccess}), and {@link ParsedRequest#upstreamBody} serialising the rewritten
+ * body for the chosen endpoint. {@code full} is all three, as {@code server.ApiHandler} runs them;
+ * the others isolate a step. Authenticating the key is {@link KeyLookupBenchmark}'s.
  *
  * <p>The body is a typical ~1 KB chat request (system prompt, a few turns, sampling options); the
  * router is built from the catalog shipped in the jar and one hand-made endpoint per model, the
- * way {@code server.GatewayServer#endpoints} makes them for a provider with a key.
+ * way {@code server.GatewayServer#endpoints} makes them for a provider account: without a key of
+ * its own, so that routing looks up the tenant's provider key in the {@link Registry}, as it does
+ * in production.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -62,6 +72,8 @@ public class RequestPathBenchmark {
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private ByteBuf body;
     private Router router;
+    private Registry registry;
+    private ApiKey key;
     private ParsedRequest parsed;
     private Endpoint endpoint;
 
@@ -75,13 +87,21 @@ public class RequestPathBenchmark {
         body.writeBytes(bytes);
         Catalog catalog = Catalog.builtIn();
         List<Endpoint> endpoints = new ArrayList<>();
+        Set<String> providers = new LinkedHashSet<>();
         Origin origin = new Origin("127.0.0.1", 19090, null);
         for (ModelSpec m : catalog.models()) {
             if (!m.simulated()) {
-                endpoints.add(new Endpoint(m.provider(), m, m.price(), origin, "/v1", "sk-bench-not-a-key",
-                        Timeouts.DEFAULT, false));
+                endpoints.add(new Endpoint(m.provider(), m, m.price(), origin, "/v1", null, Timeouts.DEFAULT, false));
+                providers.add(m.provider());
             }
         }
+        String secret = ApiKeys.generate();
+        List<Registry.ProviderSecret> providerKeys = providers.stream()
+                .map(p -> new Registry.ProviderSecret("default", p, "sk-bench-not-a-key-" + "x".repeat(32))).toList();
+        registry = Registry.inMemory(new Registry.Bootstrap(List.of(new KeyConfig("bench", ApiKeys.sha256(secret),
+                "default")), providerKeys, providers, null, "br_admin_" + "B".repeat(32), null,
+                Path.of("/nonexistent/master.key")), InstantSource.system());
+        key = registry.authenticate("Bearer " + secret);
         GatewayConfig config;
         try {
             config = ConfigLoader.load("sim: {enabled: false}\nrouting: {seed: 1}\n", Path.of("."), Map.of());
@@ -91,7 +111,7 @@ public class RequestPathBenchmark {
         router = GatewayServer.router(config, endpoints, StrategyRegistry.load(getClass().getClassLoader(), null,
                 Map.of()), InstantSource.system());
         parsed = ParsedRequest.parse(ParsedRequest.Kind.CHAT, body);
-        endpoint = router.route(parsed.model(), parsed.features(), "req_bench", "default").first();
+        endpoint = route(parsed).first();
     }
 
     @TearDown(Level.Trial)
@@ -100,12 +120,18 @@ public class RequestPathBenchmark {
             throw new IllegalStateException("leak: body refCnt " + body.refCnt() + " (expected: 1)");
         }
         body.release();
+        registry.close();
+    }
+
+    /** As {@code server.ApiHandler} routes: with a fresh {@link KeyAccess} of the calling key. */
+    private RoutePlan route(ParsedRequest r) {
+        return router.route(r.model(), r.features(), "req_bench", new KeyAccess(key, registry));
     }
 
     @Benchmark
     public int full() {
         ParsedRequest r = ParsedRequest.parse(ParsedRequest.Kind.CHAT, body);
-        RoutePlan d = router.route(r.model(), r.features(), "req_bench", "default");
+        RoutePlan d = route(r);
         ByteBuf out = r.upstreamBody(alloc, d.first());
         int n = out.readableBytes();
         out.release();
@@ -119,7 +145,7 @@ public class RequestPathBenchmark {
 
     @Benchmark
     public RoutePlan route() {
-        return router.route(parsed.model(), parsed.features(), "req_bench", "default");
+        return route(parsed);
     }
 
     @Benchmark

@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.bench;
 
 import io.brainstorm.proxy.spi.Candidate;
-import io.brainstorm.proxy.spi.CircuitState;
 import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.LatencyStats;
 import io.brainstorm.proxy.spi.RouteDecision;
@@ -9,7 +8,6 @@ import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.StrategyConfig;
-import io.brainstorm.proxy.spi.TaskClass;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -66,8 +64,8 @@ public class RoutingBenchmark {
                 .orElseThrow(() -> new IllegalStateException("no strategy " + strategy))
                 .create(StrategyConfig.empty(strategy));
         list = candidates(candidates, new SplittableRandom(7));
-        request = new RouteRequest("req-1", "acme", strategy.equals("auto") ? "auto" : "sim/alpha", strategy,
-                TaskClass.of(false, false, 1_200), false, false, false, 1_200, -1, "");
+        request = RouteRequest.builder().requestId("req-1").tenant("acme").model(strategy.equals("auto") ? "auto"
+                : "sim/alpha").variant(strategy).estimatedInputTokens(1_200).build();
     }
 
     /**
@@ -79,14 +77,15 @@ public class RoutingBenchmark {
         for (int i = 0; i < n; i++) {
             long input = (long) (Math.pow(10, r.nextDouble(-1, 2)) * 1e9);
             LatencyStats latency = i % 7 == 3 ? LatencyStats.EMPTY
-                    : new LatencyStats(50, r.nextLong(50_000, 2_000_000), 2_500_000, 4_000_000);
+                    : LatencyStats.of(50, r.nextLong(50_000, 2_000_000), 2_500_000, 4_000_000);
             double answers = r.nextDouble(0, 400);
             double good = answers * r.nextDouble(0.3, 0.95);
-            EndpointStats stats = new EndpointStats(50, 0.01, latency, LatencyStats.EMPTY, 1 + good,
-                    1 + answers - good, CircuitState.CLOSED);
+            EndpointStats stats = EndpointStats.builder().requests(50).errorRate(0.01).latency(latency)
+                    .quality(1 + good, 1 + answers - good).build();
             String model = "sim/m" + i % 10;
-            out.add(new Candidate(model + "@ep" + i, "ep" + i, model, input, input * 4, Set.of("json", "tools"),
-                    128_000, 4_096, stats));
+            out.add(Candidate.builder().endpoint("ep" + i).model(model).inputNanoUsdPerMillion(input)
+                    .outputNanoUsdPerMillion(input * 4).capabilities(Set.of("json", "tools")).contextLength(128_000)
+                    .maxOutputTokens(4_096).stats(stats).build());
         }
         return List.copyOf(out);
     }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.route.InMemoryLearningStore;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.spi.Candidate;
-import io.brainstorm.proxy.spi.CircuitState;
 import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.LatencyStats;
 import io.brainstorm.proxy.spi.RouteRequest;
@@ -201,10 +200,10 @@ public final class RoutingRegret {
                 Arm a = s.arms.get(i);
                 candidates.add(candidate(a.id(), a.endpoint, a.model, Math.round(a.usdPerMillion * 1e9),
                         store.posterior(a.id(), tc), answered[i] == 0 ? LatencyStats.EMPTY
-                                : new LatencyStats(answered[i], a.p50Micros, a.p50Micros * 2, a.p50Micros * 3)));
+                                : LatencyStats.of(answered[i], a.p50Micros, a.p50Micros * 2, a.p50Micros * 3)));
             }
-            RouteRequest request = new RouteRequest("r" + t, "sim", s.model, s.strategy, tc, false, false, false,
-                    500, 300, "");
+            RouteRequest request = RouteRequest.builder().requestId("r" + t).tenant("sim").model(s.model)
+                    .variant(s.strategy).taskClass(tc).estimatedInputTokens(500).maxTokens(300).build();
             int pick = candidates.indexOf(strategy.route(request, candidates, routing).first());
 
             double best = -Double.MAX_VALUE;
@@ -395,12 +394,13 @@ public final class RoutingRegret {
             List<Candidate> candidates = new ArrayList<>(m);
             for (int i = 0; i < m; i++) {
                 String model = data.models.get(i);
-                candidates.add(new Candidate(model + "@recorded", "recorded", model, data.inputNanoPerM[i],
-                        data.outputNanoPerM[i], Set.of("tools", "json"), 128_000, 4_096,
-                        stats(store.posterior(model + "@recorded", tc), LatencyStats.EMPTY)));
+                candidates.add(Candidate.builder().endpoint("recorded").model(model)
+                        .inputNanoUsdPerMillion(data.inputNanoPerM[i]).outputNanoUsdPerMillion(data.outputNanoPerM[i])
+                        .capabilities(Set.of("tools", "json")).contextLength(128_000).maxOutputTokens(4_096)
+                        .stats(stats(store.posterior(model + "@recorded", tc), LatencyStats.EMPTY)).build());
             }
-            RouteRequest request = new RouteRequest("q" + t, "replay", "auto", "auto", tc, false, false, false,
-                    q.inputTokens, -1, "");
+            RouteRequest request = RouteRequest.builder().requestId("q" + t).tenant("replay").model("auto")
+                    .variant("auto").taskClass(tc).estimatedInputTokens(q.inputTokens).build();
             int pick = candidates.indexOf(auto.route(request, candidates, random).first());
             accuracy += q.score[pick] / n;
             cost += q.cost[pick];
@@ -422,13 +422,14 @@ public final class RoutingRegret {
 
     static Candidate candidate(String id, String endpoint, String model, long nanoPerMillion, Posterior belief,
                                LatencyStats latency) {
-        return new Candidate(id, endpoint, model, nanoPerMillion, nanoPerMillion, Set.of("tools", "json"), 128_000,
-                4_096, stats(belief, latency));
+        return Candidate.builder().id(id).endpoint(endpoint).model(model).inputNanoUsdPerMillion(nanoPerMillion)
+                .outputNanoUsdPerMillion(nanoPerMillion).capabilities(Set.of("tools", "json")).contextLength(128_000)
+                .maxOutputTokens(4_096).stats(stats(belief, latency)).build();
     }
 
     static EndpointStats stats(Posterior belief, LatencyStats latency) {
-        return new EndpointStats(latency.count(), 0, latency, LatencyStats.EMPTY, belief.alpha(), belief.beta(),
-                CircuitState.CLOSED);
+        return EndpointStats.builder().requests(latency.count()).latency(latency).quality(belief.alpha(), belief.beta())
+                .build();
     }
 
     static RoutingStrategy load(String name, Map<String, String> settings) {
@@ -437,7 +438,7 @@ public final class RoutingRegret {
                 .filter(p -> p.name().equals(name))
                 .findFirst()
                 .orElseThrow(() -> new IllegalStateException("no strategy provider " + name + " on the class path"))
-                .create(new StrategyConfig(name, settings));
+                .create(StrategyConfig.of(name, settings));
     }
 
     static double windowShare(int[] picks, int end) {

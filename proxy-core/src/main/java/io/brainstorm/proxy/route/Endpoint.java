@@ -41,8 +41,10 @@ public record Endpoint(String id, ModelSpec model, Price price, Origin origin, S
 
     /** This endpoint as a routing strategy sees it, with {@code stats} observed so far. */
     public Candidate candidate(EndpointStats stats) {
-        return new Candidate(candidateId(), id, model.id(), price.inputNanoPerM(), price.outputNanoPerM(),
-                capabilityNames(model.capabilities()), model.contextLength(), model.maxOutputTokens(), stats);
+        return Candidate.builder().id(candidateId()).endpoint(id).model(model.id())
+                .inputNanoUsdPerMillion(price.inputNanoPerM()).outputNanoUsdPerMillion(price.outputNanoPerM())
+                .capabilities(capabilityNames(model.capabilities())).contextLength(model.contextLength())
+                .maxOutputTokens(model.maxOutputTokens()).stats(stats).build();
     }
 
     static Set<String> capabilityNames(Set<Capability> capabilities) {

@@ -88,8 +88,9 @@ public final class EndpointHealth {
             all = attempts.all(nowMillis);
             failed = attempts.failed(nowMillis);
         }
-        return new EndpointStats(all, all == 0 ? 0 : (double) failed / all, latency.stats(nowMillis),
-                ttft.stats(nowMillis), quality.alpha(), quality.beta(), breaker.state(nowMillis));
+        return EndpointStats.builder().requests(all).errorRate(all == 0 ? 0 : (double) failed / all)
+                .latency(latency.stats(nowMillis)).ttft(ttft.stats(nowMillis)).quality(quality.alpha(), quality.beta())
+                .circuit(breaker.state(nowMillis)).build();
     }
 
     private void count(long nowMillis, boolean failure) {

@@ -229,7 +229,7 @@ public final class LatencyWindow {
             }
         }
         long count = merged.getTotalCount();
-        LatencyStats stats = count == 0 ? LatencyStats.EMPTY : new LatencyStats(count,
+        LatencyStats stats = count == 0 ? LatencyStats.EMPTY : LatencyStats.of(count,
                 merged.getValueAtPercentile(50), merged.getValueAtPercentile(90), merged.getValueAtPercentile(99));
         cached = new Cached(head, nowMillis, recorded, stats);
         return stats;

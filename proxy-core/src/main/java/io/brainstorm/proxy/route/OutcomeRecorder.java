@@ -171,8 +171,9 @@ public final class OutcomeRecorder {
             return;
         }
         try {
-            s.observe(new Outcome(plan.request().requestId(), e.candidateId(), e.id(), e.model().id(),
-                    plan.request().taskClass(), status, score, latencyMicros, ttftMicros, costNanoUsd));
+            s.observe(Outcome.builder().requestId(plan.request().requestId()).candidateId(e.candidateId())
+                    .endpoint(e.id()).model(e.model().id()).taskClass(plan.request().taskClass()).status(status)
+                    .score(score).latencyMicros(latencyMicros).ttftMicros(ttftMicros).costNanoUsd(costNanoUsd).build());
         } catch (RuntimeException ex) {
             log.log(System.Logger.Level.WARNING, "strategy '" + plan.strategy() + "' failed in observe()", ex);
         }

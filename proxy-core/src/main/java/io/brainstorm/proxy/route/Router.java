@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.SplittableRandom;
 
 /**
  * Turns a requested model name into an ordered list of endpoints (DESIGN §3, §5).
@@ -45,7 +44,7 @@ import java.util.SplittableRandom;
  * configured order.
  *
  * <p><b>Randomness.</b> Each decision draws from a generator seeded by the routing seed and the
- * request id, so a decision can be replayed from the two.
+ * request id, so a decision can be replayed from the two; {@link StrategyCall} calls the strategy.
  *
  * <p><b>Threading:</b> immutable after construction except for the shared {@link RoutingState};
  * called on event loops.
@@ -55,7 +54,6 @@ public final class Router {
     public static final String DIRECT = "direct";
     /** The model name (and strategy) that chooses the model too. */
     public static final String AUTO = "auto";
-    private static final System.Logger log = System.getLogger(Router.class.getName());
 
     private final Catalog catalog;
     private final Map<String, List<Slot>> slotsByModel;
@@ -112,29 +110,17 @@ public final class Router {
     }
 
     /**
-     * Plans a request.
-     *
-     * @param requested the model as the client wrote it
-     * @param requestId the request's id (seeds the decision's random numbers)
-     * @param tenant    the calling key's tenant
-     * @throws ApiError 404 {@code model_not_found} for an unknown model or variant or a model with no
-     *                  endpoint; 400 when the model lacks a capability the request needs; 503
-     *                  {@code no_healthy_endpoint} when the provider key is cooling down under a 429's
-     *                  {@code Retry-After} on every endpoint
-     */
-    public RoutePlan route(String requested, RequestFeatures f, String requestId, String tenant) {
-        return route(requested, f, requestId, Access.all(tenant));
-    }
-
-    /**
      * Plans a request for a key that may reach only some models and endpoints.
      *
      * @param requested the model as the client wrote it
      * @param requestId the request's id (seeds the decision's random numbers)
      * @param access    what the calling key may use
-     * @throws ApiError as {@link #route(String, RequestFeatures, String, String)}, and 403
-     *                  {@code model_not_allowed} for a model the key may not use; 404 when the
-     *                  tenant has no provider key for any endpoint of the model
+     * @throws ApiError 404 {@code model_not_found} for an unknown model or variant, a model with no
+     *                  endpoint, or one the tenant has no provider key for at any endpoint; 403
+     *                  {@code model_not_allowed} for a model the key may not use; 400 when the
+     *                  model lacks a capability the request needs; 503 {@code no_healthy_endpoint}
+     *                  when the provider key is cooling down under a 429's {@code Retry-After} on
+     *                  every endpoint
      */
     public RoutePlan route(String requested, RequestFeatures f, String requestId, Access access) {
         String tenant = access.tenant();
@@ -190,8 +176,9 @@ public final class Router {
         pool = usable(pool, access, now, lastResort, coolingDown);
         List<Slot> usableFallbacks = usable(fallbacks, access, now, lastResort, coolingDown);
         TaskClass taskClass = TaskClass.of(f.tools(), f.json(), f.estimatedInputTokens());
-        RouteRequest request = new RouteRequest(requestId, tenant, modelAsked, strategyName, taskClass, f.stream(),
-                f.tools(), f.json(), f.estimatedInputTokens(), f.maxOutputTokens(), f.user());
+        RouteRequest request = RouteRequest.builder().requestId(requestId).tenant(tenant).model(modelAsked)
+                .variant(strategyName).taskClass(taskClass).stream(f.stream()).tools(f.tools()).json(f.json())
+                .estimatedInputTokens(f.estimatedInputTokens()).maxTokens(f.maxOutputTokens()).user(f.user()).build();
         RoutingStrategy decider = strategyName.equals(DIRECT) ? null : strategies.strategy(strategyName).orElseThrow();
         List<Endpoint> order = new ArrayList<>(pool.size() + fallbacks.size());
         String reason = "";
@@ -210,7 +197,7 @@ public final class Router {
             if (!candidates.isEmpty()) {
                 List<Candidate> ranked = candidates;
                 if (decider != null) {
-                    RouteDecision d = decide(decider, strategyName, request, candidates);
+                    RouteDecision d = StrategyCall.decide(decider, strategyName, request, candidates, seed);
                     ranked = d.order();
                     reason = d.reason();
                 }
@@ -338,51 +325,6 @@ public final class Router {
         }
         String name = p.sort().equals("price") ? "floor" : "fast";
         return strategies.strategy(name).isPresent() ? name : DIRECT;
-    }
-
-    private RouteDecision decide(RoutingStrategy strategy, String strategyName, RouteRequest request,
-                                 List<Candidate> candidates) {
-        SplittableRandom random = new SplittableRandom(seed ^ mix(request.requestId().hashCode()));
-        RouteDecision d;
-        try {
-            d = strategy.route(request, candidates, random);
-        } catch (RuntimeException e) {
-            log.log(System.Logger.Level.WARNING, "strategy '" + strategyName + "' failed on request "
-                    + request.requestId() + "; using configured order", e);
-            return RouteDecision.of(candidates, "strategy failed; configured order");
-        }
-        if (d == null || !ownOrder(d.order(), candidates)) {
-            log.log(System.Logger.Level.WARNING, "strategy ''{0}'' returned {1} for request {2}, not a selection of its"
-                    + " candidates; using configured order", strategyName, d, request.requestId());
-            return RouteDecision.of(candidates, "strategy answer invalid; configured order");
-        }
-        return d;
-    }
-
-    /** Whether {@code order} holds only the given candidates (the same objects), each at most once. */
-    private static boolean ownOrder(List<Candidate> order, List<Candidate> candidates) {
-        IdentityHashMap<Candidate, Boolean> seen = new IdentityHashMap<>();
-        for (Candidate c : order) {
-            if (seen.put(c, Boolean.TRUE) != null || !containsSame(candidates, c)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean containsSame(List<Candidate> list, Candidate c) {
-        for (Candidate x : list) {
-            if (x == c) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static long mix(long z) {
-        z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
-        z = (z ^ (z >>> 33)) * 0xc4ceb9fe1a85ec53L;
-        return z ^ (z >>> 33);
     }
 
     /** Endpoints of every model fit for the request, for {@code auto}. */

@@ -307,7 +307,7 @@ public final class StrategyRegistry implements AutoCloseable {
                     return false;
                 }
                 StrategyConfig config = configs.containsKey(name)
-                        ? new StrategyConfig(name, configs.get(name).settings())
+                        ? StrategyConfig.of(name, configs.get(name).settings())
                         : StrategyConfig.empty(name);
                 RoutingStrategy strategy;
                 try {

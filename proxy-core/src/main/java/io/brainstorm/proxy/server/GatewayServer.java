@@ -243,7 +243,7 @@ public final class GatewayServer implements AutoCloseable {
     /** The built-in strategies and the plugins folder's, each problem reported by name. */
     static StrategyRegistry loadStrategies(RoutingConfig routing) {
         Map<String, StrategyConfig> settings = new HashMap<>();
-        routing.strategies().forEach((name, values) -> settings.put(name, new StrategyConfig(name, values)));
+        routing.strategies().forEach((name, values) -> settings.put(name, StrategyConfig.of(name, values)));
         StrategyRegistry registry = StrategyRegistry.load(GatewayServer.class.getClassLoader(), routing.pluginsDir(),
                 settings);
         log.log(System.Logger.Level.INFO, "routing strategies: {0}", String.join(", ", registry.names()));

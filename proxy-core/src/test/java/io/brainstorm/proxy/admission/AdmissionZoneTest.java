@@ -11,7 +11,6 @@ import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.RequestFeatures;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.spi.RouteRequest;
-import io.brainstorm.proxy.spi.TaskClass;
 import io.brainstorm.proxy.state.StateStore;
 import io.brainstorm.proxy.testing.ManualClock;
 import io.brainstorm.proxy.upstream.Origin;
@@ -38,8 +37,8 @@ class AdmissionZoneTest {
     private static RoutePlan plan() {
         Endpoint e = new Endpoint("sim-east", ALPHA, ALPHA.endpoints().get(0).price(), new Origin("127.0.0.1", 9, null),
                 "/v1", "k", Timeouts.DEFAULT, true);
-        RouteRequest r = new RouteRequest("req", "default", ALPHA.id(), "direct", TaskClass.of(false, false, 10), false,
-                false, false, 10, 10, "");
+        RouteRequest r = RouteRequest.builder().requestId("req").tenant("default").model(ALPHA.id()).variant("direct")
+                .estimatedInputTokens(10).maxTokens(10).build();
         return new RoutePlan("direct", null, r, List.of(e), 0.5, "", Access.all("default"));
     }
 

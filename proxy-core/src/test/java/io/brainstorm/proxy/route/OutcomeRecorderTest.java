@@ -4,7 +4,6 @@ import io.brainstorm.proxy.config.Catalog;
 import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.config.Timeouts;
 import io.brainstorm.proxy.spi.CircuitState;
-import io.brainstorm.proxy.spi.TaskClass;
 import io.brainstorm.proxy.testing.ManualClock;
 import io.brainstorm.proxy.upstream.Origin;
 import org.junit.jupiter.api.Test;
@@ -28,8 +27,8 @@ class OutcomeRecorderTest {
     private final ModelSpec alpha = Catalog.builtIn().find("sim/alpha").orElseThrow();
     private final Endpoint endpoint = new Endpoint("sim-east", alpha, alpha.price(), new Origin("127.0.0.1", 9, null),
             "/v1", "sim-key", Timeouts.DEFAULT, true);
-    private final RoutePlan plan = new RoutePlan("direct", null, new io.brainstorm.proxy.spi.RouteRequest("req_1",
-            "acme", "sim/alpha", "direct", TaskClass.of(false, false, 100), false, false, false, 100, -1, ""),
+    private final RoutePlan plan = new RoutePlan("direct", null, io.brainstorm.proxy.spi.RouteRequest.builder()
+            .requestId("req_1").tenant("acme").model("sim/alpha").variant("direct").estimatedInputTokens(100).build(),
             List.of(endpoint), 0.5, "", Access.all("acme"));
 
     private RoutingState.Reach begin(String key) {

@@ -104,6 +104,15 @@ final class PluginJar {
         return this;
     }
 
+    /**
+     * Compiles against these SPI classes instead of the gateway's: a frozen surface of an older
+     * SPI version, as a plugin built for that version was.
+     */
+    PluginJar againstSpi(Path spiClasses) {
+        classpath.set(0, spiClasses);
+        return this;
+    }
+
     /** Compiles against this too (a folder of classes or a jar); it is not packed. */
     PluginJar compileAgainst(Path classesOrJar) {
         classpath.add(classesOrJar);
@@ -128,7 +137,7 @@ final class PluginJar {
     Path writeTo(Path jar) {
         Path classes = work.resolve("classes");
         if (!sourceFiles.isEmpty()) {
-            compile(classes);
+            compile(sourceFiles, classpath, classes);
             addTree(classes);
         }
         Manifest manifest = new Manifest();
@@ -148,7 +157,8 @@ final class PluginJar {
         return jar;
     }
 
-    private void compile(Path classes) {
+    /** Compiles {@code sourceFiles} with {@code --release 17} against {@code classpath} into {@code classes}. */
+    static void compile(List<Path> sourceFiles, List<Path> classpath, Path classes) {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         if (javac == null) {
             throw new IllegalStateException("no Java compiler in this runtime: the plugin tests need a JDK, not a JRE");

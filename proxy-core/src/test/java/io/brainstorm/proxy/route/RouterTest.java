@@ -1,10 +1,14 @@
 package io.brainstorm.proxy.route;
 
 import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.auth.ApiKeys;
+import io.brainstorm.proxy.auth.KeyAccess;
+import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.Catalog;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.config.EndpointSpec;
 import io.brainstorm.proxy.config.GatewayConfig;
+import io.brainstorm.proxy.config.KeyConfig;
 import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.config.Timeouts;
 import io.brainstorm.proxy.server.GatewayServer;
@@ -15,12 +19,15 @@ import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.TaskClass;
 import io.brainstorm.proxy.testing.ManualClock;
+import io.brainstorm.proxy.testing.TestRegistries;
 import io.brainstorm.proxy.upstream.Origin;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,10 +45,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RouterTest {
     private static final Catalog CATALOG = Catalog.builtIn();
+    private static final String DEFAULT_KEY = ApiKeys.generate();
+    private static final String ACME_KEY = ApiKeys.generate();
     private final ManualClock clock = new ManualClock();
     private final AtomicReference<RouteRequest> seenRequest = new AtomicReference<>();
     private final AtomicReference<List<Candidate>> seenCandidates = new AtomicReference<>();
     private final AtomicReference<Long> seenRandom = new AtomicReference<>();
+    /** Tenants {@code default} and {@code acme}, one API key each, no provider keys (the sim endpoints carry their own). */
+    private final Registry registry = Registry.inMemory(TestRegistries.bootstrap(List.of(
+            new KeyConfig("default-key", ApiKeys.sha256(DEFAULT_KEY), "default"),
+            new KeyConfig("acme-key", ApiKeys.sha256(ACME_KEY), "acme")), List.of(), java.util.Set.of()),
+            InstantSource.system());
     private Router router;
 
     @BeforeEach
@@ -59,7 +73,8 @@ class RouterTest {
             throw new IllegalStateException("bug in a plugin");
         };
         RoutingStrategy foreign = (request, candidates, random) -> RouteDecision.of(List.of(
-                new Candidate("x@y", "y", "x", 0, 0, java.util.Set.of(), 1, 1, candidates.get(0).stats())), "bogus");
+                Candidate.builder().id("x@y").endpoint("y").model("x").contextLength(1).maxOutputTokens(1)
+                        .stats(candidates.get(0).stats()).build()), "bogus");
         RoutingStrategy dropAllButLast = (request, candidates, random) ->
                 RouteDecision.of(List.of(candidates.get(candidates.size() - 1)), "last only");
         StrategyRegistry strategies = StrategyRegistry.of(Map.of("reverse", reverse, "fast", fast,
@@ -72,6 +87,16 @@ class RouterTest {
                   circuit: {min_requests: 2, failure_rate: 0.5, open_seconds: 7}
                 """, Path.of("."), Map.of());
         router = GatewayServer.router(config, simEndpoints(), strategies, clock);
+    }
+
+    @AfterEach
+    void closeRegistry() {
+        registry.close();
+    }
+
+    /** What the gateway routes a request with: the access of the API key it presented. */
+    private Access keyAccess(String apiKey) {
+        return new KeyAccess(registry.authenticate("Bearer " + apiKey), registry);
     }
 
     private static List<Endpoint> simEndpoints() {
@@ -92,7 +117,7 @@ class RouterTest {
     }
 
     private RoutePlan route(String model, RequestFeatures f) {
-        return router.route(model, f, "req_test", "default");
+        return router.route(model, f, "req_test", keyAccess(DEFAULT_KEY));
     }
 
     private static List<String> ids(RoutePlan plan) {
@@ -129,7 +154,7 @@ class RouterTest {
     @Test
     void aVariantHandsTheCandidatesToItsStrategy() {
         RoutePlan plan = router.route("sim/alpha:reverse", new RequestFeatures(2_000, 50, true, false, true, false,
-                List.of(), ProviderPreferences.NONE, "u-1"), "req_a", "acme");
+                List.of(), ProviderPreferences.NONE, "u-1"), "req_a", keyAccess(ACME_KEY));
         assertEquals("reverse", plan.strategy());
         assertEquals(List.of("sim/alpha@sim-budget", "sim/alpha@sim-west", "sim/alpha@sim-east"), ids(plan));
         RouteRequest r = seenRequest.get();
@@ -288,11 +313,11 @@ class RouterTest {
 
     @Test
     void theSameRequestIdDrawsTheSameRandomNumbers() {
-        router.route("sim/alpha:reverse", chat(), "req_same", "default");
+        router.route("sim/alpha:reverse", chat(), "req_same", keyAccess(DEFAULT_KEY));
         long first = seenRandom.get();
-        router.route("sim/alpha:reverse", chat(), "req_same", "default");
+        router.route("sim/alpha:reverse", chat(), "req_same", keyAccess(DEFAULT_KEY));
         assertEquals(first, seenRandom.get());
-        router.route("sim/alpha:reverse", chat(), "req_other", "default");
+        router.route("sim/alpha:reverse", chat(), "req_other", keyAccess(DEFAULT_KEY));
         assertNotEquals(first, seenRandom.get());
     }
 

@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.route;
 
 import io.brainstorm.proxy.spi.Candidate;
-import io.brainstorm.proxy.spi.CircuitState;
 import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.LatencyStats;
 import io.brainstorm.proxy.spi.RouteRequest;
@@ -198,8 +197,8 @@ class RoutingSimulationTest {
                     }
                 }
             }
-            RouteRequest request = new RouteRequest("req-" + step, "acme", model, strategyName, CLASS, false, false,
-                    false, 500, 300, "");
+            RouteRequest request = RouteRequest.builder().requestId("req-" + step).tenant("acme").model(model)
+                    .variant(strategyName).taskClass(CLASS).estimatedInputTokens(500).maxTokens(300).build();
             List<Candidate> candidates = new ArrayList<>(arms.size());
             for (int i = 0; i < arms.size(); i++) {
                 candidates.add(candidate(arms.get(i), store.posterior(arms.get(i).id(), CLASS), answered[i]));
@@ -217,12 +216,13 @@ class RoutingSimulationTest {
     /** What the core would pass: the store's belief, and latency once the endpoint has answered. */
     static Candidate candidate(Arm arm, Posterior belief, long answered) {
         LatencyStats latency = answered == 0 ? LatencyStats.EMPTY
-                : new LatencyStats(answered, arm.p50Micros(), arm.p50Micros() * 2, arm.p50Micros() * 3);
-        EndpointStats stats = new EndpointStats(answered, 0, latency, LatencyStats.EMPTY, belief.alpha(),
-                belief.beta(), CircuitState.CLOSED);
+                : LatencyStats.of(answered, arm.p50Micros(), arm.p50Micros() * 2, arm.p50Micros() * 3);
+        EndpointStats stats = EndpointStats.builder().requests(answered).latency(latency)
+                .quality(belief.alpha(), belief.beta()).build();
         long price = Math.round(arm.usdPerMillion() * 1e9);
-        return new Candidate(arm.id(), arm.endpoint(), arm.model(), price, price, Set.of("tools", "json"), 128_000,
-                4_096, stats);
+        return Candidate.builder().id(arm.id()).endpoint(arm.endpoint()).model(arm.model()).inputNanoUsdPerMillion(price)
+                .outputNanoUsdPerMillion(price).capabilities(Set.of("tools", "json")).contextLength(128_000)
+                .maxOutputTokens(4_096).stats(stats).build();
     }
 
     static RoutingStrategy load(String name) {

@@ -2,7 +2,6 @@ package io.brainstorm.proxy.route;
 
 import io.brainstorm.proxy.route.StrategyRegistry.PluginInfo;
 import io.brainstorm.proxy.spi.Candidate;
-import io.brainstorm.proxy.spi.CircuitState;
 import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.LatencyStats;
 import io.brainstorm.proxy.spi.RouteDecision;
@@ -11,7 +10,6 @@ import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
-import io.brainstorm.proxy.spi.TaskClass;
 import io.netty.util.AsciiString;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -81,7 +79,7 @@ class StrategyRegistryTest {
     @Test
     void builtInsAreFoundOnTheGatewayClassPathAndGetTheirSettings() {
         Map<String, StrategyConfig> configs = Map.of(TestFirstStrategyProvider.NAME,
-                new StrategyConfig(TestFirstStrategyProvider.NAME, Map.of("reason", "from brainstorm.yaml")));
+                StrategyConfig.of(TestFirstStrategyProvider.NAME, Map.of("reason", "from brainstorm.yaml")));
         try (StrategyRegistry registry = StrategyRegistry.load(getClass().getClassLoader(), null, configs)) {
             assertEquals(List.of(), registry.problems());
             assertTrue(registry.plugins().contains(new PluginInfo("test-first", "built-in",
@@ -110,7 +108,7 @@ class StrategyRegistryTest {
     @Test
     void theExamplePluginBuiltFromSourceKeepsEachUserOnOneEndpoint() throws Exception {
         Files.copy(stickyJar, ext.resolve(STICKY_JAR));
-        try (StrategyRegistry registry = load(Map.of("sticky", new StrategyConfig("sticky", Map.of("fallback", "tenant"))))) {
+        try (StrategyRegistry registry = load(Map.of("sticky", StrategyConfig.of("sticky", Map.of("fallback", "tenant"))))) {
             assertEquals(List.of(), registry.problems());
             assertTrue(registry.plugins().contains(new PluginInfo("sticky", STICKY_JAR, STICKY_PROVIDER, SpiVersion.MAJOR)),
                     registry.plugins().toString());
@@ -259,7 +257,7 @@ class StrategyRegistryTest {
     void badSettingsForAPluginAreReportedByThePluginAndItIsLeftOut() throws IOException {
         Files.copy(stickyJar, ext.resolve(STICKY_JAR));
         try (StrategyRegistry registry = load(Map.of("sticky",
-                new StrategyConfig("sticky", Map.of("fallback", "random"))))) {
+                StrategyConfig.of("sticky", Map.of("fallback", "random"))))) {
             assertEquals(List.of("plugin " + ext.resolve(STICKY_JAR) + ": provider " + STICKY_PROVIDER
                     + " (name 'sticky') failed to create its strategy: java.lang.IllegalArgumentException:"
                     + " routing.strategies.sticky.fallback: random (expected: tenant, configured or cheapest); left out"),
@@ -270,7 +268,7 @@ class StrategyRegistryTest {
 
     @Test
     void settingsForAStrategyThatIsNotLoadedAreReportedNotFatal() {
-        try (StrategyRegistry registry = load(Map.of("stikcy", new StrategyConfig("stikcy", Map.of("fallback", "x"))))) {
+        try (StrategyRegistry registry = load(Map.of("stikcy", StrategyConfig.of("stikcy", Map.of("fallback", "x"))))) {
             assertEquals(1, registry.problems().size(), registry.problems().toString());
             String line = registry.problems().get(0);
             assertTrue(line.startsWith("routing.strategies.stikcy: settings for a strategy that is not loaded (loaded: "),
@@ -332,23 +330,24 @@ class StrategyRegistryTest {
     }
 
     private static RouteRequest request(String user) {
-        return new RouteRequest("req-" + user, "default", "sim/alpha", "sticky", TaskClass.of(false, false, 300),
-                false, false, false, 300, -1, user);
+        return RouteRequest.builder().requestId("req-" + user).tenant("default").model("sim/alpha").variant("sticky")
+                .estimatedInputTokens(300).user(user).build();
     }
 
     /** sim/alpha's three simulated endpoints, with some history. */
     private static List<Candidate> candidates() {
         return List.of(
-                candidate("sim-east", 2_500_000_000L, new LatencyStats(120, 900_000, 1_400_000, 2_100_000), 40, 4),
-                candidate("sim-west", 2_000_000_000L, new LatencyStats(80, 1_300_000, 2_000_000, 3_500_000), 25, 6),
-                candidate("sim-budget", 400_000_000L, new LatencyStats(200, 2_400_000, 4_000_000, 9_000_000), 30, 20));
+                candidate("sim-east", 2_500_000_000L, LatencyStats.of(120, 900_000, 1_400_000, 2_100_000), 40, 4),
+                candidate("sim-west", 2_000_000_000L, LatencyStats.of(80, 1_300_000, 2_000_000, 3_500_000), 25, 6),
+                candidate("sim-budget", 400_000_000L, LatencyStats.of(200, 2_400_000, 4_000_000, 9_000_000), 30, 20));
     }
 
     private static Candidate candidate(String endpoint, long inputPrice, LatencyStats latency, double alpha,
                                        double beta) {
-        EndpointStats stats = new EndpointStats(latency.count(), 0.02, latency, LatencyStats.EMPTY, alpha, beta,
-                CircuitState.CLOSED);
-        return new Candidate("sim/alpha@" + endpoint, endpoint, "sim/alpha", inputPrice, 4 * inputPrice,
-                Set.of("tools", "json"), 128_000, 8_192, stats);
+        EndpointStats stats = EndpointStats.builder().requests(latency.count()).errorRate(0.02).latency(latency)
+                .quality(alpha, beta).build();
+        return Candidate.builder().endpoint(endpoint).model("sim/alpha").inputNanoUsdPerMillion(inputPrice)
+                .outputNanoUsdPerMillion(4 * inputPrice).capabilities(Set.of("tools", "json")).contextLength(128_000)
+                .maxOutputTokens(8_192).stats(stats).build();
     }
 }

@@ -5,22 +5,29 @@ import java.util.List;
 
 /**
  * A strategy's answer: the candidates to try, in order. The first is tried first; the rest are
- * the failover order. Candidates left out are not tried.
- *
- * @param order  a non-empty selection of the candidates the strategy was given, each at most once
- * @param reason a short explanation for logs and the routing read-out (may be empty)
+ * the failover order. Candidates left out are not tried. Immutable; made by {@link #of} or
+ * {@link #firstThenRest}.
  */
-public record RouteDecision(List<Candidate> order, String reason) {
+public final class RouteDecision {
 
-    public RouteDecision {
+    private final List<Candidate> order;
+    private final String reason;
+
+    private RouteDecision(List<Candidate> order, String reason) {
         if (order == null || order.isEmpty()) {
             throw new IllegalArgumentException("order: " + order + " (expected: at least one candidate)");
         }
-        order = List.copyOf(order);
-        reason = reason == null ? "" : reason;
+        this.order = List.copyOf(order);
+        this.reason = reason == null ? "" : reason;
     }
 
-    /** The candidates in the given order. */
+    /**
+     * The candidates in the given order.
+     *
+     * @param order  a non-empty selection of the candidates the strategy was given, each at most once
+     * @param reason a short explanation for logs and the routing read-out (may be empty or null)
+     * @throws IllegalArgumentException when {@code order} is null or empty
+     */
     public static RouteDecision of(List<Candidate> order, String reason) {
         return new RouteDecision(order, reason);
     }
@@ -37,8 +44,33 @@ public record RouteDecision(List<Candidate> order, String reason) {
         return new RouteDecision(order, reason);
     }
 
+    /** The candidates to try, in order: never empty. */
+    public List<Candidate> order() {
+        return order;
+    }
+
+    /** A short explanation for logs and the routing read-out; empty when none was given. */
+    public String reason() {
+        return reason;
+    }
+
     /** The candidate tried first. */
     public Candidate first() {
         return order.get(0);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RouteDecision d && order.equals(d.order) && reason.equals(d.reason);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * order.hashCode() + reason.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "RouteDecision[order=" + order + ", reason=" + reason + "]";
     }
 }

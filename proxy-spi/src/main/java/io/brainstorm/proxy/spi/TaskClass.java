@@ -2,16 +2,14 @@ package io.brainstorm.proxy.spi;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The kind and size of a request, the unit of learning: quality is learnt per endpoint and task
  * class. The classes are fixed (their {@link #key()}s are persisted): three kinds × four prompt
- * sizes.
- *
- * @param kind what the answer must be
- * @param size the estimated prompt size
+ * sizes. Immutable, one instance per class: made only by {@link #of} and listed by {@link #all()}.
  */
-public record TaskClass(Kind kind, Size size) {
+public final class TaskClass {
 
     /** What the answer must be. */
     public enum Kind {
@@ -40,6 +38,9 @@ public record TaskClass(Kind kind, Size size) {
 
     private static final List<TaskClass> ALL;
 
+    private final Kind kind;
+    private final Size size;
+
     static {
         List<TaskClass> all = new ArrayList<>(COUNT);
         for (Kind k : Kind.values()) {
@@ -50,10 +51,9 @@ public record TaskClass(Kind kind, Size size) {
         ALL = List.copyOf(all);
     }
 
-    public TaskClass {
-        if (kind == null || size == null) {
-            throw new IllegalArgumentException("kind, size: " + kind + ", " + size + " (expected: both set)");
-        }
+    private TaskClass(Kind kind, Size size) {
+        this.kind = kind;
+        this.size = size;
     }
 
     /** The class of a request. */
@@ -71,6 +71,16 @@ public record TaskClass(Kind kind, Size size) {
         return ALL;
     }
 
+    /** What the answer must be. */
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The estimated prompt size. */
+    public Size size() {
+        return size;
+    }
+
     /** 0 .. {@link #COUNT} - 1, for arrays indexed by class. */
     public int index() {
         return kind.ordinal() * Size.values().length + size.ordinal();
@@ -84,7 +94,17 @@ public record TaskClass(Kind kind, Size size) {
             case UNDER_32K -> "8k-32k";
             case LARGE -> "32k+";
         };
-        return kind.name().toLowerCase(java.util.Locale.ROOT) + "/" + s;
+        return kind.name().toLowerCase(Locale.ROOT) + "/" + s;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TaskClass t && kind == t.kind && size == t.size;
+    }
+
+    @Override
+    public int hashCode() {
+        return index();
     }
 
     @Override

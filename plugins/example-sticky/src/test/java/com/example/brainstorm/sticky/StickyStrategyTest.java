@@ -1,14 +1,13 @@
 package com.example.brainstorm.sticky;
 
 import io.brainstorm.proxy.spi.Candidate;
-import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
-import io.brainstorm.proxy.spi.TaskClass;
+import io.brainstorm.proxy.spi.testing.StrategyFixtures;
 import org.junit.jupiter.api.Test;
 import org.quicktheories.core.Gen;
 
@@ -117,8 +116,8 @@ class StickyStrategyTest {
     @Test
     void fallbackCheapestPutsTheCheapestFirstForRequestsWithoutAUser() {
         RoutingStrategy strategy = create(Map.of("fallback", "cheapest"));
-        List<Candidate> candidates = List.of(candidate("sim/alpha@east", 3_000_000_000L),
-                candidate("sim/alpha@budget", 1_000_000_000L), candidate("sim/alpha@west", 2_000_000_000L));
+        List<Candidate> candidates = List.of(candidate("east", 3_000_000_000L),
+                candidate("budget", 1_000_000_000L), candidate("west", 2_000_000_000L));
         RouteDecision d = strategy.route(request("acme", ""), candidates, new SplittableRandom(0));
         assertEquals(List.of("sim/alpha@budget", "sim/alpha@west", "sim/alpha@east"),
                 d.order().stream().map(Candidate::id).toList());
@@ -148,7 +147,7 @@ class StickyStrategyTest {
     }
 
     private static RoutingStrategy create(Map<String, String> settings) {
-        return new StickyStrategyProvider().create(new StrategyConfig("sticky", settings));
+        return new StickyStrategyProvider().create(StrategyConfig.of("sticky", settings));
     }
 
     private static RouteDecision route(String user, List<Candidate> candidates) {
@@ -156,21 +155,20 @@ class StickyStrategyTest {
     }
 
     private static RouteRequest request(String tenant, String user) {
-        return new RouteRequest("req-1", tenant, "sim/alpha", "sticky", TaskClass.of(false, false, 100), false,
-                false, false, 100, -1, user);
+        return StrategyFixtures.request("sticky").tenant(tenant).estimatedInputTokens(100).user(user).build();
     }
 
     private static List<Candidate> candidates(int n) {
         List<Candidate> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            out.add(candidate("sim/alpha@sim-" + i, 1_000_000_000L));
+            out.add(candidate("sim-" + i, 1_000_000_000L));
         }
         return out;
     }
 
-    private static Candidate candidate(String id, long inputNanoUsdPerMillion) {
-        String endpoint = id.substring(id.indexOf('@') + 1);
-        return new Candidate(id, endpoint, "sim/alpha", inputNanoUsdPerMillion, 2 * inputNanoUsdPerMillion,
-                Set.of("tools", "json"), 128_000, 4_096, EndpointStats.UNSEEN);
+    /** {@code sim/alpha@<endpoint>}, never seen. */
+    private static Candidate candidate(String endpoint, long inputNanoUsdPerMillion) {
+        return StrategyFixtures.candidate(endpoint).inputNanoUsdPerMillion(inputNanoUsdPerMillion)
+                .outputNanoUsdPerMillion(2 * inputNanoUsdPerMillion).capabilities(Set.of("tools", "json")).build();
     }
 }

@@ -1,11 +1,13 @@
 package io.brainstorm.proxy.strategy.auto;
 
 import io.brainstorm.proxy.spi.Candidate;
+import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
+import io.brainstorm.proxy.spi.testing.StrategyFixtures;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
@@ -14,13 +16,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 
-import static io.brainstorm.proxy.strategy.auto.Fixtures.firstCounts;
-import static io.brainstorm.proxy.strategy.auto.Fixtures.model;
-import static io.brainstorm.proxy.strategy.auto.Fixtures.models;
-import static io.brainstorm.proxy.strategy.auto.Fixtures.plain;
-import static io.brainstorm.proxy.strategy.auto.Fixtures.provider;
-import static io.brainstorm.proxy.strategy.auto.Fixtures.request;
-import static io.brainstorm.proxy.strategy.auto.Fixtures.strategy;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.models;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.nanoUsd;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.provider;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.strategy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -163,6 +162,38 @@ class AutoStrategyTest {
 
     private static String refused(Map<String, String> settings) {
         return assertThrows(IllegalArgumentException.class,
-                () -> provider("auto").create(new StrategyConfig("auto", settings))).getMessage();
+                () -> provider("auto").create(StrategyConfig.of("auto", settings))).getMessage();
+    }
+
+    /**
+     * The one endpoint of model {@code sim/<name>}: quality posterior Beta(α, β), a price in USD per
+     * million tokens (input and output alike), capabilities and a context length.
+     */
+    private static Candidate model(String name, double alpha, double beta, double usdPerMillion,
+                                   Set<String> capabilities, long contextLength) {
+        long price = nanoUsd(usdPerMillion);
+        return Candidate.builder().endpoint("sim-east").model("sim/" + name).inputNanoUsdPerMillion(price)
+                .outputNanoUsdPerMillion(price).capabilities(capabilities).contextLength(contextLength)
+                .maxOutputTokens(4_096).stats(EndpointStats.builder().requests(50).quality(alpha, beta).build())
+                .build();
+    }
+
+    private static Candidate model(String name, double alpha, double beta, double usdPerMillion) {
+        return model(name, alpha, beta, usdPerMillion, Set.of("tools", "json"), 128_000);
+    }
+
+    private static RouteRequest request(boolean tools, boolean json, long estimatedInputTokens, long maxTokens) {
+        return StrategyFixtures.request("auto").model("auto").tools(tools).json(json)
+                .estimatedInputTokens(estimatedInputTokens).maxTokens(maxTokens).build();
+    }
+
+    private static RouteRequest plain() {
+        return request(false, false, 500, -1);
+    }
+
+    /** How often each model goes first over {@code draws} routes of {@code request} with one generator. */
+    private static Map<String, Integer> firstCounts(RoutingStrategy s, RouteRequest request, List<Candidate> candidates,
+                                                    SplittableRandom random, int draws) {
+        return StrategyFixtures.firstCounts(s, request, candidates, random, draws, Candidate::model);
     }
 }

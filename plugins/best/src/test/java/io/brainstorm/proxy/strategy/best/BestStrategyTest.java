@@ -3,19 +3,22 @@ package io.brainstorm.proxy.strategy.best;
 import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.RouteDecision;
+import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
+import io.brainstorm.proxy.spi.testing.StrategyFixtures;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-import static io.brainstorm.proxy.strategy.best.Fixtures.ids;
-import static io.brainstorm.proxy.strategy.best.Fixtures.learnt;
-import static io.brainstorm.proxy.strategy.best.Fixtures.provider;
-import static io.brainstorm.proxy.strategy.best.Fixtures.request;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.candidate;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.endpoints;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.nanoUsd;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.provider;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.quality;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -28,7 +31,7 @@ class BestStrategyTest {
 
         RouteDecision d = best.route(request(100, -1), configured, new SplittableRandom(1));
 
-        assertEquals(List.of("great", "fair", "poor"), ids(d.order()));
+        assertEquals(List.of("great", "fair", "poor"), endpoints(d.order()));
         assertEquals("best: quality 0.900 (Beta 18.000, 2.000)", d.reason());
     }
 
@@ -43,12 +46,12 @@ class BestStrategyTest {
     @Test
     void anUnseenEndpointRanksAtTheUniformPriorsMean() {
         List<Candidate> configured = List.of(learnt("bad", 2, 20),
-                new Candidate("sim/alpha@unseen", "unseen", "sim/alpha", 1, 1, java.util.Set.of(), 128_000, 4_096,
-                        EndpointStats.UNSEEN),
+                candidate("unseen").inputNanoUsdPerMillion(1).outputNanoUsdPerMillion(1).stats(EndpointStats.UNSEEN)
+                        .build(),
                 learnt("good", 20, 2));
 
         assertEquals(List.of("good", "unseen", "bad"),
-                ids(best.route(request(100, -1), configured, new SplittableRandom(1)).order()));
+                endpoints(best.route(request(100, -1), configured, new SplittableRandom(1)).order()));
     }
 
     @Test
@@ -60,10 +63,10 @@ class BestStrategyTest {
 
         // 1,000 + 256 × 10 = 3,560 against 5,000 + 512 = 5,512
         assertEquals(List.of("dear-output", "dear-input"),
-                ids(best.route(request(1_000, -1), configured, new SplittableRandom(1)).order()));
+                endpoints(best.route(request(1_000, -1), configured, new SplittableRandom(1)).order()));
         // 1,000 + 20,000 against 5,000 + 4,000
         assertEquals(List.of("dear-input", "dear-output"),
-                ids(best.route(request(1_000, 2_000), configured, new SplittableRandom(1)).order()));
+                endpoints(best.route(request(1_000, 2_000), configured, new SplittableRandom(1)).order()));
     }
 
     @Test
@@ -80,7 +83,7 @@ class BestStrategyTest {
                 learnt("b", 6, 2));
 
         assertEquals(List.of("top", "c", "a", "b"),
-                ids(best.route(request(100, -1), configured, new SplittableRandom(1)).order()));
+                endpoints(best.route(request(100, -1), configured, new SplittableRandom(1)).order()));
     }
 
     @Test
@@ -96,6 +99,21 @@ class BestStrategyTest {
         assertEquals(SpiVersion.MAJOR, provider("best").spiVersion());
         assertEquals("routing.strategies.best: unknown settings [tie] (expected: none, :best has no settings)",
                 assertThrows(IllegalArgumentException.class,
-                        () -> provider("best").create(new StrategyConfig("best", Map.of("tie", "cost")))).getMessage());
+                        () -> provider("best").create(StrategyConfig.of("best", Map.of("tie", "cost")))).getMessage());
+    }
+
+    /** An endpoint of {@code sim/alpha} with a quality posterior Beta(α, β), priced in USD per million tokens. */
+    private static Candidate learnt(String endpoint, double alpha, double beta, double inputUsdPerMillion,
+                                    double outputUsdPerMillion) {
+        return candidate(endpoint).inputNanoUsdPerMillion(nanoUsd(inputUsdPerMillion))
+                .outputNanoUsdPerMillion(nanoUsd(outputUsdPerMillion)).stats(quality(10, alpha, beta)).build();
+    }
+
+    private static Candidate learnt(String endpoint, double alpha, double beta) {
+        return learnt(endpoint, alpha, beta, 1, 1);
+    }
+
+    private static RouteRequest request(long estimatedInputTokens, long maxTokens) {
+        return StrategyFixtures.request("best").estimatedInputTokens(estimatedInputTokens).maxTokens(maxTokens).build();
     }
 }

@@ -1,22 +1,24 @@
 package io.brainstorm.proxy.strategy.fast;
 
 import io.brainstorm.proxy.spi.Candidate;
+import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.LatencyStats;
 import io.brainstorm.proxy.spi.RouteDecision;
+import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
+import io.brainstorm.proxy.spi.testing.StrategyFixtures;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-import static io.brainstorm.proxy.strategy.fast.Fixtures.ids;
-import static io.brainstorm.proxy.strategy.fast.Fixtures.provider;
-import static io.brainstorm.proxy.strategy.fast.Fixtures.request;
-import static io.brainstorm.proxy.strategy.fast.Fixtures.strategy;
-import static io.brainstorm.proxy.strategy.fast.Fixtures.timed;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.candidate;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.endpoints;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.provider;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.strategy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -30,7 +32,7 @@ class FastStrategyTest {
 
         RouteDecision d = fast.route(request(false), configured, new SplittableRandom(1));
 
-        assertEquals(List.of("quick", "middling", "slow"), ids(d.order()));
+        assertEquals(List.of("quick", "middling", "slow"), endpoints(d.order()));
         assertEquals("fastest: p50 120.0 ms", d.reason());
     }
 
@@ -52,10 +54,10 @@ class FastStrategyTest {
     @Test
     void streamsAreRankedByTimeToFirstToken() {
         // quick-total answers whole requests fast but starts streams late; quick-start the reverse
-        Candidate quickTotal = timed("quick-total", new LatencyStats(50, 100_000, 110_000, 120_000),
-                new LatencyStats(50, 80_000, 90_000, 95_000));
-        Candidate quickStart = timed("quick-start", new LatencyStats(50, 900_000, 950_000, 990_000),
-                new LatencyStats(50, 20_000, 25_000, 30_000));
+        Candidate quickTotal = timed("quick-total", LatencyStats.of(50, 100_000, 110_000, 120_000),
+                LatencyStats.of(50, 80_000, 90_000, 95_000));
+        Candidate quickStart = timed("quick-start", LatencyStats.of(50, 900_000, 950_000, 990_000),
+                LatencyStats.of(50, 20_000, 25_000, 30_000));
         List<Candidate> configured = List.of(quickTotal, quickStart);
 
         assertEquals("quick-total", fast.route(request(false), configured, new SplittableRandom(1)).first().endpoint());
@@ -71,7 +73,7 @@ class FastStrategyTest {
 
         RouteDecision d = fast.route(request(false), configured, new SplittableRandom(1));
 
-        assertEquals(List.of("four-samples", "unseen", "measured"), ids(d.order()));
+        assertEquals(List.of("four-samples", "unseen", "measured"), endpoints(d.order()));
         assertEquals("measuring: 4 of 5 samples", d.reason());
     }
 
@@ -81,7 +83,7 @@ class FastStrategyTest {
                 timed("five-samples", 5, 800_000, 800_000, 800_000));
 
         assertEquals(List.of("measured", "five-samples"),
-                ids(fast.route(request(false), configured, new SplittableRandom(1)).order()));
+                endpoints(fast.route(request(false), configured, new SplittableRandom(1)).order()));
     }
 
     @Test
@@ -100,7 +102,7 @@ class FastStrategyTest {
                 timed("b", 9, 500, 500, 500), timed("d", 9, 500, 500, 500));
 
         assertEquals(List.of("a", "c", "b", "d"),
-                ids(fast.route(request(false), configured, new SplittableRandom(1)).order()));
+                endpoints(fast.route(request(false), configured, new SplittableRandom(1)).order()));
     }
 
     @Test
@@ -128,6 +130,23 @@ class FastStrategyTest {
 
     private static String refused(Map<String, String> settings) {
         return assertThrows(IllegalArgumentException.class,
-                () -> provider("fast").create(new StrategyConfig("fast", settings))).getMessage();
+                () -> provider("fast").create(StrategyConfig.of("fast", settings))).getMessage();
+    }
+
+    /** An endpoint of {@code sim/alpha} with non-streamed and time-to-first-token latency windows. */
+    private static Candidate timed(String endpoint, LatencyStats latency, LatencyStats ttft) {
+        EndpointStats stats = EndpointStats.builder().requests(latency.count() + ttft.count()).latency(latency)
+                .ttft(ttft).build();
+        return candidate(endpoint).inputNanoUsdPerMillion(1_000_000_000L).outputNanoUsdPerMillion(2_000_000_000L)
+                .stats(stats).build();
+    }
+
+    /** Non-streamed latency only. */
+    private static Candidate timed(String endpoint, long samples, long p50, long p90, long p99) {
+        return timed(endpoint, LatencyStats.of(samples, p50, p90, p99), LatencyStats.EMPTY);
+    }
+
+    private static RouteRequest request(boolean stream) {
+        return StrategyFixtures.request("fast").stream(stream).estimatedInputTokens(100).build();
     }
 }

@@ -2,20 +2,22 @@ package io.brainstorm.proxy.strategy.floor;
 
 import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.RouteDecision;
+import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
+import io.brainstorm.proxy.spi.testing.StrategyFixtures;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.SplittableRandom;
 
-import static io.brainstorm.proxy.strategy.floor.Fixtures.ids;
-import static io.brainstorm.proxy.strategy.floor.Fixtures.priced;
-import static io.brainstorm.proxy.strategy.floor.Fixtures.request;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.candidate;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.endpoints;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.nanoUsd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,7 +36,7 @@ class FloorStrategyTest {
         // cheap-input 1,000 × $1 + 256 × $10 = $3,560 per million requests; cheap-output 5,000 + 512 = 5,512
         RouteDecision d = floor.route(request(1_000, -1), List.of(CHEAP_OUTPUT, CHEAP_INPUT), new SplittableRandom(1));
 
-        assertEquals(List.of("cheap-input", "cheap-output"), ids(d.order()));
+        assertEquals(List.of("cheap-input", "cheap-output"), endpoints(d.order()));
         assertEquals("cheapest: $0.00356 expected", d.reason());
     }
 
@@ -43,7 +45,7 @@ class FloorStrategyTest {
         // 2,000 completion tokens: cheap-input 1,000 + 20,000 = 21,000; cheap-output 5,000 + 4,000 = 9,000
         RouteDecision d = floor.route(request(1_000, 2_000), List.of(CHEAP_INPUT, CHEAP_OUTPUT), new SplittableRandom(1));
 
-        assertEquals(List.of("cheap-output", "cheap-input"), ids(d.order()));
+        assertEquals(List.of("cheap-output", "cheap-input"), endpoints(d.order()));
         assertEquals("cheapest: $0.009 expected", d.reason());
     }
 
@@ -62,7 +64,7 @@ class FloorStrategyTest {
 
         RouteDecision d = floor.route(request(500, 500), configured, new SplittableRandom(1));
 
-        assertEquals(List.of("a", "tie-1", "tie-2", "tie-3", "b", "d"), ids(d.order()));
+        assertEquals(List.of("a", "tie-1", "tie-2", "tie-3", "b", "d"), endpoints(d.order()));
     }
 
     @Test
@@ -77,7 +79,7 @@ class FloorStrategyTest {
         RouteDecision d = floor.route(request(10, -1), List.of(CHEAP_INPUT, priced("free", 0, 0)),
                 new SplittableRandom(1));
 
-        assertEquals(List.of("free", "cheap-input"), ids(d.order()));
+        assertEquals(List.of("free", "cheap-input"), endpoints(d.order()));
         assertEquals("cheapest: $0 expected", d.reason());
     }
 
@@ -97,7 +99,7 @@ class FloorStrategyTest {
         assertTrue(p.create(StrategyConfig.empty("floor")) instanceof FloorStrategy);
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> p.create(new StrategyConfig("floor", Map.of("cost_weight", "0.2"))));
+                () -> p.create(StrategyConfig.of("floor", Map.of("cost_weight", "0.2"))));
         assertEquals("routing.strategies.floor: unknown settings [cost_weight] (expected: none, :floor has no settings)",
                 e.getMessage());
     }
@@ -107,10 +109,16 @@ class FloorStrategyTest {
     }
 
     private static RoutingStrategyProvider provider() {
-        return ServiceLoader.load(RoutingStrategyProvider.class).stream()
-                .map(ServiceLoader.Provider::get)
-                .filter(p -> p.name().equals("floor"))
-                .findFirst()
-                .orElseThrow(() -> new AssertionError("no provider named floor in META-INF/services"));
+        return StrategyFixtures.provider("floor");
+    }
+
+    /** An endpoint of {@code sim/alpha} priced in USD per million tokens. */
+    private static Candidate priced(String endpoint, double inputUsdPerMillion, double outputUsdPerMillion) {
+        return candidate(endpoint).inputNanoUsdPerMillion(nanoUsd(inputUsdPerMillion))
+                .outputNanoUsdPerMillion(nanoUsd(outputUsdPerMillion)).capabilities(Set.of("json", "tools")).build();
+    }
+
+    private static RouteRequest request(long estimatedInputTokens, long maxTokens) {
+        return StrategyFixtures.request("floor").estimatedInputTokens(estimatedInputTokens).maxTokens(maxTokens).build();
     }
 }

@@ -1,13 +1,14 @@
 package io.brainstorm.proxy.strategy.smart;
 
 import io.brainstorm.proxy.spi.Candidate;
-import io.brainstorm.proxy.spi.CircuitState;
 import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.LatencyStats;
 import io.brainstorm.proxy.spi.RouteDecision;
+import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
+import io.brainstorm.proxy.spi.testing.StrategyFixtures;
 import org.apache.commons.rng.UniformRandomProvider;
 import org.apache.commons.statistics.distribution.BetaDistribution;
 import org.junit.jupiter.api.Test;
@@ -19,12 +20,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 
-import static io.brainstorm.proxy.strategy.smart.Fixtures.endpoint;
-import static io.brainstorm.proxy.strategy.smart.Fixtures.firstCounts;
-import static io.brainstorm.proxy.strategy.smart.Fixtures.ids;
-import static io.brainstorm.proxy.strategy.smart.Fixtures.provider;
-import static io.brainstorm.proxy.strategy.smart.Fixtures.request;
-import static io.brainstorm.proxy.strategy.smart.Fixtures.strategy;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.candidate;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.endpoints;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.nanoUsd;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.provider;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.strategy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -45,7 +45,7 @@ class SmartStrategyTest {
             RouteDecision one = smart.route(request(), configured, first);
             RouteDecision two = smart.route(request(), configured, second);
             assertEquals(one, two, "decision " + i);
-            orders.add(ids(one.order()));
+            orders.add(endpoints(one.order()));
         }
         assertTrue(orders.size() > 5, "uncertain posteriors must give varied orders, got " + orders);
     }
@@ -57,7 +57,7 @@ class SmartStrategyTest {
         SplittableRandom random = new SplittableRandom(5);
 
         for (int i = 0; i < 100; i++) {
-            List<String> order = ids(smart.route(request(), configured, random).order());
+            List<String> order = endpoints(smart.route(request(), configured, random).order());
             assertEquals(Set.of("a", "b", "c"), Set.copyOf(order));
             assertEquals(3, order.size());
         }
@@ -134,15 +134,15 @@ class SmartStrategyTest {
     @Test
     void streamsAreJudgedByTimeToFirstToken() {
         // slow-start answers whole requests quickly but streams late
-        Candidate slowStart = withLatency("slow-start", new LatencyStats(50, 100_000, 0, 0), new LatencyStats(50, 90_000, 0, 0));
-        Candidate quickStart = withLatency("quick-start", new LatencyStats(50, 200_000, 0, 0), new LatencyStats(50, 10_000, 0, 0));
+        Candidate slowStart = withLatency("slow-start", LatencyStats.of(50, 100_000, 0, 0), LatencyStats.of(50, 90_000, 0, 0));
+        Candidate quickStart = withLatency("quick-start", LatencyStats.of(50, 200_000, 0, 0), LatencyStats.of(50, 10_000, 0, 0));
         List<Candidate> configured = List.of(slowStart, quickStart);
         SplittableRandom random = new SplittableRandom(1);
         int quickStartForStreams = 0;
         int quickStartForWhole = 0;
         for (int i = 0; i < 1_000; i++) {
-            var streamed = new io.brainstorm.proxy.spi.RouteRequest("r", "t", "sim/alpha", "smart",
-                    request().taskClass(), true, false, false, 500, 500, "");
+            RouteRequest streamed = RouteRequest.builder().requestId("r").tenant("t").model("sim/alpha").variant("smart")
+                    .taskClass(request().taskClass()).stream(true).estimatedInputTokens(500).maxTokens(500).build();
             quickStartForStreams += smart.route(streamed, configured, random).first() == quickStart ? 1 : 0;
             quickStartForWhole += smart.route(request(), configured, random).first() == quickStart ? 1 : 0;
         }
@@ -234,13 +234,36 @@ class SmartStrategyTest {
     }
 
     private static Candidate withLatency(String endpoint, LatencyStats latency, LatencyStats ttft) {
-        EndpointStats stats = new EndpointStats(100, 0, latency, ttft, 2_000, 2_000, CircuitState.CLOSED);
-        return new Candidate("sim/alpha@" + endpoint, endpoint, "sim/alpha", 1_000, 1_000, Set.of(), 128_000, 4_096,
-                stats);
+        EndpointStats stats = EndpointStats.builder().requests(100).latency(latency).ttft(ttft).quality(2_000, 2_000)
+                .build();
+        return candidate(endpoint).inputNanoUsdPerMillion(1_000).outputNanoUsdPerMillion(1_000).stats(stats).build();
     }
 
     private static String refused(Map<String, String> settings) {
         return assertThrows(IllegalArgumentException.class,
-                () -> provider("smart").create(new StrategyConfig("smart", settings))).getMessage();
+                () -> provider("smart").create(StrategyConfig.of("smart", settings))).getMessage();
+    }
+
+    /**
+     * An endpoint of {@code sim/alpha} with quality posterior Beta(α, β), a price in USD per
+     * million tokens (input and output alike) and a median latency in ms (0: not measured).
+     */
+    private static Candidate endpoint(String endpoint, double alpha, double beta, double usdPerMillion,
+                                      long p50Millis) {
+        LatencyStats latency = p50Millis == 0 ? LatencyStats.EMPTY
+                : LatencyStats.of(50, p50Millis * 1000, p50Millis * 1200, p50Millis * 1500);
+        long price = nanoUsd(usdPerMillion);
+        return candidate(endpoint).inputNanoUsdPerMillion(price).outputNanoUsdPerMillion(price)
+                .stats(EndpointStats.builder().requests(50).latency(latency).quality(alpha, beta).build()).build();
+    }
+
+    private static RouteRequest request() {
+        return StrategyFixtures.request("smart").estimatedInputTokens(500).maxTokens(500).build();
+    }
+
+    /** How often each endpoint goes first over {@code draws} routes with one generator. */
+    private static Map<String, Integer> firstCounts(RoutingStrategy s, List<Candidate> candidates,
+                                                    SplittableRandom random, int draws) {
+        return StrategyFixtures.firstCounts(s, request(), candidates, random, draws, Candidate::endpoint);
     }
 }

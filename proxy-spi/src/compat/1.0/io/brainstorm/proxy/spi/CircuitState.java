@@ -1,0 +1,4 @@
+package io.brainstorm.proxy.spi;
+
+/** SPI 1.0's surface, frozen: signatures only. */
+public enum CircuitState { CLOSED, HALF_OPEN, OPEN }
