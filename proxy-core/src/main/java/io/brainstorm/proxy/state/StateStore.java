@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * answered which request (for feedback). Open it once at start, off the request path (measured
  * through the launcher: 0.2 to 0.5 s for the first open in a JVM, fresh or existing directory
  * alike, 20 to 30 ms for a later one; 1.3 to 2.7 s and 50 MB more memory while Chronicle compiled a
- * class with javac at each start, which the jar now ships:
+ * class with javac at each start, which the jar now ships, generated at build time:
  * {@code net.openhft.chronicle.hash.VanillaGlobalMutableState$$Native}), and close it at shutdown.
  *
  * <h2>Files</h2>
