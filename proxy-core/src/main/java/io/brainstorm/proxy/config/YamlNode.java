@@ -166,15 +166,6 @@ final class YamlNode {
         return value;
     }
 
-    /** A list of scalars as text; empty when not set. */
-    List<String> textList() throws ConfigException {
-        List<String> out = new ArrayList<>();
-        for (YamlNode element : elements()) {
-            out.add(element.requiredText());
-        }
-        return out;
-    }
-
     /** An integer in {@code min..max}, or {@code fallback} when not set. */
     long integer(long fallback, long min, long max) throws ConfigException {
         return isSet() ? requiredInteger(min, max) : fallback;
