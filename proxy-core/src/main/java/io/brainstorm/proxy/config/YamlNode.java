@@ -15,6 +15,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * One node of a parsed YAML tree together with its field path ({@code providers[1].base_url}), with
@@ -129,6 +130,30 @@ final class YamlNode {
                 throw field(name).fail("unknown key (expected: one of " + String.join(", ", allowed) + ")");
             }
         }
+    }
+
+    /**
+     * {@link #expectKeys}, and set: an element of a list that must be a mapping; {@code expected}
+     * says what it describes when it is missing.
+     */
+    void expectMapping(String expected, String... allowed) throws ConfigException {
+        expectKeys(allowed);
+        if (!node.isObject()) {
+            throw error(expected);
+        }
+    }
+
+    /** A list of non-empty scalars, each matching {@code pattern} ({@code expected} when not); empty when not set. */
+    List<String> textsMatching(Pattern pattern, String expected) throws ConfigException {
+        List<String> out = new ArrayList<>();
+        for (YamlNode element : elements()) {
+            String value = element.requiredText();
+            if (!pattern.matcher(value).matches()) {
+                throw element.error(expected);
+            }
+            out.add(value);
+        }
+        return out;
     }
 
     /** The elements of this list; empty when not set. */
