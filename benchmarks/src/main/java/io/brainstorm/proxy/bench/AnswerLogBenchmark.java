@@ -5,16 +5,13 @@ import io.brainstorm.proxy.spi.TaskClass;
 import io.brainstorm.proxy.state.StateStore;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
@@ -39,23 +36,13 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {
-        "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
-        "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
-        "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-        "-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-public class AnswerLogBenchmark {
+public class AnswerLogBenchmark extends StateStoreBenchmark {
     private static final long DAY_MILLIS = 24L * 3600 * 1000;
     /** A day file five times as large as the default, so that a one-second iteration cannot fill it. */
     private static final int ANSWERS_PER_DAY = 1_000_000;
 
-    @Param({"chronicle", "heap"})
-    public String store;
-
-    private StateStore state;
-    private BenchStore bench;
     private AnswerLog log;
     private final String prefix = "req_7Qm2cXw9Lr4Tz8Vb";
     private final String unknown = "req_7Qm2cXw9Lr4Tz8VbNoSuch1";
@@ -65,10 +52,13 @@ public class AnswerLogBenchmark {
     private long counter;
     private long now = System.currentTimeMillis();
 
-    @Setup(Level.Trial)
-    public void open() throws IOException {
-        bench = BenchStore.open(store, new StateStore.Options(35, ANSWERS_PER_DAY));
-        state = bench.state;
+    @Override
+    protected StateStore.Options options() {
+        return new StateStore.Options(35, ANSWERS_PER_DAY);
+    }
+
+    @Override
+    protected void opened(StateStore state) {
         log = state.answers();
         // the 8 days a find looks in, each with a file, as on a gateway running for a week
         for (int back = 0; back < 8; back++) {
@@ -84,11 +74,6 @@ public class AnswerLogBenchmark {
             now += DAY_MILLIS;
         }
         state.prepareDay(LocalDate.ofEpochDay(Math.floorDiv(now, DAY_MILLIS)));
-    }
-
-    @TearDown(Level.Trial)
-    public void close() throws IOException {
-        bench.close();
     }
 
     @Benchmark

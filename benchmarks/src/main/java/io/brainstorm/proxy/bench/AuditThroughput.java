@@ -5,16 +5,13 @@ import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.settle.audit.AuditLog;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * The audit writer's throughput end to end (issue 5): {@code --threads} producers hand
@@ -116,13 +113,7 @@ public final class AuditThroughput {
             System.out.printf("| %s | %d | %d | %.0f | %d | %.1f | %d |%n", fsync.name().toLowerCase(java.util.Locale.ROOT),
                     round, log.written(), log.written() * 1e9 / elapsed, accept / total, openNanos / 1e6, log.lost());
         } finally {
-            delete(state);
-        }
-    }
-
-    private static void delete(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            BenchStore.deleteTree(state);
         }
     }
 }

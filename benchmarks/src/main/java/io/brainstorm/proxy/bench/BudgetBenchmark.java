@@ -7,19 +7,13 @@ import io.brainstorm.proxy.state.Reservation;
 import io.brainstorm.proxy.state.StateStore;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.io.IOException;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.concurrent.TimeUnit;
@@ -34,19 +28,9 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {
-        "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
-        "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
-        "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-        "-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 3, time = 1)
-public class BudgetBenchmark {
-    @Param({"chronicle", "heap"})
-    public String store;
-
-    private StateStore state;
-    private BenchStore bench;
+public class BudgetBenchmark extends StateStoreBenchmark {
     private BudgetLedger ledger;
     private RateWindows rates;
     private String key = "k_7Qm2cXw9Lr4Tz8Vb1Np5Hs";
@@ -56,18 +40,11 @@ public class BudgetBenchmark {
     private long budget = Long.MAX_VALUE / 2;
     private long now = System.currentTimeMillis();
 
-    @Setup(Level.Trial)
-    public void open() throws IOException {
-        bench = BenchStore.open(store, StateStore.Options.DEFAULTS);
-        state = bench.state;
+    @Override
+    protected void opened(StateStore state) {
         ledger = state.budgets();
         rates = state.rates();
         ledger.settle(ledger.reserve(key, day, amount, budget), actual);
-    }
-
-    @TearDown(Level.Trial)
-    public void close() throws IOException {
-        bench.close();
     }
 
     @Benchmark

@@ -197,11 +197,8 @@ public final class Catalog {
     }
 
     private static ModelSpec parseModel(YamlNode m) throws ConfigException {
-        m.expectKeys("id", "upstream_name", "aliases", "context_length", "max_output_tokens", "price",
-                "capabilities", "created", "endpoints");
-        if (!m.json().isObject()) {
-            throw m.error("a mapping describing one model");
-        }
+        m.expectMapping("a mapping describing one model", "id", "upstream_name", "aliases", "context_length",
+                "max_output_tokens", "price", "capabilities", "created", "endpoints");
         YamlNode idNode = m.field("id");
         String id = idNode.requiredText();
         int slash = id.indexOf('/');
@@ -216,14 +213,7 @@ public final class Catalog {
         if (upstreamName.isBlank()) {
             throw m.field("upstream_name").error("a non-empty model name");
         }
-        List<String> aliases = new ArrayList<>();
-        for (YamlNode alias : m.field("aliases").elements()) {
-            String value = alias.requiredText();
-            if (!BARE.matcher(value).matches()) {
-                throw alias.error("a name without spaces or ':'");
-            }
-            aliases.add(value);
-        }
+        List<String> aliases = m.field("aliases").textsMatching(BARE, "a name without spaces or ':'");
         long contextLength = m.field("context_length").requiredInteger(1, Long.MAX_VALUE);
         long maxOutput = m.field("max_output_tokens").requiredInteger(0, Long.MAX_VALUE);
         Set<Capability> capabilities = EnumSet.noneOf(Capability.class);
@@ -316,10 +306,7 @@ public final class Catalog {
 
     /** Reads {@code {input, cached_input, output}} in USD per million tokens. */
     static Price parsePrice(YamlNode p) throws ConfigException {
-        p.expectKeys("input", "cached_input", "output");
-        if (!p.json().isObject()) {
-            throw p.error("{input, cached_input, output} in USD per million tokens");
-        }
+        p.expectMapping("{input, cached_input, output} in USD per million tokens", "input", "cached_input", "output");
         long input = nanoPerMillion(p.field("input"));
         long output = nanoPerMillion(p.field("output"));
         long cached = p.field("cached_input").isSet() ? nanoPerMillion(p.field("cached_input")) : input;

@@ -1,9 +1,6 @@
 package io.brainstorm.proxy.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -53,7 +50,6 @@ public final class ConfigLoader {
 
     private static final Pattern PROVIDER_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
-    private static final Pattern VARIABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern NO_SPACE = Pattern.compile("\\S+");
     private static final Pattern TENANT_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
@@ -90,7 +86,7 @@ public final class ConfigLoader {
     private static GatewayConfig parse(String yaml, Path baseDir, Map<String, String> env, String prefix)
             throws ConfigException {
         JsonNode tree = YamlNode.parse(yaml, prefix);
-        tree = substitute(tree, "", env, prefix);
+        tree = EnvSubstitution.substitute(tree, "", env, prefix);
         YamlNode root = YamlNode.root(tree, prefix);
         root.expectKeys("server", "admin", "state_dir", "state_store", "catalog", "sim", "providers", "keys", "routing",
                 "scoring", "audit");
@@ -283,10 +279,8 @@ public final class ConfigLoader {
         List<ProviderConfig> out = new ArrayList<>();
         Map<String, String> names = new HashMap<>();
         for (YamlNode p : list.elements()) {
-            p.expectKeys("name", "type", "base_url", "api_key", "tenant", "timeouts", "models", "ca_file");
-            if (!p.json().isObject()) {
-                throw p.error("a mapping describing one provider account");
-            }
+            p.expectMapping("a mapping describing one provider account", "name", "type", "base_url", "api_key",
+                    "tenant", "timeouts", "models", "ca_file");
             YamlNode nameNode = p.field("name");
             String name = nameNode.requiredText();
             if (!PROVIDER_NAME.matcher(name).matches()) {
@@ -383,10 +377,8 @@ public final class ConfigLoader {
         Map<String, String> names = new HashMap<>();
         Set<String> hashes = new HashSet<>();
         for (YamlNode k : list.elements()) {
-            k.expectKeys("name", "sha256", "tenant", "daily_budget_usd", "rpm", "tpm", "models", "time_zone");
-            if (!k.json().isObject()) {
-                throw k.error("a mapping {name, sha256, tenant, daily_budget_usd, rpm, tpm, models, time_zone}");
-            }
+            k.expectMapping("a mapping {name, sha256, tenant, daily_budget_usd, rpm, tpm, models, time_zone}",
+                    "name", "sha256", "tenant", "daily_budget_usd", "rpm", "tpm", "models", "time_zone");
             YamlNode nameNode = k.field("name");
             String name = nameNode.requiredText();
             String first = names.putIfAbsent(name, nameNode.path());
@@ -416,14 +408,8 @@ public final class ConfigLoader {
                 }
                 budget = usd.movePointRight(9).longValueExact();
             }
-            List<String> models = new ArrayList<>();
-            for (YamlNode m : k.field("models").elements()) {
-                String id = m.requiredText();
-                if (!NO_SPACE.matcher(id).matches()) {
-                    throw m.error("a model id such as sim/alpha, or provider/* for all of a provider's");
-                }
-                models.add(id);
-            }
+            List<String> models = k.field("models").textsMatching(NO_SPACE,
+                    "a model id such as sim/alpha, or provider/* for all of a provider's");
             java.time.ZoneId zone = java.time.ZoneOffset.UTC;
             YamlNode zoneNode = k.field("time_zone");
             if (zoneNode.isSet()) {
@@ -438,75 +424,5 @@ public final class ConfigLoader {
                     k.field("tpm").integer(0, 0, Long.MAX_VALUE / 4), models, zone));
         }
         return out;
-    }
-
-    /** Substitutes {@code ${VAR}} in every string value of the tree (keys are left alone). */
-    private static JsonNode substitute(JsonNode node, String path, Map<String, String> env, String prefix)
-            throws ConfigException {
-        if (node.isTextual()) {
-            String text = node.textValue();
-            String replaced = substitute(text, path, env, prefix);
-            return replaced.equals(text) ? node : TextNode.valueOf(replaced);
-        }
-        if (node.isObject()) {
-            ObjectNode object = (ObjectNode) node;
-            for (Map.Entry<String, JsonNode> field : object.properties()) {
-                String child = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
-                field.setValue(substitute(field.getValue(), child, env, prefix));
-            }
-        } else if (node.isArray()) {
-            ArrayNode array = (ArrayNode) node;
-            for (int i = 0; i < array.size(); i++) {
-                array.set(i, substitute(array.get(i), path + "[" + i + "]", env, prefix));
-            }
-        }
-        return node;
-    }
-
-    /*
-     * The text may be a secret (an api_key written inline), so errors name the field and the
-     * variable but never repeat the text or a default value.
-     */
-    static String substitute(String text, String path, Map<String, String> env, String prefix)
-            throws ConfigException {
-        if (text.indexOf('$') < 0) {
-            return text;
-        }
-        String where = prefix + (path.isEmpty() ? "(top level)" : path) + ": ";
-        StringBuilder out = new StringBuilder(text.length());
-        int i = 0;
-        while (i < text.length()) {
-            if (text.startsWith("$${", i)) {
-                out.append("${");
-                i += 3;
-            } else if (text.startsWith("${", i)) {
-                int end = text.indexOf('}', i + 2);
-                if (end < 0) {
-                    throw new ConfigException(where + "unclosed \"${\" (expected: ${VAR} or ${VAR:-default}; "
-                            + "$${ for a literal \"${\")");
-                }
-                String body = text.substring(i + 2, end);
-                int dash = body.indexOf(":-");
-                String variable = dash < 0 ? body : body.substring(0, dash);
-                if (!VARIABLE.matcher(variable).matches()) {
-                    throw new ConfigException(where + "bad variable name in \"${…}\" (expected: letters, digits "
-                            + "and _, not starting with a digit; $${ for a literal \"${\")");
-                }
-                String value = env.get(variable);
-                if (value == null || value.isEmpty() && dash >= 0) {
-                    if (dash < 0) {
-                        throw new ConfigException(where + "${" + variable + "} is not set (expected: environment "
-                                + "variable " + variable + " set, or a default: ${" + variable + ":-default})");
-                    }
-                    value = body.substring(dash + 2);
-                }
-                out.append(value);
-                i = end + 1;
-            } else {
-                out.append(text.charAt(i));
-                i++;
-            }
-        }
-        return out.toString();
     }
 }

@@ -15,6 +15,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * One node of a parsed YAML tree together with its field path ({@code providers[1].base_url}), with
@@ -131,6 +132,30 @@ final class YamlNode {
         }
     }
 
+    /**
+     * {@link #expectKeys}, and set: an element of a list that must be a mapping; {@code expected}
+     * says what it describes when it is missing.
+     */
+    void expectMapping(String expected, String... allowed) throws ConfigException {
+        expectKeys(allowed);
+        if (!node.isObject()) {
+            throw error(expected);
+        }
+    }
+
+    /** A list of non-empty scalars, each matching {@code pattern} ({@code expected} when not); empty when not set. */
+    List<String> textsMatching(Pattern pattern, String expected) throws ConfigException {
+        List<String> out = new ArrayList<>();
+        for (YamlNode element : elements()) {
+            String value = element.requiredText();
+            if (!pattern.matcher(value).matches()) {
+                throw element.error(expected);
+            }
+            out.add(value);
+        }
+        return out;
+    }
+
     /** The elements of this list; empty when not set. */
     List<YamlNode> elements() throws ConfigException {
         if (!isSet()) {
@@ -164,15 +189,6 @@ final class YamlNode {
             throw error("a non-empty string");
         }
         return value;
-    }
-
-    /** A list of scalars as text; empty when not set. */
-    List<String> textList() throws ConfigException {
-        List<String> out = new ArrayList<>();
-        for (YamlNode element : elements()) {
-            out.add(element.requiredText());
-        }
-        return out;
     }
 
     /** An integer in {@code min..max}, or {@code fallback} when not set. */

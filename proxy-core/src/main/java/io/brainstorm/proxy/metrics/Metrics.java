@@ -11,8 +11,6 @@ import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.CompletionSink;
 import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.spi.CircuitState;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.HistogramIterationValue;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,7 +24,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
@@ -52,7 +49,7 @@ import java.util.regex.Pattern;
  * value seen: about 50 KB per recorder, so about 100 KB per (model, endpoint) label set and event
  * loop that has seen values up to a minute). Each scrape takes the interval's histograms from a
  * label set that recorded since the last one and adds them into the cumulative counts of the
- * fixed buckets ({@link #BOUNDS_MICROS}), kept since start, which it writes as Prometheus'
+ * fixed buckets ({@link Timing#BOUNDS_MICROS}), kept since start, which it writes as Prometheus'
  * cumulative {@code _bucket}s. A value less than 1 % above a bucket's bound
  * may count in that bucket (HdrHistogram's precision); {@code _sum} and {@code _count} are exact.
  * (Not packed histograms: HdrHistogram 2.2.2's concurrent packed array all but stops when several
@@ -76,12 +73,6 @@ public final class Metrics implements CompletionSink {
     public static final int MAX_LABEL_SETS = 10_000;
 
     static final String OVERFLOW = "overflow";
-    private static final int DIGITS = 2;
-    /** Bucket bounds of both duration histograms, in microseconds, and as written in {@code le}. */
-    static final long[] BOUNDS_MICROS = {1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
-            1_000_000, 2_500_000, 5_000_000, 10_000_000, 30_000_000, 60_000_000};
-    private static final String[] LE = {"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
-            "1", "2.5", "5", "10", "30", "60", "+Inf"};
     private static final Pattern NAME = Pattern.compile("brainstorm_[a-z][a-z0-9_]*");
     private static final ScoreOutcome[] OUTCOMES = ScoreOutcome.values();
     private static final String[] OUTCOME_LABELS = new String[OUTCOMES.length];
@@ -98,7 +89,7 @@ public final class Metrics implements CompletionSink {
     private final AtomicInteger labelSets = new AtomicInteger();
     /** model label → endpoint label → its label set's numbers. */
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, Series>> series = new ConcurrentHashMap<>();
-    private final Series overflow = new Series(OVERFLOW, OVERFLOW);
+    private final Series overflow = new Series(OVERFLOW, OVERFLOW, this::reserve);
     private final LongAdder overflowed = new LongAdder();
     private final LongAdder budgetSpentNano = new LongAdder();
     private final LongAdder budgetRefusals = new LongAdder();
@@ -178,7 +169,7 @@ public final class Metrics implements CompletionSink {
         }
         Series s = byEndpoint.get(endpoint);
         if (s == null) {
-            s = byEndpoint.computeIfAbsent(endpoint, e -> reserve() ? new Series(model, e) : null);
+            s = byEndpoint.computeIfAbsent(endpoint, e -> reserve() ? new Series(model, e, this::reserve) : null);
             if (s == null) {
                 return overflow;
             }
@@ -367,15 +358,16 @@ public final class Metrics implements CompletionSink {
 
     private static void histogram(Exposition x, String name, String help, List<Series> all, boolean ttft) {
         x.family(name, "histogram", help);
-        long[] buckets = new long[LE.length];
+        long[] buckets = new long[Timing.LE.length];
         for (Series s : all) {
             Timing t = ttft ? s.ttft : s.latency;
             long count = t.buckets(buckets);
             if (count == 0) {
                 continue;
             }
-            for (int i = 0; i < LE.length; i++) {
-                x.sample(name + "_bucket", "model", s.model, "endpoint", s.endpoint, "le", LE[i]).value(buckets[i]);
+            for (int i = 0; i < Timing.LE.length; i++) {
+                x.sample(name + "_bucket", "model", s.model, "endpoint", s.endpoint, "le", Timing.LE[i])
+                        .value(buckets[i]);
             }
             x.sample(name + "_sum", "model", s.model, "endpoint", s.endpoint).value(t.sumMicros.sum(), 6);
             x.sample(name + "_count", "model", s.model, "endpoint", s.endpoint).value(count);
@@ -457,109 +449,4 @@ public final class Metrics implements CompletionSink {
 
     private static final List<CircuitState> CIRCUIT_ORDER =
             List.of(CircuitState.CLOSED, CircuitState.HALF_OPEN, CircuitState.OPEN);
-
-    // ---- one label set ----
-
-    /** The numbers of one (model, endpoint) label set. */
-    private final class Series {
-        final String model;
-        final String endpoint;
-        /** strategy → status → requests. */
-        final ConcurrentHashMap<String, ConcurrentHashMap<String, LongAdder>> requests = new ConcurrentHashMap<>();
-        final LongAdder promptTokens = new LongAdder();
-        final LongAdder completionTokens = new LongAdder();
-        final LongAdder costNano = new LongAdder();
-        final LongAdder fallbacks = new LongAdder();
-        /** By format ({@link Labels#FORMATS}): scored answers, the sum of their scores, and outcome → answers. */
-        final LongAdder[] scores = new LongAdder[Labels.FORMATS.size()];
-        final DoubleAdder[] scoreSum = new DoubleAdder[Labels.FORMATS.size()];
-        final LongAdder[][] outcomes = new LongAdder[Labels.FORMATS.size()][OUTCOMES.length];
-        /** error code → requests; at most {@link Labels#ERROR_CODES} and {@code other}. */
-        final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
-        /** Requests whose (strategy, status) found no label set left (overflow set only). */
-        final LongAdder capped = new LongAdder();
-        final Timing latency = new Timing();
-        final Timing ttft = new Timing();
-
-        Series(String model, String endpoint) {
-            this.model = model;
-            this.endpoint = endpoint;
-            for (int f = 0; f < scores.length; f++) {
-                scores[f] = new LongAdder();
-                scoreSum[f] = new DoubleAdder();
-                for (int i = 0; i < OUTCOMES.length; i++) {
-                    outcomes[f][i] = new LongAdder();
-                }
-            }
-        }
-
-        /** The request counter of (strategy, status), or null when no label set is left for a new one. */
-        LongAdder requests(String strategy, String status) {
-            ConcurrentHashMap<String, LongAdder> byStatus = requests.get(strategy);
-            if (byStatus == null) {
-                byStatus = requests.computeIfAbsent(strategy, k -> new ConcurrentHashMap<>());
-            }
-            LongAdder n = byStatus.get(status);
-            return n != null ? n : byStatus.computeIfAbsent(status, k -> reserve() ? new LongAdder() : null);
-        }
-
-        LongAdder error(String code) {
-            LongAdder n = errors.get(code);
-            return n != null ? n : errors.computeIfAbsent(code, k -> new LongAdder());
-        }
-    }
-
-    /** A duration histogram: written by event loops, added into the cumulative buckets at a scrape. */
-    private static final class Timing {
-        final WriterHistograms recorder = new WriterHistograms(DIGITS);
-        final LongAdder sumMicros = new LongAdder();
-        final LongAdder recorded = new LongAdder();
-        /** Scrape only: {@link #recorded} at the last merge. */
-        private long merged;
-        /** Scrape only: the values recorded since the last scrape, emptied at each. */
-        private final Histogram interval = new Histogram(DIGITS);
-        /** Scrape only: values since start in each bucket of {@link #LE} (not cumulative; the last is over 60 s). */
-        private final long[] counts = new long[LE.length];
-
-        void record(long micros) {
-            long v = Math.max(0, micros);
-            recorder.record(v);
-            sumMicros.add(v);
-            recorded.increment();
-        }
-
-        void merge() {
-            long n = recorded.sum();
-            if (n == merged) {
-                // nothing new: taking an interval costs microseconds, and most label sets are idle
-                return;
-            }
-            merged = n;
-            interval.reset();
-            if (recorder.drainInto(interval) == 0) {
-                return;
-            }
-            for (HistogramIterationValue v : interval.recordedValues()) {
-                long low = interval.lowestEquivalentValue(v.getValueIteratedTo());
-                int i = 0;
-                while (i < BOUNDS_MICROS.length && low > BOUNDS_MICROS[i]) {
-                    i++;
-                }
-                counts[i] += v.getCountAtValueIteratedTo();
-            }
-        }
-
-        /**
-         * Fills {@code buckets} with the cumulative count at each bound of {@link #LE} (the last,
-         * {@code +Inf}, is every value) and returns the count.
-         */
-        long buckets(long[] buckets) {
-            long total = 0;
-            for (int i = 0; i < counts.length; i++) {
-                total += counts[i];
-                buckets[i] = total;
-            }
-            return total;
-        }
-    }
 }

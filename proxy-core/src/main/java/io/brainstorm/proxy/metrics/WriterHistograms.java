@@ -1,11 +1,9 @@
 package io.brainstorm.proxy.metrics;
 
+import io.brainstorm.proxy.concurrent.ThreadLanes;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,7 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * histogram spun against each other forever and the gateway stopped answering.
  *
  * <p><b>Threading.</b> {@link #record} may run on any thread; it finds the thread's lane in a
- * small copy-on-write array (one lane per thread that ever recorded: the event loops, in tests a
+ * small copy-on-write array ({@link ThreadLanes}) (one lane per thread that ever recorded: the event loops, in tests a
  * few more) and records wait-free. A thread's first record adds its lane by compare-and-set, which
  * never waits either. {@link #drainInto} is for one reader at a time (the caller serializes
  * readers) and skips lanes that recorded nothing since the last drain; for the others it waits,
@@ -29,18 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * anything, so the wait is bounded and no writer ever waits for the reader.
  */
 public final class WriterHistograms {
-    private static final VarHandle LANES;
-
-    static {
-        try {
-            LANES = MethodHandles.lookup().findVarHandle(WriterHistograms.class, "lanes", Lane[].class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     /** One writing thread's recorder, and the reader's recycled interval of it. */
-    private static final class Lane {
+    private static final class Lane implements ThreadLanes.Lane {
         final Thread owner;
         final SingleWriterRecorder recorder;
         /** Values recorded, published by the owner after each. */
@@ -54,23 +42,26 @@ public final class WriterHistograms {
             this.owner = owner;
             this.recorder = new SingleWriterRecorder(digits);
         }
+
+        @Override
+        public Thread owner() {
+            return owner;
+        }
     }
 
-    private final int digits;
-    @SuppressWarnings("unused") // through LANES
-    private volatile Lane[] lanes = new Lane[0];
+    private final ThreadLanes<Lane> lanes;
 
     /** @param digits significant decimal digits of each lane's histograms (0..5) */
     public WriterHistograms(int digits) {
         if (digits < 0 || digits > 5) {
             throw new IllegalArgumentException("digits: " + digits + " (expected: 0..5)");
         }
-        this.digits = digits;
+        this.lanes = new ThreadLanes<>(new Lane[0], owner -> new Lane(owner, digits));
     }
 
     /** Records {@code value} (at least 0) in the calling thread's lane. */
     public void record(long value) {
-        Lane l = lane();
+        Lane l = lanes.mine();
         l.recorder.recordValue(value);
         l.recorded.lazySet(l.recorded.get() + 1);
     }
@@ -82,7 +73,7 @@ public final class WriterHistograms {
      */
     public long drainInto(Histogram into) {
         long added = 0;
-        for (Lane l : lanes) {
+        for (Lane l : lanes.all()) {
             long recorded = l.recorded.get();
             if (recorded == l.drained) {
                 // nothing new (a value being recorded now is taken by a later drain): no flip, which
@@ -102,30 +93,6 @@ public final class WriterHistograms {
 
     /** Threads that have recorded here. */
     public int lanes() {
-        return lanes.length;
-    }
-
-    private Lane lane() {
-        Thread me = Thread.currentThread();
-        for (Lane l : lanes) {
-            if (l.owner == me) {
-                return l;
-            }
-        }
-        return join(me);
-    }
-
-    /** Adds the calling thread's lane; only that thread adds it, so it is not there yet. */
-    private Lane join(Thread me) {
-        Lane mine = new Lane(me, digits);
-        while (true) {
-            Lane[] now = lanes;
-            Lane[] next = Arrays.copyOf(now, now.length + 1);
-            next[now.length] = mine;
-            // a failed swap means another thread added its lane meanwhile: retry on the new array
-            if (LANES.compareAndSet(this, now, next)) {
-                return mine;
-            }
-        }
+        return lanes.all().length;
     }
 }

@@ -32,6 +32,8 @@ public final class SseEvents {
     private static final byte[] DONE_VALUE = {'[', 'D', 'O', 'N', 'E', ']'};
     /** Room for {@code data: [DONE]} with an {@code id:} or {@code event:} line beside it. */
     static final int MAX_DONE_EVENT_BYTES = 128;
+    private static final long NO_DATA = -1;
+    private static final long MANY_DATA = -2;
     private static final ByteBuf DONE = Unpooled.unreleasableBuffer(
             Unpooled.wrappedBuffer("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII)).asReadOnly());
 
@@ -47,19 +49,8 @@ public final class SseEvents {
         if (event.readableBytes() > MAX_DONE_EVENT_BYTES) {
             return false;
         }
-        int dataLines = 0;
-        boolean done = false;
-        int end = event.writerIndex();
-        for (int line = event.readerIndex(); line < end; line = nextLine(event, line, end)) {
-            int lineEnd = lineEnd(event, line, end);
-            int value = dataValueStart(event, line, lineEnd);
-            if (value < 0) {
-                continue;
-            }
-            dataLines++;
-            done = equalsAt(event, value, lineEnd, DONE_VALUE);
-        }
-        return dataLines == 1 && done;
+        long only = onlyDataValue(event);
+        return only >= 0 && equalsAt(event, (int) (only >>> 32), (int) only, DONE_VALUE);
     }
 
     /** Whether the event has lines and every one is a comment (starts with {@code ':'}). */
@@ -91,28 +82,44 @@ public final class SseEvents {
         if (UsageKey.findObject(event, event.readerIndex(), event.writerIndex(), false) == UsageKey.NONE) {
             return false;
         }
-        int dataLines = 0;
-        int value = -1;
-        int valueEnd = -1;
-        int end = event.writerIndex();
-        for (int line = event.readerIndex(); line < end; line = nextLine(event, line, end)) {
-            int lineEnd = lineEnd(event, line, end);
-            int v = dataValueStart(event, line, lineEnd);
-            if (v >= 0) {
-                dataLines++;
-                value = v;
-                valueEnd = lineEnd;
-            }
-        }
-        if (dataLines == 0) {
+        long only = onlyDataValue(event);
+        if (only == NO_DATA) {
             return false;
         }
-        if (dataLines > 1) {
+        if (only == MANY_DATA) {
             // Rare: JSON spread over data lines; the key and its colon may sit on different lines.
             ByteBuf joined = Unpooled.wrappedBuffer(data(event).getBytes(StandardCharsets.UTF_8));
             return UsageKey.findObject(joined, 0, joined.writerIndex(), true) >= 0;
         }
-        return UsageKey.findObject(event, value, valueEnd, true) >= 0;
+        return UsageKey.findObject(event, (int) (only >>> 32), (int) only, true) >= 0;
+    }
+
+    /**
+     * The value of the event's only {@code data} line, as its start index in the high 32 bits and
+     * its end in the low ones (two indices in one long: this runs on every relayed event and
+     * allocates nothing); {@link #NO_DATA} or {@link #MANY_DATA} when it has none or several.
+     */
+    private static long onlyDataValue(ByteBuf event) {
+        int end = event.writerIndex();
+        int line = nextDataLine(event, event.readerIndex(), end);
+        if (line == end) {
+            return NO_DATA;
+        }
+        int lineEnd = lineEnd(event, line, end);
+        if (nextDataLine(event, nextLine(event, line, end), end) != end) {
+            return MANY_DATA;
+        }
+        return (long) dataValueStart(event, line, lineEnd) << 32 | lineEnd;
+    }
+
+    /** Start of the first {@code data} line at or after {@code from}, or {@code end}. */
+    private static int nextDataLine(ByteBuf buf, int from, int end) {
+        for (int line = from; line < end; line = nextLine(buf, line, end)) {
+            if (dataValueStart(buf, line, lineEnd(buf, line, end)) >= 0) {
+                return line;
+            }
+        }
+        return end;
     }
 
     /**

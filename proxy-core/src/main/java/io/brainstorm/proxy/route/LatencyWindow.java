@@ -1,13 +1,11 @@
 package io.brainstorm.proxy.route;
 
+import io.brainstorm.proxy.concurrent.ThreadLanes;
 import io.brainstorm.proxy.spi.LatencyStats;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.IntCountsHistogram;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,7 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p><b>Threading.</b> {@link #record} runs on the event loops, several at once, and never waits
  * for another writer or a reader, and never drops a sample: each writing thread appends to its
  * own lane (chunks of {@value #CHUNK} samples, only that thread writes them), found in a small
- * copy-on-write array. The merge moves the lanes' samples into the buckets; it runs in
+ * copy-on-write array ({@link ThreadLanes}). The merge moves the lanes' samples into the buckets; it runs in
  * {@link #stats} (and in a {@link #record} that finds half a chunk waiting, which leaves the
  * cached result alone), at most one at a time, taken by a compare-and-set that is never waited
  * on: a {@link #stats} that finds a merge under way returns the cached result, a {@link #record}
@@ -62,7 +60,7 @@ public final class LatencyWindow {
      * One writing thread's samples: chunks its owner appends to and the merger takes from, so the
      * owner never waits and never drops a sample; a chunk the merger has passed is garbage.
      */
-    private static final class Lane {
+    private static final class Lane implements ThreadLanes.Lane {
         final Thread owner;
         /** Owner only: the chunk being filled. */
         Chunk writing = new Chunk();
@@ -75,6 +73,11 @@ public final class LatencyWindow {
 
         Lane(Thread owner) {
             this.owner = owner;
+        }
+
+        @Override
+        public Thread owner() {
+            return owner;
         }
 
         /** Owner only: appends one sample; returns how many wait for a merge. */
@@ -97,16 +100,6 @@ public final class LatencyWindow {
         }
     }
 
-    private static final VarHandle LANES;
-
-    static {
-        try {
-            LANES = MethodHandles.lookup().findVarHandle(LatencyWindow.class, "lanes", Lane[].class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     private final long bucketMillis;
     private final long refreshMillis;
     /** Merger only (under {@link #merging}). */
@@ -114,8 +107,7 @@ public final class LatencyWindow {
     private final Histogram merged = new Histogram(2);
     private long head = Long.MIN_VALUE;
     private final AtomicBoolean merging = new AtomicBoolean();
-    @SuppressWarnings("unused") // through LANES
-    private volatile Lane[] lanes = new Lane[0];
+    private final ThreadLanes<Lane> lanes = new ThreadLanes<>(new Lane[0], Lane::new);
     private volatile Cached cached = new Cached(Long.MIN_VALUE, Long.MIN_VALUE, 0, LatencyStats.EMPTY);
 
     /** @param window how far back samples count; {@code buckets} slices of it move at a time (for example 60 s in 6) */
@@ -139,7 +131,7 @@ public final class LatencyWindow {
         if (micros < 0) {
             throw new IllegalArgumentException("micros: " + micros + " (expected: >= 0)");
         }
-        if (lane().append(nowMillis, Math.min(micros, MAX_MICROS)) >= CHUNK / 2) {
+        if (lanes.mine().append(nowMillis, Math.min(micros, MAX_MICROS)) >= CHUNK / 2) {
             tryTake();
         }
     }
@@ -159,7 +151,7 @@ public final class LatencyWindow {
     /** Samples recorded so far (appended to a lane), by every thread. */
     private long recorded() {
         long n = 0;
-        for (Lane l : lanes) {
+        for (Lane l : lanes.all()) {
             n += l.appended.get();
         }
         return n;
@@ -196,7 +188,7 @@ public final class LatencyWindow {
     /** Merger only: moves every lane's samples into the buckets; returns the samples recorded so far. */
     private long take() {
         long recorded = 0;
-        for (Lane l : lanes) {
+        for (Lane l : lanes.all()) {
             // what was appended before this read is in the chunks by now (the owner publishes after writing)
             long appended = l.appended.get();
             recorded += appended;
@@ -256,25 +248,6 @@ public final class LatencyWindow {
                 buckets[(int) Math.floorMod(i, (long) n)].reset();
             }
             head = index;
-        }
-    }
-
-    private Lane lane() {
-        Thread me = Thread.currentThread();
-        for (Lane l : lanes) {
-            if (l.owner == me) {
-                return l;
-            }
-        }
-        Lane mine = new Lane(me);
-        while (true) {
-            Lane[] now = lanes;
-            Lane[] next = Arrays.copyOf(now, now.length + 1);
-            next[now.length] = mine;
-            // a failed swap means another thread added its lane meanwhile: retry on the new array
-            if (LANES.compareAndSet(this, now, next)) {
-                return mine;
-            }
         }
     }
 }

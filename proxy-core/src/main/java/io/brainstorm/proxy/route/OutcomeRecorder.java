@@ -143,10 +143,7 @@ public final class OutcomeRecorder {
                             boolean permit) {
         EndpointHealth h = state.health(e.candidateId());
         h.credentials().rateLimited(CredentialHolds.fingerprint(providerKey), state.nowMillis(), retryAfterMillis);
-        if (permit) {
-            h.breaker().release();
-        }
-        tell(plan, e, 429, 0, latencyMicros, -1, 0);
+        keyRefused(plan, e, h, 429, latencyMicros, permit);
     }
 
     /**
@@ -158,6 +155,12 @@ public final class OutcomeRecorder {
                          boolean permit) {
         EndpointHealth h = state.health(e.candidateId());
         h.credentials().rejected(CredentialHolds.fingerprint(providerKey), state.nowMillis(), status);
+        keyRefused(plan, e, h, status, latencyMicros, permit);
+    }
+
+    /** The end of an attempt a provider key was refused on: no verdict on the endpoint, so a held permit goes back. */
+    private static void keyRefused(RoutePlan plan, Endpoint e, EndpointHealth h, int status, long latencyMicros,
+                                   boolean permit) {
         if (permit) {
             h.breaker().release();
         }

@@ -21,8 +21,4 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
                     + " (expected: <= promptTokens " + promptTokens + ")");
         }
     }
-
-    public long totalTokens() {
-        return promptTokens + completionTokens;
-    }
 }

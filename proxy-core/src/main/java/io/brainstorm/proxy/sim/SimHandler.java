@@ -25,11 +25,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -54,8 +51,6 @@ import java.util.concurrent.TimeUnit;
 final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static final System.Logger LOG = System.getLogger(SimHandler.class.getName());
-    private static final int DEFAULT_DIMENSIONS = 8;
-    private static final int MAX_DIMENSIONS = 4096;
 
     private final SimServer server;
     private final ObjectMapper json;
@@ -286,7 +281,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         List<String> texts = new ArrayList<>();
         List<Long> tokens = new ArrayList<>();
-        if (!inputs(body.get("input"), texts, tokens)) {
+        if (!SimEmbeddings.inputs(body.get("input"), texts, tokens)) {
             badField(ctx, "input", "sim: input: " + abbreviate(body.get("input"))
                     + " (expected: a string, an array of strings, or token arrays; not empty)");
             return;
@@ -296,9 +291,10 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             badField(ctx, "encoding_format", "sim: encoding_format: " + encoding + " (expected: float or base64)");
             return;
         }
-        int dimensions = body.path("dimensions").asInt(DEFAULT_DIMENSIONS);
-        if (dimensions < 1 || dimensions > MAX_DIMENSIONS) {
-            badField(ctx, "dimensions", "sim: dimensions: " + dimensions + " (expected: 1.." + MAX_DIMENSIONS + ")");
+        int dimensions = body.path("dimensions").asInt(SimEmbeddings.DEFAULT_DIMENSIONS);
+        if (dimensions < 1 || dimensions > SimEmbeddings.MAX_DIMENSIONS) {
+            badField(ctx, "dimensions", "sim: dimensions: " + dimensions + " (expected: 1.."
+                    + SimEmbeddings.MAX_DIMENSIONS + ")");
             return;
         }
         SimScript script = script(ctx, body);
@@ -309,31 +305,8 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (failed(ctx, script, rng, served.profile())) {
             return;
         }
-        ObjectNode root = json.createObjectNode();
-        root.put("object", "list");
-        ArrayNode data = root.putArray("data");
-        long promptTokens = 0;
-        for (int i = 0; i < texts.size(); i++) {
-            float[] vector = vector(texts.get(i), dimensions);
-            ObjectNode item = data.addObject().put("object", "embedding").put("index", i);
-            if (encoding.equals("base64")) {
-                ByteBuffer bytes = ByteBuffer.allocate(vector.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                for (float f : vector) {
-                    bytes.putFloat(f);
-                }
-                item.put("embedding", Base64.getEncoder().encodeToString(bytes.array()));
-            } else {
-                ArrayNode values = item.putArray("embedding");
-                for (float f : vector) {
-                    values.add(f);
-                }
-            }
-            promptTokens += tokens.get(i);
-        }
-        root.put("model", served.upstreamName());
-        if (!script.noUsage()) {
-            root.putObject("usage").put("prompt_tokens", promptTokens).put("total_tokens", promptTokens);
-        }
+        ObjectNode root = SimEmbeddings.list(json, texts, tokens, dimensions, encoding.equals("base64"),
+                served.upstreamName(), !script.noUsage());
         later(ctx, server.options().zeroDelay() ? 0 : served.profile().latencyMs(), () -> {
             if (script.resetAfter() >= 0) {
                 reset(ctx.channel());
@@ -341,59 +314,6 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 respond(ctx, HttpResponseStatus.OK, root, null);
             }
         });
-    }
-
-    /** Reads {@code input} into texts and their token counts; false when it has no usable shape. */
-    private static boolean inputs(JsonNode input, List<String> texts, List<Long> tokens) {
-        if (input == null) {
-            return false;
-        }
-        if (input.isTextual()) {
-            texts.add(input.asText());
-            tokens.add(tokens(input.asText()));
-            return true;
-        }
-        if (!input.isArray() || input.isEmpty()) {
-            return false;
-        }
-        if (input.get(0).isIntegralNumber()) {
-            // one prompt given as token ids
-            texts.add("tokens:" + input);
-            tokens.add((long) input.size());
-            return true;
-        }
-        for (JsonNode item : input) {
-            if (item.isTextual()) {
-                texts.add(item.asText());
-                tokens.add(tokens(item.asText()));
-            } else if (item.isArray() && !item.isEmpty()) {
-                texts.add("tokens:" + item);
-                tokens.add((long) item.size());
-            } else {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** A unit vector drawn from the text's hash: the same text always embeds the same way. */
-    private static float[] vector(String text, int dimensions) {
-        long hash = 0xcbf29ce484222325L;
-        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
-            hash = (hash ^ (b & 0xff)) * 0x100000001b3L;
-        }
-        SplittableRandom rng = new SplittableRandom(hash);
-        float[] vector = new float[dimensions];
-        double norm = 0;
-        for (int i = 0; i < dimensions; i++) {
-            vector[i] = (float) (rng.nextDouble() * 2 - 1);
-            norm += vector[i] * vector[i];
-        }
-        float scale = (float) (1 / Math.sqrt(Math.max(norm, 1e-12)));
-        for (int i = 0; i < dimensions; i++) {
-            vector[i] *= scale;
-        }
-        return vector;
     }
 
     /** About four characters a token, plus four per message for the chat framing. */
@@ -410,10 +330,6 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
         }
         return (chars + 3) / 4 + 4L * messages.size();
-    }
-
-    private static long tokens(String text) {
-        return Math.max(1, (text.length() + 3) / 4);
     }
 
     private SimScript script(ChannelHandlerContext ctx, JsonNode body) {

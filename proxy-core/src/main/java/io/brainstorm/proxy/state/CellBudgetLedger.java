@@ -90,9 +90,4 @@ final class CellBudgetLedger implements BudgetLedger {
         long[] c = readBuffer.get();
         return store.read(keyId, c) ? BudgetCells.usage(c) : DayUsage.ZERO;
     }
-
-    /** Reservations granted here and not yet settled or released. */
-    int openReservations() {
-        return open.size();
-    }
 }

@@ -133,11 +133,7 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
             }
             Data<long[]> v = e.value();
             RandomDataInput in = v.bytes();
-            long off = v.offset();
-            if (checked) {
-                verify(in.readLong(off), check, key);
-                off += 8;
-            }
+            long off = cellsAt(v, check, key);
             readCells(in, off, c);
             System.arraycopy(c, 0, before, 0, length);
             long result = op.apply(c);
@@ -209,6 +205,19 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
         return v;
     }
 
+    /**
+     * Where the cells of value {@code v} start: after its check hash, verified against {@code check}
+     * for {@code key}, when this map keeps one.
+     */
+    private long cellsAt(Data<long[]> v, long check, String key) {
+        long off = v.offset();
+        if (checked) {
+            verify(v.bytes().readLong(off), check, key);
+            off += 8;
+        }
+        return off;
+    }
+
     private void verify(long found, long expected, String key) {
         if (found != expected && key != null) {
             throw new StateStoreException(file + ": key " + key + " collides with another key's 64-bit hash"
@@ -227,13 +236,7 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
                 return false;
             }
             Data<long[]> v = e.value();
-            RandomDataInput in = v.bytes();
-            long off = v.offset();
-            if (checked) {
-                verify(in.readLong(off), check, key);
-                off += 8;
-            }
-            readCells(in, off, into);
+            readCells(v.bytes(), cellsAt(v, check, key), into);
             return true;
         }
     }

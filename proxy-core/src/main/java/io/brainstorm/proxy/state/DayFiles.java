@@ -53,7 +53,7 @@ final class DayFiles implements DayStores {
     private final Path dir;
     private final OpenLocks locks;
     private final BiConsumer<CellStore<String>, LocalDate> onOpen;
-    private final Map<LocalDate, StateStore.Opened> days = new ConcurrentHashMap<>();
+    private final Map<LocalDate, OpenedFile> days = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     /**
@@ -69,7 +69,7 @@ final class DayFiles implements DayStores {
 
     @Override
     public CellStore<String> forDay(LocalDate day, boolean create) {
-        StateStore.Opened d = days.get(day);
+        OpenedFile d = days.get(day);
         if (d != null) {
             return d.cells();
         }
@@ -77,7 +77,7 @@ final class DayFiles implements DayStores {
             throw new IllegalStateException("state store " + (dir == null ? null : dir.getParent()) + " is closed");
         }
         if (dir == null) {
-            return create ? days.computeIfAbsent(day, x -> new StateStore.Opened(new HeapCellStore<>(kind.length()),
+            return create ? days.computeIfAbsent(day, x -> new OpenedFile(new HeapCellStore<>(kind.length()),
                     null)).cells() : null;
         }
         if (!create && !Files.exists(file(day))) {
@@ -127,7 +127,7 @@ final class DayFiles implements DayStores {
         List<LocalDate> forgotten = new ArrayList<>();
         for (LocalDate day : List.copyOf(days.keySet())) {
             if (day.isBefore(oldestMapped)) {
-                StateStore.Opened gone = days.remove(day);
+                OpenedFile gone = days.remove(day);
                 if (gone != null) {
                     gone.close();
                     forgotten.add(day);
@@ -173,19 +173,19 @@ final class DayFiles implements DayStores {
     /** Unmaps every file and releases its hold. */
     void close() {
         closed = true;
-        List<StateStore.Opened> all = new ArrayList<>(days.values());
+        List<OpenedFile> all = new ArrayList<>(days.values());
         days.clear();
-        for (StateStore.Opened o : all) {
+        for (OpenedFile o : all) {
             o.close();
         }
     }
 
     /** The open file of {@code day}, opened the first time; null when it does not exist and {@code create} is false. */
-    private StateStore.Opened open(LocalDate day, boolean create) throws IOException {
+    private OpenedFile open(LocalDate day, boolean create) throws IOException {
         IOException[] failed = new IOException[1];
-        StateStore.Opened opened = days.computeIfAbsent(day, d -> {
+        OpenedFile opened = days.computeIfAbsent(day, d -> {
             try {
-                StateStore.Opened o = StateStore.openFile(locks, slot(d), file(d), kind.loss().apply(d), create,
+                OpenedFile o = StateFileOpener.open(locks, slot(d), file(d), kind.loss().apply(d), create,
                         f -> ChronicleCellStore.hashed(f, kind.folder() + "-" + d, kind.length(), kind.entries()));
                 if (o != null) {
                     try {

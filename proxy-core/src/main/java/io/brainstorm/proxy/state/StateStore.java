@@ -6,21 +6,10 @@ import io.brainstorm.proxy.route.LearningStore;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * answered which request (for feedback). Open it once at start, off the request path (measured
  * through the launcher: 0.2 to 0.5 s for the first open in a JVM, fresh or existing directory
  * alike, 20 to 30 ms for a later one; 1.3 to 2.7 s and 50 MB more memory while Chronicle compiled a
- * class with javac at each start, which the jar now ships:
+ * class with javac at each start, which the jar now ships, generated at build time:
  * {@code net.openhft.chronicle.hash.VanillaGlobalMutableState$$Native}), and close it at shutdown.
  *
  * <h2>Files</h2>
@@ -129,16 +118,6 @@ public final class StateStore implements AutoCloseable {
     private static final long BUDGET_DAY_SLOTS = 1L << 40;
     private static final long ANSWER_DAY_SLOTS = 2L << 40;
 
-    /**
-     * What Chronicle Map (2026.1) says when it refuses a file for its contents: a garbled or short
-     * header, a length the header does not match, a header whose writer never finished. Nothing
-     * else counts as damage. StateStoreRecoveryTest fails if an upgrade words the first three
-     * differently; the last comes after a minute's wait, which {@link #moveAsideIfAbandoned} spares.
-     */
-    private static final List<String> DAMAGE_SIGNS = List.of("shorter than the header size",
-            "checksum doesn't match", "probably corrupted", "likely the process which created the file crashed");
-    private static final DateTimeFormatter ASIDE_STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
-            .withZone(ZoneOffset.UTC);
     private static final String RATES_LOSS = "this minute's request and token counts of every key: a key may get"
             + " up to one extra minute's rate allowance";
     private static final String LEARNING_LOSS = "the learnt routing posteriors: routing starts again from the"
@@ -191,35 +170,24 @@ public final class StateStore implements AutoCloseable {
         }
     }
 
-    /** One file this process has mapped, or a heap map (no hold): closing unmaps, then releases the hold. */
-    record Opened(CellStore<String> cells, OpenLocks.Hold hold) {
+    /** The files of a state directory that are not kept per day; {@code endpoints} is null on the heap. */
+    private record FixedFiles(OpenedFile rates, OpenedFile learning, OpenedFile endpoints) {
         void close() {
-            try {
-                if (cells instanceof ChronicleCellStore<?> c) {
-                    c.close();
-                }
-            } finally {
-                if (hold != null) {
-                    hold.close();
-                }
+            if (endpoints != null) {
+                endpoints.close();
             }
+            rates.close();
+            learning.close();
         }
-    }
-
-    @FunctionalInterface
-    interface Opener {
-        ChronicleCellStore<?> open(Path file) throws IOException;
     }
 
     private final Path dir;
     private final Options options;
     private final OpenLocks locks;
     private final DayFiles budgetDays;
-    /** Null on the heap, as {@link #endpointsFile}. */
+    /** Null on the heap, as {@link FixedFiles#endpoints}. */
     private final DayFiles answerDays;
-    private final Opened rateFile;
-    private final Opened learningFile;
-    private final Opened endpointsFile;
+    private final FixedFiles files;
     private final CellBudgetLedger budgets;
     private final AnswerLog answers;
     private final RateWindows rates;
@@ -228,14 +196,11 @@ public final class StateStore implements AutoCloseable {
     private volatile int releasedAtOpen;
     private volatile boolean closed;
 
-    private StateStore(Path dir, Options options, OpenLocks locks, Opened rateFile, Opened learningFile,
-                       Opened endpointsFile) {
+    private StateStore(Path dir, Options options, OpenLocks locks, FixedFiles files) {
         this.dir = dir;
         this.options = options;
         this.locks = locks;
-        this.rateFile = rateFile;
-        this.learningFile = learningFile;
-        this.endpointsFile = endpointsFile;
+        this.files = files;
         this.budgetDays = new DayFiles(new DayFiles.Kind("budgets", "budget", BUDGET_DAY_SLOTS, BudgetCells.LENGTH,
                 BUDGET_KEYS, MAPPED_DAYS, options.budgetDaysKept(), StateStore::dayLoss), dir, locks,
                 (cells, day) -> releasedDead.addAndGet(releaseDeadOwners(cells, day)));
@@ -248,9 +213,9 @@ public final class StateStore implements AutoCloseable {
             this.answerDays = new DayFiles(new DayFiles.Kind("answers", "answer", ANSWER_DAY_SLOTS,
                     CellAnswerLog.LENGTH, options.answersPerDay(), CellAnswerLog.DAYS_SEARCHED - 1, ANSWER_DAYS_KEPT,
                     StateStore::answerLoss), dir, locks, (cells, day) -> { });
-            this.answers = new CellAnswerLog(answerDays, endpointsFile.cells());
+            this.answers = new CellAnswerLog(answerDays, files.endpoints().cells());
         }
-        this.rates = new CellRateWindows(rateFile.cells());
+        this.rates = new CellRateWindows(files.rates().cells());
     }
 
     /** {@link #open(Path, Options)} with {@link Options#DEFAULTS}. */
@@ -272,20 +237,21 @@ public final class StateStore implements AutoCloseable {
         Files.createDirectories(stateDir.resolve("budgets"));
         Files.createDirectories(stateDir.resolve("answers"));
         OpenLocks locks = OpenLocks.acquire(stateDir);
-        List<Opened> opened = new java.util.ArrayList<>();
+        List<OpenedFile> opened = new java.util.ArrayList<>();
         StateStore store;
         try {
-            opened.add(openFile(locks, RATES_SLOT, stateDir.resolve("rates.cm3"), RATES_LOSS, true,
-                    f -> ChronicleCellStore.hashed(f, "rates", RateCells.LENGTH, RATE_KEYS)));
-            opened.add(openFile(locks, LEARNING_SLOT, stateDir.resolve("learning.cm3"), LEARNING_LOSS, true,
-                    f -> ChronicleCellStore.named(f, "learning", CellLearningStore.LENGTH, LEARNING_CANDIDATES,
+            opened.add(StateFileOpener.open(locks, RATES_SLOT, stateDir.resolve("rates.cm3"), RATES_LOSS,
+                    true, f -> ChronicleCellStore.hashed(f, "rates", RateCells.LENGTH, RATE_KEYS)));
+            opened.add(StateFileOpener.open(locks, LEARNING_SLOT, stateDir.resolve("learning.cm3"), LEARNING_LOSS,
+                    true, f -> ChronicleCellStore.named(f, "learning", CellLearningStore.LENGTH, LEARNING_CANDIDATES,
                             AVERAGE_CANDIDATE_ID)));
-            opened.add(openFile(locks, ENDPOINTS_SLOT, stateDir.resolve("endpoints.cm3"), ENDPOINTS_LOSS, true,
-                    f -> ChronicleCellStore.named(f, "endpoints", CellAnswerLog.ENDPOINT_LENGTH, LEARNING_CANDIDATES,
-                            AVERAGE_CANDIDATE_ID)));
-            store = new StateStore(stateDir, options, locks, opened.get(0), opened.get(1), opened.get(2));
+            opened.add(StateFileOpener.open(locks, ENDPOINTS_SLOT, stateDir.resolve("endpoints.cm3"), ENDPOINTS_LOSS,
+                    true, f -> ChronicleCellStore.named(f, "endpoints", CellAnswerLog.ENDPOINT_LENGTH,
+                            LEARNING_CANDIDATES, AVERAGE_CANDIDATE_ID)));
+            store = new StateStore(stateDir, options, locks, new FixedFiles(opened.get(0), opened.get(1),
+                    opened.get(2)));
         } catch (IOException | RuntimeException e) {
-            for (Opened o : opened) {
+            for (OpenedFile o : opened) {
                 o.close();
             }
             locks.release();
@@ -310,8 +276,9 @@ public final class StateStore implements AutoCloseable {
 
     /** The same semantics on the heap: for tests and a gateway without a state directory. */
     public static StateStore inMemory() {
-        return new StateStore(null, Options.DEFAULTS, null, new Opened(new HeapCellStore<>(RateCells.LENGTH), null),
-                new Opened(new HeapCellStore<>(CellLearningStore.LENGTH), null), null);
+        return new StateStore(null, Options.DEFAULTS, null, new FixedFiles(
+                new OpenedFile(new HeapCellStore<>(RateCells.LENGTH), null),
+                new OpenedFile(new HeapCellStore<>(CellLearningStore.LENGTH), null), null));
     }
 
     public BudgetLedger budgets() {
@@ -332,7 +299,7 @@ public final class StateStore implements AutoCloseable {
 
     /** The learnt posteriors, updated with {@code discount} (γ of {@code Posterior.update}); one store per discount. */
     public LearningStore learning(double discount) {
-        return learning.computeIfAbsent(discount, d -> new CellLearningStore(learningFile.cells(), d,
+        return learning.computeIfAbsent(discount, d -> new CellLearningStore(files.learning().cells(), d,
                 dir == null ? Long.MAX_VALUE : LEARNING_REFRESH_NANOS));
     }
 
@@ -390,145 +357,11 @@ public final class StateStore implements AutoCloseable {
         budgetDays.close();
         if (answerDays != null) {
             answerDays.close();
-            endpointsFile.close();
         }
-        rateFile.close();
-        learningFile.close();
+        files.close();
         if (locks != null) {
             locks.release();
         }
-    }
-
-    /**
-     * Opens {@code file} under a shared hold on its byte of {@code open.lock}. A damaged file that
-     * no other process has open is moved aside first and a fresh one created; damage while another
-     * process has it open, and any other failure, is thrown. Null when the file does not exist and
-     * {@code create} is false.
-     */
-    static Opened openFile(OpenLocks locks, long slot, Path file, String loss, boolean create, Opener opener)
-            throws IOException {
-        boolean lookedAgain = false;
-        for (int round = 0; ; round++) {
-            moveAsideIfAbandoned(locks, slot, file, loss);
-            OpenLocks.Hold hold = locks.share(slot);
-            List<Object> before = null;
-            try {
-                // under the hold: nobody deletes or moves the file until it is released
-                if (Files.exists(file)) {
-                    before = identity(file);
-                } else if (!create) {
-                    hold.close();
-                    return null;
-                }
-                return new Opened(opener.open(file), hold);
-            } catch (IOException e) {
-                hold.close();
-                if (!damaged(file, e)) {
-                    throw new IOException(file + " cannot be opened: " + e.getMessage()
-                            + " (not a damaged file, so it was left as it is)", e);
-                }
-                if (round >= 2) {
-                    throw e;
-                }
-                try (OpenLocks.Hold alone = locks.tryExclusive(slot)) {
-                    if (alone != null) {
-                        // moved aside only if nobody replaced it meanwhile (another process's recovery)
-                        if (before != null && before.equals(identity(file))) {
-                            moveAside(file, e.getMessage(), loss);
-                        }
-                    } else if (lookedAgain) {
-                        throw new IOException(file + " is damaged (" + e.getMessage() + ") and another gateway"
-                                + " process has it open; recovery needs every gateway process on "
-                                + file.getParent() + " stopped", e);
-                    } else {
-                        // another process may be recovering it right now: look once more
-                        lookedAgain = true;
-                    }
-                }
-            } catch (RuntimeException e) {
-                hold.close();
-                throw e;
-            }
-        }
-    }
-
-    /**
-     * A file whose header was never completed makes Chronicle wait a minute for its writer and then
-     * fail. When no process has it open, no process is writing it: it is moved aside at once.
-     */
-    private static void moveAsideIfAbandoned(OpenLocks locks, long slot, Path file, String loss) throws IOException {
-        try {
-            if (!Files.isRegularFile(file) || Files.size(file) == 0) {
-                // absent or empty: Chronicle creates it
-                return;
-            }
-        } catch (NoSuchFileException e) {
-            return;
-        }
-        try (OpenLocks.Hold alone = locks.tryExclusive(slot)) {
-            // held: someone has it open, or is writing its header now and Chronicle waits for them
-            if (alone != null && headerUnfinished(file)) {
-                moveAside(file, "its header was never completed: the process creating it stopped", loss);
-            }
-        }
-    }
-
-    /**
-     * Whether the size word of Chronicle's header (an int at byte 8) says the header is still being
-     * written, as Chronicle reads it (ready when positive). False when unreadable: Chronicle then
-     * reports why.
-     */
-    private static boolean headerUnfinished(Path file) {
-        try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = c.size();
-            if (size == 0) {
-                return false;
-            }
-            ByteBuffer word = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-            while (word.hasRemaining() && c.read(word, 8 + word.position()) > 0) {
-                // read to the end of the word or of the file
-            }
-            return word.hasRemaining() || word.getInt(0) <= 0;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /**
-     * Whether Chronicle refused {@code file} for its contents: a regular file this process may read
-     * and write, refused with one of {@link #DAMAGE_SIGNS}. (Checked with access(2), not by opening
-     * it: closing a descriptor of a file drops the process's locks on it, Chronicle's included.)
-     */
-    private static boolean damaged(Path file, IOException e) {
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || !Files.isReadable(file)
-                || !Files.isWritable(file)) {
-            return false;
-        }
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            String message = t.getMessage();
-            if (message != null && DAMAGE_SIGNS.stream().anyMatch(message::contains)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Moves {@code file} to {@code NAME.corrupt-<UTC time>} beside it; the caller holds its byte exclusively. */
-    private static void moveAside(Path file, String reason, String loss) throws IOException {
-        String name = file.getFileName() + ".corrupt-" + ASIDE_STAMP.format(Instant.now());
-        Path aside = file.resolveSibling(name);
-        for (int n = 2; Files.exists(aside, LinkOption.NOFOLLOW_LINKS); n++) {
-            aside = file.resolveSibling(name + "-" + n);
-        }
-        Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
-        log.log(Level.ERROR, "state file {0} is damaged ({1}); moved it to {2} and started a fresh one. Lost: {3}",
-                file, reason, aside.getFileName(), loss);
-    }
-
-    /** What tells one file from its successor at the same path: inode (where the OS has one), size, mtime. */
-    private static List<Object> identity(Path file) throws IOException {
-        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        return Arrays.asList(a.fileKey(), a.size(), a.lastModifiedTime());
     }
 
     private static String answerLoss(LocalDate day) {

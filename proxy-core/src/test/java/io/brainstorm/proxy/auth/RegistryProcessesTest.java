@@ -1,5 +1,6 @@
 package io.brainstorm.proxy.auth;
 
+import io.brainstorm.proxy.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,11 +35,8 @@ class RegistryProcessesTest {
     @Test
     void keysMadeAtTheSameTimeByTwoProcessesAreAllKept() throws Exception {
         try (Registry here = open()) {
-            Process peer = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                    RegistryPeer.class.getName(), stateDir.toString(),
-                    String.valueOf(KEYS_EACH), ADMIN_TOKEN)
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            Process peer = ChildJvm.main(RegistryPeer.class)
+                    .args(stateDir.toString(), String.valueOf(KEYS_EACH), ADMIN_TOKEN).start().process();
             try {
                 BufferedReader out = new BufferedReader(new InputStreamReader(peer.getInputStream(), StandardCharsets.UTF_8));
                 assertEquals("ready", out.readLine());

@@ -3,11 +3,11 @@ package io.brainstorm.proxy.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.auth.ApiKeys;
+import io.brainstorm.proxy.testing.ChildJvm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -79,18 +79,10 @@ class CrashTest {
     private String gateway(Path config) throws Exception {
         int port = freePort();
         adminPort = freePort();
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("--add-") || arg.startsWith("-Dchronicle") || arg.startsWith("--enable-native")
-                    || arg.startsWith("--sun-misc")) {
-                cmd.add(arg);
-            }
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.brainstorm.proxy.cli.Main", "serve",
-                "--config", config.toString(), "--port", String.valueOf(port), "--admin-port",
-                String.valueOf(adminPort), "--threads", "1"));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
+        ProcessBuilder pb = ChildJvm.main("io.brainstorm.proxy.cli.Main").flags(ChildJvm.inheritedFlags())
+                .args("serve", "--config", config.toString(), "--port", String.valueOf(port), "--admin-port",
+                        String.valueOf(adminPort), "--threads", "1")
+                .processBuilder();
         pb.environment().put("BR_ADMIN_TOKEN", ADMIN_TOKEN);
         Process p = pb.redirectErrorStream(true)
                 .redirectOutput(dir.resolve("gateway-" + children.size() + ".log").toFile()).start();

@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.e2e;
 
 import io.brainstorm.proxy.auth.ApiKeys;
+import io.brainstorm.proxy.testing.ChildJvm;
 import io.brainstorm.proxy.testing.OneCpu;
 
 import java.io.BufferedInputStream;
@@ -160,16 +161,11 @@ final class OneCpuLoad {
                     keys:
                       - {name: load, sha256: %s, tenant: default, daily_budget_usd: 1000000}
                     """.formatted(port, adminPort, dir.resolve("state"), upstream.baseUrl(), ApiKeys.sha256(apiKey)));
-            List<String> cmd = new ArrayList<>(List.of("taskset", "-c", Integer.toString(o.cpu())));
-            cmd.add(ProcessHandle.current().info().command().orElse("java"));
-            cmd.addAll(OneCpu.jvmFlags());
-            if (o.jar() != null) {
-                cmd.addAll(List.of("-jar", o.jar()));
-            } else {
-                cmd.addAll(List.of("-cp", o.classPath(), "io.brainstorm.proxy.cli.Main"));
-            }
-            cmd.addAll(List.of("serve", "--config", dir.resolve("gateway.yaml").toString()));
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+            ChildJvm.Command command = o.jar() != null ? ChildJvm.jar(Path.of(o.jar()))
+                    : ChildJvm.main("io.brainstorm.proxy.cli.Main").classPath(o.classPath());
+            ProcessBuilder pb = command.prefix(List.of("taskset", "-c", Integer.toString(o.cpu())))
+                    .flags(OneCpu.jvmFlags()).args("serve", "--config", dir.resolve("gateway.yaml").toString())
+                    .processBuilder().redirectErrorStream(true)
                     .redirectOutput(dir.resolve("gateway.log").toFile());
             pb.environment().put("BR_ADMIN_TOKEN", adminToken);
             log.printf("one-cpu load: gateway on CPU %d (%s), %d connections, %d s warm-up + %d s measured%n",

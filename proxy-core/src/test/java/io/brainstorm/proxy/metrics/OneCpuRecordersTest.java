@@ -1,5 +1,6 @@
 package io.brainstorm.proxy.metrics;
 
+import io.brainstorm.proxy.testing.ChildJvm;
 import io.brainstorm.proxy.testing.OneCpu;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -30,13 +31,8 @@ class OneCpuRecordersTest {
     void twoWritersAndAReaderOnOneCpuNeverStall() throws Exception {
         assumeTrue(OneCpu.tasksetWorks(), "taskset (util-linux) is missing or cannot pin here:"
                 + " the writers cannot be held to one CPU, so this test does not run");
-        List<String> cmd = new ArrayList<>(List.of("taskset", "-c", "0"));
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(OneCpu.jvmFlags());
-        cmd.addAll(List.of("-cp",
-                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-                OneCpuHammer.class.getName(), Integer.toString(SECONDS)));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = ChildJvm.main(OneCpuHammer.class).prefix(List.of("taskset", "-c", "0")).flags(OneCpu.jvmFlags())
+                .args(Integer.toString(SECONDS)).start().process();
         List<long[]> ticks = new ArrayList<>();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = out.readLine()) != null && !line.equals("done"); ) {

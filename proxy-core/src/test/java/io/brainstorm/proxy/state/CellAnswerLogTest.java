@@ -4,6 +4,7 @@ import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.AnswerLog.Answer;
 import io.brainstorm.proxy.route.InMemoryAnswerLog;
 import io.brainstorm.proxy.spi.TaskClass;
+import io.brainstorm.proxy.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,9 +62,10 @@ class CellAnswerLogTest {
     @Test
     void anAnswerRememberedByAnotherProcessIsFoundHere() throws Exception {
         try (StateStore store = StateStore.open(dir)) {
-            ChildJvm child = ChildJvm.start("answer", dir.toString(), "req_child", "acme", WEST);
+            ChildJvm child = ChildJvm.main(StateChild.class)
+                    .args("answer", dir.toString(), "req_child", "acme", WEST).start();
             assertEquals("remembered", child.await("remembered"));
-            assertEquals(0, child.process.waitFor());
+            assertEquals(0, child.process().waitFor());
             Answer a = store.answers().find("req_child", "acme", System.currentTimeMillis());
             assertEquals(WEST, a == null ? null : a.candidateId(), "found: " + a);
             assertEquals(JSON_1K, a.taskClass());

@@ -1,5 +1,6 @@
 package io.brainstorm.proxy.state;
 
+import io.brainstorm.proxy.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,12 +27,13 @@ class MultiProcessBudgetTest {
         long budget = 20_000 * amount + 3;
         int n = 20_000;
         try (StateStore store = StateStore.open(dir)) {
-            ChildJvm child = ChildJvm.start("race", dir.toString(), "k1", DAY.toString(), "" + amount, "" + budget, "" + n);
+            ChildJvm child = ChildJvm.main(StateChild.class)
+                    .args("race", dir.toString(), "k1", DAY.toString(), "" + amount, "" + budget, "" + n).start();
             child.await("ready");
             child.send("go");
             long mine = StateChild.race(store.budgets(), "k1", DAY, amount, budget, n);
             long theirs = Long.parseLong(child.await("granted=").substring("granted=".length()));
-            assertEquals(0, child.process.waitFor());
+            assertEquals(0, child.process().waitFor());
             DayUsage u = store.budgets().usage("k1", DAY);
             System.out.println("two processes: this one got " + mine + ", the child " + theirs + " of " + budget);
             // both asked for the whole budget; together they got no more than it, and every grant was settled
@@ -48,7 +50,8 @@ class MultiProcessBudgetTest {
             Reservation mine = store.budgets().reserve("k2", DAY, 100, 10_000);
             assertTrue(mine.granted());
 
-            ChildJvm child = ChildJvm.start("hold", dir.toString(), "k2", DAY.toString(), "1000", "10000", "3");
+            ChildJvm child = ChildJvm.main(StateChild.class)
+                    .args("hold", dir.toString(), "k2", DAY.toString(), "1000", "10000", "3").start();
             assertEquals("holding 3", child.await("holding"));
             assertEquals(new DayUsage(1_000, 3_100, 1), store.budgets().usage("k2", DAY));
 
@@ -58,8 +61,8 @@ class MultiProcessBudgetTest {
                 assertEquals(new DayUsage(1_000, 3_100, 1), again.budgets().usage("k2", DAY));
             }
 
-            child.process.destroyForcibly();
-            child.process.waitFor();
+            child.process().destroyForcibly();
+            child.process().waitFor();
             try (StateStore after = StateStore.open(dir)) {
                 assertEquals(3, after.releasedAtOpen());
                 // the dead child's settled spend stays; this live process's reservation stays

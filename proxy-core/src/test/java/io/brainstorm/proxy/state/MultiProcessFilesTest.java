@@ -1,5 +1,6 @@
 package io.brainstorm.proxy.state;
 
+import io.brainstorm.proxy.testing.ChildJvm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,8 +32,8 @@ class MultiProcessFilesTest {
     @AfterEach
     void stopChild() throws InterruptedException {
         if (child != null) {
-            child.process.destroyForcibly();
-            child.process.waitFor();
+            child.process().destroyForcibly();
+            child.process().waitFor();
         }
     }
 
@@ -40,7 +41,8 @@ class MultiProcessFilesTest {
     void aDayFileAnotherProcessHasOpenIsNotDeletedUntilItClosesIt() throws Exception {
         LocalDate held = TODAY.minusDays(40);
         LocalDate free = TODAY.minusDays(41);
-        child = ChildJvm.start("hold", dir.toString(), "k", held.toString(), "1000", "10000", "1");
+        child = ChildJvm.main(StateChild.class)
+                .args("hold", dir.toString(), "k", held.toString(), "1000", "10000", "1").start();
         assertEquals("holding 1", child.await("holding"));
         try (StateStore s = StateStore.open(dir)) {
             s.budgets().settle(s.budgets().reserve("k", free, 5, 10_000), 5);
@@ -54,8 +56,8 @@ class MultiProcessFilesTest {
             assertEquals(List.of(), s.purgeDays(TODAY));
             assertTrue(Files.exists(dayFile(held)));
 
-            child.process.destroyForcibly();
-            child.process.waitFor();
+            child.process().destroyForcibly();
+            child.process().waitFor();
             assertEquals(List.of(held), s.purgeDays(TODAY));
             assertFalse(Files.exists(dayFile(held)));
         }
@@ -63,7 +65,8 @@ class MultiProcessFilesTest {
 
     @Test
     void aDamagedFileAnotherProcessHasOpenIsLeftAloneWithAClearError() throws Exception {
-        child = ChildJvm.start("hold", dir.toString(), "k", TODAY.toString(), "1000", "10000", "1");
+        child = ChildJvm.main(StateChild.class)
+                .args("hold", dir.toString(), "k", TODAY.toString(), "1000", "10000", "1").start();
         assertEquals("holding 1", child.await("holding"));
         Path learning = dir.resolve("learning.cm3");
         // the child has the file mapped, and does not read its header again
@@ -76,8 +79,8 @@ class MultiProcessFilesTest {
         assertArrayEquals(damaged, Files.readAllBytes(learning));
         assertEquals(List.of(), Damage.asideCopies(learning));
 
-        child.process.destroyForcibly();
-        child.process.waitFor();
+        child.process().destroyForcibly();
+        child.process().waitFor();
         try (StateStore s = StateStore.open(dir)) {
             assertArrayEquals(damaged, Files.readAllBytes(Damage.asideCopies(learning).get(0)));
             // the budgets were not touched: the dead child's spend stays, its reservation is released

@@ -2,6 +2,7 @@ package io.brainstorm.proxy.state;
 
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.spi.TaskClass;
+import io.brainstorm.proxy.testing.ChildJvm;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -131,9 +132,10 @@ class StateStoreRecoveryTest {
         byte[] before = Damage.garble(learning, 16);
         Files.setPosixFilePermissions(learning, PosixFilePermissions.fromString("---------"));
 
-        ChildJvm child = ChildJvm.start(withoutPermissionOverride(), "open", dir.toString());
+        ChildJvm child = ChildJvm.main(StateChild.class).prefix(withoutPermissionOverride())
+                .args("open", dir.toString()).start();
         String line = child.await("");
-        assertEquals(0, child.process.waitFor());
+        assertEquals(0, child.process().waitFor());
         assertTrue(line.startsWith("failed " + learning + " cannot be opened: ") && line.contains("Permission denied")
                 && line.endsWith("(not a damaged file, so it was left as it is)"), line);
         assertEquals("---------", PosixFilePermissions.toString(Files.getPosixFilePermissions(learning)));

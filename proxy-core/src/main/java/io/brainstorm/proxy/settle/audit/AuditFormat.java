@@ -141,13 +141,10 @@ final class AuditFormat {
                 g.writeStringField("prompt", c.prompt());
                 g.writeStringField("answer", c.answer());
             }
-            g.writeEndObject();
-            g.flush();
+            return end(g, out, prev);
         } catch (IOException | RuntimeException e) {
-            gen = newGenerator();
-            throw new IllegalStateException("serializing an audit record in memory failed", e);
+            throw failed(e);
         }
-        return seal(out, prev);
     }
 
     /** Appends a gap record's line to {@code out}; returns its MAC. */
@@ -160,13 +157,10 @@ final class AuditFormat {
             g.writeStringField("reason", gap.reason());
             g.writeStringField("from", gap.from() < 0 ? null : time(gap.from()));
             g.writeStringField("to", gap.to() < 0 ? null : time(gap.to()));
-            g.writeEndObject();
-            g.flush();
+            return end(g, out, prev);
         } catch (IOException | RuntimeException e) {
-            gen = newGenerator();
-            throw new IllegalStateException("serializing an audit record in memory failed", e);
+            throw failed(e);
         }
-        return seal(out, prev);
     }
 
     private static void start(JsonGenerator g, long seq, byte[] prev, String time, String type) throws IOException {
@@ -183,6 +177,19 @@ final class AuditFormat {
     }
 
     /** MACs the body and appends it to {@code out} with the {@code mac} member and a newline. */
+    /** Closes the record's object and seals it onto {@code out}; returns its MAC. */
+    private byte[] end(JsonGenerator g, ByteArrayOutputStream out, byte[] prev) throws IOException {
+        g.writeEndObject();
+        g.flush();
+        return seal(out, prev);
+    }
+
+    /** A record that could not be written: the generator may be broken, so the next record gets a new one. */
+    private IllegalStateException failed(Exception e) {
+        gen = newGenerator();
+        return new IllegalStateException("serializing an audit record in memory failed", e);
+    }
+
     private byte[] seal(ByteArrayOutputStream out, byte[] prev) {
         byte[] b = body.toByteArray();
         mac.update(prev);

@@ -2,14 +2,8 @@ package io.brainstorm.proxy.settle.audit;
 
 import io.brainstorm.proxy.config.AuditConfig;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * A second gateway process's audit writer, for {@link AuditProcessesTest}: opens the trail of
@@ -48,33 +42,5 @@ public final class AuditChild {
                 Thread.sleep(1);
             }
         }
-    }
-
-    /** Starts this class in a new JVM with this JVM's java and class path. */
-    static Process start(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElseThrow());
-        cmd.add("-Xmx128m");
-        cmd.add("-XX:+UseSerialGC");
-        cmd.add("-XX:TieredStopAtLevel=1");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
-        cmd.add(AuditChild.class.getName());
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    }
-
-    /** The next line the child printed that starts with {@code prefix}; fails if it exits first. */
-    static String await(BufferedReader out, Process p, String prefix) throws IOException {
-        for (String line; (line = out.readLine()) != null; ) {
-            if (line.startsWith(prefix)) {
-                return line;
-            }
-        }
-        throw new IOException("child exited (" + p.onExit().join().exitValue() + ") before printing " + prefix);
-    }
-
-    static BufferedReader reader(Process p) {
-        return new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     }
 }

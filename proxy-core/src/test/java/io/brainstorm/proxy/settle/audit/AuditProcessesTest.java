@@ -1,10 +1,10 @@
 package io.brainstorm.proxy.settle.audit;
 
+import io.brainstorm.proxy.testing.ChildJvm;
 import io.brainstorm.proxy.testing.ManualClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -28,17 +28,16 @@ class AuditProcessesTest {
     void aSecondProcessWritesItsOwnChainBesideTheFirst(@TempDir Path state) throws Exception {
         try (AuditLog mine = AuditLog.open(config(), state, ENV, clock)) {
             assertEquals(0, mine.slot());
-            Process child = AuditChild.start(state.toString(), "write", "300");
+            ChildJvm child = ChildJvm.main(AuditChild.class).args(state.toString(), "write", "300").start();
             try {
-                BufferedReader out = AuditChild.reader(child);
-                assertEquals("slot 1", AuditChild.await(out, child, "slot"), "slot 0 is this process's");
+                assertEquals("slot 1", child.await("slot"), "slot 0 is this process's");
                 for (int i = 0; i < 300; i++) {
                     mine.accept(completion(T0 + i, i));
                 }
-                assertEquals("done 300", AuditChild.await(out, child, "done"));
-                assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+                assertEquals("done 300", child.await("done"));
+                assertTrue(child.process().waitFor(10, TimeUnit.SECONDS));
             } finally {
-                child.destroyForcibly();
+                child.process().destroyForcibly();
             }
             assertTrue(eventually(5000, () -> mine.written() == 300));
         }
@@ -52,14 +51,13 @@ class AuditProcessesTest {
 
     @Test
     void afterKillNineTheNextWriterContinuesAnIntactChain(@TempDir Path state) throws Exception {
-        Process child = AuditChild.start(state.toString(), "flood");
+        ChildJvm child = ChildJvm.main(AuditChild.class).args(state.toString(), "flood").start();
         try {
-            BufferedReader out = AuditChild.reader(child);
-            assertEquals("slot 0", AuditChild.await(out, child, "slot"));
-            AuditChild.await(out, child, "written ");
+            assertEquals("slot 0", child.await("slot"));
+            child.await("written ");
         } finally {
-            child.destroyForcibly();
-            assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+            child.process().destroyForcibly();
+            assertTrue(child.process().waitFor(10, TimeUnit.SECONDS));
         }
         long before;
         try (AuditLog log = AuditLog.open(config(), state, ENV, clock)) {
