@@ -62,6 +62,8 @@ final class Attempts {
     private Endpoint endpoint;
     /** The provider key of the current attempt's endpoint (a secret: never logged). */
     private String upstreamKey;
+    /** The endpoint whose response the client got (its answer, or its 4xx), or null. */
+    private Endpoint answeredBy;
 
     Attempts(RoutePlan route, OutcomeRecorder outcomes, Timeline timeline, int maxAttempts, String requestId) {
         this.route = route;
@@ -148,6 +150,16 @@ final class Attempts {
         return upstreamKey;
     }
 
+    /** The current endpoint's response goes to the client: no failover from here on. */
+    void relaying() {
+        answeredBy = endpoint;
+    }
+
+    /** The endpoint whose response the client got, or null. */
+    Endpoint answeredBy() {
+        return answeredBy;
+    }
+
     /** How many attempts failed over ({@code X-BR-Fallbacks}). */
     int fallbacks() {
         return failures.size();
@@ -159,29 +171,22 @@ final class Attempts {
     }
 
     /**
-     * A kept-alive connection turned out stale: one try on a new connection with the same permit,
-     * no failover and no verdict.
+     * The current attempt failed before anything reached the client: a stale kept-alive connection
+     * is retried once on a new one with the same permit (no failover, no verdict); else the failure
+     * is the endpoint's (or the key's), and the next attempt goes on down the plan.
      *
-     * @return false when that try was made already (the failure is the endpoint's)
-     */
-    boolean retryOnNewConnection(String reason) {
-        if (retriedStale) {
-            return false;
-        }
-        log.log(Level.DEBUG, "request {0}: kept-alive connection to {1} was stale ({2}); retrying on a new one",
-                requestId, endpoint.candidateId(), reason);
-        retriedStale = true;
-        return true;
-    }
-
-    /**
-     * The current attempt failed before anything reached the client; the next one goes on down the plan.
-     *
+     * @param stale            the attempt's connection was a kept-alive one found stale
      * @param invalid          a 2xx answer that is not what it claims ({@link AnswerCheck})
      * @param status           the upstream's status, or 0 when it gave none
      * @param retryAfterMillis a 429's {@code Retry-After}, or -1
      */
-    void failed(String reason, boolean timeout, boolean invalid, int status, long retryAfterMillis) {
+    void failed(String reason, boolean stale, boolean timeout, boolean invalid, int status, long retryAfterMillis) {
+        if (stale && !retriedStale) {
+            log.log(Level.DEBUG, "request {0}: kept-alive connection to {1} was stale ({2}); retrying on a new one",
+                    requestId, endpoint.candidateId(), reason);
+            retriedStale = true;
+            return;
+        }
         failures.add(endpoint.id() + (route.endpoints().size() > 1 && crossesModels() ? " (" + endpoint.model().id()
                 + ")" : "") + ": " + reason);
         lastFailureTimeout = timeout;

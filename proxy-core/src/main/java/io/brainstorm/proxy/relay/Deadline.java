@@ -1,5 +1,8 @@
 package io.brainstorm.proxy.relay;
 
+import io.brainstorm.proxy.config.Timeouts;
+import io.brainstorm.proxy.route.Endpoint;
+import io.brainstorm.proxy.route.RoutePlan;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -19,7 +22,18 @@ import java.util.concurrent.TimeUnit;
  */
 final class Deadline {
     /** The timeout that passed. */
-    enum Passed { TOTAL, FIRST_BYTE, IDLE }
+    enum Passed {
+        TOTAL, FIRST_BYTE, IDLE;
+
+        /** Why the request or the attempt ended, for the client and the log. */
+        String reason(RoutePlan route, Endpoint endpoint) {
+            return switch (this) {
+                case TOTAL -> "the request took longer than " + route.first().timeouts().total().toMillis() + " ms";
+                case FIRST_BYTE -> "no response within " + endpoint.timeouts().firstByte().toMillis() + " ms";
+                case IDLE -> "no data for " + endpoint.timeouts().idle().toMillis() + " ms";
+            };
+        }
+    }
 
     private final EventExecutor executor;
     private final Timeline timeline;
@@ -48,9 +62,10 @@ final class Deadline {
         this.totalAt = startNanos + total.toNanos();
     }
 
-    /** Arms the timer for the earliest any of the first attempt's timeouts could pass. */
-    void start(Duration firstByte, Duration idle) {
-        arm(startNanos + Math.min(totalAt - startNanos, Math.min(firstByte.toNanos(), idle.toNanos())));
+    /** Arms the timer for the earliest any of the first endpoint's timeouts could pass. */
+    void start(Timeouts first) {
+        long soonest = Math.min(totalAt - startNanos, Math.min(first.firstByte().toNanos(), first.idle().toNanos()));
+        arm(startNanos + soonest);
     }
 
     /** Whether the request's total timeout passed. */
