@@ -22,7 +22,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 
@@ -123,7 +122,7 @@ public final class Exchange implements UpstreamListener {
         });
     }
 
-    /** Runs a step from outside the exchange's call chain (listener, timer, caller); a throw ends in {@link #crashed}. */
+    /** Runs a step from outside the call chain (listener, timer, caller); a throw ends in {@link #crashed}. */
     void guarded(Runnable step) {
         try {
             step.run();
@@ -238,16 +237,16 @@ public final class Exchange implements UpstreamListener {
         attempts.responded();
         call.answering(response);
         deadline.reading(attempts.endpoint().timeouts().idle());
-        boolean scored = settlement.scoring().applies(request.features().json(), request.features().tools());
+        AnswerParts parts = new AnswerParts(this, client, requestId, request, settlement,
+                settlement.scoring().applies(request.features().json(), request.features().tools()), attempts, view,
+                bill, timeline);
         if (request.stream() && status / 100 == 2) {
             state = State.STREAMING;
             attempts.relaying();
-            stream = new StreamedAnswer(this, client, requestId, request, settlement, scored, attempts, view, bill,
-                    timeline);
+            stream = new StreamedAnswer(parts);
         } else {
             state = State.AGGREGATING;
-            answer = new WholeAnswer(this, client, request, settlement, scored, attempts, view, bill, timeline,
-                    response);
+            answer = new WholeAnswer(parts, response);
         }
     }
 

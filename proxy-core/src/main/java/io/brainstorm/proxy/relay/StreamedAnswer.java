@@ -1,12 +1,10 @@
 package io.brainstorm.proxy.relay;
 
-import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.settle.Cost;
 import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.settle.Scorer;
 import io.brainstorm.proxy.settle.StreamCapture;
 import io.brainstorm.proxy.settle.Usage;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -35,37 +33,24 @@ final class StreamedAnswer {
     private static final Scorer.Result EMPTY = Scorer.result(ScoreOutcome.EMPTY);
     private static final System.Logger log = System.getLogger(StreamedAnswer.class.getName());
 
+    private final AnswerParts parts;
     private final Exchange exchange;
-    private final String requestId;
-    private final ChannelHandlerContext client;
-    private final ParsedRequest request;
-    private final Settlement settlement;
-    private final boolean scored;
     private final Attempts attempts;
-    private final ClientView view;
     private final Bill bill;
-    private final Timeline timeline;
     /** The side copy for the scorer or the completion record, else null. */
     private final StreamCapture capture;
     private final StreamRelay relay;
 
     /** Writes the stream's head to the client. */
-    StreamedAnswer(Exchange exchange, ChannelHandlerContext client, String requestId, ParsedRequest request,
-                   Settlement settlement, boolean scored, Attempts attempts, ClientView view, Bill bill,
-                   Timeline timeline) {
-        this.exchange = exchange;
-        this.requestId = requestId;
-        this.client = client;
-        this.request = request;
-        this.settlement = settlement;
-        this.scored = scored;
-        this.attempts = attempts;
-        this.view = view;
-        this.bill = bill;
-        this.timeline = timeline;
-        this.capture = scored || settlement.recordContent() ? settlement.scoring().capture() : null;
-        this.relay = new StreamRelay(client, requestId, MAX_EVENT_BYTES, capture);
-        client.write(view.streamHead());
+    StreamedAnswer(AnswerParts parts) {
+        this.parts = parts;
+        this.exchange = parts.exchange();
+        this.attempts = parts.attempts();
+        this.bill = parts.bill();
+        Settlement settlement = parts.settlement();
+        this.capture = parts.scored() || settlement.recordContent() ? settlement.scoring().capture() : null;
+        this.relay = new StreamRelay(parts.client(), parts.requestId(), MAX_EVENT_BYTES, capture);
+        parts.client().write(parts.view().streamHead());
     }
 
     /**
@@ -88,7 +73,7 @@ final class StreamedAnswer {
         try {
             relay.feed(content.content());
             if (relay.relayedEvents() > 0) {
-                timeline.contentRelayed();
+                parts.timeline().contentRelayed();
             }
         } catch (SseEventTooLongException e) {
             broke("the upstream sent an event larger than " + MAX_EVENT_BYTES + " bytes");
@@ -109,14 +94,15 @@ final class StreamedAnswer {
         } else {
             bill.settle(u, false, attempts.endpoint());
         }
-        if (scored && !capture.overLimit()) {
+        if (parts.scored() && !capture.overLimit()) {
             // the breaker and latency windows learn now; learning waits for the verdict
             attempts.answering();
             exchange.awaitScore();
-            settlement.scoring().score(request.body(), capture.answer(), client.executor(), this::onScored);
+            parts.settlement().scoring().score(parts.request().body(), capture.answer(), parts.client().executor(),
+                    this::onScored);
             return;
         }
-        Scorer.Result verdict = scored ? Scorer.result(ScoreOutcome.OVER_LIMIT)
+        Scorer.Result verdict = parts.scored() ? Scorer.result(ScoreOutcome.OVER_LIMIT)
                 : (u == null ? relay.relayedEvents() > 0 : u.completionTokens() > 0) ? PLAIN_OK : EMPTY;
         attempts.answered(200, verdict.score(), bill.costNano());
         end(verdict);
@@ -125,7 +111,7 @@ final class StreamedAnswer {
     /** On the event loop: the scorer's verdict. */
     private void onScored(Scorer.Result verdict) {
         exchange.guarded(() -> {
-            attempts.scored(200, verdict.score(), timeline.attemptMicrosToEnd(), timeline.ttftMicros(),
+            attempts.scored(200, verdict.score(), parts.timeline().attemptMicrosToEnd(), parts.timeline().ttftMicros(),
                     bill.costNano());
             if (exchange.awaitingScore()) {
                 end(verdict);
@@ -138,16 +124,16 @@ final class StreamedAnswer {
 
     /** Writes the end of a complete stream: the usage chunk or {@code : x-br} comment, {@code [DONE]}, trailers. */
     private void end(Scorer.Result verdict) {
-        relay.writeEnd(request.clientWantsUsage(), view.xbr(bill.costNano(), bill.estimated(), verdict),
+        relay.writeEnd(parts.request().clientWantsUsage(), parts.view().xbr(bill.costNano(), bill.estimated(), verdict),
                 Cost.formatUsd(bill.costNano()));
-        exchange.complete(view.streamEnd(bill.costNano(), bill.estimated(), verdict));
+        exchange.complete(parts.view().streamEnd(bill.costNano(), bill.estimated(), verdict));
         exchange.emit(200, null, verdict);
     }
 
     /** The stream broke upstream (or timed out): the endpoint's failure, and the error event. */
     void broke(String reason) {
         String endpoint = attempts.endpoint().id();
-        log.log(Level.WARNING, "request {0}: stream from {1} broke: {2}", requestId, endpoint, reason);
+        log.log(Level.WARNING, "request {0}: stream from {1} broke: {2}", parts.requestId(), endpoint, reason);
         attempts.recordFailure(0);
         bill.settleEstimate(relay.relayedEvents(), attempts.endpoint());
         endWithErrorEvent("The upstream stream from " + endpoint + " broke: " + reason + ". The answer is incomplete.",
@@ -170,13 +156,14 @@ final class StreamedAnswer {
     }
 
     private void endWithErrorEvent(String message, String code) {
-        client.write(new DefaultHttpContent(view.errorEvent(client.alloc(), message, code, bill.costNano())));
+        parts.client().write(new DefaultHttpContent(parts.view().errorEvent(parts.client().alloc(), message, code,
+                bill.costNano())));
         exchange.complete(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
     /** The answer's text for the completion record, or null when content is not recorded. */
     String answerText() {
-        return capture != null && settlement.recordContent() ? AnswerText.of(capture.answer()) : null;
+        return capture != null && parts.settlement().recordContent() ? AnswerText.of(capture.answer()) : null;
     }
 
     /** Drops held bytes; events that still arrive are released unread. Idempotent. */

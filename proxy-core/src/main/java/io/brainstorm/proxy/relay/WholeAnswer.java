@@ -8,11 +8,12 @@ import io.brainstorm.proxy.settle.Usage;
 import io.brainstorm.proxy.settle.UsageParser;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+
+import java.util.function.Consumer;
 
 /**
  * An {@link Exchange} in its {@code AGGREGATING} state: an answer that is not streamed (or an
@@ -31,31 +32,20 @@ final class WholeAnswer {
     private static final Scorer.Result PLAIN_OK = Scorer.result(ScoreOutcome.PLAIN_OK);
     private static final Scorer.Result EMPTY = Scorer.result(ScoreOutcome.EMPTY);
 
+    private final AnswerParts parts;
     private final Exchange exchange;
-    private final ChannelHandlerContext client;
-    private final ParsedRequest request;
-    private final Settlement settlement;
-    private final boolean scored;
     private final Attempts attempts;
-    private final ClientView view;
     private final Bill bill;
-    private final Timeline timeline;
     private final HttpResponse head;
     private CompositeByteBuf body;
 
-    WholeAnswer(Exchange exchange, ChannelHandlerContext client, ParsedRequest request, Settlement settlement,
-                boolean scored, Attempts attempts, ClientView view, Bill bill, Timeline timeline, HttpResponse head) {
-        this.exchange = exchange;
-        this.client = client;
-        this.request = request;
-        this.settlement = settlement;
-        this.scored = scored;
-        this.attempts = attempts;
-        this.view = view;
-        this.bill = bill;
-        this.timeline = timeline;
+    WholeAnswer(AnswerParts parts, HttpResponse head) {
+        this.parts = parts;
+        this.exchange = parts.exchange();
+        this.attempts = parts.attempts();
+        this.bill = parts.bill();
         this.head = head;
-        this.body = client.alloc().compositeBuffer(1024);
+        this.body = parts.client().alloc().compositeBuffer(1024);
     }
 
     /**
@@ -82,8 +72,9 @@ final class WholeAnswer {
     private void finish() {
         int code = head.status().code();
         boolean ok = code / 100 == 2;
-        String wrong = ok ? AnswerCheck.body(body, request.kind() == ParsedRequest.Kind.CHAT ? AnswerCheck.Kind.CHAT
-                : AnswerCheck.Kind.EMBEDDINGS, ParsedRequest.JSON.getFactory()) : null;
+        AnswerCheck.Kind kind = parts.request().kind() == ParsedRequest.Kind.CHAT ? AnswerCheck.Kind.CHAT
+                : AnswerCheck.Kind.EMBEDDINGS;
+        String wrong = ok ? AnswerCheck.body(body, kind, ParsedRequest.JSON.getFactory()) : null;
         if (wrong != null) {
             exchange.failAttempt("the answer was " + wrong, false, true, code, -1);
             return;
@@ -99,7 +90,7 @@ final class WholeAnswer {
             } else {
                 bill.settle(u, false, attempts.endpoint());
             }
-            if (scored) {
+            if (parts.scored()) {
                 // the breaker and latency windows learn now; learning waits for the scorer's verdict
                 attempts.answering();
                 toScore = body.retainedDuplicate();
@@ -113,20 +104,21 @@ final class WholeAnswer {
             attempts.answered(code, verdict.score(), bill.costNano());
             errorCode = UpstreamErrors.code(body);
         }
-        String answerText = settlement.recordContent() && ok ? AnswerText.of(body) : null;
+        String answerText = parts.settlement().recordContent() && ok ? AnswerText.of(body) : null;
         ByteBuf answer = body;
         body = null;
-        exchange.complete(view.answer(head.status(), answer, head.headers().get(HttpHeaderNames.CONTENT_TYPE,
+        exchange.complete(parts.view().answer(head.status(), answer, head.headers().get(HttpHeaderNames.CONTENT_TYPE,
                 "application/json"), bill.costNano(), bill.estimated()));
         if (toScore == null) {
             exchange.emit(code, errorCode, verdict, answerText);
         } else {
             // the answer has left; its score follows it into the learning state and the completion record
-            long latency = timeline.attemptMicrosToEnd();
-            settlement.scoring().scoreAnswer(request.body(), toScore, client.executor(), v -> exchange.guarded(() -> {
+            long latency = parts.timeline().attemptMicrosToEnd();
+            Consumer<Scorer.Result> then = v -> exchange.guarded(() -> {
                 attempts.scored(code, v.score(), latency, -1, bill.costNano());
                 exchange.emit(code, null, v, answerText);
-            }));
+            });
+            parts.settlement().scoring().scoreAnswer(parts.request().body(), toScore, parts.client().executor(), then);
         }
     }
 
