@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The stream relay's per-event hot path, as {@code relay.Exchange#onStreamContent/onEvent} runs
+ * The stream relay's per-event hot path, as {@code relay.StreamRelay#feed/onEvent} runs
  * it: {@link SseEventSplitter#feed} cuts the upstream body into events, each event gets
  * {@link SseEvents#isDone} and {@link SseEvents#hasUsage}, and is released (where the relay would
  * write it to the client, which then releases it). The one usage event's JSON parse is not

@@ -95,6 +95,11 @@ final class StreamRelay {
         client.write(new DefaultHttpContent(SseEvents.done()));
     }
 
+    /** Whether {@link #release()} was called: the stream's exchange ended. */
+    boolean released() {
+        return released;
+    }
+
     /** Drops held bytes; events that still arrive are released unread. Idempotent. */
     void release() {
         released = true;

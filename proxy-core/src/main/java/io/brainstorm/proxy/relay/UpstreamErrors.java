@@ -3,14 +3,29 @@ package io.brainstorm.proxy.relay;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.brainstorm.proxy.api.Json;
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 
 import java.io.IOException;
 
-/** The error code in a provider's 4xx body ({@code error.code}), for completion records. */
+/** What a provider's error says: why its head fails an attempt, the code in its 4xx body. */
 final class UpstreamErrors {
     private static final int MAX_CODE_CHARS = 64;
 
     private UpstreamErrors() {
+    }
+
+    /**
+     * Why a response head fails the attempt over: 401/403 (the provider rejected the key), 408, 429
+     * and 5xx, with the {@code Retry-After} it carries; null when it does not.
+     */
+    static String failure(int status, HttpHeaders headers) {
+        if (status == 401 || status == 403 || status == 408 || status == 429 || status >= 500) {
+            String retryAfter = headers.get(HttpHeaderNames.RETRY_AFTER);
+            return "HTTP " + status + (status == 401 || status == 403 ? " (the provider rejected the configured key)"
+                    : "") + (retryAfter != null ? ", retry-after " + retryAfter : "");
+        }
+        return null;
     }
 
     /**

@@ -1,0 +1,16 @@
+package io.brainstorm.proxy.relay;
+
+import io.brainstorm.proxy.api.ParsedRequest;
+import io.netty.channel.ChannelHandlerContext;
+
+/**
+ * What the state of an answer ({@link WholeAnswer}, {@link StreamedAnswer}) works with: its
+ * {@link Exchange}, which it ends, and the request's helpers. One per request, made at the
+ * answer's head.
+ *
+ * @param scored whether the answer goes through the scorer (the request asked for structure)
+ */
+record AnswerParts(Exchange exchange, ChannelHandlerContext client, String requestId, ParsedRequest request,
+                   Settlement settlement, boolean scored, Attempts attempts, ClientView view, Bill bill,
+                   Timeline timeline) {
+}

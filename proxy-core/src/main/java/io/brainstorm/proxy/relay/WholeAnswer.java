@@ -1,0 +1,133 @@
+package io.brainstorm.proxy.relay;
+
+import io.brainstorm.proxy.api.Json;
+import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.api.ParsedRequest;
+import io.brainstorm.proxy.settle.ScoreOutcome;
+import io.brainstorm.proxy.settle.Scorer;
+import io.brainstorm.proxy.settle.Usage;
+import io.brainstorm.proxy.settle.UsageParser;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+
+import java.util.function.Consumer;
+
+/**
+ * An {@link Exchange} in its {@code AGGREGATING} state: an answer that is not streamed (or an
+ * upstream's 4xx), gathered whole, at most {@link #MAX_BYTES}, then checked ({@link AnswerCheck}:
+ * a 2xx that is not what it claims fails the attempt over) and relayed with the governance headers.
+ * A 2xx whose request asked for structure is scored after it left; its verdict follows it into the
+ * learning state and the completion record.
+ *
+ * <p><b>Reference counting.</b> {@link #add} takes ownership of each part's content; the gathered
+ * body goes to the client in the response, or is released by {@link #release()}.
+ *
+ * <p><b>Threading.</b> Used on the request's event loop; the scorer's verdict comes back to it.
+ */
+final class WholeAnswer {
+    static final int MAX_BYTES = 64 * 1024 * 1024;
+    private static final Scorer.Result PLAIN_OK = Scorer.result(ScoreOutcome.PLAIN_OK);
+    private static final Scorer.Result EMPTY = Scorer.result(ScoreOutcome.EMPTY);
+
+    private final AnswerParts parts;
+    private final Exchange exchange;
+    private final Attempts attempts;
+    private final Bill bill;
+    private final HttpResponse head;
+    private CompositeByteBuf body;
+
+    WholeAnswer(AnswerParts parts, HttpResponse head) {
+        this.parts = parts;
+        this.exchange = parts.exchange();
+        this.attempts = parts.attempts();
+        this.bill = parts.bill();
+        this.head = head;
+        this.body = parts.client().alloc().compositeBuffer(1024);
+    }
+
+    /**
+     * Adds {@code content}'s bytes (owned from here on); at the last part, the connection goes back
+     * to {@code call}'s pool and the answer is finished. An answer that would outgrow
+     * {@link #MAX_BYTES} ends the exchange with an error.
+     */
+    void read(HttpContent content, UpstreamCall call) {
+        ByteBuf buf = content.content();
+        if (body.readableBytes() + buf.readableBytes() > MAX_BYTES) {
+            content.release();
+            exchange.failWith(ApiError.upstream("The answer from " + attempts.endpoint().id() + " is larger than "
+                    + MAX_BYTES + " bytes."));
+            return;
+        }
+        body.addComponent(true, buf);
+        if (content instanceof LastHttpContent) {
+            call.release();
+            finish();
+        }
+    }
+
+    /** The whole answer is here: it fails the attempt over, or goes to the client and ends the exchange. */
+    private void finish() {
+        int code = head.status().code();
+        boolean ok = code / 100 == 2;
+        AnswerCheck.Kind kind = parts.request().kind() == ParsedRequest.Kind.CHAT ? AnswerCheck.Kind.CHAT
+                : AnswerCheck.Kind.EMBEDDINGS;
+        String wrong = ok ? AnswerCheck.body(body, kind, Json.MAPPER.getFactory()) : null;
+        if (wrong != null) {
+            exchange.failAttempt("the answer was " + wrong, false, true, code, -1);
+            return;
+        }
+        attempts.relaying();
+        Scorer.Result verdict = Scorer.NOT_APPLICABLE;
+        ByteBuf toScore = null;
+        String errorCode = null;
+        if (ok) {
+            Usage u = UsageParser.fromAnswer(body, Json.MAPPER);
+            if (u == null) {
+                bill.settleEstimate(0, attempts.endpoint());
+            } else {
+                bill.settle(u, false, attempts.endpoint());
+            }
+            if (parts.scored()) {
+                // the breaker and latency windows learn now; learning waits for the scorer's verdict
+                attempts.answering();
+                toScore = body.retainedDuplicate();
+            } else {
+                verdict = (u == null ? body.isReadable() : u.completionTokens() > 0) ? PLAIN_OK : EMPTY;
+                attempts.answered(code, verdict.score(), bill.costNano());
+            }
+        } else {
+            // a 4xx the upstream blames on the request: the endpoint is up, the answer says nothing of its quality
+            bill.settle(new Usage(0, 0, 0, 0), false, attempts.endpoint());
+            attempts.answered(code, verdict.score(), bill.costNano());
+            errorCode = UpstreamErrors.code(body);
+        }
+        String answerText = parts.settlement().recordContent() && ok ? AnswerText.of(body) : null;
+        ByteBuf answer = body;
+        body = null;
+        exchange.complete(parts.view().answer(head.status(), answer, head.headers().get(HttpHeaderNames.CONTENT_TYPE,
+                "application/json"), bill.costNano(), bill.estimated()));
+        if (toScore == null) {
+            exchange.emit(code, errorCode, verdict, answerText);
+        } else {
+            // the answer has left; its score follows it into the learning state and the completion record
+            long latency = parts.timeline().attemptMicrosToEnd();
+            Consumer<Scorer.Result> then = v -> exchange.guarded(() -> {
+                attempts.scored(code, v.score(), latency, -1, bill.costNano());
+                exchange.emit(code, null, v, answerText);
+            });
+            parts.settlement().scoring().scoreAnswer(parts.request().body(), toScore, parts.client().executor(), then);
+        }
+    }
+
+    /** Releases the body unless it went to the client. Idempotent. */
+    void release() {
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+    }
+}
