@@ -129,7 +129,7 @@ class ExchangeTest {
         Settlement settlement = new Settlement(new OutcomeRecorder(routing, new InMemoryAnswerLog()), scoring,
                 completions::add, 2, false);
         return new Exchange(client.pipeline().lastContext(), upstreams, request, plan, settlement, ticket, "req_1",
-                Completion.builder("req_1", now()).key("acme", "key_1"), false, lastWrites::add, this::now);
+                Completion.builder("req_1", now()).key("acme", "key_1").stream(stream), false, lastWrites::add, this::now);
     }
 
     private long now() {
