@@ -6,6 +6,11 @@
  * request's deadlines, writes what the client sees (governance headers, the rewritten usage event,
  * the stream's error event) and ends the request exactly once: budget ticket, breaker verdict and
  * completion record. Results go to the gateway's {@link io.brainstorm.proxy.relay.Settlement}.
+ * Its helpers, one concern each, all on the request's event loop: {@code Attempts} (which endpoint
+ * next, breaker permits, failover, panic mode), {@code UpstreamCall} (the attempt's connection),
+ * {@code Deadline} (the one timer), {@code Timeline} (the request's timestamps), {@code ClientView}
+ * (headers, trailers, {@code x_br}, the error event), {@code Bill} (cost and budget ticket), and
+ * {@code WholeAnswer} / {@code StreamedAnswer} (the answer in the aggregating and streaming states).
  *
  * <p>The bytes of a streamed answer are {@link io.brainstorm.proxy.relay.StreamRelay}'s:
  * {@link io.brainstorm.proxy.relay.SseEventSplitter} cuts the body into Server-Sent Events without
