@@ -24,7 +24,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * The routing-quality report (DESIGN §5): how much {@code smart} and {@code auto} lose to hindsight.
+ * The routing-quality report (docs/architecture.md §5): how much {@code smart} and {@code auto} lose to hindsight.
  * Prints Markdown tables on stdout.
  *
  * <ol>
@@ -45,7 +45,7 @@ import java.util.SplittableRandom;
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.brainstorm.proxy.bench.RoutingRegret \
- *     [--data ../shared/routing-data] [--requests 20000] [--shuffles 20] [--seed 1]
+ *     [--data DIR, the recorded answers: benchmarks/README.md] [--requests 20000] [--shuffles 20] [--seed 1]
  * </pre>
  *
  * Learning: an {@link InMemoryLearningStore} with discount {@code --discount} (0.995), one
@@ -60,7 +60,7 @@ public final class RoutingRegret {
 
     public static void main(String[] args) throws IOException {
         Map<String, String> opts = options(args);
-        Path data = Path.of(opts.getOrDefault("data", "../shared/routing-data"));
+        String data = opts.get("data");
         int requests = Integer.parseInt(opts.getOrDefault("requests", "20000"));
         int shuffles = Integer.parseInt(opts.getOrDefault("shuffles", "20"));
         long seed = Long.parseLong(opts.getOrDefault("seed", "1"));
@@ -83,7 +83,11 @@ public final class RoutingRegret {
             }
         }
 
-        RecordedReplay.run(data, shuffles, seed, discount);
+        if (data == null) {
+            System.out.println("\n(no --data DIR of recorded answers: the replay is skipped; benchmarks/README.md)");
+        } else {
+            RecordedReplay.run(Path.of(data), shuffles, seed, discount);
+        }
     }
 
     // ---------------------------------------------------------------- simulation
