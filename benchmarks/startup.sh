@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start-up time and idle memory of the gateway as a sidecar runs it (DESIGN §11: listening and
+# Start-up time and idle memory of the gateway as a sidecar runs it (targets in benchmarks/README.md: listening and
 # /healthz in <= 0.5 s, /readyz in <= 1 s, idle RSS <= 128 MB with mapped state files counted apart).
 #
 #   benchmarks/startup.sh [RUNS]      (default 7 runs per state kind)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end load benchmark (DESIGN §11): the same closed-loop load, on loopback, against
+# End-to-end load benchmark (targets in benchmarks/README.md): the same closed-loop load, on loopback, against
 #   direct   load generator -> zero-delay sim
 #   nginx    load generator -> nginx proxy_pass -> sim
 #   gateway  load generator -> brainstorm-proxy -> sim

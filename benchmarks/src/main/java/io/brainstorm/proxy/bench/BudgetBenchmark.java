@@ -19,7 +19,7 @@ import java.time.ZoneOffset;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The admission step's state work, once per request (DESIGN §11 target: reserve + settle ≤ 1 µs):
+ * The admission step's state work, once per request (target in benchmarks/README.md: reserve + settle ≤ 1 µs):
  * {@link BudgetLedger#reserve} then {@link BudgetLedger#settle} on one key, the
  * {@link BudgetLedger#usage} read-out and a {@link RateWindows#tryAcquire}, on the Chronicle store
  * (a fresh state directory in /tmp) and on the heap one for comparison. The budget is large enough

@@ -29,7 +29,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One routing decision (DESIGN §11: ≤ 2 µs for 50 candidates): {@link RoutingStrategy#route} of
+ * One routing decision (target in benchmarks/README.md: ≤ 2 µs for 50 candidates): {@link RoutingStrategy#route} of
  * each built-in strategy, loaded through {@link ServiceLoader} as the core loads it, over 5 or 50
  * candidates with varied prices, latency windows and quality posteriors, the reason string
  * included. The generator is a {@link SplittableRandom} that advances across calls, as the core's

@@ -27,7 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What the scorer (DESIGN §8) adds per answer: {@link Scorer#scoreAnswer} on a whole
+ * What the scorer (docs/architecture.md §8) adds per answer: {@link Scorer#scoreAnswer} on a whole
  * {@code chat.completion} in a pooled direct buffer (as the relay holds it), for a plain answer,
  * a {@code json_object} answer of about 300 bytes of content, a {@code json_schema} answer of
  * about 300 bytes against a 5-property schema (compiled once, from the cache), and one tool call

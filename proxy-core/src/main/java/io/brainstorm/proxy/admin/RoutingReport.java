@@ -44,7 +44,7 @@ public final class RoutingReport {
             }
             c.put("trips", e.circuit().trips());
             c.put("reason", e.circuit().reason());
-            // per provider key (DESIGN §7), counted only: which keys is tenants' business
+            // per provider key (docs/architecture.md §7), counted only: which keys is tenants' business
             c.putObject("keys_held")
                     .put("rate_limited", e.keysHeld(io.brainstorm.proxy.route.CredentialHolds.Kind.RATE_LIMITED))
                     .put("rejected", e.keysHeld(io.brainstorm.proxy.route.CredentialHolds.Kind.REJECTED));

@@ -19,7 +19,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 
 /**
- * Lets a request through to the providers, or not (DESIGN §6): the key's rate limits first (429
+ * Lets a request through to the providers, or not (docs/architecture.md §6): the key's rate limits first (429
  * {@code rate_limited} with {@code Retry-After}), then its daily budget: the request's worst case
  * is reserved atomically before any provider is called. When it does not fit the answer says why:
  * 402 {@code budget_exceeded}, naming when the budget resets, when the day's settled spend leaves no
@@ -31,7 +31,7 @@ import java.time.ZoneOffset;
  * from the spend and holds it read there; nothing is read again afterwards, so the code and the
  * figures in the message always agree. A busy answer is a forecast, not a promise: if the requests
  * in flight are charged the rest of the budget, the retry gets the 402. Holds of a gateway process
- * that died stay until a process next opens the state directory (DESIGN §6); until then they make
+ * that died stay until a process next opens the state directory (docs/architecture.md §6); until then they make
  * requests that would fit the spend busy, not exceeded.
  *
  * <p><b>Worst case.</b> Estimated prompt tokens at the input price plus {@code max_tokens} (or the

@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * An error the gateway answers in OpenAI's shape, {@code {"error":{"message","type","param","code"}}}
- * (DESIGN §3). Thrown anywhere on the request path before the first response byte; the server
+ * (docs/architecture.md §3). Thrown anywhere on the request path before the first response byte; the server
  * turns it into a response, never a stack trace.
  */
 public final class ApiError extends RuntimeException {
@@ -49,7 +49,7 @@ public final class ApiError extends RuntimeException {
                 message, -1);
     }
 
-    /** The key may not use the model it asked for (DESIGN §3). */
+    /** The key may not use the model it asked for. */
     public static ApiError modelNotAllowed(String message) {
         return new ApiError(HttpResponseStatus.FORBIDDEN, "permission_error", "model_not_allowed", "model", message, -1);
     }
@@ -99,7 +99,7 @@ public final class ApiError extends RuntimeException {
                 "Request headers are larger than the gateway's limit of " + limitBytes + " bytes.", -1);
     }
 
-    /** Headers or body not received within their deadline (DESIGN §3); the server then closes the connection. */
+    /** Headers or body not received within their deadline; the server then closes the connection. */
     public static ApiError requestTimeout(String message) {
         return new ApiError(HttpResponseStatus.REQUEST_TIMEOUT, "invalid_request_error", "request_timeout", null,
                 message, -1);
@@ -111,7 +111,7 @@ public final class ApiError extends RuntimeException {
 
     /**
      * A 2xx answer that is not what it claims (not JSON, HTML, the wrong content type) and no
-     * fallback answered (DESIGN §3).
+     * fallback answered.
      */
     public static ApiError upstreamInvalidResponse(String message) {
         return new ApiError(HttpResponseStatus.BAD_GATEWAY, "api_error", "upstream_invalid_response", null, message,
@@ -132,7 +132,7 @@ public final class ApiError extends RuntimeException {
                 message, retryAfterSeconds);
     }
 
-    /** The key's daily budget cannot cover the request's worst case (DESIGN §3). */
+    /** The key's daily budget cannot cover the request's worst case. */
     public static ApiError budgetExceeded(String message) {
         return new ApiError(HttpResponseStatus.PAYMENT_REQUIRED, "insufficient_quota", "budget_exceeded", null, message,
                 -1);
@@ -140,7 +140,7 @@ public final class ApiError extends RuntimeException {
 
     /**
      * The key's daily budget has room for the request, but not while requests in flight hold their
-     * reservations (DESIGN §3): 429 with a short {@code Retry-After}, which the OpenAI SDKs retry.
+     * reservations: 429 with a short {@code Retry-After}, which the OpenAI SDKs retry.
      */
     public static ApiError budgetBusy(String message, long retryAfterSeconds) {
         return new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limit_error", "budget_busy", null, message,
@@ -153,7 +153,7 @@ public final class ApiError extends RuntimeException {
                 retryAfterSeconds);
     }
 
-    /** Every candidate endpoint's circuit is open (DESIGN §3): 503 with {@code Retry-After}. */
+    /** The caller's provider key cools down on every candidate endpoint: 503 with {@code Retry-After}. */
     public static ApiError noHealthyEndpoint(String message, long retryAfterSeconds) {
         return new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, "api_error", "no_healthy_endpoint", null,
                 message, retryAfterSeconds);

@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.auth;
 
 /**
- * What one API key may spend and send (DESIGN §6).
+ * What one API key may spend and send (docs/architecture.md §6).
  *
  * @param dailyBudgetNano USD per day in nano-USD; {@link #UNLIMITED} for no budget
  * @param rpm             requests per minute; 0 for no limit

@@ -9,7 +9,7 @@ import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
- * Finds the master key that seals provider keys at rest (DESIGN §4): {@value #ENV} (base64 of 32
+ * Finds the master key that seals provider keys at rest (docs/architecture.md §6): {@value #ENV} (base64 of 32
  * bytes) when set, otherwise a key file, {@code <stateDir>/}{@value #DEFAULT_FILE} unless configured,
  * created with 32 bytes from {@link SecureRandom} and mode 0600 when absent.
  *

@@ -21,7 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Tenants, gateway keys (API and admin) and tenants' provider keys (DESIGN §4, §6): the one place
+ * Tenants, gateway keys (API and admin) and tenants' provider keys (docs/architecture.md §6): the one place
  * that knows them, kept in {@code registry.json} in the state directory and shared by the gateway
  * processes of a host.
  *

@@ -9,7 +9,7 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 
 /**
- * Seals tenants' provider keys for {@code registry.json} (DESIGN §4): AES-256-GCM under the master
+ * Seals tenants' provider keys for {@code registry.json} (docs/architecture.md §6): AES-256-GCM under the master
  * key, a fresh random 12-byte nonce per seal and a 128-bit tag. The tenant and provider are the
  * associated data, so a sealed key moved to another tenant or provider no longer opens.
  *

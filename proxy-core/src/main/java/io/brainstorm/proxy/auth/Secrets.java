@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Shows a secret made at start once (DESIGN §6): printed when stdout is a terminal, otherwise
+ * Shows a secret made at start once (docs/architecture.md §6): printed when stdout is a terminal, otherwise
  * written to a file with mode 0600 in the state directory whose path is printed. Never logged.
  */
 public final class Secrets {

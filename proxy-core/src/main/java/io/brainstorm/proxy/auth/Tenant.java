@@ -3,7 +3,7 @@ package io.brainstorm.proxy.auth;
 import java.time.Instant;
 
 /**
- * A tenant: the owner of API keys, admin keys and provider keys (DESIGN §6). Nothing of one tenant
+ * A tenant: the owner of API keys, admin keys and provider keys (docs/architecture.md §6). Nothing of one tenant
  * is visible to another.
  *
  * @param id        lower-case letters, digits, '-' and '_', 1 to 64 characters; {@code default} always exists

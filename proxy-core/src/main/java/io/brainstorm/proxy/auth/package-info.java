@@ -1,5 +1,5 @@
 /**
- * Who may call: tenants, gateway keys and tenants' provider keys (DESIGN §4, §6). Start at
+ * Who may call: tenants, gateway keys and tenants' provider keys (docs/architecture.md §6). Start at
  * {@link io.brainstorm.proxy.auth.Registry}: it keeps them in {@code registry.json}, shared by the
  * processes of a state directory, authenticates {@code br_live_} keys on the request path and the admin
  * token or {@code br_admin_} keys on the admin API. {@link io.brainstorm.proxy.auth.ApiKeys} makes and

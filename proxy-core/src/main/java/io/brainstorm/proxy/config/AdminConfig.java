@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.config;
 
 /**
- * The admin listener: admin API, and later the dashboard and {@code /metrics} (DESIGN §3, §9).
+ * The admin listener: admin API, and later the dashboard and {@code /metrics} (docs/architecture.md §3, §9).
  *
  * @param enabled false: no admin listener (keys and tenants then come from config only)
  * @param host    address to bind; loopback by default, since it manages keys and budgets

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The {@code audit} section of {@code brainstorm.yaml}: the HMAC-chained request log (DESIGN §9).
+ * The {@code audit} section of {@code brainstorm.yaml}: the HMAC-chained request log (docs/architecture.md §9).
  *
  * @param enabled        false: no audit trail is written
  * @param dir            folder of the daily files {@code audit-YYYY-MM-DD.jsonl}; null: {@code <state_dir>/audit}

@@ -7,7 +7,7 @@ import java.util.TreeMap;
 
 /**
  * The {@code routing} section of {@code brainstorm.yaml}: plugins, failover, learning, circuit
- * breakers and each strategy's settings (DESIGN §5, §7).
+ * breakers and each strategy's settings (docs/architecture.md §5, §7).
  *
  * @param pluginsDir     folder whose top-level {@code *.jar} files are loaded as strategy plugins
  * @param maxAttempts    endpoints tried per request, the first included

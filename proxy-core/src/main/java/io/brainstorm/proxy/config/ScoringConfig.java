@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.config;
 
 /**
- * The {@code scoring} section of {@code brainstorm.yaml}: the answer scorer (DESIGN §8).
+ * The {@code scoring} section of {@code brainstorm.yaml}: the answer scorer (docs/architecture.md §8).
  *
  * @param enabled         false: answers are not scored beyond "non-empty and no error" (the old signal)
  * @param maxCaptureBytes largest side copy of a streamed answer's content and tool-call arguments;

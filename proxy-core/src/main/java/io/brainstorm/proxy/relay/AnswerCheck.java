@@ -11,7 +11,7 @@ import java.io.IOException;
 import java.util.Locale;
 
 /**
- * Whether a provider's 2xx answer is what it claims to be, before the gateway relays it (DESIGN §7):
+ * Whether a provider's 2xx answer is what it claims to be, before the gateway relays it (docs/architecture.md §7):
  * a stream must come as {@code text/event-stream}; a whole answer as {@code application/json} whose
  * body is one JSON object with the array of its kind at the top level ({@code choices} for chat
  * completions, {@code data} for embeddings). An answer that is not is a failed attempt, like a 5xx.

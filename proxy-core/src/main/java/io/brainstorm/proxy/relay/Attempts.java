@@ -20,7 +20,7 @@ import java.util.List;
  * probes are out), or where the provider turned the tenant's key away, is skipped without
  * counting, as is one where the key is cooling down under a 429's {@code Retry-After}. When that
  * leaves nothing tried, the skipped endpoint whose circuit opens soonest is tried anyway, without
- * a breaker permit (panic mode, DESIGN §7); when every one is cooling down, {@link #exhausted}
+ * a breaker permit (panic mode, docs/architecture.md §7); when every one is cooling down, {@link #exhausted}
  * answers 503 {@code no_healthy_endpoint}.
  *
  * <p><b>Ownership.</b> While an attempt's outcome is owed ({@code permitHeld}), exactly one of
@@ -114,7 +114,7 @@ final class Attempts {
     }
 
     /**
-     * Panic mode (DESIGN §7): every endpoint of the plan is open for this key, none cooling down
+     * Panic mode (docs/architecture.md §7): every endpoint of the plan is open for this key, none cooling down
      * under a {@code Retry-After} alone; the one that opens soonest is tried without a permit
      * rather than refusing the request.
      */

@@ -12,7 +12,7 @@ import io.netty.handler.codec.http.HttpHeaders;
  *
  * <p><b>Budget.</b> The request's {@link Ticket} ends exactly once: settled with the answer's cost;
  * for a stream that broke or that the client left, with the prompt estimate plus one completion
- * token per content event relayed (DESIGN §6); for a whole answer the client left while the
+ * token per content event relayed (docs/architecture.md §6); for a whole answer the client left while the
  * provider had the request, with the prompt estimate; when the request ends in
  * {@code upstream_invalid_response} (the last attempt answered 2xx with something unusable), with
  * the prompt estimate too; released when no provider produced anything billable.

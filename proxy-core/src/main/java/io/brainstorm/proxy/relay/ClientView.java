@@ -125,7 +125,7 @@ final class ClientView {
     }
 
     /**
-     * The stream's last event after a failure once its head left (DESIGN §3): an {@code error}
+     * The stream's last event after a failure once its head left (docs/architecture.md §3): an {@code error}
      * object, {@code finish_reason: "error"}, and {@code x_br} with the estimated cost.
      */
     ByteBuf errorEvent(ByteBufAllocator alloc, String message, String code, long costNano) {

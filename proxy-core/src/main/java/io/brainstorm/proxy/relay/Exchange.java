@@ -44,7 +44,7 @@ import java.util.function.LongSupplier;
  * for the scorer), {@code DONE} (nothing more is written). A failure in {@code CONNECTING},
  * {@code WAITING} or {@code AGGREGATING} fails over to the next attempt while nothing has reached
  * the client (a stale kept-alive connection is retried once on a new one, with no verdict); once
- * a stream's head left, it ends the stream with an error event (DESIGN §3).
+ * a stream's head left, it ends the stream with an error event (docs/architecture.md §3).
  *
  * <p><b>Errors.</b> Whatever throws inside the exchange (an upstream read, a timer task, a future
  * listener, a scorer callback) ends it in {@link #crashed}, with one error answer and nothing after.

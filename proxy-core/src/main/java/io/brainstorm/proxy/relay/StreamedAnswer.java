@@ -17,7 +17,7 @@ import java.lang.System.Logger.Level;
  * ways, each ending the exchange: complete (the usage event or {@code : x-br} comment,
  * {@code [DONE]}, trailers), after the scorer's verdict when the answer asked for structure; broken
  * (one last event with an {@code error} object and {@code finish_reason: "error"}, no
- * {@code [DONE]}, DESIGN §3); or crashed (the same, for a gateway failure).
+ * {@code [DONE]}, docs/architecture.md §3); or crashed (the same, for a gateway failure).
  *
  * <p><b>Budget.</b> A stream without usage, or one that broke, is charged the prompt estimate plus
  * one completion token per content event relayed ({@link Bill#settleEstimate}).

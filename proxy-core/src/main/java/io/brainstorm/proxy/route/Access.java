@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.route;
 
 /**
- * What the calling key may reach (DESIGN §4, §5): the models it is allowed, and the endpoints its
+ * What the calling key may reach (docs/architecture.md §5, §6): the models it is allowed, and the endpoints its
  * tenant holds a provider key for. Routing offers a strategy only endpoints the key may reach, and
  * the upstream call sends {@link #upstreamKey} — the tenant's own provider key, never the gateway key.
  *

@@ -3,7 +3,7 @@ package io.brainstorm.proxy.route;
 import io.brainstorm.proxy.spi.TaskClass;
 
 /**
- * Which endpoint answered which request, for {@code POST /v1/feedback} (DESIGN §5): an
+ * Which endpoint answered which request, for {@code POST /v1/feedback} (docs/architecture.md §5): an
  * application's verdict on an answer goes to the learning state of the endpoint that gave it, for
  * the request's task class. Request ids can be scored for {@link #RETENTION_MILLIS} (7 days).
  *

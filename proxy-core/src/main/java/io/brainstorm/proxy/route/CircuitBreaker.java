@@ -3,7 +3,7 @@ package io.brainstorm.proxy.route;
 import io.brainstorm.proxy.spi.CircuitState;
 
 /**
- * One endpoint's circuit breaker (DESIGN §7): stops sending requests to an endpoint that fails,
+ * One endpoint's circuit breaker (docs/architecture.md §7): stops sending requests to an endpoint that fails,
  * lets a few probes through once it has rested, and lets traffic back when a probe succeeds.
  * {@link EndpointHealth} owns one per candidate; the router asks {@link #state} per candidate and
  * {@link #tryAcquire} before each attempt, and the attempt's verdict comes back through

@@ -3,7 +3,7 @@ package io.brainstorm.proxy.route;
 import java.time.Duration;
 
 /**
- * Circuit breaker settings (DESIGN §7), one set for every endpoint.
+ * Circuit breaker settings (docs/architecture.md §7), one set for every endpoint.
  *
  * @param window         how far back outcomes count towards the error rate; kept in ten buckets, so
  *                       the oldest tenth of the window may already have dropped out

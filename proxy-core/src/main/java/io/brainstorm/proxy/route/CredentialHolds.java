@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One endpoint's provider keys that the provider turned away (DESIGN §7): 401/403/429 belong to
+ * One endpoint's provider keys that the provider turned away (docs/architecture.md §7): 401/403/429 belong to
  * the credential that got them — with BYOK, one tenant's own key — never to the endpoint as a
  * whole, so they are kept here per key and not in the shared {@link CircuitBreaker}.
  *

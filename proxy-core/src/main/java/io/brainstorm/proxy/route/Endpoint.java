@@ -13,7 +13,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * One way to reach a model: the model at one provider account (DESIGN §4).
+ * One way to reach a model: the model at one provider account (docs/architecture.md §5).
  *
  * @param id            the account's name, shown in {@code X-BR-Endpoint} ({@code sim-east}, {@code openai})
  * @param model         the catalog entry

@@ -5,7 +5,7 @@ import io.brainstorm.proxy.spi.TaskClass;
 import java.util.Map;
 
 /**
- * The learnt quality of every endpoint per task class (DESIGN §5): what {@code :best},
+ * The learnt quality of every endpoint per task class (docs/architecture.md §5): what {@code :best},
  * {@code :smart} and {@code auto} route by. The core owns it and hands it to strategies in
  * {@link io.brainstorm.proxy.spi.EndpointStats}.
  *

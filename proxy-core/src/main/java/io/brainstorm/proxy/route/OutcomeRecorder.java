@@ -16,7 +16,7 @@ import io.brainstorm.proxy.spi.RoutingStrategy;
  * without — ends with exactly one of {@link #answered} (or {@link #answering}), {@link #failed},
  * {@link #rateLimited}, {@link #rejected} or {@link #abandoned}.
  *
- * <p><b>Learning signal:</b> the scorer's verdict on each answer (DESIGN §8; for a plain request,
+ * <p><b>Learning signal:</b> the scorer's verdict on each answer (docs/architecture.md §8; for a plain request,
  * 1 for a non-empty answer, 0 for an empty one); 0 for an error, a timeout or a broken stream.
  * A 4xx the client caused, an answer the scorer could not judge, and a 401/403/429 (the provider
  * turned the key away; the model said nothing) teach nothing.
@@ -53,7 +53,7 @@ public final class OutcomeRecorder {
                 : RoutingState.Reach.LAST_RESORT;
     }
 
-    /** The response head arrived and is not a failure: the permit's verdict, a success (DESIGN §7). */
+    /** The response head arrived and is not a failure: the permit's verdict, a success (docs/architecture.md §7). */
     public void responded(Endpoint e) {
         state.health(e.candidateId()).recordResponded(state.nowMillis());
     }
@@ -97,7 +97,7 @@ public final class OutcomeRecorder {
     }
 
     /**
-     * An answer's score: the learning state (weight 1, DESIGN §5), the feedback log (every 2xx
+     * An answer's score: the learning state (weight 1, docs/architecture.md §5), the feedback log (every 2xx
      * answer, scored or not, can get feedback) and the deciding strategy. Any thread.
      *
      * @param score answer quality 0..1, or {@link #NO_SCORE} (a 4xx the client caused, or an

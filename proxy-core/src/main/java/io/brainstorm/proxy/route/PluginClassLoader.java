@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.Enumeration;
 
 /**
- * The class loader of one third-party strategy jar from the plugins folder (DESIGN §5): the jar's
+ * The class loader of one third-party strategy jar from the plugins folder (docs/architecture.md §5): the jar's
  * own classes, the JDK's platform modules, and the gateway's plugin API, nothing else.
  * {@link StrategyRegistry} makes one per jar.
  *

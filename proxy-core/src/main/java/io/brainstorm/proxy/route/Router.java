@@ -20,7 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Turns a requested model name into an ordered list of endpoints (DESIGN §3, §5).
+ * Turns a requested model name into an ordered list of endpoints (docs/architecture.md §3, §5).
  *
  * <p><b>Names.</b> {@code provider/model} or a bare name resolved through catalog aliases
  * ({@code gpt-4o} → {@code openai/gpt-4o}), optionally with a variant suffix that names a strategy
@@ -35,7 +35,7 @@ import java.util.Set;
  * (its circuit is not open, and the provider has not turned the key away there), and
  * {@code provider.order} with {@code allow_fallbacks: false} keeps only the named accounts.
  * Endpoints open for the key are not offered to the strategy but go at the end of the plan,
- * soonest-opening first, for panic mode (DESIGN §7). Only when the key is cooling down under the
+ * soonest-opening first, for panic mode (docs/architecture.md §7). Only when the key is cooling down under the
  * provider's {@code Retry-After} on every endpoint is the answer 503 {@code no_healthy_endpoint}
  * with {@code Retry-After}.
  *
@@ -458,7 +458,7 @@ public final class Router {
         return null;
     }
 
-    /** DESIGN §3 {@code X-BR-Efficiency}: the pick's quality posterior mean × cheapest ÷ pick's expected cost. */
+    /** {@code X-BR-Efficiency}: the pick's quality posterior mean × cheapest ÷ pick's expected cost. */
     static double efficiency(Candidate pick, List<Candidate> eligible, RouteRequest request) {
         long pickCost = pick.expectedCostNanoUsd(request);
         long cheapest = pickCost;

@@ -43,7 +43,7 @@ public final class RoutingState {
         return h != null ? h : health.computeIfAbsent(candidateId, id -> new EndpointHealth(config));
     }
 
-    /** Where a candidate stands for one caller's provider key (DESIGN §7). */
+    /** Where a candidate stands for one caller's provider key (docs/architecture.md §7). */
     public enum Reach {
         /** Its circuit lets requests through and the provider has not turned the key away. */
         USABLE,

@@ -28,7 +28,7 @@ import java.util.stream.Stream;
 
 /**
  * The routing strategies the gateway can route through, by name (the variant suffix in
- * {@code sim/alpha:<name>}): the built-in ones and those of plugin jars (DESIGN §5 "Plugin SPI").
+ * {@code sim/alpha:<name>}): the built-in ones and those of plugin jars (docs/architecture.md §5).
  * Made once at start by {@link #load}; the router looks strategies up by name.
  *
  * <p><b>Where they come from.</b> Built-in providers are found by {@link ServiceLoader} in the
@@ -59,7 +59,7 @@ public final class StrategyRegistry implements AutoCloseable {
     public static final String BUILT_IN = "built-in";
 
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,31}");
-    /** Variant suffixes that mean something else (DESIGN §3): never a strategy's name. */
+    /** Variant suffixes that mean something else (docs/architecture.md §3): never a strategy's name. */
     private static final Set<String> RESERVED = Set.of("direct", "nitro", "free", "online");
     /** The built-in strategies' names: a plugin jar may not take them, even when a build lacks one. */
     private static final Set<String> BUILT_IN_NAMES = Set.of("floor", "fast", "best", "smart", "auto");

@@ -91,7 +91,7 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
 
     private void addProtocolDetection(ChannelPipeline p, RequestDeadlineHandler deadline) {
         HttpServerCodec http1 = http.codec();
-        // the Upgrade path buffers the whole first request, so its limit is the 413 limit (DESIGN §12)
+        // the Upgrade path buffers the whole first request, so its limit is the 413 limit (docs/architecture.md §12)
         HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, protocol ->
                 AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
                         ? new Http2ServerUpgradeCodec(newFrameCodec(), newMultiplexHandler())

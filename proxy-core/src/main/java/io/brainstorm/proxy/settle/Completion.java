@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * One API request, as it ended: what the audit trail records, what {@code /metrics} counts and what
- * the dashboard's live feed shows (DESIGN §9). Filled in as the request goes through a
+ * the dashboard's live feed shows (docs/architecture.md §9). Filled in as the request goes through a
  * {@link Builder} and made once per request on the event loop that served it, after the answer (or
  * the error) went to the client.
  *

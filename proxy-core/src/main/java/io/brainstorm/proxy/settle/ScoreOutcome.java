@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.settle;
 
 /**
- * Why an answer got its score (DESIGN §8); a label on {@code brainstorm_scorer_outcomes_total} and
+ * Why an answer got its score (docs/architecture.md §8); a label on {@code brainstorm_scorer_outcomes_total} and
  * a field of the audit record.
  */
 public enum ScoreOutcome {

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * What structure a request asked its answer to have (DESIGN §8), read once from the client's body:
+ * What structure a request asked its answer to have (docs/architecture.md §8), read once from the client's body:
  * {@code response_format} ({@code json_object}, {@code json_schema} with its schema) and
  * {@code tools} (each function's name and {@code parameters} schema, and {@code tool_choice});
  * the legacy {@code functions} and {@code function_call} count as tools.

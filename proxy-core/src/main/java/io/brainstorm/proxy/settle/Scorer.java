@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Scores answers 0..1 by DESIGN §8; {@code docs/scoring.md} is the user's account of the rules.
+ * Scores answers 0..1 (docs/architecture.md §8); {@code docs/scoring.md} is the user's account of the rules.
  * Holds the compiled-schema cache (by the schema's hash).
  *
  * <p><b>The rules</b>, in order (the first that applies decides):

@@ -9,7 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The bounded side copy of one streamed answer, for scoring (DESIGN §8): the content deltas and
+ * The bounded side copy of one streamed answer, for scoring (docs/architecture.md §8): the content deltas and
  * each tool call's name and argument deltas of the first choice, and the finish reason. The relayed
  * bytes are not touched: each event is read, never modified or released.
  *

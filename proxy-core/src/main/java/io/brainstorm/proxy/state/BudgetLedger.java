@@ -3,7 +3,7 @@ package io.brainstorm.proxy.state;
 import java.time.LocalDate;
 
 /**
- * Per-key daily budgets, reserve-then-settle (DESIGN §6). Before dispatch the request path
+ * Per-key daily budgets, reserve-then-settle (docs/architecture.md §6). Before dispatch the request path
  * {@link #reserve}s its worst case; after the answer it {@link #settle}s the actual cost (or
  * {@link #release}s on a path that cost nothing). Money is integer nano-USD.
  *

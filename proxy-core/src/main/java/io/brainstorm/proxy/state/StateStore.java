@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The opened state directory (DESIGN §10): budgets, rate windows, learning, and which endpoint
+ * The opened state directory (docs/architecture.md §10): budgets, rate windows, learning, and which endpoint
  * answered which request (for feedback). Open it once at start, off the request path (measured
  * through the launcher: 0.2 to 0.5 s for the first open in a JVM, fresh or existing directory
  * alike, 20 to 30 ms for a later one; 1.3 to 2.7 s and 50 MB more memory while Chronicle compiled a

@@ -1,5 +1,5 @@
 /**
- * The state a gateway keeps between requests and across restarts (DESIGN §6, §10): per-key daily
+ * The state a gateway keeps between requests and across restarts (docs/architecture.md §6, §10): per-key daily
  * budgets ({@link io.brainstorm.proxy.state.BudgetLedger}, reserve-then-settle), per-key rate
  * windows ({@link io.brainstorm.proxy.state.RateWindows}), the learnt posteriors and which endpoint
  * answered which request for feedback ({@link io.brainstorm.proxy.route.AnswerLog}), all opened

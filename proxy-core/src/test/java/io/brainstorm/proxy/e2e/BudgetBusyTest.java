@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A burst on a key with a small daily budget (DESIGN §3, §6): each request reserves its worst case
+ * A burst on a key with a small daily budget (docs/architecture.md §3, §6): each request reserves its worst case
  * (the prompt estimate plus {@code max_tokens: 1000} of {@code openai/gpt-4o-mini}, about $0.0006)
  * and is charged far less (10 prompt and 250 completion tokens: $0.0001515). While the first
  * requests hold their reservations the rest are told 429 {@code budget_busy}, which SDKs retry;

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Budgets and rate limits end to end (DESIGN §6) against a scripted upstream whose every answer
+ * Budgets and rate limits end to end (docs/architecture.md §6) against a scripted upstream whose every answer
  * costs the same: 10 prompt and 5 completion tokens of {@code openai/gpt-4o-mini} ($0.15 / $0.60 per
  * million) = $0.0000045.
  */

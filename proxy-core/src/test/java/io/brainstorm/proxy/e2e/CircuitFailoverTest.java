@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Circuit breakers, cool-downs and failover end to end (DESIGN §7): two scripted provider accounts
+ * Circuit breakers, cool-downs and failover end to end (docs/architecture.md §7): two scripted provider accounts
  * serve {@code openai/gpt-4o-mini}; the gateway's breakers read a {@link ManualClock} that the test
  * moves instead of sleeping. Circuit: 4 attempts in the window, half failing, open 5 s doubling.
  */

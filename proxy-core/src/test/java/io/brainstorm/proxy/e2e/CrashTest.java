@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Gateway processes and the state files (DESIGN §6, §10): a gateway killed with SIGKILL under load
+ * Gateway processes and the state files (docs/architecture.md §6, §10): a gateway killed with SIGKILL under load
  * keeps every settled cent and, at its next start, releases what it held for requests in flight;
  * two gateways on one state directory enforce one budget. The gateways are child JVMs running
  * {@code Main serve}; the provider is a scripted upstream in this process.

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A provider's 2xx answer that is not what it claims (DESIGN §3, §7), end to end: a JSON body cut
+ * A provider's 2xx answer that is not what it claims (docs/architecture.md §3, §7), end to end: a JSON body cut
  * off under a correct {@code Content-Length}, an HTML page under {@code 200}, and a stream request
  * answered with a whole JSON body. With a second endpoint for the model the request fails over to
  * it and the client pays that answer only; with one it is a 502 {@code upstream_invalid_response}

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Panic mode end to end (DESIGN §7, as Envoy's): a model with one endpoint that fails 3 requests
+ * Panic mode end to end (docs/architecture.md §7, as Envoy's): a model with one endpoint that fails 3 requests
  * in 5. Its circuit opens, and stays open (the clock does not move); with nowhere else to go the
  * gateway keeps trying it rather than refusing everyone, so the 2 in 5 it answers still reach
  * their clients.

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The scorer end to end (DESIGN §8): two provider accounts serve {@code openai/gpt-4o-mini}; one
+ * The scorer end to end (docs/architecture.md §8): two provider accounts serve {@code openai/gpt-4o-mini}; one
  * answers JSON-mode requests with broken JSON, the other with valid JSON. The scores reach the
  * learning state of each endpoint for the JSON task class (and not the plain one), the completion
  * records, and {@code :best}, which then sends JSON requests to the account that gets them right.

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Two tenants on one endpoint, each with its own provider key (BYOK): what the provider says to
  * one tenant's key (429, 401) is that key's business, and the other tenant's requests keep being
- * answered (DESIGN §7). One endpoint serves the model, so before this, one tenant's 429 or 401s
+ * answered (docs/architecture.md §7). One endpoint serves the model, so before this, one tenant's 429 or 401s
  * were a 503 {@code no_healthy_endpoint} for everyone.
  */
 class TenantScopedCircuitTest {

@@ -23,7 +23,7 @@ import static org.quicktheories.generators.SourceDSL.lists;
 /**
  * Random lives of a circuit breaker (random settings; requests taken, answered, failed, rate
  * limited or given back in any order; time moving by small and large steps) checked after every
- * step against what DESIGN §7 promises. The test keeps its own list of permits out and of the
+ * step against what docs/architecture.md §7 promises. The test keeps its own list of permits out and of the
  * outcomes reported, so it knows what the breaker may and may not count.
  */
 class CircuitBreakerPropertiesTest {

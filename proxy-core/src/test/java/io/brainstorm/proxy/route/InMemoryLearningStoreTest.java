@@ -70,7 +70,8 @@ class InMemoryLearningStoreTest {
      * its mean falls below 0.5 after k bad answers, where (from α ← 1 + γ(α − 1) + s,
      * β ← 1 + γ(β − 1) + 1 − s, starting at α = 1 + A, β = 1) k is the least with
      * γ^k · (1 + A(1 − γ)) < 1. For a long good run A → 1 / (1 − γ) = 200, so k = 139: "a few hundred
-     * requests" (DESIGN §5). Without a discount it would take as many bad answers as there were good ones.
+     * requests" (docs/architecture.md §5).
+     * Without a discount it would take as many bad answers as there were good ones.
      */
     @Test
     void aQualityDropShowsWithinTheComputedNumberOfAnswers() {

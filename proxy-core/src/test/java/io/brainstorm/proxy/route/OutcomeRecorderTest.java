@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * What each attempt's end does to the shared endpoint, to the provider key that made it, and to
- * what the gateway learns of the model (DESIGN §7): 401/403/429 are the key's, not the
+ * what the gateway learns of the model (docs/architecture.md §7): 401/403/429 are the key's, not the
  * endpoint's, and say nothing of the model's quality.
  */
 class OutcomeRecorderTest {

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Routing convergence in process (DESIGN §5, §12): the built-in {@code smart} and {@code auto}
+ * Routing convergence in process (docs/architecture.md §5, §12): the built-in {@code smart} and {@code auto}
  * strategies, loaded through {@link ServiceLoader} as the core loads them, route simulated
  * requests; each answer's success is drawn from the true quality of the endpoint tried first and
  * fed to an {@link InMemoryLearningStore} with discount γ = 0.995. The learner must settle on the

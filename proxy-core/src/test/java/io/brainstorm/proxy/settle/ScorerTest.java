@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** DESIGN §8's rules on real-looking OpenAI requests and answers. */
+/** The scoring rules (docs/scoring.md) on real-looking OpenAI requests and answers. */
 class ScorerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final ScoringConfig CONFIG = new ScoringConfig(true, 1 << 20, 64 * 1024, 1);
@@ -162,7 +162,7 @@ class ScorerTest {
 
     @Test
     void plainAnswerCutByLengthStillScoresOneWhenNotEmpty() {
-        // DESIGN §8: length → 0 only where structure was required
+        // docs/scoring.md: length → 0 only where structure was required
         assertResult(ScoreOutcome.PLAIN_OK, score(spec(""), answer("Once upon a time there was a", "length")));
         assertResult(ScoreOutcome.EMPTY, score(spec(""), answer("", "length")));
     }

@@ -12,7 +12,7 @@ import java.util.HexFormat;
 import java.util.Map;
 
 /**
- * The audit trail's HMAC key (DESIGN §9): {@value #ENV} (hex or base64, at least 32 bytes) when
+ * The audit trail's HMAC key (docs/architecture.md §9): {@value #ENV} (hex or base64, at least 32 bytes) when
  * set, otherwise a key file, {@code <state_dir>/audit.key} unless configured, created with 32 bytes
  * from {@link SecureRandom} (as 64 hex digits) and mode 0600 when absent. The key file must lie
  * outside the audit folder: whoever can rewrite the records must not find the key beside them.

@@ -11,7 +11,7 @@ import java.time.InstantSource;
 import java.util.Map;
 
 /**
- * The audit trail's writer (DESIGN §9, docs/audit.md): a {@link CompletionSink} that appends one
+ * The audit trail's writer (docs/architecture.md §9, docs/audit.md): a {@link CompletionSink} that appends one
  * HMAC-chained JSON Lines record per ended request to daily files {@code audit-YYYY-MM-DD.jsonl}
  * in the audit folder. Record format and chain: {@link AuditFormat}.
  *

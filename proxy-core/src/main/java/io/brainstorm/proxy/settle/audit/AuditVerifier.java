@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Checks an audit trail (DESIGN §9, docs/audit.md): walks each writer's day files oldest first,
+ * Checks an audit trail (docs/architecture.md §9, docs/audit.md): walks each writer's day files oldest first,
  * recomputes every record's MAC, checks that {@code seq} counts up by one and that each record's
  * {@code prev} is the MAC of the record before it, across lines and across files, and reports the
  * first record where that fails, with what it means:

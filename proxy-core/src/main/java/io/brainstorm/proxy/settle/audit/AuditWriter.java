@@ -38,7 +38,7 @@ final class AuditWriter implements Runnable {
      * How long the writer gathers records after the first one before it writes: one write (and,
      * with {@code fsync: batch}, one force) per few milliseconds instead of a wake-up, a write and a
      * force per request, which took a third of a core from the event loops at 10,000 requests/s.
-     * A crash loses at most this much more (DESIGN §9: bounded by the writer's batch).
+     * A crash loses at most this much more (docs/architecture.md §9: bounded by the writer's batch).
      */
     static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 

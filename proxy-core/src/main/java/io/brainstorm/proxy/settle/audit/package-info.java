@@ -1,5 +1,5 @@
 /**
- * The audit trail (DESIGN §9, docs/audit.md): {@link io.brainstorm.proxy.settle.audit.AuditLog}
+ * The audit trail (docs/architecture.md §9, docs/audit.md): {@link io.brainstorm.proxy.settle.audit.AuditLog}
  * writes one HMAC-chained JSON Lines record per ended request into daily files (its writer thread:
  * {@code AuditWriter}, with {@code AuditQueue}, {@code DayFileAppender}, {@code ChainStart} and
  * {@code HeadFile});
