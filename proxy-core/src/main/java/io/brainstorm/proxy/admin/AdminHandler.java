@@ -46,6 +46,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The last handler of an admin connection: routes every endpoint of {@code docs/admin-api.md},
@@ -669,7 +670,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         return o;
     }
 
-    private static String query(Call call, String name) {
+    private static @Nullable String query(Call call, String name) {
         List<String> v = call.query().get(name);
         return v == null || v.isEmpty() || v.get(0).isEmpty() ? null : v.get(0);
     }
@@ -687,7 +688,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** An ISO-8601 instant ({@code 2025-01-01T12:00:00Z}) or a UTC day ({@code 2025-01-01}, its start). */
-    private static java.time.Instant instant(Call call, String name, java.time.Instant dflt) {
+    private static java.time.Instant instant(Call call, String name, java.time.@Nullable Instant dflt) {
         String v = query(call, name);
         if (v == null) {
             return dflt;

@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The dashboard's live request feed: every {@link Completion} goes to each subscriber (an open
@@ -60,8 +61,8 @@ public final class LiveFeed implements CompletionSink {
     public static final class Entry {
         private final long seq;
         private final Completion completion;
-        private volatile String withTenant;
-        private volatile String withoutTenant;
+        private volatile @Nullable String withTenant;
+        private volatile @Nullable String withoutTenant;
 
         Entry(long seq, Completion completion) {
             this.seq = seq;
@@ -81,7 +82,7 @@ public final class LiveFeed implements CompletionSink {
          * status, error code, stream, tokens, cost (USD), latency and TTFT (ms), fallbacks, score and its
          * outcome; {@code tenant} only when {@code tenant} is true (the super-admin's feed).
          */
-        public String json(boolean tenant) {
+        public String json(@Nullable boolean tenant) {
             String s = tenant ? withTenant : withoutTenant;
             if (s == null) {
                 // a race makes the same string twice: harmless

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An error the gateway answers in OpenAI's shape, {@code {"error":{"message","type","param","code"}}}
@@ -18,13 +19,13 @@ public final class ApiError extends RuntimeException {
     private final long retryAfterSeconds;
     private final String allow;
 
-    private ApiError(HttpResponseStatus status, String type, String code, String param, String message,
+    private ApiError(HttpResponseStatus status, String type, String code, @Nullable String param, String message,
                      long retryAfterSeconds) {
         this(status, type, code, param, message, retryAfterSeconds, null);
     }
 
-    private ApiError(HttpResponseStatus status, String type, String code, String param, String message,
-                     long retryAfterSeconds, String allow) {
+    private ApiError(HttpResponseStatus status, String type, String code, @Nullable String param, String message,
+                     long retryAfterSeconds, @Nullable String allow) {
         super(message, null, false, false);
         this.status = status;
         this.type = type;
@@ -34,7 +35,7 @@ public final class ApiError extends RuntimeException {
         this.allow = allow;
     }
 
-    public static ApiError invalidRequest(String param, String message) {
+    public static ApiError invalidRequest(@Nullable String param, String message) {
         return new ApiError(HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", param,
                 message, -1);
     }
@@ -191,7 +192,7 @@ public final class ApiError extends RuntimeException {
     }
 
     /** {@code {"error":{...}}} with every string escaped. */
-    public static String json(String message, String type, String code, String param) {
+    public static String json(@Nullable String message, String type, String code, String param) {
         StringBuilder sb = new StringBuilder(96 + message.length());
         sb.append("{\"error\":{\"message\":");
         quote(sb, message);

@@ -10,6 +10,7 @@ import io.brainstorm.proxy.spi.LatencyStats;
 
 import java.time.Instant;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The routing state as JSON, for operators: which strategies are loaded (and which plugins were
@@ -20,7 +21,7 @@ public final class RoutingReport {
     private RoutingReport() {
     }
 
-    public static ObjectNode json(Router router) {
+    public static ObjectNode json(@Nullable Router router) {
         ObjectNode root = ParsedRequest.JSON.createObjectNode();
         root.put("time", Instant.ofEpochMilli(router.state().nowMillis()).toString());
         ArrayNode strategies = root.putArray("strategies");

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A gateway key as the gateway knows it: never the secret itself.
@@ -22,7 +23,7 @@ import java.util.List;
  * @param source        {@code config}, {@code env}, {@code admin} or {@code demo}
  */
 public record ApiKey(String id, String name, String tenant, String sha256, KeyLimits limits, KeyKind kind,
-                     List<String> allowedModels, ZoneId zone, Instant createdAt, Instant revokedAt, String source) {
+                     List<String> allowedModels, ZoneId zone, Instant createdAt, @Nullable Instant revokedAt, String source) {
 
     public ApiKey {
         allowedModels = List.copyOf(allowedModels);

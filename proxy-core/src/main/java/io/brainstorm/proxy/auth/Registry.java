@@ -33,6 +33,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Tenants, gateway keys (API and admin) and tenants' provider keys (DESIGN §4, §6): the one place
@@ -179,7 +180,7 @@ public final class Registry implements AutoCloseable {
     }
 
     /** Changes to a key; a null field stays as it is. */
-    public record KeyUpdate(String name, KeyLimits limits, List<String> allowedModels, ZoneId zone) {
+    public record KeyUpdate(@Nullable String name, @Nullable KeyLimits limits, @Nullable List<String> allowedModels, @Nullable ZoneId zone) {
     }
 
     /** A key just created, with its secret: show it once, then drop it. */
@@ -212,17 +213,17 @@ public final class Registry implements AutoCloseable {
     private final Fixed fixed;
 
     // ---- guarded by this ----
-    private RegistryState state;
+    private @Nullable RegistryState state;
     /** The file's bytes {@link #state} was read from or written as; null in memory or before the first write. */
-    private byte[] lastBytes;
+    private byte @Nullable [] lastBytes;
     /** The file's stamp when last read or written; the watcher reads it again when it changes. */
-    private RegistryFile.Stamp lastStamp;
+    private RegistryFile.@Nullable Stamp lastStamp;
     private List<NewSecret> newSecrets = List.of();
 
-    private volatile Snapshot snapshot;
-    private volatile ScheduledExecutorService watcher;
+    private volatile @Nullable Snapshot snapshot;
+    private volatile @Nullable ScheduledExecutorService watcher;
 
-    private Registry(RegistryFile file, Fixed fixed, InstantSource clock) {
+    private Registry(@Nullable RegistryFile file, Fixed fixed, InstantSource clock) {
         this.file = file;
         this.fixed = fixed;
         this.clock = clock;
@@ -357,7 +358,7 @@ public final class Registry implements AutoCloseable {
     }
 
     /** {@code tenant}'s key for provider account {@code provider}, or null when it has none. A secret. */
-    public String providerKey(String tenant, String provider) {
+    public @Nullable String providerKey(String tenant, String provider) {
         Map<String, String> keys = snapshot.providerSecrets.get(tenant);
         return keys == null ? null : keys.get(provider);
     }
@@ -653,7 +654,7 @@ public final class Registry implements AutoCloseable {
     }
 
     /** The key with id {@code id} as the state has it (config keys with their revocation), or null. */
-    private ApiKey find(RegistryState s, String id) {
+    private @Nullable ApiKey find(RegistryState s, String id) {
         for (ApiKey k : fixed.keys.values()) {
             if (k.id().equals(id)) {
                 Instant revoked = s.revokedFixedKeys.get(k.sha256());
@@ -803,7 +804,7 @@ public final class Registry implements AutoCloseable {
         snapshot = Snapshot.of(old == null ? 1 : old.version + 1, fixed, state);
     }
 
-    private static String emptyToNull(String s) {
+    private static @Nullable String emptyToNull(@Nullable String s) {
         return s == null || s.isEmpty() ? null : s;
     }
 
@@ -811,7 +812,7 @@ public final class Registry implements AutoCloseable {
 
     /** What config and the environment define; fixed for the life of the instance. */
     private record Fixed(Map<String, ApiKey> keys, Map<String, Tenant> tenants,
-                         Map<String, ProviderSecret> providerKeys, Set<String> providers, String adminTokenSha256) {
+                         Map<String, ProviderSecret> providerKeys, Set<String> providers, @Nullable String adminTokenSha256) {
 
         static Fixed of(Bootstrap boot) {
             Map<String, ApiKey> keys = new LinkedHashMap<>();

@@ -31,6 +31,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code registry.json} in a state directory: its format ({@link #encode}, {@link #decode}), its lock
@@ -108,7 +109,7 @@ final class RegistryFile {
     }
 
     /** The file's stamp, or null when it does not exist. */
-    Stamp stamp() throws IOException {
+    @Nullable Stamp stamp() throws IOException {
         try {
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
             // the file key (inode) changes with every rename into place, whatever the clock's resolution
@@ -119,7 +120,7 @@ final class RegistryFile {
     }
 
     /** The file's bytes, or null when it does not exist. Writers replace it whole, so no lock is needed. */
-    byte[] read() throws IOException {
+    byte @Nullable [] read() throws IOException {
         try {
             return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {

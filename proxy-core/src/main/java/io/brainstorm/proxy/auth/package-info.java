@@ -5,7 +5,5 @@
  * token or {@code br_admin_} keys on the admin API. {@link io.brainstorm.proxy.auth.ApiKeys} makes and
  * hashes keys; {@link io.brainstorm.proxy.auth.SecretBox} and {@link io.brainstorm.proxy.auth.MasterKey}
  * seal provider keys at rest; {@link io.brainstorm.proxy.auth.Secrets} shows a secret made at start once.
- * {@link io.brainstorm.proxy.auth.KeyRing} and {@link io.brainstorm.proxy.auth.KeyBootstrap} are the
- * earlier, single-process key set, in use until the request path reads the registry.
  */
 package io.brainstorm.proxy.auth;

@@ -35,6 +35,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code tenants}, {@code keys} and {@code providers}: the admin API ({@code docs/admin-api.md})
@@ -86,7 +87,7 @@ final class AdminCommands {
     private final Terminal terminal;
     private final Options options;
     private final boolean json;
-    private AdminClient client;
+    private @Nullable AdminClient client;
 
     private AdminCommands(Options options, Map<String, String> env, InputStream in, PrintStream out,
                           Terminal terminal) {
@@ -624,7 +625,7 @@ final class AdminCommands {
     }
 
     /** The option's value; null when it is absent; a usage error when it is given empty. */
-    private String optional(String option) {
+    private @Nullable String optional(String option) {
         return options.flag(option) ? required(option) : null;
     }
 

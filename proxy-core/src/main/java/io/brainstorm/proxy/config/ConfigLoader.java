@@ -20,13 +20,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads {@code brainstorm.yaml} into a validated {@link GatewayConfig}.
  *
  * <p><b>Steps.</b> The YAML is parsed into a tree; {@code ${VAR}} and {@code ${VAR:-default}} are
  * substituted in every string value from the given environment (the default applies when the
- * variable is unset or empty, as in a shell; {@code $${} writes a literal {@code ${}; values are not
+ * variable is unset or empty, as in a shell; <code>$${</code> writes a literal <code>${</code>; values are not
  * substituted again); then every section is validated into the records, with a default for
  * everything not written. Unknown keys are errors, so a typo never silently falls back to a default.
  *
@@ -87,7 +88,7 @@ public final class ConfigLoader {
         return parse(yaml, baseDir, env, "");
     }
 
-    private static GatewayConfig parse(String yaml, Path baseDir, Map<String, String> env, String prefix)
+    private static GatewayConfig parse(String yaml, @Nullable Path baseDir, Map<String, String> env, String prefix)
             throws ConfigException {
         JsonNode tree = YamlNode.parse(yaml, prefix);
         tree = substitute(tree, "", env, prefix);
@@ -142,7 +143,7 @@ public final class ConfigLoader {
                 a.field("record_content").bool(d.recordContent()));
     }
 
-    private static Path resolve(Path baseDir, String file) {
+    private static @Nullable Path resolve(Path baseDir, String file) {
         return file == null ? null : baseDir == null ? Path.of(file) : baseDir.resolve(file);
     }
 

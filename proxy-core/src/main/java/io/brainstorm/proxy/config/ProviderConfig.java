@@ -3,6 +3,7 @@ package io.brainstorm.proxy.config;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One upstream provider account from {@code brainstorm.yaml}.
@@ -20,7 +21,7 @@ import java.util.List;
  */
 public record ProviderConfig(
         String name, String type, URI baseUrl, String apiKey, String tenant, Timeouts timeouts, List<String> models,
-        Path caFile) {
+        @Nullable Path caFile) {
 
     public ProviderConfig {
         models = List.copyOf(models);

@@ -15,6 +15,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One node of a parsed YAML tree together with its field path ({@code providers[1].base_url}), with
@@ -147,7 +148,7 @@ final class YamlNode {
     }
 
     /** A scalar as text, or {@code fallback} when not set. */
-    String text(String fallback) throws ConfigException {
+    String text(@Nullable String fallback) throws ConfigException {
         if (!isSet()) {
             return fallback;
         }

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns a {@link io.brainstorm.proxy.settle.Completion}'s fields into label values from a bounded
@@ -158,7 +159,7 @@ final class Labels {
     }
 
     /** The error code's label, or null for a request without an error. */
-    String errorCode(String code) {
+    @Nullable String errorCode(String code) {
         if (code == null) {
             return null;
         }

@@ -7,6 +7,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A histogram of values recorded by several threads (the event loops) where no writer ever waits
@@ -48,7 +49,7 @@ public final class WriterHistograms {
         /** Reader only: {@link #recorded} at the last drain. */
         long drained;
         /** Reader only. */
-        Histogram interval;
+        @Nullable Histogram interval;
 
         Lane(Thread owner, int digits) {
             this.owner = owner;

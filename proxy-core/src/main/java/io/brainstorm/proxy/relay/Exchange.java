@@ -52,6 +52,7 @@ import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One request's trip upstream and back: tries the route's candidates in order, relays the answer
@@ -126,7 +127,7 @@ public final class Exchange implements UpstreamListener {
     private final ParsedRequest request;
     private final RoutePlan route;
     /** The provider key of the current attempt's endpoint (a secret: never logged). */
-    private String upstreamKey;
+    private @Nullable String upstreamKey;
     private final OutcomeRecorder outcomes;
     private final Settlement settlement;
     private final Caller caller;
@@ -167,11 +168,11 @@ public final class Exchange implements UpstreamListener {
     private boolean lastFailureTimeout;
     /** The last failed attempt answered 2xx with something unusable: the provider had the prompt. */
     private boolean lastFailureInvalid;
-    private Endpoint endpoint;
-    private Channel upstream;
-    private HttpResponse upstreamResponse;
+    private @Nullable Endpoint endpoint;
+    private @Nullable Channel upstream;
+    private @Nullable HttpResponse upstreamResponse;
     /** The one timer of the exchange; see {@link #onTimer()}. */
-    private ScheduledFuture<?> timer;
+    private @Nullable ScheduledFuture<?> timer;
     private long timerAt;
     /** When the current attempt must have its response head; {@code Long.MAX_VALUE} once it has. */
     private long firstByteDeadline = Long.MAX_VALUE;
@@ -180,20 +181,20 @@ public final class Exchange implements UpstreamListener {
     private boolean upstreamReused;
     private boolean responseStarted;
 
-    private CompositeByteBuf aggregate;
-    private StreamRelay stream;
+    private @Nullable CompositeByteBuf aggregate;
+    private @Nullable StreamRelay stream;
     /** The side copy of a stream that is scored or recorded, else null. */
-    private StreamCapture capture;
+    private @Nullable StreamCapture capture;
 
     /** What the answer cost, as settled; for the completion record. */
-    private Usage usage;
+    private @Nullable Usage usage;
     private long costNano;
     private boolean costEstimated;
     /** When the first content event left for the client ({@code System.nanoTime()}), or -1. */
     private long firstEventNanos = -1;
     private boolean completionSent;
     /** The endpoint whose response the client got (its answer, or its 4xx), or null. */
-    private Endpoint answeredBy;
+    private @Nullable Endpoint answeredBy;
 
     public Exchange(ChannelHandlerContext client, UpstreamClient upstreamClient, ParsedRequest request,
                     RoutePlan route, Settlement settlement, Ticket ticket, String requestId, Caller caller,
@@ -546,7 +547,7 @@ public final class Exchange implements UpstreamListener {
     }
 
     /** An error after the stream began: one last event, no {@code [DONE]}, the body ends. */
-    private void streamError(String reason) {
+    private void streamError(@Nullable String reason) {
         if (state != State.STREAMING) {
             return;
         }
@@ -679,7 +680,7 @@ public final class Exchange implements UpstreamListener {
         return new RawValue(Cost.formatUsd(nano));
     }
 
-    private ObjectNode xbr(long costNano, boolean estimated, Scorer.Result verdict) {
+    private ObjectNode xbr(long costNano, boolean estimated, Scorer.@Nullable Result verdict) {
         ObjectNode x = ParsedRequest.JSON.createObjectNode();
         x.put("request_id", requestId);
         x.put("selected_model", endpoint.model().id());
@@ -1097,13 +1098,13 @@ public final class Exchange implements UpstreamListener {
         ticket.settle(costNano);
     }
 
-    private void emit(int status, String errorCode, Scorer.Result verdict) {
+    private void emit(int status, @Nullable String errorCode, Scorer.Result verdict) {
         emit(status, errorCode, verdict, capture != null && settlement.recordContent()
                 ? AnswerText.of(capture.answer()) : null);
     }
 
     /** Hands this request's {@link Completion} to the sinks (audit, metrics, live feed); once. */
-    private void emit(int status, String errorCode, Scorer.Result verdict, String answerText) {
+    private void emit(int status, @Nullable String errorCode, Scorer.@Nullable Result verdict, @Nullable String answerText) {
         if (completionSent) {
             return;
         }

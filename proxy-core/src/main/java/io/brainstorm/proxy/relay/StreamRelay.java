@@ -12,6 +12,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The body of one streamed answer on its way to the client: SSE events pass through as slices of
@@ -33,7 +34,7 @@ final class StreamRelay {
     private final SseEventSplitter splitter;
     /** The side copy for scoring or the audit, or null; it reads events, never changes or releases them. */
     private final StreamCapture capture;
-    private ObjectNode usageChunk;
+    private @Nullable ObjectNode usageChunk;
     private boolean sawDone;
     private boolean released;
     private long relayedEvents;
@@ -75,7 +76,7 @@ final class StreamRelay {
     }
 
     /** The usage the upstream reported, or null. */
-    Usage usage() {
+    @Nullable Usage usage() {
         return usageChunk == null ? null : UsageParser.parse(usageChunk.get("usage"));
     }
 

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns a requested model name into an ordered list of endpoints (DESIGN §3, §5).
@@ -246,7 +247,7 @@ public final class Router {
     }
 
     /** The slots the key can reach; the same list when it reaches them all (the common case allocates nothing). */
-    private static List<Slot> reachable(List<Slot> pool, Access access) {
+    private static List<Slot> reachable(@Nullable List<Slot> pool, Access access) {
         int i = 0;
         while (i < pool.size() && access.reaches(pool.get(i).endpoint())) {
             i++;
@@ -493,7 +494,7 @@ public final class Router {
     }
 
     /** Why the model cannot serve the request (400 naming the field), or null. */
-    private static ApiError capabilityProblem(ModelSpec model, RequestFeatures f) {
+    private static @Nullable ApiError capabilityProblem(ModelSpec model, RequestFeatures f) {
         boolean embeddingModel = model.supports(Capability.EMBEDDINGS);
         if (f.embeddings() && !embeddingModel) {
             return ApiError.invalidRequest("model", "The model '" + model.id() + "' does not create embeddings.");

@@ -28,6 +28,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The last handler of a client request pipeline, for HTTP/1.1 connections and HTTP/2 streams
@@ -51,12 +52,12 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private static final String X_TITLE = "x-title";
 
     private final Gateway gateway;
-    private Exchange exchange;
+    private @Nullable Exchange exchange;
     private boolean busy;
     /** The connection's in-flight count (the HTTP/2 parent's for a stream), looked up once. */
-    private java.util.concurrent.atomic.AtomicInteger activeRequests;
+    private java.util.concurrent.atomic.@Nullable AtomicInteger activeRequests;
     /** The connection's {@link ClientCloseWatch} (HTTP/1.1), looked up once. */
-    private ClientCloseWatch closeWatch;
+    private @Nullable ClientCloseWatch closeWatch;
 
     ApiHandler(Gateway gateway) {
         this.gateway = gateway;
@@ -108,7 +109,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
      * what the decoder refused (Content-Length beside Transfer-Encoding among it, RFC 9112 §6.3), or
      * an HTTP/1.1 request without exactly one {@code Host} (RFC 9112 §3.2; HTTP/2 has :authority).
      */
-    private ApiError malformed(ChannelHandlerContext ctx, FullHttpRequest request) {
+    private @Nullable ApiError malformed(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
             return cause instanceof TooLongHttpHeaderException
@@ -315,7 +316,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
 
     /** Records an API call refused before any provider was asked (401, 400, 402, 403, 404, 429, 503). */
     private void refused(FullHttpRequest request, String requestId, long arrivalNanos, ParsedRequest.Kind kind,
-                         ApiKey key, ParsedRequest parsed, RoutePlan route, ApiError e) {
+                         @Nullable ApiKey key, @Nullable ParsedRequest parsed, @Nullable RoutePlan route, ApiError e) {
         String model = parsed != null ? parsed.model() : null;
         gateway.completions().accept(new Completion(System.currentTimeMillis(), requestId,
                 key == null ? null : key.tenant(), key == null ? null : key.id(), app(request),
@@ -327,7 +328,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The application's name: {@code X-Title}, else {@code HTTP-Referer} (recorded, never forwarded), capped. */
-    private static String app(FullHttpRequest request) {
+    private static @Nullable String app(FullHttpRequest request) {
         String app = request.headers().get(X_TITLE);
         if (app == null || app.isBlank()) {
             app = request.headers().get(HttpHeaderNames.REFERER);
@@ -350,7 +351,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The answer is written (or the client is gone): accept the next request. */
-    private void done(ChannelHandlerContext ctx, ChannelFuture lastWrite) {
+    private void done(ChannelHandlerContext ctx, @Nullable ChannelFuture lastWrite) {
         if (!busy) {
             return;
         }

@@ -17,6 +17,7 @@ import io.brainstorm.proxy.upstream.UpstreamClient;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What every request handler shares: configuration, the registry of tenants and keys, the router and its outcome recorder, the upstream client, and
@@ -24,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p><b>Threading:</b> the parts are immutable or thread-safe; the flags are atomics.
  */
+@SuppressWarnings("NullAway.Init") // the late-set parts are set during start-up, before ready(); issue 15 item 3
 public final class Gateway {
     private final GatewayConfig config;
     private final Registry registry;
@@ -52,7 +54,7 @@ public final class Gateway {
     private final AtomicInteger inFlight = new AtomicInteger();
 
     /** @param router the routes, or null until {@link #routes(Router)} provides them */
-    public Gateway(GatewayConfig config, Registry registry, Router router, UpstreamClient upstream) {
+    public Gateway(GatewayConfig config, Registry registry, @Nullable Router router, UpstreamClient upstream) {
         this.config = config;
         this.registry = registry;
         this.upstream = upstream;

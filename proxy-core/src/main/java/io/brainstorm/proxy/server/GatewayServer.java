@@ -42,6 +42,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The running gateway: the client listener, its event loops, the upstream client and (when
@@ -60,13 +61,13 @@ public final class GatewayServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
-    private SimServer sim;
-    private StrategyRegistry strategies;
-    private StateStore store;
-    private io.brainstorm.proxy.settle.audit.AuditLog audit;
-    private java.util.concurrent.ScheduledExecutorService dayKeeper;
-    private Channel listener;
-    private io.brainstorm.proxy.admin.AdminServer admin;
+    private @Nullable SimServer sim;
+    private @Nullable StrategyRegistry strategies;
+    private @Nullable StateStore store;
+    private io.brainstorm.proxy.settle.audit.@Nullable AuditLog audit;
+    private java.util.concurrent.@Nullable ScheduledExecutorService dayKeeper;
+    private @Nullable Channel listener;
+    private io.brainstorm.proxy.admin.@Nullable AdminServer admin;
     private boolean closed;
 
     private GatewayServer(Gateway gateway, Transport transport, EventLoopGroup boss, EventLoopGroup workers) {

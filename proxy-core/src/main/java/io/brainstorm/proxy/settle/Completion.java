@@ -1,5 +1,7 @@
 package io.brainstorm.proxy.settle;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One API request, as it ended: what the audit trail records, what {@code /metrics} counts and what
  * the dashboard's live feed shows (DESIGN §9). Made once per request on the event loop that served
@@ -38,21 +40,21 @@ package io.brainstorm.proxy.settle;
  *                         embeddings and for requests refused before their body was read
  */
 public record Completion(
-        long atMillis, String requestId, String tenant, String keyId, String app, String operation,
-        String requestedModel, String selectedModel, String endpoint, String strategy, int status, String errorCode,
+        long atMillis, String requestId, @Nullable String tenant, @Nullable String keyId, String app, String operation,
+        @Nullable String requestedModel, @Nullable String selectedModel, @Nullable String endpoint, @Nullable String strategy, int status, String errorCode,
         boolean stream, long promptTokens, long completionTokens, long costNanoUsd, boolean costEstimated,
         long latencyMicros, long ttftMicros, int fallbacks, double score, ScoreOutcome scoreOutcome,
-        String prompt, String answer, String format) {
+        @Nullable String prompt, @Nullable String answer, @Nullable String format) {
 
     /** Score of a request that was not scored. */
     public static final double NO_SCORE = -1;
 
     /** As the canonical constructor, with no {@code format}. */
-    public Completion(long atMillis, String requestId, String tenant, String keyId, String app, String operation,
-                      String requestedModel, String selectedModel, String endpoint, String strategy, int status,
-                      String errorCode, boolean stream, long promptTokens, long completionTokens, long costNanoUsd,
+    public Completion(long atMillis, @Nullable String requestId, @Nullable String tenant, @Nullable String keyId, @Nullable String app, @Nullable String operation,
+                      @Nullable String requestedModel, @Nullable String selectedModel, @Nullable String endpoint, @Nullable String strategy, int status,
+                      @Nullable String errorCode, boolean stream, long promptTokens, long completionTokens, long costNanoUsd,
                       boolean costEstimated, long latencyMicros, long ttftMicros, int fallbacks, double score,
-                      ScoreOutcome scoreOutcome, String prompt, String answer) {
+                      @Nullable ScoreOutcome scoreOutcome, @Nullable String prompt, @Nullable String answer) {
         this(atMillis, requestId, tenant, keyId, app, operation, requestedModel, selectedModel, endpoint, strategy,
                 status, errorCode, stream, promptTokens, completionTokens, costNanoUsd, costEstimated, latencyMicros,
                 ttftMicros, fallbacks, score, scoreOutcome, prompt, answer, null);

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What structure a request asked its answer to have (DESIGN §8), read once from the client's body:
@@ -47,8 +48,8 @@ public final class ScoreSpec {
     /** Why the spec is unusable, when known from the request alone; else null. */
     private final String unusable;
 
-    private ScoreSpec(Format format, SchemaCache.Entry formatSchema, Map<String, SchemaCache.Entry> tools,
-                      boolean otherTools, Choice choice, String forcedTool, String unusable) {
+    private ScoreSpec(Format format, SchemaCache.@Nullable Entry formatSchema, Map<String, SchemaCache.Entry> tools,
+                      boolean otherTools, Choice choice, @Nullable String forcedTool, @Nullable String unusable) {
         this.format = format;
         this.formatSchema = formatSchema;
         this.tools = tools;
@@ -234,7 +235,7 @@ public final class ScoreSpec {
     }
 
     /** Compiles the spec's schemas (once per schema, in the cache); why one is unusable, or null. */
-    String resolve() {
+    @Nullable String resolve() {
         if (unusable != null) {
             return unusable;
         }

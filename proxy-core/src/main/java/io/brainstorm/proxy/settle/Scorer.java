@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Scores answers 0..1 by DESIGN §8; {@code docs/scoring.md} is the user's account of the rules.
@@ -106,7 +107,7 @@ public final class Scorer {
     }
 
     /** The result that {@code outcome} always gets (its score: 1, 0 or {@link Completion#NO_SCORE}). */
-    public static Result result(ScoreOutcome outcome) {
+    public static @Nullable Result result(ScoreOutcome outcome) {
         return RESULTS.get(outcome);
     }
 
@@ -138,7 +139,7 @@ public final class Scorer {
      * finish reason (an empty answer when {@code choices} is empty). Null when the body is not a
      * JSON object with a {@code choices} array. Does not release {@code body} nor move its indexes.
      */
-    public static AnswerContent readAnswer(ByteBuf body) {
+    public static @Nullable AnswerContent readAnswer(ByteBuf body) {
         ChoiceReader reader = new ChoiceReader();
         try (JsonParser p = body.hasArray()
                 ? JSON.createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes())
@@ -261,7 +262,7 @@ public final class Scorer {
     }
 
     /** Whether {@code value} validates; null when the schema could not be evaluated (pattern budget, validator error). */
-    private static Boolean validate(Schema schema, JsonNode value) {
+    private static @Nullable Boolean validate(Schema schema, JsonNode value) {
         if (schema == null) {
             return null;
         }
@@ -277,7 +278,7 @@ public final class Scorer {
     }
 
     /** The one JSON value {@code text} holds, or null when it is not exactly one JSON value. */
-    private static JsonNode parse(String text) {
+    private static @Nullable JsonNode parse(String text) {
         try {
             JsonNode n = ONE_VALUE.readTree(text);
             return n == null || n.isMissingNode() ? null : n;

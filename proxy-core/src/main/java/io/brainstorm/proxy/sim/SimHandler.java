@@ -36,6 +36,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The sim's request handler, last in the pipeline after {@code HttpServerCodec},
@@ -151,7 +152,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /** Null when the key is the sim's; else why not. */
-    private static String keyProblem(String authorization) {
+    private static @Nullable String keyProblem(String authorization) {
         if (authorization == null || authorization.isBlank()) {
             return "sim: missing API key (expected: Authorization: Bearer <the sim provider key>)";
         }
@@ -165,7 +166,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return key.equals(SimServer.API_KEY) ? null : "sim: incorrect API key provided (expected: the sim provider key)";
     }
 
-    private JsonNode parse(ChannelHandlerContext ctx, String body) {
+    private @Nullable JsonNode parse(ChannelHandlerContext ctx, String body) {
         try {
             JsonNode node = json.readTree(body);
             if (node != null && node.isObject()) {
@@ -181,7 +182,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return null;
     }
 
-    private SimServer.Served model(ChannelHandlerContext ctx, SimServer.Endpoint endpoint, JsonNode body) {
+    private SimServer.@Nullable Served model(ChannelHandlerContext ctx, SimServer.Endpoint endpoint, JsonNode body) {
         JsonNode model = body.get("model");
         if (model == null || !model.isTextual()) {
             error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", "model",
@@ -416,7 +417,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return Math.max(1, (text.length() + 3) / 4);
     }
 
-    private SimScript script(ChannelHandlerContext ctx, JsonNode body) {
+    private @Nullable SimScript script(ChannelHandlerContext ctx, JsonNode body) {
         try {
             return SimScript.of(body);
         } catch (IllegalArgumentException e) {
@@ -475,16 +476,16 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    private void badField(ChannelHandlerContext ctx, String param, String message) {
+    private void badField(ChannelHandlerContext ctx, String param, @Nullable String message) {
         error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", param, message);
     }
 
-    private void error(ChannelHandlerContext ctx, HttpResponseStatus status, String type, String code, String param,
+    private void error(ChannelHandlerContext ctx, HttpResponseStatus status, String type, String code, @Nullable String param,
             String message) {
         respond(ctx, status, errorBody(type, code, param, message), null);
     }
 
-    private ObjectNode errorBody(String type, String code, String param, String message) {
+    private ObjectNode errorBody(String type, String code, @Nullable String param, String message) {
         ObjectNode root = json.createObjectNode();
         ObjectNode error = root.putObject("error");
         error.put("message", message);
@@ -495,7 +496,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /** Writes a whole JSON response and counts the request as served. */
-    private void respond(ChannelHandlerContext ctx, HttpResponseStatus status, JsonNode body, Map<String, String> extra) {
+    private void respond(ChannelHandlerContext ctx, HttpResponseStatus status, JsonNode body, @Nullable Map<String, String> extra) {
         server.served();
         if (!ctx.channel().isActive()) {
             return;

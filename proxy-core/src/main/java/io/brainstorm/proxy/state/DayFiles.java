@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One kind of state kept per UTC day: a Chronicle file per day, {@code stateDir/FOLDER/YYYY-MM-DD.cm3},
@@ -50,7 +51,7 @@ final class DayFiles implements DayStores {
 
     private final Kind kind;
     /** Null on the heap. */
-    private final Path dir;
+    private final @Nullable Path dir;
     private final OpenLocks locks;
     private final BiConsumer<CellStore<String>, LocalDate> onOpen;
     private final Map<LocalDate, StateStore.Opened> days = new ConcurrentHashMap<>();
@@ -68,7 +69,7 @@ final class DayFiles implements DayStores {
     }
 
     @Override
-    public CellStore<String> forDay(LocalDate day, boolean create) {
+    public @Nullable CellStore<String> forDay(LocalDate day, boolean create) {
         StateStore.Opened d = days.get(day);
         if (d != null) {
             return d.cells();

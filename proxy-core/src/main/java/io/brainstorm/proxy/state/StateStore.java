@@ -28,6 +28,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The opened state directory (DESIGN §10): budgets, rate windows, learning, and which endpoint
@@ -192,7 +193,7 @@ public final class StateStore implements AutoCloseable {
     }
 
     /** One file this process has mapped, or a heap map (no hold): closing unmaps, then releases the hold. */
-    record Opened(CellStore<String> cells, OpenLocks.Hold hold) {
+    record Opened(CellStore<String> cells, OpenLocks.@Nullable Hold hold) {
         void close() {
             try {
                 if (cells instanceof ChronicleCellStore<?> c) {
@@ -216,7 +217,7 @@ public final class StateStore implements AutoCloseable {
     private final OpenLocks locks;
     private final DayFiles budgetDays;
     /** Null on the heap, as {@link #endpointsFile}. */
-    private final DayFiles answerDays;
+    private final @Nullable DayFiles answerDays;
     private final Opened rateFile;
     private final Opened learningFile;
     private final Opened endpointsFile;
@@ -228,8 +229,8 @@ public final class StateStore implements AutoCloseable {
     private volatile int releasedAtOpen;
     private volatile boolean closed;
 
-    private StateStore(Path dir, Options options, OpenLocks locks, Opened rateFile, Opened learningFile,
-                       Opened endpointsFile) {
+    private StateStore(@Nullable Path dir, Options options, @Nullable OpenLocks locks, Opened rateFile, Opened learningFile,
+                       @Nullable Opened endpointsFile) {
         this.dir = dir;
         this.options = options;
         this.locks = locks;
@@ -405,7 +406,7 @@ public final class StateStore implements AutoCloseable {
      * process has it open, and any other failure, is thrown. Null when the file does not exist and
      * {@code create} is false.
      */
-    static Opened openFile(OpenLocks locks, long slot, Path file, String loss, boolean create, Opener opener)
+    static @Nullable Opened openFile(OpenLocks locks, long slot, Path file, String loss, boolean create, Opener opener)
             throws IOException {
         boolean lookedAgain = false;
         for (int round = 0; ; round++) {
@@ -514,7 +515,7 @@ public final class StateStore implements AutoCloseable {
     }
 
     /** Moves {@code file} to {@code NAME.corrupt-<UTC time>} beside it; the caller holds its byte exclusively. */
-    private static void moveAside(Path file, String reason, String loss) throws IOException {
+    private static void moveAside(Path file, @Nullable String reason, String loss) throws IOException {
         String name = file.getFileName() + ".corrupt-" + ASIDE_STAMP.format(Instant.now());
         Path aside = file.resolveSibling(name);
         for (int n = 2; Files.exists(aside, LinkOption.NOFOLLOW_LINKS); n++) {

@@ -21,6 +21,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.HexFormat;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One audit record as bytes: a JSON object on one line, fields in a fixed order, ending with
@@ -54,7 +55,7 @@ final class AuditFormat {
     /** One generator on {@link #body} for every record (made again after a failure mid-record). */
     private JsonGenerator gen;
     private long cachedSecond = Long.MIN_VALUE;
-    private String cachedPrefix;
+    private @Nullable String cachedPrefix;
 
     /** A gap: records that were never written, and why. {@code from}/{@code to} are epoch ms or -1 when unknown. */
     record Gap(long lost, String reason, long from, long to) {

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The audit trail's writer (DESIGN §9, docs/audit.md): a {@link CompletionSink} that appends one
@@ -86,7 +87,7 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
      * @param mac  its MAC in hex; 64 zeros when there is none
      * @param time its {@code time}, or null
      */
-    public record Head(int slot, String file, long seq, String mac, String time) {
+    public record Head(int slot, @Nullable String file, long seq, String mac, @Nullable String time) {
     }
 
     /** Opens the files the writer appends to; tests inject one that fails. */
@@ -183,8 +184,8 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
     // the writer thread's (and open's, before the thread starts)
     private long seq;
     private byte[] prevMac = new byte[AuditFormat.MAC_BYTES];
-    private AuditFiles.DayFile current;
-    private Out out;
+    private AuditFiles.@Nullable DayFile current;
+    private @Nullable Out out;
     /** Bytes of {@link #current} that hold whole records; -1 until the file is opened. */
     private long goodSize = -1;
     /** After a failed write: the file may hold a partial batch beyond {@link #goodSize}. */
@@ -197,8 +198,8 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
     private boolean failing;
     private long failingSince;
     private long retryAt;
-    private String failReason;
-    private Head headWritten;
+    private @Nullable String failReason;
+    private @Nullable Head headWritten;
     private long headWrittenAt;
 
     /** Records not written for one reason, since the last gap record of that reason. */
@@ -413,7 +414,7 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
      * The end of a file: its last complete line (without the newline, null when there is none), how
      * many bytes are whole lines, and how many follow the last newline (a torn write).
      */
-    record Tail(byte[] lastLine, long completeBytes, long tornBytes) {
+    record Tail(byte @Nullable [] lastLine, long completeBytes, long tornBytes) {
         static Tail read(Path file) throws IOException {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 long size = ch.size();
@@ -535,7 +536,7 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
         long firstMillis = Long.MAX_VALUE;
         long lastMillis = Long.MIN_VALUE;
         long lastSeq;
-        byte[] lastMac;
+        byte @Nullable [] lastMac;
         long lastTime;
 
         Segment(AuditFiles.DayFile file) {
@@ -619,7 +620,7 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
     }
 
     /** The segment for a record of time {@code atMillis}: its day, or the current one if the clock stepped back. */
-    private Segment segmentFor(List<Segment> segments, Segment seg, long atMillis) {
+    private Segment segmentFor(List<Segment> segments, @Nullable Segment seg, long atMillis) {
         LocalDate day = LocalDate.ofInstant(Instant.ofEpochMilli(atMillis), ZoneOffset.UTC);
         AuditFiles.DayFile last = seg != null ? seg.file : current;
         if (last != null && !day.isAfter(last.day())) {
