@@ -411,7 +411,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         return tenantJson(visibleTenant(who, id));
     }
 
-    private Answer createTenant(AdminPrincipal who, Call call) {
+    private Answer createTenant(AdminPrincipal who, @Nullable Call call) {
         requireSuperAdmin(who, "create tenants");
         JsonBody body = JsonBody.parse(call.request().content(), TENANT_FIELDS);
         String id = body.requiredString("id");
@@ -688,7 +688,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** An ISO-8601 instant ({@code 2025-01-01T12:00:00Z}) or a UTC day ({@code 2025-01-01}, its start). */
-    private static java.time.Instant instant(Call call, String name, java.time.@Nullable Instant dflt) {
+    private static java.time.@Nullable Instant instant(Call call, String name, java.time.@Nullable Instant dflt) {
         String v = query(call, name);
         if (v == null) {
             return dflt;

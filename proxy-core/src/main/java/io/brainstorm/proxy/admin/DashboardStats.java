@@ -49,7 +49,7 @@ public final class DashboardStats implements CompletionSink {
     /** The structured answer formats ({@link Completion#format()}) whose valid share is shown. */
     private static final List<String> FORMATS = List.of("json_object", "json_schema", "tools");
 
-    private record Key(String tenant, String model, String endpoint) {
+    private record Key(String tenant, @Nullable String model, String endpoint) {
     }
 
     /** One (tenant, model, endpoint)'s figures. */

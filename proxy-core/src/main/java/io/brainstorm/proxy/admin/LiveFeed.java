@@ -82,7 +82,7 @@ public final class LiveFeed implements CompletionSink {
          * status, error code, stream, tokens, cost (USD), latency and TTFT (ms), fallbacks, score and its
          * outcome; {@code tenant} only when {@code tenant} is true (the super-admin's feed).
          */
-        public String json(@Nullable boolean tenant) {
+        public String json(boolean tenant) {
             String s = tenant ? withTenant : withoutTenant;
             if (s == null) {
                 // a race makes the same string twice: harmless

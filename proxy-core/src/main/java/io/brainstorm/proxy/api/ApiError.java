@@ -15,9 +15,9 @@ public final class ApiError extends RuntimeException {
     private final HttpResponseStatus status;
     private final String type;
     private final String code;
-    private final String param;
+    private final @Nullable String param;
     private final long retryAfterSeconds;
-    private final String allow;
+    private final @Nullable String allow;
 
     private ApiError(HttpResponseStatus status, String type, String code, @Nullable String param, String message,
                      long retryAfterSeconds) {
@@ -172,12 +172,12 @@ public final class ApiError extends RuntimeException {
         return code;
     }
 
-    public String param() {
+    public @Nullable String param() {
         return param;
     }
 
     /** The {@code Allow} header of a 405, or null. */
-    public String allow() {
+    public @Nullable String allow() {
         return allow;
     }
 
@@ -192,7 +192,7 @@ public final class ApiError extends RuntimeException {
     }
 
     /** {@code {"error":{...}}} with every string escaped. */
-    public static String json(@Nullable String message, String type, String code, String param) {
+    public static String json(@Nullable String message, String type, String code, @Nullable String param) {
         StringBuilder sb = new StringBuilder(96 + message.length());
         sb.append("{\"error\":{\"message\":");
         quote(sb, message);

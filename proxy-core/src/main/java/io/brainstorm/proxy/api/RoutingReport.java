@@ -10,7 +10,6 @@ import io.brainstorm.proxy.spi.LatencyStats;
 
 import java.time.Instant;
 import java.util.Map;
-import org.jspecify.annotations.Nullable;
 
 /**
  * The routing state as JSON, for operators: which strategies are loaded (and which plugins were
@@ -21,7 +20,7 @@ public final class RoutingReport {
     private RoutingReport() {
     }
 
-    public static ObjectNode json(@Nullable Router router) {
+    public static ObjectNode json(Router router) {
         ObjectNode root = ParsedRequest.JSON.createObjectNode();
         root.put("time", Instant.ofEpochMilli(router.state().nowMillis()).toString());
         ArrayNode strategies = root.putArray("strategies");

@@ -16,7 +16,7 @@ public record AdminPrincipal(@Nullable String tenant, String keyId) {
     }
 
     /** True when this principal may see and change {@code tenantId}'s resources. */
-    public boolean canAccess(String tenantId) {
+    public boolean canAccess(@Nullable String tenantId) {
         return tenant == null || tenant.equals(tenantId);
     }
 }

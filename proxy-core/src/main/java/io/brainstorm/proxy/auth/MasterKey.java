@@ -36,7 +36,7 @@ public final class MasterKey {
      * @throws IllegalArgumentException when {@code envValue} is not base64 of 32 bytes
      * @throws IOException              when the file cannot be read or created, or does not hold base64 of 32 bytes
      */
-    public static SecretBox load(String envValue, Path file) throws IOException {
+    public static SecretBox load(@Nullable String envValue, Path file) throws IOException {
         if (envValue != null && !envValue.isEmpty()) {
             byte[] key = decode(envValue);
             if (key == null) {

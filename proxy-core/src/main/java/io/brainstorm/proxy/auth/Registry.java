@@ -126,7 +126,7 @@ public final class Registry implements AutoCloseable {
      *                      absent); null for {@code <stateDir>/master.key}
      */
     public record Bootstrap(List<KeyConfig> keys, List<ProviderSecret> providerKeys, Set<String> providers,
-                            String envApiKey, String adminToken, String masterKey, Path masterKeyFile) {
+                            @Nullable String envApiKey, @Nullable String adminToken, @Nullable String masterKey, Path masterKeyFile) {
         public Bootstrap {
             keys = keys == null ? List.of() : List.copyOf(keys);
             providerKeys = providerKeys == null ? List.of() : List.copyOf(providerKeys);
@@ -176,7 +176,7 @@ public final class Registry implements AutoCloseable {
      * @param allowedModels model ids or {@code provider/*}; empty or null for all
      * @param zone          the budget day's time zone, or null for UTC
      */
-    public record KeySpec(String name, KeyKind kind, KeyLimits limits, List<String> allowedModels, ZoneId zone) {
+    public record KeySpec(String name, KeyKind kind, KeyLimits limits, List<String> allowedModels, @Nullable ZoneId zone) {
     }
 
     /** Changes to a key; a null field stays as it is. */
@@ -208,7 +208,7 @@ public final class Registry implements AutoCloseable {
 
     // ---- fixed at start ----
     /** null in memory */
-    private final RegistryFile file;
+    private final @Nullable RegistryFile file;
     private final InstantSource clock;
     private final Fixed fixed;
 
@@ -863,9 +863,9 @@ public final class Registry implements AutoCloseable {
     /** What the request path reads: immutable, swapped whole. */
     private record Snapshot(long version, Map<String, ApiKey> byHash, Map<String, ApiKey> byId, List<ApiKey> keys,
                             Map<String, Tenant> tenants, Map<String, Map<String, String>> providerSecrets,
-                            Map<String, List<ProviderKeyInfo>> providerInfo, String adminTokenSha256) {
+                            Map<String, List<ProviderKeyInfo>> providerInfo, @Nullable String adminTokenSha256) {
 
-        static Snapshot of(long version, Fixed fixed, RegistryState s) {
+        static Snapshot of(long version, Fixed fixed, @Nullable RegistryState s) {
             Map<String, ApiKey> byHash = new LinkedHashMap<>();
             for (ApiKey k : fixed.keys.values()) {
                 Instant revoked = s.revokedFixedKeys.get(k.sha256());

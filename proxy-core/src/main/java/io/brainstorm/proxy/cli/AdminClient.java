@@ -63,7 +63,7 @@ final class AdminClient {
     private @Nullable String token;
     private @Nullable String tokenSource;
 
-    private AdminClient(String baseUrl, Map<String, String> env, String tokenFile, String stateDir) {
+    private AdminClient(String baseUrl, Map<String, String> env, @Nullable String tokenFile, @Nullable String stateDir) {
         this.baseUrl = baseUrl;
         this.env = env;
         this.tokenFile = tokenFile;
@@ -81,11 +81,11 @@ final class AdminClient {
      * @param stateDir  {@code --state-dir}, or null
      * @throws UsageException for a malformed URL or {@code BR_ADMIN_PORT}
      */
-    static AdminClient of(String adminUrl, String tokenFile, String stateDir, Map<String, String> env) {
+    static AdminClient of(@Nullable String adminUrl, @Nullable String tokenFile, @Nullable String stateDir, Map<String, String> env) {
         return new AdminClient(baseUrl(adminUrl, env), env, tokenFile, stateDir);
     }
 
-    static String baseUrl(String adminUrl, Map<String, String> env) {
+    static String baseUrl(@Nullable String adminUrl, Map<String, String> env) {
         String name = "--admin-url";
         String url = adminUrl;
         if (url == null && notEmpty(env.get(ENV_URL))) {
@@ -186,7 +186,7 @@ final class AdminClient {
         return new Answer(status, response.body(), json);
     }
 
-    private String errorMessage(int status, JsonNode json) {
+    private String errorMessage(int status, @Nullable JsonNode json) {
         JsonNode message = json == null ? null : json.path("error").path("message");
         String text = message != null && message.isTextual() && !message.asText().isBlank()
                 ? message.asText()

@@ -726,7 +726,7 @@ final class AdminCommands {
     }
 
     /** An ISO-8601 instant to the second; {@code -} for null and for the epoch (keys from config). */
-    static String time(JsonNode v) {
+    static String time(@Nullable JsonNode v) {
         if (!v.isTextual()) {
             return "-";
         }

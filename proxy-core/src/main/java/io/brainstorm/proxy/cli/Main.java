@@ -268,7 +268,7 @@ public final class Main {
         return 0;
     }
 
-    static GatewayConfig loadConfig(String explicit, Map<String, String> env) throws ConfigException {
+    static GatewayConfig loadConfig(@Nullable String explicit, Map<String, String> env) throws ConfigException {
         Path file;
         if (explicit != null) {
             file = Path.of(explicit);

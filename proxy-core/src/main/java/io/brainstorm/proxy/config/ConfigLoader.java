@@ -84,7 +84,7 @@ public final class ConfigLoader {
      *
      * @param env the environment for {@code ${VAR}} substitution
      */
-    public static GatewayConfig load(String yaml, Path baseDir, Map<String, String> env) throws ConfigException {
+    public static GatewayConfig load(String yaml, @Nullable Path baseDir, Map<String, String> env) throws ConfigException {
         return parse(yaml, baseDir, env, "");
     }
 
@@ -121,7 +121,7 @@ public final class ConfigLoader {
                 (int) s.field("threads").integer(d.threads(), 1, 64));
     }
 
-    private static AuditConfig audit(YamlNode a, Path baseDir) throws ConfigException {
+    private static AuditConfig audit(YamlNode a, @Nullable Path baseDir) throws ConfigException {
         a.expectKeys("enabled", "dir", "key_file", "fsync", "fsync_interval_ms", "batch_records", "queue_records",
                 "record_content");
         AuditConfig d = AuditConfig.DEFAULTS;
@@ -262,7 +262,7 @@ public final class ConfigLoader {
                         ServerConfig.DEFAULT_H2_SETTINGS_TIMEOUT.toSeconds(), 1, Integer.MAX_VALUE)));
     }
 
-    private static Catalog catalog(YamlNode c, Path baseDir) throws ConfigException {
+    private static Catalog catalog(YamlNode c, @Nullable Path baseDir) throws ConfigException {
         if (!c.isSet()) {
             return Catalog.builtIn();
         }
@@ -280,7 +280,7 @@ public final class ConfigLoader {
                 s.field("random_faults").bool(true));
     }
 
-    private static List<ProviderConfig> providers(YamlNode list, Path baseDir, Catalog catalog) throws ConfigException {
+    private static List<ProviderConfig> providers(YamlNode list, @Nullable Path baseDir, Catalog catalog) throws ConfigException {
         List<ProviderConfig> out = new ArrayList<>();
         Map<String, String> names = new HashMap<>();
         for (YamlNode p : list.elements()) {

@@ -19,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  * @param latencyWindow  how far back the latency quantiles of {@code :fast} look
  * @param strategies     strategy name → its settings (scalars as text)
  */
-public record RoutingConfig(Path pluginsDir, int maxAttempts, @Nullable Long seed, double discount, double feedbackWeight,
+public record RoutingConfig(@Nullable Path pluginsDir, int maxAttempts, @Nullable Long seed, double discount, double feedbackWeight,
                             Circuit circuit, Duration latencyWindow, Map<String, Map<String, String>> strategies) {
 
     /** The defaults: every setting as if {@code routing} were left out. */

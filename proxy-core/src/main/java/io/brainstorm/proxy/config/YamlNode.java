@@ -148,7 +148,7 @@ final class YamlNode {
     }
 
     /** A scalar as text, or {@code fallback} when not set. */
-    String text(@Nullable String fallback) throws ConfigException {
+    @Nullable String text(@Nullable String fallback) throws ConfigException {
         if (!isSet()) {
             return fallback;
         }

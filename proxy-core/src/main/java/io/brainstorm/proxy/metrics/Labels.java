@@ -97,7 +97,7 @@ final class Labels {
     }
 
     /** The model label: the selected model, else the requested one, each only as the catalog knows it. */
-    String model(String selected, String requested) {
+    String model(@Nullable String selected, @Nullable String requested) {
         if (selected != null) {
             String id = models.get(selected);
             return id != null ? id : UNKNOWN;
@@ -116,7 +116,7 @@ final class Labels {
         return id != null ? id : UNKNOWN;
     }
 
-    String endpoint(String endpoint) {
+    String endpoint(@Nullable String endpoint) {
         if (endpoint == null) {
             return NONE;
         }
@@ -124,7 +124,7 @@ final class Labels {
         return id != null ? id : UNKNOWN;
     }
 
-    static String strategy(String strategy, Router router) {
+    static String strategy(@Nullable String strategy, Router router) {
         if (strategy == null) {
             return NONE;
         }
@@ -141,7 +141,7 @@ final class Labels {
     }
 
     /** The index in {@link #FORMATS} of {@code format}. */
-    static int format(String format) {
+    static int format(@Nullable String format) {
         if (format == null) {
             return 0;
         }

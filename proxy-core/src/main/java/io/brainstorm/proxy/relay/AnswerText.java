@@ -31,7 +31,7 @@ final class AnswerText {
     }
 
     /** What an answer said: its content, or its tool calls as JSON. */
-    static String of(AnswerContent answer) {
+    static @Nullable String of(@Nullable AnswerContent answer) {
         if (!answer.toolCalls().isEmpty()) {
             ArrayNode a = ParsedRequest.JSON.createArrayNode();
             for (AnswerContent.ToolCall c : answer.toolCalls()) {

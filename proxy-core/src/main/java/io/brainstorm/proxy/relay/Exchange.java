@@ -112,8 +112,8 @@ import org.jspecify.annotations.Nullable;
 public final class Exchange implements UpstreamListener {
     static final int MAX_AGGREGATE_BYTES = 64 * 1024 * 1024;
     static final int MAX_EVENT_BYTES = 4 * 1024 * 1024;
-    private static final Scorer.Result PLAIN_OK = Scorer.result(ScoreOutcome.PLAIN_OK);
-    private static final Scorer.Result EMPTY = Scorer.result(ScoreOutcome.EMPTY);
+    private static final Scorer.@Nullable Result PLAIN_OK = Scorer.result(ScoreOutcome.PLAIN_OK);
+    private static final Scorer.@Nullable Result EMPTY = Scorer.result(ScoreOutcome.EMPTY);
     private static final System.Logger log = System.getLogger(Exchange.class.getName());
 
     /**
@@ -518,7 +518,7 @@ public final class Exchange implements UpstreamListener {
     }
 
     /** Writes the end of a complete stream: the usage chunk or {@code : x-br} comment, {@code [DONE]}, trailers. */
-    private void endStream(Scorer.Result verdict) {
+    private void endStream(Scorer.@Nullable Result verdict) {
         stream.writeEnd(request.clientWantsUsage(), xbr(costNano, costEstimated, verdict), Cost.formatUsd(costNano));
         LastHttpContent last = new DefaultLastHttpContent();
         if (clientTrailers) {
@@ -1060,7 +1060,7 @@ public final class Exchange implements UpstreamListener {
     }
 
     /** The endpoint answered: its verdict, once. */
-    private void recordAnswer(int status, Scorer.Result verdict) {
+    private void recordAnswer(int status, Scorer.@Nullable Result verdict) {
         if (permitHeld) {
             permitHeld = false;
             outcomes.answered(route, endpoint, status, verdict.score(), attemptMicros(), ttftMicros(), costNano);
@@ -1091,14 +1091,14 @@ public final class Exchange implements UpstreamListener {
     }
 
     /** Ends the request's budget hold with {@code u}'s cost and keeps it for the completion record. */
-    private void settled(Usage u, boolean estimated) {
+    private void settled(@Nullable Usage u, boolean estimated) {
         usage = u;
         costEstimated = estimated;
         costNano = Cost.nanoUsd(u, endpoint.price());
         ticket.settle(costNano);
     }
 
-    private void emit(int status, @Nullable String errorCode, Scorer.Result verdict) {
+    private void emit(int status, @Nullable String errorCode, Scorer.@Nullable Result verdict) {
         emit(status, errorCode, verdict, capture != null && settlement.recordContent()
                 ? AnswerText.of(capture.answer()) : null);
     }
@@ -1192,7 +1192,7 @@ public final class Exchange implements UpstreamListener {
         timer = null;
     }
 
-    private static void cancel(ScheduledFuture<?> f) {
+    private static void cancel(@Nullable ScheduledFuture<?> f) {
         if (f != null) {
             f.cancel(false);
         }

@@ -122,7 +122,7 @@ public final class SseEventSplitter {
     }
 
     /** The held bytes plus {@code chunk[start, eventEnd)}, as one buffer the caller owns. */
-    private ByteBuf takeEvent(ByteBuf chunk, int start, int eventEnd) {
+    private @Nullable ByteBuf takeEvent(ByteBuf chunk, int start, int eventEnd) {
         int total = heldBytes() + eventEnd - start;
         if (total > maxEventBytes) {
             throw new SseEventTooLongException(total, maxEventBytes);

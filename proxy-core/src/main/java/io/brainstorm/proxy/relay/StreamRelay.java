@@ -33,13 +33,13 @@ final class StreamRelay {
     private final String requestId;
     private final SseEventSplitter splitter;
     /** The side copy for scoring or the audit, or null; it reads events, never changes or releases them. */
-    private final StreamCapture capture;
+    private final @Nullable StreamCapture capture;
     private @Nullable ObjectNode usageChunk;
     private boolean sawDone;
     private boolean released;
     private long relayedEvents;
 
-    StreamRelay(ChannelHandlerContext client, String requestId, int maxEventBytes, StreamCapture capture) {
+    StreamRelay(ChannelHandlerContext client, String requestId, int maxEventBytes, @Nullable StreamCapture capture) {
         this.client = client;
         this.capture = capture;
         this.requestId = requestId;

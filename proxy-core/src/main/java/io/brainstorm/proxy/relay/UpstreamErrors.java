@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /** The error code in a provider's 4xx body ({@code error.code}), for completion records. */
 final class UpstreamErrors {
@@ -18,7 +19,7 @@ final class UpstreamErrors {
      * {@code error.code} (else {@code error.type}) of an OpenAI-shaped error body when it is a short
      * identifier ({@code [a-z0-9_.-]}); else {@code upstream_client_error}. Indexes untouched.
      */
-    static String code(ByteBuf body) {
+    static String code(@Nullable ByteBuf body) {
         try {
             JsonNode root = ParsedRequest.JSON.readTree(new ByteBufInputStream(body.duplicate()));
             JsonNode error = root == null ? null : root.get("error");

@@ -69,7 +69,7 @@ public final class CredentialHolds {
     }
 
     /** A provider key's short name: the first 8 bytes of its SHA-256 in hex; "" for null. */
-    public static String fingerprint(String providerKey) {
+    public static String fingerprint(@Nullable String providerKey) {
         if (providerKey == null) {
             return "";
         }

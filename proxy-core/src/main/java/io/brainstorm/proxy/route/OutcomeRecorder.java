@@ -2,6 +2,7 @@ package io.brainstorm.proxy.route;
 
 import io.brainstorm.proxy.spi.Outcome;
 import io.brainstorm.proxy.spi.RoutingStrategy;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where each attempt's end goes: the endpoint's circuit breaker and latency windows, the learning
@@ -54,7 +55,7 @@ public final class OutcomeRecorder {
     }
 
     /** The response head arrived and is not a failure: the permit's verdict, a success (DESIGN §7). */
-    public void responded(Endpoint e) {
+    public void responded(@Nullable Endpoint e) {
         state.health(e.candidateId()).recordResponded(state.nowMillis());
     }
 
@@ -69,7 +70,7 @@ public final class OutcomeRecorder {
     }
 
     /** The attempt ended with no verdict (the client went away before the head): the permit goes back. */
-    public void abandoned(Endpoint e) {
+    public void abandoned(@Nullable Endpoint e) {
         state.health(e.candidateId()).breaker().release();
     }
 
@@ -82,7 +83,7 @@ public final class OutcomeRecorder {
      * @param ttftMicros    to the first streamed event, or -1
      * @param costNanoUsd   what the answer cost
      */
-    public void answered(RoutePlan plan, Endpoint e, int status, double score, long latencyMicros, long ttftMicros,
+    public void answered(RoutePlan plan, @Nullable Endpoint e, int status, double score, long latencyMicros, long ttftMicros,
                          long costNanoUsd) {
         answering(plan, e, latencyMicros, ttftMicros);
         scored(plan, e, status, score, latencyMicros, ttftMicros, costNanoUsd);
@@ -92,7 +93,7 @@ public final class OutcomeRecorder {
      * The endpoint answered; its score comes later ({@link #scored}), once the scorer has read the
      * answer. The latency windows learn now (the breaker had its verdict at the head).
      */
-    public void answering(RoutePlan plan, Endpoint e, long latencyMicros, long ttftMicros) {
+    public void answering(RoutePlan plan, @Nullable Endpoint e, long latencyMicros, long ttftMicros) {
         state.health(e.candidateId()).recordSuccess(state.nowMillis(), plan.request().stream(), latencyMicros, ttftMicros);
     }
 
@@ -103,7 +104,7 @@ public final class OutcomeRecorder {
      * @param score answer quality 0..1, or {@link #NO_SCORE} (a 4xx the client caused, or an
      *              answer the scorer could not judge)
      */
-    public void scored(RoutePlan plan, Endpoint e, int status, double score, long latencyMicros, long ttftMicros,
+    public void scored(RoutePlan plan, @Nullable Endpoint e, int status, double score, long latencyMicros, long ttftMicros,
                        long costNanoUsd) {
         String id = e.candidateId();
         if (score >= 0) {
@@ -123,7 +124,7 @@ public final class OutcomeRecorder {
      * @param permit the attempt still holds a breaker permit (its head was not judged yet): this
      *               is its verdict; false for a failure after the head, or in panic mode
      */
-    public void failed(RoutePlan plan, Endpoint e, int status, long latencyMicros, boolean permit) {
+    public void failed(RoutePlan plan, @Nullable Endpoint e, int status, long latencyMicros, boolean permit) {
         String id = e.candidateId();
         if (permit) {
             state.health(id).recordFailure(state.nowMillis());
@@ -139,7 +140,7 @@ public final class OutcomeRecorder {
      * {@code retryAfterMillis} (-1: no {@code Retry-After}); other keys are not affected. Not a
      * verdict on the endpoint or on the model: a held permit goes back.
      */
-    public void rateLimited(RoutePlan plan, Endpoint e, String providerKey, long retryAfterMillis, long latencyMicros,
+    public void rateLimited(RoutePlan plan, Endpoint e, @Nullable String providerKey, long retryAfterMillis, long latencyMicros,
                             boolean permit) {
         EndpointHealth h = state.health(e.candidateId());
         h.credentials().rateLimited(CredentialHolds.fingerprint(providerKey), state.nowMillis(), retryAfterMillis);
@@ -154,7 +155,7 @@ public final class OutcomeRecorder {
      * last on {@code e} for a while ({@link CredentialHolds#rejected}); other keys are not
      * affected. Not a verdict on the endpoint or on the model: a held permit goes back.
      */
-    public void rejected(RoutePlan plan, Endpoint e, String providerKey, int status, long latencyMicros,
+    public void rejected(RoutePlan plan, Endpoint e, @Nullable String providerKey, int status, long latencyMicros,
                          boolean permit) {
         EndpointHealth h = state.health(e.candidateId());
         h.credentials().rejected(CredentialHolds.fingerprint(providerKey), state.nowMillis(), status);

@@ -100,7 +100,7 @@ public final class StrategyRegistry implements AutoCloseable {
      * @param pluginsDir the plugins folder; null or missing means no plugin jars
      * @param configs    strategy name → its settings; strategies without an entry get no settings
      */
-    public static StrategyRegistry load(ClassLoader builtIns, Path pluginsDir, Map<String, StrategyConfig> configs) {
+    public static StrategyRegistry load(ClassLoader builtIns, @Nullable Path pluginsDir, Map<String, StrategyConfig> configs) {
         Loading loading = new Loading(configs);
         loading.loadAll(BUILT_IN, null, ServiceLoader.load(RoutingStrategyProvider.class, builtIns), builtIns);
         for (Path jar : jars(pluginsDir, loading)) {
@@ -160,7 +160,7 @@ public final class StrategyRegistry implements AutoCloseable {
         }
     }
 
-    private static List<Path> jars(Path pluginsDir, Loading loading) {
+    private static List<Path> jars(@Nullable Path pluginsDir, Loading loading) {
         if (pluginsDir == null || !Files.exists(pluginsDir)) {
             log.log(Level.DEBUG, "plugins folder {0}: none, so no plugin jars", pluginsDir);
             return List.of();

@@ -54,7 +54,7 @@ public final class Gateway {
     private final AtomicInteger inFlight = new AtomicInteger();
 
     /** @param router the routes, or null until {@link #routes(Router)} provides them */
-    public Gateway(GatewayConfig config, Registry registry, @Nullable Router router, UpstreamClient upstream) {
+    public Gateway(GatewayConfig config, Registry registry, @Nullable Router router, @Nullable UpstreamClient upstream) {
         this.config = config;
         this.registry = registry;
         this.upstream = upstream;

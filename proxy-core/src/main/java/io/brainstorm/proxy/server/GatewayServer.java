@@ -329,7 +329,7 @@ public final class GatewayServer implements AutoCloseable {
      * Endpoints from the sim's catalog entries (open to every tenant, with the sim's key) and from
      * every provider account (reachable by the tenants that hold a key for it: {@link Registry}).
      */
-    static List<Endpoint> endpoints(GatewayConfig config, SimServer sim, UpstreamClient upstream) {
+    static List<Endpoint> endpoints(GatewayConfig config, @Nullable SimServer sim, UpstreamClient upstream) {
         List<Endpoint> out = new ArrayList<>();
         for (ModelSpec m : config.catalog().models()) {
             if (m.simulated()) {
@@ -379,7 +379,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** The simulated provider, or null when disabled. */
-    public SimServer sim() {
+    public @Nullable SimServer sim() {
         return sim;
     }
 

@@ -40,10 +40,10 @@ import org.jspecify.annotations.Nullable;
  *                         embeddings and for requests refused before their body was read
  */
 public record Completion(
-        long atMillis, String requestId, @Nullable String tenant, @Nullable String keyId, String app, String operation,
-        @Nullable String requestedModel, @Nullable String selectedModel, @Nullable String endpoint, @Nullable String strategy, int status, String errorCode,
+        long atMillis, @Nullable String requestId, @Nullable String tenant, @Nullable String keyId, @Nullable String app, @Nullable String operation,
+        @Nullable String requestedModel, @Nullable String selectedModel, @Nullable String endpoint, @Nullable String strategy, int status, @Nullable String errorCode,
         boolean stream, long promptTokens, long completionTokens, long costNanoUsd, boolean costEstimated,
-        long latencyMicros, long ttftMicros, int fallbacks, double score, ScoreOutcome scoreOutcome,
+        long latencyMicros, long ttftMicros, int fallbacks, double score, @Nullable ScoreOutcome scoreOutcome,
         @Nullable String prompt, @Nullable String answer, @Nullable String format) {
 
     /** Score of a request that was not scored. */

@@ -156,12 +156,12 @@ final class SchemaCache {
         }
 
         /** Why the schema cannot be used, if known without compiling (too large, not a schema); else null. */
-        String knownUnusable() {
+        @Nullable String knownUnusable() {
             return unusable;
         }
 
         /** The compiled schema, compiling it now if needed; null when unusable ({@link #unusable()} says why). */
-        Schema compiled() {
+        @Nullable Schema compiled() {
             Schema s = schema;
             if (s != null || unusable != null) {
                 return s;
@@ -175,7 +175,7 @@ final class SchemaCache {
         }
 
         /** Why the schema is unusable, after {@link #compiled()} returned null. */
-        String unusable() {
+        @Nullable String unusable() {
             return unusable;
         }
 

@@ -38,15 +38,15 @@ public final class ScoreSpec {
 
     private final Format format;
     /** The response format's schema; null when {@code json_schema} gave none (the content must then only parse). */
-    private final SchemaCache.Entry formatSchema;
+    private final SchemaCache.@Nullable Entry formatSchema;
     /** Declared functions by name; the value is null for a function without {@code parameters}. */
     private final Map<String, SchemaCache.Entry> tools;
     /** Tools other than functions were declared (their calls are not checked). */
     private final boolean otherTools;
     private final Choice choice;
-    private final String forcedTool;
+    private final @Nullable String forcedTool;
     /** Why the spec is unusable, when known from the request alone; else null. */
-    private final String unusable;
+    private final @Nullable String unusable;
 
     private ScoreSpec(Format format, SchemaCache.@Nullable Entry formatSchema, Map<String, SchemaCache.Entry> tools,
                       boolean otherTools, Choice choice, @Nullable String forcedTool, @Nullable String unusable) {
@@ -202,7 +202,7 @@ public final class ScoreSpec {
      * too large or not a schema); null otherwise. A schema that fails to compile is found when the
      * first answer is scored.
      */
-    public String unusableReason() {
+    public @Nullable String unusableReason() {
         return unusable;
     }
 
@@ -214,7 +214,7 @@ public final class ScoreSpec {
         return format;
     }
 
-    SchemaCache.Entry formatSchema() {
+    SchemaCache.@Nullable Entry formatSchema() {
         return formatSchema;
     }
 
@@ -230,7 +230,7 @@ public final class ScoreSpec {
         return choice;
     }
 
-    String forcedTool() {
+    @Nullable String forcedTool() {
         return forcedTool;
     }
 

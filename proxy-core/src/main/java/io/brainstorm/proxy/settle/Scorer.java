@@ -129,7 +129,7 @@ public final class Scorer {
      * Scores a whole {@code chat.completion} body (2xx). Does not release {@code body} nor move its
      * indexes.
      */
-    public Result scoreAnswer(ScoreSpec spec, ByteBuf body) {
+    public @Nullable Result scoreAnswer(ScoreSpec spec, ByteBuf body) {
         AnswerContent answer = readAnswer(body);
         return answer == null ? ERROR : score(spec, answer);
     }
@@ -162,7 +162,7 @@ public final class Scorer {
      * outgrew its limit and structure was asked for (a plain answer that large is not empty:
      * {@link ScoreOutcome#PLAIN_OK}).
      */
-    public Result score(ScoreSpec spec, StreamCapture capture) {
+    public @Nullable Result score(ScoreSpec spec, StreamCapture capture) {
         if (!capture.overLimit()) {
             return score(spec, capture.answer());
         }
@@ -176,7 +176,7 @@ public final class Scorer {
     }
 
     /** Scores an answer's content, e.g. assembled from a stream. */
-    public Result score(ScoreSpec spec, AnswerContent answer) {
+    public @Nullable Result score(ScoreSpec spec, AnswerContent answer) {
         if (answer == null) {
             return ERROR;
         }
@@ -216,11 +216,11 @@ public final class Scorer {
         });
     }
 
-    private static Result plain(AnswerContent answer) {
+    private static @Nullable Result plain(AnswerContent answer) {
         return result(blank(answer.content()) && answer.toolCalls().isEmpty() ? ScoreOutcome.EMPTY : ScoreOutcome.PLAIN_OK);
     }
 
-    private static ScoreOutcome checkSchema(SchemaCache.Entry entry, String content) {
+    private static ScoreOutcome checkSchema(SchemaCache.Entry entry, @Nullable String content) {
         JsonNode value = parse(content);
         if (value == null) {
             return ScoreOutcome.INVALID_JSON;
@@ -287,11 +287,11 @@ public final class Scorer {
         }
     }
 
-    private static boolean isObject(JsonNode n) {
+    private static boolean isObject(@Nullable JsonNode n) {
         return n != null && n.isObject();
     }
 
-    private static boolean blank(String s) {
+    private static boolean blank(@Nullable String s) {
         return s == null || s.isBlank();
     }
 }

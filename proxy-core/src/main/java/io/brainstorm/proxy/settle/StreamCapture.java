@@ -230,11 +230,11 @@ public final class StreamCapture {
 
     private static final class Call {
         final int index;
-        final String id;
+        final @Nullable String id;
         @Nullable String name;
         final StringBuilder arguments = new StringBuilder();
 
-        Call(int index, String id) {
+        Call(int index, @Nullable String id) {
             this.index = index;
             this.id = id;
         }

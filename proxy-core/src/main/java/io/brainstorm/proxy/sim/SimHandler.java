@@ -481,11 +481,11 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private void error(ChannelHandlerContext ctx, HttpResponseStatus status, String type, String code, @Nullable String param,
-            String message) {
+            @Nullable String message) {
         respond(ctx, status, errorBody(type, code, param, message), null);
     }
 
-    private ObjectNode errorBody(String type, String code, @Nullable String param, String message) {
+    private ObjectNode errorBody(String type, String code, @Nullable String param, @Nullable String message) {
         ObjectNode root = json.createObjectNode();
         ObjectNode error = root.putObject("error");
         error.put("message", message);

@@ -272,7 +272,7 @@ public final class SimServer implements AutoCloseable {
     }
 
     /** The last request received (whatever its outcome), or null when there was none. */
-    public RecordedRequest lastRequest() {
+    public @Nullable RecordedRequest lastRequest() {
         return lastRequest;
     }
 

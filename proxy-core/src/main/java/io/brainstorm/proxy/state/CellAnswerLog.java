@@ -140,7 +140,7 @@ final class CellAnswerLog implements AnswerLog {
     }
 
     /** The endpoint id with these hashes, or null when the endpoints map has none. */
-    private String endpointOf(long hash, long check) {
+    private @Nullable String endpointOf(long hash, long check) {
         String id = known(hash, check);
         if (id == null) {
             // another process's endpoint, or one this process has not met since it started

@@ -52,7 +52,7 @@ final class DayFiles implements DayStores {
     private final Kind kind;
     /** Null on the heap. */
     private final @Nullable Path dir;
-    private final OpenLocks locks;
+    private final @Nullable OpenLocks locks;
     private final BiConsumer<CellStore<String>, LocalDate> onOpen;
     private final Map<LocalDate, StateStore.Opened> days = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -61,7 +61,7 @@ final class DayFiles implements DayStores {
      * @param stateDir the state directory, or null for heap maps
      * @param onOpen   runs on a day's entries when this process opens its file (budgets: releasing dead owners)
      */
-    DayFiles(Kind kind, Path stateDir, OpenLocks locks, BiConsumer<CellStore<String>, LocalDate> onOpen) {
+    DayFiles(Kind kind, @Nullable Path stateDir, @Nullable OpenLocks locks, BiConsumer<CellStore<String>, LocalDate> onOpen) {
         this.kind = kind;
         this.dir = stateDir == null ? null : stateDir.resolve(kind.folder());
         this.locks = locks;

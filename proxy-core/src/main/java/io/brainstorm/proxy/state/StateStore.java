@@ -212,15 +212,15 @@ public final class StateStore implements AutoCloseable {
         ChronicleCellStore<?> open(Path file) throws IOException;
     }
 
-    private final Path dir;
+    private final @Nullable Path dir;
     private final Options options;
-    private final OpenLocks locks;
+    private final @Nullable OpenLocks locks;
     private final DayFiles budgetDays;
     /** Null on the heap, as {@link #endpointsFile}. */
     private final @Nullable DayFiles answerDays;
     private final Opened rateFile;
     private final Opened learningFile;
-    private final Opened endpointsFile;
+    private final @Nullable Opened endpointsFile;
     private final CellBudgetLedger budgets;
     private final AnswerLog answers;
     private final RateWindows rates;

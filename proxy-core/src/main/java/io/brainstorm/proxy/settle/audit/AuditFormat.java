@@ -99,7 +99,7 @@ final class AuditFormat {
     }
 
     /** Appends {@code c}'s line (newline included) to {@code out}; returns its MAC. */
-    byte[] appendRequest(ByteArrayOutputStream out, long seq, byte[] prev, Completion c) {
+    byte[] appendRequest(ByteArrayOutputStream out, long seq, byte @Nullable [] prev, Completion c) {
         body.reset();
         JsonGenerator g = gen;
         try {
@@ -152,7 +152,7 @@ final class AuditFormat {
     }
 
     /** Appends a gap record's line to {@code out}; returns its MAC. */
-    byte[] appendGap(ByteArrayOutputStream out, long seq, byte[] prev, long atMillis, Gap gap) {
+    byte[] appendGap(ByteArrayOutputStream out, long seq, byte @Nullable [] prev, long atMillis, Gap gap) {
         body.reset();
         JsonGenerator g = gen;
         try {
@@ -241,7 +241,7 @@ final class AuditFormat {
         return s.length() == MAC_BYTES * 2 && s.chars().allMatch(ch -> ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'f');
     }
 
-    static String hex(byte[] mac) {
+    static String hex(byte @Nullable [] mac) {
         return HEX.formatHex(mac);
     }
 

@@ -183,7 +183,7 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
 
     // the writer thread's (and open's, before the thread starts)
     private long seq;
-    private byte[] prevMac = new byte[AuditFormat.MAC_BYTES];
+    private byte @Nullable [] prevMac = new byte[AuditFormat.MAC_BYTES];
     private AuditFiles.@Nullable DayFile current;
     private @Nullable Out out;
     /** Bytes of {@link #current} that hold whole records; -1 until the file is opened. */

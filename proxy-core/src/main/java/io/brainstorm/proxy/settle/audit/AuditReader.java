@@ -47,7 +47,7 @@ public final class AuditReader {
      * @param model  records whose requested or selected model is this
      * @param status records with this HTTP status
      */
-    public record Query(Instant from, Instant to, @Nullable String tenant, String keyId, String model, @Nullable Integer status) {
+    public record Query(Instant from, Instant to, @Nullable String tenant, @Nullable String keyId, @Nullable String model, @Nullable Integer status) {
     }
 
     /** A page: the records (as written, {@code mac} included) and where the next page starts, or null at the end. */
@@ -69,11 +69,11 @@ public final class AuditReader {
      * @param limit  at most this many records
      * @throws BadCursorException when {@code cursor} is not one this folder gave out
      */
-    public static Page page(Path dir, Query q, String cursor, int limit) throws IOException {
+    public static Page page(Path dir, Query q, @Nullable String cursor, int limit) throws IOException {
         return page(dir, q, cursor, limit, MAX_SCAN_BYTES);
     }
 
-    static Page page(Path dir, Query q, String cursor, int limit, long maxScan) throws IOException {
+    static Page page(Path dir, Query q, @Nullable String cursor, int limit, long maxScan) throws IOException {
         LocalDate fromDay = LocalDate.ofInstant(q.from(), ZoneOffset.UTC);
         LocalDate toDay = LocalDate.ofInstant(q.to().minusMillis(1), ZoneOffset.UTC);
         String fromText = AuditFormat.time(q.from().toEpochMilli());

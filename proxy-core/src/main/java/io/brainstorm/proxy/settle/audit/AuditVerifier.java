@@ -66,7 +66,7 @@ public final class AuditVerifier {
      * @param headFile  that record's file, or null
      */
     public record Chain(int slot, List<Path> files, long records, long firstSeq, long lastSeq, boolean fromStart,
-                        String headMac, Path headFile) {
+                        @Nullable String headMac, @Nullable Path headFile) {
     }
 
     /**
@@ -103,7 +103,7 @@ public final class AuditVerifier {
      *                     the lowest slot given) must reach a record with that MAC
      * @throws IOException when a file cannot be read
      */
-    public static Result verify(List<Path> paths, byte[] key, String expectedHead) throws IOException {
+    public static Result verify(List<Path> paths, byte[] key, @Nullable String expectedHead) throws IOException {
         Map<Integer, List<Path>> bySlot = new TreeMap<>();
         List<Path> others = new ArrayList<>();
         for (Path p : paths) {
@@ -162,7 +162,7 @@ public final class AuditVerifier {
     /** One chain's walk, line by line with one line of look-ahead. */
     private static final class Walk {
         final AuditFormat format;
-        final String expectedHead;
+        final @Nullable String expectedHead;
         final List<Gap> gaps;
         @Nullable String prevMac;
         long expect = -1;
@@ -233,7 +233,7 @@ public final class AuditVerifier {
             return null;
         }
 
-        private Break broken(Path file, long lineNo, AuditFormat.Parsed p, LineReader.Line next) {
+        private Break broken(Path file, long lineNo, AuditFormat.Parsed p, LineReader.@Nullable Line next) {
             long before = expect - 1;
             if (p.seq() > expect) {
                 if (lineNo == 1 && !file.equals(lastPath)) {
