@@ -12,6 +12,7 @@ import io.brainstorm.proxy.auth.Tenant;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The admin API's resources as JSON (docs/admin-api.md): the caller, tenants, keys and provider keys
@@ -71,7 +72,7 @@ final class AdminJson {
     }
 
     /** ISO-8601 UTC; null for none, and for {@link Instant#EPOCH}, which the registry uses for "from config". */
-    static String time(Instant t) {
+    static @Nullable String time(Instant t) {
         return t == null || t.equals(Instant.EPOCH) ? null : t.toString();
     }
 }

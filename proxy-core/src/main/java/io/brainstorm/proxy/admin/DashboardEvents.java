@@ -11,6 +11,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One open {@code GET /dashboard/events}: the live feed as server-sent events on an admin
@@ -48,7 +49,7 @@ final class DashboardEvents {
      * first); by number, not "up to", since concurrent accepts can reach the rings out of order.
      */
     private final java.util.Set<Long> replayed = new java.util.HashSet<>();
-    private ScheduledFuture<?> heartbeat;
+    private @Nullable ScheduledFuture<?> heartbeat;
     private boolean ended;
 
     private DashboardEvents(ChannelHandlerContext ctx, DashboardSessions sessions, DashboardSessions.Session session,

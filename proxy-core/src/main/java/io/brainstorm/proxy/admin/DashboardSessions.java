@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The dashboard's logins (docs/dashboard.md): a session per successful {@code POST /dashboard/login},
@@ -132,7 +133,7 @@ final class DashboardSessions {
      * The live session named by the {@code br_session} cookie of a {@code Cookie} header, or null
      * (no header, no such cookie, unknown, expired, or its key revoked). Counts as the session's use.
      */
-    Session fromCookieHeader(String cookieHeader) {
+    @Nullable Session fromCookieHeader(String cookieHeader) {
         if (cookieHeader == null || cookieHeader.isEmpty()) {
             return null;
         }
@@ -145,7 +146,7 @@ final class DashboardSessions {
     }
 
     /** The live session with this id, or null; ends it here when it expired or its key was revoked. */
-    Session find(String id) {
+    @Nullable Session find(String id) {
         if (id == null || id.isEmpty()) {
             return null;
         }

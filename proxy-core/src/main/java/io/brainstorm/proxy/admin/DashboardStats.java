@@ -18,6 +18,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Per tenant, model and endpoint, since the gateway started: requests, errors, cost, latency and
@@ -48,7 +49,7 @@ public final class DashboardStats implements CompletionSink {
     /** The structured answer formats ({@link Completion#format()}) whose valid share is shown. */
     private static final List<String> FORMATS = List.of("json_object", "json_schema", "tools");
 
-    private record Key(String tenant, String model, String endpoint) {
+    private record Key(String tenant, @Nullable String model, String endpoint) {
     }
 
     /** One (tenant, model, endpoint)'s figures. */
@@ -152,7 +153,7 @@ public final class DashboardStats implements CompletionSink {
      * {@code {"object":"list","since":…,"tenant":…,"data":[model stats…]}}: one entry per model and
      * endpoint, summed over {@code tenant}'s cells, or over every tenant's when it is null.
      */
-    public synchronized ObjectNode json(String tenant) {
+    public synchronized ObjectNode json(@Nullable String tenant) {
         Map<List<String>, Sum> sums = new TreeMap<>(Comparator.comparing((List<String> k) -> k.get(0))
                 .thenComparing(k -> k.get(1)));
         for (Map.Entry<Key, Cell> e : cells.entrySet()) {

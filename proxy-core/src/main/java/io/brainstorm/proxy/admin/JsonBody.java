@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An admin request's JSON object body, read field by field with type checks. Every problem is a 400
@@ -85,7 +86,7 @@ final class JsonBody {
     }
 
     /** A required non-blank string. */
-    String requiredString(String param) {
+    @Nullable String requiredString(String param) {
         if (absentOrNull(param)) {
             throw ApiError.invalidRequest(param, "Missing required parameter: '" + param + "'.");
         }
@@ -93,7 +94,7 @@ final class JsonBody {
     }
 
     /** A non-blank string, or {@code fallback} when absent or null. */
-    String string(String param, String fallback) {
+    @Nullable String string(String param, @Nullable String fallback) {
         if (absentOrNull(param)) {
             return fallback;
         }
@@ -172,7 +173,7 @@ final class JsonBody {
     }
 
     /** An IANA time zone ({@code Europe/Berlin}); {@code fallback} when absent or null. */
-    ZoneId zone(String param, ZoneId fallback) {
+    @Nullable ZoneId zone(String param, @Nullable ZoneId fallback) {
         if (absentOrNull(param)) {
             return fallback;
         }

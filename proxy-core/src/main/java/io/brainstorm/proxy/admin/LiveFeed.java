@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The dashboard's live request feed: every {@link Completion} goes to each subscriber (an open
@@ -58,8 +59,8 @@ public final class LiveFeed implements CompletionSink {
     public static final class Entry {
         private final long seq;
         private final Completion completion;
-        private volatile String withTenant;
-        private volatile String withoutTenant;
+        private volatile @Nullable String withTenant;
+        private volatile @Nullable String withoutTenant;
 
         Entry(long seq, Completion completion) {
             this.seq = seq;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An error the gateway answers in OpenAI's shape, {@code {"error":{"message","type","param","code"}}}
@@ -14,17 +15,17 @@ public final class ApiError extends RuntimeException {
     private final HttpResponseStatus status;
     private final String type;
     private final String code;
-    private final String param;
+    private final @Nullable String param;
     private final long retryAfterSeconds;
-    private final String allow;
+    private final @Nullable String allow;
 
-    private ApiError(HttpResponseStatus status, String type, String code, String param, String message,
+    private ApiError(HttpResponseStatus status, String type, String code, @Nullable String param, String message,
                      long retryAfterSeconds) {
         this(status, type, code, param, message, retryAfterSeconds, null);
     }
 
-    private ApiError(HttpResponseStatus status, String type, String code, String param, String message,
-                     long retryAfterSeconds, String allow) {
+    private ApiError(HttpResponseStatus status, String type, String code, @Nullable String param, String message,
+                     long retryAfterSeconds, @Nullable String allow) {
         super(message, null, false, false);
         this.status = status;
         this.type = type;
@@ -34,7 +35,7 @@ public final class ApiError extends RuntimeException {
         this.allow = allow;
     }
 
-    public static ApiError invalidRequest(String param, String message) {
+    public static ApiError invalidRequest(@Nullable String param, String message) {
         return new ApiError(HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", param,
                 message, -1);
     }
@@ -171,12 +172,12 @@ public final class ApiError extends RuntimeException {
         return code;
     }
 
-    public String param() {
+    public @Nullable String param() {
         return param;
     }
 
     /** The {@code Allow} header of a 405, or null. */
-    public String allow() {
+    public @Nullable String allow() {
         return allow;
     }
 
@@ -191,7 +192,7 @@ public final class ApiError extends RuntimeException {
     }
 
     /** {@code {"error":{...}}} with every string escaped. */
-    public static String json(String message, String type, String code, String param) {
+    public static String json(@Nullable String message, String type, String code, @Nullable String param) {
         StringBuilder sb = new StringBuilder(96 + message.length());
         sb.append("{\"error\":{\"message\":");
         quote(sb, message);

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code GET /v1/models}: the models a key can reach, in OpenAI's list shape ({@code id},
@@ -26,7 +27,7 @@ import java.util.Optional;
 public final class ModelList {
     private final Router router;
     private final Map<String, String> modelJson;
-    private final String autoJson;
+    private final @Nullable String autoJson;
 
     public ModelList(Router router) {
         this.router = router;

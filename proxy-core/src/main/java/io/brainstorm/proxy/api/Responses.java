@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import org.jspecify.annotations.Nullable;
 
 /** Builds the gateway's own complete responses (errors, health, model lists). */
 public final class Responses {
@@ -24,7 +25,7 @@ public final class Responses {
     }
 
     /** An OpenAI-shaped error response; 502 and 503 tell SDKs not to retry (the gateway already failed over). */
-    public static FullHttpResponse error(ChannelHandlerContext ctx, ApiError error, String requestId) {
+    public static FullHttpResponse error(ChannelHandlerContext ctx, ApiError error, @Nullable String requestId) {
         FullHttpResponse r = json(ctx, error.status(), error.toJson());
         if (requestId != null) {
             r.headers().set(Headers.REQUEST_ID, requestId);

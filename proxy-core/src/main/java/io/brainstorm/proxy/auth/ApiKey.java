@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A gateway key as the gateway knows it: never the secret itself.
@@ -21,8 +22,8 @@ import java.util.List;
  * @param revokedAt     when it was revoked, or null while it is valid
  * @param source        {@code config}, {@code env}, {@code admin} or {@code demo}
  */
-public record ApiKey(String id, String name, String tenant, String sha256, KeyLimits limits, KeyKind kind,
-                     List<String> allowedModels, ZoneId zone, Instant createdAt, Instant revokedAt, String source) {
+public record ApiKey(String id, @Nullable String name, @Nullable String tenant, @Nullable String sha256, KeyLimits limits, KeyKind kind,
+                     List<String> allowedModels, ZoneId zone, Instant createdAt, @Nullable Instant revokedAt, String source) {
 
     public ApiKey {
         allowedModels = List.copyOf(allowedModels);
@@ -40,7 +41,7 @@ public record ApiKey(String id, String name, String tenant, String sha256, KeyLi
     }
 
     /** The id of the key whose SHA-256 is {@code sha256}. */
-    public static String idOf(String sha256) {
+    public static String idOf(@Nullable String sha256) {
         return "key_" + sha256.substring(0, 12);
     }
 

@@ -2,6 +2,7 @@ package io.brainstorm.proxy.auth;
 
 import io.brainstorm.proxy.route.Access;
 import io.brainstorm.proxy.route.Endpoint;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What an authenticated API key may reach: the models it allows, and the endpoints its tenant
@@ -21,7 +22,7 @@ public record KeyAccess(ApiKey key, Registry registry) implements Access {
     }
 
     @Override
-    public String upstreamKey(Endpoint endpoint) {
+    public @Nullable String upstreamKey(@Nullable Endpoint endpoint) {
         String own = endpoint.apiKey();
         return own != null ? own : registry.providerKey(key.tenant(), endpoint.id());
     }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.Base64;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Finds the master key that seals provider keys at rest (docs/architecture.md §6): {@value #ENV} (base64 of 32
@@ -35,7 +36,7 @@ public final class MasterKey {
      * @throws IllegalArgumentException when {@code envValue} is not base64 of 32 bytes
      * @throws IOException              when the file cannot be read or created, or does not hold base64 of 32 bytes
      */
-    public static SecretBox load(String envValue, Path file) throws IOException {
+    public static SecretBox load(@Nullable String envValue, Path file) throws IOException {
         if (envValue != null && !envValue.isEmpty()) {
             byte[] key = decode(envValue);
             if (key == null) {
@@ -55,7 +56,7 @@ public final class MasterKey {
     }
 
     /** The key's bytes, or null when {@code text} is not base64 of exactly 32 bytes. */
-    static byte[] decode(String text) {
+    static byte @Nullable [] decode(String text) {
         try {
             byte[] key = Base64.getDecoder().decode(text.strip());
             return key.length == SecretBox.KEY_BYTES ? key : null;

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code registry.json} in a state directory: its format ({@link #encode}, {@link #decode}), its lock
@@ -105,7 +106,7 @@ final class RegistryFile {
     }
 
     /** The file's stamp, or null when it does not exist. */
-    Stamp stamp() throws IOException {
+    @Nullable Stamp stamp() throws IOException {
         try {
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
             // the file key (inode) changes with every rename into place, whatever the clock's resolution
@@ -116,7 +117,7 @@ final class RegistryFile {
     }
 
     /** The file's bytes, or null when it does not exist. Writers replace it whole, so no lock is needed. */
-    byte[] read() throws IOException {
+    byte @Nullable [] read() throws IOException {
         try {
             return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@code registry.json} holds: tenants, keys and provider keys made at run time, revocations of
@@ -23,7 +24,7 @@ final class RegistryState {
     /** Provider keys set through the admin API, by {@link #slot}. */
     final Map<String, ProviderEntry> providerKeys = new TreeMap<>();
     /** The generated admin token's SHA-256, or null. */
-    String adminTokenSha256;
+    @Nullable String adminTokenSha256;
 
     RegistryState copy() {
         RegistryState c = new RegistryState();
@@ -49,7 +50,7 @@ final class RegistryState {
      * A tenant's provider key set at run time: the secret, and as sealed by {@link SecretBox} for the
      * file (null in memory). {@code toString()} hides the secret.
      */
-    record ProviderEntry(String tenant, String provider, String secret, byte[] sealed, Instant createdAt) {
+    record ProviderEntry(String tenant, String provider, String secret, byte @Nullable [] sealed, Instant createdAt) {
         ProviderKeyInfo info() {
             return new ProviderKeyInfo(tenant, provider, fingerprint(secret), createdAt, "admin");
         }

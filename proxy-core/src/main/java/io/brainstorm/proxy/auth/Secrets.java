@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Shows a secret made at start once (docs/architecture.md §6): printed when stdout is a terminal, otherwise
@@ -21,7 +22,7 @@ public final class Secrets {
      * @param out         stdout
      * @return the file written, or null when printed
      */
-    public static Path showOnce(Registry.NewSecret secret, Path stateDir, boolean interactive, PrintStream out)
+    public static @Nullable Path showOnce(Registry.NewSecret secret, Path stateDir, boolean interactive, PrintStream out)
             throws IOException {
         if (interactive) {
             out.println();

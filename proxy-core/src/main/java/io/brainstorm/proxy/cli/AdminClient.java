@@ -21,6 +21,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The admin API's client for the command line ({@code docs/admin-api.md}): one blocking
@@ -59,10 +60,10 @@ final class AdminClient {
     private final String tokenFile;
     private final String stateDir;
     private final HttpClient http;
-    private String token;
-    private String tokenSource;
+    private @Nullable String token;
+    private @Nullable String tokenSource;
 
-    private AdminClient(String baseUrl, Map<String, String> env, String tokenFile, String stateDir) {
+    private AdminClient(String baseUrl, Map<String, String> env, @Nullable String tokenFile, @Nullable String stateDir) {
         this.baseUrl = baseUrl;
         this.env = env;
         this.tokenFile = tokenFile;
@@ -80,11 +81,11 @@ final class AdminClient {
      * @param stateDir  {@code --state-dir}, or null
      * @throws UsageException for a malformed URL or {@code BR_ADMIN_PORT}
      */
-    static AdminClient of(String adminUrl, String tokenFile, String stateDir, Map<String, String> env) {
+    static AdminClient of(@Nullable String adminUrl, @Nullable String tokenFile, @Nullable String stateDir, Map<String, String> env) {
         return new AdminClient(baseUrl(adminUrl, env), env, tokenFile, stateDir);
     }
 
-    static String baseUrl(String adminUrl, Map<String, String> env) {
+    static String baseUrl(@Nullable String adminUrl, Map<String, String> env) {
         String name = "--admin-url";
         String url = adminUrl;
         if (url == null && notEmpty(env.get(ENV_URL))) {
@@ -139,7 +140,7 @@ final class AdminClient {
      * @param body a JSON body, or null for none
      * @throws Failure for an API error, an answer that is not JSON, or a gateway that cannot be reached
      */
-    Answer send(String method, String path, JsonNode body) {
+    Answer send(String method, String path, @Nullable JsonNode body) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
                 .timeout(REQUEST_TIMEOUT)
                 .header("Authorization", "Bearer " + token())
@@ -185,7 +186,7 @@ final class AdminClient {
         return new Answer(status, response.body(), json);
     }
 
-    private String errorMessage(int status, JsonNode json) {
+    private String errorMessage(int status, @Nullable JsonNode json) {
         JsonNode message = json == null ? null : json.path("error").path("message");
         String text = message != null && message.isTextual() && !message.asText().isBlank()
                 ? message.asText()
@@ -196,7 +197,7 @@ final class AdminClient {
         return text;
     }
 
-    private static JsonNode parse(String body) {
+    private static @Nullable JsonNode parse(String body) {
         if (body == null || body.isBlank()) {
             return null;
         }
@@ -243,7 +244,7 @@ final class AdminClient {
     }
 
     /** The token in {@code file}; null when it does not exist and {@code required} is false. */
-    private static String readTokenFile(Path file, boolean required) {
+    private static @Nullable String readTokenFile(Path file, boolean required) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -271,7 +272,7 @@ final class AdminClient {
         return false;
     }
 
-    private static boolean notEmpty(String s) {
+    private static boolean notEmpty(@Nullable String s) {
         return s != null && !s.isEmpty();
     }
 }

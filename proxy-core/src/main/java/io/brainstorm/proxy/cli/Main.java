@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code brainstorm-proxy [serve] [--config FILE] [--port N] [--state-dir DIR] [--plugins-dir DIR]},
@@ -267,7 +268,7 @@ public final class Main {
         return 0;
     }
 
-    static GatewayConfig loadConfig(String explicit, Map<String, String> env) throws ConfigException {
+    static GatewayConfig loadConfig(@Nullable String explicit, Map<String, String> env) throws ConfigException {
         Path file;
         if (explicit != null) {
             file = Path.of(explicit);
@@ -431,7 +432,7 @@ public final class Main {
             return positionals;
         }
 
-        String get(String name) {
+        @Nullable String get(String name) {
             String v = values.get(name);
             return v == null || v.isEmpty() ? null : v;
         }

@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code brainstorm-proxy selftest}: starts a private gateway (loopback, free port, throw-away key
@@ -92,7 +93,7 @@ final class SelfTest {
         }
     }
 
-    private static void check(HttpClient http, String url, String body, String key, String expect)
+    private static void check(HttpClient http, String url, @Nullable String body, String key, String expect)
             throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
                 .header("Authorization", "Bearer " + key);

@@ -2,6 +2,7 @@ package io.brainstorm.proxy.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code audit} section of {@code brainstorm.yaml}: the HMAC-chained request log (docs/architecture.md §9).
@@ -16,7 +17,7 @@ import java.time.Duration;
  * @param queueRecords   records waiting for the writer before new ones are counted as lost (a gap)
  * @param recordContent  true: prompts and answers are written too (off by default)
  */
-public record AuditConfig(boolean enabled, Path dir, Path keyFile, Fsync fsync, Duration fsyncInterval,
+public record AuditConfig(boolean enabled, @Nullable Path dir, @Nullable Path keyFile, Fsync fsync, Duration fsyncInterval,
                           int batchRecords, int queueRecords, boolean recordContent) {
 
     /** When the writer forces its file to disk. */

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The price and capability catalog: every model the gateway knows, from {@code conf/models.yaml}.
@@ -60,7 +61,7 @@ public final class Catalog {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
     private static final Pattern BARE = Pattern.compile("[^\\s:]+");
 
-    private static volatile Catalog builtIn;
+    private static volatile @Nullable Catalog builtIn;
 
     private final List<ModelSpec> models;
     private final Map<String, ModelSpec> byId;

@@ -17,13 +17,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads {@code brainstorm.yaml} into a validated {@link GatewayConfig}.
  *
  * <p><b>Steps.</b> The YAML is parsed into a tree; {@code ${VAR}} and {@code ${VAR:-default}} are
  * substituted in every string value from the given environment (the default applies when the
- * variable is unset or empty, as in a shell; {@code $${} writes a literal {@code ${}; values are not
+ * variable is unset or empty, as in a shell; <code>$${</code> writes a literal <code>${</code>; values are not
  * substituted again); then every section is validated into the records, with a default for
  * everything not written. Unknown keys are errors, so a typo never silently falls back to a default.
  *
@@ -79,11 +80,11 @@ public final class ConfigLoader {
      *
      * @param env the environment for {@code ${VAR}} substitution
      */
-    public static GatewayConfig load(String yaml, Path baseDir, Map<String, String> env) throws ConfigException {
+    public static GatewayConfig load(String yaml, @Nullable Path baseDir, Map<String, String> env) throws ConfigException {
         return parse(yaml, baseDir, env, "");
     }
 
-    private static GatewayConfig parse(String yaml, Path baseDir, Map<String, String> env, String prefix)
+    private static GatewayConfig parse(String yaml, @Nullable Path baseDir, Map<String, String> env, String prefix)
             throws ConfigException {
         JsonNode tree = YamlNode.parse(yaml, prefix);
         tree = EnvSubstitution.substitute(tree, "", env, prefix);
@@ -116,7 +117,7 @@ public final class ConfigLoader {
                 (int) s.field("threads").integer(d.threads(), 1, 64));
     }
 
-    private static AuditConfig audit(YamlNode a, Path baseDir) throws ConfigException {
+    private static AuditConfig audit(YamlNode a, @Nullable Path baseDir) throws ConfigException {
         a.expectKeys("enabled", "dir", "key_file", "fsync", "fsync_interval_ms", "batch_records", "queue_records",
                 "record_content");
         AuditConfig d = AuditConfig.DEFAULTS;
@@ -138,7 +139,7 @@ public final class ConfigLoader {
                 a.field("record_content").bool(d.recordContent()));
     }
 
-    private static Path resolve(Path baseDir, String file) {
+    private static @Nullable Path resolve(Path baseDir, String file) {
         return file == null ? null : baseDir == null ? Path.of(file) : baseDir.resolve(file);
     }
 
@@ -257,7 +258,7 @@ public final class ConfigLoader {
                         ServerConfig.DEFAULT_H2_SETTINGS_TIMEOUT.toSeconds(), 1, Integer.MAX_VALUE)));
     }
 
-    private static Catalog catalog(YamlNode c, Path baseDir) throws ConfigException {
+    private static Catalog catalog(YamlNode c, @Nullable Path baseDir) throws ConfigException {
         if (!c.isSet()) {
             return Catalog.builtIn();
         }
@@ -275,7 +276,7 @@ public final class ConfigLoader {
                 s.field("random_faults").bool(true));
     }
 
-    private static List<ProviderConfig> providers(YamlNode list, Path baseDir, Catalog catalog) throws ConfigException {
+    private static List<ProviderConfig> providers(YamlNode list, @Nullable Path baseDir, Catalog catalog) throws ConfigException {
         List<ProviderConfig> out = new ArrayList<>();
         Map<String, String> names = new HashMap<>();
         for (YamlNode p : list.elements()) {

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 /**
  * The first step of {@link ConfigLoader}: {@code ${VAR}} and {@code ${VAR:-default}} substituted in
  * every string value of the parsed YAML tree from the given environment (the default applies when
- * the variable is unset or empty, as in a shell; {@code $${} writes a literal {@code ${}; values are
+ * the variable is unset or empty, as in a shell; <code>$${</code> writes a literal <code>${</code>; values are
  * not substituted again).
  *
  * <p><b>Errors.</b> A {@link ConfigException} names the field and the variable, never the text or

@@ -1,5 +1,7 @@
 package io.brainstorm.proxy.config;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A gateway API key written in config. Only its SHA-256 is kept.
  *
@@ -12,7 +14,7 @@ package io.brainstorm.proxy.config;
  * @param allowedModels   model ids (or {@code provider/*}) it may use; empty for all
  * @param zone            the time zone whose midnight resets its budget
  */
-public record KeyConfig(String name, String sha256, String tenant, long dailyBudgetNano, int rpm, long tpm,
+public record KeyConfig(String name, String sha256, @Nullable String tenant, long dailyBudgetNano, int rpm, long tpm,
                         java.util.List<String> allowedModels, java.time.ZoneId zone) {
     public KeyConfig {
         allowedModels = java.util.List.copyOf(allowedModels);

@@ -3,6 +3,7 @@ package io.brainstorm.proxy.config;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One upstream provider account from {@code brainstorm.yaml}.
@@ -19,8 +20,8 @@ import java.util.List;
  * @param caFile   extra trusted CA certificates in PEM (for private endpoints), or null
  */
 public record ProviderConfig(
-        String name, String type, URI baseUrl, String apiKey, String tenant, Timeouts timeouts, List<String> models,
-        Path caFile) {
+        String name, String type, URI baseUrl, @Nullable String apiKey, @Nullable String tenant, Timeouts timeouts, List<String> models,
+        @Nullable Path caFile) {
 
     public ProviderConfig {
         models = List.copyOf(models);

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code routing} section of {@code brainstorm.yaml}: plugins, failover, learning, circuit
@@ -18,7 +19,7 @@ import java.util.TreeMap;
  * @param latencyWindow  how far back the latency quantiles of {@code :fast} look
  * @param strategies     strategy name → its settings (scalars as text)
  */
-public record RoutingConfig(Path pluginsDir, int maxAttempts, Long seed, double discount, double feedbackWeight,
+public record RoutingConfig(@Nullable Path pluginsDir, int maxAttempts, @Nullable Long seed, double discount, double feedbackWeight,
                             Circuit circuit, Duration latencyWindow, Map<String, Map<String, String>> strategies) {
 
     /** The defaults: every setting as if {@code routing} were left out. */
@@ -32,7 +33,7 @@ public record RoutingConfig(Path pluginsDir, int maxAttempts, Long seed, double 
     }
 
     /** The same settings with another plugins folder (from {@code --plugins-dir} or {@code BR_PLUGINS_DIR}). */
-    public RoutingConfig withPluginsDir(Path dir) {
+    public RoutingConfig withPluginsDir(@Nullable Path dir) {
         return new RoutingConfig(dir, maxAttempts, seed, discount, feedbackWeight, circuit, latencyWindow, strategies);
     }
 

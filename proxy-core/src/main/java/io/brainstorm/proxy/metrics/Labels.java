@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns a {@link io.brainstorm.proxy.settle.Completion}'s fields into label values from a bounded
@@ -96,7 +97,7 @@ final class Labels {
     }
 
     /** The model label: the selected model, else the requested one, each only as the catalog knows it. */
-    String model(String selected, String requested) {
+    String model(@Nullable String selected, @Nullable String requested) {
         if (selected != null) {
             String id = models.get(selected);
             return id != null ? id : UNKNOWN;
@@ -115,7 +116,7 @@ final class Labels {
         return id != null ? id : UNKNOWN;
     }
 
-    String endpoint(String endpoint) {
+    String endpoint(@Nullable String endpoint) {
         if (endpoint == null) {
             return NONE;
         }
@@ -123,7 +124,7 @@ final class Labels {
         return id != null ? id : UNKNOWN;
     }
 
-    static String strategy(String strategy, Router router) {
+    static String strategy(@Nullable String strategy, Router router) {
         if (strategy == null) {
             return NONE;
         }
@@ -140,7 +141,7 @@ final class Labels {
     }
 
     /** The index in {@link #FORMATS} of {@code format}. */
-    static int format(String format) {
+    static int format(@Nullable String format) {
         if (format == null) {
             return 0;
         }
@@ -158,7 +159,7 @@ final class Labels {
     }
 
     /** The error code's label, or null for a request without an error. */
-    String errorCode(String code) {
+    @Nullable String errorCode(String code) {
         if (code == null) {
             return null;
         }

@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The gateway's Prometheus metrics (docs/metrics.md): a {@link CompletionSink} that counts every
@@ -186,7 +187,7 @@ public final class Metrics implements CompletionSink {
         return false;
     }
 
-    private boolean hasBudget(String keyId) {
+    private boolean hasBudget(@Nullable String keyId) {
         Registry registry = gateway.registry();
         if (keyId == null || registry == null) {
             return false;

@@ -5,6 +5,7 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
 
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A histogram of values recorded by several threads (the event loops) where no writer ever waits
@@ -36,7 +37,7 @@ public final class WriterHistograms {
         /** Reader only: {@link #recorded} at the last drain. */
         long drained;
         /** Reader only. */
-        Histogram interval;
+        @Nullable Histogram interval;
 
         Lane(Thread owner, int digits) {
             this.owner = owner;

@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBufInputStream;
 
 import java.io.IOException;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Whether a provider's 2xx answer is what it claims to be, before the gateway relays it (docs/architecture.md §7):
@@ -51,7 +52,7 @@ final class AnswerCheck {
      * @param contentType the {@code Content-Type} header, or null
      * @return null when the content type fits, else the reason
      */
-    static String head(boolean stream, String contentType) {
+    static @Nullable String head(boolean stream, String contentType) {
         String type = mediaType(contentType);
         if (stream) {
             return type.equals("text/event-stream") ? null : "not an event stream (" + describe(type) + ")";
@@ -65,7 +66,7 @@ final class AnswerCheck {
      *
      * @return null when the body is such an answer, else the reason
      */
-    static String body(ByteBuf body, Kind kind, JsonFactory json) {
+    static @Nullable String body(ByteBuf body, Kind kind, JsonFactory json) {
         int size = body.readableBytes();
         if (size == 0) {
             return "empty (no body)";

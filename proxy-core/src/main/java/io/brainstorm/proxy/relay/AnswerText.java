@@ -6,6 +6,7 @@ import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.settle.AnswerContent;
 import io.brainstorm.proxy.settle.Scorer;
 import io.netty.buffer.ByteBuf;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The prompt and the answer as text, for completion records when the audit records content
@@ -18,19 +19,19 @@ final class AnswerText {
     }
 
     /** The request's {@code messages} (chat) or {@code input} (embeddings) as JSON text, or null. */
-    static String prompt(JsonNode body) {
+    static @Nullable String prompt(JsonNode body) {
         JsonNode m = body.has("messages") ? body.get("messages") : body.get("input");
         return m == null ? null : m.toString();
     }
 
     /** A whole answer's first choice: its content, or its tool calls as JSON; null when unreadable. Indexes untouched. */
-    static String of(ByteBuf answer) {
+    static @Nullable String of(ByteBuf answer) {
         AnswerContent a = Scorer.readAnswer(answer);
         return a == null ? null : of(a);
     }
 
     /** What an answer said: its content, or its tool calls as JSON. */
-    static String of(AnswerContent answer) {
+    static @Nullable String of(@Nullable AnswerContent answer) {
         if (!answer.toolCalls().isEmpty()) {
             ArrayNode a = Json.MAPPER.createArrayNode();
             for (AnswerContent.ToolCall c : answer.toolCalls()) {

@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.util.ByteProcessor;
 
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Splits an upstream's Server-Sent-Events body, arriving as arbitrary {@link ByteBuf} chunks,
@@ -50,7 +51,7 @@ public final class SseEventSplitter {
     private final int maxEventBytes;
     private final Scanner scanner = new Scanner();
     /** Bytes of the unfinished event: a retained slice, or a composite of several; null if none. */
-    private ByteBuf held;
+    private @Nullable ByteBuf held;
 
     public SseEventSplitter(int maxEventBytes) {
         if (maxEventBytes <= 0) {
@@ -121,7 +122,7 @@ public final class SseEventSplitter {
     }
 
     /** The held bytes plus {@code chunk[start, eventEnd)}, as one buffer the caller owns. */
-    private ByteBuf takeEvent(ByteBuf chunk, int start, int eventEnd) {
+    private @Nullable ByteBuf takeEvent(ByteBuf chunk, int start, int eventEnd) {
         int total = heldBytes() + eventEnd - start;
         if (total > maxEventBytes) {
             throw new SseEventTooLongException(total, maxEventBytes);

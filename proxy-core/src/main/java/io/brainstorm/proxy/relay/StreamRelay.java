@@ -12,6 +12,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The body of one streamed answer on its way to the client: SSE events pass through as slices of
@@ -32,13 +33,13 @@ final class StreamRelay {
     private final String requestId;
     private final SseEventSplitter splitter;
     /** The side copy for scoring or the audit, or null; it reads events, never changes or releases them. */
-    private final StreamCapture capture;
-    private ObjectNode usageChunk;
+    private final @Nullable StreamCapture capture;
+    private @Nullable ObjectNode usageChunk;
     private boolean sawDone;
     private boolean released;
     private long relayedEvents;
 
-    StreamRelay(ChannelHandlerContext client, String requestId, int maxEventBytes, StreamCapture capture) {
+    StreamRelay(ChannelHandlerContext client, String requestId, int maxEventBytes, @Nullable StreamCapture capture) {
         this.client = client;
         this.capture = capture;
         this.requestId = requestId;
@@ -75,7 +76,7 @@ final class StreamRelay {
     }
 
     /** The usage the upstream reported, or null. */
-    Usage usage() {
+    @Nullable Usage usage() {
         return usageChunk == null ? null : UsageParser.parse(usageChunk.get("usage"));
     }
 

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /** What a provider's error says: why its head fails an attempt, the code in its 4xx body. */
 final class UpstreamErrors {
@@ -32,7 +33,7 @@ final class UpstreamErrors {
      * {@code error.code} (else {@code error.type}) of an OpenAI-shaped error body when it is a short
      * identifier ({@code [a-z0-9_.-]}); else {@code upstream_client_error}. Indexes untouched.
      */
-    static String code(ByteBuf body) {
+    static String code(@Nullable ByteBuf body) {
         try {
             JsonNode root = Json.read(body);
             JsonNode error = root == null ? null : root.get("error");

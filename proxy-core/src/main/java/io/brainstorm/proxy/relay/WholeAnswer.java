@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * A 2xx whose request asked for structure is scored after it left; its verdict follows it into the
  * learning state and the completion record.
  *
- * <p><b>Reference counting.</b> {@link #add} takes ownership of each part's content; the gathered
+ * <p><b>Reference counting.</b> {@link #read} takes ownership of each part's content; the gathered
  * body goes to the client in the response, or is released by {@link #release()}.
  *
  * <p><b>Threading.</b> Used on the request's event loop; the scorer's verdict comes back to it.

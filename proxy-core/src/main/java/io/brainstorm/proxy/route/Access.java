@@ -1,5 +1,7 @@
 package io.brainstorm.proxy.route;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What the calling key may reach (docs/architecture.md §5, §6): the models it is allowed, and the endpoints its
  * tenant holds a provider key for. Routing offers a strategy only endpoints the key may reach, and
@@ -20,7 +22,7 @@ public interface Access {
      * endpoints, otherwise the tenant's key for the endpoint's provider account; null when the
      * tenant has none (the endpoint is then not eligible). A secret.
      */
-    String upstreamKey(Endpoint endpoint);
+    String upstreamKey(@Nullable Endpoint endpoint);
 
     /** True when the key can reach {@code endpoint}. */
     default boolean reaches(Endpoint endpoint) {
@@ -44,7 +46,7 @@ public interface Access {
             }
 
             @Override
-            public String upstreamKey(Endpoint endpoint) {
+            public @Nullable String upstreamKey(@Nullable Endpoint endpoint) {
                 return endpoint.apiKey();
             }
         };

@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.route;
 
 import io.brainstorm.proxy.spi.TaskClass;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which endpoint answered which request, for {@code POST /v1/feedback} (docs/architecture.md §5): an
@@ -36,5 +37,5 @@ public interface AnswerLog {
     void remember(String requestId, Answer answer);
 
     /** The answer to {@code requestId} if it was given to {@code tenant} within the retention; else null. */
-    Answer find(String requestId, String tenant, long nowMillis);
+    @Nullable Answer find(String requestId, String tenant, long nowMillis);
 }

@@ -9,6 +9,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One endpoint's provider keys that the provider turned away (docs/architecture.md §7): 401/403/429 belong to
@@ -68,7 +69,7 @@ public final class CredentialHolds {
     }
 
     /** A provider key's short name: the first 8 bytes of its SHA-256 in hex; "" for null. */
-    public static String fingerprint(String providerKey) {
+    public static String fingerprint(@Nullable String providerKey) {
         if (providerKey == null) {
             return "";
         }
@@ -86,7 +87,7 @@ public final class CredentialHolds {
     }
 
     /** The hold on {@code credential} at {@code nowMillis}, or null when it has none. */
-    public Hold hold(String credential, long nowMillis) {
+    public @Nullable Hold hold(String credential, long nowMillis) {
         Hold h = holds.get(credential);
         if (h == null) {
             return null;

@@ -11,6 +11,7 @@ import io.brainstorm.proxy.upstream.Origin;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One way to reach a model: the model at one provider account (docs/architecture.md §5).
@@ -26,7 +27,7 @@ import java.util.stream.Collectors;
  * @param timeouts      upstream timeouts
  * @param simulated     true for the built-in sim provider
  */
-public record Endpoint(String id, ModelSpec model, Price price, Origin origin, String basePath, String apiKey,
+public record Endpoint(String id, ModelSpec model, Price price, Origin origin, String basePath, @Nullable String apiKey,
                        Timeouts timeouts, boolean simulated) {
 
     /** The model name the provider knows. */

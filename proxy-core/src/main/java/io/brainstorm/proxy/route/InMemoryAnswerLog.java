@@ -3,6 +3,7 @@ package io.brainstorm.proxy.route;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@link AnswerLog} on the heap, for a gateway without a state directory: at most {@code capacity}
@@ -50,7 +51,7 @@ public final class InMemoryAnswerLog implements AnswerLog {
     }
 
     @Override
-    public Answer find(String requestId, String tenant, long nowMillis) {
+    public @Nullable Answer find(String requestId, String tenant, long nowMillis) {
         Answer a = byRequestId.get(requestId);
         if (a == null || !a.tenant().equals(tenant) || nowMillis - a.atMillis() > RETENTION_MILLIS) {
             return null;

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Latency quantiles (p50, p90, p99) over a sliding time window, for the {@code :fast} strategy:
@@ -51,7 +52,7 @@ public final class LatencyWindow {
         /** Samples written, published by the owner (release) after each. */
         final AtomicInteger count = new AtomicInteger();
         /** Set by the owner once this chunk is full. */
-        volatile Chunk next;
+        volatile @Nullable Chunk next;
         /** Merger only: samples of this chunk already in the buckets. */
         int taken;
     }
@@ -174,7 +175,7 @@ public final class LatencyWindow {
     }
 
     /** The merge, if no other thread is merging; null if one is. */
-    private LatencyStats tryMerge(long nowMillis) {
+    private @Nullable LatencyStats tryMerge(long nowMillis) {
         if (!merging.compareAndSet(false, true)) {
             return null;
         }

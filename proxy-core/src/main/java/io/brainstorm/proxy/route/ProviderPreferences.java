@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.route;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * OpenRouter's {@code provider} request field: which provider accounts to try, in which order.
@@ -10,7 +11,7 @@ import java.util.List;
  * @param sort           {@code price}, {@code latency} or {@code throughput}: choose the cheapest
  *                       ({@code :floor}) or the fastest ({@code :fast}) when the model has no variant; or null
  */
-public record ProviderPreferences(List<String> order, boolean allowFallbacks, String sort) {
+public record ProviderPreferences(List<String> order, boolean allowFallbacks, @Nullable String sort) {
     /** No preferences. */
     public static final ProviderPreferences NONE = new ProviderPreferences(List.of(), true, null);
 

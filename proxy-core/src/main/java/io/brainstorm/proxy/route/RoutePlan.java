@@ -4,6 +4,7 @@ import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where a request goes: the first endpoint is tried first, the rest are the failover order
@@ -18,7 +19,7 @@ import java.util.List;
  * @param reason     the strategy's explanation, for logs
  * @param access     what the calling key may reach: the provider key each endpoint is sent
  */
-public record RoutePlan(String strategy, RoutingStrategy decider, RouteRequest request, List<Endpoint> endpoints,
+public record RoutePlan(String strategy, @Nullable RoutingStrategy decider, RouteRequest request, List<Endpoint> endpoints,
                         double efficiency, String reason, Access access) {
     public RoutePlan {
         endpoints = List.copyOf(endpoints);

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What routing reads and settling writes: the {@link EndpointHealth} of every candidate and the
@@ -74,7 +75,7 @@ public final class RoutingState {
         return reach(health(candidateId), null, access, endpoint, nowMillis);
     }
 
-    private static Reach reach(EndpointHealth h, String providerKey, Access access, Endpoint endpoint, long nowMillis) {
+    private static Reach reach(EndpointHealth h, @Nullable String providerKey, @Nullable Access access, @Nullable Endpoint endpoint, long nowMillis) {
         if (!h.credentials().isEmpty()) {
             String key = access != null ? access.upstreamKey(endpoint) : providerKey;
             CredentialHolds.Hold hold = h.credentials().hold(CredentialHolds.fingerprint(key), nowMillis);

@@ -25,6 +25,7 @@ import java.util.TreeSet;
 import java.util.jar.JarFile;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The routing strategies the gateway can route through, by name (the variant suffix in
@@ -99,7 +100,7 @@ public final class StrategyRegistry implements AutoCloseable {
      * @param pluginsDir the plugins folder; null or missing means no plugin jars
      * @param configs    strategy name → its settings; strategies without an entry get no settings
      */
-    public static StrategyRegistry load(ClassLoader builtIns, Path pluginsDir, Map<String, StrategyConfig> configs) {
+    public static StrategyRegistry load(ClassLoader builtIns, @Nullable Path pluginsDir, Map<String, StrategyConfig> configs) {
         Loading loading = new Loading(configs);
         loading.loadAll(BUILT_IN, null, ServiceLoader.load(RoutingStrategyProvider.class, builtIns), builtIns);
         for (Path jar : jars(pluginsDir, loading)) {
@@ -159,7 +160,7 @@ public final class StrategyRegistry implements AutoCloseable {
         }
     }
 
-    private static List<Path> jars(Path pluginsDir, Loading loading) {
+    private static List<Path> jars(@Nullable Path pluginsDir, Loading loading) {
         if (pluginsDir == null || !Files.exists(pluginsDir)) {
             log.log(Level.DEBUG, "plugins folder {0}: none, so no plugin jars", pluginsDir);
             return List.of();
@@ -233,7 +234,7 @@ public final class StrategyRegistry implements AutoCloseable {
          *
          * @return how many strategies were added
          */
-        int loadAll(String source, Path jar, ServiceLoader<RoutingStrategyProvider> providers, ClassLoader context) {
+        int loadAll(String source, @Nullable Path jar, ServiceLoader<RoutingStrategyProvider> providers, ClassLoader context) {
             String where = jar == null ? "built-in strategies" : "plugin " + jar;
             int found = 0;
             int loaded = 0;
@@ -331,7 +332,7 @@ public final class StrategyRegistry implements AutoCloseable {
         }
 
         /** Why {@code name} cannot be a strategy's name, or null when it can. */
-        private static String invalidName(String name, String source) {
+        private static @Nullable String invalidName(String name, String source) {
             if (name == null || !NAME.matcher(name).matches()) {
                 return "not a strategy name (expected: 1 to 32 characters of a-z, 0-9 and '-',"
                         + " starting with a letter)";

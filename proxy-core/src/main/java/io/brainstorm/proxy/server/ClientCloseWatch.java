@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * First handler of a client connection: keeps reading the socket while an HTTP/1.1 request is
@@ -25,9 +26,9 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 final class ClientCloseWatch extends ChannelInboundHandlerAdapter {
     static final int MAX_HELD_BYTES = 64 * 1024;
 
-    private ChannelHandlerContext ctx;
+    private @Nullable ChannelHandlerContext ctx;
     private boolean watching;
-    private ByteBuf held;
+    private @Nullable ByteBuf held;
     /** Something of the current read batch went on to the request handlers: they get its end too. */
     private boolean passedOn;
 

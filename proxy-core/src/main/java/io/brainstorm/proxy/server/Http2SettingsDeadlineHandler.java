@@ -10,6 +10,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Closes an HTTP/2 connection whose client sent the preface but not, within the deadline, the
@@ -28,7 +29,7 @@ final class Http2SettingsDeadlineHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger log = System.getLogger(Http2SettingsDeadlineHandler.class.getName());
 
     private final long timeoutNanos;
-    private ScheduledFuture<?> timer;
+    private @Nullable ScheduledFuture<?> timer;
 
     Http2SettingsDeadlineHandler(Duration timeout) {
         this.timeoutNanos = timeout.toNanos();

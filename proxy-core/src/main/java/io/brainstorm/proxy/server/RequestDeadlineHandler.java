@@ -17,6 +17,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Total deadlines for reading a request, which the idle timer cannot give: a client that sends one
@@ -64,10 +65,10 @@ final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
     /** Whether this read brought any bytes, as {@link #byteWatch()} saw them before the codec. */
     private boolean bytesThisRead;
     private final ByteWatch byteWatch = new ByteWatch();
-    private ScheduledFuture<?> timer;
+    private @Nullable ScheduledFuture<?> timer;
     private long timerNanos;
 
-    private RequestDeadlineHandler(Duration header, Duration body, boolean closeConnection) {
+    private RequestDeadlineHandler(@Nullable Duration header, Duration body, boolean closeConnection) {
         this.headerNanos = header == null ? 0 : header.toNanos();
         this.bodyNanos = body.toNanos();
         this.closeConnection = closeConnection;

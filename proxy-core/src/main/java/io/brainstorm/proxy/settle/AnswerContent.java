@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.settle;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What an answer said, as the scorer needs it: the first choice's content, its tool calls and its
@@ -10,12 +11,12 @@ import java.util.List;
  * @param toolCalls    the tool calls, in index order (empty when none)
  * @param finishReason the finish reason, or null when the answer gave none
  */
-public record AnswerContent(String content, List<ToolCall> toolCalls, String finishReason) {
+public record AnswerContent(@Nullable String content, List<ToolCall> toolCalls, @Nullable String finishReason) {
     public AnswerContent {
         toolCalls = List.copyOf(toolCalls);
     }
 
     /** One tool call: the function's name and its arguments as the model wrote them (JSON text, maybe broken). */
-    public record ToolCall(String name, String arguments) {
+    public record ToolCall(@Nullable String name, String arguments) {
     }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads the first choice of a {@code chat.completion} (its {@code message}) or of a
@@ -24,7 +25,7 @@ import java.util.List;
  */
 final class ChoiceReader {
     /** One tool call (or one delta of one) as written: {@code index} is -1 when absent. */
-    record ToolDelta(int index, int position, String id, String name, String arguments) {
+    record ToolDelta(int index, int position, @Nullable String id, String name, String arguments) {
     }
 
     /** Whether the object had a {@code choices} array. */
@@ -32,15 +33,15 @@ final class ChoiceReader {
     /** Whether the first choice was found. */
     boolean found;
     /** The first choice's content, or null when it had none. */
-    String content;
+    @Nullable String content;
     /** The first choice's finish reason, or null. */
-    String finishReason;
+    @Nullable String finishReason;
     /** The first choice's tool calls, in array order. */
     final List<ToolDelta> toolCalls = new ArrayList<>();
 
     // the choice being read
-    private String pendingContent;
-    private String pendingFinish;
+    private @Nullable String pendingContent;
+    private @Nullable String pendingFinish;
     private final List<ToolDelta> pendingCalls = new ArrayList<>();
     private final StringBuilder parts = new StringBuilder();
 
@@ -141,7 +142,7 @@ final class ChoiceReader {
     }
 
     /** A string, or an array of parts whose {@code text} fields are joined; null otherwise. */
-    private String readContent(JsonParser p, JsonToken value) throws IOException {
+    private @Nullable String readContent(JsonParser p, JsonToken value) throws IOException {
         if (value == JsonToken.VALUE_STRING) {
             return p.getText();
         }

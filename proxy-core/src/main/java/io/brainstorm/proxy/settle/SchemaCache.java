@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Client-supplied JSON schemas (a {@code json_schema} response format, a tool's
@@ -133,10 +134,10 @@ final class SchemaCache {
      */
     static final class Entry {
         private final int size;
-        private final SchemaCache owner;
-        private byte[] canonical;
-        private volatile Schema schema;
-        private volatile String unusable;
+        private final @Nullable SchemaCache owner;
+        private byte @Nullable [] canonical;
+        private volatile @Nullable Schema schema;
+        private volatile @Nullable String unusable;
 
         private Entry(byte[] canonical, SchemaCache owner) {
             this.size = canonical.length;
@@ -155,12 +156,12 @@ final class SchemaCache {
         }
 
         /** Why the schema cannot be used, if known without compiling (too large, not a schema); else null. */
-        String knownUnusable() {
+        @Nullable String knownUnusable() {
             return unusable;
         }
 
         /** The compiled schema, compiling it now if needed; null when unusable ({@link #unusable()} says why). */
-        Schema compiled() {
+        @Nullable Schema compiled() {
             Schema s = schema;
             if (s != null || unusable != null) {
                 return s;
@@ -174,7 +175,7 @@ final class SchemaCache {
         }
 
         /** Why the schema is unusable, after {@link #compiled()} returned null. */
-        String unusable() {
+        @Nullable String unusable() {
             return unusable;
         }
 
@@ -222,7 +223,7 @@ final class SchemaCache {
         private static final Map<SpecificationVersion, Schema> META_SCHEMAS = new java.util.concurrent.ConcurrentHashMap<>();
 
         /** The first meta-schema error of {@code schema}, or null when it is a valid schema. */
-        static String metaSchemaError(JsonNode schema) {
+        static @Nullable String metaSchemaError(JsonNode schema) {
             SpecificationVersion version = SpecificationVersion.fromSchemaNode(schema).orElse(SpecificationVersion.DRAFT_2020_12);
             Schema meta = META_SCHEMAS.computeIfAbsent(version, v -> {
                 Schema m = META.getSchema(SchemaLocation.of(v.getDialectId()));

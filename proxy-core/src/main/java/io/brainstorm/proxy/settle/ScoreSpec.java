@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What structure a request asked its answer to have (docs/architecture.md §8), read once from the client's body:
@@ -37,18 +38,18 @@ public final class ScoreSpec {
 
     private final Format format;
     /** The response format's schema; null when {@code json_schema} gave none (the content must then only parse). */
-    private final SchemaCache.Entry formatSchema;
+    private final SchemaCache.@Nullable Entry formatSchema;
     /** Declared functions by name; the value is null for a function without {@code parameters}. */
     private final Map<String, SchemaCache.Entry> tools;
     /** Tools other than functions were declared (their calls are not checked). */
     private final boolean otherTools;
     private final Choice choice;
-    private final String forcedTool;
+    private final @Nullable String forcedTool;
     /** Why the spec is unusable, when known from the request alone; else null. */
-    private final String unusable;
+    private final @Nullable String unusable;
 
-    private ScoreSpec(Format format, SchemaCache.Entry formatSchema, Map<String, SchemaCache.Entry> tools,
-                      boolean otherTools, Choice choice, String forcedTool, String unusable) {
+    private ScoreSpec(Format format, SchemaCache.@Nullable Entry formatSchema, Map<String, SchemaCache.Entry> tools,
+                      boolean otherTools, Choice choice, @Nullable String forcedTool, @Nullable String unusable) {
         this.format = format;
         this.formatSchema = formatSchema;
         this.tools = tools;
@@ -201,7 +202,7 @@ public final class ScoreSpec {
      * too large or not a schema); null otherwise. A schema that fails to compile is found when the
      * first answer is scored.
      */
-    public String unusableReason() {
+    public @Nullable String unusableReason() {
         return unusable;
     }
 
@@ -213,7 +214,7 @@ public final class ScoreSpec {
         return format;
     }
 
-    SchemaCache.Entry formatSchema() {
+    SchemaCache.@Nullable Entry formatSchema() {
         return formatSchema;
     }
 
@@ -229,12 +230,12 @@ public final class ScoreSpec {
         return choice;
     }
 
-    String forcedTool() {
+    @Nullable String forcedTool() {
         return forcedTool;
     }
 
     /** Compiles the spec's schemas (once per schema, in the cache); why one is unusable, or null. */
-    String resolve() {
+    @Nullable String resolve() {
         if (unusable != null) {
             return unusable;
         }

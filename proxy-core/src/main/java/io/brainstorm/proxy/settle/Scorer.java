@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Scores answers 0..1 (docs/architecture.md §8); {@code docs/scoring.md} is the user's account of the rules.
@@ -106,7 +107,7 @@ public final class Scorer {
     }
 
     /** The result that {@code outcome} always gets (its score: 1, 0 or {@link Completion#NO_SCORE}). */
-    public static Result result(ScoreOutcome outcome) {
+    public static @Nullable Result result(ScoreOutcome outcome) {
         return RESULTS.get(outcome);
     }
 
@@ -128,7 +129,7 @@ public final class Scorer {
      * Scores a whole {@code chat.completion} body (2xx). Does not release {@code body} nor move its
      * indexes.
      */
-    public Result scoreAnswer(ScoreSpec spec, ByteBuf body) {
+    public @Nullable Result scoreAnswer(ScoreSpec spec, ByteBuf body) {
         AnswerContent answer = readAnswer(body);
         return answer == null ? ERROR : score(spec, answer);
     }
@@ -138,7 +139,7 @@ public final class Scorer {
      * finish reason (an empty answer when {@code choices} is empty). Null when the body is not a
      * JSON object with a {@code choices} array. Does not release {@code body} nor move its indexes.
      */
-    public static AnswerContent readAnswer(ByteBuf body) {
+    public static @Nullable AnswerContent readAnswer(ByteBuf body) {
         ChoiceReader reader = new ChoiceReader();
         try (JsonParser p = body.hasArray()
                 ? JSON.createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes())
@@ -161,7 +162,7 @@ public final class Scorer {
      * outgrew its limit and structure was asked for (a plain answer that large is not empty:
      * {@link ScoreOutcome#PLAIN_OK}).
      */
-    public Result score(ScoreSpec spec, StreamCapture capture) {
+    public @Nullable Result score(ScoreSpec spec, StreamCapture capture) {
         if (!capture.overLimit()) {
             return score(spec, capture.answer());
         }
@@ -175,7 +176,7 @@ public final class Scorer {
     }
 
     /** Scores an answer's content, e.g. assembled from a stream. */
-    public Result score(ScoreSpec spec, AnswerContent answer) {
+    public @Nullable Result score(ScoreSpec spec, AnswerContent answer) {
         if (answer == null) {
             return ERROR;
         }
@@ -215,11 +216,11 @@ public final class Scorer {
         });
     }
 
-    private static Result plain(AnswerContent answer) {
+    private static @Nullable Result plain(AnswerContent answer) {
         return result(blank(answer.content()) && answer.toolCalls().isEmpty() ? ScoreOutcome.EMPTY : ScoreOutcome.PLAIN_OK);
     }
 
-    private static ScoreOutcome checkSchema(SchemaCache.Entry entry, String content) {
+    private static ScoreOutcome checkSchema(SchemaCache.Entry entry, @Nullable String content) {
         JsonNode value = parse(content);
         if (value == null) {
             return ScoreOutcome.INVALID_JSON;
@@ -261,7 +262,7 @@ public final class Scorer {
     }
 
     /** Whether {@code value} validates; null when the schema could not be evaluated (pattern budget, validator error). */
-    private static Boolean validate(Schema schema, JsonNode value) {
+    private static @Nullable Boolean validate(Schema schema, JsonNode value) {
         if (schema == null) {
             return null;
         }
@@ -277,7 +278,7 @@ public final class Scorer {
     }
 
     /** The one JSON value {@code text} holds, or null when it is not exactly one JSON value. */
-    private static JsonNode parse(String text) {
+    private static @Nullable JsonNode parse(String text) {
         try {
             JsonNode n = ONE_VALUE.readTree(text);
             return n == null || n.isMissingNode() ? null : n;
@@ -286,11 +287,11 @@ public final class Scorer {
         }
     }
 
-    private static boolean isObject(JsonNode n) {
+    private static boolean isObject(@Nullable JsonNode n) {
         return n != null && n.isObject();
     }
 
-    private static boolean blank(String s) {
+    private static boolean blank(@Nullable String s) {
         return s == null || s.isBlank();
     }
 }

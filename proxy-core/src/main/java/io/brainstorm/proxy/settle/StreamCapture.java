@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The bounded side copy of one streamed answer, for scoring (docs/architecture.md §8): the content deltas and
@@ -42,10 +43,10 @@ public final class StreamCapture {
     private final int maxBytes;
     private final ChoiceReader reader = new ChoiceReader();
     private byte[] scratch = new byte[512];
-    private StringBuilder content;
+    private @Nullable StringBuilder content;
     private final List<Call> calls = new ArrayList<>();
-    private Call last;
-    private String finishReason;
+    private @Nullable Call last;
+    private @Nullable String finishReason;
     private long kept;
     private boolean overLimit;
 
@@ -229,11 +230,11 @@ public final class StreamCapture {
 
     private static final class Call {
         final int index;
-        final String id;
-        String name;
+        final @Nullable String id;
+        @Nullable String name;
         final StringBuilder arguments = new StringBuilder();
 
-        Call(int index, String id) {
+        Call(int index, @Nullable String id) {
             this.index = index;
             this.id = id;
         }

@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBufInputStream;
 
 import java.io.IOException;
 import java.io.InputStream;
+import org.jspecify.annotations.Nullable;
 
 /** Reads OpenAI's {@code usage} object into {@link Usage}, tolerating missing or odd fields. */
 public final class UsageParser {
@@ -15,7 +16,7 @@ public final class UsageParser {
     }
 
     /** The usage in {@code usageNode}, or null when it is absent or not an object. */
-    public static Usage parse(JsonNode usageNode) {
+    public static @Nullable Usage parse(JsonNode usageNode) {
         if (usageNode == null || !usageNode.isObject()) {
             return null;
         }
@@ -28,12 +29,12 @@ public final class UsageParser {
 
     /**
      * The usage of a whole (non-streamed) answer, without parsing the answer: finds the last
-     * {@code "usage": {} key (OpenAI writes it last, so the search from the end is short) and
+     * <code>"usage": {</code> key (OpenAI writes it last, so the search from the end is short) and
      * parses only that object. Inside JSON strings quotes are escaped, so the raw bytes
      * {@code "usage"} followed by a colon can only be a key. Null when there is none or it does not
      * parse. Does not change {@code body}'s indexes or reference count.
      */
-    public static Usage fromAnswer(ByteBuf body, ObjectMapper json) {
+    public static @Nullable Usage fromAnswer(ByteBuf body, ObjectMapper json) {
         int object = UsageKey.findLastObject(body, body.readerIndex(), body.writerIndex());
         if (object < 0) {
             return null;

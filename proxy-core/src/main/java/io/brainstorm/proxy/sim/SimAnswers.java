@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Decides what a simulated model says: a plain sentence, a JSON object (free or following a
@@ -37,7 +38,7 @@ final class SimAnswers {
      * @param toolName     the called function, else null
      * @param finishReason {@code stop}, {@code length} or {@code tool_calls}
      */
-    record Answer(Kind kind, List<String> pieces, String toolCallId, String toolName, String finishReason) {
+    record Answer(Kind kind, List<String> pieces, @Nullable String toolCallId, @Nullable String toolName, String finishReason) {
         String text() {
             return String.join("", pieces);
         }
@@ -110,7 +111,7 @@ final class SimAnswers {
     }
 
     /** The tool the model calls, or null when the request has no tools or {@code tool_choice} is "none". */
-    private static JsonNode chosenTool(JsonNode body) {
+    private static @Nullable JsonNode chosenTool(JsonNode body) {
         JsonNode tools = body.path("tools");
         if (!tools.isArray() || tools.isEmpty()) {
             return null;
@@ -282,7 +283,7 @@ final class SimAnswers {
         return padded.length() > maxLength ? padded.substring(0, Math.max(minLength, maxLength)) : padded.toString();
     }
 
-    private static JsonNode resolve(String ref, JsonNode root) {
+    private static JsonNode resolve(@Nullable String ref, @Nullable JsonNode root) {
         if (!ref.startsWith("#")) {
             return NODES.objectNode();
         }

@@ -30,6 +30,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The built-in <b>simulated</b> upstream: a real OpenAI-compatible HTTP/1.1 server on loopback
@@ -143,10 +144,10 @@ public final class SimServer implements AutoCloseable {
     private final ObjectMapper json = new ObjectMapper();
     private final AtomicLong served = new AtomicLong();
     private final AtomicInteger open = new AtomicInteger();
-    private volatile RecordedRequest lastRequest;
+    private volatile @Nullable RecordedRequest lastRequest;
 
-    private EventLoopGroup group;
-    private volatile Channel serverChannel;
+    private @Nullable EventLoopGroup group;
+    private volatile @Nullable Channel serverChannel;
     private volatile int port = -1;
 
     /**
@@ -271,7 +272,7 @@ public final class SimServer implements AutoCloseable {
     }
 
     /** The last request received (whatever its outcome), or null when there was none. */
-    public RecordedRequest lastRequest() {
+    public @Nullable RecordedRequest lastRequest() {
         return lastRequest;
     }
 
@@ -302,7 +303,7 @@ public final class SimServer implements AutoCloseable {
         return json;
     }
 
-    Endpoint endpoint(String id) {
+    @Nullable Endpoint endpoint(String id) {
         return endpoints.get(id);
     }
 

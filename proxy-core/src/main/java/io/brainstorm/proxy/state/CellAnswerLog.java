@@ -7,6 +7,7 @@ import java.lang.System.Logger.Level;
 import java.time.LocalDate;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@link AnswerLog} in day files: each answer goes to the file of its UTC day, keyed by request id
@@ -92,7 +93,7 @@ final class CellAnswerLog implements AnswerLog {
     }
 
     @Override
-    public Answer find(String requestId, String tenant, long nowMillis) {
+    public @Nullable Answer find(String requestId, String tenant, long nowMillis) {
         LocalDate today = dayOf(nowMillis);
         long[] c = new long[LENGTH];
         for (int back = 0; back < DAYS_SEARCHED; back++) {
@@ -139,7 +140,7 @@ final class CellAnswerLog implements AnswerLog {
     }
 
     /** The endpoint id with these hashes, or null when the endpoints map has none. */
-    private String endpointOf(long hash, long check) {
+    private @Nullable String endpointOf(long hash, long check) {
         String id = known(hash, check);
         if (id == null) {
             // another process's endpoint, or one this process has not met since it started
@@ -152,7 +153,7 @@ final class CellAnswerLog implements AnswerLog {
         return id;
     }
 
-    private String known(long hash, long check) {
+    private @Nullable String known(long hash, long check) {
         String id = idByHash.get(hash);
         long[] h = id == null ? null : hashesById.get(id);
         return h != null && h[1] == check ? id : null;

@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@link LearningStore} over a {@link CellStore}: one entry per candidate id holding (α, β,
- * observations) for each of the {@link TaskClass#COUNT} task classes ({@value #LENGTH} longs,
+ * observations) for each of the {@link TaskClass#COUNT} task classes (3 × {@code COUNT} longs,
  * doubles as raw bits; α = 0 marks a class never observed). {@link #observe} is one atomic entry
  * update running {@link Posterior#update}, so no update is lost across threads or processes.
  *

@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 import static net.openhft.chronicle.core.UnsafeMemory.MEMORY;
 
@@ -282,12 +283,12 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
     }
 
     /** The 64-bit hash a {@link #hashed} map keys {@code s} by. */
-    static long keyHash(String s) {
+    static long keyHash(@Nullable String s) {
         return KEY_HASH.hashBytes(utf8(s));
     }
 
     /** The second, independent 64-bit hash a {@link #hashed} map checks {@code s} by. */
-    static long checkHash(String s) {
+    static long checkHash(@Nullable String s) {
         return CHECK_HASH.hashBytes(utf8(s));
     }
 

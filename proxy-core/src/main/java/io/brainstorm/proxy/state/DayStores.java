@@ -1,10 +1,11 @@
 package io.brainstorm.proxy.state;
 
 import java.time.LocalDate;
+import org.jspecify.annotations.Nullable;
 
 /** The store of each day, for state kept per day (budgets): a heap map or a Chronicle file per day. */
 @FunctionalInterface
 interface DayStores {
     /** The store of {@code day}; with {@code create} false, null for a day nothing was written to. */
-    CellStore<String> forDay(LocalDate day, boolean create);
+    @Nullable CellStore<String> forDay(LocalDate day, boolean create);
 }

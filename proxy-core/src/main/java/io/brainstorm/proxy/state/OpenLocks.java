@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which state files some process has mapped: each file owns one byte ({@code slot}) of
@@ -123,7 +124,7 @@ final class OpenLocks {
     }
 
     /** An exclusive hold on {@code slot}, or null when any process, this one included, holds it. */
-    synchronized Hold tryExclusive(long slot) throws IOException {
+    synchronized @Nullable Hold tryExclusive(long slot) throws IOException {
         if (shared.containsKey(slot) || exclusive.contains(slot)) {
             return null;
         }

@@ -27,7 +27,7 @@ public record Reservation(long id, String keyId, LocalDate day, long amountNano,
         /** spent + held + amount ≤ budget: reserved. */
         GRANTED,
         /**
-         * spent + amount ≤ budget < spent + held + amount: refused only because of reservations in
+         * spent + amount ≤ budget &lt; spent + held + amount: refused only because of reservations in
          * flight; it may fit once they end (they usually settle for far less than they hold).
          */
         BUSY,

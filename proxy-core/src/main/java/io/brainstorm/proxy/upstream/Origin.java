@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.upstream;
 
 import io.netty.handler.ssl.SslContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A place upstream connections go: scheme, host and port, and the TLS context for https. Pooled
@@ -10,7 +11,7 @@ import io.netty.handler.ssl.SslContext;
  * @param port       TCP port
  * @param sslContext TLS client context for https, null for plain http
  */
-public record Origin(String host, int port, SslContext sslContext) {
+public record Origin(String host, int port, @Nullable SslContext sslContext) {
     public boolean tls() {
         return sslContext != null;
     }

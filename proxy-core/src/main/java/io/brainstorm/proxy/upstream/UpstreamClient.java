@@ -31,6 +31,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The proxy→upstream side: opens HTTP/1.1 connections (TLS where the origin is https) on the
@@ -82,7 +83,7 @@ public final class UpstreamClient implements AutoCloseable {
     }
 
     /** The TLS context for origins trusting the system CAs plus, when given, the PEM file's. */
-    public SslContext sslContext(Path caFile) {
+    public SslContext sslContext(@Nullable Path caFile) {
         Path key = caFile == null ? Path.of("") : caFile;
         return sslContexts.computeIfAbsent(key, k -> {
             try {

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.util.ReferenceCountUtil;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Last handler of an upstream connection's pipeline: hands what the connection reads to the
@@ -16,7 +17,7 @@ import io.netty.util.ReferenceCountUtil;
  * also the client channel's (connections are opened on it), so it needs no {@code volatile}.
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
-    private UpstreamListener listener;
+    private @Nullable UpstreamListener listener;
 
     void attach(UpstreamListener listener) {
         this.listener = listener;

@@ -62,39 +62,44 @@ class OpenAiSdkTest {
 
     @Test
     void chatAnswersWithGovernanceHeaders() {
-        HttpResponseFor<ChatCompletion> raw = client.chat().completions().withRawResponse().create(chat("sim/alpha").build());
-        ChatCompletion completion = raw.parse();
-        String content = completion.choices().get(0).message().content().orElseThrow();
-        assertTrue(content.contains("sim/alpha"), content);
-        assertEquals("sim/alpha", header(raw, "x-br-selected-model"));
-        assertEquals("sim-east", header(raw, "x-br-endpoint"));
-        assertEquals("direct", header(raw, "x-br-strategy"));
-        assertEquals("0", header(raw, "x-br-fallbacks"));
-        assertTrue(header(raw, "x-br-request-id").startsWith("req_"));
-        long prompt = completion.usage().orElseThrow().promptTokens();
-        long output = completion.usage().orElseThrow().completionTokens();
-        // sim-east charges $0.50 / $1.50 per million tokens
-        BigDecimal expected = BigDecimal.valueOf(prompt * 500L + output * 1500L).movePointLeft(9);
-        assertEquals(0, expected.compareTo(new BigDecimal(header(raw, "x-br-actual-cost"))));
-        double efficiency = Double.parseDouble(header(raw, "x-br-efficiency"));
-        assertTrue(efficiency > 0 && efficiency <= 0.5, "efficiency " + efficiency);
+        try (HttpResponseFor<ChatCompletion> raw = client.chat().completions().withRawResponse()
+                .create(chat("sim/alpha").build())) {
+            ChatCompletion completion = raw.parse();
+            String content = completion.choices().get(0).message().content().orElseThrow();
+            assertTrue(content.contains("sim/alpha"), content);
+            assertEquals("sim/alpha", header(raw, "x-br-selected-model"));
+            assertEquals("sim-east", header(raw, "x-br-endpoint"));
+            assertEquals("direct", header(raw, "x-br-strategy"));
+            assertEquals("0", header(raw, "x-br-fallbacks"));
+            assertTrue(header(raw, "x-br-request-id").startsWith("req_"));
+            long prompt = completion.usage().orElseThrow().promptTokens();
+            long output = completion.usage().orElseThrow().completionTokens();
+            // sim-east charges $0.50 / $1.50 per million tokens
+            BigDecimal expected = BigDecimal.valueOf(prompt * 500L + output * 1500L).movePointLeft(9);
+            assertEquals(0, expected.compareTo(new BigDecimal(header(raw, "x-br-actual-cost"))));
+            double efficiency = Double.parseDouble(header(raw, "x-br-efficiency"));
+            assertTrue(efficiency > 0 && efficiency <= 0.5, "efficiency " + efficiency);
+        }
     }
 
     @Test
     void routingVariantsAndAutoThroughTheSdk() {
         // floor: sim/alpha's cheapest endpoint is sim-budget
-        HttpResponseFor<ChatCompletion> floor = client.chat().completions().withRawResponse()
-                .create(chat("sim/alpha:floor").build());
-        assertEquals("sim-budget", header(floor, "x-br-endpoint"));
-        assertEquals("floor", header(floor, "x-br-strategy"));
-        double efficiency = Double.parseDouble(header(floor, "x-br-efficiency"));
-        assertTrue(efficiency > 0 && efficiency <= 1, "the cheapest pick: its learnt quality x 1, got " + efficiency);
+        try (HttpResponseFor<ChatCompletion> floor = client.chat().completions().withRawResponse()
+                .create(chat("sim/alpha:floor").build())) {
+            assertEquals("sim-budget", header(floor, "x-br-endpoint"));
+            assertEquals("floor", header(floor, "x-br-strategy"));
+            double efficiency = Double.parseDouble(header(floor, "x-br-efficiency"));
+            assertTrue(efficiency > 0 && efficiency <= 1, "the cheapest pick: its learnt quality x 1, got " + efficiency);
+        }
         for (String model : List.of("sim/alpha:fast", "sim/alpha:best", "sim/alpha:smart", "sim/alpha:nitro", "auto")) {
-            HttpResponseFor<ChatCompletion> raw = client.chat().completions().withRawResponse().create(chat(model).build());
-            assertTrue(raw.parse().choices().get(0).message().content().orElseThrow().startsWith("Simulated answer"));
-            String strategy = header(raw, "x-br-strategy");
-            assertEquals(model.equals("auto") ? "auto" : model.endsWith(":nitro") ? "fast" : model.substring(10), strategy);
-            assertTrue(header(raw, "x-br-selected-model").startsWith("sim/"), header(raw, "x-br-selected-model"));
+            try (HttpResponseFor<ChatCompletion> raw = client.chat().completions().withRawResponse()
+                    .create(chat(model).build())) {
+                assertTrue(raw.parse().choices().get(0).message().content().orElseThrow().startsWith("Simulated answer"));
+                String strategy = header(raw, "x-br-strategy");
+                assertEquals(model.equals("auto") ? "auto" : model.endsWith(":nitro") ? "fast" : model.substring(10), strategy);
+                assertTrue(header(raw, "x-br-selected-model").startsWith("sim/"), header(raw, "x-br-selected-model"));
+            }
         }
         NotFoundException unknown = assertThrows(NotFoundException.class,
                 () -> client.chat().completions().create(chat("sim/alpha:cheapest").build()));

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The names of the audit trail's day files: {@code audit-YYYY-MM-DD.jsonl} for the writer in slot 0
@@ -42,7 +43,7 @@ public final class AuditFiles {
     }
 
     /** The day file {@code file} names, or null when its name is not a day file's. */
-    public static DayFile parse(Path file) {
+    public static @Nullable DayFile parse(Path file) {
         Matcher m = NAME.matcher(file.getFileName().toString());
         if (!m.matches()) {
             return null;

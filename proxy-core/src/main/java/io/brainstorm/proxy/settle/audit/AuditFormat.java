@@ -21,6 +21,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.HexFormat;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One audit record as bytes: a JSON object on one line, fields in a fixed order, ending with
@@ -54,7 +55,7 @@ final class AuditFormat {
     /** One generator on {@link #body} for every record (made again after a failure mid-record). */
     private JsonGenerator gen;
     private long cachedSecond = Long.MIN_VALUE;
-    private String cachedPrefix;
+    private @Nullable String cachedPrefix;
 
     /** A gap: records that were never written, and why. {@code from}/{@code to} are epoch ms or -1 when unknown. */
     record Gap(long lost, String reason, long from, long to) {
@@ -98,7 +99,7 @@ final class AuditFormat {
     }
 
     /** Appends {@code c}'s line (newline included) to {@code out}; returns its MAC. */
-    byte[] appendRequest(ByteArrayOutputStream out, long seq, byte[] prev, Completion c) {
+    byte[] appendRequest(ByteArrayOutputStream out, long seq, byte @Nullable [] prev, Completion c) {
         body.reset();
         JsonGenerator g = gen;
         try {
@@ -148,7 +149,7 @@ final class AuditFormat {
     }
 
     /** Appends a gap record's line to {@code out}; returns its MAC. */
-    byte[] appendGap(ByteArrayOutputStream out, long seq, byte[] prev, long atMillis, Gap gap) {
+    byte[] appendGap(ByteArrayOutputStream out, long seq, byte @Nullable [] prev, long atMillis, Gap gap) {
         body.reset();
         JsonGenerator g = gen;
         try {
@@ -247,7 +248,7 @@ final class AuditFormat {
         return s.length() == MAC_BYTES * 2 && s.chars().allMatch(ch -> ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'f');
     }
 
-    static String hex(byte[] mac) {
+    static String hex(byte @Nullable [] mac) {
         return HEX.formatHex(mac);
     }
 

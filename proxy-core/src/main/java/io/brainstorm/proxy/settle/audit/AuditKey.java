@@ -10,6 +10,7 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The audit trail's HMAC key (docs/architecture.md §9): {@value #ENV} (hex or base64, at least 32 bytes) when
@@ -40,7 +41,7 @@ public final class AuditKey {
      * @throws IOException              when the key file lies in {@code auditDir}, cannot be read or
      *                                  created, or holds no valid key
      */
-    public static byte[] load(Map<String, String> env, Path keyFile, Path auditDir) throws IOException {
+    public static byte[] load(Map<String, String> env, @Nullable Path keyFile, Path auditDir) throws IOException {
         String value = env.get(ENV);
         if (value != null && !value.isBlank()) {
             return fromEnv(value);
@@ -61,7 +62,7 @@ public final class AuditKey {
      * The key for verifying: {@value #ENV}, else {@code keyFile}, which must exist (a verifier never
      * makes a key).
      */
-    public static byte[] forVerify(Map<String, String> env, Path keyFile) throws IOException {
+    public static byte[] forVerify(Map<String, String> env, @Nullable Path keyFile) throws IOException {
         String value = env.get(ENV);
         if (keyFile == null && value != null && !value.isBlank()) {
             return fromEnv(value);
@@ -92,7 +93,7 @@ public final class AuditKey {
     }
 
     /** The key's bytes, or null when {@code text} is neither hex nor base64 of at least 32 bytes. */
-    static byte[] decode(String text) {
+    static byte @Nullable [] decode(String text) {
         String t = text.strip();
         byte[] key;
         if (t.length() % 2 == 0 && t.matches("[0-9a-fA-F]+")) {

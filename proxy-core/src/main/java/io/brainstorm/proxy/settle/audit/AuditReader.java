@@ -17,6 +17,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads the audit trail back for the admin API ({@code GET /admin/v1/audit}): the records of the
@@ -46,11 +47,11 @@ public final class AuditReader {
      * @param model  records whose requested or selected model is this
      * @param status records with this HTTP status
      */
-    public record Query(Instant from, Instant to, String tenant, String keyId, String model, Integer status) {
+    public record Query(Instant from, Instant to, @Nullable String tenant, @Nullable String keyId, @Nullable String model, @Nullable Integer status) {
     }
 
     /** A page: the records (as written, {@code mac} included) and where the next page starts, or null at the end. */
-    public record Page(List<JsonNode> records, String nextCursor) {
+    public record Page(List<JsonNode> records, @Nullable String nextCursor) {
     }
 
     /** A cursor that does not name a day file of the folder, or not a line's start. */
@@ -68,11 +69,11 @@ public final class AuditReader {
      * @param limit  at most this many records
      * @throws BadCursorException when {@code cursor} is not one this folder gave out
      */
-    public static Page page(Path dir, Query q, String cursor, int limit) throws IOException {
+    public static Page page(Path dir, Query q, @Nullable String cursor, int limit) throws IOException {
         return page(dir, q, cursor, limit, MAX_SCAN_BYTES);
     }
 
-    static Page page(Path dir, Query q, String cursor, int limit, long maxScan) throws IOException {
+    static Page page(Path dir, Query q, @Nullable String cursor, int limit, long maxScan) throws IOException {
         LocalDate fromDay = LocalDate.ofInstant(q.from(), ZoneOffset.UTC);
         LocalDate toDay = LocalDate.ofInstant(q.to().minusMillis(1), ZoneOffset.UTC);
         String fromText = AuditFormat.time(q.from().toEpochMilli());
@@ -160,7 +161,7 @@ public final class AuditReader {
                 .encodeToString((f.name() + ":" + offset).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static JsonNode parse(AuditVerifier.LineReader.Line line) {
+    private static @Nullable JsonNode parse(AuditVerifier.LineReader.Line line) {
         try {
             JsonNode n = Json.MAPPER.readTree(line.bytes(), 0, line.length());
             return n != null && n.isObject() ? n : null;

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Checks an audit trail (docs/architecture.md §9, docs/audit.md): walks each writer's day files oldest first,
@@ -44,7 +45,7 @@ public final class AuditVerifier {
     }
 
     /** The first broken record: where it is and what it means. {@code line} counts from 1; {@code seq} is -1 when unreadable. */
-    public record Break(Path file, long line, long seq, Problem problem, String detail) {
+    public record Break(Path file, long line, long seq, Problem problem, @Nullable String detail) {
         @Override
         public String toString() {
             return file.getFileName() + " line " + line + (seq >= 0 ? " (seq " + seq + ")" : "") + ": "
@@ -65,14 +66,14 @@ public final class AuditVerifier {
      * @param headFile  that record's file, or null
      */
     public record Chain(int slot, List<Path> files, long records, long firstSeq, long lastSeq, boolean fromStart,
-                        String headMac, Path headFile) {
+                        @Nullable String headMac, @Nullable Path headFile) {
     }
 
     /**
      * @param broken    the first broken record, or null when the trail is intact
      * @param headFound where the expected head was found ({@code seq}), -1 when none was expected or it was not found
      */
-    public record Result(List<Chain> chains, List<Gap> gaps, Break broken, long headFound) {
+    public record Result(List<Chain> chains, List<Gap> gaps, @Nullable Break broken, long headFound) {
         public boolean intact() {
             return broken == null;
         }
@@ -102,7 +103,7 @@ public final class AuditVerifier {
      *                     the lowest slot given) must reach a record with that MAC
      * @throws IOException when a file cannot be read
      */
-    public static Result verify(List<Path> paths, byte[] key, String expectedHead) throws IOException {
+    public static Result verify(List<Path> paths, byte[] key, @Nullable String expectedHead) throws IOException {
         Map<Integer, List<Path>> bySlot = new TreeMap<>();
         List<Path> others = new ArrayList<>();
         for (Path p : paths) {
@@ -161,19 +162,19 @@ public final class AuditVerifier {
     /** One chain's walk, line by line with one line of look-ahead. */
     private static final class Walk {
         final AuditFormat format;
-        final String expectedHead;
+        final @Nullable String expectedHead;
         final List<Gap> gaps;
-        String prevMac;
+        @Nullable String prevMac;
         long expect = -1;
         long records;
         long firstSeq = -1;
         boolean fromStart;
-        Path lastPath;
+        @Nullable Path lastPath;
         long lastLine;
         long lastSeq = -1;
         long headFound = -1;
 
-        Walk(AuditFormat format, String expectedHead, List<Gap> gaps) {
+        Walk(AuditFormat format, @Nullable String expectedHead, List<Gap> gaps) {
             this.format = format;
             this.expectedHead = expectedHead;
             this.gaps = gaps;
@@ -183,7 +184,7 @@ public final class AuditVerifier {
             return new Chain(slot, files, records, firstSeq, lastSeq, fromStart, prevMac, lastPath);
         }
 
-        Break run(List<Path> files) throws IOException {
+        @Nullable Break run(List<Path> files) throws IOException {
             for (Path file : files) {
                 try (LineReader r = new LineReader(Files.newInputStream(file))) {
                     long lineNo = 0;
@@ -232,7 +233,7 @@ public final class AuditVerifier {
             return null;
         }
 
-        private Break broken(Path file, long lineNo, AuditFormat.Parsed p, LineReader.Line next) {
+        private Break broken(Path file, long lineNo, AuditFormat.Parsed p, LineReader.@Nullable Line next) {
             long before = expect - 1;
             if (p.seq() > expect) {
                 if (lineNo == 1 && !file.equals(lastPath)) {
@@ -286,7 +287,7 @@ public final class AuditVerifier {
         }
 
         /** The next line (its own array), or null at the end. */
-        Line next() throws IOException {
+        @Nullable Line next() throws IOException {
             int n = 0;
             while (true) {
                 if (pos == end) {

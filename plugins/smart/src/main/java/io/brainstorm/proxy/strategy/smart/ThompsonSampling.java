@@ -206,6 +206,7 @@ public final class ThompsonSampling {
      */
     private static final class Draws implements UniformRandomProvider {
         private final ContinuousSampler gaussian = ZigguratSampler.NormalizedGaussian.of(this);
+        @SuppressWarnings("NullAway.Init") // set by use(), the only way to a thread's Draws, before any draw
         private RandomGenerator source;
 
         Draws use(RandomGenerator generator) {
