@@ -3,6 +3,9 @@ package io.brainstorm.proxy.bench;
 import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.spi.TaskClass;
 import io.brainstorm.proxy.state.StateStore;
+import java.io.IOException;
+import java.time.LocalDate;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -13,10 +16,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-
-import java.io.IOException;
-import java.time.LocalDate;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The answer log's work on the event loop: {@link AnswerLog#remember} after every answered
@@ -62,8 +61,8 @@ public class AnswerLogBenchmark extends StateStoreBenchmark {
         log = state.answers();
         // the 8 days a find looks in, each with a file, as on a gateway running for a week
         for (int back = 0; back < 8; back++) {
-            log.remember(prefix + "seed" + back, new AnswerLog.Answer(tenant, endpoint, taskClass,
-                    now - back * DAY_MILLIS));
+            log.remember(
+                    prefix + "seed" + back, new AnswerLog.Answer(tenant, endpoint, taskClass, now - back * DAY_MILLIS));
         }
     }
 

@@ -4,7 +4,6 @@ import io.brainstorm.proxy.config.AuditConfig;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.settle.audit.AuditLog;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,8 +26,7 @@ import java.util.Map;
  * </pre>
  */
 public final class AuditThroughput {
-    private AuditThroughput() {
-    }
+    private AuditThroughput() {}
 
     public static void main(String[] args) throws Exception {
         int records = 200_000;
@@ -46,8 +44,9 @@ public final class AuditThroughput {
                 case "--batch" -> batch = Integer.parseInt(v);
                 case "--fsync" -> fsyncs = v;
                 case "--dir" -> base = Path.of(v);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (expected: --records, --threads, --rounds, --batch, --fsync, --dir)");
+                default ->
+                    throw new IllegalArgumentException("unknown option " + args[i]
+                            + " (expected: --records, --threads, --rounds, --batch, --fsync, --dir)");
             }
         }
         System.out.printf("| fsync | round | records | records/s | mean accept ns | open ms | lost |%n");
@@ -76,24 +75,36 @@ public final class AuditThroughput {
             long t0 = System.nanoTime();
             for (int t = 0; t < threads; t++) {
                 int id = t;
-                Thread p = new Thread(() -> {
-                    long spent = 0;
-                    for (int i = 0; i < per; i++) {
-                        while (log.queued() > queue - 1024) {
-                            Thread.onSpinWait();
-                        }
-                        Completion c = Completion.builder("req-" + id + "-" + i, 0).atMillis(now + i)
-                                .key("default", "key_0123456789ab").app("bench").operation("chat")
-                                .requestedModel("sim/alpha:floor").stream(i % 2 == 0).strategy("floor")
-                                .selected("sim/alpha", "sim-east").status(200, null).tokens(120, 45)
-                                .cost(1_250_000, false).latencyMicros(12_345).ttftMicros(i % 2 == 0 ? 2_500 : -1)
-                                .score(1.0, ScoreOutcome.PLAIN_OK).build();
-                        long a = System.nanoTime();
-                        log.accept(c);
-                        spent += System.nanoTime() - a;
-                    }
-                    acceptNanos[id] = spent;
-                }, "producer-" + t);
+                Thread p = new Thread(
+                        () -> {
+                            long spent = 0;
+                            for (int i = 0; i < per; i++) {
+                                while (log.queued() > queue - 1024) {
+                                    Thread.onSpinWait();
+                                }
+                                Completion c = Completion.builder("req-" + id + "-" + i, 0)
+                                        .atMillis(now + i)
+                                        .key("default", "key_0123456789ab")
+                                        .app("bench")
+                                        .operation("chat")
+                                        .requestedModel("sim/alpha:floor")
+                                        .stream(i % 2 == 0)
+                                        .strategy("floor")
+                                        .selected("sim/alpha", "sim-east")
+                                        .status(200, null)
+                                        .tokens(120, 45)
+                                        .cost(1_250_000, false)
+                                        .latencyMicros(12_345)
+                                        .ttftMicros(i % 2 == 0 ? 2_500 : -1)
+                                        .score(1.0, ScoreOutcome.PLAIN_OK)
+                                        .build();
+                                long a = System.nanoTime();
+                                log.accept(c);
+                                spent += System.nanoTime() - a;
+                            }
+                            acceptNanos[id] = spent;
+                        },
+                        "producer-" + t);
                 p.start();
                 producers.add(p);
             }
@@ -110,8 +121,15 @@ public final class AuditThroughput {
             for (long a : acceptNanos) {
                 accept += a;
             }
-            System.out.printf("| %s | %d | %d | %.0f | %d | %.1f | %d |%n", fsync.name().toLowerCase(java.util.Locale.ROOT),
-                    round, log.written(), log.written() * 1e9 / elapsed, accept / total, openNanos / 1e6, log.lost());
+            System.out.printf(
+                    "| %s | %d | %d | %.0f | %d | %.1f | %d |%n",
+                    fsync.name().toLowerCase(java.util.Locale.ROOT),
+                    round,
+                    log.written(),
+                    log.written() * 1e9 / elapsed,
+                    accept / total,
+                    openNanos / 1e6,
+                    log.lost());
         } finally {
             BenchStore.deleteTree(state);
         }

@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.bench;
 
 import io.brainstorm.proxy.state.StateStore;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,6 +5,9 @@ import io.brainstorm.proxy.state.DayUsage;
 import io.brainstorm.proxy.state.RateWindows;
 import io.brainstorm.proxy.state.Reservation;
 import io.brainstorm.proxy.state.StateStore;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Measurement;
@@ -13,10 +16,6 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The admission step's state work, once per request (target in benchmarks/README.md: reserve + settle ≤ 1 µs):

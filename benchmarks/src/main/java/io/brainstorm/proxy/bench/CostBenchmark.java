@@ -3,6 +3,7 @@ package io.brainstorm.proxy.bench;
 import io.brainstorm.proxy.config.Price;
 import io.brainstorm.proxy.settle.Cost;
 import io.brainstorm.proxy.settle.Usage;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -12,8 +13,6 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * The settle step's money arithmetic, once per answer: {@link Cost#nanoUsd} (three rounded
@@ -30,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 public class CostBenchmark {
     /** gpt-4o's list price: $2.50 / $1.25 cached / $10.00 per million. */
     private Price price = new Price(2_500_000_000L, 10_000_000_000L, 1_250_000_000L);
+
     private Usage usage = new Usage(1_234, 567, 512, 0);
     private long nano = 5_275_000L;
 

@@ -7,6 +7,8 @@ import io.brainstorm.proxy.route.RoutingState;
 import io.brainstorm.proxy.spi.CircuitState;
 import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.TaskClass;
+import java.time.InstantSource;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -17,9 +19,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-
-import java.time.InstantSource;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What routing pays per candidate per request: {@link RoutingState#stats} (attempt counts under a

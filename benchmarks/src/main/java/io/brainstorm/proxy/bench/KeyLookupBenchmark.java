@@ -3,10 +3,14 @@ package io.brainstorm.proxy.bench;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.ApiKeys;
 import io.brainstorm.proxy.auth.KeyAccess;
-import io.brainstorm.proxy.auth.KeyKind;
-import io.brainstorm.proxy.auth.KeyLimits;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.KeyConfig;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -19,13 +23,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-
-import java.nio.file.Path;
-import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Key lookup on every request: {@link Registry#authenticate} of an {@code Authorization} header
@@ -59,8 +56,16 @@ public class KeyLookupBenchmark {
         for (int t = 0; t < 100; t++) {
             providerKeys.add(new Registry.ProviderSecret("t" + t, "openai", "sk-" + t + "-".repeat(40)));
         }
-        registry = Registry.inMemory(new Registry.Bootstrap(configured, providerKeys, Set.of("openai"), null,
-                "br_admin_" + "B".repeat(32), null, Path.of("/nonexistent")), InstantSource.system());
+        registry = Registry.inMemory(
+                new Registry.Bootstrap(
+                        configured,
+                        providerKeys,
+                        Set.of("openai"),
+                        null,
+                        "br_admin_" + "B".repeat(32),
+                        null,
+                        Path.of("/nonexistent")),
+                InstantSource.system());
         header = "Bearer " + secret;
         tenant = registry.authenticate(header).tenant();
     }

@@ -32,8 +32,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import org.HdrHistogram.Histogram;
-
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,6 +42,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 
 /**
  * Closed-loop HTTP/1.1 load generator for the end-to-end benchmark ({@code benchmarks/load/run.sh}).
@@ -75,8 +74,8 @@ public final class LoadGenerator {
     private final long endNanos;
     private final List<Conn> conns = new ArrayList<>();
 
-    private LoadGenerator(URI url, String authorization, byte[] body, boolean streamMode, long warmupEndNanos,
-                          long endNanos) {
+    private LoadGenerator(
+            URI url, String authorization, byte[] body, boolean streamMode, long warmupEndNanos, long endNanos) {
         this.url = url;
         this.authorization = authorization;
         this.body = body;
@@ -89,7 +88,8 @@ public final class LoadGenerator {
         Map<String, String> o = options(args);
         URI url = URI.create(require(o, "url"));
         String key = o.getOrDefault("key", "");
-        byte[] body = o.containsKey("body-file") ? Files.readAllBytes(Path.of(o.get("body-file")))
+        byte[] body = o.containsKey("body-file")
+                ? Files.readAllBytes(Path.of(o.get("body-file")))
                 : require(o, "body").getBytes(StandardCharsets.UTF_8);
         int connections = positive(o, "connections", 1);
         int threads = positive(o, "threads", 1);
@@ -108,8 +108,8 @@ public final class LoadGenerator {
         long t0 = System.nanoTime();
         long warmupEnd = t0 + (long) (warmup * 1e9);
         long end = warmupEnd + (long) (duration * 1e9);
-        LoadGenerator gen = new LoadGenerator(url, key.isEmpty() ? null : "Bearer " + key, body,
-                mode.equals("stream"), warmupEnd, end);
+        LoadGenerator gen = new LoadGenerator(
+                url, key.isEmpty() ? null : "Bearer " + key, body, mode.equals("stream"), warmupEnd, end);
         gen.run(connections, threads);
 
         Histogram total = new Histogram(HIGHEST_US, 3);
@@ -126,19 +126,49 @@ public final class LoadGenerator {
         double rps = ok / duration;
         Histogram h = gen.streamMode ? ttfb : total;
         String what = gen.streamMode ? "ttfb" : "latency";
-        System.err.printf(Locale.ROOT, "%s: %s c=%d %.0f req/s ok=%d errors=%d %s p50=%d p90=%d p99=%d p99.9=%d"
-                        + " max=%d us%s%n", label, mode, connections, rps, ok, errors, what,
-                h.getValueAtPercentile(50), h.getValueAtPercentile(90), h.getValueAtPercentile(99),
-                h.getValueAtPercentile(99.9), h.getMaxValue(),
-                gen.streamMode ? String.format(Locale.ROOT, " (whole stream p50=%d p99=%d us)",
-                        total.getValueAtPercentile(50), total.getValueAtPercentile(99)) : "");
-        System.out.printf(Locale.ROOT, "RESULT label=%s mode=%s connections=%d duration=%.1f ok=%d errors=%d"
+        System.err.printf(
+                Locale.ROOT,
+                "%s: %s c=%d %.0f req/s ok=%d errors=%d %s p50=%d p90=%d p99=%d p99.9=%d" + " max=%d us%s%n",
+                label,
+                mode,
+                connections,
+                rps,
+                ok,
+                errors,
+                what,
+                h.getValueAtPercentile(50),
+                h.getValueAtPercentile(90),
+                h.getValueAtPercentile(99),
+                h.getValueAtPercentile(99.9),
+                h.getMaxValue(),
+                gen.streamMode
+                        ? String.format(
+                                Locale.ROOT,
+                                " (whole stream p50=%d p99=%d us)",
+                                total.getValueAtPercentile(50),
+                                total.getValueAtPercentile(99))
+                        : "");
+        System.out.printf(
+                Locale.ROOT,
+                "RESULT label=%s mode=%s connections=%d duration=%.1f ok=%d errors=%d"
                         + " connect_failures=%d rps=%.1f p50=%d p90=%d p99=%d p999=%d max=%d mean=%.1f"
                         + " total_p50=%d total_p99=%d%n",
-                label, mode, connections, duration, ok, errors, connectFailures, rps,
-                h.getValueAtPercentile(50), h.getValueAtPercentile(90), h.getValueAtPercentile(99),
-                h.getValueAtPercentile(99.9), h.getMaxValue(), h.getMean(),
-                total.getValueAtPercentile(50), total.getValueAtPercentile(99));
+                label,
+                mode,
+                connections,
+                duration,
+                ok,
+                errors,
+                connectFailures,
+                rps,
+                h.getValueAtPercentile(50),
+                h.getValueAtPercentile(90),
+                h.getValueAtPercentile(99),
+                h.getValueAtPercentile(99.9),
+                h.getMaxValue(),
+                h.getMean(),
+                total.getValueAtPercentile(50),
+                total.getValueAtPercentile(99));
         // A run where nothing succeeded is a broken setup, not a measurement.
         System.exit(ok > 0 ? 0 : 2);
     }
@@ -149,7 +179,8 @@ public final class LoadGenerator {
         Class<? extends SocketChannel> channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("load", true), io);
         try {
-            ByteBuf template = PooledByteBufAllocator.DEFAULT.directBuffer(body.length).writeBytes(body);
+            ByteBuf template =
+                    PooledByteBufAllocator.DEFAULT.directBuffer(body.length).writeBytes(body);
             HttpHeaders headers = new DefaultHttpHeaders();
             headers.set(HttpHeaderNames.HOST, url.getHost() + ":" + url.getPort());
             headers.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
@@ -159,7 +190,9 @@ public final class LoadGenerator {
                 headers.set(HttpHeaderNames.AUTHORIZATION, authorization);
             }
             String path = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
-            Bootstrap b = new Bootstrap().group(group).channel(channelType)
+            Bootstrap b = new Bootstrap()
+                    .group(group)
+                    .channel(channelType)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000);
             for (int i = 0; i < connections; i++) {
@@ -247,8 +280,8 @@ public final class LoadGenerator {
                 }
                 return;
             }
-            FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path,
-                    template.retainedDuplicate());
+            FullHttpRequest req = new DefaultFullHttpRequest(
+                    HttpVersion.HTTP_1_1, HttpMethod.POST, path, template.retainedDuplicate());
             req.headers().set(headers);
             failed = false;
             firstByteAt = 0;
@@ -264,7 +297,9 @@ public final class LoadGenerator {
                 failed = status < 200 || status > 299;
                 keepAlive = HttpUtil.isKeepAlive(res);
             }
-            if (msg instanceof HttpContent content && firstByteAt == 0 && content.content().isReadable()) {
+            if (msg instanceof HttpContent content
+                    && firstByteAt == 0
+                    && content.content().isReadable()) {
                 firstByteAt = System.nanoTime();
             }
             if (msg instanceof LastHttpContent) {

@@ -19,6 +19,16 @@ import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.state.StateStore;
 import io.brainstorm.proxy.upstream.Origin;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -31,17 +41,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Random;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What {@code /metrics} costs: {@link Metrics#accept}, once per ended request on its event loop
@@ -70,35 +69,65 @@ public class MetricsBenchmark {
         catalogFile = Files.createTempFile("br-metrics-bench", ".yaml");
         StringBuilder yaml = new StringBuilder("models:\n");
         for (int m = 0; m < MODELS; m++) {
-            yaml.append("  - id: sim/model-").append(m).append("\n    context_length: 128000\n")
+            yaml.append("  - id: sim/model-")
+                    .append(m)
+                    .append("\n    context_length: 128000\n")
                     .append("    max_output_tokens: 16384\n    capabilities: [tools, json]\n    endpoints:\n");
             for (int a = 0; a < ACCOUNTS; a++) {
-                yaml.append("      - id: account-").append(a).append("\n        price: {input: 0.50, output: 1.50}\n")
+                yaml.append("      - id: account-")
+                        .append(a)
+                        .append("\n        price: {input: 0.50, output: 1.50}\n")
                         .append("        sim: {latency_ms: 100, ttft_ms: 40, token_interval_ms: 8, quality: 0.9,")
                         .append(" failure_rate: 0.02}\n");
             }
         }
         Files.writeString(catalogFile, yaml);
-        GatewayConfig config = ConfigLoader.load("catalog: " + catalogFile + "\nsim:\n  enabled: false\n"
-                + "state_store: memory\n", Path.of("."), Map.of());
+        GatewayConfig config = ConfigLoader.load(
+                "catalog: " + catalogFile + "\nsim:\n  enabled: false\n" + "state_store: memory\n",
+                Path.of("."),
+                Map.of());
         String secret = "br_live_" + "b".repeat(32);
-        registry = Registry.inMemory(new Registry.Bootstrap(List.of(new KeyConfig("bench",
-                io.brainstorm.proxy.auth.ApiKeys.sha256(secret), "default", 5_000_000_000L, 0, 0)), List.of(), Set.of(),
-                null, "br_admin_" + "B".repeat(32), null, Path.of("/nonexistent/master.key")), InstantSource.system());
+        registry = Registry.inMemory(
+                new Registry.Bootstrap(
+                        List.of(new KeyConfig(
+                                "bench",
+                                io.brainstorm.proxy.auth.ApiKeys.sha256(secret),
+                                "default",
+                                5_000_000_000L,
+                                0,
+                                0)),
+                        List.of(),
+                        Set.of(),
+                        null,
+                        "br_admin_" + "B".repeat(32),
+                        null,
+                        Path.of("/nonexistent/master.key")),
+                InstantSource.system());
         ApiKey key = registry.authenticate("Bearer " + secret);
         List<Endpoint> endpoints = new ArrayList<>();
         for (ModelSpec m : config.catalog().models()) {
             for (EndpointSpec e : m.endpoints()) {
-                endpoints.add(new Endpoint(e.id(), m, e.price(), new Origin("127.0.0.1", 9, null), "/v1", "sk-sim",
-                        Timeouts.DEFAULT, true));
+                endpoints.add(new Endpoint(
+                        e.id(),
+                        m,
+                        e.price(),
+                        new Origin("127.0.0.1", 9, null),
+                        "/v1",
+                        "sk-sim",
+                        Timeouts.DEFAULT,
+                        true));
             }
         }
         StrategyRegistry strategies = StrategyRegistry.load(MetricsBenchmark.class.getClassLoader(), null, Map.of());
         Gateway gateway = new Gateway(config, registry, null);
         StateStore store = StateStore.inMemory();
-        gateway.start(Services.start(config, gateway.completions(),
+        gateway.start(Services.start(
+                config,
+                gateway.completions(),
                 GatewayServer.router(config, endpoints, strategies, InstantSource.system()),
-                new Admission(store.budgets(), store.rates(), InstantSource.system()), store.answers(), null));
+                new Admission(store.budgets(), store.rates(), InstantSource.system()),
+                store.answers(),
+                null));
         gateway.markReady();
         metrics = new Metrics(gateway);
 
@@ -110,15 +139,23 @@ public class MetricsBenchmark {
             boolean stream = random.nextBoolean();
             boolean failed = random.nextInt(20) == 0;
             // the random draws in the order they always were, so the set of records stays the same
-            completions[i] = Completion.builder("req_" + i, 0).atMillis(System.currentTimeMillis())
-                    .key(key.tenant(), key.id()).operation("chat").requestedModel(e.model().id()).strategy("direct")
-                    .selected(e.model().id(), e.id()).status(failed ? 502 : 200, failed ? "upstream_error" : null)
-                    .stream(stream).tokens(200 + random.nextInt(2_000), 50 + random.nextInt(500))
-                    .cost(1_000 + random.nextInt(100_000), false).latencyMicros(50_000 + random.nextInt(3_000_000))
+            completions[i] = Completion.builder("req_" + i, 0)
+                    .atMillis(System.currentTimeMillis())
+                    .key(key.tenant(), key.id())
+                    .operation("chat")
+                    .requestedModel(e.model().id())
+                    .strategy("direct")
+                    .selected(e.model().id(), e.id())
+                    .status(failed ? 502 : 200, failed ? "upstream_error" : null)
+                    .stream(stream)
+                    .tokens(200 + random.nextInt(2_000), 50 + random.nextInt(500))
+                    .cost(1_000 + random.nextInt(100_000), false)
+                    .latencyMicros(50_000 + random.nextInt(3_000_000))
                     .ttftMicros(stream ? 20_000 + random.nextInt(500_000) : -1)
                     .fallbacks(random.nextInt(10) == 0 ? 1 : 0)
                     .score(failed ? 0 : 1, failed ? ScoreOutcome.ERROR : ScoreOutcome.VALID)
-                    .format(formats[random.nextInt(formats.length)]).build();
+                    .format(formats[random.nextInt(formats.length)])
+                    .build();
         }
         // every label set exists before the measurement, as in a gateway that has served for a while
         for (int i = 0; i < 200_000; i++) {

@@ -1,5 +1,13 @@
 package io.brainstorm.proxy.bench;
 
+import static io.brainstorm.proxy.bench.RoutingRegret.ABANDONED;
+import static io.brainstorm.proxy.bench.RoutingRegret.WINDOW;
+import static io.brainstorm.proxy.bench.RoutingRegret.count;
+import static io.brainstorm.proxy.bench.RoutingRegret.load;
+import static io.brainstorm.proxy.bench.RoutingRegret.mean;
+import static io.brainstorm.proxy.bench.RoutingRegret.stats;
+import static io.brainstorm.proxy.bench.RoutingRegret.windowShare;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.route.InMemoryLearningStore;
@@ -8,7 +16,6 @@ import io.brainstorm.proxy.spi.LatencyStats;
 import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.TaskClass;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,14 +29,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 
-import static io.brainstorm.proxy.bench.RoutingRegret.ABANDONED;
-import static io.brainstorm.proxy.bench.RoutingRegret.WINDOW;
-import static io.brainstorm.proxy.bench.RoutingRegret.count;
-import static io.brainstorm.proxy.bench.RoutingRegret.load;
-import static io.brainstorm.proxy.bench.RoutingRegret.mean;
-import static io.brainstorm.proxy.bench.RoutingRegret.stats;
-import static io.brainstorm.proxy.bench.RoutingRegret.windowShare;
-
 /**
  * The second part of {@link RoutingRegret}: the recorded answers in {@code --data} (RouterArena,
  * RouteLLM GSM8K; two models each) replayed through {@code auto}, which routes each query between
@@ -38,8 +37,7 @@ import static io.brainstorm.proxy.bench.RoutingRegret.windowShare;
  * model's scores set to 0 for the second half of the queries. Prints Markdown tables on stdout.
  */
 final class RecordedReplay {
-    private RecordedReplay() {
-    }
+    private RecordedReplay() {}
 
     /** Replays each dataset found in {@code data}; says so and skips one that is missing. */
     static void run(Path data, int shuffles, long seed, double discount) throws IOException {
@@ -107,8 +105,7 @@ final class RecordedReplay {
     }
 
     /** Totals of one replay. */
-    record Replay(double accuracy, double costUsd, double[] share, int adaptation) {
-    }
+    record Replay(double accuracy, double costUsd, double[] share, int adaptation) {}
 
     static void replay(String file, Recorded data, int shuffles, long seed, double discount) {
         int n = data.queries.size();
@@ -139,20 +136,36 @@ final class RecordedReplay {
                 + " (queries) | share per model |");
         System.out.println("| --- | ---: | ---: | ---: | ---: | --- |");
         for (int i = 0; i < m; i++) {
-            System.out.printf(Locale.ROOT, "| only %s | %.3f | %.4f | %.1f | %.1f | |%n", data.models.get(i),
-                    accuracy[i], cost[i], (accuracy[better] - accuracy[i]) * n, (oracleAccuracy - accuracy[i]) * n);
+            System.out.printf(
+                    Locale.ROOT,
+                    "| only %s | %.3f | %.4f | %.1f | %.1f | |%n",
+                    data.models.get(i),
+                    accuracy[i],
+                    cost[i],
+                    (accuracy[better] - accuracy[i]) * n,
+                    (oracleAccuracy - accuracy[i]) * n);
         }
-        System.out.printf(Locale.ROOT, "| oracle (per query: best score, cheaper on ties) | %.3f | %.4f | | | |%n",
-                oracleAccuracy, oracleCost);
+        System.out.printf(
+                Locale.ROOT,
+                "| oracle (per query: best score, cheaper on ties) | %.3f | %.4f | | | |%n",
+                oracleAccuracy,
+                oracleCost);
         for (double w : new double[] {0, 0.1, 0.3}) {
             Replay[] runs = new Replay[shuffles];
             for (int s = 0; s < shuffles; s++) {
                 runs[s] = replayOnce(data, shuffled(data.queries, seed + s), w, seed + s, discount, -1);
             }
             double acc = mean(runs, Replay::accuracy);
-            System.out.printf(Locale.ROOT, "| auto, cost_weight %.1f%s | %.3f | %.4f | %.1f | %.1f | %s |%n", w,
-                    w == 0.1 ? " (default)" : "", acc, mean(runs, Replay::costUsd), (accuracy[better] - acc) * n,
-                    (oracleAccuracy - acc) * n, shares(data, runs));
+            System.out.printf(
+                    Locale.ROOT,
+                    "| auto, cost_weight %.1f%s | %.3f | %.4f | %.1f | %.1f | %s |%n",
+                    w,
+                    w == 0.1 ? " (default)" : "",
+                    acc,
+                    mean(runs, Replay::costUsd),
+                    (accuracy[better] - acc) * n,
+                    (oracleAccuracy - acc) * n,
+                    shares(data, runs));
         }
 
         System.out.println("\nDegradation: " + data.models.get(better) + "'s scores set to 0 for the second half"
@@ -169,7 +182,12 @@ final class RecordedReplay {
                 acc += (k >= n / 2 && i == better ? 0 : q.score[i]) / n;
                 c += q.cost[i];
             }
-            System.out.printf(Locale.ROOT, "| only %s | %.3f | %.4f | %s | |%n", data.models.get(i), acc, c,
+            System.out.printf(
+                    Locale.ROOT,
+                    "| only %s | %.3f | %.4f | %s | |%n",
+                    data.models.get(i),
+                    acc,
+                    c,
                     i == better ? "1.000" : "0.000");
         }
         for (double w : new double[] {0, 0.1, 0.3}) {
@@ -177,11 +195,17 @@ final class RecordedReplay {
             for (int s = 0; s < shuffles; s++) {
                 runs[s] = replayOnce(data, shuffled(data.queries, seed + s), w, seed + s, discount, better);
             }
-            int[] adaptation = Arrays.stream(runs).mapToInt(Replay::adaptation).sorted().toArray();
-            System.out.printf(Locale.ROOT, "| auto, cost_weight %.1f | %.3f | %.4f | %.3f | %s / %s |%n", w,
-                    mean(runs, Replay::accuracy), mean(runs, Replay::costUsd),
+            int[] adaptation =
+                    Arrays.stream(runs).mapToInt(Replay::adaptation).sorted().toArray();
+            System.out.printf(
+                    Locale.ROOT,
+                    "| auto, cost_weight %.1f | %.3f | %.4f | %.3f | %s / %s |%n",
+                    w,
+                    mean(runs, Replay::accuracy),
+                    mean(runs, Replay::costUsd),
                     Arrays.stream(runs).mapToDouble(r -> r.share[0]).average().orElse(0),
-                    count(adaptation[shuffles / 2]), count(adaptation[shuffles - 1]));
+                    count(adaptation[shuffles / 2]),
+                    count(adaptation[shuffles - 1]));
         }
     }
 
@@ -189,8 +213,8 @@ final class RecordedReplay {
      * Routes every query once with {@code auto}. With {@code degrade} ≥ 0 that model scores 0 on the
      * second half; the returned share is then its share of the second half, else each model's share.
      */
-    static Replay replayOnce(Recorded data, List<Query> queries, double costWeight, long seed, double discount,
-                             int degrade) {
+    static Replay replayOnce(
+            Recorded data, List<Query> queries, double costWeight, long seed, double discount, int degrade) {
         RoutingStrategy auto = load("auto", Map.of("cost_weight", Double.toString(costWeight)));
         InMemoryLearningStore store = new InMemoryLearningStore(discount);
         SplittableRandom random = new SplittableRandom(seed);
@@ -209,14 +233,27 @@ final class RecordedReplay {
             List<Candidate> candidates = new ArrayList<>(m);
             for (int i = 0; i < m; i++) {
                 String model = data.models.get(i);
-                candidates.add(Candidate.builder().endpoint("recorded").model(model)
-                        .inputNanoUsdPerMillion(data.inputNanoPerM[i]).outputNanoUsdPerMillion(data.outputNanoPerM[i])
-                        .capabilities(Set.of("tools", "json")).contextLength(128_000).maxOutputTokens(4_096)
-                        .stats(stats(store.posterior(model + "@recorded", tc), LatencyStats.EMPTY)).build());
+                candidates.add(Candidate.builder()
+                        .endpoint("recorded")
+                        .model(model)
+                        .inputNanoUsdPerMillion(data.inputNanoPerM[i])
+                        .outputNanoUsdPerMillion(data.outputNanoPerM[i])
+                        .capabilities(Set.of("tools", "json"))
+                        .contextLength(128_000)
+                        .maxOutputTokens(4_096)
+                        .stats(stats(store.posterior(model + "@recorded", tc), LatencyStats.EMPTY))
+                        .build());
             }
-            RouteRequest request = RouteRequest.builder().requestId("q" + t).tenant("replay").model("auto")
-                    .variant("auto").taskClass(tc).estimatedInputTokens(q.inputTokens).build();
-            int pick = candidates.indexOf(auto.route(request, candidates, random).first());
+            RouteRequest request = RouteRequest.builder()
+                    .requestId("q" + t)
+                    .tenant("replay")
+                    .model("auto")
+                    .variant("auto")
+                    .taskClass(tc)
+                    .estimatedInputTokens(q.inputTokens)
+                    .build();
+            int pick =
+                    candidates.indexOf(auto.route(request, candidates, random).first());
             accuracy += q.score[pick] / n;
             cost += q.cost[pick];
             store.observe(candidates.get(pick).id(), tc, q.score[pick], 1);
@@ -249,8 +286,16 @@ final class RecordedReplay {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < data.models.size(); i++) {
             final int k = i;
-            sb.append(i == 0 ? "" : ", ").append(data.models.get(i)).append(' ').append(String.format(Locale.ROOT,
-                    "%.2f", Arrays.stream(runs).mapToDouble(r -> r.share[k]).average().orElse(0)));
+            sb.append(i == 0 ? "" : ", ")
+                    .append(data.models.get(i))
+                    .append(' ')
+                    .append(String.format(
+                            Locale.ROOT,
+                            "%.2f",
+                            Arrays.stream(runs)
+                                    .mapToDouble(r -> r.share[k])
+                                    .average()
+                                    .orElse(0)));
         }
         return sb.toString();
     }

@@ -6,24 +6,30 @@ import io.brainstorm.proxy.auth.ApiKeys;
 import io.brainstorm.proxy.auth.KeyAccess;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.Catalog;
-import io.brainstorm.proxy.config.ModelSpec;
-import io.brainstorm.proxy.config.Timeouts;
-import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.config.ConfigException;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.config.KeyConfig;
+import io.brainstorm.proxy.config.ModelSpec;
+import io.brainstorm.proxy.config.Timeouts;
+import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.RoutePlan;
+import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.route.StrategyRegistry;
 import io.brainstorm.proxy.server.GatewayServer;
-import java.nio.file.Path;
-import java.time.InstantSource;
-import java.util.Map;
-import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.upstream.Origin;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -37,13 +43,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The CPU the gateway adds to every chat request before it is sent upstream:
@@ -61,7 +60,9 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class RequestPathBenchmark {
@@ -97,10 +98,18 @@ public class RequestPathBenchmark {
         }
         String secret = ApiKeys.generate();
         List<Registry.ProviderSecret> providerKeys = providers.stream()
-                .map(p -> new Registry.ProviderSecret("default", p, "sk-bench-not-a-key-" + "x".repeat(32))).toList();
-        registry = Registry.inMemory(new Registry.Bootstrap(List.of(new KeyConfig("bench", ApiKeys.sha256(secret),
-                "default")), providerKeys, providers, null, "br_admin_" + "B".repeat(32), null,
-                Path.of("/nonexistent/master.key")), InstantSource.system());
+                .map(p -> new Registry.ProviderSecret("default", p, "sk-bench-not-a-key-" + "x".repeat(32)))
+                .toList();
+        registry = Registry.inMemory(
+                new Registry.Bootstrap(
+                        List.of(new KeyConfig("bench", ApiKeys.sha256(secret), "default")),
+                        providerKeys,
+                        providers,
+                        null,
+                        "br_admin_" + "B".repeat(32),
+                        null,
+                        Path.of("/nonexistent/master.key")),
+                InstantSource.system());
         key = registry.authenticate("Bearer " + secret);
         GatewayConfig config;
         try {
@@ -108,8 +117,11 @@ public class RequestPathBenchmark {
         } catch (ConfigException e) {
             throw new IllegalStateException(e);
         }
-        router = GatewayServer.router(config, endpoints, StrategyRegistry.load(getClass().getClassLoader(), null,
-                Map.of()), InstantSource.system());
+        router = GatewayServer.router(
+                config,
+                endpoints,
+                StrategyRegistry.load(getClass().getClassLoader(), null, Map.of()),
+                InstantSource.system());
         parsed = ParsedRequest.parse(ParsedRequest.Kind.CHAT, body);
         endpoint = route(parsed).first();
     }

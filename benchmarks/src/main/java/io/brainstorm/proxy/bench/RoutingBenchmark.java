@@ -8,6 +8,12 @@ import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.StrategyConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -20,13 +26,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.ServiceLoader;
-import java.util.Set;
-import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One routing decision (target in benchmarks/README.md: ≤ 2 µs for 50 candidates): {@link RoutingStrategy#route} of
@@ -64,8 +63,13 @@ public class RoutingBenchmark {
                 .orElseThrow(() -> new IllegalStateException("no strategy " + strategy))
                 .create(StrategyConfig.empty(strategy));
         list = candidates(candidates, new SplittableRandom(7));
-        request = RouteRequest.builder().requestId("req-1").tenant("acme").model(strategy.equals("auto") ? "auto"
-                : "sim/alpha").variant(strategy).estimatedInputTokens(1_200).build();
+        request = RouteRequest.builder()
+                .requestId("req-1")
+                .tenant("acme")
+                .model(strategy.equals("auto") ? "auto" : "sim/alpha")
+                .variant(strategy)
+                .estimatedInputTokens(1_200)
+                .build();
     }
 
     /**
@@ -76,16 +80,28 @@ public class RoutingBenchmark {
         List<Candidate> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             long input = (long) (Math.pow(10, r.nextDouble(-1, 2)) * 1e9);
-            LatencyStats latency = i % 7 == 3 ? LatencyStats.EMPTY
+            LatencyStats latency = i % 7 == 3
+                    ? LatencyStats.EMPTY
                     : LatencyStats.of(50, r.nextLong(50_000, 2_000_000), 2_500_000, 4_000_000);
             double answers = r.nextDouble(0, 400);
             double good = answers * r.nextDouble(0.3, 0.95);
-            EndpointStats stats = EndpointStats.builder().requests(50).errorRate(0.01).latency(latency)
-                    .quality(1 + good, 1 + answers - good).build();
+            EndpointStats stats = EndpointStats.builder()
+                    .requests(50)
+                    .errorRate(0.01)
+                    .latency(latency)
+                    .quality(1 + good, 1 + answers - good)
+                    .build();
             String model = "sim/m" + i % 10;
-            out.add(Candidate.builder().endpoint("ep" + i).model(model).inputNanoUsdPerMillion(input)
-                    .outputNanoUsdPerMillion(input * 4).capabilities(Set.of("json", "tools")).contextLength(128_000)
-                    .maxOutputTokens(4_096).stats(stats).build());
+            out.add(Candidate.builder()
+                    .endpoint("ep" + i)
+                    .model(model)
+                    .inputNanoUsdPerMillion(input)
+                    .outputNanoUsdPerMillion(input * 4)
+                    .capabilities(Set.of("json", "tools"))
+                    .contextLength(128_000)
+                    .maxOutputTokens(4_096)
+                    .stats(stats)
+                    .build());
         }
         return List.copyOf(out);
     }

@@ -11,7 +11,6 @@ import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.StrategyConfig;
 import io.brainstorm.proxy.spi.TaskClass;
 import io.brainstorm.proxy.strategy.smart.ThompsonSampling.CostScale;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,8 +54,7 @@ public final class RoutingRegret {
     static final int WINDOW = 100;
     static final double ABANDONED = 0.2;
 
-    private RoutingRegret() {
-    }
+    private RoutingRegret() {}
 
     public static void main(String[] args) throws IOException {
         Map<String, String> opts = options(args);
@@ -66,8 +64,8 @@ public final class RoutingRegret {
         long seed = Long.parseLong(opts.getOrDefault("seed", "1"));
         double discount = Double.parseDouble(opts.getOrDefault("discount", "0.995"));
 
-        System.out.println("### Simulation: " + requests + " requests, quality drop at " + requests / 2
-                + ", seeds " + seed + ".." + (seed + 9) + ", discount " + discount + "\n");
+        System.out.println("### Simulation: " + requests + " requests, quality drop at " + requests / 2 + ", seeds "
+                + seed + ".." + (seed + 9) + ", discount " + discount + "\n");
         System.out.println("| strategy | scenario | mean utility | regret vs best fixed | regret vs oracle (qualities)"
                 + " | regret vs per-request oracle | regret after the drop (vs oracle) | adaptation, requests"
                 + " (median / max of 10) |");
@@ -100,28 +98,53 @@ public final class RoutingRegret {
     }
 
     /** A strategy, its arms, the arm that degrades half-way and to what. */
-    record Scenario(String name, String strategy, String model, CostScale scale, double costWeight,
-                    double latencyWeight, List<Arm> arms, int degraded, double degradedQuality) {
+    record Scenario(
+            String name,
+            String strategy,
+            String model,
+            CostScale scale,
+            double costWeight,
+            double latencyWeight,
+            List<Arm> arms,
+            int degraded,
+            double degradedQuality) {
         static Scenario smart() {
-            return new Scenario("smart: 4 endpoints of one model", "smart", "sim/alpha", CostScale.RELATIVE_TO_DEAREST,
-                    0.2, 0.1, List.of(new Arm("sim/alpha", "east", 1.0, 300_000, 0.78),
-                    new Arm("sim/alpha", "west", 1.2, 400_000, 0.92),
-                    new Arm("sim/alpha", "budget", 0.6, 500_000, 0.65),
-                    new Arm("sim/alpha", "far", 1.5, 900_000, 0.85)), 1, 0.60);
+            return new Scenario(
+                    "smart: 4 endpoints of one model",
+                    "smart",
+                    "sim/alpha",
+                    CostScale.RELATIVE_TO_DEAREST,
+                    0.2,
+                    0.1,
+                    List.of(
+                            new Arm("sim/alpha", "east", 1.0, 300_000, 0.78),
+                            new Arm("sim/alpha", "west", 1.2, 400_000, 0.92),
+                            new Arm("sim/alpha", "budget", 0.6, 500_000, 0.65),
+                            new Arm("sim/alpha", "far", 1.5, 900_000, 0.85)),
+                    1,
+                    0.60);
         }
 
         static Scenario auto() {
-            return new Scenario("auto: 3 models, prices 1x/10x/100x", "auto", "auto",
-                    CostScale.DECADES_ABOVE_CHEAPEST, 0.1, 0.1, List.of(
-                    new Arm("sim/small", "east", 0.1, 300_000, 0.55),
-                    new Arm("sim/medium", "east", 1.0, 300_000, 0.85),
-                    new Arm("sim/medium", "west", 1.0, 300_000, 0.70),
-                    new Arm("sim/large", "east", 10, 300_000, 0.88)), 1, 0.50);
+            return new Scenario(
+                    "auto: 3 models, prices 1x/10x/100x",
+                    "auto",
+                    "auto",
+                    CostScale.DECADES_ABOVE_CHEAPEST,
+                    0.1,
+                    0.1,
+                    List.of(
+                            new Arm("sim/small", "east", 0.1, 300_000, 0.55),
+                            new Arm("sim/medium", "east", 1.0, 300_000, 0.85),
+                            new Arm("sim/medium", "west", 1.0, 300_000, 0.70),
+                            new Arm("sim/large", "east", 10, 300_000, 0.88)),
+                    1,
+                    0.50);
         }
 
         Scenario named(String newName) {
-            return new Scenario(newName, strategy, model, scale, costWeight, latencyWeight, arms, degraded,
-                    degradedQuality);
+            return new Scenario(
+                    newName, strategy, model, scale, costWeight, latencyWeight, arms, degraded, degradedQuality);
         }
 
         /** The penalty an arm pays in utility, as the strategy computes it once every arm is measured. */
@@ -135,16 +158,20 @@ public final class RoutingRegret {
                 slowest = Math.max(slowest, a.p50Micros);
             }
             Arm a = arms.get(arm);
-            double share = scale.share(Math.round(a.usdPerMillion * 1e6), Math.round(cheapest * 1e6),
-                    Math.round(dearest * 1e6));
+            double share = scale.share(
+                    Math.round(a.usdPerMillion * 1e6), Math.round(cheapest * 1e6), Math.round(dearest * 1e6));
             return costWeight * share + latencyWeight * a.p50Micros / slowest;
         }
     }
 
     /** Regret figures of one run. */
-    record SimResult(double meanUtility, double vsFixed, double vsOracle, double vsPerRequest, double afterDrop,
-                     int adaptation) {
-    }
+    record SimResult(
+            double meanUtility,
+            double vsFixed,
+            double vsOracle,
+            double vsPerRequest,
+            double afterDrop,
+            int adaptation) {}
 
     static void simulateMany(Scenario s, int requests, long seed, double discount) {
         int runs = 10;
@@ -152,16 +179,30 @@ public final class RoutingRegret {
         for (int i = 0; i < runs; i++) {
             results[i] = simulate(s, requests, seed + i, discount);
         }
-        int[] adaptation = Arrays.stream(results).mapToInt(SimResult::adaptation).sorted().toArray();
-        System.out.printf(Locale.ROOT, "| %s | %s | %.3f | %.0f | %.0f | %.0f | %.0f | %d / %d |%n", s.strategy, s.name,
-                mean(results, SimResult::meanUtility), mean(results, SimResult::vsFixed),
-                mean(results, SimResult::vsOracle), mean(results, SimResult::vsPerRequest),
-                mean(results, SimResult::afterDrop), adaptation[runs / 2], adaptation[runs - 1]);
+        int[] adaptation =
+                Arrays.stream(results).mapToInt(SimResult::adaptation).sorted().toArray();
+        System.out.printf(
+                Locale.ROOT,
+                "| %s | %s | %.3f | %.0f | %.0f | %.0f | %.0f | %d / %d |%n",
+                s.strategy,
+                s.name,
+                mean(results, SimResult::meanUtility),
+                mean(results, SimResult::vsFixed),
+                mean(results, SimResult::vsOracle),
+                mean(results, SimResult::vsPerRequest),
+                mean(results, SimResult::afterDrop),
+                adaptation[runs / 2],
+                adaptation[runs - 1]);
     }
 
     static SimResult simulate(Scenario s, int requests, long seed, double discount) {
-        RoutingStrategy strategy = load(s.strategy, Map.of("cost_weight", Double.toString(s.costWeight),
-                "latency_weight", Double.toString(s.latencyWeight)));
+        RoutingStrategy strategy = load(
+                s.strategy,
+                Map.of(
+                        "cost_weight",
+                        Double.toString(s.costWeight),
+                        "latency_weight",
+                        Double.toString(s.latencyWeight)));
         InMemoryLearningStore store = new InMemoryLearningStore(discount);
         SplittableRandom routing = new SplittableRandom(seed);
         SplittableRandom world = new SplittableRandom(seed * 31 + 17);
@@ -189,13 +230,27 @@ public final class RoutingRegret {
             List<Candidate> candidates = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 Arm a = s.arms.get(i);
-                candidates.add(candidate(a.id(), a.endpoint, a.model, Math.round(a.usdPerMillion * 1e9),
-                        store.posterior(a.id(), tc), answered[i] == 0 ? LatencyStats.EMPTY
+                candidates.add(candidate(
+                        a.id(),
+                        a.endpoint,
+                        a.model,
+                        Math.round(a.usdPerMillion * 1e9),
+                        store.posterior(a.id(), tc),
+                        answered[i] == 0
+                                ? LatencyStats.EMPTY
                                 : LatencyStats.of(answered[i], a.p50Micros, a.p50Micros * 2, a.p50Micros * 3)));
             }
-            RouteRequest request = RouteRequest.builder().requestId("r" + t).tenant("sim").model(s.model)
-                    .variant(s.strategy).taskClass(tc).estimatedInputTokens(500).maxTokens(300).build();
-            int pick = candidates.indexOf(strategy.route(request, candidates, routing).first());
+            RouteRequest request = RouteRequest.builder()
+                    .requestId("r" + t)
+                    .tenant("sim")
+                    .model(s.model)
+                    .variant(s.strategy)
+                    .taskClass(tc)
+                    .estimatedInputTokens(500)
+                    .maxTokens(300)
+                    .build();
+            int pick = candidates.indexOf(
+                    strategy.route(request, candidates, routing).first());
 
             double best = -Double.MAX_VALUE;
             double bestRealised = -Double.MAX_VALUE;
@@ -226,21 +281,37 @@ public final class RoutingRegret {
             }
         }
         double bestFixed = Arrays.stream(fixedTotal).max().orElseThrow();
-        return new SimResult(chosen / requests, bestFixed - chosen, oracle - chosen, perRequestOracle - realised,
-                lostAfterDrop, adaptation < 0 ? Integer.MAX_VALUE : adaptation);
+        return new SimResult(
+                chosen / requests,
+                bestFixed - chosen,
+                oracle - chosen,
+                perRequestOracle - realised,
+                lostAfterDrop,
+                adaptation < 0 ? Integer.MAX_VALUE : adaptation);
     }
 
     // ---------------------------------------------------------------- helpers
 
-    static Candidate candidate(String id, String endpoint, String model, long nanoPerMillion, Posterior belief,
-                               LatencyStats latency) {
-        return Candidate.builder().id(id).endpoint(endpoint).model(model).inputNanoUsdPerMillion(nanoPerMillion)
-                .outputNanoUsdPerMillion(nanoPerMillion).capabilities(Set.of("tools", "json")).contextLength(128_000)
-                .maxOutputTokens(4_096).stats(stats(belief, latency)).build();
+    static Candidate candidate(
+            String id, String endpoint, String model, long nanoPerMillion, Posterior belief, LatencyStats latency) {
+        return Candidate.builder()
+                .id(id)
+                .endpoint(endpoint)
+                .model(model)
+                .inputNanoUsdPerMillion(nanoPerMillion)
+                .outputNanoUsdPerMillion(nanoPerMillion)
+                .capabilities(Set.of("tools", "json"))
+                .contextLength(128_000)
+                .maxOutputTokens(4_096)
+                .stats(stats(belief, latency))
+                .build();
     }
 
     static EndpointStats stats(Posterior belief, LatencyStats latency) {
-        return EndpointStats.builder().requests(latency.count()).latency(latency).quality(belief.alpha(), belief.beta())
+        return EndpointStats.builder()
+                .requests(latency.count())
+                .latency(latency)
+                .quality(belief.alpha(), belief.beta())
                 .build();
     }
 

@@ -10,6 +10,8 @@ import io.brainstorm.proxy.settle.Scorer;
 import io.brainstorm.proxy.settle.StreamCapture;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -22,9 +24,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What the scorer (docs/architecture.md §8) adds per answer: {@link Scorer#scoreAnswer} on a whole
@@ -42,7 +41,9 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class ScorerBenchmark {
@@ -56,11 +57,14 @@ public class ScorerBenchmark {
               "bio":{"type":"string","maxLength":400}},
              "required":["name","email","age","tags","bio"],"additionalProperties":false}""";
     /** About 300 bytes: valid against {@link #SCHEMA}. */
-    private static final String PERSON = "{\"name\":\"Ada Lovelace\",\"email\":\"ada@analytical-engine.org\",\"age\":36,"
-            + "\"tags\":[\"mathematics\",\"computing\",\"poetry\"],\"bio\":\"English mathematician and writer, chiefly known"
-            + " for her work on Charles Babbage's proposed mechanical general-purpose computer, the Analytical Engine."
-            + " She was the first to recognise that the machine had applications beyond pure calculation.\"}";
-    private static final String ARGUMENTS = "{\"city\":\"Paris\",\"country\":\"FR\",\"days\":3,\"unit\":\"celsius\",\"hourly\":false}";
+    private static final String PERSON =
+            "{\"name\":\"Ada Lovelace\",\"email\":\"ada@analytical-engine.org\",\"age\":36,"
+                    + "\"tags\":[\"mathematics\",\"computing\",\"poetry\"],\"bio\":\"English mathematician and writer, chiefly known"
+                    + " for her work on Charles Babbage's proposed mechanical general-purpose computer, the Analytical Engine."
+                    + " She was the first to recognise that the machine had applications beyond pure calculation.\"}";
+
+    private static final String ARGUMENTS =
+            "{\"city\":\"Paris\",\"country\":\"FR\",\"days\":3,\"unit\":\"celsius\",\"hourly\":false}";
 
     private Scorer scorer;
     private JsonNode schemaRequest;
@@ -84,18 +88,21 @@ public class ScorerBenchmark {
         schemaRequest = request("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"person\","
                 + "\"strict\":true,\"schema\":" + SCHEMA + "}}");
         jsonSchemaSpec = ScoreSpec.of(schemaRequest, scorer);
-        toolsSpec = ScoreSpec.of(request("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":"
-                + "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},\"country\":{\"type\":\"string\","
-                + "\"pattern\":\"^[A-Z]{2}$\"},\"days\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":14},"
-                + "\"unit\":{\"type\":\"string\",\"enum\":[\"celsius\",\"fahrenheit\"]},\"hourly\":{\"type\":\"boolean\"}},"
-                + "\"required\":[\"city\",\"days\"],\"additionalProperties\":false}}}]"), scorer);
+        toolsSpec = ScoreSpec.of(
+                request("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":"
+                        + "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},\"country\":{\"type\":\"string\","
+                        + "\"pattern\":\"^[A-Z]{2}$\"},\"days\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":14},"
+                        + "\"unit\":{\"type\":\"string\",\"enum\":[\"celsius\",\"fahrenheit\"]},\"hourly\":{\"type\":\"boolean\"}},"
+                        + "\"required\":[\"city\",\"days\"],\"additionalProperties\":false}}}]"),
+                scorer);
         plainBody = body(completion("Hello! How can I help you today?", null));
         jsonObjectBody = body(completion(PERSON, null));
         jsonSchemaBody = body(completion(PERSON, null));
         toolsBody = body(completion(null, ARGUMENTS));
-        contentEvent = body("data: {\"id\":\"chatcmpl-AbC\",\"object\":\"chat.completion.chunk\",\"created\":1764000000,"
-                + "\"model\":\"gpt-4o-mini-2024-07-18\",\"system_fingerprint\":\"fp_0ba0d124f1\",\"choices\":[{\"index\":0,"
-                + "\"delta\":{\"content\":\" mathematician\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n");
+        contentEvent =
+                body("data: {\"id\":\"chatcmpl-AbC\",\"object\":\"chat.completion.chunk\",\"created\":1764000000,"
+                        + "\"model\":\"gpt-4o-mini-2024-07-18\",\"system_fingerprint\":\"fp_0ba0d124f1\",\"choices\":[{\"index\":0,"
+                        + "\"delta\":{\"content\":\" mathematician\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n");
         expect(ScoreOutcome.PLAIN_OK, scorer.scoreAnswer(plainSpec, plainBody));
         expect(ScoreOutcome.VALID, scorer.scoreAnswer(jsonObjectSpec, jsonObjectBody));
         expect(ScoreOutcome.VALID, scorer.scoreAnswer(jsonSchemaSpec, jsonSchemaBody));
@@ -106,7 +113,8 @@ public class ScorerBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         if (scorer.compiledSchemas() != 2) {
-            throw new IllegalStateException("schemas compiled: " + scorer.compiledSchemas() + " (expected: 2, once each)");
+            throw new IllegalStateException(
+                    "schemas compiled: " + scorer.compiledSchemas() + " (expected: 2, once each)");
         }
         plainBody.release();
         jsonObjectBody.release();
@@ -163,19 +171,30 @@ public class ScorerBenchmark {
     }
 
     private static String completion(String content, String arguments) {
-        ObjectNode body = JSON.createObjectNode().put("id", "chatcmpl-AbC123").put("object", "chat.completion")
-                .put("created", 1_764_000_000).put("model", "gpt-4o-mini-2024-07-18");
+        ObjectNode body = JSON.createObjectNode()
+                .put("id", "chatcmpl-AbC123")
+                .put("object", "chat.completion")
+                .put("created", 1_764_000_000)
+                .put("model", "gpt-4o-mini-2024-07-18");
         ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
         ObjectNode message = choice.putObject("message").put("role", "assistant");
         message.put("content", content);
         if (arguments != null) {
-            message.putArray("tool_calls").addObject().put("id", "call_1").put("type", "function")
-                    .putObject("function").put("name", "get_weather").put("arguments", arguments);
+            message.putArray("tool_calls")
+                    .addObject()
+                    .put("id", "call_1")
+                    .put("type", "function")
+                    .putObject("function")
+                    .put("name", "get_weather")
+                    .put("arguments", arguments);
         }
         message.putNull("refusal");
         choice.putNull("logprobs");
         choice.put("finish_reason", arguments != null ? "tool_calls" : "stop");
-        body.putObject("usage").put("prompt_tokens", 52).put("completion_tokens", 80).put("total_tokens", 132);
+        body.putObject("usage")
+                .put("prompt_tokens", 52)
+                .put("completion_tokens", 80)
+                .put("total_tokens", 132);
         body.put("system_fingerprint", "fp_0ba0d124f1");
         return body.toString();
     }

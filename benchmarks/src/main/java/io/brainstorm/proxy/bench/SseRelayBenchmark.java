@@ -4,6 +4,9 @@ import io.brainstorm.proxy.relay.SseEventSplitter;
 import io.brainstorm.proxy.relay.SseEvents;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -19,10 +22,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
-
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
  * The stream relay's per-event hot path, as {@code relay.StreamRelay#feed/onEvent} runs
@@ -45,7 +44,9 @@ import java.util.function.Consumer;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 3, time = 2)
 public class SseRelayBenchmark {
@@ -92,8 +93,8 @@ public class SseRelayBenchmark {
         // Sanity: the stream splits into exactly the events we built, one [DONE], one usage chunk.
         relay();
         if (sink.events != EVENTS || sink.done != 1 || sink.usage != 1) {
-            throw new IllegalStateException("stream split into " + sink.events + " events, " + sink.done
-                    + " [DONE], " + sink.usage + " usage (expected: " + EVENTS + ", 1, 1)");
+            throw new IllegalStateException("stream split into " + sink.events + " events, " + sink.done + " [DONE], "
+                    + sink.usage + " usage (expected: " + EVENTS + ", 1, 1)");
         }
     }
 
@@ -146,17 +147,24 @@ public class SseRelayBenchmark {
                 + "\"system_fingerprint\":\"fp_fc9f1d7035\",\"choices\":[";
         String[] words = {" The", " quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog", "."};
         StringBuilder sb = new StringBuilder(events * 320);
-        sb.append(head).append("{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},"
-                + "\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n");
+        sb.append(head)
+                .append("{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},"
+                        + "\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n");
         int contentEvents = events - 4;
         for (int i = 0; i < contentEvents; i++) {
-            sb.append(head).append("{\"index\":0,\"delta\":{\"content\":\"").append(words[i % words.length])
+            sb.append(head)
+                    .append("{\"index\":0,\"delta\":{\"content\":\"")
+                    .append(words[i % words.length])
                     .append("\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n");
         }
-        sb.append(head).append("{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
-                + "\"usage\":null}\n\n");
-        sb.append(head).append("],\"usage\":{\"prompt_tokens\":212,\"completion_tokens\":").append(contentEvents)
-                .append(",\"total_tokens\":").append(212 + contentEvents)
+        sb.append(head)
+                .append("{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
+                        + "\"usage\":null}\n\n");
+        sb.append(head)
+                .append("],\"usage\":{\"prompt_tokens\":212,\"completion_tokens\":")
+                .append(contentEvents)
+                .append(",\"total_tokens\":")
+                .append(212 + contentEvents)
                 .append(",\"prompt_tokens_details\":{\"cached_tokens\":0,\"audio_tokens\":0},"
                         + "\"completion_tokens_details\":{\"reasoning_tokens\":0,\"audio_tokens\":0,"
                         + "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}}\n\n");

@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.bench;
 
 import io.brainstorm.proxy.state.StateStore;
+import java.io.IOException;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -8,8 +9,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-
-import java.io.IOException;
 
 /**
  * What the state-store benchmarks share: the {@code store} parameter (Chronicle files in a fresh
@@ -19,17 +18,24 @@ import java.io.IOException;
  * what it measures from the store in {@link #opened(StateStore)}.
  */
 @State(Scope.Thread)
-@Fork(value = 1, jvmArgsAppend = {
-        "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
-        "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
-        "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-        "-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {
+            "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+            "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+            "-Dchronicle.analytics.disable=true",
+            "-Dchronicle.announcer.disable=true"
+        })
 public abstract class StateStoreBenchmark {
     @Param({"chronicle", "heap"})
     public String store;
 
     /** The store of this trial. */
     protected StateStore state;
+
     private BenchStore bench;
 
     /** The sizes of the Chronicle store; the defaults unless a subclass needs larger files. */

@@ -1,6 +1,8 @@
 package io.brainstorm.proxy.bench;
 
 import io.brainstorm.proxy.strategy.smart.ThompsonSampling;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import org.apache.commons.rng.UniformRandomProvider;
 import org.apache.commons.rng.sampling.distribution.ChengBetaSampler;
 import org.apache.commons.statistics.distribution.BetaDistribution;
@@ -16,9 +18,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The Thompson sample that {@code smart} and {@code auto} draw once per candidate per request, three

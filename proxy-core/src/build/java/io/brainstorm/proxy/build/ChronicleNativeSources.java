@@ -39,8 +39,7 @@ public final class ChronicleNativeSources {
     /** Held so that the level set on it stays: Chronicle's start-up INFO lines are noise in a build. */
     private static final Logger CHRONICLE_LOG = Logger.getLogger("net.openhft");
 
-    private ChronicleNativeSources() {
-    }
+    private ChronicleNativeSources() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length != 1) {
@@ -52,8 +51,10 @@ public final class ChronicleNativeSources {
             Class<?> valueType = Class.forName(type);
             String simpleName = valueType.getSimpleName() + "$$Native";
             String source = HEADER + generate(valueType, simpleName).strip() + "\n";
-            Path file = out.resolve(valueType.getPackageName().replace('.', '/')).resolve(simpleName + ".java");
-            if (!Files.exists(file) || !Files.readString(file, StandardCharsets.UTF_8).equals(source)) {
+            Path file =
+                    out.resolve(valueType.getPackageName().replace('.', '/')).resolve(simpleName + ".java");
+            if (!Files.exists(file)
+                    || !Files.readString(file, StandardCharsets.UTF_8).equals(source)) {
                 Files.createDirectories(file.getParent());
                 Files.writeString(file, source, StandardCharsets.UTF_8);
             }

@@ -1,13 +1,13 @@
 package io.brainstorm.proxy.admin;
 
-import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.admin.AdminRoutes.Answer;
 import io.brainstorm.proxy.admin.AdminRoutes.Match;
 import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.api.Json;
+import io.brainstorm.proxy.api.Responses;
 import io.brainstorm.proxy.auth.AdminPrincipal;
 import io.brainstorm.proxy.metrics.Metrics;
 import io.brainstorm.proxy.server.Gateway;
-import io.brainstorm.proxy.api.Responses;
 import io.brainstorm.proxy.server.HttpPipeline;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -22,7 +22,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
-
 import java.nio.charset.StandardCharsets;
 import java.time.InstantSource;
 import java.util.concurrent.Executor;
@@ -148,10 +147,14 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
                 response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"brainstorm-admin\"");
             }
         } catch (Exception e) {
-            log.log(System.Logger.Level.ERROR, "admin API: " + request.method() + " " + path(request.uri())
-                    + " failed inside the gateway", e);
-            response = Responses.error(ctx, ApiError.internal("Internal error in the admin API; the gateway's log"
-                    + " has the details."), null);
+            log.log(
+                    System.Logger.Level.ERROR,
+                    "admin API: " + request.method() + " " + path(request.uri()) + " failed inside the gateway",
+                    e);
+            response = Responses.error(
+                    ctx,
+                    ApiError.internal("Internal error in the admin API; the gateway's log" + " has the details."),
+                    null);
         } finally {
             request.release();
         }
@@ -176,17 +179,22 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     private FullHttpResponse metrics(ChannelHandlerContext ctx, FullHttpRequest request) {
         HttpMethod m = request.method();
         if (!m.equals(HttpMethod.GET) && !m.equals(HttpMethod.HEAD)) {
-            throw ApiError.methodNotAllowed("Method " + m + " is not allowed on " + Metrics.PATH
-                    + " (expected: GET, HEAD).", "GET, HEAD");
+            throw ApiError.methodNotAllowed(
+                    "Method " + m + " is not allowed on " + Metrics.PATH + " (expected: GET, HEAD).", "GET, HEAD");
         }
         Metrics metrics = gateway.metrics();
         if (metrics == null) {
             throw ApiError.notFound("This gateway keeps no metrics.");
         }
         byte[] body = metrics.render().getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                m.equals(HttpMethod.HEAD) ? ctx.alloc().buffer(0) : ctx.alloc().buffer(body.length).writeBytes(body));
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, Metrics.CONTENT_TYPE)
+        FullHttpResponse response = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1,
+                HttpResponseStatus.OK,
+                m.equals(HttpMethod.HEAD)
+                        ? ctx.alloc().buffer(0)
+                        : ctx.alloc().buffer(body.length).writeBytes(body));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, Metrics.CONTENT_TYPE)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
         return response;
     }

@@ -1,14 +1,13 @@
 package io.brainstorm.proxy.admin;
 
-import io.brainstorm.proxy.api.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.UsageView;
 import io.brainstorm.proxy.auth.AdminPrincipal;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.ProviderKeyInfo;
 import io.brainstorm.proxy.auth.Tenant;
-
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -20,8 +19,7 @@ import org.jspecify.annotations.Nullable;
  * is not shown either, and {@link ProviderKeyInfo} only a fingerprint.
  */
 final class AdminJson {
-    private AdminJson() {
-    }
+    private AdminJson() {}
 
     /** {@code {"object": type}}, to add the rest to. */
     static ObjectNode object(String type) {
@@ -30,18 +28,28 @@ final class AdminJson {
 
     /** Who is calling: {@code GET /admin/v1/whoami}, and the dashboard's session. */
     static ObjectNode whoami(AdminPrincipal who) {
-        return object("principal").put("role", who.superAdmin() ? "super_admin" : "tenant_admin")
-                .put("tenant", who.tenant()).put("key_id", who.keyId());
+        return object("principal")
+                .put("role", who.superAdmin() ? "super_admin" : "tenant_admin")
+                .put("tenant", who.tenant())
+                .put("key_id", who.keyId());
     }
 
     /** @param keys its keys that are not revoked; @param providerKeys its provider keys */
     static ObjectNode tenant(Tenant t, int keys, int providerKeys) {
-        return object("tenant").put("id", t.id()).put("name", t.name()).put("created_at", time(t.createdAt()))
-                .put("source", t.source()).put("keys", keys).put("provider_keys", providerKeys);
+        return object("tenant")
+                .put("id", t.id())
+                .put("name", t.name())
+                .put("created_at", time(t.createdAt()))
+                .put("source", t.source())
+                .put("keys", keys)
+                .put("provider_keys", providerKeys);
     }
 
     static ObjectNode key(ApiKey k) {
-        ObjectNode o = object("key").put("id", k.id()).put("name", k.name()).put("tenant", k.tenant())
+        ObjectNode o = object("key")
+                .put("id", k.id())
+                .put("name", k.name())
+                .put("tenant", k.tenant())
                 .put("kind", k.kind().name().toLowerCase(Locale.ROOT));
         if (k.limits().hasBudget()) {
             o.putRawValue("daily_budget_usd", UsageView.usd(k.limits().dailyBudgetNano()));
@@ -60,8 +68,12 @@ final class AdminJson {
     }
 
     static ObjectNode providerKey(ProviderKeyInfo p) {
-        return object("provider_key").put("tenant", p.tenant()).put("provider", p.provider())
-                .put("fingerprint", p.fingerprint()).put("created_at", time(p.createdAt())).put("source", p.source());
+        return object("provider_key")
+                .put("tenant", p.tenant())
+                .put("provider", p.provider())
+                .put("fingerprint", p.fingerprint())
+                .put("created_at", time(p.createdAt()))
+                .put("source", p.source());
     }
 
     /** {@code {"object":"list","data":[...]}}. */

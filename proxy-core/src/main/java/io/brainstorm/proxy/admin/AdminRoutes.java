@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -59,8 +58,7 @@ final class AdminRoutes {
     }
 
     /** A matched route: what to run, with the call it runs on. */
-    record Match(Action action, Call call) {
-    }
+    record Match(Action action, Call call) {}
 
     private record Route(HttpMethod method, String pattern, String[] segments, Action action) {
         boolean matches(String[] path) {
@@ -78,8 +76,7 @@ final class AdminRoutes {
 
     private final List<Route> routes = new ArrayList<>();
 
-    private AdminRoutes() {
-    }
+    private AdminRoutes() {}
 
     /** Every endpoint of the admin API but {@code /metrics}, which the handler serves itself. */
     static AdminRoutes standard(AdminServices services, DashboardStats stats) {
@@ -118,7 +115,9 @@ final class AdminRoutes {
 
     /** Every endpoint as {@code GET /admin/v1/tenants/{tenant}}, in the table's order. */
     List<String> endpoints() {
-        return routes.stream().map(r -> r.method().name() + " " + PREFIX + r.pattern()).toList();
+        return routes.stream()
+                .map(r -> r.method().name() + " " + PREFIX + r.pattern())
+                .toList();
     }
 
     /**
@@ -151,8 +150,9 @@ final class AdminRoutes {
             throw notFound(method, path);
         }
         if (found == null) {
-            throw ApiError.methodNotAllowed("Method " + method + " is not allowed on " + path
-                    + " (expected: " + allow + ").", allow.toString());
+            throw ApiError.methodNotAllowed(
+                    "Method " + method + " is not allowed on " + path + " (expected: " + allow + ").",
+                    allow.toString());
         }
         List<String> params = new ArrayList<>(2);
         for (int i = 0; i < segments.length; i++) {
@@ -160,8 +160,8 @@ final class AdminRoutes {
                 params.add(decode(segments[i]));
             }
         }
-        return new Match(found.action(), new Call(method, params,
-                new QueryStringDecoder(request.uri()).parameters(), request));
+        return new Match(
+                found.action(), new Call(method, params, new QueryStringDecoder(request.uri()).parameters(), request));
     }
 
     private static boolean isVariable(String segment) {

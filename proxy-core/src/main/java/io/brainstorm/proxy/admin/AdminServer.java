@@ -10,7 +10,6 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
-
 import java.net.InetSocketAddress;
 import java.time.InstantSource;
 import java.util.List;
@@ -41,6 +40,7 @@ public final class AdminServer implements AutoCloseable {
 
     /** Largest request body; a larger one is answered 413. */
     public static final int MAX_BODY_BYTES = 64 * 1024;
+
     static final int MAX_INITIAL_LINE_BYTES = 4096;
     static final int MAX_HEADER_BYTES = 8192;
     private static final int MAX_CHUNK_BYTES = 8192;
@@ -56,8 +56,13 @@ public final class AdminServer implements AutoCloseable {
     private final LiveFeed feed;
     private final DashboardStats stats;
 
-    private AdminServer(Channel listener, ChannelGroup connections, ExecutorService executor, Gateway gateway,
-                        LiveFeed feed, DashboardStats stats) {
+    private AdminServer(
+            Channel listener,
+            ChannelGroup connections,
+            ExecutorService executor,
+            Gateway gateway,
+            LiveFeed feed,
+            DashboardStats stats) {
         this.listener = listener;
         this.connections = connections;
         this.executor = executor;
@@ -73,8 +78,13 @@ public final class AdminServer implements AutoCloseable {
      * @param channelClass the listener channel class of the transport the groups were made for
      * @throws InterruptedException while binding
      */
-    public static AdminServer start(Gateway gateway, String host, int port, EventLoopGroup boss,
-                                    EventLoopGroup workers, Class<? extends ServerChannel> channelClass)
+    public static AdminServer start(
+            Gateway gateway,
+            String host,
+            int port,
+            EventLoopGroup boss,
+            EventLoopGroup workers,
+            Class<? extends ServerChannel> channelClass)
             throws InterruptedException {
         return start(gateway, host, port, gateway.config().server().port(), boss, workers, channelClass);
     }
@@ -87,32 +97,52 @@ public final class AdminServer implements AutoCloseable {
      * @param channelClass the listener channel class of the transport the groups were made for
      * @throws InterruptedException while binding
      */
-    public static AdminServer start(Gateway gateway, String host, int port, int apiPort, EventLoopGroup boss,
-                                    EventLoopGroup workers, Class<? extends ServerChannel> channelClass)
+    public static AdminServer start(
+            Gateway gateway,
+            String host,
+            int port,
+            int apiPort,
+            EventLoopGroup boss,
+            EventLoopGroup workers,
+            Class<? extends ServerChannel> channelClass)
             throws InterruptedException {
-        ExecutorService executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                r -> {
+        ExecutorService executor =
+                new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
                     Thread t = new Thread(r, "br-admin");
                     t.setDaemon(true);
                     return t;
                 });
         ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
         // Netty's handling of Content-Length beside Transfer-Encoding, as the admin listener always had
-        HttpPipeline http = new HttpPipeline(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, MAX_CHUNK_BYTES, MAX_BODY_BYTES,
-                gateway.config().server().idleTimeout(), false);
+        HttpPipeline http = new HttpPipeline(
+                MAX_INITIAL_LINE_BYTES,
+                MAX_HEADER_BYTES,
+                MAX_CHUNK_BYTES,
+                MAX_BODY_BYTES,
+                gateway.config().server().idleTimeout(),
+                false);
         DashboardSessions sessions = new DashboardSessions(gateway::registry, InstantSource.system());
         LiveFeed feed = new LiveFeed();
         DashboardStats stats = new DashboardStats();
         AdminHandler handler = new AdminHandler(gateway, executor, sessions, stats);
-        DashboardHandler dashboard = new DashboardHandler(sessions, feed, http.idleTimeout().toMillis(), apiPort);
+        DashboardHandler dashboard =
+                new DashboardHandler(sessions, feed, http.idleTimeout().toMillis(), apiPort);
         try {
-            Channel listener = HttpPipeline.bootstrap(boss, workers, channelClass,
-                    pipeline(http, dashboard, handler, connections)).bind(host, port).sync().channel();
+            Channel listener = HttpPipeline.bootstrap(
+                            boss, workers, channelClass, pipeline(http, dashboard, handler, connections))
+                    .bind(host, port)
+                    .sync()
+                    .channel();
             AdminServer server = new AdminServer(listener, connections, executor, gateway, feed, stats);
             gateway.completions().add(feed);
             gateway.completions().add(stats);
-            log.log(System.Logger.Level.INFO, "admin API listening on {0}; dashboard at http://{1}:{2,number,#}{3}/",
-                    listener.localAddress(), host, server.port(), DashboardHandler.PREFIX);
+            log.log(
+                    System.Logger.Level.INFO,
+                    "admin API listening on {0}; dashboard at http://{1}:{2,number,#}{3}/",
+                    listener.localAddress(),
+                    host,
+                    server.port(),
+                    DashboardHandler.PREFIX);
             return server;
         } catch (InterruptedException | RuntimeException e) {
             executor.shutdownNow();
@@ -163,8 +193,8 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** Each admin connection's pipeline: the shared HTTP stages, then the dashboard and the admin API. */
-    private static ChannelInitializer<Channel> pipeline(HttpPipeline http, DashboardHandler dashboard,
-                                                        AdminHandler handler, ChannelGroup connections) {
+    private static ChannelInitializer<Channel> pipeline(
+            HttpPipeline http, DashboardHandler dashboard, AdminHandler handler, ChannelGroup connections) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {

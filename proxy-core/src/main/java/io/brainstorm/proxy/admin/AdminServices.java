@@ -10,7 +10,6 @@ import io.brainstorm.proxy.config.ProviderConfig;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.settle.audit.AuditLog;
-
 import java.util.List;
 import java.util.Optional;
 

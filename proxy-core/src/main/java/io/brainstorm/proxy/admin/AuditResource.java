@@ -7,7 +7,6 @@ import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.auth.AdminPrincipal;
 import io.brainstorm.proxy.settle.audit.AuditLog;
 import io.brainstorm.proxy.settle.audit.AuditReader;
-
 import java.io.IOException;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -55,7 +54,11 @@ final class AuditResource {
             to = from != null && from.isAfter(now) ? from.plusMillis(1) : now.plusMillis(1);
         }
         if (from == null) {
-            from = to.minusMillis(1).atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
+            from = to.minusMillis(1)
+                    .atZone(ZoneOffset.UTC)
+                    .toLocalDate()
+                    .atStartOfDay(ZoneOffset.UTC)
+                    .toInstant();
         }
         if (!from.isBefore(to)) {
             throw ApiError.invalidRequest("from", "from: " + from + " is not before to: " + to + ".");
@@ -66,8 +69,8 @@ final class AuditResource {
         }
         String status = query(call, "status");
         Integer st = status == null ? null : (int) integer(call, "status", 0);
-        AuditReader.Query q = new AuditReader.Query(from, to, who.superAdmin() ? null : who.tenant(),
-                query(call, "key_id"), query(call, "model"), st);
+        AuditReader.Query q = new AuditReader.Query(
+                from, to, who.superAdmin() ? null : who.tenant(), query(call, "key_id"), query(call, "model"), st);
         AuditReader.Page page;
         try {
             page = AuditReader.page(a.dir(), q, query(call, "cursor"), limit);
@@ -105,11 +108,14 @@ final class AuditResource {
             return null;
         }
         try {
-            return v.length() == 10 ? LocalDate.parse(v).atStartOfDay(ZoneOffset.UTC).toInstant()
+            return v.length() == 10
+                    ? LocalDate.parse(v).atStartOfDay(ZoneOffset.UTC).toInstant()
                     : OffsetDateTime.parse(v).toInstant();
         } catch (DateTimeParseException e) {
-            throw ApiError.invalidRequest(name, name + ": '" + v + "' (expected: an ISO-8601 time such as"
-                    + " 2025-01-01T12:00:00Z, or a day such as 2025-01-01).");
+            throw ApiError.invalidRequest(
+                    name,
+                    name + ": '" + v + "' (expected: an ISO-8601 time such as"
+                            + " 2025-01-01T12:00:00Z, or a day such as 2025-01-01).");
         }
     }
 }

@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -36,6 +35,7 @@ import org.jspecify.annotations.Nullable;
 final class DashboardEvents {
     /** The stream on a connection, so the handler can pass writability changes on. */
     static final AttributeKey<DashboardEvents> KEY = AttributeKey.valueOf("br-dashboard-events");
+
     private static final byte[] HEARTBEAT = ": hb\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final ChannelHandlerContext ctx;
@@ -49,25 +49,31 @@ final class DashboardEvents {
      * first); by number, not "up to", since concurrent accepts can reach the rings out of order.
      */
     private final java.util.Set<Long> replayed = new java.util.HashSet<>();
+
     private @Nullable ScheduledFuture<?> heartbeat;
     private boolean ended;
 
-    private DashboardEvents(ChannelHandlerContext ctx, DashboardSessions sessions, DashboardSessions.Session session,
-                            LiveFeed feed) {
+    private DashboardEvents(
+            ChannelHandlerContext ctx, DashboardSessions sessions, DashboardSessions.Session session, LiveFeed feed) {
         this.ctx = ctx;
         this.sessions = sessions;
         this.session = session;
         this.feed = feed;
         this.tenantColumn = session.principal().superAdmin();
-        this.subscriber = feed.subscribe(session.principal(), () -> ctx.executor().execute(this::drain));
+        this.subscriber =
+                feed.subscribe(session.principal(), () -> ctx.executor().execute(this::drain));
     }
 
     /**
      * Subscribes, writes the replay and starts the heartbeat; the response head is already written.
      * On the connection's event loop.
      */
-    static DashboardEvents start(ChannelHandlerContext ctx, DashboardSessions sessions,
-                                 DashboardSessions.Session session, LiveFeed feed, long heartbeatMillis) {
+    static DashboardEvents start(
+            ChannelHandlerContext ctx,
+            DashboardSessions sessions,
+            DashboardSessions.Session session,
+            LiveFeed feed,
+            long heartbeatMillis) {
         DashboardEvents events = new DashboardEvents(ctx, sessions, session, feed);
         ctx.channel().attr(KEY).set(events);
         ctx.channel().closeFuture().addListener(f -> events.closed());
@@ -79,8 +85,8 @@ final class DashboardEvents {
         }
         events.write(sb);
         ctx.flush();
-        events.heartbeat = ctx.executor().scheduleAtFixedRate(events::heartbeat, heartbeatMillis, heartbeatMillis,
-                TimeUnit.MILLISECONDS);
+        events.heartbeat = ctx.executor()
+                .scheduleAtFixedRate(events::heartbeat, heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS);
         if (events.ended) {
             events.heartbeat.cancel(false); // closed while starting
         }
@@ -149,7 +155,8 @@ final class DashboardEvents {
             end();
             return;
         }
-        ctx.writeAndFlush(new DefaultHttpContent(ctx.alloc().buffer(HEARTBEAT.length).writeBytes(HEARTBEAT)));
+        ctx.writeAndFlush(
+                new DefaultHttpContent(ctx.alloc().buffer(HEARTBEAT.length).writeBytes(HEARTBEAT)));
     }
 
     /** The session ended: says so, finishes the response and closes the connection. */
@@ -176,7 +183,11 @@ final class DashboardEvents {
     }
 
     private void append(StringBuilder sb, LiveFeed.Entry e) {
-        sb.append("id: ").append(e.seq()).append("\ndata: ").append(e.json(tenantColumn)).append("\n\n");
+        sb.append("id: ")
+                .append(e.seq())
+                .append("\ndata: ")
+                .append(e.json(tenantColumn))
+                .append("\n\n");
     }
 
     private void write(CharSequence text) {

@@ -21,11 +21,10 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.cookie.CookieHeaderNames;
 import io.netty.handler.codec.http.cookie.DefaultCookie;
 import io.netty.handler.codec.http.cookie.ServerCookieEncoder;
-import io.netty.handler.codec.http.cookie.CookieHeaderNames;
 import io.netty.util.ReferenceCountUtil;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -67,8 +66,7 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
     private static final long MAX_HEARTBEAT_MILLIS = 15_000;
 
     /** A static file: its bytes, content type and cache policy. */
-    private record Asset(byte[] bytes, String contentType, String cacheControl) {
-    }
+    private record Asset(byte[] bytes, String contentType, String cacheControl) {}
 
     private final Map<String, Asset> assets;
     private final DashboardSessions sessions;
@@ -87,11 +85,16 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
         this.apiPort = apiPort;
         Asset index = asset("index.html", "text/html; charset=utf-8", "no-store");
         this.assets = Map.of(
-                PREFIX, index,
-                PREFIX + "/", index,
-                PREFIX + "/index.html", index,
-                PREFIX + "/app.js", asset("app.js", "text/javascript; charset=utf-8", "no-cache"),
-                PREFIX + "/app.css", asset("app.css", "text/css; charset=utf-8", "no-cache"));
+                PREFIX,
+                index,
+                PREFIX + "/",
+                index,
+                PREFIX + "/index.html",
+                index,
+                PREFIX + "/app.js",
+                asset("app.js", "text/javascript; charset=utf-8", "no-cache"),
+                PREFIX + "/app.css",
+                asset("app.css", "text/css; charset=utf-8", "no-cache"));
     }
 
     private static Asset asset(String name, String type, String cache) {
@@ -112,7 +115,8 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (!(msg instanceof FullHttpRequest request) || request.decoderResult().isFailure()
+        if (!(msg instanceof FullHttpRequest request)
+                || request.decoderResult().isFailure()
                 || !isDashboard(request.uri())) {
             ctx.fireChannelRead(msg);
             return;
@@ -166,8 +170,9 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
                     requireMethod(m, path, HttpMethod.GET);
                     events(ctx, session(request));
                 }
-                default -> throw ApiError.notFound("Invalid URL (" + m + " " + path + "). The dashboard is at "
-                        + PREFIX + "/ (see docs/dashboard.md).");
+                default ->
+                    throw ApiError.notFound("Invalid URL (" + m + " " + path + "). The dashboard is at " + PREFIX
+                            + "/ (see docs/dashboard.md).");
             }
         } catch (ApiError e) {
             send(ctx, secured(Responses.error(ctx, e, null), "no-store"));
@@ -200,7 +205,8 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
         }
         JsonNode token = root == null || !root.isObject() ? null : root.get("token");
         if (token == null || !token.isTextual() || token.textValue().isBlank()) {
-            throw ApiError.invalidRequest("token", "The login body must be {\"token\": \"<admin token or br_admin_ key>\"}.");
+            throw ApiError.invalidRequest(
+                    "token", "The login body must be {\"token\": \"<admin token or br_admin_ key>\"}.");
         }
         return token.textValue().trim();
     }
@@ -234,7 +240,8 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
 
     /** The cookie's live session, else 401. */
     private DashboardSessions.Session session(HttpRequest request) {
-        DashboardSessions.Session s = sessions.fromCookieHeader(request.headers().get(HttpHeaderNames.COOKIE));
+        DashboardSessions.Session s =
+                sessions.fromCookieHeader(request.headers().get(HttpHeaderNames.COOKIE));
         if (s == null) {
             throw ApiError.invalidApiKey("Not logged in, or the session ended (logged out, expired, or its key was"
                     + " revoked); log in at " + PREFIX + "/.");
@@ -263,8 +270,8 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
      */
     static void checkChange(HttpRequest request, DashboardSessions.Session s) {
         if (!sameOrigin(request)) {
-            throw ApiError.csrfFailed("Cross-origin request refused: Origin '" + request.headers().get(
-                    HttpHeaderNames.ORIGIN) + "' does not match Host.");
+            throw ApiError.csrfFailed("Cross-origin request refused: Origin '"
+                    + request.headers().get(HttpHeaderNames.ORIGIN) + "' does not match Host.");
         }
         if (!s.csrfMatches(request.headers().get(CSRF_HEADER))) {
             throw ApiError.csrfFailed("Missing or wrong " + CSRF_HEADER + " header: a change made with the dashboard's"
@@ -313,15 +320,16 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
 
     private static void requireMethod(HttpMethod m, String path, HttpMethod expected) {
         if (!m.equals(expected)) {
-            throw ApiError.methodNotAllowed("Method " + m + " is not allowed on " + path + " (expected: " + expected
-                    + ").", expected.name());
+            throw ApiError.methodNotAllowed(
+                    "Method " + m + " is not allowed on " + path + " (expected: " + expected + ").", expected.name());
         }
     }
 
     private static FullHttpResponse file(Asset a) {
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                Unpooled.wrappedBuffer(a.bytes()));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, a.contentType())
+        FullHttpResponse r = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(a.bytes()));
+        r.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, a.contentType())
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, a.bytes().length);
         return secured(r, a.cacheControl());
     }

@@ -8,7 +8,6 @@ import io.brainstorm.proxy.auth.KeyKind;
 import io.brainstorm.proxy.auth.Registry;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -42,6 +41,7 @@ import org.jspecify.annotations.Nullable;
 final class DashboardSessions {
     /** The session cookie's name. */
     static final String COOKIE = "br_session";
+
     static final Duration IDLE = Duration.ofHours(8);
     static final Duration ABSOLUTE = Duration.ofHours(24);
     static final int MAX_SESSIONS = 1000;
@@ -78,8 +78,9 @@ final class DashboardSessions {
 
         /** Whether {@code header} is this session's CSRF token (constant time). */
         boolean csrfMatches(String header) {
-            return header != null && MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8),
-                    csrfToken.getBytes(StandardCharsets.UTF_8));
+            return header != null
+                    && MessageDigest.isEqual(
+                            header.getBytes(StandardCharsets.UTF_8), csrfToken.getBytes(StandardCharsets.UTF_8));
         }
 
         @Override
@@ -120,7 +121,8 @@ final class DashboardSessions {
         if (byIdHash.size() >= MAX_SESSIONS) {
             byIdHash.values().removeIf(s -> expired(s, now));
             if (byIdHash.size() >= MAX_SESSIONS) {
-                byIdHash.values().stream().min(Comparator.comparingLong(s -> s.lastSeenMillis))
+                byIdHash.values().stream()
+                        .min(Comparator.comparingLong(s -> s.lastSeenMillis))
                         .ifPresent(s -> byIdHash.remove(hash(s.id)));
             }
         }
@@ -133,7 +135,8 @@ final class DashboardSessions {
      * The live session named by the {@code br_session} cookie of a {@code Cookie} header, or null
      * (no header, no such cookie, unknown, expired, or its key revoked). Counts as the session's use.
      */
-    @Nullable Session fromCookieHeader(String cookieHeader) {
+    @Nullable
+    Session fromCookieHeader(String cookieHeader) {
         if (cookieHeader == null || cookieHeader.isEmpty()) {
             return null;
         }
@@ -146,7 +149,8 @@ final class DashboardSessions {
     }
 
     /** The live session with this id, or null; ends it here when it expired or its key was revoked. */
-    @Nullable Session find(String id) {
+    @Nullable
+    Session find(String id) {
         if (id == null || id.isEmpty()) {
             return null;
         }
@@ -193,7 +197,10 @@ final class DashboardSessions {
             return false;
         }
         ApiKey key = r.key(who.keyId()).orElse(null);
-        return key != null && !key.revoked() && key.kind() == KeyKind.ADMIN && key.tenant().equals(who.tenant());
+        return key != null
+                && !key.revoked()
+                && key.kind() == KeyKind.ADMIN
+                && key.tenant().equals(who.tenant());
     }
 
     private String randomToken() {

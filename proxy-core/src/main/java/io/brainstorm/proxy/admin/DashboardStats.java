@@ -3,12 +3,10 @@ package io.brainstorm.proxy.admin;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.UsageView;
+import io.brainstorm.proxy.metrics.WriterHistograms;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.CompletionSink;
 import io.brainstorm.proxy.settle.ScoreOutcome;
-import io.brainstorm.proxy.metrics.WriterHistograms;
-import org.HdrHistogram.Histogram;
-
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -18,6 +16,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -44,13 +43,13 @@ import org.jspecify.annotations.Nullable;
 public final class DashboardStats implements CompletionSink {
     /** The model of requests no model answered. */
     public static final String NOT_ROUTED = "(not routed)";
+
     private static final int DIGITS = 2;
     private static final ScoreOutcome[] OUTCOMES = ScoreOutcome.values();
     /** The structured answer formats ({@link Completion#format()}) whose valid share is shown. */
     private static final List<String> FORMATS = List.of("json_object", "json_schema", "tools");
 
-    private record Key(String tenant, @Nullable String model, String endpoint) {
-    }
+    private record Key(String tenant, @Nullable String model, String endpoint) {}
 
     /** One (tenant, model, endpoint)'s figures. */
     private static final class Cell {
@@ -62,11 +61,13 @@ public final class DashboardStats implements CompletionSink {
         final LongAdder[] outcomes = new LongAdder[OUTCOMES.length];
         /** Per structured format: scored answers, and the valid ones among them. */
         final LongAdder[] formatScored = new LongAdder[FORMATS.size()];
+
         final LongAdder[] formatValid = new LongAdder[FORMATS.size()];
         final WriterHistograms latencyMicros = new WriterHistograms(DIGITS);
         final WriterHistograms ttftMicros = new WriterHistograms(DIGITS);
         /** Reader only ({@link #json}): every sample since start. */
         final Histogram latencySinceStart = new Histogram(DIGITS);
+
         final Histogram ttftSinceStart = new Histogram(DIGITS);
 
         Cell() {
@@ -119,7 +120,9 @@ public final class DashboardStats implements CompletionSink {
     @Override
     public void accept(Completion c) {
         boolean routed = c.selectedModel() != null;
-        Key key = new Key(c.tenant() == null ? "" : c.tenant(), routed ? c.selectedModel() : NOT_ROUTED,
+        Key key = new Key(
+                c.tenant() == null ? "" : c.tenant(),
+                routed ? c.selectedModel() : NOT_ROUTED,
                 routed && c.endpoint() != null ? c.endpoint() : "");
         Cell cell = cells.computeIfAbsent(key, k -> new Cell());
         cell.requests.increment();
@@ -154,12 +157,13 @@ public final class DashboardStats implements CompletionSink {
      * endpoint, summed over {@code tenant}'s cells, or over every tenant's when it is null.
      */
     public synchronized ObjectNode json(@Nullable String tenant) {
-        Map<List<String>, Sum> sums = new TreeMap<>(Comparator.comparing((List<String> k) -> k.get(0))
-                .thenComparing(k -> k.get(1)));
+        Map<List<String>, Sum> sums =
+                new TreeMap<>(Comparator.comparing((List<String> k) -> k.get(0)).thenComparing(k -> k.get(1)));
         for (Map.Entry<Key, Cell> e : cells.entrySet()) {
             Key k = e.getKey();
             if (tenant == null || tenant.equals(k.tenant())) {
-                sums.computeIfAbsent(List.of(k.model(), k.endpoint()), x -> new Sum()).add(e.getValue());
+                sums.computeIfAbsent(List.of(k.model(), k.endpoint()), x -> new Sum())
+                        .add(e.getValue());
             }
         }
         List<ObjectNode> data = new ArrayList<>(sums.size());
@@ -190,7 +194,9 @@ public final class DashboardStats implements CompletionSink {
             ObjectNode formats = q.putObject("formats");
             for (int i = 0; i < FORMATS.size(); i++) {
                 if (s.formatScored[i] > 0) {
-                    formats.putObject(FORMATS.get(i)).put("valid", s.formatValid[i]).put("scored", s.formatScored[i]);
+                    formats.putObject(FORMATS.get(i))
+                            .put("valid", s.formatValid[i])
+                            .put("scored", s.formatScored[i]);
                 }
             }
             data.add(o);

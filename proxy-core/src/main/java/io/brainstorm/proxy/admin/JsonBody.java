@@ -10,7 +10,6 @@ import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.auth.KeyKind;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigDecimal;
@@ -33,6 +32,7 @@ import org.jspecify.annotations.Nullable;
 final class JsonBody {
     /** The most USD a daily budget may be: 10^9 USD is 10^18 nano-USD, inside a {@code long}. */
     static final BigDecimal MAX_USD = BigDecimal.valueOf(1_000_000_000L);
+
     private static final int NANO_DIGITS = 9;
     private static final ObjectReader READER =
             Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -68,8 +68,10 @@ final class JsonBody {
         for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!allowed.contains(name)) {
-                throw ApiError.invalidRequest(name, "Unknown parameter: '" + name + "' (expected one of: "
-                        + String.join(", ", allowed.stream().sorted().toList()) + ").");
+                throw ApiError.invalidRequest(
+                        name,
+                        "Unknown parameter: '" + name + "' (expected one of: "
+                                + String.join(", ", allowed.stream().sorted().toList()) + ").");
             }
         }
         return new JsonBody(object);
@@ -86,7 +88,8 @@ final class JsonBody {
     }
 
     /** A required non-blank string. */
-    @Nullable String requiredString(String param) {
+    @Nullable
+    String requiredString(String param) {
         if (absentOrNull(param)) {
             throw ApiError.invalidRequest(param, "Missing required parameter: '" + param + "'.");
         }
@@ -94,7 +97,8 @@ final class JsonBody {
     }
 
     /** A non-blank string, or {@code fallback} when absent or null. */
-    @Nullable String string(String param, @Nullable String fallback) {
+    @Nullable
+    String string(String param, @Nullable String fallback) {
         if (absentOrNull(param)) {
             return fallback;
         }
@@ -111,7 +115,8 @@ final class JsonBody {
         return switch (kind) {
             case "api" -> KeyKind.API;
             case "admin" -> KeyKind.ADMIN;
-            default -> throw ApiError.invalidRequest(param, param + ": \"" + kind + "\" (expected: \"api\" or \"admin\").");
+            default ->
+                throw ApiError.invalidRequest(param, param + ": \"" + kind + "\" (expected: \"api\" or \"admin\").");
         };
     }
 
@@ -131,7 +136,9 @@ final class JsonBody {
         }
         BigDecimal usd = n.decimalValue();
         // range and scale before any arithmetic: 1e-999999999 would otherwise cost a power of ten that size
-        if (usd.signum() < 0 || usd.compareTo(MAX_USD) > 0 || usd.stripTrailingZeros().scale() > NANO_DIGITS) {
+        if (usd.signum() < 0
+                || usd.compareTo(MAX_USD) > 0
+                || usd.stripTrailingZeros().scale() > NANO_DIGITS) {
             throw ApiError.invalidRequest(param, param + ": " + n + expected);
         }
         return usd.movePointRight(NANO_DIGITS).longValue();
@@ -144,10 +151,12 @@ final class JsonBody {
         }
         JsonNode n = node.get(param);
         // the range first: turning 1e999999999 into an integer would take the heap
-        if (!n.isNumber() || n.decimalValue().signum() < 0 || n.decimalValue().compareTo(BigDecimal.valueOf(max)) > 0
+        if (!n.isNumber()
+                || n.decimalValue().signum() < 0
+                || n.decimalValue().compareTo(BigDecimal.valueOf(max)) > 0
                 || n.decimalValue().stripTrailingZeros().scale() > 0) {
-            throw ApiError.invalidRequest(param, param + ": " + n + " (expected: an integer from 0 to " + max
-                    + ", 0 or null for no limit).");
+            throw ApiError.invalidRequest(
+                    param, param + ": " + n + " (expected: an integer from 0 to " + max + ", 0 or null for no limit).");
         }
         return n.decimalValue().longValue();
     }
@@ -173,7 +182,8 @@ final class JsonBody {
     }
 
     /** An IANA time zone ({@code Europe/Berlin}); {@code fallback} when absent or null. */
-    @Nullable ZoneId zone(String param, @Nullable ZoneId fallback) {
+    @Nullable
+    ZoneId zone(String param, @Nullable ZoneId fallback) {
         if (absentOrNull(param)) {
             return fallback;
         }
@@ -191,7 +201,8 @@ final class JsonBody {
 
     /** A field's value for a message: never a secret's. */
     private static String shown(String param, JsonNode n) {
-        return param.equals("api_key") ? "(a " + n.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + ")"
+        return param.equals("api_key")
+                ? "(a " + n.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + ")"
                 : n.toString();
     }
 }

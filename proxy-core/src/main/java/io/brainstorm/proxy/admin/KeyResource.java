@@ -11,7 +11,6 @@ import io.brainstorm.proxy.auth.KeyLimits;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.auth.Tenant;
 import io.brainstorm.proxy.auth.Validation;
-
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -41,14 +40,17 @@ final class KeyResource {
         if (tenant != null) {
             keys = services.registry().keys(services.visibleTenant(who, tenant).id());
         } else {
-            keys = services.registry().allKeys().stream().filter(k -> who.canAccess(k.tenant())).toList();
+            keys = services.registry().allKeys().stream()
+                    .filter(k -> who.canAccess(k.tenant()))
+                    .toList();
         }
         return Answer.ok(AdminJson.list(keys.stream().map(AdminJson::key).toList()));
     }
 
     Answer listOfTenant(AdminPrincipal who, Call call) {
         String tenant = services.visibleTenant(who, call.param(0)).id();
-        return Answer.ok(AdminJson.list(services.registry().keys(tenant).stream().map(AdminJson::key).toList()));
+        return Answer.ok(AdminJson.list(
+                services.registry().keys(tenant).stream().map(AdminJson::key).toList()));
     }
 
     /** The answer holds the secret, {@code "key"}: the one time it is shown. */
@@ -57,13 +59,20 @@ final class KeyResource {
         JsonBody body = JsonBody.parse(call.request().content(), FIELDS);
         String name = body.requiredString("name");
         KeyKind kind = body.kind("kind");
-        KeyLimits limits = new KeyLimits(body.usdNano("daily_budget_usd", KeyLimits.UNLIMITED),
-                (int) body.limit("rpm", Validation.MAX_RPM), body.limit("tpm", Validation.MAX_TPM));
-        Registry.KeySpec spec = new Registry.KeySpec(name, kind, limits, body.strings("allowed_models"),
-                body.zone("time_zone", null));
+        KeyLimits limits = new KeyLimits(
+                body.usdNano("daily_budget_usd", KeyLimits.UNLIMITED),
+                (int) body.limit("rpm", Validation.MAX_RPM),
+                body.limit("tpm", Validation.MAX_TPM));
+        Registry.KeySpec spec =
+                new Registry.KeySpec(name, kind, limits, body.strings("allowed_models"), body.zone("time_zone", null));
         Registry.Created created = services.registry().createKey(tenant.id(), spec);
-        AdminServices.log.log(System.Logger.Level.INFO, "admin API: {0} created {1} key {2} of tenant {3}",
-                who.keyId(), kind.name().toLowerCase(Locale.ROOT), created.key().id(), tenant.id());
+        AdminServices.log.log(
+                System.Logger.Level.INFO,
+                "admin API: {0} created {1} key {2} of tenant {3}",
+                who.keyId(),
+                kind.name().toLowerCase(Locale.ROOT),
+                created.key().id(),
+                tenant.id());
         ObjectNode o = AdminJson.key(created.key());
         o.put("key", created.secret());
         return Answer.created(o);
@@ -82,7 +91,8 @@ final class KeyResource {
         KeyLimits limits = null;
         if (body.has("daily_budget_usd") || body.has("rpm") || body.has("tpm")) {
             limits = new KeyLimits(
-                    body.has("daily_budget_usd") ? body.usdNano("daily_budget_usd", KeyLimits.UNLIMITED)
+                    body.has("daily_budget_usd")
+                            ? body.usdNano("daily_budget_usd", KeyLimits.UNLIMITED)
                             : now.dailyBudgetNano(),
                     body.has("rpm") ? (int) body.limit("rpm", Validation.MAX_RPM) : now.rpm(),
                     body.has("tpm") ? body.limit("tpm", Validation.MAX_TPM) : now.tpm());

@@ -6,7 +6,6 @@ import io.brainstorm.proxy.api.UsageView;
 import io.brainstorm.proxy.auth.AdminPrincipal;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.CompletionSink;
-
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -279,7 +278,9 @@ public final class LiveFeed implements CompletionSink {
         } else {
             o.putNull("score");
         }
-        o.put("score_outcome", c.scoreOutcome() == null ? null : c.scoreOutcome().label());
+        o.put(
+                "score_outcome",
+                c.scoreOutcome() == null ? null : c.scoreOutcome().label());
         return Json.write(o);
     }
 }

@@ -6,7 +6,6 @@ import io.brainstorm.proxy.admin.AdminRoutes.Answer;
 import io.brainstorm.proxy.admin.AdminRoutes.Call;
 import io.brainstorm.proxy.auth.AdminPrincipal;
 import io.brainstorm.proxy.auth.ProviderKeyInfo;
-
 import java.util.Set;
 
 /**
@@ -25,7 +24,8 @@ final class ProviderKeyResource {
     /** The tenant's provider keys, and every provider account's name. */
     Answer list(AdminPrincipal who, Call call) {
         String id = services.visibleTenant(who, call.param(0)).id();
-        ObjectNode o = AdminJson.list(services.registry().providerKeys(id).stream().map(AdminJson::providerKey)
+        ObjectNode o = AdminJson.list(services.registry().providerKeys(id).stream()
+                .map(AdminJson::providerKey)
                 .toList());
         ArrayNode names = o.putArray("providers");
         services.providers().forEach(names::add);
@@ -41,8 +41,14 @@ final class ProviderKeyResource {
         boolean existed = services.registry().providerKeys(tenant).stream()
                 .anyMatch(p -> p.provider().equals(provider));
         ProviderKeyInfo info = services.registry().setProviderKey(tenant, provider, secret);
-        AdminServices.log.log(System.Logger.Level.INFO, "admin API: {0} {1} the {2} key of tenant {3} ({4})",
-                who.keyId(), existed ? "replaced" : "set", provider, tenant, info.fingerprint());
+        AdminServices.log.log(
+                System.Logger.Level.INFO,
+                "admin API: {0} {1} the {2} key of tenant {3} ({4})",
+                who.keyId(),
+                existed ? "replaced" : "set",
+                provider,
+                tenant,
+                info.fingerprint());
         ObjectNode o = AdminJson.providerKey(info);
         return existed ? Answer.ok(o) : Answer.created(o);
     }
@@ -51,9 +57,15 @@ final class ProviderKeyResource {
         String id = services.visibleTenant(who, call.param(0)).id();
         String provider = call.param(1);
         services.registry().deleteProviderKey(id, provider);
-        AdminServices.log.log(System.Logger.Level.INFO, "admin API: {0} deleted the {1} key of tenant {2}",
-                who.keyId(), provider, id);
-        return Answer.ok(AdminJson.object("provider_key").put("tenant", id).put("provider", provider)
+        AdminServices.log.log(
+                System.Logger.Level.INFO,
+                "admin API: {0} deleted the {1} key of tenant {2}",
+                who.keyId(),
+                provider,
+                id);
+        return Answer.ok(AdminJson.object("provider_key")
+                .put("tenant", id)
+                .put("provider", provider)
                 .put("deleted", true));
     }
 }

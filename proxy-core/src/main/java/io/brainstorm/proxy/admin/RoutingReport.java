@@ -8,7 +8,6 @@ import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.route.StrategyRegistry;
 import io.brainstorm.proxy.spi.LatencyStats;
-
 import java.time.Instant;
 import java.util.Map;
 
@@ -18,15 +17,18 @@ import java.util.Map;
  * The admin API and the dashboard serve it; nothing in it is a secret.
  */
 public final class RoutingReport {
-    private RoutingReport() {
-    }
+    private RoutingReport() {}
 
     public static ObjectNode json(Router router) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("time", Instant.ofEpochMilli(router.state().nowMillis()).toString());
         ArrayNode strategies = root.putArray("strategies");
         for (StrategyRegistry.PluginInfo p : router.strategies().plugins()) {
-            strategies.addObject().put("name", p.name()).put("source", p.source()).put("class", p.className())
+            strategies
+                    .addObject()
+                    .put("name", p.name())
+                    .put("source", p.source())
+                    .put("class", p.className())
                     .put("spi_version", p.spiVersion());
         }
         ArrayNode problems = root.putArray("plugin_problems");
@@ -40,7 +42,9 @@ public final class RoutingReport {
             c.put("requests", e.circuit().requests());
             c.put("failures", e.circuit().failures());
             if (e.circuit().openUntilMillis() > 0) {
-                c.put("open_until", Instant.ofEpochMilli(e.circuit().openUntilMillis()).toString());
+                c.put(
+                        "open_until",
+                        Instant.ofEpochMilli(e.circuit().openUntilMillis()).toString());
             }
             c.put("trips", e.circuit().trips());
             c.put("reason", e.circuit().reason());
@@ -55,7 +59,10 @@ public final class RoutingReport {
             ObjectNode quality = o.putObject("quality");
             for (Map.Entry<String, Posterior> q : e.quality().entrySet()) {
                 Posterior p = q.getValue();
-                quality.putObject(q.getKey()).put("alpha", p.alpha()).put("beta", p.beta()).put("mean", p.mean())
+                quality.putObject(q.getKey())
+                        .put("alpha", p.alpha())
+                        .put("beta", p.beta())
+                        .put("mean", p.mean())
                         .put("observations", p.observations());
             }
         }
@@ -65,7 +72,9 @@ public final class RoutingReport {
     private static void latency(ObjectNode o, LatencyStats s) {
         o.put("samples", s.count());
         if (!s.isEmpty()) {
-            o.put("p50", s.p50Micros() / 1000.0).put("p90", s.p90Micros() / 1000.0).put("p99", s.p99Micros() / 1000.0);
+            o.put("p50", s.p50Micros() / 1000.0)
+                    .put("p90", s.p90Micros() / 1000.0)
+                    .put("p99", s.p99Micros() / 1000.0);
         }
     }
 }

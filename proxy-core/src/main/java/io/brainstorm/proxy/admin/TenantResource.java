@@ -10,7 +10,6 @@ import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.KeyKind;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.auth.Tenant;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

@@ -12,7 +12,6 @@ import io.brainstorm.proxy.state.DayUsage;
 import io.brainstorm.proxy.state.RateWindows;
 import io.brainstorm.proxy.state.Reservation;
 import io.brainstorm.proxy.state.StateStoreException;
-
 import java.time.Instant;
 import java.time.InstantSource;
 import java.time.LocalDate;
@@ -48,6 +47,7 @@ public final class Admission {
      * retry that comes too early costs one more refusal before any provider is called.
      */
     static final long BUSY_RETRY_AFTER_SECONDS = 1;
+
     private final BudgetLedger budgets;
     private final RateWindows rates;
     private final InstantSource clock;
@@ -72,8 +72,8 @@ public final class Admission {
         } catch (StateStoreException e) {
             // a full map or a clash: the gateway's fault, not a spent budget
             log.log(System.Logger.Level.ERROR, "admission for key " + key.id() + " failed in the state store", e);
-            throw ApiError.unavailable("The gateway cannot record spend right now (" + e.getMessage()
-                    + "); try again later.", 5);
+            throw ApiError.unavailable(
+                    "The gateway cannot record spend right now (" + e.getMessage() + "); try again later.", 5);
         }
     }
 
@@ -82,8 +82,9 @@ public final class Admission {
             long wait = rates.tryAcquire(key.id(), now, limits.rpm(), worstCaseTokens(plan, f), limits.tpm());
             if (wait > 0) {
                 long seconds = Math.max(1, (wait + 999) / 1000);
-                throw ApiError.rateLimited("Rate limit reached for this key (" + describe(limits) + "); retry in "
-                        + seconds + " s.", seconds);
+                throw ApiError.rateLimited(
+                        "Rate limit reached for this key (" + describe(limits) + "); retry in " + seconds + " s.",
+                        seconds);
             }
         }
         LocalDate day = today(key, now);
@@ -103,11 +104,14 @@ public final class Admission {
     private static ApiError refusal(ApiKey key, LocalDate day, long budgetNano, Reservation r) {
         String budget = "This key's daily budget of $" + Cost.formatUsd(budgetNano);
         if (r.verdict() == Reservation.Verdict.BUSY) {
-            return ApiError.budgetBusy(budget + " has room for this request (up to $" + Cost.formatUsd(r.amountNano())
-                    + ", $" + Cost.formatUsd(r.spentNano()) + " spent today), but $" + Cost.formatUsd(r.heldNano())
-                    + " of it is held by " + r.heldCount() + " request" + (r.heldCount() == 1 ? "" : "s")
-                    + " in flight until they finish. Retrying shortly will work once they have settled for less than"
-                    + " they hold, as answers usually do.", BUSY_RETRY_AFTER_SECONDS);
+            return ApiError.budgetBusy(
+                    budget + " has room for this request (up to $" + Cost.formatUsd(r.amountNano())
+                            + ", $" + Cost.formatUsd(r.spentNano()) + " spent today), but $"
+                            + Cost.formatUsd(r.heldNano())
+                            + " of it is held by " + r.heldCount() + " request" + (r.heldCount() == 1 ? "" : "s")
+                            + " in flight until they finish. Retrying shortly will work once they have settled for less than"
+                            + " they hold, as answers usually do.",
+                    BUSY_RETRY_AFTER_SECONDS);
         }
         return ApiError.budgetExceeded(budget + " cannot cover this request: $" + Cost.formatUsd(r.spentNano())
                 + " is spent today and this request may cost up to $" + Cost.formatUsd(r.amountNano())
@@ -146,8 +150,10 @@ public final class Admission {
         long worst = 0;
         for (Endpoint e : plan.endpoints()) {
             long out = outputTokens(e, f);
-            worst = Math.max(worst, Cost.tokensNano(f.estimatedInputTokens(), e.price().inputNanoPerM())
-                    + Cost.tokensNano(out, e.price().outputNanoPerM()));
+            worst = Math.max(
+                    worst,
+                    Cost.tokensNano(f.estimatedInputTokens(), e.price().inputNanoPerM())
+                            + Cost.tokensNano(out, e.price().outputNanoPerM()));
         }
         return worst;
     }

@@ -15,6 +15,7 @@ public final class Ticket {
     private static final System.Logger log = System.getLogger(Ticket.class.getName());
     /** For a key without a budget: nothing is reserved, spend is still recorded. */
     private final BudgetLedger ledger;
+
     private final Reservation reservation;
     private final long budgetNano;
     private boolean ended;
@@ -53,8 +54,11 @@ public final class Ticket {
             ledger.settle(reservation, actualNano);
         } catch (StateStoreException e) {
             // the answer is out already; the failure must not break its end, but it must be seen
-            log.log(System.Logger.Level.ERROR, "settling reservation " + reservation.id() + " of key "
-                    + reservation.keyId() + " (" + actualNano + " nano-USD) failed", e);
+            log.log(
+                    System.Logger.Level.ERROR,
+                    "settling reservation " + reservation.id() + " of key " + reservation.keyId() + " (" + actualNano
+                            + " nano-USD) failed",
+                    e);
         }
     }
 
@@ -68,8 +72,10 @@ public final class Ticket {
         try {
             ledger.release(reservation);
         } catch (StateStoreException e) {
-            log.log(System.Logger.Level.ERROR, "releasing reservation " + reservation.id() + " of key "
-                    + reservation.keyId() + " failed", e);
+            log.log(
+                    System.Logger.Level.ERROR,
+                    "releasing reservation " + reservation.id() + " of key " + reservation.keyId() + " failed",
+                    e);
         }
     }
 

@@ -2,7 +2,6 @@ package io.brainstorm.proxy.api;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
-
 import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
@@ -19,13 +18,24 @@ public final class ApiError extends RuntimeException {
     private final long retryAfterSeconds;
     private final @Nullable String allow;
 
-    private ApiError(HttpResponseStatus status, String type, String code, @Nullable String param, String message,
-                     long retryAfterSeconds) {
+    private ApiError(
+            HttpResponseStatus status,
+            String type,
+            String code,
+            @Nullable String param,
+            String message,
+            long retryAfterSeconds) {
         this(status, type, code, param, message, retryAfterSeconds, null);
     }
 
-    private ApiError(HttpResponseStatus status, String type, String code, @Nullable String param, String message,
-                     long retryAfterSeconds, @Nullable String allow) {
+    private ApiError(
+            HttpResponseStatus status,
+            String type,
+            String code,
+            @Nullable String param,
+            String message,
+            long retryAfterSeconds,
+            @Nullable String allow) {
         super(message, null, false, false);
         this.status = status;
         this.type = type;
@@ -36,23 +46,24 @@ public final class ApiError extends RuntimeException {
     }
 
     public static ApiError invalidRequest(@Nullable String param, String message) {
-        return new ApiError(HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", param,
-                message, -1);
+        return new ApiError(
+                HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", param, message, -1);
     }
 
     public static ApiError invalidApiKey(String message) {
-        return new ApiError(HttpResponseStatus.UNAUTHORIZED, "authentication_error", "invalid_api_key", null,
-                message, -1);
+        return new ApiError(
+                HttpResponseStatus.UNAUTHORIZED, "authentication_error", "invalid_api_key", null, message, -1);
     }
 
     public static ApiError modelNotFound(String message) {
-        return new ApiError(HttpResponseStatus.NOT_FOUND, "invalid_request_error", "model_not_found", "model",
-                message, -1);
+        return new ApiError(
+                HttpResponseStatus.NOT_FOUND, "invalid_request_error", "model_not_found", "model", message, -1);
     }
 
     /** The key may not use the model it asked for. */
     public static ApiError modelNotAllowed(String message) {
-        return new ApiError(HttpResponseStatus.FORBIDDEN, "permission_error", "model_not_allowed", "model", message, -1);
+        return new ApiError(
+                HttpResponseStatus.FORBIDDEN, "permission_error", "model_not_allowed", "model", message, -1);
     }
 
     /** The caller is known but may not do this (admin API: a tenant admin creating or deleting tenants). */
@@ -79,31 +90,45 @@ public final class ApiError extends RuntimeException {
 
     /** @param allow the methods the path accepts, for the {@code Allow} header */
     public static ApiError methodNotAllowed(String message, String allow) {
-        return new ApiError(HttpResponseStatus.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed",
-                null, message, -1, allow);
+        return new ApiError(
+                HttpResponseStatus.METHOD_NOT_ALLOWED,
+                "invalid_request_error",
+                "method_not_allowed",
+                null,
+                message,
+                -1,
+                allow);
     }
 
     public static ApiError expectationFailed(String message) {
-        return new ApiError(HttpResponseStatus.EXPECTATION_FAILED, "invalid_request_error", "invalid_request",
-                null, message, -1);
+        return new ApiError(
+                HttpResponseStatus.EXPECTATION_FAILED, "invalid_request_error", "invalid_request", null, message, -1);
     }
 
     public static ApiError tooLarge(long limitBytes) {
-        return new ApiError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "invalid_request_error",
-                "request_too_large", null,
-                "Request body is larger than the gateway's limit of " + limitBytes + " bytes.", -1);
+        return new ApiError(
+                HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                "invalid_request_error",
+                "request_too_large",
+                null,
+                "Request body is larger than the gateway's limit of " + limitBytes + " bytes.",
+                -1);
     }
 
     public static ApiError headersTooLarge(long limitBytes) {
-        return new ApiError(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "invalid_request_error",
-                "request_too_large", null,
-                "Request headers are larger than the gateway's limit of " + limitBytes + " bytes.", -1);
+        return new ApiError(
+                HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "invalid_request_error",
+                "request_too_large",
+                null,
+                "Request headers are larger than the gateway's limit of " + limitBytes + " bytes.",
+                -1);
     }
 
     /** Headers or body not received within their deadline; the server then closes the connection. */
     public static ApiError requestTimeout(String message) {
-        return new ApiError(HttpResponseStatus.REQUEST_TIMEOUT, "invalid_request_error", "request_timeout", null,
-                message, -1);
+        return new ApiError(
+                HttpResponseStatus.REQUEST_TIMEOUT, "invalid_request_error", "request_timeout", null, message, -1);
     }
 
     public static ApiError upstream(String message) {
@@ -115,8 +140,8 @@ public final class ApiError extends RuntimeException {
      * fallback answered.
      */
     public static ApiError upstreamInvalidResponse(String message) {
-        return new ApiError(HttpResponseStatus.BAD_GATEWAY, "api_error", "upstream_invalid_response", null, message,
-                -1);
+        return new ApiError(
+                HttpResponseStatus.BAD_GATEWAY, "api_error", "upstream_invalid_response", null, message, -1);
     }
 
     /** A fault of the gateway itself: logged with its stack trace, answered without it. */
@@ -129,14 +154,19 @@ public final class ApiError extends RuntimeException {
     }
 
     public static ApiError unavailable(String message, long retryAfterSeconds) {
-        return new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, "api_error", "service_unavailable", null,
-                message, retryAfterSeconds);
+        return new ApiError(
+                HttpResponseStatus.SERVICE_UNAVAILABLE,
+                "api_error",
+                "service_unavailable",
+                null,
+                message,
+                retryAfterSeconds);
     }
 
     /** The key's daily budget cannot cover the request's worst case. */
     public static ApiError budgetExceeded(String message) {
-        return new ApiError(HttpResponseStatus.PAYMENT_REQUIRED, "insufficient_quota", "budget_exceeded", null, message,
-                -1);
+        return new ApiError(
+                HttpResponseStatus.PAYMENT_REQUIRED, "insufficient_quota", "budget_exceeded", null, message, -1);
     }
 
     /**
@@ -144,20 +174,35 @@ public final class ApiError extends RuntimeException {
      * reservations: 429 with a short {@code Retry-After}, which the OpenAI SDKs retry.
      */
     public static ApiError budgetBusy(String message, long retryAfterSeconds) {
-        return new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limit_error", "budget_busy", null, message,
+        return new ApiError(
+                HttpResponseStatus.TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "budget_busy",
+                null,
+                message,
                 retryAfterSeconds);
     }
 
     /** The key's requests or tokens per minute are used up: 429 with {@code Retry-After}. */
     public static ApiError rateLimited(String message, long retryAfterSeconds) {
-        return new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limit_error", "rate_limited", null, message,
+        return new ApiError(
+                HttpResponseStatus.TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "rate_limited",
+                null,
+                message,
                 retryAfterSeconds);
     }
 
     /** The caller's provider key cools down on every candidate endpoint: 503 with {@code Retry-After}. */
     public static ApiError noHealthyEndpoint(String message, long retryAfterSeconds) {
-        return new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, "api_error", "no_healthy_endpoint", null,
-                message, retryAfterSeconds);
+        return new ApiError(
+                HttpResponseStatus.SERVICE_UNAVAILABLE,
+                "api_error",
+                "no_healthy_endpoint",
+                null,
+                message,
+                retryAfterSeconds);
     }
 
     public HttpResponseStatus status() {

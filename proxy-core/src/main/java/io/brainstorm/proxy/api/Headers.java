@@ -16,12 +16,12 @@ public final class Headers {
     public static final AsciiString SIMULATED = AsciiString.cached("x-br-simulated");
     /** A streamed answer's score (trailer only; also {@code x_br.score}): docs/architecture.md §8. */
     public static final AsciiString SCORE = AsciiString.cached("x-br-score");
+
     public static final AsciiString SHOULD_RETRY = AsciiString.cached("x-should-retry");
     /** The trailer fields a stream can carry when the client sent {@code te: trailers}. */
     public static final String TRAILER_FIELDS =
             "x-br-actual-cost, x-br-efficiency, x-br-fallbacks, x-br-cost-estimated, x-br-budget-remaining,"
-            + " x-br-score";
+                    + " x-br-score";
 
-    private Headers() {
-    }
+    private Headers() {}
 }

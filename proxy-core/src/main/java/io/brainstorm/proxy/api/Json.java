@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -31,15 +30,16 @@ public final class Json {
      */
     public static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
                     .streamReadConstraints(StreamReadConstraints.builder()
-                            .maxNestingDepth(200).maxNumberLength(100).build())
+                            .maxNestingDepth(200)
+                            .maxNumberLength(100)
+                            .build())
                     .disable(StreamReadFeature.AUTO_CLOSE_SOURCE)
                     .build())
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
             .build();
 
-    private Json() {
-    }
+    private Json() {}
 
     /**
      * The JSON value in {@code buf}'s readable bytes, as {@link ObjectMapper#readTree} reads it, in place.

@@ -8,7 +8,6 @@ import io.brainstorm.proxy.route.Access;
 import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.settle.Cost;
-
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,7 +61,9 @@ public final class ModelList {
             boolean any = router.routableModels().stream().anyMatch(m -> reaches(m, access));
             return Optional.ofNullable(any ? autoJson : null);
         }
-        return router.routableModels().stream().filter(m -> m.id().equals(id) && reaches(m, access)).findFirst()
+        return router.routableModels().stream()
+                .filter(m -> m.id().equals(id) && reaches(m, access))
+                .findFirst()
                 .map(m -> modelJson.get(m.id()));
     }
 
@@ -86,8 +87,10 @@ public final class ModelList {
         o.put("created", 0);
         o.put("owned_by", "brainstorm-proxy");
         o.put("name", "auto (chooses model and endpoint per request)");
-        o.put("description", "Routes each request to the model and endpoint with the best learnt quality for the"
-                + " price among those this key can use and that fit the request (tools, JSON, context).");
+        o.put(
+                "description",
+                "Routes each request to the model and endpoint with the best learnt quality for the"
+                        + " price among those this key can use and that fit the request (tools, JSON, context).");
         ObjectNode pricing = o.putObject("pricing");
         pricing.put("prompt", "-1");
         pricing.put("completion", "-1");
@@ -114,7 +117,10 @@ public final class ModelList {
         if (m.supports(Capability.EMBEDDINGS) && m.capabilities().size() == 1) {
             params.add("input").add("encoding_format").add("dimensions");
         } else {
-            params.add("max_tokens").add("max_completion_tokens").add("temperature").add("stream");
+            params.add("max_tokens")
+                    .add("max_completion_tokens")
+                    .add("temperature")
+                    .add("stream");
             if (m.supports(Capability.TOOLS)) {
                 params.add("tools").add("tool_choice");
             }
@@ -135,5 +141,4 @@ public final class ModelList {
         }
         return o;
     }
-
 }

@@ -10,7 +10,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufOutputStream;
-
 import java.io.IOException;
 import java.io.InputStream;
 import org.jspecify.annotations.Nullable;
@@ -26,7 +25,10 @@ public final class ParsedRequest {
     private static final com.fasterxml.jackson.databind.ObjectReader BODY_READER =
             Json.MAPPER.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    public enum Kind { CHAT, EMBEDDINGS }
+    public enum Kind {
+        CHAT,
+        EMBEDDINGS
+    }
 
     /** Most fallback models a request may list (OpenRouter's {@code models}). */
     static final int MAX_FALLBACK_MODELS = 10;
@@ -38,8 +40,13 @@ public final class ParsedRequest {
     private final boolean clientWantsUsage;
     private final RequestFeatures features;
 
-    private ParsedRequest(Kind kind, ObjectNode body, String model, boolean stream, boolean clientWantsUsage,
-                          RequestFeatures features) {
+    private ParsedRequest(
+            Kind kind,
+            ObjectNode body,
+            String model,
+            boolean stream,
+            boolean clientWantsUsage,
+            RequestFeatures features) {
         this.kind = kind;
         this.body = body;
         this.model = model;
@@ -100,12 +107,14 @@ public final class ParsedRequest {
                 throw ApiError.invalidRequest("messages", "Invalid type for 'messages': expected an array.");
             }
             if (messages.isEmpty()) {
-                throw ApiError.invalidRequest("messages", "Invalid 'messages': empty array. Expected at least one message.");
+                throw ApiError.invalidRequest(
+                        "messages", "Invalid 'messages': empty array. Expected at least one message.");
             }
             for (int i = 0; i < messages.size(); i++) {
                 JsonNode m = messages.get(i);
                 if (!m.isObject() || !m.path("role").isTextual()) {
-                    throw ApiError.invalidRequest("messages[" + i + "]",
+                    throw ApiError.invalidRequest(
+                            "messages[" + i + "]",
                             "Invalid 'messages[" + i + "]': expected an object with a string 'role'.");
                 }
             }
@@ -113,7 +122,8 @@ public final class ParsedRequest {
             JsonNode so = body.get("stream_options");
             if (so != null && !so.isNull()) {
                 if (!so.isObject()) {
-                    throw ApiError.invalidRequest("stream_options", "Invalid type for 'stream_options': expected an object.");
+                    throw ApiError.invalidRequest(
+                            "stream_options", "Invalid type for 'stream_options': expected an object.");
                 }
                 wantsUsage = optionalBoolean((ObjectNode) so, "include_usage");
             }
@@ -130,8 +140,8 @@ public final class ParsedRequest {
             JsonNode rf = body.get("response_format");
             if (rf != null && !rf.isNull()) {
                 if (!rf.isObject() || !rf.path("type").isTextual()) {
-                    throw ApiError.invalidRequest("response_format",
-                            "Invalid 'response_format': expected an object with a string 'type'.");
+                    throw ApiError.invalidRequest(
+                            "response_format", "Invalid 'response_format': expected an object with a string 'type'.");
                 }
                 String type = rf.path("type").asText();
                 json = type.equals("json_object") || type.equals("json_schema");
@@ -150,8 +160,15 @@ public final class ParsedRequest {
         if (user != null && !user.isNull() && !user.isTextual()) {
             throw ApiError.invalidRequest("user", "Invalid type for 'user': expected a string.");
         }
-        RequestFeatures features = new RequestFeatures(estimatedInput, maxTokens, tools, json, stream,
-                kind == Kind.EMBEDDINGS, fallbackModels(body), providerPreferences(body),
+        RequestFeatures features = new RequestFeatures(
+                estimatedInput,
+                maxTokens,
+                tools,
+                json,
+                stream,
+                kind == Kind.EMBEDDINGS,
+                fallbackModels(body),
+                providerPreferences(body),
                 user == null || user.isNull() ? "" : user.textValue());
         return new ParsedRequest(kind, body, modelNode.asText(), stream, wantsUsage, features);
     }
@@ -186,14 +203,16 @@ public final class ParsedRequest {
             throw ApiError.invalidRequest("models", "Invalid type for 'models': expected an array of model names.");
         }
         if (models.size() > MAX_FALLBACK_MODELS) {
-            throw ApiError.invalidRequest("models", "Invalid 'models': " + models.size() + " names (expected: at most "
-                    + MAX_FALLBACK_MODELS + ").");
+            throw ApiError.invalidRequest(
+                    "models",
+                    "Invalid 'models': " + models.size() + " names (expected: at most " + MAX_FALLBACK_MODELS + ").");
         }
         java.util.List<String> out = new java.util.ArrayList<>(models.size());
         for (int i = 0; i < models.size(); i++) {
             JsonNode m = models.get(i);
             if (!m.isTextual() || m.textValue().isBlank()) {
-                throw ApiError.invalidRequest("models[" + i + "]", "Invalid 'models[" + i + "]': expected a model name.");
+                throw ApiError.invalidRequest(
+                        "models[" + i + "]", "Invalid 'models[" + i + "]': expected a model name.");
             }
             out.add(m.textValue());
         }
@@ -216,13 +235,15 @@ public final class ParsedRequest {
         JsonNode o = p.get("order");
         if (o != null && !o.isNull()) {
             if (!o.isArray()) {
-                throw ApiError.invalidRequest("provider.order", "Invalid type for 'provider.order': expected an array"
-                        + " of provider names.");
+                throw ApiError.invalidRequest(
+                        "provider.order",
+                        "Invalid type for 'provider.order': expected an array" + " of provider names.");
             }
             for (int i = 0; i < o.size(); i++) {
                 if (!o.get(i).isTextual()) {
-                    throw ApiError.invalidRequest("provider.order[" + i + "]", "Invalid 'provider.order[" + i
-                            + "]': expected a provider name.");
+                    throw ApiError.invalidRequest(
+                            "provider.order[" + i + "]",
+                            "Invalid 'provider.order[" + i + "]': expected a provider name.");
                 }
                 order.add(o.get(i).textValue());
             }
@@ -231,8 +252,9 @@ public final class ParsedRequest {
         JsonNode af = p.get("allow_fallbacks");
         if (af != null && !af.isNull()) {
             if (!af.isBoolean()) {
-                throw ApiError.invalidRequest("provider.allow_fallbacks", "Invalid type for 'provider.allow_fallbacks':"
-                        + " expected a boolean.");
+                throw ApiError.invalidRequest(
+                        "provider.allow_fallbacks",
+                        "Invalid type for 'provider.allow_fallbacks':" + " expected a boolean.");
             }
             allowFallbacks = af.booleanValue();
         }
@@ -241,8 +263,9 @@ public final class ParsedRequest {
         if (so != null && !so.isNull()) {
             sort = so.isTextual() ? so.textValue() : "";
             if (!(sort.equals("price") || sort.equals("latency") || sort.equals("throughput"))) {
-                throw ApiError.invalidRequest("provider.sort", "Invalid 'provider.sort': " + so
-                        + " (expected: \"price\", \"latency\" or \"throughput\").");
+                throw ApiError.invalidRequest(
+                        "provider.sort",
+                        "Invalid 'provider.sort': " + so + " (expected: \"price\", \"latency\" or \"throughput\").");
             }
         }
         return new ProviderPreferences(order, allowFallbacks, sort);
@@ -311,8 +334,8 @@ public final class ParsedRequest {
         body.put("model", endpoint.upstreamModel());
         ByteBuf buf = alloc.buffer(256);
         try (ByteBufOutputStream os = new ByteBufOutputStream(buf);
-             com.fasterxml.jackson.core.JsonGenerator g =
-                     new PassThroughGenerator(Json.MAPPER.getFactory().createGenerator((java.io.OutputStream) os))) {
+                com.fasterxml.jackson.core.JsonGenerator g =
+                        new PassThroughGenerator(Json.MAPPER.getFactory().createGenerator((java.io.OutputStream) os))) {
             Json.MAPPER.writeTree(g, body);
         } catch (IOException e) {
             buf.release();

@@ -2,7 +2,6 @@ package io.brainstorm.proxy.api;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.JsonGeneratorDelegate;
-
 import java.io.IOException;
 import java.math.BigDecimal;
 

@@ -13,13 +13,13 @@ import org.jspecify.annotations.Nullable;
 
 /** Builds the gateway's own complete responses (errors, health, model lists). */
 public final class Responses {
-    private Responses() {
-    }
+    private Responses() {}
 
     public static FullHttpResponse json(ChannelHandlerContext ctx, HttpResponseStatus status, CharSequence json) {
         ByteBuf body = ByteBufUtil.writeUtf8(ctx.alloc(), json);
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+        r.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
         return r;
     }

@@ -13,8 +13,7 @@ import io.brainstorm.proxy.state.DayUsage;
  * read-outs. Money is a JSON number in USD (exact decimals from nano-USD); {@code null} means no budget.
  */
 public final class UsageView {
-    private UsageView() {
-    }
+    private UsageView() {}
 
     /** The key's spend today, what is left, and when its budget resets. */
     public static ObjectNode json(ApiKey key, Admission admission) {
@@ -31,7 +30,8 @@ public final class UsageView {
         KeyLimits limits = key.limits();
         if (limits.hasBudget()) {
             o.putRawValue("daily_budget_usd", usd(limits.dailyBudgetNano()));
-            o.putRawValue("remaining_usd", usd(Math.max(0, limits.dailyBudgetNano() - u.spentNano() - u.reservedNano())));
+            o.putRawValue(
+                    "remaining_usd", usd(Math.max(0, limits.dailyBudgetNano() - u.spentNano() - u.reservedNano())));
         } else {
             o.putNull("daily_budget_usd");
             o.putNull("remaining_usd");

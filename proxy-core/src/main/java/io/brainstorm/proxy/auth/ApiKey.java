@@ -22,8 +22,18 @@ import org.jspecify.annotations.Nullable;
  * @param revokedAt     when it was revoked, or null while it is valid
  * @param source        {@code config}, {@code env}, {@code admin} or {@code demo}
  */
-public record ApiKey(String id, @Nullable String name, @Nullable String tenant, @Nullable String sha256, KeyLimits limits, KeyKind kind,
-                     List<String> allowedModels, ZoneId zone, Instant createdAt, @Nullable Instant revokedAt, String source) {
+public record ApiKey(
+        String id,
+        @Nullable String name,
+        @Nullable String tenant,
+        @Nullable String sha256,
+        KeyLimits limits,
+        KeyKind kind,
+        List<String> allowedModels,
+        ZoneId zone,
+        Instant createdAt,
+        @Nullable Instant revokedAt,
+        String source) {
 
     public ApiKey {
         allowedModels = List.copyOf(allowedModels);
@@ -36,8 +46,18 @@ public record ApiKey(String id, @Nullable String name, @Nullable String tenant, 
 
     /** An API key from config: every model, UTC days. */
     public static ApiKey of(String name, String tenant, String sha256, KeyLimits limits) {
-        return new ApiKey(idOf(sha256), name, tenant, sha256, limits, KeyKind.API, List.of(), ZoneOffset.UTC,
-                Instant.EPOCH, null, "config");
+        return new ApiKey(
+                idOf(sha256),
+                name,
+                tenant,
+                sha256,
+                limits,
+                KeyKind.API,
+                List.of(),
+                ZoneOffset.UTC,
+                Instant.EPOCH,
+                null,
+                "config");
     }
 
     /** The id of the key whose SHA-256 is {@code sha256}. */

@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.auth;
 
 import io.netty.util.concurrent.FastThreadLocal;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -17,8 +16,7 @@ public final class ApiKeys {
     public static final String PREFIX = "br_live_";
     public static final String ADMIN_PREFIX = "br_admin_";
     public static final int RANDOM_CHARS = 32;
-    private static final char[] BASE62 =
-            "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
+    private static final char[] BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final HexFormat HEX = HexFormat.of();
     /** A digest per thread: every request hashes its key on its event loop. */
@@ -33,8 +31,7 @@ public final class ApiKeys {
         }
     };
 
-    private ApiKeys() {
-    }
+    private ApiKeys() {}
 
     /** A new API key from {@link SecureRandom}; the caller shows it once and keeps only its hash. */
     public static String generate() {
@@ -88,7 +85,8 @@ public final class ApiKeys {
         if (prefix == null) {
             return "(not a br_live_ key)";
         }
-        return key.length() >= prefix.length() + 4 ? prefix + key.substring(prefix.length(), prefix.length() + 4) + "…"
+        return key.length() >= prefix.length() + 4
+                ? prefix + key.substring(prefix.length(), prefix.length() + 4) + "…"
                 : "(malformed)";
     }
 }

@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.auth;
 
 import io.brainstorm.proxy.config.KeyConfig;
-
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Collections;
@@ -25,9 +24,12 @@ import java.util.TreeMap;
  * @param providers        the provider accounts that exist
  * @param adminTokenSha256 {@code BR_ADMIN_TOKEN}'s SHA-256, or null
  */
-record FixedEntries(Map<String, ApiKey> keys, Map<String, Tenant> tenants,
-                    Map<String, Registry.ProviderSecret> providerKeys, Set<String> providers,
-                    String adminTokenSha256) {
+record FixedEntries(
+        Map<String, ApiKey> keys,
+        Map<String, Tenant> tenants,
+        Map<String, Registry.ProviderSecret> providerKeys,
+        Set<String> providers,
+        String adminTokenSha256) {
 
     /**
      * @throws IllegalArgumentException when {@code BR_API_KEY} or {@code BR_ADMIN_TOKEN} has the wrong
@@ -39,9 +41,20 @@ record FixedEntries(Map<String, ApiKey> keys, Map<String, Tenant> tenants,
         tenants.put(Registry.DEFAULT_TENANT, configTenant(Registry.DEFAULT_TENANT));
         for (KeyConfig k : boot.keys()) {
             String tenant = k.tenant() == null ? Registry.DEFAULT_TENANT : k.tenant();
-            keys.put(k.sha256(), new ApiKey(ApiKey.idOf(k.sha256()), k.name(), tenant, k.sha256(),
-                    new KeyLimits(k.dailyBudgetNano(), k.rpm(), k.tpm()), KeyKind.API, k.allowedModels(),
-                    k.zone() == null ? ZoneOffset.UTC : k.zone(), Instant.EPOCH, null, "config"));
+            keys.put(
+                    k.sha256(),
+                    new ApiKey(
+                            ApiKey.idOf(k.sha256()),
+                            k.name(),
+                            tenant,
+                            k.sha256(),
+                            new KeyLimits(k.dailyBudgetNano(), k.rpm(), k.tpm()),
+                            KeyKind.API,
+                            k.allowedModels(),
+                            k.zone() == null ? ZoneOffset.UTC : k.zone(),
+                            Instant.EPOCH,
+                            null,
+                            "config"));
             tenants.putIfAbsent(tenant, configTenant(tenant));
         }
         String env = emptyToNull(boot.envApiKey());
@@ -51,8 +64,20 @@ record FixedEntries(Map<String, ApiKey> keys, Map<String, Tenant> tenants,
                         + " (expected: 'br_live_' followed by 32 letters or digits)");
             }
             String hash = ApiKeys.sha256(env);
-            keys.putIfAbsent(hash, new ApiKey(ApiKey.idOf(hash), "env", Registry.DEFAULT_TENANT, hash, KeyLimits.NONE,
-                    KeyKind.API, List.of(), ZoneOffset.UTC, Instant.EPOCH, null, "env"));
+            keys.putIfAbsent(
+                    hash,
+                    new ApiKey(
+                            ApiKey.idOf(hash),
+                            "env",
+                            Registry.DEFAULT_TENANT,
+                            hash,
+                            KeyLimits.NONE,
+                            KeyKind.API,
+                            List.of(),
+                            ZoneOffset.UTC,
+                            Instant.EPOCH,
+                            null,
+                            "env"));
         }
         Map<String, Registry.ProviderSecret> providerKeys = new HashMap<>();
         for (Registry.ProviderSecret p : boot.providerKeys()) {
@@ -60,19 +85,25 @@ record FixedEntries(Map<String, ApiKey> keys, Map<String, Tenant> tenants,
                 continue;
             }
             String tenant = p.tenant() == null ? Registry.DEFAULT_TENANT : p.tenant();
-            providerKeys.put(RegistryState.slot(tenant, p.provider()),
+            providerKeys.put(
+                    RegistryState.slot(tenant, p.provider()),
                     new Registry.ProviderSecret(tenant, p.provider(), p.secret()));
             tenants.putIfAbsent(tenant, configTenant(tenant));
         }
         String token = emptyToNull(boot.adminToken());
-        if (token != null && (token.length() < Registry.MIN_ADMIN_TOKEN_CHARS
-                || token.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c)))) {
+        if (token != null
+                && (token.length() < Registry.MIN_ADMIN_TOKEN_CHARS
+                        || token.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c)))) {
             throw new IllegalArgumentException(Registry.ENV_ADMIN_TOKEN + ": " + token.length() + " characters "
                     + "(expected: at least " + Registry.MIN_ADMIN_TOKEN_CHARS + ", without spaces or control "
                     + "characters; e.g. from 'openssl rand -base64 32')");
         }
-        return new FixedEntries(Collections.unmodifiableMap(keys), Map.copyOf(tenants), Map.copyOf(providerKeys),
-                boot.providers(), token == null ? null : ApiKeys.sha256(token));
+        return new FixedEntries(
+                Collections.unmodifiableMap(keys),
+                Map.copyOf(tenants),
+                Map.copyOf(providerKeys),
+                boot.providers(),
+                token == null ? null : ApiKeys.sha256(token));
     }
 
     /** True when tenant {@code id} exists, here or in {@code s}. */

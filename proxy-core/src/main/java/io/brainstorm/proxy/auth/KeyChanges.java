@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.auth;
 
 import io.brainstorm.proxy.api.ApiError;
-
 import java.time.InstantSource;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -50,8 +49,8 @@ final class KeyChanges {
                 secret = kind == KeyKind.ADMIN ? ApiKeys.generateAdmin() : ApiKeys.generate();
                 hash = ApiKeys.sha256(secret);
             } while (fixed.key(s, ApiKey.idOf(hash)) != null); // ids are 48 bits of the hash: a clash is a freak
-            ApiKey key = new ApiKey(ApiKey.idOf(hash), name, tenant, hash, limits, kind, models, zone, clock.instant(),
-                    null, "admin");
+            ApiKey key = new ApiKey(
+                    ApiKey.idOf(hash), name, tenant, hash, limits, kind, models, zone, clock.instant(), null, "admin");
             s.keys.put(hash, key);
             return new Registry.Created(key, secret);
         });
@@ -73,10 +72,18 @@ final class KeyChanges {
             if (k.revoked()) {
                 throw ApiError.conflict("Key " + id + " is revoked; a revoked key cannot be changed.");
             }
-            ApiKey changed = new ApiKey(k.id(), name == null ? k.name() : name, k.tenant(), k.sha256(),
-                    update.limits() == null ? k.limits() : update.limits(), k.kind(),
-                    models == null ? k.allowedModels() : models, update.zone() == null ? k.zone() : update.zone(),
-                    k.createdAt(), null, k.source());
+            ApiKey changed = new ApiKey(
+                    k.id(),
+                    name == null ? k.name() : name,
+                    k.tenant(),
+                    k.sha256(),
+                    update.limits() == null ? k.limits() : update.limits(),
+                    k.kind(),
+                    models == null ? k.allowedModels() : models,
+                    update.zone() == null ? k.zone() : update.zone(),
+                    k.createdAt(),
+                    null,
+                    k.source());
             s.keys.put(k.sha256(), changed);
             return changed;
         });
@@ -109,8 +116,10 @@ final class KeyChanges {
         }
         if (provider == null || !fixed.providers().contains(provider)) {
             throw ApiError.notFound("No provider account " + Validation.quote(provider) + " (known: "
-                    + (fixed.providers().isEmpty() ? "none; add providers to conf/brainstorm.yaml"
-                    : String.join(", ", new TreeSet<>(fixed.providers()))) + ").");
+                    + (fixed.providers().isEmpty()
+                            ? "none; add providers to conf/brainstorm.yaml"
+                            : String.join(", ", new TreeSet<>(fixed.providers())))
+                    + ").");
         }
         String problem = Validation.providerKeyProblem(secret);
         if (problem != null) {
@@ -125,8 +134,8 @@ final class KeyChanges {
                         + "' in conf/brainstorm.yaml; change it there.");
             }
             byte[] sealed = store.seal(tenant, provider, secret);
-            RegistryState.ProviderEntry p = new RegistryState.ProviderEntry(tenant, provider, secret, sealed,
-                    clock.instant());
+            RegistryState.ProviderEntry p =
+                    new RegistryState.ProviderEntry(tenant, provider, secret, sealed, clock.instant());
             s.providerKeys.put(RegistryState.slot(tenant, provider), p);
             return p.info();
         });
@@ -140,7 +149,8 @@ final class KeyChanges {
                         + "' in conf/brainstorm.yaml; remove it there.");
             }
             if (s.providerKeys.remove(RegistryState.slot(tenant, provider)) == null) {
-                throw ApiError.notFound("Tenant " + Validation.quote(tenant) + " has no key for " + Validation.quote(provider) + ".");
+                throw ApiError.notFound(
+                        "Tenant " + Validation.quote(tenant) + " has no key for " + Validation.quote(provider) + ".");
             }
             return null;
         });
@@ -149,8 +159,10 @@ final class KeyChanges {
     private static List<String> checkModels(List<String> models) {
         for (String m : models) {
             if (!Validation.isModelPattern(m)) {
-                throw ApiError.invalidRequest("allowed_models", "allowed_models: " + Validation.quote(m)
-                        + " (expected: a model id such as 'sim/alpha', or 'provider/*', without spaces).");
+                throw ApiError.invalidRequest(
+                        "allowed_models",
+                        "allowed_models: " + Validation.quote(m)
+                                + " (expected: a model id such as 'sim/alpha', or 'provider/*', without spaces).");
             }
         }
         return List.copyOf(new LinkedHashSet<>(models));
@@ -166,8 +178,8 @@ final class KeyChanges {
                     + " here (change it there).");
         }
         if ("env".equals(k.source())) {
-            throw ApiError.conflict("Key " + k.id() + " comes from " + Registry.ENV_API_KEY + "; it cannot be "
-                    + what + " here.");
+            throw ApiError.conflict(
+                    "Key " + k.id() + " comes from " + Registry.ENV_API_KEY + "; it cannot be " + what + " here.");
         }
     }
 }

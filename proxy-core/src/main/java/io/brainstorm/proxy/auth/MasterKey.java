@@ -21,12 +21,11 @@ import org.jspecify.annotations.Nullable;
 public final class MasterKey {
     public static final String ENV = "BR_MASTER_KEY";
     public static final String DEFAULT_FILE = "master.key";
-    private static final String EXPECTED = "base64 of " + SecretBox.KEY_BYTES + " bytes, 44 characters, as made by "
-            + "'openssl rand -base64 32'";
+    private static final String EXPECTED =
+            "base64 of " + SecretBox.KEY_BYTES + " bytes, 44 characters, as made by " + "'openssl rand -base64 32'";
     private static final System.Logger log = System.getLogger(MasterKey.class.getName());
 
-    private MasterKey() {
-    }
+    private MasterKey() {}
 
     /**
      * The box under the master key.

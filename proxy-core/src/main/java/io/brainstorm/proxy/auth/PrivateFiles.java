@@ -14,8 +14,7 @@ public final class PrivateFiles {
     private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
-    private PrivateFiles() {
-    }
+    private PrivateFiles() {}
 
     /** Creates {@code file}, which must not exist, with mode 0600 where the file system has POSIX modes. */
     public static void create(Path file) throws IOException {

@@ -11,5 +11,4 @@ import java.time.Instant;
  * @param createdAt   when it was set ({@link Instant#EPOCH} for keys from config)
  * @param source      {@code config} or {@code admin}
  */
-public record ProviderKeyInfo(String tenant, String provider, String fingerprint, Instant createdAt, String source) {
-}
+public record ProviderKeyInfo(String tenant, String provider, String fingerprint, Instant createdAt, String source) {}

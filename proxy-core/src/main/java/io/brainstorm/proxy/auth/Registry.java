@@ -4,7 +4,6 @@ import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.config.KeyConfig;
 import io.brainstorm.proxy.config.ProviderConfig;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -99,9 +98,9 @@ public final class Registry implements AutoCloseable {
     public static final String ADMIN_TOKEN_FILE = "admin-token.txt";
     /** Where {@link Secrets#showOnce} writes a demo key when stdout is not a terminal. */
     public static final String DEMO_KEY_FILE = "demo-key.txt";
+
     public static final int MIN_ADMIN_TOKEN_CHARS = 20;
     static final long RELOAD_MILLIS = 500;
-
 
     /**
      * What the gateway starts with.
@@ -115,8 +114,14 @@ public final class Registry implements AutoCloseable {
      * @param masterKeyFile where the master key is kept when {@code masterKey} is null (created 0600 when
      *                      absent); null for {@code <stateDir>/master.key}
      */
-    public record Bootstrap(List<KeyConfig> keys, List<ProviderSecret> providerKeys, Set<String> providers,
-                            String envApiKey, String adminToken, String masterKey, Path masterKeyFile) {
+    public record Bootstrap(
+            List<KeyConfig> keys,
+            List<ProviderSecret> providerKeys,
+            Set<String> providers,
+            String envApiKey,
+            String adminToken,
+            String masterKey,
+            Path masterKeyFile) {
         public Bootstrap {
             keys = keys == null ? List.of() : List.copyOf(keys);
             providerKeys = providerKeys == null ? List.of() : List.copyOf(providerKeys);
@@ -137,8 +142,13 @@ public final class Registry implements AutoCloseable {
                     secrets.add(new ProviderSecret(p.tenant(), p.name(), p.apiKey()));
                 }
             }
-            return new Bootstrap(config.keys(), secrets, names, FixedEntries.emptyToNull(env.get(ENV_API_KEY)),
-                    FixedEntries.emptyToNull(env.get(ENV_ADMIN_TOKEN)), FixedEntries.emptyToNull(env.get(MasterKey.ENV)),
+            return new Bootstrap(
+                    config.keys(),
+                    secrets,
+                    names,
+                    FixedEntries.emptyToNull(env.get(ENV_API_KEY)),
+                    FixedEntries.emptyToNull(env.get(ENV_ADMIN_TOKEN)),
+                    FixedEntries.emptyToNull(env.get(MasterKey.ENV)),
                     config.stateDir().resolve(MasterKey.DEFAULT_FILE));
         }
 
@@ -166,12 +176,10 @@ public final class Registry implements AutoCloseable {
      * @param allowedModels model ids or {@code provider/*}; empty or null for all
      * @param zone          the budget day's time zone, or null for UTC
      */
-    public record KeySpec(String name, KeyKind kind, KeyLimits limits, List<String> allowedModels, ZoneId zone) {
-    }
+    public record KeySpec(String name, KeyKind kind, KeyLimits limits, List<String> allowedModels, ZoneId zone) {}
 
     /** Changes to a key; a null field stays as it is. */
-    public record KeyUpdate(String name, KeyLimits limits, List<String> allowedModels, ZoneId zone) {
-    }
+    public record KeyUpdate(String name, KeyLimits limits, List<String> allowedModels, ZoneId zone) {}
 
     /** A key just created, with its secret: show it once, then drop it. */
     public record Created(ApiKey key, String secret) {
@@ -195,7 +203,6 @@ public final class Registry implements AutoCloseable {
             return "NewSecret[" + label + "]";
         }
     }
-
 
     private final RegistryStore store;
     private final FixedEntries fixed;
@@ -261,8 +268,20 @@ public final class Registry implements AutoCloseable {
             if (!anyApiKey) {
                 String secret = ApiKeys.generate();
                 String hash = ApiKeys.sha256(secret);
-                s.keys.put(hash, new ApiKey(ApiKey.idOf(hash), "demo", DEFAULT_TENANT, hash, KeyLimits.NONE,
-                        KeyKind.API, List.of(), ZoneOffset.UTC, clock.instant(), null, "demo"));
+                s.keys.put(
+                        hash,
+                        new ApiKey(
+                                ApiKey.idOf(hash),
+                                "demo",
+                                DEFAULT_TENANT,
+                                hash,
+                                KeyLimits.NONE,
+                                KeyKind.API,
+                                List.of(),
+                                ZoneOffset.UTC,
+                                clock.instant(),
+                                null,
+                                "demo"));
                 made.add(new NewSecret("Demo API key", DEMO_KEY_FILE, secret));
             }
             if (fixed.adminTokenSha256() == null && s.adminTokenSha256 == null) {
@@ -337,8 +356,10 @@ public final class Registry implements AutoCloseable {
      */
     public Tenant createTenant(String id, String name) {
         if (!Validation.isTenantId(id)) {
-            throw ApiError.invalidRequest("id", "Tenant id " + Validation.quote(id) + " is not valid (expected: "
-                    + Validation.TENANT_ID_RULE + ").");
+            throw ApiError.invalidRequest(
+                    "id",
+                    "Tenant id " + Validation.quote(id) + " is not valid (expected: " + Validation.TENANT_ID_RULE
+                            + ").");
         }
         String label = name == null ? id : Validation.checkName("name", name);
         return store.change(s -> {
@@ -383,7 +404,9 @@ public final class Registry implements AutoCloseable {
 
     /** The tenant's keys, revoked ones included, oldest first. */
     public List<ApiKey> keys(String tenant) {
-        return store.snapshot().keys().stream().filter(k -> k.tenant().equals(tenant)).toList();
+        return store.snapshot().keys().stream()
+                .filter(k -> k.tenant().equals(tenant))
+                .toList();
     }
 
     /** Every key, revoked ones included, oldest first. */

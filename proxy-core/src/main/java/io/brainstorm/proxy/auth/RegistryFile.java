@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -75,8 +74,7 @@ final class RegistryFile {
     }
 
     /** Identity, modification time and size of the file: changes when anyone replaces it. */
-    record Stamp(Object fileKey, FileTime modified, long size) {
-    }
+    record Stamp(Object fileKey, FileTime modified, long size) {}
 
     interface Locked<T> {
         T run() throws IOException;
@@ -91,9 +89,9 @@ final class RegistryFile {
     static <T> T locked(Path dir, Locked<T> action) throws IOException {
         ReentrantLock inJvm = DIRECTORY_LOCKS.computeIfAbsent(dir, d -> new ReentrantLock());
         inJvm.lock();
-        try (FileChannel ch = FileChannel.open(dir.resolve(Registry.LOCK_FILE), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
-             FileLock ignored = ch.lock()) {
+        try (FileChannel ch = FileChannel.open(
+                        dir.resolve(Registry.LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock ignored = ch.lock()) {
             return action.run();
         } finally {
             inJvm.unlock();
@@ -106,7 +104,8 @@ final class RegistryFile {
     }
 
     /** The file's stamp, or null when it does not exist. */
-    @Nullable Stamp stamp() throws IOException {
+    @Nullable
+    Stamp stamp() throws IOException {
         try {
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
             // the file key (inode) changes with every rename into place, whatever the clock's resolution
@@ -147,12 +146,19 @@ final class RegistryFile {
         root.put("admin_token_sha256", s.adminTokenSha256);
         ArrayNode tenants = root.putArray("tenants");
         for (Tenant t : s.tenants.values()) {
-            tenants.addObject().put("id", t.id()).put("name", t.name()).put("created_at", t.createdAt().toString());
+            tenants.addObject()
+                    .put("id", t.id())
+                    .put("name", t.name())
+                    .put("created_at", t.createdAt().toString());
         }
         ArrayNode keys = root.putArray("keys");
         for (ApiKey k : s.keys.values()) {
-            ObjectNode n = keys.addObject().put("id", k.id()).put("name", k.name()).put("tenant", k.tenant())
-                    .put("kind", k.kind().name().toLowerCase(Locale.ROOT)).put("sha256", k.sha256());
+            ObjectNode n = keys.addObject()
+                    .put("id", k.id())
+                    .put("name", k.name())
+                    .put("tenant", k.tenant())
+                    .put("kind", k.kind().name().toLowerCase(Locale.ROOT))
+                    .put("sha256", k.sha256());
             if (k.limits().hasBudget()) {
                 n.put("daily_budget_nano", k.limits().dailyBudgetNano());
             } else {
@@ -161,15 +167,22 @@ final class RegistryFile {
             n.put("rpm", k.limits().rpm()).put("tpm", k.limits().tpm());
             ArrayNode models = n.putArray("allowed_models");
             k.allowedModels().forEach(models::add);
-            n.put("time_zone", k.zone().getId()).put("created_at", k.createdAt().toString())
-                    .put("revoked_at", k.revokedAt() == null ? null : k.revokedAt().toString())
+            n.put("time_zone", k.zone().getId())
+                    .put("created_at", k.createdAt().toString())
+                    .put(
+                            "revoked_at",
+                            k.revokedAt() == null ? null : k.revokedAt().toString())
                     .put("source", k.source());
         }
         ArrayNode revoked = root.putArray("revoked_config_keys");
-        s.revokedFixedKeys.forEach((hash, at) -> revoked.addObject().put("sha256", hash).put("revoked_at", at.toString()));
+        s.revokedFixedKeys.forEach(
+                (hash, at) -> revoked.addObject().put("sha256", hash).put("revoked_at", at.toString()));
         ArrayNode providers = root.putArray("provider_keys");
         for (RegistryState.ProviderEntry p : s.providerKeys.values()) {
-            providers.addObject().put("tenant", p.tenant()).put("provider", p.provider())
+            providers
+                    .addObject()
+                    .put("tenant", p.tenant())
+                    .put("provider", p.provider())
                     .put("ciphertext", Base64.getEncoder().encodeToString(p.sealed()))
                     .put("created_at", p.createdAt().toString());
         }
@@ -211,8 +224,10 @@ final class RegistryFile {
             JsonNode budget = n.path("daily_budget_nano");
             KeyLimits limits;
             try {
-                limits = new KeyLimits(budget.isNull() || budget.isMissingNode() ? KeyLimits.UNLIMITED : budget.asLong(),
-                        n.path("rpm").asInt(), n.path("tpm").asLong());
+                limits = new KeyLimits(
+                        budget.isNull() || budget.isMissingNode() ? KeyLimits.UNLIMITED : budget.asLong(),
+                        n.path("rpm").asInt(),
+                        n.path("tpm").asLong());
             } catch (IllegalArgumentException e) {
                 throw new IOException(file + ": " + where + ": " + e.getMessage());
             }
@@ -224,14 +239,24 @@ final class RegistryFile {
             try {
                 zone = ZoneId.of(text(n, where, "time_zone"));
             } catch (DateTimeException e) {
-                throw new IOException(file + ": " + where + ".time_zone " + n.path("time_zone")
-                        + " (expected: an IANA time zone)");
+                throw new IOException(
+                        file + ": " + where + ".time_zone " + n.path("time_zone") + " (expected: an IANA time zone)");
             }
             JsonNode revokedAt = n.path("revoked_at");
-            s.keys.put(hash, new ApiKey(ApiKey.idOf(hash), text(n, where, "name"), text(n, where, "tenant"), hash,
-                    limits, kind, models, zone, instant(n, where, "created_at"),
-                    revokedAt.isNull() || revokedAt.isMissingNode() ? null : instant(n, where, "revoked_at"),
-                    text(n, where, "source")));
+            s.keys.put(
+                    hash,
+                    new ApiKey(
+                            ApiKey.idOf(hash),
+                            text(n, where, "name"),
+                            text(n, where, "tenant"),
+                            hash,
+                            limits,
+                            kind,
+                            models,
+                            zone,
+                            instant(n, where, "created_at"),
+                            revokedAt.isNull() || revokedAt.isMissingNode() ? null : instant(n, where, "revoked_at"),
+                            text(n, where, "source")));
         }
         i = 0;
         for (JsonNode n : array(root, "", "revoked_config_keys")) {
@@ -258,7 +283,8 @@ final class RegistryFile {
                         + "match the one " + Registry.FILE + " was written with, or the file was altered. Start with "
                         + "the master key it was written with; provider keys are never dropped silently.");
             }
-            s.providerKeys.put(RegistryState.slot(tenant, provider),
+            s.providerKeys.put(
+                    RegistryState.slot(tenant, provider),
                     new RegistryState.ProviderEntry(tenant, provider, secret, sealed, instant(n, where, "created_at")));
         }
         return s;
@@ -270,7 +296,8 @@ final class RegistryFile {
             root = JSON.readTree(bytes);
         } catch (IOException e) {
             // the parser's first line names the problem and position; the file holds no secret in clear
-            throw new IOException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            throw new IOException(file + ": not valid JSON ("
+                    + e.getMessage().lines().findFirst().orElse("") + ")");
         }
         if (root == null || root.isMissingNode()) {
             throw new IOException(file + ": empty (expected: JSON)");
@@ -281,8 +308,8 @@ final class RegistryFile {
     private String text(JsonNode n, String where, String field) throws IOException {
         JsonNode v = n.path(field);
         if (!v.isTextual()) {
-            throw new IOException(file + ": " + name(where, field) + " " + (v.isMissingNode() ? "missing" : v.toString())
-                    + " (expected: a string)");
+            throw new IOException(file + ": " + name(where, field) + " "
+                    + (v.isMissingNode() ? "missing" : v.toString()) + " (expected: a string)");
         }
         return v.asText();
     }
@@ -290,7 +317,8 @@ final class RegistryFile {
     private String hash(JsonNode n, String where, String field) throws IOException {
         String hash = text(n, where, field);
         if (!SHA256_HEX.matcher(hash).matches()) {
-            throw new IOException(file + ": " + name(where, field) + " '" + hash + "' (expected: 64 lower-case hex digits)");
+            throw new IOException(
+                    file + ": " + name(where, field) + " '" + hash + "' (expected: 64 lower-case hex digits)");
         }
         return hash;
     }
@@ -300,7 +328,8 @@ final class RegistryFile {
         try {
             return Instant.parse(text);
         } catch (DateTimeException e) {
-            throw new IOException(file + ": " + name(where, field) + " '" + text + "' (expected: an ISO-8601 UTC time)");
+            throw new IOException(
+                    file + ": " + name(where, field) + " '" + text + "' (expected: an ISO-8601 UTC time)");
         }
     }
 

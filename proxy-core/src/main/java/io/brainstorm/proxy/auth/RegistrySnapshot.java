@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.auth;
 
 import io.brainstorm.proxy.api.ApiError;
-
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -21,9 +20,15 @@ import java.util.TreeMap;
  *
  * <p><b>Threading:</b> immutable; the lookups run on event loops and never block.
  */
-record RegistrySnapshot(long version, Map<String, ApiKey> byHash, Map<String, ApiKey> byId, List<ApiKey> keys,
-                        Map<String, Tenant> tenants, Map<String, Map<String, String>> providerSecrets,
-                        Map<String, List<ProviderKeyInfo>> providerInfo, String adminTokenSha256) {
+record RegistrySnapshot(
+        long version,
+        Map<String, ApiKey> byHash,
+        Map<String, ApiKey> byId,
+        List<ApiKey> keys,
+        Map<String, Tenant> tenants,
+        Map<String, Map<String, String>> providerSecrets,
+        Map<String, List<ProviderKeyInfo>> providerInfo,
+        String adminTokenSha256) {
 
     static RegistrySnapshot of(long version, FixedEntries fixed, RegistryState s) {
         Map<String, ApiKey> byHash = new LinkedHashMap<>();
@@ -50,16 +55,28 @@ record RegistrySnapshot(long version, Map<String, ApiKey> byHash, Map<String, Ap
         }
         for (Registry.ProviderSecret p : fixed.providerKeys().values()) {
             secrets.computeIfAbsent(p.tenant(), t -> new HashMap<>()).put(p.provider(), p.secret());
-            info.computeIfAbsent(p.tenant(), t -> new TreeMap<>()).put(p.provider(),
-                    new ProviderKeyInfo(p.tenant(), p.provider(), RegistryState.fingerprint(p.secret()), Instant.EPOCH,
-                            "config"));
+            info.computeIfAbsent(p.tenant(), t -> new TreeMap<>())
+                    .put(
+                            p.provider(),
+                            new ProviderKeyInfo(
+                                    p.tenant(),
+                                    p.provider(),
+                                    RegistryState.fingerprint(p.secret()),
+                                    Instant.EPOCH,
+                                    "config"));
         }
         Map<String, Map<String, String>> frozenSecrets = new HashMap<>();
         secrets.forEach((t, m) -> frozenSecrets.put(t, Map.copyOf(m)));
         Map<String, List<ProviderKeyInfo>> frozenInfo = new HashMap<>();
         info.forEach((t, m) -> frozenInfo.put(t, List.copyOf(m.values())));
-        return new RegistrySnapshot(version, Map.copyOf(byHash), Map.copyOf(byId), keys,
-                Collections.unmodifiableMap(tenants), Map.copyOf(frozenSecrets), Map.copyOf(frozenInfo),
+        return new RegistrySnapshot(
+                version,
+                Map.copyOf(byHash),
+                Map.copyOf(byId),
+                keys,
+                Collections.unmodifiableMap(tenants),
+                Map.copyOf(frozenSecrets),
+                Map.copyOf(frozenInfo),
                 fixed.adminTokenSha256() != null ? fixed.adminTokenSha256() : s.adminTokenSha256);
     }
 
@@ -109,8 +126,10 @@ record RegistrySnapshot(long version, Map<String, ApiKey> byHash, Map<String, Ap
                     + "token or a br_admin_ key here.");
         }
         String hash = ApiKeys.sha256(token);
-        if (adminTokenSha256 != null && MessageDigest.isEqual(hash.getBytes(StandardCharsets.US_ASCII),
-                adminTokenSha256.getBytes(StandardCharsets.US_ASCII))) {
+        if (adminTokenSha256 != null
+                && MessageDigest.isEqual(
+                        hash.getBytes(StandardCharsets.US_ASCII),
+                        adminTokenSha256.getBytes(StandardCharsets.US_ASCII))) {
             return AdminPrincipal.SUPER;
         }
         ApiKey key = byHash.get(hash);
@@ -120,9 +139,10 @@ record RegistrySnapshot(long version, Map<String, ApiKey> byHash, Map<String, Ap
             }
             return new AdminPrincipal(key.tenant(), key.id());
         }
-        throw ApiError.invalidApiKey(ApiKeys.isWellFormedAdmin(token)
-                ? "Incorrect admin key provided: " + ApiKeys.hint(token) + "."
-                : "Incorrect admin token provided.");
+        throw ApiError.invalidApiKey(
+                ApiKeys.isWellFormedAdmin(token)
+                        ? "Incorrect admin key provided: " + ApiKeys.hint(token) + "."
+                        : "Incorrect admin token provided.");
     }
 
     /** {@code tenant}'s key for {@code provider}, or null. A secret. */

@@ -24,7 +24,8 @@ final class RegistryState {
     /** Provider keys set through the admin API, by {@link #slot}. */
     final Map<String, ProviderEntry> providerKeys = new TreeMap<>();
     /** The generated admin token's SHA-256, or null. */
-    @Nullable String adminTokenSha256;
+    @Nullable
+    String adminTokenSha256;
 
     RegistryState copy() {
         RegistryState c = new RegistryState();

@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.auth;
 
 import io.brainstorm.proxy.api.ApiError;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
@@ -33,6 +32,7 @@ final class RegistryStore {
 
     /** null on the heap */
     private final RegistryFile file;
+
     private final FixedEntries fixed;
 
     // ---- guarded by this ----
@@ -114,8 +114,11 @@ final class RegistryStore {
             state = s;
             publish();
         } catch (IOException | RuntimeException e) {
-            log.log(System.Logger.Level.WARNING, "{0} changed but cannot be read; keys, tenants and provider keys "
-                    + "stay as they were: {1}", file.path(), e.getMessage());
+            log.log(
+                    System.Logger.Level.WARNING,
+                    "{0} changed but cannot be read; keys, tenants and provider keys " + "stay as they were: {1}",
+                    file.path(),
+                    e.getMessage());
         }
     }
 

@@ -12,8 +12,7 @@ import org.jspecify.annotations.Nullable;
  * written to a file with mode 0600 in the state directory whose path is printed. Never logged.
  */
 public final class Secrets {
-    private Secrets() {
-    }
+    private Secrets() {}
 
     /**
      * @param secret      from {@link Registry#takeNewSecrets()}
@@ -22,8 +21,8 @@ public final class Secrets {
      * @param out         stdout
      * @return the file written, or null when printed
      */
-    public static @Nullable Path showOnce(Registry.NewSecret secret, Path stateDir, boolean interactive, PrintStream out)
-            throws IOException {
+    public static @Nullable Path showOnce(
+            Registry.NewSecret secret, Path stateDir, boolean interactive, PrintStream out) throws IOException {
         if (interactive) {
             out.println();
             out.println("  " + secret.label() + " (shown once, only its SHA-256 is stored):");
@@ -36,8 +35,8 @@ public final class Secrets {
         Files.deleteIfExists(file);
         PrivateFiles.create(file);
         Files.writeString(file, secret.secret() + "\n", StandardCharsets.UTF_8);
-        out.println(secret.label() + " created and written to " + file.toAbsolutePath().normalize()
-                + " (mode 0600); it is not shown anywhere else.");
+        out.println(secret.label() + " created and written to "
+                + file.toAbsolutePath().normalize() + " (mode 0600); it is not shown anywhere else.");
         return file;
     }
 }

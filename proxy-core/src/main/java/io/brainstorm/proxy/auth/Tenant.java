@@ -11,5 +11,4 @@ import java.time.Instant;
  * @param createdAt when it was created ({@link Instant#EPOCH} for tenants that come from config)
  * @param source    {@code config} (named by {@code conf/brainstorm.yaml}, or {@code default}) or {@code admin}
  */
-public record Tenant(String id, String name, Instant createdAt, String source) {
-}
+public record Tenant(String id, String name, Instant createdAt, String source) {}

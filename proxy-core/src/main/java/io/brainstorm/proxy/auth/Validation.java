@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.auth;
 
 import io.brainstorm.proxy.api.ApiError;
-
 import java.util.regex.Pattern;
 
 /**
@@ -25,10 +24,10 @@ public final class Validation {
     public static final long MAX_RPM = Integer.MAX_VALUE;
     /** The highest tokens-per-minute limit of a key. */
     public static final long MAX_TPM = Long.MAX_VALUE;
+
     private static final Pattern TENANT_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
-    private Validation() {
-    }
+    private Validation() {}
 
     /** True when {@code id} is a tenant id ({@value #TENANT_ID_RULE}). */
     public static boolean isTenantId(String id) {
@@ -54,7 +53,8 @@ public final class Validation {
 
     /** True when {@code model} may stand in a key's allowed models: not empty, no spaces or control characters. */
     public static boolean isModelPattern(String model) {
-        return model != null && !model.isEmpty()
+        return model != null
+                && !model.isEmpty()
                 && model.chars().noneMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c));
     }
 

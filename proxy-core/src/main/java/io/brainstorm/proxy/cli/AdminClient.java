@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.cli.AdminCommands.Failure;
 import io.brainstorm.proxy.cli.Main.UsageException;
-
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -52,8 +51,7 @@ final class AdminClient {
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     /** An answer of the API with a 2xx status. */
-    record Answer(int status, String body, JsonNode json) {
-    }
+    record Answer(int status, String body, JsonNode json) {}
 
     private final String baseUrl;
     private final Map<String, String> env;
@@ -63,7 +61,8 @@ final class AdminClient {
     private @Nullable String token;
     private @Nullable String tokenSource;
 
-    private AdminClient(String baseUrl, Map<String, String> env, @Nullable String tokenFile, @Nullable String stateDir) {
+    private AdminClient(
+            String baseUrl, Map<String, String> env, @Nullable String tokenFile, @Nullable String stateDir) {
         this.baseUrl = baseUrl;
         this.env = env;
         this.tokenFile = tokenFile;
@@ -81,7 +80,8 @@ final class AdminClient {
      * @param stateDir  {@code --state-dir}, or null
      * @throws UsageException for a malformed URL or {@code BR_ADMIN_PORT}
      */
-    static AdminClient of(@Nullable String adminUrl, @Nullable String tokenFile, @Nullable String stateDir, Map<String, String> env) {
+    static AdminClient of(
+            @Nullable String adminUrl, @Nullable String tokenFile, @Nullable String stateDir, Map<String, String> env) {
         return new AdminClient(baseUrl(adminUrl, env), env, tokenFile, stateDir);
     }
 
@@ -108,7 +108,10 @@ final class AdminClient {
         } catch (URISyntaxException e) {
             uri = null;
         }
-        if (uri == null || uri.getHost() == null || uri.getQuery() != null || uri.getFragment() != null
+        if (uri == null
+                || uri.getHost() == null
+                || uri.getQuery() != null
+                || uri.getFragment() != null
                 || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
             throw new UsageException(name + ": '" + url + "' (expected: http://HOST:PORT, e.g. http://127.0.0.1:8081)");
         }
@@ -162,8 +165,8 @@ final class AdminClient {
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (HttpTimeoutException e) {
-            throw new Failure("the admin API at " + baseUrl + " did not answer within "
-                    + REQUEST_TIMEOUT.toSeconds() + " s");
+            throw new Failure(
+                    "the admin API at " + baseUrl + " did not answer within " + REQUEST_TIMEOUT.toSeconds() + " s");
         } catch (IOException e) {
             if (causedBy(e, ConnectException.class)) {
                 throw new Failure("cannot reach the admin API at " + baseUrl
@@ -188,9 +191,10 @@ final class AdminClient {
 
     private String errorMessage(int status, @Nullable JsonNode json) {
         JsonNode message = json == null ? null : json.path("error").path("message");
-        String text = message != null && message.isTextual() && !message.asText().isBlank()
-                ? message.asText()
-                : "the admin API at " + baseUrl + " answered HTTP " + status;
+        String text =
+                message != null && message.isTextual() && !message.asText().isBlank()
+                        ? message.asText()
+                        : "the admin API at " + baseUrl + " answered HTTP " + status;
         if (status == 401) {
             text += " (admin token from " + tokenSource + ")";
         }
@@ -212,7 +216,8 @@ final class AdminClient {
         if (token == null) {
             loadToken();
             if (!token.matches("[\\x21-\\x7e]+")) {
-                throw new Failure(tokenSource + ": not an admin token (expected: letters, digits and symbols, no spaces)");
+                throw new Failure(
+                        tokenSource + ": not an admin token (expected: letters, digits and symbols, no spaces)");
             }
         }
         return token;

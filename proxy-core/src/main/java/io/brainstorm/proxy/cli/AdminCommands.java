@@ -1,13 +1,12 @@
 package io.brainstorm.proxy.cli;
 
-import io.brainstorm.proxy.api.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.auth.Validation;
 import io.brainstorm.proxy.cli.AdminClient.Answer;
 import io.brainstorm.proxy.cli.Main.Options;
 import io.brainstorm.proxy.cli.Main.UsageException;
-
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.math.BigDecimal;
@@ -68,10 +67,11 @@ final class AdminCommands {
     final Options options;
     /** {@code --json}: print the API's answers as they came. */
     final boolean json;
+
     private AdminClient client;
 
-    private AdminCommands(Options options, Map<String, String> env, InputStream in, PrintStream out,
-                          Terminal terminal) {
+    private AdminCommands(
+            Options options, Map<String, String> env, InputStream in, PrintStream out, Terminal terminal) {
         this.options = options;
         this.env = env;
         this.in = in;
@@ -86,8 +86,14 @@ final class AdminCommands {
      * @return the exit code: 0, or 1 after a {@link Failure} (printed to {@code err})
      * @throws UsageException for a command-line mistake
      */
-    static int run(String group, List<String> args, Map<String, String> env, InputStream in, PrintStream out,
-                   PrintStream err, Terminal terminal) {
+    static int run(
+            String group,
+            List<String> args,
+            Map<String, String> env,
+            InputStream in,
+            PrintStream out,
+            PrintStream err,
+            Terminal terminal) {
         if (args.isEmpty()) {
             throw new UsageException(group + ": a sub-command is expected (" + SUB_COMMANDS.get(group) + ")");
         }
@@ -117,8 +123,9 @@ final class AdminCommands {
                 case "providers list" -> providers.list();
                 case "providers set" -> providers.set();
                 case "providers delete" -> providers.delete();
-                default -> throw new UsageException("unknown sub-command '" + group + " " + sub + "' (expected: "
-                        + SUB_COMMANDS.get(group) + ")");
+                default ->
+                    throw new UsageException("unknown sub-command '" + group + " " + sub + "' (expected: "
+                            + SUB_COMMANDS.get(group) + ")");
             }
         } catch (Failure f) {
             out.flush();
@@ -127,31 +134,6 @@ final class AdminCommands {
         }
         return 0;
     }
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
     // ---- arguments ----
 
@@ -192,8 +174,8 @@ final class AdminCommands {
     /** {@code id} when it is a tenant id as the registry has them ({@link Validation#isTenantId}). */
     static String tenantId(String id, String what) {
         if (!Validation.isTenantId(id)) {
-            throw new UsageException(what + ": '" + id + "' (expected: a tenant id, " + Validation.TENANT_ID_RULE
-                    + ")");
+            throw new UsageException(
+                    what + ": '" + id + "' (expected: a tenant id, " + Validation.TENANT_ID_RULE + ")");
         }
         return id;
     }
@@ -227,8 +209,8 @@ final class AdminCommands {
 
     AdminClient client() {
         if (client == null) {
-            client = AdminClient.of(options.get("--admin-url"), options.get("--token-file"),
-                    options.get("--state-dir"), env);
+            client = AdminClient.of(
+                    options.get("--admin-url"), options.get("--token-file"), options.get("--state-dir"), env);
         }
         return client;
     }
@@ -258,7 +240,6 @@ final class AdminCommands {
             throw new IllegalStateException(e);
         }
     }
-
 
     /**
      * A {@code label: value} block of {@code names}' fields as text, each labelled with its name,
@@ -308,7 +289,9 @@ final class AdminCommands {
         }
         try {
             Instant t = Instant.parse(v.asText());
-            return t.equals(Instant.EPOCH) ? "-" : t.truncatedTo(ChronoUnit.SECONDS).toString();
+            return t.equals(Instant.EPOCH)
+                    ? "-"
+                    : t.truncatedTo(ChronoUnit.SECONDS).toString();
         } catch (DateTimeParseException e) {
             return v.asText();
         }

@@ -2,7 +2,6 @@ package io.brainstorm.proxy.cli;
 
 import io.brainstorm.proxy.settle.audit.AuditKey;
 import io.brainstorm.proxy.settle.audit.AuditVerifier;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -20,13 +19,14 @@ final class AuditCommand {
     private static final int MAX_GAPS_SHOWN = 20;
     private static final String HEAD_FROM_ADMIN = "--head-from-admin";
 
-    private AuditCommand() {
-    }
+    private AuditCommand() {}
 
     static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
         if (args.isEmpty() || !args.get(0).equals("verify")) {
-            throw new Main.UsageException(args.isEmpty() ? "audit: a sub-command is expected (verify)"
-                    : "audit: unknown sub-command '" + args.get(0) + "' (expected: verify)");
+            throw new Main.UsageException(
+                    args.isEmpty()
+                            ? "audit: a sub-command is expected (verify)"
+                            : "audit: unknown sub-command '" + args.get(0) + "' (expected: verify)");
         }
         Main.Options o = new Main.Options(args.subList(1, args.size()), Set.of(HEAD_FROM_ADMIN));
         o.allow("--key-file", "--head", "--state-dir", HEAD_FROM_ADMIN, "--admin-url", "--token-file");
@@ -42,7 +42,10 @@ final class AuditCommand {
             }
             try {
                 head = AdminClient.of(o.get("--admin-url"), o.get("--token-file"), stateDir.toString(), env)
-                        .send("GET", AdminClient.path("audit", "head"), null).json().path("mac").asText(null);
+                        .send("GET", AdminClient.path("audit", "head"), null)
+                        .json()
+                        .path("mac")
+                        .asText(null);
             } catch (AdminCommands.Failure f) {
                 err.println("brainstorm-proxy: audit verify: the head from the admin API: " + f.getMessage());
                 return 2;
@@ -61,8 +64,11 @@ final class AuditCommand {
         String envKey = env.get(AuditKey.ENV);
         AuditVerifier.Result r;
         try {
-            byte[] key = AuditKey.forVerify(env, keyFile != null ? Path.of(keyFile)
-                    : envKey != null && !envKey.isBlank() ? null : stateDir.resolve("audit.key"));
+            byte[] key = AuditKey.forVerify(
+                    env,
+                    keyFile != null
+                            ? Path.of(keyFile)
+                            : envKey != null && !envKey.isBlank() ? null : stateDir.resolve("audit.key"));
             r = AuditVerifier.verify(paths, key, head);
         } catch (IOException | IllegalArgumentException e) {
             err.println("brainstorm-proxy: audit verify: " + e.getMessage());
@@ -92,16 +98,20 @@ final class AuditCommand {
                 continue;
             }
             out.println("  writer slot " + c.slot() + ": seq " + c.firstSeq() + " to " + c.lastSeq() + ", "
-                    + c.files().get(0).getFileName() + (c.files().size() > 1 ? " .. "
-                    + c.files().get(c.files().size() - 1).getFileName() : "")
-                    + (c.fromStart() ? ", from the chain's start" : ", NOT from the chain's start (the records"
-                    + " before seq " + c.firstSeq() + " were not among the files)"));
+                    + c.files().get(0).getFileName()
+                    + (c.files().size() > 1
+                            ? " .. " + c.files().get(c.files().size() - 1).getFileName()
+                            : "")
+                    + (c.fromStart()
+                            ? ", from the chain's start"
+                            : ", NOT from the chain's start (the records" + " before seq " + c.firstSeq()
+                                    + " were not among the files)"));
             out.println("  head: seq " + c.lastSeq() + " in " + c.headFile().getFileName() + ", mac " + c.headMac());
         }
         if (head != null) {
             long after = r.chains().get(0).lastSeq() - r.headFound();
-            out.println("  expected head found at seq " + r.headFound() + (after > 0 ? " (" + after
-                    + " records written after it)" : " (the last record)"));
+            out.println("  expected head found at seq " + r.headFound()
+                    + (after > 0 ? " (" + after + " records written after it)" : " (the last record)"));
         }
         int shown = 0;
         for (AuditVerifier.Gap g : r.gaps()) {
@@ -110,8 +120,8 @@ final class AuditCommand {
                 break;
             }
             out.println("  gap at " + g.file().getFileName() + " line " + g.line() + " (seq " + g.seq() + "): "
-                    + g.lost() + " records lost, " + g.reason() + (g.from() != null ? ", " + g.from() + " to "
-                    + g.to() : ""));
+                    + g.lost() + " records lost, " + g.reason()
+                    + (g.from() != null ? ", " + g.from() + " to " + g.to() : ""));
         }
         return 0;
     }

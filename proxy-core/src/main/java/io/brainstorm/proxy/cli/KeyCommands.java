@@ -1,14 +1,20 @@
 package io.brainstorm.proxy.cli;
 
-import io.brainstorm.proxy.api.Json;
+import static io.brainstorm.proxy.cli.AdminCommands.fields;
+import static io.brainstorm.proxy.cli.AdminCommands.models;
+import static io.brainstorm.proxy.cli.AdminCommands.rate;
+import static io.brainstorm.proxy.cli.AdminCommands.text;
+import static io.brainstorm.proxy.cli.AdminCommands.time;
+import static io.brainstorm.proxy.cli.AdminCommands.usd;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.auth.Validation;
 import io.brainstorm.proxy.cli.AdminClient.Answer;
 import io.brainstorm.proxy.cli.AdminCommands.Failure;
 import io.brainstorm.proxy.cli.Main.UsageException;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigDecimal;
@@ -24,13 +30,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
-
-import static io.brainstorm.proxy.cli.AdminCommands.fields;
-import static io.brainstorm.proxy.cli.AdminCommands.models;
-import static io.brainstorm.proxy.cli.AdminCommands.rate;
-import static io.brainstorm.proxy.cli.AdminCommands.text;
-import static io.brainstorm.proxy.cli.AdminCommands.time;
-import static io.brainstorm.proxy.cli.AdminCommands.usd;
 
 /**
  * {@code keys list|create|show|update|revoke|usage}: gateway keys through the admin API. A new key's
@@ -57,26 +56,46 @@ final class KeyCommands {
         if (c.printJson(a)) {
             return;
         }
-        Table t = Table.of("ID", "NAME", "TENANT", "KIND", "BUDGET", "RPM", "TPM", "MODELS", "ZONE", "CREATED",
-                "REVOKED");
+        Table t = Table.of(
+                "ID", "NAME", "TENANT", "KIND", "BUDGET", "RPM", "TPM", "MODELS", "ZONE", "CREATED", "REVOKED");
         for (JsonNode k : a.json().path("data")) {
-            t.row(text(k, "id"), text(k, "name"), text(k, "tenant"), text(k, "kind"), usd(k.path("daily_budget_usd")),
-                    rate(k.path("rpm"), "-"), rate(k.path("tpm"), "-"), models(k.path("allowed_models")),
-                    text(k, "time_zone"), time(k.path("created_at")), time(k.path("revoked_at")));
+            t.row(
+                    text(k, "id"),
+                    text(k, "name"),
+                    text(k, "tenant"),
+                    text(k, "kind"),
+                    usd(k.path("daily_budget_usd")),
+                    rate(k.path("rpm"), "-"),
+                    rate(k.path("tpm"), "-"),
+                    models(k.path("allowed_models")),
+                    text(k, "time_zone"),
+                    time(k.path("created_at")),
+                    time(k.path("revoked_at")));
         }
         c.printTable(t, a.json().path("data"), "no keys");
     }
 
     void create() {
-        c.args("keys create", "--tenant", "--name", "--admin", "--budget-usd", "--rpm", "--tpm", "--models",
-                "--time-zone", "--out", "--print");
+        c.args(
+                "keys create",
+                "--tenant",
+                "--name",
+                "--admin",
+                "--budget-usd",
+                "--rpm",
+                "--tpm",
+                "--models",
+                "--time-zone",
+                "--out",
+                "--print");
         String name = AdminCommands.name(c.required("--name"));
         boolean print = c.options.flag("--print");
         Path outFile = c.options.get("--out") == null ? null : Path.of(c.options.get("--out"));
         if (print && outFile != null) {
             throw new UsageException("--print and --out: choose one (print the secret, or write it to a file)");
         }
-        ObjectNode body = Json.MAPPER.createObjectNode()
+        ObjectNode body = Json.MAPPER
+                .createObjectNode()
                 .put("name", name)
                 .put("kind", c.options.flag("--admin") ? "admin" : "api");
         limits(body);
@@ -115,8 +134,9 @@ final class KeyCommands {
             c.out.println();
             c.out.println("Secret written to " + written + " (mode 0600); it is shown nowhere else.");
         } else {
-            c.out.println("created " + id + " (" + key.path("name").asText() + ", tenant " + key.path("tenant").asText()
-                    + "); its secret is in " + written + " (mode 0600) and shown nowhere else");
+            c.out.println("created " + id + " (" + key.path("name").asText() + ", tenant "
+                    + key.path("tenant").asText() + "); its secret is in " + written
+                    + " (mode 0600) and shown nowhere else");
         }
     }
 
@@ -129,8 +149,8 @@ final class KeyCommands {
     }
 
     void update() {
-        String id = c.args("keys update", "ID", "--name", "--budget-usd", "--rpm", "--tpm", "--models",
-                "--time-zone").get(0);
+        String id = c.args("keys update", "ID", "--name", "--budget-usd", "--rpm", "--tpm", "--models", "--time-zone")
+                .get(0);
         ObjectNode body = Json.MAPPER.createObjectNode();
         if (c.options.flag("--name")) {
             body.put("name", AdminCommands.name(c.required("--name")));
@@ -198,7 +218,8 @@ final class KeyCommands {
             } else {
                 var m = USD.matcher(budget);
                 if (!m.matches()) {
-                    throw new UsageException("--budget-usd: '" + budget + "' (expected: USD such as 5 or 0.50, or none)");
+                    throw new UsageException(
+                            "--budget-usd: '" + budget + "' (expected: USD such as 5 or 0.50, or none)");
                 }
                 body.put("daily_budget_usd", new BigDecimal(m.group(1)));
             }
@@ -234,8 +255,8 @@ final class KeyCommands {
             try {
                 body.put("time_zone", ZoneId.of(zone).getId());
             } catch (DateTimeException e) {
-                throw new UsageException("--time-zone: '" + zone + "' (expected: an IANA time zone such as"
-                        + " Europe/Berlin, or UTC)");
+                throw new UsageException(
+                        "--time-zone: '" + zone + "' (expected: an IANA time zone such as" + " Europe/Berlin, or UTC)");
             }
         }
     }
@@ -295,7 +316,8 @@ final class KeyCommands {
     /** Creates {@code file}, which must not exist, with mode 0600 from the start (where POSIX modes exist). */
     private static Path createFile(Path file) throws IOException {
         try {
-            return Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            return Files.createFile(
+                    file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (UnsupportedOperationException e) {
             return Files.createFile(file);
         }

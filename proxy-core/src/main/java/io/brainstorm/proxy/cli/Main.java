@@ -12,7 +12,6 @@ import io.brainstorm.proxy.config.SimConfig;
 import io.brainstorm.proxy.server.GatewayServer;
 import io.brainstorm.proxy.server.StartupWarmup;
 import io.brainstorm.proxy.sim.SimServer;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -133,13 +132,11 @@ public final class Main {
     static {
         // one line per log record, unless the user configured logging
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-            System.setProperty("java.util.logging.SimpleFormatter.format",
-                    "%1$tF %1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
         }
     }
 
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) {
         int code;
@@ -163,8 +160,13 @@ public final class Main {
      * @param in       stdin (a provider key for {@code providers set})
      * @param terminal whether a person is at a terminal, who may be shown a secret
      */
-    static int run(String[] argv, Map<String, String> env, InputStream in, PrintStream out, PrintStream err,
-                   Terminal terminal) {
+    static int run(
+            String[] argv,
+            Map<String, String> env,
+            InputStream in,
+            PrintStream out,
+            PrintStream err,
+            Terminal terminal) {
         List<String> args = new ArrayList<>(List.of(argv));
         String command = args.isEmpty() || args.get(0).startsWith("-") ? "serve" : args.remove(0);
         switch (command) {
@@ -244,7 +246,8 @@ public final class Main {
         io.brainstorm.proxy.route.Access defaults = new io.brainstorm.proxy.auth.KeyAccess(
                 io.brainstorm.proxy.auth.ApiKey.of("-", Registry.DEFAULT_TENANT, "0".repeat(64)), registry);
         long models = router.routableModels().stream()
-                .filter(m -> router.endpoints(m.id()).stream().anyMatch(defaults::reaches)).count();
+                .filter(m -> router.endpoints(m.id()).stream().anyMatch(defaults::reaches))
+                .count();
         out.println("brainstorm-proxy " + version() + " listening on http://" + s.host() + ":" + server.port()
                 + "/v1 (" + server.transportName() + ", HTTP/1.1 and h2c), " + models + " models routable for tenant"
                 + " default, state in "
@@ -301,13 +304,25 @@ public final class Main {
         if (plugins == null) {
             plugins = env.get("BR_PLUGINS_DIR");
         }
-        RoutingConfig routing = plugins == null || plugins.isEmpty() ? c.routing() : c.routing().withPluginsDir(Path.of(plugins));
-        int adminPort = o.intValue("--admin-port", envInt(env, "BR_ADMIN_PORT", c.admin().port()));
+        RoutingConfig routing =
+                plugins == null || plugins.isEmpty() ? c.routing() : c.routing().withPluginsDir(Path.of(plugins));
+        int adminPort = o.intValue(
+                "--admin-port", envInt(env, "BR_ADMIN_PORT", c.admin().port()));
         if (adminPort < 0 || adminPort > 65535) {
             throw new UsageException("--admin-port: " + adminPort + " (expected: 0..65535)");
         }
-        return new GatewayConfig(server, c.admin().withPort(adminPort), c.sim(), c.providers(), c.keys(), c.catalog(), stateDir, routing,
-                c.persistentState(), c.scoring(), c.audit());
+        return new GatewayConfig(
+                server,
+                c.admin().withPort(adminPort),
+                c.sim(),
+                c.providers(),
+                c.keys(),
+                c.catalog(),
+                stateDir,
+                routing,
+                c.persistentState(),
+                c.scoring(),
+                c.audit());
     }
 
     private static int envInt(Map<String, String> env, String name, int dflt) {
@@ -325,9 +340,10 @@ public final class Main {
     private static int sim(Options o, PrintStream out, PrintStream err) {
         o.allow("--port", "--seed", "--zero-delay", "--faults");
         List<ModelSpec> models = io.brainstorm.proxy.config.Catalog.builtIn().models().stream()
-                .filter(ModelSpec::simulated).toList();
-        SimConfig sc = new SimConfig(true, o.intValue("--seed", 42), o.intValue("--port", 9090),
-                o.flag("--zero-delay"), o.flag("--faults"));
+                .filter(ModelSpec::simulated)
+                .toList();
+        SimConfig sc = new SimConfig(
+                true, o.intValue("--seed", 42), o.intValue("--port", 9090), o.flag("--zero-delay"), o.flag("--faults"));
         SimServer sim = new SimServer(models, new SimServer.Options(sc.seed(), sc.zeroDelay(), sc.randomFaults()));
         try {
             sim.start("127.0.0.1", sc.port());
@@ -335,8 +351,8 @@ public final class Main {
             Thread.currentThread().interrupt();
             return 1;
         }
-        out.println("simulated provider (not a real model) on http://127.0.0.1:" + sim.port()
-                + "/<endpoint>/v1, e.g. " + sim.baseUrl("sim-east") + (sc.zeroDelay() ? " (zero delay)" : ""));
+        out.println("simulated provider (not a real model) on http://127.0.0.1:" + sim.port() + "/<endpoint>/v1, e.g. "
+                + sim.baseUrl("sim-east") + (sc.zeroDelay() ? " (zero delay)" : ""));
         out.flush();
         runUntilStopped(sim);
         return 0;
@@ -345,15 +361,18 @@ public final class Main {
     /** Blocks until the JVM is asked to stop (SIGTERM, Ctrl-C), then closes {@code service} gracefully. */
     private static void runUntilStopped(AutoCloseable service) {
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                service.close();
-            } catch (Exception e) {
-                System.err.println("brainstorm-proxy: error while stopping: " + e);
-            } finally {
-                stopped.countDown();
-            }
-        }, "br-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                service.close();
+                            } catch (Exception e) {
+                                System.err.println("brainstorm-proxy: error while stopping: " + e);
+                            } finally {
+                                stopped.countDown();
+                            }
+                        },
+                        "br-shutdown"));
         try {
             stopped.await();
         } catch (InterruptedException e) {
@@ -432,7 +451,8 @@ public final class Main {
             return positionals;
         }
 
-        @Nullable String get(String name) {
+        @Nullable
+        String get(String name) {
             String v = values.get(name);
             return v == null || v.isEmpty() ? null : v;
         }

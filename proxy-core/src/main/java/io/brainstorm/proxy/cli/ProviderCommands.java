@@ -1,13 +1,15 @@
 package io.brainstorm.proxy.cli;
 
-import io.brainstorm.proxy.api.Json;
+import static io.brainstorm.proxy.cli.AdminCommands.text;
+import static io.brainstorm.proxy.cli.AdminCommands.time;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.auth.Validation;
 import io.brainstorm.proxy.cli.AdminClient.Answer;
 import io.brainstorm.proxy.cli.AdminCommands.Failure;
 import io.brainstorm.proxy.cli.Main.UsageException;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -15,9 +17,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-
-import static io.brainstorm.proxy.cli.AdminCommands.text;
-import static io.brainstorm.proxy.cli.AdminCommands.time;
 
 /**
  * {@code providers list|set|delete}: a tenant's own provider keys through the admin API. A provider
@@ -49,7 +48,10 @@ final class ProviderCommands {
         Table t = Table.of("PROVIDER", "KEY", "SOURCE", "CREATED");
         for (String p : providers) {
             JsonNode k = keys.get(p);
-            t.row(p, k == null ? "-" : text(k, "fingerprint"), k == null ? "-" : text(k, "source"),
+            t.row(
+                    p,
+                    k == null ? "-" : text(k, "fingerprint"),
+                    k == null ? "-" : text(k, "source"),
                     k == null ? "-" : time(k.path("created_at")));
         }
         if (providers.isEmpty()) {
@@ -60,7 +62,8 @@ final class ProviderCommands {
     }
 
     void set() {
-        String provider = c.args("providers set", "PROVIDER", "--tenant", "--from-env").get(0);
+        String provider =
+                c.args("providers set", "PROVIDER", "--tenant", "--from-env").get(0);
         String fromEnv = c.optional("--from-env");
         String secret = fromEnv == null ? null : providerKeyFromEnv(fromEnv);
         String tenant = c.tenant();
@@ -102,8 +105,8 @@ final class ProviderCommands {
         if (!c.terminal.present()) {
             return oneLine(readStdin());
         }
-        char[] typed = c.terminal.readSecret("API key for provider " + provider + " of tenant " + tenant
-                + " (not shown): ");
+        char[] typed =
+                c.terminal.readSecret("API key for provider " + provider + " of tenant " + tenant + " (not shown): ");
         if (typed == null) {
             throw new Failure("no provider key given");
         }
@@ -114,8 +117,8 @@ final class ProviderCommands {
 
     private static String oneLine(String secret) {
         String s = secret.strip();
-        String problem = s.contains("\n") || s.contains("\r") ? "spans several lines"
-                : Validation.providerKeyProblem(s);
+        String problem =
+                s.contains("\n") || s.contains("\r") ? "spans several lines" : Validation.providerKeyProblem(s);
         if (problem != null) {
             throw new UsageException("the provider key " + problem
                     + " (expected: the key alone on one line, on stdin or in --from-env VAR)");

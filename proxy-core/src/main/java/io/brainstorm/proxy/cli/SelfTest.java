@@ -1,6 +1,5 @@
 package io.brainstorm.proxy.cli;
 
-import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.ApiKeys;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.Catalog;
@@ -8,7 +7,6 @@ import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.config.ServerConfig;
 import io.brainstorm.proxy.config.SimConfig;
 import io.brainstorm.proxy.server.GatewayServer;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -29,8 +27,7 @@ import org.jspecify.annotations.Nullable;
  * starts fast.
  */
 final class SelfTest {
-    private SelfTest() {
-    }
+    private SelfTest() {}
 
     static int run(PrintStream out, PrintStream err) {
         Path state;
@@ -43,34 +40,65 @@ final class SelfTest {
         String key = ApiKeys.generate();
         GatewayConfig config = new GatewayConfig(
                 new ServerConfig("127.0.0.1", 0, 1 << 20, 16384, 100, Duration.ofSeconds(30), Duration.ofSeconds(1)),
-                new io.brainstorm.proxy.config.AdminConfig(true, "127.0.0.1", 0), new SimConfig(true, 1, 0, true, false), List.of(), List.of(), Catalog.builtIn(), state,
-                io.brainstorm.proxy.config.RoutingConfig.DEFAULTS.withPluginsDir(null), true,
-                io.brainstorm.proxy.config.ScoringConfig.DEFAULTS, io.brainstorm.proxy.config.AuditConfig.DEFAULTS);
+                new io.brainstorm.proxy.config.AdminConfig(true, "127.0.0.1", 0),
+                new SimConfig(true, 1, 0, true, false),
+                List.of(),
+                List.of(),
+                Catalog.builtIn(),
+                state,
+                io.brainstorm.proxy.config.RoutingConfig.DEFAULTS.withPluginsDir(null),
+                true,
+                io.brainstorm.proxy.config.ScoringConfig.DEFAULTS,
+                io.brainstorm.proxy.config.AuditConfig.DEFAULTS);
         GatewayServer server = null;
         Registry registry = null;
         try {
-            Registry.Bootstrap boot = Registry.Bootstrap.of(new GatewayConfig(config.server(), config.admin(),
-                    config.sim(), config.providers(), List.of(new io.brainstorm.proxy.config.KeyConfig("selftest",
-                    ApiKeys.sha256(key), "default")), config.catalog(), state, config.routing(), true, config.scoring(), config.audit()), java.util.Map.of());
+            Registry.Bootstrap boot = Registry.Bootstrap.of(
+                    new GatewayConfig(
+                            config.server(),
+                            config.admin(),
+                            config.sim(),
+                            config.providers(),
+                            List.of(new io.brainstorm.proxy.config.KeyConfig(
+                                    "selftest", ApiKeys.sha256(key), "default")),
+                            config.catalog(),
+                            state,
+                            config.routing(),
+                            true,
+                            config.scoring(),
+                            config.audit()),
+                    java.util.Map.of());
             registry = Registry.open(state, boot, java.time.InstantSource.system());
             server = GatewayServer.start(config, registry, 1);
             String base = "http://127.0.0.1:" + server.port();
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient http = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
             check(http, base + "/healthz", null, key, "\"ok\"");
             check(http, base + "/v1/models", null, key, "sim/alpha");
-            check(http, base + "/v1/chat/completions",
+            check(
+                    http,
+                    base + "/v1/chat/completions",
                     "{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"selftest\"}]}",
-                    key, "chat.completion");
-            check(http, base + "/v1/chat/completions",
+                    key,
+                    "chat.completion");
+            check(
+                    http,
+                    base + "/v1/chat/completions",
                     "{\"model\":\"sim/alpha\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"selftest\"}]}",
-                    key, "data: [DONE]");
+                    key,
+                    "data: [DONE]");
             check(http, base + "/v1/embeddings", "{\"model\":\"sim/embed\",\"input\":\"selftest\"}", key, "embedding");
-            HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
-            check(h2, base + "/v1/chat/completions",
+            HttpClient h2 =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+            check(
+                    h2,
+                    base + "/v1/chat/completions",
                     "{\"model\":\"sim/beta\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
                             + "\"messages\":[{\"role\":\"user\",\"content\":\"selftest\"}]}",
-                    key, "\"x_br\"");
+                    key,
+                    "\"x_br\"");
             check(http, base + "/v1/usage", null, key, "\"requests\":4");
             out.println("selftest: OK (chat, stream over HTTP/1.1 and h2c, embeddings, models, usage in the state"
                     + " files; " + server.transportName() + ")");
@@ -86,7 +114,8 @@ final class SelfTest {
                 registry.close();
             }
             try (var files = Files.walk(state)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                files.sorted(java.util.Comparator.reverseOrder())
+                        .forEach(p -> p.toFile().delete());
             } catch (IOException ignored) {
                 // a temp directory left behind is harmless
             }
@@ -95,7 +124,8 @@ final class SelfTest {
 
     private static void check(HttpClient http, String url, @Nullable String body, String key, String expect)
             throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(10))
                 .header("Authorization", "Bearer " + key);
         if (body != null) {
             b.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));

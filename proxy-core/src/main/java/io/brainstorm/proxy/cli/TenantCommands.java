@@ -1,19 +1,18 @@
 package io.brainstorm.proxy.cli;
 
-import io.brainstorm.proxy.api.Json;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.brainstorm.proxy.cli.AdminClient.Answer;
-import io.brainstorm.proxy.cli.AdminCommands.Failure;
-import io.brainstorm.proxy.cli.Main.UsageException;
-
-import java.util.List;
-import java.util.Locale;
-
 import static io.brainstorm.proxy.cli.AdminCommands.fields;
 import static io.brainstorm.proxy.cli.AdminCommands.text;
 import static io.brainstorm.proxy.cli.AdminCommands.time;
 import static io.brainstorm.proxy.cli.AdminCommands.usd;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.brainstorm.proxy.api.Json;
+import io.brainstorm.proxy.cli.AdminClient.Answer;
+import io.brainstorm.proxy.cli.AdminCommands.Failure;
+import io.brainstorm.proxy.cli.Main.UsageException;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * {@code tenants list|create|show|usage|delete}: tenants through the admin API. Deleting asks first
@@ -34,14 +33,20 @@ final class TenantCommands {
         }
         Table t = Table.of("ID", "NAME", "KEYS", "PROVIDER KEYS", "SOURCE", "CREATED");
         for (JsonNode n : a.json().path("data")) {
-            t.row(text(n, "id"), text(n, "name"), text(n, "keys"), text(n, "provider_keys"), text(n, "source"),
+            t.row(
+                    text(n, "id"),
+                    text(n, "name"),
+                    text(n, "keys"),
+                    text(n, "provider_keys"),
+                    text(n, "source"),
                     time(n.path("created_at")));
         }
         c.printTable(t, a.json().path("data"), "no tenants");
     }
 
     void create() {
-        String id = AdminCommands.tenantId(c.args("tenants create", "ID", "--name").get(0), "ID");
+        String id =
+                AdminCommands.tenantId(c.args("tenants create", "ID", "--name").get(0), "ID");
         ObjectNode body = Json.MAPPER.createObjectNode().put("id", id);
         if (c.options.get("--name") != null) {
             body.put("name", AdminCommands.name(c.options.get("--name")));
@@ -71,8 +76,14 @@ final class TenantCommands {
                 + usd(u.path("reserved_usd")) + ", " + text(u, "requests") + " requests");
         Table t = Table.of("KEY", "NAME", "DAY", "SPENT", "RESERVED", "REQUESTS", "BUDGET", "REMAINING");
         for (JsonNode k : u.path("keys")) {
-            t.row(text(k, "key_id"), text(k, "key_name"), text(k, "day"), usd(k.path("spent_usd")),
-                    usd(k.path("reserved_usd")), text(k, "requests"), usd(k.path("daily_budget_usd")),
+            t.row(
+                    text(k, "key_id"),
+                    text(k, "key_name"),
+                    text(k, "day"),
+                    usd(k.path("spent_usd")),
+                    usd(k.path("reserved_usd")),
+                    text(k, "requests"),
+                    usd(k.path("daily_budget_usd")),
                     k.path("remaining_usd").isNumber() ? usd(k.path("remaining_usd")) : "-");
         }
         if (!u.path("keys").isEmpty()) {
@@ -82,13 +93,16 @@ final class TenantCommands {
     }
 
     void delete() {
-        String id = AdminCommands.tenantId(c.args("tenants delete", "ID", "--yes").get(0), "ID");
+        String id =
+                AdminCommands.tenantId(c.args("tenants delete", "ID", "--yes").get(0), "ID");
         if (!c.options.flag("--yes")) {
             if (!c.terminal.present()) {
                 throw new UsageException("tenants delete: add --yes to confirm (deleting a tenant revokes its keys"
                         + " and deletes its provider keys)");
             }
-            JsonNode tenant = c.client().send("GET", AdminClient.path("tenants", id), null).json();
+            JsonNode tenant = c.client()
+                    .send("GET", AdminClient.path("tenants", id), null)
+                    .json();
             String answer = c.terminal.readLine("Tenant " + id + " has " + text(tenant, "keys") + " keys and "
                     + text(tenant, "provider_keys") + " provider keys. Deleting it revokes the keys and deletes"
                     + " the provider keys. Delete it? [y/N] ");

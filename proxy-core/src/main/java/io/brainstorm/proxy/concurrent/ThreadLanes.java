@@ -35,6 +35,7 @@ public final class ThreadLanes<L extends ThreadLanes.Lane> {
     }
 
     private final Function<Thread, L> newLane;
+
     @SuppressWarnings("unused") // through LANES
     private volatile Lane[] lanes;
 

@@ -17,8 +17,15 @@ import org.jspecify.annotations.Nullable;
  * @param queueRecords   records waiting for the writer before new ones are counted as lost (a gap)
  * @param recordContent  true: prompts and answers are written too (off by default)
  */
-public record AuditConfig(boolean enabled, @Nullable Path dir, @Nullable Path keyFile, Fsync fsync, Duration fsyncInterval,
-                          int batchRecords, int queueRecords, boolean recordContent) {
+public record AuditConfig(
+        boolean enabled,
+        @Nullable Path dir,
+        @Nullable Path keyFile,
+        Fsync fsync,
+        Duration fsyncInterval,
+        int batchRecords,
+        int queueRecords,
+        boolean recordContent) {
 
     /** When the writer forces its file to disk. */
     public enum Fsync {
@@ -30,8 +37,8 @@ public record AuditConfig(boolean enabled, @Nullable Path dir, @Nullable Path ke
         NONE
     }
 
-    public static final AuditConfig DEFAULTS = new AuditConfig(true, null, null, Fsync.BATCH, Duration.ofSeconds(1),
-            512, 65_536, false);
+    public static final AuditConfig DEFAULTS =
+            new AuditConfig(true, null, null, Fsync.BATCH, Duration.ofSeconds(1), 512, 65_536, false);
 
     /** The daily files' folder. */
     public Path dir(Path stateDir) {

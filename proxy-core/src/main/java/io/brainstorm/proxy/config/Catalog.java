@@ -144,8 +144,8 @@ public final class Catalog {
             for (YamlNode alias : aliases) {
                 String first = owners.putIfAbsent(alias.text(""), alias.path());
                 if (first != null) {
-                    throw alias.error("an alias used once across the catalog and not equal to a model id; "
-                            + first + " has it already");
+                    throw alias.error("an alias used once across the catalog and not equal to a model id; " + first
+                            + " has it already");
                 }
             }
         }
@@ -198,12 +198,23 @@ public final class Catalog {
     }
 
     private static ModelSpec parseModel(YamlNode m) throws ConfigException {
-        m.expectMapping("a mapping describing one model", "id", "upstream_name", "aliases", "context_length",
-                "max_output_tokens", "price", "capabilities", "created", "endpoints");
+        m.expectMapping(
+                "a mapping describing one model",
+                "id",
+                "upstream_name",
+                "aliases",
+                "context_length",
+                "max_output_tokens",
+                "price",
+                "capabilities",
+                "created",
+                "endpoints");
         YamlNode idNode = m.field("id");
         String id = idNode.requiredText();
         int slash = id.indexOf('/');
-        if (slash <= 0 || slash == id.length() - 1 || !NAME.matcher(id.substring(0, slash)).matches()
+        if (slash <= 0
+                || slash == id.length() - 1
+                || !NAME.matcher(id.substring(0, slash)).matches()
                 || !BARE.matcher(id).matches()) {
             throw idNode.error("provider/model, provider in lower-case letters, digits and '-', no spaces or ':'");
         }
@@ -238,7 +249,8 @@ public final class Catalog {
                 throw endpointsNode.error("at least one endpoint for a sim model");
             }
         } else if (!endpointsNode.elements().isEmpty()) {
-            throw endpointsNode.error("no endpoints on a non-sim model; its endpoints are the providers in brainstorm.yaml");
+            throw endpointsNode.error(
+                    "no endpoints on a non-sim model; its endpoints are the providers in brainstorm.yaml");
         }
 
         Price price;
@@ -254,8 +266,18 @@ public final class Catalog {
             }
             price = parsePrice(priceNode);
         }
-        return new ModelSpec(id, provider, upstreamName, aliases, contextLength, maxOutput, price, capabilities,
-                simulated, endpoints, created);
+        return new ModelSpec(
+                id,
+                provider,
+                upstreamName,
+                aliases,
+                contextLength,
+                maxOutput,
+                price,
+                capabilities,
+                simulated,
+                endpoints,
+                created);
     }
 
     private static Capability capability(YamlNode node) throws ConfigException {
@@ -290,7 +312,11 @@ public final class Catalog {
         long latency = s.field("latency_ms").requiredInteger(0, Long.MAX_VALUE);
         long ttft = s.field("ttft_ms").integer(latency, 0, Long.MAX_VALUE);
         long interval = s.field("token_interval_ms").integer(0, 0, Long.MAX_VALUE);
-        return new SimProfile(latency, ttft, interval, probability(s.field("quality"), 1.0),
+        return new SimProfile(
+                latency,
+                ttft,
+                interval,
+                probability(s.field("quality"), 1.0),
                 probability(s.field("failure_rate"), 0.0));
     }
 

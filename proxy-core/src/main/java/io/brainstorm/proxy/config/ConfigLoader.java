@@ -54,8 +54,7 @@ public final class ConfigLoader {
     private static final Pattern NO_SPACE = Pattern.compile("\\S+");
     private static final Pattern TENANT_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
-    private ConfigLoader() {
-    }
+    private ConfigLoader() {}
 
     /**
      * Loads a config file; relative {@code catalog} and {@code ca_file} paths resolve against its folder.
@@ -80,7 +79,8 @@ public final class ConfigLoader {
      *
      * @param env the environment for {@code ${VAR}} substitution
      */
-    public static GatewayConfig load(String yaml, @Nullable Path baseDir, Map<String, String> env) throws ConfigException {
+    public static GatewayConfig load(String yaml, @Nullable Path baseDir, Map<String, String> env)
+            throws ConfigException {
         return parse(yaml, baseDir, env, "");
     }
 
@@ -89,8 +89,18 @@ public final class ConfigLoader {
         JsonNode tree = YamlNode.parse(yaml, prefix);
         tree = EnvSubstitution.substitute(tree, "", env, prefix);
         YamlNode root = YamlNode.root(tree, prefix);
-        root.expectKeys("server", "admin", "state_dir", "state_store", "catalog", "sim", "providers", "keys", "routing",
-                "scoring", "audit");
+        root.expectKeys(
+                "server",
+                "admin",
+                "state_dir",
+                "state_store",
+                "catalog",
+                "sim",
+                "providers",
+                "keys",
+                "routing",
+                "scoring",
+                "audit");
 
         ServerConfig server = server(root.field("server"));
         Path stateDir = Path.of(root.field("state_dir").text(DEFAULT_STATE_DIR));
@@ -104,21 +114,39 @@ public final class ConfigLoader {
         if (!store.equals("files") && !store.equals("memory")) {
             throw storeNode.error("files (Chronicle Map files in state_dir, shared by processes) or memory");
         }
-        return new GatewayConfig(server, admin(root.field("admin")), sim, providers, keys, catalog, stateDir, routing,
-                store.equals("files"), scoring(root.field("scoring")), audit(root.field("audit"), baseDir));
+        return new GatewayConfig(
+                server,
+                admin(root.field("admin")),
+                sim,
+                providers,
+                keys,
+                catalog,
+                stateDir,
+                routing,
+                store.equals("files"),
+                scoring(root.field("scoring")),
+                audit(root.field("audit"), baseDir));
     }
 
     private static ScoringConfig scoring(YamlNode s) throws ConfigException {
         s.expectKeys("enabled", "max_capture_bytes", "max_schema_bytes", "threads");
         ScoringConfig d = ScoringConfig.DEFAULTS;
-        return new ScoringConfig(s.field("enabled").bool(d.enabled()),
+        return new ScoringConfig(
+                s.field("enabled").bool(d.enabled()),
                 (int) s.field("max_capture_bytes").integer(d.maxCaptureBytes(), 1024, 256L * 1024 * 1024),
                 (int) s.field("max_schema_bytes").integer(d.maxSchemaBytes(), 256, 16L * 1024 * 1024),
                 (int) s.field("threads").integer(d.threads(), 1, 64));
     }
 
     private static AuditConfig audit(YamlNode a, @Nullable Path baseDir) throws ConfigException {
-        a.expectKeys("enabled", "dir", "key_file", "fsync", "fsync_interval_ms", "batch_records", "queue_records",
+        a.expectKeys(
+                "enabled",
+                "dir",
+                "key_file",
+                "fsync",
+                "fsync_interval_ms",
+                "batch_records",
+                "queue_records",
                 "record_content");
         AuditConfig d = AuditConfig.DEFAULTS;
         String dir = a.field("dir").text(null);
@@ -131,9 +159,13 @@ public final class ConfigLoader {
             case "none" -> AuditConfig.Fsync.NONE;
             default -> throw fsyncNode.error("batch (force each written batch to disk), interval or none");
         };
-        return new AuditConfig(a.field("enabled").bool(d.enabled()),
-                resolve(baseDir, dir), resolve(baseDir, keyFile), policy,
-                Duration.ofMillis(a.field("fsync_interval_ms").integer(d.fsyncInterval().toMillis(), 1, 3_600_000)),
+        return new AuditConfig(
+                a.field("enabled").bool(d.enabled()),
+                resolve(baseDir, dir),
+                resolve(baseDir, keyFile),
+                policy,
+                Duration.ofMillis(
+                        a.field("fsync_interval_ms").integer(d.fsyncInterval().toMillis(), 1, 3_600_000)),
                 (int) a.field("batch_records").integer(d.batchRecords(), 1, 1_000_000),
                 (int) a.field("queue_records").integer(d.queueRecords(), 16, 100_000_000),
                 a.field("record_content").bool(d.recordContent()));
@@ -150,19 +182,25 @@ public final class ConfigLoader {
         if (host.isBlank()) {
             throw a.field("host").error("an address to bind, e.g. 127.0.0.1");
         }
-        return new AdminConfig(a.field("enabled").bool(d.enabled()), host,
-                (int) a.field("port").integer(d.port(), 0, 65535));
+        return new AdminConfig(a.field("enabled").bool(d.enabled()), host, (int)
+                a.field("port").integer(d.port(), 0, 65535));
     }
 
     private static RoutingConfig routing(YamlNode r) throws ConfigException {
-        r.expectKeys("plugins_dir", "max_attempts", "seed", "learning", "circuit", "latency_window_seconds",
-                "strategies");
+        r.expectKeys(
+                "plugins_dir", "max_attempts", "seed", "learning", "circuit", "latency_window_seconds", "strategies");
         RoutingConfig d = RoutingConfig.DEFAULTS;
         YamlNode learning = r.field("learning");
         learning.expectKeys("discount", "feedback_weight");
         YamlNode c = r.field("circuit");
-        c.expectKeys("window_seconds", "min_requests", "failure_rate", "open_seconds", "max_open_seconds",
-                "half_open_probes", "max_cool_down_seconds");
+        c.expectKeys(
+                "window_seconds",
+                "min_requests",
+                "failure_rate",
+                "open_seconds",
+                "max_open_seconds",
+                "half_open_probes",
+                "max_cool_down_seconds");
         RoutingConfig.Circuit dc = d.circuit();
         Duration openBase = seconds(c.field("open_seconds"), dc.openBase());
         YamlNode maxOpenNode = c.field("max_open_seconds");
@@ -174,7 +212,8 @@ public final class ConfigLoader {
                 seconds(c.field("window_seconds"), dc.window()),
                 (int) c.field("min_requests").integer(dc.minRequests(), 1, 1_000_000),
                 fraction(c.field("failure_rate"), dc.failureRate()),
-                openBase, openMax,
+                openBase,
+                openMax,
                 (int) c.field("half_open_probes").integer(dc.halfOpenProbes(), 1, 1000),
                 seconds(c.field("max_cool_down_seconds"), dc.maxCoolDown()));
         YamlNode seedNode = r.field("seed");
@@ -182,7 +221,8 @@ public final class ConfigLoader {
         YamlNode discountNode = learning.field("discount");
         double discount = decimal(discountNode, d.discount());
         if (!(discount > 0 && discount <= 1)) {
-            throw discountNode.error("a number in (0, 1]; 0.995 forgets an answer's weight by half in about 140 answers");
+            throw discountNode.error(
+                    "a number in (0, 1]; 0.995 forgets an answer's weight by half in about 140 answers");
         }
         YamlNode weightNode = learning.field("feedback_weight");
         double feedbackWeight = decimal(weightNode, d.feedbackWeight());
@@ -213,7 +253,10 @@ public final class ConfigLoader {
         return new RoutingConfig(
                 Path.of(r.field("plugins_dir").text(d.pluginsDir().toString())),
                 (int) r.field("max_attempts").integer(d.maxAttempts(), 1, 10),
-                seed, discount, feedbackWeight, circuit,
+                seed,
+                discount,
+                feedbackWeight,
+                circuit,
                 seconds(r.field("latency_window_seconds"), d.latencyWindow()),
                 strategies);
     }
@@ -235,8 +278,16 @@ public final class ConfigLoader {
     }
 
     private static ServerConfig server(YamlNode s) throws ConfigException {
-        s.expectKeys("host", "port", "max_body_bytes", "max_header_bytes", "max_connections",
-                "idle_timeout_seconds", "shutdown_grace_seconds", "header_timeout_seconds", "body_timeout_seconds",
+        s.expectKeys(
+                "host",
+                "port",
+                "max_body_bytes",
+                "max_header_bytes",
+                "max_connections",
+                "idle_timeout_seconds",
+                "shutdown_grace_seconds",
+                "header_timeout_seconds",
+                "body_timeout_seconds",
                 "h2_settings_timeout_seconds");
         String host = s.field("host").text(DEFAULT_HOST);
         if (host.isBlank()) {
@@ -248,14 +299,16 @@ public final class ConfigLoader {
                 (int) s.field("max_body_bytes").integer(DEFAULT_MAX_BODY_BYTES, 1, Integer.MAX_VALUE),
                 (int) s.field("max_header_bytes").integer(DEFAULT_MAX_HEADER_BYTES, 1, Integer.MAX_VALUE),
                 (int) s.field("max_connections").integer(DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
-                Duration.ofSeconds(s.field("idle_timeout_seconds").integer(DEFAULT_IDLE_TIMEOUT_SECONDS, 1, Integer.MAX_VALUE)),
-                Duration.ofSeconds(s.field("shutdown_grace_seconds").integer(DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, Integer.MAX_VALUE)),
-                Duration.ofSeconds(s.field("header_timeout_seconds").integer(
-                        ServerConfig.DEFAULT_HEADER_TIMEOUT.toSeconds(), 1, Integer.MAX_VALUE)),
-                Duration.ofSeconds(s.field("body_timeout_seconds").integer(
-                        ServerConfig.DEFAULT_BODY_TIMEOUT.toSeconds(), 1, Integer.MAX_VALUE)),
-                Duration.ofSeconds(s.field("h2_settings_timeout_seconds").integer(
-                        ServerConfig.DEFAULT_H2_SETTINGS_TIMEOUT.toSeconds(), 1, Integer.MAX_VALUE)));
+                Duration.ofSeconds(
+                        s.field("idle_timeout_seconds").integer(DEFAULT_IDLE_TIMEOUT_SECONDS, 1, Integer.MAX_VALUE)),
+                Duration.ofSeconds(s.field("shutdown_grace_seconds")
+                        .integer(DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, Integer.MAX_VALUE)),
+                Duration.ofSeconds(s.field("header_timeout_seconds")
+                        .integer(ServerConfig.DEFAULT_HEADER_TIMEOUT.toSeconds(), 1, Integer.MAX_VALUE)),
+                Duration.ofSeconds(s.field("body_timeout_seconds")
+                        .integer(ServerConfig.DEFAULT_BODY_TIMEOUT.toSeconds(), 1, Integer.MAX_VALUE)),
+                Duration.ofSeconds(s.field("h2_settings_timeout_seconds")
+                        .integer(ServerConfig.DEFAULT_H2_SETTINGS_TIMEOUT.toSeconds(), 1, Integer.MAX_VALUE)));
     }
 
     private static Catalog catalog(YamlNode c, @Nullable Path baseDir) throws ConfigException {
@@ -276,12 +329,21 @@ public final class ConfigLoader {
                 s.field("random_faults").bool(true));
     }
 
-    private static List<ProviderConfig> providers(YamlNode list, @Nullable Path baseDir, Catalog catalog) throws ConfigException {
+    private static List<ProviderConfig> providers(YamlNode list, @Nullable Path baseDir, Catalog catalog)
+            throws ConfigException {
         List<ProviderConfig> out = new ArrayList<>();
         Map<String, String> names = new HashMap<>();
         for (YamlNode p : list.elements()) {
-            p.expectMapping("a mapping describing one provider account", "name", "type", "base_url", "api_key",
-                    "tenant", "timeouts", "models", "ca_file");
+            p.expectMapping(
+                    "a mapping describing one provider account",
+                    "name",
+                    "type",
+                    "base_url",
+                    "api_key",
+                    "tenant",
+                    "timeouts",
+                    "models",
+                    "ca_file");
             YamlNode nameNode = p.field("name");
             String name = nameNode.requiredText();
             if (!PROVIDER_NAME.matcher(name).matches()) {
@@ -310,7 +372,8 @@ public final class ConfigLoader {
             List<String> models = new ArrayList<>();
             for (YamlNode model : p.field("models").elements()) {
                 String id = model.requiredText();
-                ModelSpec spec = catalog.find(id).orElseThrow(() -> model.error("a model id or alias from the catalog"));
+                ModelSpec spec =
+                        catalog.find(id).orElseThrow(() -> model.error("a model id or alias from the catalog"));
                 if (spec.simulated()) {
                     throw model.error("a real model; sim models are served by the built-in sim provider");
                 }
@@ -378,8 +441,16 @@ public final class ConfigLoader {
         Map<String, String> names = new HashMap<>();
         Set<String> hashes = new HashSet<>();
         for (YamlNode k : list.elements()) {
-            k.expectMapping("a mapping {name, sha256, tenant, daily_budget_usd, rpm, tpm, models, time_zone}",
-                    "name", "sha256", "tenant", "daily_budget_usd", "rpm", "tpm", "models", "time_zone");
+            k.expectMapping(
+                    "a mapping {name, sha256, tenant, daily_budget_usd, rpm, tpm, models, time_zone}",
+                    "name",
+                    "sha256",
+                    "tenant",
+                    "daily_budget_usd",
+                    "rpm",
+                    "tpm",
+                    "models",
+                    "time_zone");
             YamlNode nameNode = k.field("name");
             String name = nameNode.requiredText();
             String first = names.putIfAbsent(name, nameNode.path());
@@ -404,13 +475,15 @@ public final class ConfigLoader {
             YamlNode budgetNode = k.field("daily_budget_usd");
             if (budgetNode.isSet()) {
                 java.math.BigDecimal usd = budgetNode.requiredDecimal("USD per day, e.g. 5 or 0.25");
-                if (usd.signum() < 0 || usd.scale() > 9 || usd.compareTo(java.math.BigDecimal.valueOf(1_000_000_000)) > 0) {
+                if (usd.signum() < 0
+                        || usd.scale() > 9
+                        || usd.compareTo(java.math.BigDecimal.valueOf(1_000_000_000)) > 0) {
                     throw budgetNode.error("USD per day from 0 to 1000000000, at most 9 decimals");
                 }
                 budget = usd.movePointRight(9).longValueExact();
             }
-            List<String> models = k.field("models").textsMatching(NO_SPACE,
-                    "a model id such as sim/alpha, or provider/* for all of a provider's");
+            List<String> models = k.field("models")
+                    .textsMatching(NO_SPACE, "a model id such as sim/alpha, or provider/* for all of a provider's");
             java.time.ZoneId zone = java.time.ZoneOffset.UTC;
             YamlNode zoneNode = k.field("time_zone");
             if (zoneNode.isSet()) {
@@ -420,9 +493,15 @@ public final class ConfigLoader {
                     throw zoneNode.error("a time zone id such as UTC or Europe/Berlin");
                 }
             }
-            out.add(new KeyConfig(name, sha256, tenant, budget,
+            out.add(new KeyConfig(
+                    name,
+                    sha256,
+                    tenant,
+                    budget,
                     (int) k.field("rpm").integer(0, 0, 10_000_000),
-                    k.field("tpm").integer(0, 0, Long.MAX_VALUE / 4), models, zone));
+                    k.field("tpm").integer(0, 0, Long.MAX_VALUE / 4),
+                    models,
+                    zone));
         }
         return out;
     }

@@ -9,5 +9,4 @@ package io.brainstorm.proxy.config;
  * @param price what this endpoint charges
  * @param sim   how it behaves
  */
-public record EndpointSpec(String id, Price price, SimProfile sim) {
-}
+public record EndpointSpec(String id, Price price, SimProfile sim) {}

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -20,8 +19,7 @@ import java.util.regex.Pattern;
 final class EnvSubstitution {
     private static final Pattern VARIABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
-    private EnvSubstitution() {
-    }
+    private EnvSubstitution() {}
 
     /** Substitutes {@code ${VAR}} in every string value of the tree (keys are left alone). */
     static JsonNode substitute(JsonNode node, String path, Map<String, String> env, String prefix)
@@ -50,8 +48,7 @@ final class EnvSubstitution {
      * The text may be a secret (an api_key written inline), so errors name the field and the
      * variable but never repeat the text or a default value.
      */
-    static String substitute(String text, String path, Map<String, String> env, String prefix)
-            throws ConfigException {
+    static String substitute(String text, String path, Map<String, String> env, String prefix) throws ConfigException {
         if (text.indexOf('$') < 0) {
             return text;
         }

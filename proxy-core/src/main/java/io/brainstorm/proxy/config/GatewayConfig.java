@@ -21,9 +21,17 @@ import java.util.List;
  * @param audit     the audit trail
  */
 public record GatewayConfig(
-        ServerConfig server, AdminConfig admin, SimConfig sim, List<ProviderConfig> providers, List<KeyConfig> keys,
-        Catalog catalog, Path stateDir, RoutingConfig routing, boolean persistentState,
-        ScoringConfig scoring, AuditConfig audit) {
+        ServerConfig server,
+        AdminConfig admin,
+        SimConfig sim,
+        List<ProviderConfig> providers,
+        List<KeyConfig> keys,
+        Catalog catalog,
+        Path stateDir,
+        RoutingConfig routing,
+        boolean persistentState,
+        ScoringConfig scoring,
+        AuditConfig audit) {
 
     public GatewayConfig {
         providers = List.copyOf(providers);

@@ -14,8 +14,15 @@ import org.jspecify.annotations.Nullable;
  * @param allowedModels   model ids (or {@code provider/*}) it may use; empty for all
  * @param zone            the time zone whose midnight resets its budget
  */
-public record KeyConfig(String name, String sha256, @Nullable String tenant, long dailyBudgetNano, int rpm, long tpm,
-                        java.util.List<String> allowedModels, java.time.ZoneId zone) {
+public record KeyConfig(
+        String name,
+        String sha256,
+        @Nullable String tenant,
+        long dailyBudgetNano,
+        int rpm,
+        long tpm,
+        java.util.List<String> allowedModels,
+        java.time.ZoneId zone) {
     public KeyConfig {
         allowedModels = java.util.List.copyOf(allowedModels);
     }

@@ -17,8 +17,7 @@ public record Price(long inputNanoPerM, long outputNanoPerM, long cachedInputNan
             throw new IllegalArgumentException("outputNanoPerM: " + outputNanoPerM + " (expected: >= 0)");
         }
         if (cachedInputNanoPerM < 0) {
-            throw new IllegalArgumentException(
-                    "cachedInputNanoPerM: " + cachedInputNanoPerM + " (expected: >= 0)");
+            throw new IllegalArgumentException("cachedInputNanoPerM: " + cachedInputNanoPerM + " (expected: >= 0)");
         }
     }
 }

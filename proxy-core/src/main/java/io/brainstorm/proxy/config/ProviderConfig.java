@@ -20,7 +20,13 @@ import org.jspecify.annotations.Nullable;
  * @param caFile   extra trusted CA certificates in PEM (for private endpoints), or null
  */
 public record ProviderConfig(
-        String name, String type, URI baseUrl, @Nullable String apiKey, @Nullable String tenant, Timeouts timeouts, List<String> models,
+        String name,
+        String type,
+        URI baseUrl,
+        @Nullable String apiKey,
+        @Nullable String tenant,
+        Timeouts timeouts,
+        List<String> models,
         @Nullable Path caFile) {
 
     public ProviderConfig {

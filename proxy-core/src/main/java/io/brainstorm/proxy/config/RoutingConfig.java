@@ -19,12 +19,19 @@ import org.jspecify.annotations.Nullable;
  * @param latencyWindow  how far back the latency quantiles of {@code :fast} look
  * @param strategies     strategy name → its settings (scalars as text)
  */
-public record RoutingConfig(@Nullable Path pluginsDir, int maxAttempts, @Nullable Long seed, double discount, double feedbackWeight,
-                            Circuit circuit, Duration latencyWindow, Map<String, Map<String, String>> strategies) {
+public record RoutingConfig(
+        @Nullable Path pluginsDir,
+        int maxAttempts,
+        @Nullable Long seed,
+        double discount,
+        double feedbackWeight,
+        Circuit circuit,
+        Duration latencyWindow,
+        Map<String, Map<String, String>> strategies) {
 
     /** The defaults: every setting as if {@code routing} were left out. */
-    public static final RoutingConfig DEFAULTS = new RoutingConfig(Path.of("./ext"), 3, null, 0.995, 2,
-            Circuit.DEFAULTS, Duration.ofSeconds(60), Map.of());
+    public static final RoutingConfig DEFAULTS =
+            new RoutingConfig(Path.of("./ext"), 3, null, 0.995, 2, Circuit.DEFAULTS, Duration.ofSeconds(60), Map.of());
 
     public RoutingConfig {
         Map<String, Map<String, String>> copy = new TreeMap<>();
@@ -49,9 +56,21 @@ public record RoutingConfig(@Nullable Path pluginsDir, int maxAttempts, @Nullabl
      * @param halfOpenProbes attempts let through at once while half-open
      * @param maxCoolDown    cap on a 429's {@code Retry-After} (it cools the key that got it)
      */
-    public record Circuit(Duration window, int minRequests, double failureRate, Duration openBase, Duration openMax,
-                          int halfOpenProbes, Duration maxCoolDown) {
-        public static final Circuit DEFAULTS = new Circuit(Duration.ofSeconds(30), 10, 0.5, Duration.ofSeconds(5),
-                Duration.ofMinutes(5), 3, Duration.ofMinutes(5));
+    public record Circuit(
+            Duration window,
+            int minRequests,
+            double failureRate,
+            Duration openBase,
+            Duration openMax,
+            int halfOpenProbes,
+            Duration maxCoolDown) {
+        public static final Circuit DEFAULTS = new Circuit(
+                Duration.ofSeconds(30),
+                10,
+                0.5,
+                Duration.ofSeconds(5),
+                Duration.ofMinutes(5),
+                3,
+                Duration.ofMinutes(5));
     }
 }

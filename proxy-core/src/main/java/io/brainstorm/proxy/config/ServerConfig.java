@@ -19,9 +19,16 @@ import java.time.Duration;
  *                          SETTINGS frame; later: GOAWAY and close
  */
 public record ServerConfig(
-        String host, int port, int maxBodyBytes, int maxHeaderBytes, int maxConnections,
-        Duration idleTimeout, Duration shutdownGrace,
-        Duration headerTimeout, Duration bodyTimeout, Duration h2SettingsTimeout) {
+        String host,
+        int port,
+        int maxBodyBytes,
+        int maxHeaderBytes,
+        int maxConnections,
+        Duration idleTimeout,
+        Duration shutdownGrace,
+        Duration headerTimeout,
+        Duration bodyTimeout,
+        Duration h2SettingsTimeout) {
     public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(60);
     public static final Duration DEFAULT_H2_SETTINGS_TIMEOUT = Duration.ofSeconds(10);
@@ -33,16 +40,40 @@ public record ServerConfig(
     }
 
     /** A listener with the default client deadlines. */
-    public ServerConfig(String host, int port, int maxBodyBytes, int maxHeaderBytes, int maxConnections,
-                        Duration idleTimeout, Duration shutdownGrace) {
-        this(host, port, maxBodyBytes, maxHeaderBytes, maxConnections, idleTimeout, shutdownGrace,
-                DEFAULT_HEADER_TIMEOUT, DEFAULT_BODY_TIMEOUT, DEFAULT_H2_SETTINGS_TIMEOUT);
+    public ServerConfig(
+            String host,
+            int port,
+            int maxBodyBytes,
+            int maxHeaderBytes,
+            int maxConnections,
+            Duration idleTimeout,
+            Duration shutdownGrace) {
+        this(
+                host,
+                port,
+                maxBodyBytes,
+                maxHeaderBytes,
+                maxConnections,
+                idleTimeout,
+                shutdownGrace,
+                DEFAULT_HEADER_TIMEOUT,
+                DEFAULT_BODY_TIMEOUT,
+                DEFAULT_H2_SETTINGS_TIMEOUT);
     }
 
     /** The same listener on another port. */
     public ServerConfig withPort(int port) {
-        return new ServerConfig(host, port, maxBodyBytes, maxHeaderBytes, maxConnections, idleTimeout, shutdownGrace,
-                headerTimeout, bodyTimeout, h2SettingsTimeout);
+        return new ServerConfig(
+                host,
+                port,
+                maxBodyBytes,
+                maxHeaderBytes,
+                maxConnections,
+                idleTimeout,
+                shutdownGrace,
+                headerTimeout,
+                bodyTimeout,
+                h2SettingsTimeout);
     }
 
     private static void requirePositive(String name, Duration d) {

@@ -9,5 +9,4 @@ package io.brainstorm.proxy.config;
  * @param zeroDelay    answer at once (no simulated latency): the benchmarks' fake upstream
  * @param randomFaults let endpoints fail and give invalid structured answers at their profile's rates
  */
-public record SimConfig(boolean enabled, long seed, int port, boolean zeroDelay, boolean randomFaults) {
-}
+public record SimConfig(boolean enabled, long seed, int port, boolean zeroDelay, boolean randomFaults) {}

@@ -12,8 +12,8 @@ package io.brainstorm.proxy.config;
 public record SimProfile(long latencyMs, long ttftMs, long tokenIntervalMs, double quality, double failureRate) {
     public SimProfile {
         if (latencyMs < 0 || ttftMs < 0 || tokenIntervalMs < 0) {
-            throw new IllegalArgumentException("sim delays: " + latencyMs + "/" + ttftMs + "/" + tokenIntervalMs
-                    + " ms (expected: >= 0)");
+            throw new IllegalArgumentException(
+                    "sim delays: " + latencyMs + "/" + ttftMs + "/" + tokenIntervalMs + " ms (expected: >= 0)");
         }
         if (!(quality >= 0 && quality <= 1)) {
             throw new IllegalArgumentException("quality: " + quality + " (expected: 0..1)");

@@ -1,8 +1,8 @@
 package io.brainstorm.proxy.config;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -86,7 +86,8 @@ final class YamlNode {
             problem = e.getOriginalMessage();
         }
         JsonLocation at = e.getLocation();
-        String where = at == null || at.getLineNr() < 0 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+        String where =
+                at == null || at.getLineNr() < 0 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
         return new ConfigException(prefix + "invalid YAML" + where + ": " + problem + " (expected: valid YAML)");
     }
 
@@ -233,7 +234,8 @@ final class YamlNode {
         if (node.isBoolean()) {
             return node.booleanValue();
         }
-        if (node.isTextual() && (node.textValue().equals("true") || node.textValue().equals("false"))) {
+        if (node.isTextual()
+                && (node.textValue().equals("true") || node.textValue().equals("false"))) {
             return Boolean.parseBoolean(node.textValue());
         }
         throw error("true or false");

@@ -71,7 +71,8 @@ final class Exposition {
 
     /** {@code units / 10^scale}, exactly: {@code value(1500, 9)} writes {@code 0.0000015}. */
     void value(long units, int scale) {
-        out.append(BigDecimal.valueOf(units, scale).stripTrailingZeros().toPlainString()).append('\n');
+        out.append(BigDecimal.valueOf(units, scale).stripTrailingZeros().toPlainString())
+                .append('\n');
     }
 
     void value(double v) {

@@ -5,7 +5,6 @@ import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.config.ProviderConfig;
 import io.brainstorm.proxy.route.Router;
-
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,10 +40,25 @@ final class Labels {
      * The error codes the gateway itself answers ({@link io.brainstorm.proxy.api.ApiError}'s, and
      * {@code stream_broken} for a stream that ended with an error event), sorted.
      */
-    static final List<String> ERROR_CODES = List.of("budget_busy", "budget_exceeded", "conflict", "internal_error",
-            "invalid_api_key", "invalid_request", "method_not_allowed", "model_not_allowed", "model_not_found",
-            "no_healthy_endpoint", "not_found", "permission_error", "rate_limited", "request_too_large",
-            "service_unavailable", "stream_broken", "upstream_error", "upstream_invalid_response",
+    static final List<String> ERROR_CODES = List.of(
+            "budget_busy",
+            "budget_exceeded",
+            "conflict",
+            "internal_error",
+            "invalid_api_key",
+            "invalid_request",
+            "method_not_allowed",
+            "model_not_allowed",
+            "model_not_found",
+            "no_healthy_endpoint",
+            "not_found",
+            "permission_error",
+            "rate_limited",
+            "request_too_large",
+            "service_unavailable",
+            "stream_broken",
+            "upstream_error",
+            "upstream_invalid_response",
             "upstream_timeout");
 
     /**
@@ -159,7 +173,8 @@ final class Labels {
     }
 
     /** The error code's label, or null for a request without an error. */
-    @Nullable String errorCode(String code) {
+    @Nullable
+    String errorCode(String code) {
         if (code == null) {
             return null;
         }

@@ -3,15 +3,14 @@ package io.brainstorm.proxy.metrics;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.ModelSpec;
+import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.EndpointReadOut;
 import io.brainstorm.proxy.route.Router;
-import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.CompletionSink;
 import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.spi.CircuitState;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -90,6 +89,7 @@ public final class Metrics implements CompletionSink {
     private final AtomicInteger labelSets = new AtomicInteger();
     /** model label → endpoint label → its label set's numbers. */
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, Series>> series = new ConcurrentHashMap<>();
+
     private final Series overflow = new Series(OVERFLOW, OVERFLOW, this::reserve);
     private final LongAdder overflowed = new LongAdder();
     private final LongAdder budgetSpentNano = new LongAdder();
@@ -207,7 +207,8 @@ public final class Metrics implements CompletionSink {
      */
     public void addGauge(String name, String help, DoubleSupplier value) {
         if (name == null || name.endsWith("_total")) {
-            throw new IllegalArgumentException("gauge name: " + name + " (expected: brainstorm_…, not ending in _total)");
+            throw new IllegalArgumentException(
+                    "gauge name: " + name + " (expected: brainstorm_…, not ending in _total)");
         }
         addExtra(name, new Extra("gauge", help, value::getAsDouble));
     }
@@ -228,8 +229,8 @@ public final class Metrics implements CompletionSink {
 
     private void addExtra(String name, Extra extra) {
         if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("metric name: " + name + " (expected: brainstorm_ then lower-case"
-                    + " letters, digits and _)");
+            throw new IllegalArgumentException(
+                    "metric name: " + name + " (expected: brainstorm_ then lower-case" + " letters, digits and _)");
         }
         if (extra.help() == null || extra.help().isBlank()) {
             throw new IllegalArgumentException("help of " + name + ": " + extra.help() + " (expected: a sentence)");
@@ -239,17 +240,27 @@ public final class Metrics implements CompletionSink {
         }
     }
 
-    private record Extra(String type, String help, DoubleSupplier value) {
-    }
+    private record Extra(String type, String help, DoubleSupplier value) {}
 
     // ---- exposition ----
 
-    private static final Set<String> BUILT_IN = Set.of("brainstorm_requests_total", "brainstorm_prompt_tokens_total",
-            "brainstorm_completion_tokens_total", "brainstorm_cost_usd_total", "brainstorm_fallbacks_total",
-            "brainstorm_request_duration_seconds", "brainstorm_time_to_first_token_seconds",
-            "brainstorm_scorer_outcomes_total", "brainstorm_answer_score", "brainstorm_errors_total",
-            "brainstorm_budget_spent_usd_total", "brainstorm_budget_refusals_total", "brainstorm_rate_limited_total",
-            "brainstorm_metrics_label_overflow_total", "brainstorm_circuit_state", "brainstorm_in_flight_requests",
+    private static final Set<String> BUILT_IN = Set.of(
+            "brainstorm_requests_total",
+            "brainstorm_prompt_tokens_total",
+            "brainstorm_completion_tokens_total",
+            "brainstorm_cost_usd_total",
+            "brainstorm_fallbacks_total",
+            "brainstorm_request_duration_seconds",
+            "brainstorm_time_to_first_token_seconds",
+            "brainstorm_scorer_outcomes_total",
+            "brainstorm_answer_score",
+            "brainstorm_errors_total",
+            "brainstorm_budget_spent_usd_total",
+            "brainstorm_budget_refusals_total",
+            "brainstorm_rate_limited_total",
+            "brainstorm_metrics_label_overflow_total",
+            "brainstorm_circuit_state",
+            "brainstorm_in_flight_requests",
             "brainstorm_ready");
 
     /**
@@ -270,53 +281,114 @@ public final class Metrics implements CompletionSink {
         Exposition x = new Exposition(4096 + all.size() * 6144);
         Map<String, Runnable> families = new TreeMap<>();
         families.put("brainstorm_requests_total", () -> requests(x, all));
-        families.put("brainstorm_prompt_tokens_total", () -> counter(x, "brainstorm_prompt_tokens_total",
-                "Prompt tokens (as the provider reported them, else estimated), by model and endpoint.", all,
-                s -> s.promptTokens.sum()));
-        families.put("brainstorm_completion_tokens_total", () -> counter(x, "brainstorm_completion_tokens_total",
-                "Completion tokens (as the provider reported them, else estimated), by model and endpoint.", all,
-                s -> s.completionTokens.sum()));
+        families.put(
+                "brainstorm_prompt_tokens_total",
+                () -> counter(
+                        x,
+                        "brainstorm_prompt_tokens_total",
+                        "Prompt tokens (as the provider reported them, else estimated), by model and endpoint.",
+                        all,
+                        s -> s.promptTokens.sum()));
+        families.put(
+                "brainstorm_completion_tokens_total",
+                () -> counter(
+                        x,
+                        "brainstorm_completion_tokens_total",
+                        "Completion tokens (as the provider reported them, else estimated), by model and endpoint.",
+                        all,
+                        s -> s.completionTokens.sum()));
         families.put("brainstorm_cost_usd_total", () -> {
-            x.family("brainstorm_cost_usd_total", "counter",
+            x.family(
+                    "brainstorm_cost_usd_total",
+                    "counter",
                     "What requests cost in USD (charged to keys' budgets; exact to the nano-dollar), by model and endpoint.");
             for (Series s : all) {
-                x.sample("brainstorm_cost_usd_total", "model", s.model, "endpoint", s.endpoint).value(s.costNano.sum(), 9);
+                x.sample("brainstorm_cost_usd_total", "model", s.model, "endpoint", s.endpoint)
+                        .value(s.costNano.sum(), 9);
             }
         });
-        families.put("brainstorm_fallbacks_total", () -> counter(x, "brainstorm_fallbacks_total",
-                "Endpoints that failed before the one that answered, by the model and endpoint that answered.", all,
-                s -> s.fallbacks.sum()));
-        families.put("brainstorm_request_duration_seconds", () -> histogram(x, "brainstorm_request_duration_seconds",
-                "Time from a request's arrival to its answer's last byte, by model and endpoint.", all, false));
-        families.put("brainstorm_time_to_first_token_seconds", () -> histogram(x,
+        families.put(
+                "brainstorm_fallbacks_total",
+                () -> counter(
+                        x,
+                        "brainstorm_fallbacks_total",
+                        "Endpoints that failed before the one that answered, by the model and endpoint that answered.",
+                        all,
+                        s -> s.fallbacks.sum()));
+        families.put(
+                "brainstorm_request_duration_seconds",
+                () -> histogram(
+                        x,
+                        "brainstorm_request_duration_seconds",
+                        "Time from a request's arrival to its answer's last byte, by model and endpoint.",
+                        all,
+                        false));
+        families.put(
                 "brainstorm_time_to_first_token_seconds",
-                "Time from a streamed request's arrival to its first content event, by model and endpoint.", all, true));
+                () -> histogram(
+                        x,
+                        "brainstorm_time_to_first_token_seconds",
+                        "Time from a streamed request's arrival to its first content event, by model and endpoint.",
+                        all,
+                        true));
         families.put("brainstorm_scorer_outcomes_total", () -> outcomes(x, all));
         families.put("brainstorm_answer_score", () -> scores(x, all));
         families.put("brainstorm_errors_total", () -> errors(x, all));
         families.put("brainstorm_budget_spent_usd_total", () -> {
-            x.family("brainstorm_budget_spent_usd_total", "counter",
-                    "USD charged to keys that have a daily budget.");
+            x.family("brainstorm_budget_spent_usd_total", "counter", "USD charged to keys that have a daily budget.");
             x.sample("brainstorm_budget_spent_usd_total").value(budgetSpentNano.sum(), 9);
         });
-        families.put("brainstorm_budget_refusals_total", () -> single(x, "brainstorm_budget_refusals_total", "counter",
-                "Requests refused because the key's daily budget was used up (402 budget_exceeded).",
-                budgetRefusals.sum()));
-        families.put("brainstorm_budget_busy_total", () -> single(x, "brainstorm_budget_busy_total", "counter",
-                "Requests refused because reservations of requests in flight held the rest of the key's daily budget"
-                        + " (429 budget_busy; a retry may fit).", budgetBusy.sum()));
-        families.put("brainstorm_rate_limited_total", () -> single(x, "brainstorm_rate_limited_total", "counter",
-                "Requests refused by the key's requests or tokens per minute (429 rate_limited).", rateLimited.sum()));
-        families.put("brainstorm_metrics_label_overflow_total", () -> single(x,
-                "brainstorm_metrics_label_overflow_total", "counter",
-                "Completions counted under the overflow label set because " + maxLabelSets + " label sets existed.",
-                overflowed.sum()));
+        families.put(
+                "brainstorm_budget_refusals_total",
+                () -> single(
+                        x,
+                        "brainstorm_budget_refusals_total",
+                        "counter",
+                        "Requests refused because the key's daily budget was used up (402 budget_exceeded).",
+                        budgetRefusals.sum()));
+        families.put(
+                "brainstorm_budget_busy_total",
+                () -> single(
+                        x,
+                        "brainstorm_budget_busy_total",
+                        "counter",
+                        "Requests refused because reservations of requests in flight held the rest of the key's daily budget"
+                                + " (429 budget_busy; a retry may fit).",
+                        budgetBusy.sum()));
+        families.put(
+                "brainstorm_rate_limited_total",
+                () -> single(
+                        x,
+                        "brainstorm_rate_limited_total",
+                        "counter",
+                        "Requests refused by the key's requests or tokens per minute (429 rate_limited).",
+                        rateLimited.sum()));
+        families.put(
+                "brainstorm_metrics_label_overflow_total",
+                () -> single(
+                        x,
+                        "brainstorm_metrics_label_overflow_total",
+                        "counter",
+                        "Completions counted under the overflow label set because " + maxLabelSets
+                                + " label sets existed.",
+                        overflowed.sum()));
         families.put("brainstorm_circuit_state", () -> circuits(x));
-        families.put("brainstorm_in_flight_requests", () -> single(x, "brainstorm_in_flight_requests", "gauge",
-                "API requests being served now.", gateway.inFlight()));
-        families.put("brainstorm_ready", () -> single(x, "brainstorm_ready", "gauge",
-                "1 when the gateway serves API requests (the state store open, routes built, not draining), else 0.",
-                gateway.ready() ? 1 : 0));
+        families.put(
+                "brainstorm_in_flight_requests",
+                () -> single(
+                        x,
+                        "brainstorm_in_flight_requests",
+                        "gauge",
+                        "API requests being served now.",
+                        gateway.inFlight()));
+        families.put(
+                "brainstorm_ready",
+                () -> single(
+                        x,
+                        "brainstorm_ready",
+                        "gauge",
+                        "1 when the gateway serves API requests (the state store open, routes built, not draining), else 0.",
+                        gateway.ready() ? 1 : 0));
         RuntimeMetrics.addTo(families, x);
         extras.forEach((name, e) -> families.putIfAbsent(name, () -> {
             x.family(name, e.type(), e.help());
@@ -331,8 +403,8 @@ public final class Metrics implements CompletionSink {
         x.sample(name).value(value);
     }
 
-    private static void counter(Exposition x, String name, String help, List<Series> all,
-                                java.util.function.ToLongFunction<Series> value) {
+    private static void counter(
+            Exposition x, String name, String help, List<Series> all, java.util.function.ToLongFunction<Series> value) {
         x.family(name, "counter", help);
         for (Series s : all) {
             x.sample(name, "model", s.model, "endpoint", s.endpoint).value(value.applyAsLong(s));
@@ -341,13 +413,25 @@ public final class Metrics implements CompletionSink {
 
     private void requests(Exposition x, List<Series> all) {
         String name = "brainstorm_requests_total";
-        x.family(name, "counter", "API requests, by the model and endpoint that answered (or was asked for),"
-                + " the strategy that decided and the HTTP status the client got.");
+        x.family(
+                name,
+                "counter",
+                "API requests, by the model and endpoint that answered (or was asked for),"
+                        + " the strategy that decided and the HTTP status the client got.");
         for (Series s : all) {
             for (var byStrategy : new TreeMap<>(s.requests).entrySet()) {
                 for (var byStatus : new TreeMap<>(byStrategy.getValue()).entrySet()) {
-                    x.sample(name, "model", s.model, "endpoint", s.endpoint, "strategy", byStrategy.getKey(),
-                            "status", byStatus.getKey()).value(byStatus.getValue().sum());
+                    x.sample(
+                                    name,
+                                    "model",
+                                    s.model,
+                                    "endpoint",
+                                    s.endpoint,
+                                    "strategy",
+                                    byStrategy.getKey(),
+                                    "status",
+                                    byStatus.getKey())
+                            .value(byStatus.getValue().sum());
                 }
             }
             if (s == overflow && s.capped.sum() > 0) {
@@ -377,16 +461,28 @@ public final class Metrics implements CompletionSink {
 
     private static void outcomes(Exposition x, List<Series> all) {
         String name = "brainstorm_scorer_outcomes_total";
-        x.family(name, "counter", "Answers by the scorer's verdict (valid, invalid_json, schema_mismatch, bad_arguments,"
-                + " ...; over_limit, schema_unusable and not_applicable were not scored), by model, endpoint and the"
-                + " format asked for (plain, json_object, json_schema, tools).");
+        x.family(
+                name,
+                "counter",
+                "Answers by the scorer's verdict (valid, invalid_json, schema_mismatch, bad_arguments,"
+                        + " ...; over_limit, schema_unusable and not_applicable were not scored), by model, endpoint and the"
+                        + " format asked for (plain, json_object, json_schema, tools).");
         for (Series s : all) {
             for (int f = 0; f < Labels.FORMATS.size(); f++) {
                 for (int i = 0; i < OUTCOMES.length; i++) {
                     long n = s.outcomes[f][i].sum();
                     if (n > 0) {
-                        x.sample(name, "model", s.model, "endpoint", s.endpoint, "format", Labels.FORMATS.get(f),
-                                "outcome", OUTCOME_LABELS[i]).value(n);
+                        x.sample(
+                                        name,
+                                        "model",
+                                        s.model,
+                                        "endpoint",
+                                        s.endpoint,
+                                        "format",
+                                        Labels.FORMATS.get(f),
+                                        "outcome",
+                                        OUTCOME_LABELS[i])
+                                .value(n);
                     }
                 }
             }
@@ -395,8 +491,11 @@ public final class Metrics implements CompletionSink {
 
     private static void scores(Exposition x, List<Series> all) {
         String name = "brainstorm_answer_score";
-        x.family(name, "summary", "The scorer's 0..1 verdicts on answers, by model, endpoint and the format asked"
-                + " for: _sum / _count is the mean score (for json_schema, the share of answers that validate).");
+        x.family(
+                name,
+                "summary",
+                "The scorer's 0..1 verdicts on answers, by model, endpoint and the format asked"
+                        + " for: _sum / _count is the mean score (for json_schema, the share of answers that validate).");
         for (Series s : all) {
             for (int f = 0; f < Labels.FORMATS.size(); f++) {
                 long n = s.scores[f].sum();
@@ -404,7 +503,8 @@ public final class Metrics implements CompletionSink {
                     String fmt = Labels.FORMATS.get(f);
                     x.sample(name + "_sum", "model", s.model, "endpoint", s.endpoint, "format", fmt)
                             .value(s.scoreSum[f].sum());
-                    x.sample(name + "_count", "model", s.model, "endpoint", s.endpoint, "format", fmt).value(n);
+                    x.sample(name + "_count", "model", s.model, "endpoint", s.endpoint, "format", fmt)
+                            .value(n);
                 }
             }
         }
@@ -412,11 +512,15 @@ public final class Metrics implements CompletionSink {
 
     private static void errors(Exposition x, List<Series> all) {
         String name = "brainstorm_errors_total";
-        x.family(name, "counter", "Requests that ended with an error, by model, endpoint and the error code the client"
-                + " got (other: a provider's own code).");
+        x.family(
+                name,
+                "counter",
+                "Requests that ended with an error, by model, endpoint and the error code the client"
+                        + " got (other: a provider's own code).");
         for (Series s : all) {
             for (var e : new TreeMap<>(s.errors).entrySet()) {
-                x.sample(name, "model", s.model, "endpoint", s.endpoint, "code", e.getKey()).value(e.getValue().sum());
+                x.sample(name, "model", s.model, "endpoint", s.endpoint, "code", e.getKey())
+                        .value(e.getValue().sum());
             }
         }
     }
@@ -424,8 +528,11 @@ public final class Metrics implements CompletionSink {
     /** 1 for each endpoint's current circuit state, 0 for the other two; none while the gateway starts. */
     private void circuits(Exposition x) {
         String name = "brainstorm_circuit_state";
-        x.family(name, "gauge", "Circuit breaker of each endpoint: 1 for its current state (closed, half_open, open),"
-                + " 0 for the others.");
+        x.family(
+                name,
+                "gauge",
+                "Circuit breaker of each endpoint: 1 for its current state (closed, half_open, open),"
+                        + " 0 for the others.");
         Router router = gateway.router();
         if (router == null) {
             return;
@@ -442,8 +549,15 @@ public final class Metrics implements CompletionSink {
         for (Endpoint e : endpoints) {
             CircuitState current = states.getOrDefault(e.candidateId(), CircuitState.CLOSED);
             for (CircuitState state : CIRCUIT_ORDER) {
-                x.sample(name, "model", e.model().id(), "endpoint", e.id(), "state",
-                        state.name().toLowerCase(Locale.ROOT)).value(state == current ? 1 : 0);
+                x.sample(
+                                name,
+                                "model",
+                                e.model().id(),
+                                "endpoint",
+                                e.id(),
+                                "state",
+                                state.name().toLowerCase(Locale.ROOT))
+                        .value(state == current ? 1 : 0);
             }
         }
     }

@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBufAllocatorMetric;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.buffer.PooledByteBufAllocatorMetric;
 import io.netty.util.internal.PlatformDependent;
-
 import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.GarbageCollectorMXBean;
@@ -32,24 +31,32 @@ import java.util.Map;
 final class RuntimeMetrics {
     private static final Path PROC_STATUS = Path.of("/proc/self/status");
 
-    private RuntimeMetrics() {
-    }
+    private RuntimeMetrics() {}
 
     /** Adds every runtime family's writer to {@code families}, keyed by name. */
     static void addTo(Map<String, Runnable> families, Exposition x) {
-        families.put("brainstorm_jvm_memory_used_bytes", () -> memory(x, "brainstorm_jvm_memory_used_bytes",
-                "JVM memory in use, by area (heap, nonheap).", false));
-        families.put("brainstorm_jvm_memory_max_bytes", () -> memory(x, "brainstorm_jvm_memory_max_bytes",
-                "The most memory the JVM may use, by area (heap, nonheap); absent where the JVM sets no limit.", true));
+        families.put(
+                "brainstorm_jvm_memory_used_bytes",
+                () -> memory(
+                        x, "brainstorm_jvm_memory_used_bytes", "JVM memory in use, by area (heap, nonheap).", false));
+        families.put(
+                "brainstorm_jvm_memory_max_bytes",
+                () -> memory(
+                        x,
+                        "brainstorm_jvm_memory_max_bytes",
+                        "The most memory the JVM may use, by area (heap, nonheap); absent where the JVM sets no limit.",
+                        true));
         families.put("brainstorm_jvm_gc_collections_total", () -> gc(x, false));
         families.put("brainstorm_jvm_gc_collection_seconds_total", () -> gc(x, true));
         families.put("brainstorm_jvm_threads", () -> {
             x.family("brainstorm_jvm_threads", "gauge", "Live JVM threads, daemon or not.");
-            x.sample("brainstorm_jvm_threads").value(ManagementFactory.getThreadMXBean().getThreadCount());
+            x.sample("brainstorm_jvm_threads")
+                    .value(ManagementFactory.getThreadMXBean().getThreadCount());
         });
         families.put("brainstorm_process_uptime_seconds", () -> {
             x.family("brainstorm_process_uptime_seconds", "gauge", "Seconds since the JVM started.");
-            x.sample("brainstorm_process_uptime_seconds").value(ManagementFactory.getRuntimeMXBean().getUptime(), 3);
+            x.sample("brainstorm_process_uptime_seconds")
+                    .value(ManagementFactory.getRuntimeMXBean().getUptime(), 3);
         });
         families.put("brainstorm_process_start_time_seconds", () -> {
             x.family("brainstorm_process_start_time_seconds", "gauge", "When the JVM started, in Unix seconds.");
@@ -59,7 +66,9 @@ final class RuntimeMetrics {
         long rss = residentBytes();
         if (rss >= 0) {
             families.put("brainstorm_process_resident_memory_bytes", () -> {
-                x.family("brainstorm_process_resident_memory_bytes", "gauge",
+                x.family(
+                        "brainstorm_process_resident_memory_bytes",
+                        "gauge",
                         "Resident set size of the process (VmRSS of /proc/self/status).");
                 x.sample("brainstorm_process_resident_memory_bytes").value(rss);
             });
@@ -68,7 +77,9 @@ final class RuntimeMetrics {
             long cpuNanos = os.getProcessCpuTime();
             if (cpuNanos >= 0) {
                 families.put("brainstorm_process_cpu_seconds_total", () -> {
-                    x.family("brainstorm_process_cpu_seconds_total", "counter",
+                    x.family(
+                            "brainstorm_process_cpu_seconds_total",
+                            "counter",
                             "CPU time the process used, user and system.");
                     x.sample("brainstorm_process_cpu_seconds_total").value(cpuNanos, 9);
                 });
@@ -109,10 +120,13 @@ final class RuntimeMetrics {
 
     private static void gc(Exposition x, boolean time) {
         List<GarbageCollectorMXBean> gcs = ManagementFactory.getGarbageCollectorMXBeans().stream()
-                .sorted(Comparator.comparing(GarbageCollectorMXBean::getName)).toList();
+                .sorted(Comparator.comparing(GarbageCollectorMXBean::getName))
+                .toList();
         String name = time ? "brainstorm_jvm_gc_collection_seconds_total" : "brainstorm_jvm_gc_collections_total";
-        x.family(name, "counter", time ? "Time spent in garbage collection, by collector."
-                : "Garbage collections, by collector.");
+        x.family(
+                name,
+                "counter",
+                time ? "Time spent in garbage collection, by collector." : "Garbage collections, by collector.");
         for (GarbageCollectorMXBean gc : gcs) {
             long v = time ? gc.getCollectionTime() : gc.getCollectionCount();
             if (v < 0) {
@@ -128,11 +142,16 @@ final class RuntimeMetrics {
 
     private static void bufferPools(Exposition x, boolean capacity) {
         List<BufferPoolMXBean> pools = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
-                .sorted(Comparator.comparing(BufferPoolMXBean::getName)).toList();
+                .sorted(Comparator.comparing(BufferPoolMXBean::getName))
+                .toList();
         String name = capacity ? "brainstorm_buffer_pool_capacity_bytes" : "brainstorm_buffer_pool_used_bytes";
-        x.family(name, "gauge", capacity ? "Capacity of the buffers in the JDK's buffer pools, by pool."
-                : "Memory the JDK's buffer pools use, by pool (direct: ByteBuffer.allocateDirect, Netty's included;"
-                + " mapped: memory-mapped files).");
+        x.family(
+                name,
+                "gauge",
+                capacity
+                        ? "Capacity of the buffers in the JDK's buffer pools, by pool."
+                        : "Memory the JDK's buffer pools use, by pool (direct: ByteBuffer.allocateDirect, Netty's included;"
+                                + " mapped: memory-mapped files).");
         for (BufferPoolMXBean p : pools) {
             x.sample(name, "pool", p.getName()).value(capacity ? p.getTotalCapacity() : p.getMemoryUsed());
         }
@@ -147,13 +166,17 @@ final class RuntimeMetrics {
         long direct = PlatformDependent.usedDirectMemory();
         if (direct >= 0) {
             families.put("brainstorm_netty_direct_memory_used_bytes", () -> {
-                x.family("brainstorm_netty_direct_memory_used_bytes", "gauge",
+                x.family(
+                        "brainstorm_netty_direct_memory_used_bytes",
+                        "gauge",
                         "Direct memory Netty allocated without the JDK's cleaner (its own count).");
                 x.sample("brainstorm_netty_direct_memory_used_bytes").value(direct);
             });
         }
         families.put("brainstorm_netty_direct_memory_max_bytes", () -> {
-            x.family("brainstorm_netty_direct_memory_max_bytes", "gauge",
+            x.family(
+                    "brainstorm_netty_direct_memory_max_bytes",
+                    "gauge",
                     "The most direct memory Netty may allocate (-XX:MaxDirectMemorySize or io.netty.maxDirectMemory).");
             x.sample("brainstorm_netty_direct_memory_max_bytes").value(PlatformDependent.maxDirectMemory());
         });
@@ -162,9 +185,15 @@ final class RuntimeMetrics {
             return;
         }
         ByteBufAllocatorMetric m = provider.metric();
-        String kind = allocator.getClass().getSimpleName().replace("ByteBufAllocator", "").toLowerCase(Locale.ROOT);
+        String kind = allocator
+                .getClass()
+                .getSimpleName()
+                .replace("ByteBufAllocator", "")
+                .toLowerCase(Locale.ROOT);
         families.put("brainstorm_netty_allocator_used_bytes", () -> {
-            x.family("brainstorm_netty_allocator_used_bytes", "gauge",
+            x.family(
+                    "brainstorm_netty_allocator_used_bytes",
+                    "gauge",
                     "Memory Netty's default allocator holds (buffers in use and its caches), by area.");
             x.sample("brainstorm_netty_allocator_used_bytes", "allocator", kind, "area", "direct")
                     .value(m.usedDirectMemory());

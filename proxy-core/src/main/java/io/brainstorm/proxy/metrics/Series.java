@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.metrics;
 
 import io.brainstorm.proxy.settle.ScoreOutcome;
-
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
@@ -18,18 +17,21 @@ final class Series {
     final String endpoint;
     /** strategy → status → requests. */
     final ConcurrentHashMap<String, ConcurrentHashMap<String, LongAdder>> requests = new ConcurrentHashMap<>();
+
     final LongAdder promptTokens = new LongAdder();
     final LongAdder completionTokens = new LongAdder();
     final LongAdder costNano = new LongAdder();
     final LongAdder fallbacks = new LongAdder();
     /** By format ({@link Labels#FORMATS}): scored answers, the sum of their scores, and outcome → answers. */
     final LongAdder[] scores = new LongAdder[Labels.FORMATS.size()];
+
     final DoubleAdder[] scoreSum = new DoubleAdder[Labels.FORMATS.size()];
     final LongAdder[][] outcomes = new LongAdder[Labels.FORMATS.size()][OUTCOME_COUNT];
     /** error code → requests; at most {@link Labels#ERROR_CODES} and {@code other}. */
     final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
     /** Requests whose (strategy, status) found no label set left (overflow set only). */
     final LongAdder capped = new LongAdder();
+
     final Timing latency = new Timing();
     final Timing ttft = new Timing();
 

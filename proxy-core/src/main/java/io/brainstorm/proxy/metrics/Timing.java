@@ -1,9 +1,8 @@
 package io.brainstorm.proxy.metrics;
 
+import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramIterationValue;
-
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A duration histogram of one label set: written by event loops into a {@link WriterHistograms}
@@ -16,10 +15,28 @@ import java.util.concurrent.atomic.LongAdder;
 final class Timing {
     private static final int DIGITS = 2;
     /** Bucket bounds of both duration histograms, in microseconds, and as written in {@code le}. */
-    static final long[] BOUNDS_MICROS = {1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
-            1_000_000, 2_500_000, 5_000_000, 10_000_000, 30_000_000, 60_000_000};
-    static final String[] LE = {"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
-            "1", "2.5", "5", "10", "30", "60", "+Inf"};
+    static final long[] BOUNDS_MICROS = {
+        1_000,
+        2_500,
+        5_000,
+        10_000,
+        25_000,
+        50_000,
+        100_000,
+        250_000,
+        500_000,
+        1_000_000,
+        2_500_000,
+        5_000_000,
+        10_000_000,
+        30_000_000,
+        60_000_000
+    };
+
+    static final String[] LE = {
+        "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "30", "60",
+        "+Inf"
+    };
 
     final WriterHistograms recorder = new WriterHistograms(DIGITS);
     final LongAdder sumMicros = new LongAdder();

@@ -1,10 +1,9 @@
 package io.brainstorm.proxy.metrics;
 
 import io.brainstorm.proxy.concurrent.ThreadLanes;
+import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
-
-import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -37,7 +36,8 @@ public final class WriterHistograms {
         /** Reader only: {@link #recorded} at the last drain. */
         long drained;
         /** Reader only. */
-        @Nullable Histogram interval;
+        @Nullable
+        Histogram interval;
 
         Lane(Thread owner, int digits) {
             this.owner = owner;

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
-
 import java.io.IOException;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
@@ -28,8 +27,7 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Reference counting.</b> Reads only; never changes a buffer's indexes or reference count.
  */
 final class AnswerCheck {
-    private AnswerCheck() {
-    }
+    private AnswerCheck() {}
 
     /** The answer's kind: which top-level array makes it one. */
     enum Kind {
@@ -109,7 +107,9 @@ final class AnswerCheck {
             return "";
         }
         int semicolon = contentType.indexOf(';');
-        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon))
+                .trim()
+                .toLowerCase(Locale.ROOT);
     }
 
     private static String describe(String mediaType) {

@@ -10,7 +10,14 @@ import io.netty.channel.ChannelHandlerContext;
  *
  * @param scored whether the answer goes through the scorer (the request asked for structure)
  */
-record AnswerParts(Exchange exchange, ChannelHandlerContext client, String requestId, ParsedRequest request,
-                   Settlement settlement, boolean scored, Attempts attempts, ClientView view, Bill bill,
-                   Timeline timeline) {
-}
+record AnswerParts(
+        Exchange exchange,
+        ChannelHandlerContext client,
+        String requestId,
+        ParsedRequest request,
+        Settlement settlement,
+        boolean scored,
+        Attempts attempts,
+        ClientView view,
+        Bill bill,
+        Timeline timeline) {}

@@ -15,8 +15,7 @@ import org.jspecify.annotations.Nullable;
  * in one form: {@code [{"name","arguments"}]}.
  */
 final class AnswerText {
-    private AnswerText() {
-    }
+    private AnswerText() {}
 
     /** The request's {@code messages} (chat) or {@code input} (embeddings) as JSON text, or null. */
     static @Nullable String prompt(JsonNode body) {

@@ -5,7 +5,6 @@ import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.OutcomeRecorder;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.route.RoutingState;
-
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,9 +55,11 @@ final class Attempts {
     private boolean panicked;
     /** The current endpoint's stale pooled connection was retried on a new one. */
     private boolean retriedStale;
+
     private boolean lastFailureTimeout;
     /** The last failed attempt answered 2xx with something unusable: the provider had the prompt. */
     private boolean lastFailureInvalid;
+
     private Endpoint endpoint;
     /** The provider key of the current attempt's endpoint (a secret: never logged). */
     private String upstreamKey;
@@ -135,8 +136,12 @@ final class Attempts {
             return false;
         }
         breakerPermit = false;
-        log.log(Level.INFO, "request {0}: every endpoint is open; trying {1} (opens in {2} ms)",
-                requestId, endpoint.candidateId(), best);
+        log.log(
+                Level.INFO,
+                "request {0}: every endpoint is open; trying {1} (opens in {2} ms)",
+                requestId,
+                endpoint.candidateId(),
+                best);
         return true;
     }
 
@@ -182,13 +187,19 @@ final class Attempts {
      */
     void failed(String reason, boolean stale, boolean timeout, boolean invalid, int status, long retryAfterMillis) {
         if (stale && !retriedStale) {
-            log.log(Level.DEBUG, "request {0}: kept-alive connection to {1} was stale ({2}); retrying on a new one",
-                    requestId, endpoint.candidateId(), reason);
+            log.log(
+                    Level.DEBUG,
+                    "request {0}: kept-alive connection to {1} was stale ({2}); retrying on a new one",
+                    requestId,
+                    endpoint.candidateId(),
+                    reason);
             retriedStale = true;
             return;
         }
-        failures.add(endpoint.id() + (route.endpoints().size() > 1 && crossesModels() ? " (" + endpoint.model().id()
-                + ")" : "") + ": " + reason);
+        failures.add(endpoint.id()
+                + (route.endpoints().size() > 1 && crossesModels()
+                        ? " (" + endpoint.model().id() + ")"
+                        : "") + ": " + reason);
         lastFailureTimeout = timeout;
         lastFailureInvalid = invalid;
         log.log(Level.INFO, "request {0}: {1} failed: {2}", requestId, endpoint.candidateId(), reason);
@@ -196,8 +207,8 @@ final class Attempts {
             // the provider turned this tenant's key away: the key's, not the endpoint's, nor the model's
             permitHeld = false;
             if (status == 429) {
-                outcomes.rateLimited(route, endpoint, upstreamKey, retryAfterMillis, timeline.attemptMicros(),
-                        breakerPermit);
+                outcomes.rateLimited(
+                        route, endpoint, upstreamKey, retryAfterMillis, timeline.attemptMicros(), breakerPermit);
             } else {
                 outcomes.rejected(route, endpoint, upstreamKey, status, timeline.attemptMicros(), breakerPermit);
             }
@@ -228,13 +239,16 @@ final class Attempts {
                 }
             }
             long seconds = Math.max(1, (Math.min(wait, Long.MAX_VALUE - 999) + 999) / 1000);
-            return ApiError.noHealthyEndpoint("Every endpoint of '" + route.request().model() + "' is cooling down:"
-                    + " the provider asked to wait before it takes more requests with this tenant's provider key;"
-                    + " retry in " + seconds + " s.", seconds);
+            return ApiError.noHealthyEndpoint(
+                    "Every endpoint of '" + route.request().model() + "' is cooling down:"
+                            + " the provider asked to wait before it takes more requests with this tenant's provider key;"
+                            + " retry in " + seconds + " s.",
+                    seconds);
         }
         String tried = String.join("; ", failures);
-        String message = (failures.size() == 1 ? "The provider failed: " : "All " + failures.size()
-                + " endpoints failed: ") + tried + ".";
+        String message =
+                (failures.size() == 1 ? "The provider failed: " : "All " + failures.size() + " endpoints failed: ")
+                        + tried + ".";
         if (lastFailureInvalid) {
             return ApiError.upstreamInvalidResponse(message);
         }
@@ -254,8 +268,8 @@ final class Attempts {
     void answered(int status, double score, long costNano) {
         if (permitHeld) {
             permitHeld = false;
-            outcomes.answered(route, endpoint, status, score, timeline.attemptMicros(), timeline.ttftMicros(),
-                    costNano);
+            outcomes.answered(
+                    route, endpoint, status, score, timeline.attemptMicros(), timeline.ttftMicros(), costNano);
         }
     }
 

@@ -25,6 +25,7 @@ final class Bill {
     private final long promptEstimate;
     /** What the answer cost, as settled; for the completion record. */
     private Usage usage;
+
     private long costNano;
     private boolean estimated;
 

@@ -3,8 +3,8 @@ package io.brainstorm.proxy.relay;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
 import io.brainstorm.proxy.admission.Ticket;
-import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.Headers;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.settle.Cost;
@@ -26,7 +26,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 
@@ -63,8 +62,8 @@ final class ClientView {
     /** The request to the current endpoint, carrying {@code body} to {@code path} under its base path. */
     FullHttpRequest upstreamRequest(ByteBuf body, String path, boolean stream) {
         Endpoint endpoint = attempts.endpoint();
-        FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
-                endpoint.basePath() + path, body);
+        FullHttpRequest req =
+                new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, endpoint.basePath() + path, body);
         HttpHeaders h = req.headers();
         h.set(HttpHeaderNames.HOST, endpoint.origin().authority());
         h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + attempts.upstreamKey());
@@ -91,8 +90,8 @@ final class ClientView {
     }
 
     /** A whole answer: the upstream's status and body, with the governance and cost headers. */
-    FullHttpResponse answer(HttpResponseStatus status, ByteBuf body, String contentType, long costNano,
-                            boolean estimated) {
+    FullHttpResponse answer(
+            HttpResponseStatus status, ByteBuf body, String contentType, long costNano, boolean estimated) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
         HttpHeaders h = response.headers();
         h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
@@ -193,6 +192,9 @@ final class ClientView {
 
     /** A score or an efficiency as sent: at most four decimals, no trailing zeros, never an exponent. */
     static String decimal(double value) {
-        return BigDecimal.valueOf(value).setScale(4, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString();
+        return BigDecimal.valueOf(value)
+                .setScale(4, RoundingMode.HALF_UP)
+                .stripTrailingZeros()
+                .toPlainString();
     }
 }

@@ -5,7 +5,6 @@ import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -23,13 +22,18 @@ import java.util.concurrent.TimeUnit;
 final class Deadline {
     /** The timeout that passed. */
     enum Passed {
-        TOTAL, FIRST_BYTE, IDLE;
+        TOTAL,
+        FIRST_BYTE,
+        IDLE;
 
         /** Why the request or the attempt ended, for the client and the log. */
         String reason(RoutePlan route, Endpoint endpoint) {
             return switch (this) {
-                case TOTAL -> "the request took longer than " + route.first().timeouts().total().toMillis() + " ms";
-                case FIRST_BYTE -> "no response within " + endpoint.timeouts().firstByte().toMillis() + " ms";
+                case TOTAL ->
+                    "the request took longer than "
+                            + route.first().timeouts().total().toMillis() + " ms";
+                case FIRST_BYTE ->
+                    "no response within " + endpoint.timeouts().firstByte().toMillis() + " ms";
                 case IDLE -> "no data for " + endpoint.timeouts().idle().toMillis() + " ms";
             };
         }
@@ -39,12 +43,14 @@ final class Deadline {
     private final Timeline timeline;
     /** Runs {@link #expired()} and acts on what passed; the owner's, made once. */
     private final Runnable task;
+
     private final long startNanos;
     private final long totalAt;
     /** When the current attempt must have its response head; {@code Long.MAX_VALUE} when not waiting for one. */
     private long firstByteAt = Long.MAX_VALUE;
     /** The idle timeout being watched, in nanoseconds, or -1 when nothing is being read. */
     private long idleNanos = -1;
+
     private long lastReadNanos;
     private ScheduledFuture<?> timer;
     private long timerAt;
@@ -64,7 +70,9 @@ final class Deadline {
 
     /** Arms the timer for the earliest any of the first endpoint's timeouts could pass. */
     void start(Timeouts first) {
-        long soonest = Math.min(totalAt - startNanos, Math.min(first.firstByte().toNanos(), first.idle().toNanos()));
+        long soonest = Math.min(
+                totalAt - startNanos,
+                Math.min(first.firstByte().toNanos(), first.idle().toNanos()));
         arm(startNanos + soonest);
     }
 

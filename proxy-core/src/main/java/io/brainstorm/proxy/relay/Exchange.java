@@ -24,7 +24,6 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-
 import java.lang.System.Logger.Level;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -60,7 +59,14 @@ import java.util.function.LongSupplier;
 public final class Exchange implements UpstreamListener {
     private static final System.Logger log = System.getLogger(Exchange.class.getName());
 
-    private enum State { CONNECTING, WAITING, STREAMING, AGGREGATING, SCORING, DONE }
+    private enum State {
+        CONNECTING,
+        WAITING,
+        STREAMING,
+        AGGREGATING,
+        SCORING,
+        DONE
+    }
 
     private final ChannelHandlerContext client;
     private final ParsedRequest request;
@@ -68,6 +74,7 @@ public final class Exchange implements UpstreamListener {
     private final Settlement settlement;
     /** This request's record, started by the server; {@link #emit} ends it. */
     private final Completion.Builder completion;
+
     private final String requestId;
     private final Consumer<ChannelFuture> onDone;
     private final Timeline timeline;
@@ -82,24 +89,51 @@ public final class Exchange implements UpstreamListener {
     private WholeAnswer answer;
     /** The answer being relayed in {@code STREAMING} and {@code SCORING}, else null. */
     private StreamedAnswer stream;
+
     private boolean completionSent;
 
     /**
      * @param clientTrailers whether the client asked for trailers ({@code TE: trailers})
      * @param onDone         gets the write of the exchange's last message (or the client's close)
      */
-    public Exchange(ChannelHandlerContext client, UpstreamClient upstreamClient, ParsedRequest request,
-                    RoutePlan route, Settlement settlement, Ticket ticket, String requestId,
-                    Completion.Builder completion, boolean clientTrailers, Consumer<ChannelFuture> onDone) {
-        this(client, Upstreams.of(upstreamClient), request, route, settlement, ticket, requestId, completion,
-                clientTrailers, onDone, System::nanoTime);
+    public Exchange(
+            ChannelHandlerContext client,
+            UpstreamClient upstreamClient,
+            ParsedRequest request,
+            RoutePlan route,
+            Settlement settlement,
+            Ticket ticket,
+            String requestId,
+            Completion.Builder completion,
+            boolean clientTrailers,
+            Consumer<ChannelFuture> onDone) {
+        this(
+                client,
+                Upstreams.of(upstreamClient),
+                request,
+                route,
+                settlement,
+                ticket,
+                requestId,
+                completion,
+                clientTrailers,
+                onDone,
+                System::nanoTime);
     }
 
     /** @param clock the clock of {@code completion}'s arrival, read for every timeout and latency */
-    Exchange(ChannelHandlerContext client, Upstreams upstreams, ParsedRequest request, RoutePlan route,
-             Settlement settlement, Ticket ticket, String requestId, Completion.Builder completion,
-             boolean clientTrailers,
-             Consumer<ChannelFuture> onDone, LongSupplier clock) {
+    Exchange(
+            ChannelHandlerContext client,
+            Upstreams upstreams,
+            ParsedRequest request,
+            RoutePlan route,
+            Settlement settlement,
+            Ticket ticket,
+            String requestId,
+            Completion.Builder completion,
+            boolean clientTrailers,
+            Consumer<ChannelFuture> onDone,
+            LongSupplier clock) {
         this.client = client;
         this.request = request;
         this.route = route;
@@ -111,8 +145,8 @@ public final class Exchange implements UpstreamListener {
         this.attempts = new Attempts(route, settlement.outcomes(), timeline, settlement.maxAttempts(), requestId);
         this.call = new UpstreamCall(upstreams);
         this.view = new ClientView(requestId, route, ticket, attempts, clientTrailers);
-        this.deadline = new Deadline(client.executor(), timeline, route.first().timeouts().total(),
-                () -> guarded(this::onTimer));
+        this.deadline = new Deadline(
+                client.executor(), timeline, route.first().timeouts().total(), () -> guarded(this::onTimer));
         this.bill = new Bill(ticket, request.features().estimatedInputTokens());
     }
 
@@ -174,8 +208,8 @@ public final class Exchange implements UpstreamListener {
         ch.writeAndFlush(view.upstreamRequest(body, request.upstreamPath(), request.stream()))
                 .addListener((ChannelFutureListener) w -> guarded(() -> {
                     if (!w.isSuccess() && ch == call.channel() && state == State.WAITING) {
-                        failAttempt("sending the request failed: " + UpstreamCall.describe(w.cause()), false, false,
-                                0, -1);
+                        failAttempt(
+                                "sending the request failed: " + UpstreamCall.describe(w.cause()), false, false, 0, -1);
                     }
                 }));
         deadline.awaitHead(attempts.endpoint().timeouts().firstByte());
@@ -226,12 +260,17 @@ public final class Exchange implements UpstreamListener {
         int status = response.status().code();
         String failure = UpstreamErrors.failure(status, response.headers());
         if (failure != null) {
-            failAttempt(failure, false, false, status,
+            failAttempt(
+                    failure,
+                    false,
+                    false,
+                    status,
                     RetryAfter.millis(response.headers().get(HttpHeaderNames.RETRY_AFTER), System.currentTimeMillis()));
             return;
         }
         String wrong = status / 100 == 2
-                ? AnswerCheck.head(request.stream(), response.headers().get(HttpHeaderNames.CONTENT_TYPE)) : null;
+                ? AnswerCheck.head(request.stream(), response.headers().get(HttpHeaderNames.CONTENT_TYPE))
+                : null;
         if (wrong != null) {
             failAttempt("the answer was " + wrong, false, true, status, -1);
             return;
@@ -239,9 +278,19 @@ public final class Exchange implements UpstreamListener {
         attempts.responded();
         call.answering(response);
         deadline.reading(attempts.endpoint().timeouts().idle());
-        AnswerParts parts = new AnswerParts(this, client, requestId, request, settlement,
-                settlement.scoring().applies(request.features().json(), request.features().tools()), attempts, view,
-                bill, timeline);
+        AnswerParts parts = new AnswerParts(
+                this,
+                client,
+                requestId,
+                request,
+                settlement,
+                settlement
+                        .scoring()
+                        .applies(request.features().json(), request.features().tools()),
+                attempts,
+                view,
+                bill,
+                timeline);
         if (request.stream() && status / 100 == 2) {
             state = State.STREAMING;
             attempts.relaying();
@@ -288,7 +337,7 @@ public final class Exchange implements UpstreamListener {
         switch (state) {
             case WAITING, AGGREGATING -> failAttempt(reason + " before the answer was complete", false, false, 0, -1);
             case STREAMING -> stream.broke(reason);
-            default -> { }
+            default -> {}
         }
     }
 
@@ -308,15 +357,17 @@ public final class Exchange implements UpstreamListener {
         Deadline.Passed passed = state == State.DONE || state == State.SCORING ? null : deadline.expired();
         if (passed == Deadline.Passed.FIRST_BYTE && state == State.WAITING) {
             failAttempt(passed.reason(route, attempts.endpoint()), true, false, 0, -1);
-        } else if (passed == Deadline.Passed.TOTAL || passed == Deadline.Passed.IDLE
-                && (state == State.STREAMING || state == State.AGGREGATING)) {
+        } else if (passed == Deadline.Passed.TOTAL
+                || passed == Deadline.Passed.IDLE && (state == State.STREAMING || state == State.AGGREGATING)) {
             String reason = passed.reason(route, attempts.endpoint());
             call.discard();
             if (state == State.STREAMING) {
                 stream.broke(reason);
             } else {
-                failWith(ApiError.upstreamTimeout(passed == Deadline.Passed.TOTAL ? "No answer in time: " + reason + "."
-                        : "The answer from " + attempts.endpoint().id() + " stalled: " + reason + "."));
+                failWith(ApiError.upstreamTimeout(
+                        passed == Deadline.Passed.TOTAL
+                                ? "No answer in time: " + reason + "."
+                                : "The answer from " + attempts.endpoint().id() + " stalled: " + reason + "."));
             }
         }
     }
@@ -436,7 +487,9 @@ public final class Exchange implements UpstreamListener {
                 emit(500, "internal_error", Scorer.NOT_APPLICABLE);
             }
         } catch (Throwable again) {
-            log.log(Level.ERROR, "request " + requestId + ": could not end it cleanly; closing the client connection",
+            log.log(
+                    Level.ERROR,
+                    "request " + requestId + ": could not end it cleanly; closing the client connection",
                     again);
             if (state != State.DONE) {
                 try {
@@ -476,7 +529,8 @@ public final class Exchange implements UpstreamListener {
         if (ttft >= 0) {
             completion.ttftMicros(ttft);
         }
-        completion.selected(answeredBy == null ? null : answeredBy.model().id(), endpoint == null ? null : endpoint.id())
+        completion
+                .selected(answeredBy == null ? null : answeredBy.model().id(), endpoint == null ? null : endpoint.id())
                 .status(status, errorCode)
                 .tokens(usage == null ? 0 : usage.promptTokens(), usage == null ? 0 : usage.completionTokens())
                 .cost(bill.costNano(), bill.estimated())

@@ -6,8 +6,7 @@ import java.time.format.DateTimeParseException;
 
 /** Reads an HTTP {@code Retry-After} value: delay seconds or an HTTP date (RFC 9110 §10.2.3). */
 final class RetryAfter {
-    private RetryAfter() {
-    }
+    private RetryAfter() {}
 
     /**
      * The delay in milliseconds, 0 for a date in the past, or -1 when the header is absent or
@@ -32,7 +31,9 @@ final class RetryAfter {
             }
         }
         try {
-            long at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
+            long at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME)
+                    .toInstant()
+                    .toEpochMilli();
             return Math.max(0, at - nowMillis);
         } catch (DateTimeParseException e) {
             return -1;

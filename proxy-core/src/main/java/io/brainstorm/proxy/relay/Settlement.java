@@ -15,6 +15,9 @@ import io.brainstorm.proxy.settle.Scoring;
  * @param maxAttempts   endpoints tried per request
  * @param recordContent whether completions carry the prompt and the answer (the audit's {@code record_content})
  */
-public record Settlement(OutcomeRecorder outcomes, Scoring scoring, CompletionSink completions, int maxAttempts,
-                         boolean recordContent) {
-}
+public record Settlement(
+        OutcomeRecorder outcomes,
+        Scoring scoring,
+        CompletionSink completions,
+        int maxAttempts,
+        boolean recordContent) {}

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.util.ByteProcessor;
-
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
@@ -164,6 +163,7 @@ public final class SseEventSplitter {
         private boolean afterCr;
         /** The previous '\r' ended a blank line: the event is complete, save perhaps a '\n'. */
         private boolean eventEndsAfterCr;
+
         private int endOffset;
 
         @Override

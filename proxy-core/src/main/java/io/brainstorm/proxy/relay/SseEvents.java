@@ -6,7 +6,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.util.ByteProcessor;
-
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -32,13 +31,14 @@ public final class SseEvents {
     private static final byte[] DONE_VALUE = {'[', 'D', 'O', 'N', 'E', ']'};
     /** Room for {@code data: [DONE]} with an {@code id:} or {@code event:} line beside it. */
     static final int MAX_DONE_EVENT_BYTES = 128;
+
     private static final long NO_DATA = -1;
     private static final long MANY_DATA = -2;
-    private static final ByteBuf DONE = Unpooled.unreleasableBuffer(
-            Unpooled.wrappedBuffer("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII)).asReadOnly());
+    private static final ByteBuf DONE =
+            Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII))
+                    .asReadOnly());
 
-    private SseEvents() {
-    }
+    private SseEvents() {}
 
     /**
      * Whether the event's data is exactly {@code [DONE]}: OpenAI's end of stream. Events longer

@@ -10,7 +10,6 @@ import io.brainstorm.proxy.settle.UsageParser;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
-
 import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 
@@ -34,6 +33,7 @@ final class StreamRelay {
     private final SseEventSplitter splitter;
     /** The side copy for scoring or the audit, or null; it reads events, never changes or releases them. */
     private final @Nullable StreamCapture capture;
+
     private @Nullable ObjectNode usageChunk;
     private boolean sawDone;
     private boolean released;
@@ -76,7 +76,8 @@ final class StreamRelay {
     }
 
     /** The usage the upstream reported, or null. */
-    @Nullable Usage usage() {
+    @Nullable
+    Usage usage() {
         return usageChunk == null ? null : UsageParser.parse(usageChunk.get("usage"));
     }
 

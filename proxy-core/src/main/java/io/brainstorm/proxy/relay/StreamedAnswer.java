@@ -8,7 +8,6 @@ import io.brainstorm.proxy.settle.Usage;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
-
 import java.lang.System.Logger.Level;
 
 /**
@@ -39,6 +38,7 @@ final class StreamedAnswer {
     private final Bill bill;
     /** The side copy for the scorer or the completion record, else null. */
     private final StreamCapture capture;
+
     private final StreamRelay relay;
 
     /** Writes the stream's head to the client. */
@@ -48,7 +48,9 @@ final class StreamedAnswer {
         this.attempts = parts.attempts();
         this.bill = parts.bill();
         Settlement settlement = parts.settlement();
-        this.capture = parts.scored() || settlement.recordContent() ? settlement.scoring().capture() : null;
+        this.capture = parts.scored() || settlement.recordContent()
+                ? settlement.scoring().capture()
+                : null;
         this.relay = new StreamRelay(parts.client(), parts.requestId(), MAX_EVENT_BYTES, capture);
         parts.client().write(parts.view().streamHead());
     }
@@ -98,11 +100,17 @@ final class StreamedAnswer {
             // the breaker and latency windows learn now; learning waits for the verdict
             attempts.answering();
             exchange.awaitScore();
-            parts.settlement().scoring().score(parts.request().body(), capture.answer(), parts.client().executor(),
-                    this::onScored);
+            parts.settlement()
+                    .scoring()
+                    .score(
+                            parts.request().body(),
+                            capture.answer(),
+                            parts.client().executor(),
+                            this::onScored);
             return;
         }
-        Scorer.Result verdict = parts.scored() ? Scorer.result(ScoreOutcome.OVER_LIMIT)
+        Scorer.Result verdict = parts.scored()
+                ? Scorer.result(ScoreOutcome.OVER_LIMIT)
                 : (u == null ? relay.relayedEvents() > 0 : u.completionTokens() > 0) ? PLAIN_OK : EMPTY;
         attempts.answered(200, verdict.score(), bill.costNano());
         end(verdict);
@@ -111,7 +119,11 @@ final class StreamedAnswer {
     /** On the event loop: the scorer's verdict. */
     private void onScored(Scorer.Result verdict) {
         exchange.guarded(() -> {
-            attempts.scored(200, verdict.score(), parts.timeline().attemptMicrosToEnd(), parts.timeline().ttftMicros(),
+            attempts.scored(
+                    200,
+                    verdict.score(),
+                    parts.timeline().attemptMicrosToEnd(),
+                    parts.timeline().ttftMicros(),
                     bill.costNano());
             if (exchange.awaitingScore()) {
                 end(verdict);
@@ -124,7 +136,9 @@ final class StreamedAnswer {
 
     /** Writes the end of a complete stream: the usage chunk or {@code : x-br} comment, {@code [DONE]}, trailers. */
     private void end(Scorer.Result verdict) {
-        relay.writeEnd(parts.request().clientWantsUsage(), parts.view().xbr(bill.costNano(), bill.estimated(), verdict),
+        relay.writeEnd(
+                parts.request().clientWantsUsage(),
+                parts.view().xbr(bill.costNano(), bill.estimated(), verdict),
                 Cost.formatUsd(bill.costNano()));
         exchange.complete(parts.view().streamEnd(bill.costNano(), bill.estimated(), verdict));
         exchange.emit(200, null, verdict);
@@ -136,7 +150,8 @@ final class StreamedAnswer {
         log.log(Level.WARNING, "request {0}: stream from {1} broke: {2}", parts.requestId(), endpoint, reason);
         attempts.recordFailure(0);
         bill.settleEstimate(relay.relayedEvents(), attempts.endpoint());
-        endWithErrorEvent("The upstream stream from " + endpoint + " broke: " + reason + ". The answer is incomplete.",
+        endWithErrorEvent(
+                "The upstream stream from " + endpoint + " broke: " + reason + ". The answer is incomplete.",
                 "upstream_error");
         exchange.emit(200, "upstream_error", Scorer.ERROR);
     }
@@ -156,8 +171,9 @@ final class StreamedAnswer {
     }
 
     private void endWithErrorEvent(String message, String code) {
-        parts.client().write(new DefaultHttpContent(parts.view().errorEvent(parts.client().alloc(), message, code,
-                bill.costNano())));
+        parts.client()
+                .write(new DefaultHttpContent(
+                        parts.view().errorEvent(parts.client().alloc(), message, code, bill.costNano())));
         exchange.complete(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 

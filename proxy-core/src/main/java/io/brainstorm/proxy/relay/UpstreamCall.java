@@ -36,6 +36,7 @@ final class UpstreamCall {
     private boolean responseStarted;
     /** An informational head (1xx) was read; its parts are dropped up to its last one. */
     private boolean skippingInformational;
+
     private boolean readPending;
     /** The head of the answer being read, or null. */
     private HttpResponse head;

@@ -5,7 +5,6 @@ import io.brainstorm.proxy.api.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-
 import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 
@@ -13,8 +12,7 @@ import org.jspecify.annotations.Nullable;
 final class UpstreamErrors {
     private static final int MAX_CODE_CHARS = 64;
 
-    private UpstreamErrors() {
-    }
+    private UpstreamErrors() {}
 
     /**
      * Why a response head fails the attempt over: 401/403 (the provider rejected the key), 408, 429
@@ -23,8 +21,9 @@ final class UpstreamErrors {
     static String failure(int status, HttpHeaders headers) {
         if (status == 401 || status == 403 || status == 408 || status == 429 || status >= 500) {
             String retryAfter = headers.get(HttpHeaderNames.RETRY_AFTER);
-            return "HTTP " + status + (status == 401 || status == 403 ? " (the provider rejected the configured key)"
-                    : "") + (retryAfter != null ? ", retry-after " + retryAfter : "");
+            return "HTTP " + status
+                    + (status == 401 || status == 403 ? " (the provider rejected the configured key)" : "")
+                    + (retryAfter != null ? ", retry-after " + retryAfter : "");
         }
         return null;
     }

@@ -38,8 +38,13 @@ interface Upstreams {
         return new Upstreams() {
             @Override
             public Future<Channel> acquire(EventLoop loop, Endpoint endpoint, boolean fresh) {
-                int connectMs = (int) Math.min(Integer.MAX_VALUE, endpoint.timeouts().connect().toMillis());
-                return client.acquire(loop, endpoint.origin(), connectMs, endpoint.timeouts().poolIdle().toNanos(),
+                int connectMs = (int) Math.min(
+                        Integer.MAX_VALUE, endpoint.timeouts().connect().toMillis());
+                return client.acquire(
+                        loop,
+                        endpoint.origin(),
+                        connectMs,
+                        endpoint.timeouts().poolIdle().toNanos(),
                         fresh);
             }
 

@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.relay;
 
-import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.settle.Scorer;
@@ -13,7 +13,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
-
 import java.util.function.Consumer;
 
 /**
@@ -58,8 +57,8 @@ final class WholeAnswer {
         ByteBuf buf = content.content();
         if (body.readableBytes() + buf.readableBytes() > MAX_BYTES) {
             content.release();
-            exchange.failWith(ApiError.upstream("The answer from " + attempts.endpoint().id() + " is larger than "
-                    + MAX_BYTES + " bytes."));
+            exchange.failWith(ApiError.upstream(
+                    "The answer from " + attempts.endpoint().id() + " is larger than " + MAX_BYTES + " bytes."));
             return;
         }
         body.addComponent(true, buf);
@@ -73,8 +72,8 @@ final class WholeAnswer {
     private void finish() {
         int code = head.status().code();
         boolean ok = code / 100 == 2;
-        AnswerCheck.Kind kind = parts.request().kind() == ParsedRequest.Kind.CHAT ? AnswerCheck.Kind.CHAT
-                : AnswerCheck.Kind.EMBEDDINGS;
+        AnswerCheck.Kind kind =
+                parts.request().kind() == ParsedRequest.Kind.CHAT ? AnswerCheck.Kind.CHAT : AnswerCheck.Kind.EMBEDDINGS;
         String wrong = ok ? AnswerCheck.body(body, kind, Json.MAPPER.getFactory()) : null;
         if (wrong != null) {
             exchange.failAttempt("the answer was " + wrong, false, true, code, -1);
@@ -108,8 +107,13 @@ final class WholeAnswer {
         String answerText = parts.settlement().recordContent() && ok ? AnswerText.of(body) : null;
         ByteBuf answer = body;
         body = null;
-        exchange.complete(parts.view().answer(head.status(), answer, head.headers().get(HttpHeaderNames.CONTENT_TYPE,
-                "application/json"), bill.costNano(), bill.estimated()));
+        exchange.complete(parts.view()
+                .answer(
+                        head.status(),
+                        answer,
+                        head.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/json"),
+                        bill.costNano(),
+                        bill.estimated()));
         if (toScore == null) {
             exchange.emit(code, errorCode, verdict, answerText);
         } else {
@@ -119,7 +123,9 @@ final class WholeAnswer {
                 attempts.scored(code, v.score(), latency, -1, bill.costNano());
                 exchange.emit(code, null, v, answerText);
             });
-            parts.settlement().scoring().scoreAnswer(parts.request().body(), toScore, parts.client().executor(), then);
+            parts.settlement()
+                    .scoring()
+                    .scoreAnswer(parts.request().body(), toScore, parts.client().executor(), then);
         }
     }
 

@@ -26,8 +26,7 @@ public interface AnswerLog {
      * @param taskClass   the request's task class
      * @param atMillis    when it was answered
      */
-    record Answer(String tenant, String candidateId, TaskClass taskClass, long atMillis) {
-    }
+    record Answer(String tenant, String candidateId, TaskClass taskClass, long atMillis) {}
 
     /**
      * Remembers that {@code answer} was given to {@code requestId}; the first answer to an id
@@ -37,5 +36,6 @@ public interface AnswerLog {
     void remember(String requestId, Answer answer);
 
     /** The answer to {@code requestId} if it was given to {@code tenant} within the retention; else null. */
-    @Nullable Answer find(String requestId, String tenant, long nowMillis);
+    @Nullable
+    Answer find(String requestId, String tenant, long nowMillis);
 }

@@ -64,13 +64,11 @@ public final class CircuitBreaker {
      * @param trips           times it opened, 429 cool-downs included
      * @param reason          why it last opened; empty when it never did
      */
-    public record Snapshot(CircuitState state, long requests, long failures, long openUntilMillis, int trips,
-                           String reason) {
-    }
+    public record Snapshot(
+            CircuitState state, long requests, long failures, long openUntilMillis, int trips, String reason) {}
 
     /** What the lock-free reads see; replaced whole under the lock. */
-    private record View(CircuitState mode, long openUntilMillis) {
-    }
+    private record View(CircuitState mode, long openUntilMillis) {}
 
     private static final View CLOSED_VIEW = new View(CircuitState.CLOSED, 0);
     private static final int WINDOW_BUCKETS = 10;
@@ -89,6 +87,7 @@ public final class CircuitBreaker {
     private final WindowCounts window;
     /** The next failure opening lasts openBase · 2^level. */
     private int level;
+
     private long closedSinceMillis = Long.MIN_VALUE;
     private int trips;
     private String reason = "";
@@ -118,7 +117,9 @@ public final class CircuitBreaker {
         if (v.mode == CircuitState.CLOSED) {
             return CircuitState.CLOSED;
         }
-        return v.mode == CircuitState.OPEN && nowMillis < v.openUntilMillis ? CircuitState.OPEN : CircuitState.HALF_OPEN;
+        return v.mode == CircuitState.OPEN && nowMillis < v.openUntilMillis
+                ? CircuitState.OPEN
+                : CircuitState.HALF_OPEN;
     }
 
     /**
@@ -138,8 +139,7 @@ public final class CircuitBreaker {
                 }
                 setMode(CircuitState.HALF_OPEN);
             }
-            default -> {
-            }
+            default -> {}
         }
         if (probesOut < config.halfOpenProbes()) {
             probesOut++;
@@ -226,11 +226,12 @@ public final class CircuitBreaker {
         long failed = window.failed(nowMillis);
         // a division, not failureRate * all: 0.3 * 10 is 3.0000000000000004
         if (all >= config.minRequests() && (double) failed / all >= config.failureRate()) {
-            long closedWindows = closedSinceMillis == Long.MIN_VALUE
-                    ? 0 : Math.max(0, nowMillis - closedSinceMillis) / windowMillis;
+            long closedWindows =
+                    closedSinceMillis == Long.MIN_VALUE ? 0 : Math.max(0, nowMillis - closedSinceMillis) / windowMillis;
             level = (int) Math.max(0, level - closedWindows);
-            openForFailures(nowMillis, "error rate " + failed + "/" + all + " >= " + config.failureRate()
-                    + " over " + config.window());
+            openForFailures(
+                    nowMillis,
+                    "error rate " + failed + "/" + all + " >= " + config.failureRate() + " over " + config.window());
         }
     }
 
@@ -241,7 +242,8 @@ public final class CircuitBreaker {
      */
     public synchronized void onRateLimited(long nowMillis, long retryAfterMillis) {
         if (retryAfterMillis < -1) {
-            throw new IllegalArgumentException("retryAfterMillis: " + retryAfterMillis + " (expected: >= 0, or -1 for none)");
+            throw new IllegalArgumentException(
+                    "retryAfterMillis: " + retryAfterMillis + " (expected: >= 0, or -1 for none)");
         }
         if (!takeStale()) {
             if (!takeProbe()) {
@@ -253,8 +255,10 @@ public final class CircuitBreaker {
         if (mode == CircuitState.OPEN && openUntilMillis >= until) {
             return;
         }
-        open(until, "rate limited: cooling down " + coolDown + " ms"
-                + (retryAfterMillis < 0 ? " (no Retry-After)" : " (Retry-After " + retryAfterMillis + " ms)"));
+        open(
+                until,
+                "rate limited: cooling down " + coolDown + " ms"
+                        + (retryAfterMillis < 0 ? " (no Retry-After)" : " (Retry-After " + retryAfterMillis + " ms)"));
     }
 
     /** 0 unless OPEN; else the milliseconds until a probe may pass (for the {@code Retry-After} of a 503). */
@@ -265,8 +269,13 @@ public final class CircuitBreaker {
 
     public synchronized Snapshot snapshot(long nowMillis) {
         CircuitState s = state(nowMillis);
-        return new Snapshot(s, window.all(nowMillis), window.failed(nowMillis),
-                mode == CircuitState.CLOSED ? 0 : openUntilMillis, trips, reason);
+        return new Snapshot(
+                s,
+                window.all(nowMillis),
+                window.failed(nowMillis),
+                mode == CircuitState.CLOSED ? 0 : openUntilMillis,
+                trips,
+                reason);
     }
 
     @Override
@@ -284,7 +293,9 @@ public final class CircuitBreaker {
     }
 
     private long openMillis(int lvl) {
-        return lvl >= 62 || openBaseMillis > openMaxMillis >> lvl ? openMaxMillis : Math.min(openMaxMillis, openBaseMillis << lvl);
+        return lvl >= 62 || openBaseMillis > openMaxMillis >> lvl
+                ? openMaxMillis
+                : Math.min(openMaxMillis, openBaseMillis << lvl);
     }
 
     private void open(long untilMillis, String why) {

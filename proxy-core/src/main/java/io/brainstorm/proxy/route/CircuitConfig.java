@@ -18,16 +18,22 @@ import java.time.Duration;
  * @param maxCoolDown    the longest a 429's {@code Retry-After} may keep the provider key that got it
  *                       cooling down on that endpoint
  */
-public record CircuitConfig(Duration window, int minRequests, double failureRate, Duration openBase,
-                            Duration openMax, int halfOpenProbes, Duration maxCoolDown) {
+public record CircuitConfig(
+        Duration window,
+        int minRequests,
+        double failureRate,
+        Duration openBase,
+        Duration openMax,
+        int halfOpenProbes,
+        Duration maxCoolDown) {
 
     /**
      * 30 s window, 10 requests, 50 % errors; open 5 s doubling to 5 min; 3 probes at once (one slow
      * or unlucky probe does not decide alone, and a half-open endpoint is not down to one request);
      * 429 cool-down at most 5 min.
      */
-    public static final CircuitConfig DEFAULTS = new CircuitConfig(Duration.ofSeconds(30), 10, 0.5,
-            Duration.ofSeconds(5), Duration.ofMinutes(5), 3, Duration.ofMinutes(5));
+    public static final CircuitConfig DEFAULTS = new CircuitConfig(
+            Duration.ofSeconds(30), 10, 0.5, Duration.ofSeconds(5), Duration.ofMinutes(5), 3, Duration.ofMinutes(5));
 
     public CircuitConfig {
         requireMillis("window", window);

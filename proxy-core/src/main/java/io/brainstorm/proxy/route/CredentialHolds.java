@@ -52,11 +52,11 @@ public final class CredentialHolds {
      * @param untilMillis when the hold ends (epoch ms)
      * @param reason      what the provider said, for read-outs
      */
-    public record Hold(String credential, Kind kind, long untilMillis, String reason) {
-    }
+    public record Hold(String credential, Kind kind, long untilMillis, String reason) {}
 
     /** Holds kept at most; beyond it, a new one is recorded only once expired ones are dropped. */
     static final int MAX_HOLDS = 65_536;
+
     private static final HexFormat HEX = HexFormat.of();
 
     private final long openBaseMillis;
@@ -105,18 +105,31 @@ public final class CredentialHolds {
      */
     public void rateLimited(String credential, long nowMillis, long retryAfterMillis) {
         if (retryAfterMillis < -1) {
-            throw new IllegalArgumentException("retryAfterMillis: " + retryAfterMillis + " (expected: >= 0, or -1 for none)");
+            throw new IllegalArgumentException(
+                    "retryAfterMillis: " + retryAfterMillis + " (expected: >= 0, or -1 for none)");
         }
         long coolDown = retryAfterMillis < 0 ? openBaseMillis : Math.min(retryAfterMillis, maxCoolDownMillis);
-        put(new Hold(credential, Kind.RATE_LIMITED, nowMillis + coolDown, "rate limited: cooling down " + coolDown
-                + " ms" + (retryAfterMillis < 0 ? " (no Retry-After)" : " (Retry-After " + retryAfterMillis + " ms)")),
+        put(
+                new Hold(
+                        credential,
+                        Kind.RATE_LIMITED,
+                        nowMillis + coolDown,
+                        "rate limited: cooling down " + coolDown + " ms"
+                                + (retryAfterMillis < 0
+                                        ? " (no Retry-After)"
+                                        : " (Retry-After " + retryAfterMillis + " ms)")),
                 nowMillis);
     }
 
     /** The provider answered {@code status} (401 or 403) to {@code credential}: set aside for {@code openBase}. */
     public void rejected(String credential, long nowMillis, int status) {
-        put(new Hold(credential, Kind.REJECTED, nowMillis + openBaseMillis, "HTTP " + status
-                + ": the provider rejected the key; tried last for " + openBaseMillis + " ms"), nowMillis);
+        put(
+                new Hold(
+                        credential,
+                        Kind.REJECTED,
+                        nowMillis + openBaseMillis,
+                        "HTTP " + status + ": the provider rejected the key; tried last for " + openBaseMillis + " ms"),
+                nowMillis);
     }
 
     /** The holds running at {@code nowMillis}, by fingerprint. */
@@ -138,7 +151,9 @@ public final class CredentialHolds {
                 return;
             }
         }
-        holds.merge(h.credential, h, (old, now) -> nowMillis < old.untilMillis && old.untilMillis >= now.untilMillis
-                ? old : now);
+        holds.merge(
+                h.credential,
+                h,
+                (old, now) -> nowMillis < old.untilMillis && old.untilMillis >= now.untilMillis ? old : now);
     }
 }

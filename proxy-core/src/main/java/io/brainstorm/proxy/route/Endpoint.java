@@ -7,7 +7,6 @@ import io.brainstorm.proxy.config.Timeouts;
 import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.upstream.Origin;
-
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -27,8 +26,15 @@ import org.jspecify.annotations.Nullable;
  * @param timeouts      upstream timeouts
  * @param simulated     true for the built-in sim provider
  */
-public record Endpoint(String id, ModelSpec model, Price price, Origin origin, String basePath, @Nullable String apiKey,
-                       Timeouts timeouts, boolean simulated) {
+public record Endpoint(
+        String id,
+        ModelSpec model,
+        Price price,
+        Origin origin,
+        String basePath,
+        @Nullable String apiKey,
+        Timeouts timeouts,
+        boolean simulated) {
 
     /** The model name the provider knows. */
     public String upstreamModel() {
@@ -42,14 +48,23 @@ public record Endpoint(String id, ModelSpec model, Price price, Origin origin, S
 
     /** This endpoint as a routing strategy sees it, with {@code stats} observed so far. */
     public Candidate candidate(EndpointStats stats) {
-        return Candidate.builder().id(candidateId()).endpoint(id).model(model.id())
-                .inputNanoUsdPerMillion(price.inputNanoPerM()).outputNanoUsdPerMillion(price.outputNanoPerM())
-                .capabilities(capabilityNames(model.capabilities())).contextLength(model.contextLength())
-                .maxOutputTokens(model.maxOutputTokens()).stats(stats).build();
+        return Candidate.builder()
+                .id(candidateId())
+                .endpoint(id)
+                .model(model.id())
+                .inputNanoUsdPerMillion(price.inputNanoPerM())
+                .outputNanoUsdPerMillion(price.outputNanoPerM())
+                .capabilities(capabilityNames(model.capabilities()))
+                .contextLength(model.contextLength())
+                .maxOutputTokens(model.maxOutputTokens())
+                .stats(stats)
+                .build();
     }
 
     static Set<String> capabilityNames(Set<Capability> capabilities) {
-        return capabilities.stream().map(c -> c.name().toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+        return capabilities.stream()
+                .map(c -> c.name().toLowerCase(Locale.ROOT))
+                .collect(Collectors.toUnmodifiableSet());
     }
 
     @Override

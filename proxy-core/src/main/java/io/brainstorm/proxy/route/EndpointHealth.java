@@ -88,9 +88,14 @@ public final class EndpointHealth {
             all = attempts.all(nowMillis);
             failed = attempts.failed(nowMillis);
         }
-        return EndpointStats.builder().requests(all).errorRate(all == 0 ? 0 : (double) failed / all)
-                .latency(latency.stats(nowMillis)).ttft(ttft.stats(nowMillis)).quality(quality.alpha(), quality.beta())
-                .circuit(breaker.state(nowMillis)).build();
+        return EndpointStats.builder()
+                .requests(all)
+                .errorRate(all == 0 ? 0 : (double) failed / all)
+                .latency(latency.stats(nowMillis))
+                .ttft(ttft.stats(nowMillis))
+                .quality(quality.alpha(), quality.beta())
+                .circuit(breaker.state(nowMillis))
+                .build();
     }
 
     private void count(long nowMillis, boolean failure) {

@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.route;
 
 import io.brainstorm.proxy.spi.LatencyStats;
-
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
@@ -18,9 +17,15 @@ import java.util.TreeMap;
  * @param ttft        time to the first event of streamed requests
  * @param quality     task class key ({@code json/1k-8k}) → belief, for the classes with observations, sorted
  */
-public record EndpointReadOut(String candidateId, CircuitBreaker.Snapshot circuit,
-                              java.util.List<CredentialHolds.Hold> keyHolds, long requests, double errorRate,
-                              LatencyStats latency, LatencyStats ttft, Map<String, Posterior> quality) {
+public record EndpointReadOut(
+        String candidateId,
+        CircuitBreaker.Snapshot circuit,
+        java.util.List<CredentialHolds.Hold> keyHolds,
+        long requests,
+        double errorRate,
+        LatencyStats latency,
+        LatencyStats ttft,
+        Map<String, Posterior> quality) {
     public EndpointReadOut {
         keyHolds = java.util.List.copyOf(keyHolds);
         quality = Collections.unmodifiableMap(new TreeMap<>(quality));

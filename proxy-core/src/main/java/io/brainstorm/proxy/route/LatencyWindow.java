@@ -2,13 +2,12 @@ package io.brainstorm.proxy.route;
 
 import io.brainstorm.proxy.concurrent.ThreadLanes;
 import io.brainstorm.proxy.spi.LatencyStats;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.IntCountsHistogram;
-
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.IntCountsHistogram;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -42,8 +41,7 @@ public final class LatencyWindow {
     /** Samples per chunk of a lane; a writer with half a chunk waiting merges if no one else is. */
     static final int CHUNK = 256;
 
-    private record Cached(long bucket, long computedAtMillis, long recorded, LatencyStats stats) {
-    }
+    private record Cached(long bucket, long computedAtMillis, long recorded, LatencyStats stats) {}
 
     /** A run of one lane's samples; the owner fills it, then links the next. */
     private static final class Chunk {
@@ -105,6 +103,7 @@ public final class LatencyWindow {
     private final long refreshMillis;
     /** Merger only (under {@link #merging}). */
     private final IntCountsHistogram[] buckets;
+
     private final Histogram merged = new Histogram(2);
     private long head = Long.MIN_VALUE;
     private final AtomicBoolean merging = new AtomicBoolean();
@@ -222,8 +221,13 @@ public final class LatencyWindow {
             }
         }
         long count = merged.getTotalCount();
-        LatencyStats stats = count == 0 ? LatencyStats.EMPTY : LatencyStats.of(count,
-                merged.getValueAtPercentile(50), merged.getValueAtPercentile(90), merged.getValueAtPercentile(99));
+        LatencyStats stats = count == 0
+                ? LatencyStats.EMPTY
+                : LatencyStats.of(
+                        count,
+                        merged.getValueAtPercentile(50),
+                        merged.getValueAtPercentile(90),
+                        merged.getValueAtPercentile(99));
         cached = new Cached(head, nowMillis, recorded, stats);
         return stats;
     }

@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.route;
 
 import io.brainstorm.proxy.spi.TaskClass;
-
 import java.util.Map;
 
 /**

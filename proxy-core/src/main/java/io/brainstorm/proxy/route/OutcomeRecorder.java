@@ -49,7 +49,8 @@ public final class OutcomeRecorder {
         if (r != RoutingState.Reach.USABLE) {
             return r;
         }
-        return state.health(e.candidateId()).breaker().tryAcquire(now) ? RoutingState.Reach.USABLE
+        return state.health(e.candidateId()).breaker().tryAcquire(now)
+                ? RoutingState.Reach.USABLE
                 : RoutingState.Reach.LAST_RESORT;
     }
 
@@ -82,8 +83,14 @@ public final class OutcomeRecorder {
      * @param ttftMicros    to the first streamed event, or -1
      * @param costNanoUsd   what the answer cost
      */
-    public void answered(RoutePlan plan, Endpoint e, int status, double score, long latencyMicros, long ttftMicros,
-                         long costNanoUsd) {
+    public void answered(
+            RoutePlan plan,
+            Endpoint e,
+            int status,
+            double score,
+            long latencyMicros,
+            long ttftMicros,
+            long costNanoUsd) {
         answering(plan, e, latencyMicros, ttftMicros);
         scored(plan, e, status, score, latencyMicros, ttftMicros, costNanoUsd);
     }
@@ -93,7 +100,8 @@ public final class OutcomeRecorder {
      * answer. The latency windows learn now (the breaker had its verdict at the head).
      */
     public void answering(RoutePlan plan, Endpoint e, long latencyMicros, long ttftMicros) {
-        state.health(e.candidateId()).recordSuccess(state.nowMillis(), plan.request().stream(), latencyMicros, ttftMicros);
+        state.health(e.candidateId())
+                .recordSuccess(state.nowMillis(), plan.request().stream(), latencyMicros, ttftMicros);
     }
 
     /**
@@ -103,15 +111,23 @@ public final class OutcomeRecorder {
      * @param score answer quality 0..1, or {@link #NO_SCORE} (a 4xx the client caused, or an
      *              answer the scorer could not judge)
      */
-    public void scored(RoutePlan plan, Endpoint e, int status, double score, long latencyMicros, long ttftMicros,
-                       long costNanoUsd) {
+    public void scored(
+            RoutePlan plan,
+            Endpoint e,
+            int status,
+            double score,
+            long latencyMicros,
+            long ttftMicros,
+            long costNanoUsd) {
         String id = e.candidateId();
         if (score >= 0) {
             state.learning().observe(id, plan.request().taskClass(), score, 1.0);
         }
         if (status / 100 == 2) {
-            answers.remember(plan.request().requestId(), new AnswerLog.Answer(plan.request().tenant(), id,
-                    plan.request().taskClass(), state.nowMillis()));
+            answers.remember(
+                    plan.request().requestId(),
+                    new AnswerLog.Answer(
+                            plan.request().tenant(), id, plan.request().taskClass(), state.nowMillis()));
         }
         tell(plan, e, status, score < 0 ? 0 : score, latencyMicros, ttftMicros, costNanoUsd);
     }
@@ -139,8 +155,8 @@ public final class OutcomeRecorder {
      * {@code retryAfterMillis} (-1: no {@code Retry-After}); other keys are not affected. Not a
      * verdict on the endpoint or on the model: a held permit goes back.
      */
-    public void rateLimited(RoutePlan plan, Endpoint e, String providerKey, long retryAfterMillis, long latencyMicros,
-                            boolean permit) {
+    public void rateLimited(
+            RoutePlan plan, Endpoint e, String providerKey, long retryAfterMillis, long latencyMicros, boolean permit) {
         EndpointHealth h = state.health(e.candidateId());
         h.credentials().rateLimited(CredentialHolds.fingerprint(providerKey), state.nowMillis(), retryAfterMillis);
         keyRefused(plan, e, h, 429, latencyMicros, permit);
@@ -151,32 +167,47 @@ public final class OutcomeRecorder {
      * last on {@code e} for a while ({@link CredentialHolds#rejected}); other keys are not
      * affected. Not a verdict on the endpoint or on the model: a held permit goes back.
      */
-    public void rejected(RoutePlan plan, Endpoint e, String providerKey, int status, long latencyMicros,
-                         boolean permit) {
+    public void rejected(
+            RoutePlan plan, Endpoint e, String providerKey, int status, long latencyMicros, boolean permit) {
         EndpointHealth h = state.health(e.candidateId());
         h.credentials().rejected(CredentialHolds.fingerprint(providerKey), state.nowMillis(), status);
         keyRefused(plan, e, h, status, latencyMicros, permit);
     }
 
     /** The end of an attempt a provider key was refused on: no verdict on the endpoint, so a held permit goes back. */
-    private static void keyRefused(RoutePlan plan, Endpoint e, EndpointHealth h, int status, long latencyMicros,
-                                   boolean permit) {
+    private static void keyRefused(
+            RoutePlan plan, Endpoint e, EndpointHealth h, int status, long latencyMicros, boolean permit) {
         if (permit) {
             h.breaker().release();
         }
         tell(plan, e, status, 0, latencyMicros, -1, 0);
     }
 
-    private static void tell(RoutePlan plan, Endpoint e, int status, double score, long latencyMicros, long ttftMicros,
-                             long costNanoUsd) {
+    private static void tell(
+            RoutePlan plan,
+            Endpoint e,
+            int status,
+            double score,
+            long latencyMicros,
+            long ttftMicros,
+            long costNanoUsd) {
         RoutingStrategy s = plan.decider();
         if (s == null) {
             return;
         }
         try {
-            s.observe(Outcome.builder().requestId(plan.request().requestId()).candidateId(e.candidateId())
-                    .endpoint(e.id()).model(e.model().id()).taskClass(plan.request().taskClass()).status(status)
-                    .score(score).latencyMicros(latencyMicros).ttftMicros(ttftMicros).costNanoUsd(costNanoUsd).build());
+            s.observe(Outcome.builder()
+                    .requestId(plan.request().requestId())
+                    .candidateId(e.candidateId())
+                    .endpoint(e.id())
+                    .model(e.model().id())
+                    .taskClass(plan.request().taskClass())
+                    .status(status)
+                    .score(score)
+                    .latencyMicros(latencyMicros)
+                    .ttftMicros(ttftMicros)
+                    .costNanoUsd(costNanoUsd)
+                    .build());
         } catch (RuntimeException ex) {
             log.log(System.Logger.Level.WARNING, "strategy '" + plan.strategy() + "' failed in observe()", ex);
         }

@@ -32,7 +32,9 @@ public record Posterior(double alpha, double beta, long observations) {
             throw new IllegalArgumentException("score " + score + ", weight " + weight + ", discount " + discount
                     + " (expected: score 0..1, weight >= 0, discount in (0, 1])");
         }
-        return new Posterior(1 + discount * (alpha - 1) + weight * score,
-                1 + discount * (beta - 1) + weight * (1 - score), observations + 1);
+        return new Posterior(
+                1 + discount * (alpha - 1) + weight * score,
+                1 + discount * (beta - 1) + weight * (1 - score),
+                observations + 1);
     }
 }

@@ -11,7 +11,10 @@ import org.jspecify.annotations.Nullable;
  * @param sort           {@code price}, {@code latency} or {@code throughput}: choose the cheapest
  *                       ({@code :floor}) or the fastest ({@code :fast}) when the model has no variant; or null
  */
-public record ProviderPreferences(List<String> order, boolean allowFallbacks, @Nullable String sort) {
+public record ProviderPreferences(
+        List<String> order,
+        boolean allowFallbacks,
+        @Nullable String sort) {
     /** No preferences. */
     public static final ProviderPreferences NONE = new ProviderPreferences(List.of(), true, null);
 

@@ -16,18 +16,38 @@ import java.util.List;
  * @param provider             OpenRouter's {@code provider} preferences
  * @param user                 OpenAI's {@code user} field, or empty
  */
-public record RequestFeatures(long estimatedInputTokens, long maxOutputTokens, boolean tools, boolean json,
-                              boolean stream, boolean embeddings, List<String> fallbackModels,
-                              ProviderPreferences provider, String user) {
+public record RequestFeatures(
+        long estimatedInputTokens,
+        long maxOutputTokens,
+        boolean tools,
+        boolean json,
+        boolean stream,
+        boolean embeddings,
+        List<String> fallbackModels,
+        ProviderPreferences provider,
+        String user) {
     public RequestFeatures {
         fallbackModels = List.copyOf(fallbackModels);
         user = user == null ? "" : user;
     }
 
     /** Features without OpenRouter fields or a user. */
-    public RequestFeatures(long estimatedInputTokens, long maxOutputTokens, boolean tools, boolean json,
-                           boolean stream, boolean embeddings) {
-        this(estimatedInputTokens, maxOutputTokens, tools, json, stream, embeddings, List.of(),
-                ProviderPreferences.NONE, "");
+    public RequestFeatures(
+            long estimatedInputTokens,
+            long maxOutputTokens,
+            boolean tools,
+            boolean json,
+            boolean stream,
+            boolean embeddings) {
+        this(
+                estimatedInputTokens,
+                maxOutputTokens,
+                tools,
+                json,
+                stream,
+                embeddings,
+                List.of(),
+                ProviderPreferences.NONE,
+                "");
     }
 }

@@ -2,7 +2,6 @@ package io.brainstorm.proxy.route;
 
 import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
-
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -19,8 +18,14 @@ import org.jspecify.annotations.Nullable;
  * @param reason     the strategy's explanation, for logs
  * @param access     what the calling key may reach: the provider key each endpoint is sent
  */
-public record RoutePlan(String strategy, @Nullable RoutingStrategy decider, RouteRequest request, List<Endpoint> endpoints,
-                        double efficiency, String reason, Access access) {
+public record RoutePlan(
+        String strategy,
+        @Nullable RoutingStrategy decider,
+        RouteRequest request,
+        List<Endpoint> endpoints,
+        double efficiency,
+        String reason,
+        Access access) {
     public RoutePlan {
         endpoints = List.copyOf(endpoints);
         if (endpoints.isEmpty()) {

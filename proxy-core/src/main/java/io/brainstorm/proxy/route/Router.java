@@ -9,7 +9,6 @@ import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.TaskClass;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -63,11 +62,10 @@ public final class Router {
     private final long seed;
 
     /** An endpoint with what routing reads of it on every request, computed once. */
-    private record Slot(Endpoint endpoint, String candidateId) {
-    }
+    private record Slot(Endpoint endpoint, String candidateId) {}
 
-    public Router(Catalog catalog, List<Endpoint> endpoints, StrategyRegistry strategies, RoutingState state,
-                  long seed) {
+    public Router(
+            Catalog catalog, List<Endpoint> endpoints, StrategyRegistry strategies, RoutingState state, long seed) {
         this.catalog = catalog;
         this.strategies = strategies;
         this.state = state;
@@ -93,7 +91,9 @@ public final class Router {
     }
 
     public List<Endpoint> endpoints(String modelId) {
-        return slotsByModel.getOrDefault(modelId, List.of()).stream().map(Slot::endpoint).toList();
+        return slotsByModel.getOrDefault(modelId, List.of()).stream()
+                .map(Slot::endpoint)
+                .toList();
     }
 
     /** Every strategy a variant suffix can name, sorted ({@code auto} excluded: it is a model name). */
@@ -142,11 +142,13 @@ public final class Router {
         } else {
             if (name.equals(AUTO)) {
                 throw ApiError.modelNotFound("The model 'auto' takes no variant: it chooses the model and the"
-                        + " endpoint itself. Write 'auto', or a model with a variant such as 'sim/alpha:" + variant + "'.");
+                        + " endpoint itself. Write 'auto', or a model with a variant such as 'sim/alpha:" + variant
+                        + "'.");
             }
-            ModelSpec model = catalog.find(name).orElseThrow(() -> ApiError.modelNotFound("The model '"
-                    + requested + "' does not exist in the gateway's catalog. GET /v1/models lists the models"
-                    + " this key can use."));
+            ModelSpec model = catalog.find(name)
+                    .orElseThrow(() -> ApiError.modelNotFound("The model '"
+                            + requested + "' does not exist in the gateway's catalog. GET /v1/models lists the models"
+                            + " this key can use."));
             strategyName = variant == null ? sortStrategy(f.provider()) : strategyFor(model.id(), variant);
             if (!access.allowsModel(model.id())) {
                 throw ApiError.modelNotAllowed("This API key may not use the model '" + model.id() + "'. GET /v1/models"
@@ -160,8 +162,12 @@ public final class Router {
             pool = reachable(pool, access);
             if (pool.isEmpty()) {
                 throw ApiError.modelNotFound("The model '" + model.id() + "' has no endpoint tenant '" + tenant
-                        + "' can use: it has no provider key for " + slotsByModel.get(model.id()).stream()
-                        .map(s -> "'" + s.endpoint().id() + "'").distinct().toList() + ". An admin adds one with"
+                        + "' can use: it has no provider key for "
+                        + slotsByModel.get(model.id()).stream()
+                                .map(s -> "'" + s.endpoint().id() + "'")
+                                .distinct()
+                                .toList()
+                        + ". An admin adds one with"
                         + " PUT /admin/v1/tenants/" + tenant + "/providers/<provider>.");
             }
             checkCapabilities(model, f);
@@ -176,10 +182,22 @@ public final class Router {
         pool = usable(pool, access, now, lastResort, coolingDown);
         List<Slot> usableFallbacks = usable(fallbacks, access, now, lastResort, coolingDown);
         TaskClass taskClass = TaskClass.of(f.tools(), f.json(), f.estimatedInputTokens());
-        RouteRequest request = RouteRequest.builder().requestId(requestId).tenant(tenant).model(modelAsked)
-                .variant(strategyName).taskClass(taskClass).stream(f.stream()).tools(f.tools()).json(f.json())
-                .estimatedInputTokens(f.estimatedInputTokens()).maxTokens(f.maxOutputTokens()).user(f.user()).build();
-        RoutingStrategy decider = strategyName.equals(DIRECT) ? null : strategies.strategy(strategyName).orElseThrow();
+        RouteRequest request = RouteRequest.builder()
+                .requestId(requestId)
+                .tenant(tenant)
+                .model(modelAsked)
+                .variant(strategyName)
+                .taskClass(taskClass)
+                .stream(f.stream())
+                .tools(f.tools())
+                .json(f.json())
+                .estimatedInputTokens(f.estimatedInputTokens())
+                .maxTokens(f.maxOutputTokens())
+                .user(f.user())
+                .build();
+        RoutingStrategy decider = strategyName.equals(DIRECT)
+                ? null
+                : strategies.strategy(strategyName).orElseThrow();
         List<Endpoint> order = new ArrayList<>(pool.size() + fallbacks.size());
         String reason = "";
         double efficiency = Posterior.PRIOR.mean();
@@ -216,7 +234,8 @@ public final class Router {
             List<long[]> waits = new ArrayList<>(lastResort.size());
             for (int i = 0; i < lastResort.size(); i++) {
                 Slot s = lastResort.get(i);
-                waits.add(new long[] {state.millisUntilRetry(s.candidateId(), access.upstreamKey(s.endpoint()), now), i});
+                waits.add(
+                        new long[] {state.millisUntilRetry(s.candidateId(), access.upstreamKey(s.endpoint()), now), i});
             }
             waits.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
             for (long[] w : waits) {
@@ -255,8 +274,7 @@ public final class Router {
      * {@code lastResort} or {@code coolingDown}. The same list when all are usable (the common case
      * allocates nothing).
      */
-    private List<Slot> usable(List<Slot> pool, Access access, long now, List<Slot> lastResort,
-                              List<Slot> coolingDown) {
+    private List<Slot> usable(List<Slot> pool, Access access, long now, List<Slot> lastResort, List<Slot> coolingDown) {
         List<Slot> kept = null;
         for (int i = 0; i < pool.size(); i++) {
             Slot s = pool.get(i);
@@ -286,7 +304,10 @@ public final class Router {
         for (Slot s : pool) {
             Endpoint e = s.endpoint();
             order.add(e);
-            long cost = Candidate.expectedCostNanoUsd(request, e.price().inputNanoPerM(), e.price().outputNanoPerM(),
+            long cost = Candidate.expectedCostNanoUsd(
+                    request,
+                    e.price().inputNanoPerM(),
+                    e.price().outputNanoPerM(),
                     e.model().maxOutputTokens());
             if (pick == null) {
                 pick = s;
@@ -297,20 +318,29 @@ public final class Router {
         if (pick == null) {
             return Posterior.PRIOR.mean();
         }
-        return efficiency(state.learning().posterior(pick.candidateId(), request.taskClass()).mean(), pickCost, cheapest);
+        return efficiency(
+                state.learning()
+                        .posterior(pick.candidateId(), request.taskClass())
+                        .mean(),
+                pickCost,
+                cheapest);
     }
 
     /** The strategy of a variant suffix, or 404 naming the variants there are. */
     private String strategyFor(String modelId, String variant) {
         String name = switch (variant) {
             case "nitro" -> "fast";
-            case "free" -> throw ApiError.modelNotFound("The variant ':free' is not offered: this gateway has no free"
-                    + " tier. Nearest: '" + modelId + ":floor' (the cheapest endpoint).");
-            case "online" -> throw ApiError.modelNotFound("The variant ':online' is not offered: this gateway does not"
-                    + " add web search. Nearest: '" + modelId + "'.");
+            case "free" ->
+                throw ApiError.modelNotFound("The variant ':free' is not offered: this gateway has no free"
+                        + " tier. Nearest: '" + modelId + ":floor' (the cheapest endpoint).");
+            case "online" ->
+                throw ApiError.modelNotFound("The variant ':online' is not offered: this gateway does not"
+                        + " add web search. Nearest: '" + modelId + "'.");
             default -> variant;
         };
-        if (name.equals(AUTO) || name.equals(DIRECT) || strategies.strategy(name).isEmpty()) {
+        if (name.equals(AUTO)
+                || name.equals(DIRECT)
+                || strategies.strategy(name).isEmpty()) {
             throw ApiError.modelNotFound("The variant ':" + variant + "' does not exist. Variants: "
                     + String.join(", ", variants().stream().map(v -> ":" + v).toList())
                     + "; or the model 'auto'.");
@@ -401,12 +431,15 @@ public final class Router {
             // a variant on a fallback model is accepted and its endpoints are tried in configured order
             Optional<ModelSpec> m = catalog.find(c > 0 ? n.substring(0, c) : n);
             if (m.isEmpty()) {
-                throw ApiError.invalidRequest("models[" + i + "]", "The fallback model '" + n + "' does not exist in"
-                        + " the gateway's catalog.");
+                throw ApiError.invalidRequest(
+                        "models[" + i + "]",
+                        "The fallback model '" + n + "' does not exist in" + " the gateway's catalog.");
             }
             ModelSpec model = m.get();
             List<Slot> slots = slotsByModel.get(model.id());
-            if (!seen.add(model.id()) || slots == null || !access.allowsModel(model.id())
+            if (!seen.add(model.id())
+                    || slots == null
+                    || !access.allowsModel(model.id())
                     || capabilityProblem(model, f) != null) {
                 continue;
             }
@@ -422,9 +455,12 @@ public final class Router {
             wait = Math.min(wait, state.millisUntilRetry(s.candidateId(), access.upstreamKey(s.endpoint()), now));
         }
         long seconds = Math.max(1, (Math.min(wait, Long.MAX_VALUE - 999) + 999) / 1000);
-        return ApiError.noHealthyEndpoint("Every endpoint of '" + modelAsked + "' is cooling down: the provider"
-                + " asked to wait before it takes more requests with the provider key of tenant '" + access.tenant() + "';"
-                + " retry in " + seconds + " s.", seconds);
+        return ApiError.noHealthyEndpoint(
+                "Every endpoint of '" + modelAsked + "' is cooling down: the provider"
+                        + " asked to wait before it takes more requests with the provider key of tenant '"
+                        + access.tenant() + "';"
+                        + " retry in " + seconds + " s.",
+                seconds);
     }
 
     private static void checkCapabilities(ModelSpec model, RequestFeatures f) {
@@ -441,19 +477,21 @@ public final class Router {
             return ApiError.invalidRequest("model", "The model '" + model.id() + "' does not create embeddings.");
         }
         if (!f.embeddings() && embeddingModel && model.capabilities().size() == 1) {
-            return ApiError.invalidRequest("model", "The model '" + model.id()
-                    + "' is an embeddings model; use POST /v1/embeddings.");
+            return ApiError.invalidRequest(
+                    "model", "The model '" + model.id() + "' is an embeddings model; use POST /v1/embeddings.");
         }
         if (f.tools() && !model.supports(Capability.TOOLS)) {
             return ApiError.invalidRequest("tools", "The model '" + model.id() + "' does not support tools.");
         }
         if (f.json() && !model.supports(Capability.JSON)) {
-            return ApiError.invalidRequest("response_format", "The model '" + model.id()
-                    + "' does not support JSON response formats.");
+            return ApiError.invalidRequest(
+                    "response_format", "The model '" + model.id() + "' does not support JSON response formats.");
         }
         if (f.estimatedInputTokens() > model.contextLength()) {
-            return ApiError.invalidRequest("messages", "The request needs about " + f.estimatedInputTokens()
-                    + " tokens; the model '" + model.id() + "' has a context of " + model.contextLength() + ".");
+            return ApiError.invalidRequest(
+                    "messages",
+                    "The request needs about " + f.estimatedInputTokens() + " tokens; the model '" + model.id()
+                            + "' has a context of " + model.contextLength() + ".");
         }
         return null;
     }

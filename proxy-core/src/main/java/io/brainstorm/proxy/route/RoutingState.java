@@ -3,7 +3,6 @@ package io.brainstorm.proxy.route;
 import io.brainstorm.proxy.spi.CircuitState;
 import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.TaskClass;
-
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,8 +29,8 @@ public final class RoutingState {
 
     public RoutingState(HealthConfig config, LearningStore learning, InstantSource clock) {
         if (config == null || learning == null || clock == null) {
-            throw new IllegalArgumentException("config: " + config + ", learning: " + learning + ", clock: " + clock
-                    + " (expected: all set)");
+            throw new IllegalArgumentException(
+                    "config: " + config + ", learning: " + learning + ", clock: " + clock + " (expected: all set)");
         }
         this.config = config;
         this.learning = learning;
@@ -75,7 +74,12 @@ public final class RoutingState {
         return reach(health(candidateId), null, access, endpoint, nowMillis);
     }
 
-    private static Reach reach(EndpointHealth h, @Nullable String providerKey, @Nullable Access access, @Nullable Endpoint endpoint, long nowMillis) {
+    private static Reach reach(
+            EndpointHealth h,
+            @Nullable String providerKey,
+            @Nullable Access access,
+            @Nullable Endpoint endpoint,
+            long nowMillis) {
         if (!h.credentials().isEmpty()) {
             String key = access != null ? access.upstreamKey(endpoint) : providerKey;
             CredentialHolds.Hold hold = h.credentials().hold(CredentialHolds.fingerprint(key), nowMillis);
@@ -131,9 +135,15 @@ public final class RoutingState {
             EndpointHealth h = health.get(id);
             EndpointHealth shown = h != null ? h : new EndpointHealth(config);
             EndpointStats s = shown.stats(now, Posterior.PRIOR);
-            out.add(new EndpointReadOut(id, shown.breaker().snapshot(now), shown.credentials().snapshot(now),
-                    s.requests(), s.errorRate(), s.latency(),
-                    s.ttft(), quality.getOrDefault(id, Map.of())));
+            out.add(new EndpointReadOut(
+                    id,
+                    shown.breaker().snapshot(now),
+                    shown.credentials().snapshot(now),
+                    s.requests(),
+                    s.errorRate(),
+                    s.latency(),
+                    s.ttft(),
+                    quality.getOrDefault(id, Map.of())));
         }
         return out;
     }

@@ -4,7 +4,6 @@ import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
-
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -21,8 +20,7 @@ final class StrategyCall {
     /** Under the router's name, where these warnings have always been logged. */
     private static final System.Logger log = System.getLogger(Router.class.getName());
 
-    private StrategyCall() {
-    }
+    private StrategyCall() {}
 
     /**
      * The strategy's decision for {@code request}, or the configured order when it throws or
@@ -31,20 +29,33 @@ final class StrategyCall {
      * @param strategyName the name it routes under, for the log
      * @param seed         the routing seed; with the request id it seeds the strategy's random numbers
      */
-    static RouteDecision decide(RoutingStrategy strategy, String strategyName, RouteRequest request,
-                                List<Candidate> candidates, long seed) {
-        SplittableRandom random = new SplittableRandom(seed ^ mix(request.requestId().hashCode()));
+    static RouteDecision decide(
+            RoutingStrategy strategy,
+            String strategyName,
+            RouteRequest request,
+            List<Candidate> candidates,
+            long seed) {
+        SplittableRandom random =
+                new SplittableRandom(seed ^ mix(request.requestId().hashCode()));
         RouteDecision d;
         try {
             d = strategy.route(request, candidates, random);
         } catch (RuntimeException e) {
-            log.log(System.Logger.Level.WARNING, "strategy '" + strategyName + "' failed on request "
-                    + request.requestId() + "; using configured order", e);
+            log.log(
+                    System.Logger.Level.WARNING,
+                    "strategy '" + strategyName + "' failed on request " + request.requestId()
+                            + "; using configured order",
+                    e);
             return RouteDecision.of(candidates, "strategy failed; configured order");
         }
         if (d == null || !ownOrder(d.order(), candidates)) {
-            log.log(System.Logger.Level.WARNING, "strategy ''{0}'' returned {1} for request {2}, not a selection of its"
-                    + " candidates; using configured order", strategyName, d, request.requestId());
+            log.log(
+                    System.Logger.Level.WARNING,
+                    "strategy ''{0}'' returned {1} for request {2}, not a selection of its"
+                            + " candidates; using configured order",
+                    strategyName,
+                    d,
+                    request.requestId());
             return RouteDecision.of(candidates, "strategy answer invalid; configured order");
         }
         return d;

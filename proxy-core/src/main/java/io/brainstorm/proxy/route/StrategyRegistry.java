@@ -4,7 +4,6 @@ import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
-
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
@@ -64,6 +63,7 @@ public final class StrategyRegistry implements AutoCloseable {
     private static final Set<String> RESERVED = Set.of("direct", "nitro", "free", "online");
     /** The built-in strategies' names: a plugin jar may not take them, even when a build lacks one. */
     private static final Set<String> BUILT_IN_NAMES = Set.of("floor", "fast", "best", "smart", "auto");
+
     private static final String SERVICE_FILE = "META-INF/services/" + RoutingStrategyProvider.class.getName();
 
     /**
@@ -74,8 +74,7 @@ public final class StrategyRegistry implements AutoCloseable {
      * @param className  the provider's class
      * @param spiVersion the SPI major version the provider was built for
      */
-    public record PluginInfo(String name, String source, String className, int spiVersion) {
-    }
+    public record PluginInfo(String name, String source, String className, int spiVersion) {}
 
     private final Map<String, RoutingStrategy> strategies;
     private final Set<String> names;
@@ -100,7 +99,8 @@ public final class StrategyRegistry implements AutoCloseable {
      * @param pluginsDir the plugins folder; null or missing means no plugin jars
      * @param configs    strategy name → its settings; strategies without an entry get no settings
      */
-    public static StrategyRegistry load(ClassLoader builtIns, @Nullable Path pluginsDir, Map<String, StrategyConfig> configs) {
+    public static StrategyRegistry load(
+            ClassLoader builtIns, @Nullable Path pluginsDir, Map<String, StrategyConfig> configs) {
         Loading loading = new Loading(configs);
         loading.loadAll(BUILT_IN, null, ServiceLoader.load(RoutingStrategyProvider.class, builtIns), builtIns);
         for (Path jar : jars(pluginsDir, loading)) {
@@ -120,8 +120,9 @@ public final class StrategyRegistry implements AutoCloseable {
     static StrategyRegistry of(Map<String, RoutingStrategy> strategies) {
         Loading loading = new Loading(Map.of());
         loading.strategies.putAll(strategies);
-        strategies.forEach((name, s) -> loading.plugins.put(name, new PluginInfo(name, BUILT_IN,
-                s.getClass().getName(), io.brainstorm.proxy.spi.SpiVersion.MAJOR)));
+        strategies.forEach((name, s) -> loading.plugins.put(
+                name,
+                new PluginInfo(name, BUILT_IN, s.getClass().getName(), io.brainstorm.proxy.spi.SpiVersion.MAJOR)));
         return new StrategyRegistry(loading);
     }
 
@@ -193,6 +194,7 @@ public final class StrategyRegistry implements AutoCloseable {
         private final Map<String, RoutingStrategy> strategies = new HashMap<>();
         /** name → provenance, in load order */
         private final Map<String, PluginInfo> plugins = new LinkedHashMap<>();
+
         private final List<String> problems = new ArrayList<>();
         private final List<PluginClassLoader> loaders = new ArrayList<>();
         /** the names providers gave, loaded or not */
@@ -220,8 +222,11 @@ public final class StrategyRegistry implements AutoCloseable {
                 return;
             }
             PluginClassLoader loader = new PluginClassLoader(jar, RoutingStrategyProvider.class.getClassLoader());
-            int loaded = loadAll(jar.getFileName().toString(), jar,
-                    ServiceLoader.load(RoutingStrategyProvider.class, loader), loader);
+            int loaded = loadAll(
+                    jar.getFileName().toString(),
+                    jar,
+                    ServiceLoader.load(RoutingStrategyProvider.class, loader),
+                    loader);
             if (loaded > 0) {
                 loaders.add(loader);
             } else {
@@ -234,7 +239,11 @@ public final class StrategyRegistry implements AutoCloseable {
          *
          * @return how many strategies were added
          */
-        int loadAll(String source, @Nullable Path jar, ServiceLoader<RoutingStrategyProvider> providers, ClassLoader context) {
+        int loadAll(
+                String source,
+                @Nullable Path jar,
+                ServiceLoader<RoutingStrategyProvider> providers,
+                ClassLoader context) {
             String where = jar == null ? "built-in strategies" : "plugin " + jar;
             int found = 0;
             int loaded = 0;

@@ -31,7 +31,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
-
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -104,8 +103,14 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 // answered already, or part of an answer left: a 500 now would be out of step
                 return;
             }
-            respond(ctx, Responses.error(ctx, ApiError.internal("Internal gateway error; quote request id "
-                    + requestId + " when reporting it."), requestId), false);
+            respond(
+                    ctx,
+                    Responses.error(
+                            ctx,
+                            ApiError.internal(
+                                    "Internal gateway error; quote request id " + requestId + " when reporting it."),
+                            requestId),
+                    false);
         } finally {
             request.release();
         }
@@ -118,12 +123,14 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
      */
     private ApiError malformed(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (request.decoderResult().isFailure()) {
-            return HttpPipeline.malformed(request.decoderResult().cause(), gateway.config().server().maxHeaderBytes());
+            return HttpPipeline.malformed(
+                    request.decoderResult().cause(), gateway.config().server().maxHeaderBytes());
         }
         if (http1(ctx)) {
             int hosts = request.headers().getAll(HttpHeaderNames.HOST).size();
             if (hosts > 1 || hosts == 0 && request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
-                return ApiError.invalidRequest(null, "Host headers: " + hosts + " (expected: exactly one on HTTP/1.1).");
+                return ApiError.invalidRequest(
+                        null, "Host headers: " + hosts + " (expected: exactly one on HTTP/1.1).");
             }
         }
         return null;
@@ -142,21 +149,35 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             case "/readyz" -> {
                 requireMethod(method, HttpMethod.GET, path);
                 boolean ready = gateway.ready();
-                respond(ctx, Responses.json(ctx, ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                        ready ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}"), false);
+                respond(
+                        ctx,
+                        Responses.json(
+                                ctx,
+                                ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                ready ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}"),
+                        false);
             }
             case "/v1/models" -> {
                 requireMethod(method, HttpMethod.GET, path);
                 ApiKey key = authenticate(request);
                 Services services = requireServices();
-                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, services.models().listJson(access(key))), false);
+                respond(
+                        ctx,
+                        Responses.json(
+                                ctx, HttpResponseStatus.OK, services.models().listJson(access(key))),
+                        false);
             }
             case "/v1/usage" -> {
                 requireMethod(method, HttpMethod.GET, path);
                 ApiKey key = authenticate(request);
                 Services services = requireServices();
-                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK,
-                        UsageView.json(key, services.admission()).toString()), false);
+                respond(
+                        ctx,
+                        Responses.json(
+                                ctx,
+                                HttpResponseStatus.OK,
+                                UsageView.json(key, services.admission()).toString()),
+                        false);
             }
             case "/v1/feedback" -> {
                 requireMethod(method, HttpMethod.POST, path);
@@ -171,8 +192,10 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                     ApiKey key = authenticate(request);
                     Services services = requireServices();
                     String id = decode(path.substring("/v1/models/".length()));
-                    String json = services.models().modelJson(id, access(key)).orElseThrow(() -> ApiError.modelNotFound(
-                            "The model '" + id + "' does not exist or this key cannot use it."));
+                    String json = services.models()
+                            .modelJson(id, access(key))
+                            .orElseThrow(() -> ApiError.modelNotFound(
+                                    "The model '" + id + "' does not exist or this key cannot use it."));
                     respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, json), false);
                     return;
                 }
@@ -198,21 +221,27 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
         JsonNode id = body.get("request_id");
         if (id == null || !id.isTextual()) {
-            throw ApiError.invalidRequest("request_id", "Missing or invalid 'request_id': expected the X-BR-Request-Id"
-                    + " of an answer.");
+            throw ApiError.invalidRequest(
+                    "request_id", "Missing or invalid 'request_id': expected the X-BR-Request-Id" + " of an answer.");
         }
         JsonNode score = body.get("score");
         if (score == null || !score.isNumber() || !(score.doubleValue() >= 0 && score.doubleValue() <= 1)) {
             throw ApiError.invalidRequest("score", "Invalid 'score': " + score + " (expected: a number from 0 to 1).");
         }
         Router router = services.router();
-        AnswerLog.Answer a = services.answers().find(id.textValue(), key.tenant(), router.state().nowMillis());
+        AnswerLog.Answer a = services.answers()
+                .find(id.textValue(), key.tenant(), router.state().nowMillis());
         if (a == null) {
             throw ApiError.notFound("No answer with request id '" + id.textValue() + "' can be scored by this key:"
                     + " unknown or no longer kept, older than 7 days, or another tenant's.");
         }
-        router.state().learning().observe(a.candidateId(), a.taskClass(), score.doubleValue(),
-                gateway.config().routing().feedbackWeight());
+        router.state()
+                .learning()
+                .observe(
+                        a.candidateId(),
+                        a.taskClass(),
+                        score.doubleValue(),
+                        gateway.config().routing().feedbackWeight());
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "feedback");
         o.put("request_id", id.textValue());
@@ -250,8 +279,9 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
 
     private static void requireMethod(HttpMethod actual, HttpMethod expected, String path) {
         if (!actual.equals(expected)) {
-            throw ApiError.methodNotAllowed("Method " + actual + " is not allowed on " + path + " (expected: "
-                    + expected + ").", expected.name());
+            throw ApiError.methodNotAllowed(
+                    "Method " + actual + " is not allowed on " + path + " (expected: " + expected + ").",
+                    expected.name());
         }
     }
 
@@ -260,9 +290,15 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
      * request's {@link Completion} starts here and each step adds to it; the exchange ends it, or,
      * for a call refused before that, {@link #refused}.
      */
-    private void call(ChannelHandlerContext ctx, FullHttpRequest request, String path, String requestId,
-                      long arrivalNanos, ParsedRequest.Kind kind) {
-        Completion.Builder completion = Completion.builder(requestId, arrivalNanos).app(app(request))
+    private void call(
+            ChannelHandlerContext ctx,
+            FullHttpRequest request,
+            String path,
+            String requestId,
+            long arrivalNanos,
+            ParsedRequest.Kind kind) {
+        Completion.Builder completion = Completion.builder(requestId, arrivalNanos)
+                .app(app(request))
                 .operation(kind == ParsedRequest.Kind.CHAT ? "chat" : "embeddings");
         ApiKey key;
         ParsedRequest parsed;
@@ -286,8 +322,17 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
         boolean trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         try {
-            exchange = new Exchange(ctx, gateway.upstream(), parsed, route, services.settlement(), ticket, requestId,
-                    completion, trailers, f -> done(ctx, f));
+            exchange = new Exchange(
+                    ctx,
+                    gateway.upstream(),
+                    parsed,
+                    route,
+                    services.settlement(),
+                    ticket,
+                    requestId,
+                    completion,
+                    trailers,
+                    f -> done(ctx, f));
             log.log(System.Logger.Level.DEBUG, "request {0}: key {1} model {2}", requestId, key.id(), parsed.model());
             exchange.start();
         } catch (RuntimeException e) {
@@ -329,8 +374,11 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
      * 403, 404, 429, 503) with the error the client gets.
      */
     private void refused(Completion.Builder completion, ApiError e) {
-        gateway.completions().accept(completion.status(e.status().code(), e.code())
-                .score(Completion.NO_SCORE, ScoreOutcome.NOT_APPLICABLE).build());
+        gateway.completions()
+                .accept(completion
+                        .status(e.status().code(), e.code())
+                        .score(Completion.NO_SCORE, ScoreOutcome.NOT_APPLICABLE)
+                        .build());
     }
 
     /**
@@ -421,9 +469,10 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     /** The connection's count of requests being served (the HTTP/2 parent's for a stream). */
     private AtomicInteger activeRequests(ChannelHandlerContext ctx) {
         if (activeRequests == null) {
-            Channel connection = ctx.channel() instanceof Http2StreamChannel
-                    ? ctx.channel().parent() : ctx.channel();
-            activeRequests = connection.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get();
+            Channel connection =
+                    ctx.channel() instanceof Http2StreamChannel ? ctx.channel().parent() : ctx.channel();
+            activeRequests =
+                    connection.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get();
         }
         return activeRequests;
     }

@@ -8,7 +8,6 @@ import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.settle.Completions;
 import io.brainstorm.proxy.settle.audit.AuditLog;
 import io.brainstorm.proxy.upstream.UpstreamClient;
-
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,6 +34,7 @@ public final class Gateway {
     private final Metrics metrics;
     /** Null while the gateway is starting; set once by {@link #start(Services)}. */
     private volatile Services services;
+
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();

@@ -32,7 +32,6 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.util.concurrent.GlobalEventExecutor;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -121,13 +120,25 @@ public final class GatewayServer implements AutoCloseable {
             opening = openStoreAsync(config);
             auditOpening = openAuditAsync(config, clock);
             if (config.admin().enabled()) {
-                server.admin = AdminServer.start(gateway, config.admin().host(),
-                        config.admin().port(), server.port(), boss, workers, transport.serverChannel());
+                server.admin = AdminServer.start(
+                        gateway,
+                        config.admin().host(),
+                        config.admin().port(),
+                        server.port(),
+                        boss,
+                        workers,
+                        transport.serverChannel());
             }
-            List<ModelSpec> simModels = config.catalog().models().stream().filter(ModelSpec::simulated).toList();
+            List<ModelSpec> simModels = config.catalog().models().stream()
+                    .filter(ModelSpec::simulated)
+                    .toList();
             if (config.sim().enabled() && !simModels.isEmpty()) {
-                server.sim = new SimServer(simModels, new SimServer.Options(config.sim().seed(),
-                        config.sim().zeroDelay(), config.sim().randomFaults()));
+                server.sim = new SimServer(
+                        simModels,
+                        new SimServer.Options(
+                                config.sim().seed(),
+                                config.sim().zeroDelay(),
+                                config.sim().randomFaults()));
                 server.sim.start("127.0.0.1", config.sim().port());
             }
             server.strategies = loadStrategies(config.routing());
@@ -135,10 +146,18 @@ public final class GatewayServer implements AutoCloseable {
             server.audit(await(auditOpening));
             server.store = await(opening);
             server.prepareDays();
-            Router router = router(config, endpoints, server.strategies,
-                    server.store.learning(config.routing().discount()), clock);
-            gateway.start(Services.start(config, gateway.completions(), router,
-                    new Admission(server.store.budgets(), server.store.rates(), clock), server.store.answers(),
+            Router router = router(
+                    config,
+                    endpoints,
+                    server.strategies,
+                    server.store.learning(config.routing().discount()),
+                    clock);
+            gateway.start(Services.start(
+                    config,
+                    gateway.completions(),
+                    router,
+                    new Admission(server.store.budgets(), server.store.rates(), clock),
+                    server.store.answers(),
                     server.audit));
             gateway.markReady();
         } catch (RuntimeException | InterruptedException e) {
@@ -171,13 +190,15 @@ public final class GatewayServer implements AutoCloseable {
     /** {@code open} on a daemon thread of its own, {@code name}, which ends with it. */
     private static <T> CompletableFuture<T> openAsync(String name, Callable<T> open) {
         CompletableFuture<T> opening = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                opening.complete(open.call());
-            } catch (Throwable e) {
-                opening.completeExceptionally(e);
-            }
-        }, name);
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        opening.complete(open.call());
+                    } catch (Throwable e) {
+                        opening.completeExceptionally(e);
+                    }
+                },
+                name);
         t.setDaemon(true);
         t.start();
         return opening;
@@ -212,8 +233,11 @@ public final class GatewayServer implements AutoCloseable {
             long t0 = System.nanoTime();
             try {
                 AuditLog a = AuditLog.open(config.audit(), config.stateDir(), System.getenv(), clock);
-                log.log(System.Logger.Level.INFO, "audit trail open in {0} ms ({1}, fsync {2})",
-                        (System.nanoTime() - t0) / 1_000_000, a.dir(),
+                log.log(
+                        System.Logger.Level.INFO,
+                        "audit trail open in {0} ms ({1}, fsync {2})",
+                        (System.nanoTime() - t0) / 1_000_000,
+                        a.dir(),
                         config.audit().fsync().name().toLowerCase(Locale.ROOT));
                 return a;
             } catch (IOException e) {
@@ -234,8 +258,11 @@ public final class GatewayServer implements AutoCloseable {
         gateway.completions().add(a);
         Metrics m = gateway.metrics();
         m.addCounter("brainstorm_audit_records_written_total", "Audit records written to the day files.", a::written);
-        m.addCounter("brainstorm_audit_records_lost_total", "Audit records lost (writer queue full, or the disk"
-                + " refused them); each loss is noted in a gap record once writing resumes.", a::lost);
+        m.addCounter(
+                "brainstorm_audit_records_lost_total",
+                "Audit records lost (writer queue full, or the disk"
+                        + " refused them); each loss is noted in a gap record once writing resumes.",
+                a::lost);
         m.addCounter("brainstorm_audit_write_errors_total", "Audit batches the disk refused.", a::writeErrors);
         m.addGauge("brainstorm_audit_queued_records", "Audit records waiting for the writer thread.", a::queued);
     }
@@ -244,8 +271,8 @@ public final class GatewayServer implements AutoCloseable {
     static StrategyRegistry loadStrategies(RoutingConfig routing) {
         Map<String, StrategyConfig> settings = new HashMap<>();
         routing.strategies().forEach((name, values) -> settings.put(name, StrategyConfig.of(name, values)));
-        StrategyRegistry registry = StrategyRegistry.load(GatewayServer.class.getClassLoader(), routing.pluginsDir(),
-                settings);
+        StrategyRegistry registry =
+                StrategyRegistry.load(GatewayServer.class.getClassLoader(), routing.pluginsDir(), settings);
         log.log(System.Logger.Level.INFO, "routing strategies: {0}", String.join(", ", registry.names()));
         return registry;
     }
@@ -261,8 +288,12 @@ public final class GatewayServer implements AutoCloseable {
         long t0 = System.nanoTime();
         try {
             StateStore store = StateStore.open(config.stateDir());
-            log.log(System.Logger.Level.INFO, "state store open in {0} ms ({1}); {2} reservations of stopped processes"
-                    + " released", (System.nanoTime() - t0) / 1_000_000, config.stateDir(), store.releasedAtOpen());
+            log.log(
+                    System.Logger.Level.INFO,
+                    "state store open in {0} ms ({1}); {2} reservations of stopped processes" + " released",
+                    (System.nanoTime() - t0) / 1_000_000,
+                    config.stateDir(),
+                    store.releasedAtOpen());
             return store;
         } catch (IOException e) {
             throw new UncheckedIOException("opening the state store in " + config.stateDir() + " failed", e);
@@ -270,21 +301,40 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** The router over {@code endpoints}, with fresh health and in-memory learning state. */
-    public static Router router(GatewayConfig config, List<Endpoint> endpoints, StrategyRegistry strategies,
-                                InstantSource clock) {
-        return router(config, endpoints, strategies, new InMemoryLearningStore(config.routing().discount()), clock);
+    public static Router router(
+            GatewayConfig config, List<Endpoint> endpoints, StrategyRegistry strategies, InstantSource clock) {
+        return router(
+                config,
+                endpoints,
+                strategies,
+                new InMemoryLearningStore(config.routing().discount()),
+                clock);
     }
 
     /** The router over {@code endpoints}, with fresh health and the given learning state. */
-    public static Router router(GatewayConfig config, List<Endpoint> endpoints, StrategyRegistry strategies,
-                                LearningStore learning, InstantSource clock) {
+    public static Router router(
+            GatewayConfig config,
+            List<Endpoint> endpoints,
+            StrategyRegistry strategies,
+            LearningStore learning,
+            InstantSource clock) {
         RoutingConfig r = config.routing();
         RoutingConfig.Circuit c = r.circuit();
-        HealthConfig health = new HealthConfig(new CircuitConfig(c.window(), c.minRequests(), c.failureRate(),
-                c.openBase(), c.openMax(), c.halfOpenProbes(), c.maxCoolDown()), r.latencyWindow(),
+        HealthConfig health = new HealthConfig(
+                new CircuitConfig(
+                        c.window(),
+                        c.minRequests(),
+                        c.failureRate(),
+                        c.openBase(),
+                        c.openMax(),
+                        c.halfOpenProbes(),
+                        c.maxCoolDown()),
+                r.latencyWindow(),
                 HealthConfig.DEFAULTS.latencyBuckets());
         RoutingState state = new RoutingState(health, learning, clock);
-        long seed = r.seed() != null ? r.seed() : System.nanoTime() ^ ProcessHandle.current().pid() * 0x9E3779B97F4A7C15L;
+        long seed = r.seed() != null
+                ? r.seed()
+                : System.nanoTime() ^ ProcessHandle.current().pid() * 0x9E3779B97F4A7C15L;
         if (r.seed() == null) {
             log.log(System.Logger.Level.INFO, "routing seed {0,number,#} (set routing.seed to replay decisions)", seed);
         }
@@ -303,25 +353,31 @@ public final class GatewayServer implements AutoCloseable {
             return t;
         });
         StateStore s = store;
-        dayKeeper.scheduleWithFixedDelay(() -> {
-            LocalDate today = LocalDate.now(ZoneOffset.UTC);
-            try {
-                s.prepareDay(today.plusDays(1));
-            } catch (IOException | RuntimeException e) {
-                log.log(System.Logger.Level.WARNING, "preparing tomorrow's day files failed; the day's first"
-                        + " request will create them", e);
-            }
-            try {
-                s.purgeDays(today);
-            } catch (IOException | RuntimeException e) {
-                log.log(System.Logger.Level.WARNING, "purging old day files failed; tried again in an hour", e);
-            }
-        }, 1, 1, TimeUnit.HOURS);
+        dayKeeper.scheduleWithFixedDelay(
+                () -> {
+                    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+                    try {
+                        s.prepareDay(today.plusDays(1));
+                    } catch (IOException | RuntimeException e) {
+                        log.log(
+                                System.Logger.Level.WARNING,
+                                "preparing tomorrow's day files failed; the day's first" + " request will create them",
+                                e);
+                    }
+                    try {
+                        s.purgeDays(today);
+                    } catch (IOException | RuntimeException e) {
+                        log.log(System.Logger.Level.WARNING, "purging old day files failed; tried again in an hour", e);
+                    }
+                },
+                1,
+                1,
+                TimeUnit.HOURS);
     }
 
     private void bind() throws InterruptedException {
-        ServerBootstrap b = HttpPipeline.bootstrap(boss, workers, transport.serverChannel(),
-                        new ServerChannelInitializer(gateway, clients))
+        ServerBootstrap b = HttpPipeline.bootstrap(
+                        boss, workers, transport.serverChannel(), new ServerChannelInitializer(gateway, clients))
                 .option(ChannelOption.SO_BACKLOG, 4096);
         var server = gateway.config().server();
         listener = b.bind(server.host(), server.port()).sync().channel();
@@ -340,8 +396,15 @@ public final class GatewayServer implements AutoCloseable {
                 }
                 for (EndpointSpec e : m.endpoints()) {
                     URI base = sim.baseUrl(e.id());
-                    out.add(new Endpoint(e.id(), m, e.price(), new Origin(base.getHost(), base.getPort(), null),
-                            base.getPath(), SimServer.API_KEY, Timeouts.DEFAULT, true));
+                    out.add(new Endpoint(
+                            e.id(),
+                            m,
+                            e.price(),
+                            new Origin(base.getHost(), base.getPort(), null),
+                            base.getPath(),
+                            SimServer.API_KEY,
+                            Timeouts.DEFAULT,
+                            true));
                 }
                 continue;
             }
@@ -401,7 +464,8 @@ public final class GatewayServer implements AutoCloseable {
         }
         for (Channel ch : clients) {
             boolean h2 = ch.pipeline().get(Http2FrameCodec.class) != null;
-            AtomicInteger active = ch.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get();
+            AtomicInteger active =
+                    ch.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get();
             if (h2 || active == null || active.get() == 0) {
                 // HTTP/2: GOAWAY, streams in flight finish within the codec's graceful timeout
                 ch.close();
@@ -418,8 +482,11 @@ public final class GatewayServer implements AutoCloseable {
             }
         }
         if (gateway.inFlight() > 0) {
-            log.log(System.Logger.Level.WARNING, "shutdown: {0} requests still in flight after {1} s; closing them",
-                    gateway.inFlight(), grace.toSeconds());
+            log.log(
+                    System.Logger.Level.WARNING,
+                    "shutdown: {0} requests still in flight after {1} s; closing them",
+                    gateway.inFlight(),
+                    grace.toSeconds());
         }
         clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);

@@ -7,7 +7,6 @@ import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -41,17 +40,24 @@ final class Http2SettingsDeadlineHandler extends ChannelInboundHandlerAdapter {
             ctx.pipeline().remove(this);
             return;
         }
-        timer = ctx.executor().schedule(() -> {
-            timer = null;
-            if (settingsReceived(ctx)) {
-                ctx.pipeline().remove(this);
-                return;
-            }
-            log.log(System.Logger.Level.DEBUG, "HTTP/2 client {0} sent no SETTINGS within {1} ms; closing",
-                    ctx.channel().remoteAddress(), TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
-            ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.SETTINGS_TIMEOUT));
-            ctx.close();
-        }, timeoutNanos, TimeUnit.NANOSECONDS);
+        timer = ctx.executor()
+                .schedule(
+                        () -> {
+                            timer = null;
+                            if (settingsReceived(ctx)) {
+                                ctx.pipeline().remove(this);
+                                return;
+                            }
+                            log.log(
+                                    System.Logger.Level.DEBUG,
+                                    "HTTP/2 client {0} sent no SETTINGS within {1} ms; closing",
+                                    ctx.channel().remoteAddress(),
+                                    TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
+                            ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.SETTINGS_TIMEOUT));
+                            ctx.close();
+                        },
+                        timeoutNanos,
+                        TimeUnit.NANOSECONDS);
     }
 
     /**

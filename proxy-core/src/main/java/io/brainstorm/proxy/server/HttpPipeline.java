@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
-
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -43,8 +42,13 @@ import java.util.concurrent.TimeUnit;
  * @param rfc9112TransferEncoding whether Content-Length beside Transfer-Encoding is refused (400, RFC 9112
  *                                §6.3) rather than dropped, as Netty does by default
  */
-public record HttpPipeline(int maxInitialLineBytes, int maxHeaderBytes, int maxChunkBytes, int maxBodyBytes,
-                           Duration idleTimeout, boolean rfc9112TransferEncoding) {
+public record HttpPipeline(
+        int maxInitialLineBytes,
+        int maxHeaderBytes,
+        int maxChunkBytes,
+        int maxBodyBytes,
+        Duration idleTimeout,
+        boolean rfc9112TransferEncoding) {
     public static final String IDLE = "idle";
     public static final String IDLE_CLOSE = "idle-close";
     public static final String KEEP_ALIVE = "keep-alive";
@@ -73,8 +77,11 @@ public record HttpPipeline(int maxInitialLineBytes, int maxHeaderBytes, int maxC
      * @param channelClass the listener channel class of the transport the groups were made for
      * @param connections  each accepted connection's initializer
      */
-    public static ServerBootstrap bootstrap(EventLoopGroup boss, EventLoopGroup workers,
-                                            Class<? extends ServerChannel> channelClass, ChannelHandler connections) {
+    public static ServerBootstrap bootstrap(
+            EventLoopGroup boss,
+            EventLoopGroup workers,
+            Class<? extends ServerChannel> channelClass,
+            ChannelHandler connections) {
         return new ServerBootstrap()
                 .group(boss, workers)
                 .channel(channelClass)
@@ -125,10 +132,11 @@ public record HttpPipeline(int maxInitialLineBytes, int maxHeaderBytes, int maxC
         return cause instanceof TooLongHttpHeaderException
                 ? ApiError.headersTooLarge(maxHeaderBytes)
                 : cause instanceof TooLongFrameException
-                ? ApiError.invalidRequest(null, "The request line is too long.")
-                : cause instanceof ContentLengthNotAllowedException
-                ? ApiError.invalidRequest(null, "Malformed HTTP request: Content-Length beside Transfer-Encoding.")
-                : ApiError.invalidRequest(null, "Malformed HTTP request.");
+                        ? ApiError.invalidRequest(null, "The request line is too long.")
+                        : cause instanceof ContentLengthNotAllowedException
+                                ? ApiError.invalidRequest(
+                                        null, "Malformed HTTP request: Content-Length beside Transfer-Encoding.")
+                                : ApiError.invalidRequest(null, "Malformed HTTP request.");
     }
 
     /**
@@ -141,7 +149,9 @@ public record HttpPipeline(int maxInitialLineBytes, int maxHeaderBytes, int maxC
         if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
             log.log(System.Logger.Level.DEBUG, "{0} connection error: {1}", listener, cause.toString());
         } else {
-            log.log(System.Logger.Level.WARNING, "unexpected error on a connection to the " + listener + " listener",
+            log.log(
+                    System.Logger.Level.WARNING,
+                    "unexpected error on a connection to the " + listener + " listener",
                     cause);
         }
         ctx.close();

@@ -4,7 +4,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
-
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -20,7 +19,8 @@ final class IdleCloseHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent) {
-            AtomicInteger active = ctx.channel().attr(ServerChannelInitializer.ACTIVE_REQUESTS).get();
+            AtomicInteger active =
+                    ctx.channel().attr(ServerChannelInitializer.ACTIVE_REQUESTS).get();
             if (active == null || active.get() == 0) {
                 ctx.close();
             }

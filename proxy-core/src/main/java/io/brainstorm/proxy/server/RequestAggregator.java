@@ -5,16 +5,15 @@ import io.brainstorm.proxy.api.Responses;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 public final class RequestAggregator extends HttpObjectAggregator {
     /** How long an HTTP/1.1 connection keeps draining a refused body before it is closed. */
     static final long LINGER_SECONDS = 5;
+
     private final int maxBodyBytes;
 
     public RequestAggregator(int maxBodyBytes) {
@@ -43,9 +43,13 @@ public final class RequestAggregator extends HttpObjectAggregator {
             // client closes or the linger time is up.
             ctx.writeAndFlush(tooLarge(ctx, false)).addListener(f -> {
                 connection.shutdownOutput();
-                ScheduledFuture<?> linger = ctx.executor().schedule(() -> {
-                    ctx.close();
-                }, LINGER_SECONDS, TimeUnit.SECONDS);
+                ScheduledFuture<?> linger = ctx.executor()
+                        .schedule(
+                                () -> {
+                                    ctx.close();
+                                },
+                                LINGER_SECONDS,
+                                TimeUnit.SECONDS);
                 ctx.channel().closeFuture().addListener(c -> linger.cancel(false));
             });
             ctx.channel().config().setAutoRead(true);
@@ -65,8 +69,10 @@ public final class RequestAggregator extends HttpObjectAggregator {
         }
         if (answer instanceof HttpResponse r && r.status().equals(HttpResponseStatus.EXPECTATION_FAILED)) {
             ReferenceCountUtil.release(answer);
-            FullHttpResponse refused = Responses.error(pipeline.context(this), ApiError.expectationFailed(
-                    "Unsupported Expect header (expected: 100-continue)."), RequestIds.next());
+            FullHttpResponse refused = Responses.error(
+                    pipeline.context(this),
+                    ApiError.expectationFailed("Unsupported Expect header (expected: 100-continue)."),
+                    RequestIds.next());
             HttpUtil.setKeepAlive(refused, false);
             return refused;
         }
@@ -76,7 +82,8 @@ public final class RequestAggregator extends HttpObjectAggregator {
     @Override
     protected boolean closeAfterContinueResponse(Object msg) {
         // the client may send the refused body anyway, and the decoder would read it as the next request
-        return isTooLarge(msg) || super.closeAfterContinueResponse(msg)
+        return isTooLarge(msg)
+                || super.closeAfterContinueResponse(msg)
                 || msg instanceof HttpResponse r && r.status().equals(HttpResponseStatus.EXPECTATION_FAILED);
     }
 

@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.AbstractScheduledEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -51,10 +50,16 @@ import org.jspecify.annotations.Nullable;
 final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger log = System.getLogger(RequestDeadlineHandler.class.getName());
 
-    private enum State { IDLE, HEAD, BODY, EXPIRED }
+    private enum State {
+        IDLE,
+        HEAD,
+        BODY,
+        EXPIRED
+    }
 
     /** Zero on an HTTP/2 stream: no header deadline there. */
     private final long headerNanos;
+
     private final long bodyNanos;
     private final boolean closeConnection;
 
@@ -64,6 +69,7 @@ final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
     private boolean decodedThisRead;
     /** Whether this read brought any bytes, as {@link #byteWatch()} saw them before the codec. */
     private boolean bytesThisRead;
+
     private final ByteWatch byteWatch = new ByteWatch();
     private @Nullable ScheduledFuture<?> timer;
     private long timerNanos;
@@ -169,12 +175,17 @@ final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
     private void expire(ChannelHandlerContext ctx) {
         boolean head = state == State.HEAD;
         state = State.EXPIRED;
-        ApiError error = ApiError.requestTimeout(head
-                ? "The request headers were not received within " + seconds(headerNanos) + " seconds."
-                : "The request body was not received within " + seconds(bodyNanos) + " seconds of its headers.");
+        ApiError error = ApiError.requestTimeout(
+                head
+                        ? "The request headers were not received within " + seconds(headerNanos) + " seconds."
+                        : "The request body was not received within " + seconds(bodyNanos)
+                                + " seconds of its headers.");
         String requestId = RequestIds.next();
-        log.log(System.Logger.Level.DEBUG, "request {0}: {1} deadline passed, answering 408",
-                requestId, head ? "header" : "body");
+        log.log(
+                System.Logger.Level.DEBUG,
+                "request {0}: {1} deadline passed, answering 408",
+                requestId,
+                head ? "header" : "body");
         FullHttpResponse response = Responses.error(ctx, error, requestId);
         if (closeConnection) {
             HttpUtil.setKeepAlive(response, false);
@@ -185,7 +196,9 @@ final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
 
     /** The event loop's clock, the one its timers run on (a test's {@code EmbeddedChannel} moves it). */
     private static long now(ChannelHandlerContext ctx) {
-        return ctx.executor() instanceof AbstractScheduledEventExecutor loop ? loop.ticker().nanoTime() : System.nanoTime();
+        return ctx.executor() instanceof AbstractScheduledEventExecutor loop
+                ? loop.ticker().nanoTime()
+                : System.nanoTime();
     }
 
     private static long seconds(long nanos) {

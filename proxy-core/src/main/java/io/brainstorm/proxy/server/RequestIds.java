@@ -4,11 +4,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /** Request ids: {@code req_} and 24 base62 characters (143 random bits), unique in practice. */
 final class RequestIds {
-    private static final char[] BASE62 =
-            "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
+    private static final char[] BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
 
-    private RequestIds() {
-    }
+    private RequestIds() {}
 
     static String next() {
         ThreadLocalRandom r = ThreadLocalRandom.current();

@@ -21,7 +21,6 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.AsciiString;
 import io.netty.util.AttributeKey;
-
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -59,8 +58,8 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
         this.gateway = gateway;
         this.config = gateway.config().server();
         // RFC 9112 §6.3: Content-Length beside Transfer-Encoding is refused (400), not quietly dropped
-        this.http = new HttpPipeline(8192, config.maxHeaderBytes(), 16384, config.maxBodyBytes(),
-                config.idleTimeout(), true);
+        this.http = new HttpPipeline(
+                8192, config.maxHeaderBytes(), 16384, config.maxBodyBytes(), config.idleTimeout(), true);
         this.limit = new ConnectionLimitHandler(config.maxConnections(), channels);
     }
 
@@ -71,7 +70,8 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
         addCloseWatch(p);
         addConnectionLimit(p);
         http.addIdleClose(p);
-        RequestDeadlineHandler deadline = RequestDeadlineHandler.forConnection(config.headerTimeout(), config.bodyTimeout());
+        RequestDeadlineHandler deadline =
+                RequestDeadlineHandler.forConnection(config.headerTimeout(), config.bodyTimeout());
         addReadWatch(p, deadline);
         addProtocolDetection(p, deadline);
     }
@@ -92,8 +92,9 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
     private void addProtocolDetection(ChannelPipeline p, RequestDeadlineHandler deadline) {
         HttpServerCodec http1 = http.codec();
         // the Upgrade path buffers the whole first request, so its limit is the 413 limit (docs/architecture.md §12)
-        HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, protocol ->
-                AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+        HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(
+                http1,
+                protocol -> AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
                         ? new Http2ServerUpgradeCodec(newFrameCodec(), newMultiplexHandler())
                         : null,
                 config.maxBodyBytes());

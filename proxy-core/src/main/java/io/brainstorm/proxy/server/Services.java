@@ -10,7 +10,6 @@ import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.settle.CompletionSink;
 import io.brainstorm.proxy.settle.Scoring;
 import io.brainstorm.proxy.settle.audit.AuditLog;
-
 import java.util.Objects;
 
 /**
@@ -27,8 +26,13 @@ import java.util.Objects;
  * @param settlement where every exchange reports to (attempts' ends, the scorer, completions)
  * @param audit      the audit trail (its head, counters and folder), or null when {@code audit.enabled} is false
  */
-public record Services(Router router, ModelList models, Admission admission, AnswerLog answers,
-                       Settlement settlement, AuditLog audit) {
+public record Services(
+        Router router,
+        ModelList models,
+        Admission admission,
+        AnswerLog answers,
+        Settlement settlement,
+        AuditLog audit) {
     public Services {
         Objects.requireNonNull(router, "router");
         Objects.requireNonNull(models, "models");
@@ -45,12 +49,21 @@ public record Services(Router router, ModelList models, Admission admission, Ans
      * @param completions where each ended request goes (audit, metrics, live feed)
      * @param audit       null when the audit trail is disabled
      */
-    public static Services start(GatewayConfig config, CompletionSink completions, Router router, Admission admission,
-                                 AnswerLog answers, AuditLog audit) {
+    public static Services start(
+            GatewayConfig config,
+            CompletionSink completions,
+            Router router,
+            Admission admission,
+            AnswerLog answers,
+            AuditLog audit) {
         ModelList models = new ModelList(router);
         OutcomeRecorder outcomes = new OutcomeRecorder(router.state(), answers);
-        Settlement settlement = new Settlement(outcomes, Scoring.start(config.scoring()), completions,
-                config.routing().maxAttempts(), config.audit().enabled() && config.audit().recordContent());
+        Settlement settlement = new Settlement(
+                outcomes,
+                Scoring.start(config.scoring()),
+                completions,
+                config.routing().maxAttempts(),
+                config.audit().enabled() && config.audit().recordContent());
         return new Services(router, models, admission, answers, settlement, audit);
     }
 

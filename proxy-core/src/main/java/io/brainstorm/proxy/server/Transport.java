@@ -26,13 +26,16 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * @param socketChannel  connection channel class
  * @param datagram       UDP channel class (DNS)
  */
-public record Transport(String name, Class<? extends ServerChannel> serverChannel,
-                        Class<? extends SocketChannel> socketChannel, Class<? extends DatagramChannel> datagram) {
+public record Transport(
+        String name,
+        Class<? extends ServerChannel> serverChannel,
+        Class<? extends SocketChannel> socketChannel,
+        Class<? extends DatagramChannel> datagram) {
 
     public static Transport best() {
         if (Epoll.isAvailable() && !Boolean.getBoolean("brainstorm.nio")) {
-            return new Transport("epoll", EpollServerSocketChannel.class, EpollSocketChannel.class,
-                    EpollDatagramChannel.class);
+            return new Transport(
+                    "epoll", EpollServerSocketChannel.class, EpollSocketChannel.class, EpollDatagramChannel.class);
         }
         return new Transport("nio", NioServerSocketChannel.class, NioSocketChannel.class, NioDatagramChannel.class);
     }

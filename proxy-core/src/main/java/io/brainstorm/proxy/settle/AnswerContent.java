@@ -11,12 +11,14 @@ import org.jspecify.annotations.Nullable;
  * @param toolCalls    the tool calls, in index order (empty when none)
  * @param finishReason the finish reason, or null when the answer gave none
  */
-public record AnswerContent(@Nullable String content, List<ToolCall> toolCalls, @Nullable String finishReason) {
+public record AnswerContent(
+        @Nullable String content,
+        List<ToolCall> toolCalls,
+        @Nullable String finishReason) {
     public AnswerContent {
         toolCalls = List.copyOf(toolCalls);
     }
 
     /** One tool call: the function's name and its arguments as the model wrote them (JSON text, maybe broken). */
-    public record ToolCall(@Nullable String name, String arguments) {
-    }
+    public record ToolCall(@Nullable String name, String arguments) {}
 }

@@ -3,7 +3,6 @@ package io.brainstorm.proxy.settle;
 import com.networknt.schema.SchemaException;
 import com.networknt.schema.regex.RegularExpression;
 import com.networknt.schema.regex.RegularExpressionFactory;
-
 import java.util.regex.Pattern;
 
 /**
@@ -29,8 +28,7 @@ final class BoundedRegex implements RegularExpressionFactory {
 
     private static final ThreadLocal<long[]> LEFT = ThreadLocal.withInitial(() -> new long[] {BUDGET});
 
-    private BoundedRegex() {
-    }
+    private BoundedRegex() {}
 
     /** Gives this thread's next validation the whole budget. */
     static void startValidation() {

@@ -3,7 +3,6 @@ package io.brainstorm.proxy.settle;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,17 +24,18 @@ import org.jspecify.annotations.Nullable;
  */
 final class ChoiceReader {
     /** One tool call (or one delta of one) as written: {@code index} is -1 when absent. */
-    record ToolDelta(int index, int position, @Nullable String id, String name, String arguments) {
-    }
+    record ToolDelta(int index, int position, @Nullable String id, String name, String arguments) {}
 
     /** Whether the object had a {@code choices} array. */
     boolean hasChoices;
     /** Whether the first choice was found. */
     boolean found;
     /** The first choice's content, or null when it had none. */
-    @Nullable String content;
+    @Nullable
+    String content;
     /** The first choice's finish reason, or null. */
-    @Nullable String finishReason;
+    @Nullable
+    String finishReason;
     /** The first choice's tool calls, in array order. */
     final List<ToolDelta> toolCalls = new ArrayList<>();
 
@@ -217,7 +217,8 @@ final class ChoiceReader {
                 nameAndArguments[0] = p.getText();
             } else if ("arguments".equals(field) && value == JsonToken.VALUE_STRING) {
                 nameAndArguments[1] = p.getText();
-            } else if ("arguments".equals(field) && (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY)) {
+            } else if ("arguments".equals(field)
+                    && (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY)) {
                 // some providers write the arguments as JSON rather than as a string of JSON
                 JsonNode tree = p.readValueAsTree();
                 nameAndArguments[1] = tree.toString();

@@ -44,11 +44,31 @@ import com.fasterxml.jackson.databind.JsonNode;
  *                         embeddings and for requests refused before their body was read
  */
 public record Completion(
-        long atMillis, String requestId, String tenant, String keyId, String app, String operation,
-        String requestedModel, String selectedModel, String endpoint, String strategy, int status, String errorCode,
-        boolean stream, long promptTokens, long completionTokens, long costNanoUsd, boolean costEstimated,
-        long latencyMicros, long ttftMicros, int fallbacks, double score, ScoreOutcome scoreOutcome,
-        String prompt, String answer, String format) {
+        long atMillis,
+        String requestId,
+        String tenant,
+        String keyId,
+        String app,
+        String operation,
+        String requestedModel,
+        String selectedModel,
+        String endpoint,
+        String strategy,
+        int status,
+        String errorCode,
+        boolean stream,
+        long promptTokens,
+        long completionTokens,
+        long costNanoUsd,
+        boolean costEstimated,
+        long latencyMicros,
+        long ttftMicros,
+        int fallbacks,
+        double score,
+        ScoreOutcome scoreOutcome,
+        String prompt,
+        String answer,
+        String format) {
 
     /** Score of a request that was not scored. */
     public static final double NO_SCORE = -1;
@@ -71,7 +91,9 @@ public record Completion(
      */
     public static String formatOf(JsonNode body) {
         JsonNode tools = body.get("tools");
-        if (tools != null && tools.isArray() && !tools.isEmpty()
+        if (tools != null
+                && tools.isArray()
+                && !tools.isEmpty()
                 && !"none".equals(body.path("tool_choice").asText(""))) {
             return "tools";
         }
@@ -293,9 +315,32 @@ public record Completion(
             if (built == null) {
                 long ended = atMillis != UNSET ? atMillis : System.currentTimeMillis();
                 long micros = latencyMicros != UNSET ? latencyMicros : (System.nanoTime() - arrivalNanos) / 1000;
-                built = new Completion(ended, requestId, tenant, keyId, app, operation, requestedModel, selectedModel,
-                        endpoint, strategy, status, errorCode, stream, promptTokens, completionTokens, costNanoUsd,
-                        costEstimated, micros, ttftMicros, fallbacks, score, scoreOutcome, prompt, answer, format);
+                built = new Completion(
+                        ended,
+                        requestId,
+                        tenant,
+                        keyId,
+                        app,
+                        operation,
+                        requestedModel,
+                        selectedModel,
+                        endpoint,
+                        strategy,
+                        status,
+                        errorCode,
+                        stream,
+                        promptTokens,
+                        completionTokens,
+                        costNanoUsd,
+                        costEstimated,
+                        micros,
+                        ttftMicros,
+                        fallbacks,
+                        score,
+                        scoreOutcome,
+                        prompt,
+                        answer,
+                        format);
             }
             return built;
         }

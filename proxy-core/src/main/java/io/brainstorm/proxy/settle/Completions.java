@@ -31,7 +31,10 @@ public final class Completions implements CompletionSink {
                 s.accept(completion);
             } catch (RuntimeException e) {
                 if (complained.add(s.getClass())) {
-                    log.log(System.Logger.Level.ERROR, "completion sink " + s.getClass().getName() + " failed", e);
+                    log.log(
+                            System.Logger.Level.ERROR,
+                            "completion sink " + s.getClass().getName() + " failed",
+                            e);
                 }
             }
         }

@@ -21,8 +21,7 @@ public final class Cost {
     /** nano-USD per million tokens → USD per token: 10^9 · 10^6. */
     private static final int PER_TOKEN_DIGITS = 15;
 
-    private Cost() {
-    }
+    private Cost() {}
 
     /**
      * {@code tokens × nanoPerMillion / 10^6}, rounded half-up, in nano-USD.
@@ -61,13 +60,14 @@ public final class Cost {
      */
     public static long nanoUsd(@Nullable Usage usage, Price price) {
         long uncached = usage.promptTokens() - usage.cachedPromptTokens();
-        long prompt = Math.addExact(tokensNano(uncached, price.inputNanoPerM()),
+        long prompt = Math.addExact(
+                tokensNano(uncached, price.inputNanoPerM()),
                 tokensNano(usage.cachedPromptTokens(), price.cachedInputNanoPerM()));
         try {
             return Math.addExact(prompt, tokensNano(usage.completionTokens(), price.outputNanoPerM()));
         } catch (ArithmeticException e) {
-            throw new ArithmeticException("cost of " + usage + " at " + price
-                    + " (expected: at most " + Long.MAX_VALUE + " nano-USD)");
+            throw new ArithmeticException(
+                    "cost of " + usage + " at " + price + " (expected: at most " + Long.MAX_VALUE + " nano-USD)");
         }
     }
 
@@ -90,6 +90,8 @@ public final class Cost {
      * notation, never an exponent.
      */
     public static String perTokenUsd(long nanoPerMillion) {
-        return BigDecimal.valueOf(nanoPerMillion, PER_TOKEN_DIGITS).stripTrailingZeros().toPlainString();
+        return BigDecimal.valueOf(nanoPerMillion, PER_TOKEN_DIGITS)
+                .stripTrailingZeros()
+                .toPlainString();
     }
 }

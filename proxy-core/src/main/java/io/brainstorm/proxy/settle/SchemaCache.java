@@ -12,7 +12,6 @@ import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SchemaRegistryConfig;
 import com.networknt.schema.SpecificationVersion;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.security.MessageDigest;
@@ -60,7 +59,9 @@ final class SchemaCache {
     private static final ObjectWriter CANONICAL = JsonMapper.builder()
             .enable(JsonNodeFeature.WRITE_PROPERTIES_SORTED)
             .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET)
-            .build().writer();
+            .build()
+            .writer();
+
     private static final ObjectMapper READ = JsonMapper.builder().build();
 
     private final int maxSchemaBytes;
@@ -85,7 +86,8 @@ final class SchemaCache {
     /** The cache entry of {@code schema}, made and kept if new; an unusable entry when it is too large or no schema. */
     Entry entry(JsonNode schema) {
         if (schema == null || !(schema.isObject() || schema.isBoolean())) {
-            return Entry.unusable("schema: " + (schema == null ? "missing" : schema.getNodeType().name().toLowerCase(java.util.Locale.ROOT))
+            return Entry.unusable("schema: "
+                    + (schema == null ? "missing" : schema.getNodeType().name().toLowerCase(java.util.Locale.ROOT))
                     + " (expected: an object or a boolean)");
         }
         Limited out = new Limited(maxSchemaBytes);
@@ -93,9 +95,11 @@ final class SchemaCache {
             CANONICAL.writeValue(out, schema);
         } catch (IOException | RuntimeException e) {
             // Jackson may wrap the sink's exception: the flag says what happened
-            return Entry.unusable(out.exceeded
-                    ? "schema: more than " + maxSchemaBytes + " bytes (expected: at most scoring.max_schema_bytes)"
-                    : "schema: cannot be written (" + e.getMessage() + ")");
+            return Entry.unusable(
+                    out.exceeded
+                            ? "schema: more than " + maxSchemaBytes
+                                    + " bytes (expected: at most scoring.max_schema_bytes)"
+                            : "schema: cannot be written (" + e.getMessage() + ")");
         }
         byte[] canonical = out.bytes();
         String key = sha256(canonical);
@@ -156,12 +160,14 @@ final class SchemaCache {
         }
 
         /** Why the schema cannot be used, if known without compiling (too large, not a schema); else null. */
-        @Nullable String knownUnusable() {
+        @Nullable
+        String knownUnusable() {
             return unusable;
         }
 
         /** The compiled schema, compiling it now if needed; null when unusable ({@link #unusable()} says why). */
-        @Nullable Schema compiled() {
+        @Nullable
+        Schema compiled() {
             Schema s = schema;
             if (s != null || unusable != null) {
                 return s;
@@ -175,7 +181,8 @@ final class SchemaCache {
         }
 
         /** Why the schema is unusable, after {@link #compiled()} returned null. */
-        @Nullable String unusable() {
+        @Nullable
+        String unusable() {
             return unusable;
         }
 
@@ -205,7 +212,8 @@ final class SchemaCache {
     /** The two networknt registries, made on first use (loading the meta-schemas takes ~100 ms). */
     private static final class Registries {
         /** Client schemas: nothing is loaded by IRI, patterns are bounded, nothing is cached by {@code $id}. */
-        static final SchemaRegistry CLIENT = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12,
+        static final SchemaRegistry CLIENT = SchemaRegistry.withDefaultDialect(
+                SpecificationVersion.DRAFT_2020_12,
                 b -> b.schemaCacheEnabled(false)
                         .schemaLoader(l -> l.allow(iri -> false))
                         .schemaRegistryConfig(SchemaRegistryConfig.builder()
@@ -215,16 +223,20 @@ final class SchemaCache {
          * The meta-schemas, ours: they load from the validator's jar (json-schema.org IRIs map
          * to its class path; no loader that fetches remotely is installed).
          */
-        private static final SchemaRegistry META = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12,
+        private static final SchemaRegistry META = SchemaRegistry.withDefaultDialect(
+                SpecificationVersion.DRAFT_2020_12,
                 b -> b.schemaLoader(l -> l.allow(iri -> {
                     String s = iri.toString();
                     return s.startsWith("https://json-schema.org/") || s.startsWith("http://json-schema.org/");
                 })));
-        private static final Map<SpecificationVersion, Schema> META_SCHEMAS = new java.util.concurrent.ConcurrentHashMap<>();
+
+        private static final Map<SpecificationVersion, Schema> META_SCHEMAS =
+                new java.util.concurrent.ConcurrentHashMap<>();
 
         /** The first meta-schema error of {@code schema}, or null when it is a valid schema. */
         static @Nullable String metaSchemaError(JsonNode schema) {
-            SpecificationVersion version = SpecificationVersion.fromSchemaNode(schema).orElse(SpecificationVersion.DRAFT_2020_12);
+            SpecificationVersion version =
+                    SpecificationVersion.fromSchemaNode(schema).orElse(SpecificationVersion.DRAFT_2020_12);
             Schema meta = META_SCHEMAS.computeIfAbsent(version, v -> {
                 Schema m = META.getSchema(SchemaLocation.of(v.getDialectId()));
                 m.initializeValidators();

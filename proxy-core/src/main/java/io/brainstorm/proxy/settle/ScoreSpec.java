@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.settle;
 
 import com.fasterxml.jackson.databind.JsonNode;
-
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -32,9 +31,18 @@ public final class ScoreSpec {
     /** A plain request: no structure asked for. */
     public static final ScoreSpec PLAIN = new ScoreSpec(Format.NONE, null, Map.of(), false, Choice.NONE, null, null);
 
-    enum Format { NONE, JSON_OBJECT, JSON_SCHEMA }
+    enum Format {
+        NONE,
+        JSON_OBJECT,
+        JSON_SCHEMA
+    }
 
-    enum Choice { NONE, AUTO, REQUIRED, NAMED }
+    enum Choice {
+        NONE,
+        AUTO,
+        REQUIRED,
+        NAMED
+    }
 
     private final Format format;
     /** The response format's schema; null when {@code json_schema} gave none (the content must then only parse). */
@@ -43,13 +51,20 @@ public final class ScoreSpec {
     private final Map<String, SchemaCache.Entry> tools;
     /** Tools other than functions were declared (their calls are not checked). */
     private final boolean otherTools;
+
     private final Choice choice;
     private final @Nullable String forcedTool;
     /** Why the spec is unusable, when known from the request alone; else null. */
     private final @Nullable String unusable;
 
-    private ScoreSpec(Format format, SchemaCache.@Nullable Entry formatSchema, Map<String, SchemaCache.Entry> tools,
-                      boolean otherTools, Choice choice, @Nullable String forcedTool, @Nullable String unusable) {
+    private ScoreSpec(
+            Format format,
+            SchemaCache.@Nullable Entry formatSchema,
+            Map<String, SchemaCache.Entry> tools,
+            boolean otherTools,
+            Choice choice,
+            @Nullable String forcedTool,
+            @Nullable String unusable) {
         this.format = format;
         this.formatSchema = formatSchema;
         this.tools = tools;
@@ -75,7 +90,13 @@ public final class ScoreSpec {
             return read(requestBody, scorer.schemaCache());
         } catch (RuntimeException e) {
             // a body shape this code did not foresee: not scored rather than scored wrongly
-            return new ScoreSpec(Format.NONE, null, Map.of(), false, Choice.NONE, null,
+            return new ScoreSpec(
+                    Format.NONE,
+                    null,
+                    Map.of(),
+                    false,
+                    Choice.NONE,
+                    null,
                     "request: cannot be read for scoring (" + e + ")");
         }
     }
@@ -149,8 +170,14 @@ public final class ScoreSpec {
         if (format == Format.NONE && choice == Choice.NONE) {
             return PLAIN;
         }
-        return new ScoreSpec(format, formatSchema, choice == Choice.NONE ? Map.of() : Collections.unmodifiableMap(tools),
-                otherTools, choice, forced, unusable);
+        return new ScoreSpec(
+                format,
+                formatSchema,
+                choice == Choice.NONE ? Map.of() : Collections.unmodifiableMap(tools),
+                otherTools,
+                choice,
+                forced,
+                unusable);
     }
 
     private static void declare(Map<String, SchemaCache.Entry> tools, JsonNode function, SchemaCache cache) {
@@ -158,7 +185,8 @@ public final class ScoreSpec {
             return;
         }
         JsonNode parameters = function.get("parameters");
-        tools.put(function.get("name").asText(),
+        tools.put(
+                function.get("name").asText(),
                 parameters == null || parameters.isNull() ? null : cache.entry(parameters));
     }
 
@@ -230,12 +258,14 @@ public final class ScoreSpec {
         return choice;
     }
 
-    @Nullable String forcedTool() {
+    @Nullable
+    String forcedTool() {
         return forcedTool;
     }
 
     /** Compiles the spec's schemas (once per schema, in the cache); why one is unusable, or null. */
-    @Nullable String resolve() {
+    @Nullable
+    String resolve() {
         if (unusable != null) {
             return unusable;
         }

@@ -14,7 +14,6 @@ import com.networknt.schema.Schema;
 import io.brainstorm.proxy.config.ScoringConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -65,8 +64,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Scorer {
     /** A verdict: the score (0..1, or {@link Completion#NO_SCORE}) and why. */
-    public record Result(double score, ScoreOutcome outcome) {
-    }
+    public record Result(double score, ScoreOutcome outcome) {}
 
     public static final Result ERROR = new Result(0, ScoreOutcome.ERROR);
     public static final Result NOT_APPLICABLE = new Result(Completion.NO_SCORE, ScoreOutcome.NOT_APPLICABLE);
@@ -80,18 +78,26 @@ public final class Scorer {
                 case ERROR, EMPTY, CUT_BY_LENGTH, INVALID_JSON, SCHEMA_MISMATCH, UNKNOWN_TOOL, BAD_ARGUMENTS -> 0;
                 default -> Completion.NO_SCORE; // not scored: OVER_LIMIT, SCHEMA_UNUSABLE, OVERLOADED, NOT_APPLICABLE
             };
-            RESULTS.put(o, o == ScoreOutcome.ERROR ? ERROR : o == ScoreOutcome.NOT_APPLICABLE ? NOT_APPLICABLE : new Result(score, o));
+            RESULTS.put(
+                    o,
+                    o == ScoreOutcome.ERROR
+                            ? ERROR
+                            : o == ScoreOutcome.NOT_APPLICABLE ? NOT_APPLICABLE : new Result(score, o));
         }
     }
 
     /** Answers: parsed with bounded nesting (the validator recurses per level) and number length. */
     static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
-                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(256).maxNumberLength(1000).build())
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxNestingDepth(256)
+                            .maxNumberLength(1000)
+                            .build())
                     .disable(StreamReadFeature.AUTO_CLOSE_SOURCE)
                     .build())
             .build();
     /** Content and arguments must be exactly one JSON value: text after it is not JSON. */
     private static final ObjectReader ONE_VALUE = JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
     private static final System.Logger log = System.getLogger(Scorer.class.getName());
 
     private final ScoringConfig config;
@@ -208,16 +214,21 @@ public final class Scorer {
                 return result(ScoreOutcome.UNKNOWN_TOOL);
             }
         }
-        return result(switch (spec.format()) {
-            case NONE -> ScoreOutcome.VALID;
-            case JSON_OBJECT -> !hasContent ? ScoreOutcome.EMPTY
-                    : isObject(parse(answer.content())) ? ScoreOutcome.VALID : ScoreOutcome.INVALID_JSON;
-            case JSON_SCHEMA -> !hasContent ? ScoreOutcome.EMPTY : checkSchema(spec.formatSchema(), answer.content());
-        });
+        return result(
+                switch (spec.format()) {
+                    case NONE -> ScoreOutcome.VALID;
+                    case JSON_OBJECT ->
+                        !hasContent
+                                ? ScoreOutcome.EMPTY
+                                : isObject(parse(answer.content())) ? ScoreOutcome.VALID : ScoreOutcome.INVALID_JSON;
+                    case JSON_SCHEMA ->
+                        !hasContent ? ScoreOutcome.EMPTY : checkSchema(spec.formatSchema(), answer.content());
+                });
     }
 
     private static @Nullable Result plain(AnswerContent answer) {
-        return result(blank(answer.content()) && answer.toolCalls().isEmpty() ? ScoreOutcome.EMPTY : ScoreOutcome.PLAIN_OK);
+        return result(
+                blank(answer.content()) && answer.toolCalls().isEmpty() ? ScoreOutcome.EMPTY : ScoreOutcome.PLAIN_OK);
     }
 
     private static ScoreOutcome checkSchema(SchemaCache.Entry entry, @Nullable String content) {
@@ -239,7 +250,8 @@ public final class Scorer {
                 // a call of a tool that is not a function (its type's own shape): not checked
                 continue;
             }
-            if (name == null || !spec.tools().containsKey(name)
+            if (name == null
+                    || !spec.tools().containsKey(name)
                     || (spec.choice() == ScoreSpec.Choice.NAMED && !name.equals(spec.forcedTool()))) {
                 return ScoreOutcome.UNKNOWN_TOOL;
             }

@@ -3,7 +3,6 @@ package io.brainstorm.proxy.settle;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.brainstorm.proxy.config.ScoringConfig;
 import io.netty.buffer.ByteBuf;
-
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -41,12 +40,12 @@ public final class Scoring implements AutoCloseable {
         this.config = config;
         this.scorer = new Scorer(config);
         AtomicInteger n = new AtomicInteger();
-        this.executor = new ThreadPoolExecutor(config.threads(), config.threads(), 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(QUEUE), r -> {
-            Thread t = new Thread(r, "br-score-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.executor = new ThreadPoolExecutor(
+                config.threads(), config.threads(), 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
+                    Thread t = new Thread(r, "br-score-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
     }
 
     /** Starts the scoring threads (lazily: a thread starts with the first structured answer). */
@@ -83,22 +82,29 @@ public final class Scoring implements AutoCloseable {
      * here whatever happens.
      */
     public void scoreAnswer(JsonNode requestBody, ByteBuf body, Executor back, Consumer<Scorer.Result> then) {
-        submit(() -> {
-            try {
-                return scorer.scoreAnswer(ScoreSpec.of(requestBody, scorer), body);
-            } finally {
-                body.release();
-            }
-        }, body::release, back, then);
+        submit(
+                () -> {
+                    try {
+                        return scorer.scoreAnswer(ScoreSpec.of(requestBody, scorer), body);
+                    } finally {
+                        body.release();
+                    }
+                },
+                body::release,
+                back,
+                then);
     }
 
     /** Scores what a stream said; {@code then} runs on {@code back}. */
     public void score(JsonNode requestBody, AnswerContent answer, Executor back, Consumer<Scorer.Result> then) {
-        submit(() -> scorer.score(ScoreSpec.of(requestBody, scorer), answer), () -> { }, back, then);
+        submit(() -> scorer.score(ScoreSpec.of(requestBody, scorer), answer), () -> {}, back, then);
     }
 
-    private void submit(java.util.function.Supplier<Scorer.Result> job, Runnable onDropped, Executor back,
-                        Consumer<Scorer.Result> then) {
+    private void submit(
+            java.util.function.Supplier<Scorer.Result> job,
+            Runnable onDropped,
+            Executor back,
+            Consumer<Scorer.Result> then) {
         try {
             executor.execute(new Job(job, onDropped, back, then));
         } catch (RejectedExecutionException e) {
@@ -109,8 +115,12 @@ public final class Scoring implements AutoCloseable {
     }
 
     /** One answer to score; {@code onDropped} frees what it holds if it never runs. */
-    private record Job(java.util.function.Supplier<Scorer.Result> job, Runnable onDropped, Executor back,
-                       Consumer<Scorer.Result> then) implements Runnable {
+    private record Job(
+            java.util.function.Supplier<Scorer.Result> job,
+            Runnable onDropped,
+            Executor back,
+            Consumer<Scorer.Result> then)
+            implements Runnable {
         @Override
         public void run() {
             Scorer.Result r;

@@ -2,7 +2,6 @@ package io.brainstorm.proxy.settle;
 
 import com.fasterxml.jackson.core.JsonParser;
 import io.netty.buffer.ByteBuf;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -200,7 +199,11 @@ public final class StreamCapture {
             while (lineEnd < length && b[lineEnd] != '\n' && b[lineEnd] != '\r') {
                 lineEnd++;
             }
-            if (lineEnd - i >= 4 && b[i] == 'd' && b[i + 1] == 'a' && b[i + 2] == 't' && b[i + 3] == 'a'
+            if (lineEnd - i >= 4
+                    && b[i] == 'd'
+                    && b[i + 1] == 'a'
+                    && b[i + 2] == 't'
+                    && b[i + 3] == 'a'
                     && (lineEnd - i == 4 || b[i + 4] == ':')) {
                 int v = Math.min(i + 5, lineEnd);
                 if (v < lineEnd && b[v] == ' ') {
@@ -231,7 +234,10 @@ public final class StreamCapture {
     private static final class Call {
         final int index;
         final @Nullable String id;
-        @Nullable String name;
+
+        @Nullable
+        String name;
+
         final StringBuilder arguments = new StringBuilder();
 
         Call(int index, @Nullable String id) {

@@ -17,8 +17,8 @@ public record Usage(long promptTokens, long completionTokens, long cachedPromptT
                     + cachedPromptTokens + "/" + reasoningTokens + " (expected: all >= 0)");
         }
         if (cachedPromptTokens > promptTokens) {
-            throw new IllegalArgumentException("cachedPromptTokens: " + cachedPromptTokens
-                    + " (expected: <= promptTokens " + promptTokens + ")");
+            throw new IllegalArgumentException(
+                    "cachedPromptTokens: " + cachedPromptTokens + " (expected: <= promptTokens " + promptTokens + ")");
         }
     }
 }

@@ -17,8 +17,7 @@ public final class UsageKey {
 
     private static final byte[] KEY = {'"', 'u', 's', 'a', 'g', 'e', '"'};
 
-    private UsageKey() {
-    }
+    private UsageKey() {}
 
     /**
      * The index of the '{' opening the first usage object in {@code [from, to)}, scanning forward

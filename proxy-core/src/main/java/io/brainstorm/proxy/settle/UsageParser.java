@@ -5,15 +5,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
-
 import java.io.IOException;
 import java.io.InputStream;
 import org.jspecify.annotations.Nullable;
 
 /** Reads OpenAI's {@code usage} object into {@link Usage}, tolerating missing or odd fields. */
 public final class UsageParser {
-    private UsageParser() {
-    }
+    private UsageParser() {}
 
     /** The usage in {@code usageNode}, or null when it is absent or not an object. */
     public static @Nullable Usage parse(JsonNode usageNode) {
@@ -40,7 +38,7 @@ public final class UsageParser {
             return null;
         }
         try (InputStream in = new ByteBufInputStream(body.slice(object, body.writerIndex() - object));
-             JsonParser parser = json.createParser(in)) {
+                JsonParser parser = json.createParser(in)) {
             return parse(json.readTree(parser));
         } catch (IOException | RuntimeException e) {
             return null;

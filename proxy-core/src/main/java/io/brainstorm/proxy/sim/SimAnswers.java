@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +26,11 @@ import org.jspecify.annotations.Nullable;
 final class SimAnswers {
 
     /** What kind of message the answer is. */
-    enum Kind { TEXT, JSON, TOOL_CALL }
+    enum Kind {
+        TEXT,
+        JSON,
+        TOOL_CALL
+    }
 
     /**
      * One generated answer.
@@ -38,7 +41,12 @@ final class SimAnswers {
      * @param toolName     the called function, else null
      * @param finishReason {@code stop}, {@code length} or {@code tool_calls}
      */
-    record Answer(Kind kind, List<String> pieces, @Nullable String toolCallId, @Nullable String toolName, String finishReason) {
+    record Answer(
+            Kind kind,
+            List<String> pieces,
+            @Nullable String toolCallId,
+            @Nullable String toolName,
+            String finishReason) {
         String text() {
             return String.join("", pieces);
         }
@@ -47,14 +55,51 @@ final class SimAnswers {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final int MAX_SCHEMA_DEPTH = 8;
     private static final String[] WORDS = {
-        "the", "gateway", "routes", "each", "request", "to", "a", "simulated", "endpoint", "that", "answers",
-        "quickly", "with", "tokens", "drawn", "from", "small", "fixed", "vocabulary", "so", "tests", "and",
-        "benchmarks", "stay", "deterministic", "under", "one", "seed", "while", "latency", "price", "quality",
-        "vary", "between", "endpoints", "streams", "arrive", "in", "order", "budget", "cost", "usage",
+        "the",
+        "gateway",
+        "routes",
+        "each",
+        "request",
+        "to",
+        "a",
+        "simulated",
+        "endpoint",
+        "that",
+        "answers",
+        "quickly",
+        "with",
+        "tokens",
+        "drawn",
+        "from",
+        "small",
+        "fixed",
+        "vocabulary",
+        "so",
+        "tests",
+        "and",
+        "benchmarks",
+        "stay",
+        "deterministic",
+        "under",
+        "one",
+        "seed",
+        "while",
+        "latency",
+        "price",
+        "quality",
+        "vary",
+        "between",
+        "endpoints",
+        "streams",
+        "arrive",
+        "in",
+        "order",
+        "budget",
+        "cost",
+        "usage",
     };
 
-    private SimAnswers() {
-    }
+    private SimAnswers() {}
 
     /**
      * Builds the answer to a chat request.
@@ -68,8 +113,16 @@ final class SimAnswers {
      * @param chunks     exact number of pieces, or -1
      * @param maxTokens  cap on pieces, or -1 for none
      */
-    static Answer chat(JsonNode body, String modelId, String endpointId, SplittableRandom rng, boolean faults,
-            double quality, int chunks, long maxTokens, ObjectMapper json) {
+    static Answer chat(
+            JsonNode body,
+            String modelId,
+            String endpointId,
+            SplittableRandom rng,
+            boolean faults,
+            double quality,
+            int chunks,
+            long maxTokens,
+            ObjectMapper json) {
         // drawn for every request so that a request's later draws do not depend on its kind
         boolean invalid = rng.nextDouble() >= quality;
         boolean breakName = rng.nextBoolean();
@@ -78,8 +131,13 @@ final class SimAnswers {
         JsonNode tool = chosenTool(body);
         if (tool != null) {
             String name = tool.path("function").path("name").asText("tool");
-            String args = write(json, value(tool.path("function").path("parameters"),
-                    tool.path("function").path("parameters"), rng, 0));
+            String args = write(
+                    json,
+                    value(
+                            tool.path("function").path("parameters"),
+                            tool.path("function").path("parameters"),
+                            rng,
+                            0));
             if (spoil && breakName) {
                 name = name + "_undeclared";
             } else if (spoil) {
@@ -135,8 +193,12 @@ final class SimAnswers {
         if (maxTokens < 0 || answer.pieces().size() <= maxTokens) {
             return answer;
         }
-        return new Answer(answer.kind(), List.copyOf(answer.pieces().subList(0, (int) maxTokens)),
-                answer.toolCallId(), answer.toolName(), "length");
+        return new Answer(
+                answer.kind(),
+                List.copyOf(answer.pieces().subList(0, (int) maxTokens)),
+                answer.toolCallId(),
+                answer.toolName(),
+                "length");
     }
 
     /** "Simulated answer from sim/x via ep: ..." as word pieces, each after the first led by a space. */
@@ -204,7 +266,8 @@ final class SimAnswers {
         switch (type(schema)) {
             case "object": {
                 ObjectNode node = NODES.objectNode();
-                for (Map.Entry<String, JsonNode> property : schema.path("properties").properties()) {
+                for (Map.Entry<String, JsonNode> property :
+                        schema.path("properties").properties()) {
                     node.set(property.getKey(), value(property.getValue(), root, rng, depth + 1));
                 }
                 for (JsonNode required : schema.path("required")) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,7 +25,13 @@ final class SimChat {
      * @param model        the upstream model name, echoed as OpenAI does
      * @param promptTokens the estimated prompt tokens
      */
-    SimChat(ObjectMapper json, String id, long created, String model, String endpointId, SimAnswers.Answer answer,
+    SimChat(
+            ObjectMapper json,
+            String id,
+            long created,
+            String model,
+            String endpointId,
+            SimAnswers.Answer answer,
             long promptTokens) {
         this.json = json;
         this.id = id;
@@ -96,8 +101,12 @@ final class SimChat {
         for (int i = 0; i < pieces.size(); i++) {
             ObjectNode piece = chunk(usageFields);
             if (tool) {
-                delta(piece).putArray("tool_calls").addObject().put("index", 0)
-                        .putObject("function").put("arguments", pieces.get(i));
+                delta(piece)
+                        .putArray("tool_calls")
+                        .addObject()
+                        .put("index", 0)
+                        .putObject("function")
+                        .put("arguments", pieces.get(i));
             } else {
                 delta(piece).put("content", pieces.get(i));
             }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -22,15 +21,20 @@ final class SimEmbeddings {
     static final int DEFAULT_DIMENSIONS = 8;
     static final int MAX_DIMENSIONS = 4096;
 
-    private SimEmbeddings() {
-    }
+    private SimEmbeddings() {}
 
     /**
      * The answer body: one embedding of {@code dimensions} per text, as floats or as base64 of
      * little-endian floats; usage (the prompt tokens of all texts) unless {@code withUsage} is false.
      */
-    static ObjectNode list(ObjectMapper json, List<String> texts, List<Long> tokens, int dimensions, boolean base64,
-                           String model, boolean withUsage) {
+    static ObjectNode list(
+            ObjectMapper json,
+            List<String> texts,
+            List<Long> tokens,
+            int dimensions,
+            boolean base64,
+            String model,
+            boolean withUsage) {
         ObjectNode root = json.createObjectNode();
         root.put("object", "list");
         ArrayNode data = root.putArray("data");
@@ -39,7 +43,8 @@ final class SimEmbeddings {
             float[] vector = vector(texts.get(i), dimensions);
             ObjectNode item = data.addObject().put("object", "embedding").put("index", i);
             if (base64) {
-                ByteBuffer bytes = ByteBuffer.allocate(vector.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer bytes =
+                        ByteBuffer.allocate(vector.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
                 for (float f : vector) {
                     bytes.putFloat(f);
                 }

@@ -24,7 +24,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -76,14 +75,19 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         String body = request.content().toString(StandardCharsets.UTF_8);
         Map<String, String> headers = new LinkedHashMap<>();
-        request.headers().forEach(h -> headers.merge(h.getKey().toLowerCase(Locale.ROOT), h.getValue(),
-                (a, b) -> a + ", " + b));
+        request.headers()
+                .forEach(h -> headers.merge(h.getKey().toLowerCase(Locale.ROOT), h.getValue(), (a, b) -> a + ", " + b));
         server.record(new SimServer.RecordedRequest(request.method().name(), request.uri(), headers, body));
         try {
             handle(ctx, request, body);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "sim: failed on " + request.method() + " " + request.uri(), e);
-            error(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "api_error", "internal_error", null,
+            error(
+                    ctx,
+                    HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                    "api_error",
+                    "internal_error",
+                    null,
                     "sim: internal error (" + e.getClass().getSimpleName() + ")");
         }
     }
@@ -96,7 +100,12 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request, String body) {
         if (request.decoderResult().isFailure()) {
-            error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", null,
+            error(
+                    ctx,
+                    HttpResponseStatus.BAD_REQUEST,
+                    "invalid_request_error",
+                    "invalid_request",
+                    null,
                     "sim: malformed HTTP request");
             return;
         }
@@ -109,8 +118,14 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         String[] parts = path.split("/", 4); // "", endpoint, "v1", route
         SimServer.Endpoint endpoint = parts.length == 4 && parts[2].equals("v1") ? server.endpoint(parts[1]) : null;
         if (endpoint == null) {
-            error(ctx, HttpResponseStatus.NOT_FOUND, "invalid_request_error", "unknown_url", null,
-                    "sim: no such path " + path + " (expected: /<endpoint>/v1/..., endpoints: " + server.endpointIds() + ")");
+            error(
+                    ctx,
+                    HttpResponseStatus.NOT_FOUND,
+                    "invalid_request_error",
+                    "unknown_url",
+                    null,
+                    "sim: no such path " + path + " (expected: /<endpoint>/v1/..., endpoints: " + server.endpointIds()
+                            + ")");
             return;
         }
         String route = parts[3];
@@ -120,11 +135,21 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             default -> null;
         };
         if (expected == null) {
-            error(ctx, HttpResponseStatus.NOT_FOUND, "invalid_request_error", "unknown_url", null,
+            error(
+                    ctx,
+                    HttpResponseStatus.NOT_FOUND,
+                    "invalid_request_error",
+                    "unknown_url",
+                    null,
                     "sim: no such path " + path + " (expected: chat/completions, embeddings or models under /"
                             + endpoint.id + "/v1)");
         } else if (!expected.equals(request.method())) {
-            error(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed", null,
+            error(
+                    ctx,
+                    HttpResponseStatus.METHOD_NOT_ALLOWED,
+                    "invalid_request_error",
+                    "method_not_allowed",
+                    null,
                     "sim: " + request.method() + " " + path + " (expected: " + expected + ")");
         } else if (route.equals("models")) {
             models(ctx, endpoint);
@@ -157,7 +182,9 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (key.startsWith("br_live_")) {
             return "sim: received a gateway br_live_ key; the gateway must send the provider key";
         }
-        return key.equals(SimServer.API_KEY) ? null : "sim: incorrect API key provided (expected: the sim provider key)";
+        return key.equals(SimServer.API_KEY)
+                ? null
+                : "sim: incorrect API key provided (expected: the sim provider key)";
     }
 
     private JsonNode parse(ChannelHandlerContext ctx, String body) {
@@ -167,11 +194,21 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return node;
             }
         } catch (JsonProcessingException e) {
-            error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", null,
+            error(
+                    ctx,
+                    HttpResponseStatus.BAD_REQUEST,
+                    "invalid_request_error",
+                    "invalid_request",
+                    null,
                     "sim: the body is not valid JSON (" + e.getOriginalMessage() + ")");
             return null;
         }
-        error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", null,
+        error(
+                ctx,
+                HttpResponseStatus.BAD_REQUEST,
+                "invalid_request_error",
+                "invalid_request",
+                null,
                 "sim: the body must be a JSON object");
         return null;
     }
@@ -179,7 +216,12 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private SimServer.Served model(ChannelHandlerContext ctx, SimServer.Endpoint endpoint, JsonNode body) {
         JsonNode model = body.get("model");
         if (model == null || !model.isTextual()) {
-            error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", "model",
+            error(
+                    ctx,
+                    HttpResponseStatus.BAD_REQUEST,
+                    "invalid_request_error",
+                    "invalid_request",
+                    "model",
                     "sim: model: " + model + " (expected: a string)");
             return null;
         }
@@ -189,9 +231,14 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             String hint = name.startsWith("sim/")
                     ? "; the gateway must send the upstream name without the provider prefix"
                     : "";
-            error(ctx, HttpResponseStatus.NOT_FOUND, "invalid_request_error", "model_not_found", "model",
-                    "sim: the model '" + name + "' does not exist at endpoint " + endpoint.id
-                            + " (it serves: " + endpoint.models.keySet() + ")" + hint);
+            error(
+                    ctx,
+                    HttpResponseStatus.NOT_FOUND,
+                    "invalid_request_error",
+                    "model_not_found",
+                    "model",
+                    "sim: the model '" + name + "' does not exist at endpoint " + endpoint.id + " (it serves: "
+                            + endpoint.models.keySet() + ")" + hint);
         }
         return served;
     }
@@ -216,13 +263,18 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             badField(ctx, "messages", "sim: messages: " + abbreviate(messages) + " (expected: a non-empty array)");
             return;
         }
-        if (body.path("tools").isArray() && !body.get("tools").isEmpty() && !served.model().supports(Capability.TOOLS)) {
+        if (body.path("tools").isArray()
+                && !body.get("tools").isEmpty()
+                && !served.model().supports(Capability.TOOLS)) {
             badField(ctx, "tools", "sim: model " + served.upstreamName() + " does not support tools");
             return;
         }
         String format = body.path("response_format").path("type").asText("text");
         if (!format.equals("text") && !served.model().supports(Capability.JSON)) {
-            badField(ctx, "response_format", "sim: model " + served.upstreamName() + " does not support response_format " + format);
+            badField(
+                    ctx,
+                    "response_format",
+                    "sim: model " + served.upstreamName() + " does not support response_format " + format);
             return;
         }
         long maxTokens = -1;
@@ -245,14 +297,29 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (failed(ctx, script, rng, profile)) {
             return;
         }
-        SimAnswers.Answer answer = SimAnswers.chat(body, served.model().id(), endpoint.id, rng,
-                server.options().randomFaults(), profile.quality(), script.chunks(), maxTokens, json);
-        SimChat chat = new SimChat(json, "chatcmpl-sim" + SimAnswers.hex(rng.nextLong()),
-                System.currentTimeMillis() / 1000, served.upstreamName(), endpoint.id, answer, promptTokens(messages));
+        SimAnswers.Answer answer = SimAnswers.chat(
+                body,
+                served.model().id(),
+                endpoint.id,
+                rng,
+                server.options().randomFaults(),
+                profile.quality(),
+                script.chunks(),
+                maxTokens,
+                json);
+        SimChat chat = new SimChat(
+                json,
+                "chatcmpl-sim" + SimAnswers.hex(rng.nextLong()),
+                System.currentTimeMillis() / 1000,
+                served.upstreamName(),
+                endpoint.id,
+                answer,
+                promptTokens(messages));
         boolean zero = server.options().zeroDelay();
 
         if (body.path("stream").asBoolean(false)) {
-            boolean usageFields = body.path("stream_options").path("include_usage").asBoolean(false);
+            boolean usageFields =
+                    body.path("stream_options").path("include_usage").asBoolean(false);
             long first = script.intervalMs() >= 0 ? script.intervalMs() : zero ? 0 : profile.ttftMs();
             long interval = script.intervalMs() >= 0 ? script.intervalMs() : zero ? 0 : profile.tokenIntervalMs();
             List<SimStream.Event> events = chat.events(first, interval, usageFields, usageFields && !script.noUsage());
@@ -274,7 +341,8 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         });
     }
 
-    private void embeddings(ChannelHandlerContext ctx, SimServer.Endpoint endpoint, SimServer.Served served, JsonNode body) {
+    private void embeddings(
+            ChannelHandlerContext ctx, SimServer.Endpoint endpoint, SimServer.Served served, JsonNode body) {
         if (!served.model().supports(Capability.EMBEDDINGS)) {
             badField(ctx, "model", "sim: model " + served.upstreamName() + " does not support embeddings");
             return;
@@ -282,8 +350,11 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         List<String> texts = new ArrayList<>();
         List<Long> tokens = new ArrayList<>();
         if (!SimEmbeddings.inputs(body.get("input"), texts, tokens)) {
-            badField(ctx, "input", "sim: input: " + abbreviate(body.get("input"))
-                    + " (expected: a string, an array of strings, or token arrays; not empty)");
+            badField(
+                    ctx,
+                    "input",
+                    "sim: input: " + abbreviate(body.get("input"))
+                            + " (expected: a string, an array of strings, or token arrays; not empty)");
             return;
         }
         String encoding = body.path("encoding_format").asText("float");
@@ -293,8 +364,10 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         int dimensions = body.path("dimensions").asInt(SimEmbeddings.DEFAULT_DIMENSIONS);
         if (dimensions < 1 || dimensions > SimEmbeddings.MAX_DIMENSIONS) {
-            badField(ctx, "dimensions", "sim: dimensions: " + dimensions + " (expected: 1.."
-                    + SimEmbeddings.MAX_DIMENSIONS + ")");
+            badField(
+                    ctx,
+                    "dimensions",
+                    "sim: dimensions: " + dimensions + " (expected: 1.." + SimEmbeddings.MAX_DIMENSIONS + ")");
             return;
         }
         SimScript script = script(ctx, body);
@@ -305,8 +378,8 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (failed(ctx, script, rng, served.profile())) {
             return;
         }
-        ObjectNode root = SimEmbeddings.list(json, texts, tokens, dimensions, encoding.equals("base64"),
-                served.upstreamName(), !script.noUsage());
+        ObjectNode root = SimEmbeddings.list(
+                json, texts, tokens, dimensions, encoding.equals("base64"), served.upstreamName(), !script.noUsage());
         later(ctx, server.options().zeroDelay() ? 0 : served.profile().latencyMs(), () -> {
             if (script.resetAfter() >= 0) {
                 reset(ctx.channel());
@@ -359,7 +432,10 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (status != 0) {
             HttpResponseStatus code = HttpResponseStatus.valueOf(status);
             if (status == 429) {
-                respond(ctx, code, errorBody("rate_limit_error", "rate_limit_exceeded", null, message),
+                respond(
+                        ctx,
+                        code,
+                        errorBody("rate_limit_error", "rate_limit_exceeded", null, message),
                         Map.of(HttpHeaderNames.RETRY_AFTER.toString(), Long.toString(retryAfter)));
             } else if (status >= 500) {
                 error(ctx, code, "api_error", "upstream_error", null, message);
@@ -395,7 +471,12 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", param, message);
     }
 
-    private void error(ChannelHandlerContext ctx, HttpResponseStatus status, String type, String code, String param,
+    private void error(
+            ChannelHandlerContext ctx,
+            HttpResponseStatus status,
+            String type,
+            String code,
+            String param,
             String message) {
         respond(ctx, status, errorBody(type, code, param, message), null);
     }
@@ -411,7 +492,8 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /** Writes a whole JSON response and counts the request as served. */
-    private void respond(ChannelHandlerContext ctx, HttpResponseStatus status, JsonNode body, Map<String, String> extra) {
+    private void respond(
+            ChannelHandlerContext ctx, HttpResponseStatus status, JsonNode body, Map<String, String> extra) {
         server.served();
         if (!ctx.channel().isActive()) {
             return;
@@ -422,8 +504,8 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("sim: cannot write a response", e);
         }
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-                ctx.alloc().buffer(bytes.length).writeBytes(bytes));
+        FullHttpResponse response = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, status, ctx.alloc().buffer(bytes.length).writeBytes(bytes));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         if (extra != null) {

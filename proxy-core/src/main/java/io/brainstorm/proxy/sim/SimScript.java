@@ -14,7 +14,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param intervalMs  pause between streamed chunks (and before the first), or -1 for the profile's
  * @param noUsage     leave usage out of the answer
  */
-record SimScript(int fail, long retryAfter, int resetAfter, boolean hang, int chunks, long intervalMs, boolean noUsage) {
+record SimScript(
+        int fail, long retryAfter, int resetAfter, boolean hang, int chunks, long intervalMs, boolean noUsage) {
 
     static final SimScript NONE = new SimScript(0, 1, -1, false, -1, -1, false);
 
@@ -48,7 +49,13 @@ record SimScript(int fail, long retryAfter, int resetAfter, boolean hang, int ch
         if (sim.has("interval_ms") && intervalMs < 0) {
             throw new IllegalArgumentException("sim.interval_ms: " + sim.get("interval_ms") + " (expected: >= 0)");
         }
-        return new SimScript(fail, retryAfter, resetAfter, sim.path("hang").asBoolean(false), chunks, intervalMs,
+        return new SimScript(
+                fail,
+                retryAfter,
+                resetAfter,
+                sim.path("hang").asBoolean(false),
+                chunks,
+                intervalMs,
                 sim.path("no_usage").asBoolean(false));
     }
 }

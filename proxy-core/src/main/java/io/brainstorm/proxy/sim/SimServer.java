@@ -15,7 +15,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
-
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -107,8 +106,7 @@ public final class SimServer implements AutoCloseable {
      * @param zeroDelay    answer at once, ignoring the profiles' latencies (benchmarks)
      * @param randomFaults let endpoints fail and spoil structured answers at their profiles' rates
      */
-    public record Options(long seed, boolean zeroDelay, boolean randomFaults) {
-    }
+    public record Options(long seed, boolean zeroDelay, boolean randomFaults) {}
 
     /**
      * A request as the sim received it.
@@ -125,8 +123,7 @@ public final class SimServer implements AutoCloseable {
     }
 
     /** A model as one endpoint serves it. */
-    record Served(ModelSpec model, String upstreamName, SimProfile profile) {
-    }
+    record Served(ModelSpec model, String upstreamName, SimProfile profile) {}
 
     /** One simulated endpoint: its models by upstream name and its request count. */
     static final class Endpoint {
@@ -167,17 +164,17 @@ public final class SimServer implements AutoCloseable {
             String upstream = upstreamName(model);
             for (EndpointSpec spec : model.endpoints()) {
                 if (spec.id() == null || spec.id().isEmpty() || spec.id().contains("/")) {
-                    throw new IllegalArgumentException(model.id() + " endpoint id: " + spec.id()
-                            + " (expected: a non-empty name without '/')");
+                    throw new IllegalArgumentException(
+                            model.id() + " endpoint id: " + spec.id() + " (expected: a non-empty name without '/')");
                 }
                 if (spec.sim() == null) {
-                    throw new IllegalArgumentException(model.id() + " via " + spec.id()
-                            + " sim profile: null (expected: a SimProfile)");
+                    throw new IllegalArgumentException(
+                            model.id() + " via " + spec.id() + " sim profile: null (expected: a SimProfile)");
                 }
                 Endpoint endpoint = byId.computeIfAbsent(spec.id(), Endpoint::new);
                 if (endpoint.models.putIfAbsent(upstream, new Served(model, upstream, spec.sim())) != null) {
-                    throw new IllegalArgumentException("model " + upstream + " at endpoint " + spec.id()
-                            + ": listed twice (expected: once)");
+                    throw new IllegalArgumentException(
+                            "model " + upstream + " at endpoint " + spec.id() + ": listed twice (expected: once)");
                 }
             }
         }
@@ -236,7 +233,8 @@ public final class SimServer implements AutoCloseable {
      */
     public URI baseUrl(String endpointId) {
         if (!endpoints.containsKey(endpointId)) {
-            throw new IllegalArgumentException("endpointId: " + endpointId + " (expected: one of " + endpoints.keySet() + ")");
+            throw new IllegalArgumentException(
+                    "endpointId: " + endpointId + " (expected: one of " + endpoints.keySet() + ")");
         }
         Channel channel = serverChannel;
         if (channel == null) {
@@ -303,7 +301,8 @@ public final class SimServer implements AutoCloseable {
         return json;
     }
 
-    @Nullable Endpoint endpoint(String id) {
+    @Nullable
+    Endpoint endpoint(String id) {
         return endpoints.get(id);
     }
 
@@ -314,7 +313,8 @@ public final class SimServer implements AutoCloseable {
     /** The random source of the endpoint's next request. */
     SplittableRandom nextRandom(Endpoint endpoint) {
         long n = endpoint.requests.getAndIncrement();
-        return new SplittableRandom(mix(options.seed() ^ mix(endpoint.id.hashCode() * 0x9E3779B97F4A7C15L) ^ mix(n + 1)));
+        return new SplittableRandom(
+                mix(options.seed() ^ mix(endpoint.id.hashCode() * 0x9E3779B97F4A7C15L) ^ mix(n + 1)));
     }
 
     void record(RecordedRequest request) {

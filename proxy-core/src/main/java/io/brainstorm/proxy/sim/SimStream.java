@@ -6,7 +6,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
-
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -33,8 +32,7 @@ final class SimStream {
      * @param delayMs pause before it is written
      * @param content whether it carries a content (or tool-argument) piece, for {@code reset_after}
      */
-    record Event(String text, long delayMs, boolean content) {
-    }
+    record Event(String text, long delayMs, boolean content) {}
 
     private final Channel channel;
     private final List<Event> events;
@@ -72,8 +70,8 @@ final class SimStream {
                 return;
             }
             Event event = events.get(next++);
-            var write = channel.writeAndFlush(
-                    new DefaultHttpContent(ByteBufUtil.writeUtf8(channel.alloc(), event.text())));
+            var write =
+                    channel.writeAndFlush(new DefaultHttpContent(ByteBufUtil.writeUtf8(channel.alloc(), event.text())));
             if (event.content() && ++contentWritten == resetAfter) {
                 // reset only once the bytes are in the socket, so the client sees the chunks before the cut
                 write.addListener((ChannelFutureListener) f -> reset());

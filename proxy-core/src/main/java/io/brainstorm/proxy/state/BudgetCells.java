@@ -23,8 +23,7 @@ final class BudgetCells {
     private static final int RESERVED = 2;
     private static final int OPEN = 3;
 
-    private BudgetCells() {
-    }
+    private BudgetCells() {}
 
     static long spent(long[] c) {
         return c[SPENT];
@@ -144,7 +143,8 @@ final class BudgetCells {
 
     private static int slotOf(long[] c, ProcessOwner owner) {
         for (int s = SLOTS; s < LENGTH; s += 4) {
-            if (c[s + PID] == owner.pid() && c[s + START] == owner.startMillis()
+            if (c[s + PID] == owner.pid()
+                    && c[s + START] == owner.startMillis()
                     && (c[s + OPEN] != 0 || c[s + RESERVED] != 0)) {
                 return s;
             }

@@ -2,7 +2,6 @@ package io.brainstorm.proxy.state;
 
 import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.spi.TaskClass;
-
 import java.lang.System.Logger.Level;
 import java.time.LocalDate;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,6 +35,7 @@ final class CellAnswerLog implements AnswerLog {
     static final int LENGTH = 6;
     /** Longs per entry of the endpoints map: the id's key hash and check hash. */
     static final int ENDPOINT_LENGTH = 2;
+
     private static final long DAY_MILLIS = 24L * 3600 * 1000;
     /** Today and the days before it that can hold an answer younger than the retention. */
     static final int DAYS_SEARCHED = (int) (RETENTION_MILLIS / DAY_MILLIS) + 1;
@@ -51,6 +51,7 @@ final class CellAnswerLog implements AnswerLog {
     private final CellStore<String> endpoints;
     /** Endpoints known to be in the endpoints map, with their hashes; and the reverse. */
     private final ConcurrentHashMap<String, long[]> hashesById = new ConcurrentHashMap<>();
+
     private final ConcurrentHashMap<Long, String> idByHash = new ConcurrentHashMap<>();
     /** The day whose answers this process no longer tries to keep. */
     private final AtomicReference<LocalDate> givenUp = new AtomicReference<>();
@@ -86,8 +87,11 @@ final class CellAnswerLog implements AnswerLog {
         } catch (RuntimeException e) {
             LocalDate before = givenUp.get();
             if (!day.equals(before) && givenUp.compareAndSet(before, day)) {
-                log.log(Level.WARNING, "answers of " + day + " are no longer kept for feedback by this process"
-                        + " (feedback on them gets a 404): keeping " + requestId + " failed", e);
+                log.log(
+                        Level.WARNING,
+                        "answers of " + day + " are no longer kept for feedback by this process"
+                                + " (feedback on them gets a 404): keeping " + requestId + " failed",
+                        e);
             }
         }
     }
@@ -108,7 +112,9 @@ final class CellAnswerLog implements AnswerLog {
                 return null;
             }
             String endpoint = endpointOf(c[ENDPOINT], c[ENDPOINT_CHECK]);
-            return endpoint == null ? null : new Answer(tenant, endpoint, TaskClass.all().get(taskClass), c[AT]);
+            return endpoint == null
+                    ? null
+                    : new Answer(tenant, endpoint, TaskClass.all().get(taskClass), c[AT]);
         }
         return null;
     }

@@ -35,8 +35,8 @@ final class CellBudgetLedger implements BudgetLedger {
         Objects.requireNonNull(keyId, "keyId");
         Objects.requireNonNull(day, "day");
         if (amountNano < 0 || budgetNano < 0) {
-            throw new IllegalArgumentException("amountNano: " + amountNano + ", budgetNano: " + budgetNano
-                    + " (expected: >= 0)");
+            throw new IllegalArgumentException(
+                    "amountNano: " + amountNano + ", budgetNano: " + budgetNano + " (expected: >= 0)");
         }
         // what the entry held when the decision was made, read under its lock: {spent, held, count, remaining}
         long[] seen = seenBuffer.get();
@@ -45,7 +45,8 @@ final class CellBudgetLedger implements BudgetLedger {
             seen[1] = BudgetCells.reserved(c);
             seen[2] = BudgetCells.open(c);
             Reservation.Verdict v = BudgetCells.reserve(c, owner, amountNano, budgetNano, keyId, day)
-                    ? Reservation.Verdict.GRANTED : BudgetCells.refusal(c, amountNano, budgetNano);
+                    ? Reservation.Verdict.GRANTED
+                    : BudgetCells.refusal(c, amountNano, budgetNano);
             seen[3] = BudgetCells.remaining(c, budgetNano);
             return v.ordinal();
         });

@@ -3,7 +3,6 @@ package io.brainstorm.proxy.state;
 import io.brainstorm.proxy.route.LearningStore;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.spi.TaskClass;
-
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -27,8 +26,7 @@ final class CellLearningStore implements LearningStore {
     private final long refreshNanos;
     private final ConcurrentHashMap<String, Beliefs> cache = new ConcurrentHashMap<>();
 
-    private record Beliefs(Posterior[] byClass, long loadedNanos) {
-    }
+    private record Beliefs(Posterior[] byClass, long loadedNanos) {}
 
     CellLearningStore(CellStore<String> store, double discount, long refreshNanos) {
         if (!(discount > 0 && discount <= 1)) {

@@ -1,6 +1,5 @@
 package io.brainstorm.proxy.state;
 
-
 /**
  * Fixed-length {@code long[]} entries updated atomically under a per-entry lock: the one thing the
  * ledgers and rate windows need from a store, on the heap or in Chronicle Map files.

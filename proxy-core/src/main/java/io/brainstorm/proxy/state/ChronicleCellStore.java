@@ -1,13 +1,6 @@
 package io.brainstorm.proxy.state;
 
-import net.openhft.chronicle.algo.hashing.LongHashFunction;
-import net.openhft.chronicle.bytes.RandomDataInput;
-import net.openhft.chronicle.bytes.RandomDataOutput;
-import net.openhft.chronicle.hash.Data;
-import net.openhft.chronicle.map.ChronicleMap;
-import net.openhft.chronicle.map.ChronicleMapBuilder;
-import net.openhft.chronicle.map.ExternalMapQueryContext;
-import net.openhft.chronicle.map.MapEntry;
+import static net.openhft.chronicle.core.UnsafeMemory.MEMORY;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,9 +10,15 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import net.openhft.chronicle.algo.hashing.LongHashFunction;
+import net.openhft.chronicle.bytes.RandomDataInput;
+import net.openhft.chronicle.bytes.RandomDataOutput;
+import net.openhft.chronicle.hash.Data;
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ChronicleMapBuilder;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapEntry;
 import org.jspecify.annotations.Nullable;
-
-import static net.openhft.chronicle.core.UnsafeMemory.MEMORY;
 
 /**
  * {@link CellStore} in one Chronicle Map file with fixed-length {@code long[]} values. Every change
@@ -59,8 +58,14 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
     private final long entries;
     private final ThreadLocal<long[][]> buffers;
 
-    private ChronicleCellStore(ChronicleMap<M, long[]> map, Function<byte[], M> keyOf, Function<M, String> nameOf,
-                               boolean checked, Path file, int length, long entries) {
+    private ChronicleCellStore(
+            ChronicleMap<M, long[]> map,
+            Function<byte[], M> keyOf,
+            Function<M, String> nameOf,
+            boolean checked,
+            Path file,
+            int length,
+            long entries) {
         this.map = map;
         this.keyOf = keyOf;
         this.nameOf = nameOf;
@@ -106,8 +111,8 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
                 .valueMarshallers(marshaller, marshaller)
                 .constantValueSizeBySample(new long[length])
                 .createPersistedTo(file.toFile());
-        return new ChronicleCellStore<>(map, k -> k,
-                k -> new String(k, StandardCharsets.UTF_8), false, file, length, entries);
+        return new ChronicleCellStore<>(
+                map, k -> k, k -> new String(k, StandardCharsets.UTF_8), false, file, length, entries);
     }
 
     @Override
@@ -145,8 +150,13 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
         }
     }
 
-    private void write(ExternalMapQueryContext<M, long[], ?> q, MapEntry<M, long[]> e,
-                       RandomDataInput in, long off, long[] c, long[] before) {
+    private void write(
+            ExternalMapQueryContext<M, long[], ?> q,
+            MapEntry<M, long[]> e,
+            RandomDataInput in,
+            long off,
+            long[] c,
+            long[] before) {
         if (in instanceof RandomDataOutput<?> out) {
             q.writeLock().lock();
             if (out.isDirectMemory()) {
@@ -165,7 +175,8 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
                 }
             }
         } else {
-            q.replaceValue(e, q.wrapValueAsData(withCheck(c, in.readLong(e.value().offset()))));
+            q.replaceValue(
+                    e, q.wrapValueAsData(withCheck(c, in.readLong(e.value().offset()))));
         }
     }
 
@@ -191,8 +202,10 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
         try {
             q.insert(q.absentEntry(), q.wrapValueAsData(withCheck(c, check)));
         } catch (IllegalStateException full) {
-            throw new StateStoreException(file + " is full: " + map.size() + " keys (sized for " + entries
-                    + ", may grow 4x; expected: fewer keys, or a larger map)", full);
+            throw new StateStoreException(
+                    file + " is full: " + map.size() + " keys (sized for " + entries
+                            + ", may grow 4x; expected: fewer keys, or a larger map)",
+                    full);
         }
     }
 

@@ -44,13 +44,20 @@ final class DayFiles implements DayStores {
      * @param keptDays   files of days more than this many days before the UTC day are deleted by {@link #purge}
      * @param loss       what is lost with a day's file when it is damaged, for the log
      */
-    record Kind(String folder, String noun, long firstSlot, int length, long entries, int mappedDays, int keptDays,
-                Function<LocalDate, String> loss) {
-    }
+    record Kind(
+            String folder,
+            String noun,
+            long firstSlot,
+            int length,
+            long entries,
+            int mappedDays,
+            int keptDays,
+            Function<LocalDate, String> loss) {}
 
     private final Kind kind;
     /** Null on the heap. */
     private final Path dir;
+
     private final OpenLocks locks;
     private final BiConsumer<CellStore<String>, LocalDate> onOpen;
     private final Map<LocalDate, OpenedFile> days = new ConcurrentHashMap<>();
@@ -77,8 +84,10 @@ final class DayFiles implements DayStores {
             throw new IllegalStateException("state store " + (dir == null ? null : dir.getParent()) + " is closed");
         }
         if (dir == null) {
-            return create ? days.computeIfAbsent(day, x -> new OpenedFile(new HeapCellStore<>(kind.length()),
-                    null)).cells() : null;
+            return create
+                    ? days.computeIfAbsent(day, x -> new OpenedFile(new HeapCellStore<>(kind.length()), null))
+                            .cells()
+                    : null;
         }
         if (!create && !Files.exists(file(day))) {
             return null;
@@ -150,17 +159,29 @@ final class DayFiles implements DayStores {
                     deleted.add(day);
                 }
             } catch (IOException e) {
-                log.log(Level.WARNING, "state: deleting the " + kind.noun() + " file of " + day + " failed; tried"
-                        + " again at the next purge", e);
+                log.log(
+                        Level.WARNING,
+                        "state: deleting the " + kind.noun() + " file of " + day + " failed; tried"
+                                + " again at the next purge",
+                        e);
             }
         }
         if (!deleted.isEmpty()) {
-            log.log(Level.INFO, "state: deleted the {0} files of {1} (older than {2} days)", kind.noun(), deleted,
+            log.log(
+                    Level.INFO,
+                    "state: deleted the {0} files of {1} (older than {2} days)",
+                    kind.noun(),
+                    deleted,
                     kind.keptDays());
         }
         if (!inUse.isEmpty()) {
-            log.log(Level.INFO, "state: kept the {0} files of {1}, older than {2} days, because another process"
-                    + " has them open; tried again at the next purge", kind.noun(), inUse, kind.keptDays());
+            log.log(
+                    Level.INFO,
+                    "state: kept the {0} files of {1}, older than {2} days, because another process"
+                            + " has them open; tried again at the next purge",
+                    kind.noun(),
+                    inUse,
+                    kind.keptDays());
         }
         return deleted;
     }
@@ -185,7 +206,12 @@ final class DayFiles implements DayStores {
         IOException[] failed = new IOException[1];
         OpenedFile opened = days.computeIfAbsent(day, d -> {
             try {
-                OpenedFile o = StateFileOpener.open(locks, slot(d), file(d), kind.loss().apply(d), create,
+                OpenedFile o = StateFileOpener.open(
+                        locks,
+                        slot(d),
+                        file(d),
+                        kind.loss().apply(d),
+                        create,
                         f -> ChronicleCellStore.hashed(f, kind.folder() + "-" + d, kind.length(), kind.entries()));
                 if (o != null) {
                     try {

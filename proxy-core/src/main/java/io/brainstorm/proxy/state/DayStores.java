@@ -7,5 +7,6 @@ import org.jspecify.annotations.Nullable;
 @FunctionalInterface
 interface DayStores {
     /** The store of {@code day}; with {@code create} false, null for a day nothing was written to. */
-    @Nullable CellStore<String> forDay(LocalDate day, boolean create);
+    @Nullable
+    CellStore<String> forDay(LocalDate day, boolean create);
 }

@@ -67,8 +67,10 @@ final class OpenLocks {
         synchronized (OPEN) {
             OpenLocks locks = OPEN.get(file);
             if (locks == null) {
-                locks = new OpenLocks(file, FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE));
+                locks = new OpenLocks(
+                        file,
+                        FileChannel.open(
+                                file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE));
                 OPEN.put(file, locks);
             }
             locks.users++;

@@ -17,7 +17,8 @@ record ProcessOwner(long pid, long startMillis) {
     static final ProcessOwner CURRENT = of(ProcessHandle.current());
 
     static ProcessOwner of(ProcessHandle h) {
-        return new ProcessOwner(h.pid(), h.info().startInstant().map(Instant::toEpochMilli).orElse(0L));
+        return new ProcessOwner(
+                h.pid(), h.info().startInstant().map(Instant::toEpochMilli).orElse(0L));
     }
 
     /**

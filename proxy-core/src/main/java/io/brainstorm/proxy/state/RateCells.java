@@ -8,8 +8,7 @@ final class RateCells {
     static final int LENGTH = 3;
     private static final long MINUTE = 60_000;
 
-    private RateCells() {
-    }
+    private RateCells() {}
 
     /** See {@link RateWindows#tryAcquire}. */
     static long tryAcquire(long[] c, long nowMillis, int rpm, long tokens, long tpm) {

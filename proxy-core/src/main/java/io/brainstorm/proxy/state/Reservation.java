@@ -19,8 +19,16 @@ import java.time.LocalDate;
  * @param heldNano      reserved by other requests in flight (of every process sharing the state)
  * @param heldCount     how many reservations {@code heldNano} is
  */
-public record Reservation(long id, String keyId, LocalDate day, long amountNano, Verdict verdict, long remainingNano,
-                          long spentNano, long heldNano, long heldCount) {
+public record Reservation(
+        long id,
+        String keyId,
+        LocalDate day,
+        long amountNano,
+        Verdict verdict,
+        long remainingNano,
+        long spentNano,
+        long heldNano,
+        long heldCount) {
 
     /** What {@link BudgetLedger#reserve} decided. */
     public enum Verdict {

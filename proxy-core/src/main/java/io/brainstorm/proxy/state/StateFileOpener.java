@@ -37,10 +37,14 @@ final class StateFileOpener {
      * else counts as damage. {@code StateStoreRecoveryTest} fails if an upgrade words the first three
      * differently; the last comes after a minute's wait, which {@link #moveAsideIfAbandoned} spares.
      */
-    private static final List<String> DAMAGE_SIGNS = List.of("shorter than the header size",
-            "checksum doesn't match", "probably corrupted", "likely the process which created the file crashed");
-    private static final DateTimeFormatter ASIDE_STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
-            .withZone(ZoneOffset.UTC);
+    private static final List<String> DAMAGE_SIGNS = List.of(
+            "shorter than the header size",
+            "checksum doesn't match",
+            "probably corrupted",
+            "likely the process which created the file crashed");
+
+    private static final DateTimeFormatter ASIDE_STAMP =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
     /** Maps one file: Chronicle's open or create, with the sizes of its kind. */
     @FunctionalInterface
@@ -48,8 +52,7 @@ final class StateFileOpener {
         ChronicleCellStore<?> open(Path file) throws IOException;
     }
 
-    private StateFileOpener() {
-    }
+    private StateFileOpener() {}
 
     /**
      * Opens {@code file} under a shared hold on its byte of {@code open.lock}. A damaged file that
@@ -76,8 +79,10 @@ final class StateFileOpener {
             } catch (IOException e) {
                 hold.close();
                 if (!damaged(file, e)) {
-                    throw new IOException(file + " cannot be opened: " + e.getMessage()
-                            + " (not a damaged file, so it was left as it is)", e);
+                    throw new IOException(
+                            file + " cannot be opened: " + e.getMessage()
+                                    + " (not a damaged file, so it was left as it is)",
+                            e);
                 }
                 if (round >= 2) {
                     throw e;
@@ -89,9 +94,11 @@ final class StateFileOpener {
                             moveAside(file, e.getMessage(), loss);
                         }
                     } else if (lookedAgain) {
-                        throw new IOException(file + " is damaged (" + e.getMessage() + ") and another gateway"
-                                + " process has it open; recovery needs every gateway process on "
-                                + file.getParent() + " stopped", e);
+                        throw new IOException(
+                                file + " is damaged (" + e.getMessage() + ") and another gateway"
+                                        + " process has it open; recovery needs every gateway process on "
+                                        + file.getParent() + " stopped",
+                                e);
                     } else {
                         // another process may be recovering it right now: look once more
                         lookedAgain = true;
@@ -152,7 +159,8 @@ final class StateFileOpener {
      * it: closing a descriptor of a file drops the process's locks on it, Chronicle's included.)
      */
     private static boolean damaged(Path file, IOException e) {
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || !Files.isReadable(file)
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
+                || !Files.isReadable(file)
                 || !Files.isWritable(file)) {
             return false;
         }
@@ -173,8 +181,13 @@ final class StateFileOpener {
             aside = file.resolveSibling(name + "-" + n);
         }
         Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
-        log.log(Level.ERROR, "state file {0} is damaged ({1}); moved it to {2} and started a fresh one. Lost: {3}",
-                file, reason, aside.getFileName(), loss);
+        log.log(
+                Level.ERROR,
+                "state file {0} is damaged ({1}); moved it to {2} and started a fresh one. Lost: {3}",
+                file,
+                reason,
+                aside.getFileName(),
+                loss);
     }
 
     /** What tells one file from its successor at the same path: inode (where the OS has one), size, mtime. */

@@ -3,7 +3,6 @@ package io.brainstorm.proxy.state;
 import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.InMemoryAnswerLog;
 import io.brainstorm.proxy.route.LearningStore;
-
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
@@ -95,6 +94,7 @@ public final class StateStore implements AutoCloseable {
 
     /** Budget keys per day file (keys are 64-bit hashes of the key id, so its length does not matter). */
     static final int BUDGET_KEYS = 10_000;
+
     static final int RATE_KEYS = 20_000;
     static final int LEARNING_CANDIDATES = 2_048;
     /**
@@ -103,16 +103,19 @@ public final class StateStore implements AutoCloseable {
      * busier gateway wants a larger number here ({@link Options#answersPerDay()}).
      */
     static final int ANSWERS_PER_DAY = 250_000;
+
     static final int RELEASE_SCAN_DAYS = 7;
     /** Budget day files older than this many days before the UTC day are unmapped by {@link #purgeDays}. */
     static final int MAPPED_DAYS = 2;
     /** Answer day files older than this many days before the UTC day are deleted by {@link #purgeDays}. */
     static final int ANSWER_DAYS_KEPT = CellAnswerLog.DAYS_SEARCHED;
+
     private static final String AVERAGE_CANDIDATE_ID = "provider/model-name-1.5@endpoint-east";
     private static final long LEARNING_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** Bytes of {@code open.lock}: one per file; a day file's is its epoch day above its kind's first slot. */
     private static final long RATES_SLOT = 0;
+
     private static final long LEARNING_SLOT = 1;
     private static final long ENDPOINTS_SLOT = 2;
     private static final long BUDGET_DAY_SLOTS = 1L << 40;
@@ -120,8 +123,8 @@ public final class StateStore implements AutoCloseable {
 
     private static final String RATES_LOSS = "this minute's request and token counts of every key: a key may get"
             + " up to one extra minute's rate allowance";
-    private static final String LEARNING_LOSS = "the learnt routing posteriors: routing starts again from the"
-            + " priors and learns anew";
+    private static final String LEARNING_LOSS =
+            "the learnt routing posteriors: routing starts again from the" + " priors and learns anew";
     private static final String ENDPOINTS_LOSS = "the names of the endpoints that answer files refer to: feedback on"
             + " an earlier answer gets a 404 unless its endpoint has answered again since";
 
@@ -156,8 +159,8 @@ public final class StateStore implements AutoCloseable {
 
         public Options {
             if (budgetDaysKept <= MAPPED_DAYS) {
-                throw new IllegalArgumentException("budgetDaysKept: " + budgetDaysKept + " (expected: > "
-                        + MAPPED_DAYS + ")");
+                throw new IllegalArgumentException(
+                        "budgetDaysKept: " + budgetDaysKept + " (expected: > " + MAPPED_DAYS + ")");
             }
             if (answersPerDay < 1) {
                 throw new IllegalArgumentException("answersPerDay: " + answersPerDay + " (expected: >= 1)");
@@ -187,6 +190,7 @@ public final class StateStore implements AutoCloseable {
     private final DayFiles budgetDays;
     /** Null on the heap, as {@link FixedFiles#endpoints}. */
     private final DayFiles answerDays;
+
     private final FixedFiles files;
     private final CellBudgetLedger budgets;
     private final AnswerLog answers;
@@ -201,8 +205,18 @@ public final class StateStore implements AutoCloseable {
         this.options = options;
         this.locks = locks;
         this.files = files;
-        this.budgetDays = new DayFiles(new DayFiles.Kind("budgets", "budget", BUDGET_DAY_SLOTS, BudgetCells.LENGTH,
-                BUDGET_KEYS, MAPPED_DAYS, options.budgetDaysKept(), StateStore::dayLoss), dir, locks,
+        this.budgetDays = new DayFiles(
+                new DayFiles.Kind(
+                        "budgets",
+                        "budget",
+                        BUDGET_DAY_SLOTS,
+                        BudgetCells.LENGTH,
+                        BUDGET_KEYS,
+                        MAPPED_DAYS,
+                        options.budgetDaysKept(),
+                        StateStore::dayLoss),
+                dir,
+                locks,
                 (cells, day) -> releasedDead.addAndGet(releaseDeadOwners(cells, day)));
         this.budgets = new CellBudgetLedger(budgetDays, ProcessOwner.CURRENT);
         if (dir == null) {
@@ -210,9 +224,19 @@ public final class StateStore implements AutoCloseable {
             this.answers = new InMemoryAnswerLog();
         } else {
             // find reads back DAYS_SEARCHED - 1 days, so those stay mapped
-            this.answerDays = new DayFiles(new DayFiles.Kind("answers", "answer", ANSWER_DAY_SLOTS,
-                    CellAnswerLog.LENGTH, options.answersPerDay(), CellAnswerLog.DAYS_SEARCHED - 1, ANSWER_DAYS_KEPT,
-                    StateStore::answerLoss), dir, locks, (cells, day) -> { });
+            this.answerDays = new DayFiles(
+                    new DayFiles.Kind(
+                            "answers",
+                            "answer",
+                            ANSWER_DAY_SLOTS,
+                            CellAnswerLog.LENGTH,
+                            options.answersPerDay(),
+                            CellAnswerLog.DAYS_SEARCHED - 1,
+                            ANSWER_DAYS_KEPT,
+                            StateStore::answerLoss),
+                    dir,
+                    locks,
+                    (cells, day) -> {});
             this.answers = new CellAnswerLog(answerDays, files.endpoints().cells());
         }
         this.rates = new CellRateWindows(files.rates().cells());
@@ -240,16 +264,31 @@ public final class StateStore implements AutoCloseable {
         List<OpenedFile> opened = new java.util.ArrayList<>();
         StateStore store;
         try {
-            opened.add(StateFileOpener.open(locks, RATES_SLOT, stateDir.resolve("rates.cm3"), RATES_LOSS,
-                    true, f -> ChronicleCellStore.hashed(f, "rates", RateCells.LENGTH, RATE_KEYS)));
-            opened.add(StateFileOpener.open(locks, LEARNING_SLOT, stateDir.resolve("learning.cm3"), LEARNING_LOSS,
-                    true, f -> ChronicleCellStore.named(f, "learning", CellLearningStore.LENGTH, LEARNING_CANDIDATES,
-                            AVERAGE_CANDIDATE_ID)));
-            opened.add(StateFileOpener.open(locks, ENDPOINTS_SLOT, stateDir.resolve("endpoints.cm3"), ENDPOINTS_LOSS,
-                    true, f -> ChronicleCellStore.named(f, "endpoints", CellAnswerLog.ENDPOINT_LENGTH,
-                            LEARNING_CANDIDATES, AVERAGE_CANDIDATE_ID)));
-            store = new StateStore(stateDir, options, locks, new FixedFiles(opened.get(0), opened.get(1),
-                    opened.get(2)));
+            opened.add(StateFileOpener.open(
+                    locks,
+                    RATES_SLOT,
+                    stateDir.resolve("rates.cm3"),
+                    RATES_LOSS,
+                    true,
+                    f -> ChronicleCellStore.hashed(f, "rates", RateCells.LENGTH, RATE_KEYS)));
+            opened.add(StateFileOpener.open(
+                    locks,
+                    LEARNING_SLOT,
+                    stateDir.resolve("learning.cm3"),
+                    LEARNING_LOSS,
+                    true,
+                    f -> ChronicleCellStore.named(
+                            f, "learning", CellLearningStore.LENGTH, LEARNING_CANDIDATES, AVERAGE_CANDIDATE_ID)));
+            opened.add(StateFileOpener.open(
+                    locks,
+                    ENDPOINTS_SLOT,
+                    stateDir.resolve("endpoints.cm3"),
+                    ENDPOINTS_LOSS,
+                    true,
+                    f -> ChronicleCellStore.named(
+                            f, "endpoints", CellAnswerLog.ENDPOINT_LENGTH, LEARNING_CANDIDATES, AVERAGE_CANDIDATE_ID)));
+            store = new StateStore(
+                    stateDir, options, locks, new FixedFiles(opened.get(0), opened.get(1), opened.get(2)));
         } catch (IOException | RuntimeException e) {
             for (OpenedFile o : opened) {
                 o.close();
@@ -269,16 +308,25 @@ public final class StateStore implements AutoCloseable {
             store.close();
             throw e;
         }
-        log.log(Level.INFO, "state store {0} opened in {1} ms; released {2} reservations of dead owners",
-                stateDir, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), store.releasedAtOpen);
+        log.log(
+                Level.INFO,
+                "state store {0} opened in {1} ms; released {2} reservations of dead owners",
+                stateDir,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+                store.releasedAtOpen);
         return store;
     }
 
     /** The same semantics on the heap: for tests and a gateway without a state directory. */
     public static StateStore inMemory() {
-        return new StateStore(null, Options.DEFAULTS, null, new FixedFiles(
-                new OpenedFile(new HeapCellStore<>(RateCells.LENGTH), null),
-                new OpenedFile(new HeapCellStore<>(CellLearningStore.LENGTH), null), null));
+        return new StateStore(
+                null,
+                Options.DEFAULTS,
+                null,
+                new FixedFiles(
+                        new OpenedFile(new HeapCellStore<>(RateCells.LENGTH), null),
+                        new OpenedFile(new HeapCellStore<>(CellLearningStore.LENGTH), null),
+                        null));
     }
 
     public BudgetLedger budgets() {
@@ -299,8 +347,10 @@ public final class StateStore implements AutoCloseable {
 
     /** The learnt posteriors, updated with {@code discount} (γ of {@code Posterior.update}); one store per discount. */
     public LearningStore learning(double discount) {
-        return learning.computeIfAbsent(discount, d -> new CellLearningStore(files.learning().cells(), d,
-                dir == null ? Long.MAX_VALUE : LEARNING_REFRESH_NANOS));
+        return learning.computeIfAbsent(
+                discount,
+                d -> new CellLearningStore(
+                        files.learning().cells(), d, dir == null ? Long.MAX_VALUE : LEARNING_REFRESH_NANOS));
     }
 
     /** Reservations of dead owners that {@link #open} released. */
@@ -388,9 +438,18 @@ public final class StateStore implements AutoCloseable {
             return 1;
         });
         if (total[1] > 0 || total[0] > 0) {
-            log.log(Level.WARNING, "budgets of {0}: released {1} reservations ({2} nano-USD) on {3} keys held by "
-                    + "processes no longer alive: {4}", day, total[1], total[0], total[2],
-                    alive.entrySet().stream().filter(e -> !e.getValue()).map(e -> "pid " + e.getKey().pid()).toList());
+            log.log(
+                    Level.WARNING,
+                    "budgets of {0}: released {1} reservations ({2} nano-USD) on {3} keys held by "
+                            + "processes no longer alive: {4}",
+                    day,
+                    total[1],
+                    total[0],
+                    total[2],
+                    alive.entrySet().stream()
+                            .filter(e -> !e.getValue())
+                            .map(e -> "pid " + e.getKey().pid())
+                            .toList());
         }
         return Math.toIntExact(total[1]);
     }

@@ -15,8 +15,7 @@ import java.util.List;
  * throw-away directory when none is given.
  */
 public final class StateStoreCheck {
-    private StateStoreCheck() {
-    }
+    private StateStoreCheck() {}
 
     public static void main(String[] args) throws IOException {
         Path dir = args.length > 0 ? Path.of(args[0]) : Files.createTempDirectory("br-state-check");
@@ -34,9 +33,15 @@ public final class StateStoreCheck {
                 System.out.println("state check: FAILED " + r + " " + u);
                 System.exit(1);
             }
-            System.out.printf("state check: OK; open of a %s directory %s: %.1f ms; memory before %s; after %s; "
+            System.out.printf(
+                    "state check: OK; open of a %s directory %s: %.1f ms; memory before %s; after %s; "
                             + "released at open: %d; Java %s%n",
-                    fresh ? "fresh" : "existing", dir, openMicros / 1_000.0, before, after, store.releasedAtOpen(),
+                    fresh ? "fresh" : "existing",
+                    dir,
+                    openMicros / 1_000.0,
+                    before,
+                    after,
+                    store.releasedAtOpen(),
                     Runtime.version());
         }
     }
@@ -49,7 +54,10 @@ public final class StateStoreCheck {
             for (String l : lines) {
                 if (l.startsWith("VmRSS:") || l.startsWith("RssAnon:") || l.startsWith("RssFile:")) {
                     String[] f = l.trim().split("\\s+");
-                    sb.append(sb.length() > 0 ? " " : "").append(f[0]).append(Long.parseLong(f[1]) / 1024).append("MB");
+                    sb.append(sb.length() > 0 ? " " : "")
+                            .append(f[0])
+                            .append(Long.parseLong(f[1]) / 1024)
+                            .append("MB");
                 }
             }
             return sb.toString();

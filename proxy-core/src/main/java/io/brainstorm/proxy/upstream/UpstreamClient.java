@@ -23,14 +23,13 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
-
-import javax.net.ssl.SSLException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -74,12 +73,10 @@ public final class UpstreamClient implements AutoCloseable {
     private final Map<EventLoop, Map<Origin, ArrayDeque<Channel>>> pools = new ConcurrentHashMap<>();
     private final Map<Path, SslContext> sslContexts = new ConcurrentHashMap<>();
 
-    public UpstreamClient(Class<? extends SocketChannel> channelClass,
-                          Class<? extends DatagramChannel> datagramClass) {
+    public UpstreamClient(Class<? extends SocketChannel> channelClass, Class<? extends DatagramChannel> datagramClass) {
         this.channelClass = channelClass;
-        this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
-                .datagramChannelType(datagramClass)
-                .socketChannelType(channelClass));
+        this.resolver = new DnsAddressResolverGroup(
+                new DnsNameResolverBuilder().datagramChannelType(datagramClass).socketChannelType(channelClass));
     }
 
     /** The TLS context for origins trusting the system CAs plus, when given, the PEM file's. */
@@ -100,8 +97,9 @@ public final class UpstreamClient implements AutoCloseable {
                 }
                 return b.build();
             } catch (SSLException | IllegalArgumentException e) {
-                throw new IllegalStateException("TLS client context for " + (caFile == null ? "system CAs" : caFile)
-                        + ": " + e.getMessage(), e);
+                throw new IllegalStateException(
+                        "TLS client context for " + (caFile == null ? "system CAs" : caFile) + ": " + e.getMessage(),
+                        e);
             }
         });
     }
@@ -116,10 +114,11 @@ public final class UpstreamClient implements AutoCloseable {
      * @return the channel, with the pool's {@link UpstreamHandler} last in its pipeline; true in
      *         {@link #reused(Channel)} when it came from the pool
      */
-    public Future<Channel> acquire(EventLoop loop, Origin origin, int connectTimeoutMillis, long maxIdleNanos,
-                                   boolean fresh) {
+    public Future<Channel> acquire(
+            EventLoop loop, Origin origin, int connectTimeoutMillis, long maxIdleNanos, boolean fresh) {
         assert loop.inEventLoop();
-        ArrayDeque<Channel> idle = fresh ? null : pools.computeIfAbsent(loop, l -> new HashMap<>()).get(origin);
+        ArrayDeque<Channel> idle =
+                fresh ? null : pools.computeIfAbsent(loop, l -> new HashMap<>()).get(origin);
         if (idle != null) {
             long now = System.nanoTime();
             Channel ch;

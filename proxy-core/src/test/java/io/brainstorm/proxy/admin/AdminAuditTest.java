@@ -1,5 +1,9 @@
 package io.brainstorm.proxy.admin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.auth.Registry;
@@ -21,24 +25,18 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code GET /admin/v1/audit} and {@code /admin/v1/audit/head} through {@link AdminHandler} (direct
@@ -52,30 +50,39 @@ class AdminAuditTest {
     private static final String SUPER = "Bearer " + ADMIN_TOKEN;
     /** 2025-01-01T00:00:00Z. */
     private static final long T0 = 1_735_689_600_000L;
+
     private static final int N = 250;
 
     @TempDir
     Path state;
+
     private Registry registry;
     private AuditLog audit;
     private EmbeddedChannel channel;
 
     @BeforeEach
     void setUp() throws Exception {
-        registry = Registry.inMemory(new Registry.Bootstrap(List.of(), List.of(), Set.of(), null, ADMIN_TOKEN, null,
-                null), InstantSource.system());
+        registry = Registry.inMemory(
+                new Registry.Bootstrap(List.of(), List.of(), Set.of(), null, ADMIN_TOKEN, null, null),
+                InstantSource.system());
         audit = AuditLog.open(AuditConfig.DEFAULTS, state, Map.of(), InstantSource.system());
         Gateway gateway = TestRouters.start(new Gateway(config(), registry, null), TestRouters.empty(), audit);
-        channel = new EmbeddedChannel(new RequestAggregator(AdminServer.MAX_BODY_BYTES),
-                new AdminHandler(gateway, Runnable::run));
+        channel = new EmbeddedChannel(
+                new RequestAggregator(AdminServer.MAX_BODY_BYTES), new AdminHandler(gateway, Runnable::run));
         for (int i = 0; i < N; i++) {
             long at = T0 + i * 1000L + (i >= 150 ? 86_400_000L : 0);
-            audit.accept(Completion.builder("req-" + i, 0).atMillis(at)
-                    .key(i % 5 == 0 ? "acme" : "default", i % 2 == 0 ? "key_k1" : "key_k2").operation("chat")
-                    .requestedModel(i % 3 == 0 ? "sim/beta" : "sim/alpha").strategy("floor")
+            audit.accept(Completion.builder("req-" + i, 0)
+                    .atMillis(at)
+                    .key(i % 5 == 0 ? "acme" : "default", i % 2 == 0 ? "key_k1" : "key_k2")
+                    .operation("chat")
+                    .requestedModel(i % 3 == 0 ? "sim/beta" : "sim/alpha")
+                    .strategy("floor")
                     .selected("sim/alpha", "sim-east")
                     .status(i % 7 == 0 ? 429 : 200, i % 7 == 0 ? "rate_limited" : null)
-                    .tokens(1, 2).cost(3, false).latencyMicros(4).build());
+                    .tokens(1, 2)
+                    .cost(3, false)
+                    .latencyMicros(4)
+                    .build());
         }
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (audit.written() < N && System.nanoTime() < deadline) {
@@ -95,13 +102,12 @@ class AdminAuditTest {
         registry.close();
     }
 
-    private record Answer(int status, JsonNode json) {
-    }
+    private record Answer(int status, JsonNode json) {}
 
     private Answer send(HttpMethod method, String uri, String auth, String body) throws Exception {
         byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
-        DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri,
-                Unpooled.wrappedBuffer(bytes));
+        DefaultFullHttpRequest request =
+                new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri, Unpooled.wrappedBuffer(bytes));
         request.headers().set(HttpHeaderNames.HOST, "admin");
         request.headers().set(HttpHeaderNames.AUTHORIZATION, auth);
         HttpUtil.setContentLength(request, bytes.length);
@@ -109,7 +115,8 @@ class AdminAuditTest {
         FullHttpResponse response = channel.readOutbound();
         assertNotNull(response);
         try {
-            return new Answer(response.status().code(),
+            return new Answer(
+                    response.status().code(),
                     Json.MAPPER.readTree(response.content().toString(StandardCharsets.UTF_8)));
         } finally {
             response.release();
@@ -126,13 +133,15 @@ class AdminAuditTest {
         String cursor = null;
         int pages = 0;
         do {
-            Answer a = get("/admin/v1/audit?" + query + "&limit=" + limit + (cursor == null ? "" : "&cursor=" + cursor),
-                    auth);
+            Answer a = get(
+                    "/admin/v1/audit?" + query + "&limit=" + limit + (cursor == null ? "" : "&cursor=" + cursor), auth);
             assertEquals(200, a.status(), a.json().toString());
             assertEquals("list", a.json().get("object").asText());
             assertTrue(a.json().get("data").size() <= limit);
             a.json().get("data").forEach(out::add);
-            cursor = a.json().get("next_cursor").isNull() ? null : a.json().get("next_cursor").asText();
+            cursor = a.json().get("next_cursor").isNull()
+                    ? null
+                    : a.json().get("next_cursor").asText();
             assertTrue(++pages < 1000);
         } while (cursor != null);
         return out;
@@ -148,7 +157,10 @@ class AdminAuditTest {
             assertEquals(i + 1, records.get(i).get("seq").asLong());
             assertEquals("req-" + i, records.get(i).get("request_id").asText());
         }
-        assertEquals(100, get("/admin/v1/audit?" + BOTH_DAYS, SUPER).json().get("data").size(), "limit 100 by default");
+        assertEquals(
+                100,
+                get("/admin/v1/audit?" + BOTH_DAYS, SUPER).json().get("data").size(),
+                "limit 100 by default");
     }
 
     @Test
@@ -160,32 +172,43 @@ class AdminAuditTest {
         assertEquals(84, beta.size());
         List<JsonNode> limited = all(BOTH_DAYS + "&status=429", SUPER, 1000);
         assertEquals(36, limited.size());
-        assertTrue(limited.stream().allMatch(r -> r.get("status").asInt() == 429 && r.get("error_code").asText()
-                .equals("rate_limited")));
+        assertTrue(limited.stream()
+                .allMatch(r -> r.get("status").asInt() == 429
+                        && r.get("error_code").asText().equals("rate_limited")));
         // seconds 10 to 19 of the first day: records 10..19
         List<JsonNode> window = all("from=2025-01-01T00:00:10Z&to=2025-01-01T00:00:20Z", SUPER, 1000);
-        assertEquals(List.of(10L, 19L), List.of(window.get(0).get("seq").asLong() - 1,
-                window.get(window.size() - 1).get("seq").asLong() - 1));
+        assertEquals(
+                List.of(10L, 19L),
+                List.of(
+                        window.get(0).get("seq").asLong() - 1,
+                        window.get(window.size() - 1).get("seq").asLong() - 1));
         assertEquals(10, window.size());
         assertEquals(100, all("from=2025-01-02", SUPER, 1000).size(), "the second day alone (to: now)");
         List<JsonNode> combined = all(BOTH_DAYS + "&key_id=key_k1&model=sim/beta&status=200", SUPER, 7);
-        long expected = java.util.stream.IntStream.range(0, N).filter(i -> i % 2 == 0 && i % 3 == 0 && i % 7 != 0)
+        long expected = java.util.stream.IntStream.range(0, N)
+                .filter(i -> i % 2 == 0 && i % 3 == 0 && i % 7 != 0)
                 .count();
         assertEquals(expected, combined.size());
     }
 
     @Test
     void aTenantAdminSeesOnlyItsTenantsRecordsAndNotTheHead() throws Exception {
-        assertEquals(201, send(HttpMethod.POST, "/admin/v1/tenants", SUPER, "{\"id\":\"acme\"}").status());
-        Answer created = send(HttpMethod.POST, "/admin/v1/tenants/acme/keys", SUPER,
-                "{\"name\":\"acme-admin\",\"kind\":\"admin\"}");
+        assertEquals(
+                201,
+                send(HttpMethod.POST, "/admin/v1/tenants", SUPER, "{\"id\":\"acme\"}")
+                        .status());
+        Answer created = send(
+                HttpMethod.POST, "/admin/v1/tenants/acme/keys", SUPER, "{\"name\":\"acme-admin\",\"kind\":\"admin\"}");
         assertEquals(201, created.status(), created.json().toString());
         String acme = "Bearer " + created.json().get("key").asText();
         List<JsonNode> records = all(BOTH_DAYS, acme, 20);
         assertEquals(N / 5, records.size());
         assertTrue(records.stream().allMatch(r -> r.get("tenant").asText().equals("acme")));
-        assertEquals(0, all(BOTH_DAYS + "&key_id=key_k2&model=sim/alpha", acme, 20).stream()
-                .filter(r -> !r.get("tenant").asText().equals("acme")).count());
+        assertEquals(
+                0,
+                all(BOTH_DAYS + "&key_id=key_k2&model=sim/alpha", acme, 20).stream()
+                        .filter(r -> !r.get("tenant").asText().equals("acme"))
+                        .count());
         Answer head = get("/admin/v1/audit/head", acme);
         assertEquals(403, head.status());
         assertEquals("permission_error", head.json().get("error").get("code").asText());
@@ -206,9 +229,14 @@ class AdminAuditTest {
 
     @Test
     void badParametersAre400NamingThem() throws Exception {
-        for (String[] c : new String[][]{{"limit=0", "limit"}, {"limit=1001", "limit"}, {"from=yesterday", "from"},
-                {"cursor=bm9wZQ", "cursor"}, {"status=ok", "status"},
-                {"from=2025-01-02&to=2025-01-01", "from"}}) {
+        for (String[] c : new String[][] {
+            {"limit=0", "limit"},
+            {"limit=1001", "limit"},
+            {"from=yesterday", "from"},
+            {"cursor=bm9wZQ", "cursor"},
+            {"status=ok", "status"},
+            {"from=2025-01-02&to=2025-01-01", "from"}
+        }) {
             Answer a = get("/admin/v1/audit?" + c[0], SUPER);
             assertEquals(400, a.status(), c[0]);
             assertEquals(c[1], a.json().get("error").get("param").asText(), c[0]);
@@ -220,9 +248,10 @@ class AdminAuditTest {
     @Test
     void withoutAnAuditTrailBothAre404() throws Exception {
         channel.finishAndReleaseAll();
-        channel = new EmbeddedChannel(new RequestAggregator(AdminServer.MAX_BODY_BYTES),
-                new AdminHandler(TestRouters.start(new Gateway(config(), registry, null), TestRouters.empty()),
-                        Runnable::run));
+        channel = new EmbeddedChannel(
+                new RequestAggregator(AdminServer.MAX_BODY_BYTES),
+                new AdminHandler(
+                        TestRouters.start(new Gateway(config(), registry, null), TestRouters.empty()), Runnable::run));
         assertEquals(404, get("/admin/v1/audit/head", SUPER).status());
         assertEquals(404, get("/admin/v1/audit", SUPER).status());
     }
@@ -230,9 +259,19 @@ class AdminAuditTest {
     @Test
     void byDefaultTodaysRecords() throws Exception {
         long now = System.currentTimeMillis();
-        audit.accept(Completion.builder("req-now", 0).atMillis(now).key("default", "key_k1").operation("chat")
-                .requestedModel("sim/alpha").strategy("floor").selected("sim/alpha", "sim-east").status(200, null)
-                .tokens(1, 2).cost(3, false).latencyMicros(4).score(1, ScoreOutcome.PLAIN_OK).build());
+        audit.accept(Completion.builder("req-now", 0)
+                .atMillis(now)
+                .key("default", "key_k1")
+                .operation("chat")
+                .requestedModel("sim/alpha")
+                .strategy("floor")
+                .selected("sim/alpha", "sim-east")
+                .status(200, null)
+                .tokens(1, 2)
+                .cost(3, false)
+                .latencyMicros(4)
+                .score(1, ScoreOutcome.PLAIN_OK)
+                .build());
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (audit.written() < N + 1 && System.nanoTime() < deadline) {
             Thread.sleep(5);

@@ -1,5 +1,11 @@
 package io.brainstorm.proxy.admin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.auth.ApiKeys;
@@ -22,10 +28,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.InstantSource;
@@ -38,12 +40,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * {@link AdminHandler} behind the {@link RequestAggregator}, as on an admin connection after the
@@ -54,6 +53,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AdminHandlerTest {
     /** Keeps decimals exact, as money must be compared. */
     private static final ObjectMapper JSON = io.brainstorm.proxy.api.Json.MAPPER;
+
     private static final String ADMIN_TOKEN = "test-admin-token-0123456789";
     private static final String SUPER = "Bearer " + ADMIN_TOKEN;
     private static final String CONFIG_PROVIDER_SECRET = "gsk-config-secret-do-not-show";
@@ -62,6 +62,7 @@ class AdminHandlerTest {
     private final String configKeyId = io.brainstorm.proxy.auth.ApiKey.idOf(ApiKeys.sha256(configKeySecret));
     /** Every response body this test saw, to look for secrets in. */
     private final List<String> bodies = new ArrayList<>();
+
     private final List<String> logLines = new CopyOnWriteArrayList<>();
     private final Handler logCapture = new Handler() {
         @Override
@@ -71,12 +72,10 @@ class AdminHandlerTest {
         }
 
         @Override
-        public void flush() {
-        }
+        public void flush() {}
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     };
     private final Logger adminLog = Logger.getLogger("io.brainstorm.proxy.admin");
     private Registry registry;
@@ -85,10 +84,16 @@ class AdminHandlerTest {
     @BeforeEach
     void setUp() throws Exception {
         adminLog.addHandler(logCapture);
-        registry = Registry.inMemory(new Registry.Bootstrap(
-                List.of(new KeyConfig("from-config", ApiKeys.sha256(configKeySecret), "default")),
-                List.of(new Registry.ProviderSecret("default", "groq", CONFIG_PROVIDER_SECRET)),
-                Set.of("openai", "groq"), null, ADMIN_TOKEN, null, null), InstantSource.system());
+        registry = Registry.inMemory(
+                new Registry.Bootstrap(
+                        List.of(new KeyConfig("from-config", ApiKeys.sha256(configKeySecret), "default")),
+                        List.of(new Registry.ProviderSecret("default", "groq", CONFIG_PROVIDER_SECRET)),
+                        Set.of("openai", "groq"),
+                        null,
+                        ADMIN_TOKEN,
+                        null,
+                        null),
+                InstantSource.system());
         Gateway gateway = new Gateway(ConfigLoader.load("""
                 sim:
                   enabled: false
@@ -98,8 +103,8 @@ class AdminHandlerTest {
                   - {name: groq, base_url: "https://api.groq.com/openai/v1"}
                 """, Path.of("."), Map.of()), registry, null);
         TestRouters.start(gateway, TestRouters.empty());
-        channel = new EmbeddedChannel(new RequestAggregator(AdminServer.MAX_BODY_BYTES),
-                new AdminHandler(gateway, Runnable::run));
+        channel = new EmbeddedChannel(
+                new RequestAggregator(AdminServer.MAX_BODY_BYTES), new AdminHandler(gateway, Runnable::run));
     }
 
     @AfterEach
@@ -154,8 +159,7 @@ class AdminHandlerTest {
     }
 
     /** OpenAI's error shape, exactly, with the given status, type, code and param. */
-    private static JsonNode assertError(Answer a, int status, String type, String code, String param)
-            throws Exception {
+    private static JsonNode assertError(Answer a, int status, String type, String code, String param) throws Exception {
         assertEquals(status, a.status(), a.body());
         JsonNode root = a.json();
         assertEquals(Set.of("error"), names(root), a.body());
@@ -180,12 +184,19 @@ class AdminHandlerTest {
     }
 
     private void createTenant(String id) throws Exception {
-        ok(201, send(HttpMethod.POST, "/admin/v1/tenants", SUPER, "{\"id\":\"" + id + "\",\"name\":\"" + id + " Inc.\"}"));
+        ok(
+                201,
+                send(
+                        HttpMethod.POST,
+                        "/admin/v1/tenants",
+                        SUPER,
+                        "{\"id\":\"" + id + "\",\"name\":\"" + id + " Inc.\"}"));
     }
 
     /** Creates a key; returns its create answer (holding the secret). */
     private JsonNode createKey(String tenant, String body, String auth) throws Exception {
-        return ok(201, send(HttpMethod.POST, "/admin/v1/tenants/" + tenant + "/keys", auth, body)).json();
+        return ok(201, send(HttpMethod.POST, "/admin/v1/tenants/" + tenant + "/keys", auth, body))
+                .json();
     }
 
     private void assertNoSecretAnywhere(String secret) {
@@ -201,8 +212,9 @@ class AdminHandlerTest {
 
     @Test
     void missingWrongOrApiKeyTokenIs401() throws Exception {
-        for (String auth : new String[] {null, "Bearer wrong-token-wrong-token-123", "Basic " + ADMIN_TOKEN,
-                "Bearer " + configKeySecret, ADMIN_TOKEN}) {
+        for (String auth : new String[] {
+            null, "Bearer wrong-token-wrong-token-123", "Basic " + ADMIN_TOKEN, "Bearer " + configKeySecret, ADMIN_TOKEN
+        }) {
             Answer a = get("/admin/v1/tenants", auth);
             assertError(a, 401, "authentication_error", "invalid_api_key", null);
             assertTrue(a.headers().get(HttpHeaderNames.WWW_AUTHENTICATE).startsWith("Bearer"));
@@ -233,8 +245,8 @@ class AdminHandlerTest {
 
     @Test
     void superAdminCreatesListsAndDeletesTenants() throws Exception {
-        Answer created = ok(201, send(HttpMethod.POST, "/admin/v1/tenants", SUPER,
-                "{\"id\":\"acme\",\"name\":\"Acme Inc.\"}"));
+        Answer created =
+                ok(201, send(HttpMethod.POST, "/admin/v1/tenants", SUPER, "{\"id\":\"acme\",\"name\":\"Acme Inc.\"}"));
         JsonNode t = created.json();
         assertEquals("tenant", t.get("object").asText());
         assertEquals("acme", t.get("id").asText());
@@ -245,8 +257,12 @@ class AdminHandlerTest {
         assertTrue(t.get("created_at").isTextual(), created.body());
         java.time.Instant.parse(t.get("created_at").asText());
 
-        assertError(send(HttpMethod.POST, "/admin/v1/tenants", SUPER, "{\"id\":\"acme\"}"), 409,
-                "invalid_request_error", "conflict", null);
+        assertError(
+                send(HttpMethod.POST, "/admin/v1/tenants", SUPER, "{\"id\":\"acme\"}"),
+                409,
+                "invalid_request_error",
+                "conflict",
+                null);
 
         JsonNode list = ok(200, get("/admin/v1/tenants", SUPER)).json();
         assertEquals("list", list.get("object").asText());
@@ -260,24 +276,41 @@ class AdminHandlerTest {
         assertEquals(1, one.get("keys").asInt());
         assertEquals(1, one.get("provider_keys").asInt());
 
-        JsonNode deleted = ok(200, send(HttpMethod.DELETE, "/admin/v1/tenants/acme", SUPER, null)).json();
+        JsonNode deleted = ok(200, send(HttpMethod.DELETE, "/admin/v1/tenants/acme", SUPER, null))
+                .json();
         assertEquals("tenant", deleted.get("object").asText());
         assertEquals("acme", deleted.get("id").asText());
         assertTrue(deleted.get("deleted").asBoolean());
         assertError(get("/admin/v1/tenants/acme", SUPER), 404, "invalid_request_error", "not_found", null);
-        assertError(send(HttpMethod.DELETE, "/admin/v1/tenants/default", SUPER, null), 409,
-                "invalid_request_error", "conflict", null);
+        assertError(
+                send(HttpMethod.DELETE, "/admin/v1/tenants/default", SUPER, null),
+                409,
+                "invalid_request_error",
+                "conflict",
+                null);
         assertFalse(channel.finish());
     }
 
     @Test
     void tenantIdIsValidatedAndRequired() throws Exception {
-        assertError(send(HttpMethod.POST, "/admin/v1/tenants", SUPER, "{\"name\":\"x\"}"), 400,
-                "invalid_request_error", "invalid_request", "id");
-        assertError(send(HttpMethod.POST, "/admin/v1/tenants", SUPER, "{\"id\":7}"), 400,
-                "invalid_request_error", "invalid_request", "id");
-        assertError(send(HttpMethod.POST, "/admin/v1/tenants", SUPER, "{\"id\":\"Not Valid!\"}"), 400,
-                "invalid_request_error", "invalid_request", "id");
+        assertError(
+                send(HttpMethod.POST, "/admin/v1/tenants", SUPER, "{\"name\":\"x\"}"),
+                400,
+                "invalid_request_error",
+                "invalid_request",
+                "id");
+        assertError(
+                send(HttpMethod.POST, "/admin/v1/tenants", SUPER, "{\"id\":7}"),
+                400,
+                "invalid_request_error",
+                "invalid_request",
+                "id");
+        assertError(
+                send(HttpMethod.POST, "/admin/v1/tenants", SUPER, "{\"id\":\"Not Valid!\"}"),
+                400,
+                "invalid_request_error",
+                "invalid_request",
+                "id");
         assertFalse(channel.finish());
     }
 
@@ -304,8 +337,23 @@ class AdminHandlerTest {
         assertEquals("Europe/Berlin", k.get("time_zone").asText());
         assertTrue(k.get("revoked_at").isNull());
         assertEquals("admin", k.get("source").asText());
-        assertEquals(Set.of("object", "id", "name", "tenant", "kind", "daily_budget_usd", "rpm", "tpm",
-                "allowed_models", "time_zone", "created_at", "revoked_at", "source", "key"), names(k));
+        assertEquals(
+                Set.of(
+                        "object",
+                        "id",
+                        "name",
+                        "tenant",
+                        "kind",
+                        "daily_budget_usd",
+                        "rpm",
+                        "tpm",
+                        "allowed_models",
+                        "time_zone",
+                        "created_at",
+                        "revoked_at",
+                        "source",
+                        "key"),
+                names(k));
         int createAnswer = bodies.size() - 1;
 
         JsonNode shown = ok(200, get("/admin/v1/keys/" + id, SUPER)).json();
@@ -313,8 +361,18 @@ class AdminHandlerTest {
         ((com.fasterxml.jackson.databind.node.ObjectNode) k).remove("key");
         assertEquals(k, shown, "the key as shown is the create answer without the secret");
 
-        assertEquals(1, ok(200, get("/admin/v1/tenants/acme/keys", SUPER)).json().get("data").size());
-        assertEquals(1, ok(200, get("/admin/v1/keys?tenant=acme", SUPER)).json().get("data").size());
+        assertEquals(
+                1,
+                ok(200, get("/admin/v1/tenants/acme/keys", SUPER))
+                        .json()
+                        .get("data")
+                        .size());
+        assertEquals(
+                1,
+                ok(200, get("/admin/v1/keys?tenant=acme", SUPER))
+                        .json()
+                        .get("data")
+                        .size());
         JsonNode all = ok(200, get("/admin/v1/keys", SUPER)).json();
         Set<String> ids = new TreeSet<>();
         all.get("data").forEach(n -> ids.add(n.get("id").asText()));
@@ -345,11 +403,16 @@ class AdminHandlerTest {
     @Test
     void patchChangesOnlyTheFieldsGiven() throws Exception {
         JsonNode k = createKey("default", """
-                {"name": "svc", "daily_budget_usd": 5, "rpm": 600, "tpm": 1000, "allowed_models": ["sim/alpha"]}""",
-                SUPER);
+                {"name": "svc", "daily_budget_usd": 5, "rpm": 600, "tpm": 1000, "allowed_models": ["sim/alpha"]}""", SUPER);
         String uri = "/admin/v1/keys/" + k.get("id").asText();
         assertEquals("UTC", k.get("time_zone").asText(), "no zone given: UTC, by that name");
-        JsonNode p = ok(200, send(HttpMethod.PATCH, uri, SUPER, "{\"daily_budget_usd\": 2.5, \"time_zone\": \"Asia/Tokyo\"}"))
+        JsonNode p = ok(
+                        200,
+                        send(
+                                HttpMethod.PATCH,
+                                uri,
+                                SUPER,
+                                "{\"daily_budget_usd\": 2.5, \"time_zone\": \"Asia/Tokyo\"}"))
                 .json();
         assertEquals("2.5", p.get("daily_budget_usd").decimalValue().toPlainString());
         assertEquals("Asia/Tokyo", p.get("time_zone").asText());
@@ -358,8 +421,13 @@ class AdminHandlerTest {
         assertEquals("svc", p.get("name").asText());
         assertEquals("[\"sim/alpha\"]", p.get("allowed_models").toString());
 
-        p = ok(200, send(HttpMethod.PATCH, uri, SUPER,
-                "{\"name\":\"renamed\",\"daily_budget_usd\":null,\"rpm\":null,\"allowed_models\":[],\"time_zone\":null}"))
+        p = ok(
+                        200,
+                        send(
+                                HttpMethod.PATCH,
+                                uri,
+                                SUPER,
+                                "{\"name\":\"renamed\",\"daily_budget_usd\":null,\"rpm\":null,\"allowed_models\":[],\"time_zone\":null}"))
                 .json();
         assertEquals("renamed", p.get("name").asText());
         assertEquals("UTC", p.get("time_zone").asText());
@@ -369,10 +437,18 @@ class AdminHandlerTest {
         assertEquals(0, p.get("allowed_models").size());
         assertEquals(p, ok(200, get(uri, SUPER)).json(), "the change is kept");
 
-        assertError(send(HttpMethod.PATCH, uri, SUPER, "{\"kind\":\"admin\"}"), 400, "invalid_request_error",
-                "invalid_request", "kind");
-        assertError(send(HttpMethod.PATCH, "/admin/v1/keys/" + configKeyId, SUPER, "{\"rpm\":5}"), 409,
-                "invalid_request_error", "conflict", null);
+        assertError(
+                send(HttpMethod.PATCH, uri, SUPER, "{\"kind\":\"admin\"}"),
+                400,
+                "invalid_request_error",
+                "invalid_request",
+                "kind");
+        assertError(
+                send(HttpMethod.PATCH, "/admin/v1/keys/" + configKeyId, SUPER, "{\"rpm\":5}"),
+                409,
+                "invalid_request_error",
+                "conflict",
+                null);
         assertFalse(channel.finish());
     }
 
@@ -383,56 +459,101 @@ class AdminHandlerTest {
         String adminAuth = "Bearer " + admin.get("key").asText();
         ok(200, get("/admin/v1/whoami", adminAuth));
 
-        JsonNode r = ok(200, send(HttpMethod.DELETE, "/admin/v1/keys/" + admin.get("id").asText(), SUPER, null)).json();
+        JsonNode r = ok(
+                        200,
+                        send(
+                                HttpMethod.DELETE,
+                                "/admin/v1/keys/" + admin.get("id").asText(),
+                                SUPER,
+                                null))
+                .json();
         assertTrue(r.get("revoked_at").isTextual(), r.toString());
         java.time.Instant.parse(r.get("revoked_at").asText());
         assertError(get("/admin/v1/whoami", adminAuth), 401, "authentication_error", "invalid_api_key", null);
-        assertError(send(HttpMethod.PATCH, "/admin/v1/keys/" + admin.get("id").asText(), SUPER, "{\"rpm\":1}"), 409,
-                "invalid_request_error", "conflict", null);
+        assertError(
+                send(HttpMethod.PATCH, "/admin/v1/keys/" + admin.get("id").asText(), SUPER, "{\"rpm\":1}"),
+                409,
+                "invalid_request_error",
+                "conflict",
+                null);
         // revoked keys are still listed, and not counted by their tenant
-        assertEquals(1, ok(200, get("/admin/v1/tenants/acme/keys", SUPER)).json().get("data").size());
-        assertEquals(0, ok(200, get("/admin/v1/tenants/acme", SUPER)).json().get("keys").asInt());
+        assertEquals(
+                1,
+                ok(200, get("/admin/v1/tenants/acme/keys", SUPER))
+                        .json()
+                        .get("data")
+                        .size());
+        assertEquals(
+                0,
+                ok(200, get("/admin/v1/tenants/acme", SUPER)).json().get("keys").asInt());
         assertFalse(channel.finish());
     }
 
     @Test
     void badKeyFieldsAre400NamingTheParam() throws Exception {
         String[][] cases = {
-                {"{\"daily_budget_usd\":\"5\"}", "daily_budget_usd"},
-                {"{\"daily_budget_usd\":-1}", "daily_budget_usd"},
-                {"{\"daily_budget_usd\":0.0000000001}", "daily_budget_usd"},
-                {"{\"daily_budget_usd\":1000000000.5}", "daily_budget_usd"},
-                {"{\"daily_budget_usd\":1e-999999999}", "daily_budget_usd"},
-                {"{\"rpm\":1.5}", "rpm"},
-                {"{\"rpm\":-1}", "rpm"},
-                {"{\"rpm\":3000000000}", "rpm"},
-                {"{\"rpm\":1e999999999}", "rpm"},
-                {"{\"tpm\":\"x\"}", "tpm"},
-                {"{\"allowed_models\":\"sim/alpha\"}", "allowed_models"},
-                {"{\"allowed_models\":[1]}", "allowed_models"},
-                {"{\"time_zone\":\"Mars/Olympus\"}", "time_zone"},
-                {"{\"time_zone\":3}", "time_zone"},
-                {"{\"kind\":\"root\"}", "kind"},
-                {"{\"daily_budget\":5}", "daily_budget"},
+            {"{\"daily_budget_usd\":\"5\"}", "daily_budget_usd"},
+            {"{\"daily_budget_usd\":-1}", "daily_budget_usd"},
+            {"{\"daily_budget_usd\":0.0000000001}", "daily_budget_usd"},
+            {"{\"daily_budget_usd\":1000000000.5}", "daily_budget_usd"},
+            {"{\"daily_budget_usd\":1e-999999999}", "daily_budget_usd"},
+            {"{\"rpm\":1.5}", "rpm"},
+            {"{\"rpm\":-1}", "rpm"},
+            {"{\"rpm\":3000000000}", "rpm"},
+            {"{\"rpm\":1e999999999}", "rpm"},
+            {"{\"tpm\":\"x\"}", "tpm"},
+            {"{\"allowed_models\":\"sim/alpha\"}", "allowed_models"},
+            {"{\"allowed_models\":[1]}", "allowed_models"},
+            {"{\"time_zone\":\"Mars/Olympus\"}", "time_zone"},
+            {"{\"time_zone\":3}", "time_zone"},
+            {"{\"kind\":\"root\"}", "kind"},
+            {"{\"daily_budget\":5}", "daily_budget"},
         };
         for (String[] c : cases) {
             String body = "{\"name\":\"k\"," + c[0].substring(1);
-            JsonNode e = assertError(send(HttpMethod.POST, "/admin/v1/tenants/default/keys", SUPER, body), 400,
-                    "invalid_request_error", "invalid_request", c[1]);
-            assertTrue(e.get("message").asText().startsWith(c[1]) || e.get("message").asText().contains("'" + c[1]
-                    + "'"), e.toString());
+            JsonNode e = assertError(
+                    send(HttpMethod.POST, "/admin/v1/tenants/default/keys", SUPER, body),
+                    400,
+                    "invalid_request_error",
+                    "invalid_request",
+                    c[1]);
+            assertTrue(
+                    e.get("message").asText().startsWith(c[1])
+                            || e.get("message").asText().contains("'" + c[1] + "'"),
+                    e.toString());
         }
-        assertError(send(HttpMethod.POST, "/admin/v1/tenants/default/keys", SUPER, "{}"), 400,
-                "invalid_request_error", "invalid_request", "name");
-        assertError(send(HttpMethod.POST, "/admin/v1/tenants/default/keys", SUPER, "{\"name\":"), 400,
-                "invalid_request_error", "invalid_request", null);
-        assertError(send(HttpMethod.POST, "/admin/v1/tenants/default/keys", SUPER, "[1]"), 400,
-                "invalid_request_error", "invalid_request", null);
-        assertError(send(HttpMethod.POST, "/admin/v1/tenants/default/keys", SUPER, null), 400,
-                "invalid_request_error", "invalid_request", null);
-        JsonNode e = assertError(send(HttpMethod.POST, "/admin/v1/tenants/default/keys", SUPER,
-                "{\"name\":\"k\",\"rpm\":-1}"), 400, "invalid_request_error", "invalid_request", "rpm");
-        assertEquals("rpm: -1 (expected: an integer from 0 to 2147483647, 0 or null for no limit).",
+        assertError(
+                send(HttpMethod.POST, "/admin/v1/tenants/default/keys", SUPER, "{}"),
+                400,
+                "invalid_request_error",
+                "invalid_request",
+                "name");
+        assertError(
+                send(HttpMethod.POST, "/admin/v1/tenants/default/keys", SUPER, "{\"name\":"),
+                400,
+                "invalid_request_error",
+                "invalid_request",
+                null);
+        assertError(
+                send(HttpMethod.POST, "/admin/v1/tenants/default/keys", SUPER, "[1]"),
+                400,
+                "invalid_request_error",
+                "invalid_request",
+                null);
+        assertError(
+                send(HttpMethod.POST, "/admin/v1/tenants/default/keys", SUPER, null),
+                400,
+                "invalid_request_error",
+                "invalid_request",
+                null);
+        JsonNode e = assertError(
+                send(HttpMethod.POST, "/admin/v1/tenants/default/keys", SUPER, "{\"name\":\"k\",\"rpm\":-1}"),
+                400,
+                "invalid_request_error",
+                "invalid_request",
+                "rpm");
+        assertEquals(
+                "rpm: -1 (expected: an integer from 0 to 2147483647, 0 or null for no limit).",
                 e.get("message").asText());
         assertEquals(1, ok(200, get("/admin/v1/keys", SUPER)).json().get("data").size(), "nothing was created");
         assertFalse(channel.finish());
@@ -445,15 +566,27 @@ class AdminHandlerTest {
         String secret = "sk-proj-acme-very-secret-123456";
         String replaced = "sk-proj-acme-second-secret-654321";
         createTenant("acme");
-        JsonNode set = ok(201, send(HttpMethod.PUT, "/admin/v1/tenants/acme/providers/openai", SUPER,
-                "{\"api_key\":\"" + secret + "\"}")).json();
+        JsonNode set = ok(
+                        201,
+                        send(
+                                HttpMethod.PUT,
+                                "/admin/v1/tenants/acme/providers/openai",
+                                SUPER,
+                                "{\"api_key\":\"" + secret + "\"}"))
+                .json();
         assertEquals("provider_key", set.get("object").asText());
         assertEquals("acme", set.get("tenant").asText());
         assertEquals("openai", set.get("provider").asText());
         assertTrue(set.get("fingerprint").asText().matches("sha256:[0-9a-f]{8}"), set.toString());
         assertEquals("admin", set.get("source").asText());
-        JsonNode again = ok(200, send(HttpMethod.PUT, "/admin/v1/tenants/acme/providers/openai", SUPER,
-                "{\"api_key\":\"" + replaced + "\"}")).json();
+        JsonNode again = ok(
+                        200,
+                        send(
+                                HttpMethod.PUT,
+                                "/admin/v1/tenants/acme/providers/openai",
+                                SUPER,
+                                "{\"api_key\":\"" + replaced + "\"}"))
+                .json();
         assertFalse(set.get("fingerprint").equals(again.get("fingerprint")), "a new key, a new fingerprint");
 
         JsonNode list = ok(200, get("/admin/v1/tenants/acme/providers", SUPER)).json();
@@ -461,27 +594,57 @@ class AdminHandlerTest {
         assertEquals(1, list.get("data").size());
         assertEquals(again, list.get("data").get(0));
         assertEquals("[\"openai\",\"groq\"]", list.get("providers").toString());
-        JsonNode defaults = ok(200, get("/admin/v1/tenants/default/providers", SUPER)).json();
+        JsonNode defaults =
+                ok(200, get("/admin/v1/tenants/default/providers", SUPER)).json();
         assertEquals("config", defaults.get("data").get(0).get("source").asText());
 
-        assertError(send(HttpMethod.PUT, "/admin/v1/tenants/acme/providers/nosuch", SUPER,
-                "{\"api_key\":\"sk-x-unknown-provider\"}"), 404, "invalid_request_error", "not_found", null);
-        JsonNode e = assertError(send(HttpMethod.PUT, "/admin/v1/tenants/acme/providers/openai", SUPER,
-                "{\"api_key\":42}"), 400, "invalid_request_error", "invalid_request", "api_key");
+        assertError(
+                send(
+                        HttpMethod.PUT,
+                        "/admin/v1/tenants/acme/providers/nosuch",
+                        SUPER,
+                        "{\"api_key\":\"sk-x-unknown-provider\"}"),
+                404,
+                "invalid_request_error",
+                "not_found",
+                null);
+        JsonNode e = assertError(
+                send(HttpMethod.PUT, "/admin/v1/tenants/acme/providers/openai", SUPER, "{\"api_key\":42}"),
+                400,
+                "invalid_request_error",
+                "invalid_request",
+                "api_key");
         assertFalse(e.get("message").asText().contains("42"), "a secret's value is not repeated: " + e);
-        assertError(send(HttpMethod.PUT, "/admin/v1/tenants/acme/providers/openai", SUPER, "{}"), 400,
-                "invalid_request_error", "invalid_request", "api_key");
+        assertError(
+                send(HttpMethod.PUT, "/admin/v1/tenants/acme/providers/openai", SUPER, "{}"),
+                400,
+                "invalid_request_error",
+                "invalid_request",
+                "api_key");
 
         JsonNode deleted = ok(200, send(HttpMethod.DELETE, "/admin/v1/tenants/acme/providers/openai", SUPER, null))
                 .json();
         assertEquals("provider_key", deleted.get("object").asText());
         assertEquals("openai", deleted.get("provider").asText());
         assertTrue(deleted.get("deleted").asBoolean());
-        assertError(send(HttpMethod.DELETE, "/admin/v1/tenants/acme/providers/openai", SUPER, null), 404,
-                "invalid_request_error", "not_found", null);
-        assertEquals(0, ok(200, get("/admin/v1/tenants/acme/providers", SUPER)).json().get("data").size());
-        assertError(send(HttpMethod.DELETE, "/admin/v1/tenants/default/providers/groq", SUPER, null), 409,
-                "invalid_request_error", "conflict", null);
+        assertError(
+                send(HttpMethod.DELETE, "/admin/v1/tenants/acme/providers/openai", SUPER, null),
+                404,
+                "invalid_request_error",
+                "not_found",
+                null);
+        assertEquals(
+                0,
+                ok(200, get("/admin/v1/tenants/acme/providers", SUPER))
+                        .json()
+                        .get("data")
+                        .size());
+        assertError(
+                send(HttpMethod.DELETE, "/admin/v1/tenants/default/providers/groq", SUPER, null),
+                409,
+                "invalid_request_error",
+                "conflict",
+                null);
 
         assertNoSecretAnywhere(secret);
         assertNoSecretAnywhere(replaced);
@@ -495,10 +658,21 @@ class AdminHandlerTest {
     void aTenantAdminSeesOnlyItsTenantAndAnotherTenantIsA404LikeNone() throws Exception {
         createTenant("acme");
         createTenant("globex");
-        String acme = "Bearer " + createKey("acme", "{\"name\":\"ops\",\"kind\":\"admin\"}", SUPER).get("key").asText();
-        String acmeKey = createKey("acme", "{\"name\":\"svc\"}", SUPER).get("id").asText();
-        String globexKey = createKey("globex", "{\"name\":\"svc\"}", SUPER).get("id").asText();
-        ok(201, send(HttpMethod.PUT, "/admin/v1/tenants/globex/providers/openai", SUPER, "{\"api_key\":\"sk-globex-1\"}"));
+        String acme = "Bearer "
+                + createKey("acme", "{\"name\":\"ops\",\"kind\":\"admin\"}", SUPER)
+                        .get("key")
+                        .asText();
+        String acmeKey =
+                createKey("acme", "{\"name\":\"svc\"}", SUPER).get("id").asText();
+        String globexKey =
+                createKey("globex", "{\"name\":\"svc\"}", SUPER).get("id").asText();
+        ok(
+                201,
+                send(
+                        HttpMethod.PUT,
+                        "/admin/v1/tenants/globex/providers/openai",
+                        SUPER,
+                        "{\"api_key\":\"sk-globex-1\"}"));
 
         JsonNode tenants = ok(200, get("/admin/v1/tenants", acme)).json();
         assertEquals(1, tenants.get("data").size());
@@ -512,14 +686,14 @@ class AdminHandlerTest {
 
         // another tenant's resources answer exactly what a tenant that does not exist answers
         String[][] tenantScoped = {
-                {"GET", "/admin/v1/tenants/%s", null},
-                {"GET", "/admin/v1/tenants/%s/keys", null},
-                {"POST", "/admin/v1/tenants/%s/keys", "{\"name\":\"x\"}"},
-                {"GET", "/admin/v1/keys?tenant=%s", null},
-                {"GET", "/admin/v1/tenants/%s/providers", null},
-                {"PUT", "/admin/v1/tenants/%s/providers/openai", "{\"api_key\":\"sk-intruder\"}"},
-                {"DELETE", "/admin/v1/tenants/%s/providers/openai", null},
-                {"GET", "/admin/v1/tenants/%s/usage", null},
+            {"GET", "/admin/v1/tenants/%s", null},
+            {"GET", "/admin/v1/tenants/%s/keys", null},
+            {"POST", "/admin/v1/tenants/%s/keys", "{\"name\":\"x\"}"},
+            {"GET", "/admin/v1/keys?tenant=%s", null},
+            {"GET", "/admin/v1/tenants/%s/providers", null},
+            {"PUT", "/admin/v1/tenants/%s/providers/openai", "{\"api_key\":\"sk-intruder\"}"},
+            {"DELETE", "/admin/v1/tenants/%s/providers/openai", null},
+            {"GET", "/admin/v1/tenants/%s/usage", null},
         };
         for (String[] c : tenantScoped) {
             HttpMethod m = HttpMethod.valueOf(c[0]);
@@ -527,13 +701,15 @@ class AdminHandlerTest {
             Answer none = send(m, c[1].formatted("nosuch"), acme, c[2]);
             assertError(other, 404, "invalid_request_error", "not_found", null);
             assertEquals(none.body().replace("nosuch", "globex"), other.body(), c[0] + " " + c[1]);
-            assertEquals("tenant 'globex' not found", other.json().get("error").get("message").asText());
+            assertEquals(
+                    "tenant 'globex' not found",
+                    other.json().get("error").get("message").asText());
         }
         String[][] keyScoped = {
-                {"GET", "/admin/v1/keys/%s", null},
-                {"PATCH", "/admin/v1/keys/%s", "{\"rpm\":1}"},
-                {"DELETE", "/admin/v1/keys/%s", null},
-                {"GET", "/admin/v1/keys/%s/usage", null},
+            {"GET", "/admin/v1/keys/%s", null},
+            {"PATCH", "/admin/v1/keys/%s", "{\"rpm\":1}"},
+            {"DELETE", "/admin/v1/keys/%s", null},
+            {"GET", "/admin/v1/keys/%s/usage", null},
         };
         for (String[] c : keyScoped) {
             HttpMethod m = HttpMethod.valueOf(c[0]);
@@ -546,15 +722,22 @@ class AdminHandlerTest {
         JsonNode g = ok(200, get("/admin/v1/keys/" + globexKey, SUPER)).json();
         assertTrue(g.get("revoked_at").isNull());
         assertEquals(0, g.get("rpm").asInt());
-        assertEquals(1, ok(200, get("/admin/v1/tenants/globex/providers", SUPER)).json().get("data").size());
+        assertEquals(
+                1,
+                ok(200, get("/admin/v1/tenants/globex/providers", SUPER))
+                        .json()
+                        .get("data")
+                        .size());
 
-        for (Answer a : List.of(send(HttpMethod.POST, "/admin/v1/tenants", acme, "{\"id\":\"mine\"}"),
+        for (Answer a : List.of(
+                send(HttpMethod.POST, "/admin/v1/tenants", acme, "{\"id\":\"mine\"}"),
                 send(HttpMethod.DELETE, "/admin/v1/tenants/globex", acme, null),
                 send(HttpMethod.DELETE, "/admin/v1/tenants/acme", acme, null))) {
             assertError(a, 403, "permission_error", "permission_error", null);
         }
         ok(200, get("/admin/v1/tenants/globex", SUPER));
-        assertEquals(3, ok(200, get("/admin/v1/tenants", SUPER)).json().get("data").size());
+        assertEquals(
+                3, ok(200, get("/admin/v1/tenants", SUPER)).json().get("data").size());
         assertNoSecretAnywhere("sk-globex-1");
         assertFalse(channel.finish());
     }
@@ -566,7 +749,8 @@ class AdminHandlerTest {
         createTenant("acme");
         JsonNode k = createKey("acme", "{\"name\":\"svc\",\"daily_budget_usd\":3}", SUPER);
         createKey("acme", "{\"name\":\"ops\",\"kind\":\"admin\"}", SUPER);
-        JsonNode u = ok(200, get("/admin/v1/keys/" + k.get("id").asText() + "/usage", SUPER)).json();
+        JsonNode u = ok(200, get("/admin/v1/keys/" + k.get("id").asText() + "/usage", SUPER))
+                .json();
         assertEquals("usage", u.get("object").asText());
         assertEquals(k.get("id").asText(), u.get("key_id").asText());
         assertEquals("3.0", u.get("daily_budget_usd").decimalValue().toPlainString());
@@ -589,8 +773,14 @@ class AdminHandlerTest {
 
     @Test
     void unknownPathIs404AndWrongMethodIs405WithAllow() throws Exception {
-        for (String uri : new String[] {"/admin/v1/nope", "/admin/v2/tenants", "/admin/v1/tenants/", "/",
-                "/admin/v1/tenants/acme/keys/extra", "/admin/v1//keys"}) {
+        for (String uri : new String[] {
+            "/admin/v1/nope",
+            "/admin/v2/tenants",
+            "/admin/v1/tenants/",
+            "/",
+            "/admin/v1/tenants/acme/keys/extra",
+            "/admin/v1//keys"
+        }) {
             assertError(get(uri, SUPER), 404, "invalid_request_error", "not_found", null);
         }
         Answer a = send(HttpMethod.DELETE, "/admin/v1/whoami", SUPER, null);
@@ -622,7 +812,8 @@ class AdminHandlerTest {
         assertEquals(503, status(ch, "/admin/v1/routing"));
         // no config: listing provider accounts fails inside
         assertEquals(500, status(ch, "/admin/v1/tenants/default/providers"));
-        assertTrue(logLines.stream().anyMatch(l -> l.contains("GET /admin/v1/tenants/default/providers failed")),
+        assertTrue(
+                logLines.stream().anyMatch(l -> l.contains("GET /admin/v1/tenants/default/providers failed")),
                 logLines.toString());
         assertFalse(ch.finish());
         assertFalse(channel.finish());
@@ -650,8 +841,8 @@ class AdminHandlerTest {
         try {
             Answer a = new Answer(r.status().code(), r.headers(), r.content().toString(StandardCharsets.UTF_8));
             if (a.status() >= 500) {
-                assertError(a, a.status(), "api_error", a.status() == 500 ? "internal_error" : "service_unavailable",
-                        null);
+                assertError(
+                        a, a.status(), "api_error", a.status() == 500 ? "internal_error" : "service_unavailable", null);
             }
             return a.status();
         } finally {

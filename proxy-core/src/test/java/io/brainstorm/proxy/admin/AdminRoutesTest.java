@@ -1,21 +1,20 @@
 package io.brainstorm.proxy.admin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import io.brainstorm.proxy.api.ApiError;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
 
 /** The route table against its contract, {@code docs/admin-api.md}, and its 404s and 405s. */
 class AdminRoutesTest {
@@ -24,7 +23,9 @@ class AdminRoutesTest {
 
     @Test
     void theTableServesExactlyTheEndpointsTheDocumentationLists() throws Exception {
-        Path doc = Path.of(System.getProperty("basedir", ".")).resolve("../docs/admin-api.md").normalize();
+        Path doc = Path.of(System.getProperty("basedir", "."))
+                .resolve("../docs/admin-api.md")
+                .normalize();
         TreeSet<String> documented = new TreeSet<>();
         Matcher m = DOCUMENTED.matcher(Files.readString(doc));
         while (m.find()) {
@@ -43,8 +44,13 @@ class AdminRoutesTest {
 
     @Test
     void anUnknownPathIs404AndAnotherMethod405WithTheMethodsOfThePath() {
-        assertEquals(404, refusal(HttpMethod.GET, "/admin/v1/tenants/acme/nothing").status().code());
-        assertEquals(404, refusal(HttpMethod.GET, "/admin/v1/stats/other").status().code());
+        assertEquals(
+                404,
+                refusal(HttpMethod.GET, "/admin/v1/tenants/acme/nothing")
+                        .status()
+                        .code());
+        assertEquals(
+                404, refusal(HttpMethod.GET, "/admin/v1/stats/other").status().code());
         assertEquals(404, refusal(HttpMethod.GET, "/admin/v1//keys").status().code());
         ApiError e = refusal(HttpMethod.POST, "/admin/v1/keys/key_1");
         assertEquals(405, e.status().code());

@@ -1,5 +1,10 @@
 package io.brainstorm.proxy.admin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.auth.Registry;
@@ -8,10 +13,6 @@ import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.server.Transport;
 import io.brainstorm.proxy.testing.TestRouters;
 import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,19 +31,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** A real {@link AdminServer} on a loopback port: the pipeline in front of {@link AdminHandler}. */
 class AdminServerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TOKEN = "server-test-admin-token-0123456789";
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private EventLoopGroup boss;
     private EventLoopGroup workers;
     private Registry registry;
@@ -53,10 +54,14 @@ class AdminServerTest {
         Transport transport = Transport.best();
         boss = transport.newGroup(1, "test-admin-accept");
         workers = transport.newGroup(2, "test-admin-io");
-        registry = Registry.inMemory(new Registry.Bootstrap(List.of(), List.of(), Set.of("openai"), null, TOKEN, null,
-                null), InstantSource.system());
-        Gateway gateway = TestRouters.start(new Gateway(ConfigLoader.load(
-                "sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()), registry, null),
+        registry = Registry.inMemory(
+                new Registry.Bootstrap(List.of(), List.of(), Set.of("openai"), null, TOKEN, null, null),
+                InstantSource.system());
+        Gateway gateway = TestRouters.start(
+                new Gateway(
+                        ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()),
+                        registry,
+                        null),
                 TestRouters.empty());
         server = AdminServer.start(gateway, "127.0.0.1", 0, boss, workers, transport.serverChannel());
     }
@@ -73,8 +78,9 @@ class AdminServerTest {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
                 .header("Authorization", "Bearer " + TOKEN)
                 .timeout(Duration.ofSeconds(10))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body));
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
@@ -98,7 +104,9 @@ class AdminServerTest {
     void bodyOver64KiBIs413() throws Exception {
         HttpResponse<String> r = send("POST", "/admin/v1/tenants", "{\"id\":\"" + "a".repeat(70_000) + "\"}");
         assertEquals(413, r.statusCode(), r.body());
-        assertEquals("request_too_large", JSON.readTree(r.body()).get("error").get("code").asText());
+        assertEquals(
+                "request_too_large",
+                JSON.readTree(r.body()).get("error").get("code").asText());
         // the listener still serves
         assertEquals(200, send("GET", "/admin/v1/whoami", null).statusCode());
     }
@@ -135,8 +143,8 @@ class AdminServerTest {
         try (Socket s = new Socket()) {
             s.setSoTimeout(10_000);
             s.connect(new InetSocketAddress("127.0.0.1", server.port()), 5_000);
-            String raw = "GET /admin/v1/whoami HTTP/1.1\r\nHost: a\r\nX-Big: " + "b".repeat(AdminServer.MAX_HEADER_BYTES)
-                    + "\r\n\r\n";
+            String raw = "GET /admin/v1/whoami HTTP/1.1\r\nHost: a\r\nX-Big: "
+                    + "b".repeat(AdminServer.MAX_HEADER_BYTES) + "\r\n\r\n";
             s.getOutputStream().write(raw.getBytes(StandardCharsets.US_ASCII));
             String all = new String(readAll(s.getInputStream()), StandardCharsets.UTF_8);
             assertTrue(all.startsWith("HTTP/1.1 431"), all);
@@ -157,7 +165,8 @@ class AdminServerTest {
     }
 
     private static boolean adminThreadAlive() {
-        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("br-admin") && t.isAlive());
+        return Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.getName().equals("br-admin") && t.isAlive());
     }
 
     private static byte[] readAll(InputStream in) throws IOException {

@@ -1,5 +1,9 @@
 package io.brainstorm.proxy.admin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.testing.TestRegistries;
 import io.netty.buffer.Unpooled;
@@ -15,9 +19,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -25,10 +26,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * {@link DashboardEvents} on an {@link EmbeddedChannel} behind {@link DashboardHandler}, with the
@@ -38,19 +37,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DashboardEventsTest {
     /** The writability bit the test turns off to stand for a page that does not read. */
     private static final int NOT_READING = 1;
-    private static final Pattern DROPPED = Pattern.compile("^event: dropped\ndata: \\{\"dropped\":(\\d+)\\}",
-            Pattern.MULTILINE);
-    private static final Pattern DATA_ID = Pattern.compile("^data: \\{.*?\"request_id\":\"([^\"]+)\"",
-            Pattern.MULTILINE);
 
-    private final Registry registry = Registry.inMemory(TestRegistries.bootstrap(List.of(), List.of(), Set.of()),
-            InstantSource.system());
+    private static final Pattern DROPPED =
+            Pattern.compile("^event: dropped\ndata: \\{\"dropped\":(\\d+)\\}", Pattern.MULTILINE);
+    private static final Pattern DATA_ID =
+            Pattern.compile("^data: \\{.*?\"request_id\":\"([^\"]+)\"", Pattern.MULTILINE);
+
+    private final Registry registry =
+            Registry.inMemory(TestRegistries.bootstrap(List.of(), List.of(), Set.of()), InstantSource.system());
     private final DashboardSessions sessions = new DashboardSessions(() -> registry, InstantSource.system());
     private final LiveFeed feed = new LiveFeed();
     /** Completions made while the stream writes, as other event loops would while a round runs. */
     private final CompletionsDuringWrite during = new CompletionsDuringWrite();
-    private final EmbeddedChannel channel = new EmbeddedChannel(during,
-            new DashboardHandler(sessions, feed, 30_000, 8080));
+
+    private final EmbeddedChannel channel =
+            new EmbeddedChannel(during, new DashboardHandler(sessions, feed, 30_000, 8080));
 
     @AfterEach
     void tearDown() {
@@ -75,8 +76,9 @@ class DashboardEventsTest {
         reading(true);
 
         String text = readText();
-        assertTrue(text.startsWith("event: dropped\ndata: {\"dropped\":101}\n\n"), "told first what it lost: "
-                + text.substring(0, Math.min(200, text.length())));
+        assertTrue(
+                text.startsWith("event: dropped\ndata: {\"dropped\":101}\n\n"),
+                "told first what it lost: " + text.substring(0, Math.min(200, text.length())));
         List<String> expected = new ArrayList<>();
         for (int i = 101; i < behind; i++) {
             expected.add("req_" + i);
@@ -113,8 +115,11 @@ class DashboardEventsTest {
         assertEquals("req_burst_" + (burst - 1), ids.get(ids.size() - 1), "the newest arrived");
         long told = dropped(text);
         assertTrue(told > 0, "the burst overflowed the queue, and the round said so");
-        assertEquals(first + burst, ids.size() + told, "every completion is either sent or counted as dropped, "
-                + "without waiting for another completion to come: " + ids.size() + " sent, " + told + " told");
+        assertEquals(
+                first + burst,
+                ids.size() + told,
+                "every completion is either sent or counted as dropped, "
+                        + "without waiting for another completion to come: " + ids.size() + " sent, " + told + " told");
         channel.runPendingTasks();
         assertEquals("", readText(), "nothing left over");
         assertFalse(channel.finish());
@@ -122,9 +127,10 @@ class DashboardEventsTest {
 
     /** Logs in as the super-admin and sends {@code GET /dashboard/events} with the session's cookie. */
     private void openStream() {
-        String cookie = DashboardSessions.COOKIE + "=" + sessions.login(TestRegistries.ADMIN_TOKEN).id();
-        FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/dashboard/events",
-                Unpooled.EMPTY_BUFFER);
+        String cookie = DashboardSessions.COOKIE + "="
+                + sessions.login(TestRegistries.ADMIN_TOKEN).id();
+        FullHttpRequest r = new DefaultFullHttpRequest(
+                HttpVersion.HTTP_1_1, HttpMethod.GET, "/dashboard/events", Unpooled.EMPTY_BUFFER);
         r.headers().set("host", "127.0.0.1:8081").set("cookie", cookie);
         channel.writeInbound(r);
         HttpResponse head = channel.readOutbound();

@@ -1,7 +1,13 @@
 package io.brainstorm.proxy.admin;
 
-import io.brainstorm.proxy.testing.TestRegistries;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.auth.Registry;
+import io.brainstorm.proxy.testing.TestRegistries;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -9,24 +15,17 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** {@link DashboardHandler} alone: what it answers, what it passes on, and that every request is released once. */
 class DashboardHandlerTest {
-    private final Registry registry = Registry.inMemory(TestRegistries.bootstrap(List.of(), List.of(), Set.of()),
-            InstantSource.system());
+    private final Registry registry =
+            Registry.inMemory(TestRegistries.bootstrap(List.of(), List.of(), Set.of()), InstantSource.system());
     private final EmbeddedChannel channel = new EmbeddedChannel(new DashboardHandler(
             new DashboardSessions(() -> registry, InstantSource.system()), new LiveFeed(), 30_000, 8080));
 
@@ -68,7 +67,8 @@ class DashboardHandlerTest {
 
     @Test
     void aBadLoginIsReleasedAndAnsweredWithoutTheToken() {
-        for (String body : List.of("", "not json", "{\"token\":42}", "{\"token\":\"br_admin_wrongwrongwrongwrongwrongwrongwr\"}")) {
+        for (String body : List.of(
+                "", "not json", "{\"token\":42}", "{\"token\":\"br_admin_wrongwrongwrongwrongwrongwrongwr\"}")) {
             FullHttpRequest r = request(HttpMethod.POST, "/dashboard/login", body);
             channel.writeInbound(r);
             assertEquals(0, r.refCnt(), body);
@@ -83,8 +83,8 @@ class DashboardHandlerTest {
     }
 
     private static FullHttpRequest request(HttpMethod method, String uri, String body) {
-        FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri,
-                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+        FullHttpRequest r = new DefaultFullHttpRequest(
+                HttpVersion.HTTP_1_1, method, uri, Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
         r.headers().set("host", "127.0.0.1:8081");
         return r;
     }

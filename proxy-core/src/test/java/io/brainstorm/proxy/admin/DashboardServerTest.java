@@ -1,5 +1,10 @@
 package io.brainstorm.proxy.admin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.auth.Registry;
@@ -10,10 +15,6 @@ import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.testing.TestRouters;
 import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -36,11 +37,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The dashboard's server side on a real {@link AdminServer}: login, the session cookie standing in
@@ -52,10 +51,13 @@ class DashboardServerTest {
     private static final String TOKEN = "dashboard-test-admin-token-0123456789";
     private static final int API_PORT = 18080;
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     /** Everything the server answered, to look for the token in. */
     private final List<String> seen = new ArrayList<>();
+
     private EventLoopGroup boss;
     private EventLoopGroup workers;
     private Registry registry;
@@ -67,13 +69,21 @@ class DashboardServerTest {
         Transport transport = Transport.best();
         boss = transport.newGroup(1, "test-dash-accept");
         workers = transport.newGroup(2, "test-dash-io");
-        registry = Registry.inMemory(new Registry.Bootstrap(List.of(), List.of(), Set.of("openai"), null, TOKEN, null,
-                null), InstantSource.system());
+        registry = Registry.inMemory(
+                new Registry.Bootstrap(List.of(), List.of(), Set.of("openai"), null, TOKEN, null, null),
+                InstantSource.system());
         // a 1 s idle timeout: the event stream's heartbeats (every 500 ms) must keep it open; but a
         // stream that reads nothing writes nothing, and would be closed as idle while the test fills it
         int idle = test.getTestMethod().orElseThrow().getName().startsWith("aStreamThatIsNotRead") ? 60 : 1;
-        gateway = TestRouters.start(new Gateway(ConfigLoader.load("server:\n  idle_timeout_seconds: " + idle
-                + "\nsim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()), registry, null),
+        gateway = TestRouters.start(
+                new Gateway(
+                        ConfigLoader.load(
+                                "server:\n  idle_timeout_seconds: " + idle
+                                        + "\nsim:\n  enabled: false\nstate_store: memory\n",
+                                Path.of("."),
+                                Map.of()),
+                        registry,
+                        null),
                 TestRouters.empty());
         server = AdminServer.start(gateway, "127.0.0.1", 0, API_PORT, boss, workers, transport.serverChannel());
     }
@@ -119,8 +129,10 @@ class DashboardServerTest {
     @Test
     void everyWrongTokenGetsTheSame401AndNoCookie() throws Exception {
         String tenantAdmin = createTenantAdminKey("acme");
-        String apiKey = JSON.readTree(bearer("POST", "/admin/v1/tenants/acme/keys", "{\"name\":\"svc\"}").body())
-                .get("key").asText();
+        String apiKey = JSON.readTree(bearer("POST", "/admin/v1/tenants/acme/keys", "{\"name\":\"svc\"}")
+                        .body())
+                .get("key")
+                .asText();
         revoke(keyIdOf(tenantAdmin));
         List<String> messages = new ArrayList<>();
         for (String wrong : List.of("nope", "br_admin_" + "x".repeat(32), tenantAdmin, apiKey, TOKEN + "x")) {
@@ -132,7 +144,9 @@ class DashboardServerTest {
         }
         assertEquals(1, Set.copyOf(messages).size(), "one answer whatever the token: " + messages);
         // a token in the URL is no login at all
-        assertEquals(405, send("GET", "/dashboard/login?token=" + TOKEN, null, Map.of()).statusCode());
+        assertEquals(
+                405,
+                send("GET", "/dashboard/login?token=" + TOKEN, null, Map.of()).statusCode());
     }
 
     @Test
@@ -142,7 +156,10 @@ class DashboardServerTest {
         assertEquals(200, r.statusCode(), r.body());
         assertEquals("super_admin", JSON.readTree(r.body()).get("role").asText());
         assertEquals(401, send("GET", "/admin/v1/whoami", null, Map.of()).statusCode());
-        assertEquals(401, send("GET", "/admin/v1/whoami", null, Map.of("Cookie", "br_session=forged")).statusCode());
+        assertEquals(
+                401,
+                send("GET", "/admin/v1/whoami", null, Map.of("Cookie", "br_session=forged"))
+                        .statusCode());
     }
 
     @Test
@@ -153,7 +170,8 @@ class DashboardServerTest {
 
         HttpResponse<String> r = send("POST", "/admin/v1/tenants", "{\"id\":\"acme\"}", Map.of("Cookie", cookie));
         assertEquals(403, r.statusCode(), r.body());
-        assertEquals("csrf_failed", JSON.readTree(r.body()).get("error").get("code").asText());
+        assertEquals(
+                "csrf_failed", JSON.readTree(r.body()).get("error").get("code").asText());
         r = send("POST", "/admin/v1/tenants", "{\"id\":\"acme\"}", Map.of("Cookie", cookie, "X-CSRF-Token", "wrong"));
         assertEquals(403, r.statusCode(), r.body());
         assertEquals(404, bearer("GET", "/admin/v1/tenants/acme", null).statusCode(), "nothing was created");
@@ -166,7 +184,8 @@ class DashboardServerTest {
         r = send("POST", "/admin/v1/tenants", "{\"id\":\"acme\"}", Map.of("Cookie", cookie, "X-CSRF-Token", csrf));
         assertEquals(201, r.statusCode(), r.body());
         // bearer callers (the CLI) have no CSRF token and need none
-        assertEquals(201, bearer("POST", "/admin/v1/tenants", "{\"id\":\"beta\"}").statusCode());
+        assertEquals(
+                201, bearer("POST", "/admin/v1/tenants", "{\"id\":\"beta\"}").statusCode());
     }
 
     @Test
@@ -174,17 +193,27 @@ class DashboardServerTest {
         HttpResponse<String> login = login(TOKEN);
         String cookie = cookie(login);
         String csrf = JSON.readTree(login.body()).get("csrf_token").asText();
-        HttpResponse<String> r = send("POST", "/admin/v1/tenants", "{\"id\":\"acme\"}",
+        HttpResponse<String> r = send(
+                "POST",
+                "/admin/v1/tenants",
+                "{\"id\":\"acme\"}",
                 Map.of("Cookie", cookie, "X-CSRF-Token", csrf, "Origin", "http://evil.example"));
         assertEquals(403, r.statusCode(), r.body());
-        assertEquals("csrf_failed", JSON.readTree(r.body()).get("error").get("code").asText());
-        r = send("POST", "/admin/v1/tenants", "{\"id\":\"acme\"}", Map.of("Cookie", cookie, "X-CSRF-Token", csrf,
-                "Origin", "http://127.0.0.1:" + (server.port() + 1)));
+        assertEquals(
+                "csrf_failed", JSON.readTree(r.body()).get("error").get("code").asText());
+        r = send(
+                "POST",
+                "/admin/v1/tenants",
+                "{\"id\":\"acme\"}",
+                Map.of("Cookie", cookie, "X-CSRF-Token", csrf, "Origin", "http://127.0.0.1:" + (server.port() + 1)));
         assertEquals(403, r.statusCode(), "another port is another origin: " + r.body());
         assertEquals(403, login(TOKEN, "http://evil.example").statusCode(), "no login from another site");
 
-        r = send("POST", "/admin/v1/tenants", "{\"id\":\"acme\"}", Map.of("Cookie", cookie, "X-CSRF-Token", csrf,
-                "Origin", "http://127.0.0.1:" + server.port()));
+        r = send(
+                "POST",
+                "/admin/v1/tenants",
+                "{\"id\":\"acme\"}",
+                Map.of("Cookie", cookie, "X-CSRF-Token", csrf, "Origin", "http://127.0.0.1:" + server.port()));
         assertEquals(201, r.statusCode(), r.body());
     }
 
@@ -193,13 +222,22 @@ class DashboardServerTest {
         HttpResponse<String> login = login(TOKEN);
         String cookie = cookie(login);
         String csrf = JSON.readTree(login.body()).get("csrf_token").asText();
-        assertEquals(403, send("POST", "/dashboard/logout", null, Map.of("Cookie", cookie)).statusCode(),
+        assertEquals(
+                403,
+                send("POST", "/dashboard/logout", null, Map.of("Cookie", cookie))
+                        .statusCode(),
                 "logout needs the CSRF token too");
-        HttpResponse<String> r = send("POST", "/dashboard/logout", null, Map.of("Cookie", cookie, "X-CSRF-Token", csrf));
+        HttpResponse<String> r =
+                send("POST", "/dashboard/logout", null, Map.of("Cookie", cookie, "X-CSRF-Token", csrf));
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.headers().firstValue("set-cookie").orElseThrow().contains("Max-Age=0"));
-        assertEquals(401, send("GET", "/admin/v1/whoami", null, Map.of("Cookie", cookie)).statusCode());
-        assertEquals(401, send("GET", "/dashboard/session", null, Map.of("Cookie", cookie)).statusCode());
+        assertEquals(
+                401,
+                send("GET", "/admin/v1/whoami", null, Map.of("Cookie", cookie)).statusCode());
+        assertEquals(
+                401,
+                send("GET", "/dashboard/session", null, Map.of("Cookie", cookie))
+                        .statusCode());
     }
 
     @Test
@@ -214,8 +252,13 @@ class DashboardServerTest {
         assertFalse(login.body().contains(key), "the key is not echoed");
 
         revoke(keyIdOf(key));
-        assertEquals(401, send("GET", "/admin/v1/whoami", null, Map.of("Cookie", cookie)).statusCode());
-        assertEquals(401, send("GET", "/dashboard/session", null, Map.of("Cookie", cookie)).statusCode());
+        assertEquals(
+                401,
+                send("GET", "/admin/v1/whoami", null, Map.of("Cookie", cookie)).statusCode());
+        assertEquals(
+                401,
+                send("GET", "/dashboard/session", null, Map.of("Cookie", cookie))
+                        .statusCode());
     }
 
     @Test
@@ -223,7 +266,9 @@ class DashboardServerTest {
         HttpResponse<String> login = login(TOKEN);
         HttpResponse<String> r = send("GET", "/dashboard/session", null, Map.of("Cookie", cookie(login)));
         assertEquals(200, r.statusCode(), r.body());
-        assertEquals(JSON.readTree(login.body()).get("csrf_token"), JSON.readTree(r.body()).get("csrf_token"));
+        assertEquals(
+                JSON.readTree(login.body()).get("csrf_token"),
+                JSON.readTree(r.body()).get("csrf_token"));
         assertEquals(401, send("GET", "/dashboard/session", null, Map.of()).statusCode());
     }
 
@@ -231,29 +276,38 @@ class DashboardServerTest {
 
     @Test
     void staticFilesCarryTheSecurityHeaders() throws Exception {
-        for (String[] f : new String[][]{{"/dashboard", "text/html; charset=utf-8", "no-store"},
-                {"/dashboard/", "text/html; charset=utf-8", "no-store"},
-                {"/dashboard/app.js", "text/javascript; charset=utf-8", "no-cache"},
-                {"/dashboard/app.css", "text/css; charset=utf-8", "no-cache"}}) {
+        for (String[] f : new String[][] {
+            {"/dashboard", "text/html; charset=utf-8", "no-store"},
+            {"/dashboard/", "text/html; charset=utf-8", "no-store"},
+            {"/dashboard/app.js", "text/javascript; charset=utf-8", "no-cache"},
+            {"/dashboard/app.css", "text/css; charset=utf-8", "no-cache"}
+        }) {
             HttpResponse<String> r = send("GET", f[0], null, Map.of());
             assertEquals(200, r.statusCode(), f[0]);
             assertEquals(f[1], r.headers().firstValue("content-type").orElse(null), f[0]);
             assertEquals(f[2], r.headers().firstValue("cache-control").orElse(null), f[0]);
-            assertEquals("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-                    + "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-                    r.headers().firstValue("content-security-policy").orElse(null), f[0]);
-            assertEquals("nosniff", r.headers().firstValue("x-content-type-options").orElse(null), f[0]);
-            assertEquals("no-referrer", r.headers().firstValue("referrer-policy").orElse(null), f[0]);
+            assertEquals(
+                    "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                            + "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+                    r.headers().firstValue("content-security-policy").orElse(null),
+                    f[0]);
+            assertEquals(
+                    "nosniff", r.headers().firstValue("x-content-type-options").orElse(null), f[0]);
+            assertEquals(
+                    "no-referrer", r.headers().firstValue("referrer-policy").orElse(null), f[0]);
             assertEquals("DENY", r.headers().firstValue("x-frame-options").orElse(null), f[0]);
         }
-        assertEquals(404, send("GET", "/dashboard/../admin/v1/whoami", null, Map.of()).statusCode());
+        assertEquals(
+                404,
+                send("GET", "/dashboard/../admin/v1/whoami", null, Map.of()).statusCode());
         assertEquals(405, send("POST", "/dashboard/app.js", "", Map.of()).statusCode());
     }
 
     @Test
     void thePageRunsNoInlineScriptOrStyleAndNeverWritesHtml() throws Exception {
         String html = send("GET", "/dashboard/", null, Map.of()).body();
-        Matcher scripts = Pattern.compile("<script([^>]*)>(.*?)</script>", Pattern.DOTALL).matcher(html);
+        Matcher scripts =
+                Pattern.compile("<script([^>]*)>(.*?)</script>", Pattern.DOTALL).matcher(html);
         int n = 0;
         while (scripts.find()) {
             n++;
@@ -266,8 +320,8 @@ class DashboardServerTest {
         assertFalse(Pattern.compile("\\son[a-z]+=").matcher(html).find(), "inline event handler");
         assertFalse(Pattern.compile("(src|href)=\"(https?:)?//").matcher(html).find(), "something from elsewhere");
         String js = send("GET", "/dashboard/app.js", null, Map.of()).body();
-        for (String sink : List.of(".innerHTML", ".outerHTML", "insertAdjacentHTML", "document.write", "eval(",
-                "new Function")) {
+        for (String sink :
+                List.of(".innerHTML", ".outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function")) {
             // the header comment names innerHTML to forbid it; code must not use it
             assertFalse(js.replace("never innerHTML", "").contains(sink), "app.js uses " + sink);
         }
@@ -282,21 +336,32 @@ class DashboardServerTest {
         gateway.completions().accept(completion("req_acme_before", "acme", "sim/alpha"));
         gateway.completions().accept(completion("req_other_before", "other", "sim/alpha"));
         try (EventStream tenant = EventStream.open(server.port(), cookie(login(key)));
-             EventStream all = EventStream.open(server.port(), cookie(login(TOKEN)))) {
+                EventStream all = EventStream.open(server.port(), cookie(login(TOKEN)))) {
             gateway.completions().accept(completion("req_other_1", "other", "sim/alpha"));
             gateway.completions().accept(completion("req_acme_1", "acme", "sim/beta"));
             gateway.completions().accept(completion("req_anonymous", null, null));
             gateway.completions().accept(completion("req_acme_2", "acme", "sim/alpha"));
 
-            List<JsonNode> mine = tenant.dataUntil(d -> d.get("request_id").asText().equals("req_acme_2"));
-            assertEquals(List.of("req_acme_before", "req_acme_1", "req_acme_2"),
-                    mine.stream().map(d -> d.get("request_id").asText()).toList(), "replay, then live, in order");
+            List<JsonNode> mine =
+                    tenant.dataUntil(d -> d.get("request_id").asText().equals("req_acme_2"));
+            assertEquals(
+                    List.of("req_acme_before", "req_acme_1", "req_acme_2"),
+                    mine.stream().map(d -> d.get("request_id").asText()).toList(),
+                    "replay, then live, in order");
             for (JsonNode d : mine) {
                 assertFalse(d.has("tenant"), "a tenant admin's feed has no tenant column: " + d);
             }
-            List<JsonNode> every = all.dataUntil(d -> d.get("request_id").asText().equals("req_acme_2"));
-            assertEquals(List.of("req_acme_before", "req_other_before", "req_other_1", "req_acme_1", "req_anonymous",
-                    "req_acme_2"), every.stream().map(d -> d.get("request_id").asText()).toList());
+            List<JsonNode> every =
+                    all.dataUntil(d -> d.get("request_id").asText().equals("req_acme_2"));
+            assertEquals(
+                    List.of(
+                            "req_acme_before",
+                            "req_other_before",
+                            "req_other_1",
+                            "req_acme_1",
+                            "req_anonymous",
+                            "req_acme_2"),
+                    every.stream().map(d -> d.get("request_id").asText()).toList());
             JsonNode first = every.get(3);
             assertEquals("acme", first.get("tenant").asText());
             assertEquals("sim/beta", first.get("model").asText());
@@ -305,7 +370,8 @@ class DashboardServerTest {
             assertEquals("valid", first.get("score_outcome").asText());
             assertFalse(every.toString().contains("secret prompt"), "prompts never reach the feed");
         }
-        assertTrue(GatewayHarnessFree.eventually(2000, () -> server.liveFeed().subscribers() == 0),
+        assertTrue(
+                GatewayHarnessFree.eventually(2000, () -> server.liveFeed().subscribers() == 0),
                 "closed streams unsubscribe");
     }
 
@@ -335,7 +401,9 @@ class DashboardServerTest {
             int heartbeats = s.heartbeatsDuring(2500);
             assertTrue(heartbeats >= 3, "heartbeats every 500 ms with a 1 s idle timeout: " + heartbeats);
             gateway.completions().accept(completion("req_late", "default", "sim/alpha"));
-            assertEquals("req_late", s.dataUntil(d -> true).get(0).get("request_id").asText(),
+            assertEquals(
+                    "req_late",
+                    s.dataUntil(d -> true).get(0).get("request_id").asText(),
                     "still open after 2.5 s of a 1 s idle timeout");
         }
     }
@@ -370,7 +438,8 @@ class DashboardServerTest {
         gateway.completions().accept(completion("r3", "other", "sim/alpha"));
         gateway.completions().accept(completion("r4", "other", null));
 
-        JsonNode all = JSON.readTree(bearer("GET", "/admin/v1/stats/models", null).body());
+        JsonNode all =
+                JSON.readTree(bearer("GET", "/admin/v1/stats/models", null).body());
         assertEquals(2, all.get("data").size(), all.toString());
         JsonNode alpha = all.get("data").get(1);
         assertEquals("sim/alpha", alpha.get("model").asText());
@@ -385,15 +454,23 @@ class DashboardServerTest {
         assertEquals(1, refused.get("errors").asInt());
 
         String cookie = cookie(login(key));
-        JsonNode mine = JSON.readTree(send("GET", "/admin/v1/stats/models", null, Map.of("Cookie", cookie)).body());
+        JsonNode mine = JSON.readTree(send("GET", "/admin/v1/stats/models", null, Map.of("Cookie", cookie))
+                .body());
         assertEquals("acme", mine.get("tenant").asText());
         assertEquals(1, mine.get("data").size(), mine.toString());
         assertEquals(2, mine.get("data").get(0).get("requests").asInt());
-        assertEquals(404, send("GET", "/admin/v1/stats/models?tenant=other", null, Map.of("Cookie", cookie))
-                .statusCode(), "another tenant's figures do not exist for a tenant admin");
-        JsonNode other = JSON.readTree(bearer("GET", "/admin/v1/stats/models?tenant=other", null).body());
-        assertEquals(List.of(1, 1), List.of(other.get("data").get(0).get("requests").asInt(),
-                other.get("data").get(1).get("requests").asInt()));
+        assertEquals(
+                404,
+                send("GET", "/admin/v1/stats/models?tenant=other", null, Map.of("Cookie", cookie))
+                        .statusCode(),
+                "another tenant's figures do not exist for a tenant admin");
+        JsonNode other = JSON.readTree(
+                bearer("GET", "/admin/v1/stats/models?tenant=other", null).body());
+        assertEquals(
+                List.of(1, 1),
+                List.of(
+                        other.get("data").get(0).get("requests").asInt(),
+                        other.get("data").get(1).get("requests").asInt()));
     }
 
     @Test
@@ -403,11 +480,15 @@ class DashboardServerTest {
         gateway.completions().accept(structured("f2", "json_schema", ScoreOutcome.SCHEMA_MISMATCH, 0));
         gateway.completions().accept(structured("f3", "tools", ScoreOutcome.VALID, 1));
         gateway.completions().accept(structured("f4", "plain", ScoreOutcome.PLAIN_OK, 1));
-        JsonNode q = JSON.readTree(bearer("GET", "/admin/v1/stats/models?tenant=fmt", null).body())
-                .get("data").get(0).get("quality");
+        JsonNode q = JSON.readTree(
+                        bearer("GET", "/admin/v1/stats/models?tenant=fmt", null).body())
+                .get("data")
+                .get(0)
+                .get("quality");
         assertEquals(4, q.get("scored").asInt());
         assertEquals(0.75, q.get("mean").asDouble(), 1e-9);
-        assertEquals("{\"json_schema\":{\"valid\":1,\"scored\":2},\"tools\":{\"valid\":1,\"scored\":1}}",
+        assertEquals(
+                "{\"json_schema\":{\"valid\":1,\"scored\":2},\"tools\":{\"valid\":1,\"scored\":1}}",
                 q.get("formats").toString());
         assertEquals(1, q.get("outcomes").get("schema_mismatch").asInt());
     }
@@ -415,22 +496,39 @@ class DashboardServerTest {
     // ---- helpers ----
 
     private static Completion structured(String requestId, String format, ScoreOutcome outcome, double score) {
-        return Completion.builder(requestId, 0).atMillis(System.currentTimeMillis()).key("fmt", "key_fmt")
-                .operation("chat").requestedModel("sim/alpha").format(format).strategy("direct")
-                .selected("sim/alpha", "sim-east").status(200, null).tokens(10, 20).cost(1_000, false)
-                .latencyMicros(5_000).score(score, outcome).build();
+        return Completion.builder(requestId, 0)
+                .atMillis(System.currentTimeMillis())
+                .key("fmt", "key_fmt")
+                .operation("chat")
+                .requestedModel("sim/alpha")
+                .format(format)
+                .strategy("direct")
+                .selected("sim/alpha", "sim-east")
+                .status(200, null)
+                .tokens(10, 20)
+                .cost(1_000, false)
+                .latencyMicros(5_000)
+                .score(score, outcome)
+                .build();
     }
 
     private static Completion completion(String requestId, String tenant, String model) {
         boolean routed = model != null;
-        return Completion.builder(requestId, 0).atMillis(System.currentTimeMillis())
-                .key(tenant, tenant == null ? null : "key_" + tenant).operation("chat")
-                .requestedModel(routed ? model : "no/such-model").strategy(routed ? "floor" : null)
+        return Completion.builder(requestId, 0)
+                .atMillis(System.currentTimeMillis())
+                .key(tenant, tenant == null ? null : "key_" + tenant)
+                .operation("chat")
+                .requestedModel(routed ? model : "no/such-model")
+                .strategy(routed ? "floor" : null)
                 .selected(model, routed ? model.replace('/', '-') + "-1" : null)
-                .status(routed ? 200 : 404, routed ? null : "model_not_found").tokens(10, 20)
-                .cost(routed ? 46_000 : 0, false).latencyMicros(12_500)
+                .status(routed ? 200 : 404, routed ? null : "model_not_found")
+                .tokens(10, 20)
+                .cost(routed ? 46_000 : 0, false)
+                .latencyMicros(12_500)
                 .score(routed ? 1.0 : Completion.NO_SCORE, routed ? ScoreOutcome.VALID : ScoreOutcome.NOT_APPLICABLE)
-                .prompt("secret prompt").answer("secret answer").build();
+                .prompt("secret prompt")
+                .answer("secret answer")
+                .build();
     }
 
     private String createTenantAdminKey(String tenant) throws Exception {
@@ -454,7 +552,10 @@ class DashboardServerTest {
     }
 
     private HttpResponse<String> login(String token, String origin) throws Exception {
-        return send("POST", "/dashboard/login", JSON.writeValueAsString(Map.of("token", token)),
+        return send(
+                "POST",
+                "/dashboard/login",
+                JSON.writeValueAsString(Map.of("token", token)),
                 origin == null ? Map.of() : Map.of("Origin", origin));
     }
 
@@ -476,8 +577,9 @@ class DashboardServerTest {
             throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
                 .timeout(Duration.ofSeconds(10))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body));
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         headers.forEach(b::header);
         HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         seen.add(r.headers().map() + " " + r.body());
@@ -522,7 +624,8 @@ class DashboardServerTest {
             s.setSoTimeout(5000);
             OutputStream out = s.getOutputStream();
             out.write(("GET /dashboard/events HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAccept: text/event-stream\r\n"
-                    + "Cookie: " + cookie + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                            + "Cookie: " + cookie + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
             String status = in.readLine();

@@ -1,28 +1,28 @@
 package io.brainstorm.proxy.admin;
 
-import io.brainstorm.proxy.api.ApiError;
-import io.brainstorm.proxy.auth.KeyKind;
-import io.brainstorm.proxy.auth.KeyLimits;
-import io.brainstorm.proxy.auth.Registry;
-import io.brainstorm.proxy.testing.ManualClock;
-import io.brainstorm.proxy.testing.TestRegistries;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-import java.util.List;
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.auth.KeyKind;
+import io.brainstorm.proxy.auth.KeyLimits;
+import io.brainstorm.proxy.auth.Registry;
+import io.brainstorm.proxy.testing.ManualClock;
+import io.brainstorm.proxy.testing.TestRegistries;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
 /** {@link DashboardSessions} on a clock the test moves: expiry, the cap, revocation. */
 class DashboardSessionsTest {
     private final ManualClock clock = new ManualClock();
-    private final Registry registry = Registry.inMemory(TestRegistries.bootstrap(List.of(), List.of(), Set.of()), clock);
+    private final Registry registry =
+            Registry.inMemory(TestRegistries.bootstrap(List.of(), List.of(), Set.of()), clock);
     private final DashboardSessions sessions = new DashboardSessions(() -> registry, clock);
 
     @AfterEach
@@ -67,16 +67,16 @@ class DashboardSessionsTest {
     @Test
     void aRevokedAdminKeyOrADeletedTenantEndsItsSessions() {
         registry.createTenant("acme", null);
-        Registry.Created key = registry.createKey("acme", new Registry.KeySpec("ops", KeyKind.ADMIN, KeyLimits.NONE,
-                List.of(), null));
+        Registry.Created key =
+                registry.createKey("acme", new Registry.KeySpec("ops", KeyKind.ADMIN, KeyLimits.NONE, List.of(), null));
         DashboardSessions.Session s = sessions.login(key.secret());
         assertEquals("acme", s.principal().tenant());
         assertSame(s, sessions.fromCookieHeader("other=1; br_session=" + s.id()));
         registry.revokeKey(key.key().id());
         assertNull(sessions.find(s.id()));
 
-        Registry.Created key2 = registry.createKey("acme", new Registry.KeySpec("ops2", KeyKind.ADMIN, KeyLimits.NONE,
-                List.of(), null));
+        Registry.Created key2 = registry.createKey(
+                "acme", new Registry.KeySpec("ops2", KeyKind.ADMIN, KeyLimits.NONE, List.of(), null));
         DashboardSessions.Session s2 = sessions.login(key2.secret());
         registry.deleteTenant("acme");
         assertNull(sessions.find(s2.id()));

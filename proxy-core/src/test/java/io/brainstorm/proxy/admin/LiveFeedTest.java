@@ -1,20 +1,19 @@
 package io.brainstorm.proxy.admin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.auth.AdminPrincipal;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** {@link LiveFeed} without a network: who sees what, the replay, and a subscriber that never reads. */
 class LiveFeedTest {
@@ -51,7 +50,7 @@ class LiveFeedTest {
     @Test
     void aSubscriberThatFellBehindKeepsTheNewestAndLosesTheOldest() {
         LiveFeed feed = new LiveFeed();
-        LiveFeed.Subscriber behind = feed.subscribe(ACME, 3, () -> { });
+        LiveFeed.Subscriber behind = feed.subscribe(ACME, 3, () -> {});
         for (int i = 0; i < 5; i++) {
             feed.accept(completion("req_" + i, "acme"));
         }
@@ -130,10 +129,20 @@ class LiveFeedTest {
     }
 
     static Completion completion(String id, String tenant) {
-        return Completion.builder(id, 0).atMillis(1_700_000_000_000L)
+        return Completion.builder(id, 0)
+                .atMillis(1_700_000_000_000L)
                 .key(tenant, tenant == null ? null : "key_" + tenant)
-                .operation("chat").requestedModel("sim/alpha").strategy("floor").selected("sim/alpha", "sim-alpha-1")
-                .status(200, null).tokens(10, 20).cost(46_000, false).latencyMicros(12_500)
-                .score(1.0, ScoreOutcome.PLAIN_OK).prompt("secret prompt").answer("secret answer").build();
+                .operation("chat")
+                .requestedModel("sim/alpha")
+                .strategy("floor")
+                .selected("sim/alpha", "sim-alpha-1")
+                .status(200, null)
+                .tokens(10, 20)
+                .cost(46_000, false)
+                .latencyMicros(12_500)
+                .score(1.0, ScoreOutcome.PLAIN_OK)
+                .prompt("secret prompt")
+                .answer("secret answer")
+                .build();
     }
 }

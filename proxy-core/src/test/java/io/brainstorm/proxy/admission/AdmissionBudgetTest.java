@@ -1,5 +1,9 @@
 package io.brainstorm.proxy.admission;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.KeyKind;
@@ -16,16 +20,11 @@ import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.state.StateStore;
 import io.brainstorm.proxy.testing.ManualClock;
 import io.brainstorm.proxy.upstream.Origin;
-import org.junit.jupiter.api.Test;
-
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * A budget refusal says what happened: 429 {@code budget_busy} with {@code Retry-After} while only
@@ -37,22 +36,46 @@ class AdmissionBudgetTest {
     private static final RequestFeatures F = new RequestFeatures(10, 100, false, false, false, false);
 
     private static RoutePlan plan() {
-        Endpoint e = new Endpoint("sim-east", ALPHA, ALPHA.endpoints().get(0).price(), new Origin("127.0.0.1", 9, null),
-                "/v1", "k", Timeouts.DEFAULT, true);
-        RouteRequest r = RouteRequest.builder().requestId("req").tenant("default").model(ALPHA.id()).variant("direct")
-                .estimatedInputTokens(10).maxTokens(100).build();
+        Endpoint e = new Endpoint(
+                "sim-east",
+                ALPHA,
+                ALPHA.endpoints().get(0).price(),
+                new Origin("127.0.0.1", 9, null),
+                "/v1",
+                "k",
+                Timeouts.DEFAULT,
+                true);
+        RouteRequest r = RouteRequest.builder()
+                .requestId("req")
+                .tenant("default")
+                .model(ALPHA.id())
+                .variant("direct")
+                .estimatedInputTokens(10)
+                .maxTokens(100)
+                .build();
         return new RoutePlan("direct", null, r, List.of(e), 0.5, "", Access.all("default"));
     }
 
     @Test
     void aBurstIsBusyWhileItsReservationsAreHeldAndExceededOnceTheSpendIsUsedUp() {
         ManualClock clock = new ManualClock(Instant.parse("2026-11-26T14:30:00Z"));
-        Admission admission = new Admission(StateStore.inMemory().budgets(), StateStore.inMemory().rates(), clock);
+        Admission admission = new Admission(
+                StateStore.inMemory().budgets(), StateStore.inMemory().rates(), clock);
         long worst = Admission.worstCaseNano(plan(), F);
         assertTrue(worst > 0, "sim/alpha has a price");
         long budget = 4 * worst;
-        ApiKey key = new ApiKey("key_small", "small", "default", "0".repeat(64), new KeyLimits(budget, 0, 0),
-                KeyKind.API, List.of(), ZoneOffset.UTC, Instant.EPOCH, null, "admin");
+        ApiKey key = new ApiKey(
+                "key_small",
+                "small",
+                "default",
+                "0".repeat(64),
+                new KeyLimits(budget, 0, 0),
+                KeyKind.API,
+                List.of(),
+                ZoneOffset.UTC,
+                Instant.EPOCH,
+                null,
+                "admin");
 
         List<Ticket> inFlight = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
@@ -63,7 +86,8 @@ class AdmissionBudgetTest {
         assertEquals("rate_limit_error", busy.type());
         assertEquals("budget_busy", busy.code());
         assertEquals(1, busy.retryAfterSeconds());
-        assertTrue(busy.getMessage().contains("$" + Cost.formatUsd(4 * worst) + " of it is held by 4 requests in flight"),
+        assertTrue(
+                busy.getMessage().contains("$" + Cost.formatUsd(4 * worst) + " of it is held by 4 requests in flight"),
                 busy.getMessage());
         assertTrue(busy.getMessage().contains("Retrying shortly will work"), busy.getMessage());
 
@@ -83,20 +107,33 @@ class AdmissionBudgetTest {
         assertEquals("insufficient_quota", exceeded.type());
         assertEquals("budget_exceeded", exceeded.code());
         assertEquals(-1, exceeded.retryAfterSeconds());
-        assertEquals("This key's daily budget of $" + Cost.formatUsd(budget) + " cannot cover this request: $"
-                + Cost.formatUsd(charged) + " is spent today and this request may cost up to $" + Cost.formatUsd(worst)
-                + ". Lower max_tokens, or wait until the budget resets at 2026-11-27T00:00:00Z.", exceeded.getMessage());
+        assertEquals(
+                "This key's daily budget of $" + Cost.formatUsd(budget) + " cannot cover this request: $"
+                        + Cost.formatUsd(charged) + " is spent today and this request may cost up to $"
+                        + Cost.formatUsd(worst)
+                        + ". Lower max_tokens, or wait until the budget resets at 2026-11-27T00:00:00Z.",
+                exceeded.getMessage());
         assertEquals(charged, admission.usage(key).spentNano());
         assertTrue(charged <= budget);
     }
 
     @Test
     void aRequestDearerThanTheWholeBudgetIsExceededEvenWithNothingSpent() {
-        Admission admission = new Admission(StateStore.inMemory().budgets(), StateStore.inMemory().rates(),
-                new ManualClock());
+        Admission admission = new Admission(
+                StateStore.inMemory().budgets(), StateStore.inMemory().rates(), new ManualClock());
         long worst = Admission.worstCaseNano(plan(), F);
-        ApiKey key = new ApiKey("key_tiny", "tiny", "default", "0".repeat(64), new KeyLimits(worst - 1, 0, 0),
-                KeyKind.API, List.of(), null, Instant.EPOCH, null, "admin");
+        ApiKey key = new ApiKey(
+                "key_tiny",
+                "tiny",
+                "default",
+                "0".repeat(64),
+                new KeyLimits(worst - 1, 0, 0),
+                KeyKind.API,
+                List.of(),
+                null,
+                Instant.EPOCH,
+                null,
+                "admin");
         ApiError e = assertThrows(ApiError.class, () -> admission.admit(key, plan(), F));
         assertEquals("budget_exceeded", e.code());
         assertTrue(e.getMessage().contains("$0.0 is spent today"), e.getMessage());

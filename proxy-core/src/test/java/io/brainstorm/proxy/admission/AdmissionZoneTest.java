@@ -1,5 +1,7 @@
 package io.brainstorm.proxy.admission;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.KeyKind;
 import io.brainstorm.proxy.auth.KeyLimits;
@@ -14,31 +16,51 @@ import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.state.StateStore;
 import io.brainstorm.proxy.testing.ManualClock;
 import io.brainstorm.proxy.upstream.Origin;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /** A key's budget day runs midnight to midnight in its own time zone. */
 class AdmissionZoneTest {
     private static final ModelSpec ALPHA = Catalog.builtIn().find("sim/alpha").orElseThrow();
 
     private static ApiKey key(String name, ZoneId zone) {
-        return new ApiKey("key_" + name, name, "default", "0".repeat(64), new KeyLimits(1_000_000_000L, 0, 0),
-                KeyKind.API, List.of(), zone, Instant.EPOCH, null, "admin");
+        return new ApiKey(
+                "key_" + name,
+                name,
+                "default",
+                "0".repeat(64),
+                new KeyLimits(1_000_000_000L, 0, 0),
+                KeyKind.API,
+                List.of(),
+                zone,
+                Instant.EPOCH,
+                null,
+                "admin");
     }
 
     private static RoutePlan plan() {
-        Endpoint e = new Endpoint("sim-east", ALPHA, ALPHA.endpoints().get(0).price(), new Origin("127.0.0.1", 9, null),
-                "/v1", "k", Timeouts.DEFAULT, true);
-        RouteRequest r = RouteRequest.builder().requestId("req").tenant("default").model(ALPHA.id()).variant("direct")
-                .estimatedInputTokens(10).maxTokens(10).build();
+        Endpoint e = new Endpoint(
+                "sim-east",
+                ALPHA,
+                ALPHA.endpoints().get(0).price(),
+                new Origin("127.0.0.1", 9, null),
+                "/v1",
+                "k",
+                Timeouts.DEFAULT,
+                true);
+        RouteRequest r = RouteRequest.builder()
+                .requestId("req")
+                .tenant("default")
+                .model(ALPHA.id())
+                .variant("direct")
+                .estimatedInputTokens(10)
+                .maxTokens(10)
+                .build();
         return new RoutePlan("direct", null, r, List.of(e), 0.5, "", Access.all("default"));
     }
 

@@ -1,5 +1,11 @@
 package io.brainstorm.proxy.api;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.config.Catalog;
@@ -11,15 +17,8 @@ import io.brainstorm.proxy.upstream.Origin;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class ParsedRequestTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -27,8 +26,15 @@ class ParsedRequestTest {
 
     private static final ModelSpec MODEL = Catalog.builtIn().find("sim/alpha").orElseThrow();
     /** Its upstream name differs from the client's, so the rename is visible. */
-    private static final Endpoint ENDPOINT = new Endpoint("sim-east", MODEL, MODEL.price(),
-            new Origin("127.0.0.1", 8080, null), "/v1", "sk-test", Timeouts.DEFAULT, true);
+    private static final Endpoint ENDPOINT = new Endpoint(
+            "sim-east",
+            MODEL,
+            MODEL.price(),
+            new Origin("127.0.0.1", 8080, null),
+            "/v1",
+            "sk-test",
+            Timeouts.DEFAULT,
+            true);
 
     private static ParsedRequest parse(ParsedRequest.Kind kind, String body) {
         ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
@@ -85,12 +91,14 @@ class ParsedRequestTest {
     @Test
     void oversizedNumbersAndDeepNestingAre400() {
         String longNumber = "1".repeat(150);
-        ApiError number = assertThrows(ApiError.class, () -> chat("{\"model\":\"sim/alpha\",\"messages\":" + MESSAGES
-                + ",\"x\":" + longNumber + "}"));
+        ApiError number = assertThrows(
+                ApiError.class,
+                () -> chat("{\"model\":\"sim/alpha\",\"messages\":" + MESSAGES + ",\"x\":" + longNumber + "}"));
         assertEquals(400, number.status().code());
         String deep = "[".repeat(300) + "]".repeat(300);
-        ApiError nesting = assertThrows(ApiError.class, () -> chat("{\"model\":\"sim/alpha\",\"messages\":" + MESSAGES
-                + ",\"x\":" + deep + "}"));
+        ApiError nesting = assertThrows(
+                ApiError.class,
+                () -> chat("{\"model\":\"sim/alpha\",\"messages\":" + MESSAGES + ",\"x\":" + deep + "}"));
         assertEquals(400, nesting.status().code());
     }
 
@@ -138,8 +146,8 @@ class ParsedRequestTest {
                 + "\"stream_options\":{\"include_usage\":true},\"messages\":" + MESSAGES + "}");
         assertTrue(wants.clientWantsUsage());
 
-        ParsedRequest nullOptions = chat("{\"model\":\"sim/alpha\",\"stream\":true,\"stream_options\":null,"
-                + "\"messages\":" + MESSAGES + "}");
+        ParsedRequest nullOptions = chat(
+                "{\"model\":\"sim/alpha\",\"stream\":true,\"stream_options\":null," + "\"messages\":" + MESSAGES + "}");
         assertTrue(upstream(nullOptions).at("/stream_options/include_usage").asBoolean());
 
         ParsedRequest notStreamed = chat("{\"model\":\"sim/alpha\",\"stream\":false,\"messages\":" + MESSAGES + "}");
@@ -148,14 +156,27 @@ class ParsedRequestTest {
 
     @Test
     void maxCompletionTokensWinsOverMaxTokens() {
-        assertEquals(50, chat("{\"model\":\"m\",\"max_tokens\":100,\"max_completion_tokens\":50,\"messages\":"
-                + MESSAGES + "}").features().maxOutputTokens());
-        assertEquals(500, chat("{\"model\":\"m\",\"max_completion_tokens\":500,\"max_tokens\":100,\"messages\":"
-                + MESSAGES + "}").features().maxOutputTokens());
-        assertEquals(100, chat("{\"model\":\"m\",\"max_tokens\":100,\"messages\":" + MESSAGES + "}")
-                .features().maxOutputTokens());
-        assertEquals(-1, chat("{\"model\":\"m\",\"max_tokens\":null,\"messages\":" + MESSAGES + "}")
-                .features().maxOutputTokens(), "absent");
+        assertEquals(
+                50,
+                chat("{\"model\":\"m\",\"max_tokens\":100,\"max_completion_tokens\":50,\"messages\":" + MESSAGES + "}")
+                        .features()
+                        .maxOutputTokens());
+        assertEquals(
+                500,
+                chat("{\"model\":\"m\",\"max_completion_tokens\":500,\"max_tokens\":100,\"messages\":" + MESSAGES + "}")
+                        .features()
+                        .maxOutputTokens());
+        assertEquals(
+                100,
+                chat("{\"model\":\"m\",\"max_tokens\":100,\"messages\":" + MESSAGES + "}")
+                        .features()
+                        .maxOutputTokens());
+        assertEquals(
+                -1,
+                chat("{\"model\":\"m\",\"max_tokens\":null,\"messages\":" + MESSAGES + "}")
+                        .features()
+                        .maxOutputTokens(),
+                "absent");
     }
 
     @Test
@@ -168,8 +189,8 @@ class ParsedRequestTest {
         rejectedChat("{\"model\":\"m\",\"max_completion_tokens\":true" + m + "}", "max_completion_tokens");
         rejectedChat("{\"model\":\"m\",\"stream\":\"yes\"" + m + "}", "stream");
         rejectedChat("{\"model\":\"m\",\"stream_options\":[]" + m + "}", "stream_options");
-        rejectedChat("{\"model\":\"m\",\"stream\":true,\"stream_options\":{\"include_usage\":1}" + m + "}",
-                "include_usage");
+        rejectedChat(
+                "{\"model\":\"m\",\"stream\":true,\"stream_options\":{\"include_usage\":1}" + m + "}", "include_usage");
         rejectedChat("{\"model\":\"m\",\"tools\":{}" + m + "}", "tools");
         rejectedChat("{\"model\":\"m\",\"response_format\":\"json\"" + m + "}", "response_format");
         rejectedChat("{\"model\":\"m\",\"response_format\":{}" + m + "}", "response_format");
@@ -193,10 +214,16 @@ class ParsedRequestTest {
 
     @Test
     void bodiesThatAreNotOneJsonObjectAreRejected() {
-        for (String body : new String[] {"", "not json", "[1,2]", "\"text\"", "null",
-                "{\"model\":\"m\",\"messages\":" + MESSAGES,
-                "{\"model\":\"m\",\"messages\":" + MESSAGES + "}}",
-                "{\"model\":\"m\",\"messages\":" + MESSAGES + "} {\"model\":\"other\"}"}) {
+        for (String body : new String[] {
+            "",
+            "not json",
+            "[1,2]",
+            "\"text\"",
+            "null",
+            "{\"model\":\"m\",\"messages\":" + MESSAGES,
+            "{\"model\":\"m\",\"messages\":" + MESSAGES + "}}",
+            "{\"model\":\"m\",\"messages\":" + MESSAGES + "} {\"model\":\"other\"}"
+        }) {
             ApiError e = assertThrows(ApiError.class, () -> chat(body), body);
             assertEquals(400, e.status().code(), body);
             assertNull(e.param(), body);
@@ -205,8 +232,8 @@ class ParsedRequestTest {
 
     @Test
     void embeddingsKeepTheirInput() throws Exception {
-        ParsedRequest parsed = parse(ParsedRequest.Kind.EMBEDDINGS,
-                "{\"model\":\"m\",\"input\":[\"a\",\"b\"],\"dimensions\":256}");
+        ParsedRequest parsed =
+                parse(ParsedRequest.Kind.EMBEDDINGS, "{\"model\":\"m\",\"input\":[\"a\",\"b\"],\"dimensions\":256}");
         assertTrue(parsed.features().embeddings());
         assertEquals("/embeddings", parsed.upstreamPath());
         JsonNode out = upstream(parsed);
@@ -222,6 +249,7 @@ class ParsedRequestTest {
         assertEquals(first, upstreamText(parsed), "building one body does not change the next");
         assertEquals("sim/alpha", parsed.model());
     }
+
     @Test
     void openRouterFieldsAreReadForRoutingAndNotForwarded() throws Exception {
         ParsedRequest p = chat("{\"model\":\"sim/alpha\",\"messages\":" + MESSAGES + ",\"user\":\"u-42\","
@@ -241,7 +269,8 @@ class ParsedRequestTest {
 
     @Test
     void withoutOpenRouterFieldsThereAreNoPreferences() {
-        RequestFeatures f = chat("{\"model\":\"sim/alpha\",\"messages\":" + MESSAGES + "}").features();
+        RequestFeatures f =
+                chat("{\"model\":\"sim/alpha\",\"messages\":" + MESSAGES + "}").features();
         assertTrue(f.fallbackModels().isEmpty());
         assertTrue(f.provider().order().isEmpty());
         assertTrue(f.provider().allowFallbacks());
@@ -273,13 +302,19 @@ class ParsedRequestTest {
     @Test
     void thePromptEstimateErrsHighForProseAndForCjk() {
         String english = "The quick brown fox jumps over the lazy dog and keeps running. ".repeat(20);
-        ParsedRequest en = chat("{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"" + english + "\"}]}");
+        ParsedRequest en =
+                chat("{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"" + english + "\"}]}");
         // about 4 characters per token in English prose: the estimate must not be below that
-        assertTrue(en.features().estimatedInputTokens() >= english.length() / 4, en.features().toString());
+        assertTrue(
+                en.features().estimatedInputTokens() >= english.length() / 4,
+                en.features().toString());
         String chinese = "请用中文回答这个问题并解释原因".repeat(30);
-        ParsedRequest zh = chat("{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"" + chinese + "\"}]}");
+        ParsedRequest zh =
+                chat("{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"" + chinese + "\"}]}");
         // about one token per character in Chinese, where UTF-8 bytes / 4 would count 0.75
-        assertTrue(zh.features().estimatedInputTokens() >= chinese.length(), zh.features().toString());
+        assertTrue(
+                zh.features().estimatedInputTokens() >= chinese.length(),
+                zh.features().toString());
         io.netty.buffer.ByteBuf ten = Unpooled.copiedBuffer("abcdefghij", StandardCharsets.UTF_8);
         try {
             assertEquals(4, ParsedRequest.estimateTokens(ten), "10 ASCII bytes: ceil(10 / 3)");

@@ -1,18 +1,27 @@
 package io.brainstorm.proxy.auth;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class ApiKeyTest {
     private static ApiKey allowing(String... models) {
-        return new ApiKey("key_x", "x", "default", "0".repeat(64), KeyLimits.NONE, KeyKind.API, List.of(models),
-                ZoneOffset.UTC, Instant.EPOCH, null, "admin");
+        return new ApiKey(
+                "key_x",
+                "x",
+                "default",
+                "0".repeat(64),
+                KeyLimits.NONE,
+                KeyKind.API,
+                List.of(models),
+                ZoneOffset.UTC,
+                Instant.EPOCH,
+                null,
+                "admin");
     }
 
     @Test

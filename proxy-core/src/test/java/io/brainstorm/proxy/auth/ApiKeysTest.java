@@ -1,14 +1,13 @@
 package io.brainstorm.proxy.auth;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.HashSet;
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
 
 class ApiKeysTest {
 
@@ -61,7 +60,10 @@ class ApiKeysTest {
         assertTrue(hint.startsWith(key.substring(0, ApiKeys.PREFIX.length() + 4)), hint);
         assertFalse(hint.contains(key.substring(ApiKeys.PREFIX.length() + 4, ApiKeys.PREFIX.length() + 8)), hint);
         assertEquals("(not a br_live_ key)", ApiKeys.hint("short"));
-        assertEquals("(not a br_live_ key)", ApiKeys.hint("sk-proj-abcdefghijklmnop"), "a pasted provider key shows nothing");
+        assertEquals(
+                "(not a br_live_ key)",
+                ApiKeys.hint("sk-proj-abcdefghijklmnop"),
+                "a pasted provider key shows nothing");
         assertEquals("(malformed)", ApiKeys.hint("br_live_ab"));
     }
 

@@ -1,7 +1,9 @@
 package io.brainstorm.proxy.auth;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,11 +12,8 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class MasterKeyTest {
     @TempDir
@@ -31,8 +30,10 @@ class MasterKeyTest {
         Path file = dir.resolve("sub").resolve(MasterKey.DEFAULT_FILE);
         SecretBox first = MasterKey.load(null, file);
 
-        assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
-                Files.getPosixFilePermissions(file), "mode 0600");
+        assertEquals(
+                Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
+                Files.getPosixFilePermissions(file),
+                "mode 0600");
         assertEquals(32, Base64.getDecoder().decode(Files.readString(file).strip()).length);
         assertFalse(Files.exists(file.resolveSibling(MasterKey.DEFAULT_FILE + ".tmp")), "no temporary file left");
 
@@ -52,8 +53,8 @@ class MasterKeyTest {
     @Test
     void aMalformedEnvironmentValueIsNamedButNotShown() {
         for (String value : new String[] {randomKey(16), randomKey(33), "not base64 at all!!", "c2hvcnQ="}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> MasterKey.load(value, dir.resolve("k")), value);
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> MasterKey.load(value, dir.resolve("k")), value);
             assertTrue(e.getMessage().startsWith(MasterKey.ENV + ":"), e.getMessage());
             assertTrue(e.getMessage().contains("base64 of 32 bytes"), e.getMessage());
             assertFalse(e.getMessage().contains(value), e.getMessage());

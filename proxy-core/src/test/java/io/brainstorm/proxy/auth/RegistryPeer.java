@@ -16,12 +16,11 @@ import java.util.Set;
  * <p>Arguments: state directory, number of keys, admin token.
  */
 public final class RegistryPeer {
-    private RegistryPeer() {
-    }
+    private RegistryPeer() {}
 
     public static void main(String[] args) throws Exception {
-        Registry.Bootstrap boot = new Registry.Bootstrap(List.of(), List.of(), Set.of("openai"), null, args[2], null,
-                null);
+        Registry.Bootstrap boot =
+                new Registry.Bootstrap(List.of(), List.of(), Set.of("openai"), null, args[2], null, null);
         try (Registry r = Registry.open(Path.of(args[0]), boot, InstantSource.system())) {
             System.out.println("ready");
             System.out.flush();
@@ -30,8 +29,10 @@ public final class RegistryPeer {
                 return;
             }
             for (int i = 0; i < Integer.parseInt(args[1]); i++) {
-                System.out.println(r.createKey(Registry.DEFAULT_TENANT,
-                        new Registry.KeySpec("peer-" + i, KeyKind.API, KeyLimits.NONE, List.of(), null)).secret());
+                System.out.println(r.createKey(
+                                Registry.DEFAULT_TENANT,
+                                new Registry.KeySpec("peer-" + i, KeyKind.API, KeyLimits.NONE, List.of(), null))
+                        .secret());
             }
             System.out.println("done");
         }

@@ -1,9 +1,9 @@
 package io.brainstorm.proxy.auth;
 
-import io.brainstorm.proxy.testing.ChildJvm;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.brainstorm.proxy.testing.ChildJvm;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
@@ -15,9 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Two gateway processes on one state directory: the file lock, not the JVM's, keeps their changes apart. */
 class RegistryProcessesTest {
@@ -28,17 +27,22 @@ class RegistryProcessesTest {
     Path stateDir;
 
     private Registry open() throws Exception {
-        return Registry.open(stateDir, new Registry.Bootstrap(List.of(), List.of(), Set.of("openai"), null, ADMIN_TOKEN,
-                null, null), InstantSource.system());
+        return Registry.open(
+                stateDir,
+                new Registry.Bootstrap(List.of(), List.of(), Set.of("openai"), null, ADMIN_TOKEN, null, null),
+                InstantSource.system());
     }
 
     @Test
     void keysMadeAtTheSameTimeByTwoProcessesAreAllKept() throws Exception {
         try (Registry here = open()) {
             Process peer = ChildJvm.main(RegistryPeer.class)
-                    .args(stateDir.toString(), String.valueOf(KEYS_EACH), ADMIN_TOKEN).start().process();
+                    .args(stateDir.toString(), String.valueOf(KEYS_EACH), ADMIN_TOKEN)
+                    .start()
+                    .process();
             try {
-                BufferedReader out = new BufferedReader(new InputStreamReader(peer.getInputStream(), StandardCharsets.UTF_8));
+                BufferedReader out =
+                        new BufferedReader(new InputStreamReader(peer.getInputStream(), StandardCharsets.UTF_8));
                 assertEquals("ready", out.readLine());
                 Writer in = new OutputStreamWriter(peer.getOutputStream(), StandardCharsets.UTF_8);
                 in.write("go\n");
@@ -46,8 +50,10 @@ class RegistryProcessesTest {
 
                 List<String> secrets = new ArrayList<>();
                 for (int i = 0; i < KEYS_EACH; i++) {
-                    secrets.add(here.createKey(Registry.DEFAULT_TENANT, new Registry.KeySpec("here-" + i, KeyKind.API,
-                            KeyLimits.NONE, List.of(), null)).secret());
+                    secrets.add(here.createKey(
+                                    Registry.DEFAULT_TENANT,
+                                    new Registry.KeySpec("here-" + i, KeyKind.API, KeyLimits.NONE, List.of(), null))
+                            .secret());
                 }
                 for (String line = out.readLine(); !"done".equals(line); line = out.readLine()) {
                     assertTrue(line != null && ApiKeys.isWellFormed(line), "the peer's output: " + line);
@@ -63,7 +69,8 @@ class RegistryProcessesTest {
                         here.authenticate("Bearer " + secret);
                         later.authenticate("Bearer " + secret);
                     }
-                    assertEquals(2 * KEYS_EACH + 1, later.allKeys().size(), "all of them and the demo key, nothing more");
+                    assertEquals(
+                            2 * KEYS_EACH + 1, later.allKeys().size(), "all of them and the demo key, nothing more");
                 }
             } finally {
                 peer.destroyForcibly();

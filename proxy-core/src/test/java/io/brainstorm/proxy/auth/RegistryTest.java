@@ -1,5 +1,11 @@
 package io.brainstorm.proxy.auth;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.auth.Registry.Bootstrap;
 import io.brainstorm.proxy.auth.Registry.Created;
@@ -8,10 +14,6 @@ import io.brainstorm.proxy.auth.Registry.KeyUpdate;
 import io.brainstorm.proxy.auth.Registry.NewSecret;
 import io.brainstorm.proxy.auth.Registry.ProviderSecret;
 import io.brainstorm.proxy.config.KeyConfig;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -34,12 +36,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
 
 class RegistryTest {
     private static final InstantSource CLOCK = InstantSource.system();
@@ -59,8 +58,12 @@ class RegistryTest {
         return boot(List.of(), List.of(), ApiKeys.generate(), ADMIN_TOKEN, null);
     }
 
-    private static Bootstrap boot(List<KeyConfig> keys, List<ProviderSecret> providerKeys, String envKey,
-                                  String adminToken, String masterKey) {
+    private static Bootstrap boot(
+            List<KeyConfig> keys,
+            List<ProviderSecret> providerKeys,
+            String envKey,
+            String adminToken,
+            String masterKey) {
         return new Bootstrap(keys, providerKeys, Set.of("openai", "groq"), envKey, adminToken, masterKey, null);
     }
 
@@ -113,8 +116,14 @@ class RegistryTest {
         try (Registry r = open(boot())) {
             Tenant acme = r.createTenant("acme", "Acme Inc.");
             assertEquals(new Tenant("acme", "Acme Inc.", acme.createdAt(), "admin"), acme);
-            Created c = r.createKey("acme", new KeySpec("checkout", KeyKind.API, new KeyLimits(5_000_000_000L, 600, 200_000),
-                    List.of("sim/alpha", "openai/*"), ZoneId.of("Europe/Berlin")));
+            Created c = r.createKey(
+                    "acme",
+                    new KeySpec(
+                            "checkout",
+                            KeyKind.API,
+                            new KeyLimits(5_000_000_000L, 600, 200_000),
+                            List.of("sim/alpha", "openai/*"),
+                            ZoneId.of("Europe/Berlin")));
             assertTrue(ApiKeys.isWellFormed(c.secret()), "a br_live_ secret");
             assertFalse(c.toString().contains(c.secret()), c.toString());
             ApiKey key = c.key();
@@ -132,7 +141,8 @@ class RegistryTest {
             assertEquals("checkout-v2", changed.name());
             assertEquals(key.allowedModels(), changed.allowedModels(), "fields left out stay");
             assertEquals(ZoneId.of("Europe/Berlin"), changed.zone());
-            assertEquals(new KeyLimits(1, 2, 3), r.authenticate(bearer(c.secret())).limits(), "seen at once");
+            assertEquals(
+                    new KeyLimits(1, 2, 3), r.authenticate(bearer(c.secret())).limits(), "seen at once");
 
             ApiKey revoked = r.revokeKey(key.id());
             assertTrue(revoked.revoked());
@@ -157,7 +167,10 @@ class RegistryTest {
                     now[0] = now[0].plusSeconds(1);
                 }
             }
-            List<String> listed = r.keys("default").stream().filter(k -> k.source().equals("admin")).map(ApiKey::id).toList();
+            List<String> listed = r.keys("default").stream()
+                    .filter(k -> k.source().equals("admin"))
+                    .map(ApiKey::id)
+                    .toList();
             assertEquals(made, listed, "in creation order, also within one instant");
             assertEquals("env", r.keys("default").get(0).source(), "keys from the environment first");
         }
@@ -169,28 +182,47 @@ class RegistryTest {
             for (String id : new String[] {"Acme", "-acme", "ac me", "a".repeat(65), "", "acme/x"}) {
                 assertEquals("id", refused(400, () -> r.createTenant(id, null)).param(), id);
             }
-            assertEquals("a".repeat(63) + "b", r.createTenant("a".repeat(63) + "b", null).id(), "64 characters");
+            assertEquals(
+                    "a".repeat(63) + "b",
+                    r.createTenant("a".repeat(63) + "b", null).id(),
+                    "64 characters");
             refused(409, () -> r.createTenant("default", null));
             r.createTenant("acme", null);
-            assertEquals("Tenant 'acme' already exists.", refused(409, () -> r.createTenant("acme", "Again")).getMessage());
+            assertEquals(
+                    "Tenant 'acme' already exists.",
+                    refused(409, () -> r.createTenant("acme", "Again")).getMessage());
             assertEquals("acme", r.tenant("acme").orElseThrow().name(), "the id names a tenant made without a name");
 
-            assertTrue(refused(404, () -> r.createKey("nobody", apiKey("x"))).getMessage().contains("nobody"));
+            assertTrue(refused(404, () -> r.createKey("nobody", apiKey("x")))
+                    .getMessage()
+                    .contains("nobody"));
             for (String name : new String[] {"", " ", "a".repeat(101), "tab\there", "line\nbreak"}) {
-                assertEquals("name", refused(400, () -> r.createKey("acme", apiKey(name))).param(), name);
+                assertEquals(
+                        "name",
+                        refused(400, () -> r.createKey("acme", apiKey(name))).param(),
+                        name);
             }
             r.createKey("acme", apiKey("a".repeat(100)));
             for (String model : new String[] {"", "sim/ alpha", "sim/alpha\n"}) {
-                assertEquals("allowed_models", refused(400, () -> r.createKey("acme",
-                        new KeySpec("k", KeyKind.API, KeyLimits.NONE, List.of(model), null))).param(), model);
+                assertEquals(
+                        "allowed_models",
+                        refused(
+                                        400,
+                                        () -> r.createKey(
+                                                "acme",
+                                                new KeySpec("k", KeyKind.API, KeyLimits.NONE, List.of(model), null)))
+                                .param(),
+                        model);
             }
             Created defaults = r.createKey("acme", new KeySpec("plain", null, null, null, null));
             assertEquals(KeyKind.API, defaults.key().kind());
             assertEquals(KeyLimits.NONE, defaults.key().limits());
             assertEquals(ZoneOffset.UTC, defaults.key().zone(), "UTC unless set");
             assertEquals(List.of(), defaults.key().allowedModels());
-            assertEquals("name", refused(400, () -> r.updateKey(defaults.key().id(),
-                    new KeyUpdate("", null, null, null))).param());
+            assertEquals(
+                    "name",
+                    refused(400, () -> r.updateKey(defaults.key().id(), new KeyUpdate("", null, null, null)))
+                            .param());
             assertEquals(2, r.keys("acme").size(), "refused requests made nothing");
         }
     }
@@ -199,8 +231,10 @@ class RegistryTest {
     void authenticationFailuresSayWhyWithoutEchoingTheKey() throws Exception {
         try (Registry r = open(boot())) {
             assertTrue(refused(401, () -> r.authenticate(null)).getMessage().startsWith("Missing API key"));
-            assertTrue(refused(401, () -> r.authenticate("Basic abc")).getMessage().startsWith("Malformed Authorization"));
-            assertTrue(refused(401, () -> r.authenticate("Bearer sk-proj-SECRETVALUE")).getMessage()
+            assertTrue(
+                    refused(401, () -> r.authenticate("Basic abc")).getMessage().startsWith("Malformed Authorization"));
+            assertTrue(refused(401, () -> r.authenticate("Bearer sk-proj-SECRETVALUE"))
+                    .getMessage()
                     .startsWith("Malformed API key"));
             String other = ApiKeys.generate();
             ApiError unknown = refused(401, () -> r.authenticate(bearer(other)));
@@ -235,8 +269,10 @@ class RegistryTest {
             refused(401, () -> r.authenticateAdmin("Bearer "));
 
             r.revokeKey(admin.key().id());
-            assertEquals("This admin key was revoked.",
-                    refused(401, () -> r.authenticateAdmin(bearer(admin.secret()))).getMessage());
+            assertEquals(
+                    "This admin key was revoked.",
+                    refused(401, () -> r.authenticateAdmin(bearer(admin.secret())))
+                            .getMessage());
         }
     }
 
@@ -257,12 +293,13 @@ class RegistryTest {
     @Test
     void aShortAdminTokenIsRefusedWithoutShowingIt() {
         String shortToken = "only-19-characters!";
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> open(boot(List.of(), List.of(), null, shortToken, null)));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> open(boot(List.of(), List.of(), null, shortToken, null)));
         assertTrue(e.getMessage().startsWith(Registry.ENV_ADMIN_TOKEN + ": 19 characters"), e.getMessage());
         assertTrue(e.getMessage().contains("at least 20"), e.getMessage());
         assertFalse(e.getMessage().contains(shortToken), e.getMessage());
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> open(boot(List.of(), List.of(), null, "twenty characters but spaces", null)));
         assertFalse(Files.exists(stateDir.resolve(Registry.FILE)), "nothing written");
     }
@@ -275,7 +312,9 @@ class RegistryTest {
         String token;
         try (Registry r = open(boot(List.of(), List.of(), null, null, null))) {
             List<NewSecret> made = r.takeNewSecrets();
-            assertEquals(List.of("demo-key.txt", "admin-token.txt"), made.stream().map(NewSecret::fileName).toList());
+            assertEquals(
+                    List.of("demo-key.txt", "admin-token.txt"),
+                    made.stream().map(NewSecret::fileName).toList());
             assertEquals(List.of(), r.takeNewSecrets(), "handed out once");
             demo = made.get(0).secret();
             token = made.get(1).secret();
@@ -338,9 +377,15 @@ class RegistryTest {
                 assertNull(Secrets.showOnce(s, stateDir, true, out));
             }
             String text = printed.toString(StandardCharsets.UTF_8);
-            String demo = text.lines().map(String::strip).filter(ApiKeys::isWellFormed).findFirst()
+            String demo = text.lines()
+                    .map(String::strip)
+                    .filter(ApiKeys::isWellFormed)
+                    .findFirst()
                     .orElseThrow(() -> new AssertionError("no key printed: " + text));
-            String token = text.lines().map(String::strip).filter(ApiKeys::isWellFormedAdmin).findFirst()
+            String token = text.lines()
+                    .map(String::strip)
+                    .filter(ApiKeys::isWellFormedAdmin)
+                    .findFirst()
                     .orElseThrow(() -> new AssertionError("no token printed: " + text));
             assertEquals(text.indexOf(demo), text.lastIndexOf(demo), "printed once");
             r.authenticate(bearer(demo));
@@ -361,8 +406,15 @@ class RegistryTest {
         }
         Path other = stateDir.resolve("other");
         String configured = ApiKeys.generate();
-        try (Registry r = Registry.open(other, boot(List.of(new KeyConfig("ci", ApiKeys.sha256(configured), "default")),
-                List.of(), null, ADMIN_TOKEN, null), CLOCK)) {
+        try (Registry r = Registry.open(
+                other,
+                boot(
+                        List.of(new KeyConfig("ci", ApiKeys.sha256(configured), "default")),
+                        List.of(),
+                        null,
+                        ADMIN_TOKEN,
+                        null),
+                CLOCK)) {
             assertEquals(List.of(), r.takeNewSecrets());
             assertEquals("config", r.authenticate(bearer(configured)).source());
         }
@@ -385,8 +437,8 @@ class RegistryTest {
     @Test
     void aMalformedEnvKeyIsRefusedWithoutShowingIt() {
         String value = "br_live_thisIsNotLongEnoughButSecret";
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> open(boot(List.of(), List.of(), value, ADMIN_TOKEN, null)));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> open(boot(List.of(), List.of(), value, ADMIN_TOKEN, null)));
         assertTrue(e.getMessage().startsWith(Registry.ENV_API_KEY + ":"), e.getMessage());
         assertTrue(e.getMessage().contains("expected"), e.getMessage());
         assertFalse(e.getMessage().contains("NotLongEnoughButSecret"), e.getMessage());
@@ -399,20 +451,27 @@ class RegistryTest {
     void configKeysCannotBeChangedButTheirRevocationOutlivesARestart() throws Exception {
         String secret = ApiKeys.generate();
         String env = ApiKeys.generate();
-        Bootstrap boot = boot(List.of(new KeyConfig("ci", ApiKeys.sha256(secret), "team", 7_000, 10, 20)), List.of(),
-                env, ADMIN_TOKEN, null);
+        Bootstrap boot = boot(
+                List.of(new KeyConfig("ci", ApiKeys.sha256(secret), "team", 7_000, 10, 20)),
+                List.of(),
+                env,
+                ADMIN_TOKEN,
+                null);
         String id;
         try (Registry r = open(boot)) {
             ApiKey key = r.authenticate(bearer(secret));
             id = key.id();
             assertEquals(new KeyLimits(7_000, 10, 20), key.limits());
             assertEquals(Instant.EPOCH, key.createdAt());
-            assertEquals(new Tenant("team", "team", Instant.EPOCH, "config"), r.tenant("team").orElseThrow(),
+            assertEquals(
+                    new Tenant("team", "team", Instant.EPOCH, "config"),
+                    r.tenant("team").orElseThrow(),
                     "a tenant named by config exists");
             ApiError e = refused(409, () -> r.updateKey(id, new KeyUpdate("renamed", null, null, null)));
             assertTrue(e.getMessage().contains("conf/brainstorm.yaml"), e.getMessage());
             String envId = r.authenticate(bearer(env)).id();
-            assertTrue(refused(409, () -> r.updateKey(envId, new KeyUpdate("x", null, null, null))).getMessage()
+            assertTrue(refused(409, () -> r.updateKey(envId, new KeyUpdate("x", null, null, null)))
+                    .getMessage()
                     .contains(Registry.ENV_API_KEY));
             refused(409, () -> r.deleteTenant("team"));
 
@@ -421,7 +480,9 @@ class RegistryTest {
         }
         assertFalse(registryJson().contains("\"ci\""), "config keys are not copied into the file");
         try (Registry r = open(boot)) {
-            assertEquals("This API key was revoked.", refused(401, () -> r.authenticate(bearer(secret))).getMessage());
+            assertEquals(
+                    "This API key was revoked.",
+                    refused(401, () -> r.authenticate(bearer(secret))).getMessage());
             assertTrue(r.key(id).orElseThrow().revoked());
             r.authenticate(bearer(env));
         }
@@ -446,8 +507,11 @@ class RegistryTest {
         byte[] bytes = Files.readAllBytes(stateDir.resolve(Registry.FILE));
         String text = new String(bytes, StandardCharsets.ISO_8859_1);
         assertFalse(text.contains(OPENAI_KEY.substring(8)), "no plaintext provider key in registry.json");
-        assertFalse(text.contains(Base64.getEncoder().encodeToString(OPENAI_KEY.getBytes(StandardCharsets.UTF_8))
-                .substring(4, 30)), "nor its base64");
+        assertFalse(
+                text.contains(Base64.getEncoder()
+                        .encodeToString(OPENAI_KEY.getBytes(StandardCharsets.UTF_8))
+                        .substring(4, 30)),
+                "nor its base64");
         assertFalse(text.contains(ApiKeys.PREFIX) || text.contains(ApiKeys.ADMIN_PREFIX), "no gateway secret either");
         assertEquals(OWNER_ONLY, Files.getPosixFilePermissions(stateDir.resolve(Registry.FILE)));
         assertEquals(OWNER_ONLY, Files.getPosixFilePermissions(stateDir.resolve(MasterKey.DEFAULT_FILE)));
@@ -459,8 +523,12 @@ class RegistryTest {
 
     @Test
     void providerKeyRules() throws Exception {
-        Bootstrap boot = boot(List.of(), List.of(new ProviderSecret("default", "openai", OPENAI_KEY)),
-                ApiKeys.generate(), ADMIN_TOKEN, null);
+        Bootstrap boot = boot(
+                List.of(),
+                List.of(new ProviderSecret("default", "openai", OPENAI_KEY)),
+                ApiKeys.generate(),
+                ADMIN_TOKEN,
+                null);
         try (Registry r = open(boot)) {
             assertEquals(OPENAI_KEY, r.providerKey("default", "openai"));
             ProviderKeyInfo fromConfig = r.providerKeys("default").get(0);
@@ -469,9 +537,13 @@ class RegistryTest {
             refused(409, () -> r.setProviderKey("default", "openai", "sk-other"));
             refused(409, () -> r.deleteProviderKey("default", "openai"));
 
-            assertEquals("provider", refused(400, () -> r.setProviderKey("default", "sim", "x")).param());
+            assertEquals(
+                    "provider",
+                    refused(400, () -> r.setProviderKey("default", "sim", "x")).param());
             ApiError unknown = refused(404, () -> r.setProviderKey("default", "opnai", "sk-1"));
-            assertTrue(unknown.getMessage().contains("opnai") && unknown.getMessage().contains("groq, openai"),
+            assertTrue(
+                    unknown.getMessage().contains("opnai")
+                            && unknown.getMessage().contains("groq, openai"),
                     unknown.getMessage());
             refused(404, () -> r.setProviderKey("nobody", "groq", "gsk-1"));
             for (String bad : new String[] {"", "  ", "gsk 1", "gsk-1\n"}) {
@@ -484,7 +556,11 @@ class RegistryTest {
             r.setProviderKey("default", "groq", "gsk-1");
             r.setProviderKey("default", "groq", "gsk-2");
             assertEquals("gsk-2", r.providerKey("default", "groq"), "replaced");
-            assertEquals(List.of("groq", "openai"), r.providerKeys("default").stream().map(ProviderKeyInfo::provider).toList());
+            assertEquals(
+                    List.of("groq", "openai"),
+                    r.providerKeys("default").stream()
+                            .map(ProviderKeyInfo::provider)
+                            .toList());
             r.deleteProviderKey("default", "groq");
             assertNull(r.providerKey("default", "groq"));
         }
@@ -499,16 +575,16 @@ class RegistryTest {
         assertFalse(Files.exists(stateDir.resolve(MasterKey.DEFAULT_FILE)), "BR_MASTER_KEY wins over the file");
         String before = registryJson();
         String other = randomMasterKey();
-        IOException e = assertThrows(IOException.class,
-                () -> open(boot(List.of(), List.of(), ApiKeys.generate(), ADMIN_TOKEN, other)));
+        IOException e = assertThrows(
+                IOException.class, () -> open(boot(List.of(), List.of(), ApiKeys.generate(), ADMIN_TOKEN, other)));
         assertTrue(e.getMessage().contains("master key") && e.getMessage().contains(Registry.FILE), e.getMessage());
         assertFalse(e.getMessage().contains(OPENAI_KEY) || e.getMessage().contains(other), e.getMessage());
         assertEquals(before, registryJson(), "the file is left as it was");
         IOException noKey = assertThrows(IOException.class, () -> open(boot()), "the key file is another key");
         assertTrue(noKey.getMessage().contains("master key"), noKey.getMessage());
 
-        IllegalArgumentException malformed = assertThrows(IllegalArgumentException.class,
-                () -> open(boot(List.of(), List.of(), null, ADMIN_TOKEN, "c2hvcnQ=")));
+        IllegalArgumentException malformed = assertThrows(
+                IllegalArgumentException.class, () -> open(boot(List.of(), List.of(), null, ADMIN_TOKEN, "c2hvcnQ=")));
         assertTrue(malformed.getMessage().startsWith(MasterKey.ENV), malformed.getMessage());
     }
 
@@ -520,8 +596,9 @@ class RegistryTest {
         String json = registryJson();
         int at = json.indexOf("\"ciphertext\" : \"") + 20;
         char c = json.charAt(at);
-        Files.writeString(stateDir.resolve(Registry.FILE), json.substring(0, at) + (c == 'A' ? 'B' : 'A')
-                + json.substring(at + 1));
+        Files.writeString(
+                stateDir.resolve(Registry.FILE),
+                json.substring(0, at) + (c == 'A' ? 'B' : 'A') + json.substring(at + 1));
         IOException e = assertThrows(IOException.class, () -> open(boot()));
         assertTrue(e.getMessage().contains("'default'") && e.getMessage().contains("'openai'"), e.getMessage());
         assertTrue(e.getMessage().contains("altered"), e.getMessage());
@@ -568,16 +645,25 @@ class RegistryTest {
             Created a = r.createKey("acme", apiKey("a"));
             r.createKey("beta", apiKey("b"));
             r.setProviderKey("beta", "groq", "gsk-beta");
-            assertEquals(List.of("acme", "beta", "default"), r.tenants().stream().map(Tenant::id).toList());
+            assertEquals(
+                    List.of("acme", "beta", "default"),
+                    r.tenants().stream().map(Tenant::id).toList());
             assertEquals(List.of(a.key()), r.keys("acme"));
             assertEquals(List.of(), r.providerKeys("acme"));
             assertNull(r.providerKey("acme", "groq"));
             assertEquals(List.of(), r.keys("nobody"));
 
-            AdminPrincipal acmeAdmin = r.authenticateAdmin(bearer(
-                    r.createKey("acme", new KeySpec("ops", KeyKind.ADMIN, null, null, null)).secret()));
-            assertEquals(List.of("acme"), r.tenants().stream().map(Tenant::id).filter(acmeAdmin::canAccess).toList());
-            assertTrue(r.allKeys().stream().filter(k -> acmeAdmin.canAccess(k.tenant()))
+            AdminPrincipal acmeAdmin =
+                    r.authenticateAdmin(bearer(r.createKey("acme", new KeySpec("ops", KeyKind.ADMIN, null, null, null))
+                            .secret()));
+            assertEquals(
+                    List.of("acme"),
+                    r.tenants().stream()
+                            .map(Tenant::id)
+                            .filter(acmeAdmin::canAccess)
+                            .toList());
+            assertTrue(r.allKeys().stream()
+                    .filter(k -> acmeAdmin.canAccess(k.tenant()))
                     .allMatch(k -> k.tenant().equals("acme")));
         }
     }
@@ -587,7 +673,8 @@ class RegistryTest {
     @Test
     void aPeerSeesChangesWithinTheReloadInterval() throws Exception {
         Bootstrap boot = boot();
-        try (Registry first = open(boot); Registry second = open(boot)) {
+        try (Registry first = open(boot);
+                Registry second = open(boot)) {
             long version = second.version();
             Created c = first.createKey("default", apiKey("made-by-first"));
             first.authenticate(bearer(c.secret()));
@@ -599,8 +686,9 @@ class RegistryTest {
             second.revokeKey(c.key().id());
             refused(401, () -> second.authenticate(bearer(c.secret())));
             eventually("a revocation by a peer", () -> !accepted(first, c.secret()));
-            assertEquals("This API key was revoked.", refused(401, () -> first.authenticate(bearer(c.secret())))
-                    .getMessage());
+            assertEquals(
+                    "This API key was revoked.",
+                    refused(401, () -> first.authenticate(bearer(c.secret()))).getMessage());
             assertEquals(OPENAI_KEY, first.providerKey("acme", "openai"), "a peer's tenant and provider key too");
             assertTrue(first.tenant("acme").isPresent());
         }
@@ -610,7 +698,8 @@ class RegistryTest {
     void concurrentChangesFromTwoInstancesLoseNothing() throws Exception {
         Bootstrap boot = boot();
         int perThread = 8;
-        try (Registry first = open(boot); Registry second = open(boot)) {
+        try (Registry first = open(boot);
+                Registry second = open(boot)) {
             ExecutorService pool = Executors.newFixedThreadPool(4);
             List<Future<List<Created>>> futures = new ArrayList<>();
             try {
@@ -628,14 +717,17 @@ class RegistryTest {
                 for (Future<List<Created>> f : futures) {
                     all.addAll(f.get());
                 }
-                assertEquals(4 * perThread, new HashSet<>(all.stream().map(c -> c.key().id()).toList()).size());
+                assertEquals(
+                        4 * perThread,
+                        new HashSet<>(all.stream().map(c -> c.key().id()).toList()).size());
                 try (Registry third = open(boot)) {
                     for (Created c : all) {
                         third.authenticate(bearer(c.secret()));
                     }
                 }
-                eventually("every key at both", () -> all.stream().allMatch(c -> accepted(first, c.secret())
-                        && accepted(second, c.secret())));
+                eventually(
+                        "every key at both",
+                        () -> all.stream().allMatch(c -> accepted(first, c.secret()) && accepted(second, c.secret())));
             } finally {
                 pool.shutdownNow();
             }
@@ -648,7 +740,8 @@ class RegistryTest {
         IOException e = assertThrows(IOException.class, () -> open(boot()));
         assertTrue(e.getMessage().contains(Registry.FILE) && e.getMessage().contains("sha256"), e.getMessage());
         Files.writeString(stateDir.resolve(Registry.FILE), "{\"version\": 2}");
-        assertTrue(assertThrows(IOException.class, () -> open(boot())).getMessage().contains("newer"));
+        assertTrue(
+                assertThrows(IOException.class, () -> open(boot())).getMessage().contains("newer"));
         assertEquals("{\"version\": 2}", registryJson());
     }
 

@@ -1,17 +1,16 @@
 package io.brainstorm.proxy.auth;
 
-import org.junit.jupiter.api.Test;
-
-import javax.crypto.AEADBadTagException;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
-import java.util.Arrays;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import javax.crypto.AEADBadTagException;
+import org.junit.jupiter.api.Test;
 
 class SecretBoxTest {
     private static final String SECRET = "sk-proj-Zq8XnT1cR4vB7yL0aM3kP6wE9sD2fG5h";
@@ -27,7 +26,9 @@ class SecretBoxTest {
         SecretBox box = box();
         byte[] sealed = box.seal("acme", "openai", SECRET);
         assertEquals(SECRET, box.open("acme", "openai", sealed));
-        assertEquals(SecretBox.NONCE_BYTES + SECRET.length() + SecretBox.TAG_BITS / 8, sealed.length,
+        assertEquals(
+                SecretBox.NONCE_BYTES + SECRET.length() + SecretBox.TAG_BITS / 8,
+                sealed.length,
                 "nonce, ciphertext as long as the key, 16-byte tag");
         assertFalse(new String(sealed, StandardCharsets.ISO_8859_1).contains("sk-proj"), "no plaintext in it");
     }

@@ -1,13 +1,14 @@
 package io.brainstorm.proxy.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import io.brainstorm.proxy.api.Json;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,12 +26,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The admin commands through {@link Main#run}, against a fake admin API on loopback that records
@@ -51,8 +50,7 @@ class AdminCommandsTest {
         }
     }
 
-    private record Canned(int status, String body) {
-    }
+    private record Canned(int status, String body) {}
 
     private HttpServer server;
     private final List<Request> requests = new CopyOnWriteArrayList<>();
@@ -60,6 +58,7 @@ class AdminCommandsTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
     private final List<Path> cleanUp = new ArrayList<>();
+
     @TempDir
     Path dir;
 
@@ -70,12 +69,18 @@ class AdminCommandsTest {
             String query = exchange.getRequestURI().getRawQuery();
             String path = exchange.getRequestURI().getRawPath() + (query == null ? "" : "?" + query);
             String method = exchange.getRequestMethod();
-            requests.add(new Request(method, path, exchange.getRequestHeaders().getFirst("Authorization"),
+            requests.add(new Request(
+                    method,
+                    path,
+                    exchange.getRequestHeaders().getFirst("Authorization"),
                     exchange.getRequestHeaders().getFirst("Content-Type"),
                     new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
-            Canned c = answers.getOrDefault(method + " " + path, new Canned(404,
-                    "{\"error\":{\"message\":\"no such thing: " + path + "\",\"type\":\"not_found\",\"param\":null,"
-                            + "\"code\":\"not_found\"}}"));
+            Canned c = answers.getOrDefault(
+                    method + " " + path,
+                    new Canned(
+                            404,
+                            "{\"error\":{\"message\":\"no such thing: " + path
+                                    + "\",\"type\":\"not_found\",\"param\":null," + "\"code\":\"not_found\"}}"));
             byte[] bytes = c.body().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "application/json");
             exchange.sendResponseHeaders(c.status(), bytes.length);
@@ -110,8 +115,12 @@ class AdminCommandsTest {
     }
 
     private int run(Map<String, String> env, Terminal terminal, String stdin, String... args) {
-        return Main.run(args, env, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+        return Main.run(
+                args,
+                env,
+                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
                 terminal);
     }
 
@@ -191,8 +200,14 @@ class AdminCommandsTest {
         requests.clear();
         Path other = Files.createDirectories(dir.resolve("other"));
         Files.writeString(other.resolve("admin-token.txt"), "br_admin_fromTheStateDirOption000000000");
-        assertEquals(0, run(Map.of("BR_ADMIN_URL", url(), "BR_STATE_DIR", state.toString()), "tenants", "list",
-                "--state-dir", other.toString()));
+        assertEquals(
+                0,
+                run(
+                        Map.of("BR_ADMIN_URL", url(), "BR_STATE_DIR", state.toString()),
+                        "tenants",
+                        "list",
+                        "--state-dir",
+                        other.toString()));
         assertEquals("Bearer br_admin_fromTheStateDirOption000000000", only().authorization());
     }
 
@@ -219,8 +234,16 @@ class AdminCommandsTest {
     @Test
     void theAdminPortFromTheEnvironmentIsUsedOnLoopback() {
         answer("GET /admin/v1/tenants", 200, "{\"object\":\"list\",\"data\":[]}");
-        assertEquals(0, run(Map.of("BR_ADMIN_PORT", String.valueOf(server.getAddress().getPort()),
-                "BR_ADMIN_TOKEN", TOKEN), "tenants", "list"));
+        assertEquals(
+                0,
+                run(
+                        Map.of(
+                                "BR_ADMIN_PORT",
+                                String.valueOf(server.getAddress().getPort()),
+                                "BR_ADMIN_TOKEN",
+                                TOKEN),
+                        "tenants",
+                        "list"));
         assertEquals("/admin/v1/tenants", only().path());
     }
 
@@ -232,8 +255,10 @@ class AdminCommandsTest {
         }
         String url = "http://127.0.0.1:" + port;
         assertEquals(1, run(Map.of("BR_ADMIN_URL", url, "BR_ADMIN_TOKEN", TOKEN), "tenants", "list"));
-        assertEquals("brainstorm-proxy: cannot reach the admin API at " + url + ": is the gateway running?"
-                + " (admin listener: --admin-port / BR_ADMIN_PORT)\n", err());
+        assertEquals(
+                "brainstorm-proxy: cannot reach the admin API at " + url + ": is the gateway running?"
+                        + " (admin listener: --admin-port / BR_ADMIN_PORT)\n",
+                err());
         assertEquals("", out());
     }
 
@@ -315,7 +340,8 @@ class AdminCommandsTest {
 
         requests.clear();
         assertEquals(0, run(env(), new FakeTerminal("y"), "", "tenants", "delete", "acme"));
-        assertEquals(List.of("GET", "DELETE"), requests.stream().map(Request::method).toList());
+        assertEquals(
+                List.of("GET", "DELETE"), requests.stream().map(Request::method).toList());
     }
 
     @Test
@@ -340,8 +366,7 @@ class AdminCommandsTest {
 
     @Test
     void keysListShowsMoneyLimitsModelsAndRevocation() {
-        answer("GET /admin/v1/keys?tenant=acme", 200, "{\"object\":\"list\",\"data\":[" + KEY_JSON + ","
-                + """
+        answer("GET /admin/v1/keys?tenant=acme", 200, "{\"object\":\"list\",\"data\":[" + KEY_JSON + "," + """
                 {"object":"key","id":"key_000000000002","name":"from config","tenant":"acme","kind":"admin",
                  "daily_budget_usd":null,"rpm":0,"tpm":0,"allowed_models":[],"time_zone":"UTC",
                  "created_at":"1970-01-01T00:00:00Z","revoked_at":"2025-03-02T00:00:01Z","source":"config"}]}""");
@@ -360,9 +385,28 @@ class AdminCommandsTest {
         answer("POST /admin/v1/tenants/acme/keys", 201, withSecret(KEY_JSON));
         Path file = dir.resolve("checkout.key");
 
-        assertEquals(0, run(env(), "keys", "create", "--tenant", "acme", "--name", "checkout", "--budget-usd", "5",
-                "--rpm", "600", "--tpm", "200000", "--models", "sim/alpha, openai/*", "--time-zone", "Europe/Berlin",
-                "--out", file.toString()));
+        assertEquals(
+                0,
+                run(
+                        env(),
+                        "keys",
+                        "create",
+                        "--tenant",
+                        "acme",
+                        "--name",
+                        "checkout",
+                        "--budget-usd",
+                        "5",
+                        "--rpm",
+                        "600",
+                        "--tpm",
+                        "200000",
+                        "--models",
+                        "sim/alpha, openai/*",
+                        "--time-zone",
+                        "Europe/Berlin",
+                        "--out",
+                        file.toString()));
 
         Request r = only();
         assertEquals("POST", r.method());
@@ -411,7 +455,9 @@ class AdminCommandsTest {
         answer("DELETE /admin/v1/keys/" + id, 200, KEY_JSON.replace("key_3f9a00000001", id));
 
         assertEquals(1, run(env(), "keys", "create", "--tenant", "acme", "--name", "x"));
-        assertEquals(List.of("POST", "DELETE"), requests.stream().map(Request::method).toList());
+        assertEquals(
+                List.of("POST", "DELETE"),
+                requests.stream().map(Request::method).toList());
         assertEquals("/admin/v1/keys/" + id, requests.get(1).path());
         assertTrue(err().contains("was revoked again"), err());
         assertEquals("precious\n", Files.readString(clash));
@@ -431,7 +477,8 @@ class AdminCommandsTest {
     @Test
     void keysCreateOnATerminalPrintsTheSecretOnce() {
         answer("POST /admin/v1/tenants/acme/keys", 201, withSecret(KEY_JSON));
-        assertEquals(0, run(env(), new FakeTerminal(""), "", "keys", "create", "--tenant", "acme", "--name", "checkout"));
+        assertEquals(
+                0, run(env(), new FakeTerminal(""), "", "keys", "create", "--tenant", "acme", "--name", "checkout"));
         String o = out();
         assertTrue(o.startsWith("id:            key_3f9a00000001\n"), o);
         assertTrue(o.contains("daily budget:  $5.00\n"), o);
@@ -444,11 +491,24 @@ class AdminCommandsTest {
     void keysCreateAsJsonOffATerminalNamesTheFileInsteadOfTheSecret() throws IOException {
         answer("POST /admin/v1/tenants/acme/keys", 201, withSecret(KEY_JSON));
         Path file = dir.resolve("k");
-        assertEquals(0, run(env(), "keys", "create", "--tenant", "acme", "--name", "checkout", "--json", "--out",
-                file.toString()));
+        assertEquals(
+                0,
+                run(
+                        env(),
+                        "keys",
+                        "create",
+                        "--tenant",
+                        "acme",
+                        "--name",
+                        "checkout",
+                        "--json",
+                        "--out",
+                        file.toString()));
         JsonNode printed = Json.MAPPER.readTree(out());
         assertNull(printed.get("key"));
-        assertEquals(file.toAbsolutePath().normalize().toString(), printed.get("key_file").asText());
+        assertEquals(
+                file.toAbsolutePath().normalize().toString(),
+                printed.get("key_file").asText());
         assertEquals("key_3f9a00000001", printed.get("id").asText());
         assertFalse(out().contains(SECRET));
         assertEquals(SECRET + "\n", Files.readString(file));
@@ -458,18 +518,42 @@ class AdminCommandsTest {
     void keysUpdateSendsOnlyTheFieldsGivenAndNullForNoBudget() throws IOException {
         answer("PATCH /admin/v1/keys/key_3f9a00000001", 200, KEY_JSON);
 
-        assertEquals(0, run(env(), "keys", "update", "key_3f9a00000001", "--budget-usd", "none", "--rpm", "none",
-                "--models", "all"));
+        assertEquals(
+                0,
+                run(
+                        env(),
+                        "keys",
+                        "update",
+                        "key_3f9a00000001",
+                        "--budget-usd",
+                        "none",
+                        "--rpm",
+                        "none",
+                        "--models",
+                        "all"));
         Request r = only();
         assertEquals("PATCH", r.method());
         assertEquals(Json.MAPPER.readTree("{\"daily_budget_usd\":null,\"rpm\":0,\"allowed_models\":[]}"), r.json());
         assertTrue(out().contains("tenant:        acme\n"), out());
 
         requests.clear();
-        assertEquals(0, run(env(), "keys", "update", "key_3f9a00000001", "--budget-usd=$0.50", "--name", "renamed",
-                "--tpm", "1000", "--time-zone", "Asia/Tokyo"));
+        assertEquals(
+                0,
+                run(
+                        env(),
+                        "keys",
+                        "update",
+                        "key_3f9a00000001",
+                        "--budget-usd=$0.50",
+                        "--name",
+                        "renamed",
+                        "--tpm",
+                        "1000",
+                        "--time-zone",
+                        "Asia/Tokyo"));
         JsonNode body = only().json();
-        assertEquals(0, new BigDecimal("0.50").compareTo(body.get("daily_budget_usd").decimalValue()));
+        assertEquals(
+                0, new BigDecimal("0.50").compareTo(body.get("daily_budget_usd").decimalValue()));
         assertTrue(body.get("daily_budget_usd").isNumber());
         assertEquals("renamed", body.get("name").asText());
         assertEquals(1000, body.get("tpm").asLong());
@@ -480,7 +564,9 @@ class AdminCommandsTest {
     @Test
     void keysShowRevokeAndUsage() {
         answer("GET /admin/v1/keys/key_3f9a00000001", 200, KEY_JSON);
-        answer("DELETE /admin/v1/keys/key_3f9a00000001", 200,
+        answer(
+                "DELETE /admin/v1/keys/key_3f9a00000001",
+                200,
                 KEY_JSON.replace("\"revoked_at\":null", "\"revoked_at\":\"2025-03-04T05:06:07.890Z\""));
         answer("GET /admin/v1/keys/key_3f9a00000001/usage", 200, """
                 {"object":"usage","key_id":"key_3f9a00000001","key_name":"checkout","day":"2025-03-04",
@@ -521,8 +607,11 @@ class AdminCommandsTest {
                 tpm limit:     none
                 resets at:     2025-03-04T23:00:00Z
                 """, out());
-        assertEquals(List.of("GET /admin/v1/keys/key_3f9a00000001", "DELETE /admin/v1/keys/key_3f9a00000001",
-                "GET /admin/v1/keys/key_3f9a00000001/usage"),
+        assertEquals(
+                List.of(
+                        "GET /admin/v1/keys/key_3f9a00000001",
+                        "DELETE /admin/v1/keys/key_3f9a00000001",
+                        "GET /admin/v1/keys/key_3f9a00000001/usage"),
                 requests.stream().map(r -> r.method() + " " + r.path()).toList());
     }
 
@@ -539,7 +628,8 @@ class AdminCommandsTest {
         answer("PUT /admin/v1/tenants/acme/providers/openai", 201, """
                 {"object":"provider_key","tenant":"acme","provider":"openai","fingerprint":"sha256:1a2b3c4d","created_at":"2025-03-01T00:00:00Z","source":"admin"}""");
 
-        assertEquals(0, run(env(), Terminal.NONE, PROVIDER_SECRET + "\n", "providers", "set", "openai", "--tenant", "acme"));
+        assertEquals(
+                0, run(env(), Terminal.NONE, PROVIDER_SECRET + "\n", "providers", "set", "openai", "--tenant", "acme"));
         Request r = only();
         assertEquals("PUT", r.method());
         assertEquals("/admin/v1/tenants/acme/providers/openai", r.path());
@@ -557,7 +647,8 @@ class AdminCommandsTest {
         env.put("OPENAI_API_KEY", PROVIDER_SECRET);
         assertEquals(0, run(env, "providers", "set", "openai", "--tenant", "acme", "--from-env", "OPENAI_API_KEY"));
         assertEquals(PROVIDER_SECRET, only().json().get("api_key").asText());
-        assertEquals("set tenant acme's key for provider openai (sha256:1a2b3c4d), replacing the previous one\n", out());
+        assertEquals(
+                "set tenant acme's key for provider openai (sha256:1a2b3c4d), replacing the previous one\n", out());
 
         requests.clear();
         FakeTerminal t = new FakeTerminal(PROVIDER_SECRET);
@@ -569,33 +660,43 @@ class AdminCommandsTest {
 
     @Test
     void providersSetHidesTheKeyEvenWhenAnErrorRepeatsIt() {
-        answer("PUT /admin/v1/tenants/acme/providers/openai", 400, "{\"error\":{\"message\":\"api_key: '"
-                + PROVIDER_SECRET + "' (expected: sk-...)\",\"type\":\"invalid_request_error\"}}");
+        answer(
+                "PUT /admin/v1/tenants/acme/providers/openai",
+                400,
+                "{\"error\":{\"message\":\"api_key: '" + PROVIDER_SECRET
+                        + "' (expected: sk-...)\",\"type\":\"invalid_request_error\"}}");
         assertEquals(1, run(env(), Terminal.NONE, PROVIDER_SECRET, "providers", "set", "openai", "--tenant", "acme"));
         assertEquals("brainstorm-proxy: api_key: '[the provider key]' (expected: sk-...)\n", err());
     }
 
     @Test
     void providersSetRefusesAnEmptyOrMultiLineKey() {
-        assertThrows(Main.UsageException.class,
+        assertThrows(
+                Main.UsageException.class,
                 () -> run(env(), Terminal.NONE, "\n", "providers", "set", "openai", "--tenant", "acme"));
-        assertThrows(Main.UsageException.class,
+        assertThrows(
+                Main.UsageException.class,
                 () -> run(env(), Terminal.NONE, "sk-a\nsk-b\n", "providers", "set", "openai", "--tenant", "acme"));
-        assertThrows(Main.UsageException.class,
+        assertThrows(
+                Main.UsageException.class,
                 () -> run(env(), "providers", "set", "openai", "--tenant", "acme", "--from-env", "NOT_SET"));
         assertTrue(requests.isEmpty());
     }
 
     @Test
     void providersListShowsEveryAccountAndTheTenantsFingerprints() {
-        answer("GET /admin/v1/whoami", 200, "{\"object\":\"principal\",\"role\":\"tenant_admin\",\"tenant\":\"acme\",\"key_id\":\"key_1\"}");
+        answer(
+                "GET /admin/v1/whoami",
+                200,
+                "{\"object\":\"principal\",\"role\":\"tenant_admin\",\"tenant\":\"acme\",\"key_id\":\"key_1\"}");
         answer("GET /admin/v1/tenants/acme/providers", 200, """
                 {"object":"list","data":[{"object":"provider_key","tenant":"acme","provider":"openai",
                  "fingerprint":"sha256:1a2b3c4d","created_at":"2025-03-01T00:00:00Z","source":"admin"}],
                  "providers":["openai","groq"]}""");
 
         assertEquals(0, run(env(), "providers", "list"));
-        assertEquals(List.of("/admin/v1/whoami", "/admin/v1/tenants/acme/providers"),
+        assertEquals(
+                List.of("/admin/v1/whoami", "/admin/v1/tenants/acme/providers"),
                 requests.stream().map(Request::path).toList());
         assertEquals("""
                 PROVIDER  KEY              SOURCE  CREATED
@@ -606,14 +707,20 @@ class AdminCommandsTest {
 
     @Test
     void theSuperAdminMustNameTheTenant() {
-        answer("GET /admin/v1/whoami", 200, "{\"object\":\"principal\",\"role\":\"super_admin\",\"tenant\":null,\"key_id\":null}");
-        Main.UsageException e = assertThrows(Main.UsageException.class, () -> run(env(), "providers", "delete", "openai"));
+        answer(
+                "GET /admin/v1/whoami",
+                200,
+                "{\"object\":\"principal\",\"role\":\"super_admin\",\"tenant\":null,\"key_id\":null}");
+        Main.UsageException e =
+                assertThrows(Main.UsageException.class, () -> run(env(), "providers", "delete", "openai"));
         assertTrue(e.getMessage().contains("--tenant"), e.getMessage());
     }
 
     @Test
     void providersDelete() {
-        answer("DELETE /admin/v1/tenants/acme/providers/openai", 200,
+        answer(
+                "DELETE /admin/v1/tenants/acme/providers/openai",
+                200,
                 "{\"object\":\"provider_key\",\"provider\":\"openai\",\"deleted\":true}");
         assertEquals(0, run(env(), "providers", "delete", "openai", "--tenant", "acme"));
         assertEquals("DELETE", only().method());
@@ -649,9 +756,11 @@ class AdminCommandsTest {
         for (String[] args : mistakes) {
             assertThrows(Main.UsageException.class, () -> run(env(), args), String.join(" ", args));
         }
-        assertThrows(Main.UsageException.class,
+        assertThrows(
+                Main.UsageException.class,
                 () -> run(Map.of("BR_ADMIN_URL", "ftp://host", "BR_ADMIN_TOKEN", TOKEN), "tenants", "list"));
-        assertThrows(Main.UsageException.class,
+        assertThrows(
+                Main.UsageException.class,
                 () -> run(Map.of("BR_ADMIN_PORT", "http", "BR_ADMIN_TOKEN", TOKEN), "tenants", "list"));
         assertTrue(requests.isEmpty(), requests.toString());
     }

@@ -1,27 +1,29 @@
 package io.brainstorm.proxy.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.config.ConfigException;
 import io.brainstorm.proxy.config.GatewayConfig;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class MainTest {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     private int run(Map<String, String> env, String... args) {
-        return Main.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
+        return Main.run(
+                args,
+                env,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
@@ -37,10 +39,11 @@ class MainTest {
     void mistakesAreUsageErrors() {
         Main.UsageException unknown = assertThrows(Main.UsageException.class, () -> run(Map.of(), "frobnicate"));
         assertTrue(unknown.getMessage().contains("frobnicate"));
-        Main.UsageException option = assertThrows(Main.UsageException.class, () -> run(Map.of(), "serve", "--bogus", "1"));
+        Main.UsageException option =
+                assertThrows(Main.UsageException.class, () -> run(Map.of(), "serve", "--bogus", "1"));
         assertTrue(option.getMessage().contains("--bogus"));
-        Main.UsageException port = assertThrows(Main.UsageException.class,
-                () -> run(Map.of(), "serve", "--port", "http"));
+        Main.UsageException port =
+                assertThrows(Main.UsageException.class, () -> run(Map.of(), "serve", "--port", "http"));
         assertTrue(port.getMessage().contains("--port"));
     }
 
@@ -54,8 +57,8 @@ class MainTest {
 
     @Test
     void missingExplicitConfigIsAnError() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> Main.loadConfig("/nonexistent/brainstorm.yaml", Map.of()));
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> Main.loadConfig("/nonexistent/brainstorm.yaml", Map.of()));
         assertTrue(e.getMessage().contains("--config"));
     }
 

@@ -1,21 +1,20 @@
 package io.brainstorm.proxy.cli;
 
-import io.brainstorm.proxy.api.ApiError;
-import io.brainstorm.proxy.auth.KeyKind;
-import io.brainstorm.proxy.auth.KeyLimits;
-import io.brainstorm.proxy.auth.Registry;
-import org.junit.jupiter.api.Test;
-import org.quicktheories.core.Gen;
-
-import java.time.InstantSource;
-import java.util.List;
-import java.util.Set;
-import java.util.stream.Collectors;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.Generate.pick;
 import static org.quicktheories.generators.SourceDSL.lists;
+
+import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.auth.KeyKind;
+import io.brainstorm.proxy.auth.KeyLimits;
+import io.brainstorm.proxy.auth.Registry;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
 
 /**
  * The CLI refuses before sending exactly the tenant ids and key names the gateway's registry would
@@ -28,26 +27,44 @@ class ValidationAgreementTest {
 
     @Test
     void cliAndRegistryAgreeOnTheseTenantIds() {
-        for (String id : List.of("acme", "a", "0", "a-b_c", "-acme", "_acme", "Acme", "a b", "a/b", "", "a".repeat(64),
-                "a".repeat(65), "\u00e9t\u00e9")) {
+        for (String id : List.of(
+                "acme",
+                "a",
+                "0",
+                "a-b_c",
+                "-acme",
+                "_acme",
+                "Acme",
+                "a b",
+                "a/b",
+                "",
+                "a".repeat(64),
+                "a".repeat(65),
+                "\u00e9t\u00e9")) {
             assertEquals(serverAcceptsTenant(id), cliAcceptsTenant(id), "tenant id '" + id + "'");
         }
     }
 
     @Test
     void cliAndRegistryAgreeOnAnyTenantId() {
-        qt().withExamples(2_000).forAll(strings(0, 70)).checkAssert(id ->
-                assertEquals(serverAcceptsTenant(id), cliAcceptsTenant(id), "tenant id '" + id + "'"));
+        qt().withExamples(2_000)
+                .forAll(strings(0, 70))
+                .checkAssert(
+                        id -> assertEquals(serverAcceptsTenant(id), cliAcceptsTenant(id), "tenant id '" + id + "'"));
     }
 
     @Test
     void cliAndRegistryAgreeOnAnyKeyName() {
-        qt().withExamples(500).forAll(strings(0, 110)).checkAssert(name ->
-                assertEquals(serverAcceptsName(name), cliAcceptsName(name), "key name '" + name + "'"));
+        qt().withExamples(500)
+                .forAll(strings(0, 110))
+                .checkAssert(
+                        name -> assertEquals(serverAcceptsName(name), cliAcceptsName(name), "key name '" + name + "'"));
     }
 
     private static Gen<String> strings(int min, int max) {
-        return lists().of(pick(ALPHABET)).ofSizeBetween(min, max).map(l -> l.stream().collect(Collectors.joining()));
+        return lists().of(pick(ALPHABET))
+                .ofSizeBetween(min, max)
+                .map(l -> l.stream().collect(Collectors.joining()));
     }
 
     private static boolean cliAcceptsTenant(String id) {
@@ -80,8 +97,10 @@ class ValidationAgreementTest {
 
     private static boolean serverAcceptsName(String name) {
         try {
-            registry().createKey(Registry.DEFAULT_TENANT,
-                    new Registry.KeySpec(name, KeyKind.API, KeyLimits.NONE, List.of(), null));
+            registry()
+                    .createKey(
+                            Registry.DEFAULT_TENANT,
+                            new Registry.KeySpec(name, KeyKind.API, KeyLimits.NONE, List.of(), null));
             return true;
         } catch (ApiError e) {
             assertEquals(400, e.status().code(), e.getMessage());
@@ -90,7 +109,7 @@ class ValidationAgreementTest {
     }
 
     private static Registry registry() {
-        return Registry.inMemory(new Registry.Bootstrap(List.of(), List.of(), Set.of(), null, null, null, null),
-                InstantSource.system());
+        return Registry.inMemory(
+                new Registry.Bootstrap(List.of(), List.of(), Set.of(), null, null, null, null), InstantSource.system());
     }
 }

@@ -1,7 +1,8 @@
 package io.brainstorm.proxy.concurrent;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -9,10 +10,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class ThreadLanesTest {
     /** A lane that counts its owner's calls; only the owner writes {@code count[0]}. */
@@ -46,17 +45,19 @@ class ThreadLanesTest {
         CountDownLatch start = new CountDownLatch(1);
         List<Thread> writers = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
-            Thread t = new Thread(() -> {
-                try {
-                    start.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-                for (int n = 0; n < each; n++) {
-                    lanes.mine().count()[0]++;
-                }
-            }, "writer-" + i);
+            Thread t = new Thread(
+                    () -> {
+                        try {
+                            start.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
+                        }
+                        for (int n = 0; n < each; n++) {
+                            lanes.mine().count()[0]++;
+                        }
+                    },
+                    "writer-" + i);
             t.start();
             writers.add(t);
         }
@@ -78,8 +79,8 @@ class ThreadLanesTest {
 
     @Test
     void theTypeArrayMustBeEmpty() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new ThreadLanes<>(new Counter[1], Counter::of));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> new ThreadLanes<>(new Counter[1], Counter::of));
         assertEquals("none: 1 lanes (expected: 0)", e.getMessage());
     }
 }

@@ -35,8 +35,15 @@ class CatalogTest {
     void builtInLoadsAndHasTheSimModels() {
         Catalog catalog = Catalog.builtIn();
         assertSame(catalog, Catalog.builtIn());
-        for (String id : List.of("sim/alpha", "sim/beta", "sim/gamma", "sim/embed", "openai/gpt-4o",
-                "anthropic/claude-sonnet-4", "google/gemini-2.5-flash", "groq/llama-3.1-8b-instant")) {
+        for (String id : List.of(
+                "sim/alpha",
+                "sim/beta",
+                "sim/gamma",
+                "sim/embed",
+                "openai/gpt-4o",
+                "anthropic/claude-sonnet-4",
+                "google/gemini-2.5-flash",
+                "groq/llama-3.1-8b-instant")) {
             assertTrue(catalog.find(id).isPresent(), id);
         }
     }
@@ -68,7 +75,8 @@ class CatalogTest {
         ModelSpec alpha = Catalog.builtIn().find("sim/alpha").orElseThrow();
         assertEquals(Set.of(Capability.TOOLS, Capability.JSON), alpha.capabilities());
         assertEquals(128_000, alpha.contextLength());
-        assertEquals(List.of("sim-east", "sim-west", "sim-budget"),
+        assertEquals(
+                List.of("sim-east", "sim-west", "sim-budget"),
                 alpha.endpoints().stream().map(EndpointSpec::id).toList());
         EndpointSpec west = alpha.endpoints().get(1);
         assertEquals(new Price(400_000_000L, 1_200_000_000L, 200_000_000L), west.price());
@@ -82,8 +90,12 @@ class CatalogTest {
         assertSame(gpt4o, catalog.find("gpt-4o").orElseThrow());
         assertEquals(new Price(2_500_000_000L, 10_000_000_000L, 1_250_000_000L), gpt4o.price());
         assertEquals("gpt-4o", gpt4o.upstreamName());
-        assertEquals("openai/text-embedding-3-small", catalog.find("text-embedding-3-small").orElseThrow().id());
-        assertEquals("claude-sonnet-4-20250514", catalog.find("anthropic/claude-sonnet-4").orElseThrow().upstreamName());
+        assertEquals(
+                "openai/text-embedding-3-small",
+                catalog.find("text-embedding-3-small").orElseThrow().id());
+        assertEquals(
+                "claude-sonnet-4-20250514",
+                catalog.find("anthropic/claude-sonnet-4").orElseThrow().upstreamName());
         assertTrue(catalog.find("GPT-4o").isEmpty(), "case-sensitive");
         assertTrue(catalog.find("nope/nothing").isEmpty());
     }
@@ -109,7 +121,8 @@ class CatalogTest {
 
     @Test
     void cachedInputDefaultsToInput() throws ConfigException {
-        Price price = parse("models:\n" + model("a/x", "")).find("a/x").orElseThrow().price();
+        Price price =
+                parse("models:\n" + model("a/x", "")).find("a/x").orElseThrow().price();
         assertEquals(new Price(1_000_000_000L, 2_000_000_000L, 1_000_000_000L), price);
     }
 
@@ -117,7 +130,9 @@ class CatalogTest {
     void rejectsPricesBelowANano() {
         String msg = message("models:\n  - id: a/x\n    context_length: 1\n    max_output_tokens: 0\n"
                 + "    price: {input: 0.0000000001, output: 1}\n");
-        assertEquals("test.yaml: models[0].price.input: 0.0000000001 (expected: at most 9 decimal places (1 nano-USD))", msg);
+        assertEquals(
+                "test.yaml: models[0].price.input: 0.0000000001 (expected: at most 9 decimal places (1 nano-USD))",
+                msg);
     }
 
     @Test
@@ -129,8 +144,8 @@ class CatalogTest {
 
     @Test
     void rejectsDuplicateAliasNamingIt() {
-        String msg = message("models:\n" + model("a/x", "    aliases: [shared]\n")
-                + model("b/y", "    aliases: [shared]\n"));
+        String msg = message(
+                "models:\n" + model("a/x", "    aliases: [shared]\n") + model("b/y", "    aliases: [shared]\n"));
         assertTrue(msg.contains("models[1].aliases[0]: \"shared\""), msg);
         assertTrue(msg.contains("models[0].aliases[0] has it already"), msg);
     }
@@ -156,31 +171,37 @@ class CatalogTest {
 
     @Test
     void simModelsNeedEndpointsAndRealModelsHaveNone() {
-        assertTrue(message("models:\n" + model("sim/x", "")).contains("models[0].endpoints: missing (expected: at least one endpoint"));
+        assertTrue(message("models:\n" + model("sim/x", ""))
+                .contains("models[0].endpoints: missing (expected: at least one endpoint"));
         String endpoints = "    endpoints:\n      - id: e\n        price: {input: 1, output: 1}\n"
                 + "        sim: {latency_ms: 1}\n";
-        assertTrue(message("models:\n" + model("a/x", endpoints)).contains("models[0].endpoints: a list (expected: no endpoints"));
+        assertTrue(message("models:\n" + model("a/x", endpoints))
+                .contains("models[0].endpoints: a list (expected: no endpoints"));
     }
 
     @Test
     void simModelPriceMustMatchItsFirstEndpoint() {
         String endpoints = "    endpoints:\n      - id: e\n        price: {input: 3, output: 1}\n"
                 + "        sim: {latency_ms: 1}\n";
-        assertTrue(message("models:\n" + model("sim/x", endpoints)).contains("models[0].price: a mapping (expected: the first endpoint's price"));
+        assertTrue(message("models:\n" + model("sim/x", endpoints))
+                .contains("models[0].price: a mapping (expected: the first endpoint's price"));
     }
 
     @Test
     void rejectsUnknownKeysAndBadCapabilities() {
         assertTrue(message("models:\n" + model("a/x", "    contxt: 5\n"))
                 .startsWith("test.yaml: models[0].contxt: unknown key (expected: one of id,"));
-        assertTrue(message("models:\n" + model("a/x", "    capabilities: [tools, audio]\n"))
-                .startsWith("test.yaml: models[0].capabilities[1]: \"audio\" (expected: one of tools, json, vision, embeddings)"));
+        assertTrue(
+                message("models:\n" + model("a/x", "    capabilities: [tools, audio]\n"))
+                        .startsWith(
+                                "test.yaml: models[0].capabilities[1]: \"audio\" (expected: one of tools, json, vision, embeddings)"));
     }
 
     @Test
     void rejectsBadYamlAndDuplicateKeys() {
         assertTrue(message("models: [").startsWith("test.yaml: invalid YAML"));
-        assertTrue(message("models:\n" + model("a/x", "    context_length: 5\n")).startsWith("test.yaml: invalid YAML"));
+        assertTrue(
+                message("models:\n" + model("a/x", "    context_length: 5\n")).startsWith("test.yaml: invalid YAML"));
     }
 
     @Test

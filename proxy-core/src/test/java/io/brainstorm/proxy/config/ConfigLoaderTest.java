@@ -39,9 +39,19 @@ class ConfigLoaderTest {
     @Test
     void emptyConfigGetsEveryDefault() throws ConfigException {
         GatewayConfig config = load("", Map.of());
-        assertEquals(new ServerConfig("127.0.0.1", 8080, 4_194_304, 16_384, 10_000,
-                Duration.ofSeconds(300), Duration.ofSeconds(30),
-                Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(10)), config.server());
+        assertEquals(
+                new ServerConfig(
+                        "127.0.0.1",
+                        8080,
+                        4_194_304,
+                        16_384,
+                        10_000,
+                        Duration.ofSeconds(300),
+                        Duration.ofSeconds(30),
+                        Duration.ofSeconds(30),
+                        Duration.ofSeconds(60),
+                        Duration.ofSeconds(10)),
+                config.server());
         assertEquals(new SimConfig(true, 42, 0, false, true), config.sim());
         assertEquals(Path.of("./state"), config.stateDir());
         assertSame(Catalog.builtIn(), config.catalog());
@@ -51,30 +61,43 @@ class ConfigLoaderTest {
 
     @Test
     void providerDefaults() throws ConfigException {
-        ProviderConfig p = load("providers:\n  - {name: openai, base_url: \"https://api.openai.com/v1/\"}\n",
-                Map.of()).providers().get(0);
-        assertEquals(new ProviderConfig("openai", "openai", URI.create("https://api.openai.com/v1"), "",
-                "default", Timeouts.DEFAULT, List.of(), null), p);
+        ProviderConfig p = load("providers:\n  - {name: openai, base_url: \"https://api.openai.com/v1/\"}\n", Map.of())
+                .providers()
+                .get(0);
+        assertEquals(
+                new ProviderConfig(
+                        "openai",
+                        "openai",
+                        URI.create("https://api.openai.com/v1"),
+                        "",
+                        "default",
+                        Timeouts.DEFAULT,
+                        List.of(),
+                        null),
+                p);
         assertFalse(p.hasKey());
     }
 
     @Test
     void shippedConfigLoads() throws ConfigException {
-        GatewayConfig config = ConfigLoader.load(Path.of("..", "conf", "brainstorm.yaml"),
-                Map.of("OPENAI_API_KEY", SECRET));
-        assertEquals(List.of("openai", "groq", "deepseek", "mistral", "google"),
+        GatewayConfig config =
+                ConfigLoader.load(Path.of("..", "conf", "brainstorm.yaml"), Map.of("OPENAI_API_KEY", SECRET));
+        assertEquals(
+                List.of("openai", "groq", "deepseek", "mistral", "google"),
                 config.providers().stream().map(ProviderConfig::name).toList());
         assertEquals(SECRET, config.providers().get(0).apiKey());
         assertEquals("", config.providers().get(1).apiKey());
         assertEquals(Duration.ofMinutes(5), config.providers().get(0).timeouts().firstByte());
-        assertEquals(Duration.ofSeconds(10), config.providers().get(0).timeouts().connect());
+        assertEquals(
+                Duration.ofSeconds(10), config.providers().get(0).timeouts().connect());
         assertEquals(Catalog.builtIn().models(), config.catalog().models());
         assertEquals(8080, config.server().port());
     }
 
     @Test
     void substitutesVariablesAndDefaults() throws ConfigException {
-        GatewayConfig config = load("server:\n  host: ${HOST}\n  port: ${PORT:-9000}\n"
+        GatewayConfig config = load(
+                "server:\n  host: ${HOST}\n  port: ${PORT:-9000}\n"
                         + "state_dir: ${STATE:-/var/lib/br}/x\n"
                         + "sim: {enabled: \"${SIM:-false}\"}\n"
                         + "providers:\n  - name: p\n    base_url: http://${UP_HOST}:8000/v1\n    api_key: \"$${literal}${KEY}\"\n",
@@ -83,28 +106,34 @@ class ConfigLoaderTest {
         assertEquals(9000, config.server().port());
         assertEquals(Path.of("/var/lib/br/x"), config.stateDir(), "an empty variable takes the default");
         assertFalse(config.sim().enabled());
-        assertEquals(URI.create("http://10.0.0.5:8000/v1"), config.providers().get(0).baseUrl());
+        assertEquals(
+                URI.create("http://10.0.0.5:8000/v1"), config.providers().get(0).baseUrl());
         assertEquals("${literal}" + SECRET, config.providers().get(0).apiKey());
     }
 
     @Test
     void unsetVariableNamesFieldAndVariable() {
-        String msg = message("providers:\n  - name: openai\n    base_url: https://x/v1\n    api_key: ${OPENAI_API_KEY}\n");
+        String msg =
+                message("providers:\n  - name: openai\n    base_url: https://x/v1\n    api_key: ${OPENAI_API_KEY}\n");
         assertTrue(msg.startsWith("providers[0].api_key: ${OPENAI_API_KEY} is not set (expected: "), msg);
         assertTrue(msg.contains("OPENAI_API_KEY set"), msg);
     }
 
     @Test
     void unclosedVariableIsAnErrorWithoutTheText() {
-        String msg = message("providers:\n  - name: openai\n    base_url: https://x/v1\n    api_key: \"" + SECRET + "${X\"\n");
+        String msg = message(
+                "providers:\n  - name: openai\n    base_url: https://x/v1\n    api_key: \"" + SECRET + "${X\"\n");
         assertTrue(msg.startsWith("providers[0].api_key: unclosed"), msg);
         assertFalse(msg.contains(SECRET), msg);
     }
 
     @Test
     void clientDeadlinesAreReadAndMustBePositive() throws ConfigException {
-        ServerConfig s = load("server:\n  header_timeout_seconds: 5\n  body_timeout_seconds: 7\n"
-                + "  h2_settings_timeout_seconds: 2\n", Map.of()).server();
+        ServerConfig s = load(
+                        "server:\n  header_timeout_seconds: 5\n  body_timeout_seconds: 7\n"
+                                + "  h2_settings_timeout_seconds: 2\n",
+                        Map.of())
+                .server();
         assertEquals(Duration.ofSeconds(5), s.headerTimeout());
         assertEquals(Duration.ofSeconds(7), s.bodyTimeout());
         assertEquals(Duration.ofSeconds(2), s.h2SettingsTimeout());
@@ -114,9 +143,11 @@ class ConfigLoaderTest {
 
     @Test
     void unknownKeyNamesItsPath() {
-        assertEquals("server.prot: unknown key (expected: one of host, port, max_body_bytes, max_header_bytes, "
-                + "max_connections, idle_timeout_seconds, shutdown_grace_seconds, header_timeout_seconds, "
-                + "body_timeout_seconds, h2_settings_timeout_seconds)", message("server:\n  prot: 80\n"));
+        assertEquals(
+                "server.prot: unknown key (expected: one of host, port, max_body_bytes, max_header_bytes, "
+                        + "max_connections, idle_timeout_seconds, shutdown_grace_seconds, header_timeout_seconds, "
+                        + "body_timeout_seconds, h2_settings_timeout_seconds)",
+                message("server:\n  prot: 80\n"));
         assertTrue(message("providers:\n  - {name: a, base_url: \"http://x\", apikey: k}\n")
                 .startsWith("providers[0].apikey: unknown key"));
         assertTrue(message("strategy: fast\n").startsWith("strategy: unknown key"));
@@ -132,7 +163,8 @@ class ConfigLoaderTest {
 
     @Test
     void badBaseUrl() {
-        assertEquals("providers[1].base_url: \"ftp://x\" (expected: an http or https URL)",
+        assertEquals(
+                "providers[1].base_url: \"ftp://x\" (expected: an http or https URL)",
                 message("providers:\n  - {name: a, base_url: \"http://a\"}\n  - {name: b, base_url: \"ftp://x\"}\n"));
         String msg = message("providers:\n  - {name: a, base_url: \"https://user:" + SECRET + "@x/v1\"}\n");
         assertFalse(msg.contains(SECRET), msg);
@@ -140,10 +172,14 @@ class ConfigLoaderTest {
 
     @Test
     void providerNamesAndTypes() {
-        assertTrue(message("providers:\n  - {name: a, base_url: \"http://a\"}\n  - {name: a, base_url: \"http://b\"}\n")
-                .startsWith("providers[1].name: \"a\" (expected: a unique provider name; providers[0].name has it already)"));
-        assertTrue(message("providers:\n  - {name: Open_AI, base_url: \"http://a\"}\n").startsWith("providers[0].name: \"Open_AI\""));
-        assertTrue(message("providers:\n  - {name: sim, base_url: \"http://a\"}\n").startsWith("providers[0].name: \"sim\""));
+        assertTrue(
+                message("providers:\n  - {name: a, base_url: \"http://a\"}\n  - {name: a, base_url: \"http://b\"}\n")
+                        .startsWith(
+                                "providers[1].name: \"a\" (expected: a unique provider name; providers[0].name has it already)"));
+        assertTrue(message("providers:\n  - {name: Open_AI, base_url: \"http://a\"}\n")
+                .startsWith("providers[0].name: \"Open_AI\""));
+        assertTrue(message("providers:\n  - {name: sim, base_url: \"http://a\"}\n")
+                .startsWith("providers[0].name: \"sim\""));
         assertTrue(message("providers:\n  - {name: a, type: anthropic, base_url: \"http://a\"}\n")
                 .startsWith("providers[0].type: \"anthropic\" (expected: openai"));
     }
@@ -151,12 +187,21 @@ class ConfigLoaderTest {
     @Test
     void providerModelsAndTimeoutsAndCaFile() throws Exception {
         Files.writeString(dir.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
-        ProviderConfig p = load("providers:\n  - name: router\n    base_url: https://r/v1\n"
-                + "    models: [gpt-4o, groq/llama-3.1-8b-instant]\n    timeouts: {first_byte_ms: 1500}\n"
-                + "    ca_file: ca.pem\n", Map.of()).providers().get(0);
+        ProviderConfig p = load(
+                        "providers:\n  - name: router\n    base_url: https://r/v1\n"
+                                + "    models: [gpt-4o, groq/llama-3.1-8b-instant]\n    timeouts: {first_byte_ms: 1500}\n"
+                                + "    ca_file: ca.pem\n",
+                        Map.of())
+                .providers()
+                .get(0);
         assertEquals(List.of("openai/gpt-4o", "groq/llama-3.1-8b-instant"), p.models());
-        assertEquals(new Timeouts(Duration.ofSeconds(10), Duration.ofMillis(1500), Duration.ofSeconds(60),
-                Duration.ofMinutes(10)), p.timeouts());
+        assertEquals(
+                new Timeouts(
+                        Duration.ofSeconds(10),
+                        Duration.ofMillis(1500),
+                        Duration.ofSeconds(60),
+                        Duration.ofMinutes(10)),
+                p.timeouts());
         assertEquals(dir.resolve("ca.pem"), p.caFile());
         assertTrue(message("providers:\n  - {name: a, base_url: \"http://a\", models: [nope/x]}\n")
                 .startsWith("providers[0].models[0]: \"nope/x\" (expected: a model id or alias from the catalog)"));
@@ -168,10 +213,14 @@ class ConfigLoaderTest {
 
     @Test
     void poolIdleLifetimeIsBelowCommonKeepAlivesUnlessSet() throws Exception {
-        ProviderConfig dflt = load("providers:\n  - {name: a, base_url: \"http://a\"}\n", Map.of()).providers().get(0);
+        ProviderConfig dflt = load("providers:\n  - {name: a, base_url: \"http://a\"}\n", Map.of())
+                .providers()
+                .get(0);
         assertEquals(Duration.ofSeconds(4), dflt.timeouts().poolIdle());
-        ProviderConfig set = load("providers:\n  - {name: a, base_url: \"http://a\", timeouts: {pool_idle_ms: 1500}}\n",
-                Map.of()).providers().get(0);
+        ProviderConfig set = load(
+                        "providers:\n  - {name: a, base_url: \"http://a\", timeouts: {pool_idle_ms: 1500}}\n", Map.of())
+                .providers()
+                .get(0);
         assertEquals(Duration.ofMillis(1500), set.timeouts().poolIdle());
         assertTrue(message("providers:\n  - {name: a, base_url: \"http://a\", timeouts: {pool_idle_ms: 0}}\n")
                 .startsWith("providers[0].timeouts.pool_idle_ms: 0 (expected: an integer >= 1)"));
@@ -179,12 +228,16 @@ class ConfigLoaderTest {
 
     @Test
     void catalogIsRelativeToTheConfigFile() throws Exception {
-        Files.writeString(dir.resolve("mine.yaml"), "models:\n  - id: local/m\n    context_length: 10\n"
-                + "    max_output_tokens: 5\n    price: {input: 0, output: 0}\n");
+        Files.writeString(
+                dir.resolve("mine.yaml"),
+                "models:\n  - id: local/m\n    context_length: 10\n"
+                        + "    max_output_tokens: 5\n    price: {input: 0, output: 0}\n");
         Path config = dir.resolve("brainstorm.yaml");
         Files.writeString(config, "catalog: mine.yaml\n");
         GatewayConfig loaded = ConfigLoader.load(config, Map.of());
-        assertEquals(List.of("local/m"), loaded.catalog().models().stream().map(ModelSpec::id).toList());
+        assertEquals(
+                List.of("local/m"),
+                loaded.catalog().models().stream().map(ModelSpec::id).toList());
         String msg = message("catalog: other.yaml\n");
         assertTrue(msg.contains("other.yaml: not found"), msg);
     }
@@ -199,11 +252,16 @@ class ConfigLoaderTest {
 
     @Test
     void keys() throws ConfigException {
-        List<KeyConfig> keys = load("keys:\n  - {name: ci, sha256: " + HASH + "}\n"
-                + "  - {name: team, sha256: " + "b".repeat(64) + ", tenant: acme}\n", Map.of()).keys();
-        assertEquals(List.of(new KeyConfig("ci", HASH, "default"), new KeyConfig("team", "b".repeat(64), "acme")), keys);
-        assertTrue(message("keys:\n  - {name: ci, sha256: " + HASH + "}\n  - {name: ci, sha256: " + "b".repeat(64) + "}\n")
-                .startsWith("keys[1].name: \"ci\" (expected: a unique key name"));
+        List<KeyConfig> keys = load(
+                        "keys:\n  - {name: ci, sha256: " + HASH + "}\n" + "  - {name: team, sha256: " + "b".repeat(64)
+                                + ", tenant: acme}\n",
+                        Map.of())
+                .keys();
+        assertEquals(
+                List.of(new KeyConfig("ci", HASH, "default"), new KeyConfig("team", "b".repeat(64), "acme")), keys);
+        assertTrue(
+                message("keys:\n  - {name: ci, sha256: " + HASH + "}\n  - {name: ci, sha256: " + "b".repeat(64) + "}\n")
+                        .startsWith("keys[1].name: \"ci\" (expected: a unique key name"));
         assertTrue(message("keys:\n  - {name: ci, sha256: " + HASH.toUpperCase() + "}\n")
                 .startsWith("keys[0].sha256: (hidden) (expected: 64 lower-case hex digits"));
     }
@@ -220,7 +278,8 @@ class ConfigLoaderTest {
                 provider.replace("https://x/v1", "ftp://x"),
                 provider + "keys:\n  - {name: ci, sha256: " + SECRET + "}\n",
                 provider.replace(SECRET, SECRET + ": : ["),
-                "providers:\n  - name: openai\n    base_url: https://x/v1\n    api_key: ${K:-" + SECRET + "}${MISSING}\n");
+                "providers:\n  - name: openai\n    base_url: https://x/v1\n    api_key: ${K:-" + SECRET
+                        + "}${MISSING}\n");
         for (String yaml : broken) {
             String msg = message(yaml, Map.of("K", SECRET));
             assertFalse(msg.contains(SECRET), msg);
@@ -230,14 +289,20 @@ class ConfigLoaderTest {
 
     @Test
     void providerToStringHidesTheKey() throws ConfigException {
-        ProviderConfig p = load("providers:\n  - {name: a, base_url: \"http://a\", api_key: \"${KEY}\"}\n",
-                Map.of("KEY", SECRET)).providers().get(0);
+        ProviderConfig p = load(
+                        "providers:\n  - {name: a, base_url: \"http://a\", api_key: \"${KEY}\"}\n",
+                        Map.of("KEY", SECRET))
+                .providers()
+                .get(0);
         assertEquals(SECRET, p.apiKey());
         assertFalse(p.toString().contains(SECRET), p.toString());
-        assertFalse(load("providers:\n  - {name: a, base_url: \"http://a\", api_key: \"${KEY}\"}\n",
-                Map.of("KEY", SECRET)).toString().contains(SECRET));
+        assertFalse(
+                load("providers:\n  - {name: a, base_url: \"http://a\", api_key: \"${KEY}\"}\n", Map.of("KEY", SECRET))
+                        .toString()
+                        .contains(SECRET));
         assertNull(p.caFile());
     }
+
     @Test
     void routingDefaultsAndSettings() throws ConfigException {
         RoutingConfig d = load("", Map.of()).routing();
@@ -261,10 +326,20 @@ class ConfigLoaderTest {
         assertEquals(99L, r.seed());
         assertEquals(0.99, r.discount());
         assertEquals(3.0, r.feedbackWeight());
-        assertEquals(new RoutingConfig.Circuit(java.time.Duration.ofSeconds(10), 5, 0.25, java.time.Duration.ofSeconds(2),
-                java.time.Duration.ofSeconds(20), 2, java.time.Duration.ofSeconds(60)), r.circuit());
+        assertEquals(
+                new RoutingConfig.Circuit(
+                        java.time.Duration.ofSeconds(10),
+                        5,
+                        0.25,
+                        java.time.Duration.ofSeconds(2),
+                        java.time.Duration.ofSeconds(20),
+                        2,
+                        java.time.Duration.ofSeconds(60)),
+                r.circuit());
         assertEquals(java.time.Duration.ofSeconds(30), r.latencyWindow());
-        assertEquals(Map.of("cost_weight", "0.4", "latency_weight", "0"), r.strategies().get("smart"));
+        assertEquals(
+                Map.of("cost_weight", "0.4", "latency_weight", "0"),
+                r.strategies().get("smart"));
         assertEquals(Map.of("fallback", "cheapest"), r.strategies().get("sticky"));
     }
 
@@ -299,7 +374,9 @@ class ConfigLoaderTest {
         assertEquals("acme", c.providers().get(0).tenant());
         assertEquals(List.of("sim/*", "openai/gpt-4o"), c.keys().get(0).allowedModels());
         assertEquals(java.time.ZoneId.of("Asia/Tokyo"), c.keys().get(0).zone());
-        assertEquals(io.brainstorm.proxy.config.AdminConfig.DEFAULTS, load("{}", Map.of()).admin());
+        assertEquals(
+                io.brainstorm.proxy.config.AdminConfig.DEFAULTS,
+                load("{}", Map.of()).admin());
         assertTrue(message("keys:\n  - {name: a, sha256: " + "a".repeat(64) + ", time_zone: Mars/Base}\n")
                 .startsWith("keys[0].time_zone: \"Mars/Base\""));
         assertTrue(message("providers:\n  - {name: a, base_url: \"http://a\", tenant: \"Big Co\"}\n")
@@ -321,8 +398,17 @@ class ConfigLoaderTest {
                         batch_records: 64, queue_records: 1024, record_content: true}
                 """, Map.of());
         assertEquals(new ScoringConfig(false, 4096, 1024, 2), c.scoring());
-        assertEquals(new AuditConfig(true, dir.resolve("logs/audit"), dir.resolve("secrets/audit.key"),
-                AuditConfig.Fsync.INTERVAL, java.time.Duration.ofMillis(250), 64, 1024, true), c.audit());
+        assertEquals(
+                new AuditConfig(
+                        true,
+                        dir.resolve("logs/audit"),
+                        dir.resolve("secrets/audit.key"),
+                        AuditConfig.Fsync.INTERVAL,
+                        java.time.Duration.ofMillis(250),
+                        64,
+                        1024,
+                        true),
+                c.audit());
 
         assertTrue(message("audit: {fsync: sometimes}\n").startsWith("audit.fsync:"));
         assertTrue(message("scoring: {threads: 0}\n").startsWith("scoring.threads:"));

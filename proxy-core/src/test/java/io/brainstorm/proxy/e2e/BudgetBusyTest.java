@@ -1,11 +1,11 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.auth.ApiKeys;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,9 +19,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * A burst on a key with a small daily budget (docs/architecture.md §3, §6): each request reserves its worst case
@@ -38,8 +37,10 @@ class BudgetBusyTest {
             + "\\$([0-9.]+) of it is held by ([0-9]+) requests? in flight");
     private static final Pattern EXCEEDED = Pattern.compile("cannot cover this request: \\$([0-9.]+) is spent today"
             + " and this request may cost up to \\$([0-9.]+)\\. .* resets at ");
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient client = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
     private final String key = ApiKeys.generate();
     private HeldUpstream upstream;
     private GatewayHarness gateway;
@@ -67,7 +68,8 @@ class BudgetBusyTest {
     @Test
     void aBurstIsToldBusyWhileReservationsAreHeldAndExceededOnlyOnceTheSpendIsUsedUp() throws Exception {
         upstream = new HeldUpstream(10, 250);
-        gateway = new GatewayHarness("""
+        gateway = new GatewayHarness(
+                """
                 providers:
                   - name: openai
                     type: openai
@@ -76,7 +78,8 @@ class BudgetBusyTest {
                 keys:
                   - {name: small, sha256: %s, daily_budget_usd: %s}
                 """.formatted(upstream.baseUrl(), ApiKeys.sha256(key), BUDGET.toPlainString()),
-                java.time.InstantSource.system(), true);
+                java.time.InstantSource.system(),
+                true);
 
         // the burst: answers are held until every request has been let through or refused
         upstream.hold();
@@ -84,8 +87,14 @@ class BudgetBusyTest {
         for (int i = 0; i < 200; i++) {
             burst.add(client.sendAsync(chat(), HttpResponse.BodyHandlers.ofString()));
         }
-        assertTrue(GatewayHarness.eventually(60_000,
-                        () -> upstream.received.get() + burst.stream().filter(CompletableFuture::isDone).count() == 200),
+        assertTrue(
+                GatewayHarness.eventually(
+                        60_000,
+                        () -> upstream.received.get()
+                                        + burst.stream()
+                                                .filter(CompletableFuture::isDone)
+                                                .count()
+                                == 200),
                 () -> upstream.received.get() + " reached the upstream, "
                         + burst.stream().filter(CompletableFuture::isDone).count() + " were answered, of 200; the"
                         + " gateway was serving " + gateway.server.gateway().inFlight() + "\n" + eventLoopStacks());
@@ -106,7 +115,9 @@ class BudgetBusyTest {
             assertTrue(m.find(), r.body());
             worst = new BigDecimal(m.group(1));
             assertEquals(0, new BigDecimal(m.group(2)).signum(), "nothing is spent yet: " + r.body());
-            assertEquals(0, worst.multiply(BigDecimal.valueOf(inFlight)).compareTo(new BigDecimal(m.group(3))),
+            assertEquals(
+                    0,
+                    worst.multiply(BigDecimal.valueOf(inFlight)).compareTo(new BigDecimal(m.group(3))),
                     "the held money is the in-flight requests' worst cases: " + r.body());
             assertEquals(inFlight, Integer.parseInt(m.group(4)), r.body());
         }
@@ -118,7 +129,8 @@ class BudgetBusyTest {
             HttpResponse<String> r = join(c, "the burst");
             if (r.statusCode() == 200) {
                 answered++;
-                told = told.add(new BigDecimal(r.headers().firstValue("x-br-actual-cost").orElseThrow()));
+                told = told.add(new BigDecimal(
+                        r.headers().firstValue("x-br-actual-cost").orElseThrow()));
             }
         }
         assertEquals(inFlight, answered, "every request that reached the upstream was answered");
@@ -139,14 +151,18 @@ class BudgetBusyTest {
             threads.shutdownNow();
         }
 
-        HttpResponse<String> u = client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/usage"))
-                .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> u = client.send(
+                HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/usage"))
+                        .header("Authorization", "Bearer " + key)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         JsonNode usage = JSON.readTree(u.body());
         BigDecimal spent = new BigDecimal(usage.path("spent_usd").asText());
         assertEquals(0, spent.compareTo(told), "the spend is what the answers were told: " + usage);
         assertTrue(spent.compareTo(BUDGET) <= 0, "spent " + spent + " of " + BUDGET);
         assertTrue(spent.add(worst).compareTo(BUDGET) > 0, "402 while the spend left room: " + usage);
-        assertEquals(0, new BigDecimal(usage.path("reserved_usd").asText()).signum(), "nothing left reserved: " + usage);
+        assertEquals(
+                0, new BigDecimal(usage.path("reserved_usd").asText()).signum(), "nothing left reserved: " + usage);
     }
 
     /**
@@ -159,9 +175,11 @@ class BudgetBusyTest {
         try {
             return call.join();
         } catch (java.util.concurrent.CompletionException e) {
-            throw new AssertionError("no answer " + phase + ": the upstream received " + upstream.received.get()
-                    + " requests and answered " + upstream.answered.get() + "; the gateway was serving "
-                    + gateway.server.gateway().inFlight() + "\n" + eventLoopStacks(), e.getCause());
+            throw new AssertionError(
+                    "no answer " + phase + ": the upstream received " + upstream.received.get()
+                            + " requests and answered " + upstream.answered.get() + "; the gateway was serving "
+                            + gateway.server.gateway().inFlight() + "\n" + eventLoopStacks(),
+                    e.getCause());
         }
     }
 
@@ -170,7 +188,11 @@ class BudgetBusyTest {
         StringBuilder b = new StringBuilder();
         Thread.getAllStackTraces().forEach((t, stack) -> {
             if (t.getName().startsWith("br-io-")) {
-                b.append('"').append(t.getName()).append("\" ").append(t.getState()).append('\n');
+                b.append('"')
+                        .append(t.getName())
+                        .append("\" ")
+                        .append(t.getState())
+                        .append('\n');
                 for (StackTraceElement f : stack) {
                     b.append("    at ").append(f).append('\n');
                 }
@@ -188,12 +210,13 @@ class BudgetBusyTest {
     private BigDecimal untilExceeded(BigDecimal worst) {
         BigDecimal told = BigDecimal.ZERO;
         for (int i = 0; i < 5_000; i++) {
-            HttpResponse<String> r = join(client.sendAsync(chat(), HttpResponse.BodyHandlers.ofString()),
-                    "after the burst");
+            HttpResponse<String> r =
+                    join(client.sendAsync(chat(), HttpResponse.BodyHandlers.ofString()), "after the burst");
             String body = r.body();
             try {
                 if (r.statusCode() == 200) {
-                    told = told.add(new BigDecimal(r.headers().firstValue("x-br-actual-cost").orElseThrow()));
+                    told = told.add(new BigDecimal(
+                            r.headers().firstValue("x-br-actual-cost").orElseThrow()));
                     continue;
                 }
                 JsonNode e = JSON.readTree(body).path("error");
@@ -201,7 +224,8 @@ class BudgetBusyTest {
                     assertEquals("budget_busy", e.path("code").asText(), body);
                     Matcher m = BUSY.matcher(e.path("message").asText());
                     assertTrue(m.find(), body);
-                    assertTrue(new BigDecimal(m.group(2)).add(worst).compareTo(BUDGET) <= 0,
+                    assertTrue(
+                            new BigDecimal(m.group(2)).add(worst).compareTo(BUDGET) <= 0,
                             "busy although the spend leaves no room: " + body);
                     continue;
                 }
@@ -211,7 +235,8 @@ class BudgetBusyTest {
                 Matcher m = EXCEEDED.matcher(e.path("message").asText());
                 assertTrue(m.find(), body);
                 assertEquals(0, worst.compareTo(new BigDecimal(m.group(2))), body);
-                assertTrue(new BigDecimal(m.group(1)).add(worst).compareTo(BUDGET) > 0,
+                assertTrue(
+                        new BigDecimal(m.group(1)).add(worst).compareTo(BUDGET) > 0,
                         "exceeded although the spend leaves room: " + body);
                 return told;
             } catch (java.io.IOException ex) {

@@ -1,12 +1,12 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.auth.ApiKeys;
 import io.brainstorm.proxy.testing.ManualClock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,9 +16,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Budgets and rate limits end to end (docs/architecture.md §6) against a scripted upstream whose every answer
@@ -29,8 +28,10 @@ class BudgetTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MODEL = "openai/gpt-4o-mini";
     private static final BigDecimal ANSWER_USD = new BigDecimal("0.0000045");
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient client = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
     private final ManualClock clock = new ManualClock();
     private final String limitedKey = ApiKeys.generate();
     private FakeUpstream upstream;
@@ -38,7 +39,8 @@ class BudgetTest {
 
     private void start(String limits, boolean stateFiles) throws Exception {
         upstream = new FakeUpstream();
-        gateway = new GatewayHarness("""
+        gateway = new GatewayHarness(
+                """
                 providers:
                   - name: openai
                     type: openai
@@ -70,8 +72,11 @@ class BudgetTest {
     }
 
     private JsonNode usage(String key) throws Exception {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/usage"))
-                .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = client.send(
+                HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/usage"))
+                        .header("Authorization", "Bearer " + key)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         return JSON.readTree(r.body());
     }
@@ -91,8 +96,10 @@ class BudgetTest {
             HttpResponse<String> r = c.join();
             if (r.statusCode() == 200) {
                 ok++;
-                told = told.add(new BigDecimal(r.headers().firstValue("x-br-actual-cost").orElseThrow()));
-                assertTrue(r.headers().firstValue("x-br-budget-remaining").isPresent(), "every answer says what is left");
+                told = told.add(new BigDecimal(
+                        r.headers().firstValue("x-br-actual-cost").orElseThrow()));
+                assertTrue(
+                        r.headers().firstValue("x-br-budget-remaining").isPresent(), "every answer says what is left");
             } else if (r.statusCode() == 429) {
                 // refused while requests in flight held the rest (BudgetBusyTest has the details)
                 JsonNode e = JSON.readTree(r.body()).path("error");
@@ -128,11 +135,15 @@ class BudgetTest {
     void aKeyWithoutABudgetIsStillCountedInUsage() throws Exception {
         start("rpm: 0", false);
         for (int i = 0; i < 3; i++) {
-            assertEquals(200, client.send(chat(gateway.apiKey), HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertEquals(
+                    200,
+                    client.send(chat(gateway.apiKey), HttpResponse.BodyHandlers.ofString())
+                            .statusCode());
         }
         JsonNode u = usage(gateway.apiKey);
         assertEquals(3, u.path("requests").asInt());
-        assertEquals(0, new BigDecimal(u.path("spent_usd").asText()).compareTo(ANSWER_USD.multiply(BigDecimal.valueOf(3))));
+        assertEquals(
+                0, new BigDecimal(u.path("spent_usd").asText()).compareTo(ANSWER_USD.multiply(BigDecimal.valueOf(3))));
         assertTrue(u.path("daily_budget_usd").isNull());
     }
 
@@ -140,17 +151,28 @@ class BudgetTest {
     void requestsPerMinuteAre429WithRetryAfterUntilTheMinuteTurns() throws Exception {
         start("rpm: 3", false);
         for (int i = 0; i < 3; i++) {
-            assertEquals(200, client.send(chat(limitedKey), HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertEquals(
+                    200,
+                    client.send(chat(limitedKey), HttpResponse.BodyHandlers.ofString())
+                            .statusCode());
         }
         HttpResponse<String> r = client.send(chat(limitedKey), HttpResponse.BodyHandlers.ofString());
         assertEquals(429, r.statusCode(), r.body());
-        assertEquals("rate_limited", JSON.readTree(r.body()).path("error").path("code").asText());
+        assertEquals(
+                "rate_limited",
+                JSON.readTree(r.body()).path("error").path("code").asText());
         long retryAfter = Long.parseLong(r.headers().firstValue("retry-after").orElseThrow());
         assertTrue(retryAfter >= 1 && retryAfter <= 60, "retry-after " + retryAfter);
         assertEquals(3, upstream.requests.size(), "the limited request never reached the provider");
-        assertEquals(200, client.send(chat(gateway.apiKey), HttpResponse.BodyHandlers.ofString()).statusCode(),
+        assertEquals(
+                200,
+                client.send(chat(gateway.apiKey), HttpResponse.BodyHandlers.ofString())
+                        .statusCode(),
                 "another key is not limited");
         clock.advance(Duration.ofSeconds(retryAfter));
-        assertEquals(200, client.send(chat(limitedKey), HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals(
+                200,
+                client.send(chat(limitedKey), HttpResponse.BodyHandlers.ofString())
+                        .statusCode());
     }
 }

@@ -1,21 +1,20 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.testing.ManualClock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Circuit breakers, cool-downs and failover end to end (docs/architecture.md §7): two scripted provider accounts
@@ -25,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CircuitFailoverTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MODEL = "openai/gpt-4o-mini";
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final ManualClock clock = new ManualClock();
     private FakeUpstream primary;
     private FakeUpstream backup;
@@ -63,12 +63,14 @@ class CircuitFailoverTest {
 
     private HttpResponse<String> chat(String model, String extra) throws Exception {
         String body = GatewayHarness.chatBody(extra).replace("sim/alpha", model);
-        return client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
-                .header("Authorization", "Bearer " + gateway.apiKey)
-                .header("Content-Type", "application/json")
-                .timeout(Duration.ofSeconds(20))
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        return client.send(
+                HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
+                        .header("Authorization", "Bearer " + gateway.apiKey)
+                        .header("Content-Type", "application/json")
+                        .timeout(Duration.ofSeconds(20))
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> chat() throws Exception {
@@ -123,14 +125,16 @@ class CircuitFailoverTest {
         clock.advance(Duration.ofSeconds(5));
         // the one probe (half_open_probes: 1) is a stream that sends its head and a chunk, then stalls
         primary.behave(FakeUpstream.Behaviour.stallingStream());
-        HttpResponse<java.io.InputStream> probe = client.sendAsync(HttpRequest.newBuilder(
-                        URI.create(gateway.baseUrl() + "/chat/completions"))
-                .header("Authorization", "Bearer " + gateway.apiKey)
-                .header("Content-Type", "application/json")
-                .timeout(Duration.ofSeconds(20))
-                .POST(HttpRequest.BodyPublishers.ofString(GatewayHarness.chatBody("\"stream\":true")
-                        .replace("sim/alpha", MODEL)))
-                .build(), HttpResponse.BodyHandlers.ofInputStream()).get(20, java.util.concurrent.TimeUnit.SECONDS);
+        HttpResponse<java.io.InputStream> probe = client.sendAsync(
+                        HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
+                                .header("Authorization", "Bearer " + gateway.apiKey)
+                                .header("Content-Type", "application/json")
+                                .timeout(Duration.ofSeconds(20))
+                                .POST(HttpRequest.BodyPublishers.ofString(GatewayHarness.chatBody("\"stream\":true")
+                                        .replace("sim/alpha", MODEL)))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofInputStream())
+                .get(20, java.util.concurrent.TimeUnit.SECONDS);
         try (java.io.InputStream body = probe.body()) {
             assertEquals(200, probe.statusCode());
             assertEquals("openai", header(probe, "x-br-endpoint"));
@@ -185,7 +189,9 @@ class CircuitFailoverTest {
         long t0 = System.nanoTime();
         answeredBy(chat(), "backup", 1);
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        assertTrue(ms >= 300 && ms < 5_000, "answered after " + ms + " ms (expected: just after the 300 ms first-byte timeout)");
+        assertTrue(
+                ms >= 300 && ms < 5_000,
+                "answered after " + ms + " ms (expected: just after the 300 ms first-byte timeout)");
     }
 
     @Test
@@ -267,7 +273,9 @@ class CircuitFailoverTest {
 
         HttpResponse<String> typo = chat(MODEL, "\"models\":[\"sim/nosuch\"]");
         assertEquals(400, typo.statusCode(), typo.body());
-        assertEquals("models[0]", JSON.readTree(typo.body()).path("error").path("param").asText());
+        assertEquals(
+                "models[0]",
+                JSON.readTree(typo.body()).path("error").path("param").asText());
     }
 
     @Test

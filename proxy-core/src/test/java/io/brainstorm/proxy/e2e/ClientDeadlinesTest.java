@@ -1,5 +1,8 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.auth.ApiKeys;
@@ -9,13 +12,8 @@ import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.config.KeyConfig;
 import io.brainstorm.proxy.server.GatewayServer;
 import io.netty.handler.codec.http2.Http2CodecUtil;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -23,9 +21,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * Client deadlines on a real socket: a client that drips its head or its body is answered 408 and
@@ -50,7 +48,8 @@ class ClientDeadlinesTest {
     static void start() throws Exception {
         stateDir = java.nio.file.Files.createTempDirectory("br-deadlines");
         // GatewayHarness fixes the server block, so this test builds its own gateway with short deadlines
-        String yaml = """
+        String yaml =
+                """
                 server:
                   host: 127.0.0.1
                   port: 0
@@ -99,16 +98,20 @@ class ClientDeadlinesTest {
 
     /** Writes {@code bytes} one a second from another thread until told to stop or the gateway closes. */
     private static Thread drip(RawHttp raw, String bytes) {
-        Thread t = new Thread(() -> {
-            try {
-                for (int i = 0; i < bytes.length() && !Thread.currentThread().isInterrupted(); i++) {
-                    raw.write(bytes.substring(i, i + 1));
-                    Thread.sleep(1_000);
-                }
-            } catch (IOException | InterruptedException e) {
-                // the gateway closed the connection, or the test is done
-            }
-        }, "drip");
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        for (int i = 0;
+                                i < bytes.length() && !Thread.currentThread().isInterrupted();
+                                i++) {
+                            raw.write(bytes.substring(i, i + 1));
+                            Thread.sleep(1_000);
+                        }
+                    } catch (IOException | InterruptedException e) {
+                        // the gateway closed the connection, or the test is done
+                    }
+                },
+                "drip");
         t.setDaemon(true);
         t.start();
         return t;
@@ -132,11 +135,14 @@ class ClientDeadlinesTest {
     void headerDrippedOneByteASecondIs408AndClosedWithinTheHeaderDeadline() throws Exception {
         try (RawHttp raw = new RawHttp(server.port())) {
             long start = System.nanoTime();
-            Thread drip = drip(raw, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
-                    + apiKey + "\r\n\r\n");
+            Thread drip = drip(
+                    raw,
+                    "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + apiKey
+                            + "\r\n\r\n");
             try {
                 long millis = answerAndCloseMillis(raw, start, "request_timeout");
-                assertTrue(millis >= HEADER_DEADLINE_SECONDS * 1_000L - 200, "not before the deadline: " + millis + " ms");
+                assertTrue(
+                        millis >= HEADER_DEADLINE_SECONDS * 1_000L - 200, "not before the deadline: " + millis + " ms");
                 assertTrue(millis <= HEADER_DEADLINE_SECONDS * 1_000L + SLACK_MILLIS, "closed after " + millis + " ms");
             } finally {
                 drip.interrupt();
@@ -155,7 +161,8 @@ class ClientDeadlinesTest {
             Thread drip = drip(raw, body);
             try {
                 long millis = answerAndCloseMillis(raw, start, "request_timeout");
-                assertTrue(millis >= BODY_DEADLINE_SECONDS * 1_000L - 200, "not before the deadline: " + millis + " ms");
+                assertTrue(
+                        millis >= BODY_DEADLINE_SECONDS * 1_000L - 200, "not before the deadline: " + millis + " ms");
                 assertTrue(millis <= BODY_DEADLINE_SECONDS * 1_000L + SLACK_MILLIS, "closed after " + millis + " ms");
             } finally {
                 drip.interrupt();
@@ -166,7 +173,8 @@ class ClientDeadlinesTest {
 
     @Test
     void http11WithoutHostOrWithTwoIs400AndClosed() throws Exception {
-        for (String head : List.of("GET /healthz HTTP/1.1\r\n\r\n",
+        for (String head : List.of(
+                "GET /healthz HTTP/1.1\r\n\r\n",
                 "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n")) {
             try (RawHttp raw = new RawHttp(server.port())) {
                 raw.write(head);
@@ -194,7 +202,8 @@ class ClientDeadlinesTest {
             assertTrue(raw.closedByPeer());
         }
         try (RawHttp raw = new RawHttp(server.port())) {
-            raw.write("POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nContent-Length: 4\r\n\r\n{}{}");
+            raw.write(
+                    "POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nContent-Length: 4\r\n\r\n{}{}");
             error(raw.read(), 400, "invalid_request");
             assertTrue(raw.closedByPeer());
         }
@@ -250,7 +259,8 @@ class ClientDeadlinesTest {
             long millis = (System.nanoTime() - sent) / 1_000_000;
             assertEquals(0x7, lastType, "the last frame before the close is GOAWAY");
             assertEquals(0x4, goAwayError, "SETTINGS_TIMEOUT");
-            assertTrue(millis >= SETTINGS_DEADLINE_SECONDS * 1_000L - 200, "not before the deadline: " + millis + " ms");
+            assertTrue(
+                    millis >= SETTINGS_DEADLINE_SECONDS * 1_000L - 200, "not before the deadline: " + millis + " ms");
             assertTrue(millis <= SETTINGS_DEADLINE_SECONDS * 1_000L + SLACK_MILLIS, "closed after " + millis + " ms");
         }
     }
@@ -258,26 +268,34 @@ class ClientDeadlinesTest {
     @Test
     void keptAliveConnectionsRestLongerThanTheDeadlinesBetweenRequests() throws Exception {
         String body = "{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
-        try (RawHttp raw = new RawHttp(server.port()); H2Client h2 = new H2Client(server.port())) {
+        try (RawHttp raw = new RawHttp(server.port());
+                H2Client h2 = new H2Client(server.port())) {
             raw.write(RawHttp.post("/v1/chat/completions", apiKey, body));
             assertEquals(200, raw.read().status());
-            assertEquals(200, h2.post("/v1/chat/completions", apiKey, body, Map.of()).get(20, TimeUnit.SECONDS).status());
+            assertEquals(
+                    200,
+                    h2.post("/v1/chat/completions", apiKey, body, Map.of())
+                            .get(20, TimeUnit.SECONDS)
+                            .status());
 
             // the pause is the point: longer than every deadline, shorter than the idle timeout
-            long pause = 1_000L * Math.max(HEADER_DEADLINE_SECONDS, Math.max(BODY_DEADLINE_SECONDS, SETTINGS_DEADLINE_SECONDS)) + 1_000;
+            long pause = 1_000L
+                            * Math.max(
+                                    HEADER_DEADLINE_SECONDS, Math.max(BODY_DEADLINE_SECONDS, SETTINGS_DEADLINE_SECONDS))
+                    + 1_000;
             Thread.sleep(pause);
 
             raw.write(RawHttp.post("/v1/chat/completions", apiKey, body));
             RawHttp.Response second = raw.read();
             assertEquals(200, second.status(), second.body());
-            H2Client.Response h2Second = h2.post("/v1/chat/completions", apiKey, body, Map.of()).get(20, TimeUnit.SECONDS);
+            H2Client.Response h2Second =
+                    h2.post("/v1/chat/completions", apiKey, body, Map.of()).get(20, TimeUnit.SECONDS);
             assertEquals(200, h2Second.status(), h2Second.body());
             assertTrue(h2.connection.isActive(), "the HTTP/2 connection was kept");
         }
     }
 
-    private record Frame(int type, int flags, int stream, byte[] payload) {
-    }
+    private record Frame(int type, int flags, int stream, byte[] payload) {}
 
     private static Frame readFrame(DataInputStream in) throws IOException {
         int length = in.readUnsignedByte() << 16 | in.readUnsignedShort();
@@ -297,8 +315,10 @@ class ClientDeadlinesTest {
         out.writeBytes(payload);
     }
 
-    private static byte[] headerBlock(io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder encoder,
-                                      io.netty.handler.codec.http2.Http2Headers headers) throws Exception {
+    private static byte[] headerBlock(
+            io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder encoder,
+            io.netty.handler.codec.http2.Http2Headers headers)
+            throws Exception {
         io.netty.buffer.ByteBuf block = io.netty.buffer.Unpooled.buffer();
         try {
             encoder.encodeHeaders(1, headers, block);
@@ -319,10 +339,21 @@ class ClientDeadlinesTest {
             out.writeBytes(preface());
             writeFrame(out, 0x4, 0, 0, new byte[0]);
             // stream 1: a chat request announcing 100 bytes of body, of which one arrives
-            writeFrame(out, 0x1, 0x4, 1, headerBlock(encoder, new io.netty.handler.codec.http2.DefaultHttp2Headers()
-                    .method("POST").path("/v1/chat/completions").scheme("http").authority("127.0.0.1")
-                    .add("authorization", "Bearer " + apiKey).add("content-type", "application/json")
-                    .add("content-length", "100")));
+            writeFrame(
+                    out,
+                    0x1,
+                    0x4,
+                    1,
+                    headerBlock(
+                            encoder,
+                            new io.netty.handler.codec.http2.DefaultHttp2Headers()
+                                    .method("POST")
+                                    .path("/v1/chat/completions")
+                                    .scheme("http")
+                                    .authority("127.0.0.1")
+                                    .add("authorization", "Bearer " + apiKey)
+                                    .add("content-type", "application/json")
+                                    .add("content-length", "100")));
             writeFrame(out, 0x0, 0, 1, "{".getBytes(StandardCharsets.US_ASCII));
             raw.write(out.toByteArray());
             long sent = System.nanoTime();
@@ -356,13 +387,27 @@ class ClientDeadlinesTest {
             assertEquals("408", status, body.toString());
             JsonNode e = JSON.readTree(body.toString()).path("error");
             assertEquals("request_timeout", e.path("code").asText(), body.toString());
-            assertTrue(answeredMillis >= BODY_DEADLINE_SECONDS * 1_000L - 200, "not before the deadline: " + answeredMillis);
-            assertTrue(answeredMillis <= BODY_DEADLINE_SECONDS * 1_000L + SLACK_MILLIS, "answered after " + answeredMillis);
+            assertTrue(
+                    answeredMillis >= BODY_DEADLINE_SECONDS * 1_000L - 200,
+                    "not before the deadline: " + answeredMillis);
+            assertTrue(
+                    answeredMillis <= BODY_DEADLINE_SECONDS * 1_000L + SLACK_MILLIS,
+                    "answered after " + answeredMillis);
 
             // the connection, and so any other stream on it, goes on
             out.reset();
-            writeFrame(out, 0x1, 0x4 | 0x1, 3, headerBlock(encoder, new io.netty.handler.codec.http2.DefaultHttp2Headers()
-                    .method("GET").path("/healthz").scheme("http").authority("127.0.0.1")));
+            writeFrame(
+                    out,
+                    0x1,
+                    0x4 | 0x1,
+                    3,
+                    headerBlock(
+                            encoder,
+                            new io.netty.handler.codec.http2.DefaultHttp2Headers()
+                                    .method("GET")
+                                    .path("/healthz")
+                                    .scheme("http")
+                                    .authority("127.0.0.1")));
             raw.write(out.toByteArray());
             String healthz = null;
             while (healthz == null) {

@@ -1,23 +1,22 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Every API call ends in exactly one {@link Completion} (what the audit trail, metrics and the live
@@ -26,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class CompletionsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final List<Completion> seen = new CopyOnWriteArrayList<>();
     private GatewayHarness gateway;
     private FakeUpstream upstream;
@@ -48,7 +48,8 @@ class CompletionsTest {
 
     private HttpResponse<String> post(String key, String body, String... headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
         if (key != null) {
             b.header("Authorization", "Bearer " + key);
         }
@@ -60,10 +61,13 @@ class CompletionsTest {
 
     /** The one completion of {@code requestId}, waiting up to 2 s for it; fails on none or two. */
     private Completion completionOf(String requestId) throws InterruptedException {
-        assertTrue(GatewayHarness.eventually(2_000, () -> seen.stream().anyMatch(c -> c.requestId().equals(requestId))),
+        assertTrue(
+                GatewayHarness.eventually(
+                        2_000, () -> seen.stream().anyMatch(c -> c.requestId().equals(requestId))),
                 "no completion for " + requestId + " in " + seen);
         Thread.sleep(50);
-        List<Completion> mine = seen.stream().filter(c -> c.requestId().equals(requestId)).toList();
+        List<Completion> mine =
+                seen.stream().filter(c -> c.requestId().equals(requestId)).toList();
         assertEquals(1, mine.size(), "one completion per request: " + mine);
         return mine.get(0);
     }
@@ -89,7 +93,8 @@ class CompletionsTest {
         assertEquals(200, c.status());
         assertNull(c.errorCode());
         assertTrue(c.promptTokens() > 0 && c.completionTokens() > 0, c.toString());
-        assertEquals(r.headers().firstValue("x-br-actual-cost").orElseThrow(),
+        assertEquals(
+                r.headers().firstValue("x-br-actual-cost").orElseThrow(),
                 io.brainstorm.proxy.settle.Cost.formatUsd(c.costNanoUsd()));
         assertTrue(c.latencyMicros() > 0, c.toString());
         assertEquals(-1, c.ttftMicros(), "not a stream");
@@ -106,14 +111,16 @@ class CompletionsTest {
         start("");
         HttpResponse<String> unknownKey = post("br_live_" + "x".repeat(43), GatewayHarness.chatBody(""));
         assertEquals(401, unknownKey.statusCode());
-        Completion c = completionOf(unknownKey.headers().firstValue("x-br-request-id").orElseThrow());
+        Completion c =
+                completionOf(unknownKey.headers().firstValue("x-br-request-id").orElseThrow());
         assertEquals(401, c.status());
         assertEquals("invalid_api_key", c.errorCode());
         assertNull(c.keyId());
         assertNull(c.tenant());
         assertNull(c.requestedModel(), "the body is not read for an unknown key");
 
-        HttpResponse<String> unknownModel = post(gateway.apiKey,
+        HttpResponse<String> unknownModel = post(
+                gateway.apiKey,
                 "{\"model\":\"<script>x</script>\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         assertEquals(404, unknownModel.statusCode());
         c = completionOf(unknownModel.headers().firstValue("x-br-request-id").orElseThrow());
@@ -132,8 +139,8 @@ class CompletionsTest {
     @Test
     void aStreamIsRecordedWithItsTimeToFirstTokenAndItsScoreRidesInTheFinalXbr() throws Exception {
         start("");
-        HttpResponse<String> r = post(gateway.apiKey,
-                GatewayHarness.chatBody("\"stream\":true,\"stream_options\":{\"include_usage\":true}"));
+        HttpResponse<String> r = post(
+                gateway.apiKey, GatewayHarness.chatBody("\"stream\":true,\"stream_options\":{\"include_usage\":true}"));
         assertEquals(200, r.statusCode(), r.body());
         JsonNode xbr = null;
         for (String line : r.body().split("\n")) {
@@ -147,15 +154,18 @@ class CompletionsTest {
         assertTrue(c.ttftMicros() > 0 && c.ttftMicros() <= c.latencyMicros(), c.toString());
         assertEquals(c.score(), xbr.path("score").asDouble(-1), xbr.toString());
         assertEquals(ScoreOutcome.PLAIN_OK, c.scoreOutcome(), "a plain stream with content is scored 1");
-        assertEquals(new java.math.BigDecimal(io.brainstorm.proxy.settle.Cost.formatUsd(c.costNanoUsd())).doubleValue(),
-                xbr.path("actual_cost").asDouble(), 1e-12);
+        assertEquals(
+                new java.math.BigDecimal(io.brainstorm.proxy.settle.Cost.formatUsd(c.costNanoUsd())).doubleValue(),
+                xbr.path("actual_cost").asDouble(),
+                1e-12);
     }
 
     @Test
     void aStructuredStreamEndsOnlyOnceItIsScored() throws Exception {
         start("");
-        HttpResponse<String> r = post(gateway.apiKey, GatewayHarness.chatBody(
-                "\"stream\":true,\"response_format\":{\"type\":\"json_object\"}"));
+        HttpResponse<String> r = post(
+                gateway.apiKey,
+                GatewayHarness.chatBody("\"stream\":true,\"response_format\":{\"type\":\"json_object\"}"));
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.body().endsWith("data: [DONE]\n\n"), r.body());
         JsonNode xbr = null;
@@ -177,7 +187,12 @@ class CompletionsTest {
         HttpResponse<String> r = post(gateway.apiKey, GatewayHarness.chatBody(""));
         Completion c = completionOf(r.headers().firstValue("x-br-request-id").orElseThrow());
         assertTrue(c.prompt().contains("Say hello"), c.prompt());
-        String content = JSON.readTree(r.body()).path("choices").path(0).path("message").path("content").asText();
+        String content = JSON.readTree(r.body())
+                .path("choices")
+                .path(0)
+                .path("message")
+                .path("content")
+                .asText();
         assertEquals(content, c.answer());
 
         HttpResponse<String> s = post(gateway.apiKey, GatewayHarness.chatBody("\"stream\":true"));
@@ -185,7 +200,11 @@ class CompletionsTest {
         StringBuilder streamed = new StringBuilder();
         for (String line : s.body().split("\n")) {
             if (line.startsWith("data: {")) {
-                JsonNode d = JSON.readTree(line.substring(6)).path("choices").path(0).path("delta").path("content");
+                JsonNode d = JSON.readTree(line.substring(6))
+                        .path("choices")
+                        .path(0)
+                        .path("delta")
+                        .path("content");
                 if (d.isTextual()) {
                     streamed.append(d.asText());
                 }
@@ -206,8 +225,10 @@ class CompletionsTest {
                     timeouts: {first_byte_ms: 5000}
                 """.formatted(upstream.baseUrl()));
         String body = "{\"model\":\"openai/gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-        upstream.behave(FakeUpstream.Behaviour.status(400,
-                "{\"error\":{\"message\":\"bad\",\"type\":\"invalid_request_error\",\"code\":\"context_length_exceeded\"}}"));
+        upstream.behave(
+                FakeUpstream.Behaviour.status(
+                        400,
+                        "{\"error\":{\"message\":\"bad\",\"type\":\"invalid_request_error\",\"code\":\"context_length_exceeded\"}}"));
         HttpResponse<String> r = post(gateway.apiKey, body);
         assertEquals(400, r.statusCode());
         Completion c = completionOf(r.headers().firstValue("x-br-request-id").orElseThrow());
@@ -216,14 +237,20 @@ class CompletionsTest {
         assertEquals(Completion.NO_SCORE, c.score());
 
         upstream.behave(FakeUpstream.Behaviour.hanging());
-        var pending = client.sendAsync(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
-                .header("Authorization", "Bearer " + gateway.apiKey).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        var pending = client.sendAsync(
+                HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
+                        .header("Authorization", "Bearer " + gateway.apiKey)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertTrue(GatewayHarness.eventually(2_000, () -> upstream.requests.size() == 2));
         pending.cancel(true);
-        assertTrue(GatewayHarness.eventually(3_000, () -> seen.stream().anyMatch(x -> x.status() == 499)),
+        assertTrue(
+                GatewayHarness.eventually(3_000, () -> seen.stream().anyMatch(x -> x.status() == 499)),
                 "the client's leaving is recorded: " + seen);
-        Completion left = seen.stream().filter(x -> x.status() == 499).findFirst().orElseThrow();
+        Completion left =
+                seen.stream().filter(x -> x.status() == 499).findFirst().orElseThrow();
         assertEquals("client_closed", left.errorCode());
         assertTrue(left.costNanoUsd() > 0, "the provider had the prompt: its estimate is charged " + left);
     }

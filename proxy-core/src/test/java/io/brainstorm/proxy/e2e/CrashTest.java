@@ -1,13 +1,12 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.auth.ApiKeys;
 import io.brainstorm.proxy.testing.ChildJvm;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.math.BigDecimal;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -21,9 +20,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Gateway processes and the state files (docs/architecture.md §6, §10): a gateway killed with SIGKILL under load
@@ -34,8 +33,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CrashTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MODEL = "openai/gpt-4o-mini";
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private final String key = ApiKeys.generate();
     private static final String ADMIN_TOKEN = "crash-test-admin-token-0123456789";
     private final List<Process> children = new ArrayList<>();
@@ -57,7 +58,8 @@ class CrashTest {
 
     private Path config(String budgetUsd) throws Exception {
         Path file = dir.resolve("brainstorm.yaml");
-        Files.writeString(file, """
+        Files.writeString(
+                file, """
                 sim: {enabled: false}
                 state_dir: %s
                 state_store: files
@@ -79,22 +81,37 @@ class CrashTest {
     private String gateway(Path config) throws Exception {
         int port = freePort();
         adminPort = freePort();
-        ProcessBuilder pb = ChildJvm.main("io.brainstorm.proxy.cli.Main").flags(ChildJvm.inheritedFlags())
-                .args("serve", "--config", config.toString(), "--port", String.valueOf(port), "--admin-port",
-                        String.valueOf(adminPort), "--threads", "1")
+        ProcessBuilder pb = ChildJvm.main("io.brainstorm.proxy.cli.Main")
+                .flags(ChildJvm.inheritedFlags())
+                .args(
+                        "serve",
+                        "--config",
+                        config.toString(),
+                        "--port",
+                        String.valueOf(port),
+                        "--admin-port",
+                        String.valueOf(adminPort),
+                        "--threads",
+                        "1")
                 .processBuilder();
         pb.environment().put("BR_ADMIN_TOKEN", ADMIN_TOKEN);
         Process p = pb.redirectErrorStream(true)
-                .redirectOutput(dir.resolve("gateway-" + children.size() + ".log").toFile()).start();
+                .redirectOutput(
+                        dir.resolve("gateway-" + children.size() + ".log").toFile())
+                .start();
         children.add(p);
         String base = "http://127.0.0.1:" + port + "/v1";
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
-            assertTrue(p.isAlive(), "the gateway exited: " + Files.readString(dir.resolve("gateway-"
-                    + (children.size() - 1) + ".log")));
+            assertTrue(
+                    p.isAlive(),
+                    "the gateway exited: "
+                            + Files.readString(dir.resolve("gateway-" + (children.size() - 1) + ".log")));
             try {
-                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                        + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = client.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
                     return base;
                 }
@@ -109,19 +126,29 @@ class CrashTest {
     private HttpRequest chat(String base) {
         String body = GatewayHarness.chatBody("\"max_tokens\":5").replace("sim/alpha", MODEL);
         return HttpRequest.newBuilder(URI.create(base + "/chat/completions"))
-                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
-                .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                .header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
     }
 
     private HttpResponse<String> admin(String method, String path, String body) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
-                .header("Authorization", "Bearer " + ADMIN_TOKEN).header("Content-Type", "application/json")
-                .method(method, HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return client.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+                        .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                        .header("Content-Type", "application/json")
+                        .method(method, HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private JsonNode usage(String base) throws Exception {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + "/usage"))
-                .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = client.send(
+                HttpRequest.newBuilder(URI.create(base + "/usage"))
+                        .header("Authorization", "Bearer " + key)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         return JSON.readTree(r.body());
     }
@@ -132,9 +159,12 @@ class CrashTest {
         Path config = config("10");
         String base = gateway(config);
         // a tenant, its key and its provider key, made at run time: they must outlive the kill too
-        assertEquals(201, admin("POST", "/admin/v1/tenants", "{\"id\":\"acme\"}").statusCode());
-        assertEquals(201, admin("PUT", "/admin/v1/tenants/acme/providers/openai",
-                "{\"api_key\":\"sk-acme-crash-0123456789\"}").statusCode());
+        assertEquals(
+                201, admin("POST", "/admin/v1/tenants", "{\"id\":\"acme\"}").statusCode());
+        assertEquals(
+                201,
+                admin("PUT", "/admin/v1/tenants/acme/providers/openai", "{\"api_key\":\"sk-acme-crash-0123456789\"}")
+                        .statusCode());
         HttpResponse<String> created = admin("POST", "/admin/v1/tenants/acme/keys", "{\"name\":\"survivor\"}");
         assertEquals(201, created.statusCode(), created.body());
         String acmeKey = JSON.readTree(created.body()).get("key").asText();
@@ -142,7 +172,8 @@ class CrashTest {
         for (int i = 0; i < 30; i++) {
             HttpResponse<String> r = client.send(chat(base), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode(), r.body());
-            told = told.add(new BigDecimal(r.headers().firstValue("x-br-actual-cost").orElseThrow()));
+            told = told.add(
+                    new BigDecimal(r.headers().firstValue("x-br-actual-cost").orElseThrow()));
         }
         // ten requests the provider never answers: their worst cases stay reserved
         upstream.behave(FakeUpstream.Behaviour.hanging());
@@ -163,18 +194,27 @@ class CrashTest {
         JsonNode after = usage(restarted);
         BigDecimal settled = new BigDecimal(after.path("spent_usd").asText());
         assertTrue(told.compareTo(settled) <= 0, "told " + told + " > settled " + settled);
-        assertTrue(settled.compareTo(told.add(reservedAtKill)) <= 0, "settled " + settled + " > told " + told
-                + " + in flight " + reservedAtKill);
-        assertEquals(0, new BigDecimal(after.path("reserved_usd").asText()).signum(),
+        assertTrue(
+                settled.compareTo(told.add(reservedAtKill)) <= 0,
+                "settled " + settled + " > told " + told + " + in flight " + reservedAtKill);
+        assertEquals(
+                0,
+                new BigDecimal(after.path("reserved_usd").asText()).signum(),
                 "the dead process's reservations were released at start: " + after);
         assertEquals(30, after.path("requests").asInt());
 
-        HttpResponse<String> acme = client.send(HttpRequest.newBuilder(URI.create(restarted + "/chat/completions"))
-                .header("Authorization", "Bearer " + acmeKey).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(GatewayHarness.chatBody("\"max_tokens\":5")
-                        .replace("sim/alpha", MODEL))).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> acme = client.send(
+                HttpRequest.newBuilder(URI.create(restarted + "/chat/completions"))
+                        .header("Authorization", "Bearer " + acmeKey)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(
+                                GatewayHarness.chatBody("\"max_tokens\":5").replace("sim/alpha", MODEL)))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, acme.statusCode(), "the key made before the kill still works: " + acme.body());
-        assertEquals("Bearer sk-acme-crash-0123456789", upstream.lastRequest().headers().get("authorization"),
+        assertEquals(
+                "Bearer sk-acme-crash-0123456789",
+                upstream.lastRequest().headers().get("authorization"),
                 "and its tenant's provider key survived, decrypted");
     }
 
@@ -195,7 +235,8 @@ class CrashTest {
             HttpResponse<String> r = c.join();
             if (r.statusCode() == 200) {
                 ok++;
-                told = told.add(new BigDecimal(r.headers().firstValue("x-br-actual-cost").orElseThrow()));
+                told = told.add(new BigDecimal(
+                        r.headers().firstValue("x-br-actual-cost").orElseThrow()));
             } else if (r.statusCode() != 429 || !r.body().contains("\"budget_busy\"")) {
                 // 429 budget_busy: refused while requests in flight, of either process, held the rest
                 assertEquals(402, r.statusCode(), r.body());

@@ -1,9 +1,25 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.ApiKeys;
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -24,23 +40,6 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.File;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 /**
  * The dashboard in a real browser (Debian's headless chromium driven by Selenium, offline: the
  * browser and its driver are given by path, so Selenium Manager never runs), against a real gateway
@@ -59,8 +58,10 @@ class DashboardBrowserTest {
     private static final String PROVIDER_SECRET = "sk-browser-test-RAW-provider-key-0123456789";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private GatewayHarness gateway;
     private WebDriver driver;
     /** The key created in the browser (scenario c), of tenant default. */
@@ -68,7 +69,8 @@ class DashboardBrowserTest {
 
     @BeforeAll
     void start() throws Exception {
-        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        assumeTrue(
+                Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "browser test skipped: needs Debian's chromium and chromium-driver (/usr/bin/chromium,"
                         + " /usr/bin/chromedriver); .ci/run installs them");
         gateway = new GatewayHarness("""
@@ -82,7 +84,9 @@ class DashboardBrowserTest {
         // the driver's path is given, so Selenium Manager (which may go online) is never asked for one;
         // SE_OFFLINE=true (surefire's environment) would keep it offline if it were
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .build();
         driver = new ChromeDriver(service, options);
         driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(5));
         Files.createDirectories(SCREENSHOTS);
@@ -123,8 +127,10 @@ class DashboardBrowserTest {
     void aRequestThroughTheGatewayAppearsInTheLiveFeedWithinASecond() throws Exception {
         waitFor(3, ExpectedConditions.textToBe(By.id("feed-status"), "live"));
         String empty = driver.findElement(By.id("feed-empty")).getText();
-        assertTrue(empty.startsWith("No requests yet — send one to http://127.0.0.1:" + gateway.port()
-                + "/v1/chat/completions"), empty);
+        assertTrue(
+                empty.startsWith(
+                        "No requests yet — send one to http://127.0.0.1:" + gateway.port() + "/v1/chat/completions"),
+                empty);
 
         Sent sent = chat(gateway.apiKey, "sim/alpha", false);
         assertEquals(200, sent.status());
@@ -150,12 +156,16 @@ class DashboardBrowserTest {
         assertTrue(driver.findElement(By.id("secret-dialog")).getText().contains("shown this once"));
         screenshot("secret-dialog");
         driver.findElement(By.id("secret-close")).click();
-        assertEquals("", driver.findElement(By.id("secret-value")).getAttribute("textContent"),
+        assertEquals(
+                "",
+                driver.findElement(By.id("secret-value")).getAttribute("textContent"),
                 "the secret leaves the page once the dialog is closed");
         assertFalse(driver.getPageSource().contains(secret));
         browserKeyId = ApiKey.idOf(ApiKeys.sha256(secret));
-        waitFor(3, ExpectedConditions.presenceOfElementLocated(By.cssSelector("#keys-body tr[data-key-id='"
-                + browserKeyId + "']")));
+        waitFor(
+                3,
+                ExpectedConditions.presenceOfElementLocated(
+                        By.cssSelector("#keys-body tr[data-key-id='" + browserKeyId + "']")));
 
         Sent used = chat(secret, "sim/alpha", false);
         assertEquals(200, used.status(), "the new key works");
@@ -182,8 +192,10 @@ class DashboardBrowserTest {
         new Select(driver.findElement(By.id("provider-name"))).selectByValue("openai");
         driver.findElement(By.id("provider-key")).sendKeys(PROVIDER_SECRET);
         driver.findElement(By.id("provider-submit")).click();
-        WebElement row = waitFor(3, ExpectedConditions.presenceOfElementLocated(
-                By.cssSelector("#providers-body tr[data-provider=openai]")));
+        WebElement row = waitFor(
+                3,
+                ExpectedConditions.presenceOfElementLocated(
+                        By.cssSelector("#providers-body tr[data-provider=openai]")));
         String fingerprint = row.findElement(By.className("fingerprint")).getText();
         assertTrue(fingerprint.matches("sha256:[0-9a-f]{8,}"), fingerprint);
         assertEquals("", driver.findElement(By.id("provider-key")).getAttribute("value"));
@@ -197,9 +209,17 @@ class DashboardBrowserTest {
         new Select(driver.findElement(By.id("tenant-select"))).selectByValue("");
         driver.findElement(By.cssSelector("a[data-page=live]")).click();
         String last = null;
-        for (String[] r : new String[][]{{"sim/alpha", "false"}, {"sim/beta", "true"}, {"sim/gamma", "false"},
-                {"sim/alpha:fast", "true"}, {"sim/beta:floor", "false"}, {"sim/no-such-model", "false"},
-                {"sim/gamma", "true"}, {"auto", "false"}, {"sim/alpha:best", "false"}}) {
+        for (String[] r : new String[][] {
+            {"sim/alpha", "false"},
+            {"sim/beta", "true"},
+            {"sim/gamma", "false"},
+            {"sim/alpha:fast", "true"},
+            {"sim/beta:floor", "false"},
+            {"sim/no-such-model", "false"},
+            {"sim/gamma", "true"},
+            {"auto", "false"},
+            {"sim/alpha:best", "false"}
+        }) {
             last = chat(gateway.apiKey, r[0], Boolean.parseBoolean(r[1])).requestId();
         }
         waitFor(2, ExpectedConditions.presenceOfElementLocated(byRequest(last)));
@@ -220,25 +240,32 @@ class DashboardBrowserTest {
     void aTenantAdminSeesOnlyItsTenant() throws Exception {
         admin("POST", "/admin/v1/tenants", "{\"id\":\"acme\",\"name\":\"Acme Inc.\"}");
         String acmeAdmin = admin("POST", "/admin/v1/tenants/acme/keys", "{\"name\":\"acme-ops\",\"kind\":\"admin\"}")
-                .get("key").asText();
-        String acmeApi = admin("POST", "/admin/v1/tenants/acme/keys", "{\"name\":\"acme-checkout\"}").get("key").asText();
+                .get("key")
+                .asText();
+        String acmeApi = admin("POST", "/admin/v1/tenants/acme/keys", "{\"name\":\"acme-checkout\"}")
+                .get("key")
+                .asText();
 
         driver.findElement(By.id("logout")).click();
         waitFor(3, ExpectedConditions.visibilityOfElementLocated(By.id("login-form")));
-        assertEquals(0, driver.findElements(By.cssSelector("#feed-body tr")).size(), "the feed is gone with the session");
+        assertEquals(
+                0, driver.findElements(By.cssSelector("#feed-body tr")).size(), "the feed is gone with the session");
         logIn(acmeAdmin);
         waitFor(3, ExpectedConditions.textToBe(By.id("who"), "tenant admin · acme"));
         assertFalse(driver.findElement(By.id("tenant-picker")).isDisplayed(), "no tenant selector");
         assertTokenInNoUrl(acmeAdmin);
         driver.findElement(By.cssSelector("a[data-page=live]")).click();
         waitFor(3, ExpectedConditions.textToBe(By.id("feed-status"), "live"));
-        assertEquals(0, driver.findElements(By.cssSelector("#feed-body tr")).size(),
+        assertEquals(
+                0,
+                driver.findElements(By.cssSelector("#feed-body tr")).size(),
                 "none of tenant default's requests are replayed");
 
         Sent other = chat(gateway.apiKey, "sim/alpha", false); // tenant default
         Sent mine = chat(acmeApi, "sim/beta", false);
         waitFor(1, ExpectedConditions.presenceOfElementLocated(byRequest(mine.requestId())));
-        assertTrue(driver.findElements(byRequest(other.requestId())).isEmpty(),
+        assertTrue(
+                driver.findElements(byRequest(other.requestId())).isEmpty(),
                 "another tenant's request, sent first, never shows");
         assertEquals(1, driver.findElements(By.cssSelector("#feed-body tr")).size());
 
@@ -251,8 +278,8 @@ class DashboardBrowserTest {
         String page = driver.getPageSource();
         String models = driver.findElement(By.id("models-body")).getText();
         assertTrue(models.startsWith("sim/beta "), "acme's figures: its one request: " + models);
-        for (String foreign : List.of("browser-key", browserKeyId, other.requestId(), "sim/no-such-model",
-                "tenant-select\"><option")) {
+        for (String foreign : List.of(
+                "browser-key", browserKeyId, other.requestId(), "sim/no-such-model", "tenant-select\"><option")) {
             assertFalse(page.contains(foreign), "tenant default's " + foreign + " shows to acme's admin");
         }
         screenshot("tenant-admin");
@@ -267,7 +294,8 @@ class DashboardBrowserTest {
         WebElement row = waitFor(1, ExpectedConditions.presenceOfElementLocated(byRequest(sent.requestId())));
         assertEquals(XSS_MODEL, row.findElement(By.className("model-asked")).getText());
         assertTrue(row.getText().contains("model_not_found"), row.getText());
-        assertTrue(driver.findElements(By.cssSelector("#feed img, #feed script")).isEmpty(), "no element was made");
+        assertTrue(
+                driver.findElements(By.cssSelector("#feed img, #feed script")).isEmpty(), "no element was made");
         assertEquals("undefined", js("return typeof window.__xss;"));
         assertEquals(0L, js("return window.__csp.length;"), "CSP had nothing to block: " + js("return window.__csp;"));
         screenshot("escaped");
@@ -280,7 +308,9 @@ class DashboardBrowserTest {
     /** An API key of tenant acme, made once. */
     private String gatewayKeyOfAcme() throws Exception {
         if (acmeApiKey == null) {
-            acmeApiKey = admin("POST", "/admin/v1/tenants/acme/keys", "{\"name\":\"acme-xss\"}").get("key").asText();
+            acmeApiKey = admin("POST", "/admin/v1/tenants/acme/keys", "{\"name\":\"acme-xss\"}")
+                    .get("key")
+                    .asText();
         }
         return acmeApiKey;
     }
@@ -310,8 +340,10 @@ class DashboardBrowserTest {
     /** The texts of the cells of the row {@code css}, read at once; null while there is no such row. */
     @SuppressWarnings("unchecked")
     private List<String> cells(String css) {
-        return (List<String>) js("const r = document.querySelector(arguments[0]);"
-                + " return r ? Array.from(r.cells).map(c => c.textContent) : null;", css);
+        return (List<String>) js(
+                "const r = document.querySelector(arguments[0]);"
+                        + " return r ? Array.from(r.cells).map(c => c.textContent) : null;",
+                css);
     }
 
     private static By byRequest(String requestId) {
@@ -331,24 +363,31 @@ class DashboardBrowserTest {
         Files.copy(f.toPath(), SCREENSHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
     }
 
-    private record Sent(int status, String requestId) {
-    }
+    private record Sent(int status, String requestId) {}
 
     private Sent chat(String key, String model, boolean stream) throws Exception {
-        String body = JSON.writeValueAsString(Map.of("model", model, "stream", stream,
-                "messages", List.of(Map.of("role", "user", "content", "Say hello"))));
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
-                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
-                .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        String body = JSON.writeValueAsString(Map.of(
+                "model", model, "stream", stream, "messages", List.of(Map.of("role", "user", "content", "Say hello"))));
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
+                        .header("Authorization", "Bearer " + key)
+                        .header("Content-Type", "application/json")
+                        .timeout(Duration.ofSeconds(20))
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
-        return new Sent(r.statusCode(), r.headers().firstValue("x-br-request-id").orElseThrow());
+        return new Sent(
+                r.statusCode(), r.headers().firstValue("x-br-request-id").orElseThrow());
     }
 
     private JsonNode admin(String method, String path, String body) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                        + gateway.server.adminPort() + path))
-                .header("Authorization", "Bearer " + gateway.adminToken).timeout(Duration.ofSeconds(10))
-                .method(method, HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.server.adminPort() + path))
+                        .header("Authorization", "Bearer " + gateway.adminToken)
+                        .timeout(Duration.ofSeconds(10))
+                        .method(method, HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertTrue(r.statusCode() / 100 == 2, path + ": " + r.statusCode() + " " + r.body());
         return JSON.readTree(r.body());
     }

@@ -1,22 +1,21 @@
 package io.brainstorm.proxy.e2e;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.brainstorm.proxy.auth.ApiKeys;
-import io.brainstorm.proxy.testing.ManualClock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
-import java.io.IOException;
-import java.math.BigDecimal;
-import java.net.SocketTimeoutException;
-import java.time.Duration;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.brainstorm.proxy.auth.ApiKeys;
+import io.brainstorm.proxy.testing.ManualClock;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Something throws inside an exchange after it started (here: the provider reports a usage whose
@@ -77,7 +76,9 @@ class ExchangeCrashTest {
     /** Nothing arrives on {@code http}'s connection for longer than the exchange's timers would take to fire. */
     private static void nothingMoreArrives(RawHttp http) throws IOException {
         http.socket.setSoTimeout(2_500);
-        assertThrows(SocketTimeoutException.class, () -> http.in().read(),
+        assertThrows(
+                SocketTimeoutException.class,
+                () -> http.in().read(),
                 "nothing may arrive on the client connection after the answer");
         http.socket.setSoTimeout(15_000);
     }
@@ -87,8 +88,10 @@ class ExchangeCrashTest {
         http.write("GET /v1/usage HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key + "\r\n\r\n");
         RawHttp.Response usage = http.read();
         assertEquals(200, usage.status(), usage.body());
-        assertEquals(0, new BigDecimal(JSON.readTree(usage.body()).path("reserved_usd").asText())
-                .compareTo(BigDecimal.ZERO), usage.body());
+        assertEquals(
+                0,
+                new BigDecimal(JSON.readTree(usage.body()).path("reserved_usd").asText()).compareTo(BigDecimal.ZERO),
+                usage.body());
     }
 
     @Test
@@ -133,7 +136,8 @@ class ExchangeCrashTest {
         streamingUpstream.earlyHints = false;
         streamingUpstream.streamCompletionTokens = 9_000_000_000_000_000_000L;
         try (RawHttp http = new RawHttp(gateway.port())) {
-            String body = GatewayHarness.chatBody("\"max_tokens\":5,\"stream\":true").replace("sim/alpha", MODEL);
+            String body =
+                    GatewayHarness.chatBody("\"max_tokens\":5,\"stream\":true").replace("sim/alpha", MODEL);
             http.write(RawHttp.post("/v1/chat/completions", key, body));
             RawHttp.Response crashed = http.read();
             assertEquals(200, crashed.status(), crashed.body());

@@ -28,7 +28,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslContext;
-
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -50,8 +49,15 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class FakeUpstream implements AutoCloseable {
     /** What to answer. */
-    record Behaviour(int status, String errorBody, boolean hang, boolean reset, int streamEvents, int eventBytes,
-                     boolean stall, String retryAfter) {
+    record Behaviour(
+            int status,
+            String errorBody,
+            boolean hang,
+            boolean reset,
+            int streamEvents,
+            int eventBytes,
+            boolean stall,
+            String retryAfter) {
         static Behaviour ok() {
             return new Behaviour(200, null, false, false, 0, 0, false, null);
         }
@@ -94,8 +100,7 @@ final class FakeUpstream implements AutoCloseable {
         }
     }
 
-    record Recorded(String path, Map<String, String> headers, String body) {
-    }
+    record Recorded(String path, Map<String, String> headers, String body) {}
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Channel server;
@@ -108,7 +113,9 @@ final class FakeUpstream implements AutoCloseable {
 
     FakeUpstream(SslContext ssl) throws InterruptedException {
         this.ssl = ssl;
-        server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        server = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -117,11 +124,16 @@ final class FakeUpstream implements AutoCloseable {
                         if (ssl != null) {
                             ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8 * 1024 * 1024),
-                                new Handler());
+                        ch.pipeline()
+                                .addLast(
+                                        new HttpServerCodec(),
+                                        new HttpObjectAggregator(8 * 1024 * 1024),
+                                        new Handler());
                     }
                 })
-                .bind("127.0.0.1", 0).sync().channel();
+                .bind("127.0.0.1", 0)
+                .sync()
+                .channel();
     }
 
     FakeUpstream() throws InterruptedException {
@@ -169,8 +181,10 @@ final class FakeUpstream implements AutoCloseable {
                 return;
             }
             if (b.status() != 200 || b.errorBody() != null) {
-                String err = b.errorBody() != null ? b.errorBody()
-                        : "{\"error\":{\"message\":\"fake says " + b.status() + "\",\"type\":\"api_error\",\"param\":null,\"code\":null}}";
+                String err = b.errorBody() != null
+                        ? b.errorBody()
+                        : "{\"error\":{\"message\":\"fake says " + b.status()
+                                + "\",\"type\":\"api_error\",\"param\":null,\"code\":null}}";
                 write(ctx, HttpResponseStatus.valueOf(b.status()), err, b.retryAfter());
                 return;
             }
@@ -180,8 +194,9 @@ final class FakeUpstream implements AutoCloseable {
                 head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream");
                 HttpUtil.setTransferEncodingChunked(head, true);
                 ctx.write(head);
-                var sent = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer("data: {\"object\":\"chat.completion.chunk\","
-                        + "\"model\":\"" + model + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"stall\"}}]}\n\n",
+                var sent = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(
+                        "data: {\"object\":\"chat.completion.chunk\"," + "\"model\":\"" + model
+                                + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"stall\"}}]}\n\n",
                         StandardCharsets.UTF_8)));
                 if (b.reset()) {
                     sent.addListener(f -> {
@@ -203,9 +218,10 @@ final class FakeUpstream implements AutoCloseable {
         }
 
         private void write(ChannelHandlerContext ctx, HttpResponseStatus status, String json, String retryAfter) {
-            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-                    Unpooled.copiedBuffer(json, StandardCharsets.UTF_8));
-            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+            FullHttpResponse r = new DefaultFullHttpResponse(
+                    HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(json, StandardCharsets.UTF_8));
+            r.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
             if (retryAfter != null) {
                 r.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);

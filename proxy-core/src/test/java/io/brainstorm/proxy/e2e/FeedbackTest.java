@@ -1,23 +1,22 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.auth.ApiKeys;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.spi.TaskClass;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.InstantSource;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code POST /v1/feedback}: an application's verdict moves the learning state of the endpoint that
@@ -34,6 +33,7 @@ class FeedbackTest {
               - {name: other, sha256: %s, tenant: acme}
             """.formatted(ApiKeys.sha256(otherTenantKey));
     private GatewayHarness gateway;
+
     @TempDir
     Path stateDir;
 
@@ -45,9 +45,13 @@ class FeedbackTest {
     }
 
     private HttpResponse<String> post(String path, String key, String body) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path))
-                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return client.send(
+                HttpRequest.newBuilder(URI.create(gateway.baseUrl() + path))
+                        .header("Authorization", "Bearer " + key)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static String verdict(String requestId, double score) {
@@ -55,7 +59,11 @@ class FeedbackTest {
     }
 
     private Posterior east() {
-        return gateway.server.gateway().router().state().learning()
+        return gateway.server
+                .gateway()
+                .router()
+                .state()
+                .learning()
                 .posterior("sim/alpha@sim-east", TaskClass.of(false, false, 10));
     }
 
@@ -68,11 +76,13 @@ class FeedbackTest {
         Posterior before = east();
         assertEquals(2.0, before.alpha(), 1e-9, "the answer itself counted once as good: " + before);
 
-        HttpResponse<String> other = post("/feedback", otherTenantKey, "{\"request_id\":\"" + requestId + "\",\"score\":0}");
+        HttpResponse<String> other =
+                post("/feedback", otherTenantKey, "{\"request_id\":\"" + requestId + "\",\"score\":0}");
         assertEquals(404, other.statusCode(), "another tenant cannot score it, nor learn it exists: " + other.body());
         assertEquals(before, east());
 
-        HttpResponse<String> r = post("/feedback", gateway.apiKey, "{\"request_id\":\"" + requestId + "\",\"score\":0}");
+        HttpResponse<String> r =
+                post("/feedback", gateway.apiKey, "{\"request_id\":\"" + requestId + "\",\"score\":0}");
         assertEquals(200, r.statusCode(), r.body());
         JsonNode o = JSON.readTree(r.body());
         assertEquals("sim/alpha@sim-east", o.path("endpoint").asText());
@@ -81,11 +91,18 @@ class FeedbackTest {
         assertEquals(before.alpha(), after.alpha(), 1e-9);
         assertEquals(before.beta() + 2, after.beta(), 1e-9, "a bad verdict counts feedback_weight (2) answers");
 
-        assertEquals(404, post("/feedback", gateway.apiKey, "{\"request_id\":\"req_nosuch\",\"score\":1}").statusCode());
-        HttpResponse<String> bad = post("/feedback", gateway.apiKey, "{\"request_id\":\"" + requestId + "\",\"score\":1.5}");
+        assertEquals(
+                404,
+                post("/feedback", gateway.apiKey, "{\"request_id\":\"req_nosuch\",\"score\":1}")
+                        .statusCode());
+        HttpResponse<String> bad =
+                post("/feedback", gateway.apiKey, "{\"request_id\":\"" + requestId + "\",\"score\":1.5}");
         assertEquals(400, bad.statusCode());
-        assertEquals("score", JSON.readTree(bad.body()).path("error").path("param").asText());
-        assertTrue(post("/feedback", "br_live_00000000000000000000000000000000", "{}").statusCode() == 401);
+        assertEquals(
+                "score", JSON.readTree(bad.body()).path("error").path("param").asText());
+        assertTrue(post("/feedback", "br_live_00000000000000000000000000000000", "{}")
+                        .statusCode()
+                == 401);
     }
 
     @Test
@@ -99,12 +116,15 @@ class FeedbackTest {
         gateway = new GatewayHarness(yaml, InstantSource.system(), stateDir);
         Posterior before = east();
         assertEquals(2.0, before.alpha(), 1e-9, "the answer itself counted once as good, and was kept: " + before);
-        assertEquals(404, post("/feedback", otherTenantKey, verdict(requestId, 0)).statusCode(),
+        assertEquals(
+                404,
+                post("/feedback", otherTenantKey, verdict(requestId, 0)).statusCode(),
                 "another tenant still cannot score it");
 
         HttpResponse<String> r = post("/feedback", gateway.apiKey, verdict(requestId, 0));
         assertEquals(200, r.statusCode(), r.body());
-        assertEquals("sim/alpha@sim-east", JSON.readTree(r.body()).path("endpoint").asText());
+        assertEquals(
+                "sim/alpha@sim-east", JSON.readTree(r.body()).path("endpoint").asText());
         Posterior after = east();
         assertEquals(before.alpha(), after.alpha(), 1e-9);
         assertEquals(before.beta() + 2, after.beta(), 1e-9, "a bad verdict counts feedback_weight (2) answers");

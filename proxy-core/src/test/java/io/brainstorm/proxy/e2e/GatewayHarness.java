@@ -2,12 +2,11 @@ package io.brainstorm.proxy.e2e;
 
 import io.brainstorm.proxy.auth.ApiKeys;
 import io.brainstorm.proxy.auth.Registry;
-import io.brainstorm.proxy.config.KeyConfig;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.config.GatewayConfig;
+import io.brainstorm.proxy.config.KeyConfig;
 import io.brainstorm.proxy.server.GatewayServer;
 import io.brainstorm.proxy.sim.SimServer;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +22,7 @@ final class GatewayHarness implements AutoCloseable {
     final String apiKey = ApiKeys.generate();
     /** The super-admin token of the admin API. */
     final String adminToken = "br_admin_" + ApiKeys.generate().substring(ApiKeys.PREFIX.length());
+
     final Registry registry;
     final GatewayServer server;
     final Path stateDir;
@@ -64,8 +64,9 @@ final class GatewayHarness implements AutoCloseable {
         this(extraYaml, clock, true, stateDir, false);
     }
 
-    private GatewayHarness(String extraYaml, java.time.InstantSource clock, boolean stateFiles, Path stateDir,
-                           boolean ownsStateDir) throws Exception {
+    private GatewayHarness(
+            String extraYaml, java.time.InstantSource clock, boolean stateFiles, Path stateDir, boolean ownsStateDir)
+            throws Exception {
         this.stateDir = stateDir;
         this.ownsStateDir = ownsStateDir;
         String yaml = """
@@ -87,8 +88,8 @@ final class GatewayHarness implements AutoCloseable {
         List<KeyConfig> keys = new ArrayList<>(config.keys());
         keys.add(new KeyConfig("test", ApiKeys.sha256(apiKey), "default"));
         Registry.Bootstrap boot = Registry.Bootstrap.of(config, Map.of("BR_ADMIN_TOKEN", adminToken));
-        boot = new Registry.Bootstrap(keys, boot.providerKeys(), boot.providers(), null, adminToken, null,
-                stateDir.resolve("master.key"));
+        boot = new Registry.Bootstrap(
+                keys, boot.providerKeys(), boot.providers(), null, adminToken, null, stateDir.resolve("master.key"));
         registry = stateFiles ? Registry.open(stateDir, boot, clock) : Registry.inMemory(boot, clock);
         server = GatewayServer.start(config, registry, 2, clock);
     }
@@ -112,7 +113,8 @@ final class GatewayHarness implements AutoCloseable {
     }
 
     /** Polls {@code condition} every 10 ms until it holds or {@code timeoutMillis} pass; returns whether it held. */
-    static boolean eventually(long timeoutMillis, java.util.function.BooleanSupplier condition) throws InterruptedException {
+    static boolean eventually(long timeoutMillis, java.util.function.BooleanSupplier condition)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         while (System.nanoTime() < deadline) {
             if (condition.getAsBoolean()) {
@@ -130,7 +132,8 @@ final class GatewayHarness implements AutoCloseable {
         if (ownsStateDir && Files.exists(stateDir)) {
             // the answer and budget day files are tens of megabytes each; a second close finds nothing to do
             try (java.util.stream.Stream<Path> files = Files.walk(stateDir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                files.sorted(java.util.Comparator.reverseOrder())
+                        .forEach(p -> p.toFile().delete());
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }

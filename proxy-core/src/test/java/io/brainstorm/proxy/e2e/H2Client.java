@@ -27,7 +27,6 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
-
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -45,28 +44,35 @@ final class H2Client implements AutoCloseable {
      *
      * @param headerFrames every HEADERS frame as it arrived (the HTTP/1 view drops {@code trailer})
      */
-    record Response(int status, HttpHeaders headers, String body, HttpHeaders trailers, List<Http2Headers> headerFrames) {
-    }
+    record Response(
+            int status, HttpHeaders headers, String body, HttpHeaders trailers, List<Http2Headers> headerFrames) {}
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     final Channel connection;
 
     H2Client(int port) throws InterruptedException {
-        connection = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        connection = new Bootstrap()
+                .group(group)
+                .channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
-                                new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                        ch.pipeline()
+                                .addLast(
+                                        Http2FrameCodecBuilder.forClient().build(),
+                                        new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
                     }
                 })
-                .connect("127.0.0.1", port).sync().channel();
+                .connect("127.0.0.1", port)
+                .sync()
+                .channel();
     }
 
     CompletableFuture<Response> post(String path, String apiKey, String json, Map<String, String> extraHeaders) {
-        FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path,
-                Unpooled.copiedBuffer(json, StandardCharsets.UTF_8));
-        req.headers().set(HttpHeaderNames.HOST, "127.0.0.1")
+        FullHttpRequest req = new DefaultFullHttpRequest(
+                HttpVersion.HTTP_1_1, HttpMethod.POST, path, Unpooled.copiedBuffer(json, StandardCharsets.UTF_8));
+        req.headers()
+                .set(HttpHeaderNames.HOST, "127.0.0.1")
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, req.content().readableBytes());
         if (apiKey != null) {
@@ -79,56 +85,70 @@ final class H2Client implements AutoCloseable {
     CompletableFuture<Response> send(FullHttpRequest req) {
         CompletableFuture<Response> result = new CompletableFuture<>();
         List<Http2Headers> headerFrames = new CopyOnWriteArrayList<>();
-        new Http2StreamChannelBootstrap(connection).handler(new ChannelInitializer<Http2StreamChannel>() {
-            @Override
-            protected void initChannel(Http2StreamChannel ch) {
-                ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                            @Override
-                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                if (msg instanceof Http2HeadersFrame frame) {
-                                    headerFrames.add(frame.headers());
-                                }
-                                ctx.fireChannelRead(msg);
-                            }
-                        },
-                        new Http2StreamFrameToHttpObjectCodec(false),
-                        new HttpObjectAggregator(64 * 1024 * 1024),
-                        new SimpleChannelInboundHandler<FullHttpResponse>() {
-                            @Override
-                            protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse r) {
-                                result.complete(new Response(r.status().code(), r.headers().copy(),
-                                        r.content().toString(StandardCharsets.UTF_8), r.trailingHeaders().copy(), List.copyOf(headerFrames)));
-                            }
+        new Http2StreamChannelBootstrap(connection)
+                .handler(new ChannelInitializer<Http2StreamChannel>() {
+                    @Override
+                    protected void initChannel(Http2StreamChannel ch) {
+                        ch.pipeline()
+                                .addLast(
+                                        new ChannelInboundHandlerAdapter() {
+                                            @Override
+                                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                                if (msg instanceof Http2HeadersFrame frame) {
+                                                    headerFrames.add(frame.headers());
+                                                }
+                                                ctx.fireChannelRead(msg);
+                                            }
+                                        },
+                                        new Http2StreamFrameToHttpObjectCodec(false),
+                                        new HttpObjectAggregator(64 * 1024 * 1024),
+                                        new SimpleChannelInboundHandler<FullHttpResponse>() {
+                                            @Override
+                                            protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse r) {
+                                                result.complete(new Response(
+                                                        r.status().code(),
+                                                        r.headers().copy(),
+                                                        r.content().toString(StandardCharsets.UTF_8),
+                                                        r.trailingHeaders().copy(),
+                                                        List.copyOf(headerFrames)));
+                                            }
 
-                            @Override
-                            public void channelInactive(ChannelHandlerContext ctx) {
-                                result.completeExceptionally(new IllegalStateException("stream closed without a response"));
-                                ctx.fireChannelInactive();
-                            }
+                                            @Override
+                                            public void channelInactive(ChannelHandlerContext ctx) {
+                                                result.completeExceptionally(
+                                                        new IllegalStateException("stream closed without a response"));
+                                                ctx.fireChannelInactive();
+                                            }
 
-                            @Override
-                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                                result.completeExceptionally(cause);
-                                ctx.close();
-                            }
-                        });
-            }
-        }).open().addListener(f -> {
-            if (!f.isSuccess()) {
-                req.release();
-                result.completeExceptionally(f.cause());
-                return;
-            }
-            Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
-            stream.writeAndFlush(req).addListener(w -> {
-                if (!w.isSuccess() && !result.isDone()) {
-                    // the server may answer (413) and reset before the whole body left; the answer wins
-                    stream.eventLoop().schedule(() -> {
-                        result.completeExceptionally(w.cause());
-                    }, 2, TimeUnit.SECONDS);
-                }
-            });
-        });
+                                            @Override
+                                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                                result.completeExceptionally(cause);
+                                                ctx.close();
+                                            }
+                                        });
+                    }
+                })
+                .open()
+                .addListener(f -> {
+                    if (!f.isSuccess()) {
+                        req.release();
+                        result.completeExceptionally(f.cause());
+                        return;
+                    }
+                    Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
+                    stream.writeAndFlush(req).addListener(w -> {
+                        if (!w.isSuccess() && !result.isDone()) {
+                            // the server may answer (413) and reset before the whole body left; the answer wins
+                            stream.eventLoop()
+                                    .schedule(
+                                            () -> {
+                                                result.completeExceptionally(w.cause());
+                                            },
+                                            2,
+                                            TimeUnit.SECONDS);
+                        }
+                    });
+                });
         return result;
     }
 

@@ -18,7 +18,6 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
-
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -40,6 +39,7 @@ final class HeldUpstream implements AutoCloseable {
     private final String answer;
     /** Parked requests, on the event loop only. */
     private final Queue<ChannelHandlerContext> parked = new ArrayDeque<>();
+
     private boolean held;
     final AtomicInteger received = new AtomicInteger();
     /** Answers written (whether or not the gateway read them). */
@@ -50,17 +50,20 @@ final class HeldUpstream implements AutoCloseable {
         answer = """
                 {"id":"chatcmpl-held","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini",\
                 "choices":[{"index":0,"message":{"role":"assistant","content":"held"},"finish_reason":"stop"}],\
-                "usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}"""
-                .formatted(promptTokens, completionTokens, promptTokens + completionTokens);
-        server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                "usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}""".formatted(promptTokens, completionTokens, promptTokens + completionTokens);
+        server = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1024 * 1024),
-                                new Handler());
+                        ch.pipeline()
+                                .addLast(new HttpServerCodec(), new HttpObjectAggregator(1024 * 1024), new Handler());
                     }
                 })
-                .bind("127.0.0.1", 0).sync().channel();
+                .bind("127.0.0.1", 0)
+                .sync()
+                .channel();
     }
 
     String baseUrl() {
@@ -74,18 +77,21 @@ final class HeldUpstream implements AutoCloseable {
 
     /** Answers every parked request, and those that come later at once. */
     void answer() throws InterruptedException {
-        group.next().submit(() -> {
-            held = false;
-            for (ChannelHandlerContext ctx; (ctx = parked.poll()) != null; ) {
-                write(ctx);
-            }
-        }).sync();
+        group.next()
+                .submit(() -> {
+                    held = false;
+                    for (ChannelHandlerContext ctx; (ctx = parked.poll()) != null; ) {
+                        write(ctx);
+                    }
+                })
+                .sync();
     }
 
     private void write(ChannelHandlerContext ctx) {
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                Unpooled.copiedBuffer(answer, StandardCharsets.UTF_8));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+        FullHttpResponse r = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.copiedBuffer(answer, StandardCharsets.UTF_8));
+        r.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
         answered.incrementAndGet();
         ctx.writeAndFlush(r);

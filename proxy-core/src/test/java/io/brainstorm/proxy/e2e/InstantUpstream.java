@@ -28,7 +28,6 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -72,17 +71,22 @@ final class InstantUpstream implements AutoCloseable {
     InstantUpstream(int threads) throws InterruptedException {
         group = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
         UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(false, true);
-        server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        server = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.ALLOCATOR, alloc)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1024 * 1024), new Answer());
+                        ch.pipeline()
+                                .addLast(new HttpServerCodec(), new HttpObjectAggregator(1024 * 1024), new Answer());
                     }
                 })
-                .bind("127.0.0.1", 0).sync().channel();
+                .bind("127.0.0.1", 0)
+                .sync()
+                .channel();
     }
 
     int port() {
@@ -110,7 +114,8 @@ final class InstantUpstream implements AutoCloseable {
             } else {
                 ByteBuf body = ByteBufUtil.writeUtf8(ctx.alloc(), PLAIN);
                 FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
-                r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                r.headers()
+                        .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
                         .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
                 HttpUtil.setKeepAlive(r, keepAlive);
                 done(ctx.writeAndFlush(r), keepAlive);

@@ -1,15 +1,15 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.spi.TaskClass;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,10 +18,9 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A provider's 2xx answer that is not what it claims (docs/architecture.md §3, §7), end to end: a JSON body cut
@@ -54,12 +53,20 @@ class InvalidAnswerTest {
 
     /** The bad answers, each with what the gateway's reason for it says. */
     enum Bad {
-        CUT_JSON(false, new RawAnswerUpstream.Answer(200, "application/json", "{\"choices\":["),
+        CUT_JSON(
+                false,
+                new RawAnswerUpstream.Answer(200, "application/json", "{\"choices\":["),
                 "the answer was not JSON (cut off"),
-        HTML_PAGE(false, new RawAnswerUpstream.Answer(200, "text/html; charset=utf-8",
-                "<html><head><title>502 Bad Gateway</title></head><body>" + MARKER + "</body></html>"),
+        HTML_PAGE(
+                false,
+                new RawAnswerUpstream.Answer(
+                        200,
+                        "text/html; charset=utf-8",
+                        "<html><head><title>502 Bad Gateway</title></head><body>" + MARKER + "</body></html>"),
                 "the answer was not JSON (content-type text/html)"),
-        STREAM_AS_JSON(true, new RawAnswerUpstream.Answer(200, "application/json", GOOD_ANSWER.replace(TEXT, MARKER)),
+        STREAM_AS_JSON(
+                true,
+                new RawAnswerUpstream.Answer(200, "application/json", GOOD_ANSWER.replace(TEXT, MARKER)),
                 "the answer was not an event stream (content-type application/json)");
 
         final boolean stream;
@@ -73,7 +80,8 @@ class InvalidAnswerTest {
         }
     }
 
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final List<Completion> seen = new CopyOnWriteArrayList<>();
     private RawAnswerUpstream bad;
     private RawAnswerUpstream good;
@@ -95,8 +103,10 @@ class InvalidAnswerTest {
     /** Provider "openai" answers {@code b}'s bad answer; "backup", when {@code withBackup}, answers well. */
     private void start(Bad b, boolean withBackup) throws Exception {
         bad = new RawAnswerUpstream(b.answer);
-        good = new RawAnswerUpstream(b.stream ? new RawAnswerUpstream.Answer(200, "text/event-stream", GOOD_STREAM)
-                : new RawAnswerUpstream.Answer(200, "application/json", GOOD_ANSWER));
+        good = new RawAnswerUpstream(
+                b.stream
+                        ? new RawAnswerUpstream.Answer(200, "text/event-stream", GOOD_STREAM)
+                        : new RawAnswerUpstream.Answer(200, "application/json", GOOD_ANSWER));
         String backup = withBackup ? """
                   - name: backup
                     type: openai
@@ -118,23 +128,31 @@ class InvalidAnswerTest {
 
     private HttpResponse<String> chat(boolean stream) throws Exception {
         String body = GatewayHarness.chatBody(stream ? "\"stream\":true" : "").replace("sim/alpha", MODEL);
-        return client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
-                .header("Authorization", "Bearer " + gateway.apiKey)
-                .header("Content-Type", "application/json")
-                .timeout(Duration.ofSeconds(30))
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        return client.send(
+                HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
+                        .header("Authorization", "Bearer " + gateway.apiKey)
+                        .header("Content-Type", "application/json")
+                        .timeout(Duration.ofSeconds(30))
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private Completion completionOf(HttpResponse<String> r) throws InterruptedException {
         String id = r.headers().firstValue("x-br-request-id").orElseThrow();
-        assertTrue(GatewayHarness.eventually(10_000, () -> seen.stream().anyMatch(c -> c.requestId().equals(id))), id);
+        assertTrue(
+                GatewayHarness.eventually(
+                        10_000, () -> seen.stream().anyMatch(c -> c.requestId().equals(id))),
+                id);
         return seen.stream().filter(c -> c.requestId().equals(id)).findFirst().orElseThrow();
     }
 
     private BigDecimal spentToday() throws Exception {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/usage"))
-                .header("Authorization", "Bearer " + gateway.apiKey).timeout(Duration.ofSeconds(30)).build(),
+        HttpResponse<String> r = client.send(
+                HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/usage"))
+                        .header("Authorization", "Bearer " + gateway.apiKey)
+                        .timeout(Duration.ofSeconds(30))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         return new BigDecimal(JSON.readTree(r.body()).path("spent_usd").asText());
@@ -143,7 +161,8 @@ class InvalidAnswerTest {
     /** What the bad endpoint's learning state holds for a plain short chat: one zero, no success. */
     private void assertLearnedOneFailure() throws InterruptedException {
         TaskClass plain = TaskClass.of(false, false, 10);
-        assertTrue(GatewayHarness.eventually(10_000, () -> posterior(plain).observations() == 1),
+        assertTrue(
+                GatewayHarness.eventually(10_000, () -> posterior(plain).observations() == 1),
                 "the bad answer reached the learning state: " + posterior(plain));
         Posterior p = posterior(plain);
         assertEquals(1.0, p.alpha(), "no success counted for the bad answer: " + p);
@@ -196,7 +215,8 @@ class InvalidAnswerTest {
         assertEquals("api_error", e.path("type").asText(), r.body());
         String message = e.path("message").asText();
         assertTrue(message.contains("openai: " + b.reason), message);
-        assertFalse(message.contains(MARKER) || message.contains("<html>"), "the upstream body is not echoed: " + message);
+        assertFalse(
+                message.contains(MARKER) || message.contains("<html>"), "the upstream body is not echoed: " + message);
         assertEquals("false", r.headers().firstValue("x-should-retry").orElse(null), "the gateway already tried");
         assertEquals(1, bad.requests.get());
 
@@ -211,7 +231,8 @@ class InvalidAnswerTest {
         assertTrue(c.costNanoUsd() > 0, c.toString());
         BigDecimal spent = spentToday();
         assertEquals(0, usd(c.costNanoUsd()).compareTo(spent), "charged " + spent + ", recorded " + c);
-        assertEquals(0, new BigDecimal(r.headers().firstValue("x-br-actual-cost").orElseThrow()).compareTo(spent));
+        assertEquals(
+                0, new BigDecimal(r.headers().firstValue("x-br-actual-cost").orElseThrow()).compareTo(spent));
         assertEquals("true", r.headers().firstValue("x-br-cost-estimated").orElse(null));
         assertLearnedOneFailure();
     }

@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
@@ -39,7 +38,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * request arrived), or answer {@code 408} and close. {@link #hang} leaves every request unanswered.
  */
 final class KeepAliveUpstream implements AutoCloseable {
-    enum OnReuse { ANSWER, CLOSE, REQUEST_TIMEOUT }
+    enum OnReuse {
+        ANSWER,
+        CLOSE,
+        REQUEST_TIMEOUT
+    }
 
     private static final AttributeKey<Integer> SERVED = AttributeKey.valueOf("served");
     private static final AttributeKey<ScheduledFuture<?>> IDLE_CLOSE = AttributeKey.valueOf("idleClose");
@@ -51,12 +54,14 @@ final class KeepAliveUpstream implements AutoCloseable {
 
     /** Closes a connection this long after its last response; -1: never. */
     volatile long idleCloseMillis = 100;
+
     volatile OnReuse onReuse = OnReuse.ANSWER;
     volatile boolean hang;
     /** Whether about one response in three is preceded by a {@code 103 Early Hints} head. */
     volatile boolean earlyHints = true;
     /** The {@code completion_tokens} a stream's usage event reports. */
     volatile long streamCompletionTokens = 3;
+
     final AtomicInteger accepted = new AtomicInteger();
     final AtomicInteger requests = new AtomicInteger();
     final AtomicInteger answered = new AtomicInteger();
@@ -65,7 +70,9 @@ final class KeepAliveUpstream implements AutoCloseable {
     volatile long lastCloseNanos;
 
     KeepAliveUpstream() throws InterruptedException {
-        server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        server = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -76,11 +83,13 @@ final class KeepAliveUpstream implements AutoCloseable {
                             open.decrementAndGet();
                             lastCloseNanos = System.nanoTime();
                         });
-                        ch.pipeline().addLast(new HttpRequestDecoder(), new HttpObjectAggregator(1 << 20),
-                                new Handler());
+                        ch.pipeline()
+                                .addLast(new HttpRequestDecoder(), new HttpObjectAggregator(1 << 20), new Handler());
                     }
                 })
-                .bind("127.0.0.1", 0).sync().channel();
+                .bind("127.0.0.1", 0)
+                .sync()
+                .channel();
     }
 
     String baseUrl() {
@@ -126,32 +135,46 @@ final class KeepAliveUpstream implements AutoCloseable {
             if (body.contains("\"stream\":true")) {
                 out.append("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
                 for (String word : new String[] {"hello", " from", " keep-alive"}) {
-                    chunk(out, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\""
-                            + model + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + word + "\"}}]}\n\n");
+                    chunk(
+                            out,
+                            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\""
+                                    + model + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + word
+                                    + "\"}}]}\n\n");
                 }
-                chunk(out, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"" + model
-                        + "\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":"
-                        + streamCompletionTokens + "}}\n\ndata: [DONE]\n\n");
+                chunk(
+                        out,
+                        "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"" + model
+                                + "\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":"
+                                + streamCompletionTokens + "}}\n\ndata: [DONE]\n\n");
                 out.append("0\r\n\r\n");
             } else {
                 String json = FakeUpstream.completion(model, "hello from keep-alive");
                 out.append("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ")
-                        .append(json.getBytes(StandardCharsets.UTF_8).length).append("\r\n\r\n").append(json);
+                        .append(json.getBytes(StandardCharsets.UTF_8).length)
+                        .append("\r\n\r\n")
+                        .append(json);
             }
             writeSplit(ctx, out.toString()).addListener(f -> {
                 answered.incrementAndGet();
                 long after = idleCloseMillis;
                 if (after >= 0 && ch.isActive()) {
-                    ch.attr(IDLE_CLOSE).set(ch.eventLoop().schedule(() -> {
-                        ch.close();
-                    }, after, TimeUnit.MILLISECONDS));
+                    ch.attr(IDLE_CLOSE)
+                            .set(ch.eventLoop()
+                                    .schedule(
+                                            () -> {
+                                                ch.close();
+                                            },
+                                            after,
+                                            TimeUnit.MILLISECONDS));
                 }
             });
         }
 
         private static void chunk(StringBuilder out, String data) {
-            out.append(Integer.toHexString(data.getBytes(StandardCharsets.UTF_8).length)).append("\r\n")
-                    .append(data).append("\r\n");
+            out.append(Integer.toHexString(data.getBytes(StandardCharsets.UTF_8).length))
+                    .append("\r\n")
+                    .append(data)
+                    .append("\r\n");
         }
 
         /** Writes {@code text} in a few pieces cut at random points, each flushed on its own. */

@@ -1,12 +1,10 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,9 +12,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** Request limits and malformed requests: OpenAI-shaped errors, no hangs, and the gateway keeps serving. */
 class LimitsTest {
@@ -28,7 +27,10 @@ class LimitsTest {
     @BeforeAll
     static void start() throws Exception {
         gateway = new GatewayHarness();
-        h1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        h1 = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
     }
 
     @AfterAll
@@ -42,7 +44,8 @@ class LimitsTest {
         HttpResponse<String> r = send("POST", "/v1/chat/completions", GatewayHarness.chatBody(""));
         assertEquals(200, r.statusCode(), r.body());
         // the answer may reach us a moment before the event loop counts the request as ended
-        assertTrue(GatewayHarness.eventually(2_000, () -> gateway.server.gateway().inFlight() == 0),
+        assertTrue(
+                GatewayHarness.eventually(2_000, () -> gateway.server.gateway().inFlight() == 0),
                 "requests left in flight: " + gateway.server.gateway().inFlight());
     }
 
@@ -51,7 +54,8 @@ class LimitsTest {
                 .header("Authorization", "Bearer " + gateway.apiKey)
                 .header("Content-Type", "application/json")
                 .timeout(Duration.ofSeconds(10));
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        b.method(
+                method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         return h1.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
@@ -98,7 +102,9 @@ class LimitsTest {
         } catch (java.io.IOException e) {
             throw new AssertionError("the client saw no 413, only " + e, e);
         }
-        assertEquals("request_too_large", error(r.body(), r.statusCode(), 413).path("code").asText());
+        assertEquals(
+                "request_too_large",
+                error(r.body(), r.statusCode(), 413).path("code").asText());
     }
 
     @Test
@@ -117,7 +123,9 @@ class LimitsTest {
                 // the gateway may answer and close before the client has written everything
             }
             RawHttp.Response r = raw.read();
-            assertEquals("request_too_large", error(r.body(), r.status(), 413).path("code").asText());
+            assertEquals(
+                    "request_too_large",
+                    error(r.body(), r.status(), 413).path("code").asText());
         }
     }
 
@@ -126,9 +134,12 @@ class LimitsTest {
         try (H2Client h2 = new H2Client(gateway.port())) {
             H2Client.Response r = h2.post("/v1/chat/completions", gateway.apiKey, oversizedBody(), Map.of())
                     .get(10, TimeUnit.SECONDS);
-            assertEquals("request_too_large", error(r.body(), r.status(), 413).path("code").asText());
+            assertEquals(
+                    "request_too_large",
+                    error(r.body(), r.status(), 413).path("code").asText());
             // the connection survives: only the stream was refused
-            H2Client.Response ok = h2.post("/v1/chat/completions", gateway.apiKey, GatewayHarness.chatBody(""), Map.of())
+            H2Client.Response ok = h2.post(
+                            "/v1/chat/completions", gateway.apiKey, GatewayHarness.chatBody(""), Map.of())
                     .get(10, TimeUnit.SECONDS);
             assertEquals(200, ok.status(), ok.body());
         }
@@ -147,9 +158,15 @@ class LimitsTest {
     @Test
     void badJsonIs400() throws Exception {
         HttpResponse<String> r = send("POST", "/v1/chat/completions", "{\"model\":\"sim/alpha\",\"messages\":[");
-        assertEquals("invalid_request", error(r.body(), r.statusCode(), 400).path("code").asText());
+        assertEquals(
+                "invalid_request",
+                error(r.body(), r.statusCode(), 400).path("code").asText());
         HttpResponse<String> notAnObject = send("POST", "/v1/chat/completions", "[1,2]");
-        assertEquals("invalid_request", error(notAnObject.body(), notAnObject.statusCode(), 400).path("code").asText());
+        assertEquals(
+                "invalid_request",
+                error(notAnObject.body(), notAnObject.statusCode(), 400)
+                        .path("code")
+                        .asText());
     }
 
     @Test
@@ -166,8 +183,11 @@ class LimitsTest {
         HttpResponse<String> responses = send("GET", "/v1/responses", null);
         JsonNode e = error(responses.body(), responses.statusCode(), 404);
         assertEquals("invalid_request_error", e.path("type").asText());
-        assertTrue(e.path("message").asText().contains("/v1/chat/completions"), "names what is supported: " + responses.body());
-        HttpResponse<String> speech = send("POST", "/v1/audio/speech", "{\"model\":\"tts-1\",\"input\":\"hi\",\"voice\":\"alloy\"}");
+        assertTrue(
+                e.path("message").asText().contains("/v1/chat/completions"),
+                "names what is supported: " + responses.body());
+        HttpResponse<String> speech =
+                send("POST", "/v1/audio/speech", "{\"model\":\"tts-1\",\"input\":\"hi\",\"voice\":\"alloy\"}");
         error(speech.body(), speech.statusCode(), 404);
     }
 

@@ -1,29 +1,30 @@
 package io.brainstorm.proxy.e2e;
 
-import io.brainstorm.proxy.metrics.Promtool;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
-
 import static io.brainstorm.proxy.metrics.ExpositionText.sample;
 import static io.brainstorm.proxy.metrics.ExpositionText.sum;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.brainstorm.proxy.metrics.Promtool;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
 /**
  * {@code GET /metrics} on a running gateway's admin listener, as Prometheus scrapes it: no token,
  * text format 0.0.4, and the requests made through the gateway counted in it.
  */
 class MetricsEndpointTest {
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private GatewayHarness gateway;
 
     @BeforeEach
@@ -37,8 +38,11 @@ class MetricsEndpointTest {
     }
 
     private HttpResponse<String> admin(String method, String path) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.server.adminPort() + path))
-                .timeout(Duration.ofSeconds(10)).method(method, HttpRequest.BodyPublishers.noBody()).build(),
+        return client.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.server.adminPort() + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .method(method, HttpRequest.BodyPublishers.noBody())
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -50,7 +54,8 @@ class MetricsEndpointTest {
 
     private HttpResponse<String> chat(String key, String extra) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
-                .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(GatewayHarness.chatBody(extra)));
         if (key != null) {
             b.header("Authorization", "Bearer " + key);
@@ -62,21 +67,32 @@ class MetricsEndpointTest {
     void servedWithoutATokenInTheTextFormat() throws Exception {
         HttpResponse<String> r = admin("GET", "/metrics");
         assertEquals(200, r.statusCode(), r.body());
-        assertEquals("text/plain; version=0.0.4; charset=utf-8", r.headers().firstValue("content-type").orElseThrow());
+        assertEquals(
+                "text/plain; version=0.0.4; charset=utf-8",
+                r.headers().firstValue("content-type").orElseThrow());
         assertEquals("no-store", r.headers().firstValue("cache-control").orElseThrow());
         String x = r.body();
         assertEquals("1", sample(x, "brainstorm_ready"));
-        for (String family : new String[]{"brainstorm_jvm_memory_used_bytes", "brainstorm_jvm_gc_collections_total",
-                "brainstorm_jvm_threads", "brainstorm_process_uptime_seconds", "brainstorm_buffer_pool_used_bytes",
-                "brainstorm_netty_allocator_used_bytes", "brainstorm_circuit_state"}) {
+        for (String family : new String[] {
+            "brainstorm_jvm_memory_used_bytes",
+            "brainstorm_jvm_gc_collections_total",
+            "brainstorm_jvm_threads",
+            "brainstorm_process_uptime_seconds",
+            "brainstorm_buffer_pool_used_bytes",
+            "brainstorm_netty_allocator_used_bytes",
+            "brainstorm_circuit_state"
+        }) {
             assertTrue(x.contains("\n# TYPE " + family + " "), family + " missing in\n" + x);
         }
         // every simulated endpoint of the sim models, closed
-        for (String ep : new String[]{"sim-east", "sim-west", "sim-budget"}) {
-            assertEquals("1", sample(x, "brainstorm_circuit_state{model=\"sim/alpha\",endpoint=\"" + ep
-                    + "\",state=\"closed\"}"), ep + " in\n" + x);
-            assertEquals("0", sample(x, "brainstorm_circuit_state{model=\"sim/alpha\",endpoint=\"" + ep
-                    + "\",state=\"open\"}"));
+        for (String ep : new String[] {"sim-east", "sim-west", "sim-budget"}) {
+            assertEquals(
+                    "1",
+                    sample(x, "brainstorm_circuit_state{model=\"sim/alpha\",endpoint=\"" + ep + "\",state=\"closed\"}"),
+                    ep + " in\n" + x);
+            assertEquals(
+                    "0",
+                    sample(x, "brainstorm_circuit_state{model=\"sim/alpha\",endpoint=\"" + ep + "\",state=\"open\"}"));
         }
     }
 
@@ -85,7 +101,9 @@ class MetricsEndpointTest {
         HttpResponse<String> head = admin("HEAD", "/metrics");
         assertEquals(200, head.statusCode());
         assertEquals("", head.body());
-        assertTrue(head.headers().firstValueAsLong("content-length").orElseThrow() > 1000, head.headers().toString());
+        assertTrue(
+                head.headers().firstValueAsLong("content-length").orElseThrow() > 1000,
+                head.headers().toString());
 
         HttpResponse<String> post = admin("POST", "/metrics");
         assertEquals(405, post.statusCode(), post.body());
@@ -112,22 +130,40 @@ class MetricsEndpointTest {
         assertEquals(401, chat("br_live_" + "0".repeat(32), "").statusCode());
         int n = plain + streamed + 1;
         // a completion is handed over once the answer's last byte is written: just after the client has it
-        assertTrue(GatewayHarness.eventually(2_000, () -> {
-            try {
-                return sum(scrape(), "brainstorm_requests_total") == n;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }), "brainstorm_requests_total never summed to " + n);
+        assertTrue(
+                GatewayHarness.eventually(2_000, () -> {
+                    try {
+                        return sum(scrape(), "brainstorm_requests_total") == n;
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }),
+                "brainstorm_requests_total never summed to " + n);
 
         String x = scrape();
-        assertEquals(plain + streamed, sum(x, "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"sim-east\","
-                + "strategy=\"direct\",status=\"200\"}") + sum(x, "brainstorm_requests_total{model=\"sim/alpha\","
-                + "endpoint=\"sim-west\",strategy=\"direct\",status=\"200\"}") + sum(x, "brainstorm_requests_total{"
-                + "model=\"sim/alpha\",endpoint=\"sim-budget\",strategy=\"direct\",status=\"200\"}"), x);
+        assertEquals(
+                plain + streamed,
+                sum(
+                                x,
+                                "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"sim-east\","
+                                        + "strategy=\"direct\",status=\"200\"}")
+                        + sum(
+                                x,
+                                "brainstorm_requests_total{model=\"sim/alpha\","
+                                        + "endpoint=\"sim-west\",strategy=\"direct\",status=\"200\"}")
+                        + sum(
+                                x,
+                                "brainstorm_requests_total{"
+                                        + "model=\"sim/alpha\",endpoint=\"sim-budget\",strategy=\"direct\",status=\"200\"}"),
+                x);
         // refused before its body was read: no model
-        assertEquals("1", sample(x, "brainstorm_requests_total{model=\"none\",endpoint=\"none\","
-                + "strategy=\"none\",status=\"401\"}"), x);
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_requests_total{model=\"none\",endpoint=\"none\","
+                                + "strategy=\"none\",status=\"401\"}"),
+                x);
         assertEquals(n, sum(x, "brainstorm_request_duration_seconds_count"));
         assertEquals(streamed, sum(x, "brainstorm_time_to_first_token_seconds_count"));
         assertTrue(sum(x, "brainstorm_request_duration_seconds_sum") > 0);
@@ -136,13 +172,15 @@ class MetricsEndpointTest {
         assertTrue(sum(x, "brainstorm_completion_tokens_total") > 0, x);
         assertEquals(1, sum(x, "brainstorm_errors_total"));
         // the audit trail wrote every request (its writer may trail the scrape by a batch)
-        assertTrue(GatewayHarness.eventually(2_000, () -> {
-            try {
-                return sum(scrape(), "brainstorm_audit_records_written_total") == n;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }), "brainstorm_audit_records_written_total never reached " + n);
+        assertTrue(
+                GatewayHarness.eventually(2_000, () -> {
+                    try {
+                        return sum(scrape(), "brainstorm_audit_records_written_total") == n;
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }),
+                "brainstorm_audit_records_written_total never reached " + n);
         assertEquals(0, sum(x, "brainstorm_audit_records_lost_total"), x);
 
         // who asked is nowhere

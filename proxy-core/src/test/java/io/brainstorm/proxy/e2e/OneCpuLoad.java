@@ -3,7 +3,6 @@ package io.brainstorm.proxy.e2e;
 import io.brainstorm.proxy.auth.ApiKeys;
 import io.brainstorm.proxy.testing.ChildJvm;
 import io.brainstorm.proxy.testing.OneCpu;
-
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -50,17 +49,28 @@ import java.util.stream.Stream;
  */
 final class OneCpuLoad {
     /** What to run. {@code jar} null: the gateway's main class from {@code classPath}. */
-    record Options(String jar, String classPath, int cpu, int connections, int warmupSeconds, int seconds, int models) {
-    }
+    record Options(
+            String jar, String classPath, int cpu, int connections, int warmupSeconds, int seconds, int models) {}
 
     /**
      * What a run saw. {@code perSecond[i]}: requests completed (any status) in second i of the
      * measured run; {@code healthzFailures}: polls during the measured run with no 200 within 5 s (a
      * livelocked gateway never answers; the bound leaves room for a busy machine).
      */
-    record Result(long[] perSecond, long ok, long fiveXx, long otherStatus, long brokenStreams, long ioErrors,
-                  int healthzPolls, int healthzFailures, long healthzWorstMillis, int metricsScrapes,
-                  int statsScrapes, int scrapeFailures, String lastStats) {
+    record Result(
+            long[] perSecond,
+            long ok,
+            long fiveXx,
+            long otherStatus,
+            long brokenStreams,
+            long ioErrors,
+            int healthzPolls,
+            int healthzFailures,
+            long healthzWorstMillis,
+            int metricsScrapes,
+            int statsScrapes,
+            int scrapeFailures,
+            String lastStats) {
         /** Requests completed in each whole {@code seconds}-long window of the run. */
         long[] windows(int seconds) {
             long[] w = new long[perSecond.length / seconds];
@@ -76,11 +86,11 @@ final class OneCpuLoad {
      * of its own in the dashboard's stats and a label set in {@code /metrics}.
      */
     static final int MODELS = 16;
+
     private static final int HEALTHZ_TIMEOUT_MILLIS = 5_000;
     private static final long STATS_EVERY_NANOS = 100_000_000L;
 
-    private OneCpuLoad() {
-    }
+    private OneCpuLoad() {}
 
     /**
      * {@code [--jar JAR] [--cpu N] [--connections N] [--warmup S] [--seconds S] [--models N]}: without
@@ -106,11 +116,13 @@ final class OneCpuLoad {
                 case "--warmup" -> warmup = Integer.parseInt(v);
                 case "--seconds" -> seconds = Integer.parseInt(v);
                 case "--models" -> models = Integer.parseInt(v);
-                default -> throw new IllegalArgumentException(
-                        "option: " + a + " (expected: --jar, --cpu, --connections, --warmup, --seconds, --models)");
+                default ->
+                    throw new IllegalArgumentException(
+                            "option: " + a + " (expected: --jar, --cpu, --connections, --warmup, --seconds, --models)");
             }
         }
-        Result r = run(new Options(jar, System.getProperty("java.class.path"), cpu, connections, warmup, seconds, models),
+        Result r = run(
+                new Options(jar, System.getProperty("java.class.path"), cpu, connections, warmup, seconds, models),
                 System.out);
         System.exit(r.fiveXx() == 0 && r.healthzFailures() == 0 ? 0 : 1);
     }
@@ -160,15 +172,20 @@ final class OneCpuLoad {
                         api_key: instant-key
                     keys:
                       - {name: load, sha256: %s, tenant: default, daily_budget_usd: 1000000}
-                    """.formatted(port, adminPort, dir.resolve("state"), upstream.baseUrl(), ApiKeys.sha256(apiKey)));
-            ChildJvm.Command command = o.jar() != null ? ChildJvm.jar(Path.of(o.jar()))
+                    """.formatted(
+                            port, adminPort, dir.resolve("state"), upstream.baseUrl(), ApiKeys.sha256(apiKey)));
+            ChildJvm.Command command = o.jar() != null
+                    ? ChildJvm.jar(Path.of(o.jar()))
                     : ChildJvm.main("io.brainstorm.proxy.cli.Main").classPath(o.classPath());
             ProcessBuilder pb = command.prefix(List.of("taskset", "-c", Integer.toString(o.cpu())))
-                    .flags(OneCpu.jvmFlags()).args("serve", "--config", dir.resolve("gateway.yaml").toString())
-                    .processBuilder().redirectErrorStream(true)
+                    .flags(OneCpu.jvmFlags())
+                    .args("serve", "--config", dir.resolve("gateway.yaml").toString())
+                    .processBuilder()
+                    .redirectErrorStream(true)
                     .redirectOutput(dir.resolve("gateway.log").toFile());
             pb.environment().put("BR_ADMIN_TOKEN", adminToken);
-            log.printf("one-cpu load: gateway on CPU %d (%s), %d connections, %d s warm-up + %d s measured%n",
+            log.printf(
+                    "one-cpu load: gateway on CPU %d (%s), %d connections, %d s warm-up + %d s measured%n",
                     o.cpu(), o.jar() != null ? o.jar() : "class path", o.connections(), o.warmupSeconds(), o.seconds());
             gateway = pb.start();
             awaitReady(gateway, port, dir.resolve("gateway.log"));
@@ -235,7 +252,8 @@ final class OneCpuLoad {
                             c = new Http(port, 10_000);
                             open.add(c);
                         }
-                        Http.Response r = c.post("/v1/chat/completions", apiKey, (stream ? streamed : plain)[(int) (n % models)]);
+                        Http.Response r =
+                                c.post("/v1/chat/completions", apiKey, (stream ? streamed : plain)[(int) (n % models)]);
                         long now = System.nanoTime();
                         boolean measured = now >= measuredFrom && now < end;
                         if (measured) {
@@ -370,8 +388,12 @@ final class OneCpuLoad {
             sleepUntil(Math.min(end, measuredFrom + (reported + 1) * 1_000_000_000L));
             long now = System.nanoTime();
             while (reported < o.seconds() && now >= measuredFrom + (reported + 1) * 1_000_000_000L) {
-                log.printf(Locale.ROOT, "second %2d: %6d req/s, 5xx so far %d%n", reported + 1,
-                        perSecond.get(reported), fiveXx.get());
+                log.printf(
+                        Locale.ROOT,
+                        "second %2d: %6d req/s, 5xx so far %d%n",
+                        reported + 1,
+                        perSecond.get(reported),
+                        fiveXx.get());
                 reported++;
             }
         }
@@ -388,16 +410,31 @@ final class OneCpuLoad {
         scraper.join(5_000);
         dashboard.join(5_000);
         for (; reported < o.seconds(); reported++) {
-            log.printf(Locale.ROOT, "second %2d: %6d req/s, 5xx so far %d%n", reported + 1, perSecond.get(reported),
+            log.printf(
+                    Locale.ROOT,
+                    "second %2d: %6d req/s, 5xx so far %d%n",
+                    reported + 1,
+                    perSecond.get(reported),
                     fiveXx.get());
         }
         long[] counts = new long[o.seconds()];
         for (int i = 0; i < counts.length; i++) {
             counts[i] = perSecond.get(i);
         }
-        Result r = new Result(counts, ok.get(), fiveXx.get(), otherStatus.get(), broken.get(), ioErrors.get(),
-                polls.get(), healthzFailures.get(), healthzWorst.get(), metricsScrapes.get(), statsScrapes.get(),
-                scrapeFailures.get(), lastStats.get());
+        Result r = new Result(
+                counts,
+                ok.get(),
+                fiveXx.get(),
+                otherStatus.get(),
+                broken.get(),
+                ioErrors.get(),
+                polls.get(),
+                healthzFailures.get(),
+                healthzWorst.get(),
+                metricsScrapes.get(),
+                statsScrapes.get(),
+                scrapeFailures.get(),
+                lastStats.get());
         long total = 0;
         for (long c : counts) {
             total += c;
@@ -406,12 +443,24 @@ final class OneCpuLoad {
         for (long w : r.windows(10)) {
             windows.append(windows.isEmpty() ? "" : ", ").append(w / 10);
         }
-        log.printf(Locale.ROOT, "RESULT req/s=%.0f per-10s-window-req/s=[%s] ok=%d 5xx=%d other-status=%d"
+        log.printf(
+                Locale.ROOT,
+                "RESULT req/s=%.0f per-10s-window-req/s=[%s] ok=%d 5xx=%d other-status=%d"
                         + " broken-streams=%d io-errors=%d healthz-failures=%d/%d healthz-worst-ms=%d"
                         + " metrics-scrapes=%d stats-scrapes=%d scrape-failures=%d%n",
-                total / (double) o.seconds(), windows, r.ok(), r.fiveXx(), r.otherStatus(), r.brokenStreams(),
-                r.ioErrors(), r.healthzFailures(), r.healthzPolls(), r.healthzWorstMillis(), r.metricsScrapes(),
-                r.statsScrapes(), r.scrapeFailures());
+                total / (double) o.seconds(),
+                windows,
+                r.ok(),
+                r.fiveXx(),
+                r.otherStatus(),
+                r.brokenStreams(),
+                r.ioErrors(),
+                r.healthzFailures(),
+                r.healthzPolls(),
+                r.healthzWorstMillis(),
+                r.metricsScrapes(),
+                r.statsScrapes(),
+                r.scrapeFailures());
         if (firstProblem.get() != null) {
             String p = firstProblem.get();
             log.println("first problem: " + (p.length() > 500 ? p.substring(0, 500) + "…" : p));
@@ -460,8 +509,7 @@ final class OneCpuLoad {
 
     /** One keep-alive HTTP/1.1 connection on a plain socket: just enough for this load. */
     static final class Http implements Closeable {
-        record Response(int status, String body, boolean closes) {
-        }
+        record Response(int status, String body, boolean closes) {}
 
         private final Socket socket;
         private final InputStream in;
@@ -512,8 +560,7 @@ final class OneCpuLoad {
                     case "content-length" -> length = Long.parseLong(value);
                     case "transfer-encoding" -> chunked = value.contains("chunked");
                     case "connection" -> closes = value.contains("close");
-                    default -> {
-                    }
+                    default -> {}
                 }
             }
             ByteArrayOutputStream body = new ByteArrayOutputStream();

@@ -1,5 +1,11 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
@@ -22,21 +28,14 @@ import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import com.openai.models.models.Model;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** The official OpenAI Java SDK against a running gateway with the simulated provider. */
 class OpenAiSdkTest {
@@ -47,7 +46,11 @@ class OpenAiSdkTest {
     @BeforeAll
     static void start() throws Exception {
         gateway = new GatewayHarness();
-        client = OpenAIOkHttpClient.builder().baseUrl(gateway.baseUrl()).apiKey(gateway.apiKey).maxRetries(0).build();
+        client = OpenAIOkHttpClient.builder()
+                .baseUrl(gateway.baseUrl())
+                .apiKey(gateway.apiKey)
+                .maxRetries(0)
+                .build();
     }
 
     @AfterAll
@@ -62,7 +65,9 @@ class OpenAiSdkTest {
 
     @Test
     void chatAnswersWithGovernanceHeaders() {
-        try (HttpResponseFor<ChatCompletion> raw = client.chat().completions().withRawResponse()
+        try (HttpResponseFor<ChatCompletion> raw = client.chat()
+                .completions()
+                .withRawResponse()
                 .create(chat("sim/alpha").build())) {
             ChatCompletion completion = raw.parse();
             String content = completion.choices().get(0).message().content().orElseThrow();
@@ -75,7 +80,8 @@ class OpenAiSdkTest {
             long prompt = completion.usage().orElseThrow().promptTokens();
             long output = completion.usage().orElseThrow().completionTokens();
             // sim-east charges $0.50 / $1.50 per million tokens
-            BigDecimal expected = BigDecimal.valueOf(prompt * 500L + output * 1500L).movePointLeft(9);
+            BigDecimal expected =
+                    BigDecimal.valueOf(prompt * 500L + output * 1500L).movePointLeft(9);
             assertEquals(0, expected.compareTo(new BigDecimal(header(raw, "x-br-actual-cost"))));
             double efficiency = Double.parseDouble(header(raw, "x-br-efficiency"));
             assertTrue(efficiency > 0 && efficiency <= 0.5, "efficiency " + efficiency);
@@ -85,45 +91,67 @@ class OpenAiSdkTest {
     @Test
     void routingVariantsAndAutoThroughTheSdk() {
         // floor: sim/alpha's cheapest endpoint is sim-budget
-        try (HttpResponseFor<ChatCompletion> floor = client.chat().completions().withRawResponse()
+        try (HttpResponseFor<ChatCompletion> floor = client.chat()
+                .completions()
+                .withRawResponse()
                 .create(chat("sim/alpha:floor").build())) {
             assertEquals("sim-budget", header(floor, "x-br-endpoint"));
             assertEquals("floor", header(floor, "x-br-strategy"));
             double efficiency = Double.parseDouble(header(floor, "x-br-efficiency"));
-            assertTrue(efficiency > 0 && efficiency <= 1, "the cheapest pick: its learnt quality x 1, got " + efficiency);
+            assertTrue(
+                    efficiency > 0 && efficiency <= 1, "the cheapest pick: its learnt quality x 1, got " + efficiency);
         }
         for (String model : List.of("sim/alpha:fast", "sim/alpha:best", "sim/alpha:smart", "sim/alpha:nitro", "auto")) {
-            try (HttpResponseFor<ChatCompletion> raw = client.chat().completions().withRawResponse()
+            try (HttpResponseFor<ChatCompletion> raw = client.chat()
+                    .completions()
+                    .withRawResponse()
                     .create(chat(model).build())) {
-                assertTrue(raw.parse().choices().get(0).message().content().orElseThrow().startsWith("Simulated answer"));
+                assertTrue(raw.parse()
+                        .choices()
+                        .get(0)
+                        .message()
+                        .content()
+                        .orElseThrow()
+                        .startsWith("Simulated answer"));
                 String strategy = header(raw, "x-br-strategy");
-                assertEquals(model.equals("auto") ? "auto" : model.endsWith(":nitro") ? "fast" : model.substring(10), strategy);
+                assertEquals(
+                        model.equals("auto") ? "auto" : model.endsWith(":nitro") ? "fast" : model.substring(10),
+                        strategy);
                 assertTrue(header(raw, "x-br-selected-model").startsWith("sim/"), header(raw, "x-br-selected-model"));
             }
         }
-        NotFoundException unknown = assertThrows(NotFoundException.class,
-                () -> client.chat().completions().create(chat("sim/alpha:cheapest").build()));
+        NotFoundException unknown = assertThrows(
+                NotFoundException.class,
+                () -> client.chat()
+                        .completions()
+                        .create(chat("sim/alpha:cheapest").build()));
         assertTrue(unknown.getMessage().contains(":floor"), unknown.getMessage());
         assertTrue(client.models().list().data().stream().anyMatch(m -> m.id().equals("auto")));
     }
 
     @Test
     void bareAliasAndUnknownModel() {
-        NotFoundException e = assertThrows(NotFoundException.class,
+        NotFoundException e = assertThrows(
+                NotFoundException.class,
                 () -> client.chat().completions().create(chat("sim/nope").build()));
         assertEquals("model_not_found", e.code().orElseThrow());
         // a real model without a provider key is not routable, and the message says why
-        NotFoundException noKey = assertThrows(NotFoundException.class,
+        NotFoundException noKey = assertThrows(
+                NotFoundException.class,
                 () -> client.chat().completions().create(chat("gpt-4o").build()));
         assertTrue(noKey.getMessage().contains("openai/gpt-4o"), noKey.getMessage());
     }
 
     @Test
     void wrongKeyIs401() {
-        OpenAIClient bad = OpenAIOkHttpClient.builder().baseUrl(gateway.baseUrl())
-                .apiKey("br_live_00000000000000000000000000000000").maxRetries(0).build();
+        OpenAIClient bad = OpenAIOkHttpClient.builder()
+                .baseUrl(gateway.baseUrl())
+                .apiKey("br_live_00000000000000000000000000000000")
+                .maxRetries(0)
+                .build();
         try {
-            UnauthorizedException e = assertThrows(UnauthorizedException.class,
+            UnauthorizedException e = assertThrows(
+                    UnauthorizedException.class,
                     () -> bad.chat().completions().create(chat("sim/alpha").build()));
             assertEquals("invalid_api_key", e.code().orElseThrow());
         } finally {
@@ -134,14 +162,16 @@ class OpenAiSdkTest {
     @Test
     void streamArrivesIncrementallyWithCostInUsageChunk() {
         ChatCompletionCreateParams params = chat("sim/alpha")
-                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
+                .streamOptions(
+                        ChatCompletionStreamOptions.builder().includeUsage(true).build())
                 .putAdditionalBodyProperty("sim", JsonValue.from(Map.of("chunks", 8, "interval_ms", 100)))
                 .build();
         long start = System.nanoTime();
         long firstContentAt = -1;
         StringBuilder text = new StringBuilder();
         ChatCompletionChunk usageChunk = null;
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
+        try (StreamResponse<ChatCompletionChunk> stream =
+                client.chat().completions().createStreaming(params)) {
             for (ChatCompletionChunk chunk : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
                 if (!chunk.choices().isEmpty()) {
                     String delta = chunk.choices().get(0).delta().content().orElse("");
@@ -157,8 +187,9 @@ class OpenAiSdkTest {
         long end = System.nanoTime();
         assertFalse(text.isEmpty());
         // 8 chunks 100 ms apart: the first must reach us well before the upstream finishes
-        assertTrue(end - firstContentAt > 500_000_000L, "first chunk arrived only "
-                + (end - firstContentAt) / 1_000_000 + " ms before the end");
+        assertTrue(
+                end - firstContentAt > 500_000_000L,
+                "first chunk arrived only " + (end - firstContentAt) / 1_000_000 + " ms before the end");
         assertNotNull(usageChunk, "usage chunk");
         assertEquals(8, usageChunk.usage().orElseThrow().completionTokens());
         Map<String, JsonValue> usageExtra = usageChunk.usage().orElseThrow()._additionalProperties();
@@ -172,21 +203,26 @@ class OpenAiSdkTest {
     @Test
     void streamedToolCallArgumentsReassemble() throws Exception {
         ChatCompletionCreateParams params = chat("sim/alpha")
-                .addTool(ChatCompletionFunctionTool.builder().function(FunctionDefinition.builder()
-                        .name("get_weather")
-                        .parameters(FunctionParameters.builder()
-                                .putAdditionalProperty("type", JsonValue.from("object"))
-                                .putAdditionalProperty("properties", JsonValue.from(Map.of(
-                                        "city", Map.of("type", "string"),
-                                        "days", Map.of("type", "integer"))))
-                                .putAdditionalProperty("required", JsonValue.from(List.of("city", "days")))
+                .addTool(ChatCompletionFunctionTool.builder()
+                        .function(FunctionDefinition.builder()
+                                .name("get_weather")
+                                .parameters(FunctionParameters.builder()
+                                        .putAdditionalProperty("type", JsonValue.from("object"))
+                                        .putAdditionalProperty(
+                                                "properties",
+                                                JsonValue.from(Map.of(
+                                                        "city", Map.of("type", "string"),
+                                                        "days", Map.of("type", "integer"))))
+                                        .putAdditionalProperty("required", JsonValue.from(List.of("city", "days")))
+                                        .build())
                                 .build())
-                        .build()).build())
+                        .build())
                 .build();
         StringBuilder args = new StringBuilder();
         String name = null;
         String finish = null;
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
+        try (StreamResponse<ChatCompletionChunk> stream =
+                client.chat().completions().createStreaming(params)) {
             for (ChatCompletionChunk chunk : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
                 if (chunk.choices().isEmpty()) {
                     continue;
@@ -214,18 +250,25 @@ class OpenAiSdkTest {
 
     @Test
     void jsonObjectModePassesThrough() throws Exception {
-        ChatCompletion c = client.chat().completions().create(chat("sim/alpha")
-                .responseFormat(ResponseFormatJsonObject.builder().build()).build());
+        ChatCompletion c = client.chat()
+                .completions()
+                .create(chat("sim/alpha")
+                        .responseFormat(ResponseFormatJsonObject.builder().build())
+                        .build());
         String content = c.choices().get(0).message().content().orElseThrow();
         assertTrue(JSON.readTree(content).isObject(), content);
-        assertTrue(gateway.sim().lastRequest().body().contains("\"response_format\":{\"type\":\"json_object\"}"),
+        assertTrue(
+                gateway.sim().lastRequest().body().contains("\"response_format\":{\"type\":\"json_object\"}"),
                 gateway.sim().lastRequest().body());
     }
 
     @Test
     void upstreamGetsProviderKeyAndBareModelName() throws Exception {
-        client.chat().completions().create(chat("sim/gamma").putAdditionalBodyProperty("models",
-                JsonValue.from(List.of("sim/alpha"))).build());
+        client.chat()
+                .completions()
+                .create(chat("sim/gamma")
+                        .putAdditionalBodyProperty("models", JsonValue.from(List.of("sim/alpha")))
+                        .build());
         var last = gateway.sim().lastRequest();
         assertEquals("Bearer sim-key", last.headers().get("authorization"));
         JsonNode body = JSON.readTree(last.body());
@@ -236,8 +279,11 @@ class OpenAiSdkTest {
 
     @Test
     void embeddings() {
-        CreateEmbeddingResponse r = client.embeddings().create(EmbeddingCreateParams.builder()
-                .model("sim/embed").input("hello world").build());
+        CreateEmbeddingResponse r = client.embeddings()
+                .create(EmbeddingCreateParams.builder()
+                        .model("sim/embed")
+                        .input("hello world")
+                        .build());
         assertEquals(1, r.data().size());
         assertFalse(r.data().get(0).embedding().isEmpty());
     }
@@ -253,13 +299,20 @@ class OpenAiSdkTest {
         assertEquals("sim", alpha.ownedBy());
         Map<String, JsonValue> extra = alpha._additionalProperties();
         assertEquals("128000", extra.get("context_length").toString());
-        assertTrue(extra.get("pricing").toString().contains("0.0000005"), extra.get("pricing").toString());
+        assertTrue(
+                extra.get("pricing").toString().contains("0.0000005"),
+                extra.get("pricing").toString());
     }
 
     @Test
     void upstreamFailureOnEveryEndpointIsA502ThatSaysDoNotRetry() {
-        InternalServerException e = assertThrows(InternalServerException.class, () -> client.chat().completions()
-                .create(chat("sim/alpha").putAdditionalBodyProperty("sim", JsonValue.from(Map.of("fail", 500))).build()));
+        InternalServerException e = assertThrows(
+                InternalServerException.class,
+                () -> client.chat()
+                        .completions()
+                        .create(chat("sim/alpha")
+                                .putAdditionalBodyProperty("sim", JsonValue.from(Map.of("fail", 500)))
+                                .build()));
         assertEquals(502, e.statusCode());
         assertEquals("upstream_error", e.code().orElseThrow());
         assertTrue(e.getMessage().contains("sim-east") && e.getMessage().contains("sim-west"), e.getMessage());
@@ -273,8 +326,11 @@ class OpenAiSdkTest {
                 .build();
         List<String> deltas = new ArrayList<>();
         assertThrows(OpenAIException.class, () -> {
-            try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
-                stream.stream().forEach(c -> c.choices().forEach(ch -> deltas.add(ch.delta().content().orElse(""))));
+            try (StreamResponse<ChatCompletionChunk> stream =
+                    client.chat().completions().createStreaming(params)) {
+                stream.stream()
+                        .forEach(c -> c.choices()
+                                .forEach(ch -> deltas.add(ch.delta().content().orElse(""))));
             }
         });
         assertFalse(deltas.isEmpty(), "the chunks before the reset were relayed");

@@ -1,21 +1,20 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.testing.ManualClock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Panic mode end to end (docs/architecture.md §7, as Envoy's): a model with one endpoint that fails 3 requests
@@ -28,16 +27,18 @@ class PanicModeTest {
     private static final String MODEL = "openai/gpt-4o-mini";
     private static final int REQUESTS = 100;
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private final ManualClock clock = new ManualClock();
     private ScriptedUpstream upstream;
     private GatewayHarness gw;
 
     @BeforeEach
     void start() throws Exception {
-        upstream = new ScriptedUpstream((auth, n) -> n % 5 < 3 ? new ScriptedUpstream.Reply(500, null)
-                : ScriptedUpstream.Reply.OK);
+        upstream = new ScriptedUpstream(
+                (auth, n) -> n % 5 < 3 ? new ScriptedUpstream.Reply(500, null) : ScriptedUpstream.Reply.OK);
         gw = new GatewayHarness("""
                 providers:
                   - name: openai
@@ -60,10 +61,13 @@ class PanicModeTest {
         boolean open = false;
         for (int i = 0; i < REQUESTS; i++) {
             HttpResponse<String> r = chat();
-            String code = r.statusCode() == 200 ? "" : JSON.readTree(r.body()).path("error").path("code").asText();
+            String code = r.statusCode() == 200
+                    ? ""
+                    : JSON.readTree(r.body()).path("error").path("code").asText();
             assertNotEquals("no_healthy_endpoint", code, "request " + i + ": " + r.body());
-            assertTrue(r.statusCode() == 200 || r.statusCode() == 502, "request " + i + ": " + r.statusCode()
-                    + " " + r.body());
+            assertTrue(
+                    r.statusCode() == 200 || r.statusCode() == 502,
+                    "request " + i + ": " + r.statusCode() + " " + r.body());
             if (r.statusCode() == 200) {
                 ok++;
             }
@@ -77,14 +81,19 @@ class PanicModeTest {
         assertEquals(REQUESTS, upstream.authorizations.size(), "every request reached the provider");
         assertTrue(open, "the circuit opened (60 % failures over the 10-request minimum): " + circuit());
         assertTrue(ok >= REQUESTS * 2 / 5 - 1, ok + " answered of " + REQUESTS + " (the provider answers 2 in 5)");
-        assertTrue(sinceOpen >= REQUESTS / 2 && okSinceOpen >= sinceOpen * 2 / 5 - 1, okSinceOpen + " answered of the "
-                + sinceOpen + " requests after the circuit opened");
+        assertTrue(
+                sinceOpen >= REQUESTS / 2 && okSinceOpen >= sinceOpen * 2 / 5 - 1,
+                okSinceOpen + " answered of the " + sinceOpen + " requests after the circuit opened");
     }
 
     private JsonNode circuit() throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                        + gw.server.adminPort() + "/admin/v1/routing")).timeout(Duration.ofSeconds(10))
-                .header("Authorization", "Bearer " + gw.adminToken).GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.server.adminPort() + "/admin/v1/routing"))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + gw.adminToken)
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         for (JsonNode e : JSON.readTree(r.body()).path("endpoints")) {
             if (e.path("id").asText().equals(MODEL + "@openai")) {
@@ -95,11 +104,14 @@ class PanicModeTest {
     }
 
     private HttpResponse<String> chat() throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/chat/completions"))
-                .timeout(Duration.ofSeconds(20)).header("Authorization", "Bearer " + gw.apiKey)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + MODEL + "\",\"max_tokens\":50,"
-                        + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}")).build(),
+        return http.send(
+                HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/chat/completions"))
+                        .timeout(Duration.ofSeconds(20))
+                        .header("Authorization", "Bearer " + gw.apiKey)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + MODEL + "\",\"max_tokens\":50,"
+                                + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}"))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -18,7 +18,6 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
-
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -32,8 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class RawAnswerUpstream implements AutoCloseable {
     /** One response: {@code contentType} null sends no {@code Content-Type}. */
-    record Answer(int status, String contentType, String body) {
-    }
+    record Answer(int status, String contentType, String body) {}
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Channel server;
@@ -42,34 +40,46 @@ final class RawAnswerUpstream implements AutoCloseable {
 
     RawAnswerUpstream(Answer answer) throws InterruptedException {
         this.answer = answer;
-        server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        server = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1024 * 1024),
-                                new SimpleChannelInboundHandler<FullHttpRequest>() {
-                                    @Override
-                                    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-                                        requests.incrementAndGet();
-                                        Answer a = RawAnswerUpstream.this.answer;
-                                        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                                                HttpResponseStatus.valueOf(a.status()),
-                                                Unpooled.copiedBuffer(a.body(), StandardCharsets.UTF_8));
-                                        if (a.contentType() != null) {
-                                            r.headers().set(HttpHeaderNames.CONTENT_TYPE, a.contentType());
-                                        }
-                                        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
-                                        ctx.writeAndFlush(r);
-                                    }
+                        ch.pipeline()
+                                .addLast(
+                                        new HttpServerCodec(),
+                                        new HttpObjectAggregator(1024 * 1024),
+                                        new SimpleChannelInboundHandler<FullHttpRequest>() {
+                                            @Override
+                                            protected void channelRead0(
+                                                    ChannelHandlerContext ctx, FullHttpRequest req) {
+                                                requests.incrementAndGet();
+                                                Answer a = RawAnswerUpstream.this.answer;
+                                                FullHttpResponse r = new DefaultFullHttpResponse(
+                                                        HttpVersion.HTTP_1_1,
+                                                        HttpResponseStatus.valueOf(a.status()),
+                                                        Unpooled.copiedBuffer(a.body(), StandardCharsets.UTF_8));
+                                                if (a.contentType() != null) {
+                                                    r.headers().set(HttpHeaderNames.CONTENT_TYPE, a.contentType());
+                                                }
+                                                r.headers()
+                                                        .setInt(
+                                                                HttpHeaderNames.CONTENT_LENGTH,
+                                                                r.content().readableBytes());
+                                                ctx.writeAndFlush(r);
+                                            }
 
-                                    @Override
-                                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                                        ctx.close();
-                                    }
-                                });
+                                            @Override
+                                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                                ctx.close();
+                                            }
+                                        });
                     }
                 })
-                .bind("127.0.0.1", 0).sync().channel();
+                .bind("127.0.0.1", 0)
+                .sync()
+                .channel();
     }
 
     RawAnswerUpstream answer(Answer a) {

@@ -1,24 +1,23 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.spi.TaskClass;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The scorer end to end (docs/architecture.md §8): two provider accounts serve {@code openai/gpt-4o-mini}; one
@@ -30,7 +29,8 @@ class ScoringTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MODEL = "openai/gpt-4o-mini";
     private static final TaskClass JSON_SMALL = TaskClass.of(false, true, 10);
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final List<Completion> seen = new CopyOnWriteArrayList<>();
     private FakeUpstream broken;
     private FakeUpstream good;
@@ -75,9 +75,13 @@ class ScoringTest {
     private HttpResponse<String> jsonRequest(String model) throws Exception {
         String body = "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Capital of France as"
                 + " JSON\"}],\"response_format\":{\"type\":\"json_object\"}}";
-        return client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
-                .header("Authorization", "Bearer " + gateway.apiKey).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return client.send(
+                HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
+                        .header("Authorization", "Bearer " + gateway.apiKey)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private Posterior posterior(String endpoint, TaskClass c) {
@@ -86,7 +90,10 @@ class ScoringTest {
 
     private Completion completionOf(HttpResponse<String> r) throws InterruptedException {
         String id = r.headers().firstValue("x-br-request-id").orElseThrow();
-        assertTrue(GatewayHarness.eventually(2_000, () -> seen.stream().anyMatch(c -> c.requestId().equals(id))), id);
+        assertTrue(
+                GatewayHarness.eventually(
+                        2_000, () -> seen.stream().anyMatch(c -> c.requestId().equals(id))),
+                id);
         return seen.stream().filter(c -> c.requestId().equals(id)).findFirst().orElseThrow();
     }
 
@@ -100,7 +107,9 @@ class ScoringTest {
         assertEquals(0.0, c.score());
         assertEquals(ScoreOutcome.INVALID_JSON, c.scoreOutcome());
         assertEquals("json_object", c.format());
-        assertTrue(GatewayHarness.eventually(2_000, () -> posterior("openai", JSON_SMALL).beta() > 1.5),
+        assertTrue(
+                GatewayHarness.eventually(
+                        2_000, () -> posterior("openai", JSON_SMALL).beta() > 1.5),
                 "the zero reached the JSON task class: " + posterior("openai", JSON_SMALL));
         assertEquals(0, posterior("openai", TaskClass.of(false, false, 10)).observations(), "and not the plain one");
 
@@ -113,11 +122,15 @@ class ScoringTest {
             assertEquals(rc.endpoint().equals("backup") ? 1.0 : 0.0, rc.score(), rc.toString());
         }
         HttpResponse<String> last = jsonRequest(MODEL + ":best");
-        assertEquals("backup", last.headers().firstValue("x-br-endpoint").orElseThrow(),
+        assertEquals(
+                "backup",
+                last.headers().firstValue("x-br-endpoint").orElseThrow(),
                 "best follows the scores: openai " + posterior("openai", JSON_SMALL) + ", backup "
                         + posterior("backup", JSON_SMALL));
         JsonNode body = JSON.readTree(last.body());
-        assertEquals("{\"city\": \"Paris\"}", body.path("choices").path(0).path("message").path("content").asText(),
+        assertEquals(
+                "{\"city\": \"Paris\"}",
+                body.path("choices").path(0).path("message").path("content").asText(),
                 "the answer itself is relayed untouched");
     }
 }

@@ -18,7 +18,6 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
-
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -52,14 +51,19 @@ final class ScriptedUpstream implements AutoCloseable {
 
     ScriptedUpstream(Script script) throws InterruptedException {
         this.script = script;
-        server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        server = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1024 * 1024), new Handler());
+                        ch.pipeline()
+                                .addLast(new HttpServerCodec(), new HttpObjectAggregator(1024 * 1024), new Handler());
                     }
                 })
-                .bind("127.0.0.1", 0).sync().channel();
+                .bind("127.0.0.1", 0)
+                .sync()
+                .channel();
     }
 
     String baseUrl() {
@@ -77,12 +81,16 @@ final class ScriptedUpstream implements AutoCloseable {
             String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION, "");
             authorizations.add(auth);
             Reply r = script.reply(auth, count.getAndIncrement());
-            String body = r.status() == 200 ? FakeUpstream.completion("gpt-4o-mini", "hello from the script")
+            String body = r.status() == 200
+                    ? FakeUpstream.completion("gpt-4o-mini", "hello from the script")
                     : "{\"error\":{\"message\":\"scripted " + r.status() + "\",\"type\":\"api_error\",\"param\":null,"
-                    + "\"code\":null}}";
-            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                    HttpResponseStatus.valueOf(r.status()), Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
-            res.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                            + "\"code\":null}}";
+            FullHttpResponse res = new DefaultFullHttpResponse(
+                    HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.valueOf(r.status()),
+                    Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+            res.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, res.content().readableBytes());
             if (r.retryAfter() != null) {
                 res.headers().set(HttpHeaderNames.RETRY_AFTER, r.retryAfter());

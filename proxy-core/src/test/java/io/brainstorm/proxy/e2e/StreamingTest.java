@@ -1,11 +1,13 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,12 +20,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** Server-sent event streams as clients see them: cost reporting, trailers, breaks, aborts, load and backpressure. */
 class StreamingTest {
@@ -76,23 +75,31 @@ class StreamingTest {
         String comment = lines.get(lines.size() - 2);
         assertTrue(comment.startsWith(": x-br "), lines.toString());
         JsonNode xbr = JSON.readTree(comment.substring(": x-br ".length()));
-        assertTrue(xbr.path("actual_cost").isNumber() && xbr.path("actual_cost").decimalValue().signum() > 0, comment);
+        assertTrue(
+                xbr.path("actual_cost").isNumber()
+                        && xbr.path("actual_cost").decimalValue().signum() > 0,
+                comment);
         assertEquals("sim/alpha", xbr.path("selected_model").asText());
         assertEquals("sim-east", xbr.path("endpoint").asText());
         for (String line : lines) {
             if (line.startsWith("data: {")) {
                 JsonNode chunk = JSON.readTree(line.substring(6));
-                assertTrue(chunk.path("choices").isArray() && !chunk.path("choices").isEmpty(),
+                assertTrue(
+                        chunk.path("choices").isArray()
+                                && !chunk.path("choices").isEmpty(),
                         "a chunk with empty choices reached a client that did not ask for usage: " + line);
             }
         }
         // the upstream was asked for usage even though the client was not
-        assertTrue(gateway.sim().lastRequest().body().contains("\"include_usage\":true"), gateway.sim().lastRequest().body());
+        assertTrue(
+                gateway.sim().lastRequest().body().contains("\"include_usage\":true"),
+                gateway.sim().lastRequest().body());
     }
 
     @Test
     void withUsageRequestedTheLastChunkCarriesCostAndXbr() throws Exception {
-        List<String> lines = streamLines("\"stream\":true,\"stream_options\":{\"include_usage\":true},\"sim\":{\"chunks\":5}");
+        List<String> lines =
+                streamLines("\"stream\":true,\"stream_options\":{\"include_usage\":true},\"sim\":{\"chunks\":5}");
         assertEquals("data: [DONE]", lines.get(lines.size() - 1));
         String last = lines.get(lines.size() - 2);
         assertTrue(last.startsWith("data: {"), lines.toString());
@@ -100,8 +107,13 @@ class StreamingTest {
         assertTrue(chunk.path("choices").isEmpty(), last);
         assertEquals(5, chunk.path("usage").path("completion_tokens").asInt(), last);
         assertTrue(chunk.path("usage").path("cost").isNumber(), last);
-        assertEquals(0, chunk.path("usage").path("cost").decimalValue()
-                .compareTo(chunk.path("x_br").path("actual_cost").decimalValue()), last);
+        assertEquals(
+                0,
+                chunk.path("usage")
+                        .path("cost")
+                        .decimalValue()
+                        .compareTo(chunk.path("x_br").path("actual_cost").decimalValue()),
+                last);
         assertEquals("sim-east", chunk.path("x_br").path("endpoint").asText(), last);
         assertFalse(lines.stream().anyMatch(l -> l.startsWith(": x-br")), "no comment when the chunk carries the cost");
     }
@@ -143,7 +155,9 @@ class StreamingTest {
             http.write(request.replace("Host: 127.0.0.1\r\n", "Host: 127.0.0.1\r\nTE: trailers\r\n"));
             RawHttp.Response with = http.read();
             assertEquals(200, with.status());
-            assertTrue(with.header("trailer").contains("x-br-actual-cost"), with.headers().toString());
+            assertTrue(
+                    with.header("trailer").contains("x-br-actual-cost"),
+                    with.headers().toString());
             assertTrue(with.body().endsWith("data: [DONE]\n\n"), with.body());
             String cost = with.trailers().get("x-br-actual-cost");
             assertNotNull(cost, "trailers: " + with.trailers());
@@ -161,7 +175,9 @@ class StreamingTest {
     void upstreamResetMidStreamEndsWithAnErrorEventAndNoDone() throws Exception {
         List<String> lines = streamLines("\"stream\":true,\"sim\":{\"reset_after\":3,\"chunks\":10}");
         assertFalse(lines.contains("data: [DONE]"), "a cut stream must not look complete: " + lines);
-        long content = lines.stream().filter(l -> l.matches("data: .*\"content\":\"[^\"].*")).count();
+        long content = lines.stream()
+                .filter(l -> l.matches("data: .*\"content\":\"[^\"].*"))
+                .count();
         assertEquals(3, content, "the chunks before the reset were relayed: " + lines);
         String last = lines.get(lines.size() - 1);
         assertTrue(last.startsWith("data: {"), lines.toString());
@@ -169,7 +185,8 @@ class StreamingTest {
         assertEquals("api_error", event.path("error").path("type").asText(), last);
         assertEquals("upstream_error", event.path("error").path("code").asText(), last);
         assertTrue(event.path("error").path("message").asText().contains("sim-east"), last);
-        assertEquals("error", event.path("choices").path(0).path("finish_reason").asText(), last);
+        assertEquals(
+                "error", event.path("choices").path(0).path("finish_reason").asText(), last);
     }
 
     @Test
@@ -183,11 +200,14 @@ class StreamingTest {
             kept.readUntil("\"content\":\"");
             during = gateway.sim().openConnections();
             assertTrue(during >= 1);
-            assertFalse(GatewayHarness.eventually(500, () -> gateway.sim().openConnections() < during),
+            assertFalse(
+                    GatewayHarness.eventually(500, () -> gateway.sim().openConnections() < during),
                     "the upstream connection closed although the client was still there");
         }
-        assertTrue(GatewayHarness.eventually(2_000, () -> gateway.sim().openConnections() < during),
-                "the upstream connection stayed open after the client left: " + gateway.sim().openConnections());
+        assertTrue(
+                GatewayHarness.eventually(2_000, () -> gateway.sim().openConnections() < during),
+                "the upstream connection stayed open after the client left: "
+                        + gateway.sim().openConnections());
 
         try (RawHttp aborting = new RawHttp(gateway.port())) {
             aborting.write(RawHttp.post("/v1/chat/completions", gateway.apiKey, body));
@@ -195,19 +215,24 @@ class StreamingTest {
             aborting.readUntil("\"content\":\"");
         }
         long servedBefore = gateway.sim().requestsServed();
-        assertTrue(GatewayHarness.eventually(2_000, () -> gateway.sim().openConnections() < during),
-                "the upstream connection stayed open after the client left: " + gateway.sim().openConnections());
-        assertTrue(GatewayHarness.eventually(2_000, () -> gateway.server.gateway().inFlight() == 0));
+        assertTrue(
+                GatewayHarness.eventually(2_000, () -> gateway.sim().openConnections() < during),
+                "the upstream connection stayed open after the client left: "
+                        + gateway.sim().openConnections());
+        assertTrue(
+                GatewayHarness.eventually(2_000, () -> gateway.server.gateway().inFlight() == 0));
         // the stream was cut short, not played out to the end for nobody (50 × 50 ms)
         assertEquals(servedBefore, gateway.sim().requestsServed());
     }
 
     @Test
     void twoHundredConcurrentStreamsAllComplete() throws Exception {
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpClient client =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
-            all.add(client.sendAsync(chat("\"stream\":true,\"sim\":{\"chunks\":5,\"interval_ms\":20}"),
+            all.add(client.sendAsync(
+                    chat("\"stream\":true,\"sim\":{\"chunks\":5,\"interval_ms\":20}"),
                     HttpResponse.BodyHandlers.ofString()));
         }
         CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
@@ -215,10 +240,18 @@ class StreamingTest {
             HttpResponse<String> r = f.get();
             assertEquals(200, r.statusCode(), r.body());
             assertTrue(r.body().endsWith("data: [DONE]\n\n"), r.body());
-            assertEquals(5, r.body().lines().filter(l -> l.matches("data: .*\"content\":\"[^\"].*")).count(), r.body());
-            assertEquals(1, r.body().lines().filter(l -> l.startsWith(": x-br ")).count(), r.body());
+            assertEquals(
+                    5,
+                    r.body()
+                            .lines()
+                            .filter(l -> l.matches("data: .*\"content\":\"[^\"].*"))
+                            .count(),
+                    r.body());
+            assertEquals(
+                    1, r.body().lines().filter(l -> l.startsWith(": x-br ")).count(), r.body());
         }
-        assertTrue(GatewayHarness.eventually(2_000, () -> gateway.server.gateway().inFlight() == 0));
+        assertTrue(
+                GatewayHarness.eventually(2_000, () -> gateway.server.gateway().inFlight() == 0));
     }
 
     @Test
@@ -230,8 +263,10 @@ class StreamingTest {
         long total = (long) events * eventBytes;
         fake.behave(FakeUpstream.Behaviour.longStream(events, eventBytes));
         try (RawHttp raw = new RawHttp(gateway.port(), 64 * 1024)) {
-            raw.write(RawHttp.post("/v1/chat/completions", gateway.apiKey, GatewayHarness.chatBody("\"stream\":true")
-                    .replace("sim/alpha", "openai/gpt-4o-mini")));
+            raw.write(RawHttp.post(
+                    "/v1/chat/completions",
+                    gateway.apiKey,
+                    GatewayHarness.chatBody("\"stream\":true").replace("sim/alpha", "openai/gpt-4o-mini")));
             assertEquals(200, raw.readHead());
             raw.readHeaders();
             // now read nothing: the upstream must come to a standstill far short of the whole answer
@@ -250,11 +285,16 @@ class StreamingTest {
                 }
                 Thread.sleep(20);
             }
-            assertTrue(stalledAt >= 0 && stalledAt < total / 2, "the upstream wrote " + fake.streamBytesWritten.get()
-                    + " of " + total + " bytes to a gateway whose client reads nothing (expected: it stalls early)");
+            assertTrue(
+                    stalledAt >= 0 && stalledAt < total / 2,
+                    "the upstream wrote " + fake.streamBytesWritten.get() + " of " + total
+                            + " bytes to a gateway whose client reads nothing (expected: it stalls early)");
             // a pause is not a stall: it must stay put
             Thread.sleep(1_000);
-            assertEquals(stalledAt, fake.streamBytesWritten.get(), "the upstream kept writing to a gateway whose client reads nothing");
+            assertEquals(
+                    stalledAt,
+                    fake.streamBytesWritten.get(),
+                    "the upstream kept writing to a gateway whose client reads nothing");
             assertEquals(0, fake.streamsFinished.get());
 
             // resume: everything arrives, in full

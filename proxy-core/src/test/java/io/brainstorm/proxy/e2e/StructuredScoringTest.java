@@ -1,14 +1,14 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -23,10 +23,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The scorer through the gateway, as a client sees it: streamed tool calls whose arguments arrive
@@ -43,10 +42,12 @@ class StructuredScoringTest {
               "properties":{"city":{"type":"string"},"days":{"type":"integer","minimum":1,"maximum":14}},
               "required":["city","days"],"additionalProperties":false}}}]""";
 
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final List<Completion> seen = new CopyOnWriteArrayList<>();
     /** What the scripted upstream sends next: SSE events, or a whole JSON body. */
     private volatile List<String> script = List.of();
+
     private volatile String wholeBody;
     private HttpServer upstream;
     private GatewayHarness gateway;
@@ -105,11 +106,16 @@ class StructuredScoringTest {
     /** A streamed call of get_weather whose arguments come in deltas of {@code piece} characters. */
     private static List<String> toolStream(String arguments, int piece) {
         List<String> events = new ArrayList<>();
-        events.add(chunk("{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\","
-                + "\"function\":{\"name\":\"get_weather\",\"arguments\":\"\"}}],\"refusal\":null}", null));
+        events.add(chunk(
+                "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\","
+                        + "\"function\":{\"name\":\"get_weather\",\"arguments\":\"\"}}],\"refusal\":null}",
+                null));
         for (int i = 0; i < arguments.length(); i += piece) {
             ObjectNode delta = JSON.createObjectNode();
-            delta.putArray("tool_calls").addObject().put("index", 0).putObject("function")
+            delta.putArray("tool_calls")
+                    .addObject()
+                    .put("index", 0)
+                    .putObject("function")
                     .put("arguments", arguments.substring(i, Math.min(arguments.length(), i + piece)));
             events.add(chunk(delta.toString(), null));
         }
@@ -121,15 +127,23 @@ class StructuredScoringTest {
     }
 
     private HttpResponse<String> chat(String extra) throws Exception {
-        String body = "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Weather in Paris?\"}]," + extra + "}";
-        return client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
-                .header("Authorization", "Bearer " + gateway.apiKey).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        String body = "{\"model\":\"" + MODEL
+                + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Weather in Paris?\"}]," + extra + "}";
+        return client.send(
+                HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
+                        .header("Authorization", "Bearer " + gateway.apiKey)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private Completion completionOf(HttpResponse<String> r) throws InterruptedException {
         String id = r.headers().firstValue("x-br-request-id").orElseThrow();
-        assertTrue(GatewayHarness.eventually(5_000, () -> seen.stream().anyMatch(c -> c.requestId().equals(id))), id);
+        assertTrue(
+                GatewayHarness.eventually(
+                        5_000, () -> seen.stream().anyMatch(c -> c.requestId().equals(id))),
+                id);
         return seen.stream().filter(c -> c.requestId().equals(id)).findFirst().orElseThrow();
     }
 
@@ -148,7 +162,8 @@ class StructuredScoringTest {
     @Test
     void streamedToolCallSplitIntoDeltasIsScoredAndRelayedUntouched() throws Exception {
         script = toolStream("{\"city\": \"Paris\", \"days\": 3}", 4);
-        HttpResponse<String> r = chat("\"stream\":true,\"stream_options\":{\"include_usage\":true},\"tools\":" + WEATHER);
+        HttpResponse<String> r =
+                chat("\"stream\":true,\"stream_options\":{\"include_usage\":true},\"tools\":" + WEATHER);
         assertEquals(200, r.statusCode(), r.body());
         for (String event : script.subList(0, script.size() - 2)) {
             assertTrue(r.body().contains(event), "relayed byte for byte: " + event);
@@ -163,7 +178,8 @@ class StructuredScoringTest {
     @Test
     void streamedToolCallWithBadArgumentsScoresZero() throws Exception {
         script = toolStream("{\"city\": \"Paris\", \"days\": 30}", 3);
-        HttpResponse<String> r = chat("\"stream\":true,\"stream_options\":{\"include_usage\":true},\"tools\":" + WEATHER);
+        HttpResponse<String> r =
+                chat("\"stream\":true,\"stream_options\":{\"include_usage\":true},\"tools\":" + WEATHER);
         assertEquals(200, r.statusCode(), r.body());
         Completion c = completionOf(r);
         assertEquals(ScoreOutcome.BAD_ARGUMENTS, c.scoreOutcome(), c.toString());
@@ -174,7 +190,8 @@ class StructuredScoringTest {
     @Test
     void streamLargerThanTheCaptureLimitIsNotScored() throws Exception {
         script = toolStream("{\"city\": \"" + "Paris ".repeat(500) + "\", \"days\": 3}", 40);
-        HttpResponse<String> r = chat("\"stream\":true,\"stream_options\":{\"include_usage\":true},\"tools\":" + WEATHER);
+        HttpResponse<String> r =
+                chat("\"stream\":true,\"stream_options\":{\"include_usage\":true},\"tools\":" + WEATHER);
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.body().contains("Paris Paris"), "the answer itself is relayed whole");
         Completion c = completionOf(r);
@@ -187,12 +204,15 @@ class StructuredScoringTest {
     void schemaWithARemoteReferenceIsNotScoredAndNotFetched() throws Exception {
         try (ServerSocket trap = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             trap.setSoTimeout(300);
-            wholeBody = "{\"id\":\"chatcmpl-W\",\"object\":\"chat.completion\",\"created\":1764000000,\"model\":\"gpt-4o-mini\","
-                    + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"{\\\"city\\\":\\\"Paris\\\"}\"},"
-                    + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":6,\"total_tokens\":26}}";
-            HttpResponse<String> r = chat("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"c\","
-                    + "\"schema\":{\"type\":\"object\",\"properties\":{\"city\":{\"$ref\":\"http://127.0.0.1:" + trap.getLocalPort()
-                    + "/city.json\"}}}}}");
+            wholeBody =
+                    "{\"id\":\"chatcmpl-W\",\"object\":\"chat.completion\",\"created\":1764000000,\"model\":\"gpt-4o-mini\","
+                            + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"{\\\"city\\\":\\\"Paris\\\"}\"},"
+                            + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":6,\"total_tokens\":26}}";
+            HttpResponse<String> r =
+                    chat("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"c\","
+                            + "\"schema\":{\"type\":\"object\",\"properties\":{\"city\":{\"$ref\":\"http://127.0.0.1:"
+                            + trap.getLocalPort()
+                            + "/city.json\"}}}}}");
             assertEquals(200, r.statusCode(), r.body());
             Completion c = completionOf(r);
             assertEquals(ScoreOutcome.SCHEMA_UNUSABLE, c.scoreOutcome(), c.toString());
@@ -204,8 +224,9 @@ class StructuredScoringTest {
                 // nobody connected
             }
             // and a usable schema on the same path is scored
-            HttpResponse<String> ok = chat("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"c\","
-                    + "\"schema\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}}}");
+            HttpResponse<String> ok = chat(
+                    "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"c\","
+                            + "\"schema\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}}}");
             assertEquals(ScoreOutcome.VALID, completionOf(ok).scoreOutcome());
         }
     }

@@ -1,11 +1,12 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,11 +19,9 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Two tenants on one gateway, set up through the admin API as an operator would: each brings its
@@ -36,8 +35,10 @@ class TenantIsolationTest {
     private static final String GLOBEX_OPENAI = "sk-globex-openai-" + "G".repeat(24);
     private static final String DEFAULT_GROQ = "sk-default-groq-" + "D".repeat(24);
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private final List<String> adminBodies = new ArrayList<>();
     private FakeUpstream upstream;
     private GatewayHarness gw;
@@ -52,7 +53,8 @@ class TenantIsolationTest {
     @BeforeEach
     void setUp() throws Exception {
         upstream = new FakeUpstream();
-        gw = new GatewayHarness("""
+        gw = new GatewayHarness(
+                """
                 providers:
                   - name: openai
                     base_url: %s
@@ -62,27 +64,47 @@ class TenantIsolationTest {
                 """.formatted(upstream.baseUrl(), upstream.baseUrl(), DEFAULT_GROQ), InstantSource.system(), true);
         String root = gw.adminToken;
         for (String t : List.of("acme", "globex")) {
-            HttpResponse<String> r = admin(root, "POST", "/admin/v1/tenants", "{\"id\":\"" + t + "\",\"name\":\"" + t + " Inc.\"}");
+            HttpResponse<String> r =
+                    admin(root, "POST", "/admin/v1/tenants", "{\"id\":\"" + t + "\",\"name\":\"" + t + " Inc.\"}");
             assertEquals(201, r.statusCode(), r.body());
         }
-        JsonNode k = created(admin(root, "POST", "/admin/v1/tenants/acme/keys",
+        JsonNode k = created(admin(
+                root,
+                "POST",
+                "/admin/v1/tenants/acme/keys",
                 "{\"name\":\"acme-app\",\"daily_budget_usd\":5,\"rpm\":600}"));
         acmeKey = k.get("key").asText();
         acmeKeyId = k.get("id").asText();
-        acmeAdmin = created(admin(root, "POST", "/admin/v1/tenants/acme/keys", "{\"name\":\"acme-ops\",\"kind\":\"admin\"}"))
-                .get("key").asText();
+        acmeAdmin = created(admin(
+                        root, "POST", "/admin/v1/tenants/acme/keys", "{\"name\":\"acme-ops\",\"kind\":\"admin\"}"))
+                .get("key")
+                .asText();
         k = created(admin(root, "POST", "/admin/v1/tenants/globex/keys", "{\"name\":\"globex-app\"}"));
         globexKey = k.get("key").asText();
         globexKeyId = k.get("id").asText();
-        globexAdmin = created(admin(root, "POST", "/admin/v1/tenants/globex/keys", "{\"name\":\"globex-ops\",\"kind\":\"admin\"}"))
-                .get("key").asText();
+        globexAdmin = created(admin(
+                        root, "POST", "/admin/v1/tenants/globex/keys", "{\"name\":\"globex-ops\",\"kind\":\"admin\"}"))
+                .get("key")
+                .asText();
         assertTrue(acmeKey.startsWith("br_live_") && acmeAdmin.startsWith("br_admin_"), acmeKey + " " + acmeAdmin);
 
         // each tenant's own admin brings its provider key
-        assertEquals(201, admin(acmeAdmin, "PUT", "/admin/v1/tenants/acme/providers/openai",
-                "{\"api_key\":\"" + ACME_OPENAI + "\"}").statusCode());
-        assertEquals(201, admin(globexAdmin, "PUT", "/admin/v1/tenants/globex/providers/openai",
-                "{\"api_key\":\"" + GLOBEX_OPENAI + "\"}").statusCode());
+        assertEquals(
+                201,
+                admin(
+                                acmeAdmin,
+                                "PUT",
+                                "/admin/v1/tenants/acme/providers/openai",
+                                "{\"api_key\":\"" + ACME_OPENAI + "\"}")
+                        .statusCode());
+        assertEquals(
+                201,
+                admin(
+                                globexAdmin,
+                                "PUT",
+                                "/admin/v1/tenants/globex/providers/openai",
+                                "{\"api_key\":\"" + GLOBEX_OPENAI + "\"}")
+                        .statusCode());
     }
 
     @AfterEach
@@ -142,10 +164,12 @@ class TenantIsolationTest {
 
     @Test
     void aTenantAdminSeesOnlyItsOwnTenantAndOthersLookNonexistent() throws Exception {
-        JsonNode tenants = JSON.readTree(admin(acmeAdmin, "GET", "/admin/v1/tenants", null).body());
+        JsonNode tenants =
+                JSON.readTree(admin(acmeAdmin, "GET", "/admin/v1/tenants", null).body());
         assertEquals(1, tenants.get("data").size(), tenants.toString());
         assertEquals("acme", tenants.get("data").get(0).get("id").asText());
-        JsonNode keys = JSON.readTree(admin(acmeAdmin, "GET", "/admin/v1/keys", null).body());
+        JsonNode keys =
+                JSON.readTree(admin(acmeAdmin, "GET", "/admin/v1/keys", null).body());
         assertTrue(keys.get("data").size() >= 2);
         keys.get("data").forEach(k -> assertEquals("acme", k.get("tenant").asText(), k.toString()));
 
@@ -154,31 +178,45 @@ class TenantIsolationTest {
         assertSameAsMissing("GET", "/admin/v1/tenants/globex/keys", "/admin/v1/tenants/nosuch/keys", null);
         assertSameAsMissing("GET", "/admin/v1/tenants/globex/providers", "/admin/v1/tenants/nosuch/providers", null);
         assertSameAsMissing("GET", "/admin/v1/tenants/globex/usage", "/admin/v1/tenants/nosuch/usage", null);
-        assertSameAsMissing("PUT", "/admin/v1/tenants/globex/providers/openai",
-                "/admin/v1/tenants/nosuch/providers/openai", "{\"api_key\":\"sk-evil-" + "x".repeat(20) + "\"}");
-        assertSameAsMissing("POST", "/admin/v1/tenants/globex/keys", "/admin/v1/tenants/nosuch/keys",
-                "{\"name\":\"intruder\"}");
+        assertSameAsMissing(
+                "PUT",
+                "/admin/v1/tenants/globex/providers/openai",
+                "/admin/v1/tenants/nosuch/providers/openai",
+                "{\"api_key\":\"sk-evil-" + "x".repeat(20) + "\"}");
+        assertSameAsMissing(
+                "POST", "/admin/v1/tenants/globex/keys", "/admin/v1/tenants/nosuch/keys", "{\"name\":\"intruder\"}");
         String missingKey = "key_000000000000";
         for (String path : List.of("/admin/v1/keys/%s", "/admin/v1/keys/%s/usage")) {
             assertSameAsMissing("GET", path.formatted(globexKeyId), path.formatted(missingKey), null);
         }
         assertSameAsMissing("PATCH", "/admin/v1/keys/" + globexKeyId, "/admin/v1/keys/" + missingKey, "{\"rpm\":1}");
         assertSameAsMissing("DELETE", "/admin/v1/keys/" + globexKeyId, "/admin/v1/keys/" + missingKey, null);
-        assertSameAsMissing("DELETE", "/admin/v1/tenants/globex/providers/openai",
-                "/admin/v1/tenants/nosuch/providers/openai", null);
+        assertSameAsMissing(
+                "DELETE",
+                "/admin/v1/tenants/globex/providers/openai",
+                "/admin/v1/tenants/nosuch/providers/openai",
+                null);
         assertEquals(200, chat(globexKey, "openai/gpt-4o-mini").statusCode(), "globex's key and provider key survived");
         assertEquals("Bearer " + GLOBEX_OPENAI, upstream.lastRequest().headers().get("authorization"));
 
-        assertEquals(403, admin(acmeAdmin, "POST", "/admin/v1/tenants", "{\"id\":\"mine\"}").statusCode());
-        assertEquals(403, admin(acmeAdmin, "DELETE", "/admin/v1/tenants/acme", null).statusCode());
+        assertEquals(
+                403,
+                admin(acmeAdmin, "POST", "/admin/v1/tenants", "{\"id\":\"mine\"}")
+                        .statusCode());
+        assertEquals(
+                403, admin(acmeAdmin, "DELETE", "/admin/v1/tenants/acme", null).statusCode());
     }
 
     @Test
     void adminEndpointsRefuseMissingWrongAndApiCredentials() throws Exception {
         for (String token : Stream.of(null, "", "br_admin_" + "x".repeat(32), "wrong", acmeKey, globexKey)
                 .toList()) {
-            for (String path : List.of("/admin/v1/tenants", "/admin/v1/keys", "/admin/v1/whoami",
-                    "/admin/v1/tenants/acme/providers", "/admin/v1/routing")) {
+            for (String path : List.of(
+                    "/admin/v1/tenants",
+                    "/admin/v1/keys",
+                    "/admin/v1/whoami",
+                    "/admin/v1/tenants/acme/providers",
+                    "/admin/v1/routing")) {
                 HttpResponse<String> r = admin(token, "GET", path, null);
                 assertEquals(401, r.statusCode(), path + " with " + token + ": " + r.body());
                 assertTrue(r.body().contains("invalid_api_key"), r.body());
@@ -203,7 +241,8 @@ class TenantIsolationTest {
 
     @Test
     void providerKeysAreNeverShownAndNotStoredInTheClear() throws Exception {
-        JsonNode list = JSON.readTree(admin(acmeAdmin, "GET", "/admin/v1/tenants/acme/providers", null).body());
+        JsonNode list = JSON.readTree(admin(acmeAdmin, "GET", "/admin/v1/tenants/acme/providers", null)
+                .body());
         JsonNode openai = list.get("data").get(0);
         assertEquals("openai", openai.get("provider").asText());
         assertTrue(openai.get("fingerprint").asText().startsWith("sha256:"), openai.toString());
@@ -211,13 +250,19 @@ class TenantIsolationTest {
         admin(gw.adminToken, "GET", "/admin/v1/tenants", null);
         admin(gw.adminToken, "GET", "/admin/v1/keys", null);
         for (String body : adminBodies) {
-            assertFalse(body.contains(ACME_OPENAI) || body.contains(GLOBEX_OPENAI) || body.contains(DEFAULT_GROQ)
-                    || body.contains("sk-acme") || body.contains("sk-globex"), body);
+            assertFalse(
+                    body.contains(ACME_OPENAI)
+                            || body.contains(GLOBEX_OPENAI)
+                            || body.contains(DEFAULT_GROQ)
+                            || body.contains("sk-acme")
+                            || body.contains("sk-globex"),
+                    body);
         }
         try (Stream<Path> files = Files.walk(gw.stateDir)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 String text = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
-                assertFalse(text.contains("sk-acme") || text.contains("sk-globex") || text.contains(acmeKey),
+                assertFalse(
+                        text.contains("sk-acme") || text.contains("sk-globex") || text.contains(acmeKey),
                         f + " holds a secret in the clear");
             }
         }
@@ -232,7 +277,8 @@ class TenantIsolationTest {
         JsonNode eb = JSON.readTree(b.body()).get("error");
         assertNotNull(ea);
         assertEquals(eb.get("code"), ea.get("code"));
-        assertEquals(eb.get("message").asText().replace("nosuch", "X").replace("key_000000000000", "X"),
+        assertEquals(
+                eb.get("message").asText().replace("nosuch", "X").replace("key_000000000000", "X"),
                 ea.get("message").asText().replace("globex", "X").replace(globexKeyId, "X"),
                 "the answer does not tell another tenant's resource from a missing one");
     }
@@ -245,7 +291,9 @@ class TenantIsolationTest {
     private HttpResponse<String> admin(String token, String method, String path, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.server.adminPort() + path))
                 .timeout(Duration.ofSeconds(10))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) {
             b.header("Content-Type", "application/json");
         }
@@ -258,20 +306,31 @@ class TenantIsolationTest {
     }
 
     private HttpResponse<String> chat(String key, String model) throws Exception {
-        return post(key, "/v1/chat/completions", "{\"model\":\"" + model + "\",\"max_tokens\":50,"
-                + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}");
+        return post(
+                key,
+                "/v1/chat/completions",
+                "{\"model\":\"" + model + "\",\"max_tokens\":50,"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}");
     }
 
     private HttpResponse<String> post(String key, String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(gw.baseUrl().replace("/v1", "") + path))
-                .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + key)
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        return http.send(
+                HttpRequest.newBuilder(URI.create(gw.baseUrl().replace("/v1", "") + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + key)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> get(String key, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(gw.baseUrl().replace("/v1", "") + path))
-                .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + key).GET().build(),
+        return http.send(
+                HttpRequest.newBuilder(URI.create(gw.baseUrl().replace("/v1", "") + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + key)
+                        .GET()
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -1,19 +1,18 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.testing.ManualClock;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Two tenants on one endpoint, each with its own provider key (BYOK): what the provider says to
@@ -28,8 +27,10 @@ class TenantScopedCircuitTest {
     private static final String GLOBEX_OPENAI = "sk-globex-openai-" + "G".repeat(24);
     private static final int ROUNDS = 25;
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private final ManualClock clock = new ManualClock();
     private ScriptedUpstream upstream;
     private GatewayHarness gw;
@@ -38,8 +39,8 @@ class TenantScopedCircuitTest {
 
     /** A gateway whose only openai endpoint answers acme's key with {@code acmeReply}, globex's with 200. */
     private void start(ScriptedUpstream.Reply acmeReply) throws Exception {
-        upstream = new ScriptedUpstream((auth, n) -> auth.equals("Bearer " + ACME_OPENAI) ? acmeReply
-                : ScriptedUpstream.Reply.OK);
+        upstream = new ScriptedUpstream(
+                (auth, n) -> auth.equals("Bearer " + ACME_OPENAI) ? acmeReply : ScriptedUpstream.Reply.OK);
         gw = new GatewayHarness("""
                 providers:
                   - name: openai
@@ -71,7 +72,9 @@ class TenantScopedCircuitTest {
                 assertEquals(502, a.statusCode(), "the provider's 429 itself: " + a.body());
             } else {
                 assertEquals(503, a.statusCode(), a.body());
-                assertEquals("no_healthy_endpoint", JSON.readTree(a.body()).path("error").path("code").asText());
+                assertEquals(
+                        "no_healthy_endpoint",
+                        JSON.readTree(a.body()).path("error").path("code").asText());
                 assertEquals("60", a.headers().firstValue("retry-after").orElse(null), "the provider's Retry-After");
             }
             HttpResponse<String> g = chat(globexKey);
@@ -99,16 +102,20 @@ class TenantScopedCircuitTest {
             assertEquals(200, g.statusCode(), "globex's request " + i + ": " + g.body());
         }
         JsonNode circuit = circuit();
-        assertEquals("closed", circuit.path("state").asText(), "401s of one key are no verdict on the endpoint: "
-                + circuit);
+        assertEquals(
+                "closed", circuit.path("state").asText(), "401s of one key are no verdict on the endpoint: " + circuit);
         assertEquals(0, circuit.path("trips").asInt(), circuit.toString());
         assertEquals(1, circuit.path("keys_held").path("rejected").asInt(), circuit.toString());
     }
 
     private JsonNode circuit() throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                        + gw.server.adminPort() + "/admin/v1/routing")).timeout(Duration.ofSeconds(10))
-                .header("Authorization", "Bearer " + gw.adminToken).GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.server.adminPort() + "/admin/v1/routing"))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + gw.adminToken)
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         for (JsonNode e : JSON.readTree(r.body()).path("endpoints")) {
             if (e.path("id").asText().equals(MODEL + "@openai")) {
@@ -120,27 +127,38 @@ class TenantScopedCircuitTest {
 
     /** Creates tenant {@code id} with an API key and {@code providerKey} for openai; returns the API key. */
     private String tenant(String id, String providerKey) throws Exception {
-        assertEquals(201, admin("POST", "/admin/v1/tenants", "{\"id\":\"" + id + "\"}").statusCode());
+        assertEquals(
+                201,
+                admin("POST", "/admin/v1/tenants", "{\"id\":\"" + id + "\"}").statusCode());
         HttpResponse<String> k = admin("POST", "/admin/v1/tenants/" + id + "/keys", "{\"name\":\"" + id + "-app\"}");
         assertEquals(201, k.statusCode(), k.body());
-        assertEquals(201, admin("PUT", "/admin/v1/tenants/" + id + "/providers/openai",
-                "{\"api_key\":\"" + providerKey + "\"}").statusCode());
+        assertEquals(
+                201,
+                admin("PUT", "/admin/v1/tenants/" + id + "/providers/openai", "{\"api_key\":\"" + providerKey + "\"}")
+                        .statusCode());
         return JSON.readTree(k.body()).get("key").asText();
     }
 
     private HttpResponse<String> admin(String method, String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.server.adminPort() + path))
-                .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + gw.adminToken)
-                .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.server.adminPort() + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + gw.adminToken)
+                        .header("Content-Type", "application/json")
+                        .method(method, HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> chat(String key) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/chat/completions"))
-                .timeout(Duration.ofSeconds(20)).header("Authorization", "Bearer " + key)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + MODEL + "\",\"max_tokens\":50,"
-                        + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}")).build(),
+        return http.send(
+                HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/chat/completions"))
+                        .timeout(Duration.ofSeconds(20))
+                        .header("Authorization", "Bearer " + key)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + MODEL + "\",\"max_tokens\":50,"
+                                + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}"))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }

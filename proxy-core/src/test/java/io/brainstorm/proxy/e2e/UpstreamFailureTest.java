@@ -1,5 +1,10 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.handler.ssl.SslContext;
@@ -7,10 +12,6 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.pkitesting.CertificateBuilder;
 import io.netty.pkitesting.X509Bundle;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,11 +20,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Failover and TLS against scripted fake upstreams: two provider accounts serving
@@ -32,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class UpstreamFailureTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MODEL = "openai/gpt-4o-mini";
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private FakeUpstream first;
     private FakeUpstream second;
     private GatewayHarness gateway;
@@ -71,12 +71,15 @@ class UpstreamFailureTest {
     }
 
     private HttpResponse<String> chat() throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
-                .header("Authorization", "Bearer " + gateway.apiKey)
-                .header("Content-Type", "application/json")
-                .timeout(Duration.ofSeconds(20))
-                .POST(HttpRequest.BodyPublishers.ofString(GatewayHarness.chatBody("").replace("sim/alpha", MODEL)))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        return client.send(
+                HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
+                        .header("Authorization", "Bearer " + gateway.apiKey)
+                        .header("Content-Type", "application/json")
+                        .timeout(Duration.ofSeconds(20))
+                        .POST(HttpRequest.BodyPublishers.ofString(
+                                GatewayHarness.chatBody("").replace("sim/alpha", MODEL)))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static int closedPort() throws Exception {
@@ -87,10 +90,19 @@ class UpstreamFailureTest {
 
     private static void answeredBy(HttpResponse<String> r, String endpoint, int fallbacks) throws Exception {
         assertEquals(200, r.statusCode(), r.body());
-        assertEquals("hello from the fake upstream",
-                JSON.readTree(r.body()).path("choices").path(0).path("message").path("content").asText(), r.body());
+        assertEquals(
+                "hello from the fake upstream",
+                JSON.readTree(r.body())
+                        .path("choices")
+                        .path(0)
+                        .path("message")
+                        .path("content")
+                        .asText(),
+                r.body());
         assertEquals(endpoint, r.headers().firstValue("x-br-endpoint").orElse(null));
-        assertEquals(String.valueOf(fallbacks), r.headers().firstValue("x-br-fallbacks").orElse(null));
+        assertEquals(
+                String.valueOf(fallbacks),
+                r.headers().firstValue("x-br-fallbacks").orElse(null));
         assertEquals(MODEL, r.headers().firstValue("x-br-selected-model").orElse(null));
     }
 
@@ -113,17 +125,20 @@ class UpstreamFailureTest {
         first.behave(FakeUpstream.Behaviour.stallingStream());
         gateway(first.baseUrl(), "    timeouts: {idle_ms: 300}", second.baseUrl());
         long start = System.nanoTime();
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
-                .header("Authorization", "Bearer " + gateway.apiKey)
-                .header("Content-Type", "application/json")
-                .timeout(Duration.ofSeconds(20))
-                .POST(HttpRequest.BodyPublishers.ofString(GatewayHarness.chatBody("\"stream\":true")
-                        .replace("sim/alpha", MODEL)))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = client.send(
+                HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
+                        .header("Authorization", "Bearer " + gateway.apiKey)
+                        .header("Content-Type", "application/json")
+                        .timeout(Duration.ofSeconds(20))
+                        .POST(HttpRequest.BodyPublishers.ofString(
+                                GatewayHarness.chatBody("\"stream\":true").replace("sim/alpha", MODEL)))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         long ms = (System.nanoTime() - start) / 1_000_000;
         assertEquals(200, r.statusCode(), "the stream had begun");
         assertTrue(r.body().contains("\"content\":\"stall\""), r.body());
-        assertTrue(r.body().contains("\"finish_reason\":\"error\"") && r.body().contains("no data for 300 ms"), r.body());
+        assertTrue(
+                r.body().contains("\"finish_reason\":\"error\"") && r.body().contains("no data for 300 ms"), r.body());
         assertFalse(r.body().contains("[DONE]"), "a cut stream is never presented as complete");
         assertTrue(ms >= 300 && ms < 5_000, "ended after " + ms + " ms (expected: just after the 300 ms idle timeout)");
         assertEquals(0, second.requests.size(), "no failover once bytes reached the client");
@@ -138,7 +153,10 @@ class UpstreamFailureTest {
         HttpResponse<String> r = chat();
         long ms = (System.nanoTime() - start) / 1_000_000;
         assertEquals(504, r.statusCode(), r.body());
-        assertEquals("upstream_timeout", JSON.readTree(r.body()).path("error").path("code").asText(), r.body());
+        assertEquals(
+                "upstream_timeout",
+                JSON.readTree(r.body()).path("error").path("code").asText(),
+                r.body());
         assertTrue(ms >= 500 && ms < 5_000, "answered after " + ms + " ms (expected: just after the 500 ms total)");
     }
 
@@ -153,7 +171,8 @@ class UpstreamFailureTest {
         assertEquals(1, first.requests.size(), "the hanging endpoint got the request first");
         assertTrue(ms >= 300 && ms < 5_000, "answered after " + ms + " ms (expected: just after the 300 ms timeout)");
         // the hung upstream connection is not kept for reuse
-        assertTrue(GatewayHarness.eventually(2_000, () -> first.openConnections.get() == 0),
+        assertTrue(
+                GatewayHarness.eventually(2_000, () -> first.openConnections.get() == 0),
                 "connections still open to the hung upstream: " + first.openConnections.get());
     }
 
@@ -183,8 +202,9 @@ class UpstreamFailureTest {
 
     @Test
     void upstream400IsPassedThroughWithoutFailover() throws Exception {
-        String error = "{\"error\":{\"message\":\"Invalid 'messages[0].role': 'robot'.\",\"type\":\"invalid_request_error\","
-                + "\"param\":\"messages[0].role\",\"code\":\"invalid_value\"}}";
+        String error =
+                "{\"error\":{\"message\":\"Invalid 'messages[0].role': 'robot'.\",\"type\":\"invalid_request_error\","
+                        + "\"param\":\"messages[0].role\",\"code\":\"invalid_value\"}}";
         first.behave(FakeUpstream.Behaviour.status(400, error));
         gateway(first.baseUrl(), "", second.baseUrl());
         HttpResponse<String> r = chat();
@@ -196,19 +216,36 @@ class UpstreamFailureTest {
 
     @Test
     void tlsUpstreamWithPrivateCa() throws Exception {
-        X509Bundle ca = new CertificateBuilder().subject("CN=brainstorm test CA").setIsCertificateAuthority(true)
-                .ecp256().buildSelfSigned();
-        X509Bundle leaf = new CertificateBuilder().subject("CN=fake upstream").addSanIpAddress("127.0.0.1")
-                .ecp256().buildIssuedBy(ca);
-        X509Bundle stranger = new CertificateBuilder().subject("CN=someone else's CA").setIsCertificateAuthority(true)
-                .ecp256().buildSelfSigned();
-        X509Bundle strangerLeaf = new CertificateBuilder().subject("CN=impostor").addSanIpAddress("127.0.0.1")
-                .ecp256().buildIssuedBy(stranger);
+        X509Bundle ca = new CertificateBuilder()
+                .subject("CN=brainstorm test CA")
+                .setIsCertificateAuthority(true)
+                .ecp256()
+                .buildSelfSigned();
+        X509Bundle leaf = new CertificateBuilder()
+                .subject("CN=fake upstream")
+                .addSanIpAddress("127.0.0.1")
+                .ecp256()
+                .buildIssuedBy(ca);
+        X509Bundle stranger = new CertificateBuilder()
+                .subject("CN=someone else's CA")
+                .setIsCertificateAuthority(true)
+                .ecp256()
+                .buildSelfSigned();
+        X509Bundle strangerLeaf = new CertificateBuilder()
+                .subject("CN=impostor")
+                .addSanIpAddress("127.0.0.1")
+                .ecp256()
+                .buildIssuedBy(stranger);
         Path caFile = Files.createTempFile("br-test-ca", ".pem");
         Files.writeString(caFile, ca.getCertificatePEM());
-        SslContext good = SslContextBuilder.forServer(leaf.toKeyManagerFactory()).sslProvider(SslProvider.JDK).build();
-        SslContext bad = SslContextBuilder.forServer(strangerLeaf.toKeyManagerFactory()).sslProvider(SslProvider.JDK).build();
-        try (FakeUpstream tls = new FakeUpstream(good); FakeUpstream impostor = new FakeUpstream(bad)) {
+        SslContext good = SslContextBuilder.forServer(leaf.toKeyManagerFactory())
+                .sslProvider(SslProvider.JDK)
+                .build();
+        SslContext bad = SslContextBuilder.forServer(strangerLeaf.toKeyManagerFactory())
+                .sslProvider(SslProvider.JDK)
+                .build();
+        try (FakeUpstream tls = new FakeUpstream(good);
+                FakeUpstream impostor = new FakeUpstream(bad)) {
             assertTrue(tls.baseUrl().startsWith("https://127.0.0.1:"));
             gateway = new GatewayHarness("""
                     providers:
@@ -233,12 +270,15 @@ class UpstreamFailureTest {
 
             // groq/llama… is served only by the impostor, whose certificate the CA did not sign
             String groqModel = firstModelOf("groq/");
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
-                    .header("Authorization", "Bearer " + gateway.apiKey)
-                    .header("Content-Type", "application/json")
-                    .timeout(Duration.ofSeconds(20))
-                    .POST(HttpRequest.BodyPublishers.ofString(GatewayHarness.chatBody("").replace("sim/alpha", groqModel)))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = client.send(
+                    HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/chat/completions"))
+                            .header("Authorization", "Bearer " + gateway.apiKey)
+                            .header("Content-Type", "application/json")
+                            .timeout(Duration.ofSeconds(20))
+                            .POST(HttpRequest.BodyPublishers.ofString(
+                                    GatewayHarness.chatBody("").replace("sim/alpha", groqModel)))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertEquals(502, r.statusCode(), r.body());
             JsonNode e = JSON.readTree(r.body()).path("error");
             assertEquals("upstream_error", e.path("code").asText());
@@ -250,8 +290,11 @@ class UpstreamFailureTest {
     }
 
     private String firstModelOf(String prefix) throws Exception {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/models"))
-                .header("Authorization", "Bearer " + gateway.apiKey).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = client.send(
+                HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/models"))
+                        .header("Authorization", "Bearer " + gateway.apiKey)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         for (JsonNode m : JSON.readTree(r.body()).path("data")) {
             if (m.path("id").asText().startsWith(prefix)) {
                 return m.path("id").asText();

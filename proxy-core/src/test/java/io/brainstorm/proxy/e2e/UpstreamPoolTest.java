@@ -1,12 +1,11 @@
 package io.brainstorm.proxy.e2e;
 
-import io.netty.channel.epoll.Epoll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.netty.channel.epoll.Epoll;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,11 +19,11 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The upstream connection pool against an upstream that closes idle keep-alive connections as real
@@ -33,10 +32,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class UpstreamPoolTest {
     private static final String MODEL = "openai/gpt-4o-mini";
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient client = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
     /** What the gateway logged at ERROR (SEVERE) during the test. */
     private final List<LogRecord> severe = new CopyOnWriteArrayList<>();
+
     private final Handler capture = new Handler() {
         @Override
         public void publish(LogRecord record) {
@@ -46,12 +48,10 @@ class UpstreamPoolTest {
         }
 
         @Override
-        public void flush() {
-        }
+        public void flush() {}
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     };
     private KeepAliveUpstream upstream;
     private GatewayHarness gateway;
@@ -106,7 +106,12 @@ class UpstreamPoolTest {
     private String severeLog() {
         StringBuilder sb = new StringBuilder();
         for (LogRecord r : severe) {
-            sb.append(r.getLoggerName()).append(": ").append(r.getMessage()).append(' ').append(r.getThrown()).append('\n');
+            sb.append(r.getLoggerName())
+                    .append(": ")
+                    .append(r.getMessage())
+                    .append(' ')
+                    .append(r.getThrown())
+                    .append('\n');
         }
         return sb.toString();
     }
@@ -181,13 +186,18 @@ class UpstreamPoolTest {
             int requestsBefore = upstream.requests.get();
             long closedAt;
             try (RawHttp http = new RawHttp(gateway.port())) {
-                String body = GatewayHarness.chatBody(stream ? "\"stream\":true" : "").replace("sim/alpha", MODEL);
+                String body =
+                        GatewayHarness.chatBody(stream ? "\"stream\":true" : "").replace("sim/alpha", MODEL);
                 http.write(RawHttp.post("/v1/chat/completions", gateway.apiKey, body));
-                assertTrue(GatewayHarness.eventually(10_000, () -> upstream.requests.get() == requestsBefore + 1
-                        && upstream.open.get() == 1), "the upstream got the request");
+                assertTrue(
+                        GatewayHarness.eventually(
+                                10_000,
+                                () -> upstream.requests.get() == requestsBefore + 1 && upstream.open.get() == 1),
+                        "the upstream got the request");
                 closedAt = System.nanoTime();
             }
-            assertTrue(GatewayHarness.eventually(10_000, () -> upstream.open.get() == 0),
+            assertTrue(
+                    GatewayHarness.eventually(10_000, () -> upstream.open.get() == 0),
                     "the gateway closed the upstream connection");
             long millis = (upstream.lastCloseNanos - closedAt) / 1_000_000;
             assertTrue(millis < 1000, "the upstream connection closed " + millis + " ms after the client left");

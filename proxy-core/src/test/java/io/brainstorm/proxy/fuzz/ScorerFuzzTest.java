@@ -1,5 +1,9 @@
 package io.brainstorm.proxy.fuzz;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,14 +15,9 @@ import io.brainstorm.proxy.settle.Scorer;
 import io.brainstorm.proxy.settle.StreamCapture;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Jazzer fuzz tests for the scorer, which reads bytes from both sides: upstream answers and SSE
@@ -98,7 +97,8 @@ class ScorerFuzzTest {
         }
         ScoreSpec spec = ScoreSpec.of(body, SCORER);
         assertNotNull(spec.kind());
-        Scorer.Result r = SCORER.score(spec, new AnswerContent(content, List.of(new AnswerContent.ToolCall("f", content)), "stop"));
+        Scorer.Result r = SCORER.score(
+                spec, new AnswerContent(content, List.of(new AnswerContent.ToolCall("f", content)), "stop"));
         assertTrue(r.score() == 0 || r.score() == 1 || r.score() == -1, r.toString());
         assertNotNull(new String(request, StandardCharsets.UTF_8));
     }

@@ -1,5 +1,9 @@
 package io.brainstorm.proxy.fuzz;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,16 +22,11 @@ import io.brainstorm.proxy.upstream.Origin;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Jazzer fuzz tests for the code that reads untrusted bytes: client request bodies, upstream SSE
@@ -39,10 +38,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class UntrustedBytesFuzzTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern USAGE_OBJECT = Pattern.compile("\"usage\"[ \\t\\r\\n]*:[ \\t\\r\\n]*\\{");
-    private static final Endpoint ENDPOINT = new Endpoint("fuzz",
-            new ModelSpec("sim/fuzz", "sim", "fuzz", List.of(), 1000, 100, new Price(1, 1, 1),
-                    Set.of(Capability.TOOLS, Capability.JSON), true, List.of(), 0),
-            new Price(1, 1, 1), new Origin("127.0.0.1", 1, null), "/v1", "k", Timeouts.DEFAULT, true);
+    private static final Endpoint ENDPOINT = new Endpoint(
+            "fuzz",
+            new ModelSpec(
+                    "sim/fuzz",
+                    "sim",
+                    "fuzz",
+                    List.of(),
+                    1000,
+                    100,
+                    new Price(1, 1, 1),
+                    Set.of(Capability.TOOLS, Capability.JSON),
+                    true,
+                    List.of(),
+                    0),
+            new Price(1, 1, 1),
+            new Origin("127.0.0.1", 1, null),
+            "/v1",
+            "k",
+            Timeouts.DEFAULT,
+            true);
 
     /** A client body either parses, with an upstream body that is JSON again, or is a 4xx ApiError. */
     @FuzzTest(maxDuration = "30s")

@@ -1,17 +1,16 @@
 package io.brainstorm.proxy.metrics;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.testing.TestRegistries;
+import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import java.nio.file.Path;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Budget refusals of both kinds are counted apart: a dashboard must tell a spent budget (402
@@ -24,8 +23,10 @@ class BudgetRefusalMetricsTest {
     @BeforeEach
     void setUp() throws Exception {
         registry = TestRegistries.withKey("br_live_" + "b".repeat(32));
-        metrics = new Metrics(new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n",
-                Path.of("."), Map.of()), registry, null));
+        metrics = new Metrics(new Gateway(
+                ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()),
+                registry,
+                null));
     }
 
     @AfterEach
@@ -44,11 +45,21 @@ class BudgetRefusalMetricsTest {
         assertEquals("3", ExpositionText.sample(x, "brainstorm_budget_busy_total"));
         assertEquals("1", ExpositionText.sample(x, "brainstorm_budget_refusals_total"));
         assertEquals("0", ExpositionText.sample(x, "brainstorm_rate_limited_total"));
-        assertEquals("3", ExpositionText.sample(x, "brainstorm_errors_total{model=\"sim/alpha\",endpoint=\"none\","
-                + "code=\"budget_busy\"}"));
-        assertEquals("1", ExpositionText.sample(x, "brainstorm_errors_total{model=\"sim/alpha\",endpoint=\"none\","
-                + "code=\"budget_exceeded\"}"));
-        assertEquals("3", ExpositionText.sample(x, "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"none\","
-                + "strategy=\"none\",status=\"429\"}"));
+        assertEquals(
+                "3",
+                ExpositionText.sample(
+                        x, "brainstorm_errors_total{model=\"sim/alpha\",endpoint=\"none\"," + "code=\"budget_busy\"}"));
+        assertEquals(
+                "1",
+                ExpositionText.sample(
+                        x,
+                        "brainstorm_errors_total{model=\"sim/alpha\",endpoint=\"none\","
+                                + "code=\"budget_exceeded\"}"));
+        assertEquals(
+                "3",
+                ExpositionText.sample(
+                        x,
+                        "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"none\","
+                                + "strategy=\"none\",status=\"429\"}"));
     }
 }

@@ -11,16 +11,20 @@ public final class CompletionFixture {
     private static final long AT_MILLIS = 1_764_000_000_000L;
     private static final String REQUEST_ID = "req_fixture";
 
-    private CompletionFixture() {
-    }
+    private CompletionFixture() {}
 
     public static Completion.Builder ok() {
         return ok(REQUEST_ID);
     }
 
     public static Completion.Builder ok(String requestId) {
-        return chat(requestId).selected("sim/alpha", "sim-east").strategy("direct").status(200, null)
-                .tokens(100, 20).cost(1_000, false).latencyMicros(10_000);
+        return chat(requestId)
+                .selected("sim/alpha", "sim-east")
+                .strategy("direct")
+                .status(200, null)
+                .tokens(100, 20)
+                .cost(1_000, false)
+                .latencyMicros(10_000);
     }
 
     /** A request refused before routing: no model selected, no endpoint, no strategy, no cost. */
@@ -29,7 +33,11 @@ public final class CompletionFixture {
     }
 
     private static Completion.Builder chat(String requestId) {
-        return Completion.builder(requestId, 0).atMillis(AT_MILLIS).key("default", "key_fixture").operation("chat")
-                .requestedModel("sim/alpha").format("plain");
+        return Completion.builder(requestId, 0)
+                .atMillis(AT_MILLIS)
+                .key("default", "key_fixture")
+                .operation("chat")
+                .requestedModel("sim/alpha")
+                .format("plain");
     }
 }

@@ -5,8 +5,7 @@ import java.util.regex.Pattern;
 
 /** Reads numbers back out of a text exposition, for assertions. */
 public final class ExpositionText {
-    private ExpositionText() {
-    }
+    private ExpositionText() {}
 
     /**
      * The sample's value as written, or null when the exposition has no such sample.

@@ -1,5 +1,11 @@
 package io.brainstorm.proxy.metrics;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.auth.KeyKind;
 import io.brainstorm.proxy.auth.KeyLimits;
 import io.brainstorm.proxy.auth.Registry;
@@ -16,23 +22,16 @@ import io.brainstorm.proxy.testing.ManualClock;
 import io.brainstorm.proxy.testing.TestRegistries;
 import io.brainstorm.proxy.testing.TestRouters;
 import io.brainstorm.proxy.upstream.Origin;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** {@link Metrics}: completions in, the exposition's numbers out. */
 class MetricsTest {
@@ -72,25 +71,52 @@ class MetricsTest {
         for (int i = 0; i < 3; i++) {
             metrics.accept(CompletionFixture.ok().build());
         }
-        metrics.accept(CompletionFixture.ok().selected("sim/alpha", "sim-west").status(502, "upstream_error").build());
+        metrics.accept(CompletionFixture.ok()
+                .selected("sim/alpha", "sim-west")
+                .status(502, "upstream_error")
+                .build());
         metrics.accept(CompletionFixture.refused(429, "rate_limited").build());
         metrics.accept(CompletionFixture.refused(402, "budget_exceeded").build());
-        metrics.accept(CompletionFixture.refused(401, "invalid_api_key").requestedModel(null).key(null, null).build());
+        metrics.accept(CompletionFixture.refused(401, "invalid_api_key")
+                .requestedModel(null)
+                .key(null, null)
+                .build());
 
         String x = metrics.render();
-        assertEquals("3", sample(x, "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"sim-east\","
-                + "strategy=\"direct\",status=\"200\"}"));
-        assertEquals("1", sample(x, "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"sim-west\","
-                + "strategy=\"direct\",status=\"502\"}"));
+        assertEquals(
+                "3",
+                sample(
+                        x,
+                        "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"sim-east\","
+                                + "strategy=\"direct\",status=\"200\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"sim-west\","
+                                + "strategy=\"direct\",status=\"502\"}"));
         // refused before routing: the requested model, no endpoint, no strategy
-        assertEquals("1", sample(x, "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"none\","
-                + "strategy=\"none\",status=\"429\"}"));
-        assertEquals("1", sample(x, "brainstorm_requests_total{model=\"none\",endpoint=\"none\","
-                + "strategy=\"none\",status=\"401\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"none\","
+                                + "strategy=\"none\",status=\"429\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_requests_total{model=\"none\",endpoint=\"none\","
+                                + "strategy=\"none\",status=\"401\"}"));
         assertEquals(7, sum(x, "brainstorm_requests_total"));
-        assertEquals("1", sample(x, "brainstorm_errors_total{model=\"sim/alpha\",endpoint=\"sim-west\","
-                + "code=\"upstream_error\"}"));
-        assertEquals("1", sample(x, "brainstorm_errors_total{model=\"none\",endpoint=\"none\",code=\"invalid_api_key\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_errors_total{model=\"sim/alpha\",endpoint=\"sim-west\","
+                                + "code=\"upstream_error\"}"));
+        assertEquals(
+                "1", sample(x, "brainstorm_errors_total{model=\"none\",endpoint=\"none\",code=\"invalid_api_key\"}"));
         assertEquals("1", sample(x, "brainstorm_rate_limited_total"));
         assertEquals("1", sample(x, "brainstorm_budget_refusals_total"));
         assertEquals("300", sample(x, "brainstorm_prompt_tokens_total" + ok("sim/alpha", "sim-east")));
@@ -99,32 +125,65 @@ class MetricsTest {
 
     @Test
     void anInvalidUpstreamAnswerIsItsOwnErrorCodeAndAFailedScore() {
-        metrics.accept(CompletionFixture.ok().selected("sim/alpha", "sim-west").status(502, "upstream_invalid_response")
-                .score(0, ScoreOutcome.ERROR).build());
+        metrics.accept(CompletionFixture.ok()
+                .selected("sim/alpha", "sim-west")
+                .status(502, "upstream_invalid_response")
+                .score(0, ScoreOutcome.ERROR)
+                .build());
         String x = metrics.render();
-        assertEquals("1", sample(x, "brainstorm_errors_total{model=\"sim/alpha\",endpoint=\"sim-west\","
-                + "code=\"upstream_invalid_response\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_errors_total{model=\"sim/alpha\",endpoint=\"sim-west\","
+                                + "code=\"upstream_invalid_response\"}"));
         assertNull(sample(x, "brainstorm_errors_total{model=\"sim/alpha\",endpoint=\"sim-west\",code=\"other\"}"));
-        assertEquals("1", sample(x, "brainstorm_scorer_outcomes_total{model=\"sim/alpha\",endpoint=\"sim-west\","
-                + "format=\"plain\",outcome=\"error\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_scorer_outcomes_total{model=\"sim/alpha\",endpoint=\"sim-west\","
+                                + "format=\"plain\",outcome=\"error\"}"));
     }
 
     @Test
     void aliasesAndVariantsCountUnderTheCatalogId() {
-        String alias = config.catalog().models().stream().filter(m -> !m.aliases().isEmpty()).findFirst()
-                .orElseThrow().aliases().get(0);
+        String alias = config.catalog().models().stream()
+                .filter(m -> !m.aliases().isEmpty())
+                .findFirst()
+                .orElseThrow()
+                .aliases()
+                .get(0);
         String id = config.catalog().find(alias).orElseThrow().id();
-        metrics.accept(CompletionFixture.refused(404, "model_not_found").requestedModel(alias).build());
-        metrics.accept(CompletionFixture.refused(403, "model_not_allowed").requestedModel(id + ":fast").build());
-        metrics.accept(CompletionFixture.refused(503, "no_healthy_endpoint").requestedModel("auto").build());
+        metrics.accept(CompletionFixture.refused(404, "model_not_found")
+                .requestedModel(alias)
+                .build());
+        metrics.accept(CompletionFixture.refused(403, "model_not_allowed")
+                .requestedModel(id + ":fast")
+                .build());
+        metrics.accept(CompletionFixture.refused(503, "no_healthy_endpoint")
+                .requestedModel("auto")
+                .build());
 
         String x = metrics.render();
-        assertEquals("1", sample(x, "brainstorm_requests_total{model=\"" + id + "\",endpoint=\"none\",strategy=\"none\","
-                + "status=\"404\"}"));
-        assertEquals("1", sample(x, "brainstorm_requests_total{model=\"" + id + "\",endpoint=\"none\",strategy=\"none\","
-                + "status=\"403\"}"));
-        assertEquals("1", sample(x, "brainstorm_requests_total{model=\"auto\",endpoint=\"none\",strategy=\"none\","
-                + "status=\"503\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_requests_total{model=\"" + id + "\",endpoint=\"none\",strategy=\"none\","
+                                + "status=\"404\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_requests_total{model=\"" + id + "\",endpoint=\"none\",strategy=\"none\","
+                                + "status=\"403\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_requests_total{model=\"auto\",endpoint=\"none\",strategy=\"none\","
+                                + "status=\"503\"}"));
     }
 
     @Test
@@ -148,13 +207,19 @@ class MetricsTest {
         assertNull(sample(x, "brainstorm_time_to_first_token_seconds_count" + ok("sim/alpha", "sim-east")));
 
         // a second scrape adds the new values to the old ones
-        metrics.accept(CompletionFixture.ok().latencyMicros(1_000).stream(true).ttftMicros(800).build());
+        metrics.accept(CompletionFixture.ok().latencyMicros(1_000).stream(true)
+                .ttftMicros(800)
+                .build());
         x = metrics.render();
         assertEquals("2", sample(x, b + "0.001\"}"));
         assertEquals("6", sample(x, b + "+Inf\"}"));
         assertEquals("6", sample(x, "brainstorm_request_duration_seconds_count" + ok("sim/alpha", "sim-east")));
-        assertEquals("1", sample(x, "brainstorm_time_to_first_token_seconds_bucket{model=\"sim/alpha\","
-                + "endpoint=\"sim-east\",le=\"0.001\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_time_to_first_token_seconds_bucket{model=\"sim/alpha\","
+                                + "endpoint=\"sim-east\",le=\"0.001\"}"));
         assertEquals("0.0008", sample(x, "brainstorm_time_to_first_token_seconds_sum" + ok("sim/alpha", "sim-east")));
     }
 
@@ -168,10 +233,13 @@ class MetricsTest {
         }
         String x = metrics.render();
         long previous = 0;
-        for (String le : List.of("0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5",
-                "5", "10", "30", "60", "+Inf")) {
-            long v = Long.parseLong(sample(x, "brainstorm_request_duration_seconds_bucket{model=\"sim/alpha\","
-                    + "endpoint=\"sim-east\",le=\"" + le + "\"}"));
+        for (String le : List.of(
+                "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "30",
+                "60", "+Inf")) {
+            long v = Long.parseLong(sample(
+                    x,
+                    "brainstorm_request_duration_seconds_bucket{model=\"sim/alpha\"," + "endpoint=\"sim-east\",le=\""
+                            + le + "\"}"));
             assertTrue(v >= previous, "le=" + le + ": " + v + " < " + previous);
             previous = v;
         }
@@ -183,7 +251,10 @@ class MetricsTest {
         for (int i = 0; i < 10; i++) {
             metrics.accept(CompletionFixture.ok().cost(100_000_001, false).build());
         }
-        metrics.accept(CompletionFixture.ok().selected("sim/beta", "sim-east").cost(7, false).build());
+        metrics.accept(CompletionFixture.ok()
+                .selected("sim/beta", "sim-east")
+                .cost(7, false)
+                .build());
         String x = metrics.render();
         assertEquals("1.00000001", sample(x, "brainstorm_cost_usd_total" + ok("sim/alpha", "sim-east")));
         assertEquals("0.000000007", sample(x, "brainstorm_cost_usd_total" + ok("sim/beta", "sim-east")));
@@ -191,12 +262,26 @@ class MetricsTest {
 
     @Test
     void budgetSpentCountsOnlyKeysWithABudget() {
-        var budgeted = registry.createKey("default", new Registry.KeySpec("budgeted", KeyKind.API,
-                new KeyLimits(5_000_000_000L, 0, 0), List.of(), ZoneOffset.UTC)).key();
-        var unlimited = registry.createKey("default", new Registry.KeySpec("free", KeyKind.API, KeyLimits.NONE,
-                List.of(), ZoneOffset.UTC)).key();
-        metrics.accept(CompletionFixture.ok().key("default", budgeted.id()).cost(2_500_000, false).build());
-        metrics.accept(CompletionFixture.ok().key("default", unlimited.id()).cost(9_000_000, false).build());
+        var budgeted = registry.createKey(
+                        "default",
+                        new Registry.KeySpec(
+                                "budgeted",
+                                KeyKind.API,
+                                new KeyLimits(5_000_000_000L, 0, 0),
+                                List.of(),
+                                ZoneOffset.UTC))
+                .key();
+        var unlimited = registry.createKey(
+                        "default", new Registry.KeySpec("free", KeyKind.API, KeyLimits.NONE, List.of(), ZoneOffset.UTC))
+                .key();
+        metrics.accept(CompletionFixture.ok()
+                .key("default", budgeted.id())
+                .cost(2_500_000, false)
+                .build());
+        metrics.accept(CompletionFixture.ok()
+                .key("default", unlimited.id())
+                .cost(9_000_000, false)
+                .build());
         String x = metrics.render();
         assertEquals("0.0025", sample(x, "brainstorm_budget_spent_usd_total"));
         assertEquals("0.0115", sample(x, "brainstorm_cost_usd_total" + ok("sim/alpha", "sim-east")));
@@ -204,12 +289,30 @@ class MetricsTest {
 
     @Test
     void scorerOutcomesAndMeanScoreByFormat() {
-        metrics.accept(CompletionFixture.ok().format("json_schema").score(1, ScoreOutcome.VALID).build());
-        metrics.accept(CompletionFixture.ok().format("json_schema").score(1, ScoreOutcome.VALID).build());
-        metrics.accept(CompletionFixture.ok().format("json_schema").score(0, ScoreOutcome.SCHEMA_MISMATCH).build());
-        metrics.accept(CompletionFixture.ok().format("json_schema").score(-1, ScoreOutcome.OVER_LIMIT).build());
-        metrics.accept(CompletionFixture.ok().format("tools").score(0, ScoreOutcome.BAD_ARGUMENTS).build());
-        metrics.accept(CompletionFixture.ok().format("made-up").score(1, ScoreOutcome.VALID).build());
+        metrics.accept(CompletionFixture.ok()
+                .format("json_schema")
+                .score(1, ScoreOutcome.VALID)
+                .build());
+        metrics.accept(CompletionFixture.ok()
+                .format("json_schema")
+                .score(1, ScoreOutcome.VALID)
+                .build());
+        metrics.accept(CompletionFixture.ok()
+                .format("json_schema")
+                .score(0, ScoreOutcome.SCHEMA_MISMATCH)
+                .build());
+        metrics.accept(CompletionFixture.ok()
+                .format("json_schema")
+                .score(-1, ScoreOutcome.OVER_LIMIT)
+                .build());
+        metrics.accept(CompletionFixture.ok()
+                .format("tools")
+                .score(0, ScoreOutcome.BAD_ARGUMENTS)
+                .build());
+        metrics.accept(CompletionFixture.ok()
+                .format("made-up")
+                .score(1, ScoreOutcome.VALID)
+                .build());
         String x = metrics.render();
         String p = "brainstorm_scorer_outcomes_total{model=\"sim/alpha\",endpoint=\"sim-east\",format=\"";
         assertEquals("2", sample(x, p + "json_schema\",outcome=\"valid\"}"));
@@ -226,7 +329,10 @@ class MetricsTest {
 
     @Test
     void fallbacksCountUnderTheEndpointThatAnswered() {
-        metrics.accept(CompletionFixture.ok().selected("sim/alpha", "sim-west").fallbacks(2).build());
+        metrics.accept(CompletionFixture.ok()
+                .selected("sim/alpha", "sim-west")
+                .fallbacks(2)
+                .build());
         metrics.accept(CompletionFixture.ok().selected("sim/alpha", "sim-west").build());
         String x = metrics.render();
         assertEquals("2", sample(x, "brainstorm_fallbacks_total" + ok("sim/alpha", "sim-west")));
@@ -235,30 +341,56 @@ class MetricsTest {
     @Test
     void clientWrittenNamesNeverBecomeLabels() {
         String hostile = "evil\"} 1\nbrainstorm_ready 0\n# TYPE x counter\\";
-        metrics.accept(CompletionFixture.refused(404, "model_not_found").requestedModel(hostile).build());
-        metrics.accept(CompletionFixture.ok().selected(hostile, hostile).strategy(hostile).status(999, hostile)
+        metrics.accept(CompletionFixture.refused(404, "model_not_found")
+                .requestedModel(hostile)
                 .build());
-        metrics.accept(CompletionFixture.ok().requestedModel("sim/alpha:" + hostile).selected(null, null).strategy(null)
-                .status(400, "invalid_request").build());
+        metrics.accept(CompletionFixture.ok()
+                .selected(hostile, hostile)
+                .strategy(hostile)
+                .status(999, hostile)
+                .build());
+        metrics.accept(CompletionFixture.ok()
+                .requestedModel("sim/alpha:" + hostile)
+                .selected(null, null)
+                .strategy(null)
+                .status(400, "invalid_request")
+                .build());
         String x = metrics.render();
         assertFalse(x.contains("evil"), x);
-        assertEquals("1", sample(x, "brainstorm_requests_total{model=\"unknown\",endpoint=\"none\",strategy=\"none\","
-                + "status=\"404\"}"));
-        assertEquals("1", sample(x, "brainstorm_requests_total{model=\"unknown\",endpoint=\"unknown\","
-                + "strategy=\"other\",status=\"other\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_requests_total{model=\"unknown\",endpoint=\"none\",strategy=\"none\","
+                                + "status=\"404\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_requests_total{model=\"unknown\",endpoint=\"unknown\","
+                                + "strategy=\"other\",status=\"other\"}"));
         assertEquals("1", sample(x, "brainstorm_errors_total{model=\"unknown\",endpoint=\"unknown\",code=\"other\"}"));
         // a variant the client made up still names a catalog model
-        assertEquals("1", sample(x, "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"none\","
-                + "strategy=\"none\",status=\"400\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"none\","
+                                + "strategy=\"none\",status=\"400\"}"));
     }
 
     @Test
     void noKeyTenantRequestOrAppIdAppears() {
         for (int i = 0; i < 20; i++) {
-            metrics.accept(CompletionFixture.ok("req_Marker" + i).key("tenant-zebra-" + i, "key_QX7Secret" + i)
-                    .app("app-Heron" + i).score(1, ScoreOutcome.PLAIN_OK).stream(true).ttftMicros(2_000)
+            metrics.accept(CompletionFixture.ok("req_Marker" + i)
+                    .key("tenant-zebra-" + i, "key_QX7Secret" + i)
+                    .app("app-Heron" + i)
+                    .score(1, ScoreOutcome.PLAIN_OK)
+                    .stream(true)
+                    .ttftMicros(2_000)
                     .build());
-            metrics.accept(CompletionFixture.refused(429, "rate_limited").key("tenant-zebra-" + i, "key_QX7Secret" + i)
+            metrics.accept(CompletionFixture.refused(429, "rate_limited")
+                    .key("tenant-zebra-" + i, "key_QX7Secret" + i)
                     .build());
         }
         String x = metrics.render();
@@ -271,11 +403,17 @@ class MetricsTest {
     @Test
     void labelSetsBeyondTheCapCountUnderOverflow() {
         metrics = new Metrics(gateway, 3);
-        List<String[]> pairs = List.of(new String[]{"sim/alpha", "sim-east"}, new String[]{"sim/alpha", "sim-west"},
-                new String[]{"sim/beta", "sim-east"}, new String[]{"sim/beta", "sim-west"},
-                new String[]{"sim/gamma", "sim-east"});
+        List<String[]> pairs = List.of(
+                new String[] {"sim/alpha", "sim-east"},
+                new String[] {"sim/alpha", "sim-west"},
+                new String[] {"sim/beta", "sim-east"},
+                new String[] {"sim/beta", "sim-west"},
+                new String[] {"sim/gamma", "sim-east"});
         for (String[] p : pairs) {
-            metrics.accept(CompletionFixture.ok().selected(p[0], p[1]).cost(1_000_000, false).build());
+            metrics.accept(CompletionFixture.ok()
+                    .selected(p[0], p[1])
+                    .cost(1_000_000, false)
+                    .build());
         }
         String x = metrics.render();
         // the first pair takes two label sets (its series and its request counter), the second one
@@ -283,8 +421,12 @@ class MetricsTest {
         assertEquals(0.005, sum(x, "brainstorm_cost_usd_total"), 1e-12);
         // the second's request counter, and the last three whole
         assertEquals("4", sample(x, "brainstorm_metrics_label_overflow_total"));
-        assertEquals("1", sample(x, "brainstorm_requests_total" + ok("sim/alpha", "sim-east").replace("}",
-                ",strategy=\"direct\",status=\"200\"}")));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_requests_total"
+                                + ok("sim/alpha", "sim-east").replace("}", ",strategy=\"direct\",status=\"200\"}")));
         assertTrue(x.contains("model=\"overflow\",endpoint=\"overflow\""), x);
         assertFalse(x.contains("sim/gamma"), x);
     }
@@ -294,8 +436,15 @@ class MetricsTest {
         ModelSpec alpha = config.catalog().find("sim/alpha").orElseThrow();
         List<Endpoint> endpoints = new ArrayList<>();
         for (String id : List.of("sim-east", "sim-west")) {
-            endpoints.add(new Endpoint(id, alpha, alpha.price(), new Origin("127.0.0.1", 9, null), "/v1", "sk-sim",
-                    Timeouts.DEFAULT, true));
+            endpoints.add(new Endpoint(
+                    id,
+                    alpha,
+                    alpha.price(),
+                    new Origin("127.0.0.1", 9, null),
+                    "/v1",
+                    "sk-sim",
+                    Timeouts.DEFAULT,
+                    true));
         }
         Router router = TestRouters.of(endpoints, clock);
         // no router yet: the family is there, empty
@@ -318,13 +467,22 @@ class MetricsTest {
     @Test
     void strategiesTheRouterLoadedAreLabels() {
         TestRouters.start(gateway, TestRouters.empty());
-        metrics.accept(CompletionFixture.ok().strategy(TestFirstStrategyProvider.NAME).build());
+        metrics.accept(
+                CompletionFixture.ok().strategy(TestFirstStrategyProvider.NAME).build());
         metrics.accept(CompletionFixture.ok().strategy("not-loaded").build());
         String x = metrics.render();
-        assertEquals("1", sample(x, "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"sim-east\",strategy=\""
-                + TestFirstStrategyProvider.NAME + "\",status=\"200\"}"));
-        assertEquals("1", sample(x, "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"sim-east\","
-                + "strategy=\"other\",status=\"200\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"sim-east\",strategy=\""
+                                + TestFirstStrategyProvider.NAME + "\",status=\"200\"}"));
+        assertEquals(
+                "1",
+                sample(
+                        x,
+                        "brainstorm_requests_total{model=\"sim/alpha\",endpoint=\"sim-east\","
+                                + "strategy=\"other\",status=\"200\"}"));
     }
 
     @Test
@@ -338,7 +496,8 @@ class MetricsTest {
         assertTrue(Long.parseLong(sample(x, "brainstorm_jvm_memory_used_bytes{area=\"heap\"}")) > 0);
         assertTrue(Long.parseLong(sample(x, "brainstorm_jvm_threads")) > 0);
         assertTrue(sample(x, "brainstorm_buffer_pool_used_bytes{pool=\"direct\"}") != null, x);
-        assertTrue(sample(x, "brainstorm_netty_allocator_used_bytes{allocator=\"adaptive\",area=\"direct\"}") != null, x);
+        assertTrue(
+                sample(x, "brainstorm_netty_allocator_used_bytes{allocator=\"adaptive\",area=\"direct\"}") != null, x);
         if (RuntimeMetrics.residentBytes() >= 0) {
             assertTrue(Long.parseLong(sample(x, "brainstorm_process_resident_memory_bytes")) > 1_000_000);
         }
@@ -347,7 +506,10 @@ class MetricsTest {
 
     @Test
     void familiesAreSortedEachWithHelpAndType() {
-        metrics.accept(CompletionFixture.ok().stream(true).ttftMicros(1_000).score(1, ScoreOutcome.VALID).build());
+        metrics.accept(CompletionFixture.ok().stream(true)
+                .ttftMicros(1_000)
+                .score(1, ScoreOutcome.VALID)
+                .build());
         String x = metrics.render();
         List<String> names = new ArrayList<>();
         String[] lines = x.split("\n");
@@ -375,14 +537,16 @@ class MetricsTest {
         assertEquals("2.5", sample(x, "brainstorm_audit_queue_records"));
         assertTrue(x.contains("# TYPE brainstorm_audit_records_written_total counter\n"));
 
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> metrics.addGauge("brainstorm_requests_total", "dup", () -> 1));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> metrics.addGauge("brainstorm_requests_total", "dup", () -> 1));
         assertTrue(e.getMessage().contains("brainstorm_requests_total"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> metrics.addCounter("brainstorm_requests_total", "dup", () -> 1));
-        assertThrows(IllegalArgumentException.class, () -> metrics.addGauge("brainstorm_audit_queue_records", "x",
-                () -> 1));
+        assertThrows(
+                IllegalArgumentException.class, () -> metrics.addCounter("brainstorm_requests_total", "dup", () -> 1));
+        assertThrows(
+                IllegalArgumentException.class, () -> metrics.addGauge("brainstorm_audit_queue_records", "x", () -> 1));
         assertThrows(IllegalArgumentException.class, () -> metrics.addGauge("audit_queue", "x", () -> 1));
-        assertThrows(IllegalArgumentException.class, () -> metrics.addCounter("brainstorm_audit_written", "x", () -> 1));
+        assertThrows(
+                IllegalArgumentException.class, () -> metrics.addCounter("brainstorm_audit_written", "x", () -> 1));
         assertThrows(IllegalArgumentException.class, () -> metrics.addGauge("brainstorm_Queue", "x", () -> 1));
     }
 
@@ -420,7 +584,9 @@ class MetricsTest {
                     return;
                 }
                 for (int i = 0; i < each; i++) {
-                    metrics.accept(CompletionFixture.ok().selected("sim/alpha", endpoint).latencyMicros(1_000 + i)
+                    metrics.accept(CompletionFixture.ok()
+                            .selected("sim/alpha", endpoint)
+                            .latencyMicros(1_000 + i)
                             .build());
                 }
             });

@@ -7,7 +7,6 @@ import io.brainstorm.proxy.route.LatencyWindow;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.testing.TestRegistries;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -26,12 +25,12 @@ import java.util.concurrent.atomic.LongAdder;
  * Its {@code args}: the seconds to run.
  */
 public final class OneCpuHammer {
-    private OneCpuHammer() {
-    }
+    private OneCpuHammer() {}
 
     public static void main(String[] args) throws Exception {
         int seconds = Integer.parseInt(args[0]);
-        GatewayConfig config = ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of());
+        GatewayConfig config =
+                ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of());
         Gateway gateway = new Gateway(config, TestRegistries.withKey("br_live_" + "h".repeat(32)), null);
         DashboardStats stats = new DashboardStats();
         Metrics metrics = new Metrics(gateway);
@@ -40,38 +39,43 @@ public final class OneCpuHammer {
         LongAdder reads = new LongAdder();
         for (int t = 0; t < 2; t++) {
             int writer = t;
-            Thread w = new Thread(() -> {
-                ThreadLocalRandom random = ThreadLocalRandom.current();
-                for (long n = 0; ; n++) {
-                    long micros = (long) Math.exp(random.nextDouble() * 17);
-                    Completion c = CompletionFixture.ok()
-                            .key("tenant-" + n / 2_000 % 100, "key-" + writer)
-                            .selected("sim/m" + n % 4, "sim-east")
-                            .latencyMicros(micros)
-                            .stream(true).ttftMicros(n % 2 == 0 ? micros / 2 : -1)
-                            .build();
-                    stats.accept(c);
-                    metrics.accept(c);
-                    window.record(System.currentTimeMillis(), micros);
-                    writes.increment();
-                }
-            }, "writer-" + t);
+            Thread w = new Thread(
+                    () -> {
+                        ThreadLocalRandom random = ThreadLocalRandom.current();
+                        for (long n = 0; ; n++) {
+                            long micros = (long) Math.exp(random.nextDouble() * 17);
+                            Completion c = CompletionFixture.ok()
+                                    .key("tenant-" + n / 2_000 % 100, "key-" + writer)
+                                    .selected("sim/m" + n % 4, "sim-east")
+                                    .latencyMicros(micros)
+                                    .stream(true)
+                                    .ttftMicros(n % 2 == 0 ? micros / 2 : -1)
+                                    .build();
+                            stats.accept(c);
+                            metrics.accept(c);
+                            window.record(System.currentTimeMillis(), micros);
+                            writes.increment();
+                        }
+                    },
+                    "writer-" + t);
             w.setDaemon(true);
             w.start();
         }
-        Thread reader = new Thread(() -> {
-            while (true) {
-                stats.json(null);
-                metrics.render();
-                window.stats(System.currentTimeMillis());
-                reads.increment();
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "reader");
+        Thread reader = new Thread(
+                () -> {
+                    while (true) {
+                        stats.json(null);
+                        metrics.render();
+                        window.stats(System.currentTimeMillis());
+                        reads.increment();
+                        try {
+                            Thread.sleep(50);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                },
+                "reader");
         reader.setDaemon(true);
         reader.start();
         long start = System.nanoTime();

@@ -1,20 +1,19 @@
 package io.brainstorm.proxy.metrics;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.brainstorm.proxy.testing.ChildJvm;
 import io.brainstorm.proxy.testing.OneCpu;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The figures the event loops write (dashboard stats, {@code /metrics}, latency windows) never make
@@ -29,12 +28,19 @@ class OneCpuRecordersTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void twoWritersAndAReaderOnOneCpuNeverStall() throws Exception {
-        assumeTrue(OneCpu.tasksetWorks(), "taskset (util-linux) is missing or cannot pin here:"
-                + " the writers cannot be held to one CPU, so this test does not run");
-        Process p = ChildJvm.main(OneCpuHammer.class).prefix(List.of("taskset", "-c", "0")).flags(OneCpu.jvmFlags())
-                .args(Integer.toString(SECONDS)).start().process();
+        assumeTrue(
+                OneCpu.tasksetWorks(),
+                "taskset (util-linux) is missing or cannot pin here:"
+                        + " the writers cannot be held to one CPU, so this test does not run");
+        Process p = ChildJvm.main(OneCpuHammer.class)
+                .prefix(List.of("taskset", "-c", "0"))
+                .flags(OneCpu.jvmFlags())
+                .args(Integer.toString(SECONDS))
+                .start()
+                .process();
         List<long[]> ticks = new ArrayList<>();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = out.readLine()) != null && !line.equals("done"); ) {
                 if (line.startsWith("tick ")) {
                     String[] f = line.split(" ");

@@ -1,13 +1,13 @@
 package io.brainstorm.proxy.metrics;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Prometheus' own checker of the text format, {@code promtool check metrics} (Debian's
@@ -24,18 +24,21 @@ public final class Promtool {
         }
     }
 
-    private Promtool() {
-    }
+    private Promtool() {}
 
     /** Skips the calling test, saying why, when promtool is not installed. */
     public static void assumeInstalled() {
-        assumeTrue(Files.isExecutable(BINARY), BINARY + " is not installed (Debian package prometheus; .ci/run installs"
-                + " it): the exposition is not checked with Prometheus' parser");
+        assumeTrue(
+                Files.isExecutable(BINARY),
+                BINARY + " is not installed (Debian package prometheus; .ci/run installs"
+                        + " it): the exposition is not checked with Prometheus' parser");
     }
 
     /** Runs {@code promtool check metrics} on {@code exposition} (its stdin). */
     public static Verdict check(String exposition) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(BINARY.toString(), "check", "metrics").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(BINARY.toString(), "check", "metrics")
+                .redirectErrorStream(true)
+                .start();
         try (OutputStream in = p.getOutputStream()) {
             in.write(exposition.getBytes(StandardCharsets.UTF_8));
         }

@@ -1,12 +1,12 @@
 package io.brainstorm.proxy.relay;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.brainstorm.proxy.api.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
  * Jazzer fuzz test of {@link AnswerCheck#body}, which reads whatever a provider sent under a 2xx.

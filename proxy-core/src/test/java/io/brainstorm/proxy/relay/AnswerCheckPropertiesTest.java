@@ -1,23 +1,22 @@
 package io.brainstorm.proxy.relay;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.Generate.pick;
+import static org.quicktheories.generators.Generate.range;
+import static org.quicktheories.generators.SourceDSL.lists;
+
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import io.brainstorm.proxy.api.Json;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-import org.quicktheories.core.Gen;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.quicktheories.QuickTheory.qt;
-import static org.quicktheories.generators.Generate.pick;
-import static org.quicktheories.generators.Generate.range;
-import static org.quicktheories.generators.SourceDSL.lists;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
 
 /**
  * {@link AnswerCheck#body} agrees with reading the whole answer as a tree (what a client's SDK
@@ -25,15 +24,34 @@ import static org.quicktheories.generators.SourceDSL.lists;
  * level, whatever the bytes and however they are cut into buffer components.
  */
 class AnswerCheckPropertiesTest {
-    private static final List<String> TOKENS = List.of("{", "}", "[", "]", ":", ",", " ", "\"choices\"", "\"data\"",
-            "\"x\"", "1", "-2.5e3", "null", "true", "\"a\\\"}\"", "\"é数\"", "<html>", "\n", "{\"choices\":[]}",
-            "{\"data\":[{}]}", "{\"choices\":[{\"message\":{\"content\":\"{]\"}}]");
-    private static final ObjectReader TREE = Json.MAPPER.reader()
-            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final List<String> TOKENS = List.of(
+            "{",
+            "}",
+            "[",
+            "]",
+            ":",
+            ",",
+            " ",
+            "\"choices\"",
+            "\"data\"",
+            "\"x\"",
+            "1",
+            "-2.5e3",
+            "null",
+            "true",
+            "\"a\\\"}\"",
+            "\"é数\"",
+            "<html>",
+            "\n",
+            "{\"choices\":[]}",
+            "{\"data\":[{}]}",
+            "{\"choices\":[{\"message\":{\"content\":\"{]\"}}]");
+    private static final ObjectReader TREE = Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     @Test
     void agreesWithATreeReadOfTheWholeBody() {
-        qt().withExamples(3000).forAll(bodies(), lists().of(range(0, 30)).ofSizeBetween(0, 6))
+        qt().withExamples(3000)
+                .forAll(bodies(), lists().of(range(0, 30)).ofSizeBetween(0, 6))
                 .checkAssert((body, cuts) -> {
                     for (AnswerCheck.Kind kind : AnswerCheck.Kind.values()) {
                         assertEquals(treeSays(body, kind), check(body, cuts, kind) == null, kind + ": " + body);

@@ -1,14 +1,5 @@
 package io.brainstorm.proxy.relay;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import io.brainstorm.proxy.api.Json;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
-import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-
-import java.nio.charset.StandardCharsets;
-
 import static io.brainstorm.proxy.relay.AnswerCheck.Kind.CHAT;
 import static io.brainstorm.proxy.relay.AnswerCheck.Kind.EMBEDDINGS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,6 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import io.brainstorm.proxy.api.Json;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 
 class AnswerCheckTest {
     private static final JsonFactory JSON = Json.MAPPER.getFactory();
@@ -63,20 +62,26 @@ class AnswerCheckTest {
     void anAnswerOfTheWrongKindFails() {
         assertEquals("not an embeddings answer (no \"data\" array)", check(CHAT_ANSWER, EMBEDDINGS));
         assertEquals("not a chat completion (no \"choices\" array)", check(EMBEDDINGS_ANSWER, CHAT));
-        assertEquals("not a chat completion (no \"choices\" array)",
+        assertEquals(
+                "not a chat completion (no \"choices\" array)",
                 check("{\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}", CHAT),
                 "an error object under a 200 is not an answer");
         assertEquals("not a chat completion (no \"choices\" array)", check("{\"choices\":null}", CHAT));
-        assertEquals("not a chat completion (no \"choices\" array)", check("{\"x\":{\"choices\":[]}}", CHAT),
+        assertEquals(
+                "not a chat completion (no \"choices\" array)",
+                check("{\"x\":{\"choices\":[]}}", CHAT),
                 "only the top level counts");
-        assertEquals("not a chat completion (no \"choices\" array)", check("{\"choices\":[],\"choices\":null}", CHAT),
+        assertEquals(
+                "not a chat completion (no \"choices\" array)",
+                check("{\"choices\":[],\"choices\":null}", CHAT),
                 "a repeated key: the last one counts, as for the client's JSON reader");
         assertNull(check("{\"choices\":null,\"choices\":[]}", CHAT));
     }
 
     @Test
     void aTruncatedAnswerFails() {
-        assertEquals("not JSON (cut off: the body ends after 12 bytes, inside the object)", check("{\"choices\":[", CHAT));
+        assertEquals(
+                "not JSON (cut off: the body ends after 12 bytes, inside the object)", check("{\"choices\":[", CHAT));
         // every proper prefix of a good answer is cut off somewhere
         for (int n = 1; n < CHAT_ANSWER.length(); n++) {
             String reason = check(CHAT_ANSWER.substring(0, n), CHAT);
@@ -111,8 +116,10 @@ class AnswerCheckTest {
     @Test
     void dataAfterTheObjectFails() {
         String reason = check(CHAT_ANSWER + CHAT_ANSWER, CHAT);
-        assertEquals("not JSON (data after the object, at byte " + CHAT_ANSWER.length() + " of "
-                + 2 * CHAT_ANSWER.length() + ")", reason);
+        assertEquals(
+                "not JSON (data after the object, at byte " + CHAT_ANSWER.length() + " of " + 2 * CHAT_ANSWER.length()
+                        + ")",
+                reason);
     }
 
     @Test

@@ -1,23 +1,22 @@
 package io.brainstorm.proxy.relay;
 
-import io.brainstorm.proxy.config.Timeouts;
-import io.netty.channel.embedded.EmbeddedChannel;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.brainstorm.proxy.config.Timeouts;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
 /** Which of an exchange's timeouts {@link Deadline} reports, and when, on an event loop whose clock the test moves. */
 class DeadlineTest {
-    private static final Timeouts TIMEOUTS = new Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(2),
-            Duration.ofSeconds(3), Duration.ofSeconds(10));
+    private static final Timeouts TIMEOUTS =
+            new Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(10));
 
     private final EmbeddedChannel loop = new EmbeddedChannel();
     private final Timeline timeline;
@@ -27,7 +26,9 @@ class DeadlineTest {
 
     DeadlineTest() {
         loop.freezeTime();
-        timeline = new Timeline(() -> loop.eventLoop().ticker().nanoTime(), loop.eventLoop().ticker().nanoTime());
+        timeline = new Timeline(
+                () -> loop.eventLoop().ticker().nanoTime(),
+                loop.eventLoop().ticker().nanoTime());
         Deadline[] self = new Deadline[1];
         deadline = new Deadline(loop.eventLoop(), timeline, TIMEOUTS.total(), () -> {
             fired++;

@@ -1,9 +1,15 @@
 package io.brainstorm.proxy.relay;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.brainstorm.proxy.admission.Ticket;
-import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.Headers;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.ApiKeys;
@@ -51,20 +57,13 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * An {@link Exchange} driven directly, without sockets: the client is an {@link EmbeddedChannel},
@@ -78,14 +77,14 @@ class ExchangeTest {
             + "\"model\":\"alpha\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
             + "\"content\":\"hello\"},\"finish_reason\":\"stop\"}],"
             + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}}";
-    private static final Timeouts TIMEOUTS = new Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(2),
-            Duration.ofSeconds(3), Duration.ofSeconds(20));
+    private static final Timeouts TIMEOUTS =
+            new Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(20));
 
     private final FlushGate gate = new FlushGate();
     private final EmbeddedChannel client = new EmbeddedChannel(gate, new ChannelInboundHandlerAdapter());
     private final ModelSpec alpha = Catalog.builtIn().find("sim/alpha").orElseThrow();
-    private final RoutingState routing = new RoutingState(HealthConfig.DEFAULTS, new InMemoryLearningStore(1.0),
-            new ManualClock());
+    private final RoutingState routing =
+            new RoutingState(HealthConfig.DEFAULTS, new InMemoryLearningStore(1.0), new ManualClock());
     private final Scoring scoring = Scoring.start(ScoringConfig.DEFAULTS);
     private final List<Completion> completions = new ArrayList<>();
     private final List<ChannelFuture> lastWrites = new ArrayList<>();
@@ -107,8 +106,8 @@ class ExchangeTest {
     }
 
     private Endpoint endpoint(String id) {
-        return new Endpoint(id, alpha, alpha.price(), new Origin("127.0.0.1", 9, null), "/v1", "sk-" + id, TIMEOUTS,
-                false);
+        return new Endpoint(
+                id, alpha, alpha.price(), new Origin("127.0.0.1", 9, null), "/v1", "sk-" + id, TIMEOUTS, false);
     }
 
     private Exchange exchange(boolean stream, Endpoint... endpoints) {
@@ -120,16 +119,38 @@ class ExchangeTest {
         } finally {
             content.release();
         }
-        plan = new RoutePlan("direct", null, RouteRequest.builder().requestId("req_1").tenant("acme")
-                .model("sim/alpha").variant("direct").taskClass(TaskClass.of(false, false, 100)).stream(stream)
-                .estimatedInputTokens(100).build(), List.of(endpoints), 0.5, "",
+        plan = new RoutePlan(
+                "direct",
+                null,
+                RouteRequest.builder()
+                        .requestId("req_1")
+                        .tenant("acme")
+                        .model("sim/alpha")
+                        .variant("direct")
+                        .taskClass(TaskClass.of(false, false, 100))
+                        .stream(stream)
+                        .estimatedInputTokens(100)
+                        .build(),
+                List.of(endpoints),
+                0.5,
+                "",
                 Access.all("acme"));
-        ticket = TestRouters.admission().admit(ApiKey.of("app", "acme", ApiKeys.sha256(ApiKeys.generate())), plan,
-                request.features());
-        Settlement settlement = new Settlement(new OutcomeRecorder(routing, new InMemoryAnswerLog()), scoring,
-                completions::add, 2, false);
-        return new Exchange(client.pipeline().lastContext(), upstreams, request, plan, settlement, ticket, "req_1",
-                Completion.builder("req_1", now()).key("acme", "key_1").stream(stream), false, lastWrites::add, this::now);
+        ticket = TestRouters.admission()
+                .admit(ApiKey.of("app", "acme", ApiKeys.sha256(ApiKeys.generate())), plan, request.features());
+        Settlement settlement = new Settlement(
+                new OutcomeRecorder(routing, new InMemoryAnswerLog()), scoring, completions::add, 2, false);
+        return new Exchange(
+                client.pipeline().lastContext(),
+                upstreams,
+                request,
+                plan,
+                settlement,
+                ticket,
+                "req_1",
+                Completion.builder("req_1", now()).key("acme", "key_1").stream(stream),
+                false,
+                lastWrites::add,
+                this::now);
     }
 
     private long now() {
@@ -147,7 +168,9 @@ class ExchangeTest {
     }
 
     private static FullHttpResponse answer(int status, String body) {
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
+        FullHttpResponse r = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1,
+                HttpResponseStatus.valueOf(status),
                 Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
@@ -276,8 +299,10 @@ class ExchangeTest {
         assertEquals("west", r.headers().get(Headers.ENDPOINT));
         assertEquals("1", r.headers().get(Headers.FALLBACKS));
         r.release();
-        Posterior failed = routing.learning().posterior(east.candidateId(), plan.request().taskClass());
-        Posterior answered = routing.learning().posterior(west.candidateId(), plan.request().taskClass());
+        Posterior failed =
+                routing.learning().posterior(east.candidateId(), plan.request().taskClass());
+        Posterior answered =
+                routing.learning().posterior(west.candidateId(), plan.request().taskClass());
         assertEquals(Posterior.PRIOR.beta() + 1, failed.beta(), "the failed endpoint's verdict is a 0");
         assertEquals(Posterior.PRIOR.alpha() + 1, answered.alpha(), "the answer's verdict is a 1");
         assertEquals(1, completions.get(0).fallbacks());
@@ -296,7 +321,8 @@ class ExchangeTest {
         assertEquals(502, r.status().code());
         JsonNode error = json(r).path("error");
         assertEquals("upstream_error", error.path("code").asText());
-        assertEquals("The provider failed: east: HTTP 503.", error.path("message").asText());
+        assertEquals(
+                "The provider failed: east: HTTP 503.", error.path("message").asText());
         assertTrue(ticket.ended(), "nothing billable came back: the hold is freed");
         assertEquals(502, completions.get(0).status());
         assertFalse(client.finish());
@@ -314,7 +340,8 @@ class ExchangeTest {
         advance(Duration.ofMillis(1));
         FullHttpResponse r = client.readOutbound();
         assertEquals(504, r.status().code());
-        assertEquals("The provider failed: east: no response within 2000 ms.",
+        assertEquals(
+                "The provider failed: east: no response within 2000 ms.",
                 json(r).path("error").path("message").asText());
         assertEquals(List.of(upstreams.opened.get(0)), upstreams.discarded);
         assertFalse(client.finish());
@@ -422,8 +449,7 @@ class ExchangeTest {
         }
 
         @Override
-        public void attach(Channel ch, UpstreamListener listener) {
-        }
+        public void attach(Channel ch, UpstreamListener listener) {}
 
         @Override
         public void release(Channel ch, boolean keepAlive) {

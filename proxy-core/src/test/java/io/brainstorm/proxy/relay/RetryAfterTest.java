@@ -1,13 +1,13 @@
 package io.brainstorm.proxy.relay;
 
-import org.junit.jupiter.api.Test;
-
-import java.time.ZonedDateTime;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.time.ZonedDateTime;
+import org.junit.jupiter.api.Test;
+
 class RetryAfterTest {
-    private static final long NOW = ZonedDateTime.parse("2026-11-26T12:00:00Z").toInstant().toEpochMilli();
+    private static final long NOW =
+            ZonedDateTime.parse("2026-11-26T12:00:00Z").toInstant().toEpochMilli();
 
     @Test
     void secondsAndHttpDates() {

@@ -1,21 +1,20 @@
 package io.brainstorm.proxy.relay;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 class SseEventSplitterTest {
     private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
@@ -125,8 +124,8 @@ class SseEventSplitterTest {
         small.feed(first, events::add);
         assertEquals(13, small.heldBytes());
 
-        SseEventTooLongException e = assertThrows(SseEventTooLongException.class,
-                () -> small.feed(second, events::add));
+        SseEventTooLongException e =
+                assertThrows(SseEventTooLongException.class, () -> small.feed(second, events::add));
 
         assertTrue(e.getMessage().contains("expected: <= 16"), e.getMessage());
         assertEquals(0, first.refCnt());
@@ -150,10 +149,14 @@ class SseEventSplitterTest {
         feed("data: a");
         ByteBuf chunk = ALLOC.buffer().writeBytes(bytes("\n\ndata: b\n\ndata: c"));
         RuntimeException boom = new RuntimeException("boom");
-        assertSame(boom, assertThrows(RuntimeException.class, () -> splitter.feed(chunk, event -> {
-            events.add(event);
-            throw boom;
-        })));
+        assertSame(
+                boom,
+                assertThrows(
+                        RuntimeException.class,
+                        () -> splitter.feed(chunk, event -> {
+                            events.add(event);
+                            throw boom;
+                        })));
         assertEquals(1, events.size());
         assertEquals(0, splitter.heldBytes());
         // The handed-on event is a composite holding a slice of the chunk; releasing it frees all.
@@ -213,12 +216,13 @@ class SseEventSplitterTest {
         assertTrue(SseEvents.hasUsage(buf("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3}}\n\n")));
         assertTrue(SseEvents.hasUsage(buf("data: {\"usage\": {\"total_tokens\":1}}\r\n\r\n")));
         assertTrue(SseEvents.hasUsage(buf("data:{\"usage\" :\t{}}\n\n")));
-        assertTrue(SseEvents.hasUsage(buf("data: {\"x\":1,\"usage\"\ndata: :{}}\n\n")),
+        assertTrue(
+                SseEvents.hasUsage(buf("data: {\"x\":1,\"usage\"\ndata: :{}}\n\n")),
                 "key and object on different data lines");
         assertFalse(SseEvents.hasUsage(buf("data: {\"choices\":[],\"usage\":null}\n\n")));
         assertFalse(SseEvents.hasUsage(buf("data: {\"usage\": null}\n\n")));
-        assertFalse(SseEvents.hasUsage(buf(
-                "data: {\"choices\":[{\"delta\":{\"content\":\"usage: {\\\"usage\\\": {} } usage\"}}]}\n\n")));
+        assertFalse(SseEvents.hasUsage(
+                buf("data: {\"choices\":[{\"delta\":{\"content\":\"usage: {\\\"usage\\\": {} } usage\"}}]}\n\n")));
         assertFalse(SseEvents.hasUsage(buf("data: {\"usages\":{}}\n\n")));
         assertFalse(SseEvents.hasUsage(buf(": {\"usage\":{}}\n\n")), "comments carry no data");
         assertFalse(SseEvents.hasUsage(buf("data: {\"usage\"")));

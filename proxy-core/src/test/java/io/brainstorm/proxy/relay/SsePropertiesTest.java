@@ -1,15 +1,5 @@
 package io.brainstorm.proxy.relay;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
-import org.junit.jupiter.api.Test;
-import org.quicktheories.core.Gen;
-
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.quicktheories.QuickTheory.qt;
@@ -17,6 +7,15 @@ import static org.quicktheories.generators.Generate.constant;
 import static org.quicktheories.generators.Generate.pick;
 import static org.quicktheories.generators.Generate.range;
 import static org.quicktheories.generators.SourceDSL.lists;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
 
 /**
  * An SSE stream splits into the same events, byte for byte and in order, however it is cut into
@@ -68,7 +67,8 @@ class SsePropertiesTest {
             if (k >= sizes.size() && sizes.stream().allMatch(s -> s == 0)) {
                 size = input.length - offset;
             }
-            ByteBuf chunk = PooledByteBufAllocator.DEFAULT.buffer(Math.max(size, 1)).writeBytes(input, offset, size);
+            ByteBuf chunk =
+                    PooledByteBufAllocator.DEFAULT.buffer(Math.max(size, 1)).writeBytes(input, offset, size);
             offset += size;
             chunks.add(chunk);
             splitter.feed(chunk, got::add);
@@ -76,7 +76,9 @@ class SsePropertiesTest {
         ByteBuf remainder = splitter.takeRemainder();
 
         List<Event> events = stream.events();
-        boolean lastHeld = stream.partial().isEmpty() && !events.isEmpty() && events.get(events.size() - 1).endsInBareCr();
+        boolean lastHeld = stream.partial().isEmpty()
+                && !events.isEmpty()
+                && events.get(events.size() - 1).endsInBareCr();
         List<Event> expected = lastHeld ? events.subList(0, events.size() - 1) : events;
         String expectedRemainder = (lastHeld ? events.get(events.size() - 1).text() : "") + stream.partial();
         try {

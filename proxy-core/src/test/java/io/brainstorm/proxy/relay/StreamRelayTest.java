@@ -1,5 +1,11 @@
 package io.brainstorm.proxy.relay;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.settle.Usage;
 import io.netty.buffer.ByteBuf;
@@ -8,16 +14,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpContent;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-
-import java.nio.charset.StandardCharsets;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What {@link StreamRelay} writes to the client for the bytes of a streamed answer, however they are split. */
 class StreamRelayTest {
@@ -72,8 +71,13 @@ class StreamRelayTest {
         client.flush();
         String usage = written();
         assertTrue(usage.startsWith("data: {"), usage);
-        assertEquals(0.000001, Json.MAPPER.readTree(usage.substring("data: ".length()))
-                .path("usage").path("cost").doubleValue());
+        assertEquals(
+                0.000001,
+                Json.MAPPER
+                        .readTree(usage.substring("data: ".length()))
+                        .path("usage")
+                        .path("cost")
+                        .doubleValue());
         assertTrue(usage.contains("\"x_br\":{\"request_id\":\"req_1\"}"), usage);
         assertEquals(DONE, written());
         assertFalse(client.finish());

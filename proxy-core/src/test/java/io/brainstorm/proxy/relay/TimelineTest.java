@@ -1,8 +1,8 @@
 package io.brainstorm.proxy.relay;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
 
 /** The latencies a {@link Timeline} reports, from arrival and from each attempt's start, on a clock the test sets. */
 class TimelineTest {

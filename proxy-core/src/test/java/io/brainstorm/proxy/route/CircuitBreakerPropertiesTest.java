@@ -1,14 +1,5 @@
 package io.brainstorm.proxy.route;
 
-import io.brainstorm.proxy.spi.CircuitState;
-import org.junit.jupiter.api.Test;
-import org.quicktheories.api.Pair;
-import org.quicktheories.core.Gen;
-
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,6 +11,14 @@ import static org.quicktheories.generators.Generate.pick;
 import static org.quicktheories.generators.Generate.range;
 import static org.quicktheories.generators.SourceDSL.lists;
 
+import io.brainstorm.proxy.spi.CircuitState;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+
 /**
  * Random lives of a circuit breaker (random settings; requests taken, answered, failed, rate
  * limited or given back in any order; time moving by small and large steps) checked after every
@@ -29,23 +28,31 @@ import static org.quicktheories.generators.SourceDSL.lists;
 class CircuitBreakerPropertiesTest {
     private static final long T0 = 1_700_000_000_000L;
 
-    enum Kind { ACQUIRE, SUCCEED, FAIL, LATE_FAIL, RATE_LIMITED, RELEASE, SMALL_STEP, BIG_STEP }
+    enum Kind {
+        ACQUIRE,
+        SUCCEED,
+        FAIL,
+        LATE_FAIL,
+        RATE_LIMITED,
+        RELEASE,
+        SMALL_STEP,
+        BIG_STEP
+    }
 
     /** One step; {@code arg} picks the permit and sizes the time step or the Retry-After. */
-    record Op(Kind kind, long arg) {
-    }
+    record Op(Kind kind, long arg) {}
 
     /** A permit the test holds: the breaker's trip count when it was taken, and whether it was a probe. */
-    record Permit(int trips, boolean probe) {
-    }
+    record Permit(int trips, boolean probe) {}
 
     /** An outcome reported to the breaker. */
-    record Reported(long atMillis, boolean failed) {
-    }
+    record Reported(long atMillis, boolean failed) {}
 
     @Test
     void randomLivesKeepThePromises() {
-        qt().withExamples(1_000).withShrinkCycles(200).forAll(configs(), ops(300))
+        qt().withExamples(1_000)
+                .withShrinkCycles(200)
+                .forAll(configs(), ops(300))
                 .checkAssert(CircuitBreakerPropertiesTest::live);
     }
 
@@ -60,7 +67,8 @@ class CircuitBreakerPropertiesTest {
                 Pair.of(5, constant(new Op(Kind.FAIL, 0))),
                 Pair.of(3, constant(new Op(Kind.SUCCEED, 0))),
                 Pair.of(2, longRange(0, 1_000_000).map(a -> new Op(Kind.SMALL_STEP, a))));
-        qt().withExamples(1_000).forAll(configs(), lists().of(steps).ofSizeBetween(1, 200))
+        qt().withExamples(1_000)
+                .forAll(configs(), lists().of(steps).ofSizeBetween(1, 200))
                 .checkAssert(CircuitBreakerPropertiesTest::sequential);
     }
 
@@ -79,8 +87,11 @@ class CircuitBreakerPropertiesTest {
             long untilBefore = b.millisUntilRetry(now);
             CircuitBreaker.Snapshot snapBefore = b.snapshot(now);
             Kind kind = op.kind;
-            if (held.isEmpty() && (kind == Kind.SUCCEED || kind == Kind.FAIL || kind == Kind.RATE_LIMITED
-                    || kind == Kind.RELEASE)) {
+            if (held.isEmpty()
+                    && (kind == Kind.SUCCEED
+                            || kind == Kind.FAIL
+                            || kind == Kind.RATE_LIMITED
+                            || kind == Kind.RELEASE)) {
                 kind = Kind.ACQUIRE;
             }
             Permit permit = null;
@@ -111,7 +122,9 @@ class CircuitBreakerPropertiesTest {
                 }
                 case RATE_LIMITED -> {
                     permit = held.remove((int) (op.arg % held.size()));
-                    retryAfter = op.arg % 3 == 0 ? -1 : op.arg % (config.maxCoolDown().toMillis() * 2);
+                    retryAfter = op.arg % 3 == 0
+                            ? -1
+                            : op.arg % (config.maxCoolDown().toMillis() * 2);
                     b.onRateLimited(now, retryAfter);
                 }
                 case RELEASE -> {
@@ -144,13 +157,20 @@ class CircuitBreakerPropertiesTest {
                 lastFailureOpen = -1;
             }
             if (after != CircuitState.CLOSED) {
-                long probesOut = held.stream().filter(p -> p.probe && p.trips == snap.trips()).count();
+                long probesOut = held.stream()
+                        .filter(p -> p.probe && p.trips == snap.trips())
+                        .count();
                 assertTrue(probesOut <= config.halfOpenProbes(), probesOut + " probes out at once");
             }
             final long t = now;
-            long reportedInWindow = sinceClose.stream().filter(r -> t - r.atMillis < windowMillis).count();
-            long failedInWindow = sinceClose.stream().filter(r -> r.failed && t - r.atMillis < windowMillis).count();
-            assertTrue(snap.requests() <= reportedInWindow && snap.failures() <= failedInWindow,
+            long reportedInWindow = sinceClose.stream()
+                    .filter(r -> t - r.atMillis < windowMillis)
+                    .count();
+            long failedInWindow = sinceClose.stream()
+                    .filter(r -> r.failed && t - r.atMillis < windowMillis)
+                    .count();
+            assertTrue(
+                    snap.requests() <= reportedInWindow && snap.failures() <= failedInWindow,
                     "the window counts " + snap.requests() + "/" + snap.failures() + " but only " + reportedInWindow
                             + "/" + failedInWindow + " were reported in the last " + windowMillis + " ms");
 
@@ -161,7 +181,8 @@ class CircuitBreakerPropertiesTest {
             }
             if ((kind == Kind.FAIL || kind == Kind.LATE_FAIL) && tripped) {
                 if (before == CircuitState.CLOSED) {
-                    assertTrue(reportedInWindow >= config.minRequests(),
+                    assertTrue(
+                            reportedInWindow >= config.minRequests(),
                             "opened with " + reportedInWindow + " outcomes in the window");
                     assertTrue(snap.requests() >= config.minRequests());
                     assertTrue((double) snap.failures() / snap.requests() >= config.failureRate());
@@ -169,7 +190,8 @@ class CircuitBreakerPropertiesTest {
                     assertEquals(CircuitState.HALF_OPEN, before, "a failure reopened a circuit that was " + before);
                 }
                 assertTrue(until >= openBase && until <= openMax, "open " + until + " ms");
-                assertTrue(until == openMax || until % openBase == 0 && Long.bitCount(until / openBase) == 1,
+                assertTrue(
+                        until == openMax || until % openBase == 0 && Long.bitCount(until / openBase) == 1,
                         "open time " + until + " is neither openBase·2^k nor openMax");
                 if (lastFailureOpen >= 0) {
                     assertEquals(Math.min(openMax, 2 * lastFailureOpen), until, "consecutive openings");
@@ -179,10 +201,14 @@ class CircuitBreakerPropertiesTest {
                 assertEquals(before, after, "a failure that opened nothing changed the state");
             }
             if (kind == Kind.RATE_LIMITED) {
-                long coolDown = retryAfter < 0 ? openBase : Math.min(retryAfter, config.maxCoolDown().toMillis());
+                long coolDown = retryAfter < 0
+                        ? openBase
+                        : Math.min(retryAfter, config.maxCoolDown().toMillis());
                 assertEquals(Math.max(untilBefore, coolDown), until, "cool-down after Retry-After " + retryAfter);
             }
-            if (kind == Kind.SUCCEED && permit.probe && permit.trips == snapBefore.trips()
+            if (kind == Kind.SUCCEED
+                    && permit.probe
+                    && permit.trips == snapBefore.trips()
                     && before == CircuitState.HALF_OPEN) {
                 assertEquals(CircuitState.CLOSED, after, "a probe's success closes");
             }
@@ -224,11 +250,13 @@ class CircuitBreakerPropertiesTest {
             reported.add(new Reported(now, failed));
             final long t = now;
             List<Reported> counted = reported.stream()
-                    .filter(r -> Math.floorDiv(r.atMillis, bucket) > Math.floorDiv(t, bucket) - buckets).toList();
+                    .filter(r -> Math.floorDiv(r.atMillis, bucket) > Math.floorDiv(t, bucket) - buckets)
+                    .toList();
             for (Reported r : reported) {
                 if (t - r.atMillis < windowMillis - 2 * bucket) {
-                    assertTrue(counted.contains(r), "an outcome " + (t - r.atMillis) + " ms old fell out of a "
-                            + windowMillis + " ms window");
+                    assertTrue(
+                            counted.contains(r),
+                            "an outcome " + (t - r.atMillis) + " ms old fell out of a " + windowMillis + " ms window");
                 }
                 if (t - r.atMillis >= windowMillis) {
                     assertFalse(counted.contains(r));
@@ -238,7 +266,9 @@ class CircuitBreakerPropertiesTest {
             long bad = counted.stream().filter(Reported::failed).count();
             CircuitBreaker.Snapshot snap = b.snapshot(now);
             boolean mustOpen = failed && all >= config.minRequests() && (double) bad / all >= config.failureRate();
-            assertEquals(mustOpen ? CircuitState.OPEN : CircuitState.CLOSED, snap.state(),
+            assertEquals(
+                    mustOpen ? CircuitState.OPEN : CircuitState.CLOSED,
+                    snap.state(),
                     bad + "/" + all + " in the window, failed now: " + failed);
             if (!mustOpen) {
                 assertEquals(all, snap.requests());
@@ -255,10 +285,20 @@ class CircuitBreakerPropertiesTest {
         Gen<Integer> factors = pick(List.of(1, 2, 3, 8, 100));
         Gen<Integer> probes = range(1, 3);
         Gen<Long> coolDowns = longRange(1, 3_000);
-        return windows.zip(minRequests, rates, bases, (w, m, r, base) -> new long[] {w, m, Double.doubleToLongBits(r), base})
-                .zip(factors, probes, coolDowns, (a, f, p, c) -> new CircuitConfig(Duration.ofMillis(a[0]), (int) a[1],
-                        Double.longBitsToDouble(a[2]), Duration.ofMillis(a[3]), Duration.ofMillis(a[3] * f), p,
-                        Duration.ofMillis(c)));
+        return windows.zip(minRequests, rates, bases, (w, m, r, base) ->
+                        new long[] {w, m, Double.doubleToLongBits(r), base})
+                .zip(
+                        factors,
+                        probes,
+                        coolDowns,
+                        (a, f, p, c) -> new CircuitConfig(
+                                Duration.ofMillis(a[0]),
+                                (int) a[1],
+                                Double.longBitsToDouble(a[2]),
+                                Duration.ofMillis(a[3]),
+                                Duration.ofMillis(a[3] * f),
+                                p,
+                                Duration.ofMillis(c)));
     }
 
     private static Gen<List<Op>> ops(int max) {

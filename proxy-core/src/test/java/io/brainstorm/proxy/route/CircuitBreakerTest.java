@@ -1,19 +1,18 @@
 package io.brainstorm.proxy.route;
 
-import io.brainstorm.proxy.spi.CircuitState;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.brainstorm.proxy.spi.CircuitState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** The breaker's life told as stories, with the default settings (30 s, 10 requests, 50 %, 5 s doubling to 5 min). */
 class CircuitBreakerTest {
@@ -87,8 +86,9 @@ class CircuitBreakerTest {
             assertTrue(breaker.tryAcquire(now));
             breaker.onFailure(now);
         }
-        assertEquals(List.of(5_000L, 10_000L, 20_000L, 40_000L, 80_000L, 160_000L, 300_000L, 300_000L, 300_000L,
-                300_000L), openTimes);
+        assertEquals(
+                List.of(5_000L, 10_000L, 20_000L, 40_000L, 80_000L, 160_000L, 300_000L, 300_000L, 300_000L, 300_000L),
+                openTimes);
         assertTrue(breaker.snapshot(now).reason().startsWith("probe failed"));
     }
 
@@ -152,7 +152,8 @@ class CircuitBreakerTest {
         for (int i = 0; i < 14; i++) {
             breaker.onFailure(now);
         }
-        assertEquals(CircuitState.CLOSED, breaker.state(now), "old requests timing out do not reopen a recovered endpoint");
+        assertEquals(
+                CircuitState.CLOSED, breaker.state(now), "old requests timing out do not reopen a recovered endpoint");
         assertEquals(1, breaker.snapshot(now).trips());
 
         failTimes(10);
@@ -173,8 +174,10 @@ class CircuitBreakerTest {
         breaker.onFailure(now);
         breaker.onFailure(now);
         breaker.onSuccess(now);
-        assertEquals(CircuitState.CLOSED, breaker.state(now), "the other probes' verdicts count as traffic, 2 of 3 are"
-                + " below the minimum volume");
+        assertEquals(
+                CircuitState.CLOSED,
+                breaker.state(now),
+                "the other probes' verdicts count as traffic, 2 of 3 are" + " below the minimum volume");
         assertEquals(3, breaker.snapshot(now).requests());
     }
 
@@ -249,8 +252,8 @@ class CircuitBreakerTest {
 
     @Test
     void concurrentAcquiresInHalfOpenGrantExactlyTheProbes() throws Exception {
-        CircuitConfig config = new CircuitConfig(Duration.ofSeconds(30), 1, 0.5, Duration.ofSeconds(5),
-                Duration.ofMinutes(5), 3, Duration.ofMinutes(5));
+        CircuitConfig config = new CircuitConfig(
+                Duration.ofSeconds(30), 1, 0.5, Duration.ofSeconds(5), Duration.ofMinutes(5), 3, Duration.ofMinutes(5));
         for (int round = 0; round < 50; round++) {
             CircuitBreaker b = new CircuitBreaker(config);
             assertTrue(b.tryAcquire(T0));
@@ -284,21 +287,38 @@ class CircuitBreakerTest {
     @Test
     void settingsNameTheBadValue() {
         Duration s = Duration.ofSeconds(1);
-        assertEquals("minRequests: 0 (expected: >= 1)", assertThrows(IllegalArgumentException.class,
-                () -> new CircuitConfig(s, 0, 0.5, s, s, 1, s)).getMessage());
-        assertEquals("failureRate: 1.5 (expected: > 0 and <= 1)", assertThrows(IllegalArgumentException.class,
-                () -> new CircuitConfig(s, 1, 1.5, s, s, 1, s)).getMessage());
-        assertEquals("openMax: PT0.5S (expected: >= openBase PT1S)", assertThrows(IllegalArgumentException.class,
-                () -> new CircuitConfig(s, 1, 0.5, s, Duration.ofMillis(500), 1, s)).getMessage());
-        assertEquals("window: PT0S (expected: >= 1 ms)", assertThrows(IllegalArgumentException.class,
-                () -> new CircuitConfig(Duration.ZERO, 1, 0.5, s, s, 1, s)).getMessage());
-        assertEquals("halfOpenProbes: 0 (expected: >= 1)", assertThrows(IllegalArgumentException.class,
-                () -> new CircuitConfig(s, 1, 0.5, s, s, 0, s)).getMessage());
-        assertEquals("retryAfterMillis: -2 (expected: >= 0, or -1 for none)", assertThrows(IllegalArgumentException.class,
-                () -> breaker.onRateLimited(now, -2)).getMessage());
+        assertEquals(
+                "minRequests: 0 (expected: >= 1)",
+                assertThrows(IllegalArgumentException.class, () -> new CircuitConfig(s, 0, 0.5, s, s, 1, s))
+                        .getMessage());
+        assertEquals(
+                "failureRate: 1.5 (expected: > 0 and <= 1)",
+                assertThrows(IllegalArgumentException.class, () -> new CircuitConfig(s, 1, 1.5, s, s, 1, s))
+                        .getMessage());
+        assertEquals(
+                "openMax: PT0.5S (expected: >= openBase PT1S)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> new CircuitConfig(s, 1, 0.5, s, Duration.ofMillis(500), 1, s))
+                        .getMessage());
+        assertEquals(
+                "window: PT0S (expected: >= 1 ms)",
+                assertThrows(IllegalArgumentException.class, () -> new CircuitConfig(Duration.ZERO, 1, 0.5, s, s, 1, s))
+                        .getMessage());
+        assertEquals(
+                "halfOpenProbes: 0 (expected: >= 1)",
+                assertThrows(IllegalArgumentException.class, () -> new CircuitConfig(s, 1, 0.5, s, s, 0, s))
+                        .getMessage());
+        assertEquals(
+                "retryAfterMillis: -2 (expected: >= 0, or -1 for none)",
+                assertThrows(IllegalArgumentException.class, () -> breaker.onRateLimited(now, -2))
+                        .getMessage());
     }
 
-    private enum Verdict { OK, FAIL }
+    private enum Verdict {
+        OK,
+        FAIL
+    }
 
     private void acquireAnd(Verdict v) {
         assertTrue(breaker.tryAcquire(now));

@@ -1,14 +1,13 @@
 package io.brainstorm.proxy.route;
 
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
 
 /** Provider keys an endpoint turned away, held per key, with the default settings (open 5 s, cool-down at most 5 min). */
 class CredentialHoldsTest {
@@ -34,14 +33,18 @@ class CredentialHoldsTest {
         holds.rateLimited(acme, T0, Duration.ofHours(1).toMillis());
         assertEquals(T0 + Duration.ofMinutes(5).toMillis(), holds.hold(acme, T0).untilMillis(), "capped at 5 min");
         holds.rateLimited(acme, T0 + 1_000, -1);
-        assertEquals(T0 + Duration.ofMinutes(5).toMillis(), holds.hold(acme, T0).untilMillis(),
+        assertEquals(
+                T0 + Duration.ofMinutes(5).toMillis(),
+                holds.hold(acme, T0).untilMillis(),
                 "a shorter hold never replaces a longer one");
 
         CredentialHolds other = new CredentialHolds(CircuitConfig.DEFAULTS);
         other.rateLimited(acme, T0, -1);
         assertEquals(T0 + 5_000, other.hold(acme, T0).untilMillis(), "no Retry-After: the open base time");
-        assertEquals("retryAfterMillis: -2 (expected: >= 0, or -1 for none)",
-                assertThrows(IllegalArgumentException.class, () -> other.rateLimited(acme, T0, -2)).getMessage());
+        assertEquals(
+                "retryAfterMillis: -2 (expected: >= 0, or -1 for none)",
+                assertThrows(IllegalArgumentException.class, () -> other.rateLimited(acme, T0, -2))
+                        .getMessage());
     }
 
     @Test

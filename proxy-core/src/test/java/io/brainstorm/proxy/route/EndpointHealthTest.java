@@ -1,15 +1,14 @@
 package io.brainstorm.proxy.route;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.spi.CircuitState;
 import io.brainstorm.proxy.spi.EndpointStats;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** What a routing strategy sees of one endpoint after it answered, failed or turned requests away. */
 class EndpointHealthTest {
@@ -28,7 +27,9 @@ class EndpointHealthTest {
         assertEquals(5, s.requests());
         assertEquals(0.2, s.errorRate(), 1e-12);
         assertEquals(3, s.latency().count(), "only plain answers in the latency window");
-        assertTrue(Math.abs(s.latency().p50Micros() - 200_000) <= 2_000, s.latency().toString());
+        assertTrue(
+                Math.abs(s.latency().p50Micros() - 200_000) <= 2_000,
+                s.latency().toString());
         assertEquals(1, s.ttft().count(), "a stream counts its first event, not its whole length");
         assertTrue(Math.abs(s.ttft().p50Micros() - 50_000) <= 500, s.ttft().toString());
         assertEquals(8, s.qualityAlpha());
@@ -62,7 +63,9 @@ class EndpointHealthTest {
             health.recordFailure(T0);
         }
         assertEquals(CircuitState.OPEN, health.stats(T0, Posterior.PRIOR).circuit());
-        assertEquals(CircuitState.HALF_OPEN, health.stats(T0 + 5_000, Posterior.PRIOR).circuit());
+        assertEquals(
+                CircuitState.HALF_OPEN,
+                health.stats(T0 + 5_000, Posterior.PRIOR).circuit());
         assertEquals(1.0, health.stats(T0 + 5_000, Posterior.PRIOR).errorRate());
     }
 
@@ -75,7 +78,9 @@ class EndpointHealthTest {
         EndpointStats s = health.stats(T0 + 19_999, Posterior.PRIOR);
         assertEquals(CircuitState.CLOSED, s.circuit(), "the endpoint is fine for every other key");
         assertEquals(0, s.errorRate());
-        assertEquals(CredentialHolds.Kind.RATE_LIMITED, health.credentials().hold(acme, T0 + 19_999).kind());
+        assertEquals(
+                CredentialHolds.Kind.RATE_LIMITED,
+                health.credentials().hold(acme, T0 + 19_999).kind());
         assertEquals(null, health.credentials().hold(CredentialHolds.fingerprint("sk-globex"), T0 + 19_999));
         assertEquals(null, health.credentials().hold(acme, T0 + 20_000), "over at its Retry-After");
     }
@@ -89,10 +94,13 @@ class EndpointHealthTest {
         long t = T0 + 5_000;
         assertTrue(health.breaker().tryAcquire(t), "a probe");
         health.recordResponded(t);
-        assertEquals(CircuitState.CLOSED, health.stats(t, Posterior.PRIOR).circuit(),
+        assertEquals(
+                CircuitState.CLOSED,
+                health.stats(t, Posterior.PRIOR).circuit(),
                 "closed as soon as the probe's head arrived, while its answer still streams");
         health.recordSuccess(t + 60_000, true, 60_000_000, 300_000);
-        assertEquals(CircuitState.CLOSED, health.stats(t + 60_000, Posterior.PRIOR).circuit());
+        assertEquals(
+                CircuitState.CLOSED, health.stats(t + 60_000, Posterior.PRIOR).circuit());
         assertEquals(0, health.breaker().snapshot(t + 60_000).requests(), "the answer's end is no second verdict");
     }
 

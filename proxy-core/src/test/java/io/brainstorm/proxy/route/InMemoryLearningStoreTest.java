@@ -1,14 +1,13 @@
 package io.brainstorm.proxy.route;
 
-import io.brainstorm.proxy.spi.TaskClass;
-import org.junit.jupiter.api.Test;
-
-import java.util.concurrent.CyclicBarrier;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.brainstorm.proxy.spi.TaskClass;
+import java.util.concurrent.CyclicBarrier;
+import org.junit.jupiter.api.Test;
 
 /** Learnt answer quality per candidate and task class: the prior, lost-update freedom, and how fast a drop shows. */
 class InMemoryLearningStoreTest {
@@ -100,7 +99,9 @@ class InMemoryLearningStoreTest {
 
     @Test
     void theDiscountMustBeInRange() {
-        assertEquals("discount: 0.0 (expected: in (0, 1])",
-                assertThrows(IllegalArgumentException.class, () -> new InMemoryLearningStore(0)).getMessage());
+        assertEquals(
+                "discount: 0.0 (expected: in (0, 1])",
+                assertThrows(IllegalArgumentException.class, () -> new InMemoryLearningStore(0))
+                        .getMessage());
     }
 }

@@ -1,15 +1,5 @@
 package io.brainstorm.proxy.route;
 
-import io.brainstorm.proxy.spi.LatencyStats;
-import org.junit.jupiter.api.Test;
-import org.quicktheories.core.Gen;
-
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -18,6 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.Generate.longRange;
 import static org.quicktheories.generators.SourceDSL.lists;
+
+import io.brainstorm.proxy.spi.LatencyStats;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
 
 /** Latency quantiles over 60 s in 6 buckets of 10 s (T0 starts a bucket), as the {@code :fast} strategy reads them. */
 class LatencyWindowTest {
@@ -97,10 +96,14 @@ class LatencyWindowTest {
     void hugeValuesAreCappedAndNegativeOnesRefused() {
         window.record(T0, Long.MAX_VALUE);
         assertWithinOnePercent(LatencyWindow.MAX_MICROS, window.stats(T0).p99Micros());
-        assertEquals("micros: -1 (expected: >= 0)",
-                assertThrows(IllegalArgumentException.class, () -> window.record(T0, -1)).getMessage());
-        assertEquals("buckets: 0 (expected: 1..60 and at most window in ms, 60000)", assertThrows(
-                IllegalArgumentException.class, () -> new LatencyWindow(Duration.ofSeconds(60), 0)).getMessage());
+        assertEquals(
+                "micros: -1 (expected: >= 0)",
+                assertThrows(IllegalArgumentException.class, () -> window.record(T0, -1))
+                        .getMessage());
+        assertEquals(
+                "buckets: 0 (expected: 1..60 and at most window in ms, 60000)",
+                assertThrows(IllegalArgumentException.class, () -> new LatencyWindow(Duration.ofSeconds(60), 0))
+                        .getMessage());
     }
 
     /**
@@ -127,8 +130,11 @@ class LatencyWindowTest {
                     final long t = now;
                     long count = w.stats(now).count();
                     long inWindow = times.stream().filter(r -> t - r < 60_000).count();
-                    long settled = times.stream().filter(r -> t - r >= 1_000 && t - r < 40_000).count();
-                    assertTrue(count <= inWindow && count >= settled,
+                    long settled = times.stream()
+                            .filter(r -> t - r >= 1_000 && t - r < 40_000)
+                            .count();
+                    assertTrue(
+                            count <= inWindow && count >= settled,
                             count + " samples counted; " + inWindow + " in the window, " + settled + " must count");
                 }
             }

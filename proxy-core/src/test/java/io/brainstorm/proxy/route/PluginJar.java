@@ -1,13 +1,6 @@
 package io.brainstorm.proxy.route;
 
 import io.brainstorm.proxy.spi.RoutingStrategyProvider;
-
-import javax.tools.Diagnostic;
-import javax.tools.DiagnosticCollector;
-import javax.tools.JavaCompiler;
-import javax.tools.JavaFileObject;
-import javax.tools.StandardJavaFileManager;
-import javax.tools.ToolProvider;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -28,6 +21,12 @@ import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import javax.tools.Diagnostic;
+import javax.tools.DiagnosticCollector;
+import javax.tools.JavaCompiler;
+import javax.tools.JavaFileObject;
+import javax.tools.StandardJavaFileManager;
+import javax.tools.ToolProvider;
 
 /**
  * Builds a plugin jar the way a plugin author would: compiles Java sources with the JDK's compiler
@@ -64,7 +63,8 @@ final class PluginJar {
     /** The folder or jar a class was loaded from. */
     static Path classesOf(Class<?> type) {
         try {
-            return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return Path.of(
+                    type.getProtectionDomain().getCodeSource().getLocation().toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
@@ -142,7 +142,8 @@ final class PluginJar {
         }
         Manifest manifest = new Manifest();
         manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream jos = new JarOutputStream(out, manifest)) {
+        try (OutputStream out = Files.newOutputStream(jar);
+                JarOutputStream jos = new JarOutputStream(out, manifest)) {
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
                 if (e.getKey().equals("META-INF/MANIFEST.MF")) {
                     continue;
@@ -166,11 +167,17 @@ final class PluginJar {
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
         try (StandardJavaFileManager files = javac.getStandardFileManager(diagnostics, null, StandardCharsets.UTF_8)) {
             Files.createDirectories(classes);
-            List<String> options = List.of("--release", "17", "-proc:none", "-d", classes.toString(),
-                    "-classpath", classpath.stream().map(Path::toString)
-                            .collect(Collectors.joining(java.io.File.pathSeparator)));
-            boolean ok = javac.getTask(null, files, diagnostics, options, null,
-                    files.getJavaFileObjectsFromPaths(sourceFiles)).call();
+            List<String> options = List.of(
+                    "--release",
+                    "17",
+                    "-proc:none",
+                    "-d",
+                    classes.toString(),
+                    "-classpath",
+                    classpath.stream().map(Path::toString).collect(Collectors.joining(java.io.File.pathSeparator)));
+            boolean ok = javac.getTask(
+                            null, files, diagnostics, options, null, files.getJavaFileObjectsFromPaths(sourceFiles))
+                    .call();
             if (!ok) {
                 StringBuilder sb = new StringBuilder("plugin sources do not compile:");
                 for (Diagnostic<? extends JavaFileObject> d : diagnostics.getDiagnostics()) {

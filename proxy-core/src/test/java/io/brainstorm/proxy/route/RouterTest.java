@@ -1,5 +1,11 @@
 package io.brainstorm.proxy.route;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.auth.ApiKeys;
 import io.brainstorm.proxy.auth.KeyAccess;
@@ -21,10 +27,6 @@ import io.brainstorm.proxy.spi.TaskClass;
 import io.brainstorm.proxy.testing.ManualClock;
 import io.brainstorm.proxy.testing.TestRegistries;
 import io.brainstorm.proxy.upstream.Origin;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -32,12 +34,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The router over the catalog's sim models with scripted strategies: names, variants, eligibility,
@@ -52,10 +51,15 @@ class RouterTest {
     private final AtomicReference<List<Candidate>> seenCandidates = new AtomicReference<>();
     private final AtomicReference<Long> seenRandom = new AtomicReference<>();
     /** Tenants {@code default} and {@code acme}, one API key each, no provider keys (the sim endpoints carry their own). */
-    private final Registry registry = Registry.inMemory(TestRegistries.bootstrap(List.of(
-            new KeyConfig("default-key", ApiKeys.sha256(DEFAULT_KEY), "default"),
-            new KeyConfig("acme-key", ApiKeys.sha256(ACME_KEY), "acme")), List.of(), java.util.Set.of()),
+    private final Registry registry = Registry.inMemory(
+            TestRegistries.bootstrap(
+                    List.of(
+                            new KeyConfig("default-key", ApiKeys.sha256(DEFAULT_KEY), "default"),
+                            new KeyConfig("acme-key", ApiKeys.sha256(ACME_KEY), "acme")),
+                    List.of(),
+                    java.util.Set.of()),
             InstantSource.system());
+
     private Router router;
 
     @BeforeEach
@@ -72,13 +76,31 @@ class RouterTest {
         RoutingStrategy throwing = (request, candidates, random) -> {
             throw new IllegalStateException("bug in a plugin");
         };
-        RoutingStrategy foreign = (request, candidates, random) -> RouteDecision.of(List.of(
-                Candidate.builder().id("x@y").endpoint("y").model("x").contextLength(1).maxOutputTokens(1)
-                        .stats(candidates.get(0).stats()).build()), "bogus");
+        RoutingStrategy foreign = (request, candidates, random) -> RouteDecision.of(
+                List.of(Candidate.builder()
+                        .id("x@y")
+                        .endpoint("y")
+                        .model("x")
+                        .contextLength(1)
+                        .maxOutputTokens(1)
+                        .stats(candidates.get(0).stats())
+                        .build()),
+                "bogus");
         RoutingStrategy dropAllButLast = (request, candidates, random) ->
                 RouteDecision.of(List.of(candidates.get(candidates.size() - 1)), "last only");
-        StrategyRegistry strategies = StrategyRegistry.of(Map.of("reverse", reverse, "fast", fast,
-                "throws", throwing, "foreign", foreign, "last", dropAllButLast, "auto", reverse));
+        StrategyRegistry strategies = StrategyRegistry.of(Map.of(
+                "reverse",
+                reverse,
+                "fast",
+                fast,
+                "throws",
+                throwing,
+                "foreign",
+                foreign,
+                "last",
+                dropAllButLast,
+                "auto",
+                reverse));
         GatewayConfig config = ConfigLoader.load("""
                 sim: {enabled: false}
                 routing:
@@ -104,8 +126,15 @@ class RouterTest {
         for (ModelSpec m : CATALOG.models()) {
             if (m.simulated()) {
                 for (EndpointSpec e : m.endpoints()) {
-                    out.add(new Endpoint(e.id(), m, e.price(), new Origin("127.0.0.1", 9, null), "/" + e.id() + "/v1",
-                            "sim-key", Timeouts.DEFAULT, true));
+                    out.add(new Endpoint(
+                            e.id(),
+                            m,
+                            e.price(),
+                            new Origin("127.0.0.1", 9, null),
+                            "/" + e.id() + "/v1",
+                            "sim-key",
+                            Timeouts.DEFAULT,
+                            true));
                 }
             }
         }
@@ -144,17 +173,24 @@ class RouterTest {
 
     private static double cheapestRatio(RoutePlan plan, RequestFeatures f) {
         RouteRequest r = plan.request();
-        long pick = plan.first().candidate(io.brainstorm.proxy.spi.EndpointStats.UNSEEN).expectedCostNanoUsd(r);
+        long pick = plan.first()
+                .candidate(io.brainstorm.proxy.spi.EndpointStats.UNSEEN)
+                .expectedCostNanoUsd(r);
         long cheapest = plan.endpoints().stream()
-                .mapToLong(e -> e.candidate(io.brainstorm.proxy.spi.EndpointStats.UNSEEN).expectedCostNanoUsd(r))
-                .min().orElseThrow();
+                .mapToLong(e -> e.candidate(io.brainstorm.proxy.spi.EndpointStats.UNSEEN)
+                        .expectedCostNanoUsd(r))
+                .min()
+                .orElseThrow();
         return (double) cheapest / pick;
     }
 
     @Test
     void aVariantHandsTheCandidatesToItsStrategy() {
-        RoutePlan plan = router.route("sim/alpha:reverse", new RequestFeatures(2_000, 50, true, false, true, false,
-                List.of(), ProviderPreferences.NONE, "u-1"), "req_a", keyAccess(ACME_KEY));
+        RoutePlan plan = router.route(
+                "sim/alpha:reverse",
+                new RequestFeatures(2_000, 50, true, false, true, false, List.of(), ProviderPreferences.NONE, "u-1"),
+                "req_a",
+                keyAccess(ACME_KEY));
         assertEquals("reverse", plan.strategy());
         assertEquals(List.of("sim/alpha@sim-budget", "sim/alpha@sim-west", "sim/alpha@sim-east"), ids(plan));
         RouteRequest r = seenRequest.get();
@@ -180,21 +216,39 @@ class RouterTest {
         assertEquals("fast", route("sim/alpha:nitro", chat()).strategy());
         ApiError unknown = assertThrows(ApiError.class, () -> route("sim/alpha:cheapest", chat()));
         assertEquals(404, unknown.status().code());
-        assertTrue(unknown.getMessage().contains(":reverse") && unknown.getMessage().contains(":fast"),
+        assertTrue(
+                unknown.getMessage().contains(":reverse")
+                        && unknown.getMessage().contains(":fast"),
                 unknown.getMessage());
         ApiError free = assertThrows(ApiError.class, () -> route("sim/alpha:free", chat()));
         assertTrue(free.getMessage().contains("sim/alpha:floor"), free.getMessage());
-        assertEquals(404, assertThrows(ApiError.class, () -> route("sim/alpha:online", chat())).status().code());
-        assertEquals(404, assertThrows(ApiError.class, () -> route("auto:reverse", chat())).status().code());
-        assertEquals(404, assertThrows(ApiError.class, () -> route("sim/nosuch", chat())).status().code());
+        assertEquals(
+                404,
+                assertThrows(ApiError.class, () -> route("sim/alpha:online", chat()))
+                        .status()
+                        .code());
+        assertEquals(
+                404,
+                assertThrows(ApiError.class, () -> route("auto:reverse", chat()))
+                        .status()
+                        .code());
+        assertEquals(
+                404,
+                assertThrows(ApiError.class, () -> route("sim/nosuch", chat()))
+                        .status()
+                        .code());
     }
 
     @Test
     void aBrokenStrategyFallsBackToConfiguredOrder() {
         assertEquals(ids(route("sim/alpha", chat())), ids(route("sim/alpha:throws", chat())));
-        assertEquals(ids(route("sim/alpha", chat())), ids(route("sim/alpha:foreign", chat())),
+        assertEquals(
+                ids(route("sim/alpha", chat())),
+                ids(route("sim/alpha:foreign", chat())),
                 "a candidate it was not given is refused");
-        assertEquals(List.of("sim/alpha@sim-budget"), ids(route("sim/alpha:last", chat())),
+        assertEquals(
+                List.of("sim/alpha@sim-budget"),
+                ids(route("sim/alpha:last", chat())),
                 "a strategy may leave candidates out");
     }
 
@@ -203,46 +257,61 @@ class RouterTest {
         RoutePlan plain = route("auto", chat());
         assertEquals("auto", plain.strategy());
         assertEquals("auto", seenRequest.get().model());
-        List<String> models = seenCandidates.get().stream().map(Candidate::model).distinct().toList();
+        List<String> models =
+                seenCandidates.get().stream().map(Candidate::model).distinct().toList();
         assertEquals(List.of("sim/alpha", "sim/beta", "sim/gamma"), models, "chat models, not the embeddings one");
 
         route("auto", new RequestFeatures(100, -1, true, false, false, false));
         assertTrue(seenCandidates.get().stream().noneMatch(c -> c.model().equals("sim/gamma")), "gamma has no tools");
 
         route("auto", new RequestFeatures(40_000, -1, false, true, false, false));
-        assertTrue(seenCandidates.get().stream().noneMatch(c -> c.model().equals("sim/gamma")),
+        assertTrue(
+                seenCandidates.get().stream().noneMatch(c -> c.model().equals("sim/gamma")),
                 "gamma's 32k context is too small");
 
         route("auto", new RequestFeatures(10, -1, false, false, false, true));
-        assertEquals(List.of("sim/embed"), seenCandidates.get().stream().map(Candidate::model).distinct().toList());
+        assertEquals(
+                List.of("sim/embed"),
+                seenCandidates.get().stream().map(Candidate::model).distinct().toList());
     }
 
     @Test
     void openCircuitsAreNotCandidatesButComeLastSoonestFirstForPanicMode() {
         trip("sim/alpha@sim-east");
-        assertEquals(List.of("sim/alpha@sim-west", "sim/alpha@sim-budget", "sim/alpha@sim-east"),
+        assertEquals(
+                List.of("sim/alpha@sim-west", "sim/alpha@sim-budget", "sim/alpha@sim-east"),
                 ids(route("sim/alpha", chat())));
         route("sim/alpha:reverse", chat());
-        assertEquals(List.of("sim/alpha@sim-west", "sim/alpha@sim-budget"),
-                seenCandidates.get().stream().map(Candidate::id).toList(), "a strategy never sees an open circuit");
+        assertEquals(
+                List.of("sim/alpha@sim-west", "sim/alpha@sim-budget"),
+                seenCandidates.get().stream().map(Candidate::id).toList(),
+                "a strategy never sees an open circuit");
         clock.advance(Duration.ofSeconds(3));
         trip("sim/alpha@sim-budget");
         clock.advance(Duration.ofSeconds(1));
         trip("sim/alpha@sim-west");
         // every circuit open: no 503, the plan holds them all, the one that half-opens first first
-        assertEquals(List.of("sim/alpha@sim-east", "sim/alpha@sim-budget", "sim/alpha@sim-west"),
+        assertEquals(
+                List.of("sim/alpha@sim-east", "sim/alpha@sim-budget", "sim/alpha@sim-west"),
                 ids(route("sim/alpha:reverse", chat())));
         clock.advance(Duration.ofSeconds(3));
-        assertEquals(List.of("sim/alpha@sim-east", "sim/alpha@sim-budget", "sim/alpha@sim-west"),
-                ids(route("sim/alpha", chat())), "sim-east is half-open now: usable, first");
+        assertEquals(
+                List.of("sim/alpha@sim-east", "sim/alpha@sim-budget", "sim/alpha@sim-west"),
+                ids(route("sim/alpha", chat())),
+                "sim-east is half-open now: usable, first");
     }
 
     @Test
     void onlyAKeyCoolingDownEverywhereUnderRetryAfterIs503AndOnlyForThatKey() {
         String acmeKey = "key-of-acme-for-";
         for (String e : List.of("sim-east", "sim-west", "sim-budget")) {
-            router.state().health("sim/alpha@" + e).credentials().rateLimited(
-                    CredentialHolds.fingerprint(acmeKey + e), clock.millis(), e.equals("sim-west") ? 20_000 : 60_000);
+            router.state()
+                    .health("sim/alpha@" + e)
+                    .credentials()
+                    .rateLimited(
+                            CredentialHolds.fingerprint(acmeKey + e),
+                            clock.millis(),
+                            e.equals("sim-west") ? 20_000 : 60_000);
         }
         Access acme = access(List.of(), java.util.Set.of("sim-east", "sim-west", "sim-budget"));
         ApiError e = assertThrows(ApiError.class, () -> router.route("sim/alpha", chat(), "req_a", acme));
@@ -250,30 +319,61 @@ class RouterTest {
         assertEquals("no_healthy_endpoint", e.code());
         assertEquals(20, e.retryAfterSeconds(), "the soonest cool-down ends in 20 s");
         assertTrue(e.getMessage().contains("tenant 'acme'"), e.getMessage());
-        assertEquals(List.of("sim/alpha@sim-east", "sim/alpha@sim-west", "sim/alpha@sim-budget"),
-                ids(route("sim/alpha", chat())), "another key on the same endpoints is not affected");
+        assertEquals(
+                List.of("sim/alpha@sim-east", "sim/alpha@sim-west", "sim/alpha@sim-budget"),
+                ids(route("sim/alpha", chat())),
+                "another key on the same endpoints is not affected");
 
         // a 401/403 sets the key aside: tried last, not refused
         clock.advance(Duration.ofSeconds(60));
-        router.state().health("sim/alpha@sim-east").credentials().rejected(
-                CredentialHolds.fingerprint(acmeKey + "sim-east"), clock.millis(), 401);
-        assertEquals(List.of("sim/alpha@sim-west", "sim/alpha@sim-budget", "sim/alpha@sim-east"),
+        router.state()
+                .health("sim/alpha@sim-east")
+                .credentials()
+                .rejected(CredentialHolds.fingerprint(acmeKey + "sim-east"), clock.millis(), 401);
+        assertEquals(
+                List.of("sim/alpha@sim-west", "sim/alpha@sim-budget", "sim/alpha@sim-east"),
                 ids(router.route("sim/alpha", chat(), "req_b", acme)));
-        assertEquals(List.of("sim/alpha@sim-east", "sim/alpha@sim-west", "sim/alpha@sim-budget"),
+        assertEquals(
+                List.of("sim/alpha@sim-east", "sim/alpha@sim-west", "sim/alpha@sim-budget"),
                 ids(route("sim/alpha", chat())));
     }
 
     @Test
     void providerOrderComesFirstAndWithoutFallbacksAlone() {
-        RequestFeatures ordered = new RequestFeatures(100, -1, false, false, false, false, List.of(),
-                new ProviderPreferences(List.of("sim-budget", "sim-west"), true, null), "");
-        assertEquals(List.of("sim/alpha@sim-budget", "sim/alpha@sim-west", "sim/alpha@sim-east"),
+        RequestFeatures ordered = new RequestFeatures(
+                100,
+                -1,
+                false,
+                false,
+                false,
+                false,
+                List.of(),
+                new ProviderPreferences(List.of("sim-budget", "sim-west"), true, null),
+                "");
+        assertEquals(
+                List.of("sim/alpha@sim-budget", "sim/alpha@sim-west", "sim/alpha@sim-east"),
                 ids(route("sim/alpha", ordered)));
-        RequestFeatures only = new RequestFeatures(100, -1, false, false, false, false, List.of(),
-                new ProviderPreferences(List.of("sim-west"), false, null), "");
+        RequestFeatures only = new RequestFeatures(
+                100,
+                -1,
+                false,
+                false,
+                false,
+                false,
+                List.of(),
+                new ProviderPreferences(List.of("sim-west"), false, null),
+                "");
         assertEquals(List.of("sim/alpha@sim-west"), ids(route("sim/alpha:reverse", only)));
-        RequestFeatures none = new RequestFeatures(100, -1, false, false, false, false, List.of(),
-                new ProviderPreferences(List.of("openai"), false, null), "");
+        RequestFeatures none = new RequestFeatures(
+                100,
+                -1,
+                false,
+                false,
+                false,
+                false,
+                List.of(),
+                new ProviderPreferences(List.of("openai"), false, null),
+                "");
         ApiError e = assertThrows(ApiError.class, () -> route("sim/alpha", none));
         assertEquals(404, e.status().code());
         assertTrue(e.getMessage().contains("sim-east"), e.getMessage());
@@ -281,20 +381,56 @@ class RouterTest {
 
     @Test
     void providerSortChoosesAStrategyForAPlainName() {
-        RequestFeatures latency = new RequestFeatures(100, -1, false, false, false, false, List.of(),
-                new ProviderPreferences(List.of(), true, "latency"), "");
+        RequestFeatures latency = new RequestFeatures(
+                100,
+                -1,
+                false,
+                false,
+                false,
+                false,
+                List.of(),
+                new ProviderPreferences(List.of(), true, "latency"),
+                "");
         assertEquals("fast", route("sim/alpha", latency).strategy());
     }
 
     @Test
     void fallbackModelsFollowTheAskedModelsEndpoints() {
-        RequestFeatures f = new RequestFeatures(100, -1, false, false, false, false,
-                List.of("sim/alpha", "sim/gamma", "sim/embed"), ProviderPreferences.NONE, "");
-        assertEquals(List.of("sim/beta@sim-east", "sim/beta@sim-west", "sim/alpha@sim-east", "sim/alpha@sim-west",
-                "sim/alpha@sim-budget", "sim/gamma@sim-east", "sim/gamma@sim-budget"), ids(route("sim/beta", f)),
+        RequestFeatures f = new RequestFeatures(
+                100,
+                -1,
+                false,
+                false,
+                false,
+                false,
+                List.of("sim/alpha", "sim/gamma", "sim/embed"),
+                ProviderPreferences.NONE,
+                "");
+        assertEquals(
+                List.of(
+                        "sim/beta@sim-east",
+                        "sim/beta@sim-west",
+                        "sim/alpha@sim-east",
+                        "sim/alpha@sim-west",
+                        "sim/alpha@sim-budget",
+                        "sim/gamma@sim-east",
+                        "sim/gamma@sim-budget"),
+                ids(route("sim/beta", f)),
                 "the embeddings model cannot answer a chat: skipped");
-        ApiError typo = assertThrows(ApiError.class, () -> route("sim/beta", new RequestFeatures(100, -1, false,
-                false, false, false, List.of("sim/alpa"), ProviderPreferences.NONE, "")));
+        ApiError typo = assertThrows(
+                ApiError.class,
+                () -> route(
+                        "sim/beta",
+                        new RequestFeatures(
+                                100,
+                                -1,
+                                false,
+                                false,
+                                false,
+                                false,
+                                List.of("sim/alpa"),
+                                ProviderPreferences.NONE,
+                                "")));
         assertEquals("models[0]", typo.param());
     }
 
@@ -370,14 +506,17 @@ class RouterTest {
 
         plan = router.route("sim/alpha:reverse", chat(), "req_b", acme);
         assertEquals(List.of("sim/alpha@sim-budget", "sim/alpha@sim-west"), ids(plan));
-        assertTrue(seenCandidates.get().stream().noneMatch(c -> c.endpoint().equals("sim-east")),
+        assertTrue(
+                seenCandidates.get().stream().noneMatch(c -> c.endpoint().equals("sim-east")),
                 "a strategy is never offered an endpoint the tenant cannot pay for");
 
-        ApiError none = assertThrows(ApiError.class, () -> router.route("sim/alpha", chat(), "req_c",
-                access(List.of(), java.util.Set.of())));
+        ApiError none = assertThrows(
+                ApiError.class,
+                () -> router.route("sim/alpha", chat(), "req_c", access(List.of(), java.util.Set.of())));
         assertEquals(404, none.status().code());
         assertEquals("model_not_found", none.code());
-        assertTrue(none.getMessage().contains("tenant 'acme'") && none.getMessage().contains("'sim-east'"),
+        assertTrue(
+                none.getMessage().contains("tenant 'acme'") && none.getMessage().contains("'sim-east'"),
                 none.getMessage());
     }
 
@@ -390,12 +529,15 @@ class RouterTest {
         assertEquals("permission_error", e.type());
 
         RoutePlan auto = router.route("auto", chat(), "req_e", onlyBeta);
-        assertTrue(auto.endpoints().stream().allMatch(x -> x.model().id().equals("sim/beta")), ids(auto).toString());
+        assertTrue(
+                auto.endpoints().stream().allMatch(x -> x.model().id().equals("sim/beta")),
+                ids(auto).toString());
 
-        RequestFeatures withFallbacks = new RequestFeatures(100, -1, false, false, false, false, List.of("sim/alpha"),
-                ProviderPreferences.NONE, null);
+        RequestFeatures withFallbacks = new RequestFeatures(
+                100, -1, false, false, false, false, List.of("sim/alpha"), ProviderPreferences.NONE, null);
         RoutePlan plan = router.route("sim/beta", withFallbacks, "req_f", onlyBeta);
-        assertTrue(plan.endpoints().stream().noneMatch(x -> x.model().id().equals("sim/alpha")),
+        assertTrue(
+                plan.endpoints().stream().noneMatch(x -> x.model().id().equals("sim/alpha")),
                 "a fallback model the key may not use is skipped: " + ids(plan));
     }
 }

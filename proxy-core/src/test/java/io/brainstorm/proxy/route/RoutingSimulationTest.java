@@ -1,5 +1,8 @@
 package io.brainstorm.proxy.route;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.LatencyStats;
@@ -8,9 +11,6 @@ import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.StrategyConfig;
 import io.brainstorm.proxy.spi.TaskClass;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,9 +19,8 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.TreeSet;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Routing convergence in process (docs/architecture.md §5, §12): the built-in {@code smart} and {@code auto}
@@ -34,13 +33,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RoutingSimulationTest {
     /** γ of the learning store: an endpoint's memory is about 1 / (1 − γ) = 200 of its own answers. */
     static final double DISCOUNT = 0.995;
+
     static final int LEARN = 3_000;
     static final int AFTER_DROP = 1_000;
     /** Share of the last requests before the drop that must go to the best endpoint. */
     static final double CONVERGED_SHARE = 0.8;
+
     static final int CONVERGED_WINDOW = 500;
     /** After the drop the degraded endpoint's share over a trailing window must fall below this ... */
     static final double ABANDONED_SHARE = 0.2;
+
     static final int ABANDONED_WINDOW = 100;
     /**
      * ... for a window ending at most this many requests after the drop. Over seeds 1 to 20 the
@@ -70,7 +72,8 @@ class RoutingSimulationTest {
     @ParameterizedTest
     @ValueSource(longs = {1, 2, 3, 4, 5})
     void smartConvergesOnTheBestEndpointAndLeavesItWhenItDegrades(long seed) {
-        List<Arm> arms = List.of(new Arm("sim/alpha", "east", 1.0, 300_000, 0.78),
+        List<Arm> arms = List.of(
+                new Arm("sim/alpha", "east", 1.0, 300_000, 0.78),
                 new Arm("sim/alpha", "west", 1.2, 400_000, 0.92),
                 new Arm("sim/alpha", "budget", 0.6, 500_000, 0.65),
                 new Arm("sim/alpha", "far", 1.5, 900_000, 0.85));
@@ -91,7 +94,8 @@ class RoutingSimulationTest {
     @ParameterizedTest
     @ValueSource(longs = {1, 2, 3, 4, 5})
     void autoConvergesOnTheBestModelAndLeavesItWhenItDegrades(long seed) {
-        List<Arm> arms = List.of(new Arm("sim/small", "east", 0.1, 300_000, 0.55),
+        List<Arm> arms = List.of(
+                new Arm("sim/small", "east", 0.1, 300_000, 0.55),
                 new Arm("sim/medium", "east", 1.0, 300_000, 0.85),
                 new Arm("sim/medium", "west", 1.0, 300_000, 0.70),
                 new Arm("sim/large", "east", 10, 300_000, 0.88));
@@ -106,10 +110,11 @@ class RoutingSimulationTest {
     @ParameterizedTest
     @ValueSource(strings = {"smart", "auto"})
     void aSeededRunReplaysExactly(String strategy) {
-        List<Arm> arms = List.of(new Arm("sim/alpha", "east", 1.0, 300_000, 0.7),
-                new Arm("sim/alpha", "west", 1.2, 400_000, 0.8));
+        List<Arm> arms = List.of(
+                new Arm("sim/alpha", "east", 1.0, 300_000, 0.7), new Arm("sim/alpha", "west", 1.2, 400_000, 0.8));
 
-        assertEquals(simulate(strategy, "sim/alpha", arms, "sim/alpha@west", 0.5, 7).picks,
+        assertEquals(
+                simulate(strategy, "sim/alpha", arms, "sim/alpha@west", 0.5, 7).picks,
                 simulate(strategy, "sim/alpha", arms, "sim/alpha@west", 0.5, 7).picks);
     }
 
@@ -139,16 +144,20 @@ class RoutingSimulationTest {
 
         void assertConverged(String id) {
             double share = share(id, LEARN - CONVERGED_WINDOW, LEARN);
-            assertTrue(share >= CONVERGED_SHARE, strategy + " seed " + seed + ": " + id + " got " + share
-                    + " of the last " + CONVERGED_WINDOW + " requests before the drop (expected: >= "
-                    + CONVERGED_SHARE + ")");
+            assertTrue(
+                    share >= CONVERGED_SHARE,
+                    strategy + " seed " + seed + ": " + id + " got " + share
+                            + " of the last " + CONVERGED_WINDOW + " requests before the drop (expected: >= "
+                            + CONVERGED_SHARE + ")");
         }
 
         void assertAdapted(String id) {
             int requests = adaptation(id);
-            assertTrue(requests <= ADAPTATION_BOUND, strategy + " seed " + seed + ": " + id
-                    + " kept a share >= " + ABANDONED_SHARE + " of " + ABANDONED_WINDOW + " requests until "
-                    + requests + " requests after its drop (expected: <= " + ADAPTATION_BOUND + ")");
+            assertTrue(
+                    requests <= ADAPTATION_BOUND,
+                    strategy + " seed " + seed + ": " + id
+                            + " kept a share >= " + ABANDONED_SHARE + " of " + ABANDONED_WINDOW + " requests until "
+                            + requests + " requests after its drop (expected: <= " + ADAPTATION_BOUND + ")");
         }
 
         /** Each endpoint's share of a window of requests, for failure messages. */
@@ -163,8 +172,10 @@ class RoutingSimulationTest {
         /** In the last 500 requests the degraded endpoint gets at most a few exploratory picks. */
         void assertStaysAway(String id) {
             double share = shareAfterDrop(id, AFTER_DROP - 500, AFTER_DROP);
-            assertTrue(share < STAYS_AWAY_SHARE, id + " must stay below " + STAYS_AWAY_SHARE + " of the last 500 requests,"
-                    + " got " + share + ": " + this);
+            assertTrue(
+                    share < STAYS_AWAY_SHARE,
+                    id + " must stay below " + STAYS_AWAY_SHARE + " of the last 500 requests," + " got " + share + ": "
+                            + this);
         }
 
         @Override
@@ -179,8 +190,8 @@ class RoutingSimulationTest {
      * Runs {@link #LEARN} requests, drops the true quality of the arm {@code degrade} (a candidate
      * id) to {@code degradedQuality}, and runs {@link #AFTER_DROP} more.
      */
-    static Run simulate(String strategyName, String model, List<Arm> arms, String degrade, double degradedQuality,
-                        long seed) {
+    static Run simulate(
+            String strategyName, String model, List<Arm> arms, String degrade, double degradedQuality, long seed) {
         RoutingStrategy strategy = load(strategyName);
         InMemoryLearningStore store = new InMemoryLearningStore(DISCOUNT);
         SplittableRandom routing = new SplittableRandom(seed);
@@ -197,11 +208,19 @@ class RoutingSimulationTest {
                     }
                 }
             }
-            RouteRequest request = RouteRequest.builder().requestId("req-" + step).tenant("acme").model(model)
-                    .variant(strategyName).taskClass(CLASS).estimatedInputTokens(500).maxTokens(300).build();
+            RouteRequest request = RouteRequest.builder()
+                    .requestId("req-" + step)
+                    .tenant("acme")
+                    .model(model)
+                    .variant(strategyName)
+                    .taskClass(CLASS)
+                    .estimatedInputTokens(500)
+                    .maxTokens(300)
+                    .build();
             List<Candidate> candidates = new ArrayList<>(arms.size());
             for (int i = 0; i < arms.size(); i++) {
-                candidates.add(candidate(arms.get(i), store.posterior(arms.get(i).id(), CLASS), answered[i]));
+                candidates.add(
+                        candidate(arms.get(i), store.posterior(arms.get(i).id(), CLASS), answered[i]));
             }
             Candidate first = strategy.route(request, candidates, routing).first();
             int arm = candidates.indexOf(first);
@@ -215,14 +234,26 @@ class RoutingSimulationTest {
 
     /** What the core would pass: the store's belief, and latency once the endpoint has answered. */
     static Candidate candidate(Arm arm, Posterior belief, long answered) {
-        LatencyStats latency = answered == 0 ? LatencyStats.EMPTY
+        LatencyStats latency = answered == 0
+                ? LatencyStats.EMPTY
                 : LatencyStats.of(answered, arm.p50Micros(), arm.p50Micros() * 2, arm.p50Micros() * 3);
-        EndpointStats stats = EndpointStats.builder().requests(answered).latency(latency)
-                .quality(belief.alpha(), belief.beta()).build();
+        EndpointStats stats = EndpointStats.builder()
+                .requests(answered)
+                .latency(latency)
+                .quality(belief.alpha(), belief.beta())
+                .build();
         long price = Math.round(arm.usdPerMillion() * 1e9);
-        return Candidate.builder().id(arm.id()).endpoint(arm.endpoint()).model(arm.model()).inputNanoUsdPerMillion(price)
-                .outputNanoUsdPerMillion(price).capabilities(Set.of("tools", "json")).contextLength(128_000)
-                .maxOutputTokens(4_096).stats(stats).build();
+        return Candidate.builder()
+                .id(arm.id())
+                .endpoint(arm.endpoint())
+                .model(arm.model())
+                .inputNanoUsdPerMillion(price)
+                .outputNanoUsdPerMillion(price)
+                .capabilities(Set.of("tools", "json"))
+                .contextLength(128_000)
+                .maxOutputTokens(4_096)
+                .stats(stats)
+                .build();
     }
 
     static RoutingStrategy load(String name) {

@@ -1,20 +1,19 @@
 package io.brainstorm.proxy.route;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.spi.CircuitState;
 import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.TaskClass;
 import io.brainstorm.proxy.testing.ManualClock;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CyclicBarrier;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** The table routing reads: health per candidate and learnt quality per task class, on the injected clock. */
 class RoutingStateTest {
@@ -98,7 +97,9 @@ class RoutingStateTest {
         }
 
         List<EndpointReadOut> out = state.readOut();
-        assertEquals(List.of("m@a", "m@b", "z@learnt-only"), out.stream().map(EndpointReadOut::candidateId).toList());
+        assertEquals(
+                List.of("m@a", "m@b", "z@learnt-only"),
+                out.stream().map(EndpointReadOut::candidateId).toList());
         EndpointReadOut a = out.get(0);
         assertEquals(CircuitState.OPEN, a.circuit().state());
         assertEquals(10, a.requests());
@@ -110,7 +111,9 @@ class RoutingStateTest {
         assertEquals(0, z.requests());
         assertEquals(Set.of("plain/0-1k"), z.quality().keySet());
         assertEquals(2.0, z.quality().get("plain/0-1k").alpha());
-        assertEquals(List.of("m@a", "m@b", "z@learnt-only"), state.readOut().stream()
-                .map(EndpointReadOut::candidateId).toList(), "reading creates nothing");
+        assertEquals(
+                List.of("m@a", "m@b", "z@learnt-only"),
+                state.readOut().stream().map(EndpointReadOut::candidateId).toList(),
+                "reading creates nothing");
     }
 }

@@ -1,5 +1,9 @@
 package io.brainstorm.proxy.route;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.CircuitState;
 import io.brainstorm.proxy.spi.EndpointStats;
@@ -9,11 +13,6 @@ import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.StrategyConfig;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Constructor;
@@ -35,10 +34,10 @@ import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A plugin built against an older minor version of the SPI keeps working: for every frozen surface
@@ -54,10 +53,13 @@ class SpiCompatibilityTest {
 
     /** Every frozen version, e.g. {@code 1.0}. */
     static List<Path> frozenVersions() throws IOException {
-        Path compat = Path.of(System.getProperty("basedir", ".")).resolve("../proxy-spi/src/compat").normalize();
+        Path compat = Path.of(System.getProperty("basedir", "."))
+                .resolve("../proxy-spi/src/compat")
+                .normalize();
         try (Stream<Path> dirs = Files.list(compat)) {
             List<Path> versions = dirs.filter(Files::isDirectory).sorted().toList();
-            assertTrue(versions.stream().anyMatch(v -> v.getFileName().toString().equals("1.0")),
+            assertTrue(
+                    versions.stream().anyMatch(v -> v.getFileName().toString().equals("1.0")),
                     "the frozen SPI 1.0 under " + compat + ": " + versions);
             return versions;
         }
@@ -68,30 +70,44 @@ class SpiCompatibilityTest {
     void theCurrentSpiKeepsEverySignatureOfAFrozenVersion(Path version) throws Exception {
         Path frozen = compile(version, root.resolve("frozen"));
         try (URLClassLoader frozenTypes = isolated(frozen)) {
-            assertEquals(List.of(), breaks(frozen, frozenTypes, getClass().getClassLoader()),
+            assertEquals(
+                    List.of(),
+                    breaks(frozen, frozenTypes, getClass().getClassLoader()),
                     "what SPI " + version.getFileName() + " promised and the current SPI breaks");
         }
     }
 
     @Test
     void aRemovedAccessorAChangedReturnTypeAndANewAbstractMethodAreCaught() throws Exception {
-        Path v10 = frozenVersions().stream().filter(v -> v.getFileName().toString().equals("1.0")).findFirst()
+        Path v10 = frozenVersions().stream()
+                .filter(v -> v.getFileName().toString().equals("1.0"))
+                .findFirst()
                 .orElseThrow();
         Path frozen = compile(v10, root.resolve("frozen"));
         Path broken = copy(v10, root.resolve("broken-src"));
-        edit(broken.resolve("io/brainstorm/proxy/spi/Candidate.java"),
-                "public String model() { throw null; }", "public Object model() { throw null; }");
-        edit(broken.resolve("io/brainstorm/proxy/spi/Candidate.java"), "public EndpointStats stats() { throw null; }", "");
-        edit(broken.resolve("io/brainstorm/proxy/spi/RoutingStrategy.java"), "default void observe(Outcome outcome)",
+        edit(
+                broken.resolve("io/brainstorm/proxy/spi/Candidate.java"),
+                "public String model() { throw null; }",
+                "public Object model() { throw null; }");
+        edit(
+                broken.resolve("io/brainstorm/proxy/spi/Candidate.java"),
+                "public EndpointStats stats() { throw null; }",
+                "");
+        edit(
+                broken.resolve("io/brainstorm/proxy/spi/RoutingStrategy.java"),
+                "default void observe(Outcome outcome)",
                 "void reset();\n\n    default void observe(Outcome outcome)");
         Path brokenClasses = compile(broken, root.resolve("broken"));
-        try (URLClassLoader frozenTypes = isolated(frozen); URLClassLoader brokenTypes = isolated(brokenClasses)) {
-            assertEquals(List.of(
-                    "io.brainstorm.proxy.spi.Candidate: method io.brainstorm.proxy.spi.EndpointStats stats() is missing"
-                            + " or changed",
-                    "io.brainstorm.proxy.spi.Candidate: method java.lang.String model() is missing or changed",
-                    "io.brainstorm.proxy.spi.RoutingStrategy: new abstract method void reset() breaks every"
-                            + " implementation"), breaks(frozen, frozenTypes, brokenTypes));
+        try (URLClassLoader frozenTypes = isolated(frozen);
+                URLClassLoader brokenTypes = isolated(brokenClasses)) {
+            assertEquals(
+                    List.of(
+                            "io.brainstorm.proxy.spi.Candidate: method io.brainstorm.proxy.spi.EndpointStats stats() is missing"
+                                    + " or changed",
+                            "io.brainstorm.proxy.spi.Candidate: method java.lang.String model() is missing or changed",
+                            "io.brainstorm.proxy.spi.RoutingStrategy: new abstract method void reset() breaks every"
+                                    + " implementation"),
+                    breaks(frozen, frozenTypes, brokenTypes));
         }
     }
 
@@ -106,37 +122,74 @@ class SpiCompatibilityTest {
                 .services("com.acme.compat.CompatProvider")
                 .writeTo(ext.resolve("compat.jar"));
 
-        try (StrategyRegistry registry = StrategyRegistry.load(getClass().getClassLoader(), ext,
+        try (StrategyRegistry registry = StrategyRegistry.load(
+                getClass().getClassLoader(),
+                ext,
                 Map.of("compat", StrategyConfig.of("compat", Map.of("label", "old"))))) {
             assertEquals(List.of(), registry.problems());
             RoutingStrategy compat = registry.strategy("compat").orElseThrow();
             assertNotSame(getClass().getClassLoader(), compat.getClass().getClassLoader(), "loaded from the jar");
 
-            EndpointStats stats = EndpointStats.builder().requests(40).errorRate(0.25)
-                    .latency(LatencyStats.of(30, 900, 1_800, 2_700)).ttft(LatencyStats.of(10, 100, 200, 300))
-                    .quality(3, 1).circuit(CircuitState.HALF_OPEN).build();
-            Candidate east = Candidate.builder().endpoint("sim-east").model("sim/alpha").inputNanoUsdPerMillion(2_000_000)
-                    .outputNanoUsdPerMillion(4_000_000).capabilities(Set.of("json")).contextLength(128_000)
-                    .maxOutputTokens(4_096).stats(stats).build();
-            Candidate west = Candidate.builder().endpoint("sim-west").model("sim/alpha").build();
-            RouteRequest request = RouteRequest.builder().requestId("req-7").tenant("acme").model("sim/alpha")
-                    .variant("compat").stream(true).json(true).estimatedInputTokens(1_000_000).maxTokens(500_000)
-                    .user("u-1").build();
+            EndpointStats stats = EndpointStats.builder()
+                    .requests(40)
+                    .errorRate(0.25)
+                    .latency(LatencyStats.of(30, 900, 1_800, 2_700))
+                    .ttft(LatencyStats.of(10, 100, 200, 300))
+                    .quality(3, 1)
+                    .circuit(CircuitState.HALF_OPEN)
+                    .build();
+            Candidate east = Candidate.builder()
+                    .endpoint("sim-east")
+                    .model("sim/alpha")
+                    .inputNanoUsdPerMillion(2_000_000)
+                    .outputNanoUsdPerMillion(4_000_000)
+                    .capabilities(Set.of("json"))
+                    .contextLength(128_000)
+                    .maxOutputTokens(4_096)
+                    .stats(stats)
+                    .build();
+            Candidate west =
+                    Candidate.builder().endpoint("sim-west").model("sim/alpha").build();
+            RouteRequest request =
+                    RouteRequest.builder()
+                            .requestId("req-7")
+                            .tenant("acme")
+                            .model("sim/alpha")
+                            .variant("compat")
+                            .stream(true)
+                            .json(true)
+                            .estimatedInputTokens(1_000_000)
+                            .maxTokens(500_000)
+                            .user("u-1")
+                            .build();
 
             RouteDecision d = compat.route(request, List.of(east, west), new SplittableRandom(1));
             assertEquals(List.of(west, east), d.order(), "the plugin's order: the last candidate first");
-            assertEquals("old 0.5 1 | req-7 acme sim/alpha compat json/32k+ true false true 1000000 500000 u-1"
-                    + " | sim/alpha@sim-east sim-east sim/alpha 2000000 4000000 true false 128000 4096 500000 4000000"
-                    + " 40 0.25 30 900 1800 2700 10 100 3.0 1.0 0.75 HALF_OPEN 100"
-                    + " | sim/alpha@sim-west sim-west sim/alpha 0 0 false false 0 0 500000 0"
-                    + " 0 0.0 0 0 0 0 0 0 1.0 1.0 0.5 CLOSED 0"
-                    + " | 12 12 2 11 plain/0-1k 256 true | seen []", d.reason());
+            assertEquals(
+                    "old 0.5 1 | req-7 acme sim/alpha compat json/32k+ true false true 1000000 500000 u-1"
+                            + " | sim/alpha@sim-east sim-east sim/alpha 2000000 4000000 true false 128000 4096 500000 4000000"
+                            + " 40 0.25 30 900 1800 2700 10 100 3.0 1.0 0.75 HALF_OPEN 100"
+                            + " | sim/alpha@sim-west sim-west sim/alpha 0 0 false false 0 0 500000 0"
+                            + " 0 0.0 0 0 0 0 0 0 1.0 1.0 0.5 CLOSED 0"
+                            + " | 12 12 2 11 plain/0-1k 256 true | seen []",
+                    d.reason());
 
-            compat.observe(Outcome.builder().requestId("req-7").candidateId(west.id()).endpoint("sim-west")
-                    .model("sim/alpha").taskClass(request.taskClass()).status(200).score(1).latencyMicros(5_000)
-                    .ttftMicros(700).costNanoUsd(3).build());
-            assertTrue(compat.route(request, List.of(east, west), new SplittableRandom(2)).reason()
-                    .endsWith("| seen [req-7 sim/alpha@sim-west sim-west sim/alpha json/32k+ 200 1.0 5000 700 3 true]"));
+            compat.observe(Outcome.builder()
+                    .requestId("req-7")
+                    .candidateId(west.id())
+                    .endpoint("sim-west")
+                    .model("sim/alpha")
+                    .taskClass(request.taskClass())
+                    .status(200)
+                    .score(1)
+                    .latencyMicros(5_000)
+                    .ttftMicros(700)
+                    .costNanoUsd(3)
+                    .build());
+            assertTrue(compat.route(request, List.of(east, west), new SplittableRandom(2))
+                    .reason()
+                    .endsWith(
+                            "| seen [req-7 sim/alpha@sim-west sim-west sim/alpha json/32k+ 200 1.0 5000 700 3 true]"));
         }
     }
 
@@ -255,8 +308,8 @@ class SpiCompatibilityTest {
     private static Set<String> signatures(Class<?> type) {
         Set<String> out = new TreeSet<>();
         for (Field f : type.getFields()) {
-            out.add((Modifier.isStatic(f.getModifiers()) ? "static " : "") + "field " + f.getGenericType().getTypeName()
-                    + " " + f.getName());
+            out.add((Modifier.isStatic(f.getModifiers()) ? "static " : "") + "field "
+                    + f.getGenericType().getTypeName() + " " + f.getName());
         }
         for (Constructor<?> c : type.getConstructors()) {
             out.add("constructor(" + names(c.getGenericParameterTypes()) + ")");
@@ -271,8 +324,9 @@ class SpiCompatibilityTest {
     }
 
     private static String signature(Method m) {
-        return (Modifier.isStatic(m.getModifiers()) ? "static " : "") + "method " + m.getGenericReturnType().getTypeName()
-                + " " + m.getName() + "(" + names(m.getGenericParameterTypes()) + ")";
+        return (Modifier.isStatic(m.getModifiers()) ? "static " : "") + "method "
+                + m.getGenericReturnType().getTypeName() + " " + m.getName() + "(" + names(m.getGenericParameterTypes())
+                + ")";
     }
 
     private static String names(Type[] types) {

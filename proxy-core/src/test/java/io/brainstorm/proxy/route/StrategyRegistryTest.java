@@ -1,5 +1,14 @@
 package io.brainstorm.proxy.route;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.route.StrategyRegistry.PluginInfo;
 import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.EndpointStats;
@@ -11,11 +20,6 @@ import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
 import io.netty.util.AsciiString;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,15 +29,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Loads routing strategies the way the gateway does at start: built-ins from the class path, and
@@ -45,7 +44,8 @@ class StrategyRegistryTest {
     private static final String STICKY_PROVIDER = "com.example.brainstorm.sticky.StickyStrategyProvider";
 
     /** {@code create} body: a strategy that keeps the configured order. */
-    private static final String IN_ORDER = "return (request, candidates, random) -> RouteDecision.of(candidates, \"\");";
+    private static final String IN_ORDER =
+            "return (request, candidates, random) -> RouteDecision.of(candidates, \"\");";
 
     /** The example plugin's jar, built once from plugins/example-sticky. */
     private static Path stickyJar;
@@ -61,7 +61,9 @@ class StrategyRegistryTest {
 
     @BeforeAll
     static void buildTheExamplePlugin() throws IOException {
-        Path module = Path.of(System.getProperty("basedir", ".")).resolve("../plugins/example-sticky").normalize();
+        Path module = Path.of(System.getProperty("basedir", "."))
+                .resolve("../plugins/example-sticky")
+                .normalize();
         assertTrue(Files.isDirectory(module.resolve("src/main/java")), "example plugin sources at " + module);
         Path work = Files.createDirectories(shared.resolve("work"));
         stickyJar = PluginJar.in(work)
@@ -78,17 +80,26 @@ class StrategyRegistryTest {
 
     @Test
     void builtInsAreFoundOnTheGatewayClassPathAndGetTheirSettings() {
-        Map<String, StrategyConfig> configs = Map.of(TestFirstStrategyProvider.NAME,
+        Map<String, StrategyConfig> configs = Map.of(
+                TestFirstStrategyProvider.NAME,
                 StrategyConfig.of(TestFirstStrategyProvider.NAME, Map.of("reason", "from brainstorm.yaml")));
         try (StrategyRegistry registry = StrategyRegistry.load(getClass().getClassLoader(), null, configs)) {
             assertEquals(List.of(), registry.problems());
-            assertTrue(registry.plugins().contains(new PluginInfo("test-first", "built-in",
-                    TestFirstStrategyProvider.class.getName(), SpiVersion.MAJOR)), registry.plugins().toString());
-            assertTrue(registry.plugins().stream().allMatch(p -> p.source().equals("built-in")),
+            assertTrue(
+                    registry.plugins()
+                            .contains(new PluginInfo(
+                                    "test-first",
+                                    "built-in",
+                                    TestFirstStrategyProvider.class.getName(),
+                                    SpiVersion.MAJOR)),
+                    registry.plugins().toString());
+            assertTrue(
+                    registry.plugins().stream().allMatch(p -> p.source().equals("built-in")),
                     "no plugins folder, no plugins: " + registry.plugins());
 
             List<Candidate> candidates = candidates();
-            RouteDecision d = registry.strategy("test-first").orElseThrow()
+            RouteDecision d = registry.strategy("test-first")
+                    .orElseThrow()
                     .route(request("alice"), candidates, new SplittableRandom(1));
             assertEquals(candidates, d.order());
             assertEquals("from brainstorm.yaml", d.reason());
@@ -98,8 +109,8 @@ class StrategyRegistryTest {
 
     @Test
     void aMissingPluginsFolderMeansNoPluginsAndNoProblem() {
-        try (StrategyRegistry registry = StrategyRegistry.load(getClass().getClassLoader(), root.resolve("nowhere"),
-                Map.of())) {
+        try (StrategyRegistry registry =
+                StrategyRegistry.load(getClass().getClassLoader(), root.resolve("nowhere"), Map.of())) {
             assertEquals(List.of(), registry.problems());
             assertTrue(registry.names().contains("test-first"));
         }
@@ -108,11 +119,16 @@ class StrategyRegistryTest {
     @Test
     void theExamplePluginBuiltFromSourceKeepsEachUserOnOneEndpoint() throws Exception {
         Files.copy(stickyJar, ext.resolve(STICKY_JAR));
-        try (StrategyRegistry registry = load(Map.of("sticky", StrategyConfig.of("sticky", Map.of("fallback", "tenant"))))) {
+        try (StrategyRegistry registry =
+                load(Map.of("sticky", StrategyConfig.of("sticky", Map.of("fallback", "tenant"))))) {
             assertEquals(List.of(), registry.problems());
-            assertTrue(registry.plugins().contains(new PluginInfo("sticky", STICKY_JAR, STICKY_PROVIDER, SpiVersion.MAJOR)),
+            assertTrue(
+                    registry.plugins()
+                            .contains(new PluginInfo("sticky", STICKY_JAR, STICKY_PROVIDER, SpiVersion.MAJOR)),
                     registry.plugins().toString());
-            assertTrue(registry.names().containsAll(Set.of("sticky", "test-first")), registry.names().toString());
+            assertTrue(
+                    registry.names().containsAll(Set.of("sticky", "test-first")),
+                    registry.names().toString());
             assertEquals(List.copyOf(new TreeSet<>(registry.names())), List.copyOf(registry.names()), "names sorted");
 
             RoutingStrategy sticky = registry.strategy("sticky").orElseThrow();
@@ -120,7 +136,8 @@ class StrategyRegistryTest {
             Set<String> firsts = new HashSet<>();
             for (int u = 0; u < 60; u++) {
                 String user = "user-" + u;
-                Candidate first = sticky.route(request(user), candidates, new SplittableRandom(u)).first();
+                Candidate first = sticky.route(request(user), candidates, new SplittableRandom(u))
+                        .first();
                 for (int call = 0; call < 5; call++) {
                     RouteDecision again = sticky.route(request(user), candidates, new SplittableRandom(1000 + call));
                     assertEquals(first.id(), again.first().id(), user + ", call " + call);
@@ -139,7 +156,9 @@ class StrategyRegistryTest {
         try (StrategyRegistry registry = load(Map.of())) {
             plugin = registry.strategy("sticky").orElseThrow().getClass().getClassLoader();
             assertNotSame(getClass().getClassLoader(), plugin);
-            assertThrows(ClassNotFoundException.class, () -> Class.forName(STICKY_PROVIDER),
+            assertThrows(
+                    ClassNotFoundException.class,
+                    () -> Class.forName(STICKY_PROVIDER),
                     "the example plugin is not on the gateway's class path: it came from the jar");
 
             assertThrows(ClassNotFoundException.class, () -> plugin.loadClass("io.netty.channel.Channel"));
@@ -148,7 +167,9 @@ class StrategyRegistryTest {
             assertNull(plugin.getResource("io/netty/channel/Channel.class"));
             assertNull(plugin.getResource("io/brainstorm/proxy/route/Router.class"));
 
-            assertSame(RoutingStrategyProvider.class, plugin.loadClass(RoutingStrategyProvider.class.getName()),
+            assertSame(
+                    RoutingStrategyProvider.class,
+                    plugin.loadClass(RoutingStrategyProvider.class.getName()),
                     "the SPI types are the gateway's own");
             assertNotNull(plugin.loadClass("java.sql.Connection"), "the JDK's platform modules are there");
             assertNotNull(plugin.getResource(PluginJar.SERVICE_FILE));
@@ -159,15 +180,21 @@ class StrategyRegistryTest {
     @Test
     void aPluginThatBundlesItsOwnCopyOfTheSpiStillGetsTheGatewaysTypes() {
         PluginJar.in(work)
-                .source("com.acme.bundled.BundledProvider", provider("com.acme.bundled", "BundledProvider",
-                        "\"bundled\"", "SpiVersion.MAJOR",
-                        "return (request, candidates, random) -> RouteDecision.of(candidates, \"bundled\");"))
+                .source(
+                        "com.acme.bundled.BundledProvider",
+                        provider(
+                                "com.acme.bundled",
+                                "BundledProvider",
+                                "\"bundled\"",
+                                "SpiVersion.MAJOR",
+                                "return (request, candidates, random) -> RouteDecision.of(candidates, \"bundled\");"))
                 .services("com.acme.bundled.BundledProvider")
                 .bundle(PluginJar.spiClasses())
                 .writeTo(ext.resolve("bundled.jar"));
         try (StrategyRegistry registry = load(Map.of())) {
             assertEquals(List.of(), registry.problems());
-            RouteDecision d = registry.strategy("bundled").orElseThrow()
+            RouteDecision d = registry.strategy("bundled")
+                    .orElseThrow()
                     .route(request("alice"), candidates(), new SplittableRandom(0));
             assertEquals("bundled", d.reason());
         }
@@ -177,14 +204,17 @@ class StrategyRegistryTest {
     void aPluginBuiltForAnotherSpiVersionIsRefusedByNameAndTheOthersLoad() throws IOException {
         Files.copy(stickyJar, ext.resolve(STICKY_JAR));
         PluginJar.in(work)
-                .source("com.acme.future.FutureProvider", provider("com.acme.future", "FutureProvider",
-                        "\"future\"", "SpiVersion.MAJOR + 1", IN_ORDER))
+                .source(
+                        "com.acme.future.FutureProvider",
+                        provider("com.acme.future", "FutureProvider", "\"future\"", "SpiVersion.MAJOR + 1", IN_ORDER))
                 .services("com.acme.future.FutureProvider")
                 .writeTo(ext.resolve("future.jar"));
         try (StrategyRegistry registry = load(Map.of())) {
             int next = SpiVersion.MAJOR + 1;
-            assertEquals(List.of("plugin " + ext.resolve("future.jar") + ": provider com.acme.future.FutureProvider"
-                            + " (name 'future') was built for SPI " + next + "; this gateway has SPI " + SpiVersion.MAJOR
+            assertEquals(
+                    List.of("plugin " + ext.resolve("future.jar") + ": provider com.acme.future.FutureProvider"
+                            + " (name 'future') was built for SPI " + next + "; this gateway has SPI "
+                            + SpiVersion.MAJOR
                             + " — rebuild it against proxy-spi " + SpiVersion.MAJOR + ".x; left out"),
                     registry.problems());
             assertTrue(registry.strategy("future").isEmpty());
@@ -198,7 +228,10 @@ class StrategyRegistryTest {
         Files.copy(stickyJar, ext.resolve(STICKY_JAR));
         // listed in META-INF/services, but the class is not in the jar
         PluginJar.in(work).services("com.acme.gone.GoneProvider").writeTo(ext.resolve("missing-class.jar"));
-        jar("throwing", "ThrowingProvider", "\"throwing\"",
+        jar(
+                "throwing",
+                "ThrowingProvider",
+                "\"throwing\"",
                 "throw new IllegalArgumentException(\"routing.strategies.throwing.level: 7 (expected: 0..3)\");");
         jar("badname", "BadNameProvider", "\"Bad_Name\"", IN_ORDER);
         jar("reserved", "ReservedProvider", "\"direct\"", IN_ORDER);
@@ -206,8 +239,14 @@ class StrategyRegistryTest {
         jar("duplicate", "DuplicateProvider", "\"test-first\"", IN_ORDER);
         // uses a library the gateway has (Netty) but the plugin did not bundle
         PluginJar.in(work)
-                .source("com.acme.netty.NettyProvider", provider("com.acme.netty", "NettyProvider", "\"netty\"",
-                        "SpiVersion.MAJOR", "Object name = new io.netty.util.AsciiString(\"netty\");\n" + IN_ORDER))
+                .source(
+                        "com.acme.netty.NettyProvider",
+                        provider(
+                                "com.acme.netty",
+                                "NettyProvider",
+                                "\"netty\"",
+                                "SpiVersion.MAJOR",
+                                "Object name = new io.netty.util.AsciiString(\"netty\");\n" + IN_ORDER))
                 .compileAgainst(PluginJar.classesOf(AsciiString.class))
                 .services("com.acme.netty.NettyProvider")
                 .writeTo(ext.resolve("netty.jar"));
@@ -220,47 +259,88 @@ class StrategyRegistryTest {
         try (StrategyRegistry registry = load(Map.of())) {
             List<String> problems = registry.problems();
             assertProblem(problems, "missing-class.jar", "com.acme.gone.GoneProvider", "not found");
-            assertProblem(problems, "throwing.jar", "com.acme.throwing.ThrowingProvider",
+            assertProblem(
+                    problems,
+                    "throwing.jar",
+                    "com.acme.throwing.ThrowingProvider",
                     "failed to create its strategy: java.lang.IllegalArgumentException:"
                             + " routing.strategies.throwing.level: 7 (expected: 0..3)");
-            assertProblem(problems, "badname.jar", "com.acme.badname.BadNameProvider",
+            assertProblem(
+                    problems,
+                    "badname.jar",
+                    "com.acme.badname.BadNameProvider",
                     "(name 'Bad_Name'): not a strategy name (expected: 1 to 32 characters of a-z, 0-9 and '-'");
-            assertProblem(problems, "reserved.jar", "com.acme.reserved.ReservedProvider",
+            assertProblem(
+                    problems,
+                    "reserved.jar",
+                    "com.acme.reserved.ReservedProvider",
                     "(name 'direct'): the name is reserved");
-            assertProblem(problems, "builtinname.jar", "com.acme.builtinname.FloorProvider",
+            assertProblem(
+                    problems,
+                    "builtinname.jar",
+                    "com.acme.builtinname.FloorProvider",
                     "(name 'floor'): the name is reserved for the built-in strategy of that name");
-            assertProblem(problems, "duplicate.jar", "com.acme.duplicate.DuplicateProvider",
-                    "(name 'test-first'): the name is taken by the built-in " + TestFirstStrategyProvider.class.getName());
-            assertProblem(problems, "netty.jar", "com.acme.netty.NettyProvider",
+            assertProblem(
+                    problems,
+                    "duplicate.jar",
+                    "com.acme.duplicate.DuplicateProvider",
+                    "(name 'test-first'): the name is taken by the built-in "
+                            + TestFirstStrategyProvider.class.getName());
+            assertProblem(
+                    problems,
+                    "netty.jar",
+                    "com.acme.netty.NettyProvider",
                     "java.lang.NoClassDefFoundError: io/netty/util/AsciiString");
             assertProblem(problems, "empty.jar", "", "no routing strategy provider in it");
             assertProblem(problems, "garbage.jar", "", "not a readable jar");
-            assertProblem(problems, "zz-sticky-again.jar", STICKY_PROVIDER,
+            assertProblem(
+                    problems,
+                    "zz-sticky-again.jar",
+                    STICKY_PROVIDER,
                     "(name 'sticky'): the name is taken by the plugin " + STICKY_JAR + ", " + STICKY_PROVIDER);
-            assertEquals(10, problems.size(), "one line per broken jar, nothing for other files:\n"
-                    + String.join("\n", problems));
+            assertEquals(
+                    10,
+                    problems.size(),
+                    "one line per broken jar, nothing for other files:\n" + String.join("\n", problems));
 
-            assertTrue(registry.names().containsAll(Set.of("sticky", "test-first")), registry.names().toString());
+            assertTrue(
+                    registry.names().containsAll(Set.of("sticky", "test-first")),
+                    registry.names().toString());
             for (String refused : List.of("throwing", "Bad_Name", "direct", "netty")) {
                 assertFalse(registry.names().contains(refused), refused);
             }
-            assertEquals(TestFirstStrategyProvider.class.getName(), registry.plugins().stream()
-                    .filter(p -> p.name().equals("test-first")).findFirst().orElseThrow().className());
-            assertEquals(getClass().getClassLoader(),
-                    registry.strategy("test-first").orElseThrow().getClass().getClassLoader(), "the built-in won");
-            assertEquals(STICKY_JAR, registry.plugins().stream()
-                    .filter(p -> p.name().equals("sticky")).findFirst().orElseThrow().source(), "first jar by name won");
+            assertEquals(
+                    TestFirstStrategyProvider.class.getName(),
+                    registry.plugins().stream()
+                            .filter(p -> p.name().equals("test-first"))
+                            .findFirst()
+                            .orElseThrow()
+                            .className());
+            assertEquals(
+                    getClass().getClassLoader(),
+                    registry.strategy("test-first").orElseThrow().getClass().getClassLoader(),
+                    "the built-in won");
+            assertEquals(
+                    STICKY_JAR,
+                    registry.plugins().stream()
+                            .filter(p -> p.name().equals("sticky"))
+                            .findFirst()
+                            .orElseThrow()
+                            .source(),
+                    "first jar by name won");
         }
     }
 
     @Test
     void badSettingsForAPluginAreReportedByThePluginAndItIsLeftOut() throws IOException {
         Files.copy(stickyJar, ext.resolve(STICKY_JAR));
-        try (StrategyRegistry registry = load(Map.of("sticky",
-                StrategyConfig.of("sticky", Map.of("fallback", "random"))))) {
-            assertEquals(List.of("plugin " + ext.resolve(STICKY_JAR) + ": provider " + STICKY_PROVIDER
-                    + " (name 'sticky') failed to create its strategy: java.lang.IllegalArgumentException:"
-                    + " routing.strategies.sticky.fallback: random (expected: tenant, configured or cheapest); left out"),
+        try (StrategyRegistry registry =
+                load(Map.of("sticky", StrategyConfig.of("sticky", Map.of("fallback", "random"))))) {
+            assertEquals(
+                    List.of(
+                            "plugin " + ext.resolve(STICKY_JAR) + ": provider " + STICKY_PROVIDER
+                                    + " (name 'sticky') failed to create its strategy: java.lang.IllegalArgumentException:"
+                                    + " routing.strategies.sticky.fallback: random (expected: tenant, configured or cheapest); left out"),
                     registry.problems());
             assertTrue(registry.strategy("sticky").isEmpty());
         }
@@ -271,7 +351,8 @@ class StrategyRegistryTest {
         try (StrategyRegistry registry = load(Map.of("stikcy", StrategyConfig.of("stikcy", Map.of("fallback", "x"))))) {
             assertEquals(1, registry.problems().size(), registry.problems().toString());
             String line = registry.problems().get(0);
-            assertTrue(line.startsWith("routing.strategies.stikcy: settings for a strategy that is not loaded (loaded: "),
+            assertTrue(
+                    line.startsWith("routing.strategies.stikcy: settings for a strategy that is not loaded (loaded: "),
                     line);
             assertTrue(line.contains("test-first"), line);
             assertTrue(registry.strategy("test-first").isPresent());
@@ -282,8 +363,8 @@ class StrategyRegistryTest {
     void aPluginsPathThatIsAFileIsReported() throws IOException {
         Path file = Files.writeString(root.resolve("ext.jar"), "");
         try (StrategyRegistry registry = StrategyRegistry.load(getClass().getClassLoader(), file, Map.of())) {
-            assertEquals(List.of("plugins folder " + file + ": not a folder; no plugin jars loaded"),
-                    registry.problems());
+            assertEquals(
+                    List.of("plugins folder " + file + ": not a folder; no plugin jars loaded"), registry.problems());
             assertTrue(registry.strategy("test-first").isPresent());
         }
     }
@@ -296,14 +377,16 @@ class StrategyRegistryTest {
     private void jar(String pkg, String simpleName, String nameExpression, String createBody) {
         String className = "com.acme." + pkg + "." + simpleName;
         PluginJar.in(work)
-                .source(className, provider("com.acme." + pkg, simpleName, nameExpression, "SpiVersion.MAJOR", createBody))
+                .source(
+                        className,
+                        provider("com.acme." + pkg, simpleName, nameExpression, "SpiVersion.MAJOR", createBody))
                 .services(className)
                 .writeTo(ext.resolve(pkg + ".jar"));
     }
 
     /** A provider's source. */
-    private static String provider(String pkg, String simpleName, String nameExpression, String spiVersionExpression,
-                                   String createBody) {
+    private static String provider(
+            String pkg, String simpleName, String nameExpression, String spiVersionExpression, String createBody) {
         return """
                 package %s;
 
@@ -321,7 +404,8 @@ class StrategyRegistryTest {
 
     /** Exactly one problem line names the jar, and it names the class and says why. */
     private static void assertProblem(List<String> problems, String jar, String className, String why) {
-        List<String> lines = problems.stream().filter(l -> l.contains("/" + jar + ":")).toList();
+        List<String> lines =
+                problems.stream().filter(l -> l.contains("/" + jar + ":")).toList();
         assertEquals(1, lines.size(), jar + " in:\n" + String.join("\n", problems));
         String line = lines.get(0);
         assertTrue(line.startsWith("plugin "), line);
@@ -330,8 +414,14 @@ class StrategyRegistryTest {
     }
 
     private static RouteRequest request(String user) {
-        return RouteRequest.builder().requestId("req-" + user).tenant("default").model("sim/alpha").variant("sticky")
-                .estimatedInputTokens(300).user(user).build();
+        return RouteRequest.builder()
+                .requestId("req-" + user)
+                .tenant("default")
+                .model("sim/alpha")
+                .variant("sticky")
+                .estimatedInputTokens(300)
+                .user(user)
+                .build();
     }
 
     /** sim/alpha's three simulated endpoints, with some history. */
@@ -342,12 +432,23 @@ class StrategyRegistryTest {
                 candidate("sim-budget", 400_000_000L, LatencyStats.of(200, 2_400_000, 4_000_000, 9_000_000), 30, 20));
     }
 
-    private static Candidate candidate(String endpoint, long inputPrice, LatencyStats latency, double alpha,
-                                       double beta) {
-        EndpointStats stats = EndpointStats.builder().requests(latency.count()).errorRate(0.02).latency(latency)
-                .quality(alpha, beta).build();
-        return Candidate.builder().endpoint(endpoint).model("sim/alpha").inputNanoUsdPerMillion(inputPrice)
-                .outputNanoUsdPerMillion(4 * inputPrice).capabilities(Set.of("tools", "json")).contextLength(128_000)
-                .maxOutputTokens(8_192).stats(stats).build();
+    private static Candidate candidate(
+            String endpoint, long inputPrice, LatencyStats latency, double alpha, double beta) {
+        EndpointStats stats = EndpointStats.builder()
+                .requests(latency.count())
+                .errorRate(0.02)
+                .latency(latency)
+                .quality(alpha, beta)
+                .build();
+        return Candidate.builder()
+                .endpoint(endpoint)
+                .model("sim/alpha")
+                .inputNanoUsdPerMillion(inputPrice)
+                .outputNanoUsdPerMillion(4 * inputPrice)
+                .capabilities(Set.of("tools", "json"))
+                .contextLength(128_000)
+                .maxOutputTokens(8_192)
+                .stats(stats)
+                .build();
     }
 }

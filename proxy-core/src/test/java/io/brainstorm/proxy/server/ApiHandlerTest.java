@@ -1,13 +1,16 @@
 package io.brainstorm.proxy.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.api.Headers;
-import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.ApiKeys;
-import io.brainstorm.proxy.config.Catalog;
 import io.brainstorm.proxy.config.ConfigLoader;
-import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.upstream.UpstreamClient;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -25,10 +28,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,12 +35,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * {@link ApiHandler} behind a {@link RequestAggregator}, as on an HTTP/1.1 connection after the
@@ -62,8 +58,11 @@ class ApiHandlerTest {
     void setUp() throws Exception {
         io.brainstorm.proxy.auth.Registry keys = io.brainstorm.proxy.testing.TestRegistries.withKey(apiKey);
         upstream = new UpstreamClient(NioSocketChannel.class, NioDatagramChannel.class);
-        gateway = io.brainstorm.proxy.testing.TestRouters.start(new Gateway(ConfigLoader.load(
-                "sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()), keys, upstream),
+        gateway = io.brainstorm.proxy.testing.TestRouters.start(
+                new Gateway(
+                        ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()),
+                        keys,
+                        upstream),
                 io.brainstorm.proxy.testing.TestRouters.empty());
         channel = new EmbeddedChannel(new RequestAggregator(MAX_BODY), new ApiHandler(gateway));
         channel.attr(ServerChannelInitializer.ACTIVE_REQUESTS).set(new AtomicInteger());
@@ -116,9 +115,13 @@ class ApiHandlerTest {
         assertNotNull(response, "a response was written");
         try {
             assertNull(channel.readOutbound(), "exactly one response per request");
-            assertEquals(response.content().readableBytes(),
-                    response.headers().getInt(HttpHeaderNames.CONTENT_LENGTH, -1), "content-length matches the body");
-            return new Answer(response.status().code(), response.headers().copy(),
+            assertEquals(
+                    response.content().readableBytes(),
+                    response.headers().getInt(HttpHeaderNames.CONTENT_LENGTH, -1),
+                    "content-length matches the body");
+            return new Answer(
+                    response.status().code(),
+                    response.headers().copy(),
                     response.content().toString(StandardCharsets.UTF_8));
         } finally {
             response.release();
@@ -135,7 +138,10 @@ class ApiHandlerTest {
         assertEquals(Set.of("message", "type", "param", "code"), fieldNames(error), a.body());
         assertEquals(type, error.get("type").asText(), a.body());
         assertEquals(code, error.get("code").asText(), a.body());
-        assertTrue(error.get("message").isTextual() && !error.get("message").asText().isBlank(), a.body());
+        assertTrue(
+                error.get("message").isTextual()
+                        && !error.get("message").asText().isBlank(),
+                a.body());
         return error;
     }
 
@@ -160,7 +166,8 @@ class ApiHandlerTest {
         Answer a = get("/healthz");
         assertEquals(200, a.status());
         assertEquals("ok", a.json().get("status").asText());
-        assertEquals(0, channel.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get().get(), "no request in flight");
+        assertEquals(
+                0, channel.attr(ServerChannelInitializer.ACTIVE_REQUESTS).get().get(), "no request in flight");
         assertEquals(0, gateway.inFlight());
     }
 
@@ -183,7 +190,9 @@ class ApiHandlerTest {
     @Test
     void apiCallsAre503WhileRoutesAreBeingBuilt() throws Exception {
         io.brainstorm.proxy.auth.Registry keys = io.brainstorm.proxy.testing.TestRegistries.withKey(apiKey);
-        Gateway starting = new Gateway(ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()), keys,
+        Gateway starting = new Gateway(
+                ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()),
+                keys,
                 upstream);
         channel.finishAndReleaseAll();
         channel = new EmbeddedChannel(new RequestAggregator(MAX_BODY), new ApiHandler(starting));
@@ -194,7 +203,10 @@ class ApiHandlerTest {
         assertEquals(503, models.status());
         assertEquals("1", models.headers().get(HttpHeaderNames.RETRY_AFTER));
         assertEquals("api_error", models.json().path("error").path("type").asText());
-        Answer chat = send(HttpMethod.POST, CHAT, "Bearer " + apiKey,
+        Answer chat = send(
+                HttpMethod.POST,
+                CHAT,
+                "Bearer " + apiKey,
                 "{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         assertEquals(503, chat.status());
 
@@ -224,10 +236,14 @@ class ApiHandlerTest {
 
     @Test
     void malformedBearerIs401() throws Exception {
-        for (String auth : List.of("Basic dXNlcjpwYXNz", "Bearer", "Bearer not-a-key", apiKey,
+        for (String auth : List.of(
+                "Basic dXNlcjpwYXNz",
+                "Bearer",
+                "Bearer not-a-key",
+                apiKey,
                 "Bearer " + apiKey.substring(0, apiKey.length() - 1))) {
-            assertApiError(send(HttpMethod.GET, "/v1/models", auth, null), 401, "authentication_error",
-                    "invalid_api_key");
+            assertApiError(
+                    send(HttpMethod.GET, "/v1/models", auth, null), 401, "authentication_error", "invalid_api_key");
         }
         assertKeepsServing();
         assertFalse(channel.finish());
@@ -236,8 +252,11 @@ class ApiHandlerTest {
     @Test
     void unknownKeyIs401WithoutEchoingTheKey() throws Exception {
         String unknown = ApiKeys.generate();
-        JsonNode error = assertApiError(send(HttpMethod.GET, "/v1/models", "Bearer " + unknown, null), 401,
-                "authentication_error", "invalid_api_key");
+        JsonNode error = assertApiError(
+                send(HttpMethod.GET, "/v1/models", "Bearer " + unknown, null),
+                401,
+                "authentication_error",
+                "invalid_api_key");
         String message = error.get("message").asText();
         assertFalse(message.contains(unknown), message);
         assertFalse(message.contains(unknown.substring(ApiKeys.PREFIX.length())), message);
@@ -262,8 +281,8 @@ class ApiHandlerTest {
 
     @Test
     void badJsonIs400() throws Exception {
-        JsonNode error = assertApiError(chat("{\"model\": \"sim/alpha\", \"messages\": ["), 400,
-                "invalid_request_error", "invalid_request");
+        JsonNode error = assertApiError(
+                chat("{\"model\": \"sim/alpha\", \"messages\": ["), 400, "invalid_request_error", "invalid_request");
         assertTrue(error.get("param").isNull());
         assertKeepsServing();
         assertFalse(channel.finish());
@@ -271,16 +290,16 @@ class ApiHandlerTest {
 
     @Test
     void emptyBodyIs400() throws Exception {
-        assertApiError(send(HttpMethod.POST, CHAT, "Bearer " + apiKey, null), 400, "invalid_request_error",
-                "invalid_request");
+        assertApiError(
+                send(HttpMethod.POST, CHAT, "Bearer " + apiKey, null), 400, "invalid_request_error", "invalid_request");
         assertKeepsServing();
         assertFalse(channel.finish());
     }
 
     @Test
     void missingMessagesIs400NamingTheParam() throws Exception {
-        JsonNode error = assertApiError(chat("{\"model\":\"sim/alpha\"}"), 400, "invalid_request_error",
-                "invalid_request");
+        JsonNode error =
+                assertApiError(chat("{\"model\":\"sim/alpha\"}"), 400, "invalid_request_error", "invalid_request");
         assertEquals("messages", error.get("param").asText());
         assertKeepsServing();
         assertFalse(channel.finish());
@@ -288,16 +307,14 @@ class ApiHandlerTest {
 
     @Test
     void authenticationComesBeforeParsing() throws Exception {
-        assertApiError(send(HttpMethod.POST, CHAT, null, "{not json"), 401, "authentication_error",
-                "invalid_api_key");
+        assertApiError(send(HttpMethod.POST, CHAT, null, "{not json"), 401, "authentication_error", "invalid_api_key");
         assertKeepsServing();
         assertFalse(channel.finish());
     }
 
     @Test
     void modelWithoutEndpointIs404() throws Exception {
-        JsonNode error = assertApiError(chat(chatBody("sim/alpha")), 404, "invalid_request_error",
-                "model_not_found");
+        JsonNode error = assertApiError(chat(chatBody("sim/alpha")), 404, "invalid_request_error", "model_not_found");
         assertEquals("model", error.get("param").asText());
         assertTrue(error.get("message").asText().contains("sim/alpha"), error.toString());
         assertKeepsServing();
@@ -306,8 +323,8 @@ class ApiHandlerTest {
 
     @Test
     void unknownModelIs404() throws Exception {
-        JsonNode error = assertApiError(chat(chatBody("nobody/nothing")), 404, "invalid_request_error",
-                "model_not_found");
+        JsonNode error =
+                assertApiError(chat(chatBody("nobody/nothing")), 404, "invalid_request_error", "model_not_found");
         assertTrue(error.get("message").asText().contains("nobody/nothing"), error.toString());
         assertKeepsServing();
         assertFalse(channel.finish());
@@ -315,8 +332,8 @@ class ApiHandlerTest {
 
     @Test
     void unknownVariantIs404NamingTheVariantsThereAre() throws Exception {
-        JsonNode error = assertApiError(chat(chatBody("sim/alpha:nosuch")), 404, "invalid_request_error",
-                "model_not_found");
+        JsonNode error =
+                assertApiError(chat(chatBody("sim/alpha:nosuch")), 404, "invalid_request_error", "model_not_found");
         String message = error.get("message").asText();
         assertTrue(message.contains("':nosuch' does not exist") && message.contains("Variants:"), message);
         assertKeepsServing();
@@ -325,8 +342,8 @@ class ApiHandlerTest {
 
     @Test
     void openRouterFreeVariantIs404NamingTheNearest() throws Exception {
-        JsonNode error = assertApiError(chat(chatBody("sim/alpha:free")), 404, "invalid_request_error",
-                "model_not_found");
+        JsonNode error =
+                assertApiError(chat(chatBody("sim/alpha:free")), 404, "invalid_request_error", "model_not_found");
         String message = error.get("message").asText();
         assertTrue(message.contains("sim/alpha:floor"), message);
         assertFalse(channel.finish());
@@ -352,16 +369,19 @@ class ApiHandlerTest {
 
     @Test
     void postOnHealthzIs405() throws Exception {
-        assertOpenAiError(send(HttpMethod.POST, "/healthz", null, "{}"), 405, "invalid_request_error",
-                "method_not_allowed");
+        assertOpenAiError(
+                send(HttpMethod.POST, "/healthz", null, "{}"), 405, "invalid_request_error", "method_not_allowed");
         assertKeepsServing();
         assertFalse(channel.finish());
     }
 
     @Test
     void unsupportedPathIs404NamingWhatIsSupported() throws Exception {
-        JsonNode error = assertApiError(send(HttpMethod.POST, "/v1/responses", "Bearer " + apiKey, "{}"), 404,
-                "invalid_request_error", "not_found");
+        JsonNode error = assertApiError(
+                send(HttpMethod.POST, "/v1/responses", "Bearer " + apiKey, "{}"),
+                404,
+                "invalid_request_error",
+                "not_found");
         String message = error.get("message").asText();
         assertTrue(message.contains("/v1/responses") && message.contains("/v1/chat/completions"), message);
         assertKeepsServing();
@@ -454,8 +474,7 @@ class ApiHandlerTest {
     @Test
     void bodyAtTheLimitIsParsed() throws Exception {
         String body = chatBody("sim/alpha");
-        body = body.substring(0, body.length() - 1) + ",\"pad\":\"" + "x".repeat(MAX_BODY - body.length() - 9)
-                + "\"}";
+        body = body.substring(0, body.length() - 1) + ",\"pad\":\"" + "x".repeat(MAX_BODY - body.length() - 9) + "\"}";
         assertEquals(MAX_BODY, body.getBytes(StandardCharsets.UTF_8).length);
         assertApiError(chat(body), 404, "invalid_request_error", "model_not_found");
         assertKeepsServing();
@@ -479,7 +498,7 @@ class ApiHandlerTest {
     }
 
     private static String bigChatBody() {
-        return "{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\""
-                + "x".repeat(MAX_BODY) + "\"}]}";
+        return "{\"model\":\"sim/alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(MAX_BODY)
+                + "\"}]}";
     }
 }

@@ -1,11 +1,12 @@
 package io.brainstorm.proxy.server;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.config.GatewayConfig;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -13,10 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link GatewayServer#start} opens the state store on a thread of its own while the rest starts:
@@ -49,18 +48,21 @@ class GatewayServerStartTest {
         Path state = dir.resolve("state");
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             GatewayConfig config = config(0, taken.getLocalPort(), state); // the simulated provider cannot bind
-            try (Registry registry = Registry.inMemory(Registry.Bootstrap.of(config, Map.of()), InstantSource.system())) {
+            try (Registry registry =
+                    Registry.inMemory(Registry.Bootstrap.of(config, Map.of()), InstantSource.system())) {
                 assertThrows(RuntimeException.class, () -> GatewayServer.start(config, registry, 1));
             }
         }
         // the store goes on opening after the failure; once it is open it must be closed again
         long deadline = System.nanoTime() + 20_000_000_000L;
-        while (Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("br-state-open"))) {
+        while (Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.getName().equals("br-state-open"))) {
             assertTrue(System.nanoTime() < deadline, "br-state-open still running after 20 s");
             Thread.sleep(20);
         }
         String real = state.toRealPath().toString();
-        assertTrue(Files.readAllLines(maps).stream().noneMatch(l -> l.contains(real)),
+        assertTrue(
+                Files.readAllLines(maps).stream().noneMatch(l -> l.contains(real)),
                 "a state file of " + real + " is still mapped after the failed start");
     }
 

@@ -1,5 +1,10 @@
 package io.brainstorm.proxy.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.api.ApiError;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -12,17 +17,11 @@ import io.netty.handler.codec.http.ContentLengthNotAllowedException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.util.ReferenceCountUtil;
-import org.junit.jupiter.api.Test;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class HttpPipelineTest {
     private static final HttpPipeline STRICT = new HttpPipeline(64, 256, 1024, 32, Duration.ofSeconds(5), true);
@@ -51,8 +50,15 @@ class HttpPipelineTest {
     void stagesStandInOrderUnderTheirNames() {
         List<FullHttpRequest> requests = new ArrayList<>();
         EmbeddedChannel ch = channel(STRICT, requests);
-        assertEquals(List.of("http", HttpPipeline.IDLE, HttpPipeline.IDLE_CLOSE, HttpPipeline.KEEP_ALIVE,
-                HttpPipeline.AGGREGATOR, HttpPipeline.FLOW_CONTROL), ch.pipeline().names().subList(0, 6));
+        assertEquals(
+                List.of(
+                        "http",
+                        HttpPipeline.IDLE,
+                        HttpPipeline.IDLE_CLOSE,
+                        HttpPipeline.KEEP_ALIVE,
+                        HttpPipeline.AGGREGATOR,
+                        HttpPipeline.FLOW_CONTROL),
+                ch.pipeline().names().subList(0, 6));
         write(ch, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}");
         assertEquals(1, requests.size());
         assertEquals("{}", requests.get(0).content().toString(StandardCharsets.UTF_8));
@@ -67,7 +73,8 @@ class HttpPipelineTest {
         write(ch, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 33\r\n\r\n" + "x".repeat(33));
         assertTrue(requests.isEmpty());
         ByteBuf head = ch.readOutbound();
-        assertTrue(head.toString(StandardCharsets.US_ASCII).startsWith("HTTP/1.1 413 "),
+        assertTrue(
+                head.toString(StandardCharsets.US_ASCII).startsWith("HTTP/1.1 413 "),
                 head.toString(StandardCharsets.US_ASCII));
         head.release();
         ch.finishAndReleaseAll();
@@ -82,8 +89,10 @@ class HttpPipelineTest {
         write(a, raw);
         assertEquals(1, strict.size());
         assertTrue(strict.get(0).decoderResult().cause() instanceof ContentLengthNotAllowedException);
-        assertEquals("Malformed HTTP request: Content-Length beside Transfer-Encoding.",
-                HttpPipeline.malformed(strict.get(0).decoderResult().cause(), 256).getMessage());
+        assertEquals(
+                "Malformed HTTP request: Content-Length beside Transfer-Encoding.",
+                HttpPipeline.malformed(strict.get(0).decoderResult().cause(), 256)
+                        .getMessage());
         strict.forEach(ReferenceCountUtil::release);
         a.finishAndReleaseAll();
 
@@ -112,11 +121,11 @@ class HttpPipelineTest {
 
     @Test
     void limitsMustBePositive() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new HttpPipeline(64, -3, 1024, 32, Duration.ofSeconds(5), true));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> new HttpPipeline(64, -3, 1024, 32, Duration.ofSeconds(5), true));
         assertEquals("maxHeaderBytes: -3 (expected: > 0)", e.getMessage());
-        IllegalArgumentException idle = assertThrows(IllegalArgumentException.class,
-                () -> new HttpPipeline(64, 256, 1024, 32, Duration.ZERO, true));
+        IllegalArgumentException idle = assertThrows(
+                IllegalArgumentException.class, () -> new HttpPipeline(64, 256, 1024, 32, Duration.ZERO, true));
         assertEquals("idleTimeout: PT0S (expected: > 0)", idle.getMessage());
     }
 }

@@ -1,5 +1,9 @@
 package io.brainstorm.proxy.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
@@ -17,16 +21,11 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** {@link RequestDeadlineHandler} behind a real HTTP/1.1 codec, and on an HTTP/2 stream, with the event loop's clock moved by hand. */
 class RequestDeadlineHandlerTest {
@@ -36,7 +35,8 @@ class RequestDeadlineHandlerTest {
 
     private static EmbeddedChannel connection() {
         RequestDeadlineHandler deadline = RequestDeadlineHandler.forConnection(HEADER, BODY);
-        EmbeddedChannel ch = new EmbeddedChannel(deadline.byteWatch(), new HttpServerCodec(new HttpDecoderConfig()), deadline);
+        EmbeddedChannel ch =
+                new EmbeddedChannel(deadline.byteWatch(), new HttpServerCodec(new HttpDecoderConfig()), deadline);
         ch.freezeTime();
         return ch;
     }
@@ -75,7 +75,8 @@ class RequestDeadlineHandlerTest {
     private static void assert408(String answer, String expectedInMessage) throws Exception {
         assertTrue(answer.startsWith("HTTP/1.1 408 Request Timeout\r\n"), answer);
         assertTrue(answer.toLowerCase().contains("connection: close"), answer);
-        JsonNode e = JSON.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4)).path("error");
+        JsonNode e =
+                JSON.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4)).path("error");
         assertEquals("invalid_request_error", e.path("type").asText(), answer);
         assertEquals("request_timeout", e.path("code").asText(), answer);
         assertTrue(e.path("message").asText().contains(expectedInMessage), answer);

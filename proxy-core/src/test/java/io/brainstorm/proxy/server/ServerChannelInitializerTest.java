@@ -1,16 +1,20 @@
 package io.brainstorm.proxy.server;
 
-import io.brainstorm.proxy.config.Catalog;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.config.ConfigLoader;
-import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.upstream.UpstreamClient;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.DefaultChannelId;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.local.LocalServerChannel;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.local.LocalServerChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -23,21 +27,13 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * A whole client connection pipeline as {@link ServerChannelInitializer} builds it, fed raw bytes:
@@ -57,12 +53,18 @@ class ServerChannelInitializerTest {
     @BeforeEach
     void setUp() throws Exception {
         upstream = new UpstreamClient(NioSocketChannel.class, NioDatagramChannel.class);
-        Gateway gateway = io.brainstorm.proxy.testing.TestRouters.start(new Gateway(ConfigLoader.load(
-                "sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()),
-                io.brainstorm.proxy.testing.TestRegistries.withKey(io.brainstorm.proxy.auth.ApiKeys.generate()), upstream),
+        Gateway gateway = io.brainstorm.proxy.testing.TestRouters.start(
+                new Gateway(
+                        ConfigLoader.load("sim:\n  enabled: false\nstate_store: memory\n", Path.of("."), Map.of()),
+                        io.brainstorm.proxy.testing.TestRegistries.withKey(io.brainstorm.proxy.auth.ApiKeys.generate()),
+                        upstream),
                 io.brainstorm.proxy.testing.TestRouters.empty());
         // an accepted connection's parent is a server channel; HTTP/2 multiplexing reads its role from that
-        channel = new EmbeddedChannel(new LocalServerChannel(), DefaultChannelId.newInstance(), true, false,
+        channel = new EmbeddedChannel(
+                new LocalServerChannel(),
+                DefaultChannelId.newInstance(),
+                true,
+                false,
                 new ServerChannelInitializer(gateway, group));
     }
 
@@ -167,14 +169,19 @@ class ServerChannelInitializerTest {
         assertNull(channel.pipeline().get(ServerChannelInitializer.H2C));
         assertNull(channel.pipeline().get(ServerChannelInitializer.DEADLINE), "HTTP/1.1 deadlines gone");
         assertNull(channel.pipeline().get(ServerChannelInitializer.DEADLINE_BYTES));
-        assertNull(channel.pipeline().get(ServerChannelInitializer.SETTINGS_DEADLINE),
+        assertNull(
+                channel.pipeline().get(ServerChannelInitializer.SETTINGS_DEADLINE),
                 "the client's SETTINGS came in the preface's read: no wait for them");
         // connection-level frames pass the multiplexer to the pipeline's end, where a server drops them
         assertTrue(channel.readInbound() instanceof Http2SettingsFrame);
         assertNull(channel.readInbound());
 
         // GET /healthz on stream 1
-        Http2Headers request = new DefaultHttp2Headers().method("GET").path("/healthz").scheme("http").authority("x");
+        Http2Headers request = new DefaultHttp2Headers()
+                .method("GET")
+                .path("/healthz")
+                .scheme("http")
+                .authority("x");
         ByteBuf block = Unpooled.buffer();
         new DefaultHttp2HeadersEncoder().encodeHeaders(1, request, block);
         ByteBuf frame = Unpooled.buffer();

@@ -19,8 +19,10 @@ class CostTest {
     private static final long MAX_PRICE = 100_000_000_000_000L;
 
     private static long reference(long tokens, long nanoPerMillion) {
-        return BigDecimal.valueOf(tokens).multiply(BigDecimal.valueOf(nanoPerMillion))
-                .divide(BigDecimal.valueOf(1_000_000), 0, RoundingMode.HALF_UP).longValueExact();
+        return BigDecimal.valueOf(tokens)
+                .multiply(BigDecimal.valueOf(nanoPerMillion))
+                .divide(BigDecimal.valueOf(1_000_000), 0, RoundingMode.HALF_UP)
+                .longValueExact();
     }
 
     @Test
@@ -50,12 +52,15 @@ class CostTest {
     void tokensNanoThrowsRatherThanWraps() {
         qt().forAll(longs().between(MAX_TOKENS, Long.MAX_VALUE), longs().between(MAX_PRICE, Long.MAX_VALUE))
                 .checkAssert((tokens, price) -> {
-                    BigInteger exact = BigInteger.valueOf(tokens).multiply(BigInteger.valueOf(price))
-                            .add(BigInteger.valueOf(500_000)).divide(BigInteger.valueOf(1_000_000));
+                    BigInteger exact = BigInteger.valueOf(tokens)
+                            .multiply(BigInteger.valueOf(price))
+                            .add(BigInteger.valueOf(500_000))
+                            .divide(BigInteger.valueOf(1_000_000));
                     if (exact.bitLength() < 64) {
                         assertEquals(exact.longValueExact(), Cost.tokensNano(tokens, price));
                     } else {
-                        ArithmeticException e = assertThrows(ArithmeticException.class, () -> Cost.tokensNano(tokens, price));
+                        ArithmeticException e =
+                                assertThrows(ArithmeticException.class, () -> Cost.tokensNano(tokens, price));
                         assertTrue(e.getMessage().contains(tokens + " tokens"), e.getMessage());
                     }
                 });
@@ -66,7 +71,10 @@ class CostTest {
     @Test
     void costIsAdditiveWithinRounding() {
         qt().withExamples(20_000)
-                .forAll(longs().between(0, MAX_TOKENS / 2), longs().between(0, MAX_TOKENS / 2), longs().between(0, MAX_PRICE))
+                .forAll(
+                        longs().between(0, MAX_TOKENS / 2),
+                        longs().between(0, MAX_TOKENS / 2),
+                        longs().between(0, MAX_PRICE))
                 .checkAssert((a, b, price) -> {
                     long split = Cost.tokensNano(a, price) + Cost.tokensNano(b, price);
                     long whole = Cost.tokensNano(a + b, price);
@@ -83,20 +91,27 @@ class CostTest {
         assertEquals(expected, Cost.nanoUsd(usage, gpt4o));
         assertEquals("0.004", Cost.formatUsd(expected));
         assertEquals(0, Cost.nanoUsd(Usage.ZERO, gpt4o));
-        assertThrows(ArithmeticException.class,
+        assertThrows(
+                ArithmeticException.class,
                 () -> Cost.nanoUsd(new Usage(Long.MAX_VALUE / 2, Long.MAX_VALUE / 2, 0, 0), gpt4o));
     }
 
     @Test
     void nanoUsdMatchesTheSumOfItsParts() {
-        qt().forAll(longs().between(0, MAX_TOKENS), longs().between(0, MAX_TOKENS), longs().between(0, 100),
+        qt().forAll(
+                        longs().between(0, MAX_TOKENS),
+                        longs().between(0, MAX_TOKENS),
+                        longs().between(0, 100),
                         longs().between(0, MAX_PRICE))
                 .checkAssert((prompt, completion, cachedPercent, price) -> {
                     long cached = prompt * cachedPercent / 100;
                     Price p = new Price(price, price / 3, price / 7);
                     long cost = Cost.nanoUsd(new Usage(prompt, completion, cached, 0), p);
-                    assertEquals(reference(prompt - cached, price) + reference(cached, price / 7)
-                            + reference(completion, price / 3), cost);
+                    assertEquals(
+                            reference(prompt - cached, price)
+                                    + reference(cached, price / 7)
+                                    + reference(completion, price / 3),
+                            cost);
                 });
     }
 

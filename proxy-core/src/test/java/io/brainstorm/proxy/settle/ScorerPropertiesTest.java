@@ -1,5 +1,12 @@
 package io.brainstorm.proxy.settle;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,22 +15,14 @@ import io.brainstorm.proxy.relay.SseEventSplitter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.quicktheories.QuickTheory.qt;
-import static org.quicktheories.generators.SourceDSL.integers;
-import static org.quicktheories.generators.SourceDSL.lists;
-import static org.quicktheories.generators.SourceDSL.longs;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 
 /**
  * A streamed answer, however its bytes are cut into chunks on the way through the relay's
@@ -36,8 +35,7 @@ class ScorerPropertiesTest {
     private static final String CHARS = "abcXYZ 09éü数😀\"\\/\n\t{}[]:,";
 
     /** One generated answer: its SSE stream, the whole body that says the same, and the spec it answers. */
-    record Sample(byte[] stream, String body, AnswerContent expected, String requestExtra, long seed) {
-    }
+    record Sample(byte[] stream, String body, AnswerContent expected, String requestExtra, long seed) {}
 
     // ---- the properties ----------------------------------------------------------------------
 
@@ -57,14 +55,17 @@ class ScorerPropertiesTest {
             }
         }
         assertEquals(EnumSet.of(ScoreOutcome.VALID, ScoreOutcome.BAD_ARGUMENTS), seen);
-        assertTrue(samples.stream().limit(2).allMatch(x -> x.expected().toolCalls().size() == 2), "two tool calls each");
-        assertTrue(samples.get(2).expected().content() != null && samples.get(2).requestExtra().contains("json_schema"));
+        assertTrue(
+                samples.stream().limit(2).allMatch(x -> x.expected().toolCalls().size() == 2), "two tool calls each");
+        assertTrue(samples.get(2).expected().content() != null
+                && samples.get(2).requestExtra().contains("json_schema"));
     }
 
     @Test
     void anyMultiSplitCapturesTheWholeAnswer() {
         Scorer scorer = new Scorer(ScoringConfig.DEFAULTS);
-        qt().withExamples(150).forAll(longs().all(), lists().of(integers().between(1, 80)).ofSizeBetween(1, 12))
+        qt().withExamples(150)
+                .forAll(longs().all(), lists().of(integers().between(1, 80)).ofSizeBetween(1, 12))
                 .checkAssert((seed, sizes) -> check(scorer, sample(seed, null), sizes, true));
     }
 
@@ -76,13 +77,24 @@ class ScorerPropertiesTest {
         for (long seed = 0; seed < 150; seed++) {
             seen.add(check(scorer, sample(seed, null), List.of(Integer.MAX_VALUE), false));
         }
-        assertTrue(seen.containsAll(EnumSet.of(ScoreOutcome.VALID, ScoreOutcome.INVALID_JSON, ScoreOutcome.SCHEMA_MISMATCH,
-                ScoreOutcome.UNKNOWN_TOOL, ScoreOutcome.BAD_ARGUMENTS, ScoreOutcome.CUT_BY_LENGTH)), seen.toString());
+        assertTrue(
+                seen.containsAll(EnumSet.of(
+                        ScoreOutcome.VALID,
+                        ScoreOutcome.INVALID_JSON,
+                        ScoreOutcome.SCHEMA_MISMATCH,
+                        ScoreOutcome.UNKNOWN_TOOL,
+                        ScoreOutcome.BAD_ARGUMENTS,
+                        ScoreOutcome.CUT_BY_LENGTH)),
+                seen.toString());
     }
 
     @Test
     void overTheLimitTheStreamAndTheWholeAnswerAgree() {
-        qt().withExamples(200).forAll(longs().all(), integers().between(40, 400), lists().of(integers().between(1, 60)).ofSizeBetween(1, 6))
+        qt().withExamples(200)
+                .forAll(
+                        longs().all(),
+                        integers().between(40, 400),
+                        lists().of(integers().between(1, 60)).ofSizeBetween(1, 6))
                 .checkAssert((seed, limit, sizes) -> {
                     Scorer scorer = new Scorer(new ScoringConfig(true, limit, 64 * 1024, 1));
                     check(scorer, sample(seed, null), sizes, false);
@@ -105,8 +117,8 @@ class ScorerPropertiesTest {
     }
 
     /** {@link #check(Scorer, Sample, List, boolean)} with the spec and the whole answer's score already known. */
-    private static ScoreOutcome check(Scorer scorer, Sample s, ScoreSpec spec, Scorer.Result whole, List<Integer> sizes,
-                                      boolean tracked) {
+    private static ScoreOutcome check(
+            Scorer scorer, Sample s, ScoreSpec spec, Scorer.Result whole, List<Integer> sizes, boolean tracked) {
         StreamCapture capture = scorer.capture();
         SseEventSplitter splitter = new SseEventSplitter(1 << 20);
         byte[] input = s.stream();
@@ -118,7 +130,8 @@ class ScorerPropertiesTest {
             }
             // pooled buffers are leak-tracked (PARANOID in tests: slow); the every-split test runs thousands of
             // streams, so it uses plain heap buffers, and the random splits keep the leak check
-            ByteBuf chunk = tracked ? PooledByteBufAllocator.DEFAULT.buffer(Math.max(size, 1)).writeBytes(input, offset, size)
+            ByteBuf chunk = tracked
+                    ? PooledByteBufAllocator.DEFAULT.buffer(Math.max(size, 1)).writeBytes(input, offset, size)
                     : Unpooled.wrappedBuffer(java.util.Arrays.copyOfRange(input, offset, offset + size));
             offset += size;
             splitter.feed(chunk, event -> {
@@ -182,7 +195,9 @@ class ScorerPropertiesTest {
             }
             content = r.nextInt(6) == 0 ? "```json\n" + person + "\n```" : maybeBreak(r, person.toString());
             finish = r.nextInt(8) == 0 ? "length" : "stop";
-            extra = r.nextBoolean() ? ScorerTest.jsonObjectFormat() : ScorerTest.jsonSchemaFormat(ScorerTest.PERSON_SCHEMA);
+            extra = r.nextBoolean()
+                    ? ScorerTest.jsonObjectFormat()
+                    : ScorerTest.jsonSchemaFormat(ScorerTest.PERSON_SCHEMA);
         }
         AnswerContent expected = new AnswerContent(content, calls, finish);
         return new Sample(stream(r, expected), body(expected), expected, extra, seed);
@@ -221,7 +236,11 @@ class ScorerPropertiesTest {
                     // the name came with empty arguments: the piece follows in its own delta
                     event(out, r, chunk(delta, null));
                     delta = JSON.createObjectNode();
-                    delta.putArray("tool_calls").addObject().put("index", i).putObject("function").put("arguments", piece);
+                    delta.putArray("tool_calls")
+                            .addObject()
+                            .put("index", i)
+                            .putObject("function")
+                            .put("arguments", piece);
                 }
                 first = false;
                 event(out, r, chunk(delta, null));
@@ -233,15 +252,21 @@ class ScorerPropertiesTest {
         }
         ObjectNode usage = JSON.createObjectNode().put("id", "chatcmpl-X").put("object", "chat.completion.chunk");
         usage.putArray("choices");
-        usage.putObject("usage").put("prompt_tokens", 20).put("completion_tokens", 9).put("total_tokens", 29);
+        usage.putObject("usage")
+                .put("prompt_tokens", 20)
+                .put("completion_tokens", 9)
+                .put("total_tokens", 29);
         event(out, r, usage.toString());
         event(out, r, "[DONE]");
         return out.toByteArray();
     }
 
     private static String chunk(ObjectNode delta, String finish) {
-        ObjectNode c = JSON.createObjectNode().put("id", "chatcmpl-X").put("object", "chat.completion.chunk")
-                .put("created", 1_764_000_000).put("model", "gpt-4o-mini");
+        ObjectNode c = JSON.createObjectNode()
+                .put("id", "chatcmpl-X")
+                .put("object", "chat.completion.chunk")
+                .put("created", 1_764_000_000)
+                .put("model", "gpt-4o-mini");
         ObjectNode choice = c.putArray("choices").addObject().put("index", 0);
         choice.set("delta", delta);
         choice.putNull("logprobs");
@@ -263,8 +288,12 @@ class ScorerPropertiesTest {
             ArrayNode calls = message.putArray("tool_calls");
             for (int i = 0; i < a.toolCalls().size(); i++) {
                 AnswerContent.ToolCall call = a.toolCalls().get(i);
-                calls.addObject().put("id", "call_" + i).put("type", "function")
-                        .putObject("function").put("name", call.name()).put("arguments", call.arguments());
+                calls.addObject()
+                        .put("id", "call_" + i)
+                        .put("type", "function")
+                        .putObject("function")
+                        .put("name", call.name())
+                        .put("arguments", call.arguments());
             }
         }
         return ScorerTest.completion(message, a.finishReason());
@@ -288,7 +317,9 @@ class ScorerPropertiesTest {
     }
 
     private static String maybeBreak(SplittableRandom r, String json) {
-        return r.nextInt(5) == 0 ? json.substring(0, json.offsetByCodePoints(0, r.nextInt(json.codePointCount(0, json.length())))) : json;
+        return r.nextInt(5) == 0
+                ? json.substring(0, json.offsetByCodePoints(0, r.nextInt(json.codePointCount(0, json.length()))))
+                : json;
     }
 
     private static String text(SplittableRandom r, int codePoints) {

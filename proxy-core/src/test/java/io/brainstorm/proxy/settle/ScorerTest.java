@@ -1,5 +1,12 @@
 package io.brainstorm.proxy.settle;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -8,8 +15,6 @@ import io.brainstorm.proxy.config.ScoringConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -18,13 +23,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** The scoring rules (docs/scoring.md) on real-looking OpenAI requests and answers. */
 class ScorerTest {
@@ -52,8 +51,7 @@ class ScorerTest {
     static JsonNode request(String extra) {
         try {
             return JSON.readTree("""
-                    {"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]%s}"""
-                    .formatted(extra.isEmpty() ? "" : "," + extra));
+                    {"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]%s}""".formatted(extra.isEmpty() ? "" : "," + extra));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -101,13 +99,19 @@ class ScorerTest {
     }
 
     static String completion(ObjectNode message, String finishReason) {
-        ObjectNode body = JSON.createObjectNode().put("id", "chatcmpl-AbC123").put("object", "chat.completion")
-                .put("created", 1_764_000_000).put("model", "gpt-4o-mini-2024-07-18");
+        ObjectNode body = JSON.createObjectNode()
+                .put("id", "chatcmpl-AbC123")
+                .put("object", "chat.completion")
+                .put("created", 1_764_000_000)
+                .put("model", "gpt-4o-mini-2024-07-18");
         ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
         choice.set("message", message);
         choice.putNull("logprobs");
         choice.put("finish_reason", finishReason);
-        body.putObject("usage").put("prompt_tokens", 19).put("completion_tokens", 10).put("total_tokens", 29);
+        body.putObject("usage")
+                .put("prompt_tokens", 19)
+                .put("completion_tokens", 10)
+                .put("total_tokens", 29);
         body.put("system_fingerprint", "fp_0ba0d124f1");
         return body.toString();
     }
@@ -174,10 +178,13 @@ class ScorerTest {
 
     @Test
     void unparsableOrChoicelessBodyIsAnError() {
-        assertEquals(Scorer.ERROR, score(spec(""), "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"message\":{\"content\":\"hi"));
+        assertEquals(
+                Scorer.ERROR,
+                score(spec(""), "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"message\":{\"content\":\"hi"));
         assertEquals(Scorer.ERROR, score(spec(""), "<html>502 Bad Gateway</html>"));
         assertEquals(Scorer.ERROR, score(spec(""), ""));
-        assertEquals(Scorer.ERROR, score(spec(""), "{\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}"));
+        assertEquals(
+                Scorer.ERROR, score(spec(""), "{\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}"));
         assertEquals(Scorer.ERROR, score(spec(jsonObjectFormat()), "[1,2]"));
         assertEquals(Scorer.ERROR, score(spec(""), answer("hi", "stop") + "{}"));
     }
@@ -204,7 +211,9 @@ class ScorerTest {
         assertTrue(s.structured());
         assertFalse(s.expensive());
         assertEquals("json_object", s.kind());
-        assertResult(ScoreOutcome.VALID, score(s, answer("{\"name\":\"Ada\",\"langs\":[\"en\",\"fr\"],\"age\":36}", "stop")));
+        assertResult(
+                ScoreOutcome.VALID,
+                score(s, answer("{\"name\":\"Ada\",\"langs\":[\"en\",\"fr\"],\"age\":36}", "stop")));
         assertResult(ScoreOutcome.VALID, score(s, answer("\n  {\"name\": \"Ada\"}\n", "stop")));
     }
 
@@ -227,7 +236,8 @@ class ScorerTest {
 
     @Test
     void jsonObjectInAMarkdownFenceIsInvalid() {
-        assertResult(ScoreOutcome.INVALID_JSON,
+        assertResult(
+                ScoreOutcome.INVALID_JSON,
                 score(spec(jsonObjectFormat()), answer("```json\n{\"name\":\"Ada\"}\n```", "stop")));
     }
 
@@ -248,16 +258,24 @@ class ScorerTest {
         assertTrue(s.structured());
         assertTrue(s.expensive());
         assertEquals("json_schema", s.kind());
-        assertResult(ScoreOutcome.VALID, score(s, answer("{\"name\":\"Ada\",\"age\":36,\"email\":\"ada@example.com\"}", "stop")));
+        assertResult(
+                ScoreOutcome.VALID,
+                score(s, answer("{\"name\":\"Ada\",\"age\":36,\"email\":\"ada@example.com\"}", "stop")));
     }
 
     @Test
     void jsonSchemaAnswerThatDoesNotValidateIsAMismatch() {
         ScoreSpec s = spec(jsonSchemaFormat(PERSON_SCHEMA));
         assertResult(ScoreOutcome.SCHEMA_MISMATCH, score(s, answer("{\"name\":\"Ada\",\"age\":36}", "stop")));
-        assertResult(ScoreOutcome.SCHEMA_MISMATCH, score(s, answer("{\"name\":\"Ada\",\"age\":\"36\",\"email\":\"ada@example.com\"}", "stop")));
-        assertResult(ScoreOutcome.SCHEMA_MISMATCH, score(s, answer("{\"name\":\"Ada\",\"age\":36,\"email\":\"ada@example.com\",\"x\":1}", "stop")));
-        assertResult(ScoreOutcome.SCHEMA_MISMATCH, score(s, answer("{\"name\":\"Ada\",\"age\":36,\"email\":\"not an email\"}", "stop")));
+        assertResult(
+                ScoreOutcome.SCHEMA_MISMATCH,
+                score(s, answer("{\"name\":\"Ada\",\"age\":\"36\",\"email\":\"ada@example.com\"}", "stop")));
+        assertResult(
+                ScoreOutcome.SCHEMA_MISMATCH,
+                score(s, answer("{\"name\":\"Ada\",\"age\":36,\"email\":\"ada@example.com\",\"x\":1}", "stop")));
+        assertResult(
+                ScoreOutcome.SCHEMA_MISMATCH,
+                score(s, answer("{\"name\":\"Ada\",\"age\":36,\"email\":\"not an email\"}", "stop")));
         assertResult(ScoreOutcome.SCHEMA_MISMATCH, score(s, answer("[]", "stop")));
     }
 
@@ -265,7 +283,9 @@ class ScorerTest {
     void jsonSchemaAnswerThatIsNotJsonIsInvalidJson() {
         ScoreSpec s = spec(jsonSchemaFormat(PERSON_SCHEMA));
         assertResult(ScoreOutcome.INVALID_JSON, score(s, answer("Ada, 36, ada@example.com", "stop")));
-        assertResult(ScoreOutcome.INVALID_JSON, score(s, answer("```json\n{\"name\":\"Ada\",\"age\":36,\"email\":\"a@b\"}\n```", "stop")));
+        assertResult(
+                ScoreOutcome.INVALID_JSON,
+                score(s, answer("```json\n{\"name\":\"Ada\",\"age\":36,\"email\":\"a@b\"}\n```", "stop")));
     }
 
     @Test
@@ -282,10 +302,18 @@ class ScorerTest {
                  "type":"object","properties":{"steps":{"type":"array","items":{"$ref":"#/$defs/step"}},"final_answer":{"type":"string"}},
                  "required":["steps","final_answer"],"additionalProperties":false}""";
         ScoreSpec s = spec(jsonSchemaFormat(schema));
-        assertResult(ScoreOutcome.VALID, score(s, answer(
-                "{\"steps\":[{\"explanation\":\"8x = -30\",\"output\":\"x = -3.75\"}],\"final_answer\":\"x = -3.75\"}", "stop")));
-        assertResult(ScoreOutcome.SCHEMA_MISMATCH, score(s, answer(
-                "{\"steps\":[{\"explanation\":\"8x = -30\"}],\"final_answer\":\"x = -3.75\"}", "stop")));
+        assertResult(
+                ScoreOutcome.VALID,
+                score(
+                        s,
+                        answer(
+                                "{\"steps\":[{\"explanation\":\"8x = -30\",\"output\":\"x = -3.75\"}],\"final_answer\":\"x = -3.75\"}",
+                                "stop")));
+        assertResult(
+                ScoreOutcome.SCHEMA_MISMATCH,
+                score(
+                        s,
+                        answer("{\"steps\":[{\"explanation\":\"8x = -30\"}],\"final_answer\":\"x = -3.75\"}", "stop")));
     }
 
     @Test
@@ -312,8 +340,15 @@ class ScorerTest {
         assertTrue(s.expensive());
         assertEquals("tools", s.kind());
         assertResult(ScoreOutcome.VALID, score(s, toolAnswer("get_weather", "{\"city\":\"Paris\",\"days\":3}")));
-        assertResult(ScoreOutcome.VALID, score(s, toolAnswer("get_weather", "{\"city\":\"Paris\",\"days\":3,\"unit\":\"celsius\"}",
-                "get_time", "{}")));
+        assertResult(
+                ScoreOutcome.VALID,
+                score(
+                        s,
+                        toolAnswer(
+                                "get_weather",
+                                "{\"city\":\"Paris\",\"days\":3,\"unit\":\"celsius\"}",
+                                "get_time",
+                                "{}")));
         // a function without parameters takes no arguments; blank arguments count as {}
         assertResult(ScoreOutcome.VALID, score(s, toolAnswer("get_time", "")));
     }
@@ -322,8 +357,9 @@ class ScorerTest {
     void toolCallOfAnUndeclaredToolIsUnknown() {
         ScoreSpec s = spec(tools(null));
         assertResult(ScoreOutcome.UNKNOWN_TOOL, score(s, toolAnswer("get_wether", "{\"city\":\"Paris\",\"days\":3}")));
-        assertResult(ScoreOutcome.UNKNOWN_TOOL, score(s, toolAnswer("get_weather", "{\"city\":\"Paris\",\"days\":3}",
-                "send_email", "{}")));
+        assertResult(
+                ScoreOutcome.UNKNOWN_TOOL,
+                score(s, toolAnswer("get_weather", "{\"city\":\"Paris\",\"days\":3}", "send_email", "{}")));
     }
 
     @Test
@@ -338,14 +374,20 @@ class ScorerTest {
     void toolCallWithArgumentsFailingTheSchemaIsBad() {
         ScoreSpec s = spec(tools(null));
         assertResult(ScoreOutcome.BAD_ARGUMENTS, score(s, toolAnswer("get_weather", "{\"city\":\"Paris\"}")));
-        assertResult(ScoreOutcome.BAD_ARGUMENTS, score(s, toolAnswer("get_weather", "{\"city\":\"Paris\",\"days\":30}")));
-        assertResult(ScoreOutcome.BAD_ARGUMENTS, score(s, toolAnswer("get_weather", "{\"city\":\"Paris\",\"days\":3,\"unit\":\"kelvin\"}")));
-        assertResult(ScoreOutcome.BAD_ARGUMENTS, score(s, toolAnswer("get_weather", "{\"city\":\"Paris\",\"days\":3,\"country\":\"FR\"}")));
+        assertResult(
+                ScoreOutcome.BAD_ARGUMENTS, score(s, toolAnswer("get_weather", "{\"city\":\"Paris\",\"days\":30}")));
+        assertResult(
+                ScoreOutcome.BAD_ARGUMENTS,
+                score(s, toolAnswer("get_weather", "{\"city\":\"Paris\",\"days\":3,\"unit\":\"kelvin\"}")));
+        assertResult(
+                ScoreOutcome.BAD_ARGUMENTS,
+                score(s, toolAnswer("get_weather", "{\"city\":\"Paris\",\"days\":3,\"country\":\"FR\"}")));
     }
 
     @Test
     void noToolCallWhenOneIsRequiredIsUnknownTool() {
-        assertResult(ScoreOutcome.UNKNOWN_TOOL, score(spec(tools("\"required\"")), answer("It is sunny in Paris.", "stop")));
+        assertResult(
+                ScoreOutcome.UNKNOWN_TOOL, score(spec(tools("\"required\"")), answer("It is sunny in Paris.", "stop")));
         String named = "{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}}";
         assertResult(ScoreOutcome.UNKNOWN_TOOL, score(spec(tools(named)), answer("It is sunny in Paris.", "stop")));
     }
@@ -353,7 +395,9 @@ class ScorerTest {
     @Test
     void namedToolChoiceMustBeTheToolCalled() {
         String named = "{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}}";
-        assertResult(ScoreOutcome.VALID, score(spec(tools(named)), toolAnswer("get_weather", "{\"city\":\"Oslo\",\"days\":1}")));
+        assertResult(
+                ScoreOutcome.VALID,
+                score(spec(tools(named)), toolAnswer("get_weather", "{\"city\":\"Oslo\",\"days\":1}")));
         assertResult(ScoreOutcome.UNKNOWN_TOOL, score(spec(tools(named)), toolAnswer("get_time", "{}")));
     }
 
@@ -387,7 +431,9 @@ class ScorerTest {
         assertEquals("tools", s.kind());
         assertResult(ScoreOutcome.VALID, score(s, toolAnswer("get_weather", "{\"city\":\"Rome\",\"days\":2}")));
         // no tool call: the content must be what the response format asked for
-        assertResult(ScoreOutcome.VALID, score(s, answer("{\"name\":\"Ada\",\"age\":36,\"email\":\"ada@example.com\"}", "stop")));
+        assertResult(
+                ScoreOutcome.VALID,
+                score(s, answer("{\"name\":\"Ada\",\"age\":36,\"email\":\"ada@example.com\"}", "stop")));
         assertResult(ScoreOutcome.SCHEMA_MISMATCH, score(s, answer("{\"name\":\"Ada\"}", "stop")));
         assertResult(ScoreOutcome.INVALID_JSON, score(s, answer("Ada is 36.", "stop")));
     }
@@ -421,16 +467,20 @@ class ScorerTest {
         for (int i = 0; i < 20; i++) {
             props.append(i == 0 ? "" : ",").append("\"field_").append(i).append("\":{\"type\":\"string\"}");
         }
-        ScoreSpec s = ScoreSpec.of(request(jsonSchemaFormat("{\"type\":\"object\",\"properties\":{" + props + "}}")), small);
+        ScoreSpec s =
+                ScoreSpec.of(request(jsonSchemaFormat("{\"type\":\"object\",\"properties\":{" + props + "}}")), small);
         assertNotNull(s.unusableReason());
         assertTrue(s.unusableReason().contains("max_schema_bytes"), s.unusableReason());
         assertFalse(s.expensive(), "nothing to validate");
-        assertEquals(new Scorer.Result(Completion.NO_SCORE, ScoreOutcome.SCHEMA_UNUSABLE),
+        assertEquals(
+                new Scorer.Result(Completion.NO_SCORE, ScoreOutcome.SCHEMA_UNUSABLE),
                 score(small, s, answer("{\"field_1\":\"x\"}", "stop")));
         assertEquals(0, small.compiledSchemas(), "never compiled");
         // the same limit applies to tool parameters
-        ScoreSpec t = ScoreSpec.of(request("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":"
-                + "{\"type\":\"object\",\"properties\":{" + props + "}}}}]"), small);
+        ScoreSpec t = ScoreSpec.of(
+                request("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":"
+                        + "{\"type\":\"object\",\"properties\":{" + props + "}}}}]"),
+                small);
         assertResult(ScoreOutcome.SCHEMA_UNUSABLE, score(small, t, toolAnswer("f", "{}")));
     }
 
@@ -440,13 +490,13 @@ class ScorerTest {
             server.setSoTimeout(200);
             String base = "http://127.0.0.1:" + server.getLocalPort();
             String[] schemas = {
-                    "{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":\"" + base + "/x.json\"}}}",
-                    "{\"$ref\":\"" + base + "/x.json#/definitions/a\"}",
-                    "{\"$schema\":\"" + base + "/meta\",\"type\":\"object\"}",
-                    "{\"$id\":\"" + base + "/root.json\",\"properties\":{\"a\":{\"$ref\":\"other.json\"}}}",
-                    "{\"properties\":{\"a\":{\"$ref\":\"https://json-schema.org/draft/2020-12/schema\"}}}",
-                    "{\"properties\":{\"a\":{\"$ref\":\"classpath:/META-INF/MANIFEST.MF\"}}}",
-                    "{\"properties\":{\"a\":{\"$ref\":\"file:///etc/passwd\"}}}",
+                "{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":\"" + base + "/x.json\"}}}",
+                "{\"$ref\":\"" + base + "/x.json#/definitions/a\"}",
+                "{\"$schema\":\"" + base + "/meta\",\"type\":\"object\"}",
+                "{\"$id\":\"" + base + "/root.json\",\"properties\":{\"a\":{\"$ref\":\"other.json\"}}}",
+                "{\"properties\":{\"a\":{\"$ref\":\"https://json-schema.org/draft/2020-12/schema\"}}}",
+                "{\"properties\":{\"a\":{\"$ref\":\"classpath:/META-INF/MANIFEST.MF\"}}}",
+                "{\"properties\":{\"a\":{\"$ref\":\"file:///etc/passwd\"}}}",
             };
             for (String schema : schemas) {
                 ScoreSpec s = spec(jsonSchemaFormat(schema));
@@ -467,38 +517,42 @@ class ScorerTest {
 
     @Test
     void oneClientsIdDoesNotAnswerAnothersReference() {
-        ScoreSpec first = spec(jsonSchemaFormat("{\"$id\":\"https://tenant-a.example/person.json\",\"type\":\"object\"}"));
+        ScoreSpec first =
+                spec(jsonSchemaFormat("{\"$id\":\"https://tenant-a.example/person.json\",\"type\":\"object\"}"));
         assertResult(ScoreOutcome.VALID, score(first, answer("{}", "stop")));
-        ScoreSpec second = spec(jsonSchemaFormat("{\"properties\":{\"p\":{\"$ref\":\"https://tenant-a.example/person.json\"}}}"));
+        ScoreSpec second =
+                spec(jsonSchemaFormat("{\"properties\":{\"p\":{\"$ref\":\"https://tenant-a.example/person.json\"}}}"));
         assertResult(ScoreOutcome.SCHEMA_UNUSABLE, score(second, answer("{\"p\":{}}", "stop")));
     }
 
     @Test
     void invalidSchemaIsUnusable() {
         String[] invalid = {
-                "{\"type\":\"strnig\"}",
-                "{\"type\":5}",
-                "{\"type\":\"object\",\"properties\":{\"a\":{\"minimum\":\"ten\"}}}",
-                "{\"type\":\"object\",\"required\":\"name\"}",
-                "{\"pattern\":\"([a-z\"}",
-                "{\"$ref\":\"#/$defs/missing\"}",
-                "\"a string\"",
-                "[{\"type\":\"object\"}]",
+            "{\"type\":\"strnig\"}",
+            "{\"type\":5}",
+            "{\"type\":\"object\",\"properties\":{\"a\":{\"minimum\":\"ten\"}}}",
+            "{\"type\":\"object\",\"required\":\"name\"}",
+            "{\"pattern\":\"([a-z\"}",
+            "{\"$ref\":\"#/$defs/missing\"}",
+            "\"a string\"",
+            "[{\"type\":\"object\"}]",
         };
         for (String schema : invalid) {
             ScoreSpec s = spec(jsonSchemaFormat(schema));
             assertResult(ScoreOutcome.SCHEMA_UNUSABLE, score(s, answer("{\"name\":\"Ada\"}", "stop")));
         }
         // tool parameters too
-        ScoreSpec t = spec("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"type\":\"objet\"}}}]");
+        ScoreSpec t = spec(
+                "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"type\":\"objet\"}}}]");
         assertResult(ScoreOutcome.SCHEMA_UNUSABLE, score(t, toolAnswer("f", "{}")));
         assertResult(ScoreOutcome.SCHEMA_UNUSABLE, score(t, answer("no call", "stop")));
     }
 
     @Test
     void draft7SchemasAreUnderstood() {
-        String schema = "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"definitions\":{\"n\":{\"type\":\"integer\"}},"
-                + "\"type\":\"object\",\"properties\":{\"n\":{\"$ref\":\"#/definitions/n\"}},\"required\":[\"n\"]}";
+        String schema =
+                "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"definitions\":{\"n\":{\"type\":\"integer\"}},"
+                        + "\"type\":\"object\",\"properties\":{\"n\":{\"$ref\":\"#/definitions/n\"}},\"required\":[\"n\"]}";
         ScoreSpec s = spec(jsonSchemaFormat(schema));
         assertResult(ScoreOutcome.VALID, score(s, answer("{\"n\":3}", "stop")));
         assertResult(ScoreOutcome.SCHEMA_MISMATCH, score(s, answer("{\"n\":\"3\"}", "stop")));
@@ -510,15 +564,19 @@ class ScorerTest {
     void catastrophicPatternsDoNotHangTheScorer() {
         String input = "\"" + "a".repeat(40) + "!\"";
         // the classic; Java 17's engine memoises it, so it fails fast: a mismatch
-        assertScoredWithin(ScoreOutcome.SCHEMA_MISMATCH, spec(jsonSchemaFormat("{\"type\":\"string\",\"pattern\":\"^(a+)+$\"}")),
-                "\"aaa\"", answer(input, "stop"));
+        assertScoredWithin(
+                ScoreOutcome.SCHEMA_MISMATCH,
+                spec(jsonSchemaFormat("{\"type\":\"string\",\"pattern\":\"^(a+)+$\"}")),
+                "\"aaa\"",
+                answer(input, "stop"));
         // these backtrack exponentially in java.util.regex (hours for this input): cut by the step budget
         for (String pattern : List.of("^(a|aa){1,100}$", "^(.*a){20}$", "^(a+){2,40}$")) {
             ScoreSpec s = spec(jsonSchemaFormat("{\"type\":\"string\",\"pattern\":\"" + pattern + "\"}"));
             assertScoredWithin(ScoreOutcome.SCHEMA_UNUSABLE, s, "\"aaa\"", answer(input, "stop"));
         }
         // in patternProperties and in tool parameters too
-        ScoreSpec props = spec(jsonSchemaFormat("{\"type\":\"object\",\"patternProperties\":{\"^(a|aa){1,100}$\":{}}}"));
+        ScoreSpec props =
+                spec(jsonSchemaFormat("{\"type\":\"object\",\"patternProperties\":{\"^(a|aa){1,100}$\":{}}}"));
         assertScoredWithin(ScoreOutcome.SCHEMA_UNUSABLE, props, "{}", answer("{" + input + ":1}", "stop"));
         ScoreSpec tool = spec("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":"
                 + "{\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\",\"pattern\":\"^(.*a){20}$\"}}}}}]");
@@ -546,7 +604,8 @@ class ScorerTest {
             assertResult(ScoreOutcome.VALID, score(s, answer(strings(20), "stop")));
         }
         // 200 strings do not: many cheap strings cannot add up to an unbounded validation
-        assertTimeoutPreemptively(Duration.ofSeconds(2),
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(2),
                 () -> assertResult(ScoreOutcome.SCHEMA_UNUSABLE, score(s, answer(strings(200), "stop"))));
     }
 
@@ -564,7 +623,8 @@ class ScorerTest {
     void structuredAnswerLargerThanTheCaptureLimitIsNotScored() {
         Scorer small = new Scorer(new ScoringConfig(true, 1024, 64 * 1024, 1));
         String big = "{\"text\":\"" + "x".repeat(2000) + "\"}";
-        assertEquals(new Scorer.Result(Completion.NO_SCORE, ScoreOutcome.OVER_LIMIT),
+        assertEquals(
+                new Scorer.Result(Completion.NO_SCORE, ScoreOutcome.OVER_LIMIT),
                 score(small, ScoreSpec.of(request(jsonObjectFormat()), small), answer(big, "stop")));
         ScoreSpec tools = ScoreSpec.of(request(tools(null)), small);
         assertResult(ScoreOutcome.OVER_LIMIT, score(small, tools, toolAnswer("get_weather", big)));
@@ -583,7 +643,9 @@ class ScorerTest {
                   "type" : "object" }"""));
         assertEquals(0, scorer.compiledSchemas(), "compiled on the first answer, not when the request arrives");
         for (int i = 0; i < 5; i++) {
-            assertResult(ScoreOutcome.VALID, score(i % 2 == 0 ? a : b, answer("{\"name\":\"A\",\"age\":1,\"email\":\"a@b\"}", "stop")));
+            assertResult(
+                    ScoreOutcome.VALID,
+                    score(i % 2 == 0 ? a : b, answer("{\"name\":\"A\",\"age\":1,\"email\":\"a@b\"}", "stop")));
         }
         assertEquals(1, scorer.compiledSchemas());
         ScoreSpec tools = spec(tools(null));
@@ -614,13 +676,13 @@ class ScorerTest {
     @Test
     void oddRequestsNeverThrow() {
         String[] odd = {
-                "\"response_format\":\"json_object\"",
-                "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":\"x\"}",
-                "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":null}}",
-                "\"tools\":{\"type\":\"function\"}",
-                "\"tools\":[1,null,{\"type\":\"function\"},{\"type\":\"function\",\"function\":{\"name\":5}}]",
-                "\"tools\":[{\"type\":\"web_search\"}],\"tool_choice\":{\"type\":\"allowed_tools\"}",
-                "\"tool_choice\":\"required\"",
+            "\"response_format\":\"json_object\"",
+            "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":\"x\"}",
+            "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":null}}",
+            "\"tools\":{\"type\":\"function\"}",
+            "\"tools\":[1,null,{\"type\":\"function\"},{\"type\":\"function\",\"function\":{\"name\":5}}]",
+            "\"tools\":[{\"type\":\"web_search\"}],\"tool_choice\":{\"type\":\"allowed_tools\"}",
+            "\"tool_choice\":\"required\"",
         };
         for (String extra : odd) {
             ScoreSpec s = spec(extra);
@@ -634,12 +696,18 @@ class ScorerTest {
 
     @Test
     void readAnswerGivesTheFirstChoice() {
-        ByteBuf body = Unpooled.copiedBuffer(toolAnswer("get_weather", "{\"city\":\"Paris\",\"days\":3}", "get_time", ""),
-                StandardCharsets.UTF_8);
+        ByteBuf body = Unpooled.copiedBuffer(
+                toolAnswer("get_weather", "{\"city\":\"Paris\",\"days\":3}", "get_time", ""), StandardCharsets.UTF_8);
         try {
             AnswerContent a = Scorer.readAnswer(body);
-            assertEquals(new AnswerContent(null, List.of(new AnswerContent.ToolCall("get_weather", "{\"city\":\"Paris\",\"days\":3}"),
-                    new AnswerContent.ToolCall("get_time", "")), "tool_calls"), a);
+            assertEquals(
+                    new AnswerContent(
+                            null,
+                            List.of(
+                                    new AnswerContent.ToolCall("get_weather", "{\"city\":\"Paris\",\"days\":3}"),
+                                    new AnswerContent.ToolCall("get_time", "")),
+                            "tool_calls"),
+                    a);
         } finally {
             body.release();
         }

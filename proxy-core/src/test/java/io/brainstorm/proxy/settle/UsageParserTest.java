@@ -1,18 +1,17 @@
 package io.brainstorm.proxy.settle;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-
-import java.nio.charset.StandardCharsets;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.strings;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 
 class UsageParserTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -48,16 +47,20 @@ class UsageParserTest {
 
     @Test
     void contentThatTalksAboutUsageIsNotMistakenForIt() {
-        String answer = "{\"choices\":[{\"message\":{\"content\":\"the \\\"usage\\\": {\\\"prompt_tokens\\\": 999} field\"}}],"
-                + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}";
+        String answer =
+                "{\"choices\":[{\"message\":{\"content\":\"the \\\"usage\\\": {\\\"prompt_tokens\\\": 999} field\"}}],"
+                        + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}";
         assertEquals(new Usage(3, 4, 0, 0), scan(answer));
         assertNull(scan("{\"choices\":[{\"message\":{\"content\":\"\\\"usage\\\":{\\\"prompt_tokens\\\":9}\"}}]}"));
     }
 
     @Test
     void agreesWithAFullParseWhateverTheContent() {
-        qt().forAll(strings().allPossible().ofLengthBetween(0, 200), integers().between(0, 1_000_000),
-                integers().between(0, 1_000_000)).checkAssert((content, prompt, completion) -> {
+        qt().forAll(
+                        strings().allPossible().ofLengthBetween(0, 200),
+                        integers().between(0, 1_000_000),
+                        integers().between(0, 1_000_000))
+                .checkAssert((content, prompt, completion) -> {
                     ObjectNode answer = JSON.createObjectNode();
                     answer.putArray("choices").addObject().putObject("message").put("content", content);
                     answer.putObject("usage").put("prompt_tokens", prompt).put("completion_tokens", completion);

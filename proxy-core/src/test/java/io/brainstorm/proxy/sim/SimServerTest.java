@@ -1,5 +1,12 @@
 package io.brainstorm.proxy.sim;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.config.Capability;
@@ -10,11 +17,6 @@ import io.brainstorm.proxy.config.SimProfile;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import io.netty.util.internal.logging.JdkLoggerFactory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -38,13 +40,10 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** The simulated upstream over real loopback HTTP, as the gateway and the SDKs see it. */
 class SimServerTest {
@@ -55,25 +54,26 @@ class SimServerTest {
 
     /** Netty's leak reports, caught through java.util.logging (SLF4J may be a no-op here). */
     private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
+
     private static final Logger LEAK_LOGGER = Logger.getLogger("io.netty.util.ResourceLeakDetector");
     private static final Handler LEAK_HANDLER = new Handler() {
         @Override
         public void publish(LogRecord record) {
-            if (record.getLevel().intValue() >= Level.WARNING.intValue() && String.valueOf(record.getMessage()).contains("LEAK")) {
+            if (record.getLevel().intValue() >= Level.WARNING.intValue()
+                    && String.valueOf(record.getMessage()).contains("LEAK")) {
                 LEAKS.add(record.getMessage());
             }
         }
 
         @Override
-        public void flush() {
-        }
+        public void flush() {}
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     };
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final List<SimServer> servers = new ArrayList<>();
 
     @BeforeAll
@@ -104,7 +104,10 @@ class SimServerTest {
     @Test
     void nonStreamedChatHasOpenAiShapeAndUsage() throws Exception {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
-        JsonNode answer = ok(post(sim, "sim-east", "chat/completions",
+        JsonNode answer = ok(post(
+                sim,
+                "sim-east",
+                "chat/completions",
                 "{\"model\":\"alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"hello world!\"}]}"));
 
         assertTrue(answer.get("id").asText().startsWith("chatcmpl-sim"));
@@ -124,29 +127,41 @@ class SimServerTest {
         long words = content.split(" ").length;
         assertEquals(words, usage.get("completion_tokens").asLong());
         assertTrue(words >= 20 && words <= 60, content);
-        assertEquals(usage.get("prompt_tokens").asLong() + words, usage.get("total_tokens").asLong());
+        assertEquals(
+                usage.get("prompt_tokens").asLong() + words,
+                usage.get("total_tokens").asLong());
         assertEquals(0, usage.get("prompt_tokens_details").get("cached_tokens").asLong());
-        assertEquals(0, usage.get("completion_tokens_details").get("reasoning_tokens").asLong());
+        assertEquals(
+                0,
+                usage.get("completion_tokens_details").get("reasoning_tokens").asLong());
         assertEquals(1, sim.requestsServed());
     }
 
     @Test
     void maxTokensTruncatesWithFinishReasonLength() throws Exception {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
-        JsonNode answer = ok(post(sim, "sim-east", "chat/completions",
+        JsonNode answer = ok(post(
+                sim,
+                "sim-east",
+                "chat/completions",
                 "{\"model\":\"alpha\",\"max_completion_tokens\":4,\"sim\":{\"chunks\":10},"
                         + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"));
         assertEquals("length", answer.get("choices").get(0).get("finish_reason").asText());
         assertEquals(4, answer.get("usage").get("completion_tokens").asLong());
-        assertEquals("Simulated answer from sim/alpha",
+        assertEquals(
+                "Simulated answer from sim/alpha",
                 answer.get("choices").get(0).get("message").get("content").asText());
     }
 
     @Test
     void noUsageHookLeavesUsageOut() throws Exception {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
-        JsonNode answer = ok(post(sim, "sim-east", "chat/completions",
-                "{\"model\":\"alpha\",\"sim\":{\"no_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"));
+        JsonNode answer = ok(
+                post(
+                        sim,
+                        "sim-east",
+                        "chat/completions",
+                        "{\"model\":\"alpha\",\"sim\":{\"no_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"));
         assertFalse(answer.has("usage"));
     }
 
@@ -155,7 +170,10 @@ class SimServerTest {
     @Test
     void streamWithUsageHasOneChunkPerTokenAndAUsageChunk() throws Exception {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
-        HttpResponse<String> response = post(sim, "sim-east", "chat/completions",
+        HttpResponse<String> response = post(
+                sim,
+                "sim-east",
+                "chat/completions",
                 "{\"model\":\"alpha\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
                         + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}");
         assertEquals(200, response.statusCode());
@@ -199,7 +217,10 @@ class SimServerTest {
     @Test
     void streamWithoutIncludeUsageHasNoUsageAtAll() throws Exception {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
-        HttpResponse<String> response = post(sim, "sim-east", "chat/completions",
+        HttpResponse<String> response = post(
+                sim,
+                "sim-east",
+                "chat/completions",
                 "{\"model\":\"alpha\",\"stream\":true,\"sim\":{\"chunks\":5},"
                         + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}");
         List<String> data = events(response.body());
@@ -217,7 +238,10 @@ class SimServerTest {
     void streamIsPacedByTheProfile() throws Exception {
         SimServer sim = start(models(new SimProfile(0, 150, 20, 1.0, 0.0)), new SimServer.Options(1, false, false));
         long started = System.nanoTime();
-        HttpResponse<String> response = post(sim, "sim-east", "chat/completions",
+        HttpResponse<String> response = post(
+                sim,
+                "sim-east",
+                "chat/completions",
                 "{\"model\":\"alpha\",\"stream\":true,\"sim\":{\"chunks\":6},"
                         + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}");
         long elapsedMs = (System.nanoTime() - started) / 1_000_000;
@@ -229,7 +253,10 @@ class SimServerTest {
     void resetAfterCutsTheStream() throws Exception {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
         try {
-            HttpResponse<String> response = post(sim, "sim-east", "chat/completions",
+            HttpResponse<String> response = post(
+                    sim,
+                    "sim-east",
+                    "chat/completions",
                     "{\"model\":\"alpha\",\"stream\":true,\"sim\":{\"reset_after\":3,\"chunks\":20},"
                             + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}");
             assertFalse(response.body().contains("[DONE]"), response.body());
@@ -243,8 +270,13 @@ class SimServerTest {
     @Test
     void resetAfterOnANonStreamedRequestClosesBeforeAnswering() throws Exception {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
-        assertThrows(IOException.class, () -> post(sim, "sim-east", "chat/completions",
-                "{\"model\":\"alpha\",\"sim\":{\"reset_after\":0},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"));
+        assertThrows(
+                IOException.class,
+                () -> post(
+                        sim,
+                        "sim-east",
+                        "chat/completions",
+                        "{\"model\":\"alpha\",\"sim\":{\"reset_after\":0},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"));
     }
 
     // --- structured answers ---
@@ -252,11 +284,17 @@ class SimServerTest {
     @Test
     void toolCallArgumentsFollowTheSchema() throws Exception {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
-        String tools = "\"tools\":[" + tool("get_weather", "{\"type\":\"object\",\"properties\":{"
-                + "\"city\":{\"type\":\"string\"},\"unit\":{\"type\":\"string\",\"enum\":[\"celsius\",\"fahrenheit\"]},"
-                + "\"days\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":7}},\"required\":[\"city\",\"unit\"]}")
+        String tools = "\"tools\":["
+                + tool(
+                        "get_weather",
+                        "{\"type\":\"object\",\"properties\":{"
+                                + "\"city\":{\"type\":\"string\"},\"unit\":{\"type\":\"string\",\"enum\":[\"celsius\",\"fahrenheit\"]},"
+                                + "\"days\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":7}},\"required\":[\"city\",\"unit\"]}")
                 + "," + tool("get_time", "{\"type\":\"object\",\"properties\":{\"zone\":{\"type\":\"string\"}}}") + "]";
-        JsonNode answer = ok(post(sim, "sim-east", "chat/completions",
+        JsonNode answer = ok(post(
+                sim,
+                "sim-east",
+                "chat/completions",
                 "{\"model\":\"alpha\"," + tools + ",\"messages\":[{\"role\":\"user\",\"content\":\"weather?\"}]}"));
         JsonNode choice = answer.get("choices").get(0);
         assertEquals("tool_calls", choice.get("finish_reason").asText());
@@ -270,24 +308,45 @@ class SimServerTest {
         assertEquals("celsius", args.get("unit").asText());
         assertTrue(args.get("days").asInt() >= 1 && args.get("days").asInt() <= 7, args.toString());
 
-        JsonNode named = ok(post(sim, "sim-east", "chat/completions", "{\"model\":\"alpha\"," + tools
-                + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_time\"}},"
-                + "\"messages\":[{\"role\":\"user\",\"content\":\"time?\"}]}"));
-        assertEquals("get_time", named.get("choices").get(0).get("message").get("tool_calls").get(0)
-                .get("function").get("name").asText());
+        JsonNode named = ok(post(
+                sim,
+                "sim-east",
+                "chat/completions",
+                "{\"model\":\"alpha\"," + tools
+                        + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_time\"}},"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"time?\"}]}"));
+        assertEquals(
+                "get_time",
+                named.get("choices")
+                        .get(0)
+                        .get("message")
+                        .get("tool_calls")
+                        .get(0)
+                        .get("function")
+                        .get("name")
+                        .asText());
 
-        JsonNode none = ok(post(sim, "sim-east", "chat/completions", "{\"model\":\"alpha\"," + tools
-                + ",\"tool_choice\":\"none\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"));
+        JsonNode none = ok(post(
+                sim,
+                "sim-east",
+                "chat/completions",
+                "{\"model\":\"alpha\"," + tools
+                        + ",\"tool_choice\":\"none\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"));
         assertEquals("stop", none.get("choices").get(0).get("finish_reason").asText());
     }
 
     @Test
     void streamedToolCallArgumentsReassemble() throws Exception {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
-        HttpResponse<String> response = post(sim, "sim-east", "chat/completions",
+        HttpResponse<String> response = post(
+                sim,
+                "sim-east",
+                "chat/completions",
                 "{\"model\":\"alpha\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"tools\":["
-                        + tool("lookup", "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\"},"
-                        + "\"limit\":{\"type\":\"integer\"}},\"required\":[\"query\"]}")
+                        + tool(
+                                "lookup",
+                                "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\"},"
+                                        + "\"limit\":{\"type\":\"integer\"}},\"required\":[\"query\"]}")
                         + "],\"messages\":[{\"role\":\"user\",\"content\":\"find it\"}]}");
         List<String> data = events(response.body());
         StringBuilder arguments = new StringBuilder();
@@ -336,12 +395,19 @@ class SimServerTest {
                 + "\"owner\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}},\"required\":[\"name\"]}"
                 + "},\"required\":[\"title\",\"score\",\"count\",\"done\",\"tags\",\"level\",\"owner\"],"
                 + "\"additionalProperties\":false}";
-        JsonNode answer = ok(post(sim, "sim-east", "chat/completions",
+        JsonNode answer = ok(post(
+                sim,
+                "sim-east",
+                "chat/completions",
                 "{\"model\":\"alpha\",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"r\","
-                        + "\"strict\":true,\"schema\":" + schema + "}},\"messages\":[{\"role\":\"user\",\"content\":\"rate\"}]}"));
-        JsonNode value = JSON.readTree(answer.get("choices").get(0).get("message").get("content").asText());
+                        + "\"strict\":true,\"schema\":" + schema
+                        + "}},\"messages\":[{\"role\":\"user\",\"content\":\"rate\"}]}"));
+        JsonNode value = JSON.readTree(
+                answer.get("choices").get(0).get("message").get("content").asText());
         assertTrue(value.get("title").isTextual());
-        assertTrue(value.get("score").isNumber() && value.get("score").asDouble() >= 0 && value.get("score").asDouble() <= 1);
+        assertTrue(value.get("score").isNumber()
+                && value.get("score").asDouble() >= 0
+                && value.get("score").asDouble() <= 1);
         assertTrue(value.get("count").isIntegralNumber());
         assertTrue(value.get("done").isBoolean());
         assertTrue(value.get("tags").isArray() && value.get("tags").get(0).isTextual());
@@ -349,21 +415,31 @@ class SimServerTest {
         assertTrue(value.get("owner").get("name").isTextual());
         assertEquals(7, value.size());
 
-        JsonNode free = ok(post(sim, "sim-east", "chat/completions",
+        JsonNode free = ok(post(
+                sim,
+                "sim-east",
+                "chat/completions",
                 "{\"model\":\"alpha\",\"response_format\":{\"type\":\"json_object\"},"
                         + "\"messages\":[{\"role\":\"user\",\"content\":\"json please\"}]}"));
-        JsonNode object = JSON.readTree(free.get("choices").get(0).get("message").get("content").asText());
+        JsonNode object = JSON.readTree(
+                free.get("choices").get(0).get("message").get("content").asText());
         assertTrue(object.isObject() && object.get("simulated").asBoolean());
     }
 
     @Test
     void lowQualitySpoilsStructuredAnswersUnderRandomFaults() throws Exception {
         SimServer sim = start(models(new SimProfile(0, 0, 0, 0.0, 0.0)), new SimServer.Options(3, true, true));
-        String body = "{\"model\":\"alpha\",\"tools\":[" + tool("f", "{\"type\":\"object\",\"properties\":"
-                + "{\"a\":{\"type\":\"string\"}}}") + "],\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+        String body = "{\"model\":\"alpha\",\"tools\":["
+                + tool("f", "{\"type\":\"object\",\"properties\":" + "{\"a\":{\"type\":\"string\"}}}")
+                + "],\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
         for (int i = 0; i < 6; i++) {
             JsonNode function = ok(post(sim, "sim-east", "chat/completions", body))
-                    .get("choices").get(0).get("message").get("tool_calls").get(0).get("function");
+                    .get("choices")
+                    .get(0)
+                    .get("message")
+                    .get("tool_calls")
+                    .get(0)
+                    .get("function");
             boolean undeclared = !function.get("name").asText().equals("f");
             boolean broken;
             try {
@@ -380,7 +456,10 @@ class SimServerTest {
     void failureRateOneFailsEveryRequestWith500Or429() throws Exception {
         SimServer sim = start(models(new SimProfile(0, 0, 0, 1.0, 1.0)), new SimServer.Options(5, true, true));
         for (int i = 0; i < 6; i++) {
-            HttpResponse<String> response = post(sim, "sim-east", "chat/completions",
+            HttpResponse<String> response = post(
+                    sim,
+                    "sim-east",
+                    "chat/completions",
                     "{\"model\":\"alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
             JsonNode error = JSON.readTree(response.body()).get("error");
             if (response.statusCode() == 429) {
@@ -389,7 +468,8 @@ class SimServerTest {
             } else {
                 assertEquals(500, response.statusCode());
                 assertEquals("api_error", error.get("type").asText());
-                assertEquals("sim: simulated upstream failure", error.get("message").asText());
+                assertEquals(
+                        "sim: simulated upstream failure", error.get("message").asText());
             }
         }
     }
@@ -399,8 +479,8 @@ class SimServerTest {
     @Test
     void embeddingsAsFloatsAndBase64AreTheSameVector() throws Exception {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
-        JsonNode floats = ok(post(sim, "sim-east", "embeddings",
-                "{\"model\":\"emb\",\"input\":[\"hello world\",\"other\"]}"));
+        JsonNode floats =
+                ok(post(sim, "sim-east", "embeddings", "{\"model\":\"emb\",\"input\":[\"hello world\",\"other\"]}"));
         assertEquals("list", floats.get("object").asText());
         assertEquals("emb", floats.get("model").asText());
         assertEquals(2, floats.get("data").size());
@@ -412,10 +492,14 @@ class SimServerTest {
         assertEquals(5, floats.get("usage").get("total_tokens").asLong());
         assertNotEquals(first.get("embedding"), floats.get("data").get(1).get("embedding"));
 
-        JsonNode base64 = ok(post(sim, "sim-east", "embeddings",
+        JsonNode base64 = ok(post(
+                sim,
+                "sim-east",
+                "embeddings",
                 "{\"model\":\"emb\",\"input\":\"hello world\",\"encoding_format\":\"base64\"}"));
-        ByteBuffer bytes = ByteBuffer.wrap(Base64.getDecoder().decode(
-                base64.get("data").get(0).get("embedding").asText())).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bytes = ByteBuffer.wrap(Base64.getDecoder()
+                        .decode(base64.get("data").get(0).get("embedding").asText()))
+                .order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(8 * Float.BYTES, bytes.remaining());
         for (int i = 0; i < 8; i++) {
             assertEquals((float) first.get("embedding").get(i).asDouble(), bytes.getFloat(), 1e-6f);
@@ -427,14 +511,17 @@ class SimServerTest {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
         HttpResponse<String> response = post(sim, "sim-east", "embeddings", "{\"model\":\"alpha\",\"input\":\"x\"}");
         assertEquals(400, response.statusCode());
-        assertEquals("model", JSON.readTree(response.body()).get("error").get("param").asText());
+        assertEquals(
+                "model",
+                JSON.readTree(response.body()).get("error").get("param").asText());
     }
 
     @Test
     void modelsListsWhatTheEndpointServes() throws Exception {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
-        HttpResponse<String> response = http.send(request(sim.baseUrl("sim-west").resolve("v1/models"))
-                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = http.send(
+                request(sim.baseUrl("sim-west").resolve("v1/models")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
         JsonNode list = ok(response);
         assertEquals("list", list.get("object").asText());
         List<String> ids = new ArrayList<>();
@@ -454,24 +541,33 @@ class SimServerTest {
                         .header("content-type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(
                                 "{\"model\":\"alpha\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"))
-                        .build(), HttpResponse.BodyHandlers.ofString());
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(401, response.statusCode());
-        assertEquals("sim: received a gateway br_live_ key; the gateway must send the provider key",
+        assertEquals(
+                "sim: received a gateway br_live_ key; the gateway must send the provider key",
                 JSON.readTree(response.body()).get("error").get("message").asText());
         assertEquals("Bearer br_live_abc123", sim.lastRequest().headers().get("authorization"));
 
         HttpResponse<String> missing = http.send(
-                HttpRequest.newBuilder(sim.baseUrl("sim-east").resolve("v1/models")).GET().build(),
+                HttpRequest.newBuilder(sim.baseUrl("sim-east").resolve("v1/models"))
+                        .GET()
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(401, missing.statusCode());
-        assertEquals("invalid_api_key", JSON.readTree(missing.body()).get("error").get("code").asText());
+        assertEquals(
+                "invalid_api_key",
+                JSON.readTree(missing.body()).get("error").get("code").asText());
     }
 
     @Test
     void unknownModelOrModelOfAnotherEndpointIs404() throws Exception {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
         for (String model : List.of("nope", "beta", "sim/alpha")) {
-            HttpResponse<String> response = post(sim, "sim-east", "chat/completions",
+            HttpResponse<String> response = post(
+                    sim,
+                    "sim-east",
+                    "chat/completions",
                     "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
             assertEquals(404, response.statusCode(), model);
             JsonNode error = JSON.readTree(response.body()).get("error");
@@ -486,23 +582,37 @@ class SimServerTest {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
         HttpResponse<String> response = post(sim, "sim-east", "chat/completions", "{\"model\":");
         assertEquals(400, response.statusCode());
-        assertEquals("application/json", response.headers().firstValue("content-type").orElseThrow());
-        assertEquals("invalid_request_error", JSON.readTree(response.body()).get("error").get("type").asText());
+        assertEquals(
+                "application/json",
+                response.headers().firstValue("content-type").orElseThrow());
+        assertEquals(
+                "invalid_request_error",
+                JSON.readTree(response.body()).get("error").get("type").asText());
     }
 
     @Test
     void scriptedFailuresAnswerTheirStatus() throws Exception {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
-        HttpResponse<String> limited = post(sim, "sim-east", "chat/completions",
+        HttpResponse<String> limited = post(
+                sim,
+                "sim-east",
+                "chat/completions",
                 "{\"model\":\"alpha\",\"sim\":{\"fail\":429,\"retry_after\":7},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
         assertEquals(429, limited.statusCode());
         assertEquals("7", limited.headers().firstValue("retry-after").orElseThrow());
-        assertEquals("rate_limit_error", JSON.readTree(limited.body()).get("error").get("type").asText());
+        assertEquals(
+                "rate_limit_error",
+                JSON.readTree(limited.body()).get("error").get("type").asText());
 
-        HttpResponse<String> unavailable = post(sim, "sim-east", "chat/completions",
+        HttpResponse<String> unavailable = post(
+                sim,
+                "sim-east",
+                "chat/completions",
                 "{\"model\":\"alpha\",\"stream\":true,\"sim\":{\"fail\":503},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
         assertEquals(503, unavailable.statusCode());
-        assertEquals("api_error", JSON.readTree(unavailable.body()).get("error").get("type").asText());
+        assertEquals(
+                "api_error",
+                JSON.readTree(unavailable.body()).get("error").get("type").asText());
     }
 
     @Test
@@ -510,8 +620,9 @@ class SimServerTest {
         SimServer sim = start(models(INSTANT), new SimServer.Options(1, true, false));
         HttpRequest request = request(sim.baseUrl("sim-east").resolve("v1/chat/completions"))
                 .timeout(Duration.ofMillis(300))
-                .POST(HttpRequest.BodyPublishers.ofString(
-                        "{\"model\":\"alpha\",\"sim\":{\"hang\":true},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"))
+                .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                                "{\"model\":\"alpha\",\"sim\":{\"hang\":true},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"))
                 .build();
         assertThrows(HttpTimeoutException.class, () -> http.send(request, HttpResponse.BodyHandlers.ofString()));
         assertEquals(0, sim.requestsServed());
@@ -554,11 +665,16 @@ class SimServerTest {
         String body = "{\"model\":\"alpha\",\"stream\":true,\"sim\":{\"chunks\":40,\"interval_ms\":20},"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
         try (Socket socket = new Socket("127.0.0.1", sim.port())) {
-            socket.getOutputStream().write(("POST /sim-east/v1/chat/completions HTTP/1.1\r\nhost: x\r\n"
-                    + "authorization: Bearer sim-key\r\ncontent-type: application/json\r\ncontent-length: "
-                    + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream()
+                    .write(("POST /sim-east/v1/chat/completions HTTP/1.1\r\nhost: x\r\n"
+                                    + "authorization: Bearer sim-key\r\ncontent-type: application/json\r\ncontent-length: "
+                                    + body.length() + "\r\n\r\n" + body)
+                            .getBytes(StandardCharsets.US_ASCII));
             String head = readHead(socket.getInputStream());
-            assertTrue(head.startsWith("HTTP/1.1 200") && head.toLowerCase(Locale.ROOT).contains("transfer-encoding: chunked"), head);
+            assertTrue(
+                    head.startsWith("HTTP/1.1 200")
+                            && head.toLowerCase(Locale.ROOT).contains("transfer-encoding: chunked"),
+                    head);
         }
         waitFor(() -> sim.openConnections() == 0 && sim.requestsServed() == 1);
     }
@@ -587,11 +703,16 @@ class SimServerTest {
         for (int i = 0; i < 3; i++) {
             HttpResponse<String> text = post(sim, "sim-east", "chat/completions", "{\"model\":\"alpha\"" + messages);
             out.add(text.statusCode() + " " + withoutCreated(text.body()));
-            HttpResponse<String> tool = post(sim, "sim-east", "chat/completions", "{\"model\":\"alpha\",\"tools\":["
-                    + tool("f", "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}}}") + "]" + messages);
+            HttpResponse<String> tool = post(
+                    sim,
+                    "sim-east",
+                    "chat/completions",
+                    "{\"model\":\"alpha\",\"tools\":["
+                            + tool("f", "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}}}") + "]"
+                            + messages);
             out.add(tool.statusCode() + " " + withoutCreated(tool.body()));
-            HttpResponse<String> stream = post(sim, "sim-west", "chat/completions",
-                    "{\"model\":\"alpha\",\"stream\":true" + messages);
+            HttpResponse<String> stream =
+                    post(sim, "sim-west", "chat/completions", "{\"model\":\"alpha\",\"stream\":true" + messages);
             out.add(stream.statusCode() + " " + withoutCreated(stream.body()));
         }
         sim.close();
@@ -617,13 +738,23 @@ class SimServerTest {
                 model("sim/alpha", Set.of(Capability.TOOLS, Capability.JSON), List.of(east, west)),
                 model("sim/beta", Set.of(), List.of(west)),
                 model("sim/emb", Set.of(Capability.EMBEDDINGS), List.of(east)),
-                new ModelSpec("openai/gpt-4o", "openai", "gpt-4o", List.of(), 128_000, 16_384, PRICE,
-                        Set.of(Capability.TOOLS), false, List.of(), 1_700_000_000L));
+                new ModelSpec(
+                        "openai/gpt-4o",
+                        "openai",
+                        "gpt-4o",
+                        List.of(),
+                        128_000,
+                        16_384,
+                        PRICE,
+                        Set.of(Capability.TOOLS),
+                        false,
+                        List.of(),
+                        1_700_000_000L));
     }
 
     private static ModelSpec model(String id, Set<Capability> capabilities, List<EndpointSpec> endpoints) {
-        return new ModelSpec(id, "sim", null, List.of(), 128_000, 4_096, PRICE, capabilities, true, endpoints,
-                1_700_000_000L);
+        return new ModelSpec(
+                id, "sim", null, List.of(), 128_000, 4_096, PRICE, capabilities, true, endpoints, 1_700_000_000L);
     }
 
     private static String tool(String name, String parameters) {
@@ -632,8 +763,11 @@ class SimServerTest {
 
     private HttpResponse<String> post(SimServer sim, String endpoint, String route, String body)
             throws IOException, InterruptedException {
-        return http.send(request(sim.baseUrl(endpoint).resolve("v1/" + route))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                request(sim.baseUrl(endpoint).resolve("v1/" + route))
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpRequest.Builder request(URI base) {
@@ -646,7 +780,9 @@ class SimServerTest {
 
     private static JsonNode ok(HttpResponse<String> response) throws IOException {
         assertEquals(200, response.statusCode(), response.body());
-        assertEquals("application/json", response.headers().firstValue("content-type").orElseThrow());
+        assertEquals(
+                "application/json",
+                response.headers().firstValue("content-type").orElseThrow());
         return JSON.readTree(response.body());
     }
 

@@ -1,7 +1,8 @@
 package io.brainstorm.proxy.state;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -9,10 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Many threads race for one small budget: never more granted than it holds, no settle lost. */
 class BudgetConcurrencyTest {
@@ -114,7 +113,9 @@ class BudgetConcurrencyTest {
             assertEquals(Reservation.Verdict.BUSY, refused.verdict());
             assertEquals(999, refused.heldNano());
             assertEquals(333, refused.heldCount());
-            assertEquals(Reservation.Verdict.EXCEEDED, ledger.reserve("last-cents", DAY, 1_001, 1_000).verdict(),
+            assertEquals(
+                    Reservation.Verdict.EXCEEDED,
+                    ledger.reserve("last-cents", DAY, 1_001, 1_000).verdict(),
                     "more than the whole budget never fits");
         }
     }
@@ -182,8 +183,10 @@ class BudgetConcurrencyTest {
         assertTrue(u.spentNano() <= budget, u + " over " + budget);
         for (long amount = 1; amount <= 200; amount++) {
             Reservation r = ledger.reserve("burst", DAY, amount, budget);
-            assertEquals(u.spentNano() + amount <= budget ? Reservation.Verdict.GRANTED : Reservation.Verdict.EXCEEDED,
-                    r.verdict(), "nothing in flight: " + r);
+            assertEquals(
+                    u.spentNano() + amount <= budget ? Reservation.Verdict.GRANTED : Reservation.Verdict.EXCEEDED,
+                    r.verdict(),
+                    "nothing in flight: " + r);
             ledger.release(r);
         }
     }

@@ -1,9 +1,11 @@
 package io.brainstorm.proxy.state;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -11,13 +13,10 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.quicktheories.QuickTheory.qt;
-import static org.quicktheories.generators.SourceDSL.integers;
-import static org.quicktheories.generators.SourceDSL.lists;
-import static org.quicktheories.generators.SourceDSL.longs;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Any interleaving of reserve, settle and release (settling at most what was reserved, and ending
@@ -32,6 +31,7 @@ class BudgetLedgerPropertiesTest {
 
     @TempDir
     static Path dir;
+
     private static StateStore chronicle;
 
     @BeforeAll
@@ -56,7 +56,9 @@ class BudgetLedgerPropertiesTest {
 
     private static void check(BudgetLedger ledger) {
         qt().withExamples(300)
-                .forAll(longs().between(0, 5_000), lists().of(integers().between(0, Integer.MAX_VALUE)).ofSizeBetween(1, 80))
+                .forAll(
+                        longs().between(0, 5_000),
+                        lists().of(integers().between(0, Integer.MAX_VALUE)).ofSizeBetween(1, 80))
                 .checkAssert((budget, steps) -> run(ledger, "key-" + KEYS.incrementAndGet(), budget, steps));
     }
 
@@ -81,10 +83,12 @@ class BudgetLedgerPropertiesTest {
                     open.add(r);
                     assertEquals(budget - before.spentNano() - before.reservedNano() - amount, r.remainingNano());
                 } else {
-                    assertTrue(before.spentNano() + before.reservedNano() + amount > budget,
+                    assertTrue(
+                            before.spentNano() + before.reservedNano() + amount > budget,
                             "refused " + amount + " with " + before + " of " + budget);
                     Reservation.Verdict expected = before.spentNano() + amount > budget
-                            ? Reservation.Verdict.EXCEEDED : Reservation.Verdict.BUSY;
+                            ? Reservation.Verdict.EXCEEDED
+                            : Reservation.Verdict.BUSY;
                     assertEquals(expected, r.verdict(), "refused " + amount + " with " + before + " of " + budget);
                     if (r.verdict() == Reservation.Verdict.BUSY) {
                         // busy is the truth: with nothing in flight the same request fits
@@ -123,6 +127,7 @@ class BudgetLedgerPropertiesTest {
 
     /** The model's usage, which the ledger was just checked against after the previous step. */
     private static DayUsage usageWithout(List<Reservation> open, List<Reservation> ended, long settled, long count) {
-        return new DayUsage(settled, open.stream().mapToLong(Reservation::amountNano).sum(), count);
+        return new DayUsage(
+                settled, open.stream().mapToLong(Reservation::amountNano).sum(), count);
     }
 }

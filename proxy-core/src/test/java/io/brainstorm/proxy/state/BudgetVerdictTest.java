@@ -1,12 +1,11 @@
 package io.brainstorm.proxy.state;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Path;
 import java.time.LocalDate;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Why a reservation is refused: busy while holds of requests in flight are in the way, exceeded once
@@ -54,7 +53,8 @@ class BudgetVerdictTest {
         // what the spend leaves still fits, and while it is held the next one is busy, not exceeded
         Reservation last = ledger.reserve("k", DAY, 400, 1_000);
         assertEquals(Reservation.Verdict.GRANTED, last.verdict());
-        assertEquals(Reservation.Verdict.BUSY, ledger.reserve("k", DAY, 1, 1_000).verdict());
+        assertEquals(
+                Reservation.Verdict.BUSY, ledger.reserve("k", DAY, 1, 1_000).verdict());
         ledger.settle(last, 400);
         Reservation spent = ledger.reserve("k", DAY, 1, 1_000);
         assertEquals(Reservation.Verdict.EXCEEDED, spent.verdict());

@@ -1,24 +1,23 @@
 package io.brainstorm.proxy.state;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.AnswerLog.Answer;
 import io.brainstorm.proxy.route.InMemoryAnswerLog;
 import io.brainstorm.proxy.spi.TaskClass;
 import io.brainstorm.proxy.testing.ChildJvm;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Which endpoint answered which request, in the answer day files: found again after a restart, by
@@ -63,7 +62,8 @@ class CellAnswerLogTest {
     void anAnswerRememberedByAnotherProcessIsFoundHere() throws Exception {
         try (StateStore store = StateStore.open(dir)) {
             ChildJvm child = ChildJvm.main(StateChild.class)
-                    .args("answer", dir.toString(), "req_child", "acme", WEST).start();
+                    .args("answer", dir.toString(), "req_child", "acme", WEST)
+                    .start();
             assertEquals("remembered", child.await("remembered"));
             assertEquals(0, child.process().waitFor());
             Answer a = store.answers().find("req_child", "acme", System.currentTimeMillis());
@@ -97,9 +97,15 @@ class CellAnswerLogTest {
             assertTrue(Files.exists(dayFile(TODAY.minusDays(3))), "kept in the file of its own UTC day");
 
             assertEquals(EAST, log.find("req_old", "acme", NOW).candidateId());
-            assertEquals(EAST, log.find("req_old", "acme", threeDaysAgo + AnswerLog.RETENTION_MILLIS).candidateId());
+            assertEquals(
+                    EAST,
+                    log.find("req_old", "acme", threeDaysAgo + AnswerLog.RETENTION_MILLIS)
+                            .candidateId());
             assertNull(log.find("req_old", "acme", threeDaysAgo + AnswerLog.RETENTION_MILLIS + 1));
-            assertEquals(WEST, log.find("req_new", "acme", NOW + AnswerLog.RETENTION_MILLIS).candidateId());
+            assertEquals(
+                    WEST,
+                    log.find("req_new", "acme", NOW + AnswerLog.RETENTION_MILLIS)
+                            .candidateId());
             assertNull(log.find("req_new", "acme", NOW + AnswerLog.RETENTION_MILLIS + 1));
             assertNull(log.find("req_new", "acme", NOW + 30 * DAY));
         }

@@ -1,16 +1,15 @@
 package io.brainstorm.proxy.state;
 
-import net.openhft.chronicle.hash.VanillaGlobalMutableState;
-import net.openhft.chronicle.values.Values;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
+import net.openhft.chronicle.hash.VanillaGlobalMutableState;
+import net.openhft.chronicle.values.Values;
+import org.junit.jupiter.api.Test;
 
 /**
  * The class Chronicle Map would otherwise compile with javac at every start
@@ -29,8 +28,10 @@ class ChronicleGeneratedClassTest {
         Class<?> used = Values.nativeClassFor(VanillaGlobalMutableState.class);
         assertEquals("net.openhft.chronicle.hash." + NAME, used.getName());
         // a class javac made at run time has no code source; ours comes from target/classes
-        assertEquals(StateStore.class.getProtectionDomain().getCodeSource().getLocation(),
-                used.getProtectionDomain().getCodeSource() == null ? null
+        assertEquals(
+                StateStore.class.getProtectionDomain().getCodeSource().getLocation(),
+                used.getProtectionDomain().getCodeSource() == null
+                        ? null
                         : used.getProtectionDomain().getCodeSource().getLocation());
     }
 

@@ -11,8 +11,7 @@ import java.util.List;
 
 /** Damage done to state files by the tests, as a disk error or a crash mid-write would leave them. */
 final class Damage {
-    private Damage() {
-    }
+    private Damage() {}
 
     /** Overwrites 32 bytes at {@code offset} with text. */
     static byte[] garble(Path file, long offset) throws IOException {

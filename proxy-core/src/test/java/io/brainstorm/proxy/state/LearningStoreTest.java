@@ -1,16 +1,15 @@
 package io.brainstorm.proxy.state;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.brainstorm.proxy.route.LearningStore;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.spi.TaskClass;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The learnt posteriors: the same rule as {@link Posterior#update}, kept across close and open, no update lost. */
 class LearningStoreTest {
@@ -35,7 +34,8 @@ class LearningStoreTest {
             assertEquals(expected, l.posterior("sim/alpha@sim-east", JSON_SMALL));
             assertEquals(Posterior.PRIOR, l.posterior("sim/alpha@sim-east", TOOLS_LARGE));
             assertEquals(Posterior.PRIOR, l.posterior("sim/beta@sim-west", JSON_SMALL));
-            assertEquals(java.util.Map.of("sim/alpha@sim-east", java.util.Map.of(JSON_SMALL.key(), expected)), l.snapshot());
+            assertEquals(
+                    java.util.Map.of("sim/alpha@sim-east", java.util.Map.of(JSON_SMALL.key(), expected)), l.snapshot());
         }
     }
 
@@ -53,7 +53,8 @@ class LearningStoreTest {
 
     @Test
     void twoStoresOnOneDirectorySeeEachOthersUpdates() throws Exception {
-        try (StateStore a = StateStore.open(dir); StateStore b = StateStore.open(dir)) {
+        try (StateStore a = StateStore.open(dir);
+                StateStore b = StateStore.open(dir)) {
             a.learning(1.0).observe("c@e", JSON_SMALL, 1, 1);
             b.learning(1.0).observe("c@e", JSON_SMALL, 0, 1);
             assertEquals(new Posterior(2, 2, 2), b.learning(1.0).posterior("c@e", JSON_SMALL));

@@ -1,17 +1,16 @@
 package io.brainstorm.proxy.state;
 
-import io.brainstorm.proxy.testing.ChildJvm;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.brainstorm.proxy.testing.ChildJvm;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Processes sharing one state directory: one budget between them, and dead owners released at the next open. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -28,7 +27,8 @@ class MultiProcessBudgetTest {
         int n = 20_000;
         try (StateStore store = StateStore.open(dir)) {
             ChildJvm child = ChildJvm.main(StateChild.class)
-                    .args("race", dir.toString(), "k1", DAY.toString(), "" + amount, "" + budget, "" + n).start();
+                    .args("race", dir.toString(), "k1", DAY.toString(), "" + amount, "" + budget, "" + n)
+                    .start();
             child.await("ready");
             child.send("go");
             long mine = StateChild.race(store.budgets(), "k1", DAY, amount, budget, n);
@@ -51,7 +51,8 @@ class MultiProcessBudgetTest {
             assertTrue(mine.granted());
 
             ChildJvm child = ChildJvm.main(StateChild.class)
-                    .args("hold", dir.toString(), "k2", DAY.toString(), "1000", "10000", "3").start();
+                    .args("hold", dir.toString(), "k2", DAY.toString(), "1000", "10000", "3")
+                    .start();
             assertEquals("holding 3", child.await("holding"));
             assertEquals(new DayUsage(1_000, 3_100, 1), store.budgets().usage("k2", DAY));
 

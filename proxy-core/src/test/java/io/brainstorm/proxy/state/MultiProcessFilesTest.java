@@ -1,11 +1,12 @@
 package io.brainstorm.proxy.state;
 
-import io.brainstorm.proxy.testing.ChildJvm;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.brainstorm.proxy.testing.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,12 +14,10 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A file another process has open is neither purged nor recovered under it; once that process is gone, it is. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -27,6 +26,7 @@ class MultiProcessFilesTest {
 
     @TempDir
     Path dir;
+
     private ChildJvm child;
 
     @AfterEach
@@ -42,7 +42,8 @@ class MultiProcessFilesTest {
         LocalDate held = TODAY.minusDays(40);
         LocalDate free = TODAY.minusDays(41);
         child = ChildJvm.main(StateChild.class)
-                .args("hold", dir.toString(), "k", held.toString(), "1000", "10000", "1").start();
+                .args("hold", dir.toString(), "k", held.toString(), "1000", "10000", "1")
+                .start();
         assertEquals("holding 1", child.await("holding"));
         try (StateStore s = StateStore.open(dir)) {
             s.budgets().settle(s.budgets().reserve("k", free, 5, 10_000), 5);
@@ -66,23 +67,27 @@ class MultiProcessFilesTest {
     @Test
     void aDamagedFileAnotherProcessHasOpenIsLeftAloneWithAClearError() throws Exception {
         child = ChildJvm.main(StateChild.class)
-                .args("hold", dir.toString(), "k", TODAY.toString(), "1000", "10000", "1").start();
+                .args("hold", dir.toString(), "k", TODAY.toString(), "1000", "10000", "1")
+                .start();
         assertEquals("holding 1", child.await("holding"));
         Path learning = dir.resolve("learning.cm3");
         // the child has the file mapped, and does not read its header again
         byte[] damaged = Damage.garble(learning, 16);
 
         IOException e = assertThrows(IOException.class, () -> StateStore.open(dir));
-        assertEquals(learning + " is damaged (file=" + learning + " Self Bootstrapping Header checksum doesn't match"
-                + " the stored checksum) and another gateway process has it open; recovery needs every gateway"
-                + " process on " + dir + " stopped", e.getMessage());
+        assertEquals(
+                learning + " is damaged (file=" + learning + " Self Bootstrapping Header checksum doesn't match"
+                        + " the stored checksum) and another gateway process has it open; recovery needs every gateway"
+                        + " process on " + dir + " stopped",
+                e.getMessage());
         assertArrayEquals(damaged, Files.readAllBytes(learning));
         assertEquals(List.of(), Damage.asideCopies(learning));
 
         child.process().destroyForcibly();
         child.process().waitFor();
         try (StateStore s = StateStore.open(dir)) {
-            assertArrayEquals(damaged, Files.readAllBytes(Damage.asideCopies(learning).get(0)));
+            assertArrayEquals(
+                    damaged, Files.readAllBytes(Damage.asideCopies(learning).get(0)));
             // the budgets were not touched: the dead child's spend stays, its reservation is released
             assertEquals(1, s.releasedAtOpen());
             assertEquals(new DayUsage(1_000, 0, 1), s.budgets().usage("k", TODAY));

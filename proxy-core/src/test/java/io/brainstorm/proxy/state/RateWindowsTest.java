@@ -1,11 +1,10 @@
 package io.brainstorm.proxy.state;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Per-minute request and token limits on an injected time, on both stores. */
 class RateWindowsTest {
@@ -28,7 +27,8 @@ class RateWindowsTest {
 
     @Test
     void chronicleWindowsAreSharedByStoresOnOneDirectory() throws Exception {
-        try (StateStore a = StateStore.open(dir); StateStore b = StateStore.open(dir)) {
+        try (StateStore a = StateStore.open(dir);
+                StateStore b = StateStore.open(dir)) {
             assertEquals(0, a.rates().tryAcquire("k", T0, 2, 0, 0));
             assertEquals(0, b.rates().tryAcquire("k", T0 + 1, 2, 0, 0));
             assertEquals(60_000 - 2, a.rates().tryAcquire("k", T0 + 2, 2, 0, 0));

@@ -33,8 +33,14 @@ public final class StateChild {
         }
         if (mode.equals("answer")) {
             try (StateStore store = StateStore.open(dir)) {
-                store.answers().remember(args[2], new io.brainstorm.proxy.route.AnswerLog.Answer(args[3], args[4],
-                        io.brainstorm.proxy.spi.TaskClass.of(false, true, 2_000), System.currentTimeMillis()));
+                store.answers()
+                        .remember(
+                                args[2],
+                                new io.brainstorm.proxy.route.AnswerLog.Answer(
+                                        args[3],
+                                        args[4],
+                                        io.brainstorm.proxy.spi.TaskClass.of(false, true, 2_000),
+                                        System.currentTimeMillis()));
                 System.out.println("remembered");
             }
             return;
@@ -60,7 +66,8 @@ public final class StateChild {
                 for (int i = 0; i < n; i++) {
                     held.add(ledger.reserve(key, day, amount, budget));
                 }
-                System.out.println("holding " + held.stream().filter(Reservation::granted).count());
+                System.out.println(
+                        "holding " + held.stream().filter(Reservation::granted).count());
                 System.out.flush();
                 Thread.sleep(60_000);
             }

@@ -1,13 +1,12 @@
 package io.brainstorm.proxy.state;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** What the store cannot do ends in a {@link StateStoreException} with a message, never a crash or silent loss. */
 class StateStoreErrorsTest {
@@ -34,7 +33,8 @@ class StateStoreErrorsTest {
         for (int p = 1; p <= BudgetCells.OWNER_SLOTS; p++) {
             assertTrue(BudgetCells.reserve(c, new ProcessOwner(p, 7), 1, 100, "k", "2026-11-26"));
         }
-        StateStoreException e = assertThrows(StateStoreException.class,
+        StateStoreException e = assertThrows(
+                StateStoreException.class,
                 () -> BudgetCells.reserve(c, new ProcessOwner(99, 7), 1, 100, "k", "2026-11-26"));
         assertTrue(e.getMessage().startsWith("k on 2026-11-26: 8 processes"), e.getMessage());
         // an owner that ends its reservations frees its slot

@@ -1,10 +1,11 @@
 package io.brainstorm.proxy.state;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.spi.TaskClass;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -14,10 +15,8 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Old days go: budget and answer files beyond their windows are deleted once no store has them
@@ -69,7 +68,8 @@ class StateStorePurgeTest {
 
     @Test
     void answerFilesOlderThanEightDaysArePurgedOnceNoStoreHasThemOpen() throws Exception {
-        try (StateStore a = StateStore.open(dir); StateStore b = StateStore.open(dir)) {
+        try (StateStore a = StateStore.open(dir);
+                StateStore b = StateStore.open(dir)) {
             for (int daysAgo : new int[] {10, 8, 7, 1}) {
                 a.answers().remember("req_" + daysAgo, answer(daysAgo));
             }
@@ -83,12 +83,14 @@ class StateStorePurgeTest {
 
             assertEquals(List.of(TODAY.minusDays(10)), b.purgeDays(TODAY));
             assertEquals(days(8, 7, 1, 0, -1), filesOnDisk("answers"));
-            assertEquals("sim/alpha@sim-east", a.answers().find("req_7", "acme", NOW).candidateId());
+            assertEquals(
+                    "sim/alpha@sim-east", a.answers().find("req_7", "acme", NOW).candidateId());
         }
         try (StateStore s = StateStore.open(dir)) {
             assertEquals(days(8, 7, 1, 0, -1), filesOnDisk("answers"), "the purge at open keeps eight days back");
             // eight days on, every file before today goes
-            assertEquals(List.of(TODAY.minusDays(8), TODAY.minusDays(7), TODAY.minusDays(1)),
+            assertEquals(
+                    List.of(TODAY.minusDays(8), TODAY.minusDays(7), TODAY.minusDays(1)),
                     s.purgeDays(TODAY.plusDays(8)));
             assertEquals(days(0, -1), filesOnDisk("answers"));
         }
@@ -121,8 +123,8 @@ class StateStorePurgeTest {
     }
 
     private static AnswerLog.Answer answer(int daysAgo) {
-        return new AnswerLog.Answer("acme", "sim/alpha@sim-east", TaskClass.of(false, true, 10),
-                NOW - daysAgo * DAY_MILLIS);
+        return new AnswerLog.Answer(
+                "acme", "sim/alpha@sim-east", TaskClass.of(false, true, 10), NOW - daysAgo * DAY_MILLIS);
     }
 
     /** Days as days before today (negative: after). */

@@ -1,13 +1,13 @@
 package io.brainstorm.proxy.state;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.spi.TaskClass;
 import io.brainstorm.proxy.testing.ChildJvm;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,11 +17,10 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A damaged state file that no other process has open is moved aside beside a fresh one; a file
@@ -53,7 +52,9 @@ class StateStoreRecoveryTest {
         }
         List<Path> aside = Damage.asideCopies(learning);
         assertEquals(1, aside.size(), aside.toString());
-        assertTrue(aside.get(0).getFileName().toString().matches("learning\\.cm3\\.corrupt-\\d{8}T\\d{6}Z"), aside.toString());
+        assertTrue(
+                aside.get(0).getFileName().toString().matches("learning\\.cm3\\.corrupt-\\d{8}T\\d{6}Z"),
+                aside.toString());
         assertArrayEquals(damaged, Files.readAllBytes(aside.get(0)));
 
         // the fresh file is a healthy one: kept across a reopen, nothing more moved aside
@@ -108,16 +109,19 @@ class StateStoreRecoveryTest {
         // Chronicle alone waits a minute for the creator, then fails
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         assertTrue(millis < 10_000, millis + " ms");
-        assertArrayEquals(unfinished, Files.readAllBytes(Damage.asideCopies(rates).get(0)));
+        assertArrayEquals(
+                unfinished, Files.readAllBytes(Damage.asideCopies(rates).get(0)));
     }
 
     @Test
     void aFileThatIsNotARegularFileIsReportedAndLeftAlone() throws Exception {
         Path learning = Files.createDirectories(dir.resolve("learning.cm3"));
         IOException e = assertThrows(IOException.class, () -> StateStore.open(dir));
-        assertTrue(e.getMessage().startsWith(learning + " cannot be opened: ")
-                && e.getMessage().contains("Is a directory")
-                && e.getMessage().endsWith("(not a damaged file, so it was left as it is)"), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith(learning + " cannot be opened: ")
+                        && e.getMessage().contains("Is a directory")
+                        && e.getMessage().endsWith("(not a damaged file, so it was left as it is)"),
+                e.getMessage());
         assertTrue(Files.isDirectory(learning));
         assertEquals(List.of(), Damage.asideCopies(learning));
         // nothing held on: the directory opens once the path is free
@@ -132,12 +136,17 @@ class StateStoreRecoveryTest {
         byte[] before = Damage.garble(learning, 16);
         Files.setPosixFilePermissions(learning, PosixFilePermissions.fromString("---------"));
 
-        ChildJvm child = ChildJvm.main(StateChild.class).prefix(withoutPermissionOverride())
-                .args("open", dir.toString()).start();
+        ChildJvm child = ChildJvm.main(StateChild.class)
+                .prefix(withoutPermissionOverride())
+                .args("open", dir.toString())
+                .start();
         String line = child.await("");
         assertEquals(0, child.process().waitFor());
-        assertTrue(line.startsWith("failed " + learning + " cannot be opened: ") && line.contains("Permission denied")
-                && line.endsWith("(not a damaged file, so it was left as it is)"), line);
+        assertTrue(
+                line.startsWith("failed " + learning + " cannot be opened: ")
+                        && line.contains("Permission denied")
+                        && line.endsWith("(not a damaged file, so it was left as it is)"),
+                line);
         assertEquals("---------", PosixFilePermissions.toString(Files.getPosixFilePermissions(learning)));
         assertArrayEquals(before, Files.readAllBytes(learning));
         assertEquals(List.of(), Damage.asideCopies(learning));
@@ -152,8 +161,9 @@ class StateStoreRecoveryTest {
             return List.of();
         }
         Path setpriv = Path.of("/usr/bin/setpriv");
-        Assumptions.assumeTrue(Files.isExecutable(setpriv), "running as root without " + setpriv
-                + ", so file permissions cannot be taken away from the child");
+        Assumptions.assumeTrue(
+                Files.isExecutable(setpriv),
+                "running as root without " + setpriv + ", so file permissions cannot be taken away from the child");
         return List.of(setpriv.toString(), "--bounding-set=-dac_override,-dac_read_search", "--");
     }
 

@@ -57,7 +57,9 @@ public final class ChildJvm {
     public static List<String> inheritedFlags() {
         List<String> flags = new ArrayList<>();
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (a.startsWith("--add-") || a.startsWith("-Dchronicle.") || a.startsWith("--enable-native-access")
+            if (a.startsWith("--add-")
+                    || a.startsWith("-Dchronicle.")
+                    || a.startsWith("--enable-native-access")
                     || a.startsWith("--sun-misc-unsafe")) {
                 flags.add(a);
             }
@@ -128,8 +130,11 @@ public final class ChildJvm {
 
         public List<String> command() {
             List<String> cmd = new ArrayList<>(prefix);
-            cmd.add(ProcessHandle.current().info().command()
-                    .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            cmd.add(ProcessHandle.current()
+                    .info()
+                    .command()
+                    .orElse(Path.of(System.getProperty("java.home"), "bin", "java")
+                            .toString()));
             cmd.addAll(flags);
             if (!what.get(0).equals("-jar")) {
                 cmd.add("-cp");
@@ -146,7 +151,9 @@ public final class ChildJvm {
 
         /** Starts the child with standard error inherited and standard output for {@link ChildJvm#await}. */
         public ChildJvm start() throws IOException {
-            return new ChildJvm(processBuilder().redirectError(ProcessBuilder.Redirect.INHERIT).start());
+            return new ChildJvm(processBuilder()
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start());
         }
     }
 }

@@ -6,9 +6,6 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetectorFactory;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
-
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
@@ -19,6 +16,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Fails a test class that leaked a Netty {@link ByteBuf}, deterministically. Netty's
@@ -44,6 +43,7 @@ public final class LeakDetectionExtension implements AfterAllCallback {
     private static final Queue<String> LEAKS = new ConcurrentLinkedQueue<>();
     /** Resource types of detectors made by our factory; "ByteBuf" proves we were in time. */
     private static final Set<String> DETECTOR_TYPES = ConcurrentHashMap.newKeySet();
+
     private static final long GC_BUDGET_NANOS = TimeUnit.MILLISECONDS.toNanos(1000);
     private static final int GC_ROUNDS = 3;
 
@@ -66,8 +66,8 @@ public final class LeakDetectionExtension implements AfterAllCallback {
     public static void checkForLeaks() {
         List<String> leaks = collectLeaks();
         if (!leaks.isEmpty()) {
-            throw new AssertionError(leaks.size() + " leaked buffer(s) (expected: none):\n\n"
-                    + String.join("\n\n", leaks));
+            throw new AssertionError(
+                    leaks.size() + " leaked buffer(s) (expected: none):\n\n" + String.join("\n\n", leaks));
         }
     }
 
@@ -126,11 +126,11 @@ public final class LeakDetectionExtension implements AfterAllCallback {
     /** Detectors drain their reference queues when a new resource is tracked, so allocate some. */
     private static void detect() {
         ByteBuf[] bufs = {
-                PooledByteBufAllocator.DEFAULT.heapBuffer(1),
-                PooledByteBufAllocator.DEFAULT.directBuffer(1),
-                UnpooledByteBufAllocator.DEFAULT.directBuffer(1),
-                ByteBufAllocator.DEFAULT.buffer(1),
-                ByteBufAllocator.DEFAULT.compositeBuffer(),
+            PooledByteBufAllocator.DEFAULT.heapBuffer(1),
+            PooledByteBufAllocator.DEFAULT.directBuffer(1),
+            UnpooledByteBufAllocator.DEFAULT.directBuffer(1),
+            ByteBufAllocator.DEFAULT.buffer(1),
+            ByteBufAllocator.DEFAULT.compositeBuffer(),
         };
         for (ByteBuf buf : bufs) {
             buf.release();
@@ -165,8 +165,7 @@ public final class LeakDetectionExtension implements AfterAllCallback {
 
         @Override
         protected void reportTracedLeak(String resourceType, String records) {
-            LEAKS.add("LEAK: " + resourceType + ".release() was not called before it was garbage-collected."
-                    + records);
+            LEAKS.add("LEAK: " + resourceType + ".release() was not called before it was garbage-collected." + records);
             super.reportTracedLeak(resourceType, records);
         }
 

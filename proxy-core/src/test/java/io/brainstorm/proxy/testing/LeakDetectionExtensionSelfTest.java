@@ -1,15 +1,15 @@
 package io.brainstorm.proxy.testing;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Proves {@link LeakDetectionExtension} fails on a leak and stays quiet without one. */
 class LeakDetectionExtensionSelfTest {
@@ -53,7 +53,8 @@ class LeakDetectionExtensionSelfTest {
 
     /** The chunk's own release is not enough: the unreleased slice keeps its memory. */
     private static void leakSliceOfAReleasedChunk() {
-        ByteBuf chunk = PooledByteBufAllocator.DEFAULT.heapBuffer(16).writeLong(7).writeLong(8);
+        ByteBuf chunk =
+                PooledByteBufAllocator.DEFAULT.heapBuffer(16).writeLong(7).writeLong(8);
         leak(chunk.retainedSlice(0, 8), "slice leaked on purpose");
         chunk.release();
     }

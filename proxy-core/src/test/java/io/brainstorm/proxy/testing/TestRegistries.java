@@ -3,7 +3,6 @@ package io.brainstorm.proxy.testing;
 import io.brainstorm.proxy.auth.ApiKeys;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.KeyConfig;
-
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -15,19 +14,25 @@ public final class TestRegistries {
     /** The super-admin token of every registry made here. */
     public static final String ADMIN_TOKEN = "br_admin_" + "T".repeat(32);
 
-    private TestRegistries() {
-    }
+    private TestRegistries() {}
 
     /** Tenant {@code default} with one API key, {@code secret}. */
     public static Registry withKey(String secret) {
-        return Registry.inMemory(bootstrap(List.of(new KeyConfig("test", ApiKeys.sha256(secret), "default")),
-                List.of(), Set.of()), InstantSource.system());
+        return Registry.inMemory(
+                bootstrap(List.of(new KeyConfig("test", ApiKeys.sha256(secret), "default")), List.of(), Set.of()),
+                InstantSource.system());
     }
 
     /** A bootstrap with {@link #ADMIN_TOKEN}, a master key from nowhere (heap only). */
-    public static Registry.Bootstrap bootstrap(List<KeyConfig> keys, List<Registry.ProviderSecret> providerKeys,
-                                               Set<String> providers) {
-        return new Registry.Bootstrap(new ArrayList<>(keys), providerKeys, providers, null, ADMIN_TOKEN, null,
+    public static Registry.Bootstrap bootstrap(
+            List<KeyConfig> keys, List<Registry.ProviderSecret> providerKeys, Set<String> providers) {
+        return new Registry.Bootstrap(
+                new ArrayList<>(keys),
+                providerKeys,
+                providers,
+                null,
+                ADMIN_TOKEN,
+                null,
                 Path.of("/nonexistent/master.key"));
     }
 }

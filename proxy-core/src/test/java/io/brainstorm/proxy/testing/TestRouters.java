@@ -10,7 +10,6 @@ import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.server.GatewayServer;
 import io.brainstorm.proxy.server.Services;
 import io.brainstorm.proxy.settle.audit.AuditLog;
-
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.List;
@@ -18,8 +17,7 @@ import java.util.Map;
 
 /** Routers for tests: the strategies on the test class path, no plugins folder, fresh state. */
 public final class TestRouters {
-    private TestRouters() {
-    }
+    private TestRouters() {}
 
     /** A router over {@code endpoints} with the default routing settings, reading {@code clock}. */
     public static Router of(List<Endpoint> endpoints, InstantSource clock) {
@@ -51,8 +49,8 @@ public final class TestRouters {
 
     /** Ends {@code gateway}'s start: services over {@code router}, heap budgets and answers, {@code audit}. */
     public static Gateway start(Gateway gateway, Router router, AuditLog audit) {
-        gateway.start(Services.start(gateway.config(), gateway.completions(), router, admission(),
-                new InMemoryAnswerLog(), audit));
+        gateway.start(Services.start(
+                gateway.config(), gateway.completions(), router, admission(), new InMemoryAnswerLog(), audit));
         return gateway;
     }
 }

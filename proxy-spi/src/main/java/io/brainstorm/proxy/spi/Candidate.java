@@ -28,8 +28,8 @@ public final class Candidate {
 
     private Candidate(Builder b) {
         if (b.endpoint == null || b.model == null) {
-            throw new IllegalStateException("endpoint, model: " + b.endpoint + ", " + b.model
-                    + " (expected: both set)");
+            throw new IllegalStateException(
+                    "endpoint, model: " + b.endpoint + ", " + b.model + " (expected: both set)");
         }
         if (b.inputNanoUsdPerMillion < 0 || b.outputNanoUsdPerMillion < 0) {
             throw new IllegalArgumentException("prices: " + b.inputNanoUsdPerMillion + "/" + b.outputNanoUsdPerMillion
@@ -131,8 +131,8 @@ public final class Candidate {
      * {@link #expectedCostNanoUsd(RouteRequest)} from prices and an output cap alone, for callers
      * that have no {@code Candidate} at hand.
      */
-    public static long expectedCostNanoUsd(RouteRequest request, long inputNanoUsdPerMillion,
-                                           long outputNanoUsdPerMillion, long maxOutputTokens) {
+    public static long expectedCostNanoUsd(
+            RouteRequest request, long inputNanoUsdPerMillion, long outputNanoUsdPerMillion, long maxOutputTokens) {
         return tokensNano(request.estimatedInputTokens(), inputNanoUsdPerMillion)
                 + tokensNano(expectedOutputTokens(request, maxOutputTokens), outputNanoUsdPerMillion);
     }
@@ -144,16 +144,30 @@ public final class Candidate {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Candidate c && id.equals(c.id) && endpoint.equals(c.endpoint) && model.equals(c.model)
+        return o instanceof Candidate c
+                && id.equals(c.id)
+                && endpoint.equals(c.endpoint)
+                && model.equals(c.model)
                 && inputNanoUsdPerMillion == c.inputNanoUsdPerMillion
-                && outputNanoUsdPerMillion == c.outputNanoUsdPerMillion && capabilities.equals(c.capabilities)
-                && contextLength == c.contextLength && maxOutputTokens == c.maxOutputTokens && stats.equals(c.stats);
+                && outputNanoUsdPerMillion == c.outputNanoUsdPerMillion
+                && capabilities.equals(c.capabilities)
+                && contextLength == c.contextLength
+                && maxOutputTokens == c.maxOutputTokens
+                && stats.equals(c.stats);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(id, endpoint, model, inputNanoUsdPerMillion, outputNanoUsdPerMillion, capabilities,
-                contextLength, maxOutputTokens, stats);
+        return Objects.hash(
+                id,
+                endpoint,
+                model,
+                inputNanoUsdPerMillion,
+                outputNanoUsdPerMillion,
+                capabilities,
+                contextLength,
+                maxOutputTokens,
+                stats);
     }
 
     @Override
@@ -180,8 +194,7 @@ public final class Candidate {
         private long maxOutputTokens;
         private EndpointStats stats = EndpointStats.UNSEEN;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder id(String id) {
             this.id = id;

@@ -22,10 +22,12 @@ public final class EndpointStats {
     private final CircuitState circuit;
 
     private EndpointStats(Builder b) {
-        if (!(b.qualityAlpha > 0) || !(b.qualityBeta > 0) || Double.isInfinite(b.qualityAlpha)
+        if (!(b.qualityAlpha > 0)
+                || !(b.qualityBeta > 0)
+                || Double.isInfinite(b.qualityAlpha)
                 || Double.isInfinite(b.qualityBeta)) {
-            throw new IllegalArgumentException("quality: Beta(" + b.qualityAlpha + ", " + b.qualityBeta
-                    + ") (expected: finite α > 0 and β > 0)");
+            throw new IllegalArgumentException(
+                    "quality: Beta(" + b.qualityAlpha + ", " + b.qualityBeta + ") (expected: finite α > 0 and β > 0)");
         }
         if (!(b.errorRate >= 0 && b.errorRate <= 1)) {
             throw new IllegalArgumentException("errorRate: " + b.errorRate + " (expected: 0..1)");
@@ -95,9 +97,13 @@ public final class EndpointStats {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof EndpointStats s && requests == s.requests && Double.compare(errorRate, s.errorRate) == 0
-                && latency.equals(s.latency) && ttft.equals(s.ttft)
-                && Double.compare(qualityAlpha, s.qualityAlpha) == 0 && Double.compare(qualityBeta, s.qualityBeta) == 0
+        return o instanceof EndpointStats s
+                && requests == s.requests
+                && Double.compare(errorRate, s.errorRate) == 0
+                && latency.equals(s.latency)
+                && ttft.equals(s.ttft)
+                && Double.compare(qualityAlpha, s.qualityAlpha) == 0
+                && Double.compare(qualityBeta, s.qualityBeta) == 0
                 && circuit == s.circuit;
     }
 
@@ -127,8 +133,7 @@ public final class EndpointStats {
         private double qualityBeta = 1;
         private CircuitState circuit = CircuitState.CLOSED;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder requests(long requests) {
             this.requests = requests;

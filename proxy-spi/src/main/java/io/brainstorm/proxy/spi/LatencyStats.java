@@ -66,8 +66,11 @@ public final class LatencyStats {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof LatencyStats s && count == s.count && p50Micros == s.p50Micros
-                && p90Micros == s.p90Micros && p99Micros == s.p99Micros;
+        return o instanceof LatencyStats s
+                && count == s.count
+                && p50Micros == s.p50Micros
+                && p90Micros == s.p90Micros
+                && p99Micros == s.p99Micros;
     }
 
     @Override
@@ -77,7 +80,7 @@ public final class LatencyStats {
 
     @Override
     public String toString() {
-        return "LatencyStats[count=" + count + ", p50Micros=" + p50Micros + ", p90Micros=" + p90Micros
-                + ", p99Micros=" + p99Micros + "]";
+        return "LatencyStats[count=" + count + ", p50Micros=" + p50Micros + ", p90Micros=" + p90Micros + ", p99Micros="
+                + p99Micros + "]";
     }
 }

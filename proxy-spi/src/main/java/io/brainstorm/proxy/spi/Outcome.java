@@ -22,7 +22,10 @@ public final class Outcome {
     private final long costNanoUsd;
 
     private Outcome(Builder b) {
-        if (b.requestId == null || b.candidateId == null || b.endpoint == null || b.model == null
+        if (b.requestId == null
+                || b.candidateId == null
+                || b.endpoint == null
+                || b.model == null
                 || b.taskClass == null) {
             throw new IllegalStateException("requestId, candidateId, endpoint, model, taskClass: " + b.requestId + ", "
                     + b.candidateId + ", " + b.endpoint + ", " + b.model + ", " + b.taskClass + " (expected: all set)");
@@ -107,16 +110,32 @@ public final class Outcome {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Outcome x && requestId.equals(x.requestId) && candidateId.equals(x.candidateId)
-                && endpoint.equals(x.endpoint) && model.equals(x.model) && taskClass.equals(x.taskClass)
-                && status == x.status && Double.compare(score, x.score) == 0 && latencyMicros == x.latencyMicros
-                && ttftMicros == x.ttftMicros && costNanoUsd == x.costNanoUsd;
+        return o instanceof Outcome x
+                && requestId.equals(x.requestId)
+                && candidateId.equals(x.candidateId)
+                && endpoint.equals(x.endpoint)
+                && model.equals(x.model)
+                && taskClass.equals(x.taskClass)
+                && status == x.status
+                && Double.compare(score, x.score) == 0
+                && latencyMicros == x.latencyMicros
+                && ttftMicros == x.ttftMicros
+                && costNanoUsd == x.costNanoUsd;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(requestId, candidateId, endpoint, model, taskClass, status, score, latencyMicros,
-                ttftMicros, costNanoUsd);
+        return Objects.hash(
+                requestId,
+                candidateId,
+                endpoint,
+                model,
+                taskClass,
+                status,
+                score,
+                latencyMicros,
+                ttftMicros,
+                costNanoUsd);
     }
 
     @Override
@@ -143,8 +162,7 @@ public final class Outcome {
         private long ttftMicros = -1;
         private long costNanoUsd;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder requestId(String requestId) {
             this.requestId = requestId;

@@ -24,8 +24,8 @@ public final class RouteRequest {
 
     private RouteRequest(Builder b) {
         if (b.requestId == null || b.tenant == null || b.model == null || b.variant == null) {
-            throw new IllegalStateException("requestId, tenant, model, variant: " + b.requestId + ", " + b.tenant
-                    + ", " + b.model + ", " + b.variant + " (expected: all set)");
+            throw new IllegalStateException("requestId, tenant, model, variant: " + b.requestId + ", " + b.tenant + ", "
+                    + b.model + ", " + b.variant + " (expected: all set)");
         }
         if (b.estimatedInputTokens < 0) {
             throw new IllegalArgumentException("estimatedInputTokens: " + b.estimatedInputTokens + " (expected: >= 0)");
@@ -108,16 +108,34 @@ public final class RouteRequest {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RouteRequest r && requestId.equals(r.requestId) && tenant.equals(r.tenant)
-                && model.equals(r.model) && variant.equals(r.variant) && taskClass.equals(r.taskClass)
-                && stream == r.stream && tools == r.tools && json == r.json
-                && estimatedInputTokens == r.estimatedInputTokens && maxTokens == r.maxTokens && user.equals(r.user);
+        return o instanceof RouteRequest r
+                && requestId.equals(r.requestId)
+                && tenant.equals(r.tenant)
+                && model.equals(r.model)
+                && variant.equals(r.variant)
+                && taskClass.equals(r.taskClass)
+                && stream == r.stream
+                && tools == r.tools
+                && json == r.json
+                && estimatedInputTokens == r.estimatedInputTokens
+                && maxTokens == r.maxTokens
+                && user.equals(r.user);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(requestId, tenant, model, variant, taskClass, stream, tools, json, estimatedInputTokens,
-                maxTokens, user);
+        return Objects.hash(
+                requestId,
+                tenant,
+                model,
+                variant,
+                taskClass,
+                stream,
+                tools,
+                json,
+                estimatedInputTokens,
+                maxTokens,
+                user);
     }
 
     @Override
@@ -146,8 +164,7 @@ public final class RouteRequest {
         private long maxTokens = -1;
         private String user = "";
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder requestId(String requestId) {
             this.requestId = requestId;

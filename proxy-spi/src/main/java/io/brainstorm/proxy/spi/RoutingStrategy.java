@@ -35,6 +35,5 @@ public interface RoutingStrategy {
      * timed out). The gateway keeps the learning state itself and passes it in
      * {@link Candidate#stats()}; this hook is for state a strategy keeps of its own.
      */
-    default void observe(Outcome outcome) {
-    }
+    default void observe(Outcome outcome) {}
 }

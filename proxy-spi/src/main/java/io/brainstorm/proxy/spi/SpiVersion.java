@@ -13,6 +13,5 @@ public final class SpiVersion {
      */
     public static final int MINOR = 0;
 
-    private SpiVersion() {
-    }
+    private SpiVersion() {}
 }

@@ -57,8 +57,8 @@ public final class StrategyConfig {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException("routing.strategies." + name + "." + key + ": " + v
-                + " (expected: a number)");
+        throw new IllegalArgumentException(
+                "routing.strategies." + name + "." + key + ": " + v + " (expected: a number)");
     }
 
     /** A text setting. */

@@ -59,10 +59,11 @@ public final class TaskClass {
     /** The class of a request. */
     public static TaskClass of(boolean tools, boolean json, long estimatedInputTokens) {
         Kind k = tools ? Kind.TOOLS : json ? Kind.JSON : Kind.PLAIN;
-        Size s = estimatedInputTokens < 1_000 ? Size.UNDER_1K
-                : estimatedInputTokens < 8_000 ? Size.UNDER_8K
-                : estimatedInputTokens < 32_000 ? Size.UNDER_32K
-                : Size.LARGE;
+        Size s = estimatedInputTokens < 1_000
+                ? Size.UNDER_1K
+                : estimatedInputTokens < 8_000
+                        ? Size.UNDER_8K
+                        : estimatedInputTokens < 32_000 ? Size.UNDER_32K : Size.LARGE;
         return ALL.get(k.ordinal() * Size.values().length + s.ordinal());
     }
 

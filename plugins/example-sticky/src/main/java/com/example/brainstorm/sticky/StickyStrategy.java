@@ -5,7 +5,6 @@ import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.StrategyConfig;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -70,7 +69,8 @@ public final class StickyStrategy implements RoutingStrategy {
             case CONFIGURED -> RouteDecision.of(candidates, "configured order (no user)");
             case CHEAPEST -> {
                 List<Candidate> byCost = new ArrayList<>(candidates);
-                byCost.sort(Comparator.comparingLong(c -> c.expectedCostNanoUsd(request))); // stable: ties keep configured order
+                byCost.sort(Comparator.comparingLong(
+                        c -> c.expectedCostNanoUsd(request))); // stable: ties keep configured order
                 yield RouteDecision.of(byCost, "cheapest first (no user)");
             }
         };
@@ -88,7 +88,9 @@ public final class StickyStrategy implements RoutingStrategy {
         }
         Arrays.sort(order, (a, b) -> {
             int byWeight = Long.compare(weights[b], weights[a]);
-            return byWeight != 0 ? byWeight : candidates.get(a).id().compareTo(candidates.get(b).id());
+            return byWeight != 0
+                    ? byWeight
+                    : candidates.get(a).id().compareTo(candidates.get(b).id());
         });
         List<Candidate> ranked = new ArrayList<>(n);
         for (Integer i : order) {

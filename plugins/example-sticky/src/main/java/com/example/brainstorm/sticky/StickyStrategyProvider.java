@@ -19,8 +19,7 @@ public final class StickyStrategyProvider implements RoutingStrategyProvider {
     public static final String NAME = "sticky";
 
     /** ServiceLoader needs a public no-argument constructor. */
-    public StickyStrategyProvider() {
-    }
+    public StickyStrategyProvider() {}
 
     @Override
     public String name() {

@@ -1,5 +1,13 @@
 package com.example.brainstorm.sticky;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
+import static org.quicktheories.generators.SourceDSL.strings;
+
 import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
@@ -8,9 +16,6 @@ import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
 import io.brainstorm.proxy.spi.testing.StrategyFixtures;
-import org.junit.jupiter.api.Test;
-import org.quicktheories.core.Gen;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -21,14 +26,8 @@ import java.util.Random;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.quicktheories.QuickTheory.qt;
-import static org.quicktheories.generators.SourceDSL.integers;
-import static org.quicktheories.generators.SourceDSL.longs;
-import static org.quicktheories.generators.SourceDSL.strings;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
 
 class StickyStrategyTest {
     private static final RoutingStrategy STICKY = create(Map.of());
@@ -42,22 +41,24 @@ class StickyStrategyTest {
             Collections.shuffle(shuffled, new Random(shuffleSeed));
             RouteDecision again = route(user, shuffled);
             assertEquals(first, again.first());
-            assertEquals(Set.copyOf(candidates), Set.copyOf(again.order()), "every candidate stays in the failover order");
+            assertEquals(
+                    Set.copyOf(candidates), Set.copyOf(again.order()), "every candidate stays in the failover order");
             assertEquals(n, again.order().size());
         });
     }
 
     @Test
     void whenAnotherEndpointLeavesTheUserStaysPut() {
-        qt().forAll(users(), integers().between(2, 12), integers().between(0, 11)).checkAssert((user, n, leaving) -> {
-            List<Candidate> candidates = candidates(n);
-            Candidate first = route(user, candidates).first();
-            List<Candidate> fewer = new ArrayList<>(candidates);
-            Candidate gone = fewer.remove(leaving % n);
-            if (gone != first) {
-                assertEquals(first, route(user, fewer).first());
-            }
-        });
+        qt().forAll(users(), integers().between(2, 12), integers().between(0, 11))
+                .checkAssert((user, n, leaving) -> {
+                    List<Candidate> candidates = candidates(n);
+                    Candidate first = route(user, candidates).first();
+                    List<Candidate> fewer = new ArrayList<>(candidates);
+                    Candidate gone = fewer.remove(leaving % n);
+                    if (gone != first) {
+                        assertEquals(first, route(user, fewer).first());
+                    }
+                });
     }
 
     @Test
@@ -90,9 +91,13 @@ class StickyStrategyTest {
         Set<Candidate> firsts = new HashSet<>();
         for (int t = 0; t < 50; t++) {
             String tenant = "tenant-" + t;
-            Candidate first = STICKY.route(request(tenant, ""), candidates, new SplittableRandom(1)).first();
+            Candidate first = STICKY.route(request(tenant, ""), candidates, new SplittableRandom(1))
+                    .first();
             // another request of the same tenant, with another random source: same endpoint
-            assertEquals(first, STICKY.route(request(tenant, ""), candidates, new SplittableRandom(2)).first());
+            assertEquals(
+                    first,
+                    STICKY.route(request(tenant, ""), candidates, new SplittableRandom(2))
+                            .first());
             firsts.add(first);
         }
         assertTrue(firsts.size() >= 3, "tenants spread over the endpoints: " + firsts);
@@ -103,12 +108,16 @@ class StickyStrategyTest {
         RoutingStrategy strategy = create(Map.of("fallback", "configured"));
         List<Candidate> candidates = candidates(6);
         for (int t = 0; t < 20; t++) {
-            assertEquals(candidates, strategy.route(request("tenant-" + t, ""), candidates, new SplittableRandom(t)).order());
+            assertEquals(
+                    candidates,
+                    strategy.route(request("tenant-" + t, ""), candidates, new SplittableRandom(t))
+                            .order());
         }
         // a request with a user is still sticky: not always the configured first
         Set<Candidate> firsts = new HashSet<>();
         for (int u = 0; u < 50; u++) {
-            firsts.add(strategy.route(request("acme", "user-" + u), candidates, new SplittableRandom(u)).first());
+            firsts.add(strategy.route(request("acme", "user-" + u), candidates, new SplittableRandom(u))
+                    .first());
         }
         assertTrue(firsts.size() > 1, "users spread: " + firsts);
     }
@@ -116,18 +125,22 @@ class StickyStrategyTest {
     @Test
     void fallbackCheapestPutsTheCheapestFirstForRequestsWithoutAUser() {
         RoutingStrategy strategy = create(Map.of("fallback", "cheapest"));
-        List<Candidate> candidates = List.of(candidate("east", 3_000_000_000L),
-                candidate("budget", 1_000_000_000L), candidate("west", 2_000_000_000L));
+        List<Candidate> candidates = List.of(
+                candidate("east", 3_000_000_000L),
+                candidate("budget", 1_000_000_000L),
+                candidate("west", 2_000_000_000L));
         RouteDecision d = strategy.route(request("acme", ""), candidates, new SplittableRandom(0));
-        assertEquals(List.of("sim/alpha@budget", "sim/alpha@west", "sim/alpha@east"),
+        assertEquals(
+                List.of("sim/alpha@budget", "sim/alpha@west", "sim/alpha@east"),
                 d.order().stream().map(Candidate::id).toList());
     }
 
     @Test
     void anUnknownFallbackIsRefusedNamingTheSetting() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> create(Map.of("fallback", "random")));
-        assertEquals("routing.strategies.sticky.fallback: random (expected: tenant, configured or cheapest)",
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> create(Map.of("fallback", "random")));
+        assertEquals(
+                "routing.strategies.sticky.fallback: random (expected: tenant, configured or cheapest)",
                 e.getMessage());
     }
 
@@ -155,7 +168,11 @@ class StickyStrategyTest {
     }
 
     private static RouteRequest request(String tenant, String user) {
-        return StrategyFixtures.request("sticky").tenant(tenant).estimatedInputTokens(100).user(user).build();
+        return StrategyFixtures.request("sticky")
+                .tenant(tenant)
+                .estimatedInputTokens(100)
+                .user(user)
+                .build();
     }
 
     private static List<Candidate> candidates(int n) {
@@ -168,7 +185,10 @@ class StickyStrategyTest {
 
     /** {@code sim/alpha@<endpoint>}, never seen. */
     private static Candidate candidate(String endpoint, long inputNanoUsdPerMillion) {
-        return StrategyFixtures.candidate(endpoint).inputNanoUsdPerMillion(inputNanoUsdPerMillion)
-                .outputNanoUsdPerMillion(2 * inputNanoUsdPerMillion).capabilities(Set.of("tools", "json")).build();
+        return StrategyFixtures.candidate(endpoint)
+                .inputNanoUsdPerMillion(inputNanoUsdPerMillion)
+                .outputNanoUsdPerMillion(2 * inputNanoUsdPerMillion)
+                .capabilities(Set.of("tools", "json"))
+                .build();
     }
 }

@@ -28,14 +28,13 @@ public final class AuditFiles {
     }
 
     /** Oldest first for one writer; across writers, slot 0 first. */
-    static final Comparator<DayFile> CHAIN_ORDER = Comparator.comparingInt(DayFile::slot)
-            .thenComparing(DayFile::day);
+    static final Comparator<DayFile> CHAIN_ORDER =
+            Comparator.comparingInt(DayFile::slot).thenComparing(DayFile::day);
     /** By day, and within a day by slot: the admin API's reading order. */
-    static final Comparator<DayFile> DAY_ORDER = Comparator.comparing(DayFile::day)
-            .thenComparingInt(DayFile::slot);
+    static final Comparator<DayFile> DAY_ORDER =
+            Comparator.comparing(DayFile::day).thenComparingInt(DayFile::slot);
 
-    private AuditFiles() {
-    }
+    private AuditFiles() {}
 
     /** {@code audit-2025-01-01.jsonl} (slot 0) or {@code audit-2025-01-01.2.jsonl}. */
     public static String name(LocalDate day, int slot) {

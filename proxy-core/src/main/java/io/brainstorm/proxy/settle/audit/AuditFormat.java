@@ -6,9 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.Cost;
-
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,6 +18,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.HexFormat;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -41,12 +40,13 @@ final class AuditFormat {
     static final String ZERO_MAC = "0".repeat(MAC_BYTES * 2);
     /** {@code ,"mac":"} + 64 hex + {@code "}}. */
     private static final byte[] MAC_OPEN = ",\"mac\":\"".getBytes(StandardCharsets.US_ASCII);
+
     static final int MAC_SUFFIX = MAC_OPEN.length + MAC_BYTES * 2 + 2;
     private static final HexFormat HEX = HexFormat.of();
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
-            .withZone(ZoneOffset.UTC);
-    private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss")
-            .withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter SECONDS =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
     private static final JsonFactory FACTORY = new JsonFactory();
 
     private final Mac mac;
@@ -54,12 +54,12 @@ final class AuditFormat {
     private final ByteArrayOutputStream body = new ByteArrayOutputStream(1024);
     /** One generator on {@link #body} for every record (made again after a failure mid-record). */
     private JsonGenerator gen;
+
     private long cachedSecond = Long.MIN_VALUE;
     private @Nullable String cachedPrefix;
 
     /** A gap: records that were never written, and why. {@code from}/{@code to} are epoch ms or -1 when unknown. */
-    record Gap(long lost, String reason, long from, long to) {
-    }
+    record Gap(long lost, String reason, long from, long to) {}
 
     AuditFormat(byte[] key, boolean recordContent) {
         try {
@@ -137,7 +137,9 @@ final class AuditFormat {
             } else {
                 g.writeNull();
             }
-            g.writeStringField("score_outcome", c.scoreOutcome() == null ? null : c.scoreOutcome().label());
+            g.writeStringField(
+                    "score_outcome",
+                    c.scoreOutcome() == null ? null : c.scoreOutcome().label());
             if (recordContent) {
                 g.writeStringField("prompt", c.prompt());
                 g.writeStringField("answer", c.answer());
@@ -206,8 +208,7 @@ final class AuditFormat {
     }
 
     /** A line read back: its fields, and whether its MAC holds under the key. */
-    record Parsed(JsonNode json, long seq, String prev, String mac, boolean macValid, boolean gap) {
-    }
+    record Parsed(JsonNode json, long seq, String prev, String mac, boolean macValid, boolean gap) {}
 
     /**
      * Parses one line (without its newline) and checks its MAC against its own {@code prev}.
@@ -215,11 +216,19 @@ final class AuditFormat {
      * @throws IllegalArgumentException when the line is not an audit record: the message says what is wrong
      */
     Parsed parse(byte[] line, int length) {
-        if (length < MAC_SUFFIX + 2 || line[0] != '{' || line[length - 1] != '}' || line[length - 2] != '"'
-                || !Arrays.equals(line, length - MAC_SUFFIX, length - MAC_SUFFIX + MAC_OPEN.length,
-                MAC_OPEN, 0, MAC_OPEN.length)) {
-            throw new IllegalArgumentException("not an audit record (expected: a JSON object ending with"
-                    + " ,\"mac\":\"<64 hex digits>\"})");
+        if (length < MAC_SUFFIX + 2
+                || line[0] != '{'
+                || line[length - 1] != '}'
+                || line[length - 2] != '"'
+                || !Arrays.equals(
+                        line,
+                        length - MAC_SUFFIX,
+                        length - MAC_SUFFIX + MAC_OPEN.length,
+                        MAC_OPEN,
+                        0,
+                        MAC_OPEN.length)) {
+            throw new IllegalArgumentException(
+                    "not an audit record (expected: a JSON object ending with" + " ,\"mac\":\"<64 hex digits>\"})");
         }
         JsonNode json;
         try {
@@ -241,11 +250,18 @@ final class AuditFormat {
         mac.update((byte) '}');
         byte[] expected = mac.doFinal();
         boolean valid = MessageDigest.isEqual(expected, HEX.parseHex(macHex));
-        return new Parsed(json, seq.asLong(), prev.asText(), macHex, valid, "gap".equals(json.path("type").asText()));
+        return new Parsed(
+                json,
+                seq.asLong(),
+                prev.asText(),
+                macHex,
+                valid,
+                "gap".equals(json.path("type").asText()));
     }
 
     private static boolean isHex(String s) {
-        return s.length() == MAC_BYTES * 2 && s.chars().allMatch(ch -> ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'f');
+        return s.length() == MAC_BYTES * 2
+                && s.chars().allMatch(ch -> ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'f');
     }
 
     static String hex(byte @Nullable [] mac) {

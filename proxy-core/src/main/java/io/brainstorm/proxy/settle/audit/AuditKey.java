@@ -30,8 +30,7 @@ public final class AuditKey {
             + " by 'openssl rand -hex 32') or base64";
     private static final System.Logger log = System.getLogger(AuditKey.class.getName());
 
-    private AuditKey() {
-    }
+    private AuditKey() {}
 
     /**
      * The key for writing: {@value #ENV} from {@code env}, else {@code keyFile}, created when absent.
@@ -117,7 +116,10 @@ public final class AuditKey {
         new SecureRandom().nextBytes(key);
         Path parent = file.getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, file.getFileName() + ".", ".tmp",
+        Path tmp = Files.createTempFile(
+                parent,
+                file.getFileName() + ".",
+                ".tmp",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
             Files.writeString(tmp, HexFormat.of().formatHex(key) + "\n", StandardCharsets.US_ASCII);
@@ -125,8 +127,10 @@ public final class AuditKey {
                 ch.force(true);
             }
             Files.createLink(file, tmp);
-            log.log(System.Logger.Level.INFO, "audit key created in {0} (mode 0600); keep a copy: without it the"
-                    + " trail cannot be verified", file);
+            log.log(
+                    System.Logger.Level.INFO,
+                    "audit key created in {0} (mode 0600); keep a copy: without it the" + " trail cannot be verified",
+                    file);
         } catch (FileAlreadyExistsException e) {
             // another process made it first: use that one
         } finally {

@@ -3,7 +3,6 @@ package io.brainstorm.proxy.settle.audit;
 import io.brainstorm.proxy.config.AuditConfig;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.CompletionSink;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,8 +62,7 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
      * @param mac  its MAC in hex; 64 zeros when there is none
      * @param time its {@code time}, or null
      */
-    public record Head(int slot, String file, long seq, String mac, String time) {
-    }
+    public record Head(int slot, String file, long seq, String mac, String time) {}
 
     private final Path dir;
     private final WriterSlots.Hold slot;
@@ -96,8 +94,9 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
         return open(config, stateDir, env, clock, AuditOutput.FILES);
     }
 
-    static AuditLog open(AuditConfig config, Path stateDir, Map<String, String> env, InstantSource clock,
-                         AuditOutput output) throws IOException {
+    static AuditLog open(
+            AuditConfig config, Path stateDir, Map<String, String> env, InstantSource clock, AuditOutput output)
+            throws IOException {
         Path dir = config.dir(stateDir);
         byte[] key = AuditKey.load(env, config.keyFile(stateDir), dir);
         Files.createDirectories(dir);
@@ -107,8 +106,8 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
             AuditFormat format = new AuditFormat(key, config.recordContent());
             ChainStart start = ChainStart.find(real, slot.slot(), format, config, clock);
             AuditQueue queue = new AuditQueue(config.queueRecords());
-            AuditLog a = new AuditLog(real, slot, queue,
-                    new AuditWriter(config, real, slot.slot(), clock, format, queue, output, start));
+            AuditLog a = new AuditLog(
+                    real, slot, queue, new AuditWriter(config, real, slot.slot(), clock, format, queue, output, start));
             a.thread.start();
             return a;
         } catch (IOException | RuntimeException e) {
@@ -176,8 +175,11 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
             Thread.currentThread().interrupt();
         }
         if (thread.isAlive()) {
-            log.log(System.Logger.Level.ERROR, "audit trail: the writer did not finish within {0} ms; {1} queued"
-                    + " records may be lost", CLOSE_WAIT_MILLIS, queue.size());
+            log.log(
+                    System.Logger.Level.ERROR,
+                    "audit trail: the writer did not finish within {0} ms; {1} queued" + " records may be lost",
+                    CLOSE_WAIT_MILLIS,
+                    queue.size());
         } else {
             slot.close();
         }

@@ -41,8 +41,8 @@ interface AuditOutput {
     static FileChannel openPrivate(Path file, StandardOpenOption... options) throws IOException {
         Set<StandardOpenOption> set = EnumSet.of(options[0], options);
         try {
-            return FileChannel.open(file, set, PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rw-------")));
+            return FileChannel.open(
+                    file, set, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (UnsupportedOperationException e) {
             return FileChannel.open(file, set);
         }

@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.settle.audit;
 
 import io.brainstorm.proxy.settle.Completion;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -23,6 +22,7 @@ final class AuditQueue {
     private final LinkedBlockingQueue<Object> queue;
     /** Records refused since the writer last looked, and their first and last times. */
     private final AtomicLong dropped = new AtomicLong();
+
     private final AtomicLong droppedFrom = new AtomicLong(Long.MAX_VALUE);
     private final AtomicLong droppedTo = new AtomicLong(Long.MIN_VALUE);
     /** The writer's: what {@link #drainTo} took, before the markers are left out. */

@@ -2,13 +2,11 @@ package io.brainstorm.proxy.settle.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.brainstorm.proxy.api.Json;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
@@ -47,12 +45,16 @@ public final class AuditReader {
      * @param model  records whose requested or selected model is this
      * @param status records with this HTTP status
      */
-    public record Query(Instant from, Instant to, @Nullable String tenant, @Nullable String keyId, @Nullable String model, @Nullable Integer status) {
-    }
+    public record Query(
+            Instant from,
+            Instant to,
+            @Nullable String tenant,
+            @Nullable String keyId,
+            @Nullable String model,
+            @Nullable Integer status) {}
 
     /** A page: the records (as written, {@code mac} included) and where the next page starts, or null at the end. */
-    public record Page(List<JsonNode> records, @Nullable String nextCursor) {
-    }
+    public record Page(List<JsonNode> records, @Nullable String nextCursor) {}
 
     /** A cursor that does not name a day file of the folder, or not a line's start. */
     public static final class BadCursorException extends IllegalArgumentException {
@@ -61,8 +63,7 @@ public final class AuditReader {
         }
     }
 
-    private AuditReader() {
-    }
+    private AuditReader() {}
 
     /**
      * @param cursor a previous page's {@code nextCursor}, or null for the first page
@@ -113,8 +114,11 @@ public final class AuditReader {
                 // its file is outside from..to (the query changed) or gone: start after its place
                 fileIndex = 0;
                 offset = 0;
-                while (fileIndex < files.size() && AuditFiles.DAY_ORDER.compare(files.get(fileIndex),
-                        new AuditFiles.DayFile(named.path(), named.day(), named.slot())) < 0) {
+                while (fileIndex < files.size()
+                        && AuditFiles.DAY_ORDER.compare(
+                                        files.get(fileIndex),
+                                        new AuditFiles.DayFile(named.path(), named.day(), named.slot()))
+                                < 0) {
                     fileIndex++;
                 }
             }
@@ -157,7 +161,8 @@ public final class AuditReader {
     }
 
     private static String cursor(AuditFiles.DayFile f, long offset) {
-        return Base64.getUrlEncoder().withoutPadding()
+        return Base64.getUrlEncoder()
+                .withoutPadding()
                 .encodeToString((f.name() + ":" + offset).getBytes(StandardCharsets.UTF_8));
     }
 
@@ -182,19 +187,20 @@ public final class AuditReader {
         if (q.keyId() != null && !q.keyId().equals(r.path("key_id").asText(null))) {
             return false;
         }
-        if (q.model() != null && !q.model().equals(r.path("requested_model").asText(null))
+        if (q.model() != null
+                && !q.model().equals(r.path("requested_model").asText(null))
                 && !q.model().equals(r.path("selected_model").asText(null))) {
             return false;
         }
-        return q.status() == null || (r.path("status").isInt() && r.path("status").asInt() == q.status());
+        return q.status() == null
+                || (r.path("status").isInt() && r.path("status").asInt() == q.status());
     }
 
     /** The channel is closed by its own try block. */
     private static InputStream noClose(InputStream in) {
         return new java.io.FilterInputStream(in) {
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
     }
 }

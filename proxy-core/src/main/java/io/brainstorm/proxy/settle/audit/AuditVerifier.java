@@ -37,7 +37,11 @@ public final class AuditVerifier {
 
     /** What broke. */
     public enum Problem {
-        EDITED, DELETED, REORDERED, TRUNCATED, MALFORMED;
+        EDITED,
+        DELETED,
+        REORDERED,
+        TRUNCATED,
+        MALFORMED;
 
         public String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -45,7 +49,12 @@ public final class AuditVerifier {
     }
 
     /** The first broken record: where it is and what it means. {@code line} counts from 1; {@code seq} is -1 when unreadable. */
-    public record Break(Path file, long line, long seq, Problem problem, @Nullable String detail) {
+    public record Break(
+            Path file,
+            long line,
+            long seq,
+            Problem problem,
+            @Nullable String detail) {
         @Override
         public String toString() {
             return file.getFileName() + " line " + line + (seq >= 0 ? " (seq " + seq + ")" : "") + ": "
@@ -54,8 +63,7 @@ public final class AuditVerifier {
     }
 
     /** A gap record: {@code lost} records were not written, for {@code reason}. */
-    public record Gap(Path file, long line, long seq, long lost, String reason, String from, String to) {
-    }
+    public record Gap(Path file, long line, long seq, long lost, String reason, String from, String to) {}
 
     /**
      * One writer's chain as verified (up to a break, if any).
@@ -65,15 +73,22 @@ public final class AuditVerifier {
      * @param headMac   the last verified record's MAC, or null when none verified
      * @param headFile  that record's file, or null
      */
-    public record Chain(int slot, List<Path> files, long records, long firstSeq, long lastSeq, boolean fromStart,
-                        @Nullable String headMac, @Nullable Path headFile) {
-    }
+    public record Chain(
+            int slot,
+            List<Path> files,
+            long records,
+            long firstSeq,
+            long lastSeq,
+            boolean fromStart,
+            @Nullable String headMac,
+            @Nullable Path headFile) {}
 
     /**
      * @param broken    the first broken record, or null when the trail is intact
      * @param headFound where the expected head was found ({@code seq}), -1 when none was expected or it was not found
      */
-    public record Result(List<Chain> chains, List<Gap> gaps, @Nullable Break broken, long headFound) {
+    public record Result(
+            List<Chain> chains, List<Gap> gaps, @Nullable Break broken, long headFound) {
         public boolean intact() {
             return broken == null;
         }
@@ -91,8 +106,7 @@ public final class AuditVerifier {
         }
     }
 
-    private AuditVerifier() {
-    }
+    private AuditVerifier() {}
 
     /**
      * Verifies the day files among {@code paths} (folders stand for the day files inside them).
@@ -112,7 +126,8 @@ public final class AuditVerifier {
                     bySlot.computeIfAbsent(f.slot(), s -> new ArrayList<>()).add(f.path());
                 }
             } else if (AuditFiles.parse(p) != null) {
-                bySlot.computeIfAbsent(AuditFiles.parse(p).slot(), s -> new ArrayList<>()).add(p);
+                bySlot.computeIfAbsent(AuditFiles.parse(p).slot(), s -> new ArrayList<>())
+                        .add(p);
             } else if (Files.isRegularFile(p)) {
                 others.add(p);
             } else {
@@ -120,8 +135,13 @@ public final class AuditVerifier {
             }
         }
         Map<Integer, List<Path>> chains = new LinkedHashMap<>();
-        bySlot.forEach((slot, files) -> chains.put(slot, files.stream().distinct()
-                .sorted(java.util.Comparator.comparing(f -> AuditFiles.parse(f).day())).toList()));
+        bySlot.forEach((slot, files) -> chains.put(
+                slot,
+                files.stream()
+                        .distinct()
+                        .sorted(java.util.Comparator.comparing(
+                                f -> AuditFiles.parse(f).day()))
+                        .toList()));
         if (!others.isEmpty()) {
             List<Path> zero = new ArrayList<>(chains.getOrDefault(0, List.of()));
             zero.addAll(others);
@@ -140,11 +160,21 @@ public final class AuditVerifier {
                 headFound = w.headFound;
                 if (b == null && expectedHead != null && w.headFound < 0) {
                     b = w.lastPath == null
-                            ? new Break(e.getValue().get(0), 0, -1, Problem.TRUNCATED, "no records, but the expected"
-                            + " head is " + expectedHead)
-                            : new Break(w.lastPath, w.lastLine, w.lastSeq, Problem.TRUNCATED, "the trail ends here,"
-                            + " before the expected head " + expectedHead + ": the records after this one were removed"
-                            + " (or the head belongs to another trail)");
+                            ? new Break(
+                                    e.getValue().get(0),
+                                    0,
+                                    -1,
+                                    Problem.TRUNCATED,
+                                    "no records, but the expected" + " head is " + expectedHead)
+                            : new Break(
+                                    w.lastPath,
+                                    w.lastLine,
+                                    w.lastSeq,
+                                    Problem.TRUNCATED,
+                                    "the trail ends here,"
+                                            + " before the expected head " + expectedHead
+                                            + ": the records after this one were removed"
+                                            + " (or the head belongs to another trail)");
                 }
             }
             if (b != null) {
@@ -164,12 +194,18 @@ public final class AuditVerifier {
         final AuditFormat format;
         final @Nullable String expectedHead;
         final List<Gap> gaps;
-        @Nullable String prevMac;
+
+        @Nullable
+        String prevMac;
+
         long expect = -1;
         long records;
         long firstSeq = -1;
         boolean fromStart;
-        @Nullable Path lastPath;
+
+        @Nullable
+        Path lastPath;
+
         long lastLine;
         long lastSeq = -1;
         long headFound = -1;
@@ -184,7 +220,8 @@ public final class AuditVerifier {
             return new Chain(slot, files, records, firstSeq, lastSeq, fromStart, prevMac, lastPath);
         }
 
-        @Nullable Break run(List<Path> files) throws IOException {
+        @Nullable
+        Break run(List<Path> files) throws IOException {
             for (Path file : files) {
                 try (LineReader r = new LineReader(Files.newInputStream(file))) {
                     long lineNo = 0;
@@ -192,8 +229,13 @@ public final class AuditVerifier {
                     while (cur != null) {
                         lineNo++;
                         if (cur.torn()) {
-                            return new Break(file, lineNo, -1, Problem.MALFORMED, "torn last line: " + cur.length()
-                                    + " bytes without a newline (a write cut off by a crash or a full disk)");
+                            return new Break(
+                                    file,
+                                    lineNo,
+                                    -1,
+                                    Problem.MALFORMED,
+                                    "torn last line: " + cur.length()
+                                            + " bytes without a newline (a write cut off by a crash or a full disk)");
                         }
                         AuditFormat.Parsed p;
                         try {
@@ -202,8 +244,13 @@ public final class AuditVerifier {
                             return new Break(file, lineNo, -1, Problem.MALFORMED, e.getMessage());
                         }
                         if (!p.macValid()) {
-                            return new Break(file, lineNo, p.seq(), Problem.EDITED, "the record does not match its"
-                                    + " MAC: its content was changed (or it was written under another key)");
+                            return new Break(
+                                    file,
+                                    lineNo,
+                                    p.seq(),
+                                    Problem.EDITED,
+                                    "the record does not match its"
+                                            + " MAC: its content was changed (or it was written under another key)");
                         }
                         LineReader.Line next = r.next();
                         if (prevMac == null) {
@@ -213,8 +260,13 @@ public final class AuditVerifier {
                             return broken(file, lineNo, p, next);
                         }
                         if (p.gap()) {
-                            gaps.add(new Gap(file, lineNo, p.seq(), p.json().path("lost").asLong(),
-                                    p.json().path("reason").asText(), p.json().path("from").asText(null),
+                            gaps.add(new Gap(
+                                    file,
+                                    lineNo,
+                                    p.seq(),
+                                    p.json().path("lost").asLong(),
+                                    p.json().path("reason").asText(),
+                                    p.json().path("from").asText(null),
                                     p.json().path("to").asText(null)));
                         }
                         if (p.mac().equals(expectedHead)) {
@@ -237,44 +289,67 @@ public final class AuditVerifier {
             long before = expect - 1;
             if (p.seq() > expect) {
                 if (lineNo == 1 && !file.equals(lastPath)) {
-                    return new Break(file, lineNo, p.seq(), Problem.DELETED, "does not link to the last record of "
-                            + lastPath.getFileName() + " (seq " + before + ", line " + lastLine + "): " + missing(p.seq())
-                            + " cut from the end of " + lastPath.getFileName() + ", or a day's file between the two"
-                            + " was deleted");
+                    return new Break(
+                            file,
+                            lineNo,
+                            p.seq(),
+                            Problem.DELETED,
+                            "does not link to the last record of "
+                                    + lastPath.getFileName() + " (seq " + before + ", line " + lastLine + "): "
+                                    + missing(p.seq())
+                                    + " cut from the end of " + lastPath.getFileName()
+                                    + ", or a day's file between the two"
+                                    + " was deleted");
                 }
                 if (next != null && !next.torn()) {
                     try {
                         AuditFormat.Parsed n = format.parse(next.bytes(), next.length());
                         if (n.seq() == expect) {
-                            return new Break(file, lineNo, p.seq(), Problem.REORDERED, "seq " + p.seq()
-                                    + " comes before seq " + expect + ": records were reordered");
+                            return new Break(
+                                    file,
+                                    lineNo,
+                                    p.seq(),
+                                    Problem.REORDERED,
+                                    "seq " + p.seq() + " comes before seq " + expect + ": records were reordered");
                         }
                     } catch (IllegalArgumentException e) {
                         // not a record: the jump is what is reported
                     }
                 }
-                return new Break(file, lineNo, p.seq(), Problem.DELETED, "follows seq " + before + ": " + missing(p.seq())
-                        + " deleted");
+                return new Break(
+                        file,
+                        lineNo,
+                        p.seq(),
+                        Problem.DELETED,
+                        "follows seq " + before + ": " + missing(p.seq()) + " deleted");
             }
             if (p.seq() < expect) {
-                return new Break(file, lineNo, p.seq(), Problem.REORDERED, "seq " + p.seq() + " follows seq " + before
-                        + ": records were reordered or repeated");
+                return new Break(
+                        file,
+                        lineNo,
+                        p.seq(),
+                        Problem.REORDERED,
+                        "seq " + p.seq() + " follows seq " + before + ": records were reordered or repeated");
             }
-            return new Break(file, lineNo, p.seq(), Problem.EDITED, "does not link to the record before it (seq "
-                    + before + "): a record was replaced");
+            return new Break(
+                    file,
+                    lineNo,
+                    p.seq(),
+                    Problem.EDITED,
+                    "does not link to the record before it (seq " + before + "): a record was replaced");
         }
 
         private String missing(long seq) {
             long n = seq - expect;
-            return n == 1 ? "record seq " + expect + " is missing," : "records seq " + expect + " to " + (seq - 1)
-                    + " (" + n + ") are missing,";
+            return n == 1
+                    ? "record seq " + expect + " is missing,"
+                    : "records seq " + expect + " to " + (seq - 1) + " (" + n + ") are missing,";
         }
     }
 
     /** Lines of a stream as bytes, without their newline; a last line without one is {@code torn}. */
     static final class LineReader implements AutoCloseable {
-        record Line(byte[] bytes, int length, boolean torn) {
-        }
+        record Line(byte[] bytes, int length, boolean torn) {}
 
         private final InputStream in;
         private final byte[] chunk = new byte[64 * 1024];
@@ -287,7 +362,8 @@ public final class AuditVerifier {
         }
 
         /** The next line (its own array), or null at the end. */
-        @Nullable Line next() throws IOException {
+        @Nullable
+        Line next() throws IOException {
             int n = 0;
             while (true) {
                 if (pos == end) {

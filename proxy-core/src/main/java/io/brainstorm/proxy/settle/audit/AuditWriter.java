@@ -2,7 +2,6 @@ package io.brainstorm.proxy.settle.audit;
 
 import io.brainstorm.proxy.config.AuditConfig;
 import io.brainstorm.proxy.settle.Completion;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -67,8 +66,15 @@ final class AuditWriter implements Runnable {
     private long retryAt;
     private String failReason;
 
-    AuditWriter(AuditConfig config, Path dir, int slot, InstantSource clock, AuditFormat format, AuditQueue queue,
-                AuditOutput output, ChainStart start) {
+    AuditWriter(
+            AuditConfig config,
+            Path dir,
+            int slot,
+            InstantSource clock,
+            AuditFormat format,
+            AuditQueue queue,
+            AuditOutput output,
+            ChainStart start) {
         this.config = config;
         this.dir = dir;
         this.slot = slot;
@@ -151,8 +157,10 @@ final class AuditWriter implements Runnable {
             write(batch, retryNow);
         } catch (RuntimeException e) {
             lost.addAndGet(batch.size());
-            log.log(System.Logger.Level.ERROR, "audit trail: " + batch.size() + " records could not be written"
-                    + " and are lost", e);
+            log.log(
+                    System.Logger.Level.ERROR,
+                    "audit trail: " + batch.size() + " records could not be written" + " and are lost",
+                    e);
         }
     }
 
@@ -165,8 +173,11 @@ final class AuditWriter implements Runnable {
             files.forceIfDue(now);
         } catch (IOException e) {
             writeErrors++;
-            log.log(System.Logger.Level.ERROR, "audit trail: forcing " + files.current().path() + " to disk failed;"
-                    + " the last records written may not survive a power loss", e);
+            log.log(
+                    System.Logger.Level.ERROR,
+                    "audit trail: forcing " + files.current().path() + " to disk failed;"
+                            + " the last records written may not survive a power loss",
+                    e);
         }
         headFile.persist(head, false);
     }
@@ -260,16 +271,21 @@ final class AuditWriter implements Runnable {
             seq = g.lastSeq;
             prevMac = g.lastMac;
             // the head first: whoever sees the count of records written sees a head at least that far
-            head = new AuditLog.Head(slot, g.file.name(), g.lastSeq, AuditFormat.hex(g.lastMac),
-                    AuditFormat.time(g.lastTime));
+            head = new AuditLog.Head(
+                    slot, g.file.name(), g.lastSeq, AuditFormat.hex(g.lastMac), AuditFormat.time(g.lastTime));
             written += g.requests;
             if (g.gaps) {
                 tornGaps.clear();
                 queueLoss.clear();
                 if (failLoss.count() > 0) {
-                    log.log(System.Logger.Level.WARNING, "audit trail: writing {0} works again after {1} s; {2}"
-                            + " records were lost meanwhile, noted in the gap record before seq {3}", g.file.path(),
-                            (now - failingSince) / 1_000_000_000L, failLoss.count(), g.lastSeq - g.requests + 1);
+                    log.log(
+                            System.Logger.Level.WARNING,
+                            "audit trail: writing {0} works again after {1} s; {2}"
+                                    + " records were lost meanwhile, noted in the gap record before seq {3}",
+                            g.file.path(),
+                            (now - failingSince) / 1_000_000_000L,
+                            failLoss.count(),
+                            g.lastSeq - g.requests + 1);
                 }
                 failLoss.clear();
             }
@@ -310,9 +326,12 @@ final class AuditWriter implements Runnable {
             failing = true;
             failingSince = now;
             failReason = e.toString();
-            log.log(System.Logger.Level.ERROR, "audit trail: writing " + at.file.path() + " failed (" + e
-                    + "). Requests are still served, but their audit records are being counted as lost until"
-                    + " writing works again (retried every second); a gap record will give the count.", e);
+            log.log(
+                    System.Logger.Level.ERROR,
+                    "audit trail: writing " + at.file.path() + " failed (" + e
+                            + "). Requests are still served, but their audit records are being counted as lost until"
+                            + " writing works again (retried every second); a gap record will give the count.",
+                    e);
         }
         files.discardPartial();
     }
@@ -339,12 +358,17 @@ final class AuditWriter implements Runnable {
             files.close();
         } catch (IOException e) {
             writeErrors++;
-            log.log(System.Logger.Level.ERROR, "audit trail: forcing " + last.path() + " to disk at close"
-                    + " failed", e);
+            log.log(
+                    System.Logger.Level.ERROR,
+                    "audit trail: forcing " + last.path() + " to disk at close" + " failed",
+                    e);
         }
         if (failing) {
-            log.log(System.Logger.Level.ERROR, "audit trail: closed while writing fails; {0} records were lost"
-                    + " and no gap record could be written", failLoss.count());
+            log.log(
+                    System.Logger.Level.ERROR,
+                    "audit trail: closed while writing fails; {0} records were lost"
+                            + " and no gap record could be written",
+                    failLoss.count());
         }
         headFile.persist(head, true);
     }

@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.settle.audit;
 
 import io.brainstorm.proxy.config.AuditConfig;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -42,7 +41,8 @@ record ChainStart(AuditFiles.DayFile file, AuditLog.Head head, List<AuditFormat.
             throws IOException {
         List<AuditFormat.Gap> torn = new ArrayList<>();
         List<AuditFiles.DayFile> files = AuditFiles.list(dir, AuditFiles.CHAIN_ORDER).stream()
-                .filter(f -> f.slot() == slot).toList();
+                .filter(f -> f.slot() == slot)
+                .toList();
         for (int i = files.size() - 1; i >= 0; i--) {
             AuditFiles.DayFile f = files.get(i);
             Tail tail = Tail.read(f.path());
@@ -65,10 +65,21 @@ record ChainStart(AuditFiles.DayFile file, AuditLog.Head head, List<AuditFormat.
                         + config.keyFile() + "; if the key was replaced on purpose, move the audit folder aside to"
                         + " start a new chain)");
             }
-            log.log(System.Logger.Level.INFO, "audit trail in {0}: continuing the chain at seq {1} ({2})", dir,
-                    p.seq() + 1, f.name());
-            return new ChainStart(f, new AuditLog.Head(slot, f.name(), p.seq(), p.mac(),
-                    p.json().path("time").asText(null)), torn);
+            log.log(
+                    System.Logger.Level.INFO,
+                    "audit trail in {0}: continuing the chain at seq {1} ({2})",
+                    dir,
+                    p.seq() + 1,
+                    f.name());
+            return new ChainStart(
+                    f,
+                    new AuditLog.Head(
+                            slot,
+                            f.name(),
+                            p.seq(),
+                            p.mac(),
+                            p.json().path("time").asText(null)),
+                    torn);
         }
         log.log(System.Logger.Level.INFO, "audit trail in {0}: a new chain (writer slot {1})", dir, slot);
         return new ChainStart(null, new AuditLog.Head(slot, null, 0, AuditFormat.ZERO_MAC, null), torn);
@@ -82,8 +93,8 @@ record ChainStart(AuditFiles.DayFile file, AuditLog.Head head, List<AuditFormat.
             ByteBuffer torn = ByteBuffer.allocate((int) Math.min(tail.tornBytes(), Integer.MAX_VALUE - 8));
             ch.read(torn, tail.completeBytes());
             torn.flip();
-            try (FileChannel a = AuditOutput.openPrivate(aside, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE)) {
+            try (FileChannel a =
+                    AuditOutput.openPrivate(aside, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 while (torn.hasRemaining()) {
                     a.write(torn);
                 }
@@ -92,8 +103,8 @@ record ChainStart(AuditFiles.DayFile file, AuditLog.Head head, List<AuditFormat.
             ch.truncate(tail.completeBytes());
             ch.force(true);
         }
-        String reason = "torn last line after a crash: " + tail.tornBytes() + " bytes of " + f.name()
-                + " moved to " + aside.getFileName();
+        String reason = "torn last line after a crash: " + tail.tornBytes() + " bytes of " + f.name() + " moved to "
+                + aside.getFileName();
         log.log(System.Logger.Level.WARNING, "audit trail: {0}; a gap record will note it", reason);
         return new AuditFormat.Gap(1, reason, -1, -1);
     }

@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.settle.audit;
 
 import io.brainstorm.proxy.config.AuditConfig;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -28,6 +27,7 @@ final class DayFileAppender {
     private long goodSize = -1;
     /** After a failed write: the file may hold a partial batch beyond {@link #goodSize}. */
     private boolean dirtyTail;
+
     private boolean unforced;
     private long lastForce = System.nanoTime();
 
@@ -81,8 +81,7 @@ final class DayFileAppender {
                         unforced = true;
                     }
                 }
-                case NONE -> {
-                }
+                case NONE -> {}
             }
         } catch (IOException e) {
             dirtyTail = true;

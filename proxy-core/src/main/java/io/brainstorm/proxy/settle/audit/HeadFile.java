@@ -1,8 +1,7 @@
 package io.brainstorm.proxy.settle.audit;
 
-import io.brainstorm.proxy.api.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
+import io.brainstorm.proxy.api.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -51,8 +51,10 @@ final class WriterSlots {
         synchronized (OPEN) {
             WriterSlots slots = OPEN.get(file);
             if (slots == null) {
-                slots = new WriterSlots(file, FileChannel.open(file, StandardOpenOption.CREATE,
-                        StandardOpenOption.READ, StandardOpenOption.WRITE));
+                slots = new WriterSlots(
+                        file,
+                        FileChannel.open(
+                                file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE));
                 OPEN.put(file, slots);
             }
             for (int slot = 0; slot < maxSlots; slot++) {

@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.settle.audit;
 
 import io.brainstorm.proxy.config.AuditConfig;
-
 import java.nio.file.Path;
 import java.time.InstantSource;
 
@@ -12,12 +11,14 @@ import java.time.InstantSource;
  * without end, printing {@code written N} every 1,000, until it is killed.
  */
 public final class AuditChild {
-    private AuditChild() {
-    }
+    private AuditChild() {}
 
     public static void main(String[] args) throws Exception {
-        AuditLog log = AuditLog.open(AuditTesting.config(AuditConfig.Fsync.BATCH, 64, 65_536), Path.of(args[0]),
-                AuditTesting.ENV, InstantSource.system());
+        AuditLog log = AuditLog.open(
+                AuditTesting.config(AuditConfig.Fsync.BATCH, 64, 65_536),
+                Path.of(args[0]),
+                AuditTesting.ENV,
+                InstantSource.system());
         System.out.println("slot " + log.slot());
         System.out.flush();
         if (args[1].equals("write")) {

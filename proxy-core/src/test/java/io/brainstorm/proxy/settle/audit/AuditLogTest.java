@@ -1,32 +1,5 @@
 package io.brainstorm.proxy.settle.audit;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.brainstorm.proxy.api.Json;
-import io.brainstorm.proxy.config.AuditConfig;
-import io.brainstorm.proxy.settle.Completion;
-import io.brainstorm.proxy.settle.ScoreOutcome;
-import io.brainstorm.proxy.testing.ManualClock;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-
 import static io.brainstorm.proxy.settle.audit.AuditTesting.DAY_MS;
 import static io.brainstorm.proxy.settle.audit.AuditTesting.ENV;
 import static io.brainstorm.proxy.settle.audit.AuditTesting.T0;
@@ -40,6 +13,32 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.brainstorm.proxy.api.Json;
+import io.brainstorm.proxy.config.AuditConfig;
+import io.brainstorm.proxy.settle.Completion;
+import io.brainstorm.proxy.settle.ScoreOutcome;
+import io.brainstorm.proxy.testing.ManualClock;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class AuditLogTest {
     private final ManualClock clock = new ManualClock(Instant.ofEpochMilli(T0));
@@ -62,8 +61,10 @@ class AuditLogTest {
             assertEquals("audit-2025-01-03.jsonl", head.file());
             assertEquals(15, head.seq());
         }
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
-                dir.resolve("audit-2025-01-01.jsonl"))), "records may hold prompts: owner only");
+        assertEquals(
+                "rw-------",
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("audit-2025-01-01.jsonl"))),
+                "records may hold prompts: owner only");
         List<String> day1 = lines(dir.resolve("audit-2025-01-01.jsonl"));
         List<String> day2 = lines(dir.resolve("audit-2025-01-02.jsonl"));
         List<String> day3 = lines(dir.resolve("audit-2025-01-03.jsonl"));
@@ -106,11 +107,25 @@ class AuditLogTest {
 
     @Test
     void aRecordHasTheCompletionsFieldsInOrderAndNoContentUnlessEnabled(@TempDir Path state) throws Exception {
-        Completion c = Completion.builder("req-42", 0).atMillis(T0 + 1234).key("acme", "key_abcdefabcdef")
-                .app("my-app").operation("chat").requestedModel("sim/alpha:floor").stream(true).strategy("floor")
-                .selected("sim/alpha", "sim-east").status(200, null).tokens(120, 45).cost(1_250_000, true)
-                .latencyMicros(12_345_678).ttftMicros(250_500).fallbacks(1).score(0.5, ScoreOutcome.VALID)
-                .prompt("[{\"role\":\"user\"}]").answer("hello").build();
+        Completion c = Completion.builder("req-42", 0)
+                .atMillis(T0 + 1234)
+                .key("acme", "key_abcdefabcdef")
+                .app("my-app")
+                .operation("chat")
+                .requestedModel("sim/alpha:floor")
+                .stream(true)
+                .strategy("floor")
+                .selected("sim/alpha", "sim-east")
+                .status(200, null)
+                .tokens(120, 45)
+                .cost(1_250_000, true)
+                .latencyMicros(12_345_678)
+                .ttftMicros(250_500)
+                .fallbacks(1)
+                .score(0.5, ScoreOutcome.VALID)
+                .prompt("[{\"role\":\"user\"}]")
+                .answer("hello")
+                .build();
         try (AuditLog log = AuditLog.open(config(), state, ENV, clock)) {
             log.accept(c);
             assertTrue(eventually(5000, () -> log.written() == 1));
@@ -118,10 +133,36 @@ class AuditLogTest {
         String line = lines(state.resolve("audit/audit-2025-01-01.jsonl")).get(0);
         List<String> names = new ArrayList<>();
         Json.MAPPER.readTree(line).fieldNames().forEachRemaining(names::add);
-        assertEquals(List.of("seq", "prev", "time", "type", "request_id", "tenant", "key_id", "app", "operation",
-                "requested_model", "selected_model", "endpoint", "strategy", "status", "error_code", "stream",
-                "prompt_tokens", "completion_tokens", "cost_usd", "cost_estimated", "latency_ms", "ttft_ms",
-                "fallbacks", "format", "score", "score_outcome", "mac"), names);
+        assertEquals(
+                List.of(
+                        "seq",
+                        "prev",
+                        "time",
+                        "type",
+                        "request_id",
+                        "tenant",
+                        "key_id",
+                        "app",
+                        "operation",
+                        "requested_model",
+                        "selected_model",
+                        "endpoint",
+                        "strategy",
+                        "status",
+                        "error_code",
+                        "stream",
+                        "prompt_tokens",
+                        "completion_tokens",
+                        "cost_usd",
+                        "cost_estimated",
+                        "latency_ms",
+                        "ttft_ms",
+                        "fallbacks",
+                        "format",
+                        "score",
+                        "score_outcome",
+                        "mac"),
+                names);
         assertTrue(line.contains("\"time\":\"2025-01-01T00:00:01.234Z\""), line);
         assertTrue(line.contains("\"cost_usd\":0.00125,"), line);
         assertTrue(line.contains("\"latency_ms\":12345.678,\"ttft_ms\":250.500,"), line);
@@ -129,16 +170,25 @@ class AuditLogTest {
         assertFalse(line.contains("hello"), "content is not recorded unless record_content is on");
 
         Path other = state.resolve("with-content");
-        AuditConfig content = new AuditConfig(true, other.resolve("audit"), null, AuditConfig.Fsync.NONE,
-                java.time.Duration.ofSeconds(1), 16, 64, true);
+        AuditConfig content = new AuditConfig(
+                true,
+                other.resolve("audit"),
+                null,
+                AuditConfig.Fsync.NONE,
+                java.time.Duration.ofSeconds(1),
+                16,
+                64,
+                true);
         try (AuditLog log = AuditLog.open(content, other, ENV, clock)) {
             log.accept(c);
             assertTrue(eventually(5000, () -> log.written() == 1));
         }
-        JsonNode withContent = Json.MAPPER.readTree(lines(other.resolve("audit/audit-2025-01-01.jsonl")).get(0));
+        JsonNode withContent = Json.MAPPER.readTree(
+                lines(other.resolve("audit/audit-2025-01-01.jsonl")).get(0));
         assertEquals("hello", withContent.get("answer").asText());
         assertEquals("[{\"role\":\"user\"}]", withContent.get("prompt").asText());
-        assertTrue(AuditVerifier.verify(List.of(other.resolve("audit")), key(), null).intact());
+        assertTrue(AuditVerifier.verify(List.of(other.resolve("audit")), key(), null)
+                .intact());
     }
 
     @Test
@@ -191,7 +241,9 @@ class AuditLogTest {
         assertEquals(threads * each, r.records());
         assertEquals(List.of(), r.gaps());
         long distinct = lines(state.resolve("audit/audit-2025-01-01.jsonl")).stream()
-                .map(l -> l.substring(l.indexOf("\"request_id\":"), l.indexOf(",\"tenant\""))).distinct().count();
+                .map(l -> l.substring(l.indexOf("\"request_id\":"), l.indexOf(",\"tenant\"")))
+                .distinct()
+                .count();
         assertEquals(threads * each, distinct, "every request once");
     }
 
@@ -290,12 +342,10 @@ class AuditLogTest {
             }
 
             @Override
-            public void flush() {
-            }
+            public void flush() {}
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
         Logger jul = Logger.getLogger(AuditLog.class.getName());
         jul.addHandler(capture);
@@ -328,15 +378,23 @@ class AuditLogTest {
         }
         long errors = logged.stream().filter(r -> r.getLevel() == Level.SEVERE).count();
         assertEquals(1, errors, "one ERROR per episode");
-        LogRecord error = logged.stream().filter(r -> r.getLevel() == Level.SEVERE).findFirst().orElseThrow();
-        assertTrue(error.getMessage().contains("audit-2025-01-01.jsonl") && error.getMessage().contains("lost")
-                && error.getMessage().contains("No space left on device"), error.getMessage());
+        LogRecord error = logged.stream()
+                .filter(r -> r.getLevel() == Level.SEVERE)
+                .findFirst()
+                .orElseThrow();
+        assertTrue(
+                error.getMessage().contains("audit-2025-01-01.jsonl")
+                        && error.getMessage().contains("lost")
+                        && error.getMessage().contains("No space left on device"),
+                error.getMessage());
 
         AuditVerifier.Result r = verify(state.resolve("audit"), null);
         assertTrue(r.intact(), String.valueOf(r.broken()));
         assertEquals(1, r.gaps().size());
         assertEquals(30, r.gaps().get(0).lost());
-        assertTrue(r.gaps().get(0).reason().contains("write failed") && r.gaps().get(0).reason().contains("No space"),
+        assertTrue(
+                r.gaps().get(0).reason().contains("write failed")
+                        && r.gaps().get(0).reason().contains("No space"),
                 r.gaps().get(0).reason());
         assertEquals(26, r.records(), "20 + the gap + 5");
     }
@@ -364,20 +422,29 @@ class AuditLogTest {
         assertTrue(r.gaps().get(0).reason().contains("torn"), r.gaps().get(0).reason());
         try (var aside = Files.list(state.resolve("audit"))) {
             Path moved = aside.filter(p -> p.getFileName().toString().startsWith("audit-2025-01-01.jsonl.torn-"))
-                    .findFirst().orElseThrow();
+                    .findFirst()
+                    .orElseThrow();
             assertEquals(torn, Files.readString(moved));
         }
     }
 
     @Test
     void theKeyComesFromTheEnvironmentOrAPrivateFileOutsideTheFolder(@TempDir Path state) throws Exception {
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException bad = assertThrows(
+                IllegalArgumentException.class,
                 () -> AuditLog.open(config(), state, Map.of(AuditKey.ENV, "abcd"), clock));
         assertTrue(bad.getMessage().contains(AuditKey.ENV), bad.getMessage());
         assertFalse(bad.getMessage().contains("abcd"), "never the key");
 
-        AuditConfig inside = new AuditConfig(true, state.resolve("audit"), state.resolve("audit/audit.key"),
-                AuditConfig.Fsync.BATCH, java.time.Duration.ofSeconds(1), 16, 64, false);
+        AuditConfig inside = new AuditConfig(
+                true,
+                state.resolve("audit"),
+                state.resolve("audit/audit.key"),
+                AuditConfig.Fsync.BATCH,
+                java.time.Duration.ofSeconds(1),
+                16,
+                64,
+                false);
         IOException in = assertThrows(IOException.class, () -> AuditLog.open(inside, state, Map.of(), clock));
         assertTrue(in.getMessage().contains("inside the audit folder"), in.getMessage());
 
@@ -389,7 +456,8 @@ class AuditLogTest {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)));
         byte[] k = AuditKey.forVerify(Map.of(), keyFile);
         assertEquals(32, k.length);
-        assertTrue(AuditVerifier.verify(List.of(state.resolve("audit")), k, null).intact());
+        assertTrue(
+                AuditVerifier.verify(List.of(state.resolve("audit")), k, null).intact());
 
         // the trail was written under the file's key: another key is refused at open, naming the file
         IOException other = assertThrows(IOException.class, () -> AuditLog.open(config(), state, ENV, clock));
@@ -399,7 +467,7 @@ class AuditLogTest {
     @Test
     void aSecondWriterOnTheFolderWritesAChainOfItsOwn(@TempDir Path state) throws Exception {
         try (AuditLog a = AuditLog.open(config(), state, ENV, clock);
-             AuditLog b = AuditLog.open(config(), state, ENV, clock)) {
+                AuditLog b = AuditLog.open(config(), state, ENV, clock)) {
             assertEquals(0, a.slot());
             assertEquals(1, b.slot());
             for (int i = 0; i < 10; i++) {
@@ -437,8 +505,10 @@ class AuditLogTest {
 
     @Test
     void theShippedConfigDocumentsTheDefaults() throws Exception {
-        assertEquals(AuditConfig.DEFAULTS, io.brainstorm.proxy.config.ConfigLoader.load(
-                Path.of("..", "conf", "brainstorm.yaml"), Map.of()).audit());
+        assertEquals(
+                AuditConfig.DEFAULTS,
+                io.brainstorm.proxy.config.ConfigLoader.load(Path.of("..", "conf", "brainstorm.yaml"), Map.of())
+                        .audit());
     }
 
     @Test

@@ -1,16 +1,5 @@
 package io.brainstorm.proxy.settle.audit;
 
-import io.brainstorm.proxy.testing.ChildJvm;
-import io.brainstorm.proxy.testing.ManualClock;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Instant;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-
 import static io.brainstorm.proxy.settle.audit.AuditTesting.ENV;
 import static io.brainstorm.proxy.settle.audit.AuditTesting.T0;
 import static io.brainstorm.proxy.settle.audit.AuditTesting.completion;
@@ -20,6 +9,16 @@ import static io.brainstorm.proxy.settle.audit.AuditTesting.key;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.brainstorm.proxy.testing.ChildJvm;
+import io.brainstorm.proxy.testing.ManualClock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 /** Audit writers in two processes on one folder, and a writer killed with SIGKILL mid-write ({@link AuditChild}). */
 class AuditProcessesTest {
     private final ManualClock clock = new ManualClock(Instant.ofEpochMilli(T0));
@@ -28,7 +27,9 @@ class AuditProcessesTest {
     void aSecondProcessWritesItsOwnChainBesideTheFirst(@TempDir Path state) throws Exception {
         try (AuditLog mine = AuditLog.open(config(), state, ENV, clock)) {
             assertEquals(0, mine.slot());
-            ChildJvm child = ChildJvm.main(AuditChild.class).args(state.toString(), "write", "300").start();
+            ChildJvm child = ChildJvm.main(AuditChild.class)
+                    .args(state.toString(), "write", "300")
+                    .start();
             try {
                 assertEquals("slot 1", child.await("slot"), "slot 0 is this process's");
                 for (int i = 0; i < 300; i++) {
@@ -46,12 +47,15 @@ class AuditProcessesTest {
         AuditVerifier.Result r = AuditVerifier.verify(List.of(state.resolve("audit")), key(), null);
         assertTrue(r.intact(), String.valueOf(r.broken()));
         assertEquals(2, r.chains().size());
-        assertEquals(List.of(300L, 300L), r.chains().stream().map(AuditVerifier.Chain::records).toList());
+        assertEquals(
+                List.of(300L, 300L),
+                r.chains().stream().map(AuditVerifier.Chain::records).toList());
     }
 
     @Test
     void afterKillNineTheNextWriterContinuesAnIntactChain(@TempDir Path state) throws Exception {
-        ChildJvm child = ChildJvm.main(AuditChild.class).args(state.toString(), "flood").start();
+        ChildJvm child =
+                ChildJvm.main(AuditChild.class).args(state.toString(), "flood").start();
         try {
             assertEquals("slot 0", child.await("slot"));
             child.await("written ");

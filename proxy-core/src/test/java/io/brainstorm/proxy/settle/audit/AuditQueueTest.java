@@ -1,12 +1,5 @@
 package io.brainstorm.proxy.settle.audit;
 
-import io.brainstorm.proxy.settle.Completion;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-
 import static io.brainstorm.proxy.settle.audit.AuditTesting.T0;
 import static io.brainstorm.proxy.settle.audit.AuditTesting.completion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,6 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.brainstorm.proxy.settle.Completion;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 
 class AuditQueueTest {
 

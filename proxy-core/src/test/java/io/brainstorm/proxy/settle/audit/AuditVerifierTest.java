@@ -1,18 +1,5 @@
 package io.brainstorm.proxy.settle.audit;
 
-import io.brainstorm.proxy.testing.ManualClock;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-
 import static io.brainstorm.proxy.settle.audit.AuditTesting.DAY_MS;
 import static io.brainstorm.proxy.settle.audit.AuditTesting.ENV;
 import static io.brainstorm.proxy.settle.audit.AuditTesting.T0;
@@ -26,6 +13,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.brainstorm.proxy.testing.ManualClock;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 /**
  * A trail of three days, ten records a day (seq 1–10, 11–20, 21–30), tampered with the way an
  * auditor fears; the verifier must point at the record where it happened.
@@ -33,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AuditVerifierTest {
     @TempDir
     Path state;
+
     private Path dir;
     private Path day1;
     private Path day2;
@@ -119,7 +119,9 @@ class AuditVerifierTest {
         writeLines(day1, lines(day1).subList(0, 8));
         AuditVerifier.Result r = verify(null);
         assertBroken(r, day2, 1, 11, AuditVerifier.Problem.DELETED);
-        assertTrue(r.broken().detail().contains("audit-2025-01-01.jsonl"), r.broken().detail());
+        assertTrue(
+                r.broken().detail().contains("audit-2025-01-01.jsonl"),
+                r.broken().detail());
     }
 
     @Test
@@ -127,7 +129,9 @@ class AuditVerifierTest {
         Files.delete(day2);
         AuditVerifier.Result r = verify(head);
         assertBroken(r, day3, 1, 21, AuditVerifier.Problem.DELETED);
-        assertTrue(r.broken().detail().contains("records seq 11 to 20 (10) are missing"), r.broken().detail());
+        assertTrue(
+                r.broken().detail().contains("records seq 11 to 20 (10) are missing"),
+                r.broken().detail());
     }
 
     @Test

@@ -6,7 +6,6 @@ import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.StrategyConfig;
-
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,15 +21,18 @@ public final class StrategyFixtures {
     /** The model of {@link #candidate} and {@link #request}. */
     public static final String MODEL = "sim/alpha";
 
-    private StrategyFixtures() {
-    }
+    private StrategyFixtures() {}
 
     /**
      * {@link #MODEL} at {@code endpoint} (id {@code sim/alpha@<endpoint>}): 128,000 tokens of context,
      * 4,096 output tokens, no capabilities, free, never seen. Set what the test is about.
      */
     public static Candidate.Builder candidate(String endpoint) {
-        return Candidate.builder().endpoint(endpoint).model(MODEL).contextLength(128_000).maxOutputTokens(4_096);
+        return Candidate.builder()
+                .endpoint(endpoint)
+                .model(MODEL)
+                .contextLength(128_000)
+                .maxOutputTokens(4_096);
     }
 
     /** A price in USD per million tokens, in nano-USD per million, as {@link Candidate} holds it. */
@@ -48,7 +50,11 @@ public final class StrategyFixtures {
      * plain, not streamed, no {@code max_tokens}, no user, 0 estimated tokens unless set.
      */
     public static RouteRequest.Builder request(String variant) {
-        return RouteRequest.builder().requestId("req-1").tenant("acme").model(MODEL).variant(variant);
+        return RouteRequest.builder()
+                .requestId("req-1")
+                .tenant("acme")
+                .model(MODEL)
+                .variant(variant);
     }
 
     /** The endpoints of an order, in order. */
@@ -76,8 +82,13 @@ public final class StrategyFixtures {
     }
 
     /** How often each {@code key} of the first candidate comes up over {@code draws} routes with one generator. */
-    public static Map<String, Integer> firstCounts(RoutingStrategy s, RouteRequest request, List<Candidate> candidates,
-                                                   RandomGenerator random, int draws, Function<Candidate, String> key) {
+    public static Map<String, Integer> firstCounts(
+            RoutingStrategy s,
+            RouteRequest request,
+            List<Candidate> candidates,
+            RandomGenerator random,
+            int draws,
+            Function<Candidate, String> key) {
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < draws; i++) {
             counts.merge(key.apply(s.route(request, candidates, random).first()), 1, Integer::sum);

@@ -6,7 +6,6 @@ import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.strategy.smart.ThompsonSampling;
 import io.brainstorm.proxy.strategy.smart.ThompsonSampling.CostScale;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.random.RandomGenerator;

@@ -5,7 +5,6 @@ import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.random.RandomGenerator;
@@ -50,8 +49,10 @@ public final class BestStrategy implements RoutingStrategy {
             sorted[i] = candidates.get(order[i]);
         }
         EndpointStats s = sorted[0].stats();
-        return RouteDecision.of(Arrays.asList(sorted), "best: quality " + decimal(mean[order[0]]) + " (Beta "
-                + decimal(s.qualityAlpha()) + ", " + decimal(s.qualityBeta()) + ")");
+        return RouteDecision.of(
+                Arrays.asList(sorted),
+                "best: quality " + decimal(mean[order[0]]) + " (Beta " + decimal(s.qualityAlpha()) + ", "
+                        + decimal(s.qualityBeta()) + ")");
     }
 
     /** Whether candidate {@code a} strictly precedes {@code b}: higher mean, then lower cost. */

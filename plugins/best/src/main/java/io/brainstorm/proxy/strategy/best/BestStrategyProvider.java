@@ -4,7 +4,6 @@ import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
-
 import java.util.TreeSet;
 
 /**

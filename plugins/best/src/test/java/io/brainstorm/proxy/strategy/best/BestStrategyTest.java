@@ -1,5 +1,13 @@
 package io.brainstorm.proxy.strategy.best;
 
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.candidate;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.endpoints;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.nanoUsd;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.provider;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.quality;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.RouteDecision;
@@ -8,19 +16,10 @@ import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
 import io.brainstorm.proxy.spi.testing.StrategyFixtures;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static io.brainstorm.proxy.spi.testing.StrategyFixtures.candidate;
-import static io.brainstorm.proxy.spi.testing.StrategyFixtures.endpoints;
-import static io.brainstorm.proxy.spi.testing.StrategyFixtures.nanoUsd;
-import static io.brainstorm.proxy.spi.testing.StrategyFixtures.provider;
-import static io.brainstorm.proxy.spi.testing.StrategyFixtures.quality;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
 
 class BestStrategyTest {
     private final RoutingStrategy best = provider("best").create(StrategyConfig.empty("best"));
@@ -40,18 +39,28 @@ class BestStrategyTest {
         // 40 good of 100 is worse than 3 good of 4, though it has more successes and more evidence
         List<Candidate> configured = List.of(learnt("many", 41, 61), learnt("few", 4, 2));
 
-        assertEquals("few", best.route(request(100, -1), configured, new SplittableRandom(1)).first().endpoint());
+        assertEquals(
+                "few",
+                best.route(request(100, -1), configured, new SplittableRandom(1))
+                        .first()
+                        .endpoint());
     }
 
     @Test
     void anUnseenEndpointRanksAtTheUniformPriorsMean() {
-        List<Candidate> configured = List.of(learnt("bad", 2, 20),
-                candidate("unseen").inputNanoUsdPerMillion(1).outputNanoUsdPerMillion(1).stats(EndpointStats.UNSEEN)
+        List<Candidate> configured = List.of(
+                learnt("bad", 2, 20),
+                candidate("unseen")
+                        .inputNanoUsdPerMillion(1)
+                        .outputNanoUsdPerMillion(1)
+                        .stats(EndpointStats.UNSEEN)
                         .build(),
                 learnt("good", 20, 2));
 
-        assertEquals(List.of("good", "unseen", "bad"),
-                endpoints(best.route(request(100, -1), configured, new SplittableRandom(1)).order()));
+        assertEquals(
+                List.of("good", "unseen", "bad"),
+                endpoints(best.route(request(100, -1), configured, new SplittableRandom(1))
+                        .order()));
     }
 
     @Test
@@ -62,28 +71,38 @@ class BestStrategyTest {
         List<Candidate> configured = List.of(dearOutput, dearInput);
 
         // 1,000 + 256 × 10 = 3,560 against 5,000 + 512 = 5,512
-        assertEquals(List.of("dear-output", "dear-input"),
-                endpoints(best.route(request(1_000, -1), configured, new SplittableRandom(1)).order()));
+        assertEquals(
+                List.of("dear-output", "dear-input"),
+                endpoints(best.route(request(1_000, -1), configured, new SplittableRandom(1))
+                        .order()));
         // 1,000 + 20,000 against 5,000 + 4,000
-        assertEquals(List.of("dear-input", "dear-output"),
-                endpoints(best.route(request(1_000, 2_000), configured, new SplittableRandom(1)).order()));
+        assertEquals(
+                List.of("dear-input", "dear-output"),
+                endpoints(best.route(request(1_000, 2_000), configured, new SplittableRandom(1))
+                        .order()));
     }
 
     @Test
     void cheaperDoesNotBeatBetter() {
-        List<Candidate> configured = List.of(learnt("free-but-worse", 7, 3, 0, 0), learnt("dear-but-better", 8, 2, 50, 50));
+        List<Candidate> configured =
+                List.of(learnt("free-but-worse", 7, 3, 0, 0), learnt("dear-but-better", 8, 2, 50, 50));
 
-        assertEquals("dear-but-better", best.route(request(1_000, -1), configured, new SplittableRandom(1))
-                .first().endpoint());
+        assertEquals(
+                "dear-but-better",
+                best.route(request(1_000, -1), configured, new SplittableRandom(1))
+                        .first()
+                        .endpoint());
     }
 
     @Test
     void equalQualityAndCostKeepConfiguredOrder() {
-        List<Candidate> configured = List.of(learnt("c", 3, 1), learnt("top", 9, 1), learnt("a", 3, 1),
-                learnt("b", 6, 2));
+        List<Candidate> configured =
+                List.of(learnt("c", 3, 1), learnt("top", 9, 1), learnt("a", 3, 1), learnt("b", 6, 2));
 
-        assertEquals(List.of("top", "c", "a", "b"),
-                endpoints(best.route(request(100, -1), configured, new SplittableRandom(1)).order()));
+        assertEquals(
+                List.of("top", "c", "a", "b"),
+                endpoints(best.route(request(100, -1), configured, new SplittableRandom(1))
+                        .order()));
     }
 
     @Test
@@ -97,16 +116,22 @@ class BestStrategyTest {
     @Test
     void providerRefusesSettings() {
         assertEquals(SpiVersion.MAJOR, provider("best").spiVersion());
-        assertEquals("routing.strategies.best: unknown settings [tie] (expected: none, :best has no settings)",
-                assertThrows(IllegalArgumentException.class,
-                        () -> provider("best").create(StrategyConfig.of("best", Map.of("tie", "cost")))).getMessage());
+        assertEquals(
+                "routing.strategies.best: unknown settings [tie] (expected: none, :best has no settings)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> provider("best").create(StrategyConfig.of("best", Map.of("tie", "cost"))))
+                        .getMessage());
     }
 
     /** An endpoint of {@code sim/alpha} with a quality posterior Beta(α, β), priced in USD per million tokens. */
-    private static Candidate learnt(String endpoint, double alpha, double beta, double inputUsdPerMillion,
-                                    double outputUsdPerMillion) {
-        return candidate(endpoint).inputNanoUsdPerMillion(nanoUsd(inputUsdPerMillion))
-                .outputNanoUsdPerMillion(nanoUsd(outputUsdPerMillion)).stats(quality(10, alpha, beta)).build();
+    private static Candidate learnt(
+            String endpoint, double alpha, double beta, double inputUsdPerMillion, double outputUsdPerMillion) {
+        return candidate(endpoint)
+                .inputNanoUsdPerMillion(nanoUsd(inputUsdPerMillion))
+                .outputNanoUsdPerMillion(nanoUsd(outputUsdPerMillion))
+                .stats(quality(10, alpha, beta))
+                .build();
     }
 
     private static Candidate learnt(String endpoint, double alpha, double beta) {
@@ -114,6 +139,9 @@ class BestStrategyTest {
     }
 
     private static RouteRequest request(long estimatedInputTokens, long maxTokens) {
-        return StrategyFixtures.request("best").estimatedInputTokens(estimatedInputTokens).maxTokens(maxTokens).build();
+        return StrategyFixtures.request("best")
+                .estimatedInputTokens(estimatedInputTokens)
+                .maxTokens(maxTokens)
+                .build();
     }
 }

@@ -5,7 +5,6 @@ import io.brainstorm.proxy.spi.LatencyStats;
 import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -28,7 +27,9 @@ import java.util.random.RandomGenerator;
 public final class FastStrategy implements RoutingStrategy {
     /** The latency quantile routed by. */
     public enum Quantile {
-        P50, P90, P99;
+        P50,
+        P90,
+        P99;
 
         long of(LatencyStats stats) {
             return switch (this) {
@@ -57,8 +58,8 @@ public final class FastStrategy implements RoutingStrategy {
      */
     public FastStrategy(Quantile quantile, long warmupSamples) {
         if (quantile == null || warmupSamples < 0) {
-            throw new IllegalArgumentException("quantile: " + quantile + ", warmupSamples: " + warmupSamples
-                    + " (expected: set and >= 0)");
+            throw new IllegalArgumentException(
+                    "quantile: " + quantile + ", warmupSamples: " + warmupSamples + " (expected: set and >= 0)");
         }
         this.quantile = quantile;
         this.warmupSamples = warmupSamples;

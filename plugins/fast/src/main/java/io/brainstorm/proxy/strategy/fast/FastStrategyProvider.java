@@ -4,7 +4,6 @@ import io.brainstorm.proxy.spi.RoutingStrategy;
 import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
-
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -37,7 +36,8 @@ public final class FastStrategyProvider implements RoutingStrategyProvider {
         String prefix = "routing.strategies." + config.name() + ".";
         for (String key : new TreeSet<>(config.settings().keySet())) {
             if (!SETTINGS.contains(key)) {
-                throw new IllegalArgumentException(prefix + key + ": unknown setting (expected: quantile, warmup_samples)");
+                throw new IllegalArgumentException(
+                        prefix + key + ": unknown setting (expected: quantile, warmup_samples)");
             }
         }
         String q = config.text("quantile", "p50").trim();

@@ -4,7 +4,6 @@ import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.random.RandomGenerator;
@@ -22,6 +21,7 @@ import java.util.random.RandomGenerator;
 public final class FloorStrategy implements RoutingStrategy {
     /** Low bits of a sort key that carry the candidate's index, so ties keep configured order. */
     static final int INDEX_BITS = 16;
+
     static final int MAX_CANDIDATES = 1 << INDEX_BITS;
     /** Costs above this (about $140,000) sort as equal; no request costs that much. */
     private static final long MAX_COST_KEY = Long.MAX_VALUE >>> INDEX_BITS;

@@ -1,5 +1,12 @@
 package io.brainstorm.proxy.strategy.floor;
 
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.candidate;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.endpoints;
+import static io.brainstorm.proxy.spi.testing.StrategyFixtures.nanoUsd;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
@@ -8,19 +15,11 @@ import io.brainstorm.proxy.spi.RoutingStrategyProvider;
 import io.brainstorm.proxy.spi.SpiVersion;
 import io.brainstorm.proxy.spi.StrategyConfig;
 import io.brainstorm.proxy.spi.testing.StrategyFixtures;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-
-import static io.brainstorm.proxy.spi.testing.StrategyFixtures.candidate;
-import static io.brainstorm.proxy.spi.testing.StrategyFixtures.endpoints;
-import static io.brainstorm.proxy.spi.testing.StrategyFixtures.nanoUsd;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class FloorStrategyTest {
     /** Cheap prompts, dear completions. */
@@ -43,7 +42,8 @@ class FloorStrategyTest {
     @Test
     void maxTokensChangesTheAnswerWhenInputAndOutputPricesDiffer() {
         // 2,000 completion tokens: cheap-input 1,000 + 20,000 = 21,000; cheap-output 5,000 + 4,000 = 9,000
-        RouteDecision d = floor.route(request(1_000, 2_000), List.of(CHEAP_INPUT, CHEAP_OUTPUT), new SplittableRandom(1));
+        RouteDecision d =
+                floor.route(request(1_000, 2_000), List.of(CHEAP_INPUT, CHEAP_OUTPUT), new SplittableRandom(1));
 
         assertEquals(List.of("cheap-output", "cheap-input"), endpoints(d.order()));
         assertEquals("cheapest: $0.009 expected", d.reason());
@@ -52,15 +52,21 @@ class FloorStrategyTest {
     @Test
     void aLongPromptFavoursTheCheaperInputPrice() {
         // 20,000 prompt tokens, 100 completion tokens: 20,000 + 1,000 against 100,000 + 200
-        RouteDecision d = floor.route(request(20_000, 100), List.of(CHEAP_OUTPUT, CHEAP_INPUT), new SplittableRandom(1));
+        RouteDecision d =
+                floor.route(request(20_000, 100), List.of(CHEAP_OUTPUT, CHEAP_INPUT), new SplittableRandom(1));
 
         assertEquals("cheap-input", d.first().endpoint());
     }
 
     @Test
     void failoverOrderIsAscendingCostAndEqualCostsKeepConfiguredOrder() {
-        List<Candidate> configured = List.of(priced("b", 3, 3), priced("tie-1", 2, 2), priced("d", 9, 9),
-                priced("tie-2", 2, 2), priced("a", 1, 1), priced("tie-3", 2, 2));
+        List<Candidate> configured = List.of(
+                priced("b", 3, 3),
+                priced("tie-1", 2, 2),
+                priced("d", 9, 9),
+                priced("tie-2", 2, 2),
+                priced("a", 1, 1),
+                priced("tie-3", 2, 2));
 
         RouteDecision d = floor.route(request(500, 500), configured, new SplittableRandom(1));
 
@@ -76,8 +82,8 @@ class FloorStrategyTest {
 
     @Test
     void freeEndpointsComeFirst() {
-        RouteDecision d = floor.route(request(10, -1), List.of(CHEAP_INPUT, priced("free", 0, 0)),
-                new SplittableRandom(1));
+        RouteDecision d =
+                floor.route(request(10, -1), List.of(CHEAP_INPUT, priced("free", 0, 0)), new SplittableRandom(1));
 
         assertEquals(List.of("free", "cheap-input"), endpoints(d.order()));
         assertEquals("cheapest: $0 expected", d.reason());
@@ -98,9 +104,11 @@ class FloorStrategyTest {
         assertEquals(SpiVersion.MAJOR, p.spiVersion());
         assertTrue(p.create(StrategyConfig.empty("floor")) instanceof FloorStrategy);
 
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> p.create(StrategyConfig.of("floor", Map.of("cost_weight", "0.2"))));
-        assertEquals("routing.strategies.floor: unknown settings [cost_weight] (expected: none, :floor has no settings)",
+        assertEquals(
+                "routing.strategies.floor: unknown settings [cost_weight] (expected: none, :floor has no settings)",
                 e.getMessage());
     }
 
@@ -114,11 +122,17 @@ class FloorStrategyTest {
 
     /** An endpoint of {@code sim/alpha} priced in USD per million tokens. */
     private static Candidate priced(String endpoint, double inputUsdPerMillion, double outputUsdPerMillion) {
-        return candidate(endpoint).inputNanoUsdPerMillion(nanoUsd(inputUsdPerMillion))
-                .outputNanoUsdPerMillion(nanoUsd(outputUsdPerMillion)).capabilities(Set.of("json", "tools")).build();
+        return candidate(endpoint)
+                .inputNanoUsdPerMillion(nanoUsd(inputUsdPerMillion))
+                .outputNanoUsdPerMillion(nanoUsd(outputUsdPerMillion))
+                .capabilities(Set.of("json", "tools"))
+                .build();
     }
 
     private static RouteRequest request(long estimatedInputTokens, long maxTokens) {
-        return StrategyFixtures.request("floor").estimatedInputTokens(estimatedInputTokens).maxTokens(maxTokens).build();
+        return StrategyFixtures.request("floor")
+                .estimatedInputTokens(estimatedInputTokens)
+                .maxTokens(maxTokens)
+                .build();
     }
 }

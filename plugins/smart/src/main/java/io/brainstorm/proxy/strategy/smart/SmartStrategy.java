@@ -4,7 +4,6 @@ import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.spi.RoutingStrategy;
-
 import java.util.List;
 import java.util.random.RandomGenerator;
 
@@ -26,8 +25,8 @@ public final class SmartStrategy implements RoutingStrategy {
      * @param latencyWeight quality given up for the slowest endpoint's latency (≥ 0)
      */
     public SmartStrategy(double costWeight, double latencyWeight) {
-        this.sampling = new ThompsonSampling("smart", costWeight, latencyWeight,
-                ThompsonSampling.CostScale.RELATIVE_TO_DEAREST);
+        this.sampling = new ThompsonSampling(
+                "smart", costWeight, latencyWeight, ThompsonSampling.CostScale.RELATIVE_TO_DEAREST);
     }
 
     @Override

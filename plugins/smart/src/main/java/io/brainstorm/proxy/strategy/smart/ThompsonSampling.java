@@ -5,15 +5,14 @@ import io.brainstorm.proxy.spi.EndpointStats;
 import io.brainstorm.proxy.spi.LatencyStats;
 import io.brainstorm.proxy.spi.RouteDecision;
 import io.brainstorm.proxy.spi.RouteRequest;
+import java.util.Arrays;
+import java.util.List;
+import java.util.random.RandomGenerator;
 import org.apache.commons.rng.UniformRandomProvider;
 import org.apache.commons.rng.sampling.distribution.AhrensDieterMarsagliaTsangGammaSampler;
 import org.apache.commons.rng.sampling.distribution.ChengBetaSampler;
 import org.apache.commons.rng.sampling.distribution.ContinuousSampler;
 import org.apache.commons.rng.sampling.distribution.ZigguratSampler;
-
-import java.util.Arrays;
-import java.util.List;
-import java.util.random.RandomGenerator;
 
 /**
  * Thompson sampling with cost and latency penalties: the ranking behind {@code :smart} (over one
@@ -80,7 +79,7 @@ public final class ThompsonSampling {
             return switch (this) {
                 case RELATIVE_TO_DEAREST -> dearest == 0 ? 0 : (double) cost / dearest;
                 case DECADES_ABOVE_CHEAPEST ->
-                        Math.min(MAX_DECADES, Math.log10((double) Math.max(cost, 1) / Math.max(cheapest, 1)));
+                    Math.min(MAX_DECADES, Math.log10((double) Math.max(cost, 1) / Math.max(cheapest, 1)));
             };
         }
     }
@@ -101,14 +100,16 @@ public final class ThompsonSampling {
      * @param costScale     how cost becomes a share
      */
     public ThompsonSampling(String label, double costWeight, double latencyWeight, CostScale costScale) {
-        if (!(costWeight >= 0) || !(latencyWeight >= 0) || Double.isInfinite(costWeight)
+        if (!(costWeight >= 0)
+                || !(latencyWeight >= 0)
+                || Double.isInfinite(costWeight)
                 || Double.isInfinite(latencyWeight)) {
-            throw new IllegalArgumentException("costWeight: " + costWeight + ", latencyWeight: " + latencyWeight
-                    + " (expected: finite and >= 0)");
+            throw new IllegalArgumentException(
+                    "costWeight: " + costWeight + ", latencyWeight: " + latencyWeight + " (expected: finite and >= 0)");
         }
         if (label == null || costScale == null) {
-            throw new IllegalArgumentException("label: " + label + ", costScale: " + costScale
-                    + " (expected: both set)");
+            throw new IllegalArgumentException(
+                    "label: " + label + ", costScale: " + costScale + " (expected: both set)");
         }
         this.label = label;
         this.costWeight = costWeight;
@@ -206,6 +207,7 @@ public final class ThompsonSampling {
      */
     private static final class Draws implements UniformRandomProvider {
         private final ContinuousSampler gaussian = ZigguratSampler.NormalizedGaussian.of(this);
+
         @SuppressWarnings("NullAway.Init") // set by use(), the only way to a thread's Draws, before any draw
         private RandomGenerator source;
 

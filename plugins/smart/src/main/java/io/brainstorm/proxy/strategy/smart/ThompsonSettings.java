@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.strategy.smart;
 
 import io.brainstorm.proxy.spi.StrategyConfig;
-
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -28,7 +27,8 @@ public record ThompsonSettings(double costWeight, double latencyWeight) {
                         + ": unknown setting (expected: cost_weight, latency_weight)");
             }
         }
-        return new ThompsonSettings(weight(config, "cost_weight", defaults.costWeight),
+        return new ThompsonSettings(
+                weight(config, "cost_weight", defaults.costWeight),
                 weight(config, "latency_weight", defaults.latencyWeight));
     }
 

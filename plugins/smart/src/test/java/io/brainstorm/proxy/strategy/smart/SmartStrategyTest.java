@@ -1,25 +1,5 @@
 package io.brainstorm.proxy.strategy.smart;
 
-import io.brainstorm.proxy.spi.Candidate;
-import io.brainstorm.proxy.spi.EndpointStats;
-import io.brainstorm.proxy.spi.LatencyStats;
-import io.brainstorm.proxy.spi.RouteDecision;
-import io.brainstorm.proxy.spi.RouteRequest;
-import io.brainstorm.proxy.spi.RoutingStrategy;
-import io.brainstorm.proxy.spi.SpiVersion;
-import io.brainstorm.proxy.spi.StrategyConfig;
-import io.brainstorm.proxy.spi.testing.StrategyFixtures;
-import org.apache.commons.rng.UniformRandomProvider;
-import org.apache.commons.statistics.distribution.BetaDistribution;
-import org.junit.jupiter.api.Test;
-
-import java.util.Arrays;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.SplittableRandom;
-
 import static io.brainstorm.proxy.spi.testing.StrategyFixtures.candidate;
 import static io.brainstorm.proxy.spi.testing.StrategyFixtures.endpoints;
 import static io.brainstorm.proxy.spi.testing.StrategyFixtures.nanoUsd;
@@ -30,13 +10,35 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.brainstorm.proxy.spi.Candidate;
+import io.brainstorm.proxy.spi.EndpointStats;
+import io.brainstorm.proxy.spi.LatencyStats;
+import io.brainstorm.proxy.spi.RouteDecision;
+import io.brainstorm.proxy.spi.RouteRequest;
+import io.brainstorm.proxy.spi.RoutingStrategy;
+import io.brainstorm.proxy.spi.SpiVersion;
+import io.brainstorm.proxy.spi.StrategyConfig;
+import io.brainstorm.proxy.spi.testing.StrategyFixtures;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.apache.commons.rng.UniformRandomProvider;
+import org.apache.commons.statistics.distribution.BetaDistribution;
+import org.junit.jupiter.api.Test;
+
 class SmartStrategyTest {
     private final RoutingStrategy smart = strategy("smart", Map.of());
 
     @Test
     void theSameSeedReplaysTheSameDecisions() {
-        List<Candidate> configured = List.of(endpoint("a", 3, 3, 1, 0), endpoint("b", 4, 3, 1.2, 200),
-                endpoint("c", 2, 2, 0.8, 300), endpoint("d", 1, 1, 1, 0));
+        List<Candidate> configured = List.of(
+                endpoint("a", 3, 3, 1, 0),
+                endpoint("b", 4, 3, 1.2, 200),
+                endpoint("c", 2, 2, 0.8, 300),
+                endpoint("d", 1, 1, 1, 0));
         SplittableRandom first = new SplittableRandom(2026);
         SplittableRandom second = new SplittableRandom(2026);
         Set<List<String>> orders = new HashSet<>();
@@ -52,12 +54,13 @@ class SmartStrategyTest {
 
     @Test
     void everyCandidateAppearsOnceInTheFailoverOrder() {
-        List<Candidate> configured = List.of(endpoint("a", 3, 3, 1, 0), endpoint("b", 4, 3, 1.2, 200),
-                endpoint("c", 2, 2, 0.8, 300));
+        List<Candidate> configured =
+                List.of(endpoint("a", 3, 3, 1, 0), endpoint("b", 4, 3, 1.2, 200), endpoint("c", 2, 2, 0.8, 300));
         SplittableRandom random = new SplittableRandom(5);
 
         for (int i = 0; i < 100; i++) {
-            List<String> order = endpoints(smart.route(request(), configured, random).order());
+            List<String> order =
+                    endpoints(smart.route(request(), configured, random).order());
             assertEquals(Set.of("a", "b", "c"), Set.copyOf(order));
             assertEquals(3, order.size());
         }
@@ -98,51 +101,69 @@ class SmartStrategyTest {
     @Test
     void atEqualQualityTheCheaperWins() {
         // both 0.5 known to ±0.01; half the price saves 0.2 × 0.5 = 0.1 utility
-        List<Candidate> configured = List.of(endpoint("dear", 1_000, 1_000, 2, 0), endpoint("cheap", 1_000, 1_000, 1, 0));
+        List<Candidate> configured =
+                List.of(endpoint("dear", 1_000, 1_000, 2, 0), endpoint("cheap", 1_000, 1_000, 1, 0));
 
-        assertTrue(firstCounts(smart, configured, new SplittableRandom(3), 2_000).getOrDefault("cheap", 0) >= 1_990);
-        int cheapWithoutWeight = firstCounts(strategy("smart", Map.of("cost_weight", "0")), configured,
-                new SplittableRandom(3), 2_000).getOrDefault("cheap", 0);
+        assertTrue(
+                firstCounts(smart, configured, new SplittableRandom(3), 2_000).getOrDefault("cheap", 0) >= 1_990);
+        int cheapWithoutWeight = firstCounts(
+                        strategy("smart", Map.of("cost_weight", "0")), configured, new SplittableRandom(3), 2_000)
+                .getOrDefault("cheap", 0);
         assertTrue(cheapWithoutWeight > 900 && cheapWithoutWeight < 1_100, "cheap first " + cheapWithoutWeight);
     }
 
     @Test
     void costDoesNotOutweighAClearQualityGap() {
         // the penalty is at most cost_weight = 0.2; 0.9 against 0.5 at ten times the price still wins
-        List<Candidate> configured = List.of(endpoint("cheap-poor", 500, 500, 1, 0), endpoint("dear-good", 900, 100, 10, 0));
+        List<Candidate> configured =
+                List.of(endpoint("cheap-poor", 500, 500, 1, 0), endpoint("dear-good", 900, 100, 10, 0));
 
-        assertTrue(firstCounts(smart, configured, new SplittableRandom(3), 2_000).getOrDefault("dear-good", 0) >= 1_990);
+        assertTrue(
+                firstCounts(smart, configured, new SplittableRandom(3), 2_000).getOrDefault("dear-good", 0) >= 1_990);
     }
 
     @Test
     void atEqualQualityAndPriceTheQuickerWins() {
         // 100 ms against 200 ms: 0.1 × (1 − 0.5) = 0.05 utility, five standard deviations of the difference
-        List<Candidate> configured = List.of(endpoint("slow", 2_000, 2_000, 1, 200), endpoint("quick", 2_000, 2_000, 1, 100));
+        List<Candidate> configured =
+                List.of(endpoint("slow", 2_000, 2_000, 1, 200), endpoint("quick", 2_000, 2_000, 1, 100));
 
-        assertTrue(firstCounts(smart, configured, new SplittableRandom(9), 2_000).getOrDefault("quick", 0) >= 1_990);
+        assertTrue(
+                firstCounts(smart, configured, new SplittableRandom(9), 2_000).getOrDefault("quick", 0) >= 1_990);
     }
 
     @Test
     void anUnmeasuredEndpointPaysNoLatencyPenalty() {
         // the measured one is the slowest with data, so it pays the full 0.1; the unmeasured one nothing
-        List<Candidate> configured = List.of(endpoint("measured", 2_000, 2_000, 1, 100),
-                endpoint("unmeasured", 2_000, 2_000, 1, 0));
+        List<Candidate> configured =
+                List.of(endpoint("measured", 2_000, 2_000, 1, 100), endpoint("unmeasured", 2_000, 2_000, 1, 0));
 
-        assertTrue(firstCounts(smart, configured, new SplittableRandom(9), 2_000).getOrDefault("unmeasured", 0) >= 1_990);
+        assertTrue(
+                firstCounts(smart, configured, new SplittableRandom(9), 2_000).getOrDefault("unmeasured", 0) >= 1_990);
     }
 
     @Test
     void streamsAreJudgedByTimeToFirstToken() {
         // slow-start answers whole requests quickly but streams late
-        Candidate slowStart = withLatency("slow-start", LatencyStats.of(50, 100_000, 0, 0), LatencyStats.of(50, 90_000, 0, 0));
-        Candidate quickStart = withLatency("quick-start", LatencyStats.of(50, 200_000, 0, 0), LatencyStats.of(50, 10_000, 0, 0));
+        Candidate slowStart =
+                withLatency("slow-start", LatencyStats.of(50, 100_000, 0, 0), LatencyStats.of(50, 90_000, 0, 0));
+        Candidate quickStart =
+                withLatency("quick-start", LatencyStats.of(50, 200_000, 0, 0), LatencyStats.of(50, 10_000, 0, 0));
         List<Candidate> configured = List.of(slowStart, quickStart);
         SplittableRandom random = new SplittableRandom(1);
         int quickStartForStreams = 0;
         int quickStartForWhole = 0;
         for (int i = 0; i < 1_000; i++) {
-            RouteRequest streamed = RouteRequest.builder().requestId("r").tenant("t").model("sim/alpha").variant("smart")
-                    .taskClass(request().taskClass()).stream(true).estimatedInputTokens(500).maxTokens(500).build();
+            RouteRequest streamed = RouteRequest.builder()
+                    .requestId("r")
+                    .tenant("t")
+                    .model("sim/alpha")
+                    .variant("smart")
+                    .taskClass(request().taskClass())
+                    .stream(true)
+                    .estimatedInputTokens(500)
+                    .maxTokens(500)
+                    .build();
             quickStartForStreams += smart.route(streamed, configured, random).first() == quickStart ? 1 : 0;
             quickStartForWhole += smart.route(request(), configured, random).first() == quickStart ? 1 : 0;
         }
@@ -156,10 +177,12 @@ class SmartStrategyTest {
 
         // alone, it is both the dearest (cost share 1) and the slowest (latency share 1)
         String reason = d.reason();
-        assertTrue(reason.matches("smart: utility -?\\d\\.\\d{3} = quality 0\\.\\d{3} - cost 0\\.200 - latency 0\\.100"),
+        assertTrue(
+                reason.matches("smart: utility -?\\d\\.\\d{3} = quality 0\\.\\d{3} - cost 0\\.200 - latency 0\\.100"),
                 reason);
         double utility = Double.parseDouble(reason.substring("smart: utility ".length(), reason.indexOf(" =")));
-        double quality = Double.parseDouble(reason.substring(reason.indexOf("quality ") + 8, reason.indexOf(" - cost")));
+        double quality =
+                Double.parseDouble(reason.substring(reason.indexOf("quality ") + 8, reason.indexOf(" - cost")));
         assertEquals(quality - 0.3, utility, 0.0015);
     }
 
@@ -223,47 +246,72 @@ class SmartStrategyTest {
     @Test
     void invalidWeightsAreRefusedByName() {
         assertEquals(SpiVersion.MAJOR, provider("smart").spiVersion());
-        assertEquals("routing.strategies.smart.cost_weight: -0.5 (expected: >= 0)", refused(Map.of("cost_weight", "-0.5")));
-        assertEquals("routing.strategies.smart.latency_weight: NaN (expected: a number)",
+        assertEquals(
+                "routing.strategies.smart.cost_weight: -0.5 (expected: >= 0)", refused(Map.of("cost_weight", "-0.5")));
+        assertEquals(
+                "routing.strategies.smart.latency_weight: NaN (expected: a number)",
                 refused(Map.of("latency_weight", "NaN")));
-        assertEquals("routing.strategies.smart.cost_weight: cheap (expected: a number)",
+        assertEquals(
+                "routing.strategies.smart.cost_weight: cheap (expected: a number)",
                 refused(Map.of("cost_weight", "cheap")));
-        assertEquals("routing.strategies.smart.cost: unknown setting (expected: cost_weight, latency_weight)",
+        assertEquals(
+                "routing.strategies.smart.cost: unknown setting (expected: cost_weight, latency_weight)",
                 refused(Map.of("cost", "0.2")));
         assertNotEquals(null, strategy("smart", Map.of("cost_weight", "0", "latency_weight", "1.5")));
     }
 
     private static Candidate withLatency(String endpoint, LatencyStats latency, LatencyStats ttft) {
-        EndpointStats stats = EndpointStats.builder().requests(100).latency(latency).ttft(ttft).quality(2_000, 2_000)
+        EndpointStats stats = EndpointStats.builder()
+                .requests(100)
+                .latency(latency)
+                .ttft(ttft)
+                .quality(2_000, 2_000)
                 .build();
-        return candidate(endpoint).inputNanoUsdPerMillion(1_000).outputNanoUsdPerMillion(1_000).stats(stats).build();
+        return candidate(endpoint)
+                .inputNanoUsdPerMillion(1_000)
+                .outputNanoUsdPerMillion(1_000)
+                .stats(stats)
+                .build();
     }
 
     private static String refused(Map<String, String> settings) {
-        return assertThrows(IllegalArgumentException.class,
-                () -> provider("smart").create(StrategyConfig.of("smart", settings))).getMessage();
+        return assertThrows(
+                        IllegalArgumentException.class,
+                        () -> provider("smart").create(StrategyConfig.of("smart", settings)))
+                .getMessage();
     }
 
     /**
      * An endpoint of {@code sim/alpha} with quality posterior Beta(α, β), a price in USD per
      * million tokens (input and output alike) and a median latency in ms (0: not measured).
      */
-    private static Candidate endpoint(String endpoint, double alpha, double beta, double usdPerMillion,
-                                      long p50Millis) {
-        LatencyStats latency = p50Millis == 0 ? LatencyStats.EMPTY
+    private static Candidate endpoint(
+            String endpoint, double alpha, double beta, double usdPerMillion, long p50Millis) {
+        LatencyStats latency = p50Millis == 0
+                ? LatencyStats.EMPTY
                 : LatencyStats.of(50, p50Millis * 1000, p50Millis * 1200, p50Millis * 1500);
         long price = nanoUsd(usdPerMillion);
-        return candidate(endpoint).inputNanoUsdPerMillion(price).outputNanoUsdPerMillion(price)
-                .stats(EndpointStats.builder().requests(50).latency(latency).quality(alpha, beta).build()).build();
+        return candidate(endpoint)
+                .inputNanoUsdPerMillion(price)
+                .outputNanoUsdPerMillion(price)
+                .stats(EndpointStats.builder()
+                        .requests(50)
+                        .latency(latency)
+                        .quality(alpha, beta)
+                        .build())
+                .build();
     }
 
     private static RouteRequest request() {
-        return StrategyFixtures.request("smart").estimatedInputTokens(500).maxTokens(500).build();
+        return StrategyFixtures.request("smart")
+                .estimatedInputTokens(500)
+                .maxTokens(500)
+                .build();
     }
 
     /** How often each endpoint goes first over {@code draws} routes with one generator. */
-    private static Map<String, Integer> firstCounts(RoutingStrategy s, List<Candidate> candidates,
-                                                    SplittableRandom random, int draws) {
+    private static Map<String, Integer> firstCounts(
+            RoutingStrategy s, List<Candidate> candidates, SplittableRandom random, int draws) {
         return StrategyFixtures.firstCounts(s, request(), candidates, random, draws, Candidate::endpoint);
     }
 }
