@@ -6,6 +6,7 @@ import io.brainstorm.proxy.state.StateStore;
 import java.io.IOException;
 import java.time.LocalDate;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -42,7 +43,9 @@ public class AnswerLogBenchmark extends StateStoreBenchmark {
     /** A day file five times as large as the default, so that a one-second iteration cannot fill it. */
     private static final int ANSWERS_PER_DAY = 1_000_000;
 
+    @SuppressWarnings("NullAway.Init") // set in opened(), which the superclass's @Setup open() calls
     private AnswerLog log;
+
     private final String prefix = "req_7Qm2cXw9Lr4Tz8Vb";
     private final String unknown = "req_7Qm2cXw9Lr4Tz8VbNoSuch1";
     private final String tenant = "acme";
@@ -83,14 +86,14 @@ public class AnswerLogBenchmark extends StateStoreBenchmark {
     }
 
     @Benchmark
-    public AnswerLog.Answer rememberFind() {
+    public AnswerLog.@Nullable Answer rememberFind() {
         String id = prefix + counter++;
         log.remember(id, new AnswerLog.Answer(tenant, endpoint, taskClass, now));
         return log.find(id, tenant, now);
     }
 
     @Benchmark
-    public AnswerLog.Answer findUnknown() {
+    public AnswerLog.@Nullable Answer findUnknown() {
         return log.find(unknown, tenant, now);
     }
 }

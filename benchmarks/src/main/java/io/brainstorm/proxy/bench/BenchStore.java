@@ -6,13 +6,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /** A state store for a benchmark: Chronicle files in a fresh directory in /tmp, deleted at close, or the heap. */
 final class BenchStore implements AutoCloseable {
     final StateStore state;
-    private final Path dir;
+    /** The Chronicle files' directory; null for the heap store. */
+    private final @Nullable Path dir;
 
-    private BenchStore(StateStore state, Path dir) {
+    private BenchStore(StateStore state, @Nullable Path dir) {
         this.state = state;
         this.dir = dir;
     }

@@ -30,8 +30,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class BudgetBenchmark extends StateStoreBenchmark {
+    @SuppressWarnings("NullAway.Init") // set in opened(), which the superclass's @Setup open() calls
     private BudgetLedger ledger;
+
+    @SuppressWarnings("NullAway.Init") // set in opened(), as ledger
     private RateWindows rates;
+
     private String key = "k_7Qm2cXw9Lr4Tz8Vb1Np5Hs";
     private LocalDate day = LocalDate.now(ZoneOffset.UTC);
     private long amount = 52_750_000L;

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -67,7 +68,7 @@ public class KeyLookupBenchmark {
                         Path.of("/nonexistent")),
                 InstantSource.system());
         header = "Bearer " + secret;
-        tenant = registry.authenticate(header).tenant();
+        tenant = Objects.requireNonNull(registry.authenticate(header).tenant(), "every configured key has a tenant");
     }
 
     @TearDown

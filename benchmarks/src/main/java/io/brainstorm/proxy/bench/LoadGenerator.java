@@ -43,6 +43,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Closed-loop HTTP/1.1 load generator for the end-to-end benchmark ({@code benchmarks/load/run.sh}).
@@ -67,7 +68,7 @@ public final class LoadGenerator {
     private static final long HIGHEST_US = TimeUnit.SECONDS.toMicros(60);
 
     private final URI url;
-    private final String authorization;
+    private final @Nullable String authorization;
     private final byte[] body;
     private final boolean streamMode;
     private final long warmupEndNanos;
@@ -75,7 +76,12 @@ public final class LoadGenerator {
     private final List<Conn> conns = new ArrayList<>();
 
     private LoadGenerator(
-            URI url, String authorization, byte[] body, boolean streamMode, long warmupEndNanos, long endNanos) {
+            URI url,
+            @Nullable String authorization,
+            byte[] body,
+            boolean streamMode,
+            long warmupEndNanos,
+            long endNanos) {
         this.url = url;
         this.authorization = authorization;
         this.body = body;
@@ -225,7 +231,7 @@ public final class LoadGenerator {
         private final ByteBuf template;
         private final HttpHeaders headers;
         private final String path;
-        private volatile Channel channel;
+        private volatile @Nullable Channel channel;
         private volatile boolean stopped;
         private long sentAt;
         private long firstByteAt;

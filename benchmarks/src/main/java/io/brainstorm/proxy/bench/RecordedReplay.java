@@ -84,6 +84,9 @@ final class RecordedReplay {
                     queries.add(new Query(tokens / models.size(), score, cost));
                 }
             }
+            if (models == null) {
+                throw new IOException(file + ": no queries (expected: one JSON object per line)");
+            }
             long[] in = new long[models.size()];
             long[] out = new long[models.size()];
             for (int i = 0; i < models.size(); i++) {

@@ -43,6 +43,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 public class RoutingBenchmark {
 
+    @SuppressWarnings("NullAway.Init") // a @Param: JMH sets it before any @Setup
     @Param({"floor", "fast", "best", "smart", "auto"})
     public String strategy;
 

@@ -12,6 +12,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -124,22 +125,22 @@ public class ScorerBenchmark {
     }
 
     @Benchmark
-    public Scorer.Result plain() {
+    public Scorer.@Nullable Result plain() {
         return scorer.scoreAnswer(plainSpec, plainBody);
     }
 
     @Benchmark
-    public Scorer.Result jsonObject() {
+    public Scorer.@Nullable Result jsonObject() {
         return scorer.scoreAnswer(jsonObjectSpec, jsonObjectBody);
     }
 
     @Benchmark
-    public Scorer.Result jsonSchema() {
+    public Scorer.@Nullable Result jsonSchema() {
         return scorer.scoreAnswer(jsonSchemaSpec, jsonSchemaBody);
     }
 
     @Benchmark
-    public Scorer.Result tools() {
+    public Scorer.@Nullable Result tools() {
         return scorer.scoreAnswer(toolsSpec, toolsBody);
     }
 
@@ -159,8 +160,8 @@ public class ScorerBenchmark {
         return capture.keptBytes();
     }
 
-    private static void expect(ScoreOutcome expected, Scorer.Result got) {
-        if (got.outcome() != expected) {
+    private static void expect(ScoreOutcome expected, Scorer.@Nullable Result got) {
+        if (got == null || got.outcome() != expected) {
             throw new IllegalStateException("fixture scored " + got + " (expected: " + expected + ")");
         }
     }
@@ -170,7 +171,7 @@ public class ScorerBenchmark {
                 + (extra.isEmpty() ? "" : "," + extra) + "}");
     }
 
-    private static String completion(String content, String arguments) {
+    private static String completion(@Nullable String content, @Nullable String arguments) {
         ObjectNode body = JSON.createObjectNode()
                 .put("id", "chatcmpl-AbC123")
                 .put("object", "chat.completion")

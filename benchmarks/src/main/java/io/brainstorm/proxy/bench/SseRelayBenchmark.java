@@ -63,10 +63,14 @@ public class SseRelayBenchmark {
 
     /** What the relay does with each event; a field so no lambda is allocated per invocation. */
     static final class EventSink implements Consumer<ByteBuf> {
-        Blackhole bh;
+        final Blackhole bh;
         int events;
         int done;
         int usage;
+
+        EventSink(Blackhole bh) {
+            this.bh = bh;
+        }
 
         @Override
         public void accept(ByteBuf event) {
@@ -88,8 +92,7 @@ public class SseRelayBenchmark {
         stream = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length);
         stream.writeBytes(bytes);
         splitter = new SseEventSplitter(1 << 20);
-        sink = new EventSink();
-        sink.bh = bh;
+        sink = new EventSink(bh);
         // Sanity: the stream splits into exactly the events we built, one [DONE], one usage chunk.
         relay();
         if (sink.events != EVENTS || sink.done != 1 || sink.usage != 1) {

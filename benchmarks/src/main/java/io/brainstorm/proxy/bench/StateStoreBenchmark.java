@@ -30,6 +30,7 @@ import org.openjdk.jmh.annotations.TearDown;
             "-Dchronicle.announcer.disable=true"
         })
 public abstract class StateStoreBenchmark {
+    @SuppressWarnings("NullAway.Init") // a @Param: JMH sets it before any @Setup
     @Param({"chronicle", "heap"})
     public String store;
 

@@ -37,6 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class ThompsonDrawBenchmark {
+    @SuppressWarnings("NullAway.Init") // a @Param: JMH sets it before any @Setup
     @Param({"41.5,12.5", "0.8,3.0", "1.0,1.0", "150.0,30.0"})
     public String shape;
 
