@@ -2,8 +2,6 @@ package io.brainstorm.proxy.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -13,8 +11,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -49,10 +47,9 @@ public final class ConfigLoader {
     static final long DEFAULT_SIM_SEED = 42;
     static final String DEFAULT_TENANT = "default";
 
-    private static final Pattern PROVIDER_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern NO_SPACE = Pattern.compile("\\S+");
-    private static final Pattern TENANT_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    static final Pattern TENANT_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
     private ConfigLoader() {}
 
@@ -106,7 +103,7 @@ public final class ConfigLoader {
         Path stateDir = Path.of(root.field("state_dir").text(DEFAULT_STATE_DIR));
         Catalog catalog = catalog(root.field("catalog"), baseDir);
         SimConfig sim = sim(root.field("sim"));
-        List<ProviderConfig> providers = providers(root.field("providers"), baseDir, catalog);
+        List<ProviderConfig> providers = ProviderSection.read(root.field("providers"), baseDir, catalog);
         List<KeyConfig> keys = keys(root.field("keys"));
         RoutingConfig routing = routing(root.field("routing"));
         YamlNode storeNode = root.field("state_store");
@@ -149,8 +146,8 @@ public final class ConfigLoader {
                 "queue_records",
                 "record_content");
         AuditConfig d = AuditConfig.DEFAULTS;
-        String dir = a.field("dir").text(null);
-        String keyFile = a.field("key_file").text(null);
+        String dir = a.field("dir").optionalText();
+        String keyFile = a.field("key_file").optionalText();
         YamlNode fsyncNode = a.field("fsync");
         String fsync = fsyncNode.text("batch");
         AuditConfig.Fsync policy = switch (fsync) {
@@ -171,7 +168,7 @@ public final class ConfigLoader {
                 a.field("record_content").bool(d.recordContent()));
     }
 
-    private static @Nullable Path resolve(Path baseDir, String file) {
+    private static @Nullable Path resolve(@Nullable Path baseDir, @Nullable String file) {
         return file == null ? null : baseDir == null ? Path.of(file) : baseDir.resolve(file);
     }
 
@@ -251,7 +248,9 @@ public final class ConfigLoader {
             }
         }
         return new RoutingConfig(
-                Path.of(r.field("plugins_dir").text(d.pluginsDir().toString())),
+                Path.of(r.field("plugins_dir")
+                        .text(Objects.requireNonNull(d.pluginsDir(), "DEFAULTS.pluginsDir")
+                                .toString())),
                 (int) r.field("max_attempts").integer(d.maxAttempts(), 1, 10),
                 seed,
                 discount,
@@ -327,113 +326,6 @@ public final class ConfigLoader {
                 (int) s.field("port").integer(0, 0, 65535),
                 s.field("zero_delay").bool(false),
                 s.field("random_faults").bool(true));
-    }
-
-    private static List<ProviderConfig> providers(YamlNode list, @Nullable Path baseDir, Catalog catalog)
-            throws ConfigException {
-        List<ProviderConfig> out = new ArrayList<>();
-        Map<String, String> names = new HashMap<>();
-        for (YamlNode p : list.elements()) {
-            p.expectMapping(
-                    "a mapping describing one provider account",
-                    "name",
-                    "type",
-                    "base_url",
-                    "api_key",
-                    "tenant",
-                    "timeouts",
-                    "models",
-                    "ca_file");
-            YamlNode nameNode = p.field("name");
-            String name = nameNode.requiredText();
-            if (!PROVIDER_NAME.matcher(name).matches()) {
-                throw nameNode.error("lower-case letters, digits and '-', starting with a letter or digit");
-            }
-            if (name.equals(Catalog.SIM_PROVIDER)) {
-                throw nameNode.error("a name other than sim, which is the built-in simulated provider");
-            }
-            String first = names.putIfAbsent(name, nameNode.path());
-            if (first != null) {
-                throw nameNode.error("a unique provider name; " + first + " has it already");
-            }
-            YamlNode typeNode = p.field("type");
-            String type = typeNode.text("openai");
-            if (!type.equals("openai")) {
-                throw typeNode.error("openai (any OpenAI-compatible API; azure-openai and anthropic come later)");
-            }
-            URI baseUrl = baseUrl(p.field("base_url"));
-            String apiKey = p.field("api_key").secret().text("");
-            YamlNode tenantNode = p.field("tenant");
-            String tenant = tenantNode.text(DEFAULT_TENANT);
-            if (!TENANT_ID.matcher(tenant).matches()) {
-                throw tenantNode.error("a tenant id: lower-case letters, digits, '-' and '_'");
-            }
-            Timeouts timeouts = timeouts(p.field("timeouts"));
-            List<String> models = new ArrayList<>();
-            for (YamlNode model : p.field("models").elements()) {
-                String id = model.requiredText();
-                ModelSpec spec =
-                        catalog.find(id).orElseThrow(() -> model.error("a model id or alias from the catalog"));
-                if (spec.simulated()) {
-                    throw model.error("a real model; sim models are served by the built-in sim provider");
-                }
-                models.add(spec.id());
-            }
-            Path caFile = null;
-            YamlNode caNode = p.field("ca_file");
-            if (caNode.isSet()) {
-                String file = caNode.requiredText();
-                caFile = baseDir == null ? Path.of(file) : baseDir.resolve(file);
-                if (!Files.isRegularFile(caFile) || !Files.isReadable(caFile)) {
-                    throw caNode.error("a readable PEM file (relative paths start at the config file's folder)");
-                }
-            }
-            out.add(new ProviderConfig(name, type, baseUrl, apiKey, tenant, timeouts, models, caFile));
-        }
-        return out;
-    }
-
-    private static URI baseUrl(YamlNode node) throws ConfigException {
-        String expected = "an http or https URL";
-        String text = node.requiredText().trim();
-        URI uri;
-        try {
-            uri = new URI(text);
-        } catch (URISyntaxException e) {
-            throw node.error(expected);
-        }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
-            throw node.error(expected);
-        }
-        if (uri.getRawUserInfo() != null) {
-            // the user info may be a credential, so the URL is not repeated
-            throw node.fail("(hidden: contains user info) (expected: " + expected
-                    + " without credentials; put the key in api_key)");
-        }
-        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
-            throw node.error(expected + " without query or fragment");
-        }
-        // upstream paths are appended as base + "/chat/completions"
-        while (text.endsWith("/")) {
-            text = text.substring(0, text.length() - 1);
-        }
-        return URI.create(text);
-    }
-
-    private static Timeouts timeouts(YamlNode t) throws ConfigException {
-        t.expectKeys("connect_ms", "first_byte_ms", "idle_ms", "total_ms", "pool_idle_ms");
-        Timeouts d = Timeouts.DEFAULT;
-        return new Timeouts(
-                millis(t.field("connect_ms"), d.connect()),
-                millis(t.field("first_byte_ms"), d.firstByte()),
-                millis(t.field("idle_ms"), d.idle()),
-                millis(t.field("total_ms"), d.total()),
-                millis(t.field("pool_idle_ms"), d.poolIdle()));
-    }
-
-    private static Duration millis(YamlNode node, Duration fallback) throws ConfigException {
-        return Duration.ofMillis(node.integer(fallback.toMillis(), 1, Integer.MAX_VALUE));
     }
 
     private static List<KeyConfig> keys(YamlNode list) throws ConfigException {

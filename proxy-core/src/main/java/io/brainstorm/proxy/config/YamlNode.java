@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One node of a parsed YAML tree together with its field path ({@code providers[1].base_url}), with
@@ -183,9 +184,15 @@ final class YamlNode {
         return node.isBigDecimal() ? node.decimalValue().toPlainString() : node.asText();
     }
 
+    /** A scalar as text, or null when not set. */
+    @Nullable
+    String optionalText() throws ConfigException {
+        return isSet() ? text("") : null;
+    }
+
     /** A non-empty scalar as text. */
     String requiredText() throws ConfigException {
-        String value = text(null);
+        String value = optionalText();
         if (value == null || value.isBlank()) {
             throw error("a non-empty string");
         }

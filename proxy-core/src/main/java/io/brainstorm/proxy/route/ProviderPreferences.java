@@ -1,5 +1,7 @@
 package io.brainstorm.proxy.route;
 
+import io.brainstorm.proxy.spi.Candidate;
+import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -20,5 +22,26 @@ public record ProviderPreferences(
 
     public ProviderPreferences {
         order = List.copyOf(order);
+    }
+
+    /** Moves endpoints named in {@code provider.order} to the front, in that order. */
+    List<Candidate> front(List<Candidate> ranked) {
+        if (order.isEmpty()) {
+            return ranked;
+        }
+        List<Candidate> out = new ArrayList<>(ranked.size());
+        for (String name : order) {
+            for (Candidate c : ranked) {
+                if (c.endpoint().equals(name) && !out.contains(c)) {
+                    out.add(c);
+                }
+            }
+        }
+        for (Candidate c : ranked) {
+            if (!out.contains(c)) {
+                out.add(c);
+            }
+        }
+        return out;
     }
 }

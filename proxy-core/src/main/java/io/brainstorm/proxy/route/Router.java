@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.route;
 
 import io.brainstorm.proxy.api.ApiError;
-import io.brainstorm.proxy.config.Capability;
 import io.brainstorm.proxy.config.Catalog;
 import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.spi.Candidate;
@@ -15,8 +14,10 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns a requested model name into an ordered list of endpoints (docs/architecture.md §3, §5).
@@ -125,7 +126,7 @@ public final class Router {
     public RoutePlan route(String requested, RequestFeatures f, String requestId, Access access) {
         String tenant = access.tenant();
         String name = requested;
-        String variant = null;
+        @Nullable String variant = null;
         int colon = requested.lastIndexOf(':');
         if (colon > 0 && colon < requested.length() - 1) {
             name = requested.substring(0, colon);
@@ -154,23 +155,23 @@ public final class Router {
                 throw ApiError.modelNotAllowed("This API key may not use the model '" + model.id() + "'. GET /v1/models"
                         + " lists the models it may use.");
             }
-            pool = slotsByModel.get(model.id());
-            if (pool == null) {
+            List<Slot> slots = slotsByModel.get(model.id());
+            if (slots == null) {
                 throw ApiError.modelNotFound("The model '" + model.id() + "' has no endpoint: no provider account"
                         + " in the gateway's configuration serves provider '" + model.provider() + "'.");
             }
-            pool = reachable(pool, access);
+            pool = reachable(slots, access);
             if (pool.isEmpty()) {
                 throw ApiError.modelNotFound("The model '" + model.id() + "' has no endpoint tenant '" + tenant
                         + "' can use: it has no provider key for "
-                        + slotsByModel.get(model.id()).stream()
+                        + slots.stream()
                                 .map(s -> "'" + s.endpoint().id() + "'")
                                 .distinct()
                                 .toList()
                         + ". An admin adds one with"
                         + " PUT /admin/v1/tenants/" + tenant + "/providers/<provider>.");
             }
-            checkCapabilities(model, f);
+            CapabilityCheck.check(model, f);
             modelAsked = model.id();
         }
         pool = preferProviders(pool, f.provider(), modelAsked);
@@ -219,9 +220,11 @@ public final class Router {
                     ranked = d.order();
                     reason = d.reason();
                 }
-                ranked = frontProviders(ranked, f.provider());
+                ranked = f.provider().front(ranked);
                 for (Candidate c : ranked) {
-                    order.add(slotOf.get(c).endpoint());
+                    // StrategyCall answers only with the candidates it was given
+                    order.add(Objects.requireNonNull(slotOf.get(c), "a candidate of this pool")
+                            .endpoint());
                 }
                 efficiency = efficiency(ranked.get(0), candidates, request);
             }
@@ -350,10 +353,11 @@ public final class Router {
 
     /** OpenRouter's {@code provider.sort} for a model without a variant. */
     private String sortStrategy(ProviderPreferences p) {
-        if (p.sort() == null) {
+        String sort = p.sort();
+        if (sort == null) {
             return DIRECT;
         }
-        String name = p.sort().equals("price") ? "floor" : "fast";
+        String name = sort.equals("price") ? "floor" : "fast";
         return strategies.strategy(name).isPresent() ? name : DIRECT;
     }
 
@@ -361,8 +365,9 @@ public final class Router {
     private List<Slot> autoPool(RequestFeatures f, Access access) {
         List<Slot> pool = new ArrayList<>();
         for (ModelSpec m : routable) {
-            if (access.allowsModel(m.id()) && capabilityProblem(m, f) == null) {
-                pool.addAll(reachable(slotsByModel.get(m.id()), access));
+            if (access.allowsModel(m.id()) && CapabilityCheck.problem(m, f) == null) {
+                // every routable model has slots
+                pool.addAll(reachable(slotsByModel.getOrDefault(m.id(), List.of()), access));
             }
         }
         if (pool.isEmpty()) {
@@ -392,27 +397,6 @@ public final class Router {
         return kept;
     }
 
-    /** Moves endpoints named in {@code provider.order} to the front, in that order. */
-    private static List<Candidate> frontProviders(List<Candidate> ranked, ProviderPreferences p) {
-        if (p.order().isEmpty()) {
-            return ranked;
-        }
-        List<Candidate> out = new ArrayList<>(ranked.size());
-        for (String name : p.order()) {
-            for (Candidate c : ranked) {
-                if (c.endpoint().equals(name) && !out.contains(c)) {
-                    out.add(c);
-                }
-            }
-        }
-        for (Candidate c : ranked) {
-            if (!out.contains(c)) {
-                out.add(c);
-            }
-        }
-        return out;
-    }
-
     /**
      * Endpoints of OpenRouter's {@code models} list, in order, skipping the model asked, models with
      * no endpoint and models that lack what the request needs. An unknown model is a 400: a typo in
@@ -440,7 +424,7 @@ public final class Router {
             if (!seen.add(model.id())
                     || slots == null
                     || !access.allowsModel(model.id())
-                    || capabilityProblem(model, f) != null) {
+                    || CapabilityCheck.problem(model, f) != null) {
                 continue;
             }
             out.addAll(reachable(slots, access));
@@ -461,39 +445,6 @@ public final class Router {
                         + access.tenant() + "';"
                         + " retry in " + seconds + " s.",
                 seconds);
-    }
-
-    private static void checkCapabilities(ModelSpec model, RequestFeatures f) {
-        ApiError problem = capabilityProblem(model, f);
-        if (problem != null) {
-            throw problem;
-        }
-    }
-
-    /** Why the model cannot serve the request (400 naming the field), or null. */
-    private static ApiError capabilityProblem(ModelSpec model, RequestFeatures f) {
-        boolean embeddingModel = model.supports(Capability.EMBEDDINGS);
-        if (f.embeddings() && !embeddingModel) {
-            return ApiError.invalidRequest("model", "The model '" + model.id() + "' does not create embeddings.");
-        }
-        if (!f.embeddings() && embeddingModel && model.capabilities().size() == 1) {
-            return ApiError.invalidRequest(
-                    "model", "The model '" + model.id() + "' is an embeddings model; use POST /v1/embeddings.");
-        }
-        if (f.tools() && !model.supports(Capability.TOOLS)) {
-            return ApiError.invalidRequest("tools", "The model '" + model.id() + "' does not support tools.");
-        }
-        if (f.json() && !model.supports(Capability.JSON)) {
-            return ApiError.invalidRequest(
-                    "response_format", "The model '" + model.id() + "' does not support JSON response formats.");
-        }
-        if (f.estimatedInputTokens() > model.contextLength()) {
-            return ApiError.invalidRequest(
-                    "messages",
-                    "The request needs about " + f.estimatedInputTokens() + " tokens; the model '" + model.id()
-                            + "' has a context of " + model.contextLength() + ".");
-        }
-        return null;
     }
 
     /** {@code X-BR-Efficiency}: the pick's quality posterior mean × cheapest ÷ pick's expected cost. */

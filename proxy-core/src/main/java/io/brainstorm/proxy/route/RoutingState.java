@@ -81,7 +81,8 @@ public final class RoutingState {
             @Nullable Endpoint endpoint,
             long nowMillis) {
         if (!h.credentials().isEmpty()) {
-            String key = access != null ? access.upstreamKey(endpoint) : providerKey;
+            // the public reach() passes both access and endpoint, or neither
+            String key = access != null && endpoint != null ? access.upstreamKey(endpoint) : providerKey;
             CredentialHolds.Hold hold = h.credentials().hold(CredentialHolds.fingerprint(key), nowMillis);
             if (hold != null) {
                 return hold.kind() == CredentialHolds.Kind.RATE_LIMITED ? Reach.COOLING : Reach.LAST_RESORT;
@@ -91,7 +92,7 @@ public final class RoutingState {
     }
 
     /** How long until {@code candidateId} is {@link Reach#USABLE} again for {@code providerKey}, as far as known now (0: it is). */
-    public long millisUntilRetry(String candidateId, String providerKey, long nowMillis) {
+    public long millisUntilRetry(String candidateId, @Nullable String providerKey, long nowMillis) {
         EndpointHealth h = health(candidateId);
         long wait = h.breaker().millisUntilRetry(nowMillis);
         if (!h.credentials().isEmpty()) {

@@ -35,6 +35,7 @@ import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The last handler of a client request pipeline, for HTTP/1.1 connections and HTTP/2 streams
@@ -58,12 +59,12 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private static final String X_TITLE = "x-title";
 
     private final Gateway gateway;
-    private Exchange exchange;
+    private @Nullable Exchange exchange;
     private boolean busy;
     /** The connection's in-flight count (the HTTP/2 parent's for a stream), looked up once. */
-    private AtomicInteger activeRequests;
+    private @Nullable AtomicInteger activeRequests;
     /** The connection's {@link ClientCloseWatch} (HTTP/1.1), looked up once. */
-    private ClientCloseWatch closeWatch;
+    private @Nullable ClientCloseWatch closeWatch;
 
     ApiHandler(Gateway gateway) {
         this.gateway = gateway;
@@ -121,7 +122,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
      * what the decoder refused (Content-Length beside Transfer-Encoding among it, RFC 9112 §6.3), or
      * an HTTP/1.1 request without exactly one {@code Host} (RFC 9112 §3.2; HTTP/2 has :authority).
      */
-    private ApiError malformed(ChannelHandlerContext ctx, FullHttpRequest request) {
+    private @Nullable ApiError malformed(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (request.decoderResult().isFailure()) {
             return HttpPipeline.malformed(
                     request.decoderResult().cause(), gateway.config().server().maxHeaderBytes());
@@ -385,7 +386,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
      * The application's name: {@code X-Title}, else {@code HTTP-Referer} (recorded, never forwarded);
      * the {@link Completion.Builder#app} caps it.
      */
-    private static String app(FullHttpRequest request) {
+    private static @Nullable String app(FullHttpRequest request) {
         String app = request.headers().get(X_TITLE);
         if (app == null || app.isBlank()) {
             app = request.headers().get(HttpHeaderNames.REFERER);
@@ -405,7 +406,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The answer is written (or the client is gone): accept the next request. */
-    private void done(ChannelHandlerContext ctx, ChannelFuture lastWrite) {
+    private void done(ChannelHandlerContext ctx, @Nullable ChannelFuture lastWrite) {
         if (!busy) {
             return;
         }

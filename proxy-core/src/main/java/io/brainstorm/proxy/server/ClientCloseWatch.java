@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -49,16 +50,22 @@ final class ClientCloseWatch extends ChannelInboundHandlerAdapter {
         ByteBuf b = held;
         held = null;
         if (b != null) {
-            ctx.fireChannelRead(b);
-            ctx.fireChannelReadComplete();
+            ChannelHandlerContext c = ctx();
+            c.fireChannelRead(b);
+            c.fireChannelReadComplete();
         }
     }
 
     private void readIfRoom() {
         if (held == null || held.readableBytes() < MAX_HELD_BYTES) {
             // from this context, so the read reaches the socket without passing the request handlers
-            ctx.read();
+            ctx().read();
         }
+    }
+
+    /** This handler's context: set when it was added, before {@link ApiHandler} can find it. */
+    private ChannelHandlerContext ctx() {
+        return Objects.requireNonNull(ctx, "ctx (set by handlerAdded)");
     }
 
     @Override

@@ -11,6 +11,7 @@ import io.brainstorm.proxy.upstream.UpstreamClient;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What every request handler shares: configuration, the registry of tenants and keys, the upstream
@@ -31,9 +32,9 @@ public final class Gateway {
     /** Where every ended request goes: audit trail, metrics, the dashboard's live feed. */
     private final Completions completions = new Completions();
     /** What {@code GET /metrics} on the admin listener serves (a sink of {@link #completions}), or null. */
-    private final Metrics metrics;
+    private final @Nullable Metrics metrics;
     /** Null while the gateway is starting; set once by {@link #start(Services)}. */
-    private volatile Services services;
+    private volatile @Nullable Services services;
 
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -74,24 +75,24 @@ public final class Gateway {
     }
 
     /** The routes, budgets, scorer and the rest, or null while the gateway is starting. */
-    public Services services() {
+    public @Nullable Services services() {
         return services;
     }
 
     /** The routes, or null while the gateway is starting. */
-    public Router router() {
+    public @Nullable Router router() {
         Services s = services;
         return s == null ? null : s.router();
     }
 
     /** Budgets and rate limits; null while the gateway is starting. */
-    public Admission admission() {
+    public @Nullable Admission admission() {
         Services s = services;
         return s == null ? null : s.admission();
     }
 
     /** The audit trail (its head, counters and folder), or null when it is disabled or the gateway is starting. */
-    public AuditLog audit() {
+    public @Nullable AuditLog audit() {
         Services s = services;
         return s == null ? null : s.audit();
     }
@@ -111,7 +112,7 @@ public final class Gateway {
     }
 
     /** The Prometheus metrics, or null for a gateway built without them (by a test). */
-    public Metrics metrics() {
+    public @Nullable Metrics metrics() {
         return metrics;
     }
 

@@ -33,7 +33,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -43,15 +42,14 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The running gateway: the client listener, its event loops, the upstream client and (when
@@ -70,13 +68,14 @@ public final class GatewayServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
-    private SimServer sim;
-    private StrategyRegistry strategies;
-    private StateStore store;
-    private AuditLog audit;
-    private ScheduledExecutorService dayKeeper;
-    private Channel listener;
-    private AdminServer admin;
+    // each null until start() has made it, and when start() failed before it
+    private @Nullable SimServer sim;
+    private @Nullable StrategyRegistry strategies;
+    private @Nullable StateStore store;
+    private @Nullable AuditLog audit;
+    private @Nullable ScheduledExecutorService dayKeeper;
+    private @Nullable Channel listener;
+    private @Nullable AdminServer admin;
     private boolean closed;
 
     private GatewayServer(Gateway gateway, Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
@@ -113,12 +112,12 @@ public final class GatewayServer implements AutoCloseable {
         EventLoopGroup workers = transport.newGroup(workerThreads, "br-io");
         GatewayServer server = new GatewayServer(gateway, transport, boss, workers);
         CompletableFuture<StateStore> opening = null;
-        CompletableFuture<AuditLog> auditOpening = null;
+        CompletableFuture<@Nullable AuditLog> auditOpening = null;
         try {
             // listen first: /healthz answers while the rest starts
             server.bind();
-            opening = openStoreAsync(config);
-            auditOpening = openAuditAsync(config, clock);
+            opening = AsyncOpen.store(config);
+            auditOpening = AsyncOpen.audit(config, clock);
             if (config.admin().enabled()) {
                 server.admin = AdminServer.start(
                         gateway,
@@ -141,23 +140,25 @@ public final class GatewayServer implements AutoCloseable {
                                 config.sim().randomFaults()));
                 server.sim.start("127.0.0.1", config.sim().port());
             }
-            server.strategies = loadStrategies(config.routing());
+            StrategyRegistry strategies = loadStrategies(config.routing());
+            server.strategies = strategies;
             List<Endpoint> endpoints = endpoints(config, server.sim, upstream);
-            server.audit(await(auditOpening));
-            server.store = await(opening);
-            server.prepareDays();
+            server.audit(AsyncOpen.await(auditOpening));
+            StateStore store = AsyncOpen.await(opening);
+            server.store = store;
+            server.prepareDays(store);
             Router router = router(
                     config,
                     endpoints,
-                    server.strategies,
-                    server.store.learning(config.routing().discount()),
+                    strategies,
+                    store.learning(config.routing().discount()),
                     clock);
             gateway.start(Services.start(
                     config,
                     gateway.completions(),
                     router,
-                    new Admission(server.store.budgets(), server.store.rates(), clock),
-                    server.store.answers(),
+                    new Admission(store.budgets(), store.rates(), clock),
+                    store.answers(),
                     server.audit));
             gateway.markReady();
         } catch (RuntimeException | InterruptedException e) {
@@ -179,84 +180,17 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * {@link #openStore} on a thread of its own ({@code br-state-open}): the first Chronicle map in a
-     * JVM takes a few hundred milliseconds, most of it loading and running Chronicle's code for the
-     * first time, which overlaps with the rest of the start.
-     */
-    private static CompletableFuture<StateStore> openStoreAsync(GatewayConfig config) {
-        return openAsync("br-state-open", () -> openStore(config));
-    }
-
-    /** {@code open} on a daemon thread of its own, {@code name}, which ends with it. */
-    private static <T> CompletableFuture<T> openAsync(String name, Callable<T> open) {
-        CompletableFuture<T> opening = new CompletableFuture<>();
-        Thread t = new Thread(
-                () -> {
-                    try {
-                        opening.complete(open.call());
-                    } catch (Throwable e) {
-                        opening.completeExceptionally(e);
-                    }
-                },
-                name);
-        t.setDaemon(true);
-        t.start();
-        return opening;
-    }
-
-    /** The opened store (or audit trail), or what opening it threw. */
-    private static <T> T await(CompletableFuture<T> opening) throws InterruptedException {
-        try {
-            return opening.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException("opening the state store failed", e.getCause());
-        }
-    }
-
-    /**
-     * The audit trail, when enabled, opened on a thread of its own ({@code br-audit-open}) beside the
-     * rest of the start: opening reads only the newest day file's last line, but a first start also
-     * makes the key, and the first HMAC and JSON writer of a JVM load their classes (tens of ms).
-     * Completes with null when the audit is disabled.
-     */
-    private static CompletableFuture<AuditLog> openAuditAsync(GatewayConfig config, InstantSource clock) {
-        if (!config.audit().enabled()) {
-            return CompletableFuture.completedFuture(null);
-        }
-        return openAsync("br-audit-open", () -> {
-            long t0 = System.nanoTime();
-            try {
-                AuditLog a = AuditLog.open(config.audit(), config.stateDir(), System.getenv(), clock);
-                log.log(
-                        System.Logger.Level.INFO,
-                        "audit trail open in {0} ms ({1}, fsync {2})",
-                        (System.nanoTime() - t0) / 1_000_000,
-                        a.dir(),
-                        config.audit().fsync().name().toLowerCase(Locale.ROOT));
-                return a;
-            } catch (IOException e) {
-                throw new UncheckedIOException("opening the audit trail failed: " + e.getMessage(), e);
-            }
-        });
-    }
-
-    /**
      * Registers the opened audit trail (null: disabled) as a completion sink, before any request is
      * routed; the services made at the end of start-up hold it for the admin API.
      */
-    private void audit(AuditLog a) {
+    private void audit(@Nullable AuditLog a) {
         if (a == null) {
             return;
         }
         audit = a;
         gateway.completions().add(a);
-        Metrics m = gateway.metrics();
+        // start() builds the gateway withMetrics
+        Metrics m = Objects.requireNonNull(gateway.metrics(), "metrics");
         m.addCounter("brainstorm_audit_records_written_total", "Audit records written to the day files.", a::written);
         m.addCounter(
                 "brainstorm_audit_records_lost_total",
@@ -275,29 +209,6 @@ public final class GatewayServer implements AutoCloseable {
                 StrategyRegistry.load(GatewayServer.class.getClassLoader(), routing.pluginsDir(), settings);
         log.log(System.Logger.Level.INFO, "routing strategies: {0}", String.join(", ", registry.names()));
         return registry;
-    }
-
-    /**
-     * The state files (budgets, rate windows, learning, answers), or the heap when the config says
-     * {@code state_store: memory}.
-     */
-    private static StateStore openStore(GatewayConfig config) {
-        if (!config.persistentState()) {
-            return StateStore.inMemory();
-        }
-        long t0 = System.nanoTime();
-        try {
-            StateStore store = StateStore.open(config.stateDir());
-            log.log(
-                    System.Logger.Level.INFO,
-                    "state store open in {0} ms ({1}); {2} reservations of stopped processes" + " released",
-                    (System.nanoTime() - t0) / 1_000_000,
-                    config.stateDir(),
-                    store.releasedAtOpen());
-            return store;
-        } catch (IOException e) {
-            throw new UncheckedIOException("opening the state store in " + config.stateDir() + " failed", e);
-        }
     }
 
     /** The router over {@code endpoints}, with fresh health and in-memory learning state. */
@@ -346,14 +257,14 @@ public final class GatewayServer implements AutoCloseable {
      * (UTC), since a day's first request would otherwise wait tens of milliseconds for them, and
      * purges old days ({@link StateStore#purgeDays}).
      */
-    private void prepareDays() {
-        dayKeeper = Executors.newSingleThreadScheduledExecutor(r -> {
+    private void prepareDays(StateStore s) {
+        ScheduledExecutorService keeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "br-state-days");
             t.setDaemon(true);
             return t;
         });
-        StateStore s = store;
-        dayKeeper.scheduleWithFixedDelay(
+        dayKeeper = keeper;
+        keeper.scheduleWithFixedDelay(
                 () -> {
                     LocalDate today = LocalDate.now(ZoneOffset.UTC);
                     try {
@@ -387,7 +298,7 @@ public final class GatewayServer implements AutoCloseable {
      * Endpoints from the sim's catalog entries (open to every tenant, with the sim's key) and from
      * every provider account (reachable by the tenants that hold a key for it: {@link Registry}).
      */
-    static List<Endpoint> endpoints(GatewayConfig config, SimServer sim, UpstreamClient upstream) {
+    static List<Endpoint> endpoints(GatewayConfig config, @Nullable SimServer sim, UpstreamClient upstream) {
         List<Endpoint> out = new ArrayList<>();
         for (ModelSpec m : config.catalog().models()) {
             if (m.simulated()) {
@@ -431,7 +342,8 @@ public final class GatewayServer implements AutoCloseable {
 
     /** The bound port (useful when the config said 0). */
     public int port() {
-        return ((InetSocketAddress) listener.localAddress()).getPort();
+        Channel l = Objects.requireNonNull(listener, "listener (bound by start)");
+        return ((InetSocketAddress) l.localAddress()).getPort();
     }
 
     /** The admin listener's bound port, or -1 when it is disabled. */
@@ -444,7 +356,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** The simulated provider, or null when disabled. */
-    public SimServer sim() {
+    public @Nullable SimServer sim() {
         return sim;
     }
 

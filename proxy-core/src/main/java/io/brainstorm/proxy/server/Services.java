@@ -11,6 +11,7 @@ import io.brainstorm.proxy.settle.CompletionSink;
 import io.brainstorm.proxy.settle.Scoring;
 import io.brainstorm.proxy.settle.audit.AuditLog;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a request needs once the gateway has started, built in one piece when start-up finishes and
@@ -32,7 +33,7 @@ public record Services(
         Admission admission,
         AnswerLog answers,
         Settlement settlement,
-        AuditLog audit) {
+        @Nullable AuditLog audit) {
     public Services {
         Objects.requireNonNull(router, "router");
         Objects.requireNonNull(models, "models");
@@ -55,7 +56,7 @@ public record Services(
             Router router,
             Admission admission,
             AnswerLog answers,
-            AuditLog audit) {
+            @Nullable AuditLog audit) {
         ModelList models = new ModelList(router);
         OutcomeRecorder outcomes = new OutcomeRecorder(router.state(), answers);
         Settlement settlement = new Settlement(
