@@ -22,7 +22,8 @@ public interface Access {
      * endpoints, otherwise the tenant's key for the endpoint's provider account; null when the
      * tenant has none (the endpoint is then not eligible). A secret.
      */
-    String upstreamKey(@Nullable Endpoint endpoint);
+    @Nullable
+    String upstreamKey(Endpoint endpoint);
 
     /** True when the key can reach {@code endpoint}. */
     default boolean reaches(Endpoint endpoint) {
