@@ -84,7 +84,7 @@ final class AdminJson {
     }
 
     /** ISO-8601 UTC; null for none, and for {@link Instant#EPOCH}, which the registry uses for "from config". */
-    static @Nullable String time(Instant t) {
+    static @Nullable String time(@Nullable Instant t) {
         return t == null || t.equals(Instant.EPOCH) ? null : t.toString();
     }
 }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The admin API's table of contents: every method and path of {@code docs/admin-api.md} with the
@@ -40,6 +41,7 @@ final class AdminRoutes {
         }
 
         /** The first value of query parameter {@code name} (possibly empty), or null when it is absent. */
+        @Nullable
         String first(String name) {
             List<String> v = query.get(name);
             return v == null || v.isEmpty() ? null : v.get(0);

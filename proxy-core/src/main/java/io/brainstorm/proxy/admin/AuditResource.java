@@ -13,6 +13,7 @@ import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code /admin/v1/audit} and {@code /admin/v1/audit/head}: pages of the audit trail, and its head
@@ -84,7 +85,7 @@ final class AuditResource {
     }
 
     /** A query parameter's first value; null when absent or empty. */
-    private static String query(Call call, String name) {
+    private static @Nullable String query(Call call, String name) {
         String v = call.first(name);
         return v == null || v.isEmpty() ? null : v;
     }
@@ -102,7 +103,7 @@ final class AuditResource {
     }
 
     /** An ISO-8601 instant ({@code 2025-01-01T12:00:00Z}) or a UTC day ({@code 2025-01-01}, its start); or null. */
-    private static Instant instant(Call call, String name) {
+    private static @Nullable Instant instant(Call call, String name) {
         String v = query(call, name);
         if (v == null) {
             return null;

@@ -18,6 +18,7 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -88,12 +89,11 @@ final class JsonBody {
     }
 
     /** A required non-blank string. */
-    @Nullable
     String requiredString(String param) {
         if (absentOrNull(param)) {
             throw ApiError.invalidRequest(param, "Missing required parameter: '" + param + "'.");
         }
-        return string(param, null);
+        return nonBlank(param, node.get(param));
     }
 
     /** A non-blank string, or {@code fallback} when absent or null. */
@@ -102,7 +102,10 @@ final class JsonBody {
         if (absentOrNull(param)) {
             return fallback;
         }
-        JsonNode n = node.get(param);
+        return nonBlank(param, node.get(param));
+    }
+
+    private static String nonBlank(String param, JsonNode n) {
         if (!n.isTextual() || n.textValue().isBlank()) {
             throw ApiError.invalidRequest(param, param + ": " + shown(param, n) + " (expected: a non-empty string).");
         }
@@ -111,7 +114,7 @@ final class JsonBody {
 
     /** {@code "api"} (the default) or {@code "admin"}. */
     KeyKind kind(String param) {
-        String kind = string(param, "api");
+        String kind = Objects.requireNonNullElse(string(param, null), "api");
         return switch (kind) {
             case "api" -> KeyKind.API;
             case "admin" -> KeyKind.ADMIN;

@@ -238,7 +238,7 @@ public final class ApiError extends RuntimeException {
 
     /** {@code {"error":{...}}} with every string escaped. */
     public static String json(@Nullable String message, String type, String code, @Nullable String param) {
-        StringBuilder sb = new StringBuilder(96 + message.length());
+        StringBuilder sb = new StringBuilder(96 + (message == null ? 0 : message.length()));
         sb.append("{\"error\":{\"message\":");
         quote(sb, message);
         sb.append(",\"type\":");
@@ -251,7 +251,7 @@ public final class ApiError extends RuntimeException {
         return sb.toString();
     }
 
-    static void quote(StringBuilder sb, String s) {
+    static void quote(StringBuilder sb, @Nullable String s) {
         if (s == null) {
             sb.append("null");
             return;

@@ -12,7 +12,6 @@ import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import org.jspecify.annotations.Nullable;
 
 /**
  * A client's request body, parsed once and validated: what routing needs ({@link #features()}),
@@ -329,7 +328,7 @@ public final class ParsedRequest {
     }
 
     /** The body for {@code endpoint}: a new buffer the caller owns. */
-    public ByteBuf upstreamBody(ByteBufAllocator alloc, @Nullable Endpoint endpoint) {
+    public ByteBuf upstreamBody(ByteBufAllocator alloc, Endpoint endpoint) {
         // only the model differs between endpoints; the rest was prepared once in the constructor
         body.put("model", endpoint.upstreamModel());
         ByteBuf buf = alloc.buffer(256);

@@ -24,9 +24,9 @@ import org.jspecify.annotations.Nullable;
  */
 public record ApiKey(
         String id,
-        @Nullable String name,
-        @Nullable String tenant,
-        @Nullable String sha256,
+        String name,
+        String tenant,
+        String sha256,
         KeyLimits limits,
         KeyKind kind,
         List<String> allowedModels,
@@ -61,7 +61,7 @@ public record ApiKey(
     }
 
     /** The id of the key whose SHA-256 is {@code sha256}. */
-    public static String idOf(@Nullable String sha256) {
+    public static String idOf(String sha256) {
         return "key_" + sha256.substring(0, 12);
     }
 

@@ -6,7 +6,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Makes and hashes gateway keys: API keys ({@code br_live_}) and admin keys or tokens
@@ -75,7 +74,7 @@ public final class ApiKeys {
     }
 
     /** Lower-case hex SHA-256 of the key's UTF-8 bytes: what is stored instead of the key. */
-    public static String sha256(@Nullable String key) {
+    public static String sha256(String key) {
         return HEX.formatHex(SHA256.get().digest(key.getBytes(StandardCharsets.UTF_8)));
     }
 

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What config and the environment define for a {@link Registry}: keys from {@code brainstorm.yaml}
@@ -29,7 +30,7 @@ record FixedEntries(
         Map<String, Tenant> tenants,
         Map<String, Registry.ProviderSecret> providerKeys,
         Set<String> providers,
-        String adminTokenSha256) {
+        @Nullable String adminTokenSha256) {
 
     /**
      * @throws IllegalArgumentException when {@code BR_API_KEY} or {@code BR_ADMIN_TOKEN} has the wrong
@@ -107,11 +108,12 @@ record FixedEntries(
     }
 
     /** True when tenant {@code id} exists, here or in {@code s}. */
-    boolean tenantExists(RegistryState s, String id) {
+    boolean tenantExists(RegistryState s, @Nullable String id) {
         return id != null && (tenants.containsKey(id) || s.tenants.containsKey(id));
     }
 
     /** The key with id {@code id} as {@code s} has it (a config key with its revocation), or null. */
+    @Nullable
     ApiKey key(RegistryState s, String id) {
         for (ApiKey k : keys.values()) {
             if (k.id().equals(id)) {
@@ -127,7 +129,7 @@ record FixedEntries(
         return null;
     }
 
-    static String emptyToNull(String s) {
+    static @Nullable String emptyToNull(@Nullable String s) {
         return s == null || s.isEmpty() ? null : s;
     }
 

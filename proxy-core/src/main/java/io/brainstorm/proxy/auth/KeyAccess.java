@@ -22,7 +22,7 @@ public record KeyAccess(ApiKey key, Registry registry) implements Access {
     }
 
     @Override
-    public @Nullable String upstreamKey(@Nullable Endpoint endpoint) {
+    public @Nullable String upstreamKey(Endpoint endpoint) {
         String own = endpoint.apiKey();
         return own != null ? own : registry.providerKey(key.tenant(), endpoint.id());
     }

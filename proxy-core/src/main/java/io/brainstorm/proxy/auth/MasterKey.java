@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -67,7 +68,7 @@ public final class MasterKey {
     private static void create(Path file) throws IOException {
         byte[] key = new byte[SecretBox.KEY_BYTES];
         new SecureRandom().nextBytes(key);
-        Path parent = file.toAbsolutePath().getParent();
+        Path parent = Objects.requireNonNull(file.toAbsolutePath().getParent(), "a file's absolute path has a parent");
         Files.createDirectories(parent);
         Path tmp = parent.resolve(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);

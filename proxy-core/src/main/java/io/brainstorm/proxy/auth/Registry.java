@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Tenants, gateway keys (API and admin) and tenants' provider keys (docs/architecture.md §6): the one place
@@ -118,10 +119,10 @@ public final class Registry implements AutoCloseable {
             List<KeyConfig> keys,
             List<ProviderSecret> providerKeys,
             Set<String> providers,
-            String envApiKey,
-            String adminToken,
-            String masterKey,
-            Path masterKeyFile) {
+            @Nullable String envApiKey,
+            @Nullable String adminToken,
+            @Nullable String masterKey,
+            @Nullable Path masterKeyFile) {
         public Bootstrap {
             keys = keys == null ? List.of() : List.copyOf(keys);
             providerKeys = providerKeys == null ? List.of() : List.copyOf(providerKeys);
@@ -138,8 +139,10 @@ public final class Registry implements AutoCloseable {
             Set<String> names = new LinkedHashSet<>();
             for (ProviderConfig p : config.providers()) {
                 names.add(p.name());
-                if (p.hasKey()) {
-                    secrets.add(new ProviderSecret(p.tenant(), p.name(), p.apiKey()));
+                String apiKey = p.apiKey();
+                if (apiKey != null && !apiKey.isEmpty()) { // p.hasKey(), spelled out for the null checker
+                    String tenant = p.tenant();
+                    secrets.add(new ProviderSecret(tenant == null ? DEFAULT_TENANT : tenant, p.name(), apiKey));
                 }
             }
             return new Bootstrap(
@@ -176,10 +179,19 @@ public final class Registry implements AutoCloseable {
      * @param allowedModels model ids or {@code provider/*}; empty or null for all
      * @param zone          the budget day's time zone, or null for UTC
      */
-    public record KeySpec(String name, KeyKind kind, KeyLimits limits, List<String> allowedModels, ZoneId zone) {}
+    public record KeySpec(
+            String name,
+            @Nullable KeyKind kind,
+            @Nullable KeyLimits limits,
+            @Nullable List<String> allowedModels,
+            @Nullable ZoneId zone) {}
 
     /** Changes to a key; a null field stays as it is. */
-    public record KeyUpdate(String name, KeyLimits limits, List<String> allowedModels, ZoneId zone) {}
+    public record KeyUpdate(
+            @Nullable String name,
+            @Nullable KeyLimits limits,
+            @Nullable List<String> allowedModels,
+            @Nullable ZoneId zone) {}
 
     /** A key just created, with its secret: show it once, then drop it. */
     public record Created(ApiKey key, String secret) {
@@ -315,7 +327,7 @@ public final class Registry implements AutoCloseable {
      *
      * @throws ApiError 401 {@code invalid_api_key} when missing, malformed, unknown, revoked or an admin key
      */
-    public ApiKey authenticate(String authorization) {
+    public ApiKey authenticate(@Nullable String authorization) {
         return store.snapshot().authenticate(authorization);
     }
 
@@ -324,12 +336,12 @@ public final class Registry implements AutoCloseable {
      *
      * @throws ApiError 401 {@code invalid_api_key} otherwise (missing, malformed, unknown, revoked, or an API key)
      */
-    public AdminPrincipal authenticateAdmin(String authorization) {
+    public AdminPrincipal authenticateAdmin(@Nullable String authorization) {
         return store.snapshot().authenticateAdmin(authorization);
     }
 
     /** {@code tenant}'s key for provider account {@code provider}, or null when it has none. A secret. */
-    public String providerKey(String tenant, String provider) {
+    public @Nullable String providerKey(String tenant, String provider) {
         return store.snapshot().providerKey(tenant, provider);
     }
 
@@ -354,7 +366,7 @@ public final class Registry implements AutoCloseable {
      * @param name a display name (1 to 100 characters), or null for the id
      * @throws ApiError 400 for a bad id or name, 409 when it exists
      */
-    public Tenant createTenant(String id, String name) {
+    public Tenant createTenant(String id, @Nullable String name) {
         if (!Validation.isTenantId(id)) {
             throw ApiError.invalidRequest(
                     "id",

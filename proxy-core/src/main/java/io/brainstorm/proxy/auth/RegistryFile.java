@@ -25,6 +25,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
@@ -296,8 +297,9 @@ final class RegistryFile {
             root = JSON.readTree(bytes);
         } catch (IOException e) {
             // the parser's first line names the problem and position; the file holds no secret in clear
-            throw new IOException(file + ": not valid JSON ("
-                    + e.getMessage().lines().findFirst().orElse("") + ")");
+            String message = Objects.requireNonNullElse(e.getMessage(), "");
+            throw new IOException(
+                    file + ": not valid JSON (" + message.lines().findFirst().orElse("") + ")");
         }
         if (root == null || root.isMissingNode()) {
             throw new IOException(file + ": empty (expected: JSON)");

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the request path reads from a {@link Registry}: keys, tenants and provider keys as of one
@@ -28,7 +29,7 @@ record RegistrySnapshot(
         Map<String, Tenant> tenants,
         Map<String, Map<String, String>> providerSecrets,
         Map<String, List<ProviderKeyInfo>> providerInfo,
-        String adminTokenSha256) {
+        @Nullable String adminTokenSha256) {
 
     static RegistrySnapshot of(long version, FixedEntries fixed, RegistryState s) {
         Map<String, ApiKey> byHash = new LinkedHashMap<>();
@@ -81,7 +82,7 @@ record RegistrySnapshot(
     }
 
     /** See {@link Registry#authenticate}. */
-    ApiKey authenticate(String authorization) {
+    ApiKey authenticate(@Nullable String authorization) {
         if (authorization == null || authorization.isEmpty()) {
             throw ApiError.invalidApiKey("Missing API key. Send it as 'Authorization: Bearer br_live_…'.");
         }
@@ -109,7 +110,7 @@ record RegistrySnapshot(
     }
 
     /** See {@link Registry#authenticateAdmin}. */
-    AdminPrincipal authenticateAdmin(String authorization) {
+    AdminPrincipal authenticateAdmin(@Nullable String authorization) {
         if (authorization == null || authorization.isEmpty()) {
             throw ApiError.invalidApiKey("Missing admin token. Send it as 'Authorization: Bearer <admin token>'.");
         }
@@ -146,6 +147,7 @@ record RegistrySnapshot(
     }
 
     /** {@code tenant}'s key for {@code provider}, or null. A secret. */
+    @Nullable
     String providerKey(String tenant, String provider) {
         Map<String, String> keys = providerSecrets.get(tenant);
         return keys == null ? null : keys.get(provider);

@@ -8,6 +8,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where a {@link Registry}'s state lives and how it changes: the current {@link RegistryState}, kept
@@ -31,23 +32,27 @@ final class RegistryStore {
     private static final System.Logger log = System.getLogger(Registry.class.getName());
 
     /** null on the heap */
-    private final RegistryFile file;
+    private final @Nullable RegistryFile file;
 
     private final FixedEntries fixed;
 
     // ---- guarded by this ----
-    private RegistryState state;
+    /** Empty until {@link #start}. */
+    private RegistryState state = new RegistryState();
     /** The file's bytes {@link #state} was read from or written as; null on the heap or before the first write. */
-    private byte[] lastBytes;
-    /** The file's stamp when last read or written; the watcher reads it again when it changes. */
-    private RegistryFile.Stamp lastStamp;
+    private byte @Nullable [] lastBytes;
+    /** The file's stamp when last read or written (null before); the watcher reads it again when it changes. */
+    private RegistryFile.@Nullable Stamp lastStamp;
 
+    /** Version 0, empty, until {@link #start} publishes version 1. */
     private volatile RegistrySnapshot snapshot;
-    private volatile ScheduledExecutorService watcher;
 
-    RegistryStore(RegistryFile file, FixedEntries fixed) {
+    private volatile @Nullable ScheduledExecutorService watcher;
+
+    RegistryStore(@Nullable RegistryFile file, FixedEntries fixed) {
         this.file = file;
         this.fixed = fixed;
+        this.snapshot = RegistrySnapshot.of(0, fixed, state);
     }
 
     /** What the request path reads. */
@@ -75,7 +80,7 @@ final class RegistryStore {
         }
         T result = init.apply(s);
         if (file != null) {
-            write(s);
+            write(file, s);
         }
         state = s;
         publish();
@@ -98,6 +103,10 @@ final class RegistryStore {
      * did.
      */
     synchronized void poll() {
+        RegistryFile file = this.file;
+        if (file == null) {
+            return; // on the heap: no file to read
+        }
         try {
             RegistryFile.Stamp stamp = file.stamp();
             if (stamp == null || stamp.equals(lastStamp)) {
@@ -130,6 +139,7 @@ final class RegistryStore {
      * @throws UncheckedIOException when the file cannot be read or written; nothing changes then
      */
     synchronized <T> T change(Function<RegistryState, T> apply) {
+        RegistryFile file = this.file;
         if (file == null) {
             RegistryState next = state.copy();
             T result = apply.apply(next);
@@ -152,7 +162,7 @@ final class RegistryStore {
                 }
                 RegistryState next = state.copy();
                 T result = apply.apply(next);
-                if (write(next)) {
+                if (write(file, next)) {
                     state = next;
                     publish();
                 }
@@ -164,7 +174,7 @@ final class RegistryStore {
     }
 
     /** {@code secret} sealed for the file; null on the heap, where nothing is written. */
-    byte[] seal(String tenant, String provider, String secret) {
+    byte @Nullable [] seal(String tenant, String provider, String secret) {
         return file == null ? null : file.seal(tenant, provider, secret);
     }
 
@@ -184,7 +194,7 @@ final class RegistryStore {
     }
 
     /** Writes {@code s} unless the file holds it already; true when written. Under the lock. */
-    private boolean write(RegistryState s) throws IOException {
+    private boolean write(RegistryFile file, RegistryState s) throws IOException {
         byte[] bytes = RegistryFile.encode(s);
         if (Arrays.equals(bytes, lastBytes)) {
             return false;
@@ -196,7 +206,6 @@ final class RegistryStore {
     }
 
     private void publish() {
-        RegistrySnapshot old = snapshot;
-        snapshot = RegistrySnapshot.of(old == null ? 1 : old.version() + 1, fixed, state);
+        snapshot = RegistrySnapshot.of(snapshot.version() + 1, fixed, state);
     }
 }

@@ -2,6 +2,7 @@ package io.brainstorm.proxy.auth;
 
 import io.brainstorm.proxy.api.ApiError;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the registry accepts: tenant ids, names of tenants and keys, model patterns, rate limits and
@@ -38,7 +39,7 @@ public final class Validation {
      * What is wrong with {@code name} as the name of a tenant or key ({@code is empty (expected: 1 to
      * 100 characters)}), or null when it is fine.
      */
-    public static String nameProblem(String name) {
+    public static @Nullable String nameProblem(@Nullable String name) {
         if (name == null || name.isBlank()) {
             return "is empty (expected: 1 to " + MAX_NAME_CHARS + " characters)";
         }
@@ -52,7 +53,7 @@ public final class Validation {
     }
 
     /** True when {@code model} may stand in a key's allowed models: not empty, no spaces or control characters. */
-    public static boolean isModelPattern(String model) {
+    public static boolean isModelPattern(@Nullable String model) {
         return model != null
                 && !model.isEmpty()
                 && model.chars().noneMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c));
@@ -62,7 +63,7 @@ public final class Validation {
      * What is wrong with {@code secret} as a provider key ({@code is empty}, {@code contains spaces or
      * control characters}), or null when it is fine. The answer never holds the secret.
      */
-    public static String providerKeyProblem(String secret) {
+    public static @Nullable String providerKeyProblem(@Nullable String secret) {
         if (secret == null || secret.isBlank()) {
             return "is empty";
         }

@@ -20,6 +20,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -55,8 +56,8 @@ final class AdminClient {
 
     private final String baseUrl;
     private final Map<String, String> env;
-    private final String tokenFile;
-    private final String stateDir;
+    private final @Nullable String tokenFile;
+    private final @Nullable String stateDir;
     private final HttpClient http;
     private @Nullable String token;
     private @Nullable String tokenSource;
@@ -94,7 +95,7 @@ final class AdminClient {
         }
         if (url == null) {
             String port = env.get(ENV_PORT);
-            if (!notEmpty(port)) {
+            if (port == null || port.isEmpty()) {
                 return "http://127.0.0.1:" + DEFAULT_PORT;
             }
             if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
@@ -213,32 +214,34 @@ final class AdminClient {
     }
 
     private String token() {
-        if (token == null) {
-            loadToken();
-            if (!token.matches("[\\x21-\\x7e]+")) {
+        String t = token;
+        if (t == null) {
+            t = loadToken();
+            token = t;
+            if (!t.matches("[\\x21-\\x7e]+")) {
                 throw new Failure(
                         tokenSource + ": not an admin token (expected: letters, digits and symbols, no spaces)");
             }
         }
-        return token;
+        return t;
     }
 
-    private void loadToken() {
+    /** Finds the token and sets {@link #tokenSource}. */
+    private String loadToken() {
         if (tokenFile != null) {
-            token = readTokenFile(Path.of(tokenFile), true);
+            String t = Objects.requireNonNull(readTokenFile(Path.of(tokenFile), true), "a required file is never null");
             tokenSource = tokenFile;
-            return;
+            return t;
         }
         String fromEnv = env.get(ENV_TOKEN);
-        if (notEmpty(fromEnv)) {
-            token = fromEnv.strip();
+        if (fromEnv != null && !fromEnv.isEmpty()) {
             tokenSource = ENV_TOKEN;
-            return;
+            return fromEnv.strip();
         }
         String dir = stateDir != null ? stateDir : notEmpty(env.get(ENV_STATE_DIR)) ? env.get(ENV_STATE_DIR) : "state";
         Path file = Path.of(dir).resolve(TOKEN_FILE);
-        token = readTokenFile(file, false);
-        if (token == null) {
+        String t = readTokenFile(file, false);
+        if (t == null) {
             throw new Failure("no admin token: set " + ENV_TOKEN + " or pass --token-file FILE. A gateway that"
                     + " generated its token wrote it to " + TOKEN_FILE + " in its state directory (looked for "
                     + file.toAbsolutePath().normalize() + "; --state-dir DIR or " + ENV_STATE_DIR
@@ -246,6 +249,7 @@ final class AdminClient {
                     + " a tenant admin key ('keys create --admin') works too");
         }
         tokenSource = file.toString();
+        return t;
     }
 
     /** The token in {@code file}; null when it does not exist and {@code required} is false. */

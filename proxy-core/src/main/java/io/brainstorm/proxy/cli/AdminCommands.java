@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code tenants}, {@code keys} and {@code providers}: the admin API ({@code docs/admin-api.md})
@@ -68,7 +69,7 @@ final class AdminCommands {
     /** {@code --json}: print the API's answers as they came. */
     final boolean json;
 
-    private AdminClient client;
+    private @Nullable AdminClient client;
 
     private AdminCommands(
             Options options, Map<String, String> env, InputStream in, PrintStream out, Terminal terminal) {
@@ -167,6 +168,7 @@ final class AdminCommands {
     }
 
     /** The option's value; null when it is absent; a usage error when it is given empty. */
+    @Nullable
     String optional(String option) {
         return options.flag(option) ? required(option) : null;
     }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -79,8 +80,8 @@ final class AuditCommand {
                     + " (expected: audit-YYYY-MM-DD.jsonl files or their folder)");
             return 2;
         }
-        if (!r.intact()) {
-            AuditVerifier.Break b = r.broken();
+        AuditVerifier.Break b = r.broken();
+        if (b != null) { // not intact
             out.println("audit trail BROKEN at " + b);
             out.println("  file: " + b.file().toAbsolutePath().normalize());
             AuditVerifier.Chain c = r.chains().get(r.chains().size() - 1);
@@ -106,7 +107,8 @@ final class AuditCommand {
                             ? ", from the chain's start"
                             : ", NOT from the chain's start (the records" + " before seq " + c.firstSeq()
                                     + " were not among the files)"));
-            out.println("  head: seq " + c.lastSeq() + " in " + c.headFile().getFileName() + ", mac " + c.headMac());
+            Path headFile = Objects.requireNonNull(c.headFile(), "a chain with records has a head");
+            out.println("  head: seq " + c.lastSeq() + " in " + headFile.getFileName() + ", mac " + c.headMac());
         }
         if (head != null) {
             long after = r.chains().get(0).lastSeq() - r.headFound();

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -75,7 +76,8 @@ final class ProviderCommands {
         try {
             a = c.client().send("PUT", AdminClient.path("tenants", tenant, "providers", provider), body);
         } catch (Failure f) {
-            throw new Failure(f.getMessage().replace(secret, "[the provider key]"));
+            String message = Objects.requireNonNull(f.getMessage(), "a Failure has a message");
+            throw new Failure(message.replace(secret, "[the provider key]"));
         }
         if (!c.printJson(a)) {
             c.out.println("set tenant " + tenant + "'s key for provider " + provider + " ("

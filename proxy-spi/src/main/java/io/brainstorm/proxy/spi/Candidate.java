@@ -2,6 +2,7 @@ package io.brainstorm.proxy.spi;
 
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One endpoint a request may be sent to: a model at one provider account. Immutable.
@@ -184,9 +185,9 @@ public final class Candidate {
      * Not thread-safe; {@link #build()} may be called more than once.
      */
     public static final class Builder {
-        private String id;
-        private String endpoint;
-        private String model;
+        private @Nullable String id;
+        private @Nullable String endpoint;
+        private @Nullable String model;
         private long inputNanoUsdPerMillion;
         private long outputNanoUsdPerMillion;
         private Set<String> capabilities = Set.of();

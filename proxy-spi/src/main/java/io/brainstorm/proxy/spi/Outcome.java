@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.spi;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How one attempt at one endpoint ended, passed to {@link RoutingStrategy#observe}. Immutable.
@@ -151,11 +152,11 @@ public final class Outcome {
      * cost 0. Not thread-safe; {@link #build()} may be called more than once.
      */
     public static final class Builder {
-        private String requestId;
-        private String candidateId;
-        private String endpoint;
-        private String model;
-        private TaskClass taskClass;
+        private @Nullable String requestId;
+        private @Nullable String candidateId;
+        private @Nullable String endpoint;
+        private @Nullable String model;
+        private @Nullable TaskClass taskClass;
         private int status;
         private double score;
         private long latencyMicros;

@@ -2,6 +2,7 @@ package io.brainstorm.proxy.spi;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A strategy's answer: the candidates to try, in order. The first is tried first; the rest are
@@ -13,7 +14,7 @@ public final class RouteDecision {
     private final List<Candidate> order;
     private final String reason;
 
-    private RouteDecision(List<Candidate> order, String reason) {
+    private RouteDecision(List<Candidate> order, @Nullable String reason) {
         if (order == null || order.isEmpty()) {
             throw new IllegalArgumentException("order: " + order + " (expected: at least one candidate)");
         }
@@ -28,12 +29,16 @@ public final class RouteDecision {
      * @param reason a short explanation for logs and the routing read-out (may be empty or null)
      * @throws IllegalArgumentException when {@code order} is null or empty
      */
-    public static RouteDecision of(List<Candidate> order, String reason) {
+    public static RouteDecision of(List<Candidate> order, @Nullable String reason) {
         return new RouteDecision(order, reason);
     }
 
-    /** {@code first}, then the other candidates in their given order. */
-    public static RouteDecision firstThenRest(Candidate first, List<Candidate> candidates, String reason) {
+    /**
+     * {@code first}, then the other candidates in their given order.
+     *
+     * @param reason as for {@link #of}: may be empty or null
+     */
+    public static RouteDecision firstThenRest(Candidate first, List<Candidate> candidates, @Nullable String reason) {
         List<Candidate> order = new ArrayList<>(candidates.size());
         order.add(first);
         for (Candidate c : candidates) {

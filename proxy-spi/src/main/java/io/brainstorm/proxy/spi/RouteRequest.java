@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.spi;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What routing knows of a request, read once from its body. Immutable.
@@ -152,17 +153,17 @@ public final class RouteRequest {
      * estimate ({@link TaskClass#of}). Not thread-safe; {@link #build()} may be called more than once.
      */
     public static final class Builder {
-        private String requestId;
-        private String tenant;
-        private String model;
-        private String variant;
-        private TaskClass taskClass;
+        private @Nullable String requestId;
+        private @Nullable String tenant;
+        private @Nullable String model;
+        private @Nullable String variant;
+        private @Nullable TaskClass taskClass;
         private boolean stream;
         private boolean tools;
         private boolean json;
         private long estimatedInputTokens;
         private long maxTokens = -1;
-        private String user = "";
+        private @Nullable String user = "";
 
         private Builder() {}
 
@@ -187,7 +188,7 @@ public final class RouteRequest {
         }
 
         /** The task class; when not set (or null), {@link TaskClass#of} of tools, JSON and the estimate. */
-        public Builder taskClass(TaskClass taskClass) {
+        public Builder taskClass(@Nullable TaskClass taskClass) {
             this.taskClass = taskClass;
             return this;
         }
@@ -219,7 +220,7 @@ public final class RouteRequest {
         }
 
         /** The OpenAI {@code user} field; null counts as empty. */
-        public Builder user(String user) {
+        public Builder user(@Nullable String user) {
             this.user = user;
             return this;
         }

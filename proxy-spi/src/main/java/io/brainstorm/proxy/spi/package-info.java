@@ -7,7 +7,13 @@
  * {@link io.brainstorm.proxy.spi.Candidate}s, each with a live
  * {@link io.brainstorm.proxy.spi.EndpointStats} snapshot, and answers with a
  * {@link io.brainstorm.proxy.spi.RouteDecision}. Every type is an immutable final class, an
- * interface or an enum of JDK types; the API has no dependencies.
+ * interface or an enum of JDK types; the API has no dependencies beyond JSpecify's annotations.
+ *
+ * <p><b>Nulls.</b> The package is {@link org.jspecify.annotations.NullMarked}: nothing the gateway
+ * hands a strategy is null, and a strategy passes no null, except where a parameter is marked
+ * {@link org.jspecify.annotations.Nullable} (the {@code reason} of a
+ * {@link io.brainstorm.proxy.spi.RouteDecision}; the {@code user} and {@code taskClass} of a
+ * {@link io.brainstorm.proxy.spi.RouteRequest.Builder}).
  *
  * <p><b>How the API evolves.</b> {@link io.brainstorm.proxy.spi.SpiVersion#MINOR} versions only add;
  * a plugin compiled against an older minor version of the same major keeps loading and working.
@@ -36,4 +42,7 @@
  * <p>Jars dropped into the plugins folder ({@code --plugins-dir}, default {@code ./ext}) load at
  * start through a class loader that shares only this package with the gateway.
  */
+@NullMarked
 package io.brainstorm.proxy.spi;
+
+import org.jspecify.annotations.NullMarked;
