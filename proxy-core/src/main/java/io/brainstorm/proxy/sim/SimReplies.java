@@ -42,7 +42,7 @@ final class SimReplies {
         }
     }
 
-    void badField(ChannelHandlerContext ctx, String param, String message) {
+    void badField(ChannelHandlerContext ctx, String param, @Nullable String message) {
         error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", param, message);
     }
 
@@ -52,11 +52,11 @@ final class SimReplies {
             String type,
             String code,
             @Nullable String param,
-            String message) {
+            @Nullable String message) {
         respond(ctx, status, errorBody(type, code, param, message), null);
     }
 
-    ObjectNode errorBody(String type, String code, @Nullable String param, String message) {
+    ObjectNode errorBody(String type, String code, @Nullable String param, @Nullable String message) {
         ObjectNode root = json.createObjectNode();
         ObjectNode error = root.putObject("error");
         error.put("message", message);
