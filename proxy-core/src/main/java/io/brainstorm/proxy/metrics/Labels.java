@@ -174,7 +174,7 @@ final class Labels {
 
     /** The error code's label, or null for a request without an error. */
     @Nullable
-    String errorCode(String code) {
+    String errorCode(@Nullable String code) {
         if (code == null) {
             return null;
         }

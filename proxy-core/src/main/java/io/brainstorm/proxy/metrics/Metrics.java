@@ -9,7 +9,6 @@ import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.CompletionSink;
-import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.spi.CircuitState;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -74,14 +73,6 @@ public final class Metrics implements CompletionSink {
 
     static final String OVERFLOW = "overflow";
     private static final Pattern NAME = Pattern.compile("brainstorm_[a-z][a-z0-9_]*");
-    private static final ScoreOutcome[] OUTCOMES = ScoreOutcome.values();
-    private static final String[] OUTCOME_LABELS = new String[OUTCOMES.length];
-
-    static {
-        for (ScoreOutcome o : OUTCOMES) {
-            OUTCOME_LABELS[o.ordinal()] = o.label();
-        }
-    }
 
     private final Gateway gateway;
     private final Labels labels;
@@ -280,10 +271,10 @@ public final class Metrics implements CompletionSink {
         }
         Exposition x = new Exposition(4096 + all.size() * 6144);
         Map<String, Runnable> families = new TreeMap<>();
-        families.put("brainstorm_requests_total", () -> requests(x, all));
+        families.put("brainstorm_requests_total", () -> SeriesFamilies.requests(x, all, overflow));
         families.put(
                 "brainstorm_prompt_tokens_total",
-                () -> counter(
+                () -> SeriesFamilies.counter(
                         x,
                         "brainstorm_prompt_tokens_total",
                         "Prompt tokens (as the provider reported them, else estimated), by model and endpoint.",
@@ -291,7 +282,7 @@ public final class Metrics implements CompletionSink {
                         s -> s.promptTokens.sum()));
         families.put(
                 "brainstorm_completion_tokens_total",
-                () -> counter(
+                () -> SeriesFamilies.counter(
                         x,
                         "brainstorm_completion_tokens_total",
                         "Completion tokens (as the provider reported them, else estimated), by model and endpoint.",
@@ -309,7 +300,7 @@ public final class Metrics implements CompletionSink {
         });
         families.put(
                 "brainstorm_fallbacks_total",
-                () -> counter(
+                () -> SeriesFamilies.counter(
                         x,
                         "brainstorm_fallbacks_total",
                         "Endpoints that failed before the one that answered, by the model and endpoint that answered.",
@@ -317,7 +308,7 @@ public final class Metrics implements CompletionSink {
                         s -> s.fallbacks.sum()));
         families.put(
                 "brainstorm_request_duration_seconds",
-                () -> histogram(
+                () -> SeriesFamilies.histogram(
                         x,
                         "brainstorm_request_duration_seconds",
                         "Time from a request's arrival to its answer's last byte, by model and endpoint.",
@@ -325,15 +316,15 @@ public final class Metrics implements CompletionSink {
                         false));
         families.put(
                 "brainstorm_time_to_first_token_seconds",
-                () -> histogram(
+                () -> SeriesFamilies.histogram(
                         x,
                         "brainstorm_time_to_first_token_seconds",
                         "Time from a streamed request's arrival to its first content event, by model and endpoint.",
                         all,
                         true));
-        families.put("brainstorm_scorer_outcomes_total", () -> outcomes(x, all));
-        families.put("brainstorm_answer_score", () -> scores(x, all));
-        families.put("brainstorm_errors_total", () -> errors(x, all));
+        families.put("brainstorm_scorer_outcomes_total", () -> SeriesFamilies.outcomes(x, all));
+        families.put("brainstorm_answer_score", () -> SeriesFamilies.scores(x, all));
+        families.put("brainstorm_errors_total", () -> SeriesFamilies.errors(x, all));
         families.put("brainstorm_budget_spent_usd_total", () -> {
             x.family("brainstorm_budget_spent_usd_total", "counter", "USD charged to keys that have a daily budget.");
             x.sample("brainstorm_budget_spent_usd_total").value(budgetSpentNano.sum(), 9);
@@ -401,128 +392,6 @@ public final class Metrics implements CompletionSink {
     private static void single(Exposition x, String name, String type, String help, long value) {
         x.family(name, type, help);
         x.sample(name).value(value);
-    }
-
-    private static void counter(
-            Exposition x, String name, String help, List<Series> all, java.util.function.ToLongFunction<Series> value) {
-        x.family(name, "counter", help);
-        for (Series s : all) {
-            x.sample(name, "model", s.model, "endpoint", s.endpoint).value(value.applyAsLong(s));
-        }
-    }
-
-    private void requests(Exposition x, List<Series> all) {
-        String name = "brainstorm_requests_total";
-        x.family(
-                name,
-                "counter",
-                "API requests, by the model and endpoint that answered (or was asked for),"
-                        + " the strategy that decided and the HTTP status the client got.");
-        for (Series s : all) {
-            for (var byStrategy : new TreeMap<>(s.requests).entrySet()) {
-                for (var byStatus : new TreeMap<>(byStrategy.getValue()).entrySet()) {
-                    x.sample(
-                                    name,
-                                    "model",
-                                    s.model,
-                                    "endpoint",
-                                    s.endpoint,
-                                    "strategy",
-                                    byStrategy.getKey(),
-                                    "status",
-                                    byStatus.getKey())
-                            .value(byStatus.getValue().sum());
-                }
-            }
-            if (s == overflow && s.capped.sum() > 0) {
-                x.sample(name, "model", OVERFLOW, "endpoint", OVERFLOW, "strategy", OVERFLOW, "status", OVERFLOW)
-                        .value(s.capped.sum());
-            }
-        }
-    }
-
-    private static void histogram(Exposition x, String name, String help, List<Series> all, boolean ttft) {
-        x.family(name, "histogram", help);
-        long[] buckets = new long[Timing.LE.length];
-        for (Series s : all) {
-            Timing t = ttft ? s.ttft : s.latency;
-            long count = t.buckets(buckets);
-            if (count == 0) {
-                continue;
-            }
-            for (int i = 0; i < Timing.LE.length; i++) {
-                x.sample(name + "_bucket", "model", s.model, "endpoint", s.endpoint, "le", Timing.LE[i])
-                        .value(buckets[i]);
-            }
-            x.sample(name + "_sum", "model", s.model, "endpoint", s.endpoint).value(t.sumMicros.sum(), 6);
-            x.sample(name + "_count", "model", s.model, "endpoint", s.endpoint).value(count);
-        }
-    }
-
-    private static void outcomes(Exposition x, List<Series> all) {
-        String name = "brainstorm_scorer_outcomes_total";
-        x.family(
-                name,
-                "counter",
-                "Answers by the scorer's verdict (valid, invalid_json, schema_mismatch, bad_arguments,"
-                        + " ...; over_limit, schema_unusable and not_applicable were not scored), by model, endpoint and the"
-                        + " format asked for (plain, json_object, json_schema, tools).");
-        for (Series s : all) {
-            for (int f = 0; f < Labels.FORMATS.size(); f++) {
-                for (int i = 0; i < OUTCOMES.length; i++) {
-                    long n = s.outcomes[f][i].sum();
-                    if (n > 0) {
-                        x.sample(
-                                        name,
-                                        "model",
-                                        s.model,
-                                        "endpoint",
-                                        s.endpoint,
-                                        "format",
-                                        Labels.FORMATS.get(f),
-                                        "outcome",
-                                        OUTCOME_LABELS[i])
-                                .value(n);
-                    }
-                }
-            }
-        }
-    }
-
-    private static void scores(Exposition x, List<Series> all) {
-        String name = "brainstorm_answer_score";
-        x.family(
-                name,
-                "summary",
-                "The scorer's 0..1 verdicts on answers, by model, endpoint and the format asked"
-                        + " for: _sum / _count is the mean score (for json_schema, the share of answers that validate).");
-        for (Series s : all) {
-            for (int f = 0; f < Labels.FORMATS.size(); f++) {
-                long n = s.scores[f].sum();
-                if (n > 0) {
-                    String fmt = Labels.FORMATS.get(f);
-                    x.sample(name + "_sum", "model", s.model, "endpoint", s.endpoint, "format", fmt)
-                            .value(s.scoreSum[f].sum());
-                    x.sample(name + "_count", "model", s.model, "endpoint", s.endpoint, "format", fmt)
-                            .value(n);
-                }
-            }
-        }
-    }
-
-    private static void errors(Exposition x, List<Series> all) {
-        String name = "brainstorm_errors_total";
-        x.family(
-                name,
-                "counter",
-                "Requests that ended with an error, by model, endpoint and the error code the client"
-                        + " got (other: a provider's own code).");
-        for (Series s : all) {
-            for (var e : new TreeMap<>(s.errors).entrySet()) {
-                x.sample(name, "model", s.model, "endpoint", s.endpoint, "code", e.getKey())
-                        .value(e.getValue().sum());
-            }
-        }
     }
 
     /** 1 for each endpoint's current circuit state, 0 for the other two; none while the gateway starts. */

@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.settle;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One API request, as it ended: what the audit trail records, what {@code /metrics} counts and what
@@ -46,16 +47,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 public record Completion(
         long atMillis,
         String requestId,
-        String tenant,
-        String keyId,
-        String app,
-        String operation,
-        String requestedModel,
-        String selectedModel,
-        String endpoint,
-        String strategy,
+        @Nullable String tenant,
+        @Nullable String keyId,
+        @Nullable String app,
+        @Nullable String operation,
+        @Nullable String requestedModel,
+        @Nullable String selectedModel,
+        @Nullable String endpoint,
+        @Nullable String strategy,
         int status,
-        String errorCode,
+        @Nullable String errorCode,
         boolean stream,
         long promptTokens,
         long completionTokens,
@@ -65,10 +66,10 @@ public record Completion(
         long ttftMicros,
         int fallbacks,
         double score,
-        ScoreOutcome scoreOutcome,
-        String prompt,
-        String answer,
-        String format) {
+        @Nullable ScoreOutcome scoreOutcome,
+        @Nullable String prompt,
+        @Nullable String answer,
+        @Nullable String format) {
 
     /** Score of a request that was not scored. */
     public static final double NO_SCORE = -1;
@@ -128,22 +129,22 @@ public record Completion(
 
         private final String requestId;
         private final long arrivalNanos;
-        private Completion built;
+        private @Nullable Completion built;
 
         private long atMillis = UNSET;
         private long latencyMicros = UNSET;
-        private String tenant;
-        private String keyId;
-        private String app;
-        private String operation;
-        private String requestedModel;
+        private @Nullable String tenant;
+        private @Nullable String keyId;
+        private @Nullable String app;
+        private @Nullable String operation;
+        private @Nullable String requestedModel;
         private boolean stream;
-        private String format;
-        private String strategy;
-        private String selectedModel;
-        private String endpoint;
+        private @Nullable String format;
+        private @Nullable String strategy;
+        private @Nullable String selectedModel;
+        private @Nullable String endpoint;
         private int status;
-        private String errorCode;
+        private @Nullable String errorCode;
         private long promptTokens;
         private long completionTokens;
         private long costNanoUsd;
@@ -151,9 +152,9 @@ public record Completion(
         private long ttftMicros = -1;
         private int fallbacks;
         private double score = NO_SCORE;
-        private ScoreOutcome scoreOutcome;
-        private String prompt;
-        private String answer;
+        private @Nullable ScoreOutcome scoreOutcome;
+        private @Nullable String prompt;
+        private @Nullable String answer;
 
         private Builder(String requestId, long arrivalNanos) {
             this.requestId = requestId;
@@ -171,7 +172,7 @@ public record Completion(
         }
 
         /** The key that authenticated the request: its tenant and public id. */
-        public Builder key(String tenant, String keyId) {
+        public Builder key(@Nullable String tenant, @Nullable String keyId) {
             requireOpen();
             this.tenant = tenant;
             this.keyId = keyId;
@@ -179,21 +180,21 @@ public record Completion(
         }
 
         /** The application's name, cut to {@value Completion#MAX_APP_CHARS} characters; null for none. */
-        public Builder app(String app) {
+        public Builder app(@Nullable String app) {
             requireOpen();
             this.app = app != null && app.length() > MAX_APP_CHARS ? app.substring(0, MAX_APP_CHARS) : app;
             return this;
         }
 
         /** {@code chat} or {@code embeddings}. */
-        public Builder operation(String operation) {
+        public Builder operation(@Nullable String operation) {
             requireOpen();
             this.operation = operation;
             return this;
         }
 
         /** The model the client asked for (with its variant). */
-        public Builder requestedModel(String model) {
+        public Builder requestedModel(@Nullable String model) {
             requireOpen();
             this.requestedModel = model;
             return this;
@@ -207,21 +208,21 @@ public record Completion(
         }
 
         /** What the answer was asked to be ({@link Completion#formatOf}), or null for embeddings. */
-        public Builder format(String format) {
+        public Builder format(@Nullable String format) {
             requireOpen();
             this.format = format;
             return this;
         }
 
         /** The strategy that decided the route. */
-        public Builder strategy(String strategy) {
+        public Builder strategy(@Nullable String strategy) {
             requireOpen();
             this.strategy = strategy;
             return this;
         }
 
         /** The model that answered (null when none did) and the endpoint that answered or was tried last. */
-        public Builder selected(String selectedModel, String endpoint) {
+        public Builder selected(@Nullable String selectedModel, @Nullable String endpoint) {
             requireOpen();
             this.selectedModel = selectedModel;
             this.endpoint = endpoint;
@@ -229,7 +230,7 @@ public record Completion(
         }
 
         /** The HTTP status the client got and the error code with it, or null. */
-        public Builder status(int status, String errorCode) {
+        public Builder status(int status, @Nullable String errorCode) {
             requireOpen();
             this.status = status;
             this.errorCode = errorCode;
@@ -270,7 +271,7 @@ public record Completion(
         }
 
         /** The scorer's verdict: a score from 0 to 1, or {@link Completion#NO_SCORE}, and why. */
-        public Builder score(double score, ScoreOutcome outcome) {
+        public Builder score(double score, @Nullable ScoreOutcome outcome) {
             requireOpen();
             this.score = score;
             this.scoreOutcome = outcome;
@@ -278,14 +279,14 @@ public record Completion(
         }
 
         /** The request's messages as JSON text; only when content is recorded. */
-        public Builder prompt(String prompt) {
+        public Builder prompt(@Nullable String prompt) {
             requireOpen();
             this.prompt = prompt;
             return this;
         }
 
         /** The answer's content as text; only when content is recorded. */
-        public Builder answer(String answer) {
+        public Builder answer(@Nullable String answer) {
             requireOpen();
             this.answer = answer;
             return this;

@@ -2,7 +2,6 @@ package io.brainstorm.proxy.settle;
 
 import io.brainstorm.proxy.config.Price;
 import java.math.BigDecimal;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Money arithmetic of the settle step: what an answer cost, in integer nano-USD, and how amounts are
@@ -58,7 +57,7 @@ public final class Cost {
      *
      * @throws ArithmeticException if the result does not fit in a {@code long}
      */
-    public static long nanoUsd(@Nullable Usage usage, Price price) {
+    public static long nanoUsd(Usage usage, Price price) {
         long uncached = usage.promptTokens() - usage.cachedPromptTokens();
         long prompt = Math.addExact(
                 tokensNano(uncached, price.inputNanoPerM()),

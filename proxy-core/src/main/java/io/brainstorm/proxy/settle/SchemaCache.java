@@ -21,6 +21,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
@@ -187,7 +188,8 @@ final class SchemaCache {
         }
 
         private void compile() {
-            owner.compiles.increment();
+            // only an entry made from a schema's text is compiled, and it has its cache
+            Objects.requireNonNull(owner, "owner of a compiled entry").compiles.increment();
             byte[] text = canonical;
             canonical = null;
             try {

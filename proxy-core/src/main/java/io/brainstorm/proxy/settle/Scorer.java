@@ -231,7 +231,7 @@ public final class Scorer {
                 blank(answer.content()) && answer.toolCalls().isEmpty() ? ScoreOutcome.EMPTY : ScoreOutcome.PLAIN_OK);
     }
 
-    private static ScoreOutcome checkSchema(SchemaCache.Entry entry, @Nullable String content) {
+    private static ScoreOutcome checkSchema(SchemaCache.@Nullable Entry entry, @Nullable String content) {
         JsonNode value = parse(content);
         if (value == null) {
             return ScoreOutcome.INVALID_JSON;
@@ -274,7 +274,7 @@ public final class Scorer {
     }
 
     /** Whether {@code value} validates; null when the schema could not be evaluated (pattern budget, validator error). */
-    private static @Nullable Boolean validate(Schema schema, JsonNode value) {
+    private static @Nullable Boolean validate(@Nullable Schema schema, JsonNode value) {
         if (schema == null) {
             return null;
         }
@@ -290,7 +290,7 @@ public final class Scorer {
     }
 
     /** The one JSON value {@code text} holds, or null when it is not exactly one JSON value. */
-    private static @Nullable JsonNode parse(String text) {
+    private static @Nullable JsonNode parse(@Nullable String text) {
         try {
             JsonNode n = ONE_VALUE.readTree(text);
             return n == null || n.isMissingNode() ? null : n;

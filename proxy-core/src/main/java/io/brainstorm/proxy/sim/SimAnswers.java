@@ -346,7 +346,7 @@ final class SimAnswers {
         return padded.length() > maxLength ? padded.substring(0, Math.max(minLength, maxLength)) : padded.toString();
     }
 
-    private static JsonNode resolve(@Nullable String ref, @Nullable JsonNode root) {
+    private static JsonNode resolve(String ref, JsonNode root) {
         if (!ref.startsWith("#")) {
             return NODES.objectNode();
         }

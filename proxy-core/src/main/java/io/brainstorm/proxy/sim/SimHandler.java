@@ -7,15 +7,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.config.Capability;
 import io.brainstorm.proxy.config.SimProfile;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -32,6 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The sim's request handler, last in the pipeline after {@code HttpServerCodec},
@@ -53,10 +50,12 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private final SimServer server;
     private final ObjectMapper json;
+    private final SimReplies replies;
 
     SimHandler(SimServer server) {
         this.server = server;
         this.json = server.json();
+        this.replies = new SimReplies(server);
     }
 
     @Override
@@ -82,7 +81,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             handle(ctx, request, body);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "sim: failed on " + request.method() + " " + request.uri(), e);
-            error(
+            replies.error(
                     ctx,
                     HttpResponseStatus.INTERNAL_SERVER_ERROR,
                     "api_error",
@@ -100,7 +99,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request, String body) {
         if (request.decoderResult().isFailure()) {
-            error(
+            replies.error(
                     ctx,
                     HttpResponseStatus.BAD_REQUEST,
                     "invalid_request_error",
@@ -111,14 +110,15 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         String keyProblem = keyProblem(request.headers().get(HttpHeaderNames.AUTHORIZATION));
         if (keyProblem != null) {
-            error(ctx, HttpResponseStatus.UNAUTHORIZED, "invalid_request_error", "invalid_api_key", null, keyProblem);
+            replies.error(
+                    ctx, HttpResponseStatus.UNAUTHORIZED, "invalid_request_error", "invalid_api_key", null, keyProblem);
             return;
         }
         String path = new QueryStringDecoder(request.uri()).path();
         String[] parts = path.split("/", 4); // "", endpoint, "v1", route
         SimServer.Endpoint endpoint = parts.length == 4 && parts[2].equals("v1") ? server.endpoint(parts[1]) : null;
         if (endpoint == null) {
-            error(
+            replies.error(
                     ctx,
                     HttpResponseStatus.NOT_FOUND,
                     "invalid_request_error",
@@ -135,7 +135,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             default -> null;
         };
         if (expected == null) {
-            error(
+            replies.error(
                     ctx,
                     HttpResponseStatus.NOT_FOUND,
                     "invalid_request_error",
@@ -144,7 +144,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     "sim: no such path " + path + " (expected: chat/completions, embeddings or models under /"
                             + endpoint.id + "/v1)");
         } else if (!expected.equals(request.method())) {
-            error(
+            replies.error(
                     ctx,
                     HttpResponseStatus.METHOD_NOT_ALLOWED,
                     "invalid_request_error",
@@ -171,7 +171,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     /** Null when the key is the sim's; else why not. */
-    private static String keyProblem(String authorization) {
+    private static @Nullable String keyProblem(@Nullable String authorization) {
         if (authorization == null || authorization.isBlank()) {
             return "sim: missing API key (expected: Authorization: Bearer <the sim provider key>)";
         }
@@ -187,14 +187,14 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 : "sim: incorrect API key provided (expected: the sim provider key)";
     }
 
-    private JsonNode parse(ChannelHandlerContext ctx, String body) {
+    private @Nullable JsonNode parse(ChannelHandlerContext ctx, String body) {
         try {
             JsonNode node = json.readTree(body);
             if (node != null && node.isObject()) {
                 return node;
             }
         } catch (JsonProcessingException e) {
-            error(
+            replies.error(
                     ctx,
                     HttpResponseStatus.BAD_REQUEST,
                     "invalid_request_error",
@@ -203,7 +203,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     "sim: the body is not valid JSON (" + e.getOriginalMessage() + ")");
             return null;
         }
-        error(
+        replies.error(
                 ctx,
                 HttpResponseStatus.BAD_REQUEST,
                 "invalid_request_error",
@@ -213,10 +213,10 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return null;
     }
 
-    private SimServer.Served model(ChannelHandlerContext ctx, SimServer.Endpoint endpoint, JsonNode body) {
+    private SimServer.@Nullable Served model(ChannelHandlerContext ctx, SimServer.Endpoint endpoint, JsonNode body) {
         JsonNode model = body.get("model");
         if (model == null || !model.isTextual()) {
-            error(
+            replies.error(
                     ctx,
                     HttpResponseStatus.BAD_REQUEST,
                     "invalid_request_error",
@@ -231,7 +231,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             String hint = name.startsWith("sim/")
                     ? "; the gateway must send the upstream name without the provider prefix"
                     : "";
-            error(
+            replies.error(
                     ctx,
                     HttpResponseStatus.NOT_FOUND,
                     "invalid_request_error",
@@ -254,24 +254,25 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     .put("created", served.model().created())
                     .put("owned_by", "sim");
         }
-        respond(ctx, HttpResponseStatus.OK, root, null);
+        replies.respond(ctx, HttpResponseStatus.OK, root, null);
     }
 
     private void chat(ChannelHandlerContext ctx, SimServer.Endpoint endpoint, SimServer.Served served, JsonNode body) {
         JsonNode messages = body.get("messages");
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
-            badField(ctx, "messages", "sim: messages: " + abbreviate(messages) + " (expected: a non-empty array)");
+            replies.badField(
+                    ctx, "messages", "sim: messages: " + abbreviate(messages) + " (expected: a non-empty array)");
             return;
         }
         if (body.path("tools").isArray()
                 && !body.get("tools").isEmpty()
                 && !served.model().supports(Capability.TOOLS)) {
-            badField(ctx, "tools", "sim: model " + served.upstreamName() + " does not support tools");
+            replies.badField(ctx, "tools", "sim: model " + served.upstreamName() + " does not support tools");
             return;
         }
         String format = body.path("response_format").path("type").asText("text");
         if (!format.equals("text") && !served.model().supports(Capability.JSON)) {
-            badField(
+            replies.badField(
                     ctx,
                     "response_format",
                     "sim: model " + served.upstreamName() + " does not support response_format " + format);
@@ -282,7 +283,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             JsonNode value = body.get(field);
             if (value != null && !value.isNull()) {
                 if (!value.canConvertToLong() || !value.isIntegralNumber() || value.asLong() < 1) {
-                    badField(ctx, field, "sim: " + field + ": " + value + " (expected: an integer >= 1)");
+                    replies.badField(ctx, field, "sim: " + field + ": " + value + " (expected: an integer >= 1)");
                     return;
                 }
                 maxTokens = maxTokens < 0 ? value.asLong() : Math.min(maxTokens, value.asLong());
@@ -334,9 +335,9 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         ObjectNode completion = chat.completion(!script.noUsage());
         later(ctx, zero ? 0 : profile.latencyMs(), () -> {
             if (script.resetAfter() >= 0) {
-                reset(ctx.channel());
+                replies.reset(ctx.channel());
             } else {
-                respond(ctx, HttpResponseStatus.OK, completion, null);
+                replies.respond(ctx, HttpResponseStatus.OK, completion, null);
             }
         });
     }
@@ -344,13 +345,13 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private void embeddings(
             ChannelHandlerContext ctx, SimServer.Endpoint endpoint, SimServer.Served served, JsonNode body) {
         if (!served.model().supports(Capability.EMBEDDINGS)) {
-            badField(ctx, "model", "sim: model " + served.upstreamName() + " does not support embeddings");
+            replies.badField(ctx, "model", "sim: model " + served.upstreamName() + " does not support embeddings");
             return;
         }
         List<String> texts = new ArrayList<>();
         List<Long> tokens = new ArrayList<>();
         if (!SimEmbeddings.inputs(body.get("input"), texts, tokens)) {
-            badField(
+            replies.badField(
                     ctx,
                     "input",
                     "sim: input: " + abbreviate(body.get("input"))
@@ -359,12 +360,13 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         String encoding = body.path("encoding_format").asText("float");
         if (!encoding.equals("float") && !encoding.equals("base64")) {
-            badField(ctx, "encoding_format", "sim: encoding_format: " + encoding + " (expected: float or base64)");
+            replies.badField(
+                    ctx, "encoding_format", "sim: encoding_format: " + encoding + " (expected: float or base64)");
             return;
         }
         int dimensions = body.path("dimensions").asInt(SimEmbeddings.DEFAULT_DIMENSIONS);
         if (dimensions < 1 || dimensions > SimEmbeddings.MAX_DIMENSIONS) {
-            badField(
+            replies.badField(
                     ctx,
                     "dimensions",
                     "sim: dimensions: " + dimensions + " (expected: 1.." + SimEmbeddings.MAX_DIMENSIONS + ")");
@@ -382,9 +384,9 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 json, texts, tokens, dimensions, encoding.equals("base64"), served.upstreamName(), !script.noUsage());
         later(ctx, server.options().zeroDelay() ? 0 : served.profile().latencyMs(), () -> {
             if (script.resetAfter() >= 0) {
-                reset(ctx.channel());
+                replies.reset(ctx.channel());
             } else {
-                respond(ctx, HttpResponseStatus.OK, root, null);
+                replies.respond(ctx, HttpResponseStatus.OK, root, null);
             }
         });
     }
@@ -405,11 +407,11 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return (chars + 3) / 4 + 4L * messages.size();
     }
 
-    private SimScript script(ChannelHandlerContext ctx, JsonNode body) {
+    private @Nullable SimScript script(ChannelHandlerContext ctx, JsonNode body) {
         try {
             return SimScript.of(body);
         } catch (IllegalArgumentException e) {
-            badField(ctx, "sim", e.getMessage());
+            replies.badField(ctx, "sim", e.getMessage());
             return null;
         }
     }
@@ -432,15 +434,15 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (status != 0) {
             HttpResponseStatus code = HttpResponseStatus.valueOf(status);
             if (status == 429) {
-                respond(
+                replies.respond(
                         ctx,
                         code,
-                        errorBody("rate_limit_error", "rate_limit_exceeded", null, message),
+                        replies.errorBody("rate_limit_error", "rate_limit_exceeded", null, message),
                         Map.of(HttpHeaderNames.RETRY_AFTER.toString(), Long.toString(retryAfter)));
             } else if (status >= 500) {
-                error(ctx, code, "api_error", "upstream_error", null, message);
+                replies.error(ctx, code, "api_error", "upstream_error", null, message);
             } else {
-                error(ctx, code, "invalid_request_error", "invalid_request", null, message);
+                replies.error(ctx, code, "invalid_request_error", "invalid_request", null, message);
             }
             return true;
         }
@@ -458,63 +460,7 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    /** Closes with RST (SO_LINGER 0) so the client sees a reset, not an orderly end. */
-    private void reset(Channel channel) {
-        server.served();
-        if (channel.isActive()) {
-            channel.config().setOption(ChannelOption.SO_LINGER, 0);
-            channel.close();
-        }
-    }
-
-    private void badField(ChannelHandlerContext ctx, String param, String message) {
-        error(ctx, HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", param, message);
-    }
-
-    private void error(
-            ChannelHandlerContext ctx,
-            HttpResponseStatus status,
-            String type,
-            String code,
-            String param,
-            String message) {
-        respond(ctx, status, errorBody(type, code, param, message), null);
-    }
-
-    private ObjectNode errorBody(String type, String code, String param, String message) {
-        ObjectNode root = json.createObjectNode();
-        ObjectNode error = root.putObject("error");
-        error.put("message", message);
-        error.put("type", type);
-        error.put("param", param);
-        error.put("code", code);
-        return root;
-    }
-
-    /** Writes a whole JSON response and counts the request as served. */
-    private void respond(
-            ChannelHandlerContext ctx, HttpResponseStatus status, JsonNode body, Map<String, String> extra) {
-        server.served();
-        if (!ctx.channel().isActive()) {
-            return;
-        }
-        byte[] bytes;
-        try {
-            bytes = json.writeValueAsBytes(body);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("sim: cannot write a response", e);
-        }
-        FullHttpResponse response = new DefaultFullHttpResponse(
-                HttpVersion.HTTP_1_1, status, ctx.alloc().buffer(bytes.length).writeBytes(bytes));
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-        if (extra != null) {
-            extra.forEach(response.headers()::set);
-        }
-        ctx.writeAndFlush(response);
-    }
-
-    private static String abbreviate(JsonNode node) {
+    private static String abbreviate(@Nullable JsonNode node) {
         String text = String.valueOf(node);
         return text.length() > 60 ? text.substring(0, 57) + "..." : text;
     }

@@ -71,7 +71,7 @@ final class CellAnswerLog implements AnswerLog {
             long[] endpoint = endpoint(answer.candidateId());
             long tenant = ChronicleCellStore.keyHash(answer.tenant());
             long tenantCheck = ChronicleCellStore.checkHash(answer.tenant());
-            days.forDay(day, true).update(requestId, c -> {
+            days.forDay(day).update(requestId, c -> {
                 if (c[TASK_CLASS] != 0) {
                     // the first answer to an id stands
                     return 0;

@@ -40,7 +40,7 @@ final class CellBudgetLedger implements BudgetLedger {
         }
         // what the entry held when the decision was made, read under its lock: {spent, held, count, remaining}
         long[] seen = seenBuffer.get();
-        long verdict = days.forDay(day, true).update(keyId, c -> {
+        long verdict = days.forDay(day).update(keyId, c -> {
             seen[0] = BudgetCells.spent(c);
             seen[1] = BudgetCells.reserved(c);
             seen[2] = BudgetCells.open(c);
@@ -65,7 +65,7 @@ final class CellBudgetLedger implements BudgetLedger {
             throw new IllegalArgumentException("actualNano: " + actualNano + " (expected: >= 0)");
         }
         if (r.granted() && open.remove(r.id())) {
-            days.forDay(r.day(), true).update(r.keyId(), c -> {
+            days.forDay(r.day()).update(r.keyId(), c -> {
                 BudgetCells.settle(c, owner, r.amountNano(), actualNano);
                 return 0;
             });
@@ -75,7 +75,7 @@ final class CellBudgetLedger implements BudgetLedger {
     @Override
     public void release(Reservation r) {
         if (r.granted() && open.remove(r.id())) {
-            days.forDay(r.day(), true).update(r.keyId(), c -> {
+            days.forDay(r.day()).update(r.keyId(), c -> {
                 BudgetCells.release(c, owner, r.amountNano());
                 return 0;
             });

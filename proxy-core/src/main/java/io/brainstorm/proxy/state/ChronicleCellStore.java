@@ -50,7 +50,7 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
 
     private final ChronicleMap<M, long[]> map;
     private final Function<byte[], M> keyOf;
-    private final Function<M, String> nameOf;
+    private final @Nullable Function<M, String> nameOf;
     private final boolean checked;
     private final Path file;
     private final int length;
@@ -61,7 +61,7 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
     private ChronicleCellStore(
             ChronicleMap<M, long[]> map,
             Function<byte[], M> keyOf,
-            Function<M, String> nameOf,
+            @Nullable Function<M, String> nameOf,
             boolean checked,
             Path file,
             int length,
@@ -296,12 +296,12 @@ final class ChronicleCellStore<M> implements CellStore<String>, AutoCloseable {
     }
 
     /** The 64-bit hash a {@link #hashed} map keys {@code s} by. */
-    static long keyHash(@Nullable String s) {
+    static long keyHash(String s) {
         return KEY_HASH.hashBytes(utf8(s));
     }
 
     /** The second, independent 64-bit hash a {@link #hashed} map checks {@code s} by. */
-    static long checkHash(@Nullable String s) {
+    static long checkHash(String s) {
         return CHECK_HASH.hashBytes(utf8(s));
     }
 

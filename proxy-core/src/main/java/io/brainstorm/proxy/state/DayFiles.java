@@ -11,10 +11,12 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One kind of state kept per UTC day: a Chronicle file per day, {@code stateDir/FOLDER/YYYY-MM-DD.cm3},
@@ -56,9 +58,11 @@ final class DayFiles implements DayStores {
 
     private final Kind kind;
     /** Null on the heap. */
-    private final Path dir;
+    private final @Nullable Path dir;
 
-    private final OpenLocks locks;
+    /** Null with {@link #dir}: on the heap. */
+    private final @Nullable OpenLocks locks;
+
     private final BiConsumer<CellStore<String>, LocalDate> onOpen;
     private final Map<LocalDate, OpenedFile> days = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -67,7 +71,11 @@ final class DayFiles implements DayStores {
      * @param stateDir the state directory, or null for heap maps
      * @param onOpen   runs on a day's entries when this process opens its file (budgets: releasing dead owners)
      */
-    DayFiles(Kind kind, Path stateDir, OpenLocks locks, BiConsumer<CellStore<String>, LocalDate> onOpen) {
+    DayFiles(
+            Kind kind,
+            @Nullable Path stateDir,
+            @Nullable OpenLocks locks,
+            BiConsumer<CellStore<String>, LocalDate> onOpen) {
         this.kind = kind;
         this.dir = stateDir == null ? null : stateDir.resolve(kind.folder());
         this.locks = locks;
@@ -75,7 +83,7 @@ final class DayFiles implements DayStores {
     }
 
     @Override
-    public CellStore<String> forDay(LocalDate day, boolean create) {
+    public @Nullable CellStore<String> forDay(LocalDate day, boolean create) {
         OpenedFile d = days.get(day);
         if (d != null) {
             return d.cells();
@@ -152,7 +160,7 @@ final class DayFiles implements DayStores {
             if (!day.isBefore(oldestKept)) {
                 continue;
             }
-            try (OpenLocks.Hold alone = locks.tryExclusive(slot(day))) {
+            try (OpenLocks.Hold alone = locks().tryExclusive(slot(day))) {
                 if (alone == null) {
                     inUse.add(day);
                 } else if (Files.deleteIfExists(file(day))) {
@@ -202,12 +210,12 @@ final class DayFiles implements DayStores {
     }
 
     /** The open file of {@code day}, opened the first time; null when it does not exist and {@code create} is false. */
-    private OpenedFile open(LocalDate day, boolean create) throws IOException {
+    private @Nullable OpenedFile open(LocalDate day, boolean create) throws IOException {
         IOException[] failed = new IOException[1];
         OpenedFile opened = days.computeIfAbsent(day, d -> {
             try {
                 OpenedFile o = StateFileOpener.open(
-                        locks,
+                        locks(),
                         slot(d),
                         file(d),
                         kind.loss().apply(d),
@@ -237,8 +245,14 @@ final class DayFiles implements DayStores {
         return kind.firstSlot() + day.toEpochDay();
     }
 
+    // the two below: only for days kept in files, where the state directory and its locks exist
+
     private Path file(LocalDate day) {
-        return dir.resolve(day + ".cm3");
+        return Objects.requireNonNull(dir, "state directory").resolve(day + ".cm3");
+    }
+
+    private OpenLocks locks() {
+        return Objects.requireNonNull(locks, "open.lock of the state directory");
     }
 
     /** The days that have a file, oldest first. */

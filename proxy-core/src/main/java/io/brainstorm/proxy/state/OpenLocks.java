@@ -9,6 +9,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -145,7 +146,8 @@ final class OpenLocks {
     }
 
     private synchronized void unshare(long slot) {
-        Shared s = shared.get(slot);
+        // called once per share() of the slot, whose count keeps it in shared until the last
+        Shared s = Objects.requireNonNull(shared.get(slot), "shared slot");
         if (--s.count == 0) {
             shared.remove(slot);
             releaseQuietly(s.lock);

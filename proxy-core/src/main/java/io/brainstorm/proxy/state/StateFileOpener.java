@@ -17,6 +17,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Opens one state file under a shared hold on its byte of {@code open.lock} ({@link OpenLocks}),
@@ -60,7 +61,7 @@ final class StateFileOpener {
      * process has it open, and any other failure, is thrown. Null when the file does not exist and
      * {@code create} is false.
      */
-    static OpenedFile open(OpenLocks locks, long slot, Path file, String loss, boolean create, Opener opener)
+    static @Nullable OpenedFile open(OpenLocks locks, long slot, Path file, String loss, boolean create, Opener opener)
             throws IOException {
         boolean lookedAgain = false;
         for (int round = 0; ; round++) {
@@ -174,7 +175,7 @@ final class StateFileOpener {
     }
 
     /** Moves {@code file} to {@code NAME.corrupt-<UTC time>} beside it; the caller holds its byte exclusively. */
-    private static void moveAside(Path file, String reason, String loss) throws IOException {
+    private static void moveAside(Path file, @Nullable String reason, String loss) throws IOException {
         String name = file.getFileName() + ".corrupt-" + ASIDE_STAMP.format(Instant.now());
         Path aside = file.resolveSibling(name);
         for (int n = 2; Files.exists(aside, LinkOption.NOFOLLOW_LINKS); n++) {

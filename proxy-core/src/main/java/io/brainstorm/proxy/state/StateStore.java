@@ -16,6 +16,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The opened state directory (docs/architecture.md §10): budgets, rate windows, learning, and which endpoint
@@ -174,7 +175,8 @@ public final class StateStore implements AutoCloseable {
     }
 
     /** The files of a state directory that are not kept per day; {@code endpoints} is null on the heap. */
-    private record FixedFiles(OpenedFile rates, OpenedFile learning, OpenedFile endpoints) {
+    private record FixedFiles(
+            OpenedFile rates, OpenedFile learning, @Nullable OpenedFile endpoints) {
         void close() {
             if (endpoints != null) {
                 endpoints.close();
@@ -184,12 +186,12 @@ public final class StateStore implements AutoCloseable {
         }
     }
 
-    private final Path dir;
+    private final @Nullable Path dir;
     private final Options options;
-    private final OpenLocks locks;
+    private final @Nullable OpenLocks locks;
     private final DayFiles budgetDays;
     /** Null on the heap, as {@link FixedFiles#endpoints}. */
-    private final DayFiles answerDays;
+    private final @Nullable DayFiles answerDays;
 
     private final FixedFiles files;
     private final CellBudgetLedger budgets;
@@ -200,7 +202,7 @@ public final class StateStore implements AutoCloseable {
     private volatile int releasedAtOpen;
     private volatile boolean closed;
 
-    private StateStore(Path dir, Options options, OpenLocks locks, FixedFiles files) {
+    private StateStore(@Nullable Path dir, Options options, @Nullable OpenLocks locks, FixedFiles files) {
         this.dir = dir;
         this.options = options;
         this.locks = locks;
@@ -237,7 +239,8 @@ public final class StateStore implements AutoCloseable {
                     dir,
                     locks,
                     (cells, day) -> {});
-            this.answers = new CellAnswerLog(answerDays, files.endpoints().cells());
+            OpenedFile endpoints = Objects.requireNonNull(files.endpoints(), "endpoints file of a state directory");
+            this.answers = new CellAnswerLog(answerDays, endpoints.cells());
         }
         this.rates = new CellRateWindows(files.rates().cells());
     }
@@ -299,7 +302,8 @@ public final class StateStore implements AutoCloseable {
         try {
             LocalDate today = LocalDate.now(ZoneOffset.UTC);
             store.budgetDays.openFrom(today.minusDays(RELEASE_SCAN_DAYS));
-            store.answerDays.openFrom(today.minusDays(CellAnswerLog.DAYS_SEARCHED - 1));
+            Objects.requireNonNull(store.answerDays, "answer files of a state directory")
+                    .openFrom(today.minusDays(CellAnswerLog.DAYS_SEARCHED - 1));
             store.releasedAtOpen = store.releasedDead.get();
             store.prepareDay(today);
             store.prepareDay(today.plusDays(1));
@@ -395,7 +399,8 @@ public final class StateStore implements AutoCloseable {
 
     /** The days whose answer maps this process has open: for tests. */
     java.util.Set<LocalDate> openAnswerDays() {
-        return answerDays.openDays();
+        return Objects.requireNonNull(answerDays, "answer files (none on the heap)")
+                .openDays();
     }
 
     @Override

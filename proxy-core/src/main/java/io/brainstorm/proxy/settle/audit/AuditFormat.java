@@ -99,7 +99,7 @@ final class AuditFormat {
     }
 
     /** Appends {@code c}'s line (newline included) to {@code out}; returns its MAC. */
-    byte[] appendRequest(ByteArrayOutputStream out, long seq, byte @Nullable [] prev, Completion c) {
+    byte[] appendRequest(ByteArrayOutputStream out, long seq, byte[] prev, Completion c) {
         body.reset();
         JsonGenerator g = gen;
         try {
@@ -151,7 +151,7 @@ final class AuditFormat {
     }
 
     /** Appends a gap record's line to {@code out}; returns its MAC. */
-    byte[] appendGap(ByteArrayOutputStream out, long seq, byte @Nullable [] prev, long atMillis, Gap gap) {
+    byte[] appendGap(ByteArrayOutputStream out, long seq, byte[] prev, long atMillis, Gap gap) {
         body.reset();
         JsonGenerator g = gen;
         try {

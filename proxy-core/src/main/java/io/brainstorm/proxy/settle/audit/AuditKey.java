@@ -40,7 +40,7 @@ public final class AuditKey {
      * @throws IOException              when the key file lies in {@code auditDir}, cannot be read or
      *                                  created, or holds no valid key
      */
-    public static byte[] load(Map<String, String> env, @Nullable Path keyFile, Path auditDir) throws IOException {
+    public static byte[] load(Map<String, String> env, Path keyFile, Path auditDir) throws IOException {
         String value = env.get(ENV);
         if (value != null && !value.isBlank()) {
             return fromEnv(value);

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The audit trail's writer (docs/architecture.md §9, docs/audit.md): a {@link CompletionSink} that appends one
@@ -62,7 +63,12 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
      * @param mac  its MAC in hex; 64 zeros when there is none
      * @param time its {@code time}, or null
      */
-    public record Head(int slot, String file, long seq, String mac, String time) {}
+    public record Head(
+            int slot,
+            @Nullable String file,
+            long seq,
+            String mac,
+            @Nullable String time) {}
 
     private final Path dir;
     private final WriterSlots.Hold slot;

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The bounded queue between the event loops and the audit writer ({@code audit.queue_records}),
@@ -50,6 +51,7 @@ final class AuditQueue {
     }
 
     /** The next record, waiting up to {@code millis}; null when none came, or on {@link #wake} or an interrupt. */
+    @Nullable
     Completion poll(long millis) {
         Object next;
         try {

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
@@ -125,9 +126,11 @@ public final class AuditVerifier {
                 for (AuditFiles.DayFile f : AuditFiles.list(p, AuditFiles.CHAIN_ORDER)) {
                     bySlot.computeIfAbsent(f.slot(), s -> new ArrayList<>()).add(f.path());
                 }
-            } else if (AuditFiles.parse(p) != null) {
-                bySlot.computeIfAbsent(AuditFiles.parse(p).slot(), s -> new ArrayList<>())
-                        .add(p);
+                continue;
+            }
+            AuditFiles.DayFile dayFile = AuditFiles.parse(p);
+            if (dayFile != null) {
+                bySlot.computeIfAbsent(dayFile.slot(), s -> new ArrayList<>()).add(p);
             } else if (Files.isRegularFile(p)) {
                 others.add(p);
             } else {
@@ -140,7 +143,9 @@ public final class AuditVerifier {
                 files.stream()
                         .distinct()
                         .sorted(java.util.Comparator.comparing(
-                                f -> AuditFiles.parse(f).day()))
+                                // every path here was listed or parsed as a day file above
+                                f -> Objects.requireNonNull(AuditFiles.parse(f), "day file")
+                                        .day()))
                         .toList()));
         if (!others.isEmpty()) {
             List<Path> zero = new ArrayList<>(chains.getOrDefault(0, List.of()));
@@ -289,15 +294,17 @@ public final class AuditVerifier {
             long before = expect - 1;
             if (p.seq() > expect) {
                 if (lineNo == 1 && !file.equals(lastPath)) {
+                    // a break needs a record before it, so the walk has passed a file
+                    Path last = Objects.requireNonNull(lastPath, "lastPath after a record");
                     return new Break(
                             file,
                             lineNo,
                             p.seq(),
                             Problem.DELETED,
                             "does not link to the last record of "
-                                    + lastPath.getFileName() + " (seq " + before + ", line " + lastLine + "): "
+                                    + last.getFileName() + " (seq " + before + ", line " + lastLine + "): "
                                     + missing(p.seq())
-                                    + " cut from the end of " + lastPath.getFileName()
+                                    + " cut from the end of " + last.getFileName()
                                     + ", or a day's file between the two"
                                     + " was deleted");
                 }

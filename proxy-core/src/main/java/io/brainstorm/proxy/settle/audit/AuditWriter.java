@@ -12,9 +12,11 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The audit trail's writer thread ({@code br-audit}): takes batches of records from the
@@ -64,7 +66,7 @@ final class AuditWriter implements Runnable {
     private boolean failing;
     private long failingSince;
     private long retryAt;
-    private String failReason;
+    private @Nullable String failReason;
 
     AuditWriter(
             AuditConfig config,
@@ -175,7 +177,7 @@ final class AuditWriter implements Runnable {
             writeErrors++;
             log.log(
                     System.Logger.Level.ERROR,
-                    "audit trail: forcing " + files.current().path() + " to disk failed;"
+                    "audit trail: forcing " + currentPath() + " to disk failed;"
                             + " the last records written may not survive a power loss",
                     e);
         }
@@ -195,11 +197,14 @@ final class AuditWriter implements Runnable {
         long firstMillis = Long.MAX_VALUE;
         long lastMillis = Long.MIN_VALUE;
         long lastSeq;
+        /** The MAC of its last record; until one is added, the chain's MAC before it. */
         byte[] lastMac;
+
         long lastTime;
 
-        Segment(AuditFiles.DayFile file) {
+        Segment(AuditFiles.DayFile file, byte[] prevMac) {
             this.file = file;
+            this.lastMac = prevMac;
         }
     }
 
@@ -243,7 +248,7 @@ final class AuditWriter implements Runnable {
         Segment seg = null;
         long nowMillis = clock.millis();
         for (AuditFormat.Gap g : gaps) {
-            seg = segmentFor(segments, seg, nowMillis);
+            seg = segmentFor(segments, seg, nowMillis, prev);
             prev = format.appendGap(seg.bytes, ++s, prev, nowMillis, g);
             seg.gaps = true;
             seg.lastSeq = s;
@@ -251,7 +256,7 @@ final class AuditWriter implements Runnable {
             seg.lastTime = nowMillis;
         }
         for (Completion c : batch) {
-            seg = segmentFor(segments, seg, c.atMillis());
+            seg = segmentFor(segments, seg, c.atMillis(), prev);
             prev = format.appendRequest(seg.bytes, ++s, prev, c);
             seg.requests++;
             seg.firstMillis = Math.min(seg.firstMillis, c.atMillis());
@@ -295,7 +300,7 @@ final class AuditWriter implements Runnable {
     }
 
     /** The segment for a record of time {@code atMillis}: its day, or the current one if the clock stepped back. */
-    private Segment segmentFor(List<Segment> segments, Segment seg, long atMillis) {
+    private Segment segmentFor(List<Segment> segments, @Nullable Segment seg, long atMillis, byte[] prev) {
         LocalDate day = LocalDate.ofInstant(Instant.ofEpochMilli(atMillis), ZoneOffset.UTC);
         AuditFiles.DayFile last = seg != null ? seg.file : files.current();
         if (last != null && !day.isAfter(last.day())) {
@@ -304,7 +309,7 @@ final class AuditWriter implements Runnable {
             }
             day = last.day();
         }
-        Segment next = new Segment(new AuditFiles.DayFile(dir.resolve(AuditFiles.name(day, slot)), day, slot));
+        Segment next = new Segment(new AuditFiles.DayFile(dir.resolve(AuditFiles.name(day, slot)), day, slot), prev);
         segments.add(next);
         return next;
     }
@@ -351,6 +356,15 @@ final class AuditWriter implements Runnable {
         lost.addAndGet(batch.size());
     }
 
+    /** For a log line after a failed force: the day file is the one written last, so there is one. */
+    private static Path pathOf(AuditFiles.@Nullable DayFile file) {
+        return Objects.requireNonNull(file, "a day file after a write").path();
+    }
+
+    private Path currentPath() {
+        return pathOf(files.current());
+    }
+
     /** At the end of the writer thread: forced, closed, head written. */
     private void finish() {
         AuditFiles.DayFile last = files.current();
@@ -360,7 +374,7 @@ final class AuditWriter implements Runnable {
             writeErrors++;
             log.log(
                     System.Logger.Level.ERROR,
-                    "audit trail: forcing " + last.path() + " to disk at close" + " failed",
+                    "audit trail: forcing " + pathOf(last) + " to disk at close" + " failed",
                     e);
         }
         if (failing) {

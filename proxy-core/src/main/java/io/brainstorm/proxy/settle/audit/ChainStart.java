@@ -9,6 +9,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where a writer's chain continues, found when the audit trail opens: the last complete record of
@@ -21,7 +22,7 @@ import java.util.List;
  * @param head     the last record ({@code seq} 0 and a zero MAC for a new chain)
  * @param tornGaps one gap per torn line moved aside, for the writer to write first
  */
-record ChainStart(AuditFiles.DayFile file, AuditLog.Head head, List<AuditFormat.Gap> tornGaps) {
+record ChainStart(AuditFiles.@Nullable DayFile file, AuditLog.Head head, List<AuditFormat.Gap> tornGaps) {
     // the writer's logger: operators and tests follow the audit trail under one name
     private static final System.Logger log = System.getLogger(AuditLog.class.getName());
     private static final int TAIL_CHUNK = 64 * 1024;
@@ -49,12 +50,13 @@ record ChainStart(AuditFiles.DayFile file, AuditLog.Head head, List<AuditFormat.
             if (tail.tornBytes() > 0) {
                 torn.add(moveTornAside(f, tail, clock));
             }
-            if (tail.lastLine() == null) {
+            byte[] lastLine = tail.lastLine();
+            if (lastLine == null) {
                 continue;
             }
             AuditFormat.Parsed p;
             try {
-                p = format.parse(tail.lastLine(), tail.lastLine().length);
+                p = format.parse(lastLine, lastLine.length);
             } catch (IllegalArgumentException e) {
                 throw new IOException(f.path() + ": the last line is " + e.getMessage() + "; run 'brainstorm-proxy"
                         + " audit verify' and move the damaged file aside to continue the trail without it");
@@ -113,7 +115,7 @@ record ChainStart(AuditFiles.DayFile file, AuditLog.Head head, List<AuditFormat.
      * The end of a file: its last complete line (without the newline, null when there is none), how
      * many bytes are whole lines, and how many follow the last newline (a torn write).
      */
-    record Tail(byte[] lastLine, long completeBytes, long tornBytes) {
+    record Tail(byte @Nullable [] lastLine, long completeBytes, long tornBytes) {
         static Tail read(Path file) throws IOException {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 long size = ch.size();

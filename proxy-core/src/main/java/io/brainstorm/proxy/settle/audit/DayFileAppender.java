@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The day file the audit writer appends to: opens it (and forces the folder when it is new), moves
@@ -21,8 +22,8 @@ import java.nio.file.StandardOpenOption;
 final class DayFileAppender {
     private final AuditConfig config;
     private final AuditOutput output;
-    private AuditFiles.DayFile current;
-    private AuditOutput.Out out;
+    private AuditFiles.@Nullable DayFile current;
+    private AuditOutput.@Nullable Out out;
     /** Bytes of {@link #current} that hold whole records; -1 until the file is opened. */
     private long goodSize = -1;
     /** After a failed write: the file may hold a partial batch beyond {@link #goodSize}. */
@@ -34,47 +35,51 @@ final class DayFileAppender {
     /**
      * @param current the day file the chain's last record is in, or null
      */
-    DayFileAppender(AuditConfig config, AuditOutput output, AuditFiles.DayFile current) {
+    DayFileAppender(AuditConfig config, AuditOutput output, AuditFiles.@Nullable DayFile current) {
         this.config = config;
         this.output = output;
         this.current = current;
     }
 
     /** The day file written last (or found at open), or null. */
-    AuditFiles.DayFile current() {
+    AuditFiles.@Nullable DayFile current() {
         return current;
     }
 
     /** Appends {@code records} (whole lines) to {@code file}, which is the current day's or a later one. */
     void append(AuditFiles.DayFile file, ByteBuffer records) throws IOException {
-        if (current == null || !current.day().equals(file.day())) {
+        AuditFiles.DayFile day = current;
+        if (day == null || !day.day().equals(file.day())) {
             switchTo(file);
+            day = file;
         }
-        if (out == null) {
-            boolean existed = Files.exists(current.path());
-            out = output.open(current.path());
+        AuditOutput.Out o = out;
+        if (o == null) {
+            boolean existed = Files.exists(day.path());
+            o = output.open(day.path());
+            out = o;
             if (goodSize < 0) {
-                goodSize = out.size();
+                goodSize = o.size();
             }
             if (!existed && config.fsync() != AuditConfig.Fsync.NONE) {
-                forceDirectory();
+                forceDirectory(day);
             }
         }
         if (dirtyTail) {
-            if (out.size() > goodSize) {
-                out.truncate(goodSize);
+            if (o.size() > goodSize) {
+                o.truncate(goodSize);
             }
             dirtyTail = false;
         }
         int n = records.remaining();
         try {
-            out.write(records, goodSize);
+            o.write(records, goodSize);
             long now = System.nanoTime();
             switch (config.fsync()) {
-                case BATCH -> out.force();
+                case BATCH -> o.force();
                 case INTERVAL -> {
                     if (now - lastForce >= config.fsyncInterval().toNanos()) {
-                        out.force();
+                        o.force();
                         lastForce = now;
                         unforced = false;
                     } else {
@@ -150,8 +155,8 @@ final class DayFileAppender {
         }
     }
 
-    private void forceDirectory() {
-        try (FileChannel d = FileChannel.open(current.path().getParent(), StandardOpenOption.READ)) {
+    private static void forceDirectory(AuditFiles.DayFile file) {
+        try (FileChannel d = FileChannel.open(file.path().getParent(), StandardOpenOption.READ)) {
             d.force(true);
         } catch (IOException | RuntimeException e) {
             // best effort: the file's own force keeps its content

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code head.json} (or {@code head.<slot>.json}) in the audit folder: the chain's last record as
@@ -23,13 +24,13 @@ final class HeadFile {
 
     private final Path dir;
     private final String name;
-    private AuditLog.Head written;
+    private AuditLog.@Nullable Head written;
     private long writtenAt;
 
     /**
      * @param written the head the file already shows (the one found at open), or null
      */
-    HeadFile(Path dir, int slot, AuditLog.Head written) {
+    HeadFile(Path dir, int slot, AuditLog.@Nullable Head written) {
         this.dir = dir;
         this.name = slot == 0 ? "head.json" : "head." + slot + ".json";
         this.written = written;

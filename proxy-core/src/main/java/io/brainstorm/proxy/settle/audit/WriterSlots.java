@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Which writer owns which chain of an audit folder: slot {@code n} is byte {@code n} of
@@ -89,7 +90,8 @@ final class WriterSlots {
                         return;
                     }
                     closed = true;
-                    FileLock lock = held.remove(slot);
+                    // a hold not yet closed has its lock in held: put there by open, removed only here
+                    FileLock lock = Objects.requireNonNull(held.remove(slot), "lock of a held slot");
                     try {
                         lock.release();
                     } catch (IOException e) {
