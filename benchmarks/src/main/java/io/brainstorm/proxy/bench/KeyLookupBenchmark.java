@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -82,7 +83,7 @@ public class KeyLookupBenchmark {
     }
 
     @Benchmark
-    public String providerKey() {
+    public @Nullable String providerKey() {
         return registry.providerKey(tenant, "openai");
     }
 }

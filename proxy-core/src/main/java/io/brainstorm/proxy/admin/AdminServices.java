@@ -12,6 +12,7 @@ import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.settle.audit.AuditLog;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the admin API's resources use of the gateway, and the tenant scope they all apply.
@@ -94,7 +95,7 @@ final class AdminServices {
         }
     }
 
-    private static <T> T started(T service) {
+    private static <T> T started(@Nullable T service) {
         if (service == null) {
             throw ApiError.unavailable("The gateway is starting; try again in a moment.", 1);
         }

@@ -1,7 +1,10 @@
 package io.brainstorm.proxy.cli;
 
+import io.brainstorm.proxy.auth.ApiKey;
+import io.brainstorm.proxy.auth.KeyAccess;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.auth.Secrets;
+import io.brainstorm.proxy.config.Catalog;
 import io.brainstorm.proxy.config.ConfigException;
 import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.config.GatewayConfig;
@@ -9,6 +12,8 @@ import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.config.RoutingConfig;
 import io.brainstorm.proxy.config.ServerConfig;
 import io.brainstorm.proxy.config.SimConfig;
+import io.brainstorm.proxy.route.Access;
+import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.server.GatewayServer;
 import io.brainstorm.proxy.server.StartupWarmup;
 import io.brainstorm.proxy.sim.SimServer;
@@ -21,6 +26,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
 
@@ -242,9 +248,9 @@ public final class Main {
             return 1;
         }
         ServerConfig s = config.server();
-        io.brainstorm.proxy.route.Router router = server.gateway().router();
-        io.brainstorm.proxy.route.Access defaults = new io.brainstorm.proxy.auth.KeyAccess(
-                io.brainstorm.proxy.auth.ApiKey.of("-", Registry.DEFAULT_TENANT, "0".repeat(64)), registry);
+        Router router =
+                Objects.requireNonNull(server.gateway().router(), "the routes are published before start returns");
+        Access defaults = new KeyAccess(ApiKey.of("-", Registry.DEFAULT_TENANT, "0".repeat(64)), registry);
         long models = router.routableModels().stream()
                 .filter(m -> router.endpoints(m.id()).stream().anyMatch(defaults::reaches))
                 .count();
@@ -339,9 +345,8 @@ public final class Main {
 
     private static int sim(Options o, PrintStream out, PrintStream err) {
         o.allow("--port", "--seed", "--zero-delay", "--faults");
-        List<ModelSpec> models = io.brainstorm.proxy.config.Catalog.builtIn().models().stream()
-                .filter(ModelSpec::simulated)
-                .toList();
+        List<ModelSpec> models =
+                Catalog.builtIn().models().stream().filter(ModelSpec::simulated).toList();
         SimConfig sc = new SimConfig(
                 true, o.intValue("--seed", 42), o.intValue("--port", 9090), o.flag("--zero-delay"), o.flag("--faults"));
         SimServer sim = new SimServer(models, new SimServer.Options(sc.seed(), sc.zeroDelay(), sc.randomFaults()));

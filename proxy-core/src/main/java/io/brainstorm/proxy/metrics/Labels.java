@@ -138,7 +138,7 @@ final class Labels {
         return id != null ? id : UNKNOWN;
     }
 
-    static String strategy(@Nullable String strategy, Router router) {
+    static String strategy(@Nullable String strategy, @Nullable Router router) {
         if (strategy == null) {
             return NONE;
         }
