@@ -24,16 +24,6 @@ public final class ApiError extends RuntimeException {
             String code,
             @Nullable String param,
             String message,
-            long retryAfterSeconds) {
-        this(status, type, code, param, message, retryAfterSeconds, null);
-    }
-
-    private ApiError(
-            HttpResponseStatus status,
-            String type,
-            String code,
-            @Nullable String param,
-            String message,
             long retryAfterSeconds,
             @Nullable String allow) {
         super(message, null, false, false);
@@ -47,28 +37,29 @@ public final class ApiError extends RuntimeException {
 
     public static ApiError invalidRequest(@Nullable String param, String message) {
         return new ApiError(
-                HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", param, message, -1);
+                HttpResponseStatus.BAD_REQUEST, "invalid_request_error", "invalid_request", param, message, -1, null);
     }
 
     public static ApiError invalidApiKey(String message) {
         return new ApiError(
-                HttpResponseStatus.UNAUTHORIZED, "authentication_error", "invalid_api_key", null, message, -1);
+                HttpResponseStatus.UNAUTHORIZED, "authentication_error", "invalid_api_key", null, message, -1, null);
     }
 
     public static ApiError modelNotFound(String message) {
         return new ApiError(
-                HttpResponseStatus.NOT_FOUND, "invalid_request_error", "model_not_found", "model", message, -1);
+                HttpResponseStatus.NOT_FOUND, "invalid_request_error", "model_not_found", "model", message, -1, null);
     }
 
     /** The key may not use the model it asked for. */
     public static ApiError modelNotAllowed(String message) {
         return new ApiError(
-                HttpResponseStatus.FORBIDDEN, "permission_error", "model_not_allowed", "model", message, -1);
+                HttpResponseStatus.FORBIDDEN, "permission_error", "model_not_allowed", "model", message, -1, null);
     }
 
     /** The caller is known but may not do this (admin API: a tenant admin creating or deleting tenants). */
     public static ApiError permissionDenied(String message) {
-        return new ApiError(HttpResponseStatus.FORBIDDEN, "permission_error", "permission_error", null, message, -1);
+        return new ApiError(
+                HttpResponseStatus.FORBIDDEN, "permission_error", "permission_error", null, message, -1, null);
     }
 
     /**
@@ -76,16 +67,16 @@ public final class ApiError extends RuntimeException {
      * API with the session cookie, docs/dashboard.md).
      */
     public static ApiError csrfFailed(String message) {
-        return new ApiError(HttpResponseStatus.FORBIDDEN, "permission_error", "csrf_failed", null, message, -1);
+        return new ApiError(HttpResponseStatus.FORBIDDEN, "permission_error", "csrf_failed", null, message, -1, null);
     }
 
     /** The request clashes with what exists (admin API: a tenant that exists, a key from config). */
     public static ApiError conflict(String message) {
-        return new ApiError(HttpResponseStatus.CONFLICT, "invalid_request_error", "conflict", null, message, -1);
+        return invalid(HttpResponseStatus.CONFLICT, "conflict", message);
     }
 
     public static ApiError notFound(String message) {
-        return new ApiError(HttpResponseStatus.NOT_FOUND, "invalid_request_error", "not_found", null, message, -1);
+        return invalid(HttpResponseStatus.NOT_FOUND, "not_found", message);
     }
 
     /** @param allow the methods the path accepts, for the {@code Allow} header */
@@ -101,38 +92,30 @@ public final class ApiError extends RuntimeException {
     }
 
     public static ApiError expectationFailed(String message) {
-        return new ApiError(
-                HttpResponseStatus.EXPECTATION_FAILED, "invalid_request_error", "invalid_request", null, message, -1);
+        return invalid(HttpResponseStatus.EXPECTATION_FAILED, "invalid_request", message);
     }
 
     public static ApiError tooLarge(long limitBytes) {
-        return new ApiError(
+        return invalid(
                 HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                "invalid_request_error",
                 "request_too_large",
-                null,
-                "Request body is larger than the gateway's limit of " + limitBytes + " bytes.",
-                -1);
+                "Request body is larger than the gateway's limit of " + limitBytes + " bytes.");
     }
 
     public static ApiError headersTooLarge(long limitBytes) {
-        return new ApiError(
+        return invalid(
                 HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "invalid_request_error",
                 "request_too_large",
-                null,
-                "Request headers are larger than the gateway's limit of " + limitBytes + " bytes.",
-                -1);
+                "Request headers are larger than the gateway's limit of " + limitBytes + " bytes.");
     }
 
     /** Headers or body not received within their deadline; the server then closes the connection. */
     public static ApiError requestTimeout(String message) {
-        return new ApiError(
-                HttpResponseStatus.REQUEST_TIMEOUT, "invalid_request_error", "request_timeout", null, message, -1);
+        return invalid(HttpResponseStatus.REQUEST_TIMEOUT, "request_timeout", message);
     }
 
     public static ApiError upstream(String message) {
-        return new ApiError(HttpResponseStatus.BAD_GATEWAY, "api_error", "upstream_error", null, message, -1);
+        return apiError(HttpResponseStatus.BAD_GATEWAY, "upstream_error", message, -1);
     }
 
     /**
@@ -140,33 +123,26 @@ public final class ApiError extends RuntimeException {
      * fallback answered.
      */
     public static ApiError upstreamInvalidResponse(String message) {
-        return new ApiError(
-                HttpResponseStatus.BAD_GATEWAY, "api_error", "upstream_invalid_response", null, message, -1);
+        return apiError(HttpResponseStatus.BAD_GATEWAY, "upstream_invalid_response", message, -1);
     }
 
     /** A fault of the gateway itself: logged with its stack trace, answered without it. */
     public static ApiError internal(String message) {
-        return new ApiError(HttpResponseStatus.INTERNAL_SERVER_ERROR, "api_error", "internal_error", null, message, -1);
+        return apiError(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal_error", message, -1);
     }
 
     public static ApiError upstreamTimeout(String message) {
-        return new ApiError(HttpResponseStatus.GATEWAY_TIMEOUT, "api_error", "upstream_timeout", null, message, -1);
+        return apiError(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream_timeout", message, -1);
     }
 
     public static ApiError unavailable(String message, long retryAfterSeconds) {
-        return new ApiError(
-                HttpResponseStatus.SERVICE_UNAVAILABLE,
-                "api_error",
-                "service_unavailable",
-                null,
-                message,
-                retryAfterSeconds);
+        return apiError(HttpResponseStatus.SERVICE_UNAVAILABLE, "service_unavailable", message, retryAfterSeconds);
     }
 
     /** The key's daily budget cannot cover the request's worst case. */
     public static ApiError budgetExceeded(String message) {
         return new ApiError(
-                HttpResponseStatus.PAYMENT_REQUIRED, "insufficient_quota", "budget_exceeded", null, message, -1);
+                HttpResponseStatus.PAYMENT_REQUIRED, "insufficient_quota", "budget_exceeded", null, message, -1, null);
     }
 
     /**
@@ -174,35 +150,17 @@ public final class ApiError extends RuntimeException {
      * reservations: 429 with a short {@code Retry-After}, which the OpenAI SDKs retry.
      */
     public static ApiError budgetBusy(String message, long retryAfterSeconds) {
-        return new ApiError(
-                HttpResponseStatus.TOO_MANY_REQUESTS,
-                "rate_limit_error",
-                "budget_busy",
-                null,
-                message,
-                retryAfterSeconds);
+        return rateLimit("budget_busy", message, retryAfterSeconds);
     }
 
     /** The key's requests or tokens per minute are used up: 429 with {@code Retry-After}. */
     public static ApiError rateLimited(String message, long retryAfterSeconds) {
-        return new ApiError(
-                HttpResponseStatus.TOO_MANY_REQUESTS,
-                "rate_limit_error",
-                "rate_limited",
-                null,
-                message,
-                retryAfterSeconds);
+        return rateLimit("rate_limited", message, retryAfterSeconds);
     }
 
     /** The caller's provider key cools down on every candidate endpoint: 503 with {@code Retry-After}. */
     public static ApiError noHealthyEndpoint(String message, long retryAfterSeconds) {
-        return new ApiError(
-                HttpResponseStatus.SERVICE_UNAVAILABLE,
-                "api_error",
-                "no_healthy_endpoint",
-                null,
-                message,
-                retryAfterSeconds);
+        return apiError(HttpResponseStatus.SERVICE_UNAVAILABLE, "no_healthy_endpoint", message, retryAfterSeconds);
     }
 
     public HttpResponseStatus status() {
@@ -263,5 +221,21 @@ public final class ApiError extends RuntimeException {
 
     public byte[] toJsonBytes() {
         return toJson().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** An {@code invalid_request_error}, with no parameter named and no {@code Retry-After}. */
+    private static ApiError invalid(HttpResponseStatus status, String code, String message) {
+        return new ApiError(status, "invalid_request_error", code, null, message, -1, null);
+    }
+
+    /** An {@code api_error}: the gateway or the provider failed, not the request. */
+    private static ApiError apiError(HttpResponseStatus status, String code, String message, long retryAfterSeconds) {
+        return new ApiError(status, "api_error", code, null, message, retryAfterSeconds, null);
+    }
+
+    /** A 429 {@code rate_limit_error} with {@code Retry-After}. */
+    private static ApiError rateLimit(String code, String message, long retryAfterSeconds) {
+        return new ApiError(
+                HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limit_error", code, null, message, retryAfterSeconds, null);
     }
 }

@@ -145,40 +145,29 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         switch (path) {
             case "/healthz" -> {
                 requireMethod(method, HttpMethod.GET, path);
-                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, "{\"status\":\"ok\"}"), false);
+                respondJson(ctx, HttpResponseStatus.OK, "{\"status\":\"ok\"}");
             }
             case "/readyz" -> {
                 requireMethod(method, HttpMethod.GET, path);
                 boolean ready = gateway.ready();
-                respond(
+                respondJson(
                         ctx,
-                        Responses.json(
-                                ctx,
-                                ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                                ready ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}"),
-                        false);
+                        ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        ready ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}");
             }
             case "/v1/models" -> {
                 requireMethod(method, HttpMethod.GET, path);
                 ApiKey key = authenticate(request);
-                Services services = requireServices();
-                respond(
-                        ctx,
-                        Responses.json(
-                                ctx, HttpResponseStatus.OK, services.models().listJson(access(key))),
-                        false);
+                respondJson(
+                        ctx, HttpResponseStatus.OK, requireServices().models().listJson(access(key)));
             }
             case "/v1/usage" -> {
                 requireMethod(method, HttpMethod.GET, path);
                 ApiKey key = authenticate(request);
-                Services services = requireServices();
-                respond(
+                respondJson(
                         ctx,
-                        Responses.json(
-                                ctx,
-                                HttpResponseStatus.OK,
-                                UsageView.json(key, services.admission()).toString()),
-                        false);
+                        HttpResponseStatus.OK,
+                        UsageView.json(key, requireServices().admission()).toString());
             }
             case "/v1/feedback" -> {
                 requireMethod(method, HttpMethod.POST, path);
@@ -392,6 +381,11 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             app = request.headers().get(HttpHeaderNames.REFERER);
         }
         return app == null || app.isBlank() ? null : app;
+    }
+
+    /** Answers {@code json} with {@code status}, keeping the connection. */
+    private void respondJson(ChannelHandlerContext ctx, HttpResponseStatus status, String json) {
+        respond(ctx, Responses.json(ctx, status, json), false);
     }
 
     private void respond(ChannelHandlerContext ctx, FullHttpResponse response, boolean close) {
