@@ -5,10 +5,11 @@ import io.netty.channel.ChannelHandlerContext;
 
 /**
  * What the state of an answer ({@link WholeAnswer}, {@link StreamedAnswer}) works with: its
- * {@link Exchange}, which it ends, and the request's helpers. One per request, made at the
- * answer's head.
+ * {@link Exchange}, which it ends, and the request's helpers. One per request, made with the
+ * exchange.
  *
  * @param scored whether the answer goes through the scorer (the request asked for structure)
+ * @param record the request's completion record, which the answer's end fills
  */
 record AnswerParts(
         Exchange exchange,
@@ -20,4 +21,5 @@ record AnswerParts(
         Attempts attempts,
         ClientView view,
         Bill bill,
-        Timeline timeline) {}
+        Timeline timeline,
+        CompletionRecord record) {}

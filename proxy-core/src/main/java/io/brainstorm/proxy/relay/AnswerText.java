@@ -30,7 +30,7 @@ final class AnswerText {
     }
 
     /** What an answer said: its content, or its tool calls as JSON. */
-    static @Nullable String of(@Nullable AnswerContent answer) {
+    static @Nullable String of(AnswerContent answer) {
         if (!answer.toolCalls().isEmpty()) {
             ArrayNode a = Json.MAPPER.createArrayNode();
             for (AnswerContent.ToolCall c : answer.toolCalls()) {

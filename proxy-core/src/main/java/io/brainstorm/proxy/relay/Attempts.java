@@ -8,6 +8,8 @@ import io.brainstorm.proxy.route.RoutingState;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The attempt loop of an {@link Exchange}: which endpoint of the plan is tried next, the breaker
@@ -60,11 +62,11 @@ final class Attempts {
     /** The last failed attempt answered 2xx with something unusable: the provider had the prompt. */
     private boolean lastFailureInvalid;
 
-    private Endpoint endpoint;
+    private @Nullable Endpoint endpoint;
     /** The provider key of the current attempt's endpoint (a secret: never logged). */
-    private String upstreamKey;
+    private @Nullable String upstreamKey;
     /** The endpoint whose response the client got (its answer, or its 4xx), or null. */
-    private Endpoint answeredBy;
+    private @Nullable Endpoint answeredBy;
 
     Attempts(RoutePlan route, OutcomeRecorder outcomes, Timeline timeline, int maxAttempts, String requestId) {
         this.route = route;
@@ -145,14 +147,20 @@ final class Attempts {
         return true;
     }
 
-    /** The endpoint being tried, or null before the first attempt. */
+    /** The endpoint being tried; call from the first attempt on. */
     Endpoint endpoint() {
+        return Objects.requireNonNull(endpoint, "no endpoint before the first attempt");
+    }
+
+    /** The endpoint being tried, or null before the first attempt. */
+    @Nullable
+    Endpoint endpointIfAny() {
         return endpoint;
     }
 
     /** The provider key sent to the current endpoint (a secret: never logged). */
     String upstreamKey() {
-        return upstreamKey;
+        return Objects.requireNonNull(upstreamKey, "no provider key before the first attempt");
     }
 
     /** The current endpoint's response goes to the client: no failover from here on. */
@@ -161,6 +169,7 @@ final class Attempts {
     }
 
     /** The endpoint whose response the client got, or null. */
+    @Nullable
     Endpoint answeredBy() {
         return answeredBy;
     }
@@ -191,26 +200,31 @@ final class Attempts {
                     Level.DEBUG,
                     "request {0}: kept-alive connection to {1} was stale ({2}); retrying on a new one",
                     requestId,
-                    endpoint.candidateId(),
+                    endpoint().candidateId(),
                     reason);
             retriedStale = true;
             return;
         }
-        failures.add(endpoint.id()
+        failures.add(endpoint().id()
                 + (route.endpoints().size() > 1 && crossesModels()
-                        ? " (" + endpoint.model().id() + ")"
+                        ? " (" + endpoint().model().id() + ")"
                         : "") + ": " + reason);
         lastFailureTimeout = timeout;
         lastFailureInvalid = invalid;
-        log.log(Level.INFO, "request {0}: {1} failed: {2}", requestId, endpoint.candidateId(), reason);
+        log.log(
+                Level.INFO,
+                "request {0}: {1} failed: {2}",
+                requestId,
+                endpoint().candidateId(),
+                reason);
         if (status == 429 || status == 401 || status == 403) {
             // the provider turned this tenant's key away: the key's, not the endpoint's, nor the model's
             permitHeld = false;
             if (status == 429) {
                 outcomes.rateLimited(
-                        route, endpoint, upstreamKey, retryAfterMillis, timeline.attemptMicros(), breakerPermit);
+                        route, endpoint(), upstreamKey(), retryAfterMillis, timeline.attemptMicros(), breakerPermit);
             } else {
-                outcomes.rejected(route, endpoint, upstreamKey, status, timeline.attemptMicros(), breakerPermit);
+                outcomes.rejected(route, endpoint(), upstreamKey(), status, timeline.attemptMicros(), breakerPermit);
             }
             breakerPermit = false;
         } else {
@@ -260,7 +274,7 @@ final class Attempts {
         if (breakerPermit) {
             // the breaker's verdict is the head's: a probe does not hold the circuit half-open to the answer's end
             breakerPermit = false;
-            outcomes.responded(endpoint);
+            outcomes.responded(endpoint());
         }
     }
 
@@ -269,7 +283,7 @@ final class Attempts {
         if (permitHeld) {
             permitHeld = false;
             outcomes.answered(
-                    route, endpoint, status, score, timeline.attemptMicros(), timeline.ttftMicros(), costNano);
+                    route, endpoint(), status, score, timeline.attemptMicros(), timeline.ttftMicros(), costNano);
         }
     }
 
@@ -278,13 +292,13 @@ final class Attempts {
         if (permitHeld) {
             permitHeld = false;
             timeline.attemptEnded();
-            outcomes.answering(route, endpoint, timeline.attemptMicrosToEnd(), timeline.ttftMicros());
+            outcomes.answering(route, endpoint(), timeline.attemptMicrosToEnd(), timeline.ttftMicros());
         }
     }
 
     /** The score of an answer given with {@link #answering}. */
     void scored(int status, double score, long latencyMicros, long ttftMicros, long costNano) {
-        outcomes.scored(route, endpoint, status, score, latencyMicros, ttftMicros, costNano);
+        outcomes.scored(route, endpoint(), status, score, latencyMicros, ttftMicros, costNano);
     }
 
     /**
@@ -296,7 +310,7 @@ final class Attempts {
     void recordFailure(int status) {
         if (permitHeld) {
             permitHeld = false;
-            outcomes.failed(route, endpoint, status, timeline.attemptMicros(), breakerPermit);
+            outcomes.failed(route, endpoint(), status, timeline.attemptMicros(), breakerPermit);
             breakerPermit = false;
         }
     }
@@ -306,7 +320,7 @@ final class Attempts {
         if (permitHeld) {
             permitHeld = false;
             if (breakerPermit) {
-                outcomes.abandoned(endpoint);
+                outcomes.abandoned(endpoint());
             }
             breakerPermit = false;
         }

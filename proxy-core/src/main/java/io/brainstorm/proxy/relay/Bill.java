@@ -6,6 +6,7 @@ import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.settle.Cost;
 import io.brainstorm.proxy.settle.Usage;
 import io.netty.handler.codec.http.HttpHeaders;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a request cost, and the end of its hold on the key's budget.
@@ -24,7 +25,7 @@ final class Bill {
     /** The prompt's estimated tokens, charged when the provider reported no usage. */
     private final long promptEstimate;
     /** What the answer cost, as settled; for the completion record. */
-    private Usage usage;
+    private @Nullable Usage usage;
 
     private long costNano;
     private boolean estimated;
@@ -79,6 +80,7 @@ final class Bill {
     }
 
     /** The usage settled, or null. */
+    @Nullable
     Usage usage() {
         return usage;
     }

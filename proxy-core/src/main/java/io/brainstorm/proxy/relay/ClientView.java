@@ -28,6 +28,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The messages of an {@link Exchange}, in both directions: the request head sent upstream, and
@@ -143,7 +144,7 @@ final class ClientView {
     }
 
     /** The {@code x_br} object of a stream's end: what the headers say, with the cost and score once known. */
-    ObjectNode xbr(long costNano, boolean estimated, Scorer.Result verdict) {
+    ObjectNode xbr(long costNano, boolean estimated, Scorer.@Nullable Result verdict) {
         Endpoint endpoint = attempts.endpoint();
         ObjectNode x = Json.MAPPER.createObjectNode();
         x.put("request_id", requestId);

@@ -7,6 +7,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one timer of an {@link Exchange}, for its three timeouts: the request's total (counted from
@@ -37,6 +38,14 @@ final class Deadline {
                 case IDLE -> "no data for " + endpoint.timeouts().idle().toMillis() + " ms";
             };
         }
+
+        /** What the client is told when the request ends on this timeout (the whole request's, or a stall). */
+        String message(RoutePlan route, Endpoint endpoint) {
+            String reason = reason(route, endpoint);
+            return this == TOTAL
+                    ? "No answer in time: " + reason + "."
+                    : "The answer from " + endpoint.id() + " stalled: " + reason + ".";
+        }
     }
 
     private final EventExecutor executor;
@@ -52,7 +61,7 @@ final class Deadline {
     private long idleNanos = -1;
 
     private long lastReadNanos;
-    private ScheduledFuture<?> timer;
+    private @Nullable ScheduledFuture<?> timer;
     private long timerAt;
     private boolean stopped;
 
@@ -119,7 +128,7 @@ final class Deadline {
      * The timer fired: which timeout passed, or null when none did (the timer is re-armed for the
      * next, unless stopped).
      */
-    Deadline.Passed expired() {
+    Deadline.@Nullable Passed expired() {
         timer = null;
         if (stopped) {
             return null;

@@ -4,12 +4,10 @@ import io.brainstorm.proxy.admission.Ticket;
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.api.Responses;
-import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.OutcomeRecorder;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.Scorer;
-import io.brainstorm.proxy.settle.Usage;
 import io.brainstorm.proxy.upstream.UpstreamClient;
 import io.brainstorm.proxy.upstream.UpstreamListener;
 import io.netty.buffer.ByteBuf;
@@ -19,14 +17,15 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.lang.System.Logger.Level;
+import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One request's trip upstream and back: tries the route's candidates in order, relays the answer
@@ -35,7 +34,7 @@ import java.util.function.LongSupplier;
  * verdicts), {@link UpstreamCall} (the attempt's connection, backpressure), {@link Deadline} (the
  * one timer), {@link WholeAnswer} and {@link StreamedAnswer} (the answer in its states),
  * {@link ClientView} (the messages, the {@code X-BR-*} governance), {@link Bill} (the cost, the
- * budget hold), {@link Timeline} (the timestamps).
+ * budget hold), {@link Timeline} (the timestamps), {@link CompletionRecord} (the request's record).
  *
  * <p><b>States.</b> {@code CONNECTING} (an upstream connection is being acquired), {@code WAITING}
  * (the request was sent, the head is due), then {@code STREAMING} or {@code AGGREGATING} (a stream
@@ -71,10 +70,6 @@ public final class Exchange implements UpstreamListener {
     private final ChannelHandlerContext client;
     private final ParsedRequest request;
     private final RoutePlan route;
-    private final Settlement settlement;
-    /** This request's record, started by the server; {@link #emit} ends it. */
-    private final Completion.Builder completion;
-
     private final String requestId;
     private final Consumer<ChannelFuture> onDone;
     private final Timeline timeline;
@@ -83,14 +78,16 @@ public final class Exchange implements UpstreamListener {
     private final ClientView view;
     private final Deadline deadline;
     private final Bill bill;
+    /** This request's record, started by the server; {@link #emit} ends it. */
+    private final CompletionRecord record;
+    /** What an answer's state works with, made once since none of it changes between attempts. */
+    private final AnswerParts parts;
 
     private State state = State.CONNECTING;
     /** The answer being read in {@code AGGREGATING}, else null. */
-    private WholeAnswer answer;
+    private @Nullable WholeAnswer answer;
     /** The answer being relayed in {@code STREAMING} and {@code SCORING}, else null. */
-    private StreamedAnswer stream;
-
-    private boolean completionSent;
+    private @Nullable StreamedAnswer stream;
 
     /**
      * @param clientTrailers whether the client asked for trailers ({@code TE: trailers})
@@ -103,7 +100,6 @@ public final class Exchange implements UpstreamListener {
             RoutePlan route,
             Settlement settlement,
             Ticket ticket,
-            String requestId,
             Completion.Builder completion,
             boolean clientTrailers,
             Consumer<ChannelFuture> onDone) {
@@ -114,7 +110,6 @@ public final class Exchange implements UpstreamListener {
                 route,
                 settlement,
                 ticket,
-                requestId,
                 completion,
                 clientTrailers,
                 onDone,
@@ -129,7 +124,6 @@ public final class Exchange implements UpstreamListener {
             RoutePlan route,
             Settlement settlement,
             Ticket ticket,
-            String requestId,
             Completion.Builder completion,
             boolean clientTrailers,
             Consumer<ChannelFuture> onDone,
@@ -137,17 +131,21 @@ public final class Exchange implements UpstreamListener {
         this.client = client;
         this.request = request;
         this.route = route;
-        this.settlement = settlement;
-        this.completion = completion;
-        this.requestId = requestId;
+        this.requestId = completion.requestId();
         this.onDone = onDone;
         this.timeline = new Timeline(clock, completion.arrivalNanos());
-        this.attempts = new Attempts(route, settlement.outcomes(), timeline, settlement.maxAttempts(), requestId);
+        this.attempts = new Attempts(route, settlement.outcomes(), timeline, settlement.maxAttempts(), this.requestId);
         this.call = new UpstreamCall(upstreams);
-        this.view = new ClientView(requestId, route, ticket, attempts, clientTrailers);
+        this.view = new ClientView(this.requestId, route, ticket, attempts, clientTrailers);
         this.deadline = new Deadline(
                 client.executor(), timeline, route.first().timeouts().total(), () -> guarded(this::onTimer));
         this.bill = new Bill(ticket, request.features().estimatedInputTokens());
+        this.record = new CompletionRecord(completion, request, settlement, attempts, bill, timeline);
+        boolean scored = settlement
+                .scoring()
+                .applies(request.features().json(), request.features().tools());
+        this.parts = new AnswerParts(
+                this, client, requestId, request, settlement, scored, attempts, view, bill, timeline, record);
     }
 
     /** Starts the first attempt. Call on the client's event loop. */
@@ -198,7 +196,7 @@ public final class Exchange implements UpstreamListener {
             return;
         }
         if (!f.isSuccess()) {
-            failAttempt("connect failed: " + UpstreamCall.describe(f.cause()), false, false, 0, -1);
+            failAttempt("connect failed: " + UpstreamCall.describe(f.cause()));
             return;
         }
         Channel ch = f.getNow();
@@ -208,8 +206,7 @@ public final class Exchange implements UpstreamListener {
         ch.writeAndFlush(view.upstreamRequest(body, request.upstreamPath(), request.stream()))
                 .addListener((ChannelFutureListener) w -> guarded(() -> {
                     if (!w.isSuccess() && ch == call.channel() && state == State.WAITING) {
-                        failAttempt(
-                                "sending the request failed: " + UpstreamCall.describe(w.cause()), false, false, 0, -1);
+                        failAttempt("sending the request failed: " + UpstreamCall.describe(w.cause()));
                     }
                 }));
         deadline.awaitHead(attempts.endpoint().timeouts().firstByte());
@@ -245,10 +242,10 @@ public final class Exchange implements UpstreamListener {
         if (msg instanceof HttpContent content) {
             if (state == State.STREAMING) {
                 deadline.touch();
-                stream.read(content, call);
+                stream().read(content, call);
             } else if (state == State.AGGREGATING) {
                 deadline.touch();
-                answer.read(content, call);
+                answer().read(content, call);
             } else {
                 content.release();
             }
@@ -257,41 +254,15 @@ public final class Exchange implements UpstreamListener {
 
     private void onResponseHead(HttpResponse response) {
         call.responseStarted();
-        int status = response.status().code();
-        String failure = UpstreamErrors.failure(status, response.headers());
-        if (failure != null) {
-            failAttempt(
-                    failure,
-                    false,
-                    false,
-                    status,
-                    RetryAfter.millis(response.headers().get(HttpHeaderNames.RETRY_AFTER), System.currentTimeMillis()));
-            return;
-        }
-        String wrong = status / 100 == 2
-                ? AnswerCheck.head(request.stream(), response.headers().get(HttpHeaderNames.CONTENT_TYPE))
-                : null;
-        if (wrong != null) {
-            failAttempt("the answer was " + wrong, false, true, status, -1);
+        UpstreamErrors.Rejection rejected = UpstreamErrors.rejection(response, request.stream());
+        if (rejected != null) {
+            failAttempt(rejected.reason(), false, rejected.invalid(), rejected.status(), rejected.retryAfterMillis());
             return;
         }
         attempts.responded();
         call.answering(response);
         deadline.reading(attempts.endpoint().timeouts().idle());
-        AnswerParts parts = new AnswerParts(
-                this,
-                client,
-                requestId,
-                request,
-                settlement,
-                settlement
-                        .scoring()
-                        .applies(request.features().json(), request.features().tools()),
-                attempts,
-                view,
-                bill,
-                timeline);
-        if (request.stream() && status / 100 == 2) {
+        if (request.stream() && response.status().code() / 100 == 2) {
             state = State.STREAMING;
             attempts.relaying();
             stream = new StreamedAnswer(parts);
@@ -335,8 +306,8 @@ public final class Exchange implements UpstreamListener {
     private void upstreamBroke(String reason) {
         call.lost();
         switch (state) {
-            case WAITING, AGGREGATING -> failAttempt(reason + " before the answer was complete", false, false, 0, -1);
-            case STREAMING -> stream.broke(reason);
+            case WAITING, AGGREGATING -> failAttempt(reason + " before the answer was complete");
+            case STREAMING -> stream().broke(reason);
             default -> {}
         }
     }
@@ -355,21 +326,24 @@ public final class Exchange implements UpstreamListener {
     /** The timer fired: acts on the timeout that passed, if one did. */
     private void onTimer() {
         Deadline.Passed passed = state == State.DONE || state == State.SCORING ? null : deadline.expired();
+        if (passed == null) {
+            return;
+        }
         if (passed == Deadline.Passed.FIRST_BYTE && state == State.WAITING) {
             failAttempt(passed.reason(route, attempts.endpoint()), true, false, 0, -1);
         } else if (passed == Deadline.Passed.TOTAL
                 || passed == Deadline.Passed.IDLE && (state == State.STREAMING || state == State.AGGREGATING)) {
-            String reason = passed.reason(route, attempts.endpoint());
             call.discard();
             if (state == State.STREAMING) {
-                stream.broke(reason);
+                stream().broke(passed.reason(route, attempts.endpoint()));
             } else {
-                failWith(ApiError.upstreamTimeout(
-                        passed == Deadline.Passed.TOTAL
-                                ? "No answer in time: " + reason + "."
-                                : "The answer from " + attempts.endpoint().id() + " stalled: " + reason + "."));
+                failWith(ApiError.upstreamTimeout(passed.message(route, attempts.endpoint())));
             }
         }
+    }
+
+    private void failAttempt(String reason) {
+        failAttempt(reason, false, false, 0, -1);
     }
 
     /** The attempt failed before anything reached the client: a stale connection's retry, or failover. */
@@ -391,7 +365,7 @@ public final class Exchange implements UpstreamListener {
         }
         attempts.recordFailure(0);
         if (state == State.STREAMING) {
-            stream.broke(error.getMessage());
+            stream().broke(error.getMessage());
             return;
         }
         if (state == State.SCORING) {
@@ -431,7 +405,7 @@ public final class Exchange implements UpstreamListener {
         attempts.abandon();
         boolean streaming = state == State.STREAMING;
         if (streaming) {
-            stream.cancelled();
+            stream().cancelled();
         } else if (state == State.WAITING || state == State.AGGREGATING) {
             // the provider had the prompt: charge its estimate rather than nothing
             bill.settleEstimate(0, attempts.endpoint());
@@ -480,7 +454,7 @@ public final class Exchange implements UpstreamListener {
             deadline.stop();
             call.discard();
             if (state == State.STREAMING || state == State.SCORING) {
-                stream.crashed(message);
+                stream().crashed(message);
             } else {
                 bill.nothingCharged();
                 complete(Responses.error(client, ApiError.internal(message), requestId));
@@ -512,34 +486,9 @@ public final class Exchange implements UpstreamListener {
         }
     }
 
-    void emit(int status, String errorCode, Scorer.Result verdict) {
-        emit(status, errorCode, verdict, stream == null ? null : stream.answerText());
-    }
-
     /** Hands this request's {@link Completion} to the sinks (audit, metrics, live feed); once. */
-    void emit(int status, String errorCode, Scorer.Result verdict, String answerText) {
-        if (completionSent) {
-            return;
-        }
-        completionSent = true;
-        Endpoint endpoint = attempts.endpoint();
-        Endpoint answeredBy = attempts.answeredBy();
-        Usage usage = bill.usage();
-        long ttft = timeline.firstEventMicros();
-        if (ttft >= 0) {
-            completion.ttftMicros(ttft);
-        }
-        completion
-                .selected(answeredBy == null ? null : answeredBy.model().id(), endpoint == null ? null : endpoint.id())
-                .status(status, errorCode)
-                .tokens(usage == null ? 0 : usage.promptTokens(), usage == null ? 0 : usage.completionTokens())
-                .cost(bill.costNano(), bill.estimated())
-                .latencyMicros(timeline.latencyMicros())
-                .fallbacks(attempts.fallbacks())
-                .score(verdict.score(), verdict.outcome())
-                .prompt(settlement.recordContent() ? AnswerText.prompt(request.body()) : null)
-                .answer(answerText);
-        settlement.completions().accept(completion.build());
+    void emit(int status, @Nullable String errorCode, Scorer.Result verdict) {
+        record.emit(status, errorCode, verdict, stream == null ? null : stream.answerText());
     }
 
     /** Lets go of everything the exchange holds while it runs: the timer, the upstream connection, the buffers. */
@@ -547,6 +496,14 @@ public final class Exchange implements UpstreamListener {
         deadline.stop();
         call.discard();
         releaseBuffers();
+    }
+
+    private StreamedAnswer stream() {
+        return Objects.requireNonNull(stream, "no StreamedAnswer outside STREAMING and SCORING");
+    }
+
+    private WholeAnswer answer() {
+        return Objects.requireNonNull(answer, "no WholeAnswer outside AGGREGATING");
     }
 
     private void releaseBuffers() {

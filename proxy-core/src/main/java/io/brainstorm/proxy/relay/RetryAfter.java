@@ -3,6 +3,7 @@ package io.brainstorm.proxy.relay;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import org.jspecify.annotations.Nullable;
 
 /** Reads an HTTP {@code Retry-After} value: delay seconds or an HTTP date (RFC 9110 §10.2.3). */
 final class RetryAfter {
@@ -14,7 +15,7 @@ final class RetryAfter {
      *
      * @param nowMillis wall-clock now, for an HTTP date
      */
-    static long millis(String value, long nowMillis) {
+    static long millis(@Nullable String value, long nowMillis) {
         if (value == null) {
             return -1;
         }

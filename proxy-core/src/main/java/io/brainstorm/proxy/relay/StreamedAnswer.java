@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.lang.System.Logger.Level;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An {@link Exchange} in its {@code STREAMING} and {@code SCORING} states: a 2xx stream whose head
@@ -37,7 +38,7 @@ final class StreamedAnswer {
     private final Attempts attempts;
     private final Bill bill;
     /** The side copy for the scorer or the completion record, else null. */
-    private final StreamCapture capture;
+    private final @Nullable StreamCapture capture;
 
     private final StreamRelay relay;
 
@@ -96,7 +97,8 @@ final class StreamedAnswer {
         } else {
             bill.settle(u, false, attempts.endpoint());
         }
-        if (parts.scored() && !capture.overLimit()) {
+        StreamCapture capture = this.capture;
+        if (parts.scored() && capture != null && !capture.overLimit()) {
             // the breaker and latency windows learn now; learning waits for the verdict
             attempts.answering();
             exchange.awaitScore();
@@ -145,7 +147,7 @@ final class StreamedAnswer {
     }
 
     /** The stream broke upstream (or timed out): the endpoint's failure, and the error event. */
-    void broke(String reason) {
+    void broke(@Nullable String reason) {
         String endpoint = attempts.endpoint().id();
         log.log(Level.WARNING, "request {0}: stream from {1} broke: {2}", parts.requestId(), endpoint, reason);
         attempts.recordFailure(0);
@@ -178,6 +180,7 @@ final class StreamedAnswer {
     }
 
     /** The answer's text for the completion record, or null when content is not recorded. */
+    @Nullable
     String answerText() {
         return capture != null && parts.settlement().recordContent() ? AnswerText.of(capture.answer()) : null;
     }

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The current attempt's connection to the upstream (proxy→upstream), from the moment
@@ -31,7 +32,7 @@ import io.netty.util.concurrent.Future;
  */
 final class UpstreamCall {
     private final Upstreams upstreams;
-    private Channel channel;
+    private @Nullable Channel channel;
     private boolean reused;
     private boolean responseStarted;
     /** An informational head (1xx) was read; its parts are dropped up to its last one. */
@@ -39,7 +40,7 @@ final class UpstreamCall {
 
     private boolean readPending;
     /** The head of the answer being read, or null. */
-    private HttpResponse head;
+    private @Nullable HttpResponse head;
 
     UpstreamCall(Upstreams upstreams) {
         this.upstreams = upstreams;
@@ -69,6 +70,7 @@ final class UpstreamCall {
     }
 
     /** The open connection, or null. */
+    @Nullable
     Channel channel() {
         return channel;
     }
@@ -103,6 +105,7 @@ final class UpstreamCall {
         this.head = head;
     }
 
+    @Nullable
     HttpResponse head() {
         return head;
     }

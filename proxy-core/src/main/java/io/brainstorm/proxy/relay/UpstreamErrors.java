@@ -5,6 +5,7 @@ import io.brainstorm.proxy.api.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
 import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 
@@ -18,7 +19,7 @@ final class UpstreamErrors {
      * Why a response head fails the attempt over: 401/403 (the provider rejected the key), 408, 429
      * and 5xx, with the {@code Retry-After} it carries; null when it does not.
      */
-    static String failure(int status, HttpHeaders headers) {
+    static @Nullable String failure(int status, HttpHeaders headers) {
         if (status == 401 || status == 403 || status == 408 || status == 429 || status >= 500) {
             String retryAfter = headers.get(HttpHeaderNames.RETRY_AFTER);
             return "HTTP " + status
@@ -29,10 +30,35 @@ final class UpstreamErrors {
     }
 
     /**
+     * Why the answer's head fails the attempt over, or null when its answer is to be read: a
+     * {@link #failure} status, or a 2xx whose content type does not fit the request.
+     */
+    static @Nullable Rejection rejection(HttpResponse head, boolean stream) {
+        int status = head.status().code();
+        String failure = failure(status, head.headers());
+        if (failure != null) {
+            long retryAfter =
+                    RetryAfter.millis(head.headers().get(HttpHeaderNames.RETRY_AFTER), System.currentTimeMillis());
+            return new Rejection(failure, false, status, retryAfter);
+        }
+        String wrong =
+                status / 100 == 2 ? AnswerCheck.head(stream, head.headers().get(HttpHeaderNames.CONTENT_TYPE)) : null;
+        return wrong == null ? null : new Rejection("the answer was " + wrong, true, status, -1);
+    }
+
+    /**
+     * Why a head failed the attempt over.
+     *
+     * @param invalid          a 2xx with an answer of the wrong kind: the provider had the prompt
+     * @param retryAfterMillis the wait its {@code Retry-After} asks for, or -1
+     */
+    record Rejection(String reason, boolean invalid, int status, long retryAfterMillis) {}
+
+    /**
      * {@code error.code} (else {@code error.type}) of an OpenAI-shaped error body when it is a short
      * identifier ({@code [a-z0-9_.-]}); else {@code upstream_client_error}. Indexes untouched.
      */
-    static String code(@Nullable ByteBuf body) {
+    static String code(ByteBuf body) {
         try {
             JsonNode root = Json.read(body);
             JsonNode error = root == null ? null : root.get("error");

@@ -13,7 +13,9 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+import java.util.Objects;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An {@link Exchange} in its {@code AGGREGATING} state: an answer that is not streamed (or an
@@ -37,7 +39,8 @@ final class WholeAnswer {
     private final Attempts attempts;
     private final Bill bill;
     private final HttpResponse head;
-    private CompositeByteBuf body;
+    /** The answer read so far; null once it went to the client or was released. */
+    private @Nullable CompositeByteBuf body;
 
     WholeAnswer(AnswerParts parts, HttpResponse head) {
         this.parts = parts;
@@ -54,6 +57,7 @@ final class WholeAnswer {
      * {@link #MAX_BYTES} ends the exchange with an error.
      */
     void read(HttpContent content, UpstreamCall call) {
+        CompositeByteBuf body = Objects.requireNonNull(this.body, "a part read after the answer was finished");
         ByteBuf buf = content.content();
         if (body.readableBytes() + buf.readableBytes() > MAX_BYTES) {
             content.release();
@@ -64,12 +68,12 @@ final class WholeAnswer {
         body.addComponent(true, buf);
         if (content instanceof LastHttpContent) {
             call.release();
-            finish();
+            finish(body);
         }
     }
 
     /** The whole answer is here: it fails the attempt over, or goes to the client and ends the exchange. */
-    private void finish() {
+    private void finish(CompositeByteBuf body) {
         int code = head.status().code();
         boolean ok = code / 100 == 2;
         AnswerCheck.Kind kind =
@@ -106,7 +110,7 @@ final class WholeAnswer {
         }
         String answerText = parts.settlement().recordContent() && ok ? AnswerText.of(body) : null;
         ByteBuf answer = body;
-        body = null;
+        this.body = null;
         exchange.complete(parts.view()
                 .answer(
                         head.status(),
@@ -115,13 +119,13 @@ final class WholeAnswer {
                         bill.costNano(),
                         bill.estimated()));
         if (toScore == null) {
-            exchange.emit(code, errorCode, verdict, answerText);
+            parts.record().emit(code, errorCode, verdict, answerText);
         } else {
             // the answer has left; its score follows it into the learning state and the completion record
             long latency = parts.timeline().attemptMicrosToEnd();
             Consumer<Scorer.Result> then = v -> exchange.guarded(() -> {
                 attempts.scored(code, v.score(), latency, -1, bill.costNano());
-                exchange.emit(code, null, v, answerText);
+                parts.record().emit(code, null, v, answerText);
             });
             parts.settlement()
                     .scoring()

@@ -319,7 +319,6 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                     route,
                     services.settlement(),
                     ticket,
-                    requestId,
                     completion,
                     trailers,
                     f -> done(ctx, f));

@@ -145,8 +145,9 @@ public final class UpstreamClient implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         ch.attr(NOTES).set(new PoolNotes(origin));
                         ChannelPipeline p = ch.pipeline();
-                        if (origin.tls()) {
-                            p.addLast("tls", origin.sslContext().newHandler(ch.alloc(), origin.host(), origin.port()));
+                        SslContext tls = origin.sslContext();
+                        if (tls != null) {
+                            p.addLast("tls", tls.newHandler(ch.alloc(), origin.host(), origin.port()));
                         }
                         p.addLast("http", new HttpClientCodec(4096, 16384, 16384));
                         p.addLast(HANDLER, new UpstreamHandler());

@@ -146,7 +146,6 @@ class ExchangeTest {
                 plan,
                 settlement,
                 ticket,
-                "req_1",
                 Completion.builder("req_1", now()).key("acme", "key_1").stream(stream),
                 false,
                 lastWrites::add,
