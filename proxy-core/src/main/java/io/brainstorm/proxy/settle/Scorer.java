@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -113,8 +114,8 @@ public final class Scorer {
     }
 
     /** The result that {@code outcome} always gets (its score: 1, 0 or {@link Completion#NO_SCORE}). */
-    public static @Nullable Result result(ScoreOutcome outcome) {
-        return RESULTS.get(outcome);
+    public static Result result(ScoreOutcome outcome) {
+        return Objects.requireNonNull(RESULTS.get(outcome), "every outcome has its result");
     }
 
     /** A side copy for one streamed answer, bounded by {@code scoring.max_capture_bytes}. */
@@ -135,7 +136,7 @@ public final class Scorer {
      * Scores a whole {@code chat.completion} body (2xx). Does not release {@code body} nor move its
      * indexes.
      */
-    public @Nullable Result scoreAnswer(ScoreSpec spec, ByteBuf body) {
+    public Result scoreAnswer(ScoreSpec spec, ByteBuf body) {
         AnswerContent answer = readAnswer(body);
         return answer == null ? ERROR : score(spec, answer);
     }
@@ -168,7 +169,7 @@ public final class Scorer {
      * outgrew its limit and structure was asked for (a plain answer that large is not empty:
      * {@link ScoreOutcome#PLAIN_OK}).
      */
-    public @Nullable Result score(ScoreSpec spec, StreamCapture capture) {
+    public Result score(ScoreSpec spec, StreamCapture capture) {
         if (!capture.overLimit()) {
             return score(spec, capture.answer());
         }
@@ -182,7 +183,7 @@ public final class Scorer {
     }
 
     /** Scores an answer's content, e.g. assembled from a stream. */
-    public @Nullable Result score(ScoreSpec spec, AnswerContent answer) {
+    public Result score(ScoreSpec spec, AnswerContent answer) {
         if (answer == null) {
             return ERROR;
         }
@@ -226,7 +227,7 @@ public final class Scorer {
                 });
     }
 
-    private static @Nullable Result plain(AnswerContent answer) {
+    private static Result plain(AnswerContent answer) {
         return result(
                 blank(answer.content()) && answer.toolCalls().isEmpty() ? ScoreOutcome.EMPTY : ScoreOutcome.PLAIN_OK);
     }
