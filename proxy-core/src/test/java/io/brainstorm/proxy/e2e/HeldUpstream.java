@@ -1,24 +1,14 @@
 package io.brainstorm.proxy.e2e;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Queue;
@@ -34,8 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * run on it too, so a request is either parked before the answer-all or answered after it.
  */
 final class HeldUpstream implements AutoCloseable {
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final Channel server;
+    private final LoopbackHttpServer server;
     private final String answer;
     /** Parked requests, on the event loop only. */
     private final Queue<ChannelHandlerContext> parked = new ArrayDeque<>();
@@ -51,33 +40,21 @@ final class HeldUpstream implements AutoCloseable {
                 {"id":"chatcmpl-held","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini",\
                 "choices":[{"index":0,"message":{"role":"assistant","content":"held"},"finish_reason":"stop"}],\
                 "usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}""".formatted(promptTokens, completionTokens, promptTokens + completionTokens);
-        server = new ServerBootstrap()
-                .group(group)
-                .channel(NioServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline()
-                                .addLast(new HttpServerCodec(), new HttpObjectAggregator(1024 * 1024), new Handler());
-                    }
-                })
-                .bind("127.0.0.1", 0)
-                .sync()
-                .channel();
+        server = LoopbackHttpServer.start(Handler::new);
     }
 
     String baseUrl() {
-        return "http://127.0.0.1:" + ((InetSocketAddress) server.localAddress()).getPort() + "/v1";
+        return server.baseUrl();
     }
 
     /** From now on, requests wait for {@link #answer}. */
     void hold() throws InterruptedException {
-        group.next().submit(() -> held = true).sync();
+        server.loop().submit(() -> held = true).sync();
     }
 
     /** Answers every parked request, and those that come later at once. */
     void answer() throws InterruptedException {
-        group.next()
+        server.loop()
                 .submit(() -> {
                     held = false;
                     for (ChannelHandlerContext ctx; (ctx = parked.poll()) != null; ) {
@@ -116,7 +93,6 @@ final class HeldUpstream implements AutoCloseable {
 
     @Override
     public void close() {
-        server.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        server.close();
     }
 }

@@ -1,36 +1,25 @@
 package io.brainstorm.proxy.e2e;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.UnpooledByteBufAllocator;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -63,39 +52,27 @@ final class InstantUpstream implements AutoCloseable {
             + "\"total_tokens\":17}}\n\n"
             + "data: [DONE]\n\n";
 
-    private final EventLoopGroup group;
-    private final Channel server;
+    private final LoopbackHttpServer server;
     final LongAdder answered = new LongAdder();
 
     /** @param threads event loops answering */
     InstantUpstream(int threads) throws InterruptedException {
-        group = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
         UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(false, true);
-        server = new ServerBootstrap()
-                .group(group)
-                .channel(NioServerSocketChannel.class)
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .childOption(ChannelOption.ALLOCATOR, alloc)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline()
-                                .addLast(new HttpServerCodec(), new HttpObjectAggregator(1024 * 1024), new Answer());
-                    }
-                })
-                .bind("127.0.0.1", 0)
-                .sync()
-                .channel();
+        server = LoopbackHttpServer.start(
+                threads,
+                b -> b.option(ChannelOption.SO_BACKLOG, 1024)
+                        .childOption(ChannelOption.ALLOCATOR, alloc)
+                        .childOption(ChannelOption.TCP_NODELAY, true),
+                Answer::new);
     }
 
     int port() {
-        return ((InetSocketAddress) server.localAddress()).getPort();
+        return server.port();
     }
 
     /** The base URL a provider's {@code base_url} names. */
     String baseUrl() {
-        return "http://127.0.0.1:" + port() + "/v1";
+        return server.baseUrl();
     }
 
     private final class Answer extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -137,7 +114,6 @@ final class InstantUpstream implements AutoCloseable {
 
     @Override
     public void close() {
-        server.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+        server.close();
     }
 }

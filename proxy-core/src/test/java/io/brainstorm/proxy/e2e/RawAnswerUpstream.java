@@ -1,26 +1,15 @@
 package io.brainstorm.proxy.e2e;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -33,53 +22,33 @@ final class RawAnswerUpstream implements AutoCloseable {
     /** One response: {@code contentType} null sends no {@code Content-Type}. */
     record Answer(int status, String contentType, String body) {}
 
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final Channel server;
+    private final LoopbackHttpServer server;
     private volatile Answer answer;
     final AtomicInteger requests = new AtomicInteger();
 
     RawAnswerUpstream(Answer answer) throws InterruptedException {
         this.answer = answer;
-        server = new ServerBootstrap()
-                .group(group)
-                .channel(NioServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline()
-                                .addLast(
-                                        new HttpServerCodec(),
-                                        new HttpObjectAggregator(1024 * 1024),
-                                        new SimpleChannelInboundHandler<FullHttpRequest>() {
-                                            @Override
-                                            protected void channelRead0(
-                                                    ChannelHandlerContext ctx, FullHttpRequest req) {
-                                                requests.incrementAndGet();
-                                                Answer a = RawAnswerUpstream.this.answer;
-                                                FullHttpResponse r = new DefaultFullHttpResponse(
-                                                        HttpVersion.HTTP_1_1,
-                                                        HttpResponseStatus.valueOf(a.status()),
-                                                        Unpooled.copiedBuffer(a.body(), StandardCharsets.UTF_8));
-                                                if (a.contentType() != null) {
-                                                    r.headers().set(HttpHeaderNames.CONTENT_TYPE, a.contentType());
-                                                }
-                                                r.headers()
-                                                        .setInt(
-                                                                HttpHeaderNames.CONTENT_LENGTH,
-                                                                r.content().readableBytes());
-                                                ctx.writeAndFlush(r);
-                                            }
+        server = LoopbackHttpServer.start(() -> new SimpleChannelInboundHandler<FullHttpRequest>() {
+            @Override
+            protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+                requests.incrementAndGet();
+                Answer a = RawAnswerUpstream.this.answer;
+                FullHttpResponse r = new DefaultFullHttpResponse(
+                        HttpVersion.HTTP_1_1,
+                        HttpResponseStatus.valueOf(a.status()),
+                        Unpooled.copiedBuffer(a.body(), StandardCharsets.UTF_8));
+                if (a.contentType() != null) {
+                    r.headers().set(HttpHeaderNames.CONTENT_TYPE, a.contentType());
+                }
+                r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+                ctx.writeAndFlush(r);
+            }
 
-                                            @Override
-                                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                                                ctx.close();
-                                            }
-                                        });
-                    }
-                })
-                .bind("127.0.0.1", 0)
-                .sync()
-                .channel();
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                ctx.close();
+            }
+        });
     }
 
     RawAnswerUpstream answer(Answer a) {
@@ -88,12 +57,11 @@ final class RawAnswerUpstream implements AutoCloseable {
     }
 
     String baseUrl() {
-        return "http://127.0.0.1:" + ((InetSocketAddress) server.localAddress()).getPort() + "/v1";
+        return server.baseUrl();
     }
 
     @Override
     public void close() {
-        server.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+        server.close();
     }
 }
