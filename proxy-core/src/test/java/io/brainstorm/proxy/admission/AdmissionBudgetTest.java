@@ -8,18 +8,11 @@ import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.KeyKind;
 import io.brainstorm.proxy.auth.KeyLimits;
-import io.brainstorm.proxy.config.Catalog;
-import io.brainstorm.proxy.config.ModelSpec;
-import io.brainstorm.proxy.config.Timeouts;
-import io.brainstorm.proxy.route.Access;
-import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.RequestFeatures;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.settle.Cost;
-import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.state.StateStore;
 import io.brainstorm.proxy.testing.ManualClock;
-import io.brainstorm.proxy.upstream.Origin;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -32,28 +25,10 @@ import org.junit.jupiter.api.Test;
  * settled spend leaves no room for the request's worst case.
  */
 class AdmissionBudgetTest {
-    private static final ModelSpec ALPHA = Catalog.builtIn().find("sim/alpha").orElseThrow();
     private static final RequestFeatures F = new RequestFeatures(10, 100, false, false, false, false);
 
     private static RoutePlan plan() {
-        Endpoint e = new Endpoint(
-                "sim-east",
-                ALPHA,
-                ALPHA.endpoints().get(0).price(),
-                new Origin("127.0.0.1", 9, null),
-                "/v1",
-                "k",
-                Timeouts.DEFAULT,
-                true);
-        RouteRequest r = RouteRequest.builder()
-                .requestId("req")
-                .tenant("default")
-                .model(ALPHA.id())
-                .variant("direct")
-                .estimatedInputTokens(10)
-                .maxTokens(100)
-                .build();
-        return new RoutePlan("direct", null, r, List.of(e), 0.5, "", Access.all("default"));
+        return DirectPlans.alpha(100);
     }
 
     @Test

@@ -5,17 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.KeyKind;
 import io.brainstorm.proxy.auth.KeyLimits;
-import io.brainstorm.proxy.config.Catalog;
-import io.brainstorm.proxy.config.ModelSpec;
-import io.brainstorm.proxy.config.Timeouts;
-import io.brainstorm.proxy.route.Access;
-import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.RequestFeatures;
 import io.brainstorm.proxy.route.RoutePlan;
-import io.brainstorm.proxy.spi.RouteRequest;
 import io.brainstorm.proxy.state.StateStore;
 import io.brainstorm.proxy.testing.ManualClock;
-import io.brainstorm.proxy.upstream.Origin;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -26,7 +19,6 @@ import org.junit.jupiter.api.Test;
 
 /** A key's budget day runs midnight to midnight in its own time zone. */
 class AdmissionZoneTest {
-    private static final ModelSpec ALPHA = Catalog.builtIn().find("sim/alpha").orElseThrow();
 
     private static ApiKey key(String name, ZoneId zone) {
         return new ApiKey(
@@ -44,24 +36,7 @@ class AdmissionZoneTest {
     }
 
     private static RoutePlan plan() {
-        Endpoint e = new Endpoint(
-                "sim-east",
-                ALPHA,
-                ALPHA.endpoints().get(0).price(),
-                new Origin("127.0.0.1", 9, null),
-                "/v1",
-                "k",
-                Timeouts.DEFAULT,
-                true);
-        RouteRequest r = RouteRequest.builder()
-                .requestId("req")
-                .tenant("default")
-                .model(ALPHA.id())
-                .variant("direct")
-                .estimatedInputTokens(10)
-                .maxTokens(10)
-                .build();
-        return new RoutePlan("direct", null, r, List.of(e), 0.5, "", Access.all("default"));
+        return DirectPlans.alpha(10);
     }
 
     @Test

@@ -1,5 +1,9 @@
 package io.brainstorm.proxy.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.auth.ApiKeys;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.ConfigLoader;
@@ -7,11 +11,17 @@ import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.config.KeyConfig;
 import io.brainstorm.proxy.server.GatewayServer;
 import io.brainstorm.proxy.sim.SimServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A real gateway on a loopback port 0 with the simulated provider (random faults off unless the
@@ -123,6 +133,27 @@ final class GatewayHarness implements AutoCloseable {
             Thread.sleep(10);
         }
         return condition.getAsBoolean();
+    }
+
+    /**
+     * The entry of endpoint {@code id} ({@code model@endpoint}) in the admin API's routing report
+     * ({@code GET /admin/v1/routing}, as the super admin), or empty when the report lists none.
+     */
+    Optional<JsonNode> routingEntry(HttpClient http, String id) throws Exception {
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.adminPort() + "/admin/v1/routing"))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + adminToken)
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        for (JsonNode e : Json.MAPPER.readTree(r.body()).path("endpoints")) {
+            if (e.path("id").asText().equals(id)) {
+                return Optional.of(e);
+            }
+        }
+        return Optional.empty();
     }
 
     @Override

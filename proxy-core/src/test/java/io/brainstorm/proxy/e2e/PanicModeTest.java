@@ -87,20 +87,9 @@ class PanicModeTest {
     }
 
     private JsonNode circuit() throws Exception {
-        HttpResponse<String> r = http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.server.adminPort() + "/admin/v1/routing"))
-                        .timeout(Duration.ofSeconds(10))
-                        .header("Authorization", "Bearer " + gw.adminToken)
-                        .GET()
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), r.body());
-        for (JsonNode e : JSON.readTree(r.body()).path("endpoints")) {
-            if (e.path("id").asText().equals(MODEL + "@openai")) {
-                return e.path("circuit");
-            }
-        }
-        return JSON.createObjectNode();
+        return gw.routingEntry(http, MODEL + "@openai")
+                .map(e -> e.path("circuit"))
+                .orElse(JSON.createObjectNode());
     }
 
     private HttpResponse<String> chat() throws Exception {

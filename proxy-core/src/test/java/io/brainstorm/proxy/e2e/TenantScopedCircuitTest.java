@@ -109,20 +109,9 @@ class TenantScopedCircuitTest {
     }
 
     private JsonNode circuit() throws Exception {
-        HttpResponse<String> r = http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.server.adminPort() + "/admin/v1/routing"))
-                        .timeout(Duration.ofSeconds(10))
-                        .header("Authorization", "Bearer " + gw.adminToken)
-                        .GET()
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), r.body());
-        for (JsonNode e : JSON.readTree(r.body()).path("endpoints")) {
-            if (e.path("id").asText().equals(MODEL + "@openai")) {
-                return e.path("circuit");
-            }
-        }
-        throw new AssertionError("no " + MODEL + "@openai in " + r.body());
+        return gw.routingEntry(http, MODEL + "@openai")
+                .orElseThrow(() -> new AssertionError("no " + MODEL + "@openai in the routing report"))
+                .path("circuit");
     }
 
     /** Creates tenant {@code id} with an API key and {@code providerKey} for openai; returns the API key. */
