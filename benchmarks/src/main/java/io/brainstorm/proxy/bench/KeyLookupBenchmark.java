@@ -1,5 +1,6 @@
 package io.brainstorm.proxy.bench;
 
+import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.ApiKeys;
 import io.brainstorm.proxy.auth.KeyAccess;
@@ -28,9 +29,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Key lookup on every request: {@link Registry#authenticate} of an {@code Authorization} header
- * (SHA-256 of the presented key, then the snapshot's hash map) among {@code keys} keys, and the
- * tenant's provider key for an endpoint ({@link Registry#providerKey}) as {@link KeyAccess} asks
- * for it.
+ * among {@code keys} keys, for a key seen before ({@code authenticate}: confirmed from the
+ * snapshot's verdict cache, no SHA-256) and for an unknown key ({@code authenticateUnknown}: SHA-256
+ * of the presented key, the snapshot's hash map, a 401), and the tenant's provider key for an
+ * endpoint ({@link Registry#providerKey}) as {@link KeyAccess} asks for it.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -44,6 +46,7 @@ public class KeyLookupBenchmark {
 
     private Registry registry;
     private String header;
+    private String unknownHeader;
     private String tenant;
 
     @Setup
@@ -69,6 +72,7 @@ public class KeyLookupBenchmark {
                         Path.of("/nonexistent")),
                 InstantSource.system());
         header = "Bearer " + secret;
+        unknownHeader = "Bearer " + ApiKeys.generate();
         tenant = Objects.requireNonNull(registry.authenticate(header).tenant(), "every configured key has a tenant");
     }
 
@@ -80,6 +84,15 @@ public class KeyLookupBenchmark {
     @Benchmark
     public ApiKey authenticate() {
         return registry.authenticate(header);
+    }
+
+    @Benchmark
+    public @Nullable ApiKey authenticateUnknown() {
+        try {
+            return registry.authenticate(unknownHeader);
+        } catch (ApiError e) {
+            return null;
+        }
     }
 
     @Benchmark

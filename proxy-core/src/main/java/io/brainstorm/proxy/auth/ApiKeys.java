@@ -52,25 +52,33 @@ public final class ApiKeys {
 
     /** True when {@code key} has the shape of a gateway API key ({@code br_live_}). */
     public static boolean isWellFormed(String key) {
-        return isWellFormed(key, PREFIX);
+        return key != null && isWellFormed(key, 0, key.length(), PREFIX);
     }
 
     /** True when {@code key} has the shape of a generated admin key or token ({@code br_admin_}). */
     public static boolean isWellFormedAdmin(String key) {
-        return isWellFormed(key, ADMIN_PREFIX);
+        return key != null && isWellFormed(key, 0, key.length(), ADMIN_PREFIX);
     }
 
-    private static boolean isWellFormed(String key, String prefix) {
-        if (key == null || key.length() != prefix.length() + RANDOM_CHARS || !key.startsWith(prefix)) {
+    /** True when the characters {@code from} (inclusive) to {@code to} (exclusive) of {@code s} are a gateway API key. */
+    static boolean isWellFormed(String s, int from, int to) {
+        return isWellFormed(s, from, to, PREFIX);
+    }
+
+    private static boolean isWellFormed(String s, int from, int to, String prefix) {
+        if (to - from != prefix.length() + RANDOM_CHARS || !s.startsWith(prefix, from)) {
             return false;
         }
-        for (int i = prefix.length(); i < key.length(); i++) {
-            char c = key.charAt(i);
-            if (!(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z')) {
+        for (int i = from + prefix.length(); i < to; i++) {
+            if (!isBase62(s.charAt(i))) {
                 return false;
             }
         }
         return true;
+    }
+
+    private static boolean isBase62(char c) {
+        return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z';
     }
 
     /** Lower-case hex SHA-256 of the key's UTF-8 bytes: what is stored instead of the key. */

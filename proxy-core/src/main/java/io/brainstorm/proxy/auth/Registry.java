@@ -239,6 +239,12 @@ public final class Registry implements AutoCloseable {
      *                                  malformed, or a provider key does not decrypt under the master key
      */
     public static Registry open(Path stateDir, Bootstrap boot, InstantSource clock) throws IOException {
+        return open(stateDir, boot, clock, VerdictCache.SEEDED);
+    }
+
+    /** {@link #open} with the cheap hash of the key lookup cache chosen, for tests that force collisions. */
+    static Registry open(Path stateDir, Bootstrap boot, InstantSource clock, VerdictCache.Hash hash)
+            throws IOException {
         FixedEntries fixed = FixedEntries.of(boot);
         Files.createDirectories(stateDir);
         Path dir = stateDir.toRealPath();
@@ -246,7 +252,7 @@ public final class Registry implements AutoCloseable {
         Registry registry = RegistryFile.locked(dir, () -> {
             // under the lock, so that two processes starting together make one master key and one demo key
             RegistryFile file = new RegistryFile(dir, MasterKey.load(boot.masterKey(), keyFile));
-            Registry r = new Registry(new RegistryStore(file, fixed), fixed, clock);
+            Registry r = new Registry(new RegistryStore(file, fixed, hash), fixed, clock);
             r.start();
             return r;
         });
@@ -261,8 +267,13 @@ public final class Registry implements AutoCloseable {
      * @throws IllegalArgumentException as {@link #open}
      */
     public static Registry inMemory(Bootstrap boot, InstantSource clock) {
+        return inMemory(boot, clock, VerdictCache.SEEDED);
+    }
+
+    /** {@link #inMemory} with the cheap hash of the key lookup cache chosen, for tests that force collisions. */
+    static Registry inMemory(Bootstrap boot, InstantSource clock, VerdictCache.Hash hash) {
         FixedEntries fixed = FixedEntries.of(boot);
-        Registry r = new Registry(new RegistryStore(null, fixed), fixed, clock);
+        Registry r = new Registry(new RegistryStore(null, fixed, hash), fixed, clock);
         try {
             r.start();
         } catch (IOException e) {
@@ -323,7 +334,9 @@ public final class Registry implements AutoCloseable {
     // ---- request path (event loops, non-blocking) ----
 
     /**
-     * The valid API key named by an {@code Authorization} header value.
+     * The valid API key named by an {@code Authorization} header value. A key the current snapshot
+     * found before is confirmed from a bounded cache, without SHA-256 ({@link VerdictCache}); a change
+     * to the registry starts a new cache, so a revoked key is refused as soon as its revocation is seen.
      *
      * @throws ApiError 401 {@code invalid_api_key} when missing, malformed, unknown, revoked or an admin key
      */
@@ -343,6 +356,11 @@ public final class Registry implements AutoCloseable {
     /** {@code tenant}'s key for provider account {@code provider}, or null when it has none. A secret. */
     public @Nullable String providerKey(String tenant, String provider) {
         return store.snapshot().providerKey(tenant, provider);
+    }
+
+    /** The key lookup cache of the current snapshot, for tests. */
+    VerdictCache verdicts() {
+        return store.snapshot().verdicts();
     }
 
     /** Grows by at least one on every change seen (this process's or a peer's), for caches. */

@@ -17,7 +17,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * What the request path reads from a {@link Registry}: keys, tenants and provider keys as of one
  * version, with the lookups that authenticate a caller. Made whole from the fixed entries and the
- * state after every change, and swapped whole.
+ * state after every change, and swapped whole; each snapshot starts an empty {@link VerdictCache}, so
+ * what it remembers of API key lookups never outlives the state it was made from.
  *
  * <p><b>Threading:</b> immutable; the lookups run on event loops and never block.
  */
@@ -29,9 +30,10 @@ record RegistrySnapshot(
         Map<String, Tenant> tenants,
         Map<String, Map<String, String>> providerSecrets,
         Map<String, List<ProviderKeyInfo>> providerInfo,
-        @Nullable String adminTokenSha256) {
+        @Nullable String adminTokenSha256,
+        VerdictCache verdicts) {
 
-    static RegistrySnapshot of(long version, FixedEntries fixed, RegistryState s) {
+    static RegistrySnapshot of(long version, FixedEntries fixed, RegistryState s, VerdictCache.Hash hash) {
         Map<String, ApiKey> byHash = new LinkedHashMap<>();
         for (ApiKey k : fixed.keys().values()) {
             Instant revoked = s.revokedFixedKeys.get(k.sha256());
@@ -78,10 +80,14 @@ record RegistrySnapshot(
                 Collections.unmodifiableMap(tenants),
                 Map.copyOf(frozenSecrets),
                 Map.copyOf(frozenInfo),
-                fixed.adminTokenSha256() != null ? fixed.adminTokenSha256() : s.adminTokenSha256);
+                fixed.adminTokenSha256() != null ? fixed.adminTokenSha256() : s.adminTokenSha256,
+                new VerdictCache(keys.size(), hash));
     }
 
-    /** See {@link Registry#authenticate}. */
+    /**
+     * See {@link Registry#authenticate}. A key this snapshot found before is confirmed from its
+     * {@link VerdictCache} without hashing or allocating; any other is looked up by its SHA-256.
+     */
     ApiKey authenticate(@Nullable String authorization) {
         if (authorization == null || authorization.isEmpty()) {
             throw ApiError.invalidApiKey("Missing API key. Send it as 'Authorization: Bearer br_live_…'.");
@@ -89,16 +95,30 @@ record RegistrySnapshot(
         if (!isBearer(authorization)) {
             throw ApiError.invalidApiKey("Malformed Authorization header (expected: 'Bearer br_live_…').");
         }
-        String secret = authorization.substring(7).trim();
-        if (secret.startsWith(ApiKeys.ADMIN_PREFIX)) {
+        // the secret is authorization.substring(7).trim(), kept as a range so that a hit copies nothing
+        int from = 7;
+        int to = authorization.length();
+        while (from < to && authorization.charAt(from) <= ' ') {
+            from++;
+        }
+        while (to > from && authorization.charAt(to - 1) <= ' ') {
+            to--;
+        }
+        if (authorization.startsWith(ApiKeys.ADMIN_PREFIX, from)) {
             throw adminKeyOnApi();
         }
-        if (!ApiKeys.isWellFormed(secret)) {
+        if (!ApiKeys.isWellFormed(authorization, from, to)) {
             throw ApiError.invalidApiKey("Malformed API key (expected: 'br_live_' followed by 32 letters or digits).");
         }
-        ApiKey key = byHash.get(ApiKeys.sha256(secret));
+        long h = verdicts.hash(authorization, from, to);
+        ApiKey key = verdicts.get(h, authorization, from, to);
         if (key == null) {
-            throw ApiError.invalidApiKey("Incorrect API key provided: " + ApiKeys.hint(secret) + ".");
+            String secret = authorization.substring(from, to);
+            key = byHash.get(ApiKeys.sha256(secret));
+            if (key == null) {
+                throw ApiError.invalidApiKey("Incorrect API key provided: " + ApiKeys.hint(secret) + ".");
+            }
+            verdicts.put(h, secret, key);
         }
         if (key.kind() != KeyKind.API) {
             throw adminKeyOnApi();

@@ -35,6 +35,8 @@ final class RegistryStore {
     private final @Nullable RegistryFile file;
 
     private final FixedEntries fixed;
+    /** The cheap hash of every snapshot's {@link VerdictCache}. */
+    private final VerdictCache.Hash hash;
 
     // ---- guarded by this ----
     /** Empty until {@link #start}. */
@@ -49,10 +51,11 @@ final class RegistryStore {
 
     private volatile @Nullable ScheduledExecutorService watcher;
 
-    RegistryStore(@Nullable RegistryFile file, FixedEntries fixed) {
+    RegistryStore(@Nullable RegistryFile file, FixedEntries fixed, VerdictCache.Hash hash) {
         this.file = file;
         this.fixed = fixed;
-        this.snapshot = RegistrySnapshot.of(0, fixed, state);
+        this.hash = hash;
+        this.snapshot = RegistrySnapshot.of(0, fixed, state, hash);
     }
 
     /** What the request path reads. */
@@ -206,6 +209,6 @@ final class RegistryStore {
     }
 
     private void publish() {
-        snapshot = RegistrySnapshot.of(snapshot.version() + 1, fixed, state);
+        snapshot = RegistrySnapshot.of(snapshot.version() + 1, fixed, state, hash);
     }
 }

@@ -60,7 +60,7 @@ public final class Main {
               --state-dir DIR       state directory (default: $BR_STATE_DIR, else ./state)
               --plugins-dir DIR     routing strategy plugin jars (default: $BR_PLUGINS_DIR, else
                                     routing.plugins_dir of the config, ./ext)
-              --threads N           event loop threads (default: 2 x cores)
+              --threads N           event loop threads (default: one per CPU the process may use)
 
             Options for sim:
               --port N              port (default 9090)

@@ -3,6 +3,7 @@ package io.brainstorm.proxy.server;
 import io.brainstorm.proxy.admin.AdminServer;
 import io.brainstorm.proxy.admission.Admission;
 import io.brainstorm.proxy.auth.Registry;
+import io.brainstorm.proxy.concurrent.Cpus;
 import io.brainstorm.proxy.config.EndpointSpec;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.config.ModelSpec;
@@ -31,6 +32,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -92,7 +94,7 @@ public final class GatewayServer implements AutoCloseable {
      * routes and the rest of the gateway's {@link Services} once all are done, publishing them in one
      * piece; until then {@code /readyz} and API calls answer 503. Returns when the gateway is ready.
      *
-     * @param workerThreads event loop threads (0 = Netty's default, twice the cores)
+     * @param workerThreads event loop threads (0 = one per CPU the process may use, {@link Cpus#available()})
      */
     public static GatewayServer start(GatewayConfig config, Registry registry, int workerThreads)
             throws InterruptedException {
@@ -109,7 +111,7 @@ public final class GatewayServer implements AutoCloseable {
         UpstreamClient upstream = new UpstreamClient(transport.socketChannel(), transport.datagram());
         Gateway gateway = Gateway.withMetrics(config, registry, upstream);
         EventLoopGroup boss = transport.newGroup(1, "br-accept");
-        EventLoopGroup workers = transport.newGroup(workerThreads, "br-io");
+        EventLoopGroup workers = transport.newGroup(Cpus.eventLoops(workerThreads, Cpus.available()), "br-io");
         GatewayServer server = new GatewayServer(gateway, transport, boss, workers);
         CompletableFuture<StateStore> opening = null;
         CompletableFuture<@Nullable AuditLog> auditOpening = null;
@@ -349,6 +351,15 @@ public final class GatewayServer implements AutoCloseable {
     /** The admin listener's bound port, or -1 when it is disabled. */
     public int adminPort() {
         return admin == null ? -1 : admin.port();
+    }
+
+    /** The number of event loops serving the client and admin listeners ({@code br-io}). */
+    public int eventLoops() {
+        int n = 0;
+        for (EventExecutor ignored : workers) {
+            n++;
+        }
+        return n;
     }
 
     public String transportName() {
