@@ -3,7 +3,9 @@
 # bin/brainstorm-proxy on the given JDK, wait for /readyz, send one chat completion and one
 # stream with curl, check the answer and the governance headers, make a tenant and a key with the
 # admin CLI, use and revoke the key, check a structured stream's score, /metrics (promtool), the
-# dashboard's login and the audit chain, then stop the gateway by PID.
+# dashboard's login and the audit chain, then stop the gateway by PID. The launcher's start-up
+# archive is recorded first (`version`), and the gateway must have it mapped: the AOT cache on
+# JDK 25 and newer, the CDS archive before; no JVM warning at start.
 #   usage: .ci/smoke.sh JAVA_HOME [PORT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,13 @@ trap cleanup EXIT
 admin_port=$((port + 1))
 admin_token="smoke-admin-token-0123456789abcdef"
 export JAVA_HOME="$java_home" BR_STATE_DIR="$work/state" BR_ADMIN_PORT="$admin_port" BR_ADMIN_TOKEN="$admin_token"
+# the first use per JDK and build records the AOT cache or CDS archive (a training run of selftest)
+bin/brainstorm-proxy version >/dev/null
+java_major="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*"$/\1/p' "$java_home/release")"
+archive_kind=jsa
+[ "${java_major:-17}" -ge 25 ] && archive_kind=aot
+ls proxy-core/target/brainstorm-proxy-jdk*."$archive_kind" >/dev/null 2>&1 \
+  || { echo "smoke: the launcher recorded no .$archive_kind file for JDK $java_major" >&2; exit 1; }
 BR_API_KEY="$key" bin/brainstorm-proxy --port "$port" >"$work/out.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do
@@ -32,6 +41,9 @@ for _ in $(seq 1 200); do
   sleep 0.05
 done
 curl -fs "http://127.0.0.1:$port/readyz" >/dev/null
+# the launcher execs the JVM, so $pid is the gateway's: it maps the archive it was started with
+grep -q "brainstorm-proxy-jdk.*\.$archive_kind\$" "/proc/$pid/maps" \
+  || { echo "smoke: the gateway on JDK $java_major does not use the launcher's .$archive_kind file" >&2; exit 1; }
 
 curl -fs -D "$work/headers" -o "$work/body" "http://127.0.0.1:$port/v1/chat/completions" \
   -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
@@ -88,7 +100,7 @@ done
 bin/brainstorm-proxy audit verify --head-from-admin >"$work/verify" 2>&1 || { cat "$work/verify"; echo "smoke: audit verify failed" >&2; exit 1; }
 grep -q '"app":"smoke"' "$work"/state/audit/audit-*.jsonl
 
-if grep -Eq 'WARNING: (A restricted|sun.misc.Unsafe|A terminally)' "$work/out.log"; then
+if grep -Eq 'WARNING: (A restricted|sun.misc.Unsafe|A terminally)|\[(warning|error)\]\[(aot|cds)' "$work/out.log"; then
   cat "$work/out.log"; echo "smoke: JVM warnings at start" >&2; exit 1
 fi
-echo "smoke: $("$java_home/bin/java" -version 2>&1 | head -n1): chat, stream, headers, admin CLI, scores, /metrics, dashboard and audit trail OK"
+echo "smoke: $("$java_home/bin/java" -version 2>&1 | head -n1): .$archive_kind start-up archive, chat, stream, headers, admin CLI, scores, /metrics, dashboard and audit trail OK"

@@ -13,7 +13,7 @@
 # smaps) and the other file pages (jar, libjvm, CDS archive). Then SIGTERM.
 #   STATES="fresh existing"  fresh: a new state directory per run; existing: one made by a first,
 #                            uncounted start and reused
-#   JAVA_HOME                the JDK (else `java` on PATH); the launcher's CDS archive for it is
+#   JAVA_HOME                the JDK (else `java` on PATH); the launcher's CDS archive (AOT cache on 25+) is
 #                            recorded by an uncounted first start
 #   BR_JAVA_OPTS, BR_CDS     passed to the launcher
 #   IDLE_SECONDS=3           wait after /readyz before reading memory

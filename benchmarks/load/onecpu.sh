@@ -5,10 +5,16 @@
 # fails (in the load tool's own JVM, not pinned). 64 keep-alive connections of mixed plain and
 # streamed chat; /healthz polled and /metrics + /admin/v1/stats/models scraped every second.
 # Prints req/s for each second of the measured run, the 5xx count and a RESULT line; exits 1 on a
-# 5xx or a /healthz poll unanswered for 5 s. The same run as proxy-core's OneCpuLoadTest.
+# 5xx or a /healthz poll unanswered for 5 s. The same run as proxy-core's OneCpuLoadTest. The RESULT
+# line also gives the gateway's VmRSS at the end of the load and the first second that reached 80 %
+# of the steady state (the mean of the last 10 s): with --warmup 0, the warm-up curve from the first
+# request.
 #
-# Usage: benchmarks/load/onecpu.sh [JAR] [--connections N] [--warmup S] [--seconds S] [--cpu N]
-#   JAR  default proxy-core/target/brainstorm-proxy.jar (./mvnw -B -q -DskipTests -pl proxy-core -am package)
+# Usage: benchmarks/load/onecpu.sh [JAR | --launcher] [--connections N] [--warmup S] [--seconds S] [--cpu N]
+#   JAR         default proxy-core/target/brainstorm-proxy.jar (./mvnw -B -q -DskipTests -pl proxy-core -am package)
+#   --launcher  start the gateway through bin/brainstorm-proxy (JAVA_HOME picks the JDK), with the
+#               launcher's flags and its CDS archive (JDK 17-24) or AOT cache (25+), recorded first
+#               if missing, so the figures are what a user starts; BR_JAVA_OPTS, BR_CDS, BR_AOT apply
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -18,6 +24,16 @@ if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then
   JAR="$(readlink -f "$1")"
   shift
 fi
+args=()
+for a in "$@"; do
+  if [ "$a" = --launcher ]; then
+    args+=(--launcher "$ROOT/bin/brainstorm-proxy")
+    # the launcher records its CDS archive or AOT cache on first use: not inside the timed run
+    "$ROOT/bin/brainstorm-proxy" version >/dev/null
+  else
+    args+=("$a")
+  fi
+done
 if [ ! -f "$JAR" ]; then
   echo "onecpu.sh: no jar at $JAR; build it with ./mvnw -B -q -DskipTests -pl proxy-core -am package" >&2
   exit 1
@@ -27,4 +43,4 @@ command -v taskset >/dev/null || { echo "onecpu.sh: taskset (util-linux) is need
 if [ ! -f proxy-core/target/test-classes/io/brainstorm/proxy/e2e/OneCpuLoad.class ]; then
   ./mvnw -B -q -pl proxy-core -am test-compile >&2
 fi
-exec java -cp "proxy-core/target/test-classes:$JAR" io.brainstorm.proxy.e2e.OneCpuLoad --jar "$JAR" "$@"
+exec java -cp "proxy-core/target/test-classes:$JAR" io.brainstorm.proxy.e2e.OneCpuLoad --jar "$JAR" "${args[@]}"

@@ -44,8 +44,10 @@ public final class Main {
             Commands:
               serve                 run the gateway (default)
               sim                   run only the simulated OpenAI-compatible provider (for benchmarks)
-              selftest              start a private gateway on a free port, send it a chat, a stream,
-                                    an embedding and a model list through the sim provider, and stop
+              selftest [--train S]  start a private gateway on a free port, send it a chat, a stream,
+                                    an embedding and a model list through the sim provider, and stop;
+                                    --train S: then S seconds of such requests (the launcher's
+                                    training run for its CDS archive or AOT cache)
               tenants ...           tenants, through the admin API (below)
               keys ...              gateway keys: budgets, rate limits, allowed models
               providers ...         a tenant's provider keys (bring your own key)
@@ -191,8 +193,13 @@ public final class Main {
                 return sim(new Options(args), out, err);
             }
             case "selftest" -> {
-                new Options(args).allow();
-                return SelfTest.run(out, err);
+                Options o = new Options(args);
+                o.allow("--train");
+                int train = o.intValue("--train", 0);
+                if (train < 0 || train > 600) {
+                    throw new UsageException("--train: " + train + " (expected: 0..600 seconds)");
+                }
+                return SelfTest.run(out, err, train);
             }
             case "tenants", "keys", "providers" -> {
                 return AdminCommands.run(command, args, env, in, out, err, terminal);

@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A load run against a real gateway started as its own JVM on one CPU ({@code taskset -c N}),
@@ -48,14 +49,27 @@ import java.util.stream.Stream;
  * all at the end, so no thread outlives it.
  */
 final class OneCpuLoad {
-    /** What to run. {@code jar} null: the gateway's main class from {@code classPath}. */
+    /**
+     * What to run. {@code jar} null: the gateway's main class from {@code classPath}. {@code launcher}
+     * not null: the gateway through that {@code bin/brainstorm-proxy} instead (its JDK from
+     * {@code JAVA_HOME}, its flags, its CDS archive or AOT cache), so the run measures what a user
+     * starts.
+     */
     record Options(
-            String jar, String classPath, int cpu, int connections, int warmupSeconds, int seconds, int models) {}
+            @Nullable String jar,
+            String classPath,
+            int cpu,
+            int connections,
+            int warmupSeconds,
+            int seconds,
+            int models,
+            @Nullable String launcher) {}
 
     /**
      * What a run saw. {@code perSecond[i]}: requests completed (any status) in second i of the
      * measured run; {@code healthzFailures}: polls during the measured run with no 200 within 5 s (a
-     * livelocked gateway never answers; the bound leaves room for a busy machine).
+     * livelocked gateway never answers; the bound leaves room for a busy machine); {@code rssKb}:
+     * the gateway's resident memory at the end of the load (0 where {@code /proc} is missing).
      */
     record Result(
             long[] perSecond,
@@ -70,7 +84,27 @@ final class OneCpuLoad {
             int metricsScrapes,
             int statsScrapes,
             int scrapeFailures,
-            String lastStats) {
+            String lastStats,
+            long rssKb) {
+        /**
+         * The first second (1-based) of the measured run that completed at least 80 % of the steady
+         * state, the mean of the last 10 s (of the last third when the run is shorter than 30 s); 0
+         * when no second did.
+         */
+        int secondsToEightyPercent() {
+            int tail = perSecond.length >= 30 ? 10 : Math.max(1, perSecond.length / 3);
+            long sum = 0;
+            for (int i = perSecond.length - tail; i < perSecond.length; i++) {
+                sum += perSecond[i];
+            }
+            for (int i = 0; i < perSecond.length; i++) {
+                if (perSecond[i] * 10 * tail >= sum * 8) {
+                    return i + 1;
+                }
+            }
+            return 0;
+        }
+
         /** Requests completed in each whole {@code seconds}-long window of the run. */
         long[] windows(int seconds) {
             long[] w = new long[perSecond.length / seconds];
@@ -93,11 +127,12 @@ final class OneCpuLoad {
     private OneCpuLoad() {}
 
     /**
-     * {@code [--jar JAR] [--cpu N] [--connections N] [--warmup S] [--seconds S] [--models N]}: without
-     * {@code --jar}, the gateway runs from this JVM's class path.
+     * {@code [--jar JAR | --launcher BIN] [--cpu N] [--connections N] [--warmup S] [--seconds S]
+     * [--models N]}: without either, the gateway runs from this JVM's class path.
      */
     public static void main(String[] args) throws Exception {
         String jar = null;
+        String launcher = null;
         int cpu = 0;
         int connections = 64;
         int warmup = 5;
@@ -111,18 +146,28 @@ final class OneCpuLoad {
             }
             switch (a) {
                 case "--jar" -> jar = v;
+                case "--launcher" -> launcher = v;
                 case "--cpu" -> cpu = Integer.parseInt(v);
                 case "--connections" -> connections = Integer.parseInt(v);
                 case "--warmup" -> warmup = Integer.parseInt(v);
                 case "--seconds" -> seconds = Integer.parseInt(v);
                 case "--models" -> models = Integer.parseInt(v);
                 default ->
-                    throw new IllegalArgumentException(
-                            "option: " + a + " (expected: --jar, --cpu, --connections, --warmup, --seconds, --models)");
+                    throw new IllegalArgumentException("option: " + a
+                            + " (expected: --jar, --launcher, --cpu, --connections, --warmup, --seconds,"
+                            + " --models)");
             }
         }
         Result r = run(
-                new Options(jar, System.getProperty("java.class.path"), cpu, connections, warmup, seconds, models),
+                new Options(
+                        jar,
+                        System.getProperty("java.class.path"),
+                        cpu,
+                        connections,
+                        warmup,
+                        seconds,
+                        models,
+                        launcher),
                 System.out);
         System.exit(r.fiveXx() == 0 && r.healthzFailures() == 0 ? 0 : 1);
     }
@@ -174,22 +219,34 @@ final class OneCpuLoad {
                       - {name: load, sha256: %s, tenant: default, daily_budget_usd: 1000000}
                     """.formatted(
                             port, adminPort, dir.resolve("state"), upstream.baseUrl(), ApiKeys.sha256(apiKey)));
-            ChildJvm.Command command = o.jar() != null
-                    ? ChildJvm.jar(Path.of(o.jar()))
-                    : ChildJvm.main("io.brainstorm.proxy.cli.Main").classPath(o.classPath());
-            ProcessBuilder pb = command.prefix(List.of("taskset", "-c", Integer.toString(o.cpu())))
-                    .flags(OneCpu.jvmFlags())
-                    .args("serve", "--config", dir.resolve("gateway.yaml").toString())
-                    .processBuilder()
-                    .redirectErrorStream(true)
+            List<String> pin = List.of("taskset", "-c", Integer.toString(o.cpu()));
+            String[] serve = {"serve", "--config", dir.resolve("gateway.yaml").toString()};
+            ProcessBuilder pb;
+            if (o.launcher() != null) {
+                // taskset and the launcher exec the JVM, so the process is the gateway's JVM itself
+                List<String> cmd = new ArrayList<>(pin);
+                cmd.add(o.launcher());
+                cmd.addAll(List.of(serve));
+                pb = new ProcessBuilder(cmd);
+            } else {
+                ChildJvm.Command command = o.jar() != null
+                        ? ChildJvm.jar(Path.of(o.jar()))
+                        : ChildJvm.main("io.brainstorm.proxy.cli.Main").classPath(o.classPath());
+                pb = command.prefix(pin).flags(OneCpu.jvmFlags()).args(serve).processBuilder();
+            }
+            pb.redirectErrorStream(true)
                     .redirectOutput(dir.resolve("gateway.log").toFile());
             pb.environment().put("BR_ADMIN_TOKEN", adminToken);
             log.printf(
                     "one-cpu load: gateway on CPU %d (%s), %d connections, %d s warm-up + %d s measured%n",
-                    o.cpu(), o.jar() != null ? o.jar() : "class path", o.connections(), o.warmupSeconds(), o.seconds());
+                    o.cpu(),
+                    o.launcher() != null ? o.launcher() : o.jar() != null ? o.jar() : "class path",
+                    o.connections(),
+                    o.warmupSeconds(),
+                    o.seconds());
             gateway = pb.start();
             awaitReady(gateway, port, dir.resolve("gateway.log"));
-            return load(o, port, adminPort, apiKey, adminToken, log);
+            return load(o, gateway.pid(), port, adminPort, apiKey, adminToken, log);
         } finally {
             if (gateway != null) {
                 gateway.destroy();
@@ -220,7 +277,8 @@ final class OneCpuLoad {
         throw new IllegalStateException("gateway not ready within 60 s:\n" + Files.readString(logFile));
     }
 
-    private static Result load(Options o, int port, int adminPort, String apiKey, String adminToken, PrintStream log)
+    private static Result load(
+            Options o, long pid, int port, int adminPort, String apiKey, String adminToken, PrintStream log)
             throws Exception {
         long start = System.nanoTime();
         long measuredFrom = start + TimeUnit.SECONDS.toNanos(o.warmupSeconds());
@@ -397,6 +455,7 @@ final class OneCpuLoad {
                 reported++;
             }
         }
+        long rssKb = rssKb(pid);
         // a thread stuck in a read (a gateway that stopped answering) is released by closing its socket
         long joinBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         for (Thread t : threads) {
@@ -434,7 +493,8 @@ final class OneCpuLoad {
                 metricsScrapes.get(),
                 statsScrapes.get(),
                 scrapeFailures.get(),
-                lastStats.get());
+                lastStats.get(),
+                rssKb);
         long total = 0;
         for (long c : counts) {
             total += c;
@@ -447,7 +507,8 @@ final class OneCpuLoad {
                 Locale.ROOT,
                 "RESULT req/s=%.0f per-10s-window-req/s=[%s] ok=%d 5xx=%d other-status=%d"
                         + " broken-streams=%d io-errors=%d healthz-failures=%d/%d healthz-worst-ms=%d"
-                        + " metrics-scrapes=%d stats-scrapes=%d scrape-failures=%d%n",
+                        + " metrics-scrapes=%d stats-scrapes=%d scrape-failures=%d rss-mb=%d"
+                        + " seconds-to-80%%-of-steady=%d%n",
                 total / (double) o.seconds(),
                 windows,
                 r.ok(),
@@ -460,7 +521,9 @@ final class OneCpuLoad {
                 r.healthzWorstMillis(),
                 r.metricsScrapes(),
                 r.statsScrapes(),
-                r.scrapeFailures());
+                r.scrapeFailures(),
+                r.rssKb() / 1024,
+                r.secondsToEightyPercent());
         if (firstProblem.get() != null) {
             String p = firstProblem.get();
             log.println("first problem: " + (p.length() > 500 ? p.substring(0, 500) + "…" : p));
@@ -471,6 +534,20 @@ final class OneCpuLoad {
     /** The catalog id of model {@code m}. */
     static String model(int m) {
         return String.format(Locale.ROOT, "instant/m%02d", m);
+    }
+
+    /** VmRSS of process {@code pid} in kB, from {@code /proc}; 0 where it cannot be read. */
+    private static long rssKb(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux, or the process is gone: no figure
+        }
+        return 0;
     }
 
     private static Thread daemon(String name, Runnable body) {

@@ -31,8 +31,8 @@ class OneCpuLoadTest {
                 "taskset (util-linux) is missing or cannot pin here:"
                         + " the gateway cannot be held to one CPU, so this load test does not run");
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        OneCpuLoad.Result r =
-                OneCpuLoad.run(new OneCpuLoad.Options(null, classPath, 0, 64, 5, 30, OneCpuLoad.MODELS), System.out);
+        OneCpuLoad.Result r = OneCpuLoad.run(
+                new OneCpuLoad.Options(null, classPath, 0, 64, 5, 30, OneCpuLoad.MODELS, null), System.out);
 
         long[] windows = r.windows(10);
         long best = Arrays.stream(windows).max().orElse(0);

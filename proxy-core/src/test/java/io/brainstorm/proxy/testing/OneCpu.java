@@ -44,7 +44,7 @@ public final class OneCpu {
                 "-Dio.netty.tryReflectionSetAccessible=true",
                 "-Dio.netty.jfr.enabled=false",
                 "-Xms96m",
-                "-Xmn64m",
+                "-Xmn24m",
                 "-Xss512k",
                 "-XX:+UseSerialGC"));
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
