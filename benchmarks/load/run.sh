@@ -19,6 +19,7 @@
 #   ROUNDS   [2]   rounds of every target          LEVELS ["1 64 256"]  connection counts
 #   JMH      [1]   0 skips the JMH run             BR_THREADS [1; sidecar: unset]  gateway event loops
 #   OUT      [benchmarks/RESULTS.md]               BENCH_CORES ["0 1"]  load/sim core, proxy core
+#   UPSTREAM [sim; sidecar: canned]  canned: the sim's answers, recorded once, served by CannedUpstream
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -26,8 +27,8 @@ cd "$ROOT"
 
 MODE="${MODE:-default}"
 case "$MODE" in
-  default) BR_THREADS="${BR_THREADS:-1}" ;;
-  sidecar) BR_THREADS="${BR_THREADS:-}" ;;
+  default) BR_THREADS="${BR_THREADS:-1}"; UPSTREAM="${UPSTREAM:-sim}" ;;
+  sidecar) BR_THREADS="${BR_THREADS:-}"; UPSTREAM="${UPSTREAM:-canned}" ;;
   *) echo "run.sh: MODE=$MODE (expected: default or sidecar)" >&2; exit 1 ;;
 esac
 CURVE="${CURVE:-30}"
@@ -180,6 +181,25 @@ taskset -c "$LOAD_CORE" bin/brainstorm-proxy sim --zero-delay --port "$SIM_PORT"
 SIM_PID=$!
 PIDS+=("$SIM_PID")
 wait_200 "http://127.0.0.1:$SIM_PORT/sim-east/v1/chat/completions" sim-key "$TMP/body.json"
+if [ "$UPSTREAM" = canned ]; then
+  # The sim parses every request and builds its answer; at 64+ connections that made the load core
+  # the limit. Its two answers to this benchmark's bodies, recorded once, are served as bytes instead.
+  log "recording the sim's answers; the canned upstream serves them on core $LOAD_CORE, port $SIM_PORT"
+  for kind in plain stream; do
+    accept=application/json
+    [ "$kind" = stream ] && accept=text/event-stream
+    curl -s -i --raw --max-time 10 -H 'Authorization: Bearer sim-key' -H 'Content-Type: application/json' \
+      -H "Accept: $accept" --data-binary "@$TMP/$( [ "$kind" = stream ] && echo stream || echo body).json" \
+      "http://127.0.0.1:$SIM_PORT/sim-east/v1/chat/completions" >"$TMP/$kind.http"
+  done
+  stop_pid "$SIM_PID"
+  taskset -c "$LOAD_CORE" java -Xms64m -Xmx64m -XX:+UseSerialGC -cp "$JAR" io.brainstorm.proxy.bench.CannedUpstream \
+    --port "$SIM_PORT" --plain "$TMP/plain.http" --stream "$TMP/stream.http" >"$TMP/canned.log" 2>&1 &
+  SIM_PID=$!
+  PIDS+=("$SIM_PID")
+  wait_200 "http://127.0.0.1:$SIM_PORT/sim-east/v1/chat/completions" sim-key "$TMP/body.json" \
+    || { cat "$TMP/canned.log" >&2; exit 1; }
+fi
 
 # The generator as run.sh runs it, on the load core: load_gen ARGS... (RESULT and SERIES lines on stdout)
 load_gen() {
@@ -466,12 +486,13 @@ if [ "$MODE" = sidecar ]; then
     echo
     echo "| | |"
     echo "| --- | --- |"
-    echo "| command | \`MODE=sidecar DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS LEVELS=\"$LEVELS\" CURVE=$CURVE${BR_THREADS:+ BR_THREADS=$BR_THREADS} benchmarks/load/run.sh\` |"
+    echo "| command | \`MODE=sidecar DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS LEVELS=\"$LEVELS\" CURVE=$CURVE UPSTREAM=$UPSTREAM${BR_THREADS:+ BR_THREADS=$BR_THREADS} benchmarks/load/run.sh\` |"
+    echo "| upstream | $( [ "$UPSTREAM" = canned ] && echo "CannedUpstream: the zero-delay sim's answers to the two bodies, recorded at the start, served as bytes" || echo "the zero-delay sim") |"
     echo "| machine | $(nproc) CPUs, $cpu_model, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM, $(uname -sr) |"
     echo "| java | $java_version |"
     echo "| nginx | $nginx_version, 1 worker, upstream keepalive 64 |"
     echo "| gateway | \`bin/brainstorm-proxy --config benchmarks/load/bench.yaml${BR_THREADS:+ --threads $BR_THREADS}\` (the launcher's default JVM flags and thread counts), a key with a daily budget and rate limits, audit with \`fsync: batch\`, scoring, admin listener with the dashboard's stats; \`/metrics\` and \`/admin/v1/stats/models\` scraped once a second from the second start on ($scrapes_ok answered 200, $scrapes_bad did not, those before the admin listener was up included) |"
-    echo "| pinning | sim, load generator and scraper on core $LOAD_CORE; nginx and the gateway on core $PROXY_CORE |"
+    echo "| pinning | upstream, load generator and scraper on core $LOAD_CORE; nginx and the gateway on core $PROXY_CORE |"
     echo "| load | closed loop, N keep-alive HTTP/1.1 connections, the same $(wc -c <"$TMP/body.json")-byte chat body to every target; ${WARMUP}s warm-up, ${DURATION}s measured, $ROUNDS rounds, figures are the mean of the rounds |"
     echo
     echo "### Against the sidecar targets"
@@ -489,10 +510,10 @@ if [ "$MODE" = sidecar ]; then
     echo "### Throughput, latency and CPU per request (non-streaming)"
     echo
     echo "Latency in µs, request written → last byte read; *added* is over direct. *CPU µs/req*: the proxy's"
-    echo "CPU time over the run (warm-up included) ÷ every answer of the run. *load core*: the sim's and the"
+    echo "CPU time over the run (warm-up included) ÷ every answer of the run. *load core*: the upstream's and the"
     echo "generator's CPU µs per request, and how busy that makes core $LOAD_CORE (near 100 %: the load core, not the proxy, limits req/s)."
     echo
-    echo "| conns | target | req/s | p50 | p99 | added p50 | added p99 | proxy CPU | CPU µs/req | sim µs/req | generator µs/req (B/req) | load core busy | errors |"
+    echo "| conns | target | req/s | p50 | p99 | added p50 | added p99 | proxy CPU | CPU µs/req | upstream µs/req | generator µs/req (B/req) | load core busy | errors |"
     echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for conns in $LEVELS; do
       for target in direct nginx gateway; do
@@ -540,7 +561,7 @@ if [ "$MODE" = sidecar ]; then
     echo
     echo "### Every run"
     echo
-    echo "| round | mode | conns | target | req/s | p50 µs | p90 µs | p99 µs | p99.9 µs | errors | proxy CPU % | proxy µs/req | sim µs/req | generator µs/req | generator B/req |"
+    echo "| round | mode | conns | target | req/s | p50 µs | p90 µs | p99 µs | p99.9 µs | errors | proxy CPU % | proxy µs/req | upstream µs/req | generator µs/req | generator B/req |"
     echo "| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     awk -F'\t' 'NR > 1 { line = $1; for (i = 2; i <= NF; i++) line = line " | " $i; printf "| %s |\n", line }' "$TMP/results.tsv"
     echo

@@ -52,7 +52,7 @@ import org.jspecify.annotations.Nullable;
  * records time to first byte of the body (the first SSE bytes) as well as the whole stream.
  *
  * <p>Its own cost is kept out of the figures: the request (head and body) is encoded once and each
- * send writes a recycled duplicate of it; answers are framed by a {@link ResponseScanner}, which
+ * send writes a recycled duplicate of it; answers are framed by a {@link Http1Scanner}, which
  * builds no header or content objects. So a steady run allocates nothing per request and the
  * generator, sharing a core with the upstream it drives, adds no collector pauses to the tail.
  *
@@ -362,7 +362,7 @@ public final class LoadGenerator {
     }
 
     /** One keep-alive connection sending requests back to back. State confined to its event loop. */
-    private final class Conn extends ChannelInboundHandlerAdapter implements ResponseScanner.Events {
+    private final class Conn extends ChannelInboundHandlerAdapter implements Http1Scanner.Events {
         final Histogram total = new Histogram(HIGHEST_US, 3);
         final Histogram ttfb = new Histogram(HIGHEST_US, 3);
         final long[] perSecond = new long[seconds];
@@ -371,7 +371,7 @@ public final class LoadGenerator {
         long answered;
         private final Bootstrap bootstrap;
         private final ByteBuf template;
-        private final ResponseScanner scanner = new ResponseScanner();
+        private final Http1Scanner scanner = Http1Scanner.responses();
         private volatile @Nullable Channel channel;
         private volatile boolean stopped;
         private @Nullable ChannelHandlerContext ctx;
@@ -439,12 +439,7 @@ public final class LoadGenerator {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ByteBuf in = (ByteBuf) msg;
-            try {
-                scanner.feed(in, this);
-            } finally {
-                in.release();
-            }
+            scanner.read(msg, this);
         }
 
         @Override

@@ -13,11 +13,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.quicktheories.core.Gen;
 
 /** The load generator's response framing: what a user of the load figures relies on being counted right. */
-class ResponseScannerTest {
+class Http1ScannerTest {
 
     /** One response as the servers under test send it, and the events it must produce. */
     private record Response(int status, int bodyBytes, boolean chunked, boolean close, int chunkBytes, boolean upper) {
@@ -68,12 +69,17 @@ class ResponseScannerTest {
         }
     }
 
-    private static final class Recorder implements ResponseScanner.Events {
+    private static final class Recorder implements Http1Scanner.Events {
         final List<String> events = new ArrayList<>();
+        private final @Nullable Http1Scanner requests;
+
+        Recorder(@Nullable Http1Scanner requests) {
+            this.requests = requests;
+        }
 
         @Override
         public void head(int status) {
-            events.add("head " + status);
+            events.add("head " + status + (requests != null && requests.acceptsEventStream() ? " stream" : ""));
         }
 
         @Override
@@ -105,8 +111,8 @@ class ResponseScannerTest {
 
     /** Feeds the bytes in slices cut at the given (seeded) points. */
     private static List<String> scan(byte[] bytes, long seed) {
-        ResponseScanner scanner = new ResponseScanner();
-        Recorder recorder = new Recorder();
+        Http1Scanner scanner = Http1Scanner.responses();
+        Recorder recorder = new Recorder(null);
         Random cuts = new Random(seed);
         for (int at = 0; at < bytes.length; ) {
             int n = Math.min(bytes.length - at, 1 + cuts.nextInt(cuts.nextBoolean() ? 4 : 2000));
@@ -149,9 +155,25 @@ class ResponseScannerTest {
     }
 
     @Test
+    void framesRequestsAndSaysWhichAskForAStream() {
+        Http1Scanner scanner = Http1Scanner.requests();
+        Recorder recorder = new Recorder(scanner);
+        ByteBuf in = Unpooled.copiedBuffer(
+                "POST /v1/chat/completions HTTP/1.1\r\nACCEPT: Text/Event-Stream\r\nContent-Length: 4\r\n\r\n{}\r\n"
+                        + "GET /v1/models HTTP/1.1\r\nAccept: application/json\r\n\r\n"
+                        + "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+                StandardCharsets.US_ASCII);
+        scanner.feed(in, recorder);
+        in.release();
+        assertEquals(
+                List.of("head 0 stream", "body", "end true", "head 0", "end true", "head 0", "body", "end false"),
+                recorder.events);
+    }
+
+    @Test
     void refusesWhatItCannotFrame() {
-        ResponseScanner scanner = new ResponseScanner();
-        Recorder recorder = new Recorder();
+        Http1Scanner scanner = Http1Scanner.responses();
+        Recorder recorder = new Recorder(null);
         ByteBuf untilClose = Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\n\r\nbody", StandardCharsets.US_ASCII);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> scanner.feed(untilClose, recorder));
         untilClose.release();

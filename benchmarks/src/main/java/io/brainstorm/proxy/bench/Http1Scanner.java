@@ -4,31 +4,34 @@ import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Finds where HTTP/1.1 responses begin, where their bodies begin and where they end, in the bytes
- * of a connection as they arrive, for the {@link LoadGenerator}. It reads the status code and the
- * three headers that frame a response ({@code Content-Length}, {@code Transfer-Encoding: chunked},
- * {@code Connection}) and skips everything else without building header or content objects, so a
- * steady load allocates nothing per answer and the generator's own pauses stay out of the
- * latencies it records.
+ * Finds where HTTP/1.1 messages begin, where their bodies begin and where they end, in the bytes
+ * of a connection as they arrive: responses for the {@link LoadGenerator}, requests for the
+ * {@link CannedUpstream}. It reads the status code and the headers that frame a message
+ * ({@code Content-Length}, {@code Transfer-Encoding: chunked}, {@code Connection}, and whether
+ * {@code Accept} asks for {@code text/event-stream}) and skips everything else without building
+ * header or content objects, so a steady load allocates nothing per message and the tools' own
+ * pauses stay out of the latencies they record.
  *
- * <p>Supported framing: {@code Content-Length}, chunked (extensions and trailers skipped), and no
- * body for 1xx, 204 and 304. A response framed by the connection's close is reported as an
- * {@link IllegalStateException}: none of the servers the benchmark measures sends one.
+ * <p>Supported framing: {@code Content-Length}, chunked (extensions and trailers skipped), no body
+ * for 1xx, 204 and 304 responses and for requests with neither header. A response framed by the
+ * connection's close is reported as an {@link IllegalStateException}: none of the servers the
+ * benchmark measures sends one.
  *
  * <p><b>Threading.</b> One per connection, confined to its event loop.
  *
- * <p><b>Ownership.</b> {@link #feed} reads the buffer it is given and never releases or keeps it.
+ * <p><b>Ownership.</b> {@link #feed} reads the buffer it is given and never releases or keeps it;
+ * {@link #read} is for a handler's {@code channelRead}: it feeds the message and releases it.
  */
-final class ResponseScanner {
+final class Http1Scanner {
     /** What the scanner reports, in order, for each response. */
     interface Events {
-        /** The status line and headers have been read. */
+        /** The start line and headers have been read; {@code status} is 0 for a request. */
         void head(int status);
 
         /** The first byte of the body has arrived (not called for an empty body). */
         void bodyStarted();
 
-        /** The response is complete; {@code keepAlive}: the connection may carry the next request. */
+        /** The message is complete; {@code keepAlive}: the connection may carry the next one. */
         void end(boolean keepAlive);
     }
 
@@ -39,6 +42,8 @@ final class ResponseScanner {
     private static final byte[] CHUNKED = ascii("chunked");
     private static final byte[] CLOSE = ascii("close");
     private static final byte[] KEEP_ALIVE = ascii("keep-alive");
+    private static final byte[] ACCEPT = ascii("accept:");
+    private static final byte[] EVENT_STREAM = ascii("text/event-stream");
 
     private enum State {
         STATUS_LINE,
@@ -50,6 +55,7 @@ final class ResponseScanner {
         TRAILERS
     }
 
+    private final boolean requests;
     private final byte[] line = new byte[MAX_LINE];
     private int lineLength;
     private State state = State.STATUS_LINE;
@@ -59,6 +65,26 @@ final class ResponseScanner {
     private long contentLength;
     private long remaining;
     private boolean bodyStarted;
+    private boolean acceptsEventStream;
+
+    private Http1Scanner(boolean requests) {
+        this.requests = requests;
+    }
+
+    /** A scanner of the responses a client reads. */
+    static Http1Scanner responses() {
+        return new Http1Scanner(false);
+    }
+
+    /** A scanner of the requests a server reads. */
+    static Http1Scanner requests() {
+        return new Http1Scanner(true);
+    }
+
+    /** Whether the message whose head was last reported asked for {@code text/event-stream}. */
+    boolean acceptsEventStream() {
+        return acceptsEventStream;
+    }
 
     /**
      * Scans all readable bytes of {@code in}, reporting to {@code events}; advances its reader index.
@@ -93,6 +119,16 @@ final class ResponseScanner {
         }
     }
 
+    /** Feeds a {@code channelRead} message (a {@link ByteBuf}) and releases it, whatever happens. */
+    void read(Object msg, Events events) {
+        ByteBuf in = (ByteBuf) msg;
+        try {
+            feed(in, events);
+        } finally {
+            in.release();
+        }
+    }
+
     /** Forgets a partly read response: the connection it came on has closed. */
     void reset() {
         state = State.STATUS_LINE;
@@ -123,6 +159,16 @@ final class ResponseScanner {
         lineLength = 0;
         switch (state) {
             case STATUS_LINE -> {
+                if (requests) {
+                    // "POST /path HTTP/1.1"
+                    status = 0;
+                    keepAlive = length > 0 && line[length - 1] == '1';
+                    chunked = false;
+                    contentLength = -1;
+                    acceptsEventStream = false;
+                    state = State.HEADERS;
+                    return;
+                }
                 // "HTTP/1.1 200 OK"
                 if (length < 12 || !startsWith(line, length, "HTTP/1.")) {
                     throw new IllegalStateException(
@@ -133,6 +179,7 @@ final class ResponseScanner {
                 keepAlive = line[7] == '1';
                 chunked = false;
                 contentLength = -1;
+                acceptsEventStream = false;
                 state = State.HEADERS;
             }
             case HEADERS -> {
@@ -177,6 +224,8 @@ final class ResponseScanner {
             contentLength = v;
         } else if (startsWithIgnoreCase(TRANSFER_ENCODING, length)) {
             chunked = contains(CHUNKED, length);
+        } else if (startsWithIgnoreCase(ACCEPT, length)) {
+            acceptsEventStream = contains(EVENT_STREAM, length);
         } else if (startsWithIgnoreCase(CONNECTION, length)) {
             if (contains(CLOSE, length)) {
                 keepAlive = false;
@@ -187,13 +236,13 @@ final class ResponseScanner {
     }
 
     private void headEnded(Events events) {
-        if (status >= 100 && status < 200) {
+        if (!requests && status >= 100 && status < 200) {
             state = State.STATUS_LINE; // an interim response; the real one follows
             return;
         }
         events.head(status);
         bodyStarted = false;
-        if (status == 204 || status == 304) {
+        if (status == 204 || status == 304 || (requests && !chunked && contentLength < 0)) {
             end(events);
         } else if (chunked) {
             state = State.CHUNK_SIZE;
