@@ -3,7 +3,7 @@ package io.brainstorm.proxy.state;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.LocalDate;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
@@ -18,10 +18,11 @@ import org.jspecify.annotations.Nullable;
  * {@code avail} (below 0), which the next write-back records.
  *
  * <p><b>Threading:</b> carving and ending reservations is one compare-and-set of an immutable
- * {@link Held} (lock-free; no thread ever waits for another). Only the thread that wins
- * {@link #trySync} changes the entry for the lease, and only inside that entry's update, so
- * {@link #leased} and {@link #seen} change under the entry's lock; a thread that loses does not
- * wait.
+ * {@link Held} (lock-free; no thread ever waits for another). Money moves between the entry and
+ * the lease ({@link #writeBack}, {@link #grow}) only inside that entry's update, so {@link #leased},
+ * {@link #seen} and {@link #retired} change under the entry's lock; the thread doing it brackets the
+ * update with {@link #beginMove}/{@link #endMove} so that a read of both (a carve's figures, a
+ * usage read-out) can tell it overlapped one and read again rather than add up a mix.
  */
 final class BudgetLease {
     /** A lease is taken only if it covers at least this many of the request's worst case. */
@@ -73,15 +74,16 @@ final class BudgetLease {
     final String keyId;
     final LocalDate day;
     private volatile Held held = Held.NONE;
-    private final AtomicBoolean syncing = new AtomicBoolean();
-    /** Odd while an entry update moves money between the entry and the lease, so a read-out can tell. */
-    final AtomicLong version = new AtomicLong();
+    /** Entry updates moving money for this lease now, and how many ever began. */
+    private final AtomicInteger movers = new AtomicInteger();
+
+    private final AtomicLong moves = new AtomicLong();
     /** What the entry records for this lease; changed only inside the entry's update. */
     volatile long leased;
 
     volatile Seen seen = Seen.NONE;
     volatile long lastUsedNanos = System.nanoTime();
-    /** Set, under {@link #trySync}, once the lease holds nothing and has left the ledger's map. */
+    /** Set under the entry's lock once the lease holds nothing and leaves the ledger's map. */
     volatile boolean retired;
 
     private static final VarHandle HELD;
@@ -113,14 +115,22 @@ final class BudgetLease {
         }
     }
 
+    /** What a carve saw: the entry's figures and the lease's before the carve, read together. */
+    record Carved(Seen seen, Held before) {}
+
     /**
      * Carves {@code amount} from the unused money if there is enough and the figures last seen leave
      * room for it under {@code budget} (a budget lowered since the lease was taken).
      *
-     * @return what the lease held before, or null when it cannot cover the request
+     * @return what it was carved from, or null when the lease cannot cover the request or an entry
+     *     update for it was moving money meanwhile (so its figures might not add up)
      */
     @Nullable
-    Held tryCarve(long amount, long budget) {
+    Carved tryCarve(long amount, long budget) {
+        long v = stamp();
+        if (v < 0) {
+            return null;
+        }
         Seen s = seen;
         while (true) {
             Held h = held;
@@ -128,8 +138,12 @@ final class BudgetLease {
                 return null;
             }
             if (HELD.compareAndSet(this, h, h.carve(amount))) {
+                if (!unchanged(v)) {
+                    update(x -> x.release(amount));
+                    return null;
+                }
                 lastUsedNanos = System.nanoTime();
-                return h;
+                return new Carved(s, h);
             }
         }
     }
@@ -145,7 +159,8 @@ final class BudgetLease {
     }
 
     /**
-     * Writes back under the entry's lock (call only from inside its update, holding {@link #trySync}):
+     * Writes back under the entry's lock (call only from inside its update, between
+     * {@link #beginMove} and {@link #endMove}):
      * the unwritten spend joins spent and, when {@code all}, the unused money returns to the budget.
      */
     void writeBack(long[] c, ProcessOwner owner, boolean all) {
@@ -183,12 +198,23 @@ final class BudgetLease {
         return size >= MIN_REQUESTS * amount ? size : 0;
     }
 
-    /** Whether this thread may now change the entry for the lease; never waits. */
-    boolean trySync() {
-        return syncing.compareAndSet(false, true);
+    void beginMove() {
+        movers.incrementAndGet();
+        moves.incrementAndGet();
     }
 
-    void endSync() {
-        syncing.set(false);
+    void endMove() {
+        movers.decrementAndGet();
+    }
+
+    /** A stamp to check a read of the lease and the entry against: -1 while money is moving. */
+    long stamp() {
+        long m = moves.get();
+        return movers.get() == 0 ? m : -1;
+    }
+
+    /** Whether no money moved since {@code stamp} was taken (and none is moving). */
+    boolean unchanged(long stamp) {
+        return movers.get() == 0 && moves.get() == stamp;
     }
 }

@@ -31,9 +31,9 @@ import org.jspecify.annotations.Nullable;
  * release idempotent. The entry records how much each owner process holds, in reservations and in
  * a lease, which is what a restart needs to release (or count as spent) a dead owner's money.
  *
- * <p><b>Threading:</b> thread-safe and lock-free on the heap: a thread that finds another one
- * changing the entry for a lease decides its request exactly instead of waiting. The timer runs on
- * its own daemon thread.
+ * <p><b>Threading:</b> thread-safe. Carving and ending a reservation of a lease is lock-free on the
+ * heap; refilling a lease, an exact reservation and a write-back take the entry's lock, as every
+ * call did without leases. The timer runs on its own daemon thread, off the event loops.
  */
 final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
     static final long FLUSH_MILLIS = 100;
@@ -43,6 +43,7 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
     private static final Reservation.Verdict[] VERDICTS = Reservation.Verdict.values();
     private static final long LEASED = -1;
     private static final long NO_SLOT = -2;
+    private static final long RETIRED = -3;
     private static final int USAGE_TRIES = 8;
 
     private record LeaseKey(String keyId, LocalDate day) {}
@@ -87,35 +88,32 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
             throw new IllegalArgumentException(
                     "amountNano: " + amountNano + ", budgetNano: " + budgetNano + " (expected: >= 0)");
         }
-        if (flusher == null || amountNano == 0) {
+        if (flusher == null) {
             return reserveExact(keyId, day, amountNano, budgetNano, null);
         }
         LeaseKey k = new LeaseKey(keyId, day);
+        if (amountNano == 0) {
+            return reserveExact(keyId, day, amountNano, budgetNano, leases.get(k));
+        }
         for (int attempt = 0; attempt < 2; attempt++) {
             BudgetLease l = leases.computeIfAbsent(k, x -> new BudgetLease(keyId, day));
-            BudgetLease.Held before = l.tryCarve(amountNano, budgetNano);
-            if (before != null) {
-                return carvedFrom(l, before, amountNano, budgetNano);
+            BudgetLease.Carved carve = l.tryCarve(amountNano, budgetNano);
+            if (carve != null) {
+                return carvedFrom(l, carve, amountNano, budgetNano);
             }
-            if (!l.trySync()) {
-                // another thread is changing the entry for this lease: decide this one exactly, not wait
-                return reserveExact(keyId, day, amountNano, budgetNano, l);
-            }
-            try {
-                if (!l.retired) {
-                    return reserveSyncing(l, amountNano, budgetNano);
-                }
-            } finally {
-                l.endSync();
+            Reservation r = reserveRefilling(l, amountNano, budgetNano);
+            if (r != null) {
+                return r;
             }
         }
         return reserveExact(keyId, day, amountNano, budgetNano, null);
     }
 
-    private Reservation carvedFrom(BudgetLease l, BudgetLease.Held before, long amountNano, long budgetNano) {
+    private Reservation carvedFrom(BudgetLease l, BudgetLease.Carved carve, long amountNano, long budgetNano) {
         long id = carvedIds.decrementAndGet();
         carved.put(id, l);
-        BudgetLease.Seen s = l.seen;
+        BudgetLease.Seen s = carve.seen();
+        BudgetLease.Held before = carve.before();
         long spent = s.spentNano() + before.unwrittenNano();
         long held = s.reservedNano() + before.carvedNano();
         return new Reservation(
@@ -134,14 +132,19 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
      * The lease cannot cover the request: in one entry update, writes back what it spent, returns
      * its unused money, and then takes a new lease (carving the request from it) or, when the budget
      * has too little left for one, decides the request exactly as a ledger without leases does.
+     *
+     * @return null when the lease was retired meanwhile (look it up again)
      */
-    private Reservation reserveSyncing(BudgetLease l, long amountNano, long budgetNano) {
+    private @Nullable Reservation reserveRefilling(BudgetLease l, long amountNano, long budgetNano) {
         long[] seen = seenBuffer.get();
         StateStoreException[] full = new StateStoreException[1];
         long code;
-        l.version.incrementAndGet();
+        l.beginMove();
         try {
             code = days.forDay(l.day).update(l.keyId, c -> {
+                if (l.retired) {
+                    return RETIRED;
+                }
                 l.writeBack(c, owner, true);
                 seen[0] = BudgetCells.spent(c);
                 seen[1] = BudgetCells.reserved(c);
@@ -169,7 +172,10 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
                 return v.ordinal();
             });
         } finally {
-            l.version.incrementAndGet();
+            l.endMove();
+        }
+        if (code == RETIRED) {
+            return null;
         }
         if (code == NO_SLOT) {
             throw Objects.requireNonNull(full[0], "the exception of a full entry");
@@ -196,13 +202,15 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
         // what the entry held when the decision was made, read under its lock: {spent, held, count, remaining}
         long[] seen = seenBuffer.get();
         long verdict = days.forDay(day).update(keyId, c -> {
-            seen[0] = BudgetCells.spent(c);
-            seen[1] = BudgetCells.reserved(c);
-            seen[2] = BudgetCells.open(c) + (lease == null ? 0 : lease.held().carvedCount());
-            Reservation.Verdict v = BudgetCells.reserve(c, owner, amountNano, budgetNano, keyId, day)
-                    ? Reservation.Verdict.GRANTED
-                    : BudgetCells.refusal(c, amountNano, budgetNano);
-            seen[3] = BudgetCells.remaining(c, budgetNano);
+            // the lease's unwritten spend is spent, its unused money is not held: as without leases
+            BudgetLease.Held h = lease == null ? BudgetLease.Held.NONE : lease.held();
+            seen[0] = BudgetCells.spent(c) + h.unwrittenNano();
+            seen[1] = BudgetCells.reserved(c) - h.avail() - h.unwrittenNano();
+            seen[2] = BudgetCells.open(c) + h.carvedCount();
+            boolean granted = BudgetCells.reserve(c, owner, amountNano, budgetNano, keyId, day);
+            Reservation.Verdict v =
+                    granted ? Reservation.Verdict.GRANTED : BudgetCells.refusal(c, amountNano, budgetNano);
+            seen[3] = Math.max(0, budgetNano - seen[0] - seen[1] - (granted ? amountNano : 0));
             if (lease != null) {
                 lease.saw(c);
             }
@@ -286,14 +294,14 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
         DayUsage u = DayUsage.ZERO;
         for (int i = 0; i < USAGE_TRIES; i++) {
             // an entry update for the lease moves money between the entry and the lease: read both between two
-            long version = l.version.get();
+            long stamp = l.stamp();
             BudgetLease.Held h = l.held();
             DayUsage e = store.read(keyId, c) ? BudgetCells.usage(c) : DayUsage.ZERO;
             u = new DayUsage(
                     e.spentNano() + h.unwrittenNano(),
                     Math.max(0, e.reservedNano() - h.avail() - h.unwrittenNano()),
                     e.requests() + h.unwrittenRequests());
-            if (version % 2 == 0 && l.version.get() == version) {
+            if (stamp >= 0 && l.unchanged(stamp)) {
                 break;
             }
         }
@@ -303,11 +311,9 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
     /**
      * Writes back the leases: their unwritten spend, and the unused money of those idle for
      * {@value #IDLE_MILLIS} ms (of every one when {@code all}); forgets leases that hold nothing.
-     *
-     * @return how many leases it could not write back because a request was changing their entry
+     * At most one entry update per lease.
      */
-    int flush(boolean all) {
-        int skipped = 0;
+    void flush(boolean all) {
         long now = System.nanoTime();
         for (BudgetLease l : leases.values()) {
             BudgetLease.Held h = l.held();
@@ -316,37 +322,27 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
             if (!spent && !(idle && (h.avail() != 0 || l.leased == 0))) {
                 continue;
             }
-            if (!l.trySync()) {
-                skipped++;
-                continue;
-            }
+            l.beginMove();
             try {
-                if (l.retired) {
-                    continue;
-                }
-                if (spent || l.leased != 0) {
-                    l.version.incrementAndGet();
-                    try {
-                        days.forDay(l.day).update(l.keyId, c -> {
-                            l.writeBack(c, owner, idle);
-                            l.saw(c);
-                            return 0;
-                        });
-                    } finally {
-                        l.version.incrementAndGet();
+                days.forDay(l.day).update(l.keyId, c -> {
+                    if (l.retired) {
+                        return 0;
                     }
-                }
-                if (idle && l.leased == 0 && l.held().equals(BudgetLease.Held.NONE)) {
-                    l.retired = true;
-                    leases.remove(new LeaseKey(l.keyId, l.day), l);
-                }
+                    l.writeBack(c, owner, idle);
+                    l.saw(c);
+                    if (idle && l.leased == 0 && l.held().equals(BudgetLease.Held.NONE)) {
+                        // under the entry's lock, so no request refills it meanwhile
+                        l.retired = true;
+                        leases.remove(new LeaseKey(l.keyId, l.day), l);
+                    }
+                    return 0;
+                });
             } catch (RuntimeException e) {
                 log.log(Level.WARNING, "could not write back the budget lease of " + l.keyId + " on " + l.day, e);
             } finally {
-                l.endSync();
+                l.endMove();
             }
         }
-        return skipped;
     }
 
     /** Stops the timer and writes back every lease (its carved reservations still in flight stay reserved). */
@@ -358,12 +354,9 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
         flusher.shutdownNow();
         try {
             flusher.awaitTermination(5, TimeUnit.SECONDS);
-            for (int i = 0; i < 1_000 && flush(true) > 0; i++) {
-                Thread.sleep(
-                        1); // a request thread is changing an entry for a lease: its update ends within microseconds
-            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        flush(true);
     }
 }
