@@ -69,7 +69,9 @@ import org.jspecify.annotations.Nullable;
  * Reserved money is recorded per owner process (pid and start time). {@link #open} releases what
  * owners that are no longer alive still hold in the day files of the last
  * {@value #RELEASE_SCAN_DAYS} days (and any older day file when it is first opened); a live peer's
- * reservations are never touched, and settled spend is never changed.
+ * reservations are never touched, and settled spend is never lowered. A dead owner's budget lease
+ * ({@link BudgetLease}) is counted as spent instead: it may hold spend not yet written, which cannot
+ * be told from its unused money. {@link #close} writes back this process's leases.
  *
  * <p>A file Chronicle refuses to open because it is damaged (its header garbled, its length not
  * what the header says, or a header whose writer died before finishing it) is recovered only when
