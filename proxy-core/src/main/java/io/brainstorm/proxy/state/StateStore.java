@@ -69,7 +69,9 @@ import org.jspecify.annotations.Nullable;
  * Reserved money is recorded per owner process (pid and start time). {@link #open} releases what
  * owners that are no longer alive still hold in the day files of the last
  * {@value #RELEASE_SCAN_DAYS} days (and any older day file when it is first opened); a live peer's
- * reservations are never touched, and settled spend is never changed.
+ * reservations are never touched, and settled spend is never lowered. A dead owner's budget lease
+ * ({@link BudgetLease}) is counted as spent instead: it may hold spend not yet written, which cannot
+ * be told from its unused money. {@link #close} writes back this process's leases.
  *
  * <p>A file Chronicle refuses to open because it is damaged (its header garbled, its length not
  * what the header says, or a header whose writer died before finishing it) is recovered only when
@@ -220,7 +222,7 @@ public final class StateStore implements AutoCloseable {
                 dir,
                 locks,
                 (cells, day) -> releasedDead.addAndGet(releaseDeadOwners(cells, day)));
-        this.budgets = new CellBudgetLedger(budgetDays, ProcessOwner.CURRENT);
+        this.budgets = new CellBudgetLedger(budgetDays, ProcessOwner.CURRENT, dir != null);
         if (dir == null) {
             this.answerDays = null;
             this.answers = new InMemoryAnswerLog();
@@ -409,6 +411,7 @@ public final class StateStore implements AutoCloseable {
             return;
         }
         closed = true;
+        budgets.close();
         budgetDays.close();
         if (answerDays != null) {
             answerDays.close();
@@ -431,25 +434,28 @@ public final class StateStore implements AutoCloseable {
 
     private static int releaseDeadOwners(CellStore<String> s, LocalDate day) {
         Map<ProcessOwner, Boolean> alive = new HashMap<>();
-        long[] total = new long[3];
+        // released nano-USD, released reservations, keys changed, lease nano-USD counted as spent
+        long[] total = new long[4];
         s.updateAll(c -> {
             long[] r = BudgetCells.releaseDead(c, o -> alive.computeIfAbsent(o, ProcessOwner::isAlive));
-            if (r[1] == 0 && r[0] == 0) {
+            if (r[1] == 0 && r[0] == 0 && r[2] == 0) {
                 return 0;
             }
             total[0] += r[0];
             total[1] += r[1];
             total[2] += 1;
+            total[3] += r[2];
             return 1;
         });
-        if (total[1] > 0 || total[0] > 0) {
+        if (total[2] > 0) {
             log.log(
                     Level.WARNING,
-                    "budgets of {0}: released {1} reservations ({2} nano-USD) on {3} keys held by "
-                            + "processes no longer alive: {4}",
+                    "budgets of {0}: released {1} reservations ({2} nano-USD) and counted {3} nano-USD of leases"
+                            + " as spent on {4} keys held by processes no longer alive: {5}",
                     day,
                     total[1],
                     total[0],
+                    total[3],
                     total[2],
                     alive.entrySet().stream()
                             .filter(e -> !e.getValue())

@@ -194,9 +194,12 @@ class CrashTest {
         JsonNode after = usage(restarted);
         BigDecimal settled = new BigDecimal(after.path("spent_usd").asText());
         assertTrue(told.compareTo(settled) <= 0, "told " + told + " > settled " + settled);
+        // the dead process's budget lease (up to 64 worst cases, its requests in flight among them)
+        // held unused money and spend not yet written, which cannot be told apart: it counts as spent
+        BigDecimal lease = reservedAtKill.multiply(BigDecimal.valueOf(64)).divide(BigDecimal.TEN);
         assertTrue(
-                settled.compareTo(told.add(reservedAtKill)) <= 0,
-                "settled " + settled + " > told " + told + " + in flight " + reservedAtKill);
+                settled.compareTo(told.add(reservedAtKill).add(lease)) <= 0,
+                "settled " + settled + " > told " + told + " + in flight " + reservedAtKill + " + one lease " + lease);
         assertEquals(
                 0,
                 new BigDecimal(after.path("reserved_usd").asText()).signum(),

@@ -12,6 +12,9 @@ import java.util.List;
  *       prints {@code granted=<total>};</li>
  *   <li>{@code hold DIR KEY DAY AMOUNT BUDGET N}: settles one reservation, then takes N and holds
  *       them, prints {@code holding} and waits to be killed;</li>
+ *   <li>{@code lease DIR KEY DAY AMOUNT BUDGET N}: settles one reservation in full (taking a
+ *       lease), prints {@code leased}, then, with N {@code 1}, keeps the lease in use (a reservation
+ *       settled for nothing every few milliseconds) until killed, or with N {@code 0} leaves it idle;</li>
  *   <li>{@code open DIR}: opens the store and prints {@code opened}, or {@code failed} and the
  *       exception's message on one line;</li>
  *   <li>{@code answer DIR REQUEST_ID TENANT ENDPOINT}: remembers that {@code ENDPOINT} answered
@@ -60,6 +63,16 @@ public final class StateChild {
                 }
                 long granted = race(ledger, key, day, amount, budget, n);
                 System.out.println("granted=" + granted);
+            } else if (mode.equals("lease")) {
+                ledger.settle(ledger.reserve(key, day, amount, budget), amount);
+                System.out.println("leased");
+                System.out.flush();
+                for (int i = 0; i < 60_000 / 5; i++) {
+                    if (n == 1) {
+                        ledger.settle(ledger.reserve(key, day, amount, budget), 0);
+                    }
+                    Thread.sleep(5);
+                }
             } else {
                 ledger.settle(ledger.reserve(key, day, amount, budget), amount);
                 List<Reservation> held = new ArrayList<>();
