@@ -111,6 +111,14 @@ final class BodyPatch {
             return add(start, end, with);
         }
 
+        /** Every range of {@code other}, a builder over the same body. */
+        Builder addAll(Builder other) {
+            for (int i = 0; i < other.n; i++) {
+                add(other.starts[i], other.ends[i], other.replacements[i]);
+            }
+            return this;
+        }
+
         private Builder add(int start, int end, byte @Nullable [] with) {
             if (n == starts.length) {
                 starts = Arrays.copyOf(starts, n * 2);

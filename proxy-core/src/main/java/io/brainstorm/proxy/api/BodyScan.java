@@ -108,15 +108,12 @@ final class BodyScan {
     private @Nullable String formatTypeText;
     private boolean toolChoiceNone;
 
-    /** Edits that ask for usage on a stream, in body order: start, end, replacement. */
-    private int usageEdits;
-
-    private int[] usageStart = new int[2];
-    private int[] usageEnd = new int[2];
-    private byte[][] usageBytes = new byte[2][];
+    /** The edits that ask for usage on a stream, applied only if the request is one. */
+    private final BodyPatch.Builder usage;
 
     BodyScan(byte[] bytes) {
         this.bytes = bytes;
+        this.usage = new BodyPatch.Builder(bytes);
         Arrays.fill(last, -1);
     }
 
@@ -151,6 +148,8 @@ final class BodyScan {
                     token[f] = v;
                 }
                 read(p, f, v);
+                // past a structure the reader did not walk (a no-op after one it did)
+                p.skipChildren();
                 t = p.nextToken();
                 valueEnd[k] = endBefore(offset(p));
             }
@@ -173,7 +172,7 @@ final class BodyScan {
             case RESPONSE_FORMAT -> readResponseFormat(p, v);
             case TOOL_CHOICE ->
                 toolChoiceNone = v == JsonToken.VALUE_STRING && p.getText().equals("none");
-            default -> p.skipChildren();
+            default -> {}
         }
     }
 
@@ -215,7 +214,7 @@ final class BodyScan {
         includeUsage = null;
         if (v == JsonToken.VALUE_NULL) {
             int at = offset(p);
-            usageEdit(at, at + 4, USAGE_OBJECT);
+            usage.replace(at, at + 4, USAGE_OBJECT);
             return;
         }
         if (v != JsonToken.START_OBJECT) {
@@ -228,19 +227,19 @@ final class BodyScan {
         JsonToken t = p.nextToken();
         while (t == JsonToken.FIELD_NAME) {
             empty = false;
-            boolean usage = p.currentName().equals("include_usage");
+            boolean isUsage = p.currentName().equals("include_usage");
             JsonToken value = p.nextToken();
             int start = offset(p);
             p.skipChildren();
             t = p.nextToken();
-            if (usage) {
+            if (isUsage) {
                 includeUsage = value;
                 found = true;
-                usageEdit(start, endBefore(offset(p)), TRUE);
+                usage.replace(start, endBefore(offset(p)), TRUE);
             }
         }
         if (!found) {
-            usageEdit(open + 1, open + 1, empty ? USAGE_MEMBER : USAGE_MEMBER_COMMA);
+            usage.replace(open + 1, open + 1, empty ? USAGE_MEMBER : USAGE_MEMBER_COMMA);
         }
     }
 
@@ -260,18 +259,6 @@ final class BodyScan {
             }
             p.skipChildren();
         }
-    }
-
-    private void usageEdit(int start, int end, byte[] replacement) {
-        if (usageEdits == usageStart.length) {
-            usageStart = Arrays.copyOf(usageStart, usageEdits * 2);
-            usageEnd = Arrays.copyOf(usageEnd, usageEdits * 2);
-            usageBytes = Arrays.copyOf(usageBytes, usageEdits * 2);
-        }
-        usageStart[usageEdits] = start;
-        usageEnd[usageEdits] = end;
-        usageBytes[usageEdits] = replacement;
-        usageEdits++;
     }
 
     /** Starts top-level member number {@link #members}, whose name starts at {@code at}. */
@@ -435,9 +422,7 @@ final class BodyScan {
             }
         }
         if (stream) {
-            for (int i = 0; i < usageEdits; i++) {
-                b.replace(usageStart[i], usageEnd[i], usageBytes[i]);
-            }
+            b.addAll(usage);
         }
         // runs of removed members: with the separator before them, or after them when first
         for (int k = 0; k < members; k++) {
