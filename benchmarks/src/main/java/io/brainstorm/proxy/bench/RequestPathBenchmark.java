@@ -47,9 +47,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The CPU the gateway adds to every chat request before it is sent upstream:
  * {@link ParsedRequest#parse} of the client body, {@link Router#route} of its model for the
- * calling key ({@link KeyAccess}), and {@link ParsedRequest#upstreamBody} serialising the rewritten
- * body for the chosen endpoint. {@code full} is all three, as {@code server.ApiHandler} runs them;
- * the others isolate a step. Authenticating the key is {@link KeyLookupBenchmark}'s.
+ * calling key ({@link KeyAccess}), and {@link ParsedRequest#upstreamBody} patching the client's
+ * bytes for the chosen endpoint. {@code full} is all three, as {@code server.ApiHandler} runs them;
+ * {@code route} isolates routing; parse and patch alone are {@link RequestParseBenchmark}'s. Authenticating the key is {@link KeyLookupBenchmark}'s.
  *
  * <p>The body is a typical ~1 KB chat request (system prompt, a few turns, sampling options); the
  * router is built from the catalog shipped in the jar and one hand-made endpoint per model, the
@@ -76,7 +76,6 @@ public class RequestPathBenchmark {
     private Registry registry;
     private ApiKey key;
     private ParsedRequest parsed;
-    private Endpoint endpoint;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -123,7 +122,6 @@ public class RequestPathBenchmark {
                 StrategyRegistry.load(getClass().getClassLoader(), null, Map.of()),
                 InstantSource.system());
         parsed = ParsedRequest.parse(ParsedRequest.Kind.CHAT, body);
-        endpoint = route(parsed).first();
     }
 
     @TearDown(Level.Trial)
@@ -151,21 +149,8 @@ public class RequestPathBenchmark {
     }
 
     @Benchmark
-    public ParsedRequest parse() {
-        return ParsedRequest.parse(ParsedRequest.Kind.CHAT, body);
-    }
-
-    @Benchmark
     public RoutePlan route() {
         return route(parsed);
-    }
-
-    @Benchmark
-    public int upstreamBody() {
-        ByteBuf out = parsed.upstreamBody(alloc, endpoint);
-        int n = out.readableBytes();
-        out.release();
-        return n;
     }
 
     /** A typical chat request of about 1 KB. */
