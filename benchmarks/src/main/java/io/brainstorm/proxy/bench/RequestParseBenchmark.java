@@ -104,7 +104,21 @@ public class RequestParseBenchmark {
 
     /** The load run's {@code BODY_PREFIX}, closed as {@code body} asks. */
     static String body(String kind) {
-        String prefix = "{\"model\":\"alpha\",\"messages\":["
+        String prefix = prefix("alpha");
+        return switch (kind) {
+            case "plain" -> prefix + "}";
+            case "stream" -> prefix + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
+            case "tools" ->
+                prefix + ",\"tools\":[" + tool("order_status", "Where an order's parcels are") + ","
+                        + tool("change_address", "Change the delivery address of an order")
+                        + "],\"tool_choice\":\"auto\"}";
+            default -> throw new IllegalArgumentException("body: " + kind + " (expected: plain, stream or tools)");
+        };
+    }
+
+    /** {@code BODY_PREFIX} of {@code benchmarks/load/run.sh} with {@code model}, unclosed. */
+    static String prefix(String model) {
+        return "{\"model\":\"" + model + "\",\"messages\":["
                 + "{\"role\":\"system\",\"content\":\"You are a concise assistant for an online bookshop. Answer in"
                 + " the customer's language, cite the order number when there is one, and never promise delivery"
                 + " dates you cannot see in the order data.\"},"
@@ -117,15 +131,6 @@ public class RequestParseBenchmark {
                 + " whether I can still change the delivery address to my office?\"}],"
                 + "\"temperature\":0.7,\"top_p\":1,\"max_tokens\":256,\"n\":1,\"presence_penalty\":0,"
                 + "\"frequency_penalty\":0,\"user\":\"customer-48213\"";
-        return switch (kind) {
-            case "plain" -> prefix + "}";
-            case "stream" -> prefix + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
-            case "tools" ->
-                prefix + ",\"tools\":[" + tool("order_status", "Where an order's parcels are") + ","
-                        + tool("change_address", "Change the delivery address of an order")
-                        + "],\"tool_choice\":\"auto\"}";
-            default -> throw new IllegalArgumentException("body: " + kind + " (expected: plain, stream or tools)");
-        };
     }
 
     private static String tool(String name, String description) {

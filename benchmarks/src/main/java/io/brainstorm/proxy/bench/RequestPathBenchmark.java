@@ -153,21 +153,9 @@ public class RequestPathBenchmark {
         return route(parsed);
     }
 
-    /** A typical chat request of about 1 KB. */
+    /** A typical chat request of about 1 KB: the load run's body ({@link RequestParseBenchmark#prefix}). */
     static String chatBody(String model, boolean stream) {
-        return "{\"model\":\"" + model + "\",\"messages\":["
-                + "{\"role\":\"system\",\"content\":\"You are a concise assistant for an online bookshop. Answer in"
-                + " the customer's language, cite the order number when there is one, and never promise delivery"
-                + " dates you cannot see in the order data.\"},"
-                + "{\"role\":\"user\",\"content\":\"Hi, I ordered two books last week (order 48213) and only one"
-                + " arrived. The parcel looked fine. What should I do?\"},"
-                + "{\"role\":\"assistant\",\"content\":\"Sorry about that! Order 48213 was shipped in two parcels;"
-                + " the second one left our warehouse two days after the first. Could you tell me which title you"
-                + " are still waiting for?\"},"
-                + "{\"role\":\"user\",\"content\":\"It is 'The Pragmatic Programmer'. Can you check where it is and"
-                + " whether I can still change the delivery address to my office?\"}],"
-                + "\"temperature\":0.7,\"top_p\":1,\"max_tokens\":256,\"n\":1,\"presence_penalty\":0,"
-                + "\"frequency_penalty\":0,\"user\":\"customer-48213\",\"stream\":" + stream
+        return RequestParseBenchmark.prefix(model) + ",\"stream\":" + stream
                 + (stream ? ",\"stream_options\":{\"include_usage\":true}" : "") + "}";
     }
 }
