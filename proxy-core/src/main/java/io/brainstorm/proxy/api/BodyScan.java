@@ -104,9 +104,8 @@ final class BodyScan {
     private int firstBadMessage = -1;
     private final long[] maxTokens = {NOT_A_LONG, NOT_A_LONG};
     private @Nullable JsonToken includeUsage;
-    private @Nullable JsonToken formatType;
-    private @Nullable String formatTypeText;
-    private boolean toolChoiceNone;
+    /** The last value of each field scoring reads, as a tree; null when absent. */
+    private final @Nullable JsonNode[] trees = new JsonNode[NAMES.length];
 
     /** The edits that ask for usage on a stream, applied only if the request is one. */
     private final BodyPatch.Builder usage;
@@ -169,9 +168,7 @@ final class BodyScan {
                         v == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
                                 ? p.getLongValue()
                                 : NOT_A_LONG;
-            case RESPONSE_FORMAT -> readResponseFormat(p, v);
-            case TOOL_CHOICE ->
-                toolChoiceNone = v == JsonToken.VALUE_STRING && p.getText().equals("none");
+            case TOOLS, RESPONSE_FORMAT, TOOL_CHOICE, FUNCTIONS, FUNCTION_CALL -> trees[f] = Json.MAPPER.readTree(p);
             default -> {}
         }
     }
@@ -240,24 +237,6 @@ final class BodyScan {
         }
         if (!found) {
             usage.replace(open + 1, open + 1, empty ? USAGE_MEMBER : USAGE_MEMBER_COMMA);
-        }
-    }
-
-    private void readResponseFormat(JsonParser p, JsonToken v) throws IOException {
-        formatType = null;
-        formatTypeText = null;
-        if (v != JsonToken.START_OBJECT) {
-            p.skipChildren();
-            return;
-        }
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            boolean type = p.currentName().equals("type");
-            JsonToken value = p.nextToken();
-            if (type) {
-                formatType = value;
-                formatTypeText = value == JsonToken.VALUE_STRING ? p.getText() : null;
-            }
-            p.skipChildren();
         }
     }
 
@@ -355,14 +334,13 @@ final class BodyScan {
         return Json.MAPPER.readTree(bytes, valueStart[k], valueEnd[k] - valueStart[k]);
     }
 
-    /** Whether {@code f}'s value, an array, has an element. */
-    boolean nonEmptyArray(int f) {
-        int k = last[f];
-        int i = valueStart[k] + 1;
-        while (whitespace(bytes[i])) {
-            i++;
-        }
-        return bytes[i] != ']';
+    /**
+     * The tree of a field scoring reads ({@code tools}, {@code response_format},
+     * {@code tool_choice}, {@code functions}, {@code function_call}); null when absent.
+     */
+    @Nullable
+    JsonNode scoringTree(int f) {
+        return trees[f];
     }
 
     @Nullable
@@ -391,20 +369,6 @@ final class BodyScan {
     @Nullable
     JsonToken includeUsage() {
         return includeUsage;
-    }
-
-    @Nullable
-    JsonToken formatType() {
-        return formatType;
-    }
-
-    @Nullable
-    String formatTypeText() {
-        return formatTypeText;
-    }
-
-    boolean toolChoiceNone() {
-        return toolChoiceNone;
     }
 
     /**

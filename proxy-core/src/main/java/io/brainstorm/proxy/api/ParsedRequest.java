@@ -1,7 +1,6 @@
 package io.brainstorm.proxy.api;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,7 +15,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -135,10 +133,8 @@ public final class ParsedRequest {
     }
 
     private static byte[] utf8(byte[] bytes) throws IOException {
-        try (JsonParser p = Json.MAPPER.getFactory().createParser(bytes)) {
-            if (p.currentLocation().getByteOffset() >= 0) {
-                return bytes; // read as UTF-8
-            }
+        if (!utf16or32(bytes)) {
+            return bytes;
         }
         JsonNode root = BODY_READER.readTree(bytes);
         ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length);
@@ -146,6 +142,19 @@ public final class ParsedRequest {
             Json.MAPPER.writeTree(g, root);
         }
         return out.toByteArray();
+    }
+
+    /**
+     * A byte-order mark of UTF-16 or UTF-32, or a zero byte among the first two (JSON text starts
+     * with ASCII, so UTF-16 and UTF-32 put a zero there), as Jackson's own detection decides; a
+     * zero byte is never valid in UTF-8 JSON, so the tree reader refuses such a body either way.
+     */
+    private static boolean utf16or32(byte[] b) {
+        return b.length >= 2
+                && (b[0] == 0
+                        || b[1] == 0
+                        || (b[0] == (byte) 0xFE && b[1] == (byte) 0xFF)
+                        || (b[0] == (byte) 0xFF && b[1] == (byte) 0xFE));
     }
 
     /** The checks, in a fixed order whatever the order of the fields, so one body always gets one answer. */
@@ -191,23 +200,26 @@ public final class ParsedRequest {
             long mt = optionalPositiveInt(scan, BodyScan.MAX_TOKENS);
             long mct = optionalPositiveInt(scan, BodyScan.MAX_COMPLETION_TOKENS);
             maxTokens = mct >= 0 ? mct : mt;
-            if (!scan.absent(BodyScan.TOOLS)) {
-                if (scan.token(BodyScan.TOOLS) != JsonToken.START_ARRAY) {
+            JsonNode t = scan.scoringTree(BodyScan.TOOLS);
+            if (t != null && !t.isNull()) {
+                if (!t.isArray()) {
                     throw ApiError.invalidRequest("tools", "Invalid type for 'tools': expected an array.");
                 }
-                tools = scan.nonEmptyArray(BodyScan.TOOLS);
+                tools = !t.isEmpty();
             }
             String type = "";
-            if (!scan.absent(BodyScan.RESPONSE_FORMAT)) {
-                if (scan.token(BodyScan.RESPONSE_FORMAT) != JsonToken.START_OBJECT
-                        || scan.formatType() != JsonToken.VALUE_STRING) {
+            JsonNode rf = scan.scoringTree(BodyScan.RESPONSE_FORMAT);
+            if (rf != null && !rf.isNull()) {
+                if (!rf.isObject() || !rf.path("type").isTextual()) {
                     throw ApiError.invalidRequest(
                             "response_format", "Invalid 'response_format': expected an object with a string 'type'.");
                 }
-                type = Objects.requireNonNull(scan.formatTypeText());
+                type = rf.path("type").asText();
                 json = type.equals("json_object") || type.equals("json_schema");
             }
-            format = tools && !scan.toolChoiceNone() ? "tools" : json ? type : "plain";
+            JsonNode choice = scan.scoringTree(BodyScan.TOOL_CHOICE);
+            boolean noTools = choice != null && choice.asText("").equals("none");
+            format = tools && !noTools ? "tools" : json ? type : "plain";
         } else {
             if (scan.absent(BodyScan.INPUT)) {
                 throw ApiError.invalidRequest("input", "Missing required parameter: 'input'.");
@@ -236,8 +248,9 @@ public final class ParsedRequest {
         ObjectNode scoring = Json.MAPPER.createObjectNode();
         if (kind == Kind.CHAT) {
             for (int f : SCORING_FIELDS) {
-                if (scan.has(f)) {
-                    scoring.set(BodyScan.NAMES[f], scan.tree(f));
+                JsonNode tree = scan.scoringTree(f);
+                if (tree != null) {
+                    scoring.set(BodyScan.NAMES[f], tree);
                 }
             }
         }
