@@ -47,9 +47,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The CPU the gateway adds to every chat request before it is sent upstream:
  * {@link ParsedRequest#parse} of the client body, {@link Router#route} of its model for the
- * calling key ({@link KeyAccess}), and {@link ParsedRequest#upstreamBody} serialising the rewritten
- * body for the chosen endpoint. {@code full} is all three, as {@code server.ApiHandler} runs them;
- * the others isolate a step. Authenticating the key is {@link KeyLookupBenchmark}'s.
+ * calling key ({@link KeyAccess}), and {@link ParsedRequest#upstreamBody} patching the client's
+ * bytes for the chosen endpoint. {@code full} is all three, as {@code server.ApiHandler} runs them;
+ * {@code route} isolates routing; parse and patch alone are {@link RequestParseBenchmark}'s. Authenticating the key is {@link KeyLookupBenchmark}'s.
  *
  * <p>The body is a typical ~1 KB chat request (system prompt, a few turns, sampling options); the
  * router is built from the catalog shipped in the jar and one hand-made endpoint per model, the
@@ -76,7 +76,6 @@ public class RequestPathBenchmark {
     private Registry registry;
     private ApiKey key;
     private ParsedRequest parsed;
-    private Endpoint endpoint;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -123,7 +122,6 @@ public class RequestPathBenchmark {
                 StrategyRegistry.load(getClass().getClassLoader(), null, Map.of()),
                 InstantSource.system());
         parsed = ParsedRequest.parse(ParsedRequest.Kind.CHAT, body);
-        endpoint = route(parsed).first();
     }
 
     @TearDown(Level.Trial)
@@ -151,38 +149,13 @@ public class RequestPathBenchmark {
     }
 
     @Benchmark
-    public ParsedRequest parse() {
-        return ParsedRequest.parse(ParsedRequest.Kind.CHAT, body);
-    }
-
-    @Benchmark
     public RoutePlan route() {
         return route(parsed);
     }
 
-    @Benchmark
-    public int upstreamBody() {
-        ByteBuf out = parsed.upstreamBody(alloc, endpoint);
-        int n = out.readableBytes();
-        out.release();
-        return n;
-    }
-
-    /** A typical chat request of about 1 KB. */
+    /** A typical chat request of about 1 KB: the load run's body ({@link RequestParseBenchmark#prefix}). */
     static String chatBody(String model, boolean stream) {
-        return "{\"model\":\"" + model + "\",\"messages\":["
-                + "{\"role\":\"system\",\"content\":\"You are a concise assistant for an online bookshop. Answer in"
-                + " the customer's language, cite the order number when there is one, and never promise delivery"
-                + " dates you cannot see in the order data.\"},"
-                + "{\"role\":\"user\",\"content\":\"Hi, I ordered two books last week (order 48213) and only one"
-                + " arrived. The parcel looked fine. What should I do?\"},"
-                + "{\"role\":\"assistant\",\"content\":\"Sorry about that! Order 48213 was shipped in two parcels;"
-                + " the second one left our warehouse two days after the first. Could you tell me which title you"
-                + " are still waiting for?\"},"
-                + "{\"role\":\"user\",\"content\":\"It is 'The Pragmatic Programmer'. Can you check where it is and"
-                + " whether I can still change the delivery address to my office?\"}],"
-                + "\"temperature\":0.7,\"top_p\":1,\"max_tokens\":256,\"n\":1,\"presence_penalty\":0,"
-                + "\"frequency_penalty\":0,\"user\":\"customer-48213\",\"stream\":" + stream
+        return RequestParseBenchmark.prefix(model) + ",\"stream\":" + stream
                 + (stream ? ",\"stream_options\":{\"include_usage\":true}" : "") + "}";
     }
 }

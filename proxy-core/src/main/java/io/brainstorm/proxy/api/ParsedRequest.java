@@ -1,6 +1,8 @@
 package io.brainstorm.proxy.api;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.route.Endpoint;
@@ -8,21 +10,46 @@ import io.brainstorm.proxy.route.ProviderPreferences;
 import io.brainstorm.proxy.route.RequestFeatures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufInputStream;
-import io.netty.buffer.ByteBufOutputStream;
+import io.netty.buffer.ByteBufUtil;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
- * A client's request body, parsed once and validated: what routing needs ({@link #features()}),
- * and the body to send upstream ({@link #upstreamBody}) with the model renamed, the gateway's own
- * fields ({@code models}, {@code provider}) removed and, for streams, usage asked for. Every other
- * field passes through untouched (tools, {@code response_format}, unknown fields).
+ * A client's request body, read once in one streaming pass and validated (docs/architecture.md §2,
+ * step 4): what routing needs ({@link #features()}), and the body to send upstream
+ * ({@link #upstreamBody}): the client's own bytes with the model renamed, the gateway's own fields
+ * ({@code models}, {@code provider}) removed and, for streams, usage asked for. Every other field
+ * passes through byte for byte (tools, {@code response_format}, unknown fields, whitespace, number
+ * forms); only the few fields the gateway reads are looked at, and only what scoring reads is built
+ * into a tree ({@link #scoringFields()}).
+ *
+ * <p>A field given twice counts by its last occurrence, as in a JSON tree; every {@code model} is
+ * renamed and every gateway field removed, so the upstream sees the model the gateway routed on.
+ * A body that is not UTF-8 (UTF-16 or UTF-32, which JSON allows to be detected) is read as a tree
+ * and written back as UTF-8 first, as the gateway always did.
+ *
+ * <p><b>Ownership:</b> {@link #parse} copies the body's bytes and never releases or moves the
+ * caller's buffer, so a request refused after parsing holds no buffer; each
+ * {@link #upstreamBody} is a new buffer the caller owns.
+ *
+ * <p><b>Threading:</b> made and used on the request's event loop; {@link #prompt()} is worked
+ * out there on first use.
+ *
+ * <p><b>Errors:</b> {@link #parse} throws only {@link ApiError} (a 400 naming the field), for
+ * any bytes.
  */
 public final class ParsedRequest {
     /** A client's body is one JSON value: anything after it ({@code {...}}} or a second object) is bad JSON. */
     private static final com.fasterxml.jackson.databind.ObjectReader BODY_READER =
             Json.MAPPER.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /** The fields scoring reads (docs/architecture.md §8), built into {@link #scoringFields()} when present. */
+    private static final int[] SCORING_FIELDS = {
+        BodyScan.RESPONSE_FORMAT, BodyScan.TOOLS, BodyScan.FUNCTIONS, BodyScan.TOOL_CHOICE, BodyScan.FUNCTION_CALL
+    };
 
     public enum Kind {
         CHAT,
@@ -33,36 +60,47 @@ public final class ParsedRequest {
     static final int MAX_FALLBACK_MODELS = 10;
 
     private final Kind kind;
-    private final ObjectNode body;
     private final String model;
     private final boolean stream;
     private final boolean clientWantsUsage;
     private final RequestFeatures features;
+    private final @Nullable String format;
+    private final ObjectNode scoringFields;
+    private final BodyPatch patch;
+    /** The client's bytes, and where its {@code messages} or {@code input} are in them ({@code start < 0}: absent). */
+    private final byte[] bytes;
+
+    private final int promptStart;
+    private final int promptEnd;
+    private @Nullable String prompt;
+    private boolean promptRead;
 
     private ParsedRequest(
             Kind kind,
-            ObjectNode body,
+            BodyScan scan,
             String model,
             boolean stream,
             boolean clientWantsUsage,
-            RequestFeatures features) {
+            RequestFeatures features,
+            @Nullable String format,
+            ObjectNode scoringFields) {
         this.kind = kind;
-        this.body = body;
         this.model = model;
         this.stream = stream;
         this.clientWantsUsage = clientWantsUsage;
         this.features = features;
-        body.remove("models");
-        body.remove("provider");
-        if (stream) {
-            JsonNode so = body.get("stream_options");
-            ObjectNode options = so instanceof ObjectNode o ? o : body.putObject("stream_options");
-            options.put("include_usage", true);
-        }
+        this.format = format;
+        this.scoringFields = scoringFields;
+        this.patch = scan.patch(stream);
+        this.bytes = scan.bytes;
+        int promptField = kind == Kind.CHAT ? BodyScan.MESSAGES : BodyScan.INPUT;
+        int[] span = scan.has(promptField) ? scan.span(promptField) : new int[] {-1, -1};
+        this.promptStart = span[0];
+        this.promptEnd = span[1];
     }
 
     /**
-     * Parses a request body; does not release {@code content}.
+     * Parses a request body; does not release {@code content} or move its indexes.
      *
      * @throws ApiError 400 naming the field that is missing or of the wrong type
      */
@@ -71,9 +109,10 @@ public final class ParsedRequest {
         if (size == 0) {
             throw ApiError.invalidRequest(null, "The request body is empty; expected a JSON object.");
         }
-        JsonNode root;
-        try (InputStream in = new ByteBufInputStream(content.duplicate())) {
-            root = BODY_READER.readTree(in);
+        byte[] bytes = ByteBufUtil.getBytes(content);
+        try {
+            BodyScan scan = scan(bytes);
+            return validate(kind, scan, estimateTokens(bytes));
         } catch (JsonProcessingException e) {
             throw ApiError.invalidRequest(null, "The request body is not valid JSON: " + e.getOriginalMessage());
         } catch (NumberFormatException e) {
@@ -81,15 +120,50 @@ public final class ParsedRequest {
             throw ApiError.invalidRequest(null, "The request body has a number out of range: " + e.getMessage());
         } catch (IOException e) {
             throw ApiError.invalidRequest(null, "The request body could not be read: " + e.getMessage());
-        }
-        if (!(root instanceof ObjectNode body)) {
+        } catch (BodyScan.NotAnObject e) {
             throw ApiError.invalidRequest(null, "The request body must be a JSON object.");
         }
-        JsonNode modelNode = body.get("model");
-        if (modelNode == null || modelNode.isNull()) {
+    }
+
+    /** The streaming pass; a body in UTF-16 or UTF-32 is made UTF-8 first, since patches are UTF-8 bytes. */
+    private static BodyScan scan(byte[] bytes) throws IOException, BodyScan.NotAnObject {
+        BodyScan scan = new BodyScan(utf8(bytes));
+        scan.run();
+        return scan;
+    }
+
+    private static byte[] utf8(byte[] bytes) throws IOException {
+        if (!utf16or32(bytes)) {
+            return bytes;
+        }
+        JsonNode root = BODY_READER.readTree(bytes);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length);
+        try (JsonGenerator g = new PassThroughGenerator(Json.MAPPER.getFactory().createGenerator(out))) {
+            Json.MAPPER.writeTree(g, root);
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * A byte-order mark of UTF-16 or UTF-32, or a zero byte among the first two (JSON text starts
+     * with ASCII, so UTF-16 and UTF-32 put a zero there), as Jackson's own detection decides; a
+     * zero byte is never valid in UTF-8 JSON, so the tree reader refuses such a body either way.
+     */
+    private static boolean utf16or32(byte[] b) {
+        return b.length >= 2
+                && (b[0] == 0
+                        || b[1] == 0
+                        || (b[0] == (byte) 0xFE && b[1] == (byte) 0xFF)
+                        || (b[0] == (byte) 0xFF && b[1] == (byte) 0xFE));
+    }
+
+    /** The checks, in a fixed order whatever the order of the fields, so one body always gets one answer. */
+    private static ParsedRequest validate(Kind kind, BodyScan scan, long estimatedInput) throws IOException {
+        if (scan.absent(BodyScan.MODEL)) {
             throw ApiError.invalidRequest("model", "Missing required parameter: 'model'.");
         }
-        if (!modelNode.isTextual() || modelNode.asText().isBlank()) {
+        String model = scan.model();
+        if (model == null || model.isBlank()) {
             throw ApiError.invalidRequest("model", "Invalid type for 'model': expected a non-empty string.");
         }
         long maxTokens = -1;
@@ -97,68 +171,68 @@ public final class ParsedRequest {
         boolean wantsUsage = false;
         boolean tools = false;
         boolean json = false;
+        String format = null;
         if (kind == Kind.CHAT) {
-            JsonNode messages = body.get("messages");
-            if (messages == null || messages.isNull()) {
+            if (scan.absent(BodyScan.MESSAGES)) {
                 throw ApiError.invalidRequest("messages", "Missing required parameter: 'messages'.");
             }
-            if (!messages.isArray()) {
+            if (scan.token(BodyScan.MESSAGES) != JsonToken.START_ARRAY) {
                 throw ApiError.invalidRequest("messages", "Invalid type for 'messages': expected an array.");
             }
-            if (messages.isEmpty()) {
+            if (scan.messages() == 0) {
                 throw ApiError.invalidRequest(
                         "messages", "Invalid 'messages': empty array. Expected at least one message.");
             }
-            for (int i = 0; i < messages.size(); i++) {
-                JsonNode m = messages.get(i);
-                if (!m.isObject() || !m.path("role").isTextual()) {
-                    throw ApiError.invalidRequest(
-                            "messages[" + i + "]",
-                            "Invalid 'messages[" + i + "]': expected an object with a string 'role'.");
-                }
+            int i = scan.firstBadMessage();
+            if (i >= 0) {
+                throw ApiError.invalidRequest(
+                        "messages[" + i + "]",
+                        "Invalid 'messages[" + i + "]': expected an object with a string 'role'.");
             }
-            stream = optionalBoolean(body, "stream");
-            JsonNode so = body.get("stream_options");
-            if (so != null && !so.isNull()) {
-                if (!so.isObject()) {
+            stream = optionalBoolean(scan.token(BodyScan.STREAM), "stream");
+            if (!scan.absent(BodyScan.STREAM_OPTIONS)) {
+                if (scan.token(BodyScan.STREAM_OPTIONS) != JsonToken.START_OBJECT) {
                     throw ApiError.invalidRequest(
                             "stream_options", "Invalid type for 'stream_options': expected an object.");
                 }
-                wantsUsage = optionalBoolean((ObjectNode) so, "include_usage");
+                wantsUsage = optionalBoolean(scan.includeUsage(), "include_usage");
             }
-            long mt = optionalPositiveInt(body, "max_tokens");
-            long mct = optionalPositiveInt(body, "max_completion_tokens");
+            long mt = optionalPositiveInt(scan, BodyScan.MAX_TOKENS);
+            long mct = optionalPositiveInt(scan, BodyScan.MAX_COMPLETION_TOKENS);
             maxTokens = mct >= 0 ? mct : mt;
-            JsonNode t = body.get("tools");
+            JsonNode t = scan.scoringTree(BodyScan.TOOLS);
             if (t != null && !t.isNull()) {
                 if (!t.isArray()) {
                     throw ApiError.invalidRequest("tools", "Invalid type for 'tools': expected an array.");
                 }
                 tools = !t.isEmpty();
             }
-            JsonNode rf = body.get("response_format");
+            String type = "";
+            JsonNode rf = scan.scoringTree(BodyScan.RESPONSE_FORMAT);
             if (rf != null && !rf.isNull()) {
                 if (!rf.isObject() || !rf.path("type").isTextual()) {
                     throw ApiError.invalidRequest(
                             "response_format", "Invalid 'response_format': expected an object with a string 'type'.");
                 }
-                String type = rf.path("type").asText();
+                type = rf.path("type").asText();
                 json = type.equals("json_object") || type.equals("json_schema");
             }
+            JsonNode choice = scan.scoringTree(BodyScan.TOOL_CHOICE);
+            boolean noTools = choice != null && choice.asText("").equals("none");
+            format = tools && !noTools ? "tools" : json ? type : "plain";
         } else {
-            JsonNode input = body.get("input");
-            if (input == null || input.isNull()) {
+            if (scan.absent(BodyScan.INPUT)) {
                 throw ApiError.invalidRequest("input", "Missing required parameter: 'input'.");
             }
-            if (!input.isTextual() && !input.isArray()) {
+            JsonToken input = scan.token(BodyScan.INPUT);
+            if (input != JsonToken.VALUE_STRING && input != JsonToken.START_ARRAY) {
                 throw ApiError.invalidRequest("input", "Invalid type for 'input': expected a string or an array.");
             }
         }
-        long estimatedInput = estimateTokens(content);
-        JsonNode user = body.get("user");
-        if (user != null && !user.isNull() && !user.isTextual()) {
+        if (!scan.absent(BodyScan.USER) && scan.user() == null) {
             throw ApiError.invalidRequest("user", "Invalid type for 'user': expected a string.");
         }
+        String user = scan.user();
         RequestFeatures features = new RequestFeatures(
                 estimatedInput,
                 maxTokens,
@@ -166,10 +240,21 @@ public final class ParsedRequest {
                 json,
                 stream,
                 kind == Kind.EMBEDDINGS,
-                fallbackModels(body),
-                providerPreferences(body),
-                user == null || user.isNull() ? "" : user.textValue());
-        return new ParsedRequest(kind, body, modelNode.asText(), stream, wantsUsage, features);
+                scan.absent(BodyScan.MODELS) ? List.of() : fallbackModels(scan.tree(BodyScan.MODELS)),
+                scan.absent(BodyScan.PROVIDER)
+                        ? ProviderPreferences.NONE
+                        : providerPreferences(scan.tree(BodyScan.PROVIDER)),
+                user == null ? "" : user);
+        ObjectNode scoring = Json.MAPPER.createObjectNode();
+        if (kind == Kind.CHAT) {
+            for (int f : SCORING_FIELDS) {
+                JsonNode tree = scan.scoringTree(f);
+                if (tree != null) {
+                    scoring.set(BodyScan.NAMES[f], tree);
+                }
+            }
+        }
+        return new ParsedRequest(kind, scan, model, stream, wantsUsage, features, format, scoring);
     }
 
     /**
@@ -180,24 +265,24 @@ public final class ParsedRequest {
      * tokenizer for every model family would cost more per request than the rest of the gateway.
      */
     static long estimateTokens(ByteBuf body) {
-        long[] counts = new long[2]; // ASCII bytes, non-ASCII characters (UTF-8 lead bytes)
-        body.forEachByte(b -> {
+        return estimateTokens(ByteBufUtil.getBytes(body));
+    }
+
+    private static long estimateTokens(byte[] body) {
+        long ascii = 0;
+        long other = 0; // non-ASCII characters: UTF-8 lead bytes
+        for (byte b : body) {
             if (b >= 0) {
-                counts[0]++;
+                ascii++;
             } else if ((b & 0xC0) == 0xC0) {
-                counts[1]++;
+                other++;
             }
-            return true;
-        });
-        return (counts[0] + 2) / 3 + counts[1];
+        }
+        return (ascii + 2) / 3 + other;
     }
 
     /** OpenRouter's {@code models}: fallback models, in order. */
-    private static java.util.List<String> fallbackModels(ObjectNode body) {
-        JsonNode models = body.get("models");
-        if (models == null || models.isNull()) {
-            return java.util.List.of();
-        }
+    private static List<String> fallbackModels(JsonNode models) {
         if (!models.isArray()) {
             throw ApiError.invalidRequest("models", "Invalid type for 'models': expected an array of model names.");
         }
@@ -206,7 +291,7 @@ public final class ParsedRequest {
                     "models",
                     "Invalid 'models': " + models.size() + " names (expected: at most " + MAX_FALLBACK_MODELS + ").");
         }
-        java.util.List<String> out = new java.util.ArrayList<>(models.size());
+        List<String> out = new ArrayList<>(models.size());
         for (int i = 0; i < models.size(); i++) {
             JsonNode m = models.get(i);
             if (!m.isTextual() || m.textValue().isBlank()) {
@@ -222,15 +307,11 @@ public final class ParsedRequest {
      * OpenRouter's {@code provider}: {@code order}, {@code allow_fallbacks} and {@code sort} are
      * honoured; its other fields are accepted and have no effect here.
      */
-    private static ProviderPreferences providerPreferences(ObjectNode body) {
-        JsonNode p = body.get("provider");
-        if (p == null || p.isNull()) {
-            return ProviderPreferences.NONE;
-        }
+    private static ProviderPreferences providerPreferences(JsonNode p) {
         if (!p.isObject()) {
             throw ApiError.invalidRequest("provider", "Invalid type for 'provider': expected an object.");
         }
-        java.util.List<String> order = new java.util.ArrayList<>();
+        List<String> order = new ArrayList<>();
         JsonNode o = p.get("order");
         if (o != null && !o.isNull()) {
             if (!o.isArray()) {
@@ -270,22 +351,28 @@ public final class ParsedRequest {
         return new ProviderPreferences(order, allowFallbacks, sort);
     }
 
-    private static boolean optionalBoolean(ObjectNode node, String field) {
-        JsonNode v = node.get(field);
-        if (v == null || v.isNull()) {
+    /** A boolean from its token: absent and null are false. */
+    private static boolean optionalBoolean(@Nullable JsonToken v, String field) {
+        if (v == null || v == JsonToken.VALUE_NULL) {
             return false;
         }
         if (!v.isBoolean()) {
             throw ApiError.invalidRequest(field, "Invalid type for '" + field + "': expected a boolean.");
         }
-        return v.booleanValue();
+        return v == JsonToken.VALUE_TRUE;
     }
 
-    private static long optionalPositiveInt(ObjectNode node, String field) {
-        JsonNode v = node.get(field);
-        if (v == null || v.isNull()) {
+    /** An int of at least 1, or -1 when absent or null; anything but a plain int is judged as a tree (1.0 is 1). */
+    private static long optionalPositiveInt(BodyScan scan, int f) throws IOException {
+        if (scan.absent(f)) {
             return -1;
         }
+        long fast = scan.maxTokens(f);
+        if (fast >= 1) {
+            return fast;
+        }
+        String field = BodyScan.NAMES[f];
+        JsonNode v = scan.tree(f);
         if (!v.canConvertToExactIntegral() || !v.canConvertToLong() || v.asLong() < 1) {
             throw ApiError.invalidRequest(field, "Invalid '" + field + "': " + v + " (expected: an integer >= 1).");
         }
@@ -315,11 +402,42 @@ public final class ParsedRequest {
     }
 
     /**
-     * The client's body as parsed, without the gateway's own fields. Read it only once the
-     * exchange has ended (each attempt sets {@code model} in it); never change it.
+     * The answer format a chat request asks for: {@code tools} when it declares tools (and
+     * {@code tool_choice} is not {@code none}), else {@code json_schema} or {@code json_object} from
+     * {@code response_format}, else {@code plain}; null for embeddings.
      */
-    public JsonNode body() {
-        return body;
+    public @Nullable String format() {
+        return format;
+    }
+
+    /**
+     * The fields of the body that scoring reads ({@code response_format}, {@code tools},
+     * {@code functions}, {@code tool_choice}, {@code function_call}) as a tree, with the others
+     * left out; empty for a plain request or embeddings. Never change it.
+     */
+    public ObjectNode scoringFields() {
+        return scoringFields;
+    }
+
+    /**
+     * The request's {@code messages} (chat) or {@code input} (embeddings) as compact JSON text, for
+     * a completion record that keeps content; null when absent. Read from the body on first use.
+     */
+    public @Nullable String prompt() {
+        if (!promptRead) {
+            promptRead = true;
+            if (promptStart >= 0) {
+                try {
+                    prompt = Json.MAPPER
+                            .readTree(bytes, promptStart, promptEnd - promptStart)
+                            .toString();
+                } catch (IOException | NumberFormatException e) {
+                    // a number the tree cannot hold in a part the gateway passed through unread
+                    prompt = null;
+                }
+            }
+        }
+        return prompt;
     }
 
     /** The upstream path below the endpoint's base path. */
@@ -329,17 +447,7 @@ public final class ParsedRequest {
 
     /** The body for {@code endpoint}: a new buffer the caller owns. */
     public ByteBuf upstreamBody(ByteBufAllocator alloc, Endpoint endpoint) {
-        // only the model differs between endpoints; the rest was prepared once in the constructor
-        body.put("model", endpoint.upstreamModel());
-        ByteBuf buf = alloc.buffer(256);
-        try (ByteBufOutputStream os = new ByteBufOutputStream(buf);
-                com.fasterxml.jackson.core.JsonGenerator g =
-                        new PassThroughGenerator(Json.MAPPER.getFactory().createGenerator((java.io.OutputStream) os))) {
-            Json.MAPPER.writeTree(g, body);
-        } catch (IOException e) {
-            buf.release();
-            throw new IllegalStateException("serialising a parsed request failed", e);
-        }
-        return buf;
+        // only the model differs between endpoints; the other edits were settled when parsing
+        return patch.write(alloc, endpoint.upstreamModel());
     }
 }

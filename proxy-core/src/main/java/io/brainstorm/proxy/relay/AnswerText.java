@@ -1,6 +1,5 @@
 package io.brainstorm.proxy.relay;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.settle.AnswerContent;
@@ -9,19 +8,13 @@ import io.netty.buffer.ByteBuf;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The prompt and the answer as text, for completion records when the audit records content
- * ({@code audit.record_content}); never used otherwise, so plain requests are not parsed for it. A
- * whole answer and a stream are read the same way (the scorer's reader), so tool calls are recorded
+ * The answer as text, for completion records when the audit records content
+ * ({@code audit.record_content}; the prompt is {@code ParsedRequest.prompt()}); never used
+ * otherwise, so plain answers are not parsed for it. A whole answer and a stream are read the same way (the scorer's reader), so tool calls are recorded
  * in one form: {@code [{"name","arguments"}]}.
  */
 final class AnswerText {
     private AnswerText() {}
-
-    /** The request's {@code messages} (chat) or {@code input} (embeddings) as JSON text, or null. */
-    static @Nullable String prompt(JsonNode body) {
-        JsonNode m = body.has("messages") ? body.get("messages") : body.get("input");
-        return m == null ? null : m.toString();
-    }
 
     /** A whole answer's first choice: its content, or its tool calls as JSON; null when unreadable. Indexes untouched. */
     static @Nullable String of(ByteBuf answer) {

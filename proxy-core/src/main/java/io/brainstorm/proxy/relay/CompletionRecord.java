@@ -59,7 +59,7 @@ final class CompletionRecord {
                 .latencyMicros(timeline.latencyMicros())
                 .fallbacks(attempts.fallbacks())
                 .score(verdict.score(), verdict.outcome())
-                .prompt(settlement.recordContent() ? AnswerText.prompt(request.body()) : null)
+                .prompt(settlement.recordContent() ? request.prompt() : null)
                 .answer(answerText);
         settlement.completions().accept(completion.build());
     }

@@ -105,7 +105,7 @@ final class StreamedAnswer {
             parts.settlement()
                     .scoring()
                     .score(
-                            parts.request().body(),
+                            parts.request().scoringFields(),
                             capture.answer(),
                             parts.client().executor(),
                             this::onScored);

@@ -129,7 +129,11 @@ final class WholeAnswer {
             });
             parts.settlement()
                     .scoring()
-                    .scoreAnswer(parts.request().body(), toScore, parts.client().executor(), then);
+                    .scoreAnswer(
+                            parts.request().scoringFields(),
+                            toScore,
+                            parts.client().executor(),
+                            then);
         }
     }
 

@@ -300,8 +300,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             key = authenticate(request);
             completion.key(key.tenant(), key.id());
             parsed = ParsedRequest.parse(kind, request.content());
-            completion.requestedModel(parsed.model()).stream(parsed.stream())
-                    .format(kind == ParsedRequest.Kind.CHAT ? Completion.formatOf(parsed.body()) : null);
+            completion.requestedModel(parsed.model()).stream(parsed.stream()).format(parsed.format());
             services = requireServices();
             route = services.router().route(parsed.model(), parsed.features(), requestId, access(key));
             completion.strategy(route.strategy());

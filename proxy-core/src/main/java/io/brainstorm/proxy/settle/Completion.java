@@ -1,6 +1,5 @@
 package io.brainstorm.proxy.settle;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -83,23 +82,6 @@ public record Completion(
      */
     public static Builder builder(String requestId, long arrivalNanos) {
         return new Builder(requestId, arrivalNanos);
-    }
-
-    /**
-     * The answer format a chat request body asks for: {@code tools} when it declares tools (and
-     * {@code tool_choice} is not {@code none}), else {@code json_schema} or {@code json_object} from
-     * {@code response_format}, else {@code plain}.
-     */
-    public static String formatOf(JsonNode body) {
-        JsonNode tools = body.get("tools");
-        if (tools != null
-                && tools.isArray()
-                && !tools.isEmpty()
-                && !"none".equals(body.path("tool_choice").asText(""))) {
-            return "tools";
-        }
-        String type = body.path("response_format").path("type").asText("");
-        return type.equals("json_schema") || type.equals("json_object") ? type : "plain";
     }
 
     /** Whether the scorer gave a verdict. */
@@ -207,7 +189,7 @@ public record Completion(
             return this;
         }
 
-        /** What the answer was asked to be ({@link Completion#formatOf}), or null for embeddings. */
+        /** What the answer was asked to be ({@code api.ParsedRequest.format()}), or null for embeddings. */
         public Builder format(@Nullable String format) {
             requireOpen();
             this.format = format;
