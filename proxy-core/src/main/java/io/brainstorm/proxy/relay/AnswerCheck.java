@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonEOFException;
+import io.brainstorm.proxy.settle.Usage;
+import io.brainstorm.proxy.settle.UsageParser;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import java.io.IOException;
@@ -22,7 +24,8 @@ import org.jspecify.annotations.Nullable;
  * the client.
  *
  * <p><b>Cost.</b> The body is tokenised once with Jackson's streaming parser, straight from the
- * buffer: no copy of the body, no tree; string values are skipped, not decoded.
+ * buffer: no copy of the body, no tree; string values are skipped, not decoded. The same pass reads
+ * the top-level {@code usage} object ({@link #check}), so the answer is read once.
  *
  * <p><b>Reference counting.</b> Reads only; never changes a buffer's indexes or reference count.
  */
@@ -59,26 +62,43 @@ final class AnswerCheck {
     }
 
     /**
+     * What {@link #check} found in a whole 2xx body.
+     *
+     * @param wrong null when the body is such an answer, else the reason
+     * @param usage the top-level {@code usage} object when the body is such an answer and has one
+     */
+    record Checked(@Nullable String wrong, @Nullable Usage usage) {}
+
+    /**
      * Checks a whole 2xx body: one JSON object holding {@code kind}'s array at its top level, and
      * nothing after it but whitespace.
      *
      * @return null when the body is such an answer, else the reason
      */
     static @Nullable String body(ByteBuf body, Kind kind, JsonFactory json) {
+        return check(body, kind, json).wrong();
+    }
+
+    /**
+     * {@link #body}'s check, reading the answer's top-level {@code usage} in the same pass (the
+     * figures {@link UsageParser#fromAnswer} reads; a repeated key: the last one counts).
+     */
+    static Checked check(ByteBuf body, Kind kind, JsonFactory json) {
         int size = body.readableBytes();
         if (size == 0) {
-            return "empty (no body)";
+            return new Checked("empty (no body)", null);
         }
         // a duplicate: the parser moves its reader index, not the answer's
         try (JsonParser p = json.createParser((java.io.InputStream) new ByteBufInputStream(body.duplicate()))) {
             JsonToken first = p.nextToken();
             if (first == null) {
-                return "empty (only whitespace)";
+                return new Checked("empty (only whitespace)", null);
             }
             if (first != JsonToken.START_OBJECT) {
-                return "not " + kind.what + " (a JSON " + valueName(first) + ", not an object)";
+                return new Checked("not " + kind.what + " (a JSON " + valueName(first) + ", not an object)", null);
             }
             boolean found = false;
+            Usage usage = null;
             for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
                 // nextToken() throws at the end of input inside the object, so t is a field name here
                 String name = p.currentName();
@@ -86,18 +106,24 @@ final class AnswerCheck {
                 if (kind.array.equals(name)) {
                     // a repeated key: the last one counts, as it does for the clients' JSON readers
                     found = value == JsonToken.START_ARRAY;
+                    p.skipChildren();
+                } else if ("usage".equals(name)) {
+                    usage = value == JsonToken.START_OBJECT ? UsageParser.read(p) : null;
+                } else {
+                    p.skipChildren();
                 }
-                p.skipChildren();
             }
             if (p.nextToken() != null) {
-                return "not JSON (data after the object, at byte " + offset(p) + " of " + size + ")";
+                return new Checked("not JSON (data after the object, at byte " + offset(p) + " of " + size + ")", null);
             }
-            return found ? null : "not " + kind.what + " (no \"" + kind.array + "\" array)";
+            return found
+                    ? new Checked(null, usage)
+                    : new Checked("not " + kind.what + " (no \"" + kind.array + "\" array)", null);
         } catch (JsonEOFException e) {
-            return "not JSON (cut off: the body ends after " + size + " bytes, inside the object)";
+            return new Checked("not JSON (cut off: the body ends after " + size + " bytes, inside the object)", null);
         } catch (IOException | RuntimeException e) {
             // the parser's own message may quote the body: only the position is kept
-            return "not JSON (invalid at byte " + errorOffset(e) + " of " + size + ")";
+            return new Checked("not JSON (invalid at byte " + errorOffset(e) + " of " + size + ")", null);
         }
     }
 

@@ -6,7 +6,6 @@ import io.brainstorm.proxy.api.ParsedRequest;
 import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.settle.Scorer;
 import io.brainstorm.proxy.settle.Usage;
-import io.brainstorm.proxy.settle.UsageParser;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.handler.codec.http.HttpContent;
@@ -78,17 +77,17 @@ final class WholeAnswer {
         boolean ok = code / 100 == 2;
         AnswerCheck.Kind kind =
                 parts.request().kind() == ParsedRequest.Kind.CHAT ? AnswerCheck.Kind.CHAT : AnswerCheck.Kind.EMBEDDINGS;
-        String wrong = ok ? AnswerCheck.body(body, kind, Json.MAPPER.getFactory()) : null;
-        if (wrong != null) {
-            exchange.failAttempt("the answer was " + wrong, false, true, code, -1);
+        AnswerCheck.Checked checked = ok ? AnswerCheck.check(body, kind, Json.MAPPER.getFactory()) : null;
+        if (checked != null && checked.wrong() != null) {
+            exchange.failAttempt("the answer was " + checked.wrong(), false, true, code, -1);
             return;
         }
         attempts.relaying();
         Scorer.Result verdict = Scorer.NOT_APPLICABLE;
         ByteBuf toScore = null;
         String errorCode = null;
-        if (ok) {
-            Usage u = UsageParser.fromAnswer(body, Json.MAPPER);
+        if (checked != null) {
+            Usage u = checked.usage();
             if (u == null) {
                 bill.settleEstimate(0, attempts.endpoint());
             } else {

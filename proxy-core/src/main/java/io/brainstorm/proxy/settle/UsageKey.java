@@ -4,8 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.ByteProcessor;
 
 /**
- * Finds OpenAI's {@code "usage": {…}} in raw JSON bytes without parsing them: for the SSE relay
- * (does this event carry the usage object?) and for whole answers (where does it start?). Inside
+ * Finds OpenAI's {@code "usage": {…}} in raw JSON bytes without parsing them, for the SSE relay:
+ * does this event carry the usage object? Inside
  * JSON strings quotes are escaped, so the raw bytes {@code "usage"} followed by a colon can only
  * be a key.
  */
@@ -41,28 +41,6 @@ public final class UsageKey {
             // the closing quote of "usage" may open the next string; scan on from there
             finder.matched = 1;
             i = keyLast + 1;
-        }
-        return NONE;
-    }
-
-    /**
-     * The index of the '{' opening the last usage object in {@code [from, to)}, scanning backwards
-     * (OpenAI writes usage last, so the search is short), or {@link #NONE}.
-     */
-    public static int findLastObject(ByteBuf buf, int from, int to) {
-        BackwardFinder finder = new BackwardFinder();
-        int end = to;
-        while (end > from) {
-            int keyStart = buf.forEachByteDesc(from, end - from, finder);
-            if (keyStart < 0) {
-                return NONE;
-            }
-            int object = objectAfterKey(buf, keyStart + KEY.length, to, true);
-            if (object >= 0) {
-                return object;
-            }
-            finder.matched = 0;
-            end = keyStart;
         }
         return NONE;
     }
@@ -111,21 +89,6 @@ public final class UsageKey {
                     return false;
                 }
                 return true;
-            }
-            matched = b == '"' ? 1 : 0;
-            return true;
-        }
-    }
-
-    /** Scanning backwards, stops on the opening quote of {@code "usage"}. */
-    private static final class BackwardFinder implements ByteProcessor {
-        int matched;
-
-        @Override
-        public boolean process(byte b) {
-            if (b == KEY[KEY.length - 1 - matched]) {
-                matched++;
-                return matched < KEY.length;
             }
             matched = b == '"' ? 1 : 0;
             return true;

@@ -10,10 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import io.brainstorm.proxy.api.Json;
+import io.brainstorm.proxy.settle.Usage;
+import io.brainstorm.proxy.settle.UsageParser;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 class AnswerCheckTest {
@@ -160,6 +163,47 @@ class AnswerCheckTest {
             buf.skipBytes("garbage".length());
             assertNull(AnswerCheck.body(buf, CHAT, JSON));
             assertEquals("garbage".length(), buf.readerIndex());
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void theSamePassReadsTheTopLevelUsage() {
+        assertEquals(new Usage(10, 6, 0, 0), usageOf(CHAT_ANSWER));
+        assertEquals(new Usage(8, 0, 0, 0), usageOf(EMBEDDINGS_ANSWER.replace("\"data\"", "\"choices\"")));
+        assertEquals(
+                new Usage(12, 5, 4, 2),
+                usageOf("{\"usage\":{\"prompt_tokens\":1},\"choices\":[{\"usage\":{\"prompt_tokens\":99}}],"
+                        + "\"usage\":{\"prompt_tokens_details\":{\"cached_tokens\":4,\"x\":[1]},\"prompt_tokens\":12,"
+                        + "\"extra\":{\"a\":1},\"completion_tokens\":5,"
+                        + "\"completion_tokens_details\":{\"reasoning_tokens\":2}}}"),
+                "the last top-level usage counts; one inside a choice does not");
+        assertEquals(
+                new Usage(0, 3, 0, 0),
+                usageOf("{\"choices\":[],\"usage\":{\"prompt_tokens\":\"7\",\"completion_tokens\":3,"
+                        + "\"prompt_tokens_details\":null}}"),
+                "a count that is not a number is 0, as in the tree reading");
+        assertNull(usageOf("{\"choices\":[],\"usage\":null}"));
+        assertNull(usageOf("{\"choices\":[]}"));
+        ByteBuf broken =
+                Unpooled.copiedBuffer("{\"choices\":[],\"usage\":{\"prompt_tokens\":1}", StandardCharsets.UTF_8);
+        try {
+            AnswerCheck.Checked c = AnswerCheck.check(broken, CHAT, JSON);
+            assertNotNull(c.wrong());
+            assertNull(c.usage(), "a broken answer has no usage");
+        } finally {
+            broken.release();
+        }
+    }
+
+    private static @Nullable Usage usageOf(String answer) {
+        ByteBuf buf = Unpooled.copiedBuffer(answer, StandardCharsets.UTF_8);
+        try {
+            AnswerCheck.Checked c = AnswerCheck.check(buf, CHAT, JSON);
+            assertNull(c.wrong(), answer);
+            assertEquals(UsageParser.fromAnswer(buf, Json.MAPPER), c.usage(), "the same as reading usage alone");
+            return c.usage();
         } finally {
             buf.release();
         }
