@@ -10,12 +10,10 @@ import java.time.LocalDate;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -38,33 +36,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Threads(2)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {
-            "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
-            "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
-            "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
-            "--add-opens=java.base/java.lang=ALL-UNNAMED",
-            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-            "-Dchronicle.analytics.disable=true",
-            "-Dchronicle.announcer.disable=true"
-        })
-public class OutcomeStateBenchmark {
+public class OutcomeStateBenchmark extends StateStoreBenchmark {
     private static final long DAY_MILLIS = 24L * 3600 * 1000;
     private static final String CANDIDATE = "openai/gpt-4o-mini@openai-east";
     private static final TaskClass TASK_CLASS = TaskClass.of(false, true, 2_000);
 
-    @SuppressWarnings("NullAway.Init") // a @Param: JMH sets it before any @Setup
-    @Param({"chronicle", "heap"})
-    public String store;
-
-    @SuppressWarnings("NullAway.Init") // set in open()
-    private BenchStore bench;
-
-    @SuppressWarnings("NullAway.Init") // set in open()
+    @SuppressWarnings("NullAway.Init") // set in opened(), which the superclass's @Setup open() calls
     private LearningStore learning;
 
-    @SuppressWarnings("NullAway.Init") // set in open()
+    @SuppressWarnings("NullAway.Init") // set in opened(), which the superclass's @Setup open() calls
     private AnswerLog answers;
 
     private volatile long now = System.currentTimeMillis();
@@ -78,12 +58,16 @@ public class OutcomeStateBenchmark {
         private long counter;
     }
 
-    @Setup(Level.Trial)
-    public void open() throws IOException {
+    @Override
+    protected StateStore.Options options() {
         // a day file five times as large as the default, so that a one-second iteration cannot fill it
-        bench = BenchStore.open(store, new StateStore.Options(35, 1_000_000));
-        learning = bench.state.learning(0.995);
-        answers = bench.state.answers();
+        return new StateStore.Options(35, 1_000_000);
+    }
+
+    @Override
+    protected void opened(StateStore state) {
+        learning = state.learning(0.995);
+        answers = state.answers();
     }
 
     /** The next iteration answers on a day of its own, whose file is opened here, off the clock. */
@@ -92,13 +76,12 @@ public class OutcomeStateBenchmark {
         if (iterations++ > 0) {
             now += DAY_MILLIS;
         }
-        bench.state.prepareDay(LocalDate.ofEpochDay(Math.floorDiv(now, DAY_MILLIS)));
+        state.prepareDay(LocalDate.ofEpochDay(Math.floorDiv(now, DAY_MILLIS)));
     }
 
     @TearDown(Level.Trial)
-    public void close() throws IOException {
-        bench.close();
-        System.out.println("answers dropped (queue full): " + bench.state.answersDropped());
+    public void report() {
+        System.out.println("answers dropped (queue full): " + state.answersDropped());
     }
 
     @Benchmark

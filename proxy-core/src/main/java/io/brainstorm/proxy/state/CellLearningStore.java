@@ -24,7 +24,9 @@ import org.jspecify.annotations.Nullable;
  * {@link Posterior#update} once per observation as {@link #observe} used to, so the entry ends
  * exactly where one update per observation would have left it, and no observation is lost across
  * threads or processes. A store made with {@code batched} false (the heap store, which no other
- * process reads) writes every observation through at once instead.
+ * process reads) writes every observation through at once instead. A candidate holds at most
+ * {@value #MAX_PENDING} unwritten observations; more (a flush thread far behind) are lost and
+ * counted in {@link #lost()}.
  *
  * <p><b>Threading:</b> {@link #posterior} runs for every candidate on the request path: it reads
  * the candidate's heap view, which is the entry as read at most {@code refreshNanos} ago (or at
@@ -44,6 +46,8 @@ final class CellLearningStore implements LearningStore {
     private static final System.Logger log = System.getLogger(CellLearningStore.class.getName());
 
     static final int LENGTH = 3 * TaskClass.COUNT;
+    /** Observations of one candidate waiting for the flush, at most; more are lost (and counted). */
+    static final int MAX_PENDING = 65_536;
 
     private final CellStore<String> store;
     private final double discount;
@@ -57,7 +61,8 @@ final class CellLearningStore implements LearningStore {
             int taskClass,
             double score,
             double weight,
-            @Nullable Pending before) {}
+            @Nullable Pending before,
+            int count) {}
 
     /**
      * What this process knows of a candidate.
@@ -115,19 +120,33 @@ final class CellLearningStore implements LearningStore {
         Posterior.PRIOR.update(score, weight, discount);
         int k = taskClass.index();
         AtomicReference<Beliefs> ref = beliefs(candidateId);
+        if (!batched) {
+            // the heap store: no other process reads it, and its entry lock is a bin lock of a map
+            Posterior[] after = write(candidateId, new Pending(k, score, weight, null, 1));
+            if (after != null) {
+                ref.set(new Beliefs(after, null, null, after, System.nanoTime()));
+            }
+            return;
+        }
         while (true) {
             Beliefs b = Objects.requireNonNull(ref.get(), "beliefs");
+            if (b.pending != null && b.pending.count >= MAX_PENDING) {
+                // the flush thread is far behind: keep the heap bounded
+                lost.incrementAndGet();
+                return;
+            }
             Posterior[] view = b.view.clone();
             view[k] = view[k].update(score, weight, discount);
-            Beliefs next =
-                    new Beliefs(b.stored, new Pending(k, score, weight, b.pending), b.writing, view, b.loadedNanos);
+            Beliefs next = new Beliefs(
+                    b.stored,
+                    new Pending(k, score, weight, b.pending, b.pending == null ? 1 : b.pending.count + 1),
+                    b.writing,
+                    view,
+                    b.loadedNanos);
             // a failed swap means another observation or a flush came first: redo this one on top of it
             if (ref.compareAndSet(b, next)) {
                 break;
             }
-        }
-        if (!batched) {
-            flush(candidateId, ref);
         }
     }
 
