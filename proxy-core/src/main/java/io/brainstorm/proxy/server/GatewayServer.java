@@ -149,6 +149,12 @@ public final class GatewayServer implements AutoCloseable {
             StateStore store = AsyncOpen.await(opening);
             server.store = store;
             server.prepareDays(store);
+            Objects.requireNonNull(gateway.metrics(), "metrics")
+                    .addCounter(
+                            "brainstorm_answers_dropped_total",
+                            "Answers not kept for feedback: more waited to be written to the state files than"
+                                    + " the queue holds.",
+                            store::answersDropped);
             Router router = router(
                     config,
                     endpoints,

@@ -5,6 +5,9 @@ import io.brainstorm.proxy.spi.TaskClass;
 import java.lang.System.Logger.Level;
 import java.time.LocalDate;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
@@ -22,12 +25,23 @@ import org.jspecify.annotations.Nullable;
  * this process keeps both directions of that map on the heap and reads the file again when it
  * meets a hash it does not know (another process's endpoint).
  *
+ * <p><b>Batches.</b> {@link #remember} does not touch the files: it adds the answer to a bounded
+ * heap queue of {@value #PENDING_CAPACITY}, which {@link #flush} writes (a timer of the state store,
+ * every {@value StateStore#ANSWER_FLUSH_MILLIS} ms, and at close), one entry update per answer. A
+ * queue half full asks the timer to flush at once ({@code flushSoon}); a full one drops the answer
+ * and counts it ({@link #dropped()}; the flush logs how many). {@link #find} looks in the queue
+ * first, so feedback right after an answer works in this process; another process finds the answer
+ * once this one has flushed it. A process killed with {@code kill -9} loses what it had not
+ * flushed: at most the last {@value StateStore#ANSWER_FLUSH_MILLIS} ms of answers.
+ *
  * <p><b>Errors:</b> {@link #remember} never throws: the answer is on its way to the client. When
  * a day's file cannot take an entry (it is full, or cannot be opened) this process stops trying
  * for the rest of that day, so a full file costs nothing per request, and logs it once.
  *
- * <p><b>Threading:</b> thread-safe; each call is one entry update or a few entry reads under the
- * entries' locks.
+ * <p><b>Threading:</b> thread-safe. {@link #remember} is a lock-free queue offer and a counter
+ * increment: it never waits for the flusher or another writer. {@link #find} scans the queue and
+ * reads a few entries under their locks; {@link #flush} runs on one thread at a time, off the event
+ * loops (the entries' locks may be held by another process).
  */
 final class CellAnswerLog implements AnswerLog {
     private static final System.Logger log = System.getLogger(CellAnswerLog.class.getName());
@@ -47,6 +61,9 @@ final class CellAnswerLog implements AnswerLog {
     private static final int TASK_CLASS = 4;
     private static final int AT = 5;
 
+    /** Answers waiting for {@link #flush}: at most this many, then they are dropped. */
+    static final int PENDING_CAPACITY = 8_192;
+
     private final DayStores days;
     private final CellStore<String> endpoints;
     /** Endpoints known to be in the endpoints map, with their hashes; and the reverse. */
@@ -56,13 +73,70 @@ final class CellAnswerLog implements AnswerLog {
     /** The day whose answers this process no longer tries to keep. */
     private final AtomicReference<LocalDate> givenUp = new AtomicReference<>();
 
-    CellAnswerLog(DayStores days, CellStore<String> endpoints) {
+    private record Remembered(String requestId, Answer answer) {}
+
+    /** Oldest first; only {@link #flush} removes, so what it peeked at is what it polls. */
+    private final ConcurrentLinkedQueue<Remembered> pending = new ConcurrentLinkedQueue<>();
+
+    private final AtomicInteger pendingCount = new AtomicInteger();
+    private final AtomicLong dropped = new AtomicLong();
+    private long droppedLogged;
+    private final Runnable flushSoon;
+
+    /** @param flushSoon asks for a {@link #flush} now, without waiting for it: the queue is half full */
+    CellAnswerLog(DayStores days, CellStore<String> endpoints, Runnable flushSoon) {
         this.days = days;
         this.endpoints = endpoints;
+        this.flushSoon = flushSoon;
     }
 
     @Override
     public void remember(String requestId, Answer answer) {
+        if (dayOf(answer.atMillis()).equals(givenUp.get())) {
+            return;
+        }
+        int before = pendingCount.getAndIncrement();
+        if (before >= PENDING_CAPACITY) {
+            pendingCount.decrementAndGet();
+            dropped.incrementAndGet();
+            return;
+        }
+        pending.offer(new Remembered(requestId, answer));
+        if (before == PENDING_CAPACITY / 2) {
+            flushSoon.run();
+        }
+    }
+
+    /** Answers dropped so far because the queue was full. */
+    long dropped() {
+        return dropped.get();
+    }
+
+    /**
+     * Writes the queued answers to their day files, oldest first. One thread at a time (the state
+     * store's timer, or its close), never an event loop.
+     */
+    synchronized void flush() {
+        for (Remembered r = pending.peek(); r != null; r = pending.peek()) {
+            write(r.requestId, r.answer);
+            // removed only once written, so find sees it in one place or the other
+            pending.poll();
+            pendingCount.decrementAndGet();
+        }
+        long d = dropped.get();
+        if (d != droppedLogged) {
+            log.log(
+                    Level.WARNING,
+                    "answers: "
+                            + (d - droppedLogged)
+                            + " answers were not kept for feedback (feedback on them gets a 404): more than "
+                            + PENDING_CAPACITY
+                            + " waited to be written");
+            droppedLogged = d;
+        }
+    }
+
+    private void write(String requestId, Answer answer) {
         LocalDate day = dayOf(answer.atMillis());
         if (day.equals(givenUp.get())) {
             return;
@@ -98,6 +172,8 @@ final class CellAnswerLog implements AnswerLog {
 
     @Override
     public @Nullable Answer find(String requestId, String tenant, long nowMillis) {
+        // the queue before the files: an answer leaves the queue only once it is in its file
+        Remembered queued = queued(requestId);
         LocalDate today = dayOf(nowMillis);
         long[] c = new long[LENGTH];
         for (int back = 0; back < DAYS_SEARCHED; back++) {
@@ -115,6 +191,21 @@ final class CellAnswerLog implements AnswerLog {
             return endpoint == null
                     ? null
                     : new Answer(tenant, endpoint, TaskClass.all().get(taskClass), c[AT]);
+        }
+        // not written yet; one in a file came first and stands
+        if (queued == null) {
+            return null;
+        }
+        Answer a = queued.answer;
+        return a.tenant().equals(tenant) && nowMillis - a.atMillis() <= RETENTION_MILLIS ? a : null;
+    }
+
+    /** The oldest queued answer to {@code requestId}, or null. */
+    private @Nullable Remembered queued(String requestId) {
+        for (Remembered r : pending) {
+            if (r.requestId.equals(requestId)) {
+                return r;
+            }
         }
         return null;
     }

@@ -69,7 +69,7 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
         this.owner = owner;
         if (leasing) {
             ScheduledExecutorService f = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "budget-lease-flush");
+                Thread t = new Thread(r, "br-budget-flush");
                 t.setDaemon(true);
                 return t;
             });

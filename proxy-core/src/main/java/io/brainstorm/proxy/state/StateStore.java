@@ -113,6 +113,11 @@ public final class StateStore implements AutoCloseable {
     /** Answer day files older than this many days before the UTC day are deleted by {@link #purgeDays}. */
     static final int ANSWER_DAYS_KEPT = CellAnswerLog.DAYS_SEARCHED;
 
+    /** The answer log's queue is written to the day files this often (and at close). */
+    static final long ANSWER_FLUSH_MILLIS = 100;
+    /** The learning state's observations are written to {@code learning.cm3} this often (and at close). */
+    static final long LEARNING_FLUSH_MILLIS = 200;
+
     private static final String AVERAGE_CANDIDATE_ID = "provider/model-name-1.5@endpoint-east";
     private static final long LEARNING_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -199,7 +204,10 @@ public final class StateStore implements AutoCloseable {
     private final CellBudgetLedger budgets;
     private final AnswerLog answers;
     private final RateWindows rates;
-    private final Map<Double, LearningStore> learning = new ConcurrentHashMap<>();
+    private final Map<Double, CellLearningStore> learning = new ConcurrentHashMap<>();
+    /** Writes the queued answers and observations; null on the heap, which writes them at once. */
+    private final @Nullable StateFlusher flusher;
+
     private final AtomicInteger releasedDead = new AtomicInteger();
     private volatile int releasedAtOpen;
     private volatile boolean closed;
@@ -226,6 +234,7 @@ public final class StateStore implements AutoCloseable {
         if (dir == null) {
             this.answerDays = null;
             this.answers = new InMemoryAnswerLog();
+            this.flusher = null;
         } else {
             // find reads back DAYS_SEARCHED - 1 days, so those stay mapped
             this.answerDays = new DayFiles(
@@ -242,7 +251,16 @@ public final class StateStore implements AutoCloseable {
                     locks,
                     (cells, day) -> {});
             OpenedFile endpoints = Objects.requireNonNull(files.endpoints(), "endpoints file of a state directory");
-            this.answers = new CellAnswerLog(answerDays, endpoints.cells());
+            StateFlusher[] wake = new StateFlusher[1];
+            CellAnswerLog log = new CellAnswerLog(answerDays, endpoints.cells(), () -> wake[0].soon());
+            this.answers = log;
+            this.flusher = new StateFlusher(
+                    ANSWER_FLUSH_MILLIS, log::flush, (int) (LEARNING_FLUSH_MILLIS / ANSWER_FLUSH_MILLIS), () -> {
+                        for (CellLearningStore l : learning.values()) {
+                            l.flush();
+                        }
+                    });
+            wake[0] = flusher;
         }
         this.rates = new CellRateWindows(files.rates().cells());
     }
@@ -310,6 +328,8 @@ public final class StateStore implements AutoCloseable {
             store.prepareDay(today);
             store.prepareDay(today.plusDays(1));
             store.purgeDays(today);
+            Objects.requireNonNull(store.flusher, "flusher of a state directory")
+                    .start();
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
@@ -356,7 +376,28 @@ public final class StateStore implements AutoCloseable {
         return learning.computeIfAbsent(
                 discount,
                 d -> new CellLearningStore(
-                        files.learning().cells(), d, dir == null ? Long.MAX_VALUE : LEARNING_REFRESH_NANOS));
+                        files.learning().cells(),
+                        d,
+                        dir == null ? Long.MAX_VALUE : LEARNING_REFRESH_NANOS,
+                        dir != null));
+    }
+
+    /**
+     * Writes what the request path queued (answers, observations) now rather than at the next
+     * round of the timer: for tests, and {@link #close}. Not on an event loop.
+     */
+    void flush() {
+        if (answers instanceof CellAnswerLog a) {
+            a.flush();
+        }
+        for (CellLearningStore l : learning.values()) {
+            l.flush();
+        }
+    }
+
+    /** Answers not kept for feedback because too many waited to be written (0 on the heap). */
+    public long answersDropped() {
+        return answers instanceof CellAnswerLog a ? a.dropped() : 0;
     }
 
     /** Reservations of dead owners that {@link #open} released. */
@@ -412,6 +453,17 @@ public final class StateStore implements AutoCloseable {
         }
         closed = true;
         budgets.close();
+        if (flusher != null) {
+            try {
+                if (!flusher.stop(5_000)) {
+                    log.log(Level.WARNING, "the state flush thread did not stop within 5 s; flushing beside it");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        // nothing queued is lost at a shutdown
+        flush();
         budgetDays.close();
         if (answerDays != null) {
             answerDays.close();

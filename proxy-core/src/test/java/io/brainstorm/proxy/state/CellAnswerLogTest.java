@@ -46,9 +46,12 @@ class CellAnswerLogTest {
             assertEquals(first, a.answers().find("req_first", "acme", NOW));
             try (StateStore b = StateStore.open(dir)) {
                 // b has never met EAST: it reads the endpoint names a wrote
-                assertEquals(first, b.answers().find("req_first", "acme", NOW));
+                // and once a's timer has written it (every 100 ms)
+                assertEquals(first, eventually(() -> b.answers().find("req_first", "acme", NOW)));
                 b.answers().remember("req_second", second);
-                assertEquals(second, a.answers().find("req_second", "acme", NOW));
+                assertEquals(second, b.answers().find("req_second", "acme", NOW), "at once in b");
+                // in a once b's timer has written it (every 100 ms)
+                assertEquals(second, eventually(() -> a.answers().find("req_second", "acme", NOW)));
             }
         }
         try (StateStore again = StateStore.open(dir)) {
@@ -94,6 +97,7 @@ class CellAnswerLogTest {
             AnswerLog log = store.answers();
             log.remember("req_old", new Answer("acme", EAST, JSON_1K, threeDaysAgo));
             log.remember("req_new", new Answer("acme", WEST, JSON_1K, NOW));
+            store.flush();
             assertTrue(Files.exists(dayFile(TODAY.minusDays(3))), "kept in the file of its own UTC day");
 
             assertEquals(EAST, log.find("req_old", "acme", NOW).candidateId());
@@ -134,6 +138,27 @@ class CellAnswerLogTest {
     }
 
     @Test
+    void feedbackRightAfterAnAnswerFindsItAndCloseWritesEveryAnswer() throws Exception {
+        int n = 3_000;
+        try (StateStore store = StateStore.open(dir)) {
+            AnswerLog log = store.answers();
+            for (int i = 0; i < n; i++) {
+                Answer a = new Answer("acme", i % 2 == 0 ? EAST : WEST, JSON_1K, NOW + i);
+                log.remember("req_" + i, a);
+                assertEquals(a, log.find("req_" + i, "acme", NOW + i), "at once: req_" + i);
+                assertNull(log.find("req_" + i, "globex", NOW + i), "only for its tenant: req_" + i);
+            }
+            assertEquals(0, store.answersDropped());
+        }
+        try (StateStore again = StateStore.open(dir)) {
+            for (int i = 0; i < n; i++) {
+                Answer a = again.answers().find("req_" + i, "acme", NOW + n);
+                assertEquals(i % 2 == 0 ? EAST : WEST, a == null ? null : a.candidateId(), "after a reopen: req_" + i);
+            }
+        }
+    }
+
+    @Test
     void theHeapStoreKeepsTheLastAnswersForTheirTenant() {
         AnswerLog log = StateStore.inMemory().answers();
         assertInstanceOf(InMemoryAnswerLog.class, log);
@@ -142,6 +167,17 @@ class CellAnswerLogTest {
         assertEquals(a, log.find("req_1", "acme", NOW));
         assertNull(log.find("req_1", "globex", NOW));
         assertNull(log.find("req_1", "acme", NOW + AnswerLog.RETENTION_MILLIS + 1));
+    }
+
+    /** What {@code find} returns once it is not null, or null after 5 s. */
+    private static Answer eventually(java.util.function.Supplier<Answer> find) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        Answer a = find.get();
+        while (a == null && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            a = find.get();
+        }
+        return a;
     }
 
     private Path dayFile(LocalDate day) {

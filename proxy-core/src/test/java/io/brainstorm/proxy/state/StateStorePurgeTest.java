@@ -74,6 +74,9 @@ class StateStorePurgeTest {
                 a.answers().remember("req_" + daysAgo, answer(daysAgo));
             }
             b.answers().remember("req_b", answer(10));
+            // answers reach their day files at the stores' next flush
+            a.flush();
+            b.flush();
             assertEquals(days(10, 8, 7, 1, 0, -1), filesOnDisk("answers"));
 
             // a unmaps what feedback no longer reads; b still has day -10 open, so it stays
