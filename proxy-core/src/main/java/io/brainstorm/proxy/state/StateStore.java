@@ -198,7 +198,7 @@ public final class StateStore implements AutoCloseable {
     private final FixedFiles files;
     private final CellBudgetLedger budgets;
     private final AnswerLog answers;
-    private final RateWindows rates;
+    private final CellRateWindows rates;
     private final Map<Double, LearningStore> learning = new ConcurrentHashMap<>();
     private final AtomicInteger releasedDead = new AtomicInteger();
     private volatile int releasedAtOpen;
@@ -244,7 +244,7 @@ public final class StateStore implements AutoCloseable {
             OpenedFile endpoints = Objects.requireNonNull(files.endpoints(), "endpoints file of a state directory");
             this.answers = new CellAnswerLog(answerDays, endpoints.cells());
         }
-        this.rates = new CellRateWindows(files.rates().cells());
+        this.rates = new CellRateWindows(files.rates().cells(), dir != null);
     }
 
     /** {@link #open(Path, Options)} with {@link Options#DEFAULTS}. */
@@ -412,6 +412,7 @@ public final class StateStore implements AutoCloseable {
         }
         closed = true;
         budgets.close();
+        rates.close();
         budgetDays.close();
         if (answerDays != null) {
             answerDays.close();
