@@ -33,7 +33,7 @@ final class RateLease {
             if (m != minute || r != rpm || tp != tpm) {
                 return null;
             }
-            if ((rpm > 0 && usedRequests + 1 > requests) || (tpm > 0 && usedTokens + t > tokens)) {
+            if ((rpm > 0 && usedRequests >= requests) || (tpm > 0 && t > tokens - usedTokens)) {
                 return null;
             }
             return new Share(minute, rpm, tpm, requests, tokens, usedRequests + 1, usedTokens + t);

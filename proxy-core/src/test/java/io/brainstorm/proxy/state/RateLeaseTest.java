@@ -133,4 +133,20 @@ class RateLeaseTest {
             assertEquals(60_000 - 3, b.rates().tryAcquire("k", T0 + 3, 1_000, 0, 0));
         }
     }
+
+    @Test
+    void aKilledProcessesShareLapsesWithItsMinute() throws Exception {
+        try (StateStore store = StateStore.open(dir)) {
+            ChildJvm child = ChildJvm.main(StateChild.class)
+                    .args("rate-share", dir.toString(), "k", "" + T0, "1000000", "1000")
+                    .start();
+            child.await("holding");
+            child.process().destroyForcibly();
+            child.process().waitFor();
+            // the child's request and its share (64 more of its size) stay counted for the minute
+            assertEquals(1_000 - 65, StateChild.rates(store.rates(), "k", T0 + 1, 0, 1_000, 1_000_000, 2_000));
+            // and no longer once it is over
+            assertEquals(1_000, StateChild.rates(store.rates(), "k", T0 + 60_000, 0, 1_000, 1_000_000, 2_000));
+        }
+    }
 }

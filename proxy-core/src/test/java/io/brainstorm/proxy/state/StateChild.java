@@ -19,6 +19,9 @@ import java.util.List;
  *       exception's message on one line;</li>
  *   <li>{@code answer DIR REQUEST_ID TENANT ENDPOINT}: remembers that {@code ENDPOINT} answered
  *       the request now, for task class {@code json/1k-8k}, and prints {@code remembered};</li>
+ *   <li>{@code rate-share DIR KEY NOW TPM TOKENS}: one rate-window request of TOKENS at millis
+ *       NOW (taking a share of the minute), prints {@code holding}, then keeps the share in use
+ *       with requests of no tokens until killed;</li>
  *   <li>{@code rates DIR KEY NOW RPM TOKENS TPM N}: races N rate-window requests of TOKENS at
  *       millis NOW (printing {@code racing} once the first is counted), prints {@code granted=<requests granted>}
  *       and closes the store.</li>
@@ -48,6 +51,23 @@ public final class StateChild {
                                         io.brainstorm.proxy.spi.TaskClass.of(false, true, 2_000),
                                         System.currentTimeMillis()));
                 System.out.println("remembered");
+            }
+            return;
+        }
+        if (mode.equals("rate-share")) {
+            try (StateStore store = StateStore.open(dir)) {
+                long now = Long.parseLong(args[3]);
+                long tpm = Long.parseLong(args[4]);
+                if (store.rates().tryAcquire(args[2], now, 0, Long.parseLong(args[5]), tpm) != 0) {
+                    System.exit(4);
+                }
+                System.out.println("holding");
+                System.out.flush();
+                for (int i = 0; i < 60_000 / 5; i++) {
+                    // requests of no tokens keep the share in use without using it up
+                    store.rates().tryAcquire(args[2], now, 0, 0, tpm);
+                    Thread.sleep(5);
+                }
             }
             return;
         }
