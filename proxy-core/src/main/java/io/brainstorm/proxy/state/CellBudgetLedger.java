@@ -6,8 +6,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -55,7 +53,7 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
     private final Set<Long> open = ConcurrentHashMap.newKeySet();
     private final Map<Long, BudgetLease> carved = new ConcurrentHashMap<>();
     private final Map<LeaseKey, BudgetLease> leases = new ConcurrentHashMap<>();
-    private final @Nullable ScheduledExecutorService flusher;
+    private final @Nullable LeaseTimer flusher;
     private final ThreadLocal<long[]> readBuffer = ThreadLocal.withInitial(() -> new long[BudgetCells.LENGTH]);
     private final ThreadLocal<long[]> seenBuffer = ThreadLocal.withInitial(() -> new long[4]);
 
@@ -67,17 +65,7 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
     CellBudgetLedger(DayStores days, ProcessOwner owner, boolean leasing) {
         this.days = days;
         this.owner = owner;
-        if (leasing) {
-            ScheduledExecutorService f = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "br-budget-flush");
-                t.setDaemon(true);
-                return t;
-            });
-            f.scheduleWithFixedDelay(() -> flush(false), FLUSH_MILLIS, FLUSH_MILLIS, TimeUnit.MILLISECONDS);
-            this.flusher = f;
-        } else {
-            this.flusher = null;
-        }
+        this.flusher = leasing ? new LeaseTimer("br-budget-flush", FLUSH_MILLIS, () -> flush(false)) : null;
     }
 
     @Override
@@ -351,12 +339,7 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
         if (flusher == null) {
             return;
         }
-        flusher.shutdownNow();
-        try {
-            flusher.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        flusher.stop();
         flush(true);
     }
 }

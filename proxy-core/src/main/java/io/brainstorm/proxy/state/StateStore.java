@@ -203,7 +203,7 @@ public final class StateStore implements AutoCloseable {
     private final FixedFiles files;
     private final CellBudgetLedger budgets;
     private final AnswerLog answers;
-    private final RateWindows rates;
+    private final CellRateWindows rates;
     private final Map<Double, CellLearningStore> learning = new ConcurrentHashMap<>();
     /** Writes the queued answers and observations; null on the heap, which writes them at once. */
     private final @Nullable StateFlusher flusher;
@@ -262,7 +262,7 @@ public final class StateStore implements AutoCloseable {
                     });
             wake[0] = flusher;
         }
-        this.rates = new CellRateWindows(files.rates().cells());
+        this.rates = new CellRateWindows(files.rates().cells(), dir != null);
     }
 
     /** {@link #open(Path, Options)} with {@link Options#DEFAULTS}. */
@@ -464,6 +464,7 @@ public final class StateStore implements AutoCloseable {
         }
         // nothing queued is lost at a shutdown
         flush();
+        rates.close();
         budgetDays.close();
         if (answerDays != null) {
             answerDays.close();

@@ -18,7 +18,13 @@ import java.util.List;
  *   <li>{@code open DIR}: opens the store and prints {@code opened}, or {@code failed} and the
  *       exception's message on one line;</li>
  *   <li>{@code answer DIR REQUEST_ID TENANT ENDPOINT}: remembers that {@code ENDPOINT} answered
- *       the request now, for task class {@code json/1k-8k}, and prints {@code remembered}.</li>
+ *       the request now, for task class {@code json/1k-8k}, and prints {@code remembered};</li>
+ *   <li>{@code rate-share DIR KEY NOW TPM TOKENS}: one rate-window request of TOKENS at millis
+ *       NOW (taking a share of the minute), prints {@code holding}, then keeps the share in use
+ *       with requests of no tokens until killed;</li>
+ *   <li>{@code rates DIR KEY NOW RPM TOKENS TPM N}: races N rate-window requests of TOKENS at
+ *       millis NOW (printing {@code racing} once the first is counted), prints {@code granted=<requests granted>}
+ *       and closes the store.</li>
  * </ul>
  * A line {@code go} on standard input starts a race, so both processes race from a common start.
  */
@@ -45,6 +51,45 @@ public final class StateChild {
                                         io.brainstorm.proxy.spi.TaskClass.of(false, true, 2_000),
                                         System.currentTimeMillis()));
                 System.out.println("remembered");
+            }
+            return;
+        }
+        if (mode.equals("rate-share")) {
+            try (StateStore store = StateStore.open(dir)) {
+                long now = Long.parseLong(args[3]);
+                long tpm = Long.parseLong(args[4]);
+                if (store.rates().tryAcquire(args[2], now, 0, Long.parseLong(args[5]), tpm) != 0) {
+                    System.exit(4);
+                }
+                System.out.println("holding");
+                System.out.flush();
+                for (int i = 0; i < 60_000 / 5; i++) {
+                    // requests of no tokens keep the share in use without using it up
+                    store.rates().tryAcquire(args[2], now, 0, 0, tpm);
+                    Thread.sleep(5);
+                }
+            }
+            return;
+        }
+        if (mode.equals("rates")) {
+            try (StateStore store = StateStore.open(dir)) {
+                System.out.println("ready");
+                System.out.flush();
+                if (!"go".equals(new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine())) {
+                    System.exit(3);
+                }
+                RateWindows windows = store.rates();
+                String key = args[2];
+                long now = Long.parseLong(args[3]);
+                int rpm = Integer.parseInt(args[4]);
+                long tokens = Long.parseLong(args[5]);
+                long tpm = Long.parseLong(args[6]);
+                // one request first, so that the race starts with this process in it
+                long granted = rates(windows, key, now, rpm, tokens, tpm, 1);
+                System.out.println("racing");
+                System.out.flush();
+                granted += rates(windows, key, now, rpm, tokens, tpm, Integer.parseInt(args[7]) - 1);
+                System.out.println("granted=" + granted);
             }
             return;
         }
@@ -85,6 +130,17 @@ public final class StateChild {
                 Thread.sleep(60_000);
             }
         }
+    }
+
+    /** Asks {@code n} times for one request of {@code tokens} at {@code now}; how many were granted. */
+    static long rates(RateWindows windows, String key, long now, int rpm, long tokens, long tpm, int n) {
+        long granted = 0;
+        for (int i = 0; i < n; i++) {
+            if (windows.tryAcquire(key, now, rpm, tokens, tpm) == 0) {
+                granted++;
+            }
+        }
+        return granted;
     }
 
     static long race(BudgetLedger ledger, String key, LocalDate day, long amount, long budget, int n) {
