@@ -23,14 +23,17 @@ class MultiProcessBudgetTest {
     @Test
     void twoProcessesEnforceOneSharedBudget() throws Exception {
         long amount = 7;
-        long budget = 20_000 * amount + 3;
-        int n = 20_000;
+        // leases make a reservation a heap CAS: a budget of 20,000 requests was gone before the
+        // child's cold JVM asked once, so the race is ten times longer and the child starts first
+        long budget = 200_000 * amount + 3;
+        int n = 200_000;
         try (StateStore store = StateStore.open(dir)) {
             ChildJvm child = ChildJvm.main(StateChild.class)
                     .args("race", dir.toString(), "k1", DAY.toString(), "" + amount, "" + budget, "" + n)
                     .start();
             child.await("ready");
             child.send("go");
+            Thread.sleep(5);
             long mine = StateChild.race(store.budgets(), "k1", DAY, amount, budget, n);
             long theirs = Long.parseLong(child.await("granted=").substring("granted=".length()));
             assertEquals(0, child.process().waitFor());
