@@ -19,8 +19,8 @@ import org.jspecify.annotations.Nullable;
  * from this process's {@link BudgetLease} on the (key, day) and its settle returns to it, so the
  * common request changes no entry. An entry update happens only when the lease cannot cover a
  * request (it writes back what the lease spent, returns its unused money and then either takes a new
- * lease or decides the request exactly as without leases, in the same update), and from a timer every
- * {@value #FLUSH_MILLIS} ms: at most one update per key, writing back the spend and, once a lease
+ * lease or decides the request exactly as without leases, in the same update), and when the state
+ * directory's flush thread calls {@link #flush} every {@value #FLUSH_MILLIS} ms: at most one update per key, writing back the spend and, once a lease
  * has not been used for {@value #IDLE_MILLIS} ms, its unused money. {@link #close} writes back
  * every lease.
  *
@@ -31,7 +31,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p><b>Threading:</b> thread-safe. Carving and ending a reservation of a lease is lock-free on the
  * heap; refilling a lease, an exact reservation and a write-back take the entry's lock, as every
- * call did without leases. The timer runs on its own daemon thread, off the event loops.
+ * call did without leases. {@link #flush} runs on the state directory's flush thread, off the event
+ * loops; {@link #close} after that thread has stopped.
  */
 final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
     static final long FLUSH_MILLIS = 100;
@@ -53,7 +54,7 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
     private final Set<Long> open = ConcurrentHashMap.newKeySet();
     private final Map<Long, BudgetLease> carved = new ConcurrentHashMap<>();
     private final Map<LeaseKey, BudgetLease> leases = new ConcurrentHashMap<>();
-    private final @Nullable LeaseTimer flusher;
+    private final boolean leasing;
     private final ThreadLocal<long[]> readBuffer = ThreadLocal.withInitial(() -> new long[BudgetCells.LENGTH]);
     private final ThreadLocal<long[]> seenBuffer = ThreadLocal.withInitial(() -> new long[4]);
 
@@ -65,7 +66,7 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
     CellBudgetLedger(DayStores days, ProcessOwner owner, boolean leasing) {
         this.days = days;
         this.owner = owner;
-        this.flusher = leasing ? new LeaseTimer("br-budget-flush", FLUSH_MILLIS, () -> flush(false)) : null;
+        this.leasing = leasing;
     }
 
     @Override
@@ -76,7 +77,7 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
             throw new IllegalArgumentException(
                     "amountNano: " + amountNano + ", budgetNano: " + budgetNano + " (expected: >= 0)");
         }
-        if (flusher == null) {
+        if (!leasing) {
             return reserveExact(keyId, day, amountNano, budgetNano, null);
         }
         LeaseKey k = new LeaseKey(keyId, day);
@@ -261,7 +262,7 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
     }
 
     private @Nullable BudgetLease leaseOf(Reservation r) {
-        return flusher == null ? null : leases.get(new LeaseKey(r.keyId(), r.day()));
+        return !leasing ? null : leases.get(new LeaseKey(r.keyId(), r.day()));
     }
 
     /**
@@ -275,7 +276,7 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
             return DayUsage.ZERO;
         }
         long[] c = readBuffer.get();
-        BudgetLease l = flusher == null ? null : leases.get(new LeaseKey(keyId, day));
+        BudgetLease l = !leasing ? null : leases.get(new LeaseKey(keyId, day));
         if (l == null) {
             return store.read(keyId, c) ? BudgetCells.usage(c) : DayUsage.ZERO;
         }
@@ -333,13 +334,14 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
         }
     }
 
-    /** Stops the timer and writes back every lease (its carved reservations still in flight stay reserved). */
+    /**
+     * Writes back every lease (its carved reservations still in flight stay reserved); once the
+     * flush thread has stopped.
+     */
     @Override
     public void close() {
-        if (flusher == null) {
-            return;
+        if (leasing) {
+            flush(true);
         }
-        flusher.stop();
-        flush(true);
     }
 }

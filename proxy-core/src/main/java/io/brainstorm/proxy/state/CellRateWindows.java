@@ -5,7 +5,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.jspecify.annotations.Nullable;
 
 /**
  * {@link RateWindows} over a {@link CellStore}. Without leases each call is one atomic entry update
@@ -16,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  * no entry. An entry update happens only when the share cannot count a request (another minute,
  * other limits, or used up): in one update it gives the share back, decides the request exactly as
  * without leases and, if it was granted and the minute has room for {@value BudgetLease#MIN_REQUESTS}
- * more, takes a new share. A timer gives back the share of a key unused for {@value #IDLE_MILLIS}
+ * more, takes a new share. The flush thread gives back the share of a key unused for {@value #IDLE_MILLIS}
  * ms, and {@link #close} every share.
  *
  * <p><b>Ownership:</b> the shares live here, one per key in use; the entry counts them as used, so
@@ -24,23 +23,24 @@ import org.jspecify.annotations.Nullable;
  *
  * <p><b>Threading:</b> thread-safe. Counting against a share is lock-free on the heap; giving one
  * back, taking one and an exact decision take the entry's lock, as every call did without leases.
- * The timer runs on its own daemon thread, off the event loops.
+ * {@link #giveBack} runs on the state directory's flush thread every {@value #CHECK_MILLIS} ms, off
+ * the event loops; {@link #close} after that thread has stopped.
  */
 final class CellRateWindows implements RateWindows, AutoCloseable {
     static final long IDLE_MILLIS = 1_000;
-    private static final long CHECK_MILLIS = 250;
+    static final long CHECK_MILLIS = 250;
     private static final long RETIRED = -1;
 
     private static final System.Logger log = System.getLogger(CellRateWindows.class.getName());
 
     private final CellStore<String> store;
     private final Map<String, RateLease> leases = new ConcurrentHashMap<>();
-    private final @Nullable LeaseTimer timer;
+    private final boolean leasing;
 
     /** Windows over {@code store}, leasing shares when {@code leasing} (else one entry update per call). */
     CellRateWindows(CellStore<String> store, boolean leasing) {
         this.store = store;
-        this.timer = leasing ? new LeaseTimer("br-rate-return", CHECK_MILLIS, () -> giveBack(false)) : null;
+        this.leasing = leasing;
     }
 
     @Override
@@ -52,7 +52,7 @@ final class CellRateWindows implements RateWindows, AutoCloseable {
         if (rpm <= 0 && tpm <= 0) {
             return 0;
         }
-        if (timer != null) {
+        if (leasing) {
             long minute = RateCells.minute(nowMillis);
             for (int attempt = 0; attempt < 2; attempt++) {
                 RateLease l = leases.computeIfAbsent(keyId, RateLease::new);
@@ -106,13 +106,11 @@ final class CellRateWindows implements RateWindows, AutoCloseable {
         }
     }
 
-    /** Stops the timer and gives back every share. */
+    /** Gives back every share; once the flush thread has stopped. */
     @Override
     public void close() {
-        if (timer == null) {
-            return;
+        if (leasing) {
+            giveBack(true);
         }
-        timer.stop();
-        giveBack(true);
     }
 }

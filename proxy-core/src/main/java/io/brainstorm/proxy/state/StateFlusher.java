@@ -1,14 +1,15 @@
 package io.brainstorm.proxy.state;
 
 import java.lang.System.Logger.Level;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The thread ({@code br-state-flush}) that writes what the request path only queued on the heap:
- * the answer log every {@code rounds[0]} tick and the learning state every {@code rounds[1]}. The
- * request path never waits for it; {@link #soon} (any thread) wakes it early without waiting
- * either: an unpark.
+ * The one thread ({@code br-state-flush}) of a state directory that writes what the request path
+ * only kept on the heap: queued answers and learning observations, the budget leases' spend, idle
+ * rate shares. Each {@link Round} runs every so many ticks. The request path never waits for it;
+ * {@link #soon} (any thread) wakes it early without waiting either: an unpark.
  *
  * <p><b>Errors:</b> a round that throws is logged and the next round runs as planned.
  */
@@ -20,20 +21,32 @@ final class StateFlusher {
     private volatile boolean stopping;
 
     /**
-     * @param tickMillis    time between rounds
-     * @param answers       runs every round
-     * @param learningEvery the learning flush runs every this many rounds
-     * @param learning      the learning flush
+     * A task and how often it runs.
+     *
+     * @param everyMillis its period: a multiple of the tick
      */
-    StateFlusher(long tickMillis, Runnable answers, int learningEvery, Runnable learning) {
+    record Round(long everyMillis, Runnable task) {}
+
+    /**
+     * @param tickMillis time between ticks; every round's period is a multiple of it
+     * @param rounds     the tasks, run in this order in a tick where they are due
+     */
+    StateFlusher(long tickMillis, List<Round> rounds) {
+        for (Round r : rounds) {
+            if (r.everyMillis() < tickMillis || r.everyMillis() % tickMillis != 0) {
+                throw new IllegalArgumentException(
+                        "everyMillis: " + r.everyMillis() + " (expected: a multiple of " + tickMillis + ")");
+            }
+        }
         this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMillis);
         this.thread = new Thread(
                 () -> {
-                    for (long round = 1; !stopping; round++) {
+                    for (long tick = 1; !stopping; tick++) {
                         LockSupport.parkNanos(this, tickNanos);
-                        run(answers);
-                        if (round % learningEvery == 0) {
-                            run(learning);
+                        for (Round r : rounds) {
+                            if (tick % (r.everyMillis() / tickMillis) == 0) {
+                                run(r.task());
+                            }
                         }
                     }
                 },

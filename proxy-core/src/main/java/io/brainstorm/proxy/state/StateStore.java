@@ -117,6 +117,8 @@ public final class StateStore implements AutoCloseable {
     static final long ANSWER_FLUSH_MILLIS = 100;
     /** The learning state's observations are written to {@code learning.cm3} this often (and at close). */
     static final long LEARNING_FLUSH_MILLIS = 200;
+    /** The flush thread's tick: every period of its rounds is a multiple of it. */
+    static final long FLUSH_TICK_MILLIS = 50;
 
     private static final String AVERAGE_CANDIDATE_ID = "provider/model-name-1.5@endpoint-east";
     private static final long LEARNING_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -231,10 +233,11 @@ public final class StateStore implements AutoCloseable {
                 locks,
                 (cells, day) -> releasedDead.addAndGet(releaseDeadOwners(cells, day)));
         this.budgets = new CellBudgetLedger(budgetDays, ProcessOwner.CURRENT, dir != null);
+        // the answer log wakes the flush thread made below when its queue fills up
+        StateFlusher[] wake = new StateFlusher[1];
         if (dir == null) {
             this.answerDays = null;
             this.answers = new InMemoryAnswerLog();
-            this.flusher = null;
         } else {
             // find reads back DAYS_SEARCHED - 1 days, so those stay mapped
             this.answerDays = new DayFiles(
@@ -251,18 +254,26 @@ public final class StateStore implements AutoCloseable {
                     locks,
                     (cells, day) -> {});
             OpenedFile endpoints = Objects.requireNonNull(files.endpoints(), "endpoints file of a state directory");
-            StateFlusher[] wake = new StateFlusher[1];
             CellAnswerLog log = new CellAnswerLog(answerDays, endpoints.cells(), () -> wake[0].soon());
             this.answers = log;
-            this.flusher = new StateFlusher(
-                    ANSWER_FLUSH_MILLIS, log::flush, (int) (LEARNING_FLUSH_MILLIS / ANSWER_FLUSH_MILLIS), () -> {
-                        for (CellLearningStore l : learning.values()) {
-                            l.flush();
-                        }
-                    });
-            wake[0] = flusher;
         }
         this.rates = new CellRateWindows(files.rates().cells(), dir != null);
+        if (answers instanceof CellAnswerLog log) {
+            this.flusher = new StateFlusher(
+                    FLUSH_TICK_MILLIS,
+                    List.of(
+                            new StateFlusher.Round(ANSWER_FLUSH_MILLIS, log::flush),
+                            new StateFlusher.Round(CellBudgetLedger.FLUSH_MILLIS, () -> budgets.flush(false)),
+                            new StateFlusher.Round(LEARNING_FLUSH_MILLIS, () -> {
+                                for (CellLearningStore l : learning.values()) {
+                                    l.flush();
+                                }
+                            }),
+                            new StateFlusher.Round(CellRateWindows.CHECK_MILLIS, () -> rates.giveBack(false))));
+            wake[0] = flusher;
+        } else {
+            this.flusher = null;
+        }
     }
 
     /** {@link #open(Path, Options)} with {@link Options#DEFAULTS}. */
@@ -452,7 +463,6 @@ public final class StateStore implements AutoCloseable {
             return;
         }
         closed = true;
-        budgets.close();
         if (flusher != null) {
             try {
                 if (!flusher.stop(5_000)) {
@@ -462,8 +472,9 @@ public final class StateStore implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        // nothing queued is lost at a shutdown
+        // nothing queued is lost at a shutdown; the leases go back
         flush();
+        budgets.close();
         rates.close();
         budgetDays.close();
         if (answerDays != null) {
