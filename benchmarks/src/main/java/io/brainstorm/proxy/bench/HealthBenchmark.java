@@ -2,7 +2,8 @@ package io.brainstorm.proxy.bench;
 
 import io.brainstorm.proxy.route.CircuitBreaker;
 import io.brainstorm.proxy.route.HealthConfig;
-import io.brainstorm.proxy.route.InMemoryLearningStore;
+import io.brainstorm.proxy.route.Learning;
+import io.brainstorm.proxy.route.LearningSettings;
 import io.brainstorm.proxy.route.RoutingState;
 import io.brainstorm.proxy.spi.CircuitState;
 import io.brainstorm.proxy.spi.EndpointStats;
@@ -42,11 +43,12 @@ public class HealthBenchmark {
 
     @Setup
     public void setUp() {
-        state = new RoutingState(HealthConfig.DEFAULTS, new InMemoryLearningStore(0.995), InstantSource.system());
+        state = new RoutingState(
+                HealthConfig.DEFAULTS, Learning.onHeap(LearningSettings.DEFAULTS), InstantSource.system());
         long t = state.nowMillis();
         for (int i = 0; i < 5_000; i++) {
             state.health(candidate).recordSuccess(t, i % 2 == 0, 200_000 + i * 100L, 50_000 + i * 10L);
-            state.learning().observe(candidate, taskClass, (i % 10) / 10.0, 1);
+            state.learning().answered("acme", candidate, taskClass, (i % 10) / 10.0, t);
         }
         breaker = state.health(candidate).breaker();
         now = t;
@@ -54,7 +56,7 @@ public class HealthBenchmark {
 
     @Benchmark
     public EndpointStats routingStats() {
-        return state.stats(candidate, taskClass);
+        return state.stats(candidate, "acme", taskClass, 1);
     }
 
     @Benchmark

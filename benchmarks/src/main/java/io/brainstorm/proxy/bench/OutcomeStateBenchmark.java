@@ -1,7 +1,8 @@
 package io.brainstorm.proxy.bench;
 
 import io.brainstorm.proxy.route.AnswerLog;
-import io.brainstorm.proxy.route.LearningStore;
+import io.brainstorm.proxy.route.Learning;
+import io.brainstorm.proxy.route.LearningSettings;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.spi.TaskClass;
 import io.brainstorm.proxy.state.StateStore;
@@ -23,8 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What every answered request writes to the state store, from two threads at once as from two
- * event loops: {@link LearningStore#observe} of the answering candidate (the same one on both
- * threads, so both write one entry) then {@link AnswerLog#remember} of a new request id, on the
+ * event loops: {@link Learning#answered} of the answering candidate (the same one on both
+ * threads, so both write its shared and tenant entries) then {@link AnswerLog#remember} of a new request id, on the
  * Chronicle store (a fresh state directory in /tmp) and on the heap one; {@code posterior} is the
  * read routing makes of that candidate. Each iteration answers on a day of its own, opened ahead
  * in its setup, so no answer file fills during a run. The teardown prints how many answers the
@@ -42,7 +43,7 @@ public class OutcomeStateBenchmark extends StateStoreBenchmark {
     private static final TaskClass TASK_CLASS = TaskClass.of(false, true, 2_000);
 
     @SuppressWarnings("NullAway.Init") // set in opened(), which the superclass's @Setup open() calls
-    private LearningStore learning;
+    private Learning learning;
 
     @SuppressWarnings("NullAway.Init") // set in opened(), which the superclass's @Setup open() calls
     private AnswerLog answers;
@@ -66,7 +67,7 @@ public class OutcomeStateBenchmark extends StateStoreBenchmark {
 
     @Override
     protected void opened(StateStore state) {
-        learning = state.learning(0.995);
+        learning = new Learning(state.learning(LearningSettings.DEFAULTS), LearningSettings.DEFAULTS);
         answers = state.answers();
     }
 
@@ -86,7 +87,7 @@ public class OutcomeStateBenchmark extends StateStoreBenchmark {
 
     @Benchmark
     public String answered(Ids t) {
-        learning.observe(CANDIDATE, TASK_CLASS, 1.0, 1.0);
+        learning.answered("acme", CANDIDATE, TASK_CLASS, 1.0, now);
         String id = t.prefix + t.counter++;
         answers.remember(id, new AnswerLog.Answer("acme", CANDIDATE, TASK_CLASS, now));
         return id;
@@ -94,6 +95,6 @@ public class OutcomeStateBenchmark extends StateStoreBenchmark {
 
     @Benchmark
     public Posterior posterior() {
-        return learning.posterior(CANDIDATE, TASK_CLASS);
+        return learning.posterior("acme", CANDIDATE, TASK_CLASS);
     }
 }

@@ -10,7 +10,8 @@ import static io.brainstorm.proxy.bench.RoutingRegret.windowShare;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.brainstorm.proxy.route.InMemoryLearningStore;
+import io.brainstorm.proxy.route.Learning;
+import io.brainstorm.proxy.route.LearningSettings;
 import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.LatencyStats;
 import io.brainstorm.proxy.spi.RouteRequest;
@@ -219,7 +220,7 @@ final class RecordedReplay {
     static Replay replayOnce(
             Recorded data, List<Query> queries, double costWeight, long seed, double discount, int degrade) {
         RoutingStrategy auto = load("auto", Map.of("cost_weight", Double.toString(costWeight)));
-        InMemoryLearningStore store = new InMemoryLearningStore(discount);
+        Learning store = Learning.onHeap(LearningSettings.DEFAULTS.withDiscount(discount));
         SplittableRandom random = new SplittableRandom(seed);
         int n = queries.size();
         int m = data.models.size();
@@ -244,7 +245,7 @@ final class RecordedReplay {
                         .capabilities(Set.of("tools", "json"))
                         .contextLength(128_000)
                         .maxOutputTokens(4_096)
-                        .stats(stats(store.posterior(model + "@recorded", tc), LatencyStats.EMPTY))
+                        .stats(stats(store.posterior("replay", model + "@recorded", tc), LatencyStats.EMPTY))
                         .build());
             }
             RouteRequest request = RouteRequest.builder()
@@ -259,7 +260,7 @@ final class RecordedReplay {
                     candidates.indexOf(auto.route(request, candidates, random).first());
             accuracy += q.score[pick] / n;
             cost += q.cost[pick];
-            store.observe(candidates.get(pick).id(), tc, q.score[pick], 1);
+            store.answered("replay", candidates.get(pick).id(), tc, q.score[pick], t);
             if (degrade < 0) {
                 share[pick] += 1.0 / n;
             } else if (t >= half) {

@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.bench;
 
-import io.brainstorm.proxy.route.InMemoryLearningStore;
+import io.brainstorm.proxy.route.Learning;
+import io.brainstorm.proxy.route.LearningSettings;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.spi.Candidate;
 import io.brainstorm.proxy.spi.EndpointStats;
@@ -47,7 +48,7 @@ import java.util.SplittableRandom;
  *     [--data DIR, the recorded answers: benchmarks/README.md] [--requests 20000] [--shuffles 20] [--seed 1]
  * </pre>
  *
- * Learning: an {@link InMemoryLearningStore} with discount {@code --discount} (0.995), one
+ * Learning: {@link Learning} on the heap with discount {@code --discount} (1), one
  * observation of weight 1 per answer, as the core records the scorer's score.
  */
 public final class RoutingRegret {
@@ -62,7 +63,7 @@ public final class RoutingRegret {
         int requests = Integer.parseInt(opts.getOrDefault("requests", "20000"));
         int shuffles = Integer.parseInt(opts.getOrDefault("shuffles", "20"));
         long seed = Long.parseLong(opts.getOrDefault("seed", "1"));
-        double discount = Double.parseDouble(opts.getOrDefault("discount", "0.995"));
+        double discount = Double.parseDouble(opts.getOrDefault("discount", "1"));
 
         System.out.println("### Simulation: " + requests + " requests, quality drop at " + requests / 2 + ", seeds "
                 + seed + ".." + (seed + 9) + ", discount " + discount + "\n");
@@ -203,7 +204,7 @@ public final class RoutingRegret {
                         Double.toString(s.costWeight),
                         "latency_weight",
                         Double.toString(s.latencyWeight)));
-        InMemoryLearningStore store = new InMemoryLearningStore(discount);
+        Learning store = Learning.onHeap(LearningSettings.DEFAULTS.withDiscount(discount));
         SplittableRandom routing = new SplittableRandom(seed);
         SplittableRandom world = new SplittableRandom(seed * 31 + 17);
         TaskClass tc = TaskClass.of(false, false, 500);
@@ -235,7 +236,7 @@ public final class RoutingRegret {
                         a.endpoint,
                         a.model,
                         Math.round(a.usdPerMillion * 1e9),
-                        store.posterior(a.id(), tc),
+                        store.posterior("replay", a.id(), tc),
                         answered[i] == 0
                                 ? LatencyStats.EMPTY
                                 : LatencyStats.of(answered[i], a.p50Micros, a.p50Micros * 2, a.p50Micros * 3)));
@@ -273,7 +274,7 @@ public final class RoutingRegret {
             if (t >= drop) {
                 lostAfterDrop += best - u;
             }
-            store.observe(candidates.get(pick).id(), tc, pickRealised, 1);
+            store.answered("replay", candidates.get(pick).id(), tc, pickRealised, t);
             answered[pick]++;
             degradedPicks[t] = pick == s.degraded ? 1 : 0;
             if (adaptation < 0 && t >= drop + WINDOW - 1 && windowShare(degradedPicks, t) < ABANDONED) {

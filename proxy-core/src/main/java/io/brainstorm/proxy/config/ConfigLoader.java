@@ -188,7 +188,10 @@ public final class ConfigLoader {
                 "plugins_dir", "max_attempts", "seed", "learning", "circuit", "latency_window_seconds", "strategies");
         RoutingConfig d = RoutingConfig.DEFAULTS;
         YamlNode learning = r.field("learning");
-        learning.expectKeys("discount", "feedback_weight");
+        learning.expectKeys(
+                "discount", "feedback_weight", "shared_weight", "tenant_cap", "reexplore", "change_detection");
+        YamlNode change = learning.field("change_detection");
+        change.expectKeys("shift", "threshold", "min_answers");
         YamlNode c = r.field("circuit");
         c.expectKeys(
                 "window_seconds",
@@ -215,17 +218,35 @@ public final class ConfigLoader {
                 seconds(c.field("max_cool_down_seconds"), dc.maxCoolDown()));
         YamlNode seedNode = r.field("seed");
         Long seed = seedNode.isSet() ? seedNode.integer(0, Long.MIN_VALUE, Long.MAX_VALUE) : null;
+        RoutingConfig.Learning dl = d.learning();
         YamlNode discountNode = learning.field("discount");
-        double discount = decimal(discountNode, d.discount());
+        double discount = decimal(discountNode, dl.discount());
         if (!(discount > 0 && discount <= 1)) {
-            throw discountNode.error(
-                    "a number in (0, 1]; 0.995 forgets an answer's weight by half in about 140 answers");
+            throw discountNode.error("a number in (0, 1]; 1 forgets nothing (the change detector handles changes),"
+                    + " 0.995 forgets an answer's weight by half in about 140 answers");
         }
-        YamlNode weightNode = learning.field("feedback_weight");
-        double feedbackWeight = decimal(weightNode, d.feedbackWeight());
-        if (!(feedbackWeight >= 0 && feedbackWeight <= 100)) {
-            throw weightNode.error("a number from 0 to 100");
+        double feedbackWeight = bounded(learning.field("feedback_weight"), dl.feedbackWeight(), 0, 100);
+        double sharedWeight = bounded(learning.field("shared_weight"), dl.sharedWeight(), 0, 1_000_000);
+        double tenantCap = bounded(learning.field("tenant_cap"), dl.tenantCap(), 1, 1_000_000_000);
+        YamlNode reexploreNode = learning.field("reexplore");
+        double reexplore = decimal(reexploreNode, dl.reexplore());
+        if (!(reexplore >= 0 && reexplore < 1)) {
+            throw reexploreNode.error("a share in [0, 1), such as 0.02");
         }
+        YamlNode shiftNode = change.field("shift");
+        double shift = decimal(shiftNode, dl.shift());
+        if (!(shift > 0 && shift < 1)) {
+            throw shiftNode.error("a quality change in (0, 1), such as 0.2");
+        }
+        YamlNode thresholdNode = change.field("threshold");
+        double threshold = thresholdNode.isSet()
+                        && thresholdNode.json().isTextual()
+                        && thresholdNode.json().asText().equals("off")
+                ? Double.POSITIVE_INFINITY
+                : bounded(thresholdNode, dl.threshold(), 0.1, 1000);
+        double minEvidence = bounded(change.field("min_answers"), dl.minEvidence(), 0, 1_000_000);
+        RoutingConfig.Learning learnt = new RoutingConfig.Learning(
+                discount, feedbackWeight, sharedWeight, tenantCap, shift, threshold, minEvidence, reexplore);
         Map<String, Map<String, String>> strategies = new java.util.TreeMap<>();
         YamlNode s = r.field("strategies");
         if (s.isSet()) {
@@ -253,8 +274,7 @@ public final class ConfigLoader {
                                 .toString())),
                 (int) r.field("max_attempts").integer(d.maxAttempts(), 1, 10),
                 seed,
-                discount,
-                feedbackWeight,
+                learnt,
                 circuit,
                 seconds(r.field("latency_window_seconds"), d.latencyWindow()),
                 strategies);
@@ -266,6 +286,18 @@ public final class ConfigLoader {
 
     private static double decimal(YamlNode node, double fallback) throws ConfigException {
         return node.isSet() ? node.requiredDecimal("a number").doubleValue() : fallback;
+    }
+
+    private static double bounded(YamlNode node, double fallback, double min, double max) throws ConfigException {
+        double v = decimal(node, fallback);
+        if (!(v >= min && v <= max)) {
+            throw node.error("a number from " + plain(min) + " to " + plain(max));
+        }
+        return v;
+    }
+
+    private static String plain(double x) {
+        return x == Math.rint(x) ? Long.toString((long) x) : Double.toString(x);
     }
 
     private static double fraction(YamlNode node, double fallback) throws ConfigException {

@@ -13,8 +13,7 @@ import org.jspecify.annotations.Nullable;
  * @param pluginsDir     folder whose top-level {@code *.jar} files are loaded as strategy plugins
  * @param maxAttempts    endpoints tried per request, the first included
  * @param seed           seed of the routing decisions' random numbers; null: chosen at start and logged
- * @param discount       γ of the learning state's discounted updates, in (0, 1]
- * @param feedbackWeight how much one {@code /v1/feedback} verdict counts against one scored answer
+ * @param learning       the learning settings (docs/routing.md)
  * @param circuit        circuit breaker settings
  * @param latencyWindow  how far back the latency quantiles of {@code :fast} look
  * @param strategies     strategy name → its settings (scalars as text)
@@ -23,15 +22,14 @@ public record RoutingConfig(
         @Nullable Path pluginsDir,
         int maxAttempts,
         @Nullable Long seed,
-        double discount,
-        double feedbackWeight,
+        Learning learning,
         Circuit circuit,
         Duration latencyWindow,
         Map<String, Map<String, String>> strategies) {
 
     /** The defaults: every setting as if {@code routing} were left out. */
-    public static final RoutingConfig DEFAULTS =
-            new RoutingConfig(Path.of("./ext"), 3, null, 0.995, 2, Circuit.DEFAULTS, Duration.ofSeconds(60), Map.of());
+    public static final RoutingConfig DEFAULTS = new RoutingConfig(
+            Path.of("./ext"), 3, null, Learning.DEFAULTS, Circuit.DEFAULTS, Duration.ofSeconds(60), Map.of());
 
     public RoutingConfig {
         Map<String, Map<String, String>> copy = new TreeMap<>();
@@ -41,7 +39,31 @@ public record RoutingConfig(
 
     /** The same settings with another plugins folder (from {@code --plugins-dir} or {@code BR_PLUGINS_DIR}). */
     public RoutingConfig withPluginsDir(@Nullable Path dir) {
-        return new RoutingConfig(dir, maxAttempts, seed, discount, feedbackWeight, circuit, latencyWindow, strategies);
+        return new RoutingConfig(dir, maxAttempts, seed, learning, circuit, latencyWindow, strategies);
+    }
+
+    /**
+     * {@code routing.learning} (docs/routing.md).
+     *
+     * @param discount       γ of the beliefs' updates, in (0, 1]; 1 forgets nothing
+     * @param feedbackWeight how much one {@code /v1/feedback} verdict counts against one scored answer
+     * @param sharedWeight   the shared belief counts in a tenant's view as at most this many answers
+     * @param tenantCap      one tenant's automatic outcomes count in the shared belief as at most this many answers
+     * @param shift          the change detector's smallest quality change worth detecting, in (0, 1)
+     * @param threshold      its log-likelihood threshold (> 0); higher: fewer false alarms, later detection
+     * @param minEvidence    answers a belief needs before its detector runs
+     * @param reexplore      share of requests on which a dropped candidate is ranked as unknown, in [0, 1)
+     */
+    public record Learning(
+            double discount,
+            double feedbackWeight,
+            double sharedWeight,
+            double tenantCap,
+            double shift,
+            double threshold,
+            double minEvidence,
+            double reexplore) {
+        public static final Learning DEFAULTS = new Learning(1, 2, 20, 200, 0.2, 10, 10, 0.02);
     }
 
     /**

@@ -10,58 +10,66 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@link LearningStore} on the heap: lost when the process ends. For routers made without a state
  * store (tests, benchmarks); the gateway keeps its learning in the state store.
  *
- * <p><b>Threading:</b> one array of beliefs per candidate, updated by compare-and-set, so reads
- * never lock and concurrent updates are never lost.
+ * <p><b>Threading:</b> one array of beliefs per key, updated by compare-and-set, so reads never
+ * lock and concurrent updates are never lost; the reset listener is told after the swap, on the
+ * observing thread.
  */
 public final class InMemoryLearningStore implements LearningStore {
+    private final ChangeDetector detector;
     private final double discount;
-    private final ConcurrentHashMap<String, AtomicReferenceArray<Posterior>> cells = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, AtomicReferenceArray<Belief>> cells = new ConcurrentHashMap<>();
+    private volatile ResetListener listener = (k, tc, r, now) -> {};
 
-    /** @param discount γ of {@link Posterior#update}, in (0, 1] */
-    public InMemoryLearningStore(double discount) {
-        if (!(discount > 0 && discount <= 1)) {
-            throw new IllegalArgumentException("discount: " + discount + " (expected: in (0, 1])");
-        }
-        this.discount = discount;
+    public InMemoryLearningStore(LearningSettings settings) {
+        this.detector = settings.detector();
+        this.discount = settings.discount();
     }
 
     @Override
-    public Posterior posterior(String candidateId, TaskClass taskClass) {
-        AtomicReferenceArray<Posterior> byClass = cells.get(candidateId);
+    public Belief belief(String key, TaskClass taskClass) {
+        AtomicReferenceArray<Belief> byClass = cells.get(key);
         if (byClass == null) {
-            return Posterior.PRIOR;
+            return Belief.PRIOR;
         }
-        Posterior p = byClass.get(taskClass.index());
-        return p == null ? Posterior.PRIOR : p;
+        Belief b = byClass.get(taskClass.index());
+        return b == null ? Belief.PRIOR : b;
     }
 
     @Override
-    public void observe(String candidateId, TaskClass taskClass, double score, double weight) {
-        AtomicReferenceArray<Posterior> byClass =
-                cells.computeIfAbsent(candidateId, k -> new AtomicReferenceArray<>(TaskClass.COUNT));
+    public void observe(String key, TaskClass taskClass, Observation observation) {
+        AtomicReferenceArray<Belief> byClass =
+                cells.computeIfAbsent(key, k -> new AtomicReferenceArray<>(TaskClass.COUNT));
         int i = taskClass.index();
         while (true) {
-            Posterior old = byClass.get(i);
-            Posterior next = (old == null ? Posterior.PRIOR : old).update(score, weight, discount);
-            if (byClass.compareAndSet(i, old, next)) {
+            Belief old = byClass.get(i);
+            Belief.Step step = (old == null ? Belief.PRIOR : old).observe(observation, detector, discount);
+            if (byClass.compareAndSet(i, old, step.after())) {
+                if (step.reset() != null) {
+                    listener.reset(key, taskClass, step.reset(), observation.nowMillis());
+                }
                 return;
             }
         }
     }
 
     @Override
-    public Map<String, Map<String, Posterior>> snapshot() {
-        Map<String, Map<String, Posterior>> out = new TreeMap<>();
+    public Map<String, Map<String, Belief>> snapshot() {
+        Map<String, Map<String, Belief>> out = new TreeMap<>();
         cells.forEach((id, byClass) -> {
-            Map<String, Posterior> m = new TreeMap<>();
+            Map<String, Belief> m = new TreeMap<>();
             for (TaskClass tc : TaskClass.all()) {
-                Posterior p = byClass.get(tc.index());
-                if (p != null) {
-                    m.put(tc.key(), p);
+                Belief b = byClass.get(tc.index());
+                if (b != null) {
+                    m.put(tc.key(), b);
                 }
             }
             out.put(id, m);
         });
         return out;
+    }
+
+    @Override
+    public void onReset(ResetListener l) {
+        this.listener = l;
     }
 }

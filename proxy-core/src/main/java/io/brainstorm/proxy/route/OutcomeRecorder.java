@@ -105,7 +105,7 @@ public final class OutcomeRecorder {
     }
 
     /**
-     * An answer's score: the learning state (weight 1, docs/architecture.md §5), the feedback log (every 2xx
+     * An answer's score: the learning state (the tenant's belief and the shared one, docs/routing.md), the feedback log (every 2xx
      * answer, scored or not, can get feedback) and the deciding strategy. Any thread.
      *
      * @param score answer quality 0..1, or {@link #NO_SCORE} (a 4xx the client caused, or an
@@ -121,7 +121,8 @@ public final class OutcomeRecorder {
             long costNanoUsd) {
         String id = e.candidateId();
         if (score >= 0) {
-            state.learning().observe(id, plan.request().taskClass(), score, 1.0);
+            state.learning()
+                    .answered(plan.request().tenant(), id, plan.request().taskClass(), score, state.nowMillis());
         }
         if (status / 100 == 2) {
             answers.remember(
@@ -146,7 +147,7 @@ public final class OutcomeRecorder {
         } else {
             state.health(id).recordLateFailure(state.nowMillis());
         }
-        state.learning().observe(id, plan.request().taskClass(), 0, 1.0);
+        state.learning().answered(plan.request().tenant(), id, plan.request().taskClass(), 0, state.nowMillis());
         tell(plan, e, status, 0, latencyMicros, -1, 0);
     }
 

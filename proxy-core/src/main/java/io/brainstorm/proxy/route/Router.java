@@ -61,6 +61,8 @@ public final class Router {
     private final StrategyRegistry strategies;
     private final RoutingState state;
     private final long seed;
+    /** Keeps the re-exploration draws apart from the strategy's, which start from the same seed. */
+    private static final long PROBE_SALT = 0x5851F42D4C957F2DL;
 
     /** An endpoint with what routing reads of it on every request, computed once. */
     private record Slot(Endpoint endpoint, String candidateId) {}
@@ -207,9 +209,12 @@ public final class Router {
             efficiency = direct(pool, request, now, order);
         } else {
             List<Candidate> candidates = new ArrayList<>(pool.size());
+            long probeSeed = seed ^ StrategyCall.mix(requestId.hashCode()) ^ PROBE_SALT;
             IdentityHashMap<Candidate, Slot> slotOf = new IdentityHashMap<>(pool.size() * 2);
             for (Slot s : pool) {
-                Candidate c = s.endpoint().candidate(state.stats(s.candidateId(), taskClass));
+                Candidate c = s.endpoint()
+                        .candidate(
+                                state.stats(s.candidateId(), tenant, taskClass, probeDraw(probeSeed, s.candidateId())));
                 candidates.add(c);
                 slotOf.put(c, s);
             }
@@ -323,10 +328,19 @@ public final class Router {
         }
         return efficiency(
                 state.learning()
-                        .posterior(pick.candidateId(), request.taskClass())
+                        .posterior(request.tenant(), pick.candidateId(), request.taskClass())
                         .mean(),
                 pickCost,
                 cheapest);
+    }
+
+    /**
+     * The draw, uniform in [0, 1), that decides whether {@code candidateId} is re-explored on this
+     * request when it is dropped (docs/routing.md): from the routing seed and request id, so a
+     * decision still replays from the two.
+     */
+    static double probeDraw(long probeSeed, String candidateId) {
+        return (StrategyCall.mix(probeSeed ^ candidateId.hashCode()) >>> 11) * 0x1.0p-53;
     }
 
     /** The strategy of a variant suffix, or 404 naming the variants there are. */

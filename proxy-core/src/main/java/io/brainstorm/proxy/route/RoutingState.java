@@ -13,7 +13,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What routing reads and settling writes: the {@link EndpointHealth} of every candidate and the
- * {@link LearningStore} of answer quality, on one injected clock so tests move time instead of
+ * {@link Learning} of answer quality, on one injected clock so tests move time instead of
  * sleeping. The router asks {@link #stats} per candidate to build the strategy's snapshot; the
  * upstream side records outcomes on {@link #health}; the scorer observes quality on
  * {@link #learning}.
@@ -23,11 +23,11 @@ import org.jspecify.annotations.Nullable;
  */
 public final class RoutingState {
     private final HealthConfig config;
-    private final LearningStore learning;
+    private final Learning learning;
     private final InstantSource clock;
     private final ConcurrentHashMap<String, EndpointHealth> health = new ConcurrentHashMap<>();
 
-    public RoutingState(HealthConfig config, LearningStore learning, InstantSource clock) {
+    public RoutingState(HealthConfig config, Learning learning, InstantSource clock) {
         if (config == null || learning == null || clock == null) {
             throw new IllegalArgumentException(
                     "config: " + config + ", learning: " + learning + ", clock: " + clock + " (expected: all set)");
@@ -104,12 +104,16 @@ public final class RoutingState {
         return wait;
     }
 
-    /** The snapshot a strategy sees for {@code candidateId} on a request of {@code taskClass}, now. */
-    public EndpointStats stats(String candidateId, TaskClass taskClass) {
-        return health(candidateId).stats(nowMillis(), learning.posterior(candidateId, taskClass));
+    /**
+     * The snapshot a strategy sees for {@code candidateId} on a request of {@code tenant}'s of
+     * {@code taskClass}, now; {@code probeDraw} (uniform in [0, 1), one per request and candidate)
+     * decides whether a dropped candidate is re-explored on it ({@link Learning#posterior}).
+     */
+    public EndpointStats stats(String candidateId, String tenant, TaskClass taskClass, double probeDraw) {
+        return health(candidateId).stats(nowMillis(), learning.posterior(tenant, candidateId, taskClass, probeDraw));
     }
 
-    public LearningStore learning() {
+    public Learning learning() {
         return learning;
     }
 
@@ -128,7 +132,7 @@ public final class RoutingState {
      */
     public List<EndpointReadOut> readOut() {
         long now = nowMillis();
-        Map<String, Map<String, Posterior>> quality = learning.snapshot();
+        Map<String, Map<String, Belief>> quality = learning.shared();
         TreeSet<String> ids = new TreeSet<>(health.keySet());
         ids.addAll(quality.keySet());
         List<EndpointReadOut> out = new ArrayList<>(ids.size());
@@ -144,8 +148,14 @@ public final class RoutingState {
                     s.errorRate(),
                     s.latency(),
                     s.ttft(),
-                    quality.getOrDefault(id, Map.of())));
+                    posteriors(quality.getOrDefault(id, Map.of()))));
         }
+        return out;
+    }
+
+    private static Map<String, Posterior> posteriors(Map<String, Belief> byClass) {
+        Map<String, Posterior> out = new java.util.TreeMap<>();
+        byClass.forEach((k, b) -> out.put(k, b.posterior()));
         return out;
     }
 }

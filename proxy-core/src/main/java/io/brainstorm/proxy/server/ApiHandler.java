@@ -196,8 +196,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * {@code POST /v1/feedback {"request_id", "score"}}: the application's verdict on an answer,
-     * counted {@code routing.learning.feedback_weight} times in the learning state of the endpoint
-     * that gave it. Only the tenant that made the request may score it; any other request id is a 404.
+     * counted {@code routing.learning.feedback_weight} times in this tenant's belief about the
+     * endpoint that gave it (never in the shared one: docs/routing.md). Only the tenant that made the request may score it; any other request id is a 404.
      */
     private String feedback(ApiKey key, Services services, FullHttpRequest request) {
         JsonNode body;
@@ -227,16 +227,18 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
         router.state()
                 .learning()
-                .observe(
+                .feedback(
+                        key.tenant(),
                         a.candidateId(),
                         a.taskClass(),
                         score.doubleValue(),
-                        gateway.config().routing().feedbackWeight());
+                        router.state().nowMillis());
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "feedback");
         o.put("request_id", id.textValue());
         o.put("score", score.doubleValue());
-        o.put("weight", gateway.config().routing().feedbackWeight());
+        o.put("weight", router.state().learning().settings().feedbackWeight());
+        o.put("scope", "tenant");
         o.put("endpoint", a.candidateId());
         o.put("task_class", a.taskClass().key());
         return o.toString();

@@ -11,10 +11,13 @@ import io.brainstorm.proxy.config.ProviderConfig;
 import io.brainstorm.proxy.config.RoutingConfig;
 import io.brainstorm.proxy.config.Timeouts;
 import io.brainstorm.proxy.metrics.Metrics;
+import io.brainstorm.proxy.route.ChangeDetector;
 import io.brainstorm.proxy.route.CircuitConfig;
 import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.HealthConfig;
 import io.brainstorm.proxy.route.InMemoryLearningStore;
+import io.brainstorm.proxy.route.Learning;
+import io.brainstorm.proxy.route.LearningSettings;
 import io.brainstorm.proxy.route.LearningStore;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.route.RoutingState;
@@ -155,12 +158,7 @@ public final class GatewayServer implements AutoCloseable {
                             "Answers not kept for feedback: more waited to be written to the state files than"
                                     + " the queue holds.",
                             store::answersDropped);
-            Router router = router(
-                    config,
-                    endpoints,
-                    strategies,
-                    store.learning(config.routing().discount()),
-                    clock);
+            Router router = router(config, endpoints, strategies, store.learning(learningSettings(config)), clock);
             gateway.start(Services.start(
                     config,
                     gateway.completions(),
@@ -219,15 +217,22 @@ public final class GatewayServer implements AutoCloseable {
         return registry;
     }
 
+    /** {@code routing.learning} as the learning takes it. */
+    public static LearningSettings learningSettings(GatewayConfig config) {
+        RoutingConfig.Learning l = config.routing().learning();
+        return new LearningSettings(
+                l.discount(),
+                l.feedbackWeight(),
+                l.sharedWeight(),
+                l.tenantCap(),
+                new ChangeDetector(l.shift(), l.threshold(), l.minEvidence()),
+                l.reexplore());
+    }
+
     /** The router over {@code endpoints}, with fresh health and in-memory learning state. */
     public static Router router(
             GatewayConfig config, List<Endpoint> endpoints, StrategyRegistry strategies, InstantSource clock) {
-        return router(
-                config,
-                endpoints,
-                strategies,
-                new InMemoryLearningStore(config.routing().discount()),
-                clock);
+        return router(config, endpoints, strategies, new InMemoryLearningStore(learningSettings(config)), clock);
     }
 
     /** The router over {@code endpoints}, with fresh health and the given learning state. */
@@ -250,7 +255,7 @@ public final class GatewayServer implements AutoCloseable {
                         c.maxCoolDown()),
                 r.latencyWindow(),
                 HealthConfig.DEFAULTS.latencyBuckets());
-        RoutingState state = new RoutingState(health, learning, clock);
+        RoutingState state = new RoutingState(health, new Learning(learning, learningSettings(config)), clock);
         long seed = r.seed() != null
                 ? r.seed()
                 : System.nanoTime() ^ ProcessHandle.current().pid() * 0x9E3779B97F4A7C15L;

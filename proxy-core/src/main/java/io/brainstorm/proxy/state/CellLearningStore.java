@@ -1,9 +1,14 @@
 package io.brainstorm.proxy.state;
 
+import io.brainstorm.proxy.route.Belief;
+import io.brainstorm.proxy.route.ChangeDetector;
+import io.brainstorm.proxy.route.LearningSettings;
 import io.brainstorm.proxy.route.LearningStore;
-import io.brainstorm.proxy.route.Posterior;
+import io.brainstorm.proxy.route.Observation;
 import io.brainstorm.proxy.spi.TaskClass;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -13,22 +18,24 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@link LearningStore} over a {@link CellStore}: one entry per candidate id holding (α, β,
- * observations) for each of the {@link TaskClass#COUNT} task classes (3 × {@code COUNT} longs,
- * doubles as raw bits; α = 0 marks a class never observed).
+ * {@link LearningStore} over a {@link CellStore}: one entry per key (a candidate id, or a tenant's
+ * key for it) holding a {@link Belief} for each of the {@link TaskClass#COUNT} task classes
+ * ({@value Belief#LONGS} × {@code COUNT} longs, doubles as raw bits; α = 0 marks a class never
+ * observed).
  *
  * <p><b>Batches.</b> {@link #observe} does not touch the entry: it adds the observation to the
  * candidate's heap state, a list of observations not yet written, in the order they were made.
  * {@link #flush} (a timer of the state store, every {@value StateStore#LEARNING_FLUSH_MILLIS} ms,
- * and at close) replays each candidate's list in that order under one entry lock, running
- * {@link Posterior#update} once per observation as {@link #observe} used to, so the entry ends
- * exactly where one update per observation would have left it, and no observation is lost across
+ * and at close) replays each key's list in that order under one entry lock, running
+ * {@link Belief#observe} once per observation, change detector included, so the entry ends
+ * exactly where one update per observation would have left it; the detector's firings are
+ * reported to the listener then, once each, after the lock is let go, and no observation is lost across
  * threads or processes. A store made with {@code batched} false (the heap store, which no other
  * process reads) writes every observation through at once instead. A candidate holds at most
  * {@value #MAX_PENDING} unwritten observations; more (a flush thread far behind) are lost and
  * counted in {@link #lost()}.
  *
- * <p><b>Threading:</b> {@link #posterior} runs for every candidate on the request path: it reads
+ * <p><b>Threading:</b> {@link #belief} runs for every candidate on the request path: it reads
  * the candidate's heap view, which is the entry as read at most {@code refreshNanos} ago (or at
  * this process's last flush) with this process's unwritten observations replayed on top, so this
  * process's own observations show at once and another process's within {@code refreshNanos} plus
@@ -45,12 +52,14 @@ import org.jspecify.annotations.Nullable;
 final class CellLearningStore implements LearningStore {
     private static final System.Logger log = System.getLogger(CellLearningStore.class.getName());
 
-    static final int LENGTH = 3 * TaskClass.COUNT;
+    static final int LENGTH = Belief.LONGS * TaskClass.COUNT;
     /** Observations of one candidate waiting for the flush, at most; more are lost (and counted). */
     static final int MAX_PENDING = 65_536;
 
     private final CellStore<String> store;
     private final double discount;
+    private final ChangeDetector detector;
+    private volatile ResetListener listener = (k, tc, r, now) -> {};
     private final long refreshNanos;
     private final boolean batched;
     private final ConcurrentHashMap<String, AtomicReference<Beliefs>> candidates = new ConcurrentHashMap<>();
@@ -59,8 +68,7 @@ final class CellLearningStore implements LearningStore {
     /** One observation not yet written; {@code before} is the one made just before it (newest first). */
     private record Pending(
             int taskClass,
-            double score,
-            double weight,
+            Observation observation,
             @Nullable Pending before,
             int count) {}
 
@@ -73,30 +81,28 @@ final class CellLearningStore implements LearningStore {
      * @param view    {@code stored} with {@code writing} and {@code pending} replayed: what routing sees
      */
     private record Beliefs(
-            Posterior[] stored,
+            Belief[] stored,
             @Nullable Pending pending,
             @Nullable Pending writing,
-            Posterior[] view,
+            Belief[] view,
             long loadedNanos) {}
 
-    CellLearningStore(CellStore<String> store, double discount, long refreshNanos, boolean batched) {
-        if (!(discount > 0 && discount <= 1)) {
-            throw new IllegalArgumentException("discount: " + discount + " (expected: in (0, 1])");
-        }
+    CellLearningStore(CellStore<String> store, LearningSettings settings, long refreshNanos, boolean batched) {
         this.store = store;
-        this.discount = discount;
+        this.discount = settings.discount();
+        this.detector = settings.detector();
         this.refreshNanos = refreshNanos;
         this.batched = batched;
     }
 
     @Override
-    public Posterior posterior(String candidateId, TaskClass taskClass) {
+    public Belief belief(String candidateId, TaskClass taskClass) {
         AtomicReference<Beliefs> ref = candidates.get(candidateId);
         Beliefs b = ref == null ? null : ref.get();
         long now = System.nanoTime();
         if (b == null || (now - b.loadedNanos > refreshNanos && b.writing == null)) {
             // unknown candidates are remembered too (with the priors), so they cost no store read
-            Posterior[] read = read(candidateId);
+            Belief[] read = read(candidateId);
             if (ref == null) {
                 ref = candidates.computeIfAbsent(candidateId, id -> new AtomicReference<>());
             }
@@ -114,15 +120,14 @@ final class CellLearningStore implements LearningStore {
     }
 
     @Override
-    public void observe(String candidateId, TaskClass taskClass, double score, double weight) {
+    public void observe(String candidateId, TaskClass taskClass, Observation observation) {
         Objects.requireNonNull(candidateId, "candidateId");
-        // validates before anything is kept
-        Posterior.PRIOR.update(score, weight, discount);
+        Objects.requireNonNull(observation, "observation");
         int k = taskClass.index();
         AtomicReference<Beliefs> ref = beliefs(candidateId);
         if (!batched) {
             // the heap store: no other process reads it, and its entry lock is a bin lock of a map
-            Posterior[] after = write(candidateId, new Pending(k, score, weight, null, 1));
+            Belief[] after = write(candidateId, new Pending(k, observation, null, 1));
             if (after != null) {
                 ref.set(new Beliefs(after, null, null, after, System.nanoTime()));
             }
@@ -135,11 +140,11 @@ final class CellLearningStore implements LearningStore {
                 lost.incrementAndGet();
                 return;
             }
-            Posterior[] view = b.view.clone();
-            view[k] = view[k].update(score, weight, discount);
+            Belief[] view = b.view.clone();
+            view[k] = view[k].observe(observation, detector, discount).after();
             Beliefs next = new Beliefs(
                     b.stored,
-                    new Pending(k, score, weight, b.pending, b.pending == null ? 1 : b.pending.count + 1),
+                    new Pending(k, observation, b.pending, b.pending == null ? 1 : b.pending.count + 1),
                     b.writing,
                     view,
                     b.loadedNanos);
@@ -164,8 +169,8 @@ final class CellLearningStore implements LearningStore {
     }
 
     @Override
-    public Map<String, Map<String, Posterior>> snapshot() {
-        Map<String, Map<String, Posterior>> out = new TreeMap<>();
+    public Map<String, Map<String, Belief>> snapshot() {
+        Map<String, Map<String, Belief>> out = new TreeMap<>();
         store.forEach((id, c) -> out.put(id, known(decode(c))));
         // this process's unwritten observations, on its own (up to refreshNanos old) view of the entry
         candidates.forEach((id, ref) -> {
@@ -183,7 +188,7 @@ final class CellLearningStore implements LearningStore {
             ref = candidates.computeIfAbsent(candidateId, id -> new AtomicReference<>());
         }
         if (ref.get() == null) {
-            Posterior[] read = read(candidateId);
+            Belief[] read = read(candidateId);
             ref.compareAndSet(null, new Beliefs(read, null, null, read, System.nanoTime()));
         }
         return ref;
@@ -200,11 +205,11 @@ final class CellLearningStore implements LearningStore {
             if (!ref.compareAndSet(b, new Beliefs(b.stored, null, batch, b.view, b.loadedNanos))) {
                 continue;
             }
-            Posterior[] written = write(candidateId, batch);
+            Belief[] written = write(candidateId, batch);
             long now = System.nanoTime();
             while (true) {
                 Beliefs w = Objects.requireNonNull(ref.get(), "beliefs");
-                Posterior[] stored = written != null ? written : w.stored;
+                Belief[] stored = written != null ? written : w.stored;
                 Beliefs done = new Beliefs(stored, w.pending, null, replay(stored, w.pending), now);
                 if (ref.compareAndSet(w, done)) {
                     break;
@@ -214,21 +219,28 @@ final class CellLearningStore implements LearningStore {
     }
 
     /** Replays {@code batch} oldest first under the entry's lock; the entry after it, or null when it failed. */
-    private Posterior @Nullable [] write(String candidateId, Pending batch) {
+    private Belief @Nullable [] write(String candidateId, Pending batch) {
         Pending[] inOrder = oldestFirst(batch);
-        Posterior[][] after = new Posterior[1][];
+        Belief[][] after = new Belief[1][];
+        List<Fired> fired = new ArrayList<>(0);
         try {
             store.update(candidateId, c -> {
+                // a retried update (Chronicle may run it again) starts over
+                fired.clear();
                 for (Pending p : inOrder) {
-                    int i = 3 * p.taskClass;
-                    Posterior next = posteriorAt(c, i).update(p.score, p.weight, discount);
-                    c[i] = Double.doubleToRawLongBits(next.alpha());
-                    c[i + 1] = Double.doubleToRawLongBits(next.beta());
-                    c[i + 2] = next.observations();
+                    int i = Belief.LONGS * p.taskClass;
+                    Belief.Step step = Belief.read(c, i).observe(p.observation, detector, discount);
+                    step.after().write(c, i);
+                    if (step.reset() != null) {
+                        fired.add(new Fired(p.taskClass, step.reset(), p.observation.nowMillis()));
+                    }
                 }
                 after[0] = decode(c);
                 return 0;
             });
+            for (Fired f : fired) {
+                tell(candidateId, f);
+            }
             return after[0];
         } catch (RuntimeException e) {
             lost.addAndGet(inOrder.length);
@@ -241,7 +253,7 @@ final class CellLearningStore implements LearningStore {
         }
     }
 
-    private Posterior[] read(String candidateId) {
+    private Belief[] read(String candidateId) {
         // all zeros when nothing is known yet
         long[] c = new long[LENGTH];
         store.read(candidateId, c);
@@ -249,20 +261,21 @@ final class CellLearningStore implements LearningStore {
     }
 
     /** {@code stored} with the observations of {@code b} that are not in it (being written, then pending) replayed. */
-    private Posterior[] replay(Posterior[] stored, @Nullable Beliefs b) {
+    private Belief[] replay(Belief[] stored, @Nullable Beliefs b) {
         if (b == null) {
             return stored;
         }
         return replay(replay(stored, b.writing), b.pending);
     }
 
-    private Posterior[] replay(Posterior[] from, @Nullable Pending newestFirst) {
+    private Belief[] replay(Belief[] from, @Nullable Pending newestFirst) {
         if (newestFirst == null) {
             return from;
         }
-        Posterior[] out = from.clone();
+        Belief[] out = from.clone();
         for (Pending p : oldestFirst(newestFirst)) {
-            out[p.taskClass] = out[p.taskClass].update(p.score, p.weight, discount);
+            out[p.taskClass] =
+                    out[p.taskClass].observe(p.observation, detector, discount).after();
         }
         return out;
     }
@@ -279,10 +292,10 @@ final class CellLearningStore implements LearningStore {
         return out;
     }
 
-    private static Map<String, Posterior> known(Posterior[] byClass) {
-        Map<String, Posterior> m = new TreeMap<>();
+    private static Map<String, Belief> known(Belief[] byClass) {
+        Map<String, Belief> m = new TreeMap<>();
         for (TaskClass tc : TaskClass.all()) {
-            Posterior p = byClass[tc.index()];
+            Belief p = byClass[tc.index()];
             if (p.observations() != 0) {
                 m.put(tc.key(), p);
             }
@@ -290,18 +303,27 @@ final class CellLearningStore implements LearningStore {
         return m;
     }
 
-    private static Posterior[] decode(long[] c) {
-        Posterior[] byClass = new Posterior[TaskClass.COUNT];
+    private static Belief[] decode(long[] c) {
+        Belief[] byClass = new Belief[TaskClass.COUNT];
         for (int k = 0; k < TaskClass.COUNT; k++) {
-            byClass[k] = posteriorAt(c, 3 * k);
+            byClass[k] = Belief.read(c, Belief.LONGS * k);
         }
         return byClass;
     }
 
-    private static Posterior posteriorAt(long[] c, int i) {
-        if (c[i] == 0) {
-            return Posterior.PRIOR;
+    /** A firing found while writing, told once the entry's lock is let go. */
+    private record Fired(int taskClass, Belief.Reset reset, long nowMillis) {}
+
+    private void tell(String key, Fired f) {
+        try {
+            listener.reset(key, TaskClass.all().get(f.taskClass), f.reset, f.nowMillis);
+        } catch (RuntimeException e) {
+            log.log(Level.WARNING, "learning: reporting a change of " + key + " failed", e);
         }
-        return new Posterior(Double.longBitsToDouble(c[i]), Double.longBitsToDouble(c[i + 1]), c[i + 2]);
+    }
+
+    @Override
+    public void onReset(ResetListener l) {
+        this.listener = l;
     }
 }

@@ -2,6 +2,7 @@ package io.brainstorm.proxy.state;
 
 import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.InMemoryAnswerLog;
+import io.brainstorm.proxy.route.LearningSettings;
 import io.brainstorm.proxy.route.LearningStore;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -30,7 +31,8 @@ import org.jspecify.annotations.Nullable;
  * <pre>
  * file                             key → value                                 sized for          on disk
  * stateDir/rates.cm3               key id → minute, requests, tokens           {@value #RATE_KEYS} keys         1.1 MB
- * stateDir/learning.cm3            candidate id → 12 × (α, β, observations)   {@value #LEARNING_CANDIDATES} candidates   1.0 MB
+ * stateDir/beliefs.cm3             candidate id, or tenant + candidate id →   {@value #BELIEF_KEYS} keys         6.2 MB
+ *                                  12 × a belief (docs/routing.md)
  * stateDir/endpoints.cm3           candidate id → its two 64-bit hashes        {@value #LEARNING_CANDIDATES} candidates   0.2 MB
  * stateDir/budgets/YYYY-MM-DD.cm3  key id → spent, requests, 8 owner slots    {@value #BUDGET_KEYS} keys per day 3.4 MB
  * stateDir/answers/YYYY-MM-DD.cm3  request id → tenant, endpoint, task class,  {@value #ANSWERS_PER_DAY} answers   19.7 MB
@@ -76,8 +78,8 @@ import org.jspecify.annotations.Nullable;
  * <p>A file Chronicle refuses to open because it is damaged (its header garbled, its length not
  * what the header says, or a header whose writer died before finishing it) is recovered only when
  * no other process has it open: it is moved aside to {@code NAME.corrupt-<UTC time>}, an ERROR
- * line says what was lost, and a fresh file takes its place. Lost with {@code learning.cm3}: the
- * learnt posteriors (routing starts from the priors); with {@code rates.cm3}: this minute's
+ * line says what was lost, and a fresh file takes its place. Lost with {@code beliefs.cm3}: the
+ * learnt beliefs (routing starts from the priors); with {@code rates.cm3}: this minute's
  * counts (a key may get one extra minute's allowance); with a budget day file: that day's spend
  * and reservations of every key (a key may spend its whole budget for that day again; the audit
  * log keeps what was spent); with an answer day file or {@code endpoints.cm3}: what feedback on
@@ -100,6 +102,8 @@ public final class StateStore implements AutoCloseable {
 
     static final int RATE_KEYS = 20_000;
     static final int LEARNING_CANDIDATES = 2_048;
+    /** Beliefs entries: a shared one per candidate, and one per tenant and candidate it used. */
+    static final int BELIEF_KEYS = 4_096;
     /**
      * Answers per answer day file: 19.7 MB on disk, about 80 bytes an answer. It takes about five
      * times that (1.28 million, 99 MB) before it is full: 15 requests a second around the clock. A
@@ -115,12 +119,13 @@ public final class StateStore implements AutoCloseable {
 
     /** The answer log's queue is written to the day files this often (and at close). */
     static final long ANSWER_FLUSH_MILLIS = 100;
-    /** The learning state's observations are written to {@code learning.cm3} this often (and at close). */
+    /** The learning state's observations are written to {@code beliefs.cm3} this often (and at close). */
     static final long LEARNING_FLUSH_MILLIS = 200;
     /** The flush thread's tick: every period of its rounds is a multiple of it. */
     static final long FLUSH_TICK_MILLIS = 50;
 
     private static final String AVERAGE_CANDIDATE_ID = "provider/model-name-1.5@endpoint-east";
+    private static final String AVERAGE_BELIEF_KEY = "~tenant-name|provider/model-name-1.5@endpoint-east";
     private static final long LEARNING_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** Bytes of {@code open.lock}: one per file; a day file's is its epoch day above its kind's first slot. */
@@ -134,7 +139,7 @@ public final class StateStore implements AutoCloseable {
     private static final String RATES_LOSS = "this minute's request and token counts of every key: a key may get"
             + " up to one extra minute's rate allowance";
     private static final String LEARNING_LOSS =
-            "the learnt routing posteriors: routing starts again from the" + " priors and learns anew";
+            "the learnt routing beliefs, shared and per tenant: routing starts again from the priors and learns anew";
     private static final String ENDPOINTS_LOSS = "the names of the endpoints that answer files refer to: feedback on"
             + " an earlier answer gets a 404 unless its endpoint has answered again since";
 
@@ -206,7 +211,7 @@ public final class StateStore implements AutoCloseable {
     private final CellBudgetLedger budgets;
     private final AnswerLog answers;
     private final CellRateWindows rates;
-    private final Map<Double, CellLearningStore> learning = new ConcurrentHashMap<>();
+    private final Map<LearningSettings, CellLearningStore> learning = new ConcurrentHashMap<>();
     /** Writes the queued answers and observations; null on the heap, which writes them at once. */
     private final @Nullable StateFlusher flusher;
 
@@ -308,11 +313,11 @@ public final class StateStore implements AutoCloseable {
             opened.add(StateFileOpener.open(
                     locks,
                     LEARNING_SLOT,
-                    stateDir.resolve("learning.cm3"),
+                    stateDir.resolve("beliefs.cm3"),
                     LEARNING_LOSS,
                     true,
                     f -> ChronicleCellStore.named(
-                            f, "learning", CellLearningStore.LENGTH, LEARNING_CANDIDATES, AVERAGE_CANDIDATE_ID)));
+                            f, "beliefs", CellLearningStore.LENGTH, BELIEF_KEYS, AVERAGE_BELIEF_KEY)));
             opened.add(StateFileOpener.open(
                     locks,
                     ENDPOINTS_SLOT,
@@ -382,10 +387,10 @@ public final class StateStore implements AutoCloseable {
         return answers;
     }
 
-    /** The learnt posteriors, updated with {@code discount} (γ of {@code Posterior.update}); one store per discount. */
-    public LearningStore learning(double discount) {
+    /** The learnt beliefs, updated under {@code settings} (its detector and discount); one store per settings. */
+    public LearningStore learning(LearningSettings settings) {
         return learning.computeIfAbsent(
-                discount,
+                settings,
                 d -> new CellLearningStore(
                         files.learning().cells(),
                         d,

@@ -324,8 +324,8 @@ class ConfigLoaderTest {
         assertEquals(Path.of("/opt/br/ext"), r.pluginsDir());
         assertEquals(2, r.maxAttempts());
         assertEquals(99L, r.seed());
-        assertEquals(0.99, r.discount());
-        assertEquals(3.0, r.feedbackWeight());
+        assertEquals(0.99, r.learning().discount());
+        assertEquals(3.0, r.learning().feedbackWeight());
         assertEquals(
                 new RoutingConfig.Circuit(
                         java.time.Duration.ofSeconds(10),

@@ -64,7 +64,7 @@ class FeedbackTest {
                 .router()
                 .state()
                 .learning()
-                .posterior("sim/alpha@sim-east", TaskClass.of(false, false, 10));
+                .posterior("default", "sim/alpha@sim-east", TaskClass.of(false, false, 10));
     }
 
     @Test

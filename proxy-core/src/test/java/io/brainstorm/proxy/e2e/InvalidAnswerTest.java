@@ -170,7 +170,14 @@ class InvalidAnswerTest {
     }
 
     private Posterior posterior(TaskClass c) {
-        return gateway.server.gateway().router().state().learning().posterior(MODEL + "@openai", c);
+        return gateway.server
+                .gateway()
+                .router()
+                .state()
+                .learning()
+                .store()
+                .belief(MODEL + "@openai", c)
+                .posterior();
     }
 
     private static BigDecimal usd(long nano) {

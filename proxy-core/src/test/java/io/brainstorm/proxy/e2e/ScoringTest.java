@@ -85,7 +85,14 @@ class ScoringTest {
     }
 
     private Posterior posterior(String endpoint, TaskClass c) {
-        return gateway.server.gateway().router().state().learning().posterior(MODEL + "@" + endpoint, c);
+        return gateway.server
+                .gateway()
+                .router()
+                .state()
+                .learning()
+                .store()
+                .belief(MODEL + "@" + endpoint, c)
+                .posterior();
     }
 
     private Completion completionOf(HttpResponse<String> r) throws InterruptedException {

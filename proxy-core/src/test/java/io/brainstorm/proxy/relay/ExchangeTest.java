@@ -21,7 +21,8 @@ import io.brainstorm.proxy.route.Access;
 import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.HealthConfig;
 import io.brainstorm.proxy.route.InMemoryAnswerLog;
-import io.brainstorm.proxy.route.InMemoryLearningStore;
+import io.brainstorm.proxy.route.Learning;
+import io.brainstorm.proxy.route.LearningSettings;
 import io.brainstorm.proxy.route.OutcomeRecorder;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.route.RoutePlan;
@@ -84,7 +85,7 @@ class ExchangeTest {
     private final EmbeddedChannel client = new EmbeddedChannel(gate, new ChannelInboundHandlerAdapter());
     private final ModelSpec alpha = Catalog.builtIn().find("sim/alpha").orElseThrow();
     private final RoutingState routing =
-            new RoutingState(HealthConfig.DEFAULTS, new InMemoryLearningStore(1.0), new ManualClock());
+            new RoutingState(HealthConfig.DEFAULTS, Learning.onHeap(LearningSettings.DEFAULTS), new ManualClock());
     private final Scoring scoring = Scoring.start(ScoringConfig.DEFAULTS);
     private final List<Completion> completions = new ArrayList<>();
     private final List<ChannelFuture> lastWrites = new ArrayList<>();
@@ -298,10 +299,10 @@ class ExchangeTest {
         assertEquals("west", r.headers().get(Headers.ENDPOINT));
         assertEquals("1", r.headers().get(Headers.FALLBACKS));
         r.release();
-        Posterior failed =
-                routing.learning().posterior(east.candidateId(), plan.request().taskClass());
-        Posterior answered =
-                routing.learning().posterior(west.candidateId(), plan.request().taskClass());
+        Posterior failed = routing.learning()
+                .posterior("acme", east.candidateId(), plan.request().taskClass());
+        Posterior answered = routing.learning()
+                .posterior("acme", west.candidateId(), plan.request().taskClass());
         assertEquals(Posterior.PRIOR.beta() + 1, failed.beta(), "the failed endpoint's verdict is a 0");
         assertEquals(Posterior.PRIOR.alpha() + 1, answered.alpha(), "the answer's verdict is a 1");
         assertEquals(1, completions.get(0).fallbacks());

@@ -21,7 +21,8 @@ class OutcomeRecorderTest {
     private static final String ACME = "sk-acme-openai-AAAA";
     private static final String GLOBEX = "sk-globex-openai-GGGG";
     private final ManualClock clock = new ManualClock();
-    private final RoutingState state = new RoutingState(HealthConfig.DEFAULTS, new InMemoryLearningStore(1.0), clock);
+    private final RoutingState state =
+            new RoutingState(HealthConfig.DEFAULTS, Learning.onHeap(LearningSettings.DEFAULTS), clock);
     private final OutcomeRecorder outcomes = new OutcomeRecorder(state, new InMemoryAnswerLog());
     private final ModelSpec alpha = Catalog.builtIn().find("sim/alpha").orElseThrow();
     private final Endpoint endpoint = new Endpoint(
@@ -84,12 +85,16 @@ class OutcomeRecorderTest {
                 state.health(endpoint.candidateId()).breaker().state(clock.millis()),
                 "twenty 401s of one key do not open the endpoint's circuit");
         Posterior p = state.learning()
-                .posterior(endpoint.candidateId(), plan.request().taskClass());
+                .posterior(
+                        plan.request().tenant(),
+                        endpoint.candidateId(),
+                        plan.request().taskClass());
         assertEquals(Posterior.PRIOR.alpha(), p.alpha());
         assertEquals(Posterior.PRIOR.beta(), p.beta(), "no quality verdict of 0 for a rejected key");
         assertEquals(
                 0,
-                state.stats(endpoint.candidateId(), plan.request().taskClass()).requests(),
+                state.stats(endpoint.candidateId(), "other", plan.request().taskClass(), 1)
+                        .requests(),
                 "other tenants' strategies do not see the key's refusals as the endpoint's errors");
         clock.advance(Duration.ofSeconds(5));
         assertEquals(RoutingState.Reach.USABLE, begin(ACME));

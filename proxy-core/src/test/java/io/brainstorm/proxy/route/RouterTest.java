@@ -437,7 +437,9 @@ class RouterTest {
     @Test
     void efficiencyIsThePicksPosteriorMeanTimesTheCheapestOverItsCost() {
         for (int i = 0; i < 8; i++) {
-            router.state().learning().observe("sim/alpha@sim-budget", TaskClass.of(false, false, 100), 1, 1);
+            router.state()
+                    .learning()
+                    .answered("default", "sim/alpha@sim-budget", TaskClass.of(false, false, 100), 1, 0);
         }
         RoutePlan plan = route("sim/alpha:reverse", chat());
         assertEquals("sim/alpha@sim-budget", plan.first().candidateId());
@@ -460,7 +462,7 @@ class RouterTest {
     @Test
     void theReportShowsStrategiesCircuitsAndLearntQuality() {
         trip("sim/alpha@sim-east");
-        router.state().learning().observe("sim/alpha@sim-west", TaskClass.of(false, true, 100), 1, 1);
+        router.state().learning().answered("default", "sim/alpha@sim-west", TaskClass.of(false, true, 100), 1, 0);
         com.fasterxml.jackson.databind.JsonNode report = io.brainstorm.proxy.admin.RoutingReport.json(router);
         assertTrue(report.path("strategies").toString().contains("\"reverse\""), report.toString());
         com.fasterxml.jackson.databind.JsonNode east = null;

@@ -26,14 +26,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Routing convergence in process (docs/architecture.md §5, §12): the built-in {@code smart} and {@code auto}
  * strategies, loaded through {@link ServiceLoader} as the core loads them, route simulated
  * requests; each answer's success is drawn from the true quality of the endpoint tried first and
- * fed to an {@link InMemoryLearningStore} with discount γ = 0.995. The learner must settle on the
+ * fed to {@link Learning} with its default settings (no discount; the change detector). The learner must settle on the
  * endpoint with the best true utility, move away from it within a bounded number of requests
  * after its quality drops, and stay away.
  */
 class RoutingSimulationTest {
-    /** γ of the learning store: an endpoint's memory is about 1 / (1 − γ) = 200 of its own answers. */
-    static final double DISCOUNT = 0.995;
-
     static final int LEARN = 3_000;
     static final int AFTER_DROP = 1_000;
     /** Share of the last requests before the drop that must go to the best endpoint. */
@@ -193,7 +190,7 @@ class RoutingSimulationTest {
     static Run simulate(
             String strategyName, String model, List<Arm> arms, String degrade, double degradedQuality, long seed) {
         RoutingStrategy strategy = load(strategyName);
-        InMemoryLearningStore store = new InMemoryLearningStore(DISCOUNT);
+        Learning store = Learning.onHeap(LearningSettings.DEFAULTS);
         SplittableRandom routing = new SplittableRandom(seed);
         SplittableRandom world = new SplittableRandom(seed * 31 + 17);
         double[] quality = arms.stream().mapToDouble(Arm::quality).toArray();
@@ -219,13 +216,13 @@ class RoutingSimulationTest {
                     .build();
             List<Candidate> candidates = new ArrayList<>(arms.size());
             for (int i = 0; i < arms.size(); i++) {
-                candidates.add(
-                        candidate(arms.get(i), store.posterior(arms.get(i).id(), CLASS), answered[i]));
+                candidates.add(candidate(
+                        arms.get(i), store.posterior("acme", arms.get(i).id(), CLASS), answered[i]));
             }
             Candidate first = strategy.route(request, candidates, routing).first();
             int arm = candidates.indexOf(first);
             double score = world.nextDouble() < quality[arm] ? 1 : 0;
-            store.observe(first.id(), CLASS, score, 1);
+            store.answered("acme", first.id(), CLASS, score, step);
             answered[arm]++;
             picks.add(first.id());
         }

@@ -21,30 +21,30 @@ class RoutingStateTest {
     private static final TaskClass JSON = TaskClass.of(false, true, 100);
 
     private final ManualClock clock = new ManualClock();
-    private final InMemoryLearningStore learning = new InMemoryLearningStore(0.995);
+    private final Learning learning = Learning.onHeap(LearningSettings.DEFAULTS);
     private final RoutingState state = new RoutingState(HealthConfig.DEFAULTS, learning, clock);
 
     @Test
     void anUnknownCandidateLooksUnseen() {
-        assertEquals(EndpointStats.UNSEEN, state.stats("gpt-4o@openai", PLAIN));
+        assertEquals(EndpointStats.UNSEEN, state.stats("gpt-4o@openai", "acme", PLAIN, 1));
     }
 
     @Test
     void statsCombineHealthNowWithQualityForTheTaskClass() {
-        learning.observe("gpt-4o@openai", JSON, 0.0, 1);
+        learning.answered("acme", "gpt-4o@openai", JSON, 0.0, 0);
         state.health("gpt-4o@openai").recordSuccess(state.nowMillis(), false, 250_000, -1);
         state.health("gpt-4o@openai").recordFailure(state.nowMillis());
 
-        EndpointStats json = state.stats("gpt-4o@openai", JSON);
+        EndpointStats json = state.stats("gpt-4o@openai", "acme", JSON, 1);
         assertEquals(2, json.requests());
         assertEquals(0.5, json.errorRate());
         assertEquals(1, json.qualityAlpha());
         assertEquals(2, json.qualityBeta(), "a bad JSON answer");
-        EndpointStats plain = state.stats("gpt-4o@openai", PLAIN);
+        EndpointStats plain = state.stats("gpt-4o@openai", "acme", PLAIN, 1);
         assertEquals(0.5, plain.qualityMean(), "nothing learnt for plain requests yet");
 
         clock.advance(Duration.ofSeconds(60));
-        assertEquals(0, state.stats("gpt-4o@openai", JSON).requests(), "the clock moved the window");
+        assertEquals(0, state.stats("gpt-4o@openai", "acme", JSON, 1).requests(), "the clock moved the window");
     }
 
     @Test
@@ -54,9 +54,10 @@ class RoutingStateTest {
             h.breaker().tryAcquire(state.nowMillis());
             h.recordFailure(state.nowMillis());
         }
-        assertEquals(CircuitState.OPEN, state.stats("m@flaky", PLAIN).circuit());
+        assertEquals(CircuitState.OPEN, state.stats("m@flaky", "acme", PLAIN, 1).circuit());
         clock.advance(Duration.ofSeconds(5));
-        assertEquals(CircuitState.HALF_OPEN, state.stats("m@flaky", PLAIN).circuit());
+        assertEquals(
+                CircuitState.HALF_OPEN, state.stats("m@flaky", "acme", PLAIN, 1).circuit());
     }
 
     @Test
@@ -85,12 +86,12 @@ class RoutingStateTest {
             w.join();
         }
         assertEquals(1, seen.size());
-        assertEquals(threads * 1_000L, state.stats("b@y", PLAIN).requests());
+        assertEquals(threads * 1_000L, state.stats("b@y", "acme", PLAIN, 1).requests());
     }
 
     @Test
     void theReadOutListsEveryCandidateSortedById() {
-        learning.observe("z@learnt-only", PLAIN, 1.0, 1);
+        learning.answered("acme", "z@learnt-only", PLAIN, 1.0, 0);
         state.health("m@b").recordSuccess(state.nowMillis(), true, 1_000_000, 80_000);
         for (int i = 0; i < 10; i++) {
             state.health("m@a").recordFailure(state.nowMillis());

@@ -5,7 +5,11 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.lists;
 
+import io.brainstorm.proxy.route.Belief;
+import io.brainstorm.proxy.route.ChangeDetector;
+import io.brainstorm.proxy.route.LearningSettings;
 import io.brainstorm.proxy.route.LearningStore;
+import io.brainstorm.proxy.route.Observation;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.spi.TaskClass;
 import java.nio.file.Path;
@@ -31,46 +35,67 @@ class LearningStoreTest {
     void posteriorsSurviveCloseAndOpen() throws Exception {
         Posterior expected = Posterior.PRIOR.update(1, 1, 0.9).update(0.25, 3, 0.9);
         try (StateStore store = StateStore.open(dir)) {
-            LearningStore l = store.learning(0.9);
-            assertEquals(Posterior.PRIOR, l.posterior("sim/alpha@sim-east", JSON_SMALL));
-            l.observe("sim/alpha@sim-east", JSON_SMALL, 1, 1);
-            l.observe("sim/alpha@sim-east", JSON_SMALL, 0.25, 3);
-            assertEquals(expected, l.posterior("sim/alpha@sim-east", JSON_SMALL));
+            LearningStore l = store.learning(settings(0.9));
+            assertEquals(
+                    Posterior.PRIOR, l.belief("sim/alpha@sim-east", JSON_SMALL).posterior());
+            l.observe("sim/alpha@sim-east", JSON_SMALL, Observation.of(1, 1, 0));
+            l.observe("sim/alpha@sim-east", JSON_SMALL, Observation.of(0.25, 3, 0));
+            assertEquals(expected, l.belief("sim/alpha@sim-east", JSON_SMALL).posterior());
         }
         try (StateStore store = StateStore.open(dir)) {
-            LearningStore l = store.learning(0.9);
-            assertEquals(expected, l.posterior("sim/alpha@sim-east", JSON_SMALL));
-            assertEquals(Posterior.PRIOR, l.posterior("sim/alpha@sim-east", TOOLS_LARGE));
-            assertEquals(Posterior.PRIOR, l.posterior("sim/beta@sim-west", JSON_SMALL));
+            LearningStore l = store.learning(settings(0.9));
+            assertEquals(expected, l.belief("sim/alpha@sim-east", JSON_SMALL).posterior());
             assertEquals(
-                    java.util.Map.of("sim/alpha@sim-east", java.util.Map.of(JSON_SMALL.key(), expected)), l.snapshot());
+                    Posterior.PRIOR, l.belief("sim/alpha@sim-east", TOOLS_LARGE).posterior());
+            assertEquals(
+                    Posterior.PRIOR, l.belief("sim/beta@sim-west", JSON_SMALL).posterior());
+            assertEquals(
+                    expected,
+                    l.snapshot().get("sim/alpha@sim-east").get(JSON_SMALL.key()).posterior());
+            assertEquals(java.util.Set.of("sim/alpha@sim-east"), l.snapshot().keySet());
         }
     }
 
     @Test
     void concurrentUpdatesAreNotLostOnChronicle() throws Exception {
         try (StateStore store = StateStore.open(dir)) {
-            concurrentUpdates(store.learning(1.0));
+            concurrentUpdates(store.learning(settings(1.0)));
         }
     }
 
     @Test
     void concurrentUpdatesAreNotLostOnTheHeap() throws Exception {
-        concurrentUpdates(StateStore.inMemory().learning(1.0));
+        concurrentUpdates(StateStore.inMemory().learning(settings(1.0)));
     }
 
     @Test
     void twoStoresOnOneDirectorySeeEachOthersUpdatesOnceWritten() throws Exception {
         try (StateStore a = StateStore.open(dir);
                 StateStore b = StateStore.open(dir)) {
-            a.learning(1.0).observe("c@e", JSON_SMALL, 1, 1);
-            b.learning(1.0).observe("c@e", JSON_SMALL, 0, 1);
+            a.learning(settings(1.0)).observe("c@e", JSON_SMALL, Observation.of(1, 1, 0));
+            b.learning(settings(1.0)).observe("c@e", JSON_SMALL, Observation.of(0, 1, 0));
             // each sees its own at once; the other's after that one's flush (≤ 200 ms) and its own refresh (≤ 1 s)
-            assertEquals(new Posterior(2, 1, 1), a.learning(1.0).posterior("c@e", JSON_SMALL));
-            assertEquals(new Posterior(1, 2, 1), b.learning(1.0).posterior("c@e", JSON_SMALL));
+            assertEquals(
+                    new Posterior(2, 1, 1),
+                    a.learning(settings(1.0)).belief("c@e", JSON_SMALL).posterior());
+            assertEquals(
+                    new Posterior(1, 2, 1),
+                    b.learning(settings(1.0)).belief("c@e", JSON_SMALL).posterior());
             Posterior both = new Posterior(2, 2, 2);
-            assertEquals(both, eventually(() -> a.learning(1.0).posterior("c@e", JSON_SMALL), both));
-            assertEquals(both, eventually(() -> b.learning(1.0).posterior("c@e", JSON_SMALL), both));
+            assertEquals(
+                    both,
+                    eventually(
+                            () -> a.learning(settings(1.0))
+                                    .belief("c@e", JSON_SMALL)
+                                    .posterior(),
+                            both));
+            assertEquals(
+                    both,
+                    eventually(
+                            () -> b.learning(settings(1.0))
+                                    .belief("c@e", JSON_SMALL)
+                                    .posterior(),
+                            both));
         }
     }
 
@@ -78,61 +103,76 @@ class LearningStoreTest {
     void ownObservationsShowAtOnceAndCloseWritesThemAll() throws Exception {
         Posterior[] expected = new Posterior[20];
         try (StateStore store = StateStore.open(dir)) {
-            LearningStore l = store.learning(0.9);
+            LearningStore l = store.learning(settings(0.9));
             for (int c = 0; c < expected.length; c++) {
                 expected[c] = Posterior.PRIOR;
                 for (int i = 0; i <= c; i++) {
                     double score = (i * 7 % 5) / 4.0;
-                    l.observe("m@e" + c, TOOLS_LARGE, score, 1 + i % 3);
+                    l.observe("m@e" + c, TOOLS_LARGE, Observation.of(score, 1 + i % 3, 0));
                     expected[c] = expected[c].update(score, 1 + i % 3, 0.9);
-                    assertEquals(expected[c], l.posterior("m@e" + c, TOOLS_LARGE), "at once, candidate " + c);
+                    assertEquals(expected[c], l.belief("m@e" + c, TOOLS_LARGE).posterior(), "at once, candidate " + c);
                 }
             }
         }
         try (StateStore again = StateStore.open(dir)) {
-            LearningStore l = again.learning(0.9);
+            LearningStore l = again.learning(settings(0.9));
             for (int c = 0; c < expected.length; c++) {
-                assertEquals(expected[c], l.posterior("m@e" + c, TOOLS_LARGE), "after a reopen, candidate " + c);
+                assertEquals(
+                        expected[c], l.belief("m@e" + c, TOOLS_LARGE).posterior(), "after a reopen, candidate " + c);
             }
         }
     }
 
     /**
-     * Observations written in batches, whenever the flush comes, leave exactly the posterior one
-     * update per observation gives: in the entry and in the view routing reads, at every step.
+     * Observations written in batches, whenever the flush comes, leave exactly the beliefs one
+     * update per observation gives, change detector and its firings included: in the entry and in
+     * the view routing reads, at every step.
      */
     @Test
-    void batchesGiveTheSamePosteriorsAsOneUpdateAtATime() {
+    void batchesGiveTheSameBeliefsAsOneUpdateAtATime() {
         List<TaskClass> classes = List.of(JSON_SMALL, TOOLS_LARGE);
+        // a detector quick to fire, so that the 60 steps see resets both ways
+        LearningSettings sensitive = settings(0.8).withDetector(new ChangeDetector(0.2, 1.5, 2));
         qt().withExamples(300)
                 .forAll(lists().of(integers().between(0, 4 * 11 * 2 - 1)).ofSizeBetween(1, 60))
                 .checkAssert(steps -> {
                     HeapCellStore<String> cells = new HeapCellStore<>(CellLearningStore.LENGTH);
-                    CellLearningStore batched = new CellLearningStore(cells, 0.8, Long.MAX_VALUE, true);
-                    Posterior[] oneByOne = {Posterior.PRIOR, Posterior.PRIOR};
+                    CellLearningStore batched = new CellLearningStore(cells, sensitive, Long.MAX_VALUE, true);
+                    List<String> told = new ArrayList<>();
+                    batched.onReset((key, tc, r, now) -> told.add(tc.key() + " " + r.direction() + " " + now));
+                    List<String> expectedTold = new ArrayList<>();
+                    Belief[] oneByOne = {Belief.PRIOR, Belief.PRIOR};
+                    int n = 0;
                     for (int step : steps) {
                         int k = step % 2;
                         double score = (step / 2 % 11) / 10.0;
                         double weight = 1 + step / 22 % 4;
-                        batched.observe("m@e", classes.get(k), score, weight);
-                        oneByOne[k] = oneByOne[k].update(score, weight, 0.8);
+                        Observation o = Observation.of(score, weight, n++);
+                        batched.observe("m@e", classes.get(k), o);
+                        Belief.Step next = oneByOne[k].observe(o, sensitive.detector(), 0.8);
+                        oneByOne[k] = next.after();
+                        if (next.reset() != null) {
+                            expectedTold.add(
+                                    classes.get(k).key() + " " + next.reset().direction() + " " + o.nowMillis());
+                        }
                         if (step % 3 == 0) {
                             batched.flush();
                         }
-                        assertEquals(oneByOne[0], batched.posterior("m@e", JSON_SMALL));
-                        assertEquals(oneByOne[1], batched.posterior("m@e", TOOLS_LARGE));
+                        assertEquals(oneByOne[0], batched.belief("m@e", JSON_SMALL));
+                        assertEquals(oneByOne[1], batched.belief("m@e", TOOLS_LARGE));
                     }
                     batched.flush();
-                    CellLearningStore reader = new CellLearningStore(cells, 0.8, Long.MAX_VALUE, true);
-                    assertEquals(oneByOne[0], reader.posterior("m@e", JSON_SMALL));
-                    assertEquals(oneByOne[1], reader.posterior("m@e", TOOLS_LARGE));
+                    assertEquals(expectedTold, told, "each firing told once, when written");
+                    CellLearningStore reader = new CellLearningStore(cells, sensitive, Long.MAX_VALUE, true);
+                    assertEquals(oneByOne[0], reader.belief("m@e", JSON_SMALL));
+                    assertEquals(oneByOne[1], reader.belief("m@e", TOOLS_LARGE));
                 });
     }
 
     @Test
     void concurrentUpdatesAndFlushesLoseNothing() throws Exception {
         try (StateStore store = StateStore.open(dir)) {
-            LearningStore l = store.learning(1.0);
+            LearningStore l = store.learning(settings(1.0));
             AtomicBoolean done = new AtomicBoolean();
             Thread flusher = new Thread(() -> {
                 while (!done.get()) {
@@ -150,7 +190,9 @@ class LearningStoreTest {
         try (StateStore again = StateStore.open(dir)) {
             assertEquals(
                     new Posterior(1 + 8_000, 1 + 8_000, 16_000),
-                    again.learning(1.0).posterior("sim/alpha@sim-east", TOOLS_LARGE));
+                    again.learning(settings(1.0))
+                            .belief("sim/alpha@sim-east", TOOLS_LARGE)
+                            .posterior());
         }
     }
 
@@ -173,7 +215,7 @@ class LearningStoreTest {
             Thread th = new Thread(() -> {
                 for (int i = 0; i < 2_000; i++) {
                     // discount 1: α − 1 counts the good answers exactly, whatever the order
-                    l.observe("sim/alpha@sim-east", TOOLS_LARGE, id % 2, 1);
+                    l.observe("sim/alpha@sim-east", TOOLS_LARGE, Observation.of(id % 2, 1, 0));
                 }
             });
             all.add(th);
@@ -182,6 +224,13 @@ class LearningStoreTest {
         for (Thread th : all) {
             th.join();
         }
-        assertEquals(new Posterior(1 + 8_000, 1 + 8_000, 16_000), l.posterior("sim/alpha@sim-east", TOOLS_LARGE));
+        assertEquals(
+                new Posterior(1 + 8_000, 1 + 8_000, 16_000),
+                l.belief("sim/alpha@sim-east", TOOLS_LARGE).posterior());
+    }
+
+    /** Discount {@code d}, no change detection: posteriors as {@link Posterior#update} gives them. */
+    static LearningSettings settings(double d) {
+        return LearningSettings.DEFAULTS.withDiscount(d).withDetector(ChangeDetector.OFF);
     }
 }

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.brainstorm.proxy.route.ChangeDetector;
+import io.brainstorm.proxy.route.LearningSettings;
+import io.brainstorm.proxy.route.Observation;
 import io.brainstorm.proxy.route.Posterior;
 import io.brainstorm.proxy.spi.TaskClass;
 import io.brainstorm.proxy.testing.ChildJvm;
@@ -37,29 +40,33 @@ class StateStoreRecoveryTest {
     @Test
     void aGarbledLearningFileIsMovedAsideAndLearningStartsAfresh() throws Exception {
         try (StateStore s = StateStore.open(dir)) {
-            s.learning(1.0).observe("c@e", CLASS, 1, 1);
+            s.learning(settings(1.0)).observe("c@e", CLASS, Observation.of(1, 1, 0));
             spend(s, TODAY, 5);
         }
-        Path learning = dir.resolve("learning.cm3");
+        Path learning = dir.resolve("beliefs.cm3");
         byte[] damaged = Damage.garble(learning, 16);
 
         try (StateStore s = StateStore.open(dir)) {
-            assertEquals(Posterior.PRIOR, s.learning(1.0).posterior("c@e", CLASS));
-            assertEquals(Map.of(), s.learning(1.0).snapshot());
+            assertEquals(
+                    Posterior.PRIOR,
+                    s.learning(settings(1.0)).belief("c@e", CLASS).posterior());
+            assertEquals(Map.of(), s.learning(settings(1.0)).snapshot());
             // the other files are untouched
             assertEquals(new DayUsage(5, 0, 1), s.budgets().usage("k", TODAY));
-            s.learning(1.0).observe("c@e", CLASS, 0, 1);
+            s.learning(settings(1.0)).observe("c@e", CLASS, Observation.of(0, 1, 0));
         }
         List<Path> aside = Damage.asideCopies(learning);
         assertEquals(1, aside.size(), aside.toString());
         assertTrue(
-                aside.get(0).getFileName().toString().matches("learning\\.cm3\\.corrupt-\\d{8}T\\d{6}Z"),
+                aside.get(0).getFileName().toString().matches("beliefs\\.cm3\\.corrupt-\\d{8}T\\d{6}Z"),
                 aside.toString());
         assertArrayEquals(damaged, Files.readAllBytes(aside.get(0)));
 
         // the fresh file is a healthy one: kept across a reopen, nothing more moved aside
         try (StateStore s = StateStore.open(dir)) {
-            assertEquals(new Posterior(1, 2, 1), s.learning(1.0).posterior("c@e", CLASS));
+            assertEquals(
+                    new Posterior(1, 2, 1),
+                    s.learning(settings(1.0)).belief("c@e", CLASS).posterior());
         }
         assertEquals(aside, Damage.asideCopies(learning));
     }
@@ -115,7 +122,7 @@ class StateStoreRecoveryTest {
 
     @Test
     void aFileThatIsNotARegularFileIsReportedAndLeftAlone() throws Exception {
-        Path learning = Files.createDirectories(dir.resolve("learning.cm3"));
+        Path learning = Files.createDirectories(dir.resolve("beliefs.cm3"));
         IOException e = assertThrows(IOException.class, () -> StateStore.open(dir));
         assertTrue(
                 e.getMessage().startsWith(learning + " cannot be opened: ")
@@ -132,7 +139,7 @@ class StateStoreRecoveryTest {
     @Test
     void aFileThisProcessMayNotOpenIsReportedAndLeftAlone() throws Exception {
         StateStore.open(dir).close();
-        Path learning = dir.resolve("learning.cm3");
+        Path learning = dir.resolve("beliefs.cm3");
         byte[] before = Damage.garble(learning, 16);
         Files.setPosixFilePermissions(learning, PosixFilePermissions.fromString("---------"));
 
@@ -171,5 +178,10 @@ class StateStoreRecoveryTest {
         Reservation r = s.budgets().reserve("k", day, amount, 1_000);
         assertTrue(r.granted());
         s.budgets().settle(r, amount);
+    }
+
+    /** Discount {@code d}, no change detection: posteriors as {@link Posterior#update} gives them. */
+    static LearningSettings settings(double d) {
+        return LearningSettings.DEFAULTS.withDiscount(d).withDetector(ChangeDetector.OFF);
     }
 }
