@@ -63,7 +63,7 @@ public record RoutingConfig(
             double threshold,
             double minEvidence,
             double reexplore) {
-        public static final Learning DEFAULTS = new Learning(1, 2, 20, 200, 0.2, 10, 10, 0.02);
+        public static final Learning DEFAULTS = new Learning(1, 2, 20, 200, 0.2, 12, 10, 0.02);
     }
 
     /**

@@ -9,7 +9,7 @@ package io.brainstorm.proxy.route;
  * score s (weight w): {@code w·(s·ln(p₁/p₀) + (1 − s)·ln((1 − p₁)/(1 − p₀)))}, and is floored at
  * 0; the upward one does the same for p₀ + {@code shift}. While nothing changes both drift down
  * and sit at 0; after a change of at least {@code shift} one grows by a fixed amount per answer
- * (0.5 per answer when a 0.69 endpoint starts failing every answer) and fires when it passes
+ * (0.5 per answer when a 0.69 endpoint starts failing every answer: it fires at the 25th) and fires when it passes
  * {@code threshold}. The answers since it last left 0 are its estimate of what came after the
  * change: {@link Belief} keeps their good and bad weight beside the statistic, and a firing
  * replaces the belief by them. Scores in (0, 1) count as fractional answers.
@@ -26,8 +26,8 @@ package io.brainstorm.proxy.route;
  *                    belief's mean is no reference yet
  */
 public record ChangeDetector(double shift, double threshold, double minEvidence) {
-    /** shift 0.2, threshold 10, after 10 answers. */
-    public static final ChangeDetector DEFAULTS = new ChangeDetector(0.2, 10, 10);
+    /** shift 0.2, threshold 12, after 10 answers (docs/routing.md has the figures behind them). */
+    public static final ChangeDetector DEFAULTS = new ChangeDetector(0.2, 12, 10);
 
     /** Never fires: beliefs only accumulate (or fade, with a discount). */
     public static final ChangeDetector OFF = new ChangeDetector(0.2, Double.POSITIVE_INFINITY, 10);

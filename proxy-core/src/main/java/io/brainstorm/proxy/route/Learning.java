@@ -114,9 +114,13 @@ public final class Learning {
     /**
      * The tenant's view of one class: the prior, plus the shared evidence less the tenant's own
      * contribution to it (so its answers are not counted twice) scaled to at most sharedWeight
-     * answers, plus the tenant's own evidence.
+     * answers, plus the tenant's own evidence; only the tenant's own while its own belief is dropped.
      */
     Posterior combine(Belief shared, Belief own) {
+        if (own.dropped()) {
+            // the tenant's own answers changed: what others saw (or it saw before) says nothing now
+            return own.posterior();
+        }
         boolean current = own.contribEpoch() == shared.resets();
         double good = Math.max(0, shared.alpha() - 1 - (current ? own.contribGood() : 0));
         double bad = Math.max(0, shared.beta() - 1 - (current ? own.contribBad() : 0));
