@@ -326,6 +326,7 @@ public final class StateStore implements AutoCloseable {
                     true,
                     f -> ChronicleCellStore.named(
                             f, "endpoints", CellAnswerLog.ENDPOINT_LENGTH, LEARNING_CANDIDATES, AVERAGE_CANDIDATE_ID)));
+            LegacyLearning.importInto(stateDir, opened.get(1).cells(), LEARNING_CANDIDATES, AVERAGE_CANDIDATE_ID);
             store = new StateStore(
                     stateDir, options, locks, new FixedFiles(opened.get(0), opened.get(1), opened.get(2)));
         } catch (IOException | RuntimeException e) {

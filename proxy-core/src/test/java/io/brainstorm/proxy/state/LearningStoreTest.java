@@ -57,6 +57,38 @@ class LearningStoreTest {
     }
 
     @Test
+    void posteriorsLearntBeforeBeliefsCm3AreImportedOnceAsTheSharedBeliefs() throws Exception {
+        try (ChronicleCellStore<byte[]> old =
+                ChronicleCellStore.named(dir.resolve("learning.cm3"), "learning", 3 * TaskClass.COUNT, 64, "m/x@e")) {
+            old.update("sim/alpha@sim-east", c -> {
+                int k = 3 * JSON_SMALL.index();
+                c[k] = Double.doubleToRawLongBits(41);
+                c[k + 1] = Double.doubleToRawLongBits(11);
+                c[k + 2] = 50;
+                return 0;
+            });
+        }
+        try (StateStore store = StateStore.open(dir)) {
+            LearningStore l = store.learning(LearningSettings.DEFAULTS);
+            assertEquals(
+                    new Posterior(41, 11, 50),
+                    l.belief("sim/alpha@sim-east", JSON_SMALL).posterior());
+            assertEquals(
+                    Posterior.PRIOR, l.belief("sim/alpha@sim-east", TOOLS_LARGE).posterior());
+        }
+        assertEquals(false, java.nio.file.Files.exists(dir.resolve("learning.cm3")));
+        assertEquals(true, java.nio.file.Files.exists(dir.resolve("learning.cm3.imported")));
+        try (StateStore again = StateStore.open(dir)) {
+            assertEquals(
+                    new Posterior(41, 11, 50),
+                    again.learning(LearningSettings.DEFAULTS)
+                            .belief("sim/alpha@sim-east", JSON_SMALL)
+                            .posterior(),
+                    "kept, and not imported twice");
+        }
+    }
+
+    @Test
     void concurrentUpdatesAreNotLostOnChronicle() throws Exception {
         try (StateStore store = StateStore.open(dir)) {
             concurrentUpdates(store.learning(settings(1.0)));
