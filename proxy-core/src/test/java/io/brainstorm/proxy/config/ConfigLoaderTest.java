@@ -326,6 +326,16 @@ class ConfigLoaderTest {
         assertEquals(99L, r.seed());
         assertEquals(0.99, r.learning().discount());
         assertEquals(3.0, r.learning().feedbackWeight());
+        assertEquals(RoutingConfig.Learning.DEFAULTS.tenantCap(), r.learning().tenantCap(), "unset: the default");
+        RoutingConfig.Learning l = load("""
+                routing:
+                  learning:
+                    shared_weight: 0
+                    tenant_cap: 50
+                    reexplore: 0.05
+                    change_detection: {shift: 0.1, threshold: "off", min_answers: 30}
+                """, Map.of()).routing().learning();
+        assertEquals(new RoutingConfig.Learning(1, 2, 0, 50, 0.1, Double.POSITIVE_INFINITY, 30, 0.05), l);
         assertEquals(
                 new RoutingConfig.Circuit(
                         java.time.Duration.ofSeconds(10),
@@ -354,6 +364,15 @@ class ConfigLoaderTest {
             {"routing:\n  strategies: {smart: 3}\n", "routing.strategies.smart"},
             {"routing:\n  strategies: {smart: {cost_weight: [1]}}\n", "routing.strategies.smart.cost_weight"},
             {"routing:\n  circuit: {windw_seconds: 3}\n", "windw_seconds"},
+            {"routing:\n  learning: {reexplore: 1}\n", "routing.learning.reexplore"},
+            {"routing:\n  learning: {tenant_cap: 0}\n", "routing.learning.tenant_cap"},
+            {"routing:\n  learning: {shared_weight: -1}\n", "routing.learning.shared_weight"},
+            {"routing:\n  learning: {change_detection: {shift: 1}}\n", "routing.learning.change_detection.shift"},
+            {
+                "routing:\n  learning: {change_detection: {threshold: never}}\n",
+                "routing.learning.change_detection.threshold"
+            },
+            {"routing:\n  learning: {change_detection: {window: 3}}\n", "window"},
         };
         for (String[] c : cases) {
             ConfigException e = assertThrows(ConfigException.class, () -> load(c[0], Map.of()), c[0]);
