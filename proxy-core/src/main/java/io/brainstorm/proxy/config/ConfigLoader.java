@@ -239,11 +239,12 @@ public final class ConfigLoader {
             throw shiftNode.error("a quality change in (0, 1), such as 0.2");
         }
         YamlNode thresholdNode = change.field("threshold");
-        double threshold = thresholdNode.isSet()
-                        && thresholdNode.json().isTextual()
-                        && thresholdNode.json().asText().equals("off")
-                ? Double.POSITIVE_INFINITY
-                : bounded(thresholdNode, dl.threshold(), 0.1, 1000);
+        // off (YAML reads a bare off as false): never fire
+        boolean off = thresholdNode.isSet()
+                && (thresholdNode.json().asText().equals("off")
+                        || (thresholdNode.json().isBoolean()
+                                && !thresholdNode.json().asBoolean()));
+        double threshold = off ? Double.POSITIVE_INFINITY : bounded(thresholdNode, dl.threshold(), 0.1, 1000);
         double minEvidence = bounded(change.field("min_answers"), dl.minEvidence(), 0, 1_000_000);
         RoutingConfig.Learning learnt = new RoutingConfig.Learning(
                 discount, feedbackWeight, sharedWeight, tenantCap, shift, threshold, minEvidence, reexplore);

@@ -333,7 +333,7 @@ class ConfigLoaderTest {
                     shared_weight: 0
                     tenant_cap: 50
                     reexplore: 0.05
-                    change_detection: {shift: 0.1, threshold: "off", min_answers: 30}
+                    change_detection: {shift: 0.1, threshold: off, min_answers: 30}
                 """, Map.of()).routing().learning();
         assertEquals(new RoutingConfig.Learning(1, 2, 0, 50, 0.1, Double.POSITIVE_INFINITY, 30, 0.05), l);
         assertEquals(
