@@ -203,7 +203,7 @@ final class RecordedReplay {
         }
 
         /** The queries, the half with the lowest seeded hash of their id marked {@link Query#inHalf}. */
-        private static List<Query> halved(List<Query> queries) {
+        static List<Query> halved(List<Query> queries) {
             int[] order = IntStream.range(0, queries.size())
                     .boxed()
                     .sorted(Comparator.comparingLong(i -> idHash(queries.get(i).id)))
@@ -423,23 +423,23 @@ final class RecordedReplay {
             }
             int lag = switch (s) {
                 case STATIONARY -> -1;
-                case ALL_WRONG, HALF_WRONG -> lag(picks, CHANGE_AT, REQUESTS, true);
-                case RECOVERY -> lag(picks, CHANGE_AT, RECOVERED_AT, true);
+                case ALL_WRONG, HALF_WRONG -> lag(picks, leading, CHANGE_AT, REQUESTS, true);
+                case RECOVERY -> lag(picks, leading, CHANGE_AT, RECOVERED_AT, true);
             };
-            int recoveryLag = s == Scenario.RECOVERY ? lag(picks, RECOVERED_AT, REQUESTS, false) : -1;
+            int recoveryLag = s == Scenario.RECOVERY ? lag(picks, leading, RECOVERED_AT, REQUESTS, false) : -1;
             double bestFixed = Arrays.stream(fixed).max().orElseThrow();
             return new Figures(accuracy, cost, bestFixed - utility, oracle - utility, share, lag, recoveryLag, firings);
         }
 
         /**
-         * Requests after {@code from} until the leading model's share of the next
-         * {@value #LAG_WINDOW} (ending by {@code until}) is below {@link #GONE} ({@code gone}) or
-         * above {@link #BACK}; {@link Integer#MAX_VALUE} if it never is.
+         * Requests after {@code from} until {@code model}'s share of the next {@value #LAG_WINDOW}
+         * (ending by {@code until}) is below {@link #GONE} ({@code gone}) or above {@link #BACK};
+         * {@link Integer#MAX_VALUE} if it never is.
          */
-        private int lag(int[] picks, int from, int until, boolean gone) {
+        static int lag(int[] picks, int model, int from, int until, boolean gone) {
             int inWindow = 0;
             for (int t = from; t < from + LAG_WINDOW; t++) {
-                inWindow += picks[t] == leading ? 1 : 0;
+                inWindow += picks[t] == model ? 1 : 0;
             }
             for (int k = 0; from + k + LAG_WINDOW <= until; k++) {
                 double share = (double) inWindow / LAG_WINDOW;
@@ -448,8 +448,8 @@ final class RecordedReplay {
                 }
                 int leaving = from + k;
                 int entering = from + k + LAG_WINDOW;
-                inWindow -= picks[leaving] == leading ? 1 : 0;
-                inWindow += entering < picks.length && picks[entering] == leading ? 1 : 0;
+                inWindow -= picks[leaving] == model ? 1 : 0;
+                inWindow += entering < picks.length && picks[entering] == model ? 1 : 0;
             }
             return Integer.MAX_VALUE;
         }
