@@ -1,5 +1,6 @@
 package io.brainstorm.proxy.bench;
 
+import io.brainstorm.proxy.route.ChangeDetector;
 import io.brainstorm.proxy.route.Learning;
 import io.brainstorm.proxy.route.LearningSettings;
 import io.brainstorm.proxy.route.Posterior;
@@ -24,68 +25,95 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * The routing-quality report (docs/architecture.md §5): how much {@code smart} and {@code auto} lose to hindsight.
- * Prints Markdown tables on stdout.
+ * The routing-quality report (docs/architecture.md §5, docs/routing.md): how much {@code smart}
+ * and {@code auto}, with the gateway's own {@link Learning}, lose to hindsight, and how fast they
+ * follow a change. Prints Markdown tables on stdout.
  *
  * <ol>
  *   <li><b>Simulation.</b> The scenarios of {@code RoutingSimulationTest}, run for
- *       {@code --requests} (20,000) with the best endpoint's quality dropped half-way. Utility of
- *       a pick = its true quality − the strategy's own cost and latency penalties. Regret is
- *       expected utility lost against the best fixed endpoint (the one with the highest total over
- *       the run), against the oracle that knows every endpoint's current quality (and so the drop),
- *       and realised utility lost against the per-request oracle that knows which endpoint answers
- *       each request well (every endpoint's outcome is drawn for every request). Adaptation = requests
- *       after the drop until the degraded endpoint's share of the trailing 100 falls below 20 %.</li>
- *   <li><b>Replay</b> ({@link RecordedReplay}). The recorded answers in {@code --data} (RouterArena,
- *       RouteLLM GSM8K; two models each): {@code auto} routes each query between the models (prices from
- *       {@code prices.json}), is rewarded with the recorded score and pays the recorded cost, over
- *       {@code --shuffles} seeded orders of the queries; then again with the better model's scores
- *       set to 0 for the second half of the queries.</li>
+ *       {@code --requests} (20,000) with the best endpoint's quality dropped half-way, 10 seeds.
+ *       Utility of a pick = its true quality − the strategy's own cost and latency penalties.
+ *       Regret is expected utility lost against the best fixed endpoint (the one with the highest
+ *       total over the run), against the oracle that knows every endpoint's current quality (and
+ *       so the drop), and realised utility lost against the per-request oracle that knows which
+ *       endpoint answers each request well (every endpoint's outcome is drawn for every request).
+ *       Adaptation = requests after the drop until the degraded endpoint's share of the trailing
+ *       100 falls below 20 %.</li>
+ *   <li><b>Replay</b> ({@link RecordedReplay}): {@code auto} on the recorded answers of real
+ *       models in {@code --data}, stationary and with the leading model degraded three ways, over
+ *       {@code --seeds} seeded orders; then a sweep of the detector's threshold and the
+ *       re-exploration share, and the issue's targets.</li>
  * </ol>
+ *
+ * Both run every {@link #LEARNERS learning variant}: the defaults (change detection, no
+ * discount), plain Thompson sampling (no detector, no discount), and no detector with discount
+ * 0.995 (the old default) or 0.99. One tenant; one answer of weight 1 per request
+ * ({@link Learning#answered}, as the core records the scorer's score); the quality a candidate
+ * shows is {@link Learning#posterior(String, String, TaskClass, double)} with a uniform probe
+ * draw per request and candidate, as the router makes them.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.brainstorm.proxy.bench.RoutingRegret \
- *     [--data DIR, the recorded answers: benchmarks/README.md] [--requests 20000] [--shuffles 20] [--seed 1]
+ *     [--data DIR] [--requests 20000] [--seeds 20] [--seed 1]
  * </pre>
  *
- * Learning: {@link Learning} on the heap with discount {@code --discount} (1), one
- * observation of weight 1 per answer, as the core records the scorer's score.
+ * {@code --data} defaults to {@code benchmarks/routing-data}, found from the working directory
+ * (the repository root, {@code benchmarks/}, or any folder below the root); without it only the
+ * simulation runs.
+ *
+ * <p><b>Threading:</b> single-threaded, a command-line tool. <b>Errors:</b> a bad option is an
+ * {@link IllegalArgumentException} naming the options there are.
  */
 public final class RoutingRegret {
     static final int WINDOW = 100;
     static final double ABANDONED = 0.2;
 
+    /** Learning settings under a name: one row per strategy and scenario. */
+    record Learner(String name, LearningSettings settings) {}
+
+    /** The learning variants both parts compare; the first is the gateway's defaults. */
+    static final List<Learner> LEARNERS = List.of(
+            new Learner("change detection (default)", LearningSettings.DEFAULTS),
+            new Learner("plain Thompson", LearningSettings.DEFAULTS.withDetector(ChangeDetector.OFF)),
+            new Learner(
+                    "no detector, discount 0.995 (the old default)",
+                    LearningSettings.DEFAULTS.withDetector(ChangeDetector.OFF).withDiscount(0.995)),
+            new Learner(
+                    "no detector, discount 0.99",
+                    LearningSettings.DEFAULTS.withDetector(ChangeDetector.OFF).withDiscount(0.99)));
+
+    /** Kept so the level holds: one log line per detector firing would drown the tables' stderr. */
+    private static final java.util.logging.Logger LEARNING_LOG =
+            java.util.logging.Logger.getLogger(Learning.class.getName());
+
     private RoutingRegret() {}
 
     public static void main(String[] args) throws IOException {
         Map<String, String> opts = options(args);
-        String data = opts.get("data");
+        LEARNING_LOG.setLevel(java.util.logging.Level.WARNING);
         int requests = Integer.parseInt(opts.getOrDefault("requests", "20000"));
-        int shuffles = Integer.parseInt(opts.getOrDefault("shuffles", "20"));
+        int seeds = Integer.parseInt(opts.getOrDefault("seeds", "20"));
         long seed = Long.parseLong(opts.getOrDefault("seed", "1"));
-        double discount = Double.parseDouble(opts.getOrDefault("discount", "1"));
+        String dataOption = opts.get("data");
+        Path data = dataOption != null ? Path.of(dataOption) : RecordedReplay.defaultData();
 
         System.out.println("### Simulation: " + requests + " requests, quality drop at " + requests / 2 + ", seeds "
-                + seed + ".." + (seed + 9) + ", discount " + discount + "\n");
-        System.out.println("| strategy | scenario | mean utility | regret vs best fixed | regret vs oracle (qualities)"
-                + " | regret vs per-request oracle | regret after the drop (vs oracle) | adaptation, requests"
-                + " (median / max of 10) |");
-        System.out.println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+                + seed + ".." + (seed + 9) + "\n");
+        System.out.println("| strategy | scenario | learning | mean utility | regret vs best fixed"
+                + " | regret vs oracle (qualities) | regret vs per-request oracle | regret after the drop (vs oracle)"
+                + " | adaptation, requests (median / max of 10) |");
+        System.out.println("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (Scenario s : List.of(Scenario.smart(), Scenario.auto())) {
-            simulateMany(s, requests, seed, discount);
-        }
-        for (double d : new double[] {0.99, 0.998}) {
-            if (d != discount) {
-                for (Scenario s : List.of(Scenario.smart(), Scenario.auto())) {
-                    simulateMany(s.named(s.name + ", discount " + d), requests, seed, d);
-                }
+            for (Learner l : LEARNERS) {
+                simulateMany(s, l, requests, seed);
             }
         }
 
         if (data == null) {
-            System.out.println("\n(no --data DIR of recorded answers: the replay is skipped; benchmarks/README.md)");
+            System.out.println("\n(no --data DIR of recorded answers, and no benchmarks/routing-data found from "
+                    + Path.of("").toAbsolutePath() + ": the replay is skipped; benchmarks/README.md)");
         } else {
-            RecordedReplay.run(Path.of(data), shuffles, seed, discount);
+            RecordedReplay.run(data, seeds, seed);
         }
     }
 
@@ -174,29 +202,30 @@ public final class RoutingRegret {
             double afterDrop,
             int adaptation) {}
 
-    static void simulateMany(Scenario s, int requests, long seed, double discount) {
+    static void simulateMany(Scenario s, Learner learner, int requests, long seed) {
         int runs = 10;
         SimResult[] results = new SimResult[runs];
         for (int i = 0; i < runs; i++) {
-            results[i] = simulate(s, requests, seed + i, discount);
+            results[i] = simulate(s, learner.settings(), requests, seed + i);
         }
         int[] adaptation =
                 Arrays.stream(results).mapToInt(SimResult::adaptation).sorted().toArray();
         System.out.printf(
                 Locale.ROOT,
-                "| %s | %s | %.3f | %.0f | %.0f | %.0f | %.0f | %d / %d |%n",
+                "| %s | %s | %s | %.3f | %.0f | %.0f | %.0f | %.0f | %s / %s |%n",
                 s.strategy,
                 s.name,
+                learner.name(),
                 mean(results, SimResult::meanUtility),
                 mean(results, SimResult::vsFixed),
                 mean(results, SimResult::vsOracle),
                 mean(results, SimResult::vsPerRequest),
                 mean(results, SimResult::afterDrop),
-                adaptation[runs / 2],
-                adaptation[runs - 1]);
+                count(adaptation[runs / 2]),
+                count(adaptation[runs - 1]));
     }
 
-    static SimResult simulate(Scenario s, int requests, long seed, double discount) {
+    static SimResult simulate(Scenario s, LearningSettings settings, int requests, long seed) {
         RoutingStrategy strategy = load(
                 s.strategy,
                 Map.of(
@@ -204,8 +233,9 @@ public final class RoutingRegret {
                         Double.toString(s.costWeight),
                         "latency_weight",
                         Double.toString(s.latencyWeight)));
-        Learning store = Learning.onHeap(LearningSettings.DEFAULTS.withDiscount(discount));
+        Learning store = Learning.onHeap(settings);
         SplittableRandom routing = new SplittableRandom(seed);
+        SplittableRandom probes = new SplittableRandom(~seed);
         SplittableRandom world = new SplittableRandom(seed * 31 + 17);
         TaskClass tc = TaskClass.of(false, false, 500);
         int n = s.arms.size();
@@ -236,7 +266,7 @@ public final class RoutingRegret {
                         a.endpoint,
                         a.model,
                         Math.round(a.usdPerMillion * 1e9),
-                        store.posterior("replay", a.id(), tc),
+                        store.posterior("sim", a.id(), tc, probes.nextDouble()),
                         answered[i] == 0
                                 ? LatencyStats.EMPTY
                                 : LatencyStats.of(answered[i], a.p50Micros, a.p50Micros * 2, a.p50Micros * 3)));
@@ -274,7 +304,7 @@ public final class RoutingRegret {
             if (t >= drop) {
                 lostAfterDrop += best - u;
             }
-            store.answered("replay", candidates.get(pick).id(), tc, pickRealised, t);
+            store.answered("sim", candidates.get(pick).id(), tc, pickRealised, t);
             answered[pick]++;
             degradedPicks[t] = pick == s.degraded ? 1 : 0;
             if (adaptation < 0 && t >= drop + WINDOW - 1 && windowShare(degradedPicks, t) < ABANDONED) {
@@ -325,16 +355,13 @@ public final class RoutingRegret {
                 .create(StrategyConfig.of(name, settings));
     }
 
+    /** The share of 1s among {@code picks} in the {@link #WINDOW} up to {@code end}. */
     static double windowShare(int[] picks, int end) {
-        return windowShare(picks, end, WINDOW);
-    }
-
-    static double windowShare(int[] picks, int end, int window) {
         int sum = 0;
-        for (int i = end - window + 1; i <= end; i++) {
+        for (int i = end - WINDOW + 1; i <= end; i++) {
             sum += picks[i];
         }
-        return (double) sum / window;
+        return (double) sum / WINDOW;
     }
 
     static String count(int n) {
@@ -347,10 +374,11 @@ public final class RoutingRegret {
 
     static Map<String, String> options(String[] args) {
         Map<String, String> out = new java.util.HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) {
-                throw new IllegalArgumentException(args[i] + " (expected: --data, --requests, --shuffles, --seed"
-                        + " or --discount, each with a value)");
+        for (int i = 0; i < args.length; i += 2) {
+            if (i + 1 == args.length
+                    || !Set.of("--data", "--requests", "--seeds", "--seed").contains(args[i])) {
+                throw new IllegalArgumentException(
+                        args[i] + " (expected: --data, --requests, --seeds or --seed," + " each with a value)");
             }
             out.put(args[i].substring(2), args[i + 1]);
         }
