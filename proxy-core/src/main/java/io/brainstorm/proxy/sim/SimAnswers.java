@@ -18,8 +18,8 @@ import org.jspecify.annotations.Nullable;
  * completion token and one streamed chunk, so usage and chunk counts always agree.
  *
  * <p>Everything is drawn from the request's {@link SplittableRandom}, so the same seed and the
- * same request order give the same answers. Under random faults an answer is made bad with
- * probability {@code 1 - quality}: JSON is truncated, a tool call gets broken arguments or the name
+ * same request order give the same answers. Under random faults (or a scripted quality) an
+ * answer is made bad with probability {@code 1 - quality}: JSON is truncated, a tool call gets broken arguments or the name
  * of a tool that was never declared, and a plain answer comes back empty (no content, zero
  * completion tokens), which routing learns as a failure.
  */
@@ -108,8 +108,9 @@ final class SimAnswers {
      * @param modelId    {@code sim/…}, named in the answer
      * @param endpointId named in the answer
      * @param rng        this request's random source
-     * @param faults     whether random faults are on
-     * @param quality    the endpoint's probability of a valid structured answer
+     * @param faults     whether an answer may be spoiled: random faults are on, or the request's
+     *                   test hook scripts this endpoint's quality
+     * @param quality    the probability of a good answer: the endpoint's, or the scripted one
      * @param chunks     exact number of pieces, or -1
      * @param maxTokens  cap on pieces, or -1 for none
      */

@@ -298,13 +298,14 @@ final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (failed(ctx, script, rng, profile)) {
             return;
         }
+        Double scripted = script.quality().get(endpoint.id);
         SimAnswers.Answer answer = SimAnswers.chat(
                 body,
                 served.model().id(),
                 endpoint.id,
                 rng,
-                server.options().randomFaults(),
-                profile.quality(),
+                server.options().randomFaults() || scripted != null,
+                scripted != null ? scripted : profile.quality(),
                 script.chunks(),
                 maxTokens,
                 json);

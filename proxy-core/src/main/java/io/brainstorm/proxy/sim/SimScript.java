@@ -1,6 +1,8 @@
 package io.brainstorm.proxy.sim;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The test hook of one request: the optional {@code "sim": {...}} object of its body, parsed.
@@ -13,11 +15,20 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param chunks      exact number of content pieces, or -1
  * @param intervalMs  pause between streamed chunks (and before the first), or -1 for the profile's
  * @param noUsage     leave usage out of the answer
+ * @param quality     endpoint id → the quality that endpoint answers with instead of its
+ *                    profile's, random faults on or off (empty: none)
  */
 record SimScript(
-        int fail, long retryAfter, int resetAfter, boolean hang, int chunks, long intervalMs, boolean noUsage) {
+        int fail,
+        long retryAfter,
+        int resetAfter,
+        boolean hang,
+        int chunks,
+        long intervalMs,
+        boolean noUsage,
+        Map<String, Double> quality) {
 
-    static final SimScript NONE = new SimScript(0, 1, -1, false, -1, -1, false);
+    static final SimScript NONE = new SimScript(0, 1, -1, false, -1, -1, false, Map.of());
 
     /**
      * Reads the {@code sim} field of a request body.
@@ -56,6 +67,27 @@ record SimScript(
                 sim.path("hang").asBoolean(false),
                 chunks,
                 intervalMs,
-                sim.path("no_usage").asBoolean(false));
+                sim.path("no_usage").asBoolean(false),
+                quality(sim.path("quality")));
+    }
+
+    /** The {@code quality} field: an object of endpoint id to a probability. */
+    private static Map<String, Double> quality(JsonNode node) {
+        if (node.isMissingNode() || node.isNull()) {
+            return Map.of();
+        }
+        if (!node.isObject()) {
+            throw new IllegalArgumentException(
+                    "sim.quality: " + node + " (expected: an object of endpoint id to a quality 0..1)");
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            JsonNode q = e.getValue();
+            if (!q.isNumber() || !(q.asDouble() >= 0 && q.asDouble() <= 1)) {
+                throw new IllegalArgumentException("sim.quality." + e.getKey() + ": " + q + " (expected: 0..1)");
+            }
+            out.put(e.getKey(), q.asDouble());
+        }
+        return Map.copyOf(out);
     }
 }

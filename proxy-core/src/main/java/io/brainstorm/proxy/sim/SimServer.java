@@ -74,7 +74,12 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code "chunks": N}: exactly N content pieces (completion tokens);</li>
  *   <li>{@code "interval_ms": M}: pause M ms before the first chunk and between chunks, even
  *       with {@code zeroDelay};</li>
- *   <li>{@code "no_usage": true}: no usage object, nor usage chunk.</li>
+ *   <li>{@code "no_usage": true}: no usage object, nor usage chunk;</li>
+ *   <li>{@code "quality": {"<endpoint id>": q, ...}}: a chat answer from a named endpoint is bad
+ *       with probability {@code 1 - q} (as under random faults, which need not be on); other
+ *       endpoints answer as their profiles say. A client that sends {@code {"sim-east": 0}} from
+ *       some request on sees {@code sim-east} turn bad at that point, whichever endpoint the
+ *       gateway picks: the end-to-end test of routing's change detection does that.</li>
  * </ul>
  *
  * <h2>Threading</h2>

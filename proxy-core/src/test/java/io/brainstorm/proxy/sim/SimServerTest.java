@@ -453,6 +453,40 @@ class SimServerTest {
     }
 
     @Test
+    void scriptedQualitySpoilsOnlyTheNamedEndpointsAnswers() throws Exception {
+        // random faults off: the profiles' quality (1.0 here) would never spoil an answer
+        SimServer sim = start(models(INSTANT), new SimServer.Options(4, true, false));
+        String body = "{\"model\":\"alpha\",\"response_format\":{\"type\":\"json_object\"},"
+                + "\"sim\":{\"quality\":{\"sim-east\":0,\"sim-west\":1}},"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"json please\"}]}";
+        for (int i = 0; i < 5; i++) {
+            for (String endpoint : List.of("sim-east", "sim-west")) {
+                String content = ok(post(sim, endpoint, "chat/completions", body))
+                        .at("/choices/0/message/content")
+                        .asText();
+                if (endpoint.equals("sim-east")) {
+                    assertThrows(IOException.class, () -> JSON.readTree(content), "its JSON is cut: " + content);
+                } else {
+                    assertTrue(JSON.readTree(content).isObject(), content);
+                }
+            }
+        }
+
+        HttpResponse<String> bad = post(
+                sim,
+                "sim-east",
+                "chat/completions",
+                "{\"model\":\"alpha\",\"sim\":{\"quality\":{\"sim-east\":1.5}},"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+        assertEquals(400, bad.statusCode());
+        JsonNode error = JSON.readTree(bad.body()).get("error");
+        assertEquals("sim", error.get("param").asText());
+        assertEquals(
+                "sim.quality.sim-east: 1.5 (expected: 0..1)",
+                error.get("message").asText());
+    }
+
+    @Test
     void failureRateOneFailsEveryRequestWith500Or429() throws Exception {
         SimServer sim = start(models(new SimProfile(0, 0, 0, 1.0, 1.0)), new SimServer.Options(5, true, true));
         for (int i = 0; i < 6; i++) {
