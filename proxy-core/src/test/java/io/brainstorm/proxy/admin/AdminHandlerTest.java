@@ -196,6 +196,16 @@ class AdminHandlerTest {
                         "{\"id\":\"" + id + "\",\"name\":\"" + id + " Inc.\"}"));
     }
 
+    /** Creates tenants acme and globex; returns the authorization of an admin key of acme's. */
+    private String acmeAndGlobexWithAcmesAdmin() throws Exception {
+        createTenant("acme");
+        createTenant("globex");
+        return "Bearer "
+                + createKey("acme", "{\"name\":\"ops\",\"kind\":\"admin\"}", SUPER)
+                        .get("key")
+                        .asText();
+    }
+
     /** Creates a key; returns its create answer (holding the secret). */
     private JsonNode createKey(String tenant, String body, String auth) throws Exception {
         return ok(201, send(HttpMethod.POST, "/admin/v1/tenants/" + tenant + "/keys", auth, body))
@@ -659,12 +669,7 @@ class AdminHandlerTest {
 
     @Test
     void aTenantAdminSeesOnlyItsTenantAndAnotherTenantIsA404LikeNone() throws Exception {
-        createTenant("acme");
-        createTenant("globex");
-        String acme = "Bearer "
-                + createKey("acme", "{\"name\":\"ops\",\"kind\":\"admin\"}", SUPER)
-                        .get("key")
-                        .asText();
+        String acme = acmeAndGlobexWithAcmesAdmin();
         String acmeKey =
                 createKey("acme", "{\"name\":\"svc\"}", SUPER).get("id").asText();
         String globexKey =
@@ -774,12 +779,7 @@ class AdminHandlerTest {
 
     @Test
     void routingShowsLearntBeliefsAndDetectorFiringsAndATenantsViewOnlyToItsAdmins() throws Exception {
-        createTenant("acme");
-        createTenant("globex");
-        String acme = "Bearer "
-                + createKey("acme", "{\"name\":\"ops\",\"kind\":\"admin\"}", SUPER)
-                        .get("key")
-                        .asText();
+        String acme = acmeAndGlobexWithAcmesAdmin();
         String candidate = "sim/alpha@sim-east";
         String cls = Firings.CLASS.key();
         long now = System.currentTimeMillis();
