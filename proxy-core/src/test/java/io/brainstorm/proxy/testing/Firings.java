@@ -13,15 +13,20 @@ public final class Firings {
 
     /** Good answers before the drop. */
     static final int GOOD = 30;
-    /** Bad ones after it: the detector fires on about the eleventh (default settings). */
-    static final int BAD = 20;
+    /**
+     * Bad ones after it: the detector fires on about the twelfth with the default settings, well
+     * before the last; the rest keep the dropped belief's mean low, and do not fire it again.
+     */
+    static final int BAD = 40;
+    /** Answers (or feedback verdicts) each method gives. */
+    public static final int ANSWERS = GOOD + BAD;
 
     private Firings() {}
 
     /**
      * {@code tenant}'s scored answers from {@code candidateId}: {@value #GOOD} good, then
      * {@value #BAD} failed. Far under the tenant cap, so both the tenant's belief and the shared
-     * one fire once, downward, from about 0.97 to under 0.1.
+     * one fire once, downward, from about 0.8 to under 0.1.
      */
     public static void drop(Learning learning, String tenant, String candidateId, long nowMillis) {
         for (int i = 0; i < GOOD + BAD; i++) {
