@@ -17,8 +17,19 @@ final class StatsResource {
         this.stats = stats;
     }
 
+    /**
+     * The routing report: for the super-admin every tenant's detector firings, or one tenant's view
+     * with {@code ?tenant=}; for a tenant admin its own tenant's view, never another's (404 as for
+     * a tenant that does not exist).
+     */
     Answer routing(AdminPrincipal who, Call call) {
-        return Answer.ok(RoutingReport.json(services.router()));
+        String tenant = call.first("tenant");
+        if (tenant != null) {
+            tenant = services.visibleTenant(who, tenant).id();
+        } else if (!who.superAdmin()) {
+            tenant = who.tenant();
+        }
+        return Answer.ok(RoutingReport.json(services.router(), tenant));
     }
 
     /**

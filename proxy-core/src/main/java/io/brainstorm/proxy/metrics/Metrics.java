@@ -3,8 +3,10 @@ package io.brainstorm.proxy.metrics;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.config.ModelSpec;
+import io.brainstorm.proxy.route.Belief;
 import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.EndpointReadOut;
+import io.brainstorm.proxy.route.Learning;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.settle.Completion;
@@ -36,8 +38,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Labels</h2>
  * Model, endpoint, strategy, status, error code, answer format and scorer outcome only, each from a bounded
- * vocabulary ({@link Labels}): a model the catalog does not know counts as {@code unknown}, never
- * under the name the client wrote. Never a key id or a tenant. At most {@code maxLabelSets} label
+ * vocabulary ({@link Labels}), and the learning's scope and direction (two fixed values each): a
+ * model the catalog does not know counts as {@code unknown}, never under the name the client
+ * wrote. Never a key id or a tenant id. At most {@code maxLabelSets} label
  * sets (10,000 by default) are made; a completion that would need one more is counted under
  * {@code model="overflow", endpoint="overflow"} (and {@code strategy="overflow", status="overflow"}
  * for its request counter) and in {@code brainstorm_metrics_label_overflow_total}.
@@ -251,6 +254,7 @@ public final class Metrics implements CompletionSink {
             "brainstorm_rate_limited_total",
             "brainstorm_metrics_label_overflow_total",
             "brainstorm_circuit_state",
+            "brainstorm_learning_resets_total",
             "brainstorm_in_flight_requests",
             "brainstorm_ready");
 
@@ -364,6 +368,7 @@ public final class Metrics implements CompletionSink {
                                 + " label sets existed.",
                         overflowed.sum()));
         families.put("brainstorm_circuit_state", () -> circuits(x));
+        families.put("brainstorm_learning_resets_total", () -> learningResets(x));
         families.put(
                 "brainstorm_in_flight_requests",
                 () -> single(
@@ -427,6 +432,27 @@ public final class Metrics implements CompletionSink {
                                 "state",
                                 state.name().toLowerCase(Locale.ROOT))
                         .value(state == current ? 1 : 0);
+            }
+        }
+    }
+
+    /**
+     * Firings of the learning's change detectors in this process (docs/routing.md), by scope and
+     * direction; all four samples from the start, 0 while the gateway starts.
+     */
+    private void learningResets(Exposition x) {
+        String name = "brainstorm_learning_resets_total";
+        x.family(
+                name,
+                "counter",
+                "Firings of routing's change detector: a candidate's learnt quality restarted from its recent answers,"
+                        + " in the shared belief or a tenant's own, after it dropped (down) or recovered (up).");
+        Router router = gateway.router();
+        Learning learning = router == null ? null : router.state().learning();
+        for (String scope : List.of("shared", "tenant")) {
+            for (Belief.Direction d : Belief.Direction.values()) {
+                x.sample(name, "scope", scope, "direction", d.name().toLowerCase(Locale.ROOT))
+                        .value(learning == null ? 0 : learning.resets(scope.equals("tenant"), d));
             }
         }
     }

@@ -15,7 +15,7 @@ import java.util.TreeMap;
  * @param errorRate   share of them that failed (0 with none)
  * @param latency     time to the whole answer of plain requests
  * @param ttft        time to the first event of streamed requests
- * @param quality     task class key ({@code json/1k-8k}) → belief, for the classes with observations, sorted
+ * @param quality     task class key ({@code json/1k-8k}) → the shared belief, for the classes with observations, sorted
  */
 public record EndpointReadOut(
         String candidateId,
@@ -25,7 +25,7 @@ public record EndpointReadOut(
         double errorRate,
         LatencyStats latency,
         LatencyStats ttft,
-        Map<String, Posterior> quality) {
+        Map<String, Belief> quality) {
     public EndpointReadOut {
         keyHolds = java.util.List.copyOf(keyHolds);
         quality = Collections.unmodifiableMap(new TreeMap<>(quality));

@@ -148,14 +148,8 @@ public final class RoutingState {
                     s.errorRate(),
                     s.latency(),
                     s.ttft(),
-                    posteriors(quality.getOrDefault(id, Map.of()))));
+                    quality.getOrDefault(id, Map.of())));
         }
-        return out;
-    }
-
-    private static Map<String, Posterior> posteriors(Map<String, Belief> byClass) {
-        Map<String, Posterior> out = new java.util.TreeMap<>();
-        byClass.forEach((k, b) -> out.put(k, b.posterior()));
         return out;
     }
 }

@@ -14,6 +14,7 @@ import io.brainstorm.proxy.config.ConfigLoader;
 import io.brainstorm.proxy.config.KeyConfig;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.server.RequestAggregator;
+import io.brainstorm.proxy.testing.Firings;
 import io.brainstorm.proxy.testing.TestRouters;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -79,6 +80,7 @@ class AdminHandlerTest {
     };
     private final Logger adminLog = Logger.getLogger("io.brainstorm.proxy.admin");
     private Registry registry;
+    private io.brainstorm.proxy.route.Router router;
     private EmbeddedChannel channel;
 
     @BeforeEach
@@ -102,7 +104,8 @@ class AdminHandlerTest {
                   - {name: openai, base_url: "https://api.openai.com/v1"}
                   - {name: groq, base_url: "https://api.groq.com/openai/v1"}
                 """, Path.of("."), Map.of()), registry, null);
-        TestRouters.start(gateway, TestRouters.empty());
+        router = TestRouters.empty();
+        TestRouters.start(gateway, router);
         channel = new EmbeddedChannel(
                 new RequestAggregator(AdminServer.MAX_BODY_BYTES), new AdminHandler(gateway, Runnable::run));
     }
@@ -191,6 +194,16 @@ class AdminHandlerTest {
                         "/admin/v1/tenants",
                         SUPER,
                         "{\"id\":\"" + id + "\",\"name\":\"" + id + " Inc.\"}"));
+    }
+
+    /** Creates tenants acme and globex; returns the authorization of an admin key of acme's. */
+    private String acmeAndGlobexWithAcmesAdmin() throws Exception {
+        createTenant("acme");
+        createTenant("globex");
+        return "Bearer "
+                + createKey("acme", "{\"name\":\"ops\",\"kind\":\"admin\"}", SUPER)
+                        .get("key")
+                        .asText();
     }
 
     /** Creates a key; returns its create answer (holding the secret). */
@@ -656,12 +669,7 @@ class AdminHandlerTest {
 
     @Test
     void aTenantAdminSeesOnlyItsTenantAndAnotherTenantIsA404LikeNone() throws Exception {
-        createTenant("acme");
-        createTenant("globex");
-        String acme = "Bearer "
-                + createKey("acme", "{\"name\":\"ops\",\"kind\":\"admin\"}", SUPER)
-                        .get("key")
-                        .asText();
+        String acme = acmeAndGlobexWithAcmesAdmin();
         String acmeKey =
                 createKey("acme", "{\"name\":\"svc\"}", SUPER).get("id").asText();
         String globexKey =
@@ -767,6 +775,99 @@ class AdminHandlerTest {
         assertTrue(r.get("strategies").isArray(), r.toString());
         assertTrue(r.get("endpoints").isArray(), r.toString());
         assertFalse(channel.finish());
+    }
+
+    @Test
+    void routingShowsLearntBeliefsAndDetectorFiringsAndATenantsViewOnlyToItsAdmins() throws Exception {
+        String acme = acmeAndGlobexWithAcmesAdmin();
+        String candidate = "sim/alpha@sim-east";
+        String cls = Firings.CLASS.key();
+        long now = System.currentTimeMillis();
+        io.brainstorm.proxy.route.Learning learning = router.state().learning();
+        Firings.drop(learning, "acme", candidate, now); // acme's belief, then the shared one
+        Firings.dropByFeedback(learning, "globex", candidate, now + 1); // globex's only
+
+        // the operator: the shared belief, and every firing, newest first
+        JsonNode all = ok(200, get("/admin/v1/routing", SUPER)).json();
+        assertTrue(all.get("tenant").isNull(), all.toString());
+        JsonNode shared = endpoint(all, candidate).get("quality").get(cls);
+        assertTrue(shared.get("dropped").asBoolean(), shared.toString());
+        assertEquals(1, shared.get("resets").asInt(), shared.toString());
+        assertEquals(Firings.ANSWERS, shared.get("observations").asInt(), shared.toString());
+        assertTrue(shared.get("mean").asDouble() < 0.2, shared.toString());
+        assertEquals(
+                java.time.Instant.ofEpochMilli(now).toString(),
+                shared.get("last_reset_at").asText());
+        assertFalse(endpoint(all, candidate).has("tenant_quality"), "no tenant's view without a tenant");
+        JsonNode events = all.get("learning_events");
+        assertEquals(List.of("globex", "shared", "acme"), scopes(events), events.toString());
+        JsonNode e = events.get(1);
+        assertEquals(candidate, e.get("candidate").asText());
+        assertEquals("shared", e.get("scope").asText());
+        assertTrue(e.get("tenant").isNull());
+        assertEquals(cls, e.get("class").asText());
+        assertEquals("down", e.get("direction").asText());
+        assertTrue(e.get("mean_before").asDouble() > 0.5, e.toString());
+        assertTrue(e.get("mean_after").asDouble() < 0.2, e.toString());
+        assertTrue(e.get("answers").asDouble() >= 5, e.toString());
+        assertEquals(java.time.Instant.ofEpochMilli(now).toString(), e.get("at").asText());
+
+        // one tenant's view, beside the shared belief: its own belief and what routing sees for it
+        JsonNode g = ok(200, get("/admin/v1/routing?tenant=globex", SUPER)).json();
+        assertEquals("globex", g.get("tenant").asText());
+        assertEquals(List.of("globex", "shared"), scopes(g.get("learning_events")), g.toString());
+        JsonNode view = endpoint(g, candidate).get("tenant_quality").get(cls);
+        assertTrue(view.get("own").get("dropped").asBoolean(), view.toString());
+        assertEquals(Firings.ANSWERS, view.get("own").get("observations").asInt(), view.toString());
+        assertTrue(view.get("combined").get("mean").asDouble() < 0.2, view.toString());
+        assertEquals(
+                endpoint(all, candidate).get("quality"),
+                endpoint(g, candidate).get("quality"),
+                "the shared belief is the same in every view");
+
+        // a tenant admin gets its own tenant's view by default; another tenant is a 404 like none
+        JsonNode mine = ok(200, get("/admin/v1/routing", acme)).json();
+        assertEquals("acme", mine.get("tenant").asText());
+        assertEquals(List.of("shared", "acme"), scopes(mine.get("learning_events")), mine.toString());
+        assertTrue(
+                endpoint(mine, candidate)
+                        .get("tenant_quality")
+                        .get(cls)
+                        .get("own")
+                        .get("dropped")
+                        .asBoolean(),
+                mine.toString());
+        assertFalse(get("/admin/v1/routing", acme).body().contains("globex"));
+        JsonNode named = ok(200, get("/admin/v1/routing?tenant=acme", acme)).json();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) named).set("time", mine.get("time"));
+        assertEquals(mine, named, "?tenant= of its own tenant is the same view");
+        Answer other = get("/admin/v1/routing?tenant=globex", acme);
+        Answer none = get("/admin/v1/routing?tenant=nosuch", acme);
+        assertError(other, 404, "invalid_request_error", "not_found", null);
+        assertEquals(none.body().replace("nosuch", "globex"), other.body());
+        assertError(get("/admin/v1/routing?tenant=nosuch", SUPER), 404, "invalid_request_error", "not_found", null);
+        assertFalse(channel.finish());
+    }
+
+    private static JsonNode endpoint(JsonNode report, String id) {
+        for (JsonNode e : report.get("endpoints")) {
+            if (e.get("id").asText().equals(id)) {
+                return e;
+            }
+        }
+        throw new AssertionError(id + " not in " + report);
+    }
+
+    /** Each event's tenant, or {@code shared}, in the report's order. */
+    private static List<String> scopes(JsonNode events) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : events) {
+            out.add(
+                    e.get("tenant").isNull()
+                            ? e.get("scope").asText()
+                            : e.get("tenant").asText());
+        }
+        return out;
     }
 
     // ---- HTTP ----

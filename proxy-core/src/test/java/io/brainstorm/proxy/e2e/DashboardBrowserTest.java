@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.ApiKeys;
+import io.brainstorm.proxy.testing.Firings;
 import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -237,6 +238,49 @@ class DashboardBrowserTest {
 
     @Test
     @Order(6)
+    void aModelWhoseQualityDroppedIsMarkedOnItsRow() throws Exception {
+        driver.findElement(By.cssSelector("a[data-page=models]")).click();
+        WebElement first = waitFor(
+                3,
+                ExpectedConditions.presenceOfElementLocated(
+                        By.cssSelector("#models-body tr[data-candidate^='sim/alpha@']")));
+        String candidate = first.getAttribute("data-candidate");
+        String row = "#models-body tr[data-candidate='" + candidate + "']";
+        assertTrue(driver.findElements(By.cssSelector(row + " .firing")).isEmpty(), "no firing yet");
+
+        // tenant default's answers from it turn bad: its belief and the shared one each fire
+        Firings.drop(
+                gateway.server.gateway().router().state().learning(), "default", candidate, System.currentTimeMillis());
+        // the page reloads its figures every 5 s
+        WebElement mark =
+                waitFor(7, ExpectedConditions.presenceOfElementLocated(By.cssSelector(row + " .firing.down")));
+        String text = mark.getText();
+        assertTrue(
+                text.matches("dropped \\d\\d:\\d\\d \\(0\\.\\d\\d → 0\\.\\d\\d\\)"),
+                "the shared belief's mark: " + text);
+        assertTrue(
+                mark.getAttribute("title").startsWith("shared belief, class plain/0-1k"), mark.getAttribute("title"));
+        assertTrue(driver.findElements(By.cssSelector(row + " .tenant-view")).isEmpty(), "no tenant chosen");
+
+        // the tenant's own view beside the shared one, and its own belief's firing
+        new Select(driver.findElement(By.id("tenant-select"))).selectByValue("default");
+        WebElement view =
+                waitFor(3, ExpectedConditions.presenceOfElementLocated(By.cssSelector(row + " .tenant-view")));
+        assertTrue(view.getText().startsWith("default: plain/0-1k 0."), view.getText());
+        List<String> marks = waitFor(3, d -> {
+            List<String> t = d.findElements(By.cssSelector(row + " .firing.down")).stream()
+                    .map(WebElement::getText)
+                    .toList();
+            return t.size() == 2 ? t : null;
+        });
+        assertEquals(text, marks.get(0), "the shared belief's mark stays");
+        assertEquals("default: " + text, marks.get(1), "the tenant's belief fired on the same answer");
+        screenshot("learning");
+        new Select(driver.findElement(By.id("tenant-select"))).selectByValue("");
+    }
+
+    @Test
+    @Order(7)
     void aTenantAdminSeesOnlyItsTenant() throws Exception {
         admin("POST", "/admin/v1/tenants", "{\"id\":\"acme\",\"name\":\"Acme Inc.\"}");
         String acmeAdmin = admin("POST", "/admin/v1/tenants/acme/keys", "{\"name\":\"acme-ops\",\"kind\":\"admin\"}")
@@ -286,7 +330,7 @@ class DashboardBrowserTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aScriptInAModelNameIsShownAsText() throws Exception {
         driver.findElement(By.cssSelector("a[data-page=live]")).click();
         Sent sent = chat(gatewayKeyOfAcme(), XSS_MODEL, false);

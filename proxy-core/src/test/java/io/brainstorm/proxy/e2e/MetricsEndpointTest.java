@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.brainstorm.proxy.metrics.Promtool;
+import io.brainstorm.proxy.route.Learning;
+import io.brainstorm.proxy.testing.Firings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -186,8 +188,36 @@ class MetricsEndpointTest {
         // who asked is nowhere
         String keyId = gateway.registry.authenticate("Bearer " + gateway.apiKey).id();
         assertFalse(x.contains(keyId), x);
-        assertFalse(x.contains("tenant"), x);
+        // no tenant label (brainstorm_learning_resets_total's scope="tenant" names none)
+        assertFalse(x.contains("tenant="), x);
 
+        if (java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/promtool"))) {
+            Promtool.Verdict v = Promtool.check(x);
+            assertTrue(v.clean(), "promtool check metrics: exit " + v.exitCode() + "\n" + v.output() + "\n" + x);
+        }
+    }
+
+    @Test
+    void aChangeDetectorFiringIsCounted() throws Exception {
+        String before = scrape();
+        assertEquals(0, sum(before, "brainstorm_learning_resets_total"), before);
+
+        Learning learning = gateway.server.gateway().router().state().learning();
+        Firings.drop(learning, "default", "sim/alpha@sim-east", System.currentTimeMillis());
+        // the state store's writer applies the answers, and reports the firings, within its round
+        assertTrue(
+                GatewayHarness.eventually(5_000, () -> {
+                    try {
+                        return sum(scrape(), "brainstorm_learning_resets_total") == 2;
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }),
+                "brainstorm_learning_resets_total never summed to 2:\n" + scrape());
+        String x = scrape();
+        assertEquals("1", sample(x, "brainstorm_learning_resets_total{scope=\"shared\",direction=\"down\"}"), x);
+        assertEquals("1", sample(x, "brainstorm_learning_resets_total{scope=\"tenant\",direction=\"down\"}"), x);
+        assertEquals("0", sample(x, "brainstorm_learning_resets_total{scope=\"shared\",direction=\"up\"}"), x);
         if (java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/promtool"))) {
             Promtool.Verdict v = Promtool.check(x);
             assertTrue(v.clean(), "promtool check metrics: exit " + v.exitCode() + "\n" + v.output() + "\n" + x);

@@ -18,6 +18,7 @@ import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.route.TestFirstStrategyProvider;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.settle.ScoreOutcome;
+import io.brainstorm.proxy.testing.Firings;
 import io.brainstorm.proxy.testing.ManualClock;
 import io.brainstorm.proxy.testing.TestRegistries;
 import io.brainstorm.proxy.testing.TestRouters;
@@ -462,6 +463,29 @@ class MetricsTest {
         assertEquals("0", sample(x, west + "half_open\"}"));
         assertEquals("1", sample(x, east + "closed\"}"));
         assertEquals("0", sample(x, east + "open\"}"));
+    }
+
+    @Test
+    void learningResetsCountByScopeAndDirection() {
+        String starting = metrics.render();
+        assertEquals(0, sum(starting, "brainstorm_learning_resets_total"), starting);
+        assertEquals("0", sample(starting, resets("shared", "down")), "every sample from the start");
+
+        Router router = TestRouters.of(List.of(), clock);
+        TestRouters.start(gateway, router);
+        Firings.drop(router.state().learning(), "acme", "sim/alpha@sim-east", clock.millis());
+        Firings.dropByFeedback(router.state().learning(), "globex", "sim/alpha@sim-west", clock.millis());
+        String x = metrics.render();
+        assertTrue(x.contains("# TYPE brainstorm_learning_resets_total counter\n"), x);
+        assertEquals("1", sample(x, resets("shared", "down")), x);
+        assertEquals("2", sample(x, resets("tenant", "down")), x);
+        assertEquals("0", sample(x, resets("shared", "up")), x);
+        assertEquals("0", sample(x, resets("tenant", "up")), x);
+        assertFalse(x.contains("acme") || x.contains("globex"), "no tenant's id: " + x);
+    }
+
+    private static String resets(String scope, String direction) {
+        return "brainstorm_learning_resets_total{scope=\"" + scope + "\",direction=\"" + direction + "\"}";
     }
 
     @Test

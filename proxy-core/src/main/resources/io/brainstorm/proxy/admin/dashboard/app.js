@@ -454,14 +454,23 @@
     const stats = await api('GET', '/admin/v1/stats/models' + q);
     let routing = null;
     try {
-      routing = await api('GET', '/admin/v1/routing');
+      // a tenant admin's routing report is its tenant's view without asking
+      routing = await api('GET', '/admin/v1/routing' + q);
     } catch (e) {
       if (e.code === 'stale') throw e;
       routing = null; // learnt quality is extra: the figures show without it
     }
     const learnt = new Map();
+    const latest = new Map(); // candidate → the latest firings of its shared belief and of the chosen tenant's
     if (routing) {
-      for (const e of routing.endpoints) learnt.set(e.id, e.quality);
+      for (const e of routing.endpoints) learnt.set(e.id, e);
+      // newest first; the tenant's firings are there only when one is chosen
+      for (const v of routing.learning_events || []) {
+        const marks = latest.get(v.candidate) || {};
+        const scope = v.tenant === null ? 'shared' : 'tenant';
+        if (!marks[scope] && (scope === 'shared' || v.tenant === routing.tenant)) marks[scope] = v;
+        latest.set(v.candidate, marks);
+      }
     }
     $('models-since').textContent = 'since ' + dateTime(stats.since);
     const body = $('models-body');
@@ -477,8 +486,9 @@
       tr.append(cell(ms(m.latency_ms.p95), 'num'));
       tr.append(cell(ms(m.ttft_ms.p50), 'num'));
       tr.append(cell(qualityText(m.quality)));
-      const q = learnt.get(m.model + '@' + m.endpoint) || learnt.get(m.endpoint);
-      tr.append(cell(learntText(q)));
+      const id = m.model + '@' + m.endpoint;
+      tr.setAttribute('data-candidate', id);
+      tr.append(learntCell(learnt.get(id), latest.get(id), routing ? routing.tenant : null));
       body.append(tr);
     }
     const empty = $('models-empty');
@@ -499,14 +509,46 @@
     return text;
   }
 
-  function learntText(q) {
-    if (!q) return '—';
+  /**
+   * The shared learnt quality; under it the chosen tenant's view ("acme: plain/0-1k 0.12 (own n=8)",
+   * the combined posterior routing uses for it) and a mark for the latest firing of each one's detector.
+   */
+  function learntCell(e, marks, tenant) {
+    const td = el('td', { cls: 'learnt' });
+    const shared = learntText(e ? e.quality : null, (b) => b.mean, (b) => 'n=' + count(b.observations));
+    td.append(el('div', { text: shared, title: 'learnt from every tenant\'s scored answers: ' + shared }));
+    if (e && tenant !== null && e.tenant_quality) {
+      const view = tenant + ': ' + learntText(e.tenant_quality, (v) => v.combined.mean,
+        (v) => 'own n=' + count(v.own.observations));
+      td.append(el('div', { cls: 'tenant-view', text: view, title: 'what routing uses for ' + view }));
+    }
+    for (const v of [marks && marks.shared, marks && marks.tenant]) {
+      if (v) td.append(el('div', null, [firingMark(v)]));
+    }
+    return td;
+  }
+
+  function learntText(byClass, mean, n) {
+    if (!byClass) return '—';
     const parts = [];
-    for (const k of Object.keys(q).sort()) {
-      const p = q[k];
-      if (p && p.observations > 0) parts.push(k + ' ' + Number(p.mean).toFixed(2) + ' (n=' + count(Math.round(p.observations)) + ')');
+    for (const k of Object.keys(byClass).sort()) {
+      parts.push(k + ' ' + Number(mean(byClass[k])).toFixed(2) + ' (' + n(byClass[k]) + ')');
     }
     return parts.length ? parts.join(', ') : 'no answers yet';
+  }
+
+  /** "dropped 14:03 (0.69 → 0.08)", or "acme: recovered …" for a tenant's own belief. */
+  function firingMark(v) {
+    const at = new Date(v.at);
+    const hhmm = Number.isNaN(at.getTime()) ? '—'
+      : at.toLocaleTimeString('en-GB', { hour12: false, hour: '2-digit', minute: '2-digit' });
+    const what = (v.direction === 'down' ? 'dropped ' : 'recovered ') + hhmm + ' ('
+      + Number(v.mean_before).toFixed(2) + ' → ' + Number(v.mean_after).toFixed(2) + ')';
+    const title = (v.tenant === null ? 'shared belief' : 'tenant ' + v.tenant + '\'s own belief') + ', class '
+      + v.class + ': the change detector fired at ' + v.at + '; the belief restarted from the last '
+      + Math.round(Number(v.answers)) + ' answers';
+    return el('span', { cls: 'firing ' + v.direction, text: (v.tenant === null ? '' : v.tenant + ': ') + what,
+      title: title });
   }
 
   // ---- budgets ----
