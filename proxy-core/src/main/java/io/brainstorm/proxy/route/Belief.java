@@ -12,10 +12,11 @@ import org.jspecify.annotations.Nullable;
  * @param beta           weight of bad answers plus the prior's 1
  * @param observations   answers observed (not weighted, not reset), for read-outs
  * @param down           the downward CUSUM statistic ({@link ChangeDetector})
- * @param downGood       good weight of the answers since {@code down} last left 0
+ * @param downGood       good weight of the answers since {@code down} last left 0, the older
+ *                       ones fading (see {@link #observe}): the recent window a firing restarts from
  * @param downBad        their bad weight
  * @param up             the upward statistic
- * @param upGood         good weight since {@code up} last left 0
+ * @param upGood         good weight since {@code up} last left 0, fading likewise
  * @param upBad          their bad weight
  * @param resets         times the detector fired; a shared belief's contributions belong to one count
  * @param lastResetMillis when it last fired (0: never)
@@ -86,8 +87,11 @@ public record Belief(
     /**
      * The belief after {@code o}: the detector's statistics move on the score; then what was known
      * is discounted by {@code discount} and {@code o}'s weights are added (each of α, β kept ≥ 1);
-     * then, when a statistic passed the threshold, the belief is replaced by the answers since the
-     * change (see {@link ChangeDetector}).
+     * then, when a statistic passed the threshold, the belief is replaced by its recent window: the
+     * answers since the statistic left 0, each older one weighing {@code m / (m + 1)} of the next
+     * ({@code m} the detector's {@code minEvidence}), so at most about {@code m + 1} answers of
+     * weight, the latest ones, which came after the change even when the statistic left 0 a while
+     * before it (see {@link ChangeDetector}).
      */
     public Step observe(Observation o, ChangeDetector detector, double discount) {
         double d = down;
@@ -97,14 +101,15 @@ public record Belief(
         double ug = upGood;
         double ub = upBad;
         double p0 = mean();
+        double fade = detector.minEvidence() / (detector.minEvidence() + 1);
         if (detector.enabled() && evidence() >= detector.minEvidence() && o.weight() > 0) {
             double s = o.score();
             double w = o.weight();
             double dn = d + ChangeDetector.ratio(p0, p0 - detector.shift(), s, w);
             if (dn > 0) {
                 d = dn;
-                dg += w * s;
-                db += w * (1 - s);
+                dg = fade * dg + w * s;
+                db = fade * db + w * (1 - s);
             } else {
                 d = 0;
                 dg = 0;
@@ -113,8 +118,8 @@ public record Belief(
             double un = u + ChangeDetector.ratio(p0, p0 + detector.shift(), s, w);
             if (un > 0) {
                 u = un;
-                ug += w * s;
-                ub += w * (1 - s);
+                ug = fade * ug + w * s;
+                ub = fade * ub + w * (1 - s);
             } else {
                 u = 0;
                 ug = 0;

@@ -11,8 +11,10 @@ package io.brainstorm.proxy.route;
  * and sit at 0; after a change of at least {@code shift} one grows by a fixed amount per answer
  * (0.5 per answer when a 0.69 endpoint starts failing every answer: it fires at the 25th) and fires when it passes
  * {@code threshold}. The answers since it last left 0 are its estimate of what came after the
- * change: {@link Belief} keeps their good and bad weight beside the statistic, and a firing
- * replaces the belief by them. Scores in (0, 1) count as fractional answers.
+ * change; as that run may have begun a while before the change, {@link Belief} keeps their good
+ * and bad weight with the older answers fading, about the last {@code minEvidence} + 1 answers'
+ * worth, and a firing replaces the belief by that recent window. Scores in (0, 1) count as
+ * fractional answers.
  *
  * <p>Why this one (docs/routing.md): it is optimal for a step change of a known size (Lorden,
  * 1971), it needs three numbers per direction and belief (no window of past scores, so it fits a

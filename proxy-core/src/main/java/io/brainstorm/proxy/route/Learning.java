@@ -219,8 +219,8 @@ public final class Learning {
                 Level.INFO,
                 String.format(
                         Locale.ROOT,
-                        "learning: %s %s for %s, class %s: quality %.2f -> %.2f over the last %.0f answers;"
-                                + " its belief restarts from them%s",
+                        "learning: %s %s for %s, class %s: quality %.2f -> %.2f in its recent answers (%.0f answers'"
+                                + " worth); its belief restarts from them%s",
                         candidate,
                         reset.direction() == Belief.Direction.DOWN ? "dropped" : "recovered",
                         tenant == null ? "all tenants (shared belief)" : "tenant " + tenant,

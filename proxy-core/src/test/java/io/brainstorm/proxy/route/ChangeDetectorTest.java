@@ -118,15 +118,40 @@ class ChangeDetectorTest {
         } while (s.reset() == null);
         Belief.Reset r = s.reset();
         assertEquals(Belief.Direction.DOWN, r.direction());
-        assertEquals(n, r.evidence(), 1e-9, "every failure since the change, none of the 200 successes before it");
-        assertEquals(1.0 / (2 + n), r.meanAfter(), 1e-9);
+        // every failure since the change, the older fading by 10/11 each: none of the 200 successes
+        double fade = DETECTOR.minEvidence() / (DETECTOR.minEvidence() + 1);
+        double recent = (1 - Math.pow(fade, n)) / (1 - fade);
+        assertEquals(recent, r.evidence(), 1e-9);
+        assertEquals(1 / (2 + recent), r.meanAfter(), 1e-9);
         assertTrue(r.meanBefore() > 0.8, "the mean just before: " + r.meanBefore());
-        assertEquals(new Posterior(1, 1 + n, 200 + n), b.posterior());
+        assertEquals(new Posterior(1, 1 + recent, 200 + n), b.posterior());
         assertTrue(b.dropped());
         assertEquals(1, b.resets());
         assertEquals(42, b.lastResetMillis());
         assertEquals(0, b.down());
         assertEquals(0, b.up());
+    }
+
+    /**
+     * The statistic may leave 0 a while before the change (here 40 answers of a 0.5 quality, a
+     * drift too small to fire); the belief restarts from the recent answers, which came after it.
+     */
+    @Test
+    void aRunThatBeganBeforeTheChangeRestartsFromItsRecentAnswers() {
+        Belief b = new Belief(71, 31, 100, 0, 0, 0, 0, 0, 0, 0, 0, false, 0, 0, 0); // 0.7
+        for (int i = 0; i < 40; i++) {
+            b = b.observe(Observation.of(i % 2, 1, i), DETECTOR, 1).after();
+        }
+        assertTrue(b.down() > 0 && b.downGood() > 3, "the run began before the change: " + b);
+        Belief.Step s;
+        int n = 0;
+        do {
+            s = b.observe(Observation.of(0, 1, 100 + n), DETECTOR, 1);
+            b = s.after();
+            n++;
+        } while (s.reset() == null && n < 100);
+        assertTrue(s.reset() != null, "fired");
+        assertTrue(s.reset().meanAfter() < 0.15, "restarts near the new quality, 0: " + s.reset());
     }
 
     @Test
