@@ -507,7 +507,7 @@ final class RecordedReplay {
 
     // ---------------------------------------------------------------- sweep and targets
 
-    /** Threshold × re-exploration at the default cost weight, then the defaults at cost_weight 0.2. */
+    /** Threshold × re-exploration at the default cost weight, then the defaults at cost weights 0, 0.05 and 0.2. */
     static void sweep(Replay arena, Replay gsm8k) {
         System.out.printf(
                 Locale.ROOT,
@@ -530,7 +530,7 @@ final class RecordedReplay {
                     .toArray();
             System.out.printf(
                     Locale.ROOT,
-                    "| %.0f | %.2f | %.1f%s | %.1f | %s | %.3f | %s | %.3f | %.2f |%n",
+                    "| %.0f | %.2f | %.2f%s | %.1f | %s | %.3f | %s | %.3f | %.2f |%n",
                     v.settings.detector().threshold(),
                     v.settings.reexplore(),
                     v.costWeight,
@@ -555,7 +555,9 @@ final class RecordedReplay {
                 out.add(new Variant("threshold " + threshold + ", reexplore " + reexplore, s, COST_WEIGHT));
             }
         }
-        out.add(new Variant("defaults, cost_weight 0.2", LearningSettings.DEFAULTS, 0.2));
+        for (double w : new double[] {0, 0.05, 0.2}) {
+            out.add(new Variant("defaults, cost_weight " + w, LearningSettings.DEFAULTS, w));
+        }
         return out;
     }
 
