@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -48,6 +49,7 @@ public final class Learning {
     private final LearningSettings settings;
     private final ArrayDeque<Event> events = new ArrayDeque<>();
     private final LongAdder[] resets = new LongAdder[4];
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, String>> ownKeys = new ConcurrentHashMap<>();
 
     /**
      * A firing of a belief's change detector.
@@ -92,6 +94,16 @@ public final class Learning {
         return "~" + tenant + "|" + candidateId;
     }
 
+    /** {@link #tenantKey}, made once per tenant and candidate: routing asks for it per candidate per request. */
+    private String ownKey(String tenant, String candidateId) {
+        ConcurrentHashMap<String, String> byCandidate = ownKeys.get(tenant);
+        if (byCandidate == null) {
+            byCandidate = ownKeys.computeIfAbsent(tenant, t -> new ConcurrentHashMap<>());
+        }
+        String key = byCandidate.get(candidateId);
+        return key != null ? key : byCandidate.computeIfAbsent(candidateId, c -> tenantKey(tenant, c));
+    }
+
     /** What routing sees for {@code tenant}: see the class doc. No probe. */
     public Posterior posterior(String tenant, String candidateId, TaskClass taskClass) {
         return posterior(tenant, candidateId, taskClass, 1);
@@ -104,7 +116,7 @@ public final class Learning {
      */
     public Posterior posterior(String tenant, String candidateId, TaskClass taskClass, double probeDraw) {
         Belief shared = store.belief(candidateId, taskClass);
-        Belief own = store.belief(tenantKey(tenant, candidateId), taskClass);
+        Belief own = store.belief(ownKey(tenant, candidateId), taskClass);
         if (probeDraw < settings.reexplore() && dropped(shared, own)) {
             return Posterior.PRIOR;
         }
@@ -139,7 +151,7 @@ public final class Learning {
      * into the shared one.
      */
     public void answered(String tenant, String candidateId, TaskClass taskClass, double score, long nowMillis) {
-        String ownKey = tenantKey(tenant, candidateId);
+        String ownKey = ownKey(tenant, candidateId);
         Belief shared = store.belief(candidateId, taskClass);
         Belief own = store.belief(ownKey, taskClass);
         boolean current = own.contribEpoch() == shared.resets();
@@ -162,7 +174,7 @@ public final class Learning {
     /** {@code tenant}'s own verdict ({@code /v1/feedback}): into its belief only, weighted feedbackWeight. */
     public void feedback(String tenant, String candidateId, TaskClass taskClass, double score, long nowMillis) {
         store.observe(
-                tenantKey(tenant, candidateId), taskClass, Observation.of(score, settings.feedbackWeight(), nowMillis));
+                ownKey(tenant, candidateId), taskClass, Observation.of(score, settings.feedbackWeight(), nowMillis));
     }
 
     /** The shared beliefs: candidate id → task class key → belief. */

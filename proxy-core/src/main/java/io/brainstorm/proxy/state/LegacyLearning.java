@@ -19,6 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * tenant's view they count as at most {@code shared_weight} answers, and the tenant's own answers
  * and the change detector take over from there.
  *
+ * <p><b>Errors:</b> a file that cannot be read (damaged, or its header never completed) is moved to
+ * {@code learning.cm3.not-imported} with a warning; the store opens without it.
+ *
  * <p><b>Threading:</b> called once by {@link StateStore#open}, before the store is used. The file
  * is first renamed to a name of this process's own, so of several processes opening the directory
  * at once only one imports it; it ends as {@code learning.cm3.imported}.
@@ -44,6 +47,10 @@ final class LegacyLearning {
             return 0; // another process claimed it first
         }
         AtomicInteger candidates = new AtomicInteger();
+        if (StateFileOpener.headerUnfinished(claimed)) {
+            // Chronicle would wait a minute for a writer that is gone
+            return notImported(stateDir, claimed, "its header was never completed");
+        }
         try (ChronicleCellStore<byte[]> legacy =
                 ChronicleCellStore.named(claimed, "learning", OLD_LENGTH, entries, averageKey)) {
             legacy.forEach((id, c) -> {
@@ -74,6 +81,8 @@ final class LegacyLearning {
                 });
                 candidates.incrementAndGet();
             });
+        } catch (IOException | RuntimeException e) {
+            return notImported(stateDir, claimed, e.toString());
         }
         Files.move(claimed, stateDir.resolve("learning.cm3.imported"), StandardCopyOption.REPLACE_EXISTING);
         log.log(
@@ -81,5 +90,17 @@ final class LegacyLearning {
                 "learning: imported the posteriors of " + candidates.get() + " candidates from " + old
                         + " (the layout before beliefs.cm3) as the shared beliefs; the file is now learning.cm3.imported");
         return candidates.get();
+    }
+
+    /** A legacy file that cannot be read: set aside, and routing starts from the priors; never fails the start. */
+    private static int notImported(Path stateDir, Path claimed, String why) throws IOException {
+        Path aside = stateDir.resolve("learning.cm3.not-imported");
+        Files.move(claimed, aside, StandardCopyOption.REPLACE_EXISTING);
+        log.log(
+                Level.WARNING,
+                "learning: the posteriors in " + stateDir.resolve("learning.cm3") + " (the layout before"
+                        + " beliefs.cm3) could not be imported (" + why + "); routing learns anew. The file is now "
+                        + aside.getFileName());
+        return 0;
     }
 }

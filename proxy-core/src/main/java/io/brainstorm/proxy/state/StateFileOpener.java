@@ -138,7 +138,7 @@ final class StateFileOpener {
      * written, as Chronicle reads it (ready when positive). False when unreadable: Chronicle then
      * reports why.
      */
-    private static boolean headerUnfinished(Path file) {
+    static boolean headerUnfinished(Path file) {
         try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = c.size();
             if (size == 0) {

@@ -59,12 +59,17 @@ class FeedbackTest {
     }
 
     private Posterior east() {
+        return east("default");
+    }
+
+    /** What routing sees for {@code tenant}'s plain requests of sim-east. */
+    private Posterior east(String tenant) {
         return gateway.server
                 .gateway()
                 .router()
                 .state()
                 .learning()
-                .posterior("default", "sim/alpha@sim-east", TaskClass.of(false, false, 10));
+                .posterior(tenant, "sim/alpha@sim-east", TaskClass.of(false, false, 10));
     }
 
     @Test
@@ -75,6 +80,8 @@ class FeedbackTest {
         String requestId = answer.headers().firstValue("x-br-request-id").orElseThrow();
         Posterior before = east();
         assertEquals(2.0, before.alpha(), 1e-9, "the answer itself counted once as good: " + before);
+        Posterior acmeBefore = east("acme");
+        assertEquals(2.0, acmeBefore.alpha(), 1e-9, "acme starts from the shared belief: " + acmeBefore);
 
         HttpResponse<String> other =
                 post("/feedback", otherTenantKey, "{\"request_id\":\"" + requestId + "\",\"score\":0}");
@@ -90,6 +97,7 @@ class FeedbackTest {
         Posterior after = east();
         assertEquals(before.alpha(), after.alpha(), 1e-9);
         assertEquals(before.beta() + 2, after.beta(), 1e-9, "a bad verdict counts feedback_weight (2) answers");
+        assertEquals(acmeBefore, east("acme"), "another tenant's feedback leaves acme's routing as it was");
 
         assertEquals(
                 404,

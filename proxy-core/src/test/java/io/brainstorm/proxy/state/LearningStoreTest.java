@@ -1,6 +1,7 @@
 package io.brainstorm.proxy.state;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.lists;
@@ -86,6 +87,22 @@ class LearningStoreTest {
                             .posterior(),
                     "kept, and not imported twice");
         }
+    }
+
+    @Test
+    void aDamagedLegacyFileIsSetAsideAndTheStoreStillOpens() throws Exception {
+        Damage.garble(dir.resolve("learning.cm3"), 16); // a header never completed: Chronicle would wait a minute
+        long t0 = System.nanoTime();
+        try (StateStore store = StateStore.open(dir)) {
+            assertEquals(
+                    Posterior.PRIOR,
+                    store.learning(LearningSettings.DEFAULTS)
+                            .belief("c@e", JSON_SMALL)
+                            .posterior());
+        }
+        assertTrue(System.nanoTime() - t0 < java.util.concurrent.TimeUnit.SECONDS.toNanos(30), "did not wait for it");
+        assertEquals(false, java.nio.file.Files.exists(dir.resolve("learning.cm3")));
+        assertEquals(true, java.nio.file.Files.exists(dir.resolve("learning.cm3.not-imported")));
     }
 
     @Test

@@ -70,7 +70,7 @@ class MultiProcessFilesTest {
                 .args("hold", dir.toString(), "k", TODAY.toString(), "1000", "10000", "1")
                 .start();
         assertEquals("holding 1", child.await("holding"));
-        Path learning = dir.resolve("learning.cm3");
+        Path learning = dir.resolve("beliefs.cm3");
         // the child has the file mapped, and does not read its header again
         byte[] damaged = Damage.garble(learning, 16);
 
