@@ -58,6 +58,9 @@ public record ChangeDetector(double shift, double threshold, double minEvidence)
         if (Math.abs(a - b) < 1e-3) {
             return 0;
         }
-        return w * (s * Math.log(b / a) + (1 - s) * Math.log((1 - b) / (1 - a)));
+        // a 0 or a 1, as most scores are, needs one logarithm
+        double good = s == 0 ? 0 : s * Math.log(b / a);
+        double bad = s == 1 ? 0 : (1 - s) * Math.log((1 - b) / (1 - a));
+        return w * (good + bad);
     }
 }
