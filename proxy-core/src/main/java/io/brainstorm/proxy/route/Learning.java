@@ -25,10 +25,12 @@ import java.util.concurrent.atomic.LongAdder;
  *       its feedback ({@link #feedback}), weighted {@link LearningSettings#feedbackWeight}.</li>
  *   <li><b>What routing sees</b> for a tenant ({@link #posterior}): the uniform prior, plus the
  *       shared evidence less the tenant's own contribution, scaled down to at most
- *       {@link LearningSettings#sharedWeight} answers, plus the tenant's own. A new tenant starts from what the gateway has seen everywhere; its own
- *       answers soon outweigh it; its feedback moves only its own routing.</li>
+ *       {@link LearningSettings#sharedWeight} answers, plus the tenant's own (only its own while
+ *       its own belief is dropped). A new tenant starts from what the gateway has seen everywhere;
+ *       its own answers soon outweigh it; its feedback moves only its own routing.</li>
  *   <li><b>Change detection</b> ({@link ChangeDetector}) runs on every belief. When it fires the
- *       belief restarts from the answers since the change; a belief dropped that way keeps at most
+ *       belief restarts from its recent answers, which came after the change; a belief dropped
+ *       that way keeps at most
  *       {@code minEvidence} answers of weight, and on {@link LearningSettings#reexplore} of the
  *       requests it is offered to the strategy as unknown ({@link #posterior} with a probe draw),
  *       so a recovery is noticed. Every firing is logged, counted ({@link #resets}) and kept among
