@@ -48,9 +48,10 @@ import org.jspecify.annotations.Nullable;
  *       messages become {@code tool_result} blocks in a user turn. Consecutive turns of one role are
  *       merged into one (Anthropic wants them alternating), a user turn's {@code tool_result} blocks
  *       first as Anthropic requires; a conversation that opens with the assistant gets a user turn
- *       {@value #OPENING_USER_TEXT} before it. An assistant's {@code reasoning_content} and a
- *       message's {@code name} are dropped: Anthropic's thinking blocks need a signature the client
- *       never saw;
+ *       {@value #OPENING_USER_TEXT} before it; one that ends with the assistant (which Anthropic
+ *       continues rather than answers) loses that turn's trailing whitespace, which Anthropic
+ *       refuses. An assistant's {@code reasoning_content} and a message's {@code name} are dropped:
+ *       Anthropic's thinking blocks need a signature the client never saw;
  *   <li>{@code response_format} {@code json_schema} becomes a tool named after the schema, with the
  *       schema (an object schema) as its input schema, forced by {@code tool_choice}; {@code
  *       json_object} becomes the same with the tool {@value #JSON_OBJECT_TOOL} and schema {@code
@@ -515,7 +516,34 @@ public final class AnthropicRequest {
                 opening.putArray("content").addObject().put("type", "text").put("text", OPENING_USER_TEXT);
                 turns.insert(0, opening);
             }
+            trimFinalAssistantText(turns);
             return new Conversation(system, turns);
+        }
+
+        /**
+         * A conversation that ends with the assistant asks Anthropic to continue that turn, and
+         * Anthropic refuses one whose last text ends in whitespace: the trailing whitespace goes.
+         */
+        private static void trimFinalAssistantText(ArrayNode turns) {
+            JsonNode last = turns.get(turns.size() - 1);
+            if (!"assistant".equals(last.get("role").textValue())) {
+                return;
+            }
+            ArrayNode content = (ArrayNode) last.get("content");
+            JsonNode block = content.get(content.size() - 1);
+            if (!"text".equals(text(block.get("type")))) {
+                return;
+            }
+            String trimmed = block.get("text").textValue().stripTrailing();
+            if (!trimmed.isEmpty()) {
+                ((ObjectNode) block).put("text", trimmed);
+                return;
+            }
+            // Anthropic refuses an empty text block too
+            content.remove(content.size() - 1);
+            if (content.isEmpty()) {
+                turns.remove(turns.size() - 1);
+            }
         }
 
         /** Adds {@code blocks} as a turn of {@code role}, or to the last turn when it has that role. */

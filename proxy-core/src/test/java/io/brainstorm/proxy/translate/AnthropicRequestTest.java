@@ -391,6 +391,22 @@ class AnthropicRequestTest {
     }
 
     @Test
+    void aFinalAssistantTurnLosesItsTrailingWhitespace() {
+        JsonNode body = translate("{'messages':[{'role':'user','content':'Count'},"
+                        + "{'role':'assistant','content':'One, two, \\n'}]}")
+                .body();
+        assertJson("{'type':'text','text':'One, two,'}", body.at("/messages/1/content/0"));
+        JsonNode blank = translate(
+                        "{'messages':[{'role':'user','content':'Count'}," + "{'role':'assistant','content':'  '}]}")
+                .body();
+        assertEquals(1, blank.get("messages").size());
+        JsonNode earlier = translate(
+                        "{'messages':[{'role':'assistant','content':'Hi \\n'}," + "{'role':'user','content':'Hello'}]}")
+                .body();
+        assertEquals("Hi \n", earlier.at("/messages/1/content/0/text").textValue());
+    }
+
+    @Test
     void headersCarryTheKeyTheVersionAndOnlyAllowedBetas() {
         Map<String, String> h = AnthropicRequest.headers(
                 "sk-ant-1",
