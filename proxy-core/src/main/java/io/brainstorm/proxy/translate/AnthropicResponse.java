@@ -21,8 +21,8 @@ import org.jspecify.annotations.Nullable;
  * {@code tool_use} blocks become {@code message.tool_calls} ({@code id}, {@code type: function},
  * {@code function.name}, {@code function.arguments} as a JSON string); thinking blocks, joined,
  * become {@code message.reasoning_content} (redacted thinking is dropped). When the request forced a
- * tool for {@code response_format}, that tool's input, as JSON text, is the content, with no tool
- * call and {@code finish_reason: stop}. {@code stop_reason} maps by {@link #finishReason(String)}.
+ * tool for {@code response_format}, that tool's input, as JSON text, is the whole content (any text
+ * block is dropped), with no tool call and {@code finish_reason: stop}. {@code stop_reason} maps by {@link #finishReason(String)}.
  * Usage: {@code prompt_tokens} = input + cache creation + cache read (Anthropic's {@code
  * input_tokens} counts only what was neither read from nor written to the cache), {@code
  * prompt_tokens_details.cached_tokens} = cache read, {@code completion_tokens} = output (thinking
@@ -134,7 +134,8 @@ public final class AnthropicResponse {
         ObjectNode msg = choice.putObject("message");
         msg.put("role", "assistant");
         if (forcedContent != null) {
-            msg.put("content", hasText ? text + forcedContent : forcedContent);
+            // the client asked for JSON: text beside it (Anthropic writes none when it forces a tool) would spoil it
+            msg.put("content", forcedContent);
         } else if (hasText) {
             msg.put("content", text.toString());
         } else {

@@ -111,6 +111,7 @@ class AnthropicResponseTest {
                 AnthropicRequest.translate(json(AnthropicRequestTest.JSON_SCHEMA_REQUEST), "claude", 1024);
         AnthropicResponse.Completion c = translate("""
                 {'id':'msg_04','type':'message','role':'assistant','content':[
+                   {'type':'text','text':'Here it is:'},
                    {'type':'tool_use','id':'toolu_09','name':'city','input':{'name':'Lyon'}}],
                  'stop_reason':'tool_use','usage':{'input_tokens':30,'output_tokens':8}}
                 """, request.forcedTool());
