@@ -3,9 +3,11 @@ package io.brainstorm.proxy.translate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.relay.SseEventSplitter;
 import io.brainstorm.proxy.relay.SseEvents;
 import io.brainstorm.proxy.translate.AnthropicStreamTranslator.State;
@@ -212,6 +214,8 @@ class AnthropicStreamTranslatorTest {
         assertEquals("overloaded_error", t.errorType());
         assertEquals("overloaded_error: Overloaded", t.failure());
         assertNull(t.finishReason());
+        // what was counted before the break stays, for billing the broken stream
+        assertEquals(new Usage(10, 0, 0, 0, 1), t.usage());
         // whatever still arrives is not relayed: a cut answer never looks whole
         assertEquals(List.of(), t.feed(textDelta(0, " a time")));
         assertEquals(List.of(), t.feed(messageDelta("end_turn", "{\"output_tokens\":5}")));
@@ -220,6 +224,7 @@ class AnthropicStreamTranslatorTest {
         assertEquals("Once upon", sdk.content.toString());
         assertFalse(sdk.done);
         assertEquals("", sdk.finishReason);
+        assertTrue(sdk.usage.isMissingNode(), "no usage chunk for a broken stream");
     }
 
     @Test
@@ -354,7 +359,7 @@ class AnthropicStreamTranslatorTest {
 
     @Test
     void rejectsANegativeCreated() {
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException e = assertThrows(
                 IllegalArgumentException.class, () -> new AnthropicStreamTranslator(MODEL, -1, false, false));
         assertEquals("created: -1 (expected: >= 0)", e.getMessage());
     }
@@ -413,6 +418,6 @@ class AnthropicStreamTranslatorTest {
     }
 
     static String quote(String s) {
-        return io.brainstorm.proxy.api.Json.MAPPER.getNodeFactory().textNode(s).toString();
+        return Json.MAPPER.getNodeFactory().textNode(s).toString();
     }
 }
