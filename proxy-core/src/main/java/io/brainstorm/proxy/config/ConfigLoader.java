@@ -103,7 +103,8 @@ public final class ConfigLoader {
         Path stateDir = Path.of(root.field("state_dir").text(DEFAULT_STATE_DIR));
         Catalog catalog = catalog(root.field("catalog"), baseDir);
         SimConfig sim = sim(root.field("sim"));
-        List<ProviderConfig> providers = ProviderSection.read(root.field("providers"), baseDir, catalog);
+        List<ProviderConfig> providers = ProviderSection.read(root.field("providers"), baseDir, catalog, env);
+        catalog = ProviderSection.withDeployments(catalog, providers);
         List<KeyConfig> keys = keys(root.field("keys"));
         RoutingConfig routing = routing(root.field("routing"));
         YamlNode storeNode = root.field("state_store");

@@ -10,7 +10,8 @@ import org.jspecify.annotations.Nullable;
  *
  * @param name     the account's name; models {@code <name>/…} are served by it, and it is the
  *                 endpoint id shown in {@code X-BR-Endpoint}
- * @param type     wire protocol; {@code openai} (any OpenAI-compatible API) for now
+ * @param type     wire protocol: {@code openai} (any OpenAI-compatible API) or {@code azure}
+ *                 (Azure OpenAI: the OpenAI wire format, Azure's addressing and key header)
  * @param baseUrl  e.g. {@code https://api.openai.com/v1}
  * @param apiKey   the provider key of {@code tenant}, empty when not configured (tenants then
  *                 bring their own through the admin API). A secret: never logged; {@link #toString()} hides it.
@@ -18,6 +19,7 @@ import org.jspecify.annotations.Nullable;
  * @param timeouts upstream timeouts
  * @param models   extra catalog models (of other providers' names) this account also serves
  * @param caFile   extra trusted CA certificates in PEM (for private endpoints), or null
+ * @param azure    the {@code type: azure} settings; null for every other type
  */
 public record ProviderConfig(
         String name,
@@ -27,10 +29,24 @@ public record ProviderConfig(
         @Nullable String tenant,
         Timeouts timeouts,
         List<String> models,
-        @Nullable Path caFile) {
+        @Nullable Path caFile,
+        @Nullable AzureConfig azure) {
 
     public ProviderConfig {
         models = List.copyOf(models);
+    }
+
+    /** An account of a type other than {@code azure}. */
+    public ProviderConfig(
+            String name,
+            String type,
+            URI baseUrl,
+            @Nullable String apiKey,
+            @Nullable String tenant,
+            Timeouts timeouts,
+            List<String> models,
+            @Nullable Path caFile) {
+        this(name, type, baseUrl, apiKey, tenant, timeouts, models, caFile, null);
     }
 
     public boolean hasKey() {
@@ -41,6 +57,6 @@ public record ProviderConfig(
     public String toString() {
         return "ProviderConfig[name=" + name + ", type=" + type + ", baseUrl=" + baseUrl
                 + ", apiKey=" + (hasKey() ? "(set)" : "(none)") + ", tenant=" + tenant + ", timeouts=" + timeouts
-                + ", models=" + models + ", caFile=" + caFile + "]";
+                + ", models=" + models + ", caFile=" + caFile + (azure == null ? "" : ", azure=" + azure) + "]";
     }
 }
