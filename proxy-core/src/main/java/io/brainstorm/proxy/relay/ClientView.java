@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.util.RawValue;
 import io.brainstorm.proxy.admission.Ticket;
 import io.brainstorm.proxy.api.Headers;
 import io.brainstorm.proxy.api.Json;
+import io.brainstorm.proxy.route.AzureTarget;
 import io.brainstorm.proxy.route.Endpoint;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.settle.Cost;
@@ -60,14 +61,23 @@ final class ClientView {
         this.efficiency = decimal(route.efficiency());
     }
 
-    /** The request to the current endpoint, carrying {@code body} to {@code path} under its base path. */
+    /**
+     * The request to the current endpoint, carrying {@code body} to {@code path} under its base
+     * path ({@link Endpoint#requestTarget}); the key goes in {@code Authorization: Bearer}, or in
+     * {@code api-key} at an Azure account without an Entra ID token.
+     */
     FullHttpRequest upstreamRequest(ByteBuf body, String path, boolean stream) {
         Endpoint endpoint = attempts.endpoint();
         FullHttpRequest req =
-                new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, endpoint.basePath() + path, body);
+                new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, endpoint.requestTarget(path), body);
         HttpHeaders h = req.headers();
         h.set(HttpHeaderNames.HOST, endpoint.origin().authority());
-        h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + attempts.upstreamKey());
+        AzureTarget azure = endpoint.azure();
+        if (azure != null && !azure.entraToken()) {
+            h.set(AzureTarget.API_KEY_HEADER, attempts.upstreamKey());
+        } else {
+            h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + attempts.upstreamKey());
+        }
         h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
         h.set(HttpHeaderNames.ACCEPT, stream ? "text/event-stream" : "application/json");

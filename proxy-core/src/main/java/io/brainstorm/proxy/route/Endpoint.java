@@ -25,6 +25,9 @@ import org.jspecify.annotations.Nullable;
  *                      secret, hidden by {@link #toString()}
  * @param timeouts      upstream timeouts
  * @param simulated     true for the built-in sim provider
+ * @param azure         how an Azure OpenAI account is addressed ({@link AzureTarget}); null for
+ *                      every other endpoint, whose requests go to {@code basePath + path} with
+ *                      {@code Authorization: Bearer}
  */
 public record Endpoint(
         String id,
@@ -34,11 +37,33 @@ public record Endpoint(
         String basePath,
         @Nullable String apiKey,
         Timeouts timeouts,
-        boolean simulated) {
+        boolean simulated,
+        @Nullable AzureTarget azure) {
 
-    /** The model name the provider knows. */
+    /** An endpoint of an OpenAI-compatible account or of the sim provider. */
+    public Endpoint(
+            String id,
+            ModelSpec model,
+            Price price,
+            Origin origin,
+            String basePath,
+            @Nullable String apiKey,
+            Timeouts timeouts,
+            boolean simulated) {
+        this(id, model, price, origin, basePath, apiKey, timeouts, simulated, null);
+    }
+
+    /**
+     * The model name the provider knows, written into each attempt's body: the deployment name at
+     * an Azure account (the v1 form needs it; the deployment form ignores it).
+     */
     public String upstreamModel() {
-        return model.upstreamName();
+        return azure == null ? model.upstreamName() : azure.deployment();
+    }
+
+    /** The request target (path and query) of an upstream request to {@code path}, e.g. {@code /chat/completions}. */
+    public String requestTarget(String path) {
+        return azure == null ? basePath + path : azure.target(basePath, path);
     }
 
     /** Unique among endpoints: {@code <model>@<account>}, e.g. {@code sim/alpha@sim-east}; the key of health and learning state. */

@@ -4,6 +4,7 @@ import io.brainstorm.proxy.admin.AdminServer;
 import io.brainstorm.proxy.admission.Admission;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.concurrent.Cpus;
+import io.brainstorm.proxy.config.AzureConfig;
 import io.brainstorm.proxy.config.EndpointSpec;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.config.ModelSpec;
@@ -11,6 +12,7 @@ import io.brainstorm.proxy.config.ProviderConfig;
 import io.brainstorm.proxy.config.RoutingConfig;
 import io.brainstorm.proxy.config.Timeouts;
 import io.brainstorm.proxy.metrics.Metrics;
+import io.brainstorm.proxy.route.AzureTarget;
 import io.brainstorm.proxy.route.ChangeDetector;
 import io.brainstorm.proxy.route.CircuitConfig;
 import io.brainstorm.proxy.route.Endpoint;
@@ -333,7 +335,11 @@ public final class GatewayServer implements AutoCloseable {
                 continue;
             }
             for (ProviderConfig p : config.providers()) {
-                if (p.name().equals(m.provider()) || p.models().contains(m.id())) {
+                AzureConfig azure = p.azure();
+                String deployment = azure == null ? null : azure.deploymentOf(m, p.name());
+                if (azure != null
+                        ? deployment != null
+                        : p.name().equals(m.provider()) || p.models().contains(m.id())) {
                     URI base = p.baseUrl();
                     boolean tls = "https".equals(base.getScheme());
                     int port = base.getPort() > 0 ? base.getPort() : tls ? 443 : 80;
@@ -342,7 +348,10 @@ public final class GatewayServer implements AutoCloseable {
                         path = path.substring(0, path.length() - 1);
                     }
                     Origin origin = new Origin(base.getHost(), port, tls ? upstream.sslContext(p.caFile()) : null);
-                    out.add(new Endpoint(p.name(), m, m.price(), origin, path, null, p.timeouts(), false));
+                    AzureTarget target = azure == null || deployment == null
+                            ? null
+                            : new AzureTarget(deployment, azure.apiVersion(), azure.v1Form(), azure.entraToken());
+                    out.add(new Endpoint(p.name(), m, m.price(), origin, path, null, p.timeouts(), false, target));
                 }
             }
         }
