@@ -10,6 +10,25 @@ final class RetryAfter {
     private RetryAfter() {}
 
     /**
+     * A delay given in whole milliseconds (Azure OpenAI's {@code retry-after-ms}), or -1 when the
+     * header is absent or not a non-negative integer.
+     */
+    static long milliseconds(@Nullable String value) {
+        if (value == null) {
+            return -1;
+        }
+        String v = value.trim();
+        if (v.isEmpty() || !Character.isDigit(v.charAt(0))) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
      * The delay in milliseconds, 0 for a date in the past, or -1 when the header is absent or
      * unreadable.
      *

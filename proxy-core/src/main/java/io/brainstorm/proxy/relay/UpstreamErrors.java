@@ -1,8 +1,11 @@
 package io.brainstorm.proxy.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.api.Json;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
@@ -30,6 +33,12 @@ final class UpstreamErrors {
     }
 
     /**
+     * Azure OpenAI's {@code retry-after-ms}: the wait in milliseconds, sent beside {@code retry-after}
+     * and preferred to it when readable.
+     */
+    static final String RETRY_AFTER_MS = "retry-after-ms";
+
+    /**
      * Why the answer's head fails the attempt over, or null when its answer is to be read: a
      * {@link #failure} status, or a 2xx whose content type does not fit the request.
      */
@@ -37,8 +46,11 @@ final class UpstreamErrors {
         int status = head.status().code();
         String failure = failure(status, head.headers());
         if (failure != null) {
-            long retryAfter =
-                    RetryAfter.millis(head.headers().get(HttpHeaderNames.RETRY_AFTER), System.currentTimeMillis());
+            long retryAfter = RetryAfter.milliseconds(head.headers().get(RETRY_AFTER_MS));
+            if (retryAfter < 0) {
+                retryAfter =
+                        RetryAfter.millis(head.headers().get(HttpHeaderNames.RETRY_AFTER), System.currentTimeMillis());
+            }
             return new Rejection(failure, false, status, retryAfter);
         }
         String wrong =
@@ -75,6 +87,50 @@ final class UpstreamErrors {
         }
         return "upstream_client_error";
     }
+
+    /**
+     * Azure OpenAI's refusal of a prompt by its content filter (400, {@code error.code:
+     * "content_filter"}, with {@code type: null}, {@code status} and an {@code innererror} naming
+     * the filtered categories) as an OpenAI-shaped error: {@code message}, {@code type:
+     * "invalid_request_error"}, {@code param}, {@code code: "content_filter"}, and Azure's
+     * {@code innererror} kept. Null when {@code body} is not such an error. Indexes untouched.
+     */
+    static @Nullable ByteBuf azureContentFilter(ByteBuf body, ByteBufAllocator alloc) {
+        JsonNode error;
+        try {
+            JsonNode root = Json.read(body);
+            error = root == null ? null : root.get("error");
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        if (error == null || !CONTENT_FILTER.equals(error.path("code").asText(null))) {
+            return null;
+        }
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        ObjectNode e = out.putObject("error");
+        JsonNode message = error.get("message");
+        e.put(
+                "message",
+                message != null && message.isTextual()
+                        ? message.textValue()
+                        : "The prompt was refused by the provider's content filter.");
+        e.put("type", "invalid_request_error");
+        JsonNode param = error.get("param");
+        if (param != null && param.isTextual()) {
+            e.put("param", param.textValue());
+        } else {
+            e.putNull("param");
+        }
+        e.put("code", CONTENT_FILTER);
+        JsonNode inner = error.get("innererror");
+        if (inner != null && inner.isObject()) {
+            e.set("innererror", inner);
+        }
+        return ByteBufUtil.writeUtf8(alloc, out.toString());
+    }
+
+    /** The {@code code} of an Azure content-filter refusal, kept in the OpenAI-shaped error. */
+    static final String CONTENT_FILTER = "content_filter";
 
     private static boolean identifier(String s) {
         if (s.isEmpty() || s.length() > MAX_CODE_CHARS) {

@@ -110,13 +110,17 @@ final class WholeAnswer {
         String answerText = parts.settlement().recordContent() && ok ? AnswerText.of(body) : null;
         ByteBuf answer = body;
         this.body = null;
-        exchange.complete(parts.view()
-                .answer(
-                        head.status(),
-                        answer,
-                        head.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/json"),
-                        bill.costNano(),
-                        bill.estimated()));
+        String contentType = head.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/json");
+        if (code == 400 && attempts.endpoint().azure() != null) {
+            ByteBuf mapped =
+                    UpstreamErrors.azureContentFilter(answer, parts.client().alloc());
+            if (mapped != null) {
+                answer.release();
+                answer = mapped;
+                contentType = "application/json";
+            }
+        }
+        exchange.complete(parts.view().answer(head.status(), answer, contentType, bill.costNano(), bill.estimated()));
         if (toScore == null) {
             parts.record().emit(code, errorCode, verdict, answerText);
         } else {
