@@ -96,6 +96,17 @@ public final class Learning {
         return "~" + tenant + "|" + candidateId;
     }
 
+    /** The tenant of a key {@link #tenantKey} made, or null for a shared belief's key (a candidate id). */
+    private static @org.jspecify.annotations.Nullable String tenantOf(String key) {
+        int bar = key.indexOf('|');
+        return key.startsWith("~") && bar > 0 ? key.substring(1, bar) : null;
+    }
+
+    /** The candidate id of any store key. */
+    private static String candidateOf(String key) {
+        return tenantOf(key) == null ? key : key.substring(key.indexOf('|') + 1);
+    }
+
     /** {@link #tenantKey}, made once per tenant and candidate: routing asks for it per candidate per request. */
     private String ownKey(String tenant, String candidateId) {
         ConcurrentHashMap<String, String> byCandidate = ownKeys.get(tenant);
@@ -194,9 +205,9 @@ public final class Learning {
     public Map<String, Map<String, Map<String, Belief>>> tenants() {
         Map<String, Map<String, Map<String, Belief>>> out = new TreeMap<>();
         store.snapshot().forEach((key, byClass) -> {
-            int bar = key.indexOf('|');
-            if (key.startsWith("~") && bar > 0) {
-                out.computeIfAbsent(key.substring(1, bar), t -> new TreeMap<>()).put(key.substring(bar + 1), byClass);
+            String tenant = tenantOf(key);
+            if (tenant != null) {
+                out.computeIfAbsent(tenant, t -> new TreeMap<>()).put(candidateOf(key), byClass);
             }
         });
         return out;
@@ -215,13 +226,8 @@ public final class Learning {
     }
 
     private void fired(String key, TaskClass taskClass, Belief.Reset reset, long nowMillis) {
-        String tenant = null;
-        String candidate = key;
-        int bar = key.indexOf('|');
-        if (key.startsWith("~") && bar > 0) {
-            tenant = key.substring(1, bar);
-            candidate = key.substring(bar + 1);
-        }
+        String tenant = tenantOf(key);
+        String candidate = candidateOf(key);
         resets[(tenant != null ? 2 : 0) + reset.direction().ordinal()].increment();
         synchronized (events) {
             if (events.size() == EVENTS_KEPT) {

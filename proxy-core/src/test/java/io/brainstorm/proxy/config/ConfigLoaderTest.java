@@ -353,6 +353,14 @@ class ConfigLoaderTest {
         assertEquals(Map.of("fallback", "cheapest"), r.strategies().get("sticky"));
     }
 
+    /** The learning defaults are written twice (config may not use route): they must agree. */
+    @Test
+    void learningDefaultsAreTheSameInConfigAndInTheModel() throws ConfigException {
+        assertEquals(
+                io.brainstorm.proxy.route.LearningSettings.DEFAULTS,
+                io.brainstorm.proxy.server.GatewayServer.learningSettings(load("", Map.of())));
+    }
+
     @Test
     void badRoutingSettingsNameTheField() {
         String[][] cases = {
