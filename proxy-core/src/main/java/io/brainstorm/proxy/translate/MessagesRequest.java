@@ -54,7 +54,8 @@ import org.jspecify.annotations.Nullable;
  *       name}, {@code description}, {@code input_schema} as {@code parameters}); {@code
  *       tool_choice} {@code auto}/{@code any}/{@code none}/{@code tool} becomes {@code
  *       auto}/{@code required}/{@code none}/a named function, and {@code disable_parallel_tool_use:
- *       true} becomes {@code parallel_tool_calls: false};
+ *       true} becomes {@code parallel_tool_calls: false}; a {@code tool_choice} without tools is
+ *       dropped (OpenAI refuses it, and there is nothing to choose);
  *   <li>{@code thinking: {type: enabled, budget_tokens}} becomes {@code reasoning_effort}: below
  *       {@value AnthropicRequest#MEDIUM_BUDGET} tokens {@code low}, below {@value
  *       AnthropicRequest#HIGH_BUDGET} {@code medium}, else {@code high} (so {@link
@@ -485,25 +486,32 @@ public final class MessagesRequest {
             throw ApiError.invalidRequest(
                     "tool_choice", "tool_choice: " + describe(choice) + " (expected: an object with a type)");
         }
+        JsonNode openAi;
         switch (type) {
-            case "auto" -> out.put("tool_choice", "auto");
-            case "any" -> out.put("tool_choice", "required");
-            case "none" -> out.put("tool_choice", "none");
+            case "auto" -> openAi = NODES.textNode("auto");
+            case "any" -> openAi = NODES.textNode("required");
+            case "none" -> openAi = NODES.textNode("none");
             case "tool" -> {
                 String name = AnthropicRequest.text(choice.get("name"));
                 if (name == null || name.isEmpty()) {
                     throw ApiError.invalidRequest(
                             "tool_choice", "tool_choice.name: missing (expected: the name of the tool to use)");
                 }
-                ObjectNode named = out.putObject("tool_choice").put("type", "function");
+                ObjectNode named = NODES.objectNode().put("type", "function");
                 named.putObject("function").put("name", name);
+                openAi = named;
             }
             default ->
                 throw ApiError.invalidRequest(
                         "tool_choice",
                         "tool_choice.type: " + describe(choice.get("type")) + " (expected: auto, any, tool or none)");
         }
-        if (choice.path("disable_parallel_tool_use").asBoolean(false) && !"none".equals(type) && out.has("tools")) {
+        if (!out.has("tools")) {
+            // OpenAI refuses a tool_choice without tools; with none there is nothing to choose
+            return;
+        }
+        out.set("tool_choice", openAi);
+        if (choice.path("disable_parallel_tool_use").asBoolean(false) && !"none".equals(type)) {
             out.put("parallel_tool_calls", false);
         }
     }

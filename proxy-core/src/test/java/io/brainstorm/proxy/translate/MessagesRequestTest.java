@@ -171,6 +171,15 @@ class MessagesRequestTest {
         assertFalse(t.openAi().has("parallel_tool_calls"));
     }
 
+    @Test
+    void aToolChoiceWithoutToolsIsDropped() {
+        MessagesRequest.Translation t = translate(
+                "{'model':'m','max_tokens':9,"
+                        + "'tool_choice':{'type':'auto','disable_parallel_tool_use':true},'messages':[{'role':'user','content':'Hi'}]}");
+        assertFalse(t.openAi().has("tool_choice"));
+        assertFalse(t.openAi().has("parallel_tool_calls"));
+    }
+
     @ParameterizedTest
     @CsvSource({"1024, low", "4095, low", "4096, medium", "16383, medium", "16384, high", "64000, high"})
     void thinkingBudgetsBecomeTheEffortAnthropicRequestWouldGiveThemBack(int budget, String effort) {
