@@ -268,7 +268,8 @@ public final class ParsedRequest {
         return estimateTokens(ByteBufUtil.getBytes(body));
     }
 
-    private static long estimateTokens(byte[] body) {
+    /** {@link #estimateTokens(ByteBuf)} of UTF-8 bytes: the gateway's one prompt-token estimate. */
+    public static long estimateTokens(byte[] body) {
         long ascii = 0;
         long other = 0; // non-ASCII characters: UTF-8 lead bytes
         for (byte b : body) {
