@@ -74,6 +74,7 @@ public final class ParsedRequest {
     private final int promptEnd;
     private @Nullable String prompt;
     private boolean promptRead;
+    private @Nullable JsonNode tree;
 
     private ParsedRequest(
             Kind kind,
@@ -439,6 +440,25 @@ public final class ParsedRequest {
             }
         }
         return prompt;
+    }
+
+    /**
+     * The whole body as a tree, read on first use: for an endpoint in another format, whose body is
+     * a translation rather than the client's bytes. Never change it.
+     *
+     * @throws ApiError 400 when the body holds a number a tree cannot
+     */
+    public JsonNode tree() {
+        JsonNode t = tree;
+        if (t == null) {
+            try {
+                t = BODY_READER.readTree(bytes);
+            } catch (IOException | NumberFormatException e) {
+                throw ApiError.invalidRequest(null, "The request body could not be read: " + e.getMessage());
+            }
+            tree = t;
+        }
+        return t;
     }
 
     /** The upstream path below the endpoint's base path. */

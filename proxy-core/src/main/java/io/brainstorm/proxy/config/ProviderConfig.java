@@ -10,8 +10,9 @@ import org.jspecify.annotations.Nullable;
  *
  * @param name     the account's name; models {@code <name>/…} are served by it, and it is the
  *                 endpoint id shown in {@code X-BR-Endpoint}
- * @param type     wire protocol: {@code openai} (any OpenAI-compatible API) or {@code azure}
- *                 (Azure OpenAI: the OpenAI wire format, Azure's addressing and key header)
+ * @param type     wire protocol: {@code openai} (any OpenAI-compatible API), {@code azure}
+ *                 (Azure OpenAI: the OpenAI wire format, Azure's addressing and key header) or
+ *                 {@code anthropic} (Anthropic's Messages API, translated)
  * @param baseUrl  e.g. {@code https://api.openai.com/v1}
  * @param apiKey   the provider key of {@code tenant}, empty when not configured (tenants then
  *                 bring their own through the admin API). A secret: never logged; {@link #toString()} hides it.
@@ -20,6 +21,7 @@ import org.jspecify.annotations.Nullable;
  * @param models   extra catalog models (of other providers' names) this account also serves
  * @param caFile   extra trusted CA certificates in PEM (for private endpoints), or null
  * @param azure    the {@code type: azure} settings; null for every other type
+ * @param anthropic the {@code type: anthropic} settings; null for every other type
  */
 public record ProviderConfig(
         String name,
@@ -30,13 +32,28 @@ public record ProviderConfig(
         Timeouts timeouts,
         List<String> models,
         @Nullable Path caFile,
-        @Nullable AzureConfig azure) {
+        @Nullable AzureConfig azure,
+        @Nullable AnthropicConfig anthropic) {
 
     public ProviderConfig {
         models = List.copyOf(models);
     }
 
-    /** An account of a type other than {@code azure}. */
+    /** An account of a type other than {@code anthropic}. */
+    public ProviderConfig(
+            String name,
+            String type,
+            URI baseUrl,
+            @Nullable String apiKey,
+            @Nullable String tenant,
+            Timeouts timeouts,
+            List<String> models,
+            @Nullable Path caFile,
+            @Nullable AzureConfig azure) {
+        this(name, type, baseUrl, apiKey, tenant, timeouts, models, caFile, azure, null);
+    }
+
+    /** An account of type {@code openai}. */
     public ProviderConfig(
             String name,
             String type,
@@ -46,7 +63,7 @@ public record ProviderConfig(
             Timeouts timeouts,
             List<String> models,
             @Nullable Path caFile) {
-        this(name, type, baseUrl, apiKey, tenant, timeouts, models, caFile, null);
+        this(name, type, baseUrl, apiKey, tenant, timeouts, models, caFile, null, null);
     }
 
     public boolean hasKey() {
@@ -57,6 +74,7 @@ public record ProviderConfig(
     public String toString() {
         return "ProviderConfig[name=" + name + ", type=" + type + ", baseUrl=" + baseUrl
                 + ", apiKey=" + (hasKey() ? "(set)" : "(none)") + ", tenant=" + tenant + ", timeouts=" + timeouts
-                + ", models=" + models + ", caFile=" + caFile + (azure == null ? "" : ", azure=" + azure) + "]";
+                + ", models=" + models + ", caFile=" + caFile + (azure == null ? "" : ", azure=" + azure)
+                + (anthropic == null ? "" : ", anthropic=" + anthropic) + "]";
     }
 }

@@ -9,16 +9,18 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Reads the {@code providers} section of {@code brainstorm.yaml} for {@link ConfigLoader}: one
  * {@link ProviderConfig} per provider account, with its base URL, tenant, timeouts, models and CA
- * file checked, and for {@code type: azure} its {@link AzureConfig} (URL form, {@code api_version},
+ * file checked, for {@code type: anthropic} its {@link AnthropicConfig}, and for {@code type: azure} its {@link AzureConfig} (URL form, {@code api_version},
  * {@code deployments}, {@code bearer_token_env}); {@link #withDeployments} then adds each Azure
  * deployment to the catalog as {@code <name>/<deployment>}. Errors name the field path, as
  * everywhere in the loader; the API key (or Entra ID token) is never part of a message, nor is a
@@ -27,6 +29,9 @@ import org.jspecify.annotations.Nullable;
 final class ProviderSection {
     private static final Pattern PROVIDER_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
     static final String AZURE = "azure";
+    static final String ANTHROPIC = "anthropic";
+    private static final Pattern ANTHROPIC_VERSION = Pattern.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}");
+    private static final Pattern ANTHROPIC_BETA = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}");
     private static final String V1_PATH = "/openai/v1";
     private static final Pattern API_VERSION =
             Pattern.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?|v1|latest|preview");
@@ -54,7 +59,9 @@ final class ProviderSection {
                     "ca_file",
                     "api_version",
                     "deployments",
-                    "bearer_token_env");
+                    "bearer_token_env",
+                    "anthropic_version",
+                    "anthropic_beta");
             YamlNode nameNode = p.field("name");
             String name = nameNode.requiredText();
             if (!PROVIDER_NAME.matcher(name).matches()) {
@@ -69,11 +76,18 @@ final class ProviderSection {
             }
             YamlNode typeNode = p.field("type");
             String type = typeNode.text("openai");
-            if (!type.equals("openai") && !type.equals(AZURE)) {
-                throw typeNode.error(
-                        "openai (any OpenAI-compatible API) or azure (Azure OpenAI); anthropic comes later");
+            if (!type.equals("openai") && !type.equals(AZURE) && !type.equals(ANTHROPIC)) {
+                throw typeNode.error("openai (any OpenAI-compatible API), azure (Azure OpenAI) or anthropic"
+                        + " (Anthropic's Messages API)");
             }
             boolean azure = type.equals(AZURE);
+            if (!type.equals(ANTHROPIC)) {
+                for (String only : new String[] {"anthropic_version", "anthropic_beta"}) {
+                    if (p.field(only).isSet()) {
+                        throw p.field(only).fail("only for type: anthropic (this provider is type: " + type + ")");
+                    }
+                }
+            }
             if (!azure) {
                 for (String only : new String[] {"api_version", "deployments", "bearer_token_env"}) {
                     if (p.field(only).isSet()) {
@@ -131,9 +145,29 @@ final class ProviderSection {
                     throw caNode.error("a readable PEM file (relative paths start at the config file's folder)");
                 }
             }
-            out.add(new ProviderConfig(name, type, baseUrl, apiKey, tenant, timeouts, models, caFile, azureConfig));
+            AnthropicConfig anthropicConfig = type.equals(ANTHROPIC) ? anthropic(p) : null;
+            out.add(new ProviderConfig(
+                    name, type, baseUrl, apiKey, tenant, timeouts, models, caFile, azureConfig, anthropicConfig));
         }
         return out;
+    }
+
+    /** The {@code type: anthropic} settings: {@code anthropic_version}, {@code anthropic_beta}. */
+    private static AnthropicConfig anthropic(YamlNode p) throws ConfigException {
+        YamlNode versionNode = p.field("anthropic_version");
+        String version = versionNode.text(AnthropicConfig.DEFAULT_VERSION);
+        if (!ANTHROPIC_VERSION.matcher(version).matches()) {
+            throw versionNode.error("an anthropic-version date such as " + AnthropicConfig.DEFAULT_VERSION);
+        }
+        Set<String> betas = new LinkedHashSet<>();
+        for (YamlNode beta : p.field("anthropic_beta").elements()) {
+            String name = beta.requiredText();
+            if (!ANTHROPIC_BETA.matcher(name).matches()) {
+                throw beta.error("a beta name such as prompt-caching-2024-07-31: lower-case letters, digits and '-'");
+            }
+            betas.add(name);
+        }
+        return new AnthropicConfig(version, betas);
     }
 
     /**

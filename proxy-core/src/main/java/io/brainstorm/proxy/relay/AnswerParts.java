@@ -2,6 +2,7 @@ package io.brainstorm.proxy.relay;
 
 import io.brainstorm.proxy.api.ParsedRequest;
 import io.netty.channel.ChannelHandlerContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the state of an answer ({@link WholeAnswer}, {@link StreamedAnswer}) works with: its
@@ -10,6 +11,8 @@ import io.netty.channel.ChannelHandlerContext;
  *
  * @param scored whether the answer goes through the scorer (the request asked for structure)
  * @param record the request's completion record, which the answer's end fills
+ * @param messages the Anthropic Messages client whose answers are in Anthropic's shape, or null
+ *        for an OpenAI client
  */
 record AnswerParts(
         Exchange exchange,
@@ -22,4 +25,5 @@ record AnswerParts(
         ClientView view,
         Bill bill,
         Timeline timeline,
-        CompletionRecord record) {}
+        CompletionRecord record,
+        @Nullable MessagesClient messages) {}

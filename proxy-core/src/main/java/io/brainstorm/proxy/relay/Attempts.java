@@ -59,6 +59,10 @@ final class Attempts {
     private boolean retriedStale;
 
     private boolean lastFailureTimeout;
+    /** How many endpoints could not take the request in their format ({@link #unsuited}). */
+    private int unsuited;
+    /** Why the first unsuited endpoint could not take it, or null. */
+    private @Nullable ApiError unsuitedError;
     /** The last failed attempt answered 2xx with something unusable: the provider had the prompt. */
     private boolean lastFailureInvalid;
 
@@ -233,6 +237,28 @@ final class Attempts {
         index++;
     }
 
+    /**
+     * The request cannot be put in the current endpoint's format ({@code n: 2} for Anthropic, …):
+     * nothing was sent, so the endpoint gets no verdict and the attempt does not count; the next
+     * one goes on down the plan. When every endpoint was unsuited, {@code why} is the client's answer.
+     */
+    void unsuited(ApiError why) {
+        log.log(
+                Level.DEBUG,
+                "request {0}: {1} cannot take it: {2}",
+                requestId,
+                endpoint().candidateId(),
+                why.getMessage());
+        failures.add(endpoint().id() + ": " + why.getMessage());
+        unsuited++;
+        if (unsuitedError == null) {
+            unsuitedError = why;
+        }
+        abandon();
+        tried--;
+        index++;
+    }
+
     /** Whether the last failed attempt answered 2xx with something unusable: the provider had the prompt. */
     boolean lastFailureInvalid() {
         return lastFailureInvalid;
@@ -258,6 +284,11 @@ final class Attempts {
                             + " the provider asked to wait before it takes more requests with this tenant's provider key;"
                             + " retry in " + seconds + " s.",
                     seconds);
+        }
+        ApiError unsuited = unsuitedError;
+        if (unsuited != null && this.unsuited == failures.size()) {
+            // no endpoint could take the request as it is: the client's to change
+            return unsuited;
         }
         String tried = String.join("; ", failures);
         String message =

@@ -48,12 +48,21 @@ final class ClientView {
     private final Ticket ticket;
     private final Attempts attempts;
     private final boolean clientTrailers;
+    /** The Messages client, whose stream errors are Anthropic's events; null for an OpenAI client. */
+    private final @Nullable MessagesClient messages;
     /** {@code X-BR-Efficiency} as sent: known at routing, the same in headers, trailers and {@code x_br}. */
     private final String efficiency;
 
     /** @param clientTrailers whether the client asked for trailers ({@code TE: trailers}) */
-    ClientView(String requestId, RoutePlan route, Ticket ticket, Attempts attempts, boolean clientTrailers) {
+    ClientView(
+            String requestId,
+            RoutePlan route,
+            Ticket ticket,
+            Attempts attempts,
+            boolean clientTrailers,
+            @Nullable MessagesClient messages) {
         this.requestId = requestId;
+        this.messages = messages;
         this.route = route;
         this.ticket = ticket;
         this.attempts = attempts;
@@ -63,17 +72,20 @@ final class ClientView {
 
     /**
      * The request to the current endpoint, carrying {@code body} to {@code path} under its base
-     * path ({@link Endpoint#requestTarget}); the key goes in {@code Authorization: Bearer}, or in
-     * {@code api-key} at an Azure account without an Entra ID token.
+     * path ({@link Endpoint#requestTarget}); the key goes in {@code Authorization: Bearer}, in
+     * {@code api-key} at an Azure account without an Entra ID token, or with Anthropic's headers
+     * when {@code anthropic} is the attempt's translation.
      */
-    FullHttpRequest upstreamRequest(ByteBuf body, String path, boolean stream) {
+    FullHttpRequest upstreamRequest(ByteBuf body, String path, boolean stream, @Nullable AnthropicAttempt anthropic) {
         Endpoint endpoint = attempts.endpoint();
         FullHttpRequest req =
                 new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, endpoint.requestTarget(path), body);
         HttpHeaders h = req.headers();
         h.set(HttpHeaderNames.HOST, endpoint.origin().authority());
         AzureTarget azure = endpoint.azure();
-        if (azure != null && !azure.entraToken()) {
+        if (anthropic != null) {
+            anthropic.headers(h, attempts.upstreamKey());
+        } else if (azure != null && !azure.entraToken()) {
             h.set(AzureTarget.API_KEY_HEADER, attempts.upstreamKey());
         } else {
             h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + attempts.upstreamKey());
@@ -139,6 +151,10 @@ final class ClientView {
      * object, {@code finish_reason: "error"}, and {@code x_br} with the estimated cost.
      */
     ByteBuf errorEvent(ByteBufAllocator alloc, String message, String code, long costNano) {
+        if (messages != null) {
+            // a Messages client: Anthropic's error event, and no message_stop after it
+            return MessagesEvents.errorEvent(alloc, "api_error", code + ": " + message, xbr(costNano, true, null));
+        }
         ObjectNode event = Json.MAPPER.createObjectNode();
         event.put("id", requestId);
         event.put("object", "chat.completion.chunk");

@@ -80,6 +80,8 @@ public final class Exchange implements UpstreamListener {
     private final Bill bill;
     /** This request's record, started by the server; {@link #emit} ends it. */
     private final CompletionRecord record;
+    /** The Messages client whose answers are in Anthropic's shape, or null for an OpenAI client. */
+    private final @Nullable MessagesClient messages;
     /** What an answer's state works with, made once since none of it changes between attempts. */
     private final AnswerParts parts;
 
@@ -88,6 +90,8 @@ public final class Exchange implements UpstreamListener {
     private @Nullable WholeAnswer answer;
     /** The answer being relayed in {@code STREAMING} and {@code SCORING}, else null. */
     private @Nullable StreamedAnswer stream;
+    /** The current attempt's translation when its endpoint speaks Anthropic's format, else null. */
+    private @Nullable AnthropicAttempt anthropic;
 
     /**
      * @param clientTrailers whether the client asked for trailers ({@code TE: trailers})
@@ -113,10 +117,44 @@ public final class Exchange implements UpstreamListener {
                 completion,
                 clientTrailers,
                 onDone,
-                System::nanoTime);
+                System::nanoTime,
+                null);
     }
 
-    /** @param clock the clock of {@code completion}'s arrival, read for every timeout and latency */
+    /**
+     * An exchange for a client of the Anthropic Messages API ({@code POST /v1/messages}): its
+     * {@code request} is the OpenAI form of {@code messages}' request, and every answer goes back in
+     * Anthropic's shape ({@link MessagesClient}).
+     */
+    public Exchange(
+            ChannelHandlerContext client,
+            UpstreamClient upstreamClient,
+            ParsedRequest request,
+            RoutePlan route,
+            Settlement settlement,
+            Ticket ticket,
+            Completion.Builder completion,
+            boolean clientTrailers,
+            Consumer<ChannelFuture> onDone,
+            MessagesClient messages) {
+        this(
+                client,
+                Upstreams.of(upstreamClient),
+                request,
+                route,
+                settlement,
+                ticket,
+                completion,
+                clientTrailers,
+                onDone,
+                System::nanoTime,
+                messages);
+    }
+
+    /**
+     * @param clock    the clock of {@code completion}'s arrival, read for every timeout and latency
+     * @param messages the Messages client whose request this is, or null for an OpenAI client
+     */
     Exchange(
             ChannelHandlerContext client,
             Upstreams upstreams,
@@ -127,8 +165,10 @@ public final class Exchange implements UpstreamListener {
             Completion.Builder completion,
             boolean clientTrailers,
             Consumer<ChannelFuture> onDone,
-            LongSupplier clock) {
+            LongSupplier clock,
+            @Nullable MessagesClient messages) {
         this.client = client;
+        this.messages = messages;
         this.request = request;
         this.route = route;
         this.requestId = completion.requestId();
@@ -136,7 +176,7 @@ public final class Exchange implements UpstreamListener {
         this.timeline = new Timeline(clock, completion.arrivalNanos());
         this.attempts = new Attempts(route, settlement.outcomes(), timeline, settlement.maxAttempts(), this.requestId);
         this.call = new UpstreamCall(upstreams);
-        this.view = new ClientView(this.requestId, route, ticket, attempts, clientTrailers);
+        this.view = new ClientView(this.requestId, route, ticket, attempts, clientTrailers, messages);
         this.deadline = new Deadline(
                 client.executor(), timeline, route.first().timeouts().total(), () -> guarded(this::onTimer));
         this.bill = new Bill(ticket, request.features().estimatedInputTokens());
@@ -145,7 +185,7 @@ public final class Exchange implements UpstreamListener {
                 .scoring()
                 .applies(request.features().json(), request.features().tools());
         this.parts = new AnswerParts(
-                this, client, requestId, request, settlement, scored, attempts, view, bill, timeline, record);
+                this, client, requestId, request, settlement, scored, attempts, view, bill, timeline, record, messages);
     }
 
     /** Starts the first attempt. Call on the client's event loop. */
@@ -177,6 +217,14 @@ public final class Exchange implements UpstreamListener {
             failWith(attempts.exhausted());
             return;
         }
+        try {
+            anthropic = AnthropicAttempt.of(request, attempts.endpoint(), messages);
+        } catch (ApiError e) {
+            // the request cannot go there as it is (n: 2 at Anthropic): on down the plan, no verdict
+            attempts.unsuited(e);
+            attempt();
+            return;
+        }
         timeline.attemptStarted();
         state = State.CONNECTING;
         // the retry after a stale connection takes a new one: the others parked as long may be stale too
@@ -202,8 +250,11 @@ public final class Exchange implements UpstreamListener {
         Channel ch = f.getNow();
         call.open(ch, this);
         state = State.WAITING;
-        ByteBuf body = request.upstreamBody(client.alloc(), attempts.endpoint());
-        ch.writeAndFlush(view.upstreamRequest(body, request.upstreamPath(), request.stream()))
+        AnthropicAttempt anthropic = this.anthropic;
+        ByteBuf body = anthropic == null
+                ? request.upstreamBody(client.alloc(), attempts.endpoint())
+                : anthropic.body(client.alloc());
+        ch.writeAndFlush(view.upstreamRequest(body, request.upstreamPath(), request.stream(), anthropic))
                 .addListener((ChannelFutureListener) w -> guarded(() -> {
                     if (!w.isSuccess() && ch == call.channel() && state == State.WAITING) {
                         failAttempt("sending the request failed: " + UpstreamCall.describe(w.cause()));
@@ -254,7 +305,7 @@ public final class Exchange implements UpstreamListener {
 
     private void onResponseHead(HttpResponse response) {
         call.responseStarted();
-        UpstreamErrors.Rejection rejected = UpstreamErrors.rejection(response, request.stream());
+        UpstreamErrors.Rejection rejected = UpstreamErrors.rejection(response, request.stream(), anthropic != null);
         if (rejected != null) {
             failAttempt(rejected.reason(), false, rejected.invalid(), rejected.status(), rejected.retryAfterMillis());
             return;
@@ -265,10 +316,10 @@ public final class Exchange implements UpstreamListener {
         if (request.stream() && response.status().code() / 100 == 2) {
             state = State.STREAMING;
             attempts.relaying();
-            stream = new StreamedAnswer(parts);
+            stream = new StreamedAnswer(parts, anthropic);
         } else {
             state = State.AGGREGATING;
-            answer = new WholeAnswer(parts, response);
+            answer = new WholeAnswer(parts, response, anthropic);
         }
     }
 

@@ -7,6 +7,7 @@ import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.settle.StreamCapture;
 import io.brainstorm.proxy.settle.Usage;
 import io.brainstorm.proxy.settle.UsageParser;
+import io.brainstorm.proxy.translate.AnthropicStreamTranslator;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -33,6 +34,16 @@ final class StreamRelay {
     private final SseEventSplitter splitter;
     /** The side copy for scoring or the audit, or null; it reads events, never changes or releases them. */
     private final @Nullable StreamCapture capture;
+    /**
+     * Turns an Anthropic endpoint's events into OpenAI chunks, which then go on as if the upstream
+     * had sent them (re-encoded, the only stream that is); null for an OpenAI-format upstream.
+     */
+    private final @Nullable AnthropicStreamTranslator translator;
+    /**
+     * What a Messages client gets instead of the chunks: Anthropic's events as they came, or the
+     * chunks translated; null for an OpenAI client.
+     */
+    private final @Nullable MessagesEvents messages;
 
     private @Nullable ObjectNode usageChunk;
     private boolean sawDone;
@@ -40,7 +51,23 @@ final class StreamRelay {
     private long relayedEvents;
 
     StreamRelay(ChannelHandlerContext client, String requestId, int maxEventBytes, @Nullable StreamCapture capture) {
+        this(client, requestId, maxEventBytes, capture, null, null);
+    }
+
+    /**
+     * @param translator for an Anthropic endpoint's stream, else null
+     * @param messages   the stream of a Messages client, in Anthropic's events; null for an OpenAI client
+     */
+    StreamRelay(
+            ChannelHandlerContext client,
+            String requestId,
+            int maxEventBytes,
+            @Nullable StreamCapture capture,
+            @Nullable AnthropicStreamTranslator translator,
+            @Nullable MessagesEvents messages) {
         this.client = client;
+        this.translator = translator;
+        this.messages = messages;
         this.capture = capture;
         this.requestId = requestId;
         this.splitter = new SseEventSplitter(maxEventBytes);
@@ -70,6 +97,21 @@ final class StreamRelay {
         return sawDone;
     }
 
+    /** Why the upstream's stream broke while it was read (an Anthropic {@code error} event), or null. */
+    @Nullable
+    String broken() {
+        AnthropicStreamTranslator t = translator;
+        if (t == null || t.state() != AnthropicStreamTranslator.State.BROKEN) {
+            return null;
+        }
+        return String.valueOf(t.failure());
+    }
+
+    /** What ends a complete stream from this upstream, for the message when it is missing. */
+    String endMarker() {
+        return translator == null ? "[DONE]" : "message_stop";
+    }
+
     /** Content events relayed so far; the completion estimate when usage is missing. */
     long relayedEvents() {
         return relayedEvents;
@@ -78,6 +120,11 @@ final class StreamRelay {
     /** The usage the upstream reported, or null. */
     @Nullable
     Usage usage() {
+        AnthropicStreamTranslator t = translator;
+        if (t != null) {
+            // Anthropic's counts, cache writes included, which the OpenAI usage chunk cannot carry
+            return t.complete() ? AnthropicAttempt.usage(t.usage()) : null;
+        }
         return usageChunk == null ? null : UsageParser.parse(usageChunk.get("usage"));
     }
 
@@ -87,6 +134,10 @@ final class StreamRelay {
      * then {@code [DONE]}. Not flushed.
      */
     void writeEnd(boolean clientWantsUsage, ObjectNode xbr, String costUsd) {
+        if (messages != null) {
+            messages.end(translator == null ? usageChunk : null, xbr, costUsd);
+            return;
+        }
         if (clientWantsUsage && usageChunk != null) {
             ((ObjectNode) usageChunk.get("usage")).putRawValue("cost", new RawValue(costUsd));
             usageChunk.set("x_br", xbr);
@@ -113,6 +164,34 @@ final class StreamRelay {
             event.release();
             return;
         }
+        AnthropicStreamTranslator t = translator;
+        if (t != null) {
+            String data = SseEvents.data(event);
+            if (messages != null && messages.passThrough()) {
+                // the Messages client gets Anthropic's event; its translation is the gateway's alone
+                messages.upstreamEvent(event.retain(), data);
+            }
+            event.release();
+            if (!data.isEmpty()) {
+                for (String chunk : t.feed(data)) {
+                    if (AnthropicStreamTranslator.DONE.equals(chunk)) {
+                        sawDone = true;
+                    } else if (!released) {
+                        onChunk(SseEvents.dataEvent(client.alloc(), chunk));
+                    }
+                }
+            }
+            return;
+        }
+        onChunk(event);
+    }
+
+    /** An OpenAI chunk event (or {@code [DONE]}) from the upstream, or translated from Anthropic's. */
+    private void onChunk(ByteBuf event) {
+        if (released || sawDone) {
+            event.release();
+            return;
+        }
         if (SseEvents.isDone(event)) {
             sawDone = true;
             event.release();
@@ -128,7 +207,19 @@ final class StreamRelay {
             return;
         }
         relayedEvents++;
-        if (relayedEvents == 1) {
+        emit(event);
+    }
+
+    /** A chunk event for the client: written, translated for a Messages client, or dropped when Anthropic's own passed. */
+    private void emit(ByteBuf event) {
+        MessagesEvents m = messages;
+        if (m != null) {
+            if (m.passThrough()) {
+                event.release();
+            } else {
+                m.chunk(event);
+            }
+        } else if (relayedEvents == 1) {
             // the first token leaves at once, even when the upstream sent many events in one read
             client.writeAndFlush(new DefaultHttpContent(event));
         } else {
@@ -146,7 +237,7 @@ final class StreamRelay {
                     ObjectNode copy = o.deepCopy();
                     copy.putNull("usage");
                     relayedEvents++;
-                    client.write(new DefaultHttpContent(SseEvents.dataEvent(client.alloc(), copy.toString())));
+                    emit(SseEvents.dataEvent(client.alloc(), copy.toString()));
                 }
             }
         } catch (IOException e) {

@@ -5,6 +5,7 @@ import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.settle.Scorer;
 import io.brainstorm.proxy.settle.StreamCapture;
 import io.brainstorm.proxy.settle.Usage;
+import io.brainstorm.proxy.translate.MessagesStream;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -42,8 +43,12 @@ final class StreamedAnswer {
 
     private final StreamRelay relay;
 
-    /** Writes the stream's head to the client. */
-    StreamedAnswer(AnswerParts parts) {
+    /**
+     * Writes the stream's head to the client.
+     *
+     * @param anthropic the attempt's translation when the endpoint speaks Anthropic's format, else null
+     */
+    StreamedAnswer(AnswerParts parts, @Nullable AnthropicAttempt anthropic) {
         this.parts = parts;
         this.exchange = parts.exchange();
         this.attempts = parts.attempts();
@@ -52,8 +57,26 @@ final class StreamedAnswer {
         this.capture = parts.scored() || settlement.recordContent()
                 ? settlement.scoring().capture()
                 : null;
-        this.relay = new StreamRelay(parts.client(), parts.requestId(), MAX_EVENT_BYTES, capture);
+        this.relay = new StreamRelay(
+                parts.client(),
+                parts.requestId(),
+                MAX_EVENT_BYTES,
+                capture,
+                anthropic == null ? null : anthropic.streamTranslator(),
+                messagesEvents(parts, anthropic));
         parts.client().write(parts.view().streamHead());
+    }
+
+    /** A Messages client's stream: Anthropic's events passed through, or the chunks translated; null for an OpenAI client. */
+    private static @Nullable MessagesEvents messagesEvents(AnswerParts parts, @Nullable AnthropicAttempt anthropic) {
+        MessagesClient m = parts.messages();
+        if (m == null) {
+            return null;
+        }
+        MessagesStream reverse = anthropic != null && anthropic.passThrough()
+                ? null
+                : new MessagesStream(parts.requestId(), m.clientModel());
+        return new MessagesEvents(parts.client(), parts.requestId(), reverse);
     }
 
     /**
@@ -78,6 +101,11 @@ final class StreamedAnswer {
             if (relay.relayedEvents() > 0) {
                 parts.timeline().contentRelayed();
             }
+            String broken = relay.broken();
+            if (broken != null && !relay.released()) {
+                broke(broken);
+                return false;
+            }
         } catch (SseEventTooLongException e) {
             broke("the upstream sent an event larger than " + MAX_EVENT_BYTES + " bytes");
             return false;
@@ -88,7 +116,8 @@ final class StreamedAnswer {
     /** The upstream's body ended: the stream completes, or breaks when {@code [DONE]} was missing. */
     private void finish() {
         if (!relay.sawDone()) {
-            broke("the upstream ended the stream without [DONE]");
+            String broken = relay.broken();
+            broke(broken != null ? broken : "the upstream ended the stream without " + relay.endMarker());
             return;
         }
         Usage u = relay.usage();

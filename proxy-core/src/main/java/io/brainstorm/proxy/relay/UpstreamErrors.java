@@ -40,11 +40,16 @@ final class UpstreamErrors {
 
     /**
      * Why the answer's head fails the attempt over, or null when its answer is to be read: a
-     * {@link #failure} status, or a 2xx whose content type does not fit the request.
+     * {@link #failure} status (and 402, a billing refusal, from {@code anthropic}), or a 2xx whose
+     * content type does not fit the request.
      */
-    static @Nullable Rejection rejection(HttpResponse head, boolean stream) {
+    static @Nullable Rejection rejection(HttpResponse head, boolean stream, boolean anthropic) {
         int status = head.status().code();
         String failure = failure(status, head.headers());
+        if (failure == null && anthropic && status == 402) {
+            // Anthropic's billing_error: the account cannot pay, another endpoint may
+            failure = "HTTP 402 (the provider refused the configured key: billing)";
+        }
         if (failure != null) {
             long retryAfter = RetryAfter.milliseconds(head.headers().get(RETRY_AFTER_MS));
             if (retryAfter < 0) {

@@ -7,6 +7,7 @@ import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.settle.Scorer;
 import io.brainstorm.proxy.settle.Usage;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -38,10 +39,15 @@ final class WholeAnswer {
     private final Attempts attempts;
     private final Bill bill;
     private final HttpResponse head;
-    /** The answer read so far; null once it went to the client or was released. */
+    /** The attempt's translation when the endpoint speaks Anthropic's format, else null. */
+    private final @Nullable AnthropicAttempt anthropic;
+    /** The answer read so far (in OpenAI's shape once finished); null once it went to the client or was released. */
     private @Nullable CompositeByteBuf body;
+    /** What a Messages client gets instead of {@link #body}, once finished; else null. */
+    private @Nullable ByteBuf clientBody;
 
-    WholeAnswer(AnswerParts parts, HttpResponse head) {
+    WholeAnswer(AnswerParts parts, HttpResponse head, @Nullable AnthropicAttempt anthropic) {
+        this.anthropic = anthropic;
         this.parts = parts;
         this.exchange = parts.exchange();
         this.attempts = parts.attempts();
@@ -71,10 +77,42 @@ final class WholeAnswer {
         }
     }
 
-    /** The whole answer is here: it fails the attempt over, or goes to the client and ends the exchange. */
-    private void finish(CompositeByteBuf body) {
+    /**
+     * The whole answer is here: it fails the attempt over, or goes to the client and ends the
+     * exchange. From Anthropic, it is translated into OpenAI's shape first (checked, scored and
+     * recorded as such); a Messages client then gets Anthropic's own bytes, and from an OpenAI-format
+     * endpoint the OpenAI answer translated into Anthropic's shape.
+     */
+    private void finish(CompositeByteBuf upstream) {
         int code = head.status().code();
         boolean ok = code / 100 == 2;
+        ByteBufAllocator alloc = parts.client().alloc();
+        CompositeByteBuf body = upstream;
+        Usage translatedUsage = null;
+        String contentType = head.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/json");
+        if (anthropic != null) {
+            ByteBuf translated;
+            if (ok) {
+                AnthropicAttempt.Answer a = anthropic.answer(upstream, alloc);
+                if (a == null) {
+                    exchange.failAttempt("the answer was not an Anthropic message", false, true, code, -1);
+                    return;
+                }
+                translated = a.body();
+                translatedUsage = a.usage();
+            } else {
+                translated = anthropic.error(code, upstream, head.headers().get(HttpHeaderNames.RETRY_AFTER), alloc);
+            }
+            if (anthropic.passThrough()) {
+                // the Messages client gets Anthropic's bytes as they came
+                clientBody = upstream;
+            } else {
+                upstream.release();
+                contentType = "application/json";
+            }
+            body = alloc.compositeBuffer(1).addComponent(true, translated);
+            this.body = body;
+        }
         AnswerCheck.Kind kind =
                 parts.request().kind() == ParsedRequest.Kind.CHAT ? AnswerCheck.Kind.CHAT : AnswerCheck.Kind.EMBEDDINGS;
         AnswerCheck.Checked checked = ok ? AnswerCheck.check(body, kind, Json.MAPPER.getFactory()) : null;
@@ -82,12 +120,29 @@ final class WholeAnswer {
             exchange.failAttempt("the answer was " + checked.wrong(), false, true, code, -1);
             return;
         }
+        if (code == 400 && attempts.endpoint().azure() != null) {
+            ByteBuf mapped = UpstreamErrors.azureContentFilter(body, alloc);
+            if (mapped != null) {
+                body.release();
+                body = alloc.compositeBuffer(1).addComponent(true, mapped);
+                this.body = body;
+                contentType = "application/json";
+            }
+        }
+        MessagesClient messages = parts.messages();
+        if (messages != null && clientBody == null) {
+            // an OpenAI-format endpoint's answer for a Messages client
+            clientBody = ok
+                    ? MessagesAnswer.message(body, parts.requestId(), messages, alloc)
+                    : MessagesAnswer.error(code, body, alloc);
+            contentType = "application/json";
+        }
         attempts.relaying();
         Scorer.Result verdict = Scorer.NOT_APPLICABLE;
         ByteBuf toScore = null;
         String errorCode = null;
         if (checked != null) {
-            Usage u = checked.usage();
+            Usage u = translatedUsage != null ? translatedUsage : checked.usage();
             if (u == null) {
                 bill.settleEstimate(0, attempts.endpoint());
             } else {
@@ -108,17 +163,14 @@ final class WholeAnswer {
             errorCode = UpstreamErrors.code(body);
         }
         String answerText = parts.settlement().recordContent() && ok ? AnswerText.of(body) : null;
-        ByteBuf answer = body;
-        this.body = null;
-        String contentType = head.headers().get(HttpHeaderNames.CONTENT_TYPE, "application/json");
-        if (code == 400 && attempts.endpoint().azure() != null) {
-            ByteBuf mapped =
-                    UpstreamErrors.azureContentFilter(answer, parts.client().alloc());
-            if (mapped != null) {
-                answer.release();
-                answer = mapped;
-                contentType = "application/json";
-            }
+        ByteBuf answer;
+        if (clientBody != null) {
+            answer = clientBody;
+            clientBody = null;
+            release();
+        } else {
+            answer = body;
+            this.body = null;
         }
         exchange.complete(parts.view().answer(head.status(), answer, contentType, bill.costNano(), bill.estimated()));
         if (toScore == null) {
@@ -140,11 +192,15 @@ final class WholeAnswer {
         }
     }
 
-    /** Releases the body unless it went to the client. Idempotent. */
+    /** Releases the bodies unless they went to the client. Idempotent. */
     void release() {
         if (body != null) {
             body.release();
             body = null;
+        }
+        if (clientBody != null) {
+            clientBody.release();
+            clientBody = null;
         }
     }
 }

@@ -28,6 +28,8 @@ import org.jspecify.annotations.Nullable;
  * @param azure         how an Azure OpenAI account is addressed ({@link AzureTarget}); null for
  *                      every other endpoint, whose requests go to {@code basePath + path} with
  *                      {@code Authorization: Bearer}
+ * @param anthropic     how an Anthropic account is addressed ({@link AnthropicTarget}); null for
+ *                      every other endpoint. Its requests and answers are in Anthropic's format.
  */
 public record Endpoint(
         String id,
@@ -38,7 +40,22 @@ public record Endpoint(
         @Nullable String apiKey,
         Timeouts timeouts,
         boolean simulated,
-        @Nullable AzureTarget azure) {
+        @Nullable AzureTarget azure,
+        @Nullable AnthropicTarget anthropic) {
+
+    /** An endpoint of an OpenAI-wire account: OpenAI-compatible, Azure, or the sim provider. */
+    public Endpoint(
+            String id,
+            ModelSpec model,
+            Price price,
+            Origin origin,
+            String basePath,
+            @Nullable String apiKey,
+            Timeouts timeouts,
+            boolean simulated,
+            @Nullable AzureTarget azure) {
+        this(id, model, price, origin, basePath, apiKey, timeouts, simulated, azure, null);
+    }
 
     /** An endpoint of an OpenAI-compatible account or of the sim provider. */
     public Endpoint(
@@ -50,7 +67,7 @@ public record Endpoint(
             @Nullable String apiKey,
             Timeouts timeouts,
             boolean simulated) {
-        this(id, model, price, origin, basePath, apiKey, timeouts, simulated, null);
+        this(id, model, price, origin, basePath, apiKey, timeouts, simulated, null, null);
     }
 
     /**
@@ -61,8 +78,14 @@ public record Endpoint(
         return azure == null ? model.upstreamName() : azure.deployment();
     }
 
-    /** The request target (path and query) of an upstream request to {@code path}, e.g. {@code /chat/completions}. */
+    /**
+     * The request target (path and query) of an upstream request to {@code path}, e.g.
+     * {@code /chat/completions}; at an Anthropic account always its Messages path.
+     */
     public String requestTarget(String path) {
+        if (anthropic != null) {
+            return basePath + AnthropicTarget.MESSAGES_PATH;
+        }
         return azure == null ? basePath + path : azure.target(basePath, path);
     }
 

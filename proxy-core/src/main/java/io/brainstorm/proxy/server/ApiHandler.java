@@ -11,12 +11,16 @@ import io.brainstorm.proxy.api.UsageView;
 import io.brainstorm.proxy.auth.ApiKey;
 import io.brainstorm.proxy.auth.KeyAccess;
 import io.brainstorm.proxy.relay.Exchange;
+import io.brainstorm.proxy.relay.MessagesClient;
 import io.brainstorm.proxy.route.Access;
 import io.brainstorm.proxy.route.AnswerLog;
 import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
+import io.brainstorm.proxy.translate.MessagesErrors;
+import io.brainstorm.proxy.translate.MessagesTokenCount;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -54,7 +58,14 @@ import org.jspecify.annotations.Nullable;
 final class ApiHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger log = System.getLogger(ApiHandler.class.getName());
     private static final String SUPPORTED = "This gateway serves POST /v1/chat/completions, POST /v1/embeddings,"
-            + " GET /v1/models, GET /v1/usage, POST /v1/feedback, GET /healthz and GET /readyz.";
+            + " POST /v1/messages, POST /v1/messages/count_tokens, GET /v1/models, GET /v1/usage,"
+            + " POST /v1/feedback, GET /healthz and GET /readyz.";
+    /** The Anthropic Messages API's paths: their errors are in Anthropic's shape. */
+    private static final String MESSAGES = "/v1/messages";
+    /** Where Anthropic's clients put the key; {@code Authorization: Bearer} works too. */
+    private static final String X_API_KEY = "x-api-key";
+
+    private static final String ANTHROPIC_BETA = "anthropic-beta";
 
     private static final String X_TITLE = "x-title";
 
@@ -82,6 +93,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
         String requestId = RequestIds.next();
         long arrivalNanos = System.nanoTime();
+        boolean messagesApi = request.uri().startsWith(MESSAGES);
         try {
             busy = true;
             gateway.requestStarted();
@@ -92,12 +104,12 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             }
             ApiError malformed = malformed(ctx, request);
             if (malformed != null) {
-                respond(ctx, Responses.error(ctx, malformed, requestId), true);
+                respond(ctx, error(ctx, malformed, requestId, messagesApi), true);
                 return;
             }
             dispatch(ctx, request, requestId, arrivalNanos);
         } catch (ApiError e) {
-            respond(ctx, Responses.error(ctx, e, requestId), false);
+            respond(ctx, error(ctx, e, requestId, messagesApi), false);
         } catch (RuntimeException e) {
             log.log(System.Logger.Level.ERROR, "request " + requestId + " failed inside the gateway", e);
             if (!stopExchange(ctx) || !busy) {
@@ -106,15 +118,33 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             }
             respond(
                     ctx,
-                    Responses.error(
+                    error(
                             ctx,
                             ApiError.internal(
                                     "Internal gateway error; quote request id " + requestId + " when reporting it."),
-                            requestId),
+                            requestId,
+                            messagesApi),
                     false);
         } finally {
             request.release();
         }
+    }
+
+    /**
+     * The error answer: OpenAI's shape, or Anthropic's ({@code {"type":"error","error":{"type",
+     * "message"}}}, {@link MessagesErrors}) on the Messages API's paths, with the same status and
+     * headers.
+     */
+    private static FullHttpResponse error(
+            ChannelHandlerContext ctx, ApiError e, String requestId, boolean messagesApi) {
+        FullHttpResponse r = Responses.error(ctx, e, requestId);
+        if (messagesApi) {
+            MessagesErrors.AnthropicError a = MessagesErrors.of(e);
+            byte[] json = a.toJson().getBytes(StandardCharsets.UTF_8);
+            r.content().clear().writeBytes(json);
+            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, json.length);
+        }
+        return r;
     }
 
     /**
@@ -176,6 +206,12 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, feedback(key, services, request)), false);
             }
             case "/v1/chat/completions" -> call(ctx, request, path, requestId, arrivalNanos, ParsedRequest.Kind.CHAT);
+            case MESSAGES -> call(ctx, request, path, requestId, arrivalNanos, null);
+            case MESSAGES + "/count_tokens" -> {
+                requireMethod(method, HttpMethod.POST, path);
+                authenticate(request);
+                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, countTokens(request)), false);
+            }
             case "/v1/embeddings" -> call(ctx, request, path, requestId, arrivalNanos, ParsedRequest.Kind.EMBEDDINGS);
             default -> {
                 if (path.startsWith("/v1/models/") && method.equals(HttpMethod.GET)) {
@@ -244,8 +280,36 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         return o.toString();
     }
 
+    /**
+     * The key of {@code Authorization: Bearer}, or of {@code x-api-key} (the Anthropic SDKs' and
+     * Claude Code's header) when there is no {@code Authorization}.
+     */
     private ApiKey authenticate(FullHttpRequest request) {
-        return gateway.registry().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+        String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (authorization == null) {
+            String key = request.headers().get(X_API_KEY);
+            if (key != null) {
+                authorization = "Bearer " + key;
+            }
+        }
+        return gateway.registry().authenticate(authorization);
+    }
+
+    /**
+     * {@code POST /v1/messages/count_tokens}: {@code {"input_tokens": N}}, estimated the way the
+     * gateway estimates prompts for budgets ({@link MessagesTokenCount}); no provider is asked.
+     */
+    private static String countTokens(FullHttpRequest request) {
+        JsonNode body;
+        try {
+            body = Json.read(request.content());
+        } catch (IOException e) {
+            throw ApiError.invalidRequest(null, "The request body is not valid JSON.");
+        }
+        if (body == null || !body.isObject()) {
+            throw ApiError.invalidRequest(null, "The request body must be a JSON object.");
+        }
+        return MessagesTokenCount.answer(body).toString();
     }
 
     private Access access(ApiKey key) {
@@ -288,10 +352,11 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             String path,
             String requestId,
             long arrivalNanos,
-            ParsedRequest.Kind kind) {
+            ParsedRequest.@Nullable Kind kind) {
         Completion.Builder completion = Completion.builder(requestId, arrivalNanos)
                 .app(app(request))
-                .operation(kind == ParsedRequest.Kind.CHAT ? "chat" : "embeddings");
+                .operation(kind == null ? "messages" : kind == ParsedRequest.Kind.CHAT ? "chat" : "embeddings");
+        MessagesClient messages = null;
         ApiKey key;
         ParsedRequest parsed;
         RoutePlan route;
@@ -301,7 +366,19 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             requireMethod(request.method(), HttpMethod.POST, path);
             key = authenticate(request);
             completion.key(key.tenant(), key.id());
-            parsed = ParsedRequest.parse(kind, request.content());
+            if (kind == null) {
+                // the Messages API: parsed, routed and admitted in its OpenAI form
+                messages = MessagesClient.parse(
+                        request.content(), request.headers().get(ANTHROPIC_BETA));
+                ByteBuf openAi = messages.openAiBody();
+                try {
+                    parsed = ParsedRequest.parse(ParsedRequest.Kind.CHAT, openAi);
+                } finally {
+                    openAi.release();
+                }
+            } else {
+                parsed = ParsedRequest.parse(kind, request.content());
+            }
             completion.requestedModel(parsed.model()).stream(parsed.stream()).format(parsed.format());
             services = requireServices();
             route = services.router().route(parsed.model(), parsed.features(), requestId, access(key));
@@ -313,16 +390,28 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
         boolean trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         try {
-            exchange = new Exchange(
-                    ctx,
-                    gateway.upstream(),
-                    parsed,
-                    route,
-                    services.settlement(),
-                    ticket,
-                    completion,
-                    trailers,
-                    f -> done(ctx, f));
+            exchange = messages == null
+                    ? new Exchange(
+                            ctx,
+                            gateway.upstream(),
+                            parsed,
+                            route,
+                            services.settlement(),
+                            ticket,
+                            completion,
+                            trailers,
+                            f -> done(ctx, f))
+                    : new Exchange(
+                            ctx,
+                            gateway.upstream(),
+                            parsed,
+                            route,
+                            services.settlement(),
+                            ticket,
+                            completion,
+                            trailers,
+                            f -> done(ctx, f),
+                            messages);
             log.log(System.Logger.Level.DEBUG, "request {0}: key {1} model {2}", requestId, key.id(), parsed.model());
             exchange.start();
         } catch (RuntimeException e) {

@@ -4,6 +4,7 @@ import io.brainstorm.proxy.admin.AdminServer;
 import io.brainstorm.proxy.admission.Admission;
 import io.brainstorm.proxy.auth.Registry;
 import io.brainstorm.proxy.concurrent.Cpus;
+import io.brainstorm.proxy.config.AnthropicConfig;
 import io.brainstorm.proxy.config.AzureConfig;
 import io.brainstorm.proxy.config.EndpointSpec;
 import io.brainstorm.proxy.config.GatewayConfig;
@@ -12,6 +13,7 @@ import io.brainstorm.proxy.config.ProviderConfig;
 import io.brainstorm.proxy.config.RoutingConfig;
 import io.brainstorm.proxy.config.Timeouts;
 import io.brainstorm.proxy.metrics.Metrics;
+import io.brainstorm.proxy.route.AnthropicTarget;
 import io.brainstorm.proxy.route.AzureTarget;
 import io.brainstorm.proxy.route.ChangeDetector;
 import io.brainstorm.proxy.route.CircuitConfig;
@@ -351,7 +353,18 @@ public final class GatewayServer implements AutoCloseable {
                     AzureTarget target = azure == null || deployment == null
                             ? null
                             : new AzureTarget(deployment, azure.apiVersion(), azure.v1Form(), azure.entraToken());
-                    out.add(new Endpoint(p.name(), m, m.price(), origin, path, null, p.timeouts(), false, target));
+                    AnthropicConfig anthropic = p.anthropic();
+                    AnthropicTarget messages = null;
+                    if (anthropic != null) {
+                        // https://api.anthropic.com and https://api.anthropic.com/v1 both mean the same account
+                        if (path.endsWith("/v1")) {
+                            path = path.substring(0, path.length() - 3);
+                        }
+                        messages = new AnthropicTarget(anthropic.version(), anthropic.allowedBetas(), (int)
+                                Math.min(Integer.MAX_VALUE, Math.max(1, m.maxOutputTokens())));
+                    }
+                    out.add(new Endpoint(
+                            p.name(), m, m.price(), origin, path, null, p.timeouts(), false, target, messages));
                 }
             }
         }

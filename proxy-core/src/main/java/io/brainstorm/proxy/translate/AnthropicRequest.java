@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p><b>Calling it:</b> {@link #translate(JsonNode, String, int)} once per attempt on an Anthropic
  * endpoint, with the upstream model name and the catalog's default output limit; send {@link
- * Translation#body()} with {@link #headers(String, String, Set)}. Keep the {@link Translation}: its
+ * Translation#body()} with {@link #headers(String, String, String, Set)}. Keep the {@link Translation}: its
  * {@link Translation#forcedTool()} goes to {@link AnthropicResponse#translate} so a {@code
  * response_format} answer comes back as content, and {@link Translation#stream()} / {@link
  * Translation#includeUsage()} say what the client asked to see.
@@ -228,17 +228,19 @@ public final class AnthropicRequest {
     }
 
     /**
-     * The headers of a call to Anthropic: {@code x-api-key}, {@code anthropic-version} and, when the
+     * The headers of a call to Anthropic: {@code x-api-key}, {@code anthropic-version} ({@code version},
+     * {@link #VERSION} unless the account says otherwise) and, when the
      * client sent {@code anthropic-beta}, the flags of it that {@code allowedBetas} names (a
      * comma-separated list, as Anthropic reads it); a flag outside the list is dropped, not refused.
      * The caller adds {@code content-type}.
      *
      * @param clientBeta the client's {@code anthropic-beta} header, or null
      */
-    public static Map<String, String> headers(String apiKey, @Nullable String clientBeta, Set<String> allowedBetas) {
+    public static Map<String, String> headers(
+            String apiKey, String version, @Nullable String clientBeta, Set<String> allowedBetas) {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("x-api-key", apiKey);
-        headers.put("anthropic-version", VERSION);
+        headers.put("anthropic-version", version);
         if (clientBeta != null) {
             List<String> kept = new ArrayList<>();
             for (String flag : clientBeta.split(",", -1)) {

@@ -180,8 +180,29 @@ class ConfigLoaderTest {
                 .startsWith("providers[0].name: \"Open_AI\""));
         assertTrue(message("providers:\n  - {name: sim, base_url: \"http://a\"}\n")
                 .startsWith("providers[0].name: \"sim\""));
-        assertTrue(message("providers:\n  - {name: a, type: anthropic, base_url: \"http://a\"}\n")
-                .startsWith("providers[0].type: \"anthropic\" (expected: openai"));
+        assertTrue(message("providers:\n  - {name: a, type: gemini, base_url: \"http://a\"}\n")
+                .startsWith("providers[0].type: \"gemini\" (expected: openai (any OpenAI-compatible API), azure"
+                        + " (Azure OpenAI) or anthropic"));
+    }
+
+    @Test
+    void anthropicProvidersHaveAVersionAndAnAllowListOfBetas() throws Exception {
+        ProviderConfig p = load(
+                        "providers:\n  - {name: anthropic, type: anthropic, base_url: \"https://api.anthropic.com\","
+                                + " anthropic_beta: [prompt-caching-2024-07-31]}\n",
+                        Map.of())
+                .providers()
+                .get(0);
+        assertEquals(new AnthropicConfig("2023-06-01", java.util.Set.of("prompt-caching-2024-07-31")), p.anthropic());
+        assertEquals(null, p.azure());
+        assertTrue(message("providers:\n  - {name: a, type: anthropic, base_url: \"http://a\","
+                        + " anthropic_version: latest}\n")
+                .startsWith("providers[0].anthropic_version: \"latest\" (expected: an anthropic-version date"));
+        assertTrue(message("providers:\n  - {name: a, type: anthropic, base_url: \"http://a\","
+                        + " anthropic_beta: [\"Bad Beta\"]}\n")
+                .startsWith("providers[0].anthropic_beta[0]: \"Bad Beta\" (expected: a beta name"));
+        assertTrue(message("providers:\n  - {name: a, base_url: \"http://a\", anthropic_version: \"2023-06-01\"}\n")
+                .contains("only for type: anthropic (this provider is type: openai)"));
     }
 
     @Test

@@ -60,11 +60,11 @@ class AzureErrorsTest {
     void retryAfterMsIsPreferredToRetryAfter() {
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.TOO_MANY_REQUESTS);
         head.headers().set("retry-after", "2").set("retry-after-ms", "1500");
-        assertEquals(1500, UpstreamErrors.rejection(head, false).retryAfterMillis());
+        assertEquals(1500, UpstreamErrors.rejection(head, false, false).retryAfterMillis());
         head.headers().set("retry-after-ms", "soon");
-        assertEquals(2000, UpstreamErrors.rejection(head, false).retryAfterMillis(), "unreadable: retry-after");
+        assertEquals(2000, UpstreamErrors.rejection(head, false, false).retryAfterMillis(), "unreadable: retry-after");
         head.headers().remove("retry-after");
-        assertEquals(-1, UpstreamErrors.rejection(head, false).retryAfterMillis());
+        assertEquals(-1, UpstreamErrors.rejection(head, false, false).retryAfterMillis());
     }
 
     @Test

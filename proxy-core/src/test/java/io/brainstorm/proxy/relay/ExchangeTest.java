@@ -150,7 +150,8 @@ class ExchangeTest {
                 Completion.builder("req_1", now()).key("acme", "key_1").stream(stream),
                 false,
                 lastWrites::add,
-                this::now);
+                this::now,
+                null);
     }
 
     private long now() {

@@ -410,6 +410,7 @@ class AnthropicRequestTest {
     void headersCarryTheKeyTheVersionAndOnlyAllowedBetas() {
         Map<String, String> h = AnthropicRequest.headers(
                 "sk-ant-1",
+                AnthropicRequest.VERSION,
                 " prompt-caching-2024-07-31, computer-use-2025-01-24 ,,prompt-caching-2024-07-31",
                 Set.of("prompt-caching-2024-07-31", "interleaved-thinking-2025-05-14"));
         assertEquals(
@@ -420,10 +421,10 @@ class AnthropicRequestTest {
                 h);
         assertEquals(
                 Map.of("x-api-key", "k", "anthropic-version", "2023-06-01"),
-                AnthropicRequest.headers("k", "computer-use-2025-01-24", Set.of()));
+                AnthropicRequest.headers("k", AnthropicRequest.VERSION, "computer-use-2025-01-24", Set.of()));
         assertEquals(
                 Map.of("x-api-key", "k", "anthropic-version", "2023-06-01"),
-                AnthropicRequest.headers("k", null, Set.of("x")));
+                AnthropicRequest.headers("k", "2023-06-01", null, Set.of("x")));
     }
 
     @Test
