@@ -37,6 +37,12 @@ import org.jspecify.annotations.Nullable;
  *     price: {input: 2.50, cached_input: 1.25, output: 10.00}   # USD per million tokens
  *     capabilities: [tools, json, vision]                       # also: embeddings
  *     created: 1715558400            # unix seconds; optional
+ *   - id: anthropic/claude-sonnet-4-5
+ *     upstream_name: claude-sonnet-4-5-20250929
+ *     context_length: 200000
+ *     max_output_tokens: 64000
+ *     price: {input: 3.00, cached_input: 0.30, cache_write: 3.75, cache_write_1h: 6.00, output: 15.00}
+ *     capabilities: [tools, json, vision]
  *   - id: sim/alpha                  # provider sim: simulated, endpoints required
  *     endpoints:
  *       - id: sim-east
@@ -44,7 +50,12 @@ import org.jspecify.annotations.Nullable;
  *         sim: {latency_ms: 120, ttft_ms: 40, token_interval_ms: 8, quality: 0.95, failure_rate: 0.02}
  * }</pre>
  * Prices are exact decimals with at most 9 decimal places (nano-USD), stored as
- * nano-USD per million tokens; {@code cached_input} defaults to {@code input}. A sim model's price
+ * nano-USD per million tokens. Beside {@code input} and {@code output} (which reasoning tokens are
+ * billed at too), a price may give {@code cached_input} (a prompt token read from the provider's
+ * cache), {@code cache_write} (a prompt token written to it, for Anthropic with the five-minute
+ * lifetime) and {@code cache_write_1h} (written for one hour). {@code cached_input} and {@code
+ * cache_write} default to {@code input}, as OpenAI-type providers bill no write apart;
+ * {@code cache_write_1h} defaults to {@code cache_write}. A sim model's price
  * is its first endpoint's; a model-level {@code price} on a sim model may be omitted and must match
  * if given.
  *
@@ -57,6 +68,8 @@ public final class Catalog {
     static final String BUILT_IN_RESOURCE = "io/brainstorm/proxy/conf/models.yaml";
 
     static final String SIM_PROVIDER = "sim";
+
+    private static final String PRICE_FIELDS = "{input, cached_input, cache_write, cache_write_1h, output}";
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
     private static final Pattern BARE = Pattern.compile("[^\\s:]+");
@@ -262,7 +275,7 @@ public final class Catalog {
             }
         } else {
             if (!priceNode.isSet()) {
-                throw priceNode.error("a price: {input, cached_input, output} in USD per million tokens");
+                throw priceNode.error("a price: " + PRICE_FIELDS + " in USD per million tokens");
             }
             price = parsePrice(priceNode);
         }
@@ -299,7 +312,7 @@ public final class Catalog {
         }
         YamlNode priceNode = e.field("price");
         if (!priceNode.isSet()) {
-            throw priceNode.error("a price: {input, cached_input, output} in USD per million tokens");
+            throw priceNode.error("a price: " + PRICE_FIELDS + " in USD per million tokens");
         }
         return new EndpointSpec(id, parsePrice(priceNode), parseProfile(e.field("sim")));
     }
@@ -331,13 +344,25 @@ public final class Catalog {
         return value.doubleValue();
     }
 
-    /** Reads {@code {input, cached_input, output}} in USD per million tokens. */
+    /**
+     * Reads {@code {input, cached_input, cache_write, cache_write_1h, output}} in USD per million
+     * tokens: {@code cached_input} and {@code cache_write} default to {@code input}, {@code
+     * cache_write_1h} to {@code cache_write}.
+     */
     static Price parsePrice(YamlNode p) throws ConfigException {
-        p.expectMapping("{input, cached_input, output} in USD per million tokens", "input", "cached_input", "output");
+        p.expectMapping(
+                PRICE_FIELDS + " in USD per million tokens",
+                "input",
+                "cached_input",
+                "cache_write",
+                "cache_write_1h",
+                "output");
         long input = nanoPerMillion(p.field("input"));
         long output = nanoPerMillion(p.field("output"));
         long cached = p.field("cached_input").isSet() ? nanoPerMillion(p.field("cached_input")) : input;
-        return new Price(input, output, cached);
+        long write = p.field("cache_write").isSet() ? nanoPerMillion(p.field("cache_write")) : input;
+        long write1h = p.field("cache_write_1h").isSet() ? nanoPerMillion(p.field("cache_write_1h")) : write;
+        return new Price(input, output, cached, write, write1h);
     }
 
     /** A USD decimal as exact nano-USD: {@code 2.50} is {@code 2_500_000_000}. */

@@ -123,6 +123,12 @@ public final class Metrics implements CompletionSink {
         requests.increment();
         s.promptTokens.add(Math.max(0, c.promptTokens()));
         s.completionTokens.add(Math.max(0, c.completionTokens()));
+        if (c.cachedTokens() > 0) {
+            s.cachedTokens.add(c.cachedTokens());
+        }
+        if (c.cacheWriteTokens() > 0) {
+            s.cacheWriteTokens.add(c.cacheWriteTokens());
+        }
         long cost = Math.max(0, c.costNanoUsd());
         s.costNano.add(cost);
         if (c.fallbacks() > 0) {
@@ -242,6 +248,8 @@ public final class Metrics implements CompletionSink {
             "brainstorm_requests_total",
             "brainstorm_prompt_tokens_total",
             "brainstorm_completion_tokens_total",
+            "brainstorm_cached_tokens_total",
+            "brainstorm_cache_write_tokens_total",
             "brainstorm_cost_usd_total",
             "brainstorm_fallbacks_total",
             "brainstorm_request_duration_seconds",
@@ -292,6 +300,22 @@ public final class Metrics implements CompletionSink {
                         "Completion tokens (as the provider reported them, else estimated), by model and endpoint.",
                         all,
                         s -> s.completionTokens.sum()));
+        families.put(
+                "brainstorm_cached_tokens_total",
+                () -> SeriesFamilies.counter(
+                        x,
+                        "brainstorm_cached_tokens_total",
+                        "Prompt tokens the provider read from its cache (part of the prompt tokens), by model and endpoint.",
+                        all,
+                        s -> s.cachedTokens.sum()));
+        families.put(
+                "brainstorm_cache_write_tokens_total",
+                () -> SeriesFamilies.counter(
+                        x,
+                        "brainstorm_cache_write_tokens_total",
+                        "Prompt tokens the provider wrote to its cache (part of the prompt tokens), by model and endpoint.",
+                        all,
+                        s -> s.cacheWriteTokens.sum()));
         families.put("brainstorm_cost_usd_total", () -> {
             x.family(
                     "brainstorm_cost_usd_total",

@@ -20,6 +20,8 @@ final class Series {
 
     final LongAdder promptTokens = new LongAdder();
     final LongAdder completionTokens = new LongAdder();
+    final LongAdder cachedTokens = new LongAdder();
+    final LongAdder cacheWriteTokens = new LongAdder();
     final LongAdder costNano = new LongAdder();
     final LongAdder fallbacks = new LongAdder();
     /** By format ({@link Labels#FORMATS}): scored answers, the sum of their scores, and outcome → answers. */

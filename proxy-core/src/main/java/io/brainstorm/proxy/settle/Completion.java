@@ -30,6 +30,11 @@ import org.jspecify.annotations.Nullable;
  * @param stream           whether the client asked for a stream
  * @param promptTokens     prompt tokens (reported or estimated), 0 when unknown
  * @param completionTokens completion tokens (reported or estimated), 0 when unknown
+ * @param cachedTokens     of the prompt tokens, how many the provider read from its cache
+ *                         ({@link Usage#cachedPromptTokens()}); 0 when unknown
+ * @param cacheWriteTokens of the prompt tokens, how many the provider wrote to its cache, of any
+ *                         lifetime ({@link Usage#allCacheWriteTokens()}: Anthropic's cache creation);
+ *                         0 when unknown
  * @param costNanoUsd      what was charged to the key's budget, in nano-USD
  * @param costEstimated    true when the provider reported no usage and the cost is the gateway's estimate
  * @param latencyMicros    from the request's arrival to its last byte written
@@ -59,6 +64,8 @@ public record Completion(
         boolean stream,
         long promptTokens,
         long completionTokens,
+        long cachedTokens,
+        long cacheWriteTokens,
         long costNanoUsd,
         boolean costEstimated,
         long latencyMicros,
@@ -129,6 +136,8 @@ public record Completion(
         private @Nullable String errorCode;
         private long promptTokens;
         private long completionTokens;
+        private long cachedTokens;
+        private long cacheWriteTokens;
         private long costNanoUsd;
         private boolean costEstimated;
         private long ttftMicros = -1;
@@ -219,10 +228,24 @@ public record Completion(
             return this;
         }
 
+        /** Prompt and completion tokens, reported or estimated; no cache counts. */
         public Builder tokens(long promptTokens, long completionTokens) {
             requireOpen();
             this.promptTokens = promptTokens;
             this.completionTokens = completionTokens;
+            return this;
+        }
+
+        /**
+         * The provider's token counts: prompt and completion tokens, and of the prompt tokens those
+         * read from and written to its cache. Null (no usage known) sets them all to 0.
+         */
+        public Builder usage(@Nullable Usage usage) {
+            requireOpen();
+            this.promptTokens = usage == null ? 0 : usage.promptTokens();
+            this.completionTokens = usage == null ? 0 : usage.completionTokens();
+            this.cachedTokens = usage == null ? 0 : usage.cachedPromptTokens();
+            this.cacheWriteTokens = usage == null ? 0 : usage.allCacheWriteTokens();
             return this;
         }
 
@@ -314,6 +337,8 @@ public record Completion(
                         stream,
                         promptTokens,
                         completionTokens,
+                        cachedTokens,
+                        cacheWriteTokens,
                         costNanoUsd,
                         costEstimated,
                         micros,

@@ -7,8 +7,23 @@ import java.math.BigDecimal;
  * Money arithmetic of the settle step: what an answer cost, in integer nano-USD, and how amounts are
  * written in JSON and headers. Never a {@code double}.
  *
- * <p><b>Rounding.</b> Each line (uncached prompt, cached prompt, completion) is rounded half-up to
- * a whole nano-USD on its own, so a cost is exact to within 1.5 nano-USD of the true value.
+ * <p><b>The bill of an answer</b> ({@link #nanoUsd}) has five lines, each its tokens times its
+ * {@link Price} component:
+ * <ul>
+ *   <li>uncached prompt tokens ({@link Usage#uncachedPromptTokens()}) at the input price;
+ *   <li>prompt tokens read from the cache at the cached-input price;
+ *   <li>prompt tokens written to the cache with the default (five-minute) lifetime at the
+ *       cache-write price;
+ *   <li>prompt tokens written to the cache for one hour at the one-hour cache-write price;
+ *   <li>completion tokens, reasoning tokens included, at the output price: a provider that
+ *       reports reasoning apart ({@code completion_tokens_details.reasoning_tokens}) counts them in
+ *       {@code completion_tokens} too, and Anthropic counts thinking in {@code output_tokens}.
+ * </ul>
+ * The lines depend only on the counts, never on how the answer travelled: a streamed answer whose
+ * usage adds up to the same {@link Usage} as a whole one costs the same to the nano-USD.
+ *
+ * <p><b>Rounding.</b> Each line is rounded half-up to a whole nano-USD on its own, so a cost is
+ * exact to within 2.5 nano-USD of the true value.
  *
  * <p><b>Errors.</b> A result beyond {@code long} range throws {@link ArithmeticException}; nothing
  * wraps around. For scale: 10^9 tokens at $100,000 per million is 10^17 nano-USD, well inside.
@@ -52,18 +67,18 @@ public final class Cost {
     }
 
     /**
-     * What an answer cost in nano-USD: uncached prompt tokens at the input price, cached prompt
-     * tokens at the cached-input price, completion tokens (reasoning included) at the output price.
+     * What an answer cost in nano-USD: the five lines of the class doc, each rounded on its own,
+     * added up.
      *
      * @throws ArithmeticException if the result does not fit in a {@code long}
      */
     public static long nanoUsd(Usage usage, Price price) {
-        long uncached = usage.promptTokens() - usage.cachedPromptTokens();
-        long prompt = Math.addExact(
-                tokensNano(uncached, price.inputNanoPerM()),
-                tokensNano(usage.cachedPromptTokens(), price.cachedInputNanoPerM()));
         try {
-            return Math.addExact(prompt, tokensNano(usage.completionTokens(), price.outputNanoPerM()));
+            long sum = tokensNano(usage.uncachedPromptTokens(), price.inputNanoPerM());
+            sum = Math.addExact(sum, tokensNano(usage.cachedPromptTokens(), price.cachedInputNanoPerM()));
+            sum = Math.addExact(sum, tokensNano(usage.cacheWriteTokens(), price.cacheWriteNanoPerM()));
+            sum = Math.addExact(sum, tokensNano(usage.cacheWrite1hTokens(), price.cacheWrite1hNanoPerM()));
+            return Math.addExact(sum, tokensNano(usage.completionTokens(), price.outputNanoPerM()));
         } catch (ArithmeticException e) {
             throw new ArithmeticException(
                     "cost of " + usage + " at " + price + " (expected: at most " + Long.MAX_VALUE + " nano-USD)");

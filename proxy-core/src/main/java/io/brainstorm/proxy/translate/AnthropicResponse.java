@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
  * Usage: {@code prompt_tokens} = input + cache creation + cache read (Anthropic's {@code
  * input_tokens} counts only what was neither read from nor written to the cache), {@code
  * prompt_tokens_details.cached_tokens} = cache read, {@code completion_tokens} = output (thinking
- * included), {@code total_tokens} their sum. The {@code id} is Anthropic's message id.
+ * included), {@code total_tokens} their sum. The {@code id} is Anthropic's message id. For cost,
+ * {@link Usage#toSettle()} keeps the cache writes apart, five-minute from one-hour.
  *
  * <p><b>Errors:</b> a body that is not a {@code message} (no {@code content} list) is {@link
  * ApiError#upstreamInvalidResponse} (502).
@@ -39,9 +40,21 @@ public final class AnthropicResponse {
     private AnthropicResponse() {}
 
     /**
-     * Anthropic's token counts, as reported, for cost: input at the input price, cache creation at
-     * the cache-write price (of which {@code cacheCreation1hTokens} at the one-hour price, when
-     * Anthropic says), cache read at the cached-input price, output at the output price.
+     * Anthropic's token counts for one answer, as reported: of a whole message, or of a stream so
+     * far ({@link AnthropicStreamTranslator#usage()}). The one record for both, so that a streamed
+     * answer and the same answer whole turn into the same {@link #toSettle() settle usage}, hence
+     * the same cost.
+     *
+     * @param inputTokens           {@code input_tokens}: prompt tokens neither read from nor written
+     *     to the cache
+     * @param outputTokens          {@code output_tokens}, thinking included
+     * @param cacheCreationTokens   prompt tokens written to the cache, of either lifetime: {@code
+     *     cache_creation_input_tokens}, or the sum of the {@code cache_creation} breakdown when that
+     *     is larger
+     * @param cacheCreation1hTokens of those, written with a one-hour lifetime ({@code
+     *     cache_creation.ephemeral_1h_input_tokens}), priced apart; never more than {@code
+     *     cacheCreationTokens}
+     * @param cacheReadTokens       {@code cache_read_input_tokens}: prompt tokens read from the cache
      */
     public record Usage(
             long inputTokens,
@@ -49,22 +62,68 @@ public final class AnthropicResponse {
             long cacheCreationTokens,
             long cacheCreation1hTokens,
             long cacheReadTokens) {
+        public static final Usage ZERO = new Usage(0, 0, 0, 0, 0);
+
+        /** Largest count kept: three of them still add up inside a {@code long}. */
+        private static final long MAX_COUNT = Long.MAX_VALUE / 4;
+
+        public Usage {
+            if (inputTokens < 0
+                    || outputTokens < 0
+                    || cacheCreationTokens < 0
+                    || cacheCreation1hTokens < 0
+                    || cacheReadTokens < 0) {
+                throw new IllegalArgumentException("usage: " + inputTokens + "/" + outputTokens + "/"
+                        + cacheCreationTokens + "/" + cacheCreation1hTokens + "/" + cacheReadTokens
+                        + " (expected: all >= 0)");
+            }
+            if (cacheCreation1hTokens > cacheCreationTokens) {
+                throw new IllegalArgumentException("cacheCreation1hTokens: " + cacheCreation1hTokens
+                        + " (expected: <= cacheCreationTokens " + cacheCreationTokens + ")");
+            }
+        }
 
         /** OpenAI's {@code prompt_tokens}: every input token, cached or not. */
         public long promptTokens() {
             return inputTokens + cacheCreationTokens + cacheReadTokens;
         }
 
-        /** Anthropic's {@code usage} object (a message's, or a stream's {@code message_start}'s). */
+        /** OpenAI's {@code total_tokens}. */
+        public long totalTokens() {
+            return promptTokens() + outputTokens;
+        }
+
+        /**
+         * Anthropic's {@code usage} object (a message's, a stream's {@code message_start}'s or
+         * {@code message_delta}'s). A count that is missing, null, not a number or negative is 0;
+         * an absurdly large one is capped so that no sum overflows.
+         */
         public static Usage of(JsonNode usage) {
+            JsonNode breakdown = usage.path("cache_creation");
+            long oneHour = count(breakdown.path("ephemeral_1h_input_tokens"));
+            long written = Math.max(
+                    count(usage.path("cache_creation_input_tokens")),
+                    count(breakdown.path("ephemeral_5m_input_tokens")) + oneHour);
             return new Usage(
-                    usage.path("input_tokens").asLong(0),
-                    usage.path("output_tokens").asLong(0),
-                    usage.path("cache_creation_input_tokens").asLong(0),
-                    usage.path("cache_creation")
-                            .path("ephemeral_1h_input_tokens")
-                            .asLong(0),
-                    usage.path("cache_read_input_tokens").asLong(0));
+                    count(usage.path("input_tokens")),
+                    count(usage.path("output_tokens")),
+                    written,
+                    oneHour,
+                    count(usage.path("cache_read_input_tokens")));
+        }
+
+        /**
+         * Each count the larger of this one's and {@code later}'s: Anthropic's stream reports
+         * cumulative snapshots, and a later one may leave a count out or give it as 0, which must not
+         * lower it.
+         */
+        public Usage atLeast(Usage later) {
+            return new Usage(
+                    Math.max(inputTokens, later.inputTokens),
+                    Math.max(outputTokens, later.outputTokens),
+                    Math.max(cacheCreationTokens, later.cacheCreationTokens),
+                    Math.max(cacheCreation1hTokens, later.cacheCreation1hTokens),
+                    Math.max(cacheReadTokens, later.cacheReadTokens));
         }
 
         /** OpenAI's {@code usage} object for these counts. */
@@ -72,9 +131,34 @@ public final class AnthropicResponse {
             ObjectNode u = NODES.objectNode();
             u.put("prompt_tokens", promptTokens());
             u.put("completion_tokens", outputTokens);
-            u.put("total_tokens", promptTokens() + outputTokens);
+            u.put("total_tokens", totalTokens());
             u.putObject("prompt_tokens_details").put("cached_tokens", cacheReadTokens);
             return u;
+        }
+
+        /**
+         * The gateway's usage, for cost, budget and the completion record: {@code promptTokens} =
+         * input + cache writes + cache read, {@code cachedPromptTokens} = cache read, the writes
+         * split into five-minute ({@code cacheWriteTokens}, all of them when Anthropic gave no
+         * breakdown) and one-hour ({@code cacheWrite1hTokens}), {@code completionTokens} = output.
+         * {@code reasoningTokens} is 0: Anthropic counts thinking in the output without saying how
+         * much, and it is billed as output either way.
+         */
+        public io.brainstorm.proxy.settle.Usage toSettle() {
+            return new io.brainstorm.proxy.settle.Usage(
+                    promptTokens(),
+                    outputTokens,
+                    cacheReadTokens,
+                    0,
+                    cacheCreationTokens - cacheCreation1hTokens,
+                    cacheCreation1hTokens);
+        }
+
+        private static long count(JsonNode n) {
+            if (!n.isNumber() || !n.canConvertToLong()) {
+                return 0;
+            }
+            return Math.min(Math.max(0, n.asLong()), MAX_COUNT);
         }
     }
 

@@ -62,8 +62,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p><b>Usage.</b> {@code message_delta} usage is a cumulative snapshot that may leave out the
  * input and cache counts, or give them as 0: a count only ever grows here, so those from
- * {@code message_start} survive. {@link #usage()} keeps the raw cache creation and read counts for
- * cost; the OpenAI usage chunk has {@code prompt_tokens} = input + cache creation + cache read and
+ * {@code message_start} survive. {@link #usage()} keeps the raw cache creation (five-minute and
+ * one-hour) and read counts, in the record {@link AnthropicResponse} uses, so that {@link
+ * AnthropicResponse.Usage#toSettle()} charges a streamed answer exactly what the same answer costs
+ * whole; the OpenAI usage chunk has {@code prompt_tokens} = input + cache creation + cache read and
  * {@code prompt_tokens_details.cached_tokens} = cache read.
  *
  * <p><b>For the relay.</b> The gateway always wants usage to settle a stream; pass
@@ -99,40 +101,6 @@ public final class AnthropicStreamTranslator {
         BROKEN
     }
 
-    /**
-     * Anthropic's token counts for one answer, as the last event reported them.
-     *
-     * @param inputTokens              {@code input_tokens}: prompt tokens neither read from nor written to the cache
-     * @param cacheCreationInputTokens {@code cache_creation_input_tokens}: prompt tokens written to the cache
-     * @param cacheCreation1hInputTokens of those, written with a one-hour lifetime
-     *     ({@code cache_creation.ephemeral_1h_input_tokens}), priced apart
-     * @param cacheReadInputTokens     {@code cache_read_input_tokens}: prompt tokens read from the cache
-     * @param outputTokens             {@code output_tokens}, thinking included
-     */
-    public record Usage(
-            long inputTokens,
-            long cacheCreationInputTokens,
-            long cacheCreation1hInputTokens,
-            long cacheReadInputTokens,
-            long outputTokens) {
-        public static final Usage ZERO = new Usage(0, 0, 0, 0, 0);
-
-        /** OpenAI's {@code prompt_tokens}: input plus cache creation plus cache read. */
-        public long promptTokens() {
-            return inputTokens + cacheCreationInputTokens + cacheReadInputTokens;
-        }
-
-        /** OpenAI's {@code total_tokens}. */
-        public long totalTokens() {
-            return promptTokens() + outputTokens;
-        }
-
-        /** The gateway's usage for cost and settling; Anthropic does not count thinking apart. */
-        public io.brainstorm.proxy.settle.Usage toOpenAi() {
-            return new io.brainstorm.proxy.settle.Usage(promptTokens(), outputTokens, cacheReadInputTokens, 0);
-        }
-    }
-
     private final String model;
     private final long created;
     private final boolean includeUsage;
@@ -146,7 +114,7 @@ public final class AnthropicStreamTranslator {
     private @Nullable String finishReason;
     private @Nullable String failure;
     private @Nullable String errorType;
-    private Usage usage = Usage.ZERO;
+    private AnthropicResponse.Usage usage = AnthropicResponse.Usage.ZERO;
 
     /**
      * @param model          the model id the client should see in every chunk
@@ -231,8 +199,11 @@ public final class AnthropicStreamTranslator {
         return finishReason;
     }
 
-    /** The token counts so far: the final ones once {@link #complete()}. */
-    public Usage usage() {
+    /**
+     * The token counts so far: the final ones once {@link #complete()}. The same record as a whole
+     * message's, so {@link AnthropicResponse.Usage#toSettle()} gives what to charge either way.
+     */
+    public AnthropicResponse.Usage usage() {
         return usage;
     }
 
@@ -354,31 +325,15 @@ public final class AnthropicStreamTranslator {
         }
         ObjectNode last = head();
         last.putArray("choices");
-        ObjectNode u = last.putObject("usage");
-        u.put("prompt_tokens", usage.promptTokens());
-        u.put("completion_tokens", usage.outputTokens());
-        u.put("total_tokens", usage.totalTokens());
-        u.putObject("prompt_tokens_details").put("cached_tokens", usage.cacheReadInputTokens());
+        last.set("usage", usage.toOpenAi());
         return List.of(last.toString(), DONE);
     }
 
     /** Takes the counts {@code u} has, never lowering one: Anthropic's counts are cumulative. */
     private void takeUsage(JsonNode u) {
-        if (!u.isObject()) {
-            return;
+        if (u.isObject()) {
+            usage = usage.atLeast(AnthropicResponse.Usage.of(u));
         }
-        usage = new Usage(
-                atLeast(usage.inputTokens(), u.path("input_tokens")),
-                atLeast(usage.cacheCreationInputTokens(), u.path("cache_creation_input_tokens")),
-                atLeast(
-                        usage.cacheCreation1hInputTokens(),
-                        u.path("cache_creation").path("ephemeral_1h_input_tokens")),
-                atLeast(usage.cacheReadInputTokens(), u.path("cache_read_input_tokens")),
-                atLeast(usage.outputTokens(), u.path("output_tokens")));
-    }
-
-    private static long atLeast(long current, JsonNode count) {
-        return count.canConvertToLong() ? Math.max(current, count.asLong()) : current;
     }
 
     private String content(String text) {

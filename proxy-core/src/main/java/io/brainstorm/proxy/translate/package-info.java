@@ -4,7 +4,9 @@
  * objects; no channel, no buffer, no I/O, no configuration. For Anthropic's Messages API:
  * {@link io.brainstorm.proxy.translate.AnthropicRequest} (an OpenAI request to an Anthropic
  * {@code /v1/messages} body and headers), {@link io.brainstorm.proxy.translate.AnthropicResponse}
- * (an Anthropic message to an OpenAI {@code chat.completion}, with the raw usage for cost),
+ * (an Anthropic message to an OpenAI {@code chat.completion}, with the raw usage whose
+ * {@link io.brainstorm.proxy.translate.AnthropicResponse.Usage#toSettle()} is what to charge, for a
+ * whole answer and a stream alike),
  * {@link io.brainstorm.proxy.translate.AnthropicStreamTranslator} (an Anthropic Messages stream to
  * OpenAI {@code chat.completion.chunk} events, one event at a time) and
  * {@link io.brainstorm.proxy.translate.AnthropicErrors} (an Anthropic error to OpenAI's error shape

@@ -42,6 +42,8 @@ class CatalogTest {
                 "sim/embed",
                 "openai/gpt-4o",
                 "anthropic/claude-sonnet-4",
+                "anthropic/claude-sonnet-4-5",
+                "anthropic/claude-haiku-4-5",
                 "google/gemini-2.5-flash",
                 "groq/llama-3.1-8b-instant")) {
             assertTrue(catalog.find(id).isPresent(), id);
@@ -124,6 +126,72 @@ class CatalogTest {
         Price price =
                 parse("models:\n" + model("a/x", "")).find("a/x").orElseThrow().price();
         assertEquals(new Price(1_000_000_000L, 2_000_000_000L, 1_000_000_000L), price);
+    }
+
+    @Test
+    void cacheWriteDefaultsToInputAndTheOneHourWriteToTheWrite() throws ConfigException {
+        Price none =
+                parse("models:\n" + model("a/x", "")).find("a/x").orElseThrow().price();
+        assertEquals(1_000_000_000L, none.cacheWriteNanoPerM());
+        assertEquals(1_000_000_000L, none.cacheWrite1hNanoPerM());
+
+        Price write = parse("models:\n  - id: a/x\n    context_length: 1\n    max_output_tokens: 0\n"
+                        + "    price: {input: 3, cached_input: 0.3, cache_write: 3.75, output: 15}\n")
+                .find("a/x")
+                .orElseThrow()
+                .price();
+        assertEquals(new Price(3_000_000_000L, 15_000_000_000L, 300_000_000L, 3_750_000_000L, 3_750_000_000L), write);
+
+        Price both = parse("models:\n  - id: a/x\n    context_length: 1\n    max_output_tokens: 0\n"
+                        + "    price: {input: 3, cache_write: 3.75, cache_write_1h: 6, output: 15}\n")
+                .find("a/x")
+                .orElseThrow()
+                .price();
+        assertEquals(new Price(3_000_000_000L, 15_000_000_000L, 3_000_000_000L, 3_750_000_000L, 6_000_000_000L), both);
+    }
+
+    @Test
+    void cacheWritePricesAreCheckedLikeTheOthers() {
+        String prefix = "models:\n  - id: a/x\n    context_length: 1\n    max_output_tokens: 0\n";
+        String negative = message(prefix + "    price: {input: 1, cache_write: -1, output: 1}\n");
+        assertTrue(
+                negative.startsWith("test.yaml: models[0].price.cache_write: -1 (expected: a non-negative decimal"),
+                negative);
+        String tooFine = message(prefix + "    price: {input: 1, cache_write_1h: 0.0000000001, output: 1}\n");
+        assertEquals(
+                "test.yaml: models[0].price.cache_write_1h: 0.0000000001 (expected: at most 9 decimal places (1 nano-USD))",
+                tooFine);
+        String misspelt = message(prefix + "    price: {input: 1, cache_write_5m: 1.25, output: 1}\n");
+        assertTrue(misspelt.startsWith("test.yaml: models[0].price.cache_write_5m: unknown key"), misspelt);
+        assertTrue(misspelt.contains("cache_write, cache_write_1h"), misspelt);
+    }
+
+    @Test
+    void shippedAnthropicModelsPriceCacheWritesAsAnthropicDoes() throws ConfigException {
+        Catalog shipped = Catalog.load(Path.of("..", "conf", "models.yaml"));
+        int anthropic = 0;
+        for (ModelSpec model : shipped.models()) {
+            Price p = model.price();
+            if (model.provider().equals("anthropic")) {
+                anthropic++;
+                // five-minute writes at 1.25x input, one-hour writes at 2x, reads below input
+                assertEquals(p.inputNanoPerM() * 5, p.cacheWriteNanoPerM() * 4, model.id());
+                assertEquals(p.inputNanoPerM() * 2, p.cacheWrite1hNanoPerM(), model.id());
+                assertTrue(p.cachedInputNanoPerM() < p.inputNanoPerM(), model.id());
+            } else {
+                assertEquals(p.inputNanoPerM(), p.cacheWriteNanoPerM(), model.id() + ": no write surcharge");
+                assertEquals(p.inputNanoPerM(), p.cacheWrite1hNanoPerM(), model.id() + ": no write surcharge");
+            }
+        }
+        assertTrue(anthropic >= 4, "anthropic models: " + anthropic);
+        ModelSpec sonnet = shipped.find("anthropic/claude-sonnet-4-5").orElseThrow();
+        assertEquals("claude-sonnet-4-5-20250929", sonnet.upstreamName());
+        assertEquals(
+                new Price(3_000_000_000L, 15_000_000_000L, 300_000_000L, 3_750_000_000L, 6_000_000_000L),
+                sonnet.price());
+        assertEquals(
+                Set.of(Capability.TOOLS, Capability.JSON, Capability.VISION),
+                shipped.find("anthropic/claude-haiku-4-5").orElseThrow().capabilities());
     }
 
     @Test

@@ -18,6 +18,7 @@ import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.route.TestFirstStrategyProvider;
 import io.brainstorm.proxy.server.Gateway;
 import io.brainstorm.proxy.settle.ScoreOutcome;
+import io.brainstorm.proxy.settle.Usage;
 import io.brainstorm.proxy.testing.Firings;
 import io.brainstorm.proxy.testing.ManualClock;
 import io.brainstorm.proxy.testing.TestRegistries;
@@ -122,6 +123,23 @@ class MetricsTest {
         assertEquals("1", sample(x, "brainstorm_budget_refusals_total"));
         assertEquals("300", sample(x, "brainstorm_prompt_tokens_total" + ok("sim/alpha", "sim-east")));
         assertEquals("60", sample(x, "brainstorm_completion_tokens_total" + ok("sim/alpha", "sim-east")));
+    }
+
+    @Test
+    void cacheReadsAndWritesAreCountedApartFromThePrompt() {
+        metrics.accept(CompletionFixture.ok()
+                .selected("sim/beta", "sim-west")
+                .usage(new Usage(6_500, 400, 2_000, 0, 3_000, 500))
+                .build());
+        metrics.accept(CompletionFixture.ok()
+                .selected("sim/beta", "sim-west")
+                .usage(new Usage(1_000, 10, 0, 0))
+                .build());
+        String x = metrics.render();
+        String labels = "{model=\"sim/beta\",endpoint=\"sim-west\"}";
+        assertEquals("7500", sample(x, "brainstorm_prompt_tokens_total" + labels));
+        assertEquals("2000", sample(x, "brainstorm_cached_tokens_total" + labels));
+        assertEquals("3500", sample(x, "brainstorm_cache_write_tokens_total" + labels));
     }
 
     @Test

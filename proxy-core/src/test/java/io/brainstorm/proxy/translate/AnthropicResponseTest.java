@@ -57,6 +57,34 @@ class AnthropicResponseTest {
         assertEquals(305, u.promptTokens());
     }
 
+    @Test
+    void toSettleSplitsTheCacheWritesByLifetime() {
+        AnthropicResponse.Usage u = AnthropicResponse.Usage.of(json("""
+                {'input_tokens':5,'cache_creation_input_tokens':300,'cache_read_input_tokens':40,'output_tokens':7,
+                 'cache_creation':{'ephemeral_5m_input_tokens':100,'ephemeral_1h_input_tokens':200}}
+                """));
+        // prompt = 5 + 300 + 40; cached = the 40 read; writes: 100 for five minutes, 200 for an hour
+        assertEquals(new io.brainstorm.proxy.settle.Usage(345, 7, 40, 0, 100, 200), u.toSettle());
+    }
+
+    @Test
+    void withoutABreakdownEveryCacheWriteIsAFiveMinuteOne() {
+        AnthropicResponse.Usage u = AnthropicResponse.Usage.of(json("""
+                {'input_tokens':5,'cache_creation_input_tokens':300,'cache_read_input_tokens':40,'output_tokens':7}
+                """));
+        assertEquals(new io.brainstorm.proxy.settle.Usage(345, 7, 40, 0, 300, 0), u.toSettle());
+    }
+
+    @Test
+    void unreadableCountsAreZeroAndABreakdownLargerThanItsTotalWins() {
+        AnthropicResponse.Usage u = AnthropicResponse.Usage.of(json("""
+                {'input_tokens':-5,'cache_creation_input_tokens':'300','cache_read_input_tokens':null,'output_tokens':7,
+                 'cache_creation':{'ephemeral_5m_input_tokens':100,'ephemeral_1h_input_tokens':200}}
+                """));
+        assertEquals(new AnthropicResponse.Usage(0, 7, 300, 200, 0), u);
+        assertEquals(new io.brainstorm.proxy.settle.Usage(300, 7, 0, 0, 100, 200), u.toSettle());
+    }
+
     /** The answer half of the tool round trip in {@link AnthropicRequestTest#TOOL_ROUND_TRIP}. */
     @Test
     void toolUseBecomesToolCallsAfterAThinkingBlock() {

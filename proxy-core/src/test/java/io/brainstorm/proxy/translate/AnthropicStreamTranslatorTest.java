@@ -10,8 +10,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.relay.SseEventSplitter;
 import io.brainstorm.proxy.relay.SseEvents;
+import io.brainstorm.proxy.translate.AnthropicResponse.Usage;
 import io.brainstorm.proxy.translate.AnthropicStreamTranslator.State;
-import io.brainstorm.proxy.translate.AnthropicStreamTranslator.Usage;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -72,7 +72,7 @@ class AnthropicStreamTranslatorTest {
         assertEquals(State.COMPLETE, t.state());
         assertTrue(t.complete());
         assertEquals("stop", t.finishReason());
-        assertEquals(new Usage(25, 0, 0, 0, 15), t.usage());
+        assertEquals(new Usage(25, 15, 0, 0, 0), t.usage());
         assertNull(t.failure());
     }
 
@@ -215,7 +215,7 @@ class AnthropicStreamTranslatorTest {
         assertEquals("overloaded_error: Overloaded", t.failure());
         assertNull(t.finishReason());
         // what was counted before the break stays, for billing the broken stream
-        assertEquals(new Usage(10, 0, 0, 0, 1), t.usage());
+        assertEquals(new Usage(10, 1, 0, 0, 0), t.usage());
         // whatever still arrives is not relayed: a cut answer never looks whole
         assertEquals(List.of(), t.feed(textDelta(0, " a time")));
         assertEquals(List.of(), t.feed(messageDelta("end_turn", "{\"output_tokens\":5}")));
@@ -245,10 +245,10 @@ class AnthropicStreamTranslatorTest {
                 + "\"output_tokens\":7}}"));
         out.addAll(t.feed("{\"type\":\"message_stop\"}"));
 
-        assertEquals(new Usage(12, 2000, 500, 30000, 7), t.usage());
+        assertEquals(new Usage(12, 7, 2000, 500, 30000), t.usage());
         assertEquals(
-                new io.brainstorm.proxy.settle.Usage(32012, 7, 30000, 0),
-                t.usage().toOpenAi());
+                new io.brainstorm.proxy.settle.Usage(32012, 7, 30000, 0, 1500, 500),
+                t.usage().toSettle());
         OpenAiStreamAccumulator sdk = accumulate(out);
         assertEquals(
                 "{\"prompt_tokens\":32012,\"completion_tokens\":7,\"total_tokens\":32019,"

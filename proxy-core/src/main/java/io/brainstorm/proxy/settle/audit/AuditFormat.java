@@ -118,6 +118,8 @@ final class AuditFormat {
             g.writeBooleanField("stream", c.stream());
             g.writeNumberField("prompt_tokens", c.promptTokens());
             g.writeNumberField("completion_tokens", c.completionTokens());
+            g.writeNumberField("cached_tokens", c.cachedTokens());
+            g.writeNumberField("cache_write_tokens", c.cacheWriteTokens());
             g.writeFieldName("cost_usd");
             g.writeNumber(Cost.formatUsd(c.costNanoUsd()));
             g.writeBooleanField("cost_estimated", c.costEstimated());

@@ -19,6 +19,7 @@ import io.brainstorm.proxy.api.Json;
 import io.brainstorm.proxy.config.AuditConfig;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
+import io.brainstorm.proxy.settle.Usage;
 import io.brainstorm.proxy.testing.ManualClock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -117,7 +118,7 @@ class AuditLogTest {
                 .strategy("floor")
                 .selected("sim/alpha", "sim-east")
                 .status(200, null)
-                .tokens(120, 45)
+                .usage(new Usage(120, 45, 80, 0, 30, 10))
                 .cost(1_250_000, true)
                 .latencyMicros(12_345_678)
                 .ttftMicros(250_500)
@@ -153,6 +154,8 @@ class AuditLogTest {
                         "stream",
                         "prompt_tokens",
                         "completion_tokens",
+                        "cached_tokens",
+                        "cache_write_tokens",
                         "cost_usd",
                         "cost_estimated",
                         "latency_ms",
@@ -164,7 +167,10 @@ class AuditLogTest {
                         "mac"),
                 names);
         assertTrue(line.contains("\"time\":\"2025-01-01T00:00:01.234Z\""), line);
-        assertTrue(line.contains("\"cost_usd\":0.00125,"), line);
+        assertTrue(
+                line.contains("\"prompt_tokens\":120,\"completion_tokens\":45,\"cached_tokens\":80,"
+                        + "\"cache_write_tokens\":40,\"cost_usd\":0.00125,"),
+                line);
         assertTrue(line.contains("\"latency_ms\":12345.678,\"ttft_ms\":250.500,"), line);
         assertTrue(line.contains("\"score\":0.5,\"score_outcome\":\"valid\""), line);
         assertFalse(line.contains("hello"), "content is not recorded unless record_content is on");
