@@ -158,12 +158,7 @@ final class AnthropicAttempt {
 
     /** The gateway's usage for Anthropic's counts: cache reads and writes are part of the prompt. */
     static Usage usage(AnthropicResponse.Usage u) {
-        return new Usage(u.promptTokens(), u.outputTokens(), u.cacheReadTokens(), 0);
-    }
-
-    /** The gateway's usage for a stream's counts. */
-    static Usage usage(AnthropicStreamTranslator.Usage u) {
-        return u.toOpenAi();
+        return u.toSettle();
     }
 
     /** Whether a status fails an attempt at Anthropic over: 402 (billing) beside the usual ones. */

@@ -54,7 +54,7 @@ final class CompletionRecord {
         completion
                 .selected(answeredBy == null ? null : answeredBy.model().id(), endpoint == null ? null : endpoint.id())
                 .status(status, errorCode)
-                .tokens(usage == null ? 0 : usage.promptTokens(), usage == null ? 0 : usage.completionTokens())
+                .usage(usage)
                 .cost(bill.costNano(), bill.estimated())
                 .latencyMicros(timeline.latencyMicros())
                 .fallbacks(attempts.fallbacks())

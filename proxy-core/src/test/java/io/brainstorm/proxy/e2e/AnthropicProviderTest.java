@@ -43,7 +43,7 @@ import org.junit.jupiter.api.Test;
  */
 class AnthropicProviderTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String MODEL = "anthropic/claude-sonnet-4";
+    private static final String MODEL = "anthropic/claude-sonnet-4-5";
 
     private FakeAnthropic fake;
     private GatewayHarness gateway;
@@ -129,7 +129,7 @@ class AnthropicProviderTest {
         assertNull(r.header("authorization"), "the key goes in x-api-key only");
         assertEquals("2023-06-01", r.header("anthropic-version"));
         JsonNode body = r.json();
-        assertEquals("claude-sonnet-4-20250514", body.get("model").asText());
+        assertEquals("claude-sonnet-4-5-20250929", body.get("model").asText());
         assertEquals("You are terse.", body.at("/system/0/text").asText());
         assertEquals("user", body.at("/messages/0/role").asText());
         assertEquals(300, body.get("max_tokens").asInt());
@@ -138,7 +138,7 @@ class AnthropicProviderTest {
     }
 
     /**
-     * claude-sonnet-4: $3 input, $0.30 cache read, $3.75 5-minute write, $6 one-hour write, $15
+     * claude-sonnet-4-5: $3 input, $0.30 cache read, $3.75 5-minute write, $6 one-hour write, $15
      * output per million: 1,000 × 3 + 2,000 × 0.3 + 3,000 × 3.75 + 500 × 6 + 400 × 15 = 3,000 + 600
      * + 11,250 + 3,000 + 6,000 = 23,850 micro-USD.
      */
