@@ -11,5 +11,13 @@
  * OpenAI {@code chat.completion.chunk} events, one event at a time) and
  * {@link io.brainstorm.proxy.translate.AnthropicErrors} (an Anthropic error to OpenAI's error shape
  * and a failover verdict).
+ *
+ * <p>The other way, for clients of the gateway's {@code POST /v1/messages} routed to an OpenAI-type
+ * model: {@link io.brainstorm.proxy.translate.MessagesRequest} (an Anthropic Messages body to an
+ * OpenAI chat-completions body), {@link io.brainstorm.proxy.translate.MessagesResponse} (a {@code
+ * chat.completion} to an Anthropic message), {@link io.brainstorm.proxy.translate.MessagesStream}
+ * (OpenAI chunks to Anthropic SSE events, one chunk at a time), {@link
+ * io.brainstorm.proxy.translate.MessagesErrors} (the gateway's errors in Anthropic's shape) and
+ * {@link io.brainstorm.proxy.translate.MessagesTokenCount} ({@code count_tokens}, estimated).
  */
 package io.brainstorm.proxy.translate;

@@ -9,6 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.brainstorm.proxy.api.ApiError;
+import io.brainstorm.proxy.api.Json;
+import io.brainstorm.proxy.api.ParsedRequest;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -255,6 +260,28 @@ class MessagesRequestTest {
                 "{'model':'m','max_tokens':9,'messages':[{'role':'user','content':[{'type':'tool_result'}]}]}",
                 "messages",
                 "messages[0].content[0].tool_use_id: missing (expected: the id of a tool_use)");
+    }
+
+    @Test
+    void theTranslationIsABodyTheGatewaysOpenAiPathRoutes() {
+        MessagesRequest.Translation t = translate("""
+                {'model':'openai/gpt-4o','max_tokens':2048,'stream':true,'metadata':{'user_id':'u1'},
+                 'tools':[{'name':'Bash','input_schema':{'type':'object','properties':{'command':{'type':'string'}}}}],
+                 'messages':[{'role':'user','content':'List files'}]}
+                """);
+        ByteBuf body = Unpooled.copiedBuffer(Json.write(t.openAi()), StandardCharsets.UTF_8);
+        try {
+            ParsedRequest parsed = ParsedRequest.parse(ParsedRequest.Kind.CHAT, body);
+            assertEquals("openai/gpt-4o", parsed.model());
+            assertTrue(parsed.stream());
+            assertTrue(parsed.clientWantsUsage());
+            assertEquals(2048, parsed.features().maxOutputTokens());
+            assertTrue(parsed.features().tools());
+            assertEquals("u1", parsed.features().user());
+            assertEquals("tools", parsed.format());
+        } finally {
+            body.release();
+        }
     }
 
     @Test
