@@ -99,8 +99,10 @@ final class AnthropicAttempt {
     /** Sets the key and version headers, and the client's {@code anthropic-beta} flags the account allows. */
     void headers(HttpHeaders h, String key) {
         String clientBeta = messages == null ? null : messages.beta();
-        for (Map.Entry<String, String> e : AnthropicRequest.headers(
-                        key, target.version(), clientBeta, target.allowedBetas())
+        // a Messages client's body is written for its own version, and passes through as it is
+        String clientVersion = messages == null ? null : messages.version();
+        String version = clientVersion != null && !clientVersion.isBlank() ? clientVersion : target.version();
+        for (Map.Entry<String, String> e : AnthropicRequest.headers(key, version, clientBeta, target.allowedBetas())
                 .entrySet()) {
             h.set(e.getKey(), e.getValue());
         }

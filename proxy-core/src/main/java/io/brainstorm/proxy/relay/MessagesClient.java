@@ -35,9 +35,16 @@ public final class MessagesClient {
     private final int modelEnd;
     private final MessagesRequest.Translation translation;
     private final @Nullable String beta;
+    private final @Nullable String version;
 
     private MessagesClient(
-            byte[] body, int modelStart, int modelEnd, MessagesRequest.Translation translation, @Nullable String beta) {
+            byte[] body,
+            int modelStart,
+            int modelEnd,
+            MessagesRequest.Translation translation,
+            @Nullable String beta,
+            @Nullable String version) {
+        this.version = version;
         this.body = body;
         this.modelStart = modelStart;
         this.modelEnd = modelEnd;
@@ -48,10 +55,11 @@ public final class MessagesClient {
     /**
      * Reads a Messages request; {@code content} is neither released nor moved.
      *
-     * @param beta the client's {@code anthropic-beta} header, or null
+     * @param beta    the client's {@code anthropic-beta} header, or null
+     * @param version the client's {@code anthropic-version} header, or null
      * @throws ApiError (400) when it is not a Messages request the gateway can serve
      */
-    public static MessagesClient parse(ByteBuf content, @Nullable String beta) {
+    public static MessagesClient parse(ByteBuf content, @Nullable String beta, @Nullable String version) {
         if (!content.isReadable()) {
             throw ApiError.invalidRequest(null, "The request body is empty; expected a JSON object.");
         }
@@ -67,7 +75,7 @@ public final class MessagesClient {
         }
         MessagesRequest.Translation t = MessagesRequest.translate(tree);
         int[] span = modelSpan(bytes);
-        return new MessagesClient(bytes, span[0], span[1], t, beta);
+        return new MessagesClient(bytes, span[0], span[1], t, beta, version);
     }
 
     /** The same request as an OpenAI chat body, for the gateway's parser: a buffer over a new array. */
@@ -89,6 +97,15 @@ public final class MessagesClient {
     /** The model name the client sent: every answer shows it. */
     String clientModel() {
         return translation.clientModel();
+    }
+
+    /**
+     * The client's {@code anthropic-version} header, or null: its body is written for that
+     * version, so it goes with the body to an Anthropic endpoint.
+     */
+    @Nullable
+    String version() {
+        return version;
     }
 
     /** The client's {@code anthropic-beta} header, or null. */

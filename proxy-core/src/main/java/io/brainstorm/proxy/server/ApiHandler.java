@@ -66,6 +66,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private static final String X_API_KEY = "x-api-key";
 
     private static final String ANTHROPIC_BETA = "anthropic-beta";
+    private static final String ANTHROPIC_VERSION = "anthropic-version";
 
     private static final String X_TITLE = "x-title";
 
@@ -369,7 +370,9 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             if (kind == null) {
                 // the Messages API: parsed, routed and admitted in its OpenAI form
                 messages = MessagesClient.parse(
-                        request.content(), request.headers().get(ANTHROPIC_BETA));
+                        request.content(),
+                        request.headers().get(ANTHROPIC_BETA),
+                        request.headers().get(ANTHROPIC_VERSION));
                 ByteBuf openAi = messages.openAiBody();
                 try {
                     parsed = ParsedRequest.parse(ParsedRequest.Kind.CHAT, openAi);
