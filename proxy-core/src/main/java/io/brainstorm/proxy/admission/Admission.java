@@ -145,14 +145,17 @@ public final class Admission {
         return key.zone() == null ? ZoneOffset.UTC : key.zone();
     }
 
-    /** The request's worst-case cost: at the dearest endpoint it may reach. */
+    /**
+     * The request's worst-case cost: at the dearest endpoint it may reach, its prompt at the dearest
+     * prompt price there (a cache write may cost more than an input token).
+     */
     static long worstCaseNano(RoutePlan plan, RequestFeatures f) {
         long worst = 0;
         for (Endpoint e : plan.endpoints()) {
             long out = outputTokens(e, f);
             worst = Math.max(
                     worst,
-                    Cost.tokensNano(f.estimatedInputTokens(), e.price().inputNanoPerM())
+                    Cost.tokensNano(f.estimatedInputTokens(), e.price().dearestPromptNanoPerM())
                             + Cost.tokensNano(out, e.price().outputNanoPerM()));
         }
         return worst;

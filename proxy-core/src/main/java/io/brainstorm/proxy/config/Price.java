@@ -41,4 +41,13 @@ public record Price(
     public Price(long inputNanoPerM, long outputNanoPerM, long cachedInputNanoPerM) {
         this(inputNanoPerM, outputNanoPerM, cachedInputNanoPerM, inputNanoPerM, inputNanoPerM);
     }
+
+    /**
+     * The most a prompt token may cost: the input price, or a cache write's when it is dearer
+     * (Anthropic's one-hour write is twice the input price). A budget reservation prices the prompt
+     * at this, so an answer that wrote the whole prompt to the cache still settles within it.
+     */
+    public long dearestPromptNanoPerM() {
+        return Math.max(inputNanoPerM, Math.max(cacheWriteNanoPerM, cacheWrite1hNanoPerM));
+    }
 }

@@ -113,4 +113,16 @@ class AdmissionBudgetTest {
         assertEquals("budget_exceeded", e.code());
         assertTrue(e.getMessage().contains("$0.0 is spent today"), e.getMessage());
     }
+
+    @Test
+    void theWorstCasePricesThePromptAtItsDearestCacheWrite() {
+        // $3 input, $6 one-hour cache write, $15 output per million: 10 prompt tokens written to the
+        // cache for an hour and 100 output tokens cost 60,000 + 1,500,000 nano-USD, which the hold covers
+        io.brainstorm.proxy.config.Price anthropic = new io.brainstorm.proxy.config.Price(
+                3_000_000_000L, 15_000_000_000L, 300_000_000L, 3_750_000_000L, 6_000_000_000L);
+        assertEquals(60_000 + 1_500_000, Admission.worstCaseNano(DirectPlans.alpha(100, anthropic), F));
+        io.brainstorm.proxy.config.Price openAi =
+                new io.brainstorm.proxy.config.Price(3_000_000_000L, 15_000_000_000L, 300_000_000L);
+        assertEquals(30_000 + 1_500_000, Admission.worstCaseNano(DirectPlans.alpha(100, openAi), F));
+    }
 }

@@ -18,15 +18,13 @@ final class DirectPlans {
 
     /** A {@code direct} plan for a request of 10 prompt tokens asking for at most {@code maxTokens}. */
     static RoutePlan alpha(long maxTokens) {
+        return alpha(maxTokens, ALPHA.endpoints().get(0).price());
+    }
+
+    /** The same at {@code price}. */
+    static RoutePlan alpha(long maxTokens, io.brainstorm.proxy.config.Price price) {
         Endpoint e = new Endpoint(
-                "sim-east",
-                ALPHA,
-                ALPHA.endpoints().get(0).price(),
-                new Origin("127.0.0.1", 9, null),
-                "/v1",
-                "k",
-                Timeouts.DEFAULT,
-                true);
+                "sim-east", ALPHA, price, new Origin("127.0.0.1", 9, null), "/v1", "k", Timeouts.DEFAULT, true);
         RouteRequest r = RouteRequest.builder()
                 .requestId("req")
                 .tenant("default")
