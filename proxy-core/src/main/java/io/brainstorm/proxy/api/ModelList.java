@@ -110,6 +110,7 @@ public final class ModelList {
         pricing.put("prompt", Cost.perTokenUsd(m.price().inputNanoPerM()));
         pricing.put("completion", Cost.perTokenUsd(m.price().outputNanoPerM()));
         pricing.put("input_cache_read", Cost.perTokenUsd(m.price().cachedInputNanoPerM()));
+        pricing.put("input_cache_write", Cost.perTokenUsd(m.price().cacheWriteNanoPerM()));
         ObjectNode top = o.putObject("top_provider");
         top.put("context_length", m.contextLength());
         top.put("max_completion_tokens", m.maxOutputTokens());
