@@ -336,6 +336,108 @@ class MessagesGovernanceTest {
     }
 
     @Test
+    void streamedCostsWhatWholeCostsAndBrokenOrLeftStreamsAreChargedAndReleased() throws Exception {
+        String budgeted = ApiKeys.generate();
+        start(
+                FakeAnthropic.API_KEY,
+                true,
+                "keys:\n  - {name: budgeted, sha256: %s, daily_budget_usd: 1}\n".formatted(ApiKeys.sha256(budgeted)),
+                InstantSource.system(),
+                false);
+        // 40 x $3 + 100 x $3.75 + 50 x $6 + 400 x $0.30 + 9 x $15, per million
+        BigDecimal expected = new BigDecimal("0.00105");
+        fake.enqueue(
+                Answer.text("Hello", " there").usage(40, 9).cache(100, 50, 400),
+                Answer.text("Hello", " there").usage(40, 9).cache(100, 50, 400),
+                Answer.text("Hello", " there").usage(40, 9).cache(100, 50, 400).outputOnlyDeltaUsage());
+        BigDecimal told = BigDecimal.ZERO;
+        for (boolean stream : new boolean[] {false, true, true}) {
+            HttpResponse<String> r = messages(budgeted, body(CLAUDE, stream, ""));
+            assertEquals(0, expected.compareTo(told(r)), stream + ": " + r.headers() + " " + r.body());
+            told = told.add(told(r));
+            if (stream) {
+                JsonNode xbr = lastDelta(r).path("x_br");
+                assertEquals(0, expected.compareTo(xbr.path("actual_cost").decimalValue()), xbr.toString());
+                // what is left once this answer is settled, as a chat stream's x_br says
+                assertTrue(xbr.path("budget_remaining").isNumber(), xbr.toString());
+                assertEquals(
+                        0,
+                        new BigDecimal(usage(budgeted).path("remaining_usd").asText())
+                                .compareTo(xbr.path("budget_remaining").decimalValue()),
+                        xbr.toString());
+            }
+        }
+
+        // a stream Anthropic breaks off: the client gets Anthropic's error event and is charged what was relayed
+        fake.enqueue(
+                Answer.text("Hel", "lo", " the", "re").usage(25, 4).errorAfter(5, "overloaded_error", "Overloaded"));
+        HttpResponse<String> broken = messages(budgeted, body(CLAUDE, true, ""));
+        assertEquals(200, broken.statusCode(), broken.body());
+        List<Event> events = FakeAnthropic.parseSse(broken.body());
+        Event last = events.get(events.size() - 1);
+        assertEquals("error", last.name(), broken.body());
+        assertFalse(events.stream().anyMatch(e -> e.name().equals("message_stop")), "a cut answer never looks whole");
+        JsonNode error = last.json();
+        assertEquals("error", error.path("type").asText());
+        assertFalse(error.path("error").path("type").asText().isEmpty(), broken.body());
+        BigDecimal brokenCost = error.path("x_br").path("actual_cost").decimalValue();
+        assertTrue(brokenCost.signum() > 0, "a broken stream is charged: " + broken.body());
+        told = told.add(brokenCost);
+        Completion b = completionOf(broken);
+        assertEquals("messages", b.operation());
+        assertEquals(0, brokenCost.compareTo(usd(b.costNanoUsd())), b.toString());
+
+        // a client that leaves mid-stream: its reservation goes back, what it got is charged
+        fake.eventDelay(100).enqueue(Answer.text("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"));
+        try (RawHttp raw = new RawHttp(gateway.port())) {
+            raw.write(RawHttp.post("/v1/messages", budgeted, body(CLAUDE, true, "")));
+            assertEquals(200, raw.readHead());
+            raw.readUntil("text_delta");
+        }
+        assertTrue(GatewayHarness.eventually(5_000, () -> seen.size() == 5), "the left stream's completion: " + seen);
+        fake.eventDelay(0);
+        Completion left = seen.get(4);
+        assertEquals("messages", left.operation());
+        assertTrue(left.costNanoUsd() > 0, left.toString());
+        told = told.add(usd(left.costNanoUsd()));
+        assertTrue(
+                GatewayHarness.eventually(2_000, () -> gateway.server.gateway().inFlight() == 0));
+        JsonNode u = usage(budgeted);
+        assertEquals(0, new BigDecimal(u.path("reserved_usd").asText()).signum(), "nothing left reserved: " + u);
+        assertEquals(0, told.compareTo(new BigDecimal(u.path("spent_usd").asText())), told + " told, " + u);
+        assertEquals(5, u.path("requests").asInt(), u.toString());
+    }
+
+    @Test
+    void whenEveryAttemptFailsTheClientGetsAnthropicsErrorShapeAndTheRecordSaysSo() throws Exception {
+        start(FakeAnthropic.API_KEY, true, "", InstantSource.system(), false);
+        fake.byDefault(Answer.overloaded());
+        // the gateway failed over already: 502 upstream_error, which no client should retry
+        HttpResponse<String> r = messages(gateway.apiKey, body(CLAUDE, false, ""));
+        JsonNode e = anthropicError(r, 502, "api_error");
+        assertTrue(e.path("message").asText().startsWith("upstream_error: "), r.body());
+        assertEquals("false", header(r, "x-should-retry"));
+        assertTrue(
+                r.headers().firstValue("x-br-request-id").isPresent(),
+                r.headers().toString());
+        HttpResponse<String> s = messages(gateway.apiKey, body(CLAUDE, true, ""));
+        anthropicError(s, 502, "api_error");
+        AnthropicServiceException sdkError = assertThrows(
+                AnthropicServiceException.class,
+                () -> sdk(gateway.apiKey).messages().create(ask(CLAUDE)));
+        assertEquals(r.statusCode(), sdkError.statusCode());
+        assertEquals(e.path("type").asText(), sdkError.errorType().orElseThrow().asString(), sdkError.toString());
+        HttpResponse<String> chat = chat(gateway.apiKey, chatBody(CLAUDE));
+        assertEquals(r.statusCode(), chat.statusCode(), chat.body());
+        Completion m = completionOf(r);
+        Completion c = completionOf(chat);
+        assertEquals("messages", m.operation());
+        assertEquals(c.status(), m.status());
+        assertEquals(c.errorCode(), m.errorCode());
+        assertEquals(c.endpoint(), m.endpoint());
+    }
+
+    @Test
     void requestsPerMinuteAre429RateLimitErrorWithRetryAfter() throws Exception {
         String limited = ApiKeys.generate();
         start(
@@ -393,6 +495,17 @@ class MessagesGovernanceTest {
         assertEquals(200, acme.statusCode(), acme.body());
         assertEquals("anthropic", header(acme, "x-br-endpoint"));
         assertEquals(acmeProviderKey, fake.lastRequest().header("x-api-key"), "acme's own provider key went");
+        String feedback = "{\"request_id\":\"" + header(acme, "x-br-request-id") + "\",\"score\":1}";
+        HttpResponse<String> globexFeedback =
+                http.send(post("/v1/feedback", keys.get("globex"), feedback), HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, globexFeedback.statusCode(), "globex cannot score acme's answer: " + globexFeedback.body());
+        HttpResponse<String> acmeFeedback =
+                http.send(post("/v1/feedback", keys.get("acme"), feedback), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, acmeFeedback.statusCode(), acmeFeedback.body());
+        assertEquals(
+                CLAUDE_ID + "@anthropic",
+                JSON.readTree(acmeFeedback.body()).path("endpoint").asText(),
+                acmeFeedback.body());
 
         int calls = fake.requests.size();
         HttpResponse<String> globex = messages(keys.get("globex"), body(CLAUDE, false, ""));
