@@ -438,6 +438,71 @@ class MessagesGovernanceTest {
     }
 
     @Test
+    void aKeysModelListHoldsForTheNamesAnthropicsClientsSend() throws Exception {
+        String claudeOnly = ApiKeys.generate();
+        String simOnly = ApiKeys.generate();
+        start(
+                FakeAnthropic.API_KEY,
+                true,
+                """
+                keys:
+                  - {name: claude-only, sha256: %s, models: [%s]}
+                  - {name: sim-only, sha256: %s, models: [sim/alpha]}
+                audit:
+                  record_content: true
+                """.formatted(ApiKeys.sha256(claudeOnly), CLAUDE_ID, ApiKeys.sha256(simOnly)),
+                InstantSource.system(),
+                false);
+        // the alias and the dated name are the allowed model
+        for (String name : List.of(CLAUDE, "claude-sonnet-4-5-20250929", CLAUDE_ID)) {
+            HttpResponse<String> r = messages(claudeOnly, body(name, false, ""));
+            assertEquals(200, r.statusCode(), name + ": " + r.body());
+        }
+        assertEquals("Say hello", fake.lastRequest().lastUserText(), "the client's own body went to Anthropic");
+        HttpResponse<String> refused = messages(simOnly, body(CLAUDE, false, ""));
+        JsonNode e = anthropicError(refused, 403, "permission_error");
+        assertTrue(e.path("message").asText().startsWith("model_not_allowed: "), refused.body());
+        HttpResponse<String> chatRefused = chat(simOnly, chatBody(CLAUDE));
+        assertEquals(403, chatRefused.statusCode());
+        assertEquals(
+                "model_not_allowed: "
+                        + JSON.readTree(chatRefused.body())
+                                .path("error")
+                                .path("message")
+                                .asText(),
+                e.path("message").asText(),
+                "the same refusal as on chat completions");
+        assertThrows(
+                com.anthropic.errors.PermissionDeniedException.class,
+                () -> sdk(simOnly).messages().create(ask(CLAUDE)));
+        assertEquals(3, fake.requests.size(), "refused requests reach no provider");
+
+        // with audit.record_content, the prompt and the answer as the client saw them
+        fake.enqueue(Answer.text("Hi", " from", " Claude"), Answer.text("Streamed", " hi"));
+        HttpResponse<String> whole = messages(claudeOnly, body(CLAUDE, false, ""));
+        HttpResponse<String> streamed = messages(claudeOnly, body(CLAUDE, true, ""));
+        HttpResponse<String> sim = messages(simOnly, body("sim/alpha", true, ""));
+        events(streamed);
+        Completion w = completionOf(whole);
+        assertTrue(w.prompt() != null && w.prompt().contains("Say hello"), w.toString());
+        assertEquals("Hi from Claude", w.answer(), w.toString());
+        Completion s = completionOf(streamed);
+        assertTrue(s.prompt() != null && s.prompt().contains("Say hello"), s.toString());
+        assertEquals("Streamed hi", s.answer(), s.toString());
+        Completion t = completionOf(sim);
+        StringBuilder text = new StringBuilder();
+        for (Event ev : events(sim)) {
+            JsonNode d = ev.json().path("delta");
+            if (ev.name().equals("content_block_delta")
+                    && d.path("type").asText().equals("text_delta")) {
+                text.append(d.path("text").asText());
+            }
+        }
+        assertFalse(text.toString().isEmpty(), sim.body());
+        assertEquals(text.toString(), t.answer(), t.toString());
+    }
+
+    @Test
     void requestsPerMinuteAre429RateLimitErrorWithRetryAfter() throws Exception {
         String limited = ApiKeys.generate();
         start(
