@@ -368,6 +368,23 @@ class MessagesGovernanceTest {
             }
         }
 
+        // with te: trailers the cost goes in the trailers too, as on a chat stream
+        fake.enqueue(Answer.text("Hello", " there").usage(40, 9).cache(100, 50, 400));
+        try (RawHttp raw = new RawHttp(gateway.port())) {
+            String request = RawHttp.post("/v1/messages", budgeted, body(CLAUDE, true, ""));
+            raw.write(request.replace("Host: 127.0.0.1\r\n", "Host: 127.0.0.1\r\nTE: trailers\r\n"));
+            RawHttp.Response r = raw.read();
+            assertEquals(200, r.status(), r.body());
+            List<Event> ev = FakeAnthropic.parseSse(r.body());
+            JsonNode delta = ev.get(ev.size() - 2).json();
+            assertEquals(0, expected.compareTo(delta.path("usage").path("cost").decimalValue()), r.body());
+            assertEquals(
+                    0,
+                    expected.compareTo(new BigDecimal(r.trailers().getOrDefault("x-br-actual-cost", "-1"))),
+                    r.trailers().toString());
+            told = told.add(expected);
+        }
+
         // a stream Anthropic breaks off: the client gets Anthropic's error event and is charged what was relayed
         fake.enqueue(
                 Answer.text("Hel", "lo", " the", "re").usage(25, 4).errorAfter(5, "overloaded_error", "Overloaded"));
@@ -394,9 +411,9 @@ class MessagesGovernanceTest {
             assertEquals(200, raw.readHead());
             raw.readUntil("text_delta");
         }
-        assertTrue(GatewayHarness.eventually(5_000, () -> seen.size() == 5), "the left stream's completion: " + seen);
+        assertTrue(GatewayHarness.eventually(5_000, () -> seen.size() == 6), "the left stream's completion: " + seen);
         fake.eventDelay(0);
-        Completion left = seen.get(4);
+        Completion left = seen.get(5);
         assertEquals("messages", left.operation());
         assertTrue(left.costNanoUsd() > 0, left.toString());
         told = told.add(usd(left.costNanoUsd()));
@@ -405,7 +422,7 @@ class MessagesGovernanceTest {
         JsonNode u = usage(budgeted);
         assertEquals(0, new BigDecimal(u.path("reserved_usd").asText()).signum(), "nothing left reserved: " + u);
         assertEquals(0, told.compareTo(new BigDecimal(u.path("spent_usd").asText())), told + " told, " + u);
-        assertEquals(5, u.path("requests").asInt(), u.toString());
+        assertEquals(6, u.path("requests").asInt(), u.toString());
     }
 
     @Test
@@ -637,6 +654,13 @@ class MessagesGovernanceTest {
         assertThrows(
                 UnauthorizedException.class,
                 () -> sdk("br_live_" + "y".repeat(43)).messages().create(ask(CLAUDE)));
+        HttpResponse<String> countUnknownKey = http.send(
+                post(
+                        "/v1/messages/count_tokens",
+                        "br_live_" + "y".repeat(43),
+                        "{\"model\":\"" + CLAUDE + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"),
+                HttpResponse.BodyHandlers.ofString());
+        anthropicError(countUnknownKey, 401, "authentication_error");
         HttpResponse<String> chatUnknownKey = chat("br_live_" + "y".repeat(43), chatBody(CLAUDE));
         assertEquals(401, chatUnknownKey.statusCode());
         HttpResponse<String> overBudget = messages(broke, body(CLAUDE, false, ""));
