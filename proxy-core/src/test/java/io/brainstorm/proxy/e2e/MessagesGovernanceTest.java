@@ -300,12 +300,18 @@ class MessagesGovernanceTest {
         assertTrue(ok >= 12, "the budget covers about 20 answers; " + ok + " got through");
         assertEquals(native200, fake.requests.size(), "a refused request never reaches the provider");
 
-        // spend the rest one at a time until the refusal
+        // spend the rest one at a time until the refusal; a stream's worst case is a little larger (its
+        // body a little longer), so it may be refused while a whole answer still fits
         HttpResponse<String> refused = null;
+        boolean streamsRefused = false;
         for (int i = 0; i < 40 && refused == null; i++) {
-            HttpResponse<String> r = messages(limited, body(CLAUDE, i % 2 == 0, ""));
+            boolean stream = i % 2 == 0 && !streamsRefused;
+            HttpResponse<String> r = messages(limited, body(CLAUDE, stream, ""));
             if (r.statusCode() == 200) {
                 told = told.add(told(r));
+            } else if (stream) {
+                anthropicError(r, 402, "billing_error");
+                streamsRefused = true;
             } else {
                 refused = r;
             }
@@ -452,6 +458,22 @@ class MessagesGovernanceTest {
         assertEquals(c.status(), m.status());
         assertEquals(c.errorCode(), m.errorCode());
         assertEquals(c.endpoint(), m.endpoint());
+
+        // Anthropic's 429 puts the key's account on hold: the next request is refused before any provider
+        fake.byDefault(Answer.text("Hello")).enqueue(Answer.rateLimited("30"));
+        HttpResponse<String> limited = messages(gateway.apiKey, body(CLAUDE, false, ""));
+        // no other account serves the model: every attempt failed, as on chat (docs/architecture.md §3)
+        JsonNode le = anthropicError(limited, 502, "api_error");
+        assertTrue(le.path("message").asText().startsWith("upstream_error: "), limited.body());
+        int calls = fake.requests.size();
+        HttpResponse<String> held = messages(gateway.apiKey, body(CLAUDE, false, ""));
+        anthropicError(held, 503, "overloaded_error");
+        long retryAfter = Long.parseLong(header(held, "retry-after"));
+        assertTrue(retryAfter >= 1 && retryAfter <= 30, "retry-after " + retryAfter);
+        assertEquals(calls, fake.requests.size(), "the held account is not asked");
+        HttpResponse<String> chatHeld = chat(gateway.apiKey, chatBody(CLAUDE));
+        assertEquals(503, chatHeld.statusCode(), chatHeld.body());
+        assertEquals(completionOf(chatHeld).errorCode(), completionOf(held).errorCode());
     }
 
     @Test
