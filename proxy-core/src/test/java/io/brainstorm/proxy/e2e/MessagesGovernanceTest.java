@@ -542,6 +542,27 @@ class MessagesGovernanceTest {
     }
 
     @Test
+    void tokensPerMinuteCountTheMessagesMaxTokens() throws Exception {
+        String limited = ApiKeys.generate();
+        start(
+                FakeAnthropic.API_KEY,
+                true,
+                "keys:\n  - {name: limited, sha256: %s, tpm: 600}\n".formatted(ApiKeys.sha256(limited)),
+                clock,
+                false);
+        // a worst case of the prompt and 16 tokens fits; 1,000 tokens do not
+        assertEquals(200, messages(limited, body(CLAUDE, false, "")).statusCode());
+        HttpResponse<String> r =
+                messages(limited, body(CLAUDE, false, "").replace("\"max_tokens\":16", "\"max_tokens\":1000"));
+        JsonNode e = anthropicError(r, 429, "rate_limit_error");
+        assertTrue(e.path("message").asText().startsWith("rate_limited: "), r.body());
+        assertTrue(
+                r.headers().firstValue("retry-after").isPresent(), r.headers().toString());
+        assertEquals(1, fake.requests.size(), "the refused request never reached the provider");
+        assertEquals(200, messages(limited, body(CLAUDE, true, "")).statusCode(), "a small one still fits");
+    }
+
+    @Test
     void requestsPerMinuteAre429RateLimitErrorWithRetryAfter() throws Exception {
         String limited = ApiKeys.generate();
         start(
