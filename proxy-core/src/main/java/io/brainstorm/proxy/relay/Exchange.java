@@ -422,10 +422,16 @@ public final class Exchange implements UpstreamListener {
         if (state == State.SCORING) {
             return;
         }
-        FullHttpResponse response = Responses.error(client, error, requestId);
+        FullHttpResponse response = errorAnswer(error);
         bill.costHeaders(response.headers());
         complete(response);
         emit(error.status().code(), error.code(), attempts.fallbacks() == 0 ? Scorer.NOT_APPLICABLE : Scorer.ERROR);
+    }
+
+    /** The gateway's error answer: OpenAI's shape, or Anthropic's for a Messages client. */
+    private FullHttpResponse errorAnswer(ApiError error) {
+        FullHttpResponse response = Responses.error(client, error, requestId);
+        return messages == null ? response : MessagesAnswer.error(response, error);
     }
 
     /** Writes {@code lastMessage}, the exchange's last, and lets go of everything it holds. */
@@ -508,7 +514,7 @@ public final class Exchange implements UpstreamListener {
                 stream().crashed(message);
             } else {
                 bill.nothingCharged();
-                complete(Responses.error(client, ApiError.internal(message), requestId));
+                complete(errorAnswer(ApiError.internal(message)));
                 emit(500, "internal_error", Scorer.NOT_APPLICABLE);
             }
         } catch (Throwable again) {

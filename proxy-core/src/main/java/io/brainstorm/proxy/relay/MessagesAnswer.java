@@ -8,14 +8,17 @@ import io.brainstorm.proxy.translate.MessagesResponse;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
  * A whole answer from an OpenAI-format endpoint as a Messages client gets it: the
  * {@code chat.completion} as an Anthropic {@code message} ({@link MessagesResponse}), an error in
- * Anthropic's error shape ({@link MessagesErrors}). Indexes of the given body are untouched; each
- * result is a new buffer the caller owns.
+ * Anthropic's error shape ({@link MessagesErrors}); and the gateway's own error answers in that
+ * shape too. Indexes of the given body are untouched; each result but the rewritten error response
+ * is a new buffer the caller owns.
  *
  * <p><b>Threading.</b> Stateless.
  */
@@ -39,6 +42,18 @@ final class MessagesAnswer {
         }
         MessagesResponse.Message m = MessagesResponse.translate(tree, requestId, client.clientModel());
         return ByteBufUtil.writeUtf8(alloc, Json.write(m.body()));
+    }
+
+    /**
+     * The gateway's own error answer ({@link io.brainstorm.proxy.api.Responses#error}) for a
+     * Messages client: its body said in Anthropic's shape, its status and headers ({@code
+     * Retry-After}, {@code x-should-retry}, the request id) kept. The same response, rewritten.
+     */
+    static FullHttpResponse error(FullHttpResponse openAi, ApiError error) {
+        byte[] json = MessagesErrors.of(error).toJson().getBytes(StandardCharsets.UTF_8);
+        openAi.content().clear().writeBytes(json);
+        openAi.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, json.length);
+        return openAi;
     }
 
     /** An OpenAI-shaped error answer with {@code status} in Anthropic's shape. */
