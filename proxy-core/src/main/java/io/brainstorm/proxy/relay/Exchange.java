@@ -431,7 +431,7 @@ public final class Exchange implements UpstreamListener {
     /** The gateway's error answer: OpenAI's shape, or Anthropic's for a Messages client. */
     private FullHttpResponse errorAnswer(ApiError error) {
         FullHttpResponse response = Responses.error(client, error, requestId);
-        return messages == null ? response : MessagesAnswer.error(response, error);
+        return messages == null ? response : MessagesClient.errorAnswer(response, error);
     }
 
     /** Writes {@code lastMessage}, the exchange's last, and lets go of everything it holds. */

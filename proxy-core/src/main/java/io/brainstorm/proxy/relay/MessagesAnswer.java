@@ -8,8 +8,6 @@ import io.brainstorm.proxy.translate.MessagesResponse;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -42,18 +40,6 @@ final class MessagesAnswer {
         }
         MessagesResponse.Message m = MessagesResponse.translate(tree, requestId, client.clientModel());
         return ByteBufUtil.writeUtf8(alloc, Json.write(m.body()));
-    }
-
-    /**
-     * The gateway's own error answer ({@link io.brainstorm.proxy.api.Responses#error}) for a
-     * Messages client: its body said in Anthropic's shape, its status and headers ({@code
-     * Retry-After}, {@code x-should-retry}, the request id) kept. The same response, rewritten.
-     */
-    static FullHttpResponse error(FullHttpResponse openAi, ApiError error) {
-        byte[] json = MessagesErrors.of(error).toJson().getBytes(StandardCharsets.UTF_8);
-        openAi.content().clear().writeBytes(json);
-        openAi.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, json.length);
-        return openAi;
     }
 
     /** An OpenAI-shaped error answer with {@code status} in Anthropic's shape. */

@@ -5,11 +5,14 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.api.Json;
+import io.brainstorm.proxy.translate.MessagesErrors;
 import io.brainstorm.proxy.translate.MessagesRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
@@ -28,6 +31,9 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Threading.</b> Immutable once made; read on the request's event loop.
  */
 public final class MessagesClient {
+    /** Where the Messages API is served (and {@code /count_tokens} below it). */
+    public static final String PATH = "/v1/messages";
+
     private final byte[] body;
     /** Where the top-level {@code model} string is in {@link #body} (its quotes included). */
     private final int modelStart;
@@ -76,6 +82,24 @@ public final class MessagesClient {
         MessagesRequest.Translation t = MessagesRequest.translate(tree);
         int[] span = modelSpan(bytes);
         return new MessagesClient(bytes, span[0], span[1], t, beta, version);
+    }
+
+    /** Whether {@code uri} is one of the Messages API's paths, whose errors are in Anthropic's shape. */
+    public static boolean isMessagesPath(String uri) {
+        return uri.startsWith(PATH);
+    }
+
+    /**
+     * The gateway's own error answer ({@link io.brainstorm.proxy.api.Responses#error}) for a
+     * Messages client: its body said in Anthropic's shape ({@link MessagesErrors}), its status and
+     * headers ({@code Retry-After}, {@code x-should-retry}, the request id) kept. The same
+     * response, rewritten.
+     */
+    public static FullHttpResponse errorAnswer(FullHttpResponse openAi, ApiError error) {
+        byte[] json = MessagesErrors.of(error).toJson().getBytes(StandardCharsets.UTF_8);
+        openAi.content().clear().writeBytes(json);
+        openAi.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, json.length);
+        return openAi;
     }
 
     /** The same request as an OpenAI chat body, for the gateway's parser: a buffer over a new array. */

@@ -18,7 +18,6 @@ import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
-import io.brainstorm.proxy.translate.MessagesErrors;
 import io.brainstorm.proxy.translate.MessagesTokenCount;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -61,7 +60,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             + " POST /v1/messages, POST /v1/messages/count_tokens, GET /v1/models, GET /v1/usage,"
             + " POST /v1/feedback, GET /healthz and GET /readyz.";
     /** The Anthropic Messages API's paths: their errors are in Anthropic's shape. */
-    private static final String MESSAGES = "/v1/messages";
+    private static final String MESSAGES = MessagesClient.PATH;
     /** Where Anthropic's clients put the key; {@code Authorization: Bearer} works too. */
     private static final String X_API_KEY = "x-api-key";
 
@@ -94,7 +93,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
         String requestId = RequestIds.next();
         long arrivalNanos = System.nanoTime();
-        boolean messagesApi = request.uri().startsWith(MESSAGES);
+        boolean messagesApi = MessagesClient.isMessagesPath(request.uri());
         try {
             busy = true;
             gateway.requestStarted();
@@ -133,19 +132,12 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * The error answer: OpenAI's shape, or Anthropic's ({@code {"type":"error","error":{"type",
-     * "message"}}}, {@link MessagesErrors}) on the Messages API's paths, with the same status and
+     * "message"}}}, {@code MessagesErrors}) on the Messages API's paths, with the same status and
      * headers.
      */
-    private static FullHttpResponse error(
-            ChannelHandlerContext ctx, ApiError e, String requestId, boolean messagesApi) {
+    static FullHttpResponse error(ChannelHandlerContext ctx, ApiError e, String requestId, boolean messagesApi) {
         FullHttpResponse r = Responses.error(ctx, e, requestId);
-        if (messagesApi) {
-            MessagesErrors.AnthropicError a = MessagesErrors.of(e);
-            byte[] json = a.toJson().getBytes(StandardCharsets.UTF_8);
-            r.content().clear().writeBytes(json);
-            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, json.length);
-        }
-        return r;
+        return messagesApi ? MessagesClient.errorAnswer(r, e) : r;
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.server;
 
 import io.brainstorm.proxy.api.ApiError;
-import io.brainstorm.proxy.api.Responses;
+import io.brainstorm.proxy.relay.MessagesClient;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -9,6 +9,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -41,7 +42,7 @@ public final class RequestAggregator extends HttpObjectAggregator {
             // and a client still sending would see the reset instead of the 413. So: answer, stop
             // writing, and go on reading (the aggregator drops the rest of this body) until the
             // client closes or the linger time is up.
-            ctx.writeAndFlush(tooLarge(ctx, false)).addListener(f -> {
+            ctx.writeAndFlush(tooLarge(ctx, false, oversized)).addListener(f -> {
                 connection.shutdownOutput();
                 ScheduledFuture<?> linger = ctx.executor()
                         .schedule(
@@ -56,7 +57,7 @@ public final class RequestAggregator extends HttpObjectAggregator {
             return;
         }
         // an HTTP/2 stream: closing it resets only this stream
-        ctx.writeAndFlush(tooLarge(ctx, true)).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(tooLarge(ctx, true, oversized)).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** Replaces the aggregator's bodiless 413 to an {@code Expect: 100-continue} request with ours. */
@@ -65,14 +66,15 @@ public final class RequestAggregator extends HttpObjectAggregator {
         Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
         if (isTooLarge(answer)) {
             ReferenceCountUtil.release(answer);
-            return tooLarge(pipeline.context(this), true);
+            return tooLarge(pipeline.context(this), true, start);
         }
         if (answer instanceof HttpResponse r && r.status().equals(HttpResponseStatus.EXPECTATION_FAILED)) {
             ReferenceCountUtil.release(answer);
-            FullHttpResponse refused = Responses.error(
+            FullHttpResponse refused = ApiHandler.error(
                     pipeline.context(this),
                     ApiError.expectationFailed("Unsupported Expect header (expected: 100-continue)."),
-                    RequestIds.next());
+                    RequestIds.next(),
+                    messagesApi(start));
             HttpUtil.setKeepAlive(refused, false);
             return refused;
         }
@@ -91,9 +93,15 @@ public final class RequestAggregator extends HttpObjectAggregator {
         return msg instanceof HttpResponse r && r.status().equals(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
     }
 
-    private FullHttpResponse tooLarge(ChannelHandlerContext ctx, boolean close) {
+    /** Whether the request is to the Messages API, whose errors are in Anthropic's shape. */
+    private static boolean messagesApi(HttpMessage start) {
+        return start instanceof HttpRequest r && MessagesClient.isMessagesPath(r.uri());
+    }
+
+    private FullHttpResponse tooLarge(ChannelHandlerContext ctx, boolean close, HttpMessage start) {
         // answered before ApiHandler sees the request, so the id is made here: every API answer has one
-        FullHttpResponse response = Responses.error(ctx, ApiError.tooLarge(maxBodyBytes), RequestIds.next());
+        FullHttpResponse response =
+                ApiHandler.error(ctx, ApiError.tooLarge(maxBodyBytes), RequestIds.next(), messagesApi(start));
         if (close) {
             HttpUtil.setKeepAlive(response, false);
         }

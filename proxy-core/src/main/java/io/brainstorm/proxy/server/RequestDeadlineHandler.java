@@ -1,7 +1,7 @@
 package io.brainstorm.proxy.server;
 
 import io.brainstorm.proxy.api.ApiError;
-import io.brainstorm.proxy.api.Responses;
+import io.brainstorm.proxy.relay.MessagesClient;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -64,6 +64,9 @@ final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
     private final boolean closeConnection;
 
     private State state = State.IDLE;
+    /** Whether the request whose body is awaited is to the Messages API (its errors in Anthropic's shape). */
+    private boolean messagesApi;
+
     private long deadlineNanos;
     /** Whether this read produced any message; a read that produced none while idle began a head. */
     private boolean decodedThisRead;
@@ -118,6 +121,7 @@ final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
             decodedThisRead = true;
             if (msg instanceof HttpRequest && !(msg instanceof LastHttpContent)) {
                 state = State.BODY;
+                messagesApi = MessagesClient.isMessagesPath(((HttpRequest) msg).uri());
                 deadlineNanos = now(ctx) + bodyNanos;
             } else if (msg instanceof LastHttpContent) {
                 state = State.IDLE;
@@ -186,7 +190,7 @@ final class RequestDeadlineHandler extends ChannelInboundHandlerAdapter {
                 "request {0}: {1} deadline passed, answering 408",
                 requestId,
                 head ? "header" : "body");
-        FullHttpResponse response = Responses.error(ctx, error, requestId);
+        FullHttpResponse response = ApiHandler.error(ctx, error, requestId, !head && messagesApi);
         if (closeConnection) {
             HttpUtil.setKeepAlive(response, false);
         }

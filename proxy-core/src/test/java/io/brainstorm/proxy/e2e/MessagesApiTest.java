@@ -301,6 +301,17 @@ class MessagesApiTest {
     }
 
     @Test
+    void aBodyOverTheLimitIsRefusedInAnthropicsShape() throws Exception {
+        String big = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\""
+                + "x".repeat(5 * 1024 * 1024) + "\"}]}";
+        HttpResponse<String> r = post(big, "x-api-key", gateway.apiKey);
+        assertEquals(413, r.statusCode());
+        JsonNode err = JSON.readTree(r.body());
+        assertEquals("request_too_large", err.at("/error/type").asText(), r.body());
+        assertTrue(fake.requests.isEmpty());
+    }
+
+    @Test
     void theKeyMayComeInXApiKeyAndOnlyAllowedBetasPass() throws Exception {
         HttpResponse<String> r = post(
                 "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
