@@ -238,4 +238,21 @@ public final class ApiError extends RuntimeException {
         return new ApiError(
                 HttpResponseStatus.TOO_MANY_REQUESTS, "rate_limit_error", code, null, message, retryAfterSeconds, null);
     }
+
+    /**
+     * Whether {@code s} reads as an error code a client may match on: 1 to 64 of {@code [a-z0-9_.-]}
+     * (a provider's {@code error.code} or {@code error.type} is kept when it does, else replaced).
+     */
+    public static boolean isCode(String s) {
+        if (s.isEmpty() || s.length() > 64) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
+    }
 }

@@ -39,20 +39,6 @@ public record ProviderConfig(
         models = List.copyOf(models);
     }
 
-    /** An account of a type other than {@code anthropic}. */
-    public ProviderConfig(
-            String name,
-            String type,
-            URI baseUrl,
-            @Nullable String apiKey,
-            @Nullable String tenant,
-            Timeouts timeouts,
-            List<String> models,
-            @Nullable Path caFile,
-            @Nullable AzureConfig azure) {
-        this(name, type, baseUrl, apiKey, tenant, timeouts, models, caFile, azure, null);
-    }
-
     /** An account of type {@code openai}. */
     public ProviderConfig(
             String name,

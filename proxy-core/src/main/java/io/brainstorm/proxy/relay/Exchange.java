@@ -96,35 +96,10 @@ public final class Exchange implements UpstreamListener {
     /**
      * @param clientTrailers whether the client asked for trailers ({@code TE: trailers})
      * @param onDone         gets the write of the exchange's last message (or the client's close)
-     */
-    public Exchange(
-            ChannelHandlerContext client,
-            UpstreamClient upstreamClient,
-            ParsedRequest request,
-            RoutePlan route,
-            Settlement settlement,
-            Ticket ticket,
-            Completion.Builder completion,
-            boolean clientTrailers,
-            Consumer<ChannelFuture> onDone) {
-        this(
-                client,
-                Upstreams.of(upstreamClient),
-                request,
-                route,
-                settlement,
-                ticket,
-                completion,
-                clientTrailers,
-                onDone,
-                System::nanoTime,
-                null);
-    }
-
-    /**
-     * An exchange for a client of the Anthropic Messages API ({@code POST /v1/messages}): its
-     * {@code request} is the OpenAI form of {@code messages}' request, and every answer goes back in
-     * Anthropic's shape ({@link MessagesClient}).
+     * @param messages       for a client of the Anthropic Messages API ({@code POST /v1/messages}):
+     *                       its request, of which {@code request} is the OpenAI form; every answer
+     *                       then goes back in Anthropic's shape ({@link MessagesClient}). Null for
+     *                       an OpenAI client.
      */
     public Exchange(
             ChannelHandlerContext client,
@@ -136,7 +111,7 @@ public final class Exchange implements UpstreamListener {
             Completion.Builder completion,
             boolean clientTrailers,
             Consumer<ChannelFuture> onDone,
-            MessagesClient messages) {
+            @Nullable MessagesClient messages) {
         this(
                 client,
                 Upstreams.of(upstreamClient),

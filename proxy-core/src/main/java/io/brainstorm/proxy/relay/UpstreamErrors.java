@@ -2,6 +2,7 @@ package io.brainstorm.proxy.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.api.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -14,7 +15,6 @@ import org.jspecify.annotations.Nullable;
 
 /** What a provider's error says: why its head fails an attempt, the code in its 4xx body. */
 final class UpstreamErrors {
-    private static final int MAX_CODE_CHARS = 64;
 
     private UpstreamErrors() {}
 
@@ -82,7 +82,7 @@ final class UpstreamErrors {
             if (error != null) {
                 for (String field : new String[] {"code", "type"}) {
                     JsonNode v = error.get(field);
-                    if (v != null && v.isTextual() && identifier(v.textValue())) {
+                    if (v != null && v.isTextual() && ApiError.isCode(v.textValue())) {
                         return v.textValue();
                     }
                 }
@@ -136,17 +136,4 @@ final class UpstreamErrors {
 
     /** The {@code code} of an Azure content-filter refusal, kept in the OpenAI-shaped error. */
     static final String CONTENT_FILTER = "content_filter";
-
-    private static boolean identifier(String s) {
-        if (s.isEmpty() || s.length() > MAX_CODE_CHARS) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-')) {
-                return false;
-            }
-        }
-        return true;
-    }
 }

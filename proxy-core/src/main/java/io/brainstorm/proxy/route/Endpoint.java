@@ -43,20 +43,6 @@ public record Endpoint(
         @Nullable AzureTarget azure,
         @Nullable AnthropicTarget anthropic) {
 
-    /** An endpoint of an OpenAI-wire account: OpenAI-compatible, Azure, or the sim provider. */
-    public Endpoint(
-            String id,
-            ModelSpec model,
-            Price price,
-            Origin origin,
-            String basePath,
-            @Nullable String apiKey,
-            Timeouts timeouts,
-            boolean simulated,
-            @Nullable AzureTarget azure) {
-        this(id, model, price, origin, basePath, apiKey, timeouts, simulated, azure, null);
-    }
-
     /** An endpoint of an OpenAI-compatible account or of the sim provider. */
     public Endpoint(
             String id,

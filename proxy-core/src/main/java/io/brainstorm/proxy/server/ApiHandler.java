@@ -229,15 +229,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
      * endpoint that gave it (never in the shared one: docs/routing.md). Only the tenant that made the request may score it; any other request id is a 404.
      */
     private String feedback(ApiKey key, Services services, FullHttpRequest request) {
-        JsonNode body;
-        try {
-            body = Json.read(request.content());
-        } catch (IOException e) {
-            throw ApiError.invalidRequest(null, "The request body is not valid JSON.");
-        }
-        if (body == null || !body.isObject()) {
-            throw ApiError.invalidRequest(null, "The request body must be a JSON object {\"request_id\", \"score\"}.");
-        }
+        JsonNode body = jsonObject(request, " {\"request_id\", \"score\"}");
         JsonNode id = body.get("request_id");
         if (id == null || !id.isTextual()) {
             throw ApiError.invalidRequest(
@@ -293,6 +285,14 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
      * gateway estimates prompts for budgets ({@link MessagesTokenCount}); no provider is asked.
      */
     private static String countTokens(FullHttpRequest request) {
+        return MessagesTokenCount.answer(jsonObject(request, "")).toString();
+    }
+
+    /**
+     * The request's body, which must be one JSON object; {@code shape} follows "a JSON object" in
+     * the error that says it is not.
+     */
+    private static JsonNode jsonObject(FullHttpRequest request, String shape) {
         JsonNode body;
         try {
             body = Json.read(request.content());
@@ -300,9 +300,9 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             throw ApiError.invalidRequest(null, "The request body is not valid JSON.");
         }
         if (body == null || !body.isObject()) {
-            throw ApiError.invalidRequest(null, "The request body must be a JSON object.");
+            throw ApiError.invalidRequest(null, "The request body must be a JSON object" + shape + ".");
         }
-        return MessagesTokenCount.answer(body).toString();
+        return body;
     }
 
     private Access access(ApiKey key) {
@@ -385,28 +385,17 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
         boolean trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         try {
-            exchange = messages == null
-                    ? new Exchange(
-                            ctx,
-                            gateway.upstream(),
-                            parsed,
-                            route,
-                            services.settlement(),
-                            ticket,
-                            completion,
-                            trailers,
-                            f -> done(ctx, f))
-                    : new Exchange(
-                            ctx,
-                            gateway.upstream(),
-                            parsed,
-                            route,
-                            services.settlement(),
-                            ticket,
-                            completion,
-                            trailers,
-                            f -> done(ctx, f),
-                            messages);
+            exchange = new Exchange(
+                    ctx,
+                    gateway.upstream(),
+                    parsed,
+                    route,
+                    services.settlement(),
+                    ticket,
+                    completion,
+                    trailers,
+                    f -> done(ctx, f),
+                    messages);
             log.log(System.Logger.Level.DEBUG, "request {0}: key {1} model {2}", requestId, key.id(), parsed.model());
             exchange.start();
         } catch (RuntimeException e) {

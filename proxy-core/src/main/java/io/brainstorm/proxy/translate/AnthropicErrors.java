@@ -40,7 +40,6 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Threading:</b> stateless.
  */
 public final class AnthropicErrors {
-    private static final int MAX_CODE_CHARS = 64;
     private static final int MAX_MESSAGE_CHARS = 1000;
 
     private AnthropicErrors() {}
@@ -113,7 +112,7 @@ public final class AnthropicErrors {
         String anthropicType = error == null ? null : AnthropicRequest.text(error.get("type"));
         String anthropicMessage = error == null ? null : AnthropicRequest.text(error.get("message"));
         int effective = status / 100 == 2 ? statusOf(anthropicType) : status;
-        String code = anthropicType != null && identifier(anthropicType) ? anthropicType : fallbackCode(effective);
+        String code = anthropicType != null && ApiError.isCode(anthropicType) ? anthropicType : fallbackCode(effective);
         long retry = seconds(retryAfter);
 
         if (effective == 401 || effective == 402 || effective == 403) {
@@ -189,18 +188,5 @@ public final class AnthropicErrors {
 
     private static String clip(String s) {
         return s.length() <= MAX_MESSAGE_CHARS ? s : s.substring(0, MAX_MESSAGE_CHARS) + "…";
-    }
-
-    private static boolean identifier(String s) {
-        if (s.isEmpty() || s.length() > MAX_CODE_CHARS) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-')) {
-                return false;
-            }
-        }
-        return true;
     }
 }

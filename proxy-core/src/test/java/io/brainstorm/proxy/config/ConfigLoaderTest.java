@@ -83,10 +83,13 @@ class ConfigLoaderTest {
         GatewayConfig config =
                 ConfigLoader.load(Path.of("..", "conf", "brainstorm.yaml"), Map.of("OPENAI_API_KEY", SECRET));
         assertEquals(
-                List.of("openai", "groq", "deepseek", "mistral", "google"),
+                List.of("openai", "anthropic", "groq", "deepseek", "mistral", "google"),
                 config.providers().stream().map(ProviderConfig::name).toList());
         assertEquals(SECRET, config.providers().get(0).apiKey());
         assertEquals("", config.providers().get(1).apiKey());
+        assertEquals(
+                new AnthropicConfig(AnthropicConfig.DEFAULT_VERSION, java.util.Set.of()),
+                config.providers().get(1).anthropic());
         assertEquals(Duration.ofMinutes(5), config.providers().get(0).timeouts().firstByte());
         assertEquals(
                 Duration.ofSeconds(10), config.providers().get(0).timeouts().connect());
