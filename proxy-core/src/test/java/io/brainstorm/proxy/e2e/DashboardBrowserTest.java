@@ -240,11 +240,10 @@ class DashboardBrowserTest {
     @Order(6)
     void aModelWhoseQualityDroppedIsMarkedOnItsRow() throws Exception {
         driver.findElement(By.cssSelector("a[data-page=models]")).click();
-        WebElement first = waitFor(
+        String candidate = waitFor(
                 3,
-                ExpectedConditions.presenceOfElementLocated(
-                        By.cssSelector("#models-body tr[data-candidate^='sim/alpha@']")));
-        String candidate = first.getAttribute("data-candidate");
+                d -> d.findElement(By.cssSelector("#models-body tr[data-candidate^='sim/alpha@']"))
+                        .getAttribute("data-candidate"));
         String row = "#models-body tr[data-candidate='" + candidate + "']";
         assertTrue(driver.findElements(By.cssSelector(row + " .firing")).isEmpty(), "no firing yet");
 
@@ -252,21 +251,22 @@ class DashboardBrowserTest {
         Firings.drop(
                 gateway.server.gateway().router().state().learning(), "default", candidate, System.currentTimeMillis());
         // the page reloads its figures every 5 s
-        WebElement mark =
-                waitFor(7, ExpectedConditions.presenceOfElementLocated(By.cssSelector(row + " .firing.down")));
-        String text = mark.getText();
+        List<String> shared = waitFor(7, d -> {
+            WebElement mark = d.findElement(By.cssSelector(row + " .firing.down"));
+            return List.of(mark.getText(), mark.getAttribute("title"));
+        });
+        String text = shared.get(0);
         assertTrue(
                 text.matches("dropped \\d\\d:\\d\\d \\(0\\.\\d\\d → 0\\.\\d\\d\\)"),
                 "the shared belief's mark: " + text);
-        assertTrue(
-                mark.getAttribute("title").startsWith("shared belief, class plain/0-1k"), mark.getAttribute("title"));
+        assertTrue(shared.get(1).startsWith("shared belief, class plain/0-1k"), shared.get(1));
         assertTrue(driver.findElements(By.cssSelector(row + " .tenant-view")).isEmpty(), "no tenant chosen");
 
         // the tenant's own view beside the shared one, and its own belief's firing
         new Select(driver.findElement(By.id("tenant-select"))).selectByValue("default");
-        WebElement view =
-                waitFor(3, ExpectedConditions.presenceOfElementLocated(By.cssSelector(row + " .tenant-view")));
-        assertTrue(view.getText().startsWith("default: plain/0-1k 0."), view.getText());
+        String view = waitFor(
+                3, d -> d.findElement(By.cssSelector(row + " .tenant-view")).getText());
+        assertTrue(view.startsWith("default: plain/0-1k 0."), view);
         List<String> marks = waitFor(3, d -> {
             List<String> t = d.findElements(By.cssSelector(row + " .firing.down")).stream()
                     .map(WebElement::getText)
@@ -395,7 +395,11 @@ class DashboardBrowserTest {
     }
 
     private <T> T waitFor(int seconds, java.util.function.Function<? super WebDriver, T> condition) {
-        return new WebDriverWait(driver, Duration.ofSeconds(seconds), Duration.ofMillis(20)).until(condition);
+        // the page redraws its tables every 5 s: an element found just before a redraw is stale, so
+        // a condition that reads one is tried again rather than failing
+        return new WebDriverWait(driver, Duration.ofSeconds(seconds), Duration.ofMillis(20))
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .until(condition);
     }
 
     private Object js(String script, Object... args) {
