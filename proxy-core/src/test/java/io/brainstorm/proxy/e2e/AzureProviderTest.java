@@ -45,8 +45,8 @@ import org.junit.jupiter.api.Test;
  */
 class AzureProviderTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String KEY = "azkey-" + "Z".repeat(26);
-    private static final String API_VERSION = "2024-10-21";
+    static final String KEY = "azkey-" + "Z".repeat(26);
+    static final String API_VERSION = "2024-10-21";
 
     private final HttpClient client =
             HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -277,11 +277,17 @@ class AzureProviderTest {
      * {@code embed-dep} (deployment form, {@code api-version} {@value #API_VERSION}) and
      * {@code gpt4o-dep}, {@code mini-v1} (v1 form). A prompt {@code FILTER_PROMPT} gets Azure's
      * content-filter 400, {@code FILTER_ANSWER} a {@code content_filter} finish reason,
-     * {@code THROTTLE} a 429 at the deployment form.
+     * {@code THROTTLE} a 429 at the deployment form. A request with neither a known key in
+     * {@code api-key} nor (without {@code api-key}) a known token in {@code Authorization: Bearer}
+     * gets Azure's 401.
      */
     static final class FakeAzure implements AutoCloseable {
         final LoopbackHttpServer server;
         final List<Seen> seen = new CopyOnWriteArrayList<>();
+        /** The keys accepted in {@code api-key}: {@link #KEY}, and a test's tenants' own. */
+        final java.util.Set<String> keys = new java.util.concurrent.CopyOnWriteArraySet<>(List.of(KEY));
+        /** The Microsoft Entra ID tokens accepted in {@code Authorization: Bearer} (when no {@code api-key} came). */
+        final java.util.Set<String> tokens = new java.util.concurrent.CopyOnWriteArraySet<>();
 
         FakeAzure() throws InterruptedException {
             server = LoopbackHttpServer.start(Answer::new);
@@ -303,8 +309,14 @@ class AzureProviderTest {
                 String uri = req.uri();
                 JsonNode body = JSON.readTree(req.content().toString(StandardCharsets.UTF_8));
                 String apiKey = req.headers().get("api-key");
-                seen.add(new Seen(uri, apiKey, req.headers().get(HttpHeaderNames.AUTHORIZATION), body));
-                if (!KEY.equals(apiKey)) {
+                String authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+                seen.add(new Seen(uri, apiKey, authorization, body));
+                boolean known = apiKey != null
+                        ? keys.contains(apiKey)
+                        : authorization != null
+                                && authorization.startsWith("Bearer ")
+                                && tokens.contains(authorization.substring("Bearer ".length()));
+                if (!known) {
                     send(ctx, 401, "application/json", """
                             {"error":{"code":"401","message":"Access denied due to invalid subscription key or \
                             wrong API endpoint."}}""", null);
@@ -330,10 +342,10 @@ class AzureProviderTest {
                     notFound(ctx);
                     return;
                 }
-                boolean known = deploymentForm
+                boolean deployed = deploymentForm
                         ? deployment.equals("mini-dep") || deployment.equals("embed-dep")
                         : deployment.equals("gpt4o-dep") || deployment.equals("mini-v1");
-                if (!known) {
+                if (!deployed) {
                     send(ctx, 404, "application/json", """
                             {"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource \
                             does not exist."}}""", null);

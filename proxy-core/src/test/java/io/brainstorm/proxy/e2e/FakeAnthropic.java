@@ -456,7 +456,9 @@ final class FakeAnthropic implements AutoCloseable {
     }
 
     private final LoopbackHttpServer server;
-    private final String apiKey;
+    /** The keys it accepts: the constructor's, and any {@link #accept}ed since. */
+    private final Set<String> apiKeys = new java.util.concurrent.CopyOnWriteArraySet<>();
+
     private final Queue<Answer> queue = new ConcurrentLinkedQueue<>();
     private final List<Map.Entry<String, Answer>> markers = new CopyOnWriteArrayList<>();
     private volatile Answer fallback = Answer.text("Hello", " from the fake", " Anthropic.");
@@ -479,8 +481,14 @@ final class FakeAnthropic implements AutoCloseable {
     }
 
     FakeAnthropic(String apiKey) throws InterruptedException {
-        this.apiKey = apiKey;
+        apiKeys.add(apiKey);
         server = LoopbackHttpServer.start(Handler::new);
+    }
+
+    /** Accepts {@code key} too, as Anthropic accepts each key of an organization (a tenant's own). */
+    FakeAnthropic accept(String key) {
+        apiKeys.add(key);
+        return this;
     }
 
     int port() {
@@ -646,7 +654,7 @@ final class FakeAnthropic implements AutoCloseable {
             if (key == null && bearer != null && bearer.startsWith("Bearer ")) {
                 key = bearer.substring(7);
             }
-            if (key == null || !key.equals(apiKey)) {
+            if (key == null || !apiKeys.contains(key)) {
                 refuse(ctx, keepAlive, requestId, 401, "authentication_error", "invalid x-api-key");
                 return;
             }

@@ -74,8 +74,27 @@ final class GatewayHarness implements AutoCloseable {
         this(extraYaml, clock, true, stateDir, false);
     }
 
+    /**
+     * @param extraYaml YAML appended to the base config (providers, server limits…)
+     * @param env       the environment the config is read with ({@code ${VAR}}, {@code bearer_token_env})
+     */
+    GatewayHarness(String extraYaml, Map<String, String> env) throws Exception {
+        this(extraYaml, java.time.InstantSource.system(), false, Files.createTempDirectory("br-state"), true, env);
+    }
+
     private GatewayHarness(
             String extraYaml, java.time.InstantSource clock, boolean stateFiles, Path stateDir, boolean ownsStateDir)
+            throws Exception {
+        this(extraYaml, clock, stateFiles, stateDir, ownsStateDir, Map.of());
+    }
+
+    private GatewayHarness(
+            String extraYaml,
+            java.time.InstantSource clock,
+            boolean stateFiles,
+            Path stateDir,
+            boolean ownsStateDir,
+            Map<String, String> env)
             throws Exception {
         this.stateDir = stateDir;
         this.ownsStateDir = ownsStateDir;
@@ -94,7 +113,7 @@ final class GatewayHarness implements AutoCloseable {
                 state_dir: %s
                 state_store: %s
                 """.formatted(stateDir, stateFiles ? "files" : "memory") + extraYaml;
-        GatewayConfig config = ConfigLoader.load(yaml, Path.of("."), Map.of());
+        GatewayConfig config = ConfigLoader.load(yaml, Path.of("."), env);
         List<KeyConfig> keys = new ArrayList<>(config.keys());
         keys.add(new KeyConfig("test", ApiKeys.sha256(apiKey), "default"));
         Registry.Bootstrap boot = Registry.Bootstrap.of(config, Map.of("BR_ADMIN_TOKEN", adminToken));
