@@ -26,7 +26,7 @@ final class UpstreamErrors {
         if (status == 401 || status == 403 || status == 408 || status == 429 || status >= 500) {
             String retryAfter = headers.get(HttpHeaderNames.RETRY_AFTER);
             return "HTTP " + status
-                    + (status == 401 || status == 403 ? " (the provider rejected the configured key)" : "")
+                    + (status == 401 || status == 403 ? " (the provider rejected the provider key it was sent)" : "")
                     + (retryAfter != null ? ", retry-after " + retryAfter : "");
         }
         return null;
@@ -48,7 +48,7 @@ final class UpstreamErrors {
         String failure = failure(status, head.headers());
         if (failure == null && anthropic && status == 402) {
             // Anthropic's billing_error: the account cannot pay, another endpoint may
-            failure = "HTTP 402 (the provider refused the configured key: billing)";
+            failure = "HTTP 402 (the provider refused the provider key it was sent: billing)";
         }
         if (failure != null) {
             long retryAfter = RetryAfter.milliseconds(head.headers().get(RETRY_AFTER_MS));

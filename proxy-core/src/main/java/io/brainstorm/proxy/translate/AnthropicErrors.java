@@ -76,7 +76,7 @@ public final class AnthropicErrors {
         public String failureReason() {
             return "HTTP " + upstreamStatus + " " + code
                     + (upstreamStatus == 401 || upstreamStatus == 402 || upstreamStatus == 403
-                            ? " (the provider rejected the configured key)"
+                            ? " (the provider rejected the provider key it was sent)"
                             : "")
                     + (retryAfterSeconds >= 0 ? ", retry-after " + retryAfterSeconds : "");
         }

@@ -67,7 +67,7 @@ class AnthropicErrorsTest {
             assertEquals("api_error", e.type());
             assertFalse(e.toJson().contains("sk-ant"), e.toJson());
             assertEquals(
-                    "HTTP " + status + " authentication_error (the provider rejected the configured key)",
+                    "HTTP " + status + " authentication_error (the provider rejected the provider key it was sent)",
                     e.failureReason());
         }
     }
