@@ -18,5 +18,11 @@
  * and writes single events. {@link io.brainstorm.proxy.relay.AnswerCheck} decides whether a 2xx
  * answer is what it claims before it is relayed. How failover, timeouts and panic mode work:
  * {@code docs/architecture.md} §7.
+ *
+ * <p>Other wire formats ride on the same machine: {@code AnthropicAttempt} is one attempt at an
+ * Anthropic endpoint (the request translated, the answer translated back before it is checked, so
+ * everything after sees an OpenAI answer), and {@link io.brainstorm.proxy.relay.MessagesClient} a
+ * client of the Anthropic Messages API ({@code POST /v1/messages}), whose answers
+ * {@code MessagesAnswer} and {@code MessagesEvents} write in Anthropic's shape (docs/messages-api.md).
  */
 package io.brainstorm.proxy.relay;
