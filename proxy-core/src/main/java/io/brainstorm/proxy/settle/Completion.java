@@ -19,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  * @param tenant           the key's tenant, or null when the request was not authenticated
  * @param keyId            the key's id, or null when the request was not authenticated
  * @param app              the application's name ({@code X-Title}, else {@code HTTP-Referer}), or null
- * @param operation        {@code chat} or {@code embeddings}
+ * @param operation        {@code chat}, {@code embeddings} or {@code messages} ({@code /v1/messages})
  * @param requestedModel   the model the client asked for (with its variant), or null if the body had none
  * @param selectedModel    the {@code provider/model} that answered, or null when none did
  * @param endpoint         the endpoint that answered (or was tried last), or null
