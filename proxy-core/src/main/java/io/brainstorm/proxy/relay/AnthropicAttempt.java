@@ -133,7 +133,8 @@ final class AnthropicAttempt {
         } catch (ApiError e) {
             return null;
         }
-        return new Answer(ByteBufUtil.writeUtf8(alloc, Json.write(c.body())), usage(c.usage()));
+        return new Answer(
+                ByteBufUtil.writeUtf8(alloc, Json.write(c.body())), c.usage().toSettle());
     }
 
     /** The translated answer: OpenAI's JSON (a new buffer the caller owns) and its usage. */
@@ -156,15 +157,5 @@ final class AnthropicAttempt {
     AnthropicStreamTranslator streamTranslator() {
         return new AnthropicStreamTranslator(
                 endpoint.model().id(), System.currentTimeMillis() / 1000, true, forcedTool() != null);
-    }
-
-    /** The gateway's usage for Anthropic's counts: cache reads and writes are part of the prompt. */
-    static Usage usage(AnthropicResponse.Usage u) {
-        return u.toSettle();
-    }
-
-    /** Whether a status fails an attempt at Anthropic over: 402 (billing) beside the usual ones. */
-    static boolean failsOver(int status) {
-        return status == 402;
     }
 }

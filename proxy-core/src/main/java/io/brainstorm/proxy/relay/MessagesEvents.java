@@ -10,7 +10,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -57,29 +56,21 @@ final class MessagesEvents {
     }
 
     /**
-     * An event from an Anthropic endpoint, with its data: written as it came, but for
-     * {@code message_delta} (held for {@link #end}), {@code message_stop} (the gateway writes its
-     * own) and {@code error} (the gateway's error event replaces it). Owned from here on.
+     * An event from an Anthropic endpoint, with its data as the translator read it (null when it
+     * read none): written as it came, but for {@code message_delta} (held for {@link #end}),
+     * {@code message_stop} (the gateway writes its own) and {@code error} (the gateway's error event
+     * replaces it). Owned from here on.
      */
-    void upstreamEvent(ByteBuf event, String data) {
-        if (data.isEmpty()) {
-            // a comment or a blank event: nothing a client reads
+    void upstreamEvent(ByteBuf event, @Nullable ObjectNode data) {
+        if (data == null) {
+            // a comment, a blank event, or data the translator could not read (the stream broke)
             event.release();
             return;
         }
-        JsonNode tree;
-        try {
-            tree = Json.MAPPER.readTree(data);
-        } catch (IOException e) {
-            // the translator has marked the stream broken; the error event follows
-            event.release();
-            return;
-        }
-        String type = tree == null ? "" : tree.path("type").asText("");
-        switch (type) {
+        switch (data.path("type").asText("")) {
             case "message_delta" -> {
                 event.release();
-                heldDelta = (ObjectNode) tree;
+                heldDelta = data;
             }
             case "message_stop", "error" -> event.release();
             default -> write(event);

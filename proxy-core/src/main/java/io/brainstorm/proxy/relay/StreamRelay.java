@@ -12,6 +12,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import java.io.IOException;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -123,7 +124,7 @@ final class StreamRelay {
         AnthropicStreamTranslator t = translator;
         if (t != null) {
             // Anthropic's counts, cache writes included, which the OpenAI usage chunk cannot carry
-            return t.complete() ? AnthropicAttempt.usage(t.usage()) : null;
+            return t.complete() ? t.usage().toSettle() : null;
         }
         return usageChunk == null ? null : UsageParser.parse(usageChunk.get("usage"));
     }
@@ -167,18 +168,18 @@ final class StreamRelay {
         AnthropicStreamTranslator t = translator;
         if (t != null) {
             String data = SseEvents.data(event);
+            List<String> chunks = data.isEmpty() ? List.of() : t.feed(data);
             if (messages != null && messages.passThrough()) {
                 // the Messages client gets Anthropic's event; its translation is the gateway's alone
-                messages.upstreamEvent(event.retain(), data);
+                messages.upstreamEvent(event, data.isEmpty() ? null : t.lastEvent());
+            } else {
+                event.release();
             }
-            event.release();
-            if (!data.isEmpty()) {
-                for (String chunk : t.feed(data)) {
-                    if (AnthropicStreamTranslator.DONE.equals(chunk)) {
-                        sawDone = true;
-                    } else if (!released) {
-                        onChunk(SseEvents.dataEvent(client.alloc(), chunk));
-                    }
+            for (String chunk : chunks) {
+                if (AnthropicStreamTranslator.DONE.equals(chunk)) {
+                    sawDone = true;
+                } else if (!released) {
+                    onChunk(SseEvents.dataEvent(client.alloc(), chunk));
                 }
             }
             return;

@@ -19,14 +19,18 @@ final class UpstreamErrors {
     private UpstreamErrors() {}
 
     /**
-     * Why a response head fails the attempt over: 401/403 (the provider rejected the key), 408, 429
-     * and 5xx, with the {@code Retry-After} it carries; null when it does not.
+     * Why a response head fails the attempt over: 401/403 (the provider rejected the key), 402 from
+     * Anthropic ({@code billing_error}: the account cannot pay, another endpoint may), 408, 429 and
+     * 5xx, with the {@code Retry-After} it carries; null when it does not.
      */
-    static @Nullable String failure(int status, HttpHeaders headers) {
-        if (status == 401 || status == 403 || status == 408 || status == 429 || status >= 500) {
+    static @Nullable String failure(int status, HttpHeaders headers, boolean anthropic) {
+        boolean keyRefused = status == 401 || status == 403 || anthropic && status == 402;
+        if (keyRefused || status == 408 || status == 429 || status >= 500) {
             String retryAfter = headers.get(HttpHeaderNames.RETRY_AFTER);
             return "HTTP " + status
-                    + (status == 401 || status == 403 ? " (the provider rejected the provider key it was sent)" : "")
+                    + (status == 402
+                            ? " (the provider refused the provider key it was sent: billing)"
+                            : keyRefused ? " (the provider rejected the provider key it was sent)" : "")
                     + (retryAfter != null ? ", retry-after " + retryAfter : "");
         }
         return null;
@@ -40,16 +44,11 @@ final class UpstreamErrors {
 
     /**
      * Why the answer's head fails the attempt over, or null when its answer is to be read: a
-     * {@link #failure} status (and 402, a billing refusal, from {@code anthropic}), or a 2xx whose
-     * content type does not fit the request.
+     * {@link #failure} status, or a 2xx whose content type does not fit the request.
      */
     static @Nullable Rejection rejection(HttpResponse head, boolean stream, boolean anthropic) {
         int status = head.status().code();
-        String failure = failure(status, head.headers());
-        if (failure == null && anthropic && status == 402) {
-            // Anthropic's billing_error: the account cannot pay, another endpoint may
-            failure = "HTTP 402 (the provider refused the provider key it was sent: billing)";
-        }
+        String failure = failure(status, head.headers(), anthropic);
         if (failure != null) {
             long retryAfter = RetryAfter.milliseconds(head.headers().get(RETRY_AFTER_MS));
             if (retryAfter < 0) {

@@ -233,9 +233,11 @@ public final class AnthropicResponse {
         }
         choice.putNull("logprobs");
         String stopReason = AnthropicRequest.text(message.get("stop_reason"));
-        String finish = forcedContent != null && toolCalls.isEmpty() && "tool_use".equals(stopReason)
-                ? "stop"
-                : finishReason(stopReason);
+        String finish = stopReason == null
+                ? null
+                : forcedContent != null && toolCalls.isEmpty() && "tool_use".equals(stopReason)
+                        ? "stop"
+                        : finishReason(stopReason);
         if (finish == null) {
             choice.putNull("finish_reason");
         } else {
@@ -250,13 +252,10 @@ public final class AnthropicResponse {
      * OpenAI's {@code finish_reason} for Anthropic's {@code stop_reason}: {@code end_turn}, {@code
      * stop_sequence} and {@code pause_turn} are {@code stop}; {@code max_tokens} and {@code
      * model_context_window_exceeded} are {@code length}; {@code tool_use} is {@code tool_calls};
-     * {@code refusal} is {@code content_filter}; null stays null (a stream's start); an unknown
+     * {@code refusal} is {@code content_filter}; an unknown
      * reason is {@code stop}. Shared with the streamed translation.
      */
-    public static @Nullable String finishReason(@Nullable String stopReason) {
-        if (stopReason == null) {
-            return null;
-        }
+    public static String finishReason(String stopReason) {
         switch (stopReason) {
             case "max_tokens":
             case "model_context_window_exceeded":

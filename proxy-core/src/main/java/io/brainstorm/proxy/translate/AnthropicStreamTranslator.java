@@ -40,7 +40,7 @@ import org.jspecify.annotations.Nullable;
  * <tr><td>{@code input_json_delta}</td><td>{@code delta.tool_calls: [{index: k, function:
  *     {arguments: partial_json}}]}, the fragment exactly as it came</td></tr>
  * <tr><td>{@code message_delta} with a {@code stop_reason}</td><td>one chunk, {@code delta: {}}
- *     and {@code finish_reason} (see {@link #finishReason(String)}); output tokens kept</td></tr>
+ *     and {@code finish_reason} (see {@link AnthropicResponse#finishReason(String)}); output tokens kept</td></tr>
  * <tr><td>{@code message_stop}</td><td>when {@code includeUsage}, a chunk with {@code choices: []}
  *     and {@code usage}; then {@link #DONE}</td></tr>
  * <tr><td>{@code error}</td><td>none: the stream is {@link State#BROKEN}, see Errors</td></tr>
@@ -110,6 +110,7 @@ public final class AnthropicStreamTranslator {
     private final Map<Integer, Integer> toolIndexes = new HashMap<>();
 
     private State state = State.OPEN;
+    private @Nullable ObjectNode lastEvent;
     private @Nullable String id;
     private @Nullable String finishReason;
     private @Nullable String failure;
@@ -142,6 +143,7 @@ public final class AnthropicStreamTranslator {
      *     client, and for every event once the stream is no longer {@link State#OPEN}
      */
     public List<String> feed(String data) {
+        lastEvent = null;
         if (state != State.OPEN || data.isBlank()) {
             return List.of();
         }
@@ -151,9 +153,10 @@ public final class AnthropicStreamTranslator {
         } catch (JsonProcessingException e) {
             return broke("unreadable event data: " + e.getOriginalMessage());
         }
-        if (event == null || !event.isObject()) {
+        if (!(event instanceof ObjectNode o)) {
             return broke("event data is not a JSON object");
         }
+        lastEvent = o;
         String type = event.path("type").asText("");
         if (type.equals("error")) {
             JsonNode error = event.path("error");
@@ -182,6 +185,15 @@ public final class AnthropicStreamTranslator {
                 // content_block_stop, a second message_start, and event types added later
                 return List.of();
         }
+    }
+
+    /**
+     * The event the last {@link #feed} read, as a tree, so a caller that passes Anthropic's events on
+     * need not parse them again; null when it read none (blank or unreadable data, or the stream no
+     * longer {@link State#OPEN}). The translator does not change it.
+     */
+    public @Nullable ObjectNode lastEvent() {
+        return lastEvent;
     }
 
     /** Where the stream stands. */
@@ -215,21 +227,6 @@ public final class AnthropicStreamTranslator {
     /** The {@code error.type} of an Anthropic {@code error} event, such as {@code overloaded_error}; else null. */
     public @Nullable String errorType() {
         return errorType;
-    }
-
-    /**
-     * OpenAI's {@code finish_reason} for an Anthropic {@code stop_reason}: {@code end_turn},
-     * {@code stop_sequence} and {@code pause_turn} → {@code stop}; {@code max_tokens} and
-     * {@code model_context_window_exceeded} → {@code length}; {@code tool_use} →
-     * {@code tool_calls}; {@code refusal} → {@code content_filter}; anything newer → {@code stop}.
-     */
-    public static String finishReason(String stopReason) {
-        return switch (stopReason) {
-            case "max_tokens", "model_context_window_exceeded" -> "length";
-            case "tool_use" -> "tool_calls";
-            case "refusal" -> "content_filter";
-            default -> "stop";
-        };
     }
 
     private List<String> messageStart(JsonNode message) {
@@ -310,7 +307,7 @@ public final class AnthropicStreamTranslator {
         if (!stop.isTextual() || finishReason != null) {
             return List.of();
         }
-        String reason = finishReason(stop.asText());
+        String reason = AnthropicResponse.finishReason(stop.asText());
         if (jsonSchemaTool && reason.equals("tool_calls")) {
             reason = "stop";
         }
