@@ -1,0 +1,61 @@
+package io.brainstorm.proxy.state.redis;
+
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The budget ledger's three atomic steps as Lua scripts run inside Redis ({@code reserve.lua},
+ * {@code settle.lua}, {@code release.lua} beside this class): each is one server-side step, so no
+ * other command, of any gateway, runs between its read and its write (docs/architecture.md §6).
+ *
+ * <p>Each is a {@link RedisScript}: called by its SHA-1 with {@code EVALSHA}; {@link #load} sends
+ * them with {@code SCRIPT LOAD} ahead of use, and one the server lost ({@code NOSCRIPT}) is loaded
+ * again and called once more.
+ *
+ * <p><b>Threading:</b> thread-safe; every method returns at once with a future that Lettuce
+ * completes on its own I/O thread. Nothing here blocks.
+ *
+ * <p><b>Errors:</b> a call's future fails with Lettuce's exception: {@code RedisCommandTimeoutException}
+ * after the connection's command timeout (which the caller sets with {@code TimeoutOptions}),
+ * {@code RedisConnectionException} when Redis cannot be reached, {@code RedisException} for an error
+ * the script raised.
+ */
+public final class RedisBudgetScripts {
+    private final RedisAsyncCommands<String, String> redis;
+    private final RedisScript reserve;
+    private final RedisScript settle;
+    private final RedisScript release;
+
+    public RedisBudgetScripts(RedisAsyncCommands<String, String> redis) {
+        this.redis = redis;
+        this.reserve = new RedisScript("reserve.lua");
+        this.settle = new RedisScript("settle.lua");
+        this.release = new RedisScript("release.lua");
+    }
+
+    /** Loads the three scripts with {@code SCRIPT LOAD}; completes when Redis has them all. */
+    public CompletionStage<Void> load() {
+        return CompletableFuture.allOf(
+                reserve.load(redis).toCompletableFuture(),
+                settle.load(redis).toCompletableFuture(),
+                release.load(redis).toCompletableFuture());
+    }
+
+    /** Runs {@code reserve.lua}: {verdict, spent, reserved, open}. */
+    CompletionStage<List<Object>> reserve(String[] keys, String... args) {
+        return reserve.call(redis, ScriptOutputType.MULTI, keys, args);
+    }
+
+    /** Runs {@code settle.lua}: 1 ended, 2 ended after its hold lapsed, 0 ended before. */
+    CompletionStage<Long> settle(String[] keys, String... args) {
+        return settle.call(redis, ScriptOutputType.INTEGER, keys, args);
+    }
+
+    /** Runs {@code release.lua}: 1 ended, 2 its hold had lapsed, 0 ended before. */
+    CompletionStage<Long> release(String[] keys, String... args) {
+        return release.call(redis, ScriptOutputType.INTEGER, keys, args);
+    }
+}
