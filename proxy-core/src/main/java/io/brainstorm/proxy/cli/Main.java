@@ -333,7 +333,7 @@ public final class Main {
                 c.catalog(),
                 stateDir,
                 routing,
-                c.persistentState(),
+                c.store(),
                 c.scoring(),
                 c.audit());
     }

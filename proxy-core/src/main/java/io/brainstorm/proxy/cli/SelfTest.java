@@ -70,7 +70,7 @@ final class SelfTest {
                 Catalog.builtIn(),
                 state,
                 io.brainstorm.proxy.config.RoutingConfig.DEFAULTS.withPluginsDir(null),
-                true,
+                io.brainstorm.proxy.config.StateStoreConfig.FILES,
                 io.brainstorm.proxy.config.ScoringConfig.DEFAULTS,
                 io.brainstorm.proxy.config.AuditConfig.DEFAULTS);
         GatewayServer server = null;
@@ -97,7 +97,7 @@ final class SelfTest {
                             config.catalog(),
                             state,
                             config.routing(),
-                            true,
+                            config.store(),
                             config.scoring(),
                             config.audit()),
                     java.util.Map.of(Registry.ENV_ADMIN_TOKEN, adminToken));

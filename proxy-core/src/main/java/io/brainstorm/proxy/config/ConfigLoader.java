@@ -91,6 +91,7 @@ public final class ConfigLoader {
                 "admin",
                 "state_dir",
                 "state_store",
+                "redis",
                 "catalog",
                 "sim",
                 "providers",
@@ -107,11 +108,7 @@ public final class ConfigLoader {
         catalog = ProviderSection.withDeployments(catalog, providers);
         List<KeyConfig> keys = keys(root.field("keys"));
         RoutingConfig routing = routing(root.field("routing"));
-        YamlNode storeNode = root.field("state_store");
-        String store = storeNode.text("files");
-        if (!store.equals("files") && !store.equals("memory")) {
-            throw storeNode.error("files (Chronicle Map files in state_dir, shared by processes) or memory");
-        }
+        StateStoreConfig store = store(root.field("state_store"), root.field("redis"), providers);
         return new GatewayConfig(
                 server,
                 admin(root.field("admin")),
@@ -121,9 +118,89 @@ public final class ConfigLoader {
                 catalog,
                 stateDir,
                 routing,
-                store.equals("files"),
+                store,
                 scoring(root.field("scoring")),
                 audit(root.field("audit"), baseDir));
+    }
+
+    /**
+     * {@code state_store} and, with {@code redis}, the {@code redis:} section; a {@code redis:} section
+     * without {@code state_store: redis} is an error, so it is never silently ignored.
+     */
+    private static StateStoreConfig store(YamlNode storeNode, YamlNode r, List<ProviderConfig> providers)
+            throws ConfigException {
+        String store = storeNode.text("files");
+        switch (store) {
+            case "files", "memory" -> {
+                if (r.isSet()) {
+                    throw r.error("no redis section unless state_store: redis");
+                }
+                return store.equals("files") ? StateStoreConfig.FILES : StateStoreConfig.MEMORY;
+            }
+            case "redis" -> {
+                // the rest of this method
+            }
+            default ->
+                throw storeNode.error(
+                        "files (Chronicle Map files in state_dir, shared by the processes of a host), memory, or redis"
+                                + " (shared by every gateway on the same Redis; see docs/scale-out.md)");
+        }
+        if (!r.isSet()) {
+            throw r.error("a redis section with at least url: redis://host:6379/0, since state_store is redis");
+        }
+        r.expectKeys(
+                "url",
+                "password",
+                "username",
+                "key_prefix",
+                "timeout_ms",
+                "connect_timeout_ms",
+                "startup_wait_seconds",
+                "on_unavailable",
+                "hold_ttl_seconds");
+        YamlNode urlNode = r.field("url").secret();
+        String url = urlNode.requiredText();
+        if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
+            throw urlNode.error("redis://host:port/db, or rediss:// for TLS");
+        }
+        YamlNode prefixNode = r.field("key_prefix");
+        String prefix = prefixNode.text(RedisConfig.DEFAULT_PREFIX);
+        if (prefix.indexOf('{') >= 0 || prefix.indexOf('}') >= 0 || prefix.length() > 64) {
+            throw prefixNode.error(
+                    "at most 64 characters without { or } (they would change the Redis Cluster hash tags)");
+        }
+        YamlNode mode = r.field("on_unavailable");
+        String onUnavailable = mode.text("closed");
+        if (!onUnavailable.equals("closed") && !onUnavailable.equals("open")) {
+            throw mode.error("closed (keys with a budget or rate limit get 503 state_unavailable while Redis is"
+                    + " unreachable) or open (they are served without their limits meanwhile)");
+        }
+        long holdTtl = r.field("hold_ttl_seconds").integer(0, 0, 7L * 24 * 3600);
+        String password = r.field("password").secret().optionalText();
+        return StateStoreConfig.redis(new RedisConfig(
+                url,
+                password == null || password.isEmpty() ? null : password,
+                r.field("username").optionalText(),
+                prefix,
+                java.time.Duration.ofMillis(
+                        r.field("timeout_ms").integer(RedisConfig.DEFAULT_TIMEOUT.toMillis(), 5, 10_000)),
+                java.time.Duration.ofMillis(r.field("connect_timeout_ms")
+                        .integer(RedisConfig.DEFAULT_CONNECT_TIMEOUT.toMillis(), 10, 60_000)),
+                java.time.Duration.ofSeconds(
+                        r.field("startup_wait_seconds").integer(RedisConfig.DEFAULT_STARTUP_WAIT.toSeconds(), 0, 3600)),
+                onUnavailable.equals("open"),
+                holdTtl == 0 ? holdTtl(providers) : java.time.Duration.ofSeconds(holdTtl)));
+    }
+
+    /** The longest total timeout of any provider, plus a minute: no request holds its budget longer. */
+    private static java.time.Duration holdTtl(List<ProviderConfig> providers) {
+        java.time.Duration longest = io.brainstorm.proxy.config.Timeouts.DEFAULT.total();
+        for (ProviderConfig p : providers) {
+            if (p.timeouts().total().compareTo(longest) > 0) {
+                longest = p.timeouts().total();
+            }
+        }
+        return longest.plusMinutes(1);
     }
 
     private static ScoringConfig scoring(YamlNode s) throws ConfigException {

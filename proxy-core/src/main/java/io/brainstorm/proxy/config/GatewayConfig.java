@@ -15,8 +15,8 @@ import java.util.List;
  * @param catalog   the price and capability catalog
  * @param stateDir  where state files live
  * @param routing   plugins, failover, learning, circuit breakers, strategy settings
- * @param persistentState true: budgets, rate windows and learning live in files under {@code stateDir}
- *                  (Chronicle Map, shared by processes on the host); false: on the heap, lost at exit
+ * @param store     {@code state_store}: files under {@code stateDir} (Chronicle Map, shared by
+ *                  processes on the host), the heap (lost at exit), or Redis (shared by gateways)
  * @param scoring   the answer scorer
  * @param audit     the audit trail
  */
@@ -29,12 +29,17 @@ public record GatewayConfig(
         Catalog catalog,
         Path stateDir,
         RoutingConfig routing,
-        boolean persistentState,
+        StateStoreConfig store,
         ScoringConfig scoring,
         AuditConfig audit) {
 
     public GatewayConfig {
         providers = List.copyOf(providers);
         keys = List.copyOf(keys);
+    }
+
+    /** Budgets, rate windows and learning live in files under {@code stateDir}. */
+    public boolean persistentState() {
+        return store.kind() == StateStoreConfig.Kind.FILES;
     }
 }
