@@ -71,11 +71,11 @@ final class TenantResource {
             if (k.revoked() || k.kind() != KeyKind.API) {
                 continue;
             }
-            var u = admission.usage(k);
+            var u = admission.awaitUsage(k);
             spent += u.spentNano();
             reserved += u.reservedNano();
             requests += u.requests();
-            perKey.add(UsageView.json(k, admission));
+            perKey.add(UsageView.json(k, admission, u));
         }
         ObjectNode o = AdminJson.object("tenant_usage").put("tenant", id);
         o.putRawValue("spent_usd", UsageView.usd(spent));

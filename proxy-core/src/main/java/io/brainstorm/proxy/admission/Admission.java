@@ -9,6 +9,7 @@ import io.brainstorm.proxy.route.RoutePlan;
 import io.brainstorm.proxy.settle.Cost;
 import io.brainstorm.proxy.state.BudgetLedger;
 import io.brainstorm.proxy.state.DayUsage;
+import io.brainstorm.proxy.state.LimitStore;
 import io.brainstorm.proxy.state.RateWindows;
 import io.brainstorm.proxy.state.Reservation;
 import io.brainstorm.proxy.state.StateStoreException;
@@ -16,6 +17,9 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Lets a request through to the providers, or not (docs/architecture.md §6): the key's rate limits first (429
@@ -48,52 +52,113 @@ public final class Admission {
      */
     static final long BUSY_RETRY_AFTER_SECONDS = 1;
 
-    private final BudgetLedger budgets;
-    private final RateWindows rates;
+    /** How long {@link #awaitUsage} waits for the store. */
+    static final long AWAIT_USAGE_SECONDS = 2;
+
+    private static final CompletionStage<Long> NOTHING_TO_WAIT = CompletableFuture.completedFuture(0L);
+
+    private final LimitStore store;
     private final InstantSource clock;
 
+    /** Admission on the state store's ledger and windows: every decision is made within the call. */
     public Admission(BudgetLedger budgets, RateWindows rates, InstantSource clock) {
-        this.budgets = budgets;
-        this.rates = rates;
+        this(LimitStore.local(budgets, rates), clock);
+    }
+
+    /** Admission on {@code store}, which may decide later (Redis). */
+    public Admission(LimitStore store, InstantSource clock) {
+        this.store = store;
         this.clock = clock;
     }
 
     /**
-     * Admits a request.
+     * Admits a request whose store decides within the call (the files and heap stores): for tests.
      *
-     * @throws ApiError 429 {@code rate_limited} when a rate limit is reached, 429 {@code budget_busy} when
-     *                  reservations in flight are in the way, 402 when the spend leaves no room for the worst case
+     * @throws ApiError as {@link #admitLater}'s future fails
+     * @throws IllegalStateException when the store did not decide within the call
      */
     public Ticket admit(ApiKey key, RoutePlan plan, RequestFeatures f) {
-        KeyLimits limits = key.limits();
-        long now = clock.millis();
-        try {
-            return admit(key, limits, now, plan, f);
-        } catch (StateStoreException e) {
-            // a full map or a clash: the gateway's fault, not a spent budget
-            log.log(System.Logger.Level.ERROR, "admission for key " + key.id() + " failed in the state store", e);
-            throw ApiError.unavailable(
-                    "The gateway cannot record spend right now (" + e.getMessage() + "); try again later.", 5);
+        CompletableFuture<Ticket> t = admitLater(key, plan, f).toCompletableFuture();
+        if (!t.isDone()) {
+            throw new IllegalStateException("the limit store decides later: use admitLater");
         }
+        return now(t);
     }
 
-    private Ticket admit(ApiKey key, KeyLimits limits, long now, RoutePlan plan, RequestFeatures f) {
-        if (limits.rpm() > 0 || limits.tpm() > 0) {
-            long wait = rates.tryAcquire(key.id(), now, limits.rpm(), worstCaseTokens(plan, f), limits.tpm());
-            if (wait > 0) {
-                long seconds = Math.max(1, (wait + 999) / 1000);
-                throw ApiError.rateLimited(
-                        "Rate limit reached for this key (" + describe(limits) + "); retry in " + seconds + " s.",
-                        seconds);
-            }
+    /**
+     * Admits a request: the future completes with its ticket, or fails with the {@link ApiError} to
+     * answer. With the files and heap stores it is complete when this returns.
+     *
+     * <p>The future fails with 429 {@code rate_limited} when a rate limit is reached, 429
+     * {@code budget_busy} when reservations in flight are in the way, 402 when the spend leaves no
+     * room for the worst case, and 503 {@code state_unavailable} when the store cannot decide (a full
+     * map, Redis unreachable).
+     */
+    public CompletionStage<Ticket> admitLater(ApiKey key, RoutePlan plan, RequestFeatures f) {
+        KeyLimits limits = key.limits();
+        long now = clock.millis();
+        CompletionStage<Ticket> t;
+        try {
+            t = admit(key, limits, now, plan, f);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(storeFailure(key, e));
         }
+        return t.exceptionally(e -> {
+            throw storeFailure(key, e);
+        });
+    }
+
+    /** What {@code e} from the store means for the client: an ApiError as it is, a store failure as a 503. */
+    private static RuntimeException storeFailure(ApiKey key, Throwable e) {
+        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (c instanceof ApiError a) {
+            return a;
+        }
+        if (c instanceof StateStoreException s) {
+            // a full map, or Redis that cannot be reached: the gateway's fault, not a spent budget
+            log.log(System.Logger.Level.ERROR, "admission for key " + key.id() + " failed in the state store", s);
+            return ApiError.stateUnavailable(
+                    "The gateway cannot check this key's budget or rate limit right now (" + s.getMessage()
+                            + "); try again later.",
+                    s.retryAfterSeconds());
+        }
+        return c instanceof RuntimeException r ? r : new CompletionException(c);
+    }
+
+    private CompletionStage<Ticket> admit(ApiKey key, KeyLimits limits, long now, RoutePlan plan, RequestFeatures f) {
+        CompletionStage<Long> acquired = limits.rpm() > 0 || limits.tpm() > 0
+                ? store.acquire(key.id(), now, limits.rpm(), worstCaseTokens(plan, f), limits.tpm())
+                : NOTHING_TO_WAIT;
         LocalDate day = today(key, now);
         long worst = worstCaseNano(plan, f);
-        Reservation r = budgets.reserve(key.id(), day, worst, limits.dailyBudgetNano());
-        if (!r.granted()) {
-            throw refusal(key, day, limits.dailyBudgetNano(), r);
+        return acquired.thenCompose(wait -> {
+                    if (wait > 0) {
+                        long seconds = Math.max(1, (wait + 999) / 1000);
+                        throw ApiError.rateLimited(
+                                "Rate limit reached for this key (" + describe(limits) + "); retry in " + seconds
+                                        + " s.",
+                                seconds);
+                    }
+                    return store.reserve(key.id(), day, zone(key), worst, limits.dailyBudgetNano());
+                })
+                .thenApply(r -> {
+                    if (!r.granted()) {
+                        throw refusal(key, day, limits.dailyBudgetNano(), r);
+                    }
+                    return new Ticket(store, r, limits.dailyBudgetNano());
+                });
+    }
+
+    /** What a complete future holds, its ApiError thrown as it is. */
+    private static <T> T now(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
         }
-        return new Ticket(budgets, r, limits.dailyBudgetNano());
     }
 
     /**
@@ -118,9 +183,56 @@ public final class Admission {
                 + ". Lower max_tokens, or wait until the budget resets at " + resetsAt(key, day) + ".");
     }
 
-    /** The key's use today (its day, in its time zone). */
+    /** The key's use today (its day, in its time zone), from a store that answers within the call: for tests. */
     public DayUsage usage(ApiKey key) {
-        return budgets.usage(key.id(), today(key));
+        CompletableFuture<DayUsage> u = usageLater(key).toCompletableFuture();
+        if (!u.isDone()) {
+            throw new IllegalStateException("the limit store answers later: use usageLater");
+        }
+        return now(u);
+    }
+
+    /**
+     * {@link #usageLater}, waited for at most {@value #AWAIT_USAGE_SECONDS} s: on threads that may
+     * block (the admin executor), never on an event loop.
+     *
+     * @throws ApiError 503 {@code state_unavailable} when the store cannot say in time
+     */
+    public DayUsage awaitUsage(ApiKey key) {
+        try {
+            return usageLater(key)
+                    .toCompletableFuture()
+                    .get(AWAIT_USAGE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw ApiError.stateUnavailable(
+                    "The gateway cannot read this key's spend right now (the state store did not answer within "
+                            + AWAIT_USAGE_SECONDS + " s); try again later.",
+                    1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiError.stateUnavailable("Interrupted while reading this key's spend.", 1);
+        }
+    }
+
+    /**
+     * The key's use today (its day, in its time zone); the future fails with 503
+     * {@code state_unavailable} when the store cannot say.
+     */
+    public CompletionStage<DayUsage> usageLater(ApiKey key) {
+        CompletionStage<DayUsage> u;
+        try {
+            u = store.usage(key.id(), today(key));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(storeFailure(key, e));
+        }
+        return u.exceptionally(e -> {
+            throw storeFailure(key, e);
+        });
     }
 
     /** The key's budget day now: the date in its time zone (UTC unless set). */

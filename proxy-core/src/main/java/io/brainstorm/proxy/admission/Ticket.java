@@ -1,6 +1,6 @@
 package io.brainstorm.proxy.admission;
 
-import io.brainstorm.proxy.state.BudgetLedger;
+import io.brainstorm.proxy.state.LimitStore;
 import io.brainstorm.proxy.state.Reservation;
 import io.brainstorm.proxy.state.StateStoreException;
 
@@ -14,14 +14,14 @@ import io.brainstorm.proxy.state.StateStoreException;
 public final class Ticket {
     private static final System.Logger log = System.getLogger(Ticket.class.getName());
     /** For a key without a budget: nothing is reserved, spend is still recorded. */
-    private final BudgetLedger ledger;
+    private final LimitStore ledger;
 
     private final Reservation reservation;
     private final long budgetNano;
     private boolean ended;
     private long remainingNano;
 
-    Ticket(BudgetLedger ledger, Reservation reservation, long budgetNano) {
+    Ticket(LimitStore ledger, Reservation reservation, long budgetNano) {
         this.ledger = ledger;
         this.reservation = reservation;
         this.budgetNano = budgetNano;

@@ -135,6 +135,14 @@ public final class ApiError extends RuntimeException {
         return apiError(HttpResponseStatus.GATEWAY_TIMEOUT, "upstream_timeout", message, -1);
     }
 
+    /**
+     * 503 {@code state_unavailable}: the store that keeps budgets and rate limits (a full map, Redis
+     * unreachable) cannot decide, so a key with limits is not served rather than served unchecked.
+     */
+    public static ApiError stateUnavailable(String message, long retryAfterSeconds) {
+        return apiError(HttpResponseStatus.SERVICE_UNAVAILABLE, "state_unavailable", message, retryAfterSeconds);
+    }
+
     public static ApiError unavailable(String message, long retryAfterSeconds) {
         return apiError(HttpResponseStatus.SERVICE_UNAVAILABLE, "service_unavailable", message, retryAfterSeconds);
     }

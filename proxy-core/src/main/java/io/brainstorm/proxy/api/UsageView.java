@@ -15,9 +15,16 @@ import io.brainstorm.proxy.state.DayUsage;
 public final class UsageView {
     private UsageView() {}
 
-    /** The key's spend today, what is left, and when its budget resets. */
+    /**
+     * The key's spend today, what is left, and when its budget resets, waiting for the store (on
+     * threads that may block: the admin executor).
+     */
     public static ObjectNode json(ApiKey key, Admission admission) {
-        DayUsage u = admission.usage(key);
+        return json(key, admission, admission.awaitUsage(key));
+    }
+
+    /** The key's spend today {@code u}, what is left, and when its budget resets. */
+    public static ObjectNode json(ApiKey key, Admission admission, DayUsage u) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("object", "usage");
         o.put("key_id", key.id());

@@ -242,6 +242,25 @@ public final class Metrics implements CompletionSink {
 
     private record Extra(String type, String help, DoubleSupplier value) {}
 
+    /** Families with labels that other parts render themselves ({@link RedisMetrics}). */
+    private final ConcurrentSkipListMap<String, java.util.function.Consumer<Exposition>> rendered =
+            new ConcurrentSkipListMap<>();
+
+    /**
+     * Adds a family that {@code render} writes whole (its HELP and TYPE lines included) at every
+     * scrape, under the scrape's lock.
+     *
+     * @throws IllegalArgumentException for a name in use
+     */
+    void addFamily(String name, java.util.function.Consumer<Exposition> render) {
+        if (!NAME.matcher(name).matches()
+                || BUILT_IN.contains(name)
+                || extras.containsKey(name)
+                || rendered.putIfAbsent(name, render) != null) {
+            throw new IllegalArgumentException("metric name: " + name + " (expected: brainstorm_…, not in use)");
+        }
+    }
+
     // ---- exposition ----
 
     private static final Set<String> BUILT_IN = Set.of(
@@ -410,6 +429,7 @@ public final class Metrics implements CompletionSink {
                         "1 when the gateway serves API requests (the state store open, routes built, not draining), else 0.",
                         gateway.ready() ? 1 : 0));
         RuntimeMetrics.addTo(families, x);
+        rendered.forEach((name, r) -> families.putIfAbsent(name, () -> r.accept(x)));
         extras.forEach((name, e) -> families.putIfAbsent(name, () -> {
             x.family(name, e.type(), e.help());
             x.sample(name).value(e.value().getAsDouble());

@@ -2,6 +2,7 @@ package io.brainstorm.proxy.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.brainstorm.proxy.admission.Admission;
 import io.brainstorm.proxy.admission.Ticket;
 import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.api.Json;
@@ -37,6 +38,11 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
@@ -71,6 +77,11 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
 
     private final Gateway gateway;
     private @Nullable Exchange exchange;
+    /** The request waiting for a store that decides later (Redis); null otherwise. */
+    private @Nullable Admitted waiting;
+    /** A read-out ({@code /v1/usage}, feedback) waiting for such a store; null otherwise. */
+    private @Nullable Object waitingOther;
+
     private boolean busy;
     /** The connection's in-flight count (the HTTP/2 parent's for a stream), looked up once. */
     private @Nullable AtomicInteger activeRequests;
@@ -187,10 +198,12 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             case "/v1/usage" -> {
                 requireMethod(method, HttpMethod.GET, path);
                 ApiKey key = authenticate(request);
-                respondJson(
+                Admission admission = requireServices().admission();
+                later(
                         ctx,
-                        HttpResponseStatus.OK,
-                        UsageView.json(key, requireServices().admission()).toString());
+                        requestId,
+                        admission.usageLater(key),
+                        u -> UsageView.json(key, admission, u).toString());
             }
             case "/v1/feedback" -> {
                 requireMethod(method, HttpMethod.POST, path);
@@ -354,7 +367,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         ParsedRequest parsed;
         RoutePlan route;
         Services services;
-        Ticket ticket;
+        CompletableFuture<Ticket> admitted;
         try {
             requireMethod(request.method(), HttpMethod.POST, path);
             key = authenticate(request);
@@ -378,25 +391,196 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             services = requireServices();
             route = services.router().route(parsed.model(), parsed.features(), requestId, access(key));
             completion.strategy(route.strategy());
-            ticket = services.admission().admit(key, route, parsed.features());
+            admitted = services.admission()
+                    .admitLater(key, route, parsed.features())
+                    .toCompletableFuture();
         } catch (ApiError e) {
             refused(completion, e);
             throw e;
         }
         boolean trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
+        Admitted next =
+                new Admitted(requestId, key, parsed, route, services, completion, trailers, messages, kind == null);
+        if (admitted.isDone()) {
+            // the files and heap stores decide within the call: on as before, on this thread
+            Ticket ticket;
+            try {
+                ticket = admitted.join();
+            } catch (CompletionException e) {
+                Throwable c = e.getCause() != null ? e.getCause() : e;
+                if (c instanceof ApiError a) {
+                    refused(completion, a);
+                }
+                if (c instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw e;
+            }
+            start(ctx, next, ticket);
+            return;
+        }
+        // Redis answers on its own thread: the request goes on on this channel's event loop
+        waiting = next;
+        admitted.whenComplete((ticket, error) -> {
+            try {
+                ctx.executor().execute(() -> admittedLater(ctx, next, ticket, error));
+            } catch (RejectedExecutionException e) {
+                // the gateway stops: nothing will start, so the hold goes back
+                if (ticket != null) {
+                    ticket.release();
+                }
+            }
+        });
+    }
+
+    /**
+     * Answers with {@code json} of what {@code value} completes with: at once when it is complete
+     * (the files and heap stores), else on this channel's event loop when it completes (Redis); its
+     * {@link ApiError} becomes the error answer. A client that left meanwhile gets nothing.
+     */
+    private <T> void later(
+            ChannelHandlerContext ctx,
+            String requestId,
+            CompletionStage<T> value,
+            java.util.function.Function<T, String> json) {
+        CompletableFuture<T> f = value.toCompletableFuture();
+        if (f.isDone()) {
+            try {
+                respondJson(ctx, HttpResponseStatus.OK, json.apply(f.join()));
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw e;
+            }
+            return;
+        }
+        Object token = new Object();
+        waitingOther = token;
+        f.whenComplete((v, error) -> {
+            try {
+                ctx.executor().execute(() -> {
+                    if (waitingOther != token || !busy || !ctx.channel().isActive()) {
+                        return;
+                    }
+                    waitingOther = null;
+                    try {
+                        if (error != null) {
+                            Throwable c = error instanceof CompletionException && error.getCause() != null
+                                    ? error.getCause()
+                                    : error;
+                            throw c instanceof RuntimeException r ? r : new IllegalStateException(c);
+                        }
+                        respondJson(ctx, HttpResponseStatus.OK, json.apply(v));
+                    } catch (ApiError e) {
+                        respond(ctx, error(ctx, e, requestId, false), false);
+                    } catch (RuntimeException e) {
+                        log.log(System.Logger.Level.ERROR, "request " + requestId + " failed inside the gateway", e);
+                        respond(
+                                ctx,
+                                error(
+                                        ctx,
+                                        ApiError.internal("Internal gateway error; quote request id " + requestId
+                                                + " when reporting it."),
+                                        requestId,
+                                        false),
+                                false);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                // the gateway stops; the connection goes with it
+            }
+        });
+    }
+
+    /** What {@link #call} found, for the exchange it starts once the request is admitted. */
+    private record Admitted(
+            String requestId,
+            ApiKey key,
+            ParsedRequest parsed,
+            RoutePlan route,
+            Services services,
+            Completion.Builder completion,
+            boolean trailers,
+            @Nullable MessagesClient messages,
+            boolean messagesApi) {}
+
+    /**
+     * The admission {@link #call} waited for has decided: start the exchange, answer the refusal, or,
+     * when the client left meanwhile, give the hold back and record the request as the client's close.
+     */
+    private void admittedLater(
+            ChannelHandlerContext ctx, Admitted next, @Nullable Ticket ticket, @Nullable Throwable error) {
+        boolean current = waiting == next;
+        if (current) {
+            waiting = null;
+        }
+        if (!current || !busy || !ctx.channel().isActive()) {
+            if (ticket != null) {
+                ticket.release();
+            }
+            gateway.completions()
+                    .accept(next.completion()
+                            .status(499, "client_closed")
+                            .score(Completion.NO_SCORE, ScoreOutcome.NOT_APPLICABLE)
+                            .build());
+            return;
+        }
+        if (error != null) {
+            Throwable c = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            ApiError e;
+            if (c instanceof ApiError a) {
+                e = a;
+            } else {
+                log.log(System.Logger.Level.ERROR, "request " + next.requestId() + " failed inside the gateway", c);
+                e = ApiError.internal(
+                        "Internal gateway error; quote request id " + next.requestId() + " when reporting it.");
+            }
+            refused(next.completion(), e);
+            respond(ctx, error(ctx, e, next.requestId(), next.messagesApi()), false);
+            return;
+        }
+        try {
+            start(ctx, next, Objects.requireNonNull(ticket, "ticket of an admitted request"));
+        } catch (ApiError e) {
+            respond(ctx, error(ctx, e, next.requestId(), next.messagesApi()), false);
+        } catch (RuntimeException e) {
+            log.log(System.Logger.Level.ERROR, "request " + next.requestId() + " failed inside the gateway", e);
+            if (!stopExchange(ctx) || !busy) {
+                return;
+            }
+            respond(
+                    ctx,
+                    error(
+                            ctx,
+                            ApiError.internal("Internal gateway error; quote request id " + next.requestId()
+                                    + " when reporting it."),
+                            next.requestId(),
+                            next.messagesApi()),
+                    false);
+        }
+    }
+
+    /** Hands an admitted request to its {@link Exchange}. */
+    private void start(ChannelHandlerContext ctx, Admitted a, Ticket ticket) {
         try {
             exchange = new Exchange(
                     ctx,
                     gateway.upstream(),
-                    parsed,
-                    route,
-                    services.settlement(),
+                    a.parsed(),
+                    a.route(),
+                    a.services().settlement(),
                     ticket,
-                    completion,
-                    trailers,
+                    a.completion(),
+                    a.trailers(),
                     f -> done(ctx, f),
-                    messages);
-            log.log(System.Logger.Level.DEBUG, "request {0}: key {1} model {2}", requestId, key.id(), parsed.model());
+                    a.messages());
+            log.log(
+                    System.Logger.Level.DEBUG,
+                    "request {0}: key {1} model {2}",
+                    a.requestId(),
+                    a.key().id(),
+                    a.parsed().model());
             exchange.start();
         } catch (RuntimeException e) {
             // a hold no exchange will end would keep the key's budget until this process stops
@@ -479,6 +663,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         }
         busy = false;
         exchange = null;
+        waiting = null;
+        waitingOther = null;
         gateway.requestEnded();
         activeRequests(ctx).decrementAndGet();
         if (http1(ctx)) {

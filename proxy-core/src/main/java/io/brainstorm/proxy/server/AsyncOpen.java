@@ -3,6 +3,7 @@ package io.brainstorm.proxy.server;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.settle.audit.AuditLog;
 import io.brainstorm.proxy.state.StateStore;
+import io.brainstorm.proxy.state.redis.RedisState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.InstantSource;
@@ -32,6 +33,31 @@ final class AsyncOpen {
      */
     static CompletableFuture<StateStore> store(GatewayConfig config) {
         return openAsync("br-state-open", () -> openStore(config));
+    }
+
+    /**
+     * With {@code state_store: redis}, the link to Redis and the admission counts over it, opened on
+     * a thread of its own ({@code br-redis-open}): it waits for Redis up to
+     * {@code redis.startup_wait_seconds}. A completed null for the other stores.
+     */
+    static CompletableFuture<@Nullable RedisState> redis(GatewayConfig config) {
+        if (config.store().kind() != io.brainstorm.proxy.config.StateStoreConfig.Kind.REDIS) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return openAsync("br-redis-open", () -> {
+            long t0 = System.nanoTime();
+            try {
+                RedisState r = RedisState.open(config.store().requireRedis());
+                log.log(
+                        System.Logger.Level.INFO,
+                        "Redis state store open in {0} ms ({1})",
+                        (System.nanoTime() - t0) / 1_000_000,
+                        config.store().requireRedis().safeUrl());
+                return r;
+            } catch (IOException e) {
+                throw new UncheckedIOException("opening the Redis state store failed: " + e.getMessage(), e);
+            }
+        });
     }
 
     /** {@code open} on a daemon thread of its own, {@code name}, which ends with it. */

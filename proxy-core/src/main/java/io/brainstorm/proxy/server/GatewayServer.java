@@ -13,6 +13,7 @@ import io.brainstorm.proxy.config.ProviderConfig;
 import io.brainstorm.proxy.config.RoutingConfig;
 import io.brainstorm.proxy.config.Timeouts;
 import io.brainstorm.proxy.metrics.Metrics;
+import io.brainstorm.proxy.metrics.RedisMetrics;
 import io.brainstorm.proxy.route.AnthropicTarget;
 import io.brainstorm.proxy.route.AzureTarget;
 import io.brainstorm.proxy.route.ChangeDetector;
@@ -30,6 +31,7 @@ import io.brainstorm.proxy.settle.audit.AuditLog;
 import io.brainstorm.proxy.sim.SimServer;
 import io.brainstorm.proxy.spi.StrategyConfig;
 import io.brainstorm.proxy.state.StateStore;
+import io.brainstorm.proxy.state.redis.RedisState;
 import io.brainstorm.proxy.upstream.Origin;
 import io.brainstorm.proxy.upstream.UpstreamClient;
 import io.netty.bootstrap.ServerBootstrap;
@@ -81,6 +83,9 @@ public final class GatewayServer implements AutoCloseable {
     private @Nullable SimServer sim;
     private @Nullable StrategyRegistry strategies;
     private @Nullable StateStore store;
+    /** With {@code state_store: redis}. */
+    private @Nullable RedisState redis;
+
     private @Nullable AuditLog audit;
     private @Nullable ScheduledExecutorService dayKeeper;
     private @Nullable Channel listener;
@@ -121,11 +126,13 @@ public final class GatewayServer implements AutoCloseable {
         EventLoopGroup workers = transport.newGroup(Cpus.eventLoops(workerThreads, Cpus.available()), "br-io");
         GatewayServer server = new GatewayServer(gateway, transport, boss, workers);
         CompletableFuture<StateStore> opening = null;
+        CompletableFuture<@Nullable RedisState> redisOpening = null;
         CompletableFuture<@Nullable AuditLog> auditOpening = null;
         try {
             // listen first: /healthz answers while the rest starts
             server.bind();
             opening = AsyncOpen.store(config);
+            redisOpening = AsyncOpen.redis(config);
             auditOpening = AsyncOpen.audit(config, clock);
             if (config.admin().enabled()) {
                 server.admin = AdminServer.start(
@@ -155,6 +162,11 @@ public final class GatewayServer implements AutoCloseable {
             server.audit(AsyncOpen.await(auditOpening));
             StateStore store = AsyncOpen.await(opening);
             server.store = store;
+            RedisState redis = AsyncOpen.await(redisOpening);
+            server.redis = redis;
+            if (redis != null) {
+                RedisMetrics.register(Objects.requireNonNull(gateway.metrics(), "metrics"), redis);
+            }
             server.prepareDays(store);
             Objects.requireNonNull(gateway.metrics(), "metrics")
                     .addCounter(
@@ -167,7 +179,9 @@ public final class GatewayServer implements AutoCloseable {
                     config,
                     gateway.completions(),
                     router,
-                    new Admission(store.budgets(), store.rates(), clock),
+                    redis != null
+                            ? new Admission(redis.limits(), clock)
+                            : new Admission(store.budgets(), store.rates(), clock),
                     store.answers(),
                     server.audit));
             gateway.markReady();
@@ -175,6 +189,13 @@ public final class GatewayServer implements AutoCloseable {
             if (opening != null && server.store == null) {
                 // still opening, or open: closed when it is (a failed open has nothing to close)
                 opening.thenAccept(StateStore::close);
+            }
+            if (redisOpening != null && server.redis == null) {
+                redisOpening.thenAccept(r -> {
+                    if (r != null) {
+                        r.close();
+                    }
+                });
             }
             if (auditOpening != null && server.audit == null) {
                 auditOpening.thenAccept(a -> {
@@ -469,5 +490,13 @@ public final class GatewayServer implements AutoCloseable {
         if (store != null) {
             store.close();
         }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    /** The Redis state, with {@code state_store: redis}: for read-outs and tests. */
+    public @Nullable RedisState redis() {
+        return redis;
     }
 }

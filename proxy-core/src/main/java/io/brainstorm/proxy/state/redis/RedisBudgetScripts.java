@@ -7,8 +7,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The budget ledger's three atomic steps as Lua scripts run inside Redis ({@code reserve.lua},
- * {@code settle.lua}, {@code release.lua} beside this class): each is one server-side step, so no
+ * The budget ledger's atomic steps as Lua scripts run inside Redis ({@code reserve.lua},
+ * {@code settle.lua}, {@code release.lua}, {@code charge.lua} beside this class): each is one server-side step, so no
  * other command, of any gateway, runs between its read and its write (docs/architecture.md §6).
  *
  * <p>Each is a {@link RedisScript}: called by its SHA-1 with {@code EVALSHA}; {@link #load} sends
@@ -28,20 +28,23 @@ public final class RedisBudgetScripts {
     private final RedisScript reserve;
     private final RedisScript settle;
     private final RedisScript release;
+    private final RedisScript charge;
 
     public RedisBudgetScripts(RedisAsyncCommands<String, String> redis) {
         this.redis = redis;
         this.reserve = new RedisScript("reserve.lua");
         this.settle = new RedisScript("settle.lua");
         this.release = new RedisScript("release.lua");
+        this.charge = new RedisScript("charge.lua");
     }
 
-    /** Loads the three scripts with {@code SCRIPT LOAD}; completes when Redis has them all. */
+    /** Loads the scripts with {@code SCRIPT LOAD}; completes when Redis has them all. */
     public CompletionStage<Void> load() {
         return CompletableFuture.allOf(
                 reserve.load(redis).toCompletableFuture(),
                 settle.load(redis).toCompletableFuture(),
-                release.load(redis).toCompletableFuture());
+                release.load(redis).toCompletableFuture(),
+                charge.load(redis).toCompletableFuture());
     }
 
     /** Runs {@code reserve.lua}: {verdict, spent, reserved, open}. */
@@ -52,6 +55,11 @@ public final class RedisBudgetScripts {
     /** Runs {@code settle.lua}: 1 ended, 2 ended after its hold lapsed, 0 ended before. */
     CompletionStage<Long> settle(String[] keys, String... args) {
         return settle.call(redis, ScriptOutputType.INTEGER, keys, args);
+    }
+
+    /** Runs {@code charge.lua}: 1 counted, 0 counted before. */
+    CompletionStage<Long> charge(String[] keys, String... args) {
+        return charge.call(redis, ScriptOutputType.INTEGER, keys, args);
     }
 
     /** Runs {@code release.lua}: 1 ended, 2 its hold had lapsed, 0 ended before. */

@@ -157,6 +157,35 @@ public final class RedisBudgets {
                 .thenApply(RedisBudgets::ending);
     }
 
+    /**
+     * Adds {@code nano} and {@code requests} that held no reservation to (keyId, day), as batch
+     * {@code seq} of this instance: batches must be sent in increasing {@code seq} order, each until
+     * it completes; one sent again after a lost reply counts once.
+     *
+     * @return whether this call counted it (false: it was counted before)
+     */
+    public CompletionStage<Boolean> charge(String keyId, LocalDate day, long seq, long nano, long requests) {
+        if (nano < 0 || nano >= MAX_AMOUNT_NANO || requests < 0 || seq <= 0) {
+            throw new IllegalArgumentException("nano: " + nano + ", requests: " + requests + ", seq: " + seq
+                    + " (expected: 0 <= nano < 2^53, requests >= 0, seq > 0)");
+        }
+        // the day ends at the latest 14 hours after its UTC end (UTC+14), so this outlives every zone's
+        long expireAt = day.plusDays(1)
+                .atStartOfDay(java.time.ZoneOffset.UTC)
+                .toInstant()
+                .plus(Duration.ofHours(14))
+                .plus(dayMargin)
+                .getEpochSecond();
+        return scripts.charge(
+                        new String[] {keys(keyId, day)[0]},
+                        instance,
+                        Long.toString(seq),
+                        Long.toString(nano),
+                        Long.toString(requests),
+                        Long.toString(expireAt))
+                .thenApply(n -> n == 1);
+    }
+
     /** Ends a granted reservation without charge. Idempotent. */
     public CompletionStage<Ending> release(Reservation r) {
         if (!r.granted()) {

@@ -1,0 +1,417 @@
+package io.brainstorm.proxy.state.redis;
+
+import io.brainstorm.proxy.auth.KeyLimits;
+import io.brainstorm.proxy.state.DayUsage;
+import io.brainstorm.proxy.state.LimitStore;
+import io.brainstorm.proxy.state.Reservation;
+import io.brainstorm.proxy.state.StateStoreException;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Admission's counts in Redis, shared by every gateway on it (docs/scale-out.md): rate windows by
+ * {@link RedisRates}, budgets by {@link RedisBudgets}, one Lua script per step.
+ *
+ * <p><b>The request path.</b> A key with a rate limit costs one round trip for its window, a key
+ * with a budget one for its reservation; their answers come on Lettuce's thread. A key with neither
+ * costs none: its spend goes into a local journal that {@code br-redis-writer} adds to Redis every
+ * {@value #FLUSH_MILLIS} ms as numbered batches ({@link RedisBudgets#charge}), so an unlimited key
+ * is served, and its spend kept, while Redis is away.
+ *
+ * <p><b>Redis away.</b> A rate or budget check that cannot reach Redis (down, timed out) fails with
+ * {@link StateStoreException}, which the client gets as 503 {@code state_unavailable}
+ * ({@code redis.on_unavailable: closed}, the default); with {@code open} the request is served as
+ * if the key had no limits, its spend journaled, and one log line a minute says how many were.
+ *
+ * <p><b>Nothing lost.</b> A settle or release that could not be written goes into an in-order
+ * queue that {@code br-redis-writer} retries, oldest first, until Redis takes it; settles and
+ * releases are idempotent per reservation and journal batches per sequence number, so a retry after
+ * a lost reply counts once. What waits is counted in {@link #usage} at once and shown by
+ * {@link #deferred()}; a WARNING says when writes start to wait and an INFO when they are written.
+ * Holds of a gateway that dies lapse after {@code redis.hold_ttl_seconds} ({@link RedisBudgets}).
+ * At {@link #close} the writer tries for up to 5 s; what is still queued then is logged as lost.
+ *
+ * <p><b>Threading:</b> thread-safe; nothing blocks the caller. The writer thread is the only one
+ * that waits on Redis.
+ */
+public final class RedisLimits implements LimitStore, AutoCloseable {
+    private static final System.Logger log = System.getLogger(RedisLimits.class.getName());
+    static final long FLUSH_MILLIS = 100;
+    /** Writes waiting for Redis, at most; more are lost (and logged, counted). */
+    static final int MAX_DEFERRED = 1_000_000;
+
+    private static final long LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    private final RedisLink link;
+    private final RedisBudgets budgets;
+    private final RedisRates rates;
+    private final boolean failOpen;
+    private final AtomicLong localIds = new AtomicLong();
+    private final AtomicLong batches = new AtomicLong();
+    private final Map<DayKey, Spend> journal = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<Deferred> deferred = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger deferredCount = new AtomicInteger();
+    private final AtomicLong deferredTotal = new AtomicLong();
+    private final AtomicLong lost = new AtomicLong();
+    private final AtomicLong servedOpen = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final ScheduledExecutorService writer;
+    private volatile boolean waitingLogged;
+    private final AtomicLong lastOpenLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
+    private final AtomicLong lastRefusedLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
+    private long openAtLastLog;
+    private long refusedAtLastLog;
+
+    private record DayKey(String keyId, LocalDate day) {}
+
+    /** Spend journaled for one (key, day), not yet in a batch. */
+    private static final class Spend {
+        final AtomicLong nano = new AtomicLong();
+        final AtomicLong requests = new AtomicLong();
+    }
+
+    /** A write that waits for Redis. */
+    private sealed interface Deferred {}
+
+    private record Settle(Reservation r, long actualNano) implements Deferred {}
+
+    private record Release(Reservation r) implements Deferred {}
+
+    private record Charge(DayKey key, long seq, long nano, long requests) implements Deferred {}
+
+    /**
+     * Loads the scripts (waiting up to the link's start wait) and starts {@code br-redis-writer}.
+     *
+     * @param holdTtl  how long a budget hold lives unless its request ends it
+     * @param failOpen serve keys with limits without them while Redis cannot be reached
+     */
+    public RedisLimits(RedisLink link, Duration holdTtl, boolean failOpen) {
+        this.link = link;
+        RedisBudgetScripts scripts = new RedisBudgetScripts(link.async());
+        this.budgets = new RedisBudgets(link.async(), scripts, link.prefix(), holdTtl, RedisBudgets.DEFAULT_DAY_MARGIN);
+        this.rates = new RedisRates(link.async(), link.prefix(), RedisRates.DEFAULT_MARGIN);
+        this.failOpen = failOpen;
+        try {
+            CompletableFuture.allOf(
+                            scripts.load().toCompletableFuture(), rates.load().toCompletableFuture())
+                    .get(link.config().startupWait().toMillis() + 1_000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new StateStoreException("loading the budget and rate scripts into Redis failed: " + e, e, 1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StateStoreException("interrupted while loading the scripts into Redis", e, 1);
+        }
+        this.writer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "br-redis-writer");
+            t.setDaemon(true);
+            return t;
+        });
+        writer.scheduleWithFixedDelay(this::writeRound, FLUSH_MILLIS, FLUSH_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public CompletionStage<Long> acquire(String keyId, long nowMillis, int rpm, long tokens, long tpm) {
+        return link.timed(RedisLink.Op.RATE, rates.tryAcquire(keyId, nowMillis, rpm, tokens, tpm))
+                .exceptionally(e -> {
+                    unreachable(e);
+                    // fail open: counted nowhere, served
+                    return 0L;
+                });
+    }
+
+    @Override
+    public CompletionStage<Reservation> reserve(
+            String keyId, LocalDate day, ZoneId zone, long amountNano, long budgetNano) {
+        if (budgetNano == KeyLimits.UNLIMITED) {
+            return CompletableFuture.completedFuture(local(keyId, day, amountNano));
+        }
+        return link.timed(RedisLink.Op.BUDGET, budgets.reserve(keyId, day, zone, amountNano, budgetNano))
+                .exceptionally(e -> {
+                    unreachable(e);
+                    return local(keyId, day, amountNano);
+                });
+    }
+
+    /**
+     * What a check that failed with {@code e} means: a {@link StateStoreException} (503) unless
+     * {@code redis.on_unavailable} is open, where the request is served (counted, logged a minute).
+     */
+    private void unreachable(Throwable e) {
+        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (failOpen && RedisLink.unavailable(c)) {
+            long n = servedOpen.incrementAndGet();
+            long last = lastOpenLog.get();
+            long now = System.nanoTime();
+            if (now - last >= LOG_EVERY_NANOS && lastOpenLog.compareAndSet(last, now)) {
+                log.log(
+                        System.Logger.Level.WARNING,
+                        "Redis at {0} cannot be reached ({1}): serving keys with a budget or rate limit without"
+                                + " them (redis.on_unavailable: open); {2} such requests in the last minute",
+                        link.config().safeUrl(),
+                        c.toString(),
+                        n - openAtLastLog);
+                openAtLastLog = n;
+            }
+            return;
+        }
+        long n = refused.incrementAndGet();
+        long last = lastRefusedLog.get();
+        long now = System.nanoTime();
+        if (now - last >= LOG_EVERY_NANOS && lastRefusedLog.compareAndSet(last, now)) {
+            log.log(
+                    System.Logger.Level.WARNING,
+                    "Redis at {0} cannot be reached ({1}): keys with a budget or rate limit get 503"
+                            + " state_unavailable (redis.on_unavailable: closed); {2} refused in the last minute",
+                    link.config().safeUrl(),
+                    c.toString(),
+                    n - refusedAtLastLog);
+            refusedAtLastLog = n;
+        }
+        throw new StateStoreException("Redis cannot be reached: " + c.getMessage(), c, 1);
+    }
+
+    /** A reservation nothing in Redis holds: its settle goes to the journal. */
+    private Reservation local(String keyId, LocalDate day, long amountNano) {
+        return new Reservation(
+                -localIds.incrementAndGet(), keyId, day, amountNano, Reservation.Verdict.GRANTED, 0, 0, 0, 0);
+    }
+
+    @Override
+    public void settle(Reservation r, long actualNano) {
+        if (!r.granted()) {
+            return;
+        }
+        if (r.id() < 0) {
+            Spend s = journal.computeIfAbsent(new DayKey(r.keyId(), r.day()), k -> new Spend());
+            s.nano.addAndGet(actualNano);
+            s.requests.incrementAndGet();
+            return;
+        }
+        send(new Settle(r, actualNano));
+    }
+
+    @Override
+    public void release(Reservation r) {
+        if (!r.granted() || r.id() < 0) {
+            return;
+        }
+        send(new Release(r));
+    }
+
+    /** Writes {@code d} now, unless older writes wait: then (or when it fails) after them. */
+    private void send(Deferred d) {
+        if (deferredCount.get() > 0) {
+            defer(d);
+            return;
+        }
+        write(d).whenComplete((v, e) -> {
+            if (e != null) {
+                defer(d);
+            }
+        });
+    }
+
+    private CompletionStage<?> write(Deferred d) {
+        CompletionStage<?> f;
+        if (d instanceof Settle s) {
+            f = budgets.settle(s.r(), s.actualNano());
+        } else if (d instanceof Release r) {
+            f = budgets.release(r.r());
+        } else {
+            Charge c = (Charge) d;
+            f = budgets.charge(c.key().keyId(), c.key().day(), c.seq(), c.nano(), c.requests());
+        }
+        return link.timed(RedisLink.Op.BUDGET, f);
+    }
+
+    private void defer(Deferred d) {
+        if (deferredCount.get() >= MAX_DEFERRED) {
+            lost.incrementAndGet();
+            log.log(
+                    System.Logger.Level.ERROR,
+                    "more than " + MAX_DEFERRED + " budget writes wait for Redis; one is" + " lost: " + d);
+            return;
+        }
+        deferred.add(d);
+        deferredCount.incrementAndGet();
+        deferredTotal.incrementAndGet();
+        if (!waitingLogged) {
+            waitingLogged = true;
+            log.log(
+                    System.Logger.Level.WARNING,
+                    "budget writes wait for Redis at {0}: they are kept in order and written when it answers",
+                    link.config().safeUrl());
+        }
+    }
+
+    /** The writer's round: the journal into batches, then the queue, oldest first, until Redis fails. */
+    private void writeRound() {
+        try {
+            batchJournal();
+            drain(System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+        } catch (RuntimeException e) {
+            log.log(System.Logger.Level.ERROR, "the Redis budget writer failed a round", e);
+        }
+    }
+
+    private void batchJournal() {
+        LocalDate old = LocalDate.now(ZoneOffset.UTC).minusDays(3);
+        for (Iterator<Map.Entry<DayKey, Spend>> it = journal.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<DayKey, Spend> e = it.next();
+            long nano = e.getValue().nano.getAndSet(0);
+            long requests = e.getValue().requests.getAndSet(0);
+            if (nano != 0 || requests != 0) {
+                // queued, never sent beside the queue: batches of one instance must arrive in order
+                deferred.add(new Charge(e.getKey(), batches.incrementAndGet(), nano, requests));
+                deferredCount.incrementAndGet();
+            } else if (e.getKey().day().isBefore(old)) {
+                // no request settles on a day this old any more
+                it.remove();
+            }
+        }
+    }
+
+    /** Writes the queue oldest first until it is empty, Redis fails, or {@code deadline}. */
+    private void drain(long deadline) {
+        int written = 0;
+        Deferred d;
+        while ((d = deferred.peek()) != null && System.nanoTime() < deadline) {
+            try {
+                write(d).toCompletableFuture().get(link.config().timeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                Throwable c = e.getCause() != null ? e.getCause() : e;
+                if (e instanceof TimeoutException || RedisLink.unavailable(c)) {
+                    // Redis is away: the next round tries again, in the same order
+                    return;
+                }
+                log.log(System.Logger.Level.ERROR, "Redis refused a budget write; it is dropped: " + d, c);
+                lost.incrementAndGet();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            deferred.poll();
+            deferredCount.decrementAndGet();
+            written++;
+        }
+        if (written > 0 && waitingLogged && deferred.isEmpty()) {
+            waitingLogged = false;
+            log.log(System.Logger.Level.INFO, "budget writes that waited for Redis are written");
+        }
+    }
+
+    @Override
+    public CompletionStage<DayUsage> usage(String keyId, LocalDate day) {
+        return link.timed(RedisLink.Op.USAGE, budgets.usage(keyId, day)).thenApply(u -> withUnwritten(u, keyId, day));
+    }
+
+    /** {@code u} with this gateway's spend that Redis does not have yet. */
+    private DayUsage withUnwritten(DayUsage u, String keyId, LocalDate day) {
+        DayKey k = new DayKey(keyId, day);
+        long spent = u.spentNano();
+        long reserved = u.reservedNano();
+        long requests = u.requests();
+        Spend s = journal.get(k);
+        if (s != null) {
+            spent += s.nano.get();
+            requests += s.requests.get();
+        }
+        if (deferredCount.get() > 0) {
+            for (Deferred d : deferred) {
+                if (d instanceof Charge c && c.key().equals(k)) {
+                    spent += c.nano();
+                    requests += c.requests();
+                } else if (d instanceof Settle st
+                        && st.r().keyId().equals(keyId)
+                        && st.r().day().equals(day)) {
+                    spent += st.actualNano();
+                    reserved -= st.r().amountNano();
+                    requests++;
+                } else if (d instanceof Release rl
+                        && rl.r().keyId().equals(keyId)
+                        && rl.r().day().equals(day)) {
+                    reserved -= rl.r().amountNano();
+                }
+            }
+        }
+        return new DayUsage(spent, Math.max(0, reserved), requests);
+    }
+
+    /** Writes waiting for Redis now. */
+    public int deferred() {
+        return deferredCount.get();
+    }
+
+    /** Writes that ever had to wait for Redis. */
+    public long deferredTotal() {
+        return deferredTotal.get();
+    }
+
+    /** Writes lost: the queue was full, Redis refused one, or they still waited at close. */
+    public long lost() {
+        return lost.get();
+    }
+
+    /** Requests of keys with limits served without them while Redis was away (on_unavailable: open). */
+    public long servedOpen() {
+        return servedOpen.get();
+    }
+
+    /** Requests of keys with limits refused with 503 because Redis was away (on_unavailable: closed). */
+    public long refusedUnavailable() {
+        return refused.get();
+    }
+
+    public RedisLink link() {
+        return link;
+    }
+
+    /** Writes what waits, trying for up to 5 s; what is left then is logged as lost. */
+    @Override
+    public void close() {
+        writer.shutdown();
+        try {
+            writer.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        batchJournal();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!deferred.isEmpty() && System.nanoTime() < deadline) {
+            drain(deadline);
+            if (!deferred.isEmpty()) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        int left = deferredCount.get();
+        if (left > 0) {
+            lost.addAndGet(left);
+            log.log(
+                    System.Logger.Level.ERROR,
+                    "{0} budget writes could not be written to Redis at {1} before shutdown and are lost",
+                    left,
+                    link.config().safeUrl());
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package io.brainstorm.proxy.state.redis;
+
+import io.brainstorm.proxy.config.RedisConfig;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A gateway's state in Redis ({@code state_store: redis}, docs/scale-out.md): its {@link RedisLink}
+ * and the admission counts over it ({@link RedisLimits}). Open it at start, off the event loops
+ * (it waits for Redis up to {@code redis.startup_wait_seconds}); close it at shutdown, which writes
+ * what waits.
+ *
+ * <p><b>Threading:</b> thread-safe.
+ */
+public final class RedisState implements AutoCloseable {
+    private final RedisLink link;
+    private final RedisLimits limits;
+
+    private RedisState(RedisLink link, RedisLimits limits) {
+        this.link = link;
+        this.limits = limits;
+    }
+
+    /**
+     * Connects and loads the scripts.
+     *
+     * @throws IOException when Redis cannot be reached in time or refuses the connection
+     */
+    public static RedisState open(RedisConfig config) throws IOException {
+        RedisLink link = RedisLink.connect(config);
+        try {
+            Duration holdTtl = Objects.requireNonNull(config.holdTtl(), "redis.hold_ttl");
+            return new RedisState(link, new RedisLimits(link, holdTtl, config.failOpen()));
+        } catch (RuntimeException e) {
+            link.close();
+            throw e;
+        }
+    }
+
+    public RedisLink link() {
+        return link;
+    }
+
+    public RedisLimits limits() {
+        return limits;
+    }
+
+    @Override
+    public void close() {
+        try {
+            limits.close();
+        } finally {
+            link.close();
+        }
+    }
+}
