@@ -105,6 +105,7 @@ final class AdminRoutes {
                 .add(HttpMethod.DELETE, "keys/{key}", keys::revoke)
                 .add(HttpMethod.GET, "keys/{key}/usage", keys::usage)
                 .add(HttpMethod.GET, "routing", statistics::routing)
+                .add(HttpMethod.GET, "state", statistics::state)
                 .add(HttpMethod.GET, "stats/models", statistics::models)
                 .add(HttpMethod.GET, "audit", audit::page)
                 .add(HttpMethod.GET, "audit/head", audit::head);

@@ -59,6 +59,16 @@ final class AdminServices {
         return a;
     }
 
+    /** The gateway's configuration. */
+    io.brainstorm.proxy.config.GatewayConfig gatewayConfig() {
+        return gateway.config();
+    }
+
+    /** The Redis state with {@code state_store: redis}; null otherwise. */
+    io.brainstorm.proxy.state.redis.@Nullable RedisState redis() {
+        return gateway.redis();
+    }
+
     /** The names of the provider accounts in config. */
     List<String> providers() {
         return gateway.config().providers().stream().map(ProviderConfig::name).toList();

@@ -1,5 +1,6 @@
 package io.brainstorm.proxy.admin;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.brainstorm.proxy.admin.AdminRoutes.Answer;
 import io.brainstorm.proxy.admin.AdminRoutes.Call;
 import io.brainstorm.proxy.auth.AdminPrincipal;
@@ -15,6 +16,36 @@ final class StatsResource {
     StatsResource(AdminServices services, DashboardStats stats) {
         this.services = services;
         this.stats = stats;
+    }
+
+    /**
+     * {@code GET /admin/v1/state}: where budgets, rate limits and learning are kept and, for Redis,
+     * its health: whether the connection is up, writes waiting for it or lost, and requests refused
+     * (or served unchecked) while it was away. The URL (without its password) only for the
+     * super-admin.
+     */
+    Answer state(AdminPrincipal who, Call call) {
+        var config = services.gatewayConfig();
+        ObjectNode o =
+                AdminJson.object("state_store").put("kind", config.store().label());
+        var redis = services.redis();
+        if (redis != null) {
+            var link = redis.link();
+            var limits = redis.limits();
+            ObjectNode r = o.putObject("redis");
+            if (who.superAdmin()) {
+                r.put("url", link.config().safeUrl());
+                r.put("key_prefix", link.prefix());
+            }
+            r.put("connected", link.connected());
+            r.put("disconnects", link.disconnects());
+            r.put("on_unavailable", link.config().failOpen() ? "open" : "closed");
+            r.put("deferred_writes", limits.deferred());
+            r.put("lost_writes", limits.lost());
+            r.put("refused_unavailable", limits.refusedUnavailable());
+            r.put("served_unchecked", limits.servedOpen());
+        }
+        return Answer.ok(o);
     }
 
     /**

@@ -33,6 +33,9 @@ public final class Gateway {
     private final Completions completions = new Completions();
     /** What {@code GET /metrics} on the admin listener serves (a sink of {@link #completions}), or null. */
     private final @Nullable Metrics metrics;
+    /** With {@code state_store: redis}, once start-up opened it: for the state read-out. */
+    private volatile io.brainstorm.proxy.state.redis.@Nullable RedisState redis;
+
     /** Null while the gateway is starting; set once by {@link #start(Services)}. */
     private volatile @Nullable Services services;
 
@@ -72,6 +75,16 @@ public final class Gateway {
             throw new IllegalStateException("services: already published (expected: once, when start-up finishes)");
         }
         this.services = services;
+    }
+
+    /** Sets the Redis state start-up opened ({@code state_store: redis}). */
+    void redis(io.brainstorm.proxy.state.redis.RedisState r) {
+        this.redis = r;
+    }
+
+    /** The Redis state ({@code state_store: redis}), or null with another store or while starting. */
+    public io.brainstorm.proxy.state.redis.@Nullable RedisState redis() {
+        return redis;
     }
 
     /** The routes, budgets, scorer and the rest, or null while the gateway is starting. */

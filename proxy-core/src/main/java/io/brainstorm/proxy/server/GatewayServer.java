@@ -165,6 +165,7 @@ public final class GatewayServer implements AutoCloseable {
             RedisState redis = AsyncOpen.await(redisOpening);
             server.redis = redis;
             if (redis != null) {
+                gateway.redis(redis);
                 RedisMetrics.register(Objects.requireNonNull(gateway.metrics(), "metrics"), redis);
             }
             server.prepareDays(store);

@@ -28,14 +28,14 @@ import reactor.core.Disposable;
 
 /**
  * One gateway's link to the Redis its deployment shares (docs/scale-out.md): a Lettuce client on a
- * small I/O group of its own (one thread), one multiplexed connection for commands (Lettuce
+ * small I/O group of its own (two threads, Lettuce's least), one multiplexed connection for commands (Lettuce
  * pipelines what many threads send on it) and pub/sub connections on demand.
  *
  * <p><b>Behaviour when Redis is away.</b> Commands are never queued while the connection is down
  * ({@code DisconnectedBehavior.REJECT_COMMANDS}): they fail at once, so a budget check answers 503
  * {@code state_unavailable} instead of waiting. Every command has the {@code redis.timeout}
- * ({@link TimeoutOptions}); Lettuce reconnects by itself, with back-off, for as long as the gateway
- * runs.
+ * ({@link TimeoutOptions}); Lettuce reconnects by itself, trying at least every half second, for as long
+ * as the gateway runs.
  *
  * <p><b>Read-outs.</b> {@link #timed} records each command's latency per {@link Op} and counts its
  * failures; {@link #connected()} says whether the command connection is up now; the counts of
@@ -48,6 +48,19 @@ import reactor.core.Disposable;
 public final class RedisLink implements AutoCloseable {
     private static final System.Logger log = System.getLogger(RedisLink.class.getName());
     private static final long HIGHEST_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /**
+     * Lettuce's reconnect loop logs a WARNING per failed attempt (two a second here); the gateway
+     * logs the loss and the return of the connection once each instead. Held so the level stays.
+     */
+    private static final java.util.logging.Logger WATCHDOG =
+            java.util.logging.Logger.getLogger("io.lettuce.core.protocol.ConnectionWatchdog");
+
+    static {
+        WATCHDOG.setLevel(java.util.logging.Level.SEVERE);
+    }
+
+    /** The longest wait between two reconnect attempts. */
+    static final Duration RECONNECT_MAX = Duration.ofMillis(500);
 
     /** What a command was for: a label of the latency histograms. */
     public enum Op {
@@ -72,6 +85,7 @@ public final class RedisLink implements AutoCloseable {
     private final AtomicLong connects = new AtomicLong();
     private final AtomicLong disconnects = new AtomicLong();
     private final Disposable events;
+    private volatile boolean closing;
 
     private RedisLink(
             RedisConfig config,
@@ -107,10 +121,16 @@ public final class RedisLink implements AutoCloseable {
             uri.setCredentialsProvider(io.lettuce.core.RedisCredentialsProvider.from(
                     () -> io.lettuce.core.RedisCredentials.just(config.username(), password)));
         }
-        uri.setTimeout(config.timeout());
+        // the handshake (HELLO, AUTH, PING) in a cold JVM takes longer than a command may; commands get
+        // redis.timeout from TimeoutOptions below
+        uri.setTimeout(config.connectTimeout());
         ClientResources resources = DefaultClientResources.builder()
-                .ioThreadPoolSize(1)
-                .computationThreadPoolSize(1)
+                // Lettuce takes at least two of each
+                .ioThreadPoolSize(2)
+                .computationThreadPoolSize(2)
+                // back within a second of Redis coming back: Lettuce's default waits up to 30 s
+                .reconnectDelay(() -> io.lettuce.core.resource.Delay.exponential(
+                        Duration.ofMillis(50), RECONNECT_MAX, 2, TimeUnit.MILLISECONDS))
                 .build();
         RedisClient client = RedisClient.create(resources, uri);
         client.setOptions(ClientOptions.builder()
@@ -140,8 +160,16 @@ public final class RedisLink implements AutoCloseable {
                 resources.eventBus().get().subscribe(e -> {
                     if (e instanceof ConnectedEvent) {
                         link.connects.incrementAndGet();
-                    } else if (e instanceof DisconnectedEvent) {
+                        if (link.disconnects.get() > 0) {
+                            log.log(System.Logger.Level.INFO, "reconnected to Redis at {0}", config.safeUrl());
+                        }
+                    } else if (e instanceof DisconnectedEvent && !link.closing) {
                         link.disconnects.incrementAndGet();
+                        log.log(
+                                System.Logger.Level.WARNING,
+                                "lost the connection to Redis at {0}; reconnecting (every {1} ms at most)",
+                                config.safeUrl(),
+                                RECONNECT_MAX.toMillis());
                     }
                 });
                 log.log(System.Logger.Level.INFO, "connected to Redis at {0}", config.safeUrl());
@@ -248,6 +276,7 @@ public final class RedisLink implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         try {
             connection.close();
         } catch (RuntimeException e) {

@@ -553,9 +553,34 @@
 
   // ---- budgets ----
 
+  // which store keeps budgets, and for Redis whether it is reachable and what waits for it
+  function showStore(s) {
+    const pill = $('state-store');
+    const detail = $('state-store-detail');
+    if (s.kind !== 'redis') {
+      pill.className = 'pill';
+      pill.textContent = s.kind === 'files' ? 'kept in state files' : 'kept in memory';
+      detail.textContent = '';
+      return;
+    }
+    const r = s.redis;
+    pill.className = 'pill ' + (r.connected ? 'live' : 'down');
+    pill.textContent = 'Redis ' + (r.connected ? 'connected' : 'unreachable');
+    const parts = [];
+    if (r.url) parts.push(r.url);
+    parts.push(count(r.deferred_writes) + ' writes waiting');
+    if (r.lost_writes > 0) parts.push(count(r.lost_writes) + ' lost');
+    if (r.refused_unavailable > 0) parts.push(count(r.refused_unavailable) + ' refused while away');
+    if (r.served_unchecked > 0) parts.push(count(r.served_unchecked) + ' served unchecked');
+    parts.push('on_unavailable: ' + r.on_unavailable);
+    detail.textContent = parts.join(' · ');
+  }
+
   async function loadBudgets() {
     const tenants = superAdmin() && state.tenant === '' ? state.tenants : [state.tenant];
-    const usages = await Promise.all(tenants.map((t) => api('GET', '/admin/v1/tenants/' + enc(t) + '/usage')));
+    const [store, ...usages] = await Promise.all([api('GET', '/admin/v1/state')].concat(
+      tenants.map((t) => api('GET', '/admin/v1/tenants/' + enc(t) + '/usage'))));
+    showStore(store);
     const body = $('budgets-body');
     clear(body);
     let rows = 0;
