@@ -201,9 +201,9 @@ public final class RedisCellStore implements CellStore<String> {
     public int refresh() {
         for (Map.Entry<String, Long> e : unannounced.entrySet()) {
             long v = e.getValue();
-            await(announce.<Long>call(
-                    redis, ScriptOutputType.INTEGER, new String[] {versionsKey()}, e.getKey(), Long.toString(v)));
             unannounced.remove(e.getKey(), v);
+            // put back when it fails again
+            announce(e.getKey(), v);
         }
         Map<String, String> versions = await(redis.hgetall(versionsKey()));
         List<String> changed = new ArrayList<>();
@@ -261,20 +261,18 @@ public final class RedisCellStore implements CellStore<String> {
         return done[0];
     }
 
+    /**
+     * Records the version in {@code <prefix>beliefs}, waiting for it, so that a refresh anywhere
+     * after this write returns reads it; a failure is left for the next {@link #refresh}, since the
+     * write itself landed.
+     */
     private void announce(String key, long version) {
-        link.timed(
-                        RedisLink.Op.LEARNING,
-                        announce.<Long>call(
-                                redis,
-                                ScriptOutputType.INTEGER,
-                                new String[] {versionsKey()},
-                                key,
-                                Long.toString(version)))
-                .whenComplete((r, e) -> {
-                    if (e != null) {
-                        unannounced.merge(key, version, Math::max);
-                    }
-                });
+        try {
+            await(announce.<Long>call(
+                    redis, ScriptOutputType.INTEGER, new String[] {versionsKey()}, key, Long.toString(version)));
+        } catch (StoreUnavailableException e) {
+            unannounced.merge(key, version, Math::max);
+        }
     }
 
     private <T> T await(CompletionStage<T> f) {
