@@ -1,6 +1,8 @@
 package io.brainstorm.proxy.route;
 
 import io.brainstorm.proxy.spi.TaskClass;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -12,7 +14,12 @@ import org.jspecify.annotations.Nullable;
  * gateway processes on the state directory, across restarts; {@link InMemoryAnswerLog} keeps the
  * last few thousand on the heap.
  *
- * <p><b>Threading:</b> thread-safe; both methods run on event loops and do not block.
+ * <p>With {@code state_store: redis}, {@code state.redis.RedisAnswerLog} keeps them in Redis, so
+ * feedback sent to any gateway finds an answer given by another.
+ *
+ * <p><b>Threading:</b> thread-safe; {@link #remember} and {@link #lookup} run on event loops and
+ * do not block. {@link #find} does not block either, except in a log kept off the host (Redis),
+ * where it waits for the answer: there, event loops call {@link #lookup}.
  */
 public interface AnswerLog {
     /** How long a request id can be scored. */
@@ -38,4 +45,17 @@ public interface AnswerLog {
     /** The answer to {@code requestId} if it was given to {@code tenant} within the retention; else null. */
     @Nullable
     Answer find(String requestId, String tenant, long nowMillis);
+
+    /**
+     * {@link #find} without blocking: completes with the answer, or null, on whichever thread has
+     * it (at once for a log on the host). A log kept off the host fails the future when it cannot
+     * be asked (the caller answers 503 {@code state_unavailable}, not 404).
+     */
+    default CompletionStage<@Nullable Answer> lookup(String requestId, String tenant, long nowMillis) {
+        try {
+            return CompletableFuture.completedFuture(find(requestId, tenant, nowMillis));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
 }

@@ -32,8 +32,8 @@ import org.jspecify.annotations.Nullable;
  * reported to the listener then, once each, after the lock is let go, and no observation is lost across
  * threads or processes. A store made with {@code batched} false (the heap store, which no other
  * process reads) writes every observation through at once instead. A candidate holds at most
- * {@value #MAX_PENDING} unwritten observations; more (a flush thread far behind) are lost and
- * counted in {@link #lost()}.
+ * {@value #MAX_PENDING} unwritten observations (those being written included); more (a flush
+ * thread far behind, or a store unreachable for long) are lost and counted in {@link #lost()}.
  *
  * <p><b>Threading:</b> {@link #belief} runs for every candidate on the request path: it reads
  * the candidate's heap view, which is the entry as read at most {@code refreshNanos} ago (or at
@@ -47,7 +47,12 @@ import org.jspecify.annotations.Nullable;
  * is empty).
  *
  * <p><b>Errors:</b> an entry that cannot be written (the file is full) loses that batch; the log
- * says so once per flush, and the observations stay out of this process's view too.
+ * says so once per flush, and the observations stay out of this process's view too. A store that
+ * cannot be reached ({@link StoreUnavailableException}: Redis down or slow) loses nothing: the
+ * batch stays where it was, still in this process's view, and the next flush writes it again
+ * under the same write id (so it lands once, also when the first try landed unseen) before any
+ * newer observation of the candidate; the rest of that flush is left for the next one, and the log
+ * says so at most once a minute.
  */
 final class CellLearningStore implements LearningStore {
     private static final System.Logger log = System.getLogger(CellLearningStore.class.getName());
@@ -64,6 +69,12 @@ final class CellLearningStore implements LearningStore {
     private final boolean batched;
     private final ConcurrentHashMap<String, AtomicReference<Beliefs>> candidates = new ConcurrentHashMap<>();
     private final AtomicLong lost = new AtomicLong();
+    /** Tells write attempts apart across gateways: random, then one more per batch. */
+    private final AtomicLong writeIds = new AtomicLong(new java.security.SecureRandom().nextLong());
+    /** When the log last said the store was unreachable (nanoTime); 0: never. */
+    private final AtomicLong unavailableLogged = new AtomicLong();
+
+    private static final long LOG_EVERY_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
 
     /** One observation not yet written; {@code before} is the one made just before it (newest first). */
     private record Pending(
@@ -77,15 +88,24 @@ final class CellLearningStore implements LearningStore {
      *
      * @param stored  the entry as last read or written
      * @param pending observations not in the entry yet, newest first
-     * @param writing observations a flush is writing now (newest first); null when none is
+     * @param writing observations a flush is writing now (newest first), or whose write could not
+     *                reach the store ({@code stalled}); null when none
      * @param view    {@code stored} with {@code writing} and {@code pending} replayed: what routing sees
+     * @param writeId the write id of {@code writing}, the same for every attempt of it
+     * @param stalled {@code writing} could not reach the store and waits for the next flush
      */
     private record Beliefs(
             Belief[] stored,
             @Nullable Pending pending,
             @Nullable Pending writing,
             Belief[] view,
-            long loadedNanos) {}
+            long loadedNanos,
+            long writeId,
+            boolean stalled) {
+        Beliefs(Belief[] stored, @Nullable Pending pending, Belief[] view, long loadedNanos) {
+            this(stored, pending, null, view, loadedNanos, 0, false);
+        }
+    }
 
     CellLearningStore(CellStore<String> store, LearningSettings settings, long refreshNanos, boolean batched) {
         this.store = store;
@@ -110,7 +130,7 @@ final class CellLearningStore implements LearningStore {
             if (current == b) {
                 // unchanged since before the read: no flush wrote the entry meanwhile, and what is
                 // pending is not in it. A changed state wins (a flush's is newer than this read)
-                Beliefs fresh = new Beliefs(read, b == null ? null : b.pending, null, replay(read, b), now);
+                Beliefs fresh = new Beliefs(read, b == null ? null : b.pending, replay(read, b), now);
                 b = ref.compareAndSet(b, fresh) ? fresh : ref.get();
             } else {
                 b = current;
@@ -127,16 +147,17 @@ final class CellLearningStore implements LearningStore {
         AtomicReference<Beliefs> ref = beliefs(candidateId);
         if (!batched) {
             // the heap store: no other process reads it, and its entry lock is a bin lock of a map
-            Belief[] after = write(candidateId, new Pending(k, observation, null, 1));
+            Belief[] after = write(candidateId, writeIds.incrementAndGet(), new Pending(k, observation, null, 1));
             if (after != null) {
-                ref.set(new Beliefs(after, null, null, after, System.nanoTime()));
+                ref.set(new Beliefs(after, null, after, System.nanoTime()));
             }
             return;
         }
         while (true) {
             Beliefs b = Objects.requireNonNull(ref.get(), "beliefs");
-            if (b.pending != null && b.pending.count >= MAX_PENDING) {
-                // the flush thread is far behind: keep the heap bounded
+            int waiting = (b.pending == null ? 0 : b.pending.count) + (b.writing == null ? 0 : b.writing.count);
+            if (waiting >= MAX_PENDING) {
+                // the flush thread is far behind, or the store away for long: keep the heap bounded
                 lost.incrementAndGet();
                 return;
             }
@@ -147,7 +168,9 @@ final class CellLearningStore implements LearningStore {
                     new Pending(k, observation, b.pending, b.pending == null ? 1 : b.pending.count + 1),
                     b.writing,
                     view,
-                    b.loadedNanos);
+                    b.loadedNanos,
+                    b.writeId,
+                    b.stalled);
             // a failed swap means another observation or a flush came first: redo this one on top of it
             if (ref.compareAndSet(b, next)) {
                 break;
@@ -160,7 +183,12 @@ final class CellLearningStore implements LearningStore {
      * update. Not on an event loop: the entry locks may be held by another process.
      */
     void flush() {
-        candidates.forEach(this::flush);
+        for (Map.Entry<String, AtomicReference<Beliefs>> e : candidates.entrySet()) {
+            if (!flush(e.getKey(), e.getValue())) {
+                // the store is away: every other candidate would wait for its timeout too
+                return;
+            }
+        }
     }
 
     /** Observations lost so far because their entry could not be written. */
@@ -189,28 +217,66 @@ final class CellLearningStore implements LearningStore {
         }
         if (ref.get() == null) {
             Belief[] read = read(candidateId);
-            ref.compareAndSet(null, new Beliefs(read, null, null, read, System.nanoTime()));
+            ref.compareAndSet(null, new Beliefs(read, null, read, System.nanoTime()));
         }
         return ref;
     }
 
-    /** Writes one candidate's pending observations, and whatever arrives meanwhile, unless another flush of it runs. */
-    private void flush(String candidateId, AtomicReference<Beliefs> ref) {
+    /**
+     * Writes one candidate's stalled batch, then its pending observations and whatever arrives
+     * meanwhile, unless another flush of it runs.
+     *
+     * @return false when the store could not be reached (the batch stays, stalled)
+     */
+    private boolean flush(String candidateId, AtomicReference<Beliefs> ref) {
         while (true) {
             Beliefs b = ref.get();
-            if (b == null || b.pending == null || b.writing != null) {
-                return;
+            if (b == null) {
+                return true;
             }
-            Pending batch = b.pending;
-            if (!ref.compareAndSet(b, new Beliefs(b.stored, null, batch, b.view, b.loadedNanos))) {
+            Pending batch;
+            long writeId;
+            Beliefs taken;
+            if (b.writing != null) {
+                if (!b.stalled) {
+                    // another flush is writing it
+                    return true;
+                }
+                // the batch that could not reach the store goes first, alone, under its write id
+                batch = b.writing;
+                writeId = b.writeId;
+                taken = new Beliefs(b.stored, b.pending, batch, b.view, b.loadedNanos, writeId, false);
+            } else {
+                if (b.pending == null) {
+                    return true;
+                }
+                batch = b.pending;
+                writeId = writeIds.incrementAndGet();
+                taken = new Beliefs(b.stored, null, batch, b.view, b.loadedNanos, writeId, false);
+            }
+            if (!ref.compareAndSet(b, taken)) {
                 continue;
             }
-            Belief[] written = write(candidateId, batch);
+            Belief[] written;
+            try {
+                written = write(candidateId, writeId, batch);
+            } catch (StoreUnavailableException e) {
+                while (true) {
+                    Beliefs w = Objects.requireNonNull(ref.get(), "beliefs");
+                    Beliefs stalled =
+                            new Beliefs(w.stored, w.pending, w.writing, w.view, w.loadedNanos, w.writeId, true);
+                    if (ref.compareAndSet(w, stalled)) {
+                        break;
+                    }
+                }
+                unavailable(candidateId, e);
+                return false;
+            }
             long now = System.nanoTime();
             while (true) {
                 Beliefs w = Objects.requireNonNull(ref.get(), "beliefs");
                 Belief[] stored = written != null ? written : w.stored;
-                Beliefs done = new Beliefs(stored, w.pending, null, replay(stored, w.pending), now);
+                Beliefs done = new Beliefs(stored, w.pending, replay(stored, w.pending), now);
                 if (ref.compareAndSet(w, done)) {
                     break;
                 }
@@ -218,13 +284,38 @@ final class CellLearningStore implements LearningStore {
         }
     }
 
-    /** Replays {@code batch} oldest first under the entry's lock; the entry after it, or null when it failed. */
-    private Belief @Nullable [] write(String candidateId, Pending batch) {
+    /** Logs at most once a minute that observations wait for an unreachable store. */
+    private void unavailable(String candidateId, StoreUnavailableException e) {
+        long now = System.nanoTime();
+        long last = unavailableLogged.get();
+        if ((last == 0 || now - last >= LOG_EVERY_NANOS) && unavailableLogged.compareAndSet(last, now == 0 ? 1 : now)) {
+            long waiting = 0;
+            for (AtomicReference<Beliefs> ref : candidates.values()) {
+                Beliefs b = ref.get();
+                if (b != null) {
+                    waiting += (b.pending == null ? 0 : b.pending.count) + (b.writing == null ? 0 : b.writing.count);
+                }
+            }
+            log.log(
+                    Level.WARNING,
+                    "learning: the shared store cannot be reached (" + e.getMessage() + "); " + waiting
+                            + " observations wait in this process and are written, in order, once it answers"
+                            + " (first: " + candidateId + "); this is logged at most once a minute");
+        }
+    }
+
+    /**
+     * Replays {@code batch} oldest first under the entry's lock; the entry after it, or null when it
+     * failed for good.
+     *
+     * @throws StoreUnavailableException the store could not be reached: try again with the same id
+     */
+    private Belief @Nullable [] write(String candidateId, long writeId, Pending batch) {
         Pending[] inOrder = oldestFirst(batch);
         Belief[][] after = new Belief[1][];
         List<Fired> fired = new ArrayList<>(0);
         try {
-            store.update(candidateId, c -> {
+            store.update(candidateId, writeId, c -> {
                 // a retried update (Chronicle may run it again) starts over
                 fired.clear();
                 for (Pending p : inOrder) {
@@ -242,6 +333,8 @@ final class CellLearningStore implements LearningStore {
                 tell(candidateId, f);
             }
             return after[0];
+        } catch (StoreUnavailableException e) {
+            throw e;
         } catch (RuntimeException e) {
             lost.addAndGet(inOrder.length);
             log.log(

@@ -6,7 +6,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The one thread ({@code br-state-flush}) of a state directory that writes what the request path
+ * The one thread ({@code br-state-flush}; {@code br-redis-state} for {@code RedisStateParts}) of a state store that writes what the request path
  * only kept on the heap: queued answers and learning observations, the budget leases' spend, idle
  * rate shares. Each {@link Round} runs every so many ticks. The request path never waits for it;
  * {@link #soon} (any thread) wakes it early without waiting either: an unpark.
@@ -32,6 +32,15 @@ final class StateFlusher {
      * @param rounds     the tasks, run in this order in a tick where they are due
      */
     StateFlusher(long tickMillis, List<Round> rounds) {
+        this("br-state-flush", tickMillis, rounds);
+    }
+
+    /**
+     * @param name       the thread's name
+     * @param tickMillis time between ticks; every round's period is a multiple of it
+     * @param rounds     the tasks, run in this order in a tick where they are due
+     */
+    StateFlusher(String name, long tickMillis, List<Round> rounds) {
         for (Round r : rounds) {
             if (r.everyMillis() < tickMillis || r.everyMillis() % tickMillis != 0) {
                 throw new IllegalArgumentException(
@@ -50,7 +59,7 @@ final class StateFlusher {
                         }
                     }
                 },
-                "br-state-flush");
+                name);
         thread.setDaemon(true);
     }
 
