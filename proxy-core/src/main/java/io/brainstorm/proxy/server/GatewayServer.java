@@ -172,10 +172,13 @@ public final class GatewayServer implements AutoCloseable {
             Objects.requireNonNull(gateway.metrics(), "metrics")
                     .addCounter(
                             "brainstorm_answers_dropped_total",
-                            "Answers not kept for feedback: more waited to be written to the state files than"
+                            "Answers not kept for feedback: more waited to be written to the state store than"
                                     + " the queue holds.",
-                            store::answersDropped);
-            Router router = router(config, endpoints, strategies, store.learning(learningSettings(config)), clock);
+                            redis != null ? redis.parts()::answersDropped : store::answersDropped);
+            LearningStore learning = redis != null
+                    ? redis.parts().learning(learningSettings(config))
+                    : store.learning(learningSettings(config));
+            Router router = router(config, endpoints, strategies, learning, clock);
             gateway.start(Services.start(
                     config,
                     gateway.completions(),
@@ -183,7 +186,7 @@ public final class GatewayServer implements AutoCloseable {
                     redis != null
                             ? new Admission(redis.limits(), clock)
                             : new Admission(store.budgets(), store.rates(), clock),
-                    store.answers(),
+                    redis != null ? redis.parts().answers() : store.answers(),
                     server.audit));
             gateway.markReady();
         } catch (RuntimeException | InterruptedException e) {

@@ -1,13 +1,15 @@
 package io.brainstorm.proxy.state.redis;
 
 import io.brainstorm.proxy.config.RedisConfig;
+import io.brainstorm.proxy.state.RedisStateParts;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
 
 /**
  * A gateway's state in Redis ({@code state_store: redis}, docs/scale-out.md): its {@link RedisLink}
- * and the admission counts over it ({@link RedisLimits}). Open it at start, off the event loops
+ * the admission counts over it ({@link RedisLimits}), and the learning state and answers kept for
+ * feedback ({@link RedisStateParts}). Open it at start, off the event loops
  * (it waits for Redis up to {@code redis.startup_wait_seconds}); close it at shutdown, which writes
  * what waits.
  *
@@ -16,10 +18,12 @@ import java.util.Objects;
 public final class RedisState implements AutoCloseable {
     private final RedisLink link;
     private final RedisLimits limits;
+    private final RedisStateParts parts;
 
-    private RedisState(RedisLink link, RedisLimits limits) {
+    private RedisState(RedisLink link, RedisLimits limits, RedisStateParts parts) {
         this.link = link;
         this.limits = limits;
+        this.parts = parts;
     }
 
     /**
@@ -31,7 +35,13 @@ public final class RedisState implements AutoCloseable {
         RedisLink link = RedisLink.connect(config);
         try {
             Duration holdTtl = Objects.requireNonNull(config.holdTtl(), "redis.hold_ttl");
-            return new RedisState(link, new RedisLimits(link, holdTtl, config.failOpen()));
+            RedisLimits limits = new RedisLimits(link, holdTtl, config.failOpen());
+            try {
+                return new RedisState(link, limits, RedisStateParts.start(link));
+            } catch (RuntimeException e) {
+                limits.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
             link.close();
             throw e;
@@ -46,12 +56,21 @@ public final class RedisState implements AutoCloseable {
         return limits;
     }
 
+    /** The learning state and the answers kept for feedback. */
+    public RedisStateParts parts() {
+        return parts;
+    }
+
     @Override
     public void close() {
         try {
-            limits.close();
+            parts.close();
         } finally {
-            link.close();
+            try {
+                limits.close();
+            } finally {
+                link.close();
+            }
         }
     }
 }
