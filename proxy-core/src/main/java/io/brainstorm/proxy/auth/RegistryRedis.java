@@ -39,6 +39,7 @@ final class RegistryRedis {
     private final SecretBox box;
     private final String where;
     private final long waitMillis;
+    private final Duration startupWait;
 
     /**
      * @param dir the state directory (for the format's messages only: nothing is written there)
@@ -50,6 +51,12 @@ final class RegistryRedis {
         this.where = "Redis at " + link.config().safeUrl();
         this.codec = new RegistryFile(dir, box, "the registry in " + where + " (key " + remote.key() + ")");
         this.waitMillis = link.config().timeout().plus(Duration.ofSeconds(1)).toMillis();
+        this.startupWait = link.config().startupWait();
+    }
+
+    /** {@code redis.startup_wait}: how long a start waits for Redis to answer. */
+    Duration startupWait() {
+        return startupWait;
     }
 
     RegistryFile codec() {

@@ -137,8 +137,29 @@ final class RegistryStore {
      * compare-and-set; when another gateway changed it meanwhile (two starting at once), reads it
      * again and lets {@code init} decide again, so what {@code init} makes (a demo key, an admin
      * token) is made once, by the gateway whose write won, and only that one's result is returned.
+     * While Redis cannot be asked it tries again every 100 ms, for up to {@code redis.startup_wait}.
      */
     private <T> T startShared(RegistryRedis redis, Function<RegistryState, T> init) throws IOException {
+        long deadline = System.nanoTime() + redis.startupWait().toNanos();
+        while (true) {
+            try {
+                return startSharedOnce(redis, init);
+            } catch (RegistryRedis.Unavailable e) {
+                // a link that has just connected may still be reconnecting, or Redis is restarting
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private <T> T startSharedOnce(RegistryRedis redis, Function<RegistryState, T> init) throws IOException {
         redis.checkMasterKey();
         for (int attempt = 1; ; attempt++) {
             RedisRegistry.Stored stored = redis.read();
