@@ -37,8 +37,9 @@ import org.jspecify.annotations.Nullable;
  * {@link ApiError}.
  *
  * <p><b>Threading:</b> {@link #start}, {@link #poll} and {@link #change} are synchronized on this
- * store, which guards {@code state}, {@code lastBytes} and {@code lastStamp}; the file lock orders
- * them with other processes. {@link #snapshot} is a volatile read, for any thread. A state, once
+ * store, which guards {@code state}, {@code lastBytes}, {@code lastStamp} and the Redis fields; the
+ * file lock (or Redis's compare-and-set) orders them with other processes. Change notices arrive on
+ * Lettuce's I/O thread and only hand a check to the watcher thread. {@link #snapshot} is a volatile read, for any thread. A state, once
  * current, is never changed: every change works on a copy.
  */
 final class RegistryStore {
