@@ -4,6 +4,7 @@ import io.brainstorm.proxy.api.ApiError;
 import io.brainstorm.proxy.config.GatewayConfig;
 import io.brainstorm.proxy.config.KeyConfig;
 import io.brainstorm.proxy.config.ProviderConfig;
+import io.brainstorm.proxy.state.redis.RedisLink;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -66,6 +67,10 @@ import org.jspecify.annotations.Nullable;
  * thread ({@code br-registry-watch}), so a key revoked through one process is refused by its peers
  * within that time. A file changed by a peer that cannot be read (corrupt, another master key) is
  * logged and ignored by the watcher, and refuses changes until it is repaired, so it is never overwritten.
+ *
+ * <p>With {@code state_store: redis} ({@link #openShared}) the same state lives in Redis instead, shared
+ * by the gateways of every host: a change is a compare-and-set retried on conflict, published on a
+ * channel, and every gateway also polls the version every {@value #RELOAD_MILLIS} ms.
  *
  * <h2>Parts</h2>
  * This class holds the tenants' changes and hands the rest on: {@link KeyChanges} has the rules of
@@ -261,6 +266,45 @@ public final class Registry implements AutoCloseable {
     }
 
     /**
+     * Opens the registry shared through Redis by every gateway of a deployment ({@code state_store:
+     * redis}, docs/scale-out.md), and starts following the other gateways' changes. The state is
+     * what {@code registry.json} would hold, under {@code <prefix>registry} ({@link
+     * io.brainstorm.proxy.state.redis.RedisRegistry}); {@code registry.json} is neither read nor
+     * written. The master key comes from {@code BR_MASTER_KEY} or the key file as for {@link #open}
+     * (created in {@code stateDir} when absent) and must be the same on every gateway: the first
+     * start stores a check value derived from it (never the key), and a gateway whose key does not
+     * match refuses to start. When several gateways start at once on an empty Redis, one demo key
+     * and one generated admin token are made, and {@link #takeNewSecrets()} returns them only on the
+     * gateway that made them.
+     *
+     * <p>Changes are written with a compare-and-set and retried on a peer's change, then published;
+     * every gateway also checks the version every {@value #RELOAD_MILLIS} ms, so a revoked key is
+     * refused everywhere within a second even when a notice is lost. While Redis cannot be reached,
+     * the request path keeps the last state seen and changes fail with a 503 {@link ApiError}.
+     * {@link #close} stops following; the link stays the caller's to close.
+     *
+     * @throws IllegalArgumentException as {@link #open}
+     * @throws IOException              when Redis cannot be read or written, the state there is malformed or
+     *                                  does not open under the master key, the master key is not the other
+     *                                  gateways' (the message says to set the same {@code BR_MASTER_KEY}
+     *                                  everywhere), or the key file cannot be read or created
+     */
+    public static Registry openShared(RedisLink link, Path stateDir, Bootstrap boot, InstantSource clock)
+            throws IOException {
+        FixedEntries fixed = FixedEntries.of(boot);
+        Files.createDirectories(stateDir);
+        Path dir = stateDir.toRealPath();
+        Path keyFile = boot.masterKeyFile() != null ? boot.masterKeyFile() : dir.resolve(MasterKey.DEFAULT_FILE);
+        // under the directory's lock, so that two processes of a host starting together make one key file
+        SecretBox box = RegistryFile.locked(dir, () -> MasterKey.load(boot.masterKey(), keyFile));
+        RegistryStore store = RegistryStore.shared(new RegistryRedis(link, dir, box), fixed, VerdictCache.SEEDED);
+        Registry registry = new Registry(store, fixed, clock);
+        registry.start();
+        store.watch();
+        return registry;
+    }
+
+    /**
      * The same on the heap, for tests and {@code state_store: memory}; provider keys are not encrypted.
      * A demo key and admin token are made as by {@link #open}, and forgotten at exit.
      *
@@ -321,6 +365,11 @@ public final class Registry implements AutoCloseable {
         List<NewSecret> out = newSecrets;
         newSecrets = List.of();
         return out;
+    }
+
+    /** Stops listening for Redis change notices, so that only the poll follows peers; for tests. */
+    void dropNotices() {
+        store.dropNotices();
     }
 
     /**

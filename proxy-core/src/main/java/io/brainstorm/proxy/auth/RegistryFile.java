@@ -58,6 +58,9 @@ final class RegistryFile {
 
     private final Path dir;
     private final Path file;
+    /** What messages name: the file, or where in Redis the state is. */
+    private final String label;
+
     private final SecretBox box;
 
     /**
@@ -65,8 +68,17 @@ final class RegistryFile {
      * @param box opens the provider keys
      */
     RegistryFile(Path dir, SecretBox box) {
+        this(dir, box, dir.resolve(Registry.FILE).toString());
+    }
+
+    /**
+     * The format alone, for a state kept elsewhere ({@link RegistryRedis}): {@link #decode} and
+     * {@link #seal}; messages name {@code label}.
+     */
+    RegistryFile(Path dir, SecretBox box, String label) {
         this.dir = dir;
         this.file = dir.resolve(Registry.FILE);
+        this.label = label;
         this.box = box;
     }
 
@@ -192,13 +204,13 @@ final class RegistryFile {
 
     /** The state {@code bytes} of this file hold, provider keys decrypted. */
     RegistryState decode(byte[] bytes) throws IOException {
-        JsonNode root = readTree(file, bytes);
+        JsonNode root = readTree(label, bytes);
         if (!root.isObject()) {
-            throw new IOException(file + ": expected a JSON object");
+            throw new IOException(label + ": expected a JSON object");
         }
         int version = root.path("version").asInt(-1);
         if (version != FORMAT_VERSION) {
-            throw new IOException(file + ": version " + root.path("version") + " (expected: " + FORMAT_VERSION
+            throw new IOException(label + ": version " + root.path("version") + " (expected: " + FORMAT_VERSION
                     + (version > FORMAT_VERSION ? "; written by a newer brainstorm-proxy" : "") + ")");
         }
         RegistryState s = new RegistryState();
@@ -220,7 +232,7 @@ final class RegistryFile {
             try {
                 kind = KeyKind.valueOf(text(n, where, "kind").toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IOException(file + ": " + where + ".kind " + n.path("kind") + " (expected: api or admin)");
+                throw new IOException(label + ": " + where + ".kind " + n.path("kind") + " (expected: api or admin)");
             }
             JsonNode budget = n.path("daily_budget_nano");
             KeyLimits limits;
@@ -230,7 +242,7 @@ final class RegistryFile {
                         n.path("rpm").asInt(),
                         n.path("tpm").asLong());
             } catch (IllegalArgumentException e) {
-                throw new IOException(file + ": " + where + ": " + e.getMessage());
+                throw new IOException(label + ": " + where + ": " + e.getMessage());
             }
             List<String> models = new ArrayList<>();
             for (JsonNode m : array(n, where, "allowed_models")) {
@@ -241,7 +253,7 @@ final class RegistryFile {
                 zone = ZoneId.of(text(n, where, "time_zone"));
             } catch (DateTimeException e) {
                 throw new IOException(
-                        file + ": " + where + ".time_zone " + n.path("time_zone") + " (expected: an IANA time zone)");
+                        label + ": " + where + ".time_zone " + n.path("time_zone") + " (expected: an IANA time zone)");
             }
             JsonNode revokedAt = n.path("revoked_at");
             s.keys.put(
@@ -273,13 +285,13 @@ final class RegistryFile {
             try {
                 sealed = Base64.getDecoder().decode(text(n, where, "ciphertext"));
             } catch (IllegalArgumentException e) {
-                throw new IOException(file + ": " + where + ".ciphertext (expected: base64)");
+                throw new IOException(label + ": " + where + ".ciphertext (expected: base64)");
             }
             String secret;
             try {
                 secret = box.open(tenant, provider, sealed);
             } catch (GeneralSecurityException e) {
-                throw new IOException(file + ": the provider key of tenant '" + tenant + "' for '" + provider
+                throw new IOException(label + ": the provider key of tenant '" + tenant + "' for '" + provider
                         + "' does not decrypt: the master key (" + MasterKey.ENV + " or the master key file) does not "
                         + "match the one " + Registry.FILE + " was written with, or the file was altered. Start with "
                         + "the master key it was written with; provider keys are never dropped silently.");
@@ -291,7 +303,7 @@ final class RegistryFile {
         return s;
     }
 
-    private static JsonNode readTree(Path file, byte[] bytes) throws IOException {
+    private static JsonNode readTree(String file, byte[] bytes) throws IOException {
         JsonNode root;
         try {
             root = JSON.readTree(bytes);
@@ -310,7 +322,7 @@ final class RegistryFile {
     private String text(JsonNode n, String where, String field) throws IOException {
         JsonNode v = n.path(field);
         if (!v.isTextual()) {
-            throw new IOException(file + ": " + name(where, field) + " "
+            throw new IOException(label + ": " + name(where, field) + " "
                     + (v.isMissingNode() ? "missing" : v.toString()) + " (expected: a string)");
         }
         return v.asText();
@@ -320,7 +332,7 @@ final class RegistryFile {
         String hash = text(n, where, field);
         if (!SHA256_HEX.matcher(hash).matches()) {
             throw new IOException(
-                    file + ": " + name(where, field) + " '" + hash + "' (expected: 64 lower-case hex digits)");
+                    label + ": " + name(where, field) + " '" + hash + "' (expected: 64 lower-case hex digits)");
         }
         return hash;
     }
@@ -331,7 +343,7 @@ final class RegistryFile {
             return Instant.parse(text);
         } catch (DateTimeException e) {
             throw new IOException(
-                    file + ": " + name(where, field) + " '" + text + "' (expected: an ISO-8601 UTC time)");
+                    label + ": " + name(where, field) + " '" + text + "' (expected: an ISO-8601 UTC time)");
         }
     }
 
@@ -341,7 +353,7 @@ final class RegistryFile {
             return List.of();
         }
         if (!v.isArray()) {
-            throw new IOException(file + ": " + name(where, field) + " (expected: an array)");
+            throw new IOException(label + ": " + name(where, field) + " (expected: an array)");
         }
         return v;
     }

@@ -4,7 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.HexFormat;
 import javax.crypto.Cipher;
+import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -23,6 +25,7 @@ public final class SecretBox {
     static final int TAG_BITS = 128;
     private static final String TRANSFORMATION = "AES/GCM/NoPadding";
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String CHECK_LABEL = "brainstorm-proxy master key check v1";
 
     private final SecretKeySpec key;
 
@@ -63,6 +66,21 @@ public final class SecretBox {
         Cipher cipher = cipher(Cipher.DECRYPT_MODE, Arrays.copyOf(sealed, NONCE_BYTES), tenant, provider);
         byte[] plain = cipher.doFinal(sealed, NONCE_BYTES, sealed.length - NONCE_BYTES);
         return new String(plain, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * HMAC-SHA-256 of a fixed label under the master key, in hex: equal for two gateways exactly when
+     * they have the same master key, and it tells nothing of the key. Stored in Redis so that a
+     * gateway started with another key refuses to start ({@link RegistryRedis}).
+     */
+    String checkValue() {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal(CHECK_LABEL.getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HMAC-SHA-256 is not usable in this JDK", e);
+        }
     }
 
     private Cipher cipher(int mode, byte[] nonce, String tenant, String provider) throws GeneralSecurityException {

@@ -84,7 +84,7 @@ public final class RedisServerFixture implements AutoCloseable {
     }
 
     /** {@code BR_REDIS_SERVER} when set (a build elsewhere, or {@code valkey-server}), else the {@code PATH}'s. */
-    static Optional<Path> binary() {
+    public static Optional<Path> binary() {
         String named = System.getenv("BR_REDIS_SERVER");
         if (named != null && !named.isEmpty()) {
             Path p = Path.of(named);
