@@ -12,11 +12,13 @@ import io.brainstorm.proxy.config.ModelSpec;
 import io.brainstorm.proxy.config.RoutingConfig;
 import io.brainstorm.proxy.config.ServerConfig;
 import io.brainstorm.proxy.config.SimConfig;
+import io.brainstorm.proxy.config.StateStoreConfig;
 import io.brainstorm.proxy.route.Access;
 import io.brainstorm.proxy.route.Router;
 import io.brainstorm.proxy.server.GatewayServer;
 import io.brainstorm.proxy.server.StartupWarmup;
 import io.brainstorm.proxy.sim.SimServer;
+import io.brainstorm.proxy.state.redis.RedisLink;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -228,30 +230,41 @@ public final class Main {
         }
         config = override(config, o, env);
         Registry registry;
+        RedisLink registryLink = null;
         try {
             Files.createDirectories(config.stateDir());
             Registry.Bootstrap boot = Registry.Bootstrap.of(config, env);
-            // keys and tenants are kept in files even with state_store: memory (which is about budgets
-            // and learning): a restart must not make a new demo key and admin token
-            registry = Registry.open(config.stateDir(), boot, InstantSource.system());
+            if (config.store().kind() == StateStoreConfig.Kind.REDIS) {
+                // tenants and keys are shared by every gateway on the Redis, and followed within a second
+                registryLink = RedisLink.connect(config.store().requireRedis());
+                registry = Registry.openShared(registryLink, config.stateDir(), boot, InstantSource.system());
+            } else {
+                // keys and tenants are kept in files even with state_store: memory (which is about budgets
+                // and learning): a restart must not make a new demo key and admin token
+                registry = Registry.open(config.stateDir(), boot, InstantSource.system());
+            }
             for (Registry.NewSecret secret : registry.takeNewSecrets()) {
                 Secrets.showOnce(secret, config.stateDir(), terminal.present(), out);
             }
         } catch (IOException | IllegalArgumentException e) {
+            if (registryLink != null) {
+                registryLink.close();
+            }
             err.println("brainstorm-proxy: " + e.getMessage());
             return 1;
         }
+        RedisLink link = registryLink;
         int threads = o.intValue("--threads", 0);
         GatewayServer server;
         try {
             server = GatewayServer.start(config, registry, threads);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            registry.close();
+            closeRegistry(registry, link);
             return 1;
         } catch (RuntimeException e) {
             err.println("brainstorm-proxy: could not start: " + e.getMessage());
-            registry.close();
+            closeRegistry(registry, link);
             return 1;
         }
         ServerConfig s = config.server();
@@ -264,7 +277,8 @@ public final class Main {
         out.println("brainstorm-proxy " + version() + " listening on http://" + s.host() + ":" + server.port()
                 + "/v1 (" + server.transportName() + ", HTTP/1.1 and h2c), " + models + " models routable for tenant"
                 + " default, state in "
-                + config.stateDir().toAbsolutePath().normalize());
+                + config.stateDir().toAbsolutePath().normalize()
+                + (link != null ? " and Redis at " + link.config().safeUrl() : ""));
         if (server.adminPort() > 0) {
             String admin = "http://" + config.admin().host() + ":" + server.adminPort();
             out.println("admin API on " + admin + "/admin/v1 (docs/admin-api.md; bin/brainstorm-proxy"
@@ -279,9 +293,20 @@ public final class Main {
         out.flush();
         runUntilStopped(() -> {
             server.close();
-            registry.close();
+            closeRegistry(registry, link);
         });
         return 0;
+    }
+
+    /** The registry, then the Redis link it used (state_store: redis). */
+    private static void closeRegistry(Registry registry, @Nullable RedisLink link) {
+        try {
+            registry.close();
+        } finally {
+            if (link != null) {
+                link.close();
+            }
+        }
     }
 
     static GatewayConfig loadConfig(@Nullable String explicit, Map<String, String> env) throws ConfigException {

@@ -208,8 +208,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             case "/v1/feedback" -> {
                 requireMethod(method, HttpMethod.POST, path);
                 ApiKey key = authenticate(request);
-                Services services = requireServices();
-                respond(ctx, Responses.json(ctx, HttpResponseStatus.OK, feedback(key, services, request)), false);
+                feedback(ctx, requestId, key, requireServices(), request);
             }
             case "/v1/chat/completions" -> call(ctx, request, path, requestId, arrivalNanos, ParsedRequest.Kind.CHAT);
             case MESSAGES -> call(ctx, request, path, requestId, arrivalNanos, null);
@@ -241,7 +240,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
      * counted {@code routing.learning.feedback_weight} times in this tenant's belief about the
      * endpoint that gave it (never in the shared one: docs/routing.md). Only the tenant that made the request may score it; any other request id is a 404.
      */
-    private String feedback(ApiKey key, Services services, FullHttpRequest request) {
+    private void feedback(
+            ChannelHandlerContext ctx, String requestId, ApiKey key, Services services, FullHttpRequest request) {
         JsonNode body = jsonObject(request, " {\"request_id\", \"score\"}");
         JsonNode id = body.get("request_id");
         if (id == null || !id.isTextual()) {
@@ -253,29 +253,45 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             throw ApiError.invalidRequest("score", "Invalid 'score': " + score + " (expected: a number from 0 to 1).");
         }
         Router router = services.router();
-        AnswerLog.Answer a = services.answers()
-                .find(id.textValue(), key.tenant(), router.state().nowMillis());
-        if (a == null) {
-            throw ApiError.notFound("No answer with request id '" + id.textValue() + "' can be scored by this key:"
-                    + " unknown or no longer kept, older than 7 days, or another tenant's.");
-        }
-        router.state()
-                .learning()
-                .feedback(
-                        key.tenant(),
-                        a.candidateId(),
-                        a.taskClass(),
-                        score.doubleValue(),
-                        router.state().nowMillis());
-        ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("object", "feedback");
-        o.put("request_id", id.textValue());
-        o.put("score", score.doubleValue());
-        o.put("weight", router.state().learning().settings().feedbackWeight());
-        o.put("scope", "tenant");
-        o.put("endpoint", a.candidateId());
-        o.put("task_class", a.taskClass().key());
-        return o.toString();
+        String answerId = id.textValue();
+        double value = score.doubleValue();
+        // the files and heap logs answer within the call; Redis later, on its own thread
+        CompletionStage<AnswerLog.@Nullable Answer> found = services.answers()
+                .lookup(answerId, key.tenant(), router.state().nowMillis())
+                .exceptionally(e -> {
+                    Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (c instanceof ApiError a) {
+                        throw a;
+                    }
+                    log.log(System.Logger.Level.WARNING, "feedback on " + answerId + ": the answer log failed", c);
+                    throw ApiError.stateUnavailable(
+                            "The gateway cannot look up that answer right now (" + c.getMessage() + "); try again"
+                                    + " later.",
+                            1);
+                });
+        later(ctx, requestId, found, a -> {
+            if (a == null) {
+                throw ApiError.notFound("No answer with request id '" + answerId + "' can be scored by this key:"
+                        + " unknown or no longer kept, older than 7 days, or another tenant's.");
+            }
+            router.state()
+                    .learning()
+                    .feedback(
+                            key.tenant(),
+                            a.candidateId(),
+                            a.taskClass(),
+                            value,
+                            router.state().nowMillis());
+            ObjectNode o = Json.MAPPER.createObjectNode();
+            o.put("object", "feedback");
+            o.put("request_id", answerId);
+            o.put("score", value);
+            o.put("weight", router.state().learning().settings().feedbackWeight());
+            o.put("scope", "tenant");
+            o.put("endpoint", a.candidateId());
+            o.put("task_class", a.taskClass().key());
+            return o.toString();
+        });
     }
 
     /**
