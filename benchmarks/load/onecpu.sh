@@ -75,37 +75,52 @@ if [ "$store" = redis ] || [ "$store" = both ]; then
     echo "onecpu.sh: --store $store needs redis-server (Debian package redis-server, or BR_REDIS_SERVER)" >&2
     exit 1
   fi
-  # a free port: one nothing answers on
-  for _ in $(seq 1 50); do
-    redis_port=$((20000 + RANDOM % 40000))
-    if ! { (exec 3<>"/dev/tcp/127.0.0.1/$redis_port"); } 2>/dev/null; then
-      break
-    fi
-  done
   redis_dir="$(mktemp -d -t br-onecpu-redis.XXXXXX)"
   pin=()
   if [ "$(nproc)" -gt 1 ]; then
     pin=(taskset -c "${REDIS_CPU:-1}")
   fi
-  "${pin[@]}" "$REDIS_SERVER" --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" \
-    --save "" --appendonly no --daemonize no >"$redis_dir/redis-server.out" 2>&1 &
-  redis_pid=$!
-  for i in $(seq 1 200); do
-    if { exec 3<>"/dev/tcp/127.0.0.1/$redis_port"; } 2>/dev/null; then
-      printf 'PING\r\n' >&3
-      pong=
-      read -r -t 1 pong <&3 || true
-      exec 3<&- 3>&-
-      [ "${pong%$'\r'}" = +PONG ] && break
-    fi
-    if [ "$i" = 200 ] || ! kill -0 "$redis_pid" 2>/dev/null; then
+  # a port below the kernel's ephemeral range that nothing answers on; another one if the bind
+  # fails all the same (a port taken between the check and the start)
+  low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 11000 ] || low=32768
+  redis_pid=
+  for attempt in 1 2 3 4 5; do
+    for _ in $(seq 1 50); do
+      redis_port=$((10000 + RANDOM % (low - 10000)))
+      if ! { (exec 3<>"/dev/tcp/127.0.0.1/$redis_port"); } 2>/dev/null; then
+        break
+      fi
+    done
+    "${pin[@]}" "$REDIS_SERVER" --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" \
+      --save "" --appendonly no --daemonize no >"$redis_dir/redis-server.out" 2>&1 &
+    redis_pid=$!
+    up=
+    for i in $(seq 1 200); do
+      if { exec 3<>"/dev/tcp/127.0.0.1/$redis_port"; } 2>/dev/null; then
+        printf 'PING\r\n' >&3
+        pong=
+        read -r -t 1 pong <&3 || true
+        exec 3<&- 3>&-
+        if [ "${pong%$'\r'}" = +PONG ]; then
+          up=1
+          break
+        fi
+      fi
+      kill -0 "$redis_pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    [ -n "$up" ] && break
+    kill "$redis_pid" 2>/dev/null || true
+    wait "$redis_pid" 2>/dev/null || true
+    redis_pid=
+    if ! grep -q "Address already in use" "$redis_dir/redis-server.out" || [ "$attempt" = 5 ]; then
       echo "onecpu.sh: redis-server did not answer PING on port $redis_port:" >&2
       cat "$redis_dir/redis-server.out" >&2
       exit 1
     fi
-    sleep 0.05
   done
-  echo "onecpu.sh: redis-server $("$REDIS_SERVER" --version | awk '{print $3}') pid $redis_pid on 127.0.0.1:$redis_port${pin:+ (${pin[*]})}"
+  echo "onecpu.sh: redis-server $("$REDIS_SERVER" --version | awk '{print $3}' | sed 's/^v=//') pid $redis_pid on 127.0.0.1:$redis_port${pin:+ (${pin[*]})}"
   args+=(--redis-url "redis://127.0.0.1:$redis_port/0" --redis-pid "$redis_pid")
 fi
 java -cp "proxy-core/target/test-classes:$JAR" io.brainstorm.proxy.e2e.OneCpuLoad --jar "$JAR" "${args[@]}"
