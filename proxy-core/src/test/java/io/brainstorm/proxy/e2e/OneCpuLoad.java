@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -63,7 +64,36 @@ final class OneCpuLoad {
             int warmupSeconds,
             int seconds,
             int models,
-            @Nullable String launcher) {}
+            @Nullable String launcher,
+            Store store) {
+        /** The files store, no rate limit on the key: what the one-CPU runs in RESULTS.md measured. */
+        Options(
+                @Nullable String jar,
+                String classPath,
+                int cpu,
+                int connections,
+                int warmupSeconds,
+                int seconds,
+                int models,
+                @Nullable String launcher) {
+            this(jar, classPath, cpu, connections, warmupSeconds, seconds, models, launcher, Store.FILES_DEFAULT);
+        }
+    }
+
+    /**
+     * Where the gateway keeps its admission counts and what the load's key is limited by: {@code
+     * redisUrl} null for {@code state_store: files}, else {@code state_store: redis} on that URL;
+     * {@code rpm} > 0 gives the key that rate limit as well as its daily budget, so every request
+     * checks a rate window (with Redis: one more round trip). {@code redisPid} > 0: the
+     * redis-server's pid, whose CPU time the run reports.
+     */
+    record Store(@Nullable String redisUrl, int rpm, long redisPid) {
+        static final Store FILES_DEFAULT = new Store(null, 0, 0);
+
+        String name() {
+            return redisUrl == null ? "files" : "redis";
+        }
+    }
 
     /**
      * What a run saw. {@code perSecond[i]}: requests completed (any status) in second i of the
@@ -85,7 +115,24 @@ final class OneCpuLoad {
             int statsScrapes,
             int scrapeFailures,
             String lastStats,
-            long rssKb) {
+            long rssKb,
+            Histogram latency,
+            long gatewayCpuMillis,
+            long redisCpuMillis) {
+        /** Requests completed per second over the measured run. */
+        double perSecondMean() {
+            long total = 0;
+            for (long c : perSecond) {
+                total += c;
+            }
+            return total / (double) Math.max(1, perSecond.length);
+        }
+
+        /** The gateway's CPU time per completed request of the measured run, µs. */
+        double gatewayCpuMicrosPerRequest() {
+            return gatewayCpuMillis * 1000.0 / Math.max(1, perSecondMean() * perSecond.length);
+        }
+
         /**
          * The first second (1-based) of the measured run that completed at least 80 % of the steady
          * state, the mean of the last 10 s (of the last third when the run is shorter than 30 s); 0
@@ -123,6 +170,8 @@ final class OneCpuLoad {
 
     private static final int HEALTHZ_TIMEOUT_MILLIS = 5_000;
     private static final long STATS_EVERY_NANOS = 100_000_000L;
+    /** The longest request latency recorded (µs); longer ones count as this. */
+    private static final long MAX_LATENCY_MICROS = TimeUnit.SECONDS.toMicros(60);
 
     private OneCpuLoad() {}
 
@@ -138,6 +187,11 @@ final class OneCpuLoad {
         int warmup = 5;
         int seconds = 30;
         int models = MODELS;
+        String stores = "files";
+        String redisUrl = null;
+        long redisPid = 0;
+        int rpm = 0;
+        int rounds = 1;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = i + 1 < args.length ? args[++i] : null;
@@ -152,24 +206,91 @@ final class OneCpuLoad {
                 case "--warmup" -> warmup = Integer.parseInt(v);
                 case "--seconds" -> seconds = Integer.parseInt(v);
                 case "--models" -> models = Integer.parseInt(v);
+                case "--store" -> stores = v;
+                case "--redis-url" -> redisUrl = v;
+                case "--redis-pid" -> redisPid = Long.parseLong(v);
+                case "--rpm" -> rpm = Integer.parseInt(v);
+                case "--rounds" -> rounds = Integer.parseInt(v);
                 default ->
                     throw new IllegalArgumentException("option: " + a
                             + " (expected: --jar, --launcher, --cpu, --connections, --warmup, --seconds,"
-                            + " --models)");
+                            + " --models, --store, --redis-url, --redis-pid, --rpm, --rounds)");
             }
         }
-        Result r = run(
-                new Options(
-                        jar,
-                        System.getProperty("java.class.path"),
-                        cpu,
-                        connections,
-                        warmup,
-                        seconds,
-                        models,
-                        launcher),
-                System.out);
-        System.exit(r.fiveXx() == 0 && r.healthzFailures() == 0 ? 0 : 1);
+        List<String> order = switch (stores) {
+            case "files" -> List.of("files");
+            case "redis" -> List.of("redis");
+            case "both" -> List.of("files", "redis");
+            default -> throw new IllegalArgumentException("--store: " + stores + " (expected: files, redis, both)");
+        };
+        if (order.contains("redis") && redisUrl == null) {
+            throw new IllegalArgumentException(
+                    "--store " + stores + " without --redis-url (expected: redis://host:port/0)");
+        }
+        if (rounds < 1) {
+            throw new IllegalArgumentException("--rounds: " + rounds + " (expected: >= 1)");
+        }
+        List<Result> files = new ArrayList<>();
+        List<Result> redis = new ArrayList<>();
+        boolean good = true;
+        for (int round = 1; round <= rounds; round++) {
+            for (String s : order) {
+                boolean isRedis = s.equals("redis");
+                Result r = run(
+                        new Options(
+                                jar,
+                                System.getProperty("java.class.path"),
+                                cpu,
+                                connections,
+                                warmup,
+                                seconds,
+                                models,
+                                launcher,
+                                new Store(isRedis ? redisUrl : null, rpm, isRedis ? redisPid : 0)),
+                        System.out);
+                (isRedis ? redis : files).add(r);
+                good &= r.fiveXx() == 0 && r.healthzFailures() == 0;
+            }
+        }
+        if (!files.isEmpty() && !redis.isEmpty()) {
+            compare(files, redis, System.out);
+        }
+        System.exit(good ? 0 : 1);
+    }
+
+    /** The COMPARE line: each store's runs pooled (req/s the mean, latency from the merged histograms). */
+    private static void compare(List<Result> files, List<Result> redis, PrintStream log) {
+        double[] rate = new double[2];
+        long[] fiveXx = new long[2];
+        Histogram[] latency = {new Histogram(3), new Histogram(3)};
+        double[] cpu = new double[2];
+        List<List<Result>> both = List.of(files, redis);
+        for (int i = 0; i < 2; i++) {
+            for (Result r : both.get(i)) {
+                rate[i] += r.perSecondMean() / both.get(i).size();
+                fiveXx[i] += r.fiveXx();
+                latency[i].add(r.latency());
+                cpu[i] += r.gatewayCpuMicrosPerRequest() / both.get(i).size();
+            }
+        }
+        log.printf(
+                Locale.ROOT,
+                "COMPARE files: req/s=%.0f p50-us=%d p99-us=%d 5xx=%d gateway-cpu-us/req=%.1f (%d runs) |"
+                        + " redis: req/s=%.0f p50-us=%d p99-us=%d 5xx=%d gateway-cpu-us/req=%.1f (%d runs) |"
+                        + " redis/files req/s=%.2f%n",
+                rate[0],
+                latency[0].getValueAtPercentile(50),
+                latency[0].getValueAtPercentile(99),
+                fiveXx[0],
+                cpu[0],
+                files.size(),
+                rate[1],
+                latency[1].getValueAtPercentile(50),
+                latency[1].getValueAtPercentile(99),
+                fiveXx[1],
+                cpu[1],
+                redis.size(),
+                rate[1] / Math.max(1e-9, rate[0]));
     }
 
     static Result run(Options o, PrintStream log) throws Exception {
@@ -204,7 +325,7 @@ final class OneCpuLoad {
                       host: 127.0.0.1
                       port: %d
                     state_dir: %s
-                    state_store: files
+                    %s
                     catalog: models.yaml
                     sim:
                       enabled: false
@@ -216,9 +337,18 @@ final class OneCpuLoad {
                         base_url: %s
                         api_key: instant-key
                     keys:
-                      - {name: load, sha256: %s, tenant: default, daily_budget_usd: 1000000}
+                      - {name: load, sha256: %s, tenant: default, daily_budget_usd: 1000000%s}
                     """.formatted(
-                            port, adminPort, dir.resolve("state"), upstream.baseUrl(), ApiKeys.sha256(apiKey)));
+                            port,
+                            adminPort,
+                            dir.resolve("state"),
+                            o.store().redisUrl() == null
+                                    ? "state_store: files"
+                                    : "state_store: redis\nredis:\n  url: "
+                                            + o.store().redisUrl() + "\n  key_prefix: \"" + dir.getFileName() + ":\"",
+                            upstream.baseUrl(),
+                            ApiKeys.sha256(apiKey),
+                            o.store().rpm() > 0 ? ", rpm: " + o.store().rpm() : ""));
             List<String> pin = List.of("taskset", "-c", Integer.toString(o.cpu()));
             String[] serve = {"serve", "--config", dir.resolve("gateway.yaml").toString()};
             ProcessBuilder pb;
@@ -238,9 +368,14 @@ final class OneCpuLoad {
                     .redirectOutput(dir.resolve("gateway.log").toFile());
             pb.environment().put("BR_ADMIN_TOKEN", adminToken);
             log.printf(
-                    "one-cpu load: gateway on CPU %d (%s), %d connections, %d s warm-up + %d s measured%n",
+                    "one-cpu load: gateway on CPU %d (%s), state_store %s%s, %d connections, %d s warm-up + %d s"
+                            + " measured%n",
                     o.cpu(),
                     o.launcher() != null ? o.launcher() : o.jar() != null ? o.jar() : "class path",
+                    o.store().name(),
+                    o.store().rpm() > 0
+                            ? ", key with a daily budget and rpm " + o.store().rpm()
+                            : ", budgeted key",
                     o.connections(),
                     o.warmupSeconds(),
                     o.seconds());
@@ -299,8 +434,12 @@ final class OneCpuLoad {
             streamed[m] = plain[m].substring(0, plain[m].length() - 1) + ",\"stream\":true}";
         }
         List<Thread> threads = new ArrayList<>();
+        // one per connection, each written by its thread only, merged after the run
+        Histogram[] latencies = new Histogram[o.connections()];
         for (int i = 0; i < o.connections(); i++) {
             final int id = i;
+            Histogram latency = new Histogram(MAX_LATENCY_MICROS, 3);
+            latencies[i] = latency;
             threads.add(daemon("load-" + i, () -> {
                 Http c = null;
                 for (long n = id; System.nanoTime() < end; n++) {
@@ -310,12 +449,14 @@ final class OneCpuLoad {
                             c = new Http(port, 10_000);
                             open.add(c);
                         }
+                        long sent = System.nanoTime();
                         Http.Response r =
                                 c.post("/v1/chat/completions", apiKey, (stream ? streamed : plain)[(int) (n % models)]);
                         long now = System.nanoTime();
                         boolean measured = now >= measuredFrom && now < end;
                         if (measured) {
                             perSecond.incrementAndGet((int) ((now - measuredFrom) / 1_000_000_000L));
+                            latency.recordValue(Math.min(MAX_LATENCY_MICROS, (now - sent) / 1_000));
                         }
                         if (r.status() >= 500) {
                             fiveXx.incrementAndGet();
@@ -440,6 +581,10 @@ final class OneCpuLoad {
             }
         });
 
+        // the gateway's (and Redis's) CPU time over the measured run
+        sleepUntil(measuredFrom);
+        long gatewayCpu0 = cpuMillis(pid);
+        long redisCpu0 = o.store().redisPid() > 0 ? cpuMillis(o.store().redisPid()) : 0;
         // report each second as it ends
         int reported = 0;
         while (System.nanoTime() < end) {
@@ -455,6 +600,8 @@ final class OneCpuLoad {
                 reported++;
             }
         }
+        long gatewayCpu = cpuMillis(pid) - gatewayCpu0;
+        long redisCpu = o.store().redisPid() > 0 ? cpuMillis(o.store().redisPid()) - redisCpu0 : 0;
         long rssKb = rssKb(pid);
         // a thread stuck in a read (a gateway that stopped answering) is released by closing its socket
         long joinBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
@@ -476,6 +623,10 @@ final class OneCpuLoad {
                     perSecond.get(reported),
                     fiveXx.get());
         }
+        Histogram latency = new Histogram(MAX_LATENCY_MICROS, 3);
+        for (Histogram h : latencies) {
+            latency.add(h);
+        }
         long[] counts = new long[o.seconds()];
         for (int i = 0; i < counts.length; i++) {
             counts[i] = perSecond.get(i);
@@ -494,7 +645,10 @@ final class OneCpuLoad {
                 statsScrapes.get(),
                 scrapeFailures.get(),
                 lastStats.get(),
-                rssKb);
+                rssKb,
+                latency,
+                gatewayCpu,
+                redisCpu);
         long total = 0;
         for (long c : counts) {
             total += c;
@@ -508,7 +662,8 @@ final class OneCpuLoad {
                 "RESULT req/s=%.0f per-10s-window-req/s=[%s] ok=%d 5xx=%d other-status=%d"
                         + " broken-streams=%d io-errors=%d healthz-failures=%d/%d healthz-worst-ms=%d"
                         + " metrics-scrapes=%d stats-scrapes=%d scrape-failures=%d rss-mb=%d"
-                        + " seconds-to-80%%-of-steady=%d%n",
+                        + " seconds-to-80%%-of-steady=%d store=%s p50-us=%d p99-us=%d gateway-cpu-us/req=%.1f"
+                        + " redis-cpu-us/req=%.1f%n",
                 total / (double) o.seconds(),
                 windows,
                 r.ok(),
@@ -523,7 +678,12 @@ final class OneCpuLoad {
                 r.statsScrapes(),
                 r.scrapeFailures(),
                 r.rssKb() / 1024,
-                r.secondsToEightyPercent());
+                r.secondsToEightyPercent(),
+                o.store().name(),
+                latency.getValueAtPercentile(50),
+                latency.getValueAtPercentile(99),
+                r.gatewayCpuMicrosPerRequest(),
+                redisCpu * 1000.0 / Math.max(1, total));
         if (firstProblem.get() != null) {
             String p = firstProblem.get();
             log.println("first problem: " + (p.length() > 500 ? p.substring(0, 500) + "…" : p));
@@ -534,6 +694,21 @@ final class OneCpuLoad {
     /** The catalog id of model {@code m}. */
     static String model(int m) {
         return String.format(Locale.ROOT, "instant/m%02d", m);
+    }
+
+    /**
+     * The user + system CPU time of process {@code pid} in ms, from {@code /proc/<pid>/stat} (at
+     * 100 clock ticks a second, Linux's USER_HZ); 0 where it cannot be read.
+     */
+    private static long cpuMillis(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // the fields after the command name, which is in parentheses and may hold spaces
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /** VmRSS of process {@code pid} in kB, from {@code /proc}; 0 where it cannot be read. */
