@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -54,8 +55,6 @@ public final class Admission {
 
     /** How long {@link #awaitUsage} waits for the store. */
     static final long AWAIT_USAGE_SECONDS = 2;
-
-    private static final CompletionStage<Long> NOTHING_TO_WAIT = CompletableFuture.completedFuture(0L);
 
     private final LimitStore store;
     private final InstantSource clock;
@@ -126,22 +125,28 @@ public final class Admission {
     }
 
     private CompletionStage<Ticket> admit(ApiKey key, KeyLimits limits, long now, RoutePlan plan, RequestFeatures f) {
-        CompletionStage<Long> acquired = limits.rpm() > 0 || limits.tpm() > 0
-                ? store.acquire(key.id(), now, limits.rpm(), worstCaseTokens(plan, f), limits.tpm())
-                : NOTHING_TO_WAIT;
         LocalDate day = today(key, now);
         long worst = worstCaseNano(plan, f);
-        return acquired.thenCompose(wait -> {
-                    if (wait > 0) {
-                        long seconds = Math.max(1, (wait + 999) / 1000);
+        long tokens = limits.rpm() > 0 || limits.tpm() > 0 ? worstCaseTokens(plan, f) : 0;
+        return store.admit(
+                        key.id(),
+                        now,
+                        limits.rpm(),
+                        tokens,
+                        limits.tpm(),
+                        day,
+                        zone(key),
+                        worst,
+                        limits.dailyBudgetNano())
+                .thenApply(a -> {
+                    if (a.waitMillis() > 0) {
+                        long seconds = Math.max(1, (a.waitMillis() + 999) / 1000);
                         throw ApiError.rateLimited(
                                 "Rate limit reached for this key (" + describe(limits) + "); retry in " + seconds
                                         + " s.",
                                 seconds);
                     }
-                    return store.reserve(key.id(), day, zone(key), worst, limits.dailyBudgetNano());
-                })
-                .thenApply(r -> {
+                    Reservation r = Objects.requireNonNull(a.reservation(), "reservation of an admitted request");
                     if (!r.granted()) {
                         throw refusal(key, day, limits.dailyBudgetNano(), r);
                     }

@@ -37,7 +37,7 @@ public record RedisConfig(
         @Nullable Duration holdTtl) {
 
     public static final String DEFAULT_PREFIX = "br:";
-    public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(250);
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(1000);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
     public static final Duration DEFAULT_STARTUP_WAIT = Duration.ofSeconds(30);
 

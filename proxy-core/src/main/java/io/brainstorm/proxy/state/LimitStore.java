@@ -4,6 +4,7 @@ import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where admission counts each key's rate windows and daily budget (docs/architecture.md §6): the
@@ -30,6 +31,35 @@ public interface LimitStore {
      * key without a budget ({@code budgetNano} {@code KeyLimits.UNLIMITED}) is always granted.
      */
     CompletionStage<Reservation> reserve(String keyId, LocalDate day, ZoneId zone, long amountNano, long budgetNano);
+
+    /**
+     * What {@link #admit} decided: the millis to wait when a rate limit refused (the reservation
+     * null), else 0 and the budget's verdict.
+     */
+    record Admitted(long waitMillis, @Nullable Reservation reservation) {}
+
+    /**
+     * {@link #acquire} and, when it counted the request, {@link #reserve}: a store may do both in
+     * one step (Redis: one round trip). As the two apart, a request the budget refuses stays counted
+     * in its minute.
+     */
+    default CompletionStage<Admitted> admit(
+            String keyId,
+            long nowMillis,
+            int rpm,
+            long tokens,
+            long tpm,
+            LocalDate day,
+            ZoneId zone,
+            long amountNano,
+            long budgetNano) {
+        CompletionStage<Long> acquired = rpm > 0 || tpm > 0
+                ? acquire(keyId, nowMillis, rpm, tokens, tpm)
+                : CompletableFuture.completedFuture(0L);
+        return acquired.thenCompose(wait -> wait > 0
+                ? CompletableFuture.completedFuture(new Admitted(wait, null))
+                : reserve(keyId, day, zone, amountNano, budgetNano).thenApply(r -> new Admitted(0, r)));
+    }
 
     /** {@link BudgetLedger#settle}; never waits. */
     void settle(Reservation r, long actualNano);

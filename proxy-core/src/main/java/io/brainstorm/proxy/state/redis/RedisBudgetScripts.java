@@ -29,6 +29,14 @@ public final class RedisBudgetScripts {
     private final RedisScript settle;
     private final RedisScript release;
     private final RedisScript charge;
+    /** {@code acquire.lua} then, if it counted the request, {@code reserve.lua}: keys 1 and 2..5, args 1..4 and 5..9. */
+    private final RedisScript admit = RedisScript.composed(
+            "admit (acquire.lua, reserve.lua)",
+            "local r = part1({KEYS[1]}, {ARGV[1], ARGV[2], ARGV[3], ARGV[4]})\n"
+                    + "if r[1] == 0 then return {-1, r[2], r[3]} end\n"
+                    + "return part2({KEYS[2], KEYS[3], KEYS[4], KEYS[5]}, {ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]})\n",
+            "acquire.lua",
+            "reserve.lua");
 
     public RedisBudgetScripts(RedisAsyncCommands<String, String> redis) {
         this.redis = redis;
@@ -44,7 +52,8 @@ public final class RedisBudgetScripts {
                 reserve.load(redis).toCompletableFuture(),
                 settle.load(redis).toCompletableFuture(),
                 release.load(redis).toCompletableFuture(),
-                charge.load(redis).toCompletableFuture());
+                charge.load(redis).toCompletableFuture(),
+                admit.load(redis).toCompletableFuture());
     }
 
     /** Runs {@code reserve.lua}: {verdict, spent, reserved, open}. */
@@ -55,6 +64,11 @@ public final class RedisBudgetScripts {
     /** Runs {@code settle.lua}: 1 ended, 2 ended after its hold lapsed, 0 ended before. */
     CompletionStage<Long> settle(String[] keys, String... args) {
         return settle.call(redis, ScriptOutputType.INTEGER, keys, args);
+    }
+
+    /** Runs acquire.lua then reserve.lua as one script: {-1, requests, tokens} when the rate refused, else reserve's answer. */
+    CompletionStage<List<Object>> admit(String[] keys, String... args) {
+        return admit.call(redis, ScriptOutputType.MULTI, keys, args);
     }
 
     /** Runs {@code charge.lua}: 1 counted, 0 counted before. */

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -117,6 +118,51 @@ public final class RedisBudgets {
      */
     public CompletionStage<Reservation> reserve(
             String keyId, LocalDate day, ZoneId zone, long amountNano, long budgetNano) {
+        Reserve r = prepare(keyId, day, zone, amountNano, budgetNano);
+        return scripts.reserve(r.keys(), r.args()).thenApply(r::reservation);
+    }
+
+    /**
+     * A rate check ({@code acquire.lua}, prepared by {@link RedisRates}) and then, if it counted the
+     * request, a reservation, in one atomic step: one round trip for a key with both limits. As the
+     * two apart, the request stays counted in its minute when the budget refuses it.
+     *
+     * @return a future of the millis to wait when the rate limit refused (0 otherwise) and the
+     *         reservation (null when the rate limit refused)
+     */
+    CompletionStage<Admitted> admit(
+            RedisRates.Acquire rate, String keyId, LocalDate day, ZoneId zone, long amountNano, long budgetNano) {
+        Reserve r = prepare(keyId, day, zone, amountNano, budgetNano);
+        String[] keys = new String[1 + r.keys().length];
+        keys[0] = rate.key();
+        System.arraycopy(r.keys(), 0, keys, 1, r.keys().length);
+        String[] args = new String[rate.args().length + r.args().length];
+        System.arraycopy(rate.args(), 0, args, 0, rate.args().length);
+        System.arraycopy(r.args(), 0, args, rate.args().length, r.args().length);
+        return scripts.admit(keys, args)
+                .thenApply(a -> (Long) a.get(0) < 0
+                        ? new Admitted(rate.waitMillis(), null)
+                        : new Admitted(0, r.reservation(a)));
+    }
+
+    /** What {@link #admit} decided: a wait for the rate limit, or the budget's verdict. */
+    record Admitted(long waitMillis, @Nullable Reservation reservation) {}
+
+    /** One reservation's keys and arguments for {@code reserve.lua}, and how its answer reads. */
+    private record Reserve(
+            String[] keys, String[] args, long id, String keyId, LocalDate day, long amountNano, long budgetNano) {
+        Reservation reservation(List<Object> a) {
+            Reservation.Verdict v = VERDICTS[(int) (long) (Long) a.get(0)];
+            long spent = figure(a.get(1));
+            long held = figure(a.get(2));
+            long count = figure(a.get(3));
+            boolean granted = v == Reservation.Verdict.GRANTED;
+            long remaining = Math.max(0, budgetNano - spent - held - (granted ? amountNano : 0));
+            return new Reservation(granted ? id : 0, keyId, day, amountNano, v, remaining, spent, held, count);
+        }
+    }
+
+    private Reserve prepare(String keyId, LocalDate day, ZoneId zone, long amountNano, long budgetNano) {
         Objects.requireNonNull(keyId, "keyId");
         Objects.requireNonNull(day, "day");
         Objects.requireNonNull(zone, "zone");
@@ -127,22 +173,20 @@ public final class RedisBudgets {
         long id = ids.incrementAndGet();
         long expireAt =
                 day.plusDays(1).atStartOfDay(zone).toInstant().plus(dayMargin).getEpochSecond();
-        return scripts.reserve(
-                        keys(keyId, day),
-                        holdId(id),
-                        Long.toString(amountNano),
-                        Long.toString(budgetNano),
-                        Long.toString(expireAt),
-                        Long.toString(holdTtl.toMillis()))
-                .thenApply(a -> {
-                    Reservation.Verdict v = VERDICTS[(int) (long) (Long) a.get(0)];
-                    long spent = figure(a.get(1));
-                    long held = figure(a.get(2));
-                    long count = figure(a.get(3));
-                    boolean granted = v == Reservation.Verdict.GRANTED;
-                    long remaining = Math.max(0, budgetNano - spent - held - (granted ? amountNano : 0));
-                    return new Reservation(granted ? id : 0, keyId, day, amountNano, v, remaining, spent, held, count);
-                });
+        return new Reserve(
+                keys(keyId, day),
+                new String[] {
+                    holdId(id),
+                    Long.toString(amountNano),
+                    Long.toString(budgetNano),
+                    Long.toString(expireAt),
+                    Long.toString(holdTtl.toMillis())
+                },
+                id,
+                keyId,
+                day,
+                amountNano,
+                budgetNano);
     }
 
     /** Ends a granted reservation: spent += actualNano, requests += 1, its hold freed. Idempotent. */

@@ -135,6 +135,40 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
                 });
     }
 
+    /**
+     * A key with a rate limit and a budget: both in one script, one round trip
+     * ({@link RedisBudgets#admit}); otherwise as {@link LimitStore#admit}.
+     */
+    @Override
+    public CompletionStage<Admitted> admit(
+            String keyId,
+            long nowMillis,
+            int rpm,
+            long tokens,
+            long tpm,
+            LocalDate day,
+            ZoneId zone,
+            long amountNano,
+            long budgetNano) {
+        if ((rpm <= 0 && tpm <= 0) || budgetNano == KeyLimits.UNLIMITED) {
+            return LimitStore.super.admit(keyId, nowMillis, rpm, tokens, tpm, day, zone, amountNano, budgetNano);
+        }
+        return link.timed(
+                        RedisLink.Op.BUDGET,
+                        budgets.admit(
+                                rates.prepare(keyId, nowMillis, rpm, tokens, tpm),
+                                keyId,
+                                day,
+                                zone,
+                                amountNano,
+                                budgetNano))
+                .thenApply(a -> new Admitted(a.waitMillis(), a.reservation()))
+                .exceptionally(e -> {
+                    unreachable(e);
+                    return new Admitted(0, local(keyId, day, amountNano));
+                });
+    }
+
     @Override
     public CompletionStage<Reservation> reserve(
             String keyId, LocalDate day, ZoneId zone, long amountNano, long budgetNano) {

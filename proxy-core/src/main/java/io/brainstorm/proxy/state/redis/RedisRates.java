@@ -89,26 +89,33 @@ public final class RedisRates {
      * @return a future of 0 when allowed and counted, else of the millis until the next minute starts
      */
     public CompletionStage<Long> tryAcquire(String keyId, long nowMillis, int rpm, long tokens, long tpm) {
+        Acquire a = prepare(keyId, nowMillis, rpm, tokens, tpm);
+        if (rpm <= 0 && tpm <= 0) {
+            return CompletableFuture.completedFuture(0L);
+        }
+        return acquire.<List<Object>>call(redis, ScriptOutputType.MULTI, new String[] {a.key()}, a.args())
+                .thenApply(r -> (Long) r.get(0) == 1 ? 0L : a.waitMillis());
+    }
+
+    /**
+     * One acquire's key and arguments for {@code acquire.lua}, and the millis until its minute ends
+     * (what a refusal waits), for a script that runs it as a part ({@link RedisBudgets#admit}).
+     */
+    record Acquire(String key, String[] args, long waitMillis) {}
+
+    Acquire prepare(String keyId, long nowMillis, int rpm, long tokens, long tpm) {
         Objects.requireNonNull(keyId, "keyId");
         if (tokens < 0 || tokens >= MAX_TOKENS || tpm >= MAX_TOKENS) {
             throw new IllegalArgumentException(
                     "tokens: " + tokens + ", tpm: " + tpm + " (expected: 0 <= tokens < 2^53, tpm < 2^53)");
         }
-        if (rpm <= 0 && tpm <= 0) {
-            return CompletableFuture.completedFuture(0L);
-        }
         long minute = Math.floorDiv(nowMillis, MINUTE);
         long wait = (minute + 1) * MINUTE - nowMillis;
         long ttl = Math.max(1, wait + margin.toMillis());
-        return acquire.<List<Object>>call(
-                        redis,
-                        ScriptOutputType.MULTI,
-                        new String[] {key(keyId, minute)},
-                        Integer.toString(rpm),
-                        Long.toString(tokens),
-                        Long.toString(tpm),
-                        Long.toString(ttl))
-                .thenApply(a -> (Long) a.get(0) == 1 ? 0L : wait);
+        return new Acquire(
+                key(keyId, minute),
+                new String[] {Integer.toString(rpm), Long.toString(tokens), Long.toString(tpm), Long.toString(ttl)},
+                wait);
     }
 
     /** The hash of (keyId, epoch minute). */

@@ -38,13 +38,38 @@ final class RedisScript {
 
     /** Reads {@code name} from the resources beside this class. */
     RedisScript(String name) {
+        this(name, read(name));
+    }
+
+    private RedisScript(String name, String source) {
+        this.name = name;
+        this.source = source;
+        this.sha = sha1(source);
+    }
+
+    /**
+     * One script that runs the scripts {@code parts} (resources beside this class) in turn, in one
+     * atomic step: each becomes a Lua function of its own {@code KEYS} and {@code ARGV}, which
+     * {@code main} (Lua that follows them) calls as {@code part1(keys, argv)}, {@code part2(...)}.
+     */
+    static RedisScript composed(String name, String main, String... parts) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < parts.length; i++) {
+            s.append("local function part")
+                    .append(i + 1)
+                    .append("(KEYS, ARGV)\n")
+                    .append(read(parts[i]))
+                    .append("\nend\n");
+        }
+        return new RedisScript(name, s.append(main).toString());
+    }
+
+    private static String read(String name) {
         try (InputStream in = RedisScript.class.getResourceAsStream(name)) {
             if (in == null) {
                 throw new IllegalStateException(name + " is missing beside " + RedisScript.class.getName());
             }
-            this.name = name;
-            this.source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            this.sha = sha1(source);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + name, e);
         }

@@ -159,4 +159,45 @@ class RedisLimitsTest {
         assertEquals(500, spentInRedis("twice"));
         assertEquals(new DayUsage(500, 0, 3), join(b.usage("twice", DAY)));
     }
+
+    @Test
+    void aKeyWithBothLimitsIsDecidedInOneScriptAsTheTwoApartWould() throws Exception {
+        RedisLimits l = open(false);
+        long now = System.currentTimeMillis();
+        // rpm 3, a budget for two worst cases: granted, granted, exceeded (counted in the minute), rate-limited
+        LimitStoreAdmitted first = admitted(l.admit("both", now, 3, 10, 0, DAY, ZoneOffset.UTC, 4_000, 8_000));
+        LimitStoreAdmitted second = admitted(l.admit("both", now, 3, 10, 0, DAY, ZoneOffset.UTC, 4_000, 8_000));
+        LimitStoreAdmitted third = admitted(l.admit("both", now, 3, 10, 0, DAY, ZoneOffset.UTC, 4_000, 8_000));
+        LimitStoreAdmitted fourth = admitted(l.admit("both", now, 3, 10, 0, DAY, ZoneOffset.UTC, 4_000, 8_000));
+        assertTrue(first.granted() && second.granted());
+        assertEquals(Reservation.Verdict.BUSY, third.verdict(), "held by the two in flight");
+        assertTrue(
+                fourth.waitMillis() > 0, "the third request was counted in the minute although the budget refused it");
+        l.settle(first.reservation(), 1_000);
+        await(
+                () -> {
+                    try {
+                        return join(l.usage("both", DAY)).spentNano() == 1_000;
+                    } catch (RuntimeException e) {
+                        return false;
+                    }
+                },
+                "the settle written");
+    }
+
+    private record LimitStoreAdmitted(long waitMillis, Reservation reservation) {
+        boolean granted() {
+            return reservation != null && reservation.granted();
+        }
+
+        Reservation.Verdict verdict() {
+            return reservation.verdict();
+        }
+    }
+
+    private static LimitStoreAdmitted admitted(
+            java.util.concurrent.CompletionStage<io.brainstorm.proxy.state.LimitStore.Admitted> f) {
+        var a = join(f);
+        return new LimitStoreAdmitted(a.waitMillis(), a.reservation());
+    }
 }
