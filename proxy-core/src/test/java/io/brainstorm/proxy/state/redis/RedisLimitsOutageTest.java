@@ -102,4 +102,21 @@ class RedisLimitsOutageTest {
         assertTrue(settled > 100, settled + " settles");
         assertEquals(0, limits.deferredTotal(), "writes counted as waiting for Redis, which answered every time");
     }
+
+    /**
+     * The errors Lettuce fails commands with when the connection drops under them (SHUTDOWN NOSAVE
+     * did this to a journal batch, which was then dropped as if Redis had refused it): each means
+     * Redis is away, so the write is kept and retried.
+     */
+    @Test
+    void theErrorsOfADroppedConnectionMeanRedisIsAway() {
+        assertTrue(RedisLink.unavailable(new io.lettuce.core.RedisException("Connection disconnected")));
+        assertTrue(RedisLink.unavailable(new io.lettuce.core.RedisException("Connection closed")));
+        assertTrue(RedisLink.unavailable(new java.util.concurrent.CompletionException(
+                new io.lettuce.core.RedisException(new java.io.IOException("Connection reset by peer")))));
+        assertTrue(RedisLink.unavailable(
+                new io.lettuce.core.RedisCommandExecutionException("LOADING Redis is loading the dataset in memory")));
+        assertTrue(!RedisLink.unavailable(
+                new io.lettuce.core.RedisCommandExecutionException("ERR Error running script: bad argument")));
+    }
 }
