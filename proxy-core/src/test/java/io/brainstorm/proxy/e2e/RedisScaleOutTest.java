@@ -319,7 +319,8 @@ class RedisScaleOutTest {
                         GatewayHarness.eventually(
                                 10_000, () -> "0".equals(metric(g, "brainstorm_state_store_deferred_writes"))),
                         "writes still wait on " + g.base());
-                assertEquals("0", metric(g, "brainstorm_state_store_lost_writes_total"), "no write lost");
+                assertEquals(
+                        "0", metric(g, "brainstorm_state_store_lost_writes_total"), "no write lost: " + problems(g));
                 assertTrue(
                         Double.parseDouble(metric(g, "brainstorm_state_store_unavailable_total")) > 0,
                         "the 503s are counted");
@@ -510,6 +511,25 @@ class RedisScaleOutTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
+        }
+    }
+
+    /** The gateway's log lines at ERROR (JUL's SEVERE) and WARNING, with what follows them. */
+    private static String problems(ChildGateway g) {
+        try {
+            StringBuilder out = new StringBuilder();
+            boolean in = false;
+            for (String l : g.log().lines().toList()) {
+                if (l.matches("^\\d{4}-\\d\\d-\\d\\d .*")) {
+                    in = l.contains(" SEVERE ") || l.contains(" WARNING ");
+                }
+                if (in) {
+                    out.append(l).append('\n');
+                }
+            }
+            return out.toString();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
