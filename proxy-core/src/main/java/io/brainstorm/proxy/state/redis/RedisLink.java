@@ -15,6 +15,7 @@ import io.lettuce.core.event.connection.DisconnectedEvent;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -33,8 +34,8 @@ import reactor.core.Disposable;
  * <p><b>Behaviour when Redis is away.</b> Commands are never queued while the connection is down
  * ({@code DisconnectedBehavior.REJECT_COMMANDS}): they fail at once, so a budget check answers 503
  * {@code state_unavailable} instead of waiting. Every command has the {@code redis.timeout}
- * ({@link TimeoutOptions}); Lettuce reconnects by itself, with back-off, for as long as the gateway
- * runs.
+ * ({@link TimeoutOptions}); Lettuce reconnects by itself, with back-off up to
+ * {@link #MAX_RECONNECT_DELAY}, for as long as the gateway runs.
  *
  * <p><b>Read-outs.</b> {@link #timed} records each command's latency per {@link Op} and counts its
  * failures; {@link #connected()} says whether the command connection is up now; the counts of
@@ -47,6 +48,8 @@ import reactor.core.Disposable;
 public final class RedisLink implements AutoCloseable {
     private static final System.Logger log = System.getLogger(RedisLink.class.getName());
     private static final long HIGHEST_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** The longest wait between two reconnect attempts: a Redis that is back is used within it. */
+    static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
 
     /** What a command was for: a label of the latency histograms. */
     public enum Op {
@@ -110,6 +113,9 @@ public final class RedisLink implements AutoCloseable {
         ClientResources resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(1)
                 .computationThreadPoolSize(1)
+                // Lettuce's default back-off doubles up to 30 s: after a long outage the gateway
+                // would refuse budgeted keys for up to 30 s more once Redis is back
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), MAX_RECONNECT_DELAY, 2, TimeUnit.MILLISECONDS))
                 .build();
         RedisClient client = RedisClient.create(resources, uri);
         client.setOptions(ClientOptions.builder()
