@@ -73,6 +73,9 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
     private final AtomicLong refused = new AtomicLong();
     private final ScheduledExecutorService writer;
     private volatile boolean waitingLogged;
+    /** A write failed because Redis was away, and the queue has not been written out since. */
+    private volatile boolean away;
+
     private final AtomicLong lastOpenLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
     private final AtomicLong lastRefusedLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
     private long openAtLastLog;
@@ -248,15 +251,20 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
         send(new Release(r));
     }
 
-    /** Writes {@code d} now, unless older writes wait: then (or when it fails) after them. */
+    /**
+     * Writes {@code d} now, unless older writes wait: then (or when it fails) after them. Writes
+     * queued behind journal batches while Redis answers are not waiting for Redis: only those queued
+     * while it is away, or that failed, count in {@link #deferredTotal} and the WARNING.
+     */
     private void send(Deferred d) {
         if (deferredCount.get() > 0) {
-            defer(d);
+            defer(d, away);
             return;
         }
         write(d).whenComplete((v, e) -> {
             if (e != null) {
-                defer(d);
+                away = true;
+                defer(d, true);
             }
         });
     }
@@ -274,7 +282,8 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
         return link.timed(RedisLink.Op.BUDGET, f);
     }
 
-    private void defer(Deferred d) {
+    /** Queues {@code d} behind what waits; {@code forRedis}: because Redis is away (counted, logged). */
+    private void defer(Deferred d, boolean forRedis) {
         if (deferredCount.get() >= MAX_DEFERRED) {
             lost.incrementAndGet();
             log.log(
@@ -284,7 +293,13 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
         }
         deferred.add(d);
         deferredCount.incrementAndGet();
-        deferredTotal.incrementAndGet();
+        if (forRedis) {
+            deferredTotal.incrementAndGet();
+            logWaiting();
+        }
+    }
+
+    private void logWaiting() {
         if (!waitingLogged) {
             waitingLogged = true;
             log.log(
@@ -332,6 +347,8 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
                 Throwable c = e.getCause() != null ? e.getCause() : e;
                 if (e instanceof TimeoutException || RedisLink.unavailable(c)) {
                     // Redis is away: the next round tries again, in the same order
+                    away = true;
+                    logWaiting();
                     return;
                 }
                 log.log(System.Logger.Level.ERROR, "Redis refused a budget write; it is dropped: " + d, c);
@@ -343,6 +360,9 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
             deferred.poll();
             deferredCount.decrementAndGet();
             written++;
+        }
+        if (deferred.isEmpty()) {
+            away = false;
         }
         if (written > 0 && waitingLogged && deferred.isEmpty()) {
             waitingLogged = false;

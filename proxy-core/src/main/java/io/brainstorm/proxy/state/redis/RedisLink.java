@@ -15,10 +15,10 @@ import io.lettuce.core.event.connection.DisconnectedEvent;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -129,8 +129,7 @@ public final class RedisLink implements AutoCloseable {
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)
                 // back within a second of Redis coming back: Lettuce's default waits up to 30 s
-                .reconnectDelay(() -> io.lettuce.core.resource.Delay.exponential(
-                        Duration.ofMillis(50), RECONNECT_MAX, 2, TimeUnit.MILLISECONDS))
+                .reconnectDelay(() -> Delay.exponential(Duration.ofMillis(50), RECONNECT_MAX, 2, TimeUnit.MILLISECONDS))
                 .build();
         RedisClient client = RedisClient.create(resources, uri);
         client.setOptions(ClientOptions.builder()
@@ -254,19 +253,32 @@ public final class RedisLink implements AutoCloseable {
         return errors[op.ordinal()].get();
     }
 
-    /** Whether {@code e} (or its cause) means Redis could not be asked, as opposed to a script's own error. */
+    /**
+     * Whether {@code e} (or a cause of it) means Redis could not be asked or could not answer, as
+     * opposed to a script's own error: a write that failed so is kept and tried again. Lettuce fails
+     * the commands on a connection that drops with a plain {@code RedisException} ("Connection
+     * disconnected", "Connection closed") or one that wraps the socket's {@code IOException}.
+     */
     public static boolean unavailable(Throwable e) {
-        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        return c instanceof io.lettuce.core.RedisConnectionException
-                || c instanceof io.lettuce.core.RedisCommandTimeoutException
-                || c instanceof io.lettuce.core.RedisCommandInterruptedException
-                || c instanceof java.util.concurrent.TimeoutException
-                || c instanceof java.io.IOException
-                || (c instanceof io.lettuce.core.RedisException
-                        && c.getMessage() != null
-                        && (c.getMessage().contains("not connected")
-                                || c.getMessage().contains("Connection closed")
-                                || c.getMessage().startsWith("LOADING")));
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof io.lettuce.core.RedisConnectionException
+                    || c instanceof io.lettuce.core.RedisCommandTimeoutException
+                    || c instanceof io.lettuce.core.RedisCommandInterruptedException
+                    || c instanceof java.util.concurrent.TimeoutException
+                    || c instanceof java.io.IOException) {
+                return true;
+            }
+            String m = c.getMessage();
+            if (c instanceof io.lettuce.core.RedisException
+                    && m != null
+                    && (m.contains("not connected")
+                            || m.contains("Connection closed")
+                            || m.contains("Connection disconnected")
+                            || m.startsWith("LOADING"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A completed future failing with {@code e}. */
