@@ -110,15 +110,32 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
         this.budgets = new RedisBudgets(link.async(), scripts, link.prefix(), holdTtl, RedisBudgets.DEFAULT_DAY_MARGIN);
         this.rates = new RedisRates(link.async(), link.prefix(), RedisRates.DEFAULT_MARGIN);
         this.failOpen = failOpen;
-        try {
-            CompletableFuture.allOf(
-                            scripts.load().toCompletableFuture(), rates.load().toCompletableFuture())
-                    .get(link.config().startupWait().toMillis() + 1_000, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new StateStoreException("loading the budget and rate scripts into Redis failed: " + e, e, 1);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StateStoreException("interrupted while loading the scripts into Redis", e, 1);
+        // a connection that just came up may drop and come back once (a slow handshake under load):
+        // the scripts are loaded again until redis.startup_wait_seconds is over
+        long deadline = System.nanoTime() + link.config().startupWait().toNanos();
+        while (true) {
+            try {
+                CompletableFuture.allOf(
+                                scripts.load().toCompletableFuture(),
+                                rates.load().toCompletableFuture())
+                        .get(link.config().timeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+                break;
+            } catch (ExecutionException | TimeoutException e) {
+                Throwable c = e.getCause() != null ? e.getCause() : e;
+                if (!(e instanceof TimeoutException || RedisLink.unavailable(c)) || System.nanoTime() > deadline) {
+                    throw new StateStoreException(
+                            "loading the budget and rate scripts into Redis failed: " + c, c, 1);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StateStoreException("interrupted while loading the scripts into Redis", e, 1);
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StateStoreException("interrupted while loading the scripts into Redis", e, 1);
+            }
         }
         this.writer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "br-redis-writer");
