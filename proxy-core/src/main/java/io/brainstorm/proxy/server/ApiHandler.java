@@ -127,18 +127,15 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 // answered already, or part of an answer left: a 500 now would be out of step
                 return;
             }
-            respond(
-                    ctx,
-                    error(
-                            ctx,
-                            ApiError.internal(
-                                    "Internal gateway error; quote request id " + requestId + " when reporting it."),
-                            requestId,
-                            messagesApi),
-                    false);
+            respond(ctx, error(ctx, internalError(requestId), requestId, messagesApi), false);
         } finally {
             request.release();
         }
+    }
+
+    /** The 500 for a failure inside the gateway: it names the request id, never the failure. */
+    private static ApiError internalError(String requestId) {
+        return ApiError.internal("Internal gateway error; quote request id " + requestId + " when reporting it.");
     }
 
     /**
@@ -492,15 +489,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                         respond(ctx, error(ctx, e, requestId, false), false);
                     } catch (RuntimeException e) {
                         log.log(System.Logger.Level.ERROR, "request " + requestId + " failed inside the gateway", e);
-                        respond(
-                                ctx,
-                                error(
-                                        ctx,
-                                        ApiError.internal("Internal gateway error; quote request id " + requestId
-                                                + " when reporting it."),
-                                        requestId,
-                                        false),
-                                false);
+                        respond(ctx, error(ctx, internalError(requestId), requestId, false), false);
                     }
                 });
             } catch (RejectedExecutionException e) {
@@ -549,8 +538,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 e = a;
             } else {
                 log.log(System.Logger.Level.ERROR, "request " + next.requestId() + " failed inside the gateway", c);
-                e = ApiError.internal(
-                        "Internal gateway error; quote request id " + next.requestId() + " when reporting it.");
+                e = internalError(next.requestId());
             }
             refused(next.completion(), e);
             respond(ctx, error(ctx, e, next.requestId(), next.messagesApi()), false);
@@ -565,15 +553,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             if (!stopExchange(ctx) || !busy) {
                 return;
             }
-            respond(
-                    ctx,
-                    error(
-                            ctx,
-                            ApiError.internal("Internal gateway error; quote request id " + next.requestId()
-                                    + " when reporting it."),
-                            next.requestId(),
-                            next.messagesApi()),
-                    false);
+            respond(ctx, error(ctx, internalError(next.requestId()), next.requestId(), next.messagesApi()), false);
         }
     }
 

@@ -69,17 +69,12 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
     private final AtomicInteger deferredCount = new AtomicInteger();
     private final AtomicLong deferredTotal = new AtomicLong();
     private final AtomicLong lost = new AtomicLong();
-    private final AtomicLong servedOpen = new AtomicLong();
-    private final AtomicLong refused = new AtomicLong();
+    private final OncePerMinute servedOpen = new OncePerMinute();
+    private final OncePerMinute refused = new OncePerMinute();
     private final ScheduledExecutorService writer;
     private volatile boolean waitingLogged;
     /** A write failed because Redis was away, and the queue has not been written out since. */
     private volatile boolean away;
-
-    private final AtomicLong lastOpenLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
-    private final AtomicLong lastRefusedLog = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
-    private long openAtLastLog;
-    private long refusedAtLastLog;
 
     private record DayKey(String keyId, LocalDate day) {}
 
@@ -123,8 +118,7 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
             } catch (ExecutionException | TimeoutException e) {
                 Throwable c = e.getCause() != null ? e.getCause() : e;
                 if (!(e instanceof TimeoutException || RedisLink.unavailable(c)) || System.nanoTime() > deadline) {
-                    throw new StateStoreException(
-                            "loading the budget and rate scripts into Redis failed: " + c, c, 1);
+                    throw new StateStoreException("loading the budget and rate scripts into Redis failed: " + c, c, 1);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -209,35 +203,51 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
     private void unreachable(Throwable e) {
         Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         if (failOpen && RedisLink.unavailable(c)) {
-            long n = servedOpen.incrementAndGet();
-            long last = lastOpenLog.get();
-            long now = System.nanoTime();
-            if (now - last >= LOG_EVERY_NANOS && lastOpenLog.compareAndSet(last, now)) {
+            long since = servedOpen.count();
+            if (since > 0) {
                 log.log(
                         System.Logger.Level.WARNING,
                         "Redis at {0} cannot be reached ({1}): serving keys with a budget or rate limit without"
-                                + " them (redis.on_unavailable: open); {2} such requests in the last minute",
+                                + " them (redis.on_unavailable: open); {2} such requests since the last such line",
                         link.config().safeUrl(),
                         c.toString(),
-                        n - openAtLastLog);
-                openAtLastLog = n;
+                        since);
             }
             return;
         }
-        long n = refused.incrementAndGet();
-        long last = lastRefusedLog.get();
-        long now = System.nanoTime();
-        if (now - last >= LOG_EVERY_NANOS && lastRefusedLog.compareAndSet(last, now)) {
+        long since = refused.count();
+        if (since > 0) {
             log.log(
                     System.Logger.Level.WARNING,
                     "Redis at {0} cannot be reached ({1}): keys with a budget or rate limit get 503"
-                            + " state_unavailable (redis.on_unavailable: closed); {2} refused in the last minute",
+                            + " state_unavailable (redis.on_unavailable: closed); {2} refused since the last such line",
                     link.config().safeUrl(),
                     c.toString(),
-                    n - refusedAtLastLog);
-            refusedAtLastLog = n;
+                    since);
         }
         throw new StateStoreException("Redis cannot be reached: " + c.getMessage(), c, 1);
+    }
+
+    /** A count whose log line is written at most once a minute, saying how many happened since the last one. */
+    private static final class OncePerMinute {
+        private final AtomicLong total = new AtomicLong();
+        private final AtomicLong lastLine = new AtomicLong(System.nanoTime() - LOG_EVERY_NANOS);
+        private final AtomicLong atLastLine = new AtomicLong();
+
+        /** Counts one; the count since the last line when a line is due now, else 0. */
+        long count() {
+            long n = total.incrementAndGet();
+            long last = lastLine.get();
+            long now = System.nanoTime();
+            if (now - last >= LOG_EVERY_NANOS && lastLine.compareAndSet(last, now)) {
+                return n - atLastLine.getAndSet(n);
+            }
+            return 0;
+        }
+
+        long total() {
+            return total.get();
+        }
     }
 
     /** A reservation nothing in Redis holds: its settle goes to the journal. */
@@ -441,12 +451,12 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
 
     /** Requests of keys with limits served without them while Redis was away (on_unavailable: open). */
     public long servedOpen() {
-        return servedOpen.get();
+        return servedOpen.total();
     }
 
     /** Requests of keys with limits refused with 503 because Redis was away (on_unavailable: closed). */
     public long refusedUnavailable() {
-        return refused.get();
+        return refused.total();
     }
 
     public RedisLink link() {
