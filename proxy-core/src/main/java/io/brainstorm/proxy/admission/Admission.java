@@ -115,7 +115,9 @@ public final class Admission {
         }
         if (c instanceof StateStoreException s) {
             // a full map, or Redis that cannot be reached: the gateway's fault, not a spent budget
-            log.log(System.Logger.Level.ERROR, "admission for key " + key.id() + " failed in the state store", s);
+            if (!s.reported()) {
+                log.log(System.Logger.Level.ERROR, "admission for key " + key.id() + " failed in the state store", s);
+            }
             return ApiError.stateUnavailable(
                     "The gateway cannot check this key's budget or rate limit right now (" + s.getMessage()
                             + "); try again later.",

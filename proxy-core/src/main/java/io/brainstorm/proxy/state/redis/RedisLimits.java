@@ -225,7 +225,7 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
                     c.toString(),
                     since);
         }
-        throw new StateStoreException("Redis cannot be reached: " + c.getMessage(), c, 1);
+        throw new StateStoreException("Redis cannot be reached: " + c.getMessage(), c, 1, true);
     }
 
     /** A count whose log line is written at most once a minute, saying how many happened since the last one. */
