@@ -267,6 +267,9 @@ public final class Main {
             closeRegistry(registry, link);
             return 1;
         }
+        if (link != null) {
+            server.countRegistryCommands(link);
+        }
         ServerConfig s = config.server();
         Router router =
                 Objects.requireNonNull(server.gateway().router(), "the routes are published before start returns");

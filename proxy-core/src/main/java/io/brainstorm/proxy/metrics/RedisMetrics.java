@@ -36,6 +36,9 @@ public final class RedisMetrics {
     };
 
     private final RedisLink link;
+    /** The registry's own link (Main opens it before the state's), whose commands count under op="registry". */
+    private volatile @org.jspecify.annotations.Nullable RedisLink registryLink;
+
     private final Histogram[] total = new Histogram[RedisLink.Op.values().length];
     private final Histogram[] recycle = new Histogram[RedisLink.Op.values().length];
 
@@ -46,8 +49,8 @@ public final class RedisMetrics {
         }
     }
 
-    /** Adds the families of {@code redis} to {@code m}. */
-    public static void register(Metrics m, RedisState redis) {
+    /** Adds the families of {@code redis} to {@code m}; the returned read-out takes the registry's link later. */
+    public static RedisMetrics register(Metrics m, RedisState redis) {
         RedisMetrics r = new RedisMetrics(redis.link());
         RedisLimits limits = redis.limits();
         m.addFamily("brainstorm_state_store_command_seconds", r::latency);
@@ -82,6 +85,18 @@ public final class RedisMetrics {
                 "Requests of keys with a budget or rate limit served without them because Redis could not be"
                         + " reached (redis.on_unavailable: open).",
                 limits::servedOpen);
+        return r;
+    }
+
+    /** Counts the commands of the registry's link under {@code op="registry"}. */
+    public void registryLink(RedisLink registry) {
+        this.registryLink = registry;
+    }
+
+    /** The link whose commands count under {@code op}. */
+    private RedisLink linkOf(RedisLink.Op op) {
+        RedisLink r = registryLink;
+        return op == RedisLink.Op.REGISTRY && r != null ? r : link;
     }
 
     private void latency(Exposition x) {
@@ -89,7 +104,7 @@ public final class RedisMetrics {
         x.family(name, "histogram", "Latency of the Redis state store's commands, by what they were for.");
         for (RedisLink.Op op : RedisLink.Op.values()) {
             int i = op.ordinal();
-            Histogram interval = link.takeLatency(op, recycle[i]);
+            Histogram interval = linkOf(op).takeLatency(op, recycle[i]);
             total[i].add(interval);
             recycle[i] = interval;
             Histogram h = total[i];
@@ -111,7 +126,7 @@ public final class RedisMetrics {
                 "Redis state store commands that failed (an error, a timeout, Redis unreachable), by"
                         + " what they were for.");
         for (RedisLink.Op op : RedisLink.Op.values()) {
-            x.sample(name, "op", op.label()).value(link.errors(op));
+            x.sample(name, "op", op.label()).value(linkOf(op).errors(op));
         }
     }
 

@@ -86,6 +86,8 @@ public final class GatewayServer implements AutoCloseable {
     /** With {@code state_store: redis}. */
     private @Nullable RedisState redis;
 
+    private @Nullable RedisMetrics redisMetrics;
+
     private @Nullable AuditLog audit;
     private @Nullable ScheduledExecutorService dayKeeper;
     private @Nullable Channel listener;
@@ -166,7 +168,8 @@ public final class GatewayServer implements AutoCloseable {
             server.redis = redis;
             if (redis != null) {
                 gateway.redis(redis);
-                RedisMetrics.register(Objects.requireNonNull(gateway.metrics(), "metrics"), redis);
+                server.redisMetrics =
+                        RedisMetrics.register(Objects.requireNonNull(gateway.metrics(), "metrics"), redis);
             }
             server.prepareDays(store);
             Objects.requireNonNull(gateway.metrics(), "metrics")
@@ -496,6 +499,13 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (redis != null) {
             redis.close();
+        }
+    }
+
+    /** Counts the registry's Redis commands (on its own link, which Main opened) in {@code /metrics}. */
+    public void countRegistryCommands(io.brainstorm.proxy.state.redis.RedisLink link) {
+        if (redisMetrics != null) {
+            redisMetrics.registryLink(link);
         }
     }
 
