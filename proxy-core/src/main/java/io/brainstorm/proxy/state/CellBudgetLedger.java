@@ -280,21 +280,31 @@ final class CellBudgetLedger implements BudgetLedger, AutoCloseable {
         if (l == null) {
             return store.read(keyId, c) ? BudgetCells.usage(c) : DayUsage.ZERO;
         }
-        DayUsage u = DayUsage.ZERO;
         for (int i = 0; i < USAGE_TRIES; i++) {
             // an entry update for the lease moves money between the entry and the lease: read both between two
             long stamp = l.stamp();
             BudgetLease.Held h = l.held();
             DayUsage e = store.read(keyId, c) ? BudgetCells.usage(c) : DayUsage.ZERO;
-            u = new DayUsage(
-                    e.spentNano() + h.unwrittenNano(),
-                    Math.max(0, e.reservedNano() - h.avail() - h.unwrittenNano()),
-                    e.requests() + h.unwrittenRequests());
             if (stamp >= 0 && l.unchanged(stamp)) {
-                break;
+                return withLease(e, h);
             }
         }
-        return u;
+        // a mover was preempted in the middle of its update through every try (a starved core): read
+        // both under the entry's lock, inside which money moves, rather than return a mix
+        DayUsage[] u = {DayUsage.ZERO};
+        store.update(keyId, locked -> {
+            u[0] = withLease(BudgetCells.usage(locked), l.held());
+            return 0;
+        });
+        return u[0];
+    }
+
+    /** The entry's figures with this process's lease as what it stands for (see {@link #usage}). */
+    private static DayUsage withLease(DayUsage e, BudgetLease.Held h) {
+        return new DayUsage(
+                e.spentNano() + h.unwrittenNano(),
+                Math.max(0, e.reservedNano() - h.avail() - h.unwrittenNano()),
+                e.requests() + h.unwrittenRequests());
     }
 
     /**
