@@ -5,6 +5,7 @@ import io.brainstorm.proxy.state.DayUsage;
 import io.brainstorm.proxy.state.LimitStore;
 import io.brainstorm.proxy.state.Reservation;
 import io.brainstorm.proxy.state.StateStoreException;
+import io.brainstorm.proxy.state.StoreEvents;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneId;
@@ -21,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -47,6 +49,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * Holds of a gateway that dies lapse after {@code redis.hold_ttl_seconds} ({@link RedisBudgets}).
  * At {@link #close} the writer tries for up to 5 s; what is still queued then is logged as lost.
  *
+ * <p><b>Audit.</b> The same episodes go to the {@link StoreEvents} set by {@link #events} (the audit
+ * trail's {@code "type":"state"} records): one event when writes start to wait, one when they are
+ * written (how many, the spend of settles and journal batches among them), and writes lost, by
+ * reason, at the end of an episode, at most once a minute otherwise, and at close.
+ *
  * <p><b>Threading:</b> thread-safe; nothing blocks the caller. The writer thread is the only one
  * that waits on Redis.
  */
@@ -72,7 +79,21 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
     private final OncePerMinute servedOpen = new OncePerMinute();
     private final OncePerMinute refused = new OncePerMinute();
     private final ScheduledExecutorService writer;
-    private volatile boolean waitingLogged;
+    /** Writes wait for Redis: an episode began (WARNING, {@link StoreEvents#writesWaiting}) and has not ended. */
+    private final AtomicBoolean waiting = new AtomicBoolean();
+    /** When the current episode began, epoch ms. */
+    private volatile long waitingSince;
+    // the episode's writes written so far; the writer thread's (and close's, after it stopped)
+    private long episodeWrites;
+    private long episodeSettledNano;
+    private long episodeJournaledNano;
+    /** Writes lost since they were last reported to {@link #events}, by reason. */
+    private final AtomicLong lostQueueFull = new AtomicLong();
+
+    private final AtomicLong lostRefused = new AtomicLong();
+    private volatile String refusal = "";
+    private long lostReportedAt = System.nanoTime() - LOG_EVERY_NANOS;
+    private volatile StoreEvents events = StoreEvents.NONE;
     /** A write failed because Redis was away, and the queue has not been written out since. */
     private volatile boolean away;
 
@@ -309,10 +330,19 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
         return link.timed(RedisLink.Op.BUDGET, f);
     }
 
+    /**
+     * Where to report the episodes of writes that wait (the audit trail); {@link StoreEvents#NONE} by
+     * default. Set once both are open; may be set again at any time.
+     */
+    public void events(StoreEvents events) {
+        this.events = events;
+    }
+
     /** Queues {@code d} behind what waits; {@code forRedis}: because Redis is away (counted, logged). */
     private void defer(Deferred d, boolean forRedis) {
         if (deferredCount.get() >= MAX_DEFERRED) {
             lost.incrementAndGet();
+            lostQueueFull.incrementAndGet();
             log.log(
                     System.Logger.Level.ERROR,
                     "more than " + MAX_DEFERRED + " budget writes wait for Redis; one is" + " lost: " + d);
@@ -322,17 +352,53 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
         deferredCount.incrementAndGet();
         if (forRedis) {
             deferredTotal.incrementAndGet();
-            logWaiting();
+            logWaiting(d);
         }
     }
 
-    private void logWaiting() {
-        if (!waitingLogged) {
-            waitingLogged = true;
+    /** The start of an episode, once: the WARNING and the event, with the kind of the write {@code d}. */
+    private void logWaiting(Deferred d) {
+        if (waiting.compareAndSet(false, true)) {
+            long at = System.currentTimeMillis();
+            waitingSince = at;
             log.log(
                     System.Logger.Level.WARNING,
                     "budget writes wait for Redis at {0}: they are kept in order and written when it answers",
                     link.config().safeUrl());
+            String kind = d instanceof Settle ? "settle" : d instanceof Release ? "release" : "journal";
+            report(e -> e.writesWaiting(at, kind));
+        }
+    }
+
+    /** Hands an event to {@link #events}; a listener's bug is logged, never the caller's problem. */
+    private void report(java.util.function.Consumer<StoreEvents> event) {
+        try {
+            event.accept(events);
+        } catch (RuntimeException e) {
+            log.log(System.Logger.Level.ERROR, "reporting a Redis store event to the audit trail failed", e);
+        }
+    }
+
+    /** Reports the writes lost since the last report, one event per reason; {@code force}: even within the minute. */
+    private void reportLost(boolean force) {
+        long now = System.nanoTime();
+        if (!force && now - lostReportedAt < LOG_EVERY_NANOS) {
+            return;
+        }
+        long full = lostQueueFull.getAndSet(0);
+        long refused = lostRefused.getAndSet(0);
+        if (full == 0 && refused == 0) {
+            return;
+        }
+        lostReportedAt = now;
+        long at = System.currentTimeMillis();
+        if (full > 0) {
+            report(e -> e.writesLost(
+                    at, full, "queue full: more than " + MAX_DEFERRED + " budget writes waited for Redis"));
+        }
+        if (refused > 0) {
+            String why = "refused by Redis (" + refusal + ")";
+            report(e -> e.writesLost(at, refused, why));
         }
     }
 
@@ -341,6 +407,9 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
         try {
             batchJournal();
             drain(System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+            if (!waiting.get()) {
+                reportLost(false);
+            }
         } catch (RuntimeException e) {
             log.log(System.Logger.Level.ERROR, "the Redis budget writer failed a round", e);
         }
@@ -365,7 +434,6 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
 
     /** Writes the queue oldest first until it is empty, Redis fails, or {@code deadline}. */
     private void drain(long deadline) {
-        int written = 0;
         Deferred d;
         while ((d = deferred.peek()) != null && System.nanoTime() < deadline) {
             try {
@@ -375,25 +443,47 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
                 if (e instanceof TimeoutException || RedisLink.unavailable(c)) {
                     // Redis is away: the next round tries again, in the same order
                     away = true;
-                    logWaiting();
+                    logWaiting(d);
                     return;
                 }
                 log.log(System.Logger.Level.ERROR, "Redis refused a budget write; it is dropped: " + d, c);
                 lost.incrementAndGet();
+                refusal = c.getClass().getSimpleName();
+                lostRefused.incrementAndGet();
+                deferred.poll();
+                deferredCount.decrementAndGet();
+                continue;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             }
             deferred.poll();
             deferredCount.decrementAndGet();
-            written++;
+            if (waiting.get()) {
+                episodeWrites++;
+                if (d instanceof Settle s) {
+                    episodeSettledNano += s.actualNano();
+                } else if (d instanceof Charge c) {
+                    episodeJournaledNano += c.nano();
+                }
+            }
         }
         if (deferred.isEmpty()) {
             away = false;
         }
-        if (written > 0 && waitingLogged && deferred.isEmpty()) {
-            waitingLogged = false;
+        if (deferred.isEmpty() && waiting.get()) {
+            long writes = episodeWrites;
+            long settled = episodeSettledNano;
+            long journaled = episodeJournaledNano;
+            long from = waitingSince;
+            long to = System.currentTimeMillis();
+            episodeWrites = 0;
+            episodeSettledNano = 0;
+            episodeJournaledNano = 0;
+            waiting.set(false);
             log.log(System.Logger.Level.INFO, "budget writes that waited for Redis are written");
+            report(e -> e.waitingWritten(writes, settled, journaled, from, to));
+            reportLost(true);
         }
     }
 
@@ -486,6 +576,7 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
             }
         }
         int left = deferredCount.get();
+        reportLost(true);
         if (left > 0) {
             lost.addAndGet(left);
             log.log(
@@ -493,6 +584,8 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
                     "{0} budget writes could not be written to Redis at {1} before shutdown and are lost",
                     left,
                     link.config().safeUrl());
+            long at = System.currentTimeMillis();
+            report(e -> e.writesLost(at, left, "still waiting for Redis at shutdown"));
         }
     }
 }
