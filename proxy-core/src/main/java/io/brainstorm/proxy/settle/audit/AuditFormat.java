@@ -61,6 +61,36 @@ final class AuditFormat {
     /** A gap: records that were never written, and why. {@code from}/{@code to} are epoch ms or -1 when unknown. */
     record Gap(long lost, String reason, long from, long to) {}
 
+    /**
+     * An event of the shared state store ({@code "type":"state"}): budget writes that waited for it.
+     * {@code event} is {@link #WAITING}, {@link #WRITTEN} or {@link #LOST}; the other fields are those
+     * of its event (docs/audit.md), 0, -1 or null elsewhere.
+     *
+     * @param atMillis      the record's {@code time}
+     * @param firstWrite    {@link #WAITING}: the kind of the first write that waited
+     * @param writes        {@link #WRITTEN}, {@link #LOST}: how many writes
+     * @param settledNano   {@link #WRITTEN}: the spend of the settles among them
+     * @param journaledNano {@link #WRITTEN}: the spend of the journal batches among them
+     * @param from          {@link #WRITTEN}: when the first write had to wait, epoch ms
+     * @param to            {@link #WRITTEN}: when the last was written, epoch ms
+     * @param reason        {@link #LOST}: why
+     */
+    record State(
+            long atMillis,
+            String store,
+            String event,
+            @Nullable String firstWrite,
+            long writes,
+            long settledNano,
+            long journaledNano,
+            long from,
+            long to,
+            @Nullable String reason) {
+        static final String WAITING = "writes_waiting";
+        static final String WRITTEN = "waiting_written";
+        static final String LOST = "writes_lost";
+    }
+
     AuditFormat(byte[] key, boolean recordContent) {
         try {
             this.mac = Mac.getInstance("HmacSHA256");
@@ -162,6 +192,36 @@ final class AuditFormat {
             g.writeStringField("reason", gap.reason());
             g.writeStringField("from", gap.from() < 0 ? null : time(gap.from()));
             g.writeStringField("to", gap.to() < 0 ? null : time(gap.to()));
+            return end(g, out, prev);
+        } catch (IOException | RuntimeException e) {
+            throw failed(e);
+        }
+    }
+
+    /** Appends a state record's line to {@code out}; returns its MAC. */
+    byte[] appendState(ByteArrayOutputStream out, long seq, byte[] prev, State st) {
+        body.reset();
+        JsonGenerator g = gen;
+        try {
+            start(g, seq, prev, timeOf(st.atMillis()), "state");
+            g.writeStringField("store", st.store());
+            g.writeStringField("event", st.event());
+            switch (st.event()) {
+                case State.WAITING -> g.writeStringField("first_write", st.firstWrite());
+                case State.WRITTEN -> {
+                    g.writeNumberField("writes", st.writes());
+                    g.writeFieldName("settled_usd");
+                    g.writeNumber(Cost.formatUsd(st.settledNano()));
+                    g.writeFieldName("journaled_usd");
+                    g.writeNumber(Cost.formatUsd(st.journaledNano()));
+                    g.writeStringField("from", st.from() < 0 ? null : time(st.from()));
+                    g.writeStringField("to", st.to() < 0 ? null : time(st.to()));
+                }
+                default -> {
+                    g.writeNumberField("writes", st.writes());
+                    g.writeStringField("reason", st.reason());
+                }
+            }
             return end(g, out, prev);
         } catch (IOException | RuntimeException e) {
             throw failed(e);

@@ -3,6 +3,7 @@ package io.brainstorm.proxy.settle.audit;
 import io.brainstorm.proxy.config.AuditConfig;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.CompletionSink;
+import io.brainstorm.proxy.state.StoreEvents;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,12 +131,58 @@ public final class AuditLog implements CompletionSink, AutoCloseable {
         }
     }
 
+    /**
+     * Where a shared state store reports its budget writes that waited for it: each event becomes a
+     * {@code "type":"state"} record, chained like the others (docs/audit.md). The events never block:
+     * they go through the same bounded queue as request records, and one the queue refuses is
+     * counted as lost and noted by a gap record.
+     *
+     * @param store the store's name in the records, e.g. {@code redis}
+     */
+    public StoreEvents storeEvents(String store) {
+        return new StoreEvents() {
+            @Override
+            public void writesWaiting(long atMillis, String firstWrite) {
+                offer(new AuditFormat.State(
+                        atMillis, store, AuditFormat.State.WAITING, firstWrite, 0, 0, 0, -1, -1, null));
+            }
+
+            @Override
+            public void waitingWritten(
+                    long writes, long settledNano, long journaledNano, long fromMillis, long toMillis) {
+                offer(new AuditFormat.State(
+                        toMillis,
+                        store,
+                        AuditFormat.State.WRITTEN,
+                        null,
+                        writes,
+                        settledNano,
+                        journaledNano,
+                        fromMillis,
+                        toMillis,
+                        null));
+            }
+
+            @Override
+            public void writesLost(long atMillis, long writes, String reason) {
+                offer(new AuditFormat.State(
+                        atMillis, store, AuditFormat.State.LOST, null, writes, 0, 0, -1, -1, reason));
+            }
+        };
+    }
+
+    private void offer(AuditFormat.State state) {
+        if (writer.closing() || !queue.offer(state)) {
+            writer.lose();
+        }
+    }
+
     /** The last record written, as the admin API publishes it. */
     public Head head() {
         return writer.head();
     }
 
-    /** Records written (request records; gap records not counted). */
+    /** Records written (request records; gap and state records not counted). */
     public long written() {
         return writer.written();
     }

@@ -19,7 +19,7 @@ final class AuditQueue {
     /** Queued by {@link #wake} so the writer need not wait out its poll; never handed out. */
     private static final Object WAKE = new Object();
 
-    /** {@link Completion}s, and the odd {@link #WAKE}. */
+    /** {@link Completion}s, {@link AuditFormat.State}s, and the odd {@link #WAKE}. */
     private final LinkedBlockingQueue<Object> queue;
     /** Records refused since the writer last looked, and their first and last times. */
     private final AtomicLong dropped = new AtomicLong();
@@ -28,6 +28,8 @@ final class AuditQueue {
     private final AtomicLong droppedTo = new AtomicLong(Long.MIN_VALUE);
     /** The writer's: what {@link #drainTo} took, before the markers are left out. */
     private final List<Object> drained = new ArrayList<>();
+    /** The writer's: state records taken by {@link #poll} or {@link #drainTo}, not yet written. */
+    private final List<AuditFormat.State> states = new ArrayList<>();
 
     AuditQueue(int capacity) {
         this.queue = new LinkedBlockingQueue<>(capacity);
@@ -45,12 +47,29 @@ final class AuditQueue {
         return false;
     }
 
+    /**
+     * Never blocks: queues a state record and wakes the writer, or tallies it as refused (its gap
+     * record will count it) and returns false when the queue is full.
+     */
+    boolean offer(AuditFormat.State state) {
+        if (queue.offer(state)) {
+            return true;
+        }
+        dropped.incrementAndGet();
+        droppedFrom.accumulateAndGet(state.atMillis(), Math::min);
+        droppedTo.accumulateAndGet(state.atMillis(), Math::max);
+        return false;
+    }
+
     /** Ends the writer's current {@link #poll} at once. */
     void wake() {
         queue.offer(WAKE);
     }
 
-    /** The next record, waiting up to {@code millis}; null when none came, or on {@link #wake} or an interrupt. */
+    /**
+     * The next request record, waiting up to {@code millis}; null when none came, on {@link #wake}
+     * or an interrupt, or when a state record came (kept for {@link #takeStates}).
+     */
     @Nullable
     Completion poll(long millis) {
         Object next;
@@ -59,7 +78,21 @@ final class AuditQueue {
         } catch (InterruptedException e) {
             return null;
         }
+        if (next instanceof AuditFormat.State st) {
+            states.add(st);
+        }
         return next instanceof Completion c ? c : null;
+    }
+
+    /** Whether state records taken from the queue wait to be written. */
+    boolean hasStates() {
+        return !states.isEmpty();
+    }
+
+    /** Moves the state records taken from the queue into {@code out}, oldest first. */
+    void takeStates(List<AuditFormat.State> out) {
+        out.addAll(states);
+        states.clear();
     }
 
     /**
@@ -72,6 +105,8 @@ final class AuditQueue {
         for (Object o : drained) {
             if (o instanceof Completion c) {
                 batch.add(c);
+            } else if (o instanceof AuditFormat.State st) {
+                states.add(st);
             }
         }
         drained.clear();

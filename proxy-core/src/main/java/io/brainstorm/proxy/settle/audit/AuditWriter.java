@@ -168,7 +168,7 @@ final class AuditWriter implements Runnable {
 
     private void idle() {
         long now = System.nanoTime();
-        if (failing && now - retryAt >= 0 && pendingGaps()) {
+        if (queue.hasStates() || (failing && now - retryAt >= 0 && pendingGaps())) {
             writeSafely(new ArrayList<>(), false);
         }
         try {
@@ -193,6 +193,9 @@ final class AuditWriter implements Runnable {
         final AuditFiles.DayFile file;
         final Bytes bytes = new Bytes();
         int requests;
+        /** State records among them: lost with the requests if the write fails. */
+        int states;
+
         boolean gaps;
         long firstMillis = Long.MAX_VALUE;
         long lastMillis = Long.MIN_VALUE;
@@ -228,8 +231,10 @@ final class AuditWriter implements Runnable {
     private void write(List<Completion> batch, boolean retryNow) {
         long now = System.nanoTime();
         queue.takeDropped(queueLoss);
+        List<AuditFormat.State> states = new ArrayList<>();
+        queue.takeStates(states);
         if (failing && !retryNow && now - retryAt < 0) {
-            loseToFailure(batch);
+            loseToFailure(batch, states);
             return;
         }
         List<AuditFormat.Gap> gaps = new ArrayList<>(tornGaps);
@@ -239,7 +244,7 @@ final class AuditWriter implements Runnable {
         if (failLoss.count() > 0) {
             gaps.add(failLoss.gap("write failed: " + failReason));
         }
-        if (batch.isEmpty() && gaps.isEmpty()) {
+        if (batch.isEmpty() && gaps.isEmpty() && states.isEmpty()) {
             return;
         }
         List<Segment> segments = new ArrayList<>(2);
@@ -254,6 +259,16 @@ final class AuditWriter implements Runnable {
             seg.lastSeq = s;
             seg.lastMac = prev;
             seg.lastTime = nowMillis;
+        }
+        for (AuditFormat.State st : states) {
+            seg = segmentFor(segments, seg, st.atMillis(), prev);
+            prev = format.appendState(seg.bytes, ++s, prev, st);
+            seg.states++;
+            seg.firstMillis = Math.min(seg.firstMillis, st.atMillis());
+            seg.lastMillis = Math.max(seg.lastMillis, st.atMillis());
+            seg.lastSeq = s;
+            seg.lastMac = prev;
+            seg.lastTime = st.atMillis();
         }
         for (Completion c : batch) {
             seg = segmentFor(segments, seg, c.atMillis(), prev);
@@ -290,7 +305,7 @@ final class AuditWriter implements Runnable {
                             g.file.path(),
                             (now - failingSince) / 1_000_000_000L,
                             failLoss.count(),
-                            g.lastSeq - g.requests + 1);
+                            g.lastSeq - g.requests - g.states + 1);
                 }
                 failLoss.clear();
             }
@@ -321,9 +336,9 @@ final class AuditWriter implements Runnable {
         retryAt = now + RETRY_NANOS;
         int requests = 0;
         for (Segment g : notWritten) {
-            requests += g.requests;
-            if (g.requests > 0) {
-                failLoss.add(g.requests, g.firstMillis, g.lastMillis);
+            requests += g.requests + g.states;
+            if (g.requests + g.states > 0) {
+                failLoss.add(g.requests + g.states, g.firstMillis, g.lastMillis);
             }
         }
         lost.addAndGet(requests);
@@ -342,8 +357,8 @@ final class AuditWriter implements Runnable {
     }
 
     /** While failing, before the next retry: the batch is lost unwritten. */
-    private void loseToFailure(List<Completion> batch) {
-        if (batch.isEmpty()) {
+    private void loseToFailure(List<Completion> batch, List<AuditFormat.State> states) {
+        if (batch.isEmpty() && states.isEmpty()) {
             return;
         }
         long first = Long.MAX_VALUE;
@@ -352,8 +367,13 @@ final class AuditWriter implements Runnable {
             first = Math.min(first, c.atMillis());
             last = Math.max(last, c.atMillis());
         }
-        failLoss.add(batch.size(), first, last);
-        lost.addAndGet(batch.size());
+        for (AuditFormat.State st : states) {
+            first = Math.min(first, st.atMillis());
+            last = Math.max(last, st.atMillis());
+        }
+        int n = batch.size() + states.size();
+        failLoss.add(n, first, last);
+        lost.addAndGet(n);
     }
 
     /** For a log line after a failed force: the day file is the one written last, so there is one. */
