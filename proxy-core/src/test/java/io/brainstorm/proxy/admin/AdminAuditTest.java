@@ -16,6 +16,7 @@ import io.brainstorm.proxy.server.RequestAggregator;
 import io.brainstorm.proxy.settle.Completion;
 import io.brainstorm.proxy.settle.ScoreOutcome;
 import io.brainstorm.proxy.settle.audit.AuditLog;
+import io.brainstorm.proxy.state.StoreEvents;
 import io.brainstorm.proxy.testing.TestRouters;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -212,6 +213,43 @@ class AdminAuditTest {
         Answer head = get("/admin/v1/audit/head", acme);
         assertEquals(403, head.status());
         assertEquals("permission_error", head.json().get("error").get("code").asText());
+    }
+
+    @Test
+    void stateRecordsAreListedToTheSuperAdminOnlyAndFiltersLeaveThemOut() throws Exception {
+        long at = T0 + 86_400_000L + 300_000L;
+        StoreEvents events = audit.storeEvents("redis");
+        events.writesWaiting(at, "settle");
+        events.waitingWritten(3, 1_200, 700, at, at + 2_000);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (audit.head().seq() < N + 2 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(N + 2, audit.head().seq());
+
+        List<JsonNode> all = all(BOTH_DAYS, SUPER, 1000);
+        assertEquals(N + 2, all.size());
+        List<JsonNode> states =
+                all.stream().filter(r -> r.get("type").asText().equals("state")).toList();
+        assertEquals(
+                List.of("writes_waiting", "waiting_written"),
+                states.stream().map(r -> r.get("event").asText()).toList());
+        // a filter by key, model or status is about requests: no state record matches it
+        assertEquals(125, all(BOTH_DAYS + "&key_id=key_k1", SUPER, 50).size());
+        assertEquals(84, all(BOTH_DAYS + "&model=sim/beta", SUPER, 1000).size());
+        assertEquals(36, all(BOTH_DAYS + "&status=429", SUPER, 1000).size());
+
+        assertEquals(
+                201,
+                send(HttpMethod.POST, "/admin/v1/tenants", SUPER, "{\"id\":\"acme\"}")
+                        .status());
+        Answer created = send(
+                HttpMethod.POST, "/admin/v1/tenants/acme/keys", SUPER, "{\"name\":\"acme-admin\",\"kind\":\"admin\"}");
+        assertEquals(201, created.status(), created.json().toString());
+        String acme = "Bearer " + created.json().get("key").asText();
+        List<JsonNode> tenants = all(BOTH_DAYS, acme, 1000);
+        assertEquals(N / 5, tenants.size());
+        assertTrue(tenants.stream().allMatch(r -> r.get("type").asText().equals("request")));
     }
 
     @Test
