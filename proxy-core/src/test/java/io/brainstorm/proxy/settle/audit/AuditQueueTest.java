@@ -55,4 +55,37 @@ class AuditQueueTest {
         queue.takeDropped(loss);
         assertEquals(2, loss.count(), "taken once");
     }
+
+    private static AuditFormat.State waiting(long at) {
+        return new AuditFormat.State(at, "redis", AuditFormat.State.WAITING, "settle", 0, 0, 0, -1, -1, null);
+    }
+
+    @Test
+    void stateRecordsShareTheBoundAndAreKeptApartFromRequests() {
+        AuditQueue queue = new AuditQueue(2);
+        Completion a = completion(T0, 1);
+        AuditFormat.State s1 = waiting(T0 + 1);
+        assertTrue(queue.offer(a));
+        assertTrue(queue.offer(s1));
+        assertFalse(queue.offer(waiting(T0 + 5)), "the queue is full for state records too");
+        assertTrue(queue.hasDropped());
+        Loss loss = new Loss();
+        queue.takeDropped(loss);
+        assertEquals(new AuditFormat.Gap(1, "queue full", T0 + 5, T0 + 5), loss.gap("queue full"));
+
+        List<Completion> batch = new ArrayList<>();
+        assertEquals(2, queue.drainTo(batch, 16));
+        assertEquals(List.of(a), batch, "only requests reach the batch");
+        assertTrue(queue.hasStates());
+        List<AuditFormat.State> states = new ArrayList<>();
+        queue.takeStates(states);
+        assertEquals(List.of(s1), states);
+        assertFalse(queue.hasStates());
+
+        AuditFormat.State s2 = waiting(T0 + 9);
+        assertTrue(queue.offer(s2));
+        assertNull(queue.poll(0), "a state record is no request");
+        queue.takeStates(states);
+        assertEquals(List.of(s1, s2), states);
+    }
 }
