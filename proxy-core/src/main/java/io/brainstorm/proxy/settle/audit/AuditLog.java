@@ -14,10 +14,12 @@ import org.jspecify.annotations.Nullable;
 /**
  * The audit trail's writer (docs/architecture.md §9, docs/audit.md): a {@link CompletionSink} that appends one
  * HMAC-chained JSON Lines record per ended request to daily files {@code audit-YYYY-MM-DD.jsonl}
- * in the audit folder. Record format and chain: {@link AuditFormat}.
+ * in the audit folder, and one {@code "type":"state"} record per event a shared state store reports
+ * through {@link #storeEvents}. Record format and chain: {@link AuditFormat}.
  *
  * <h2>Threading</h2>
- * {@link #accept} runs on event loops, concurrently, and only offers the record to a bounded queue
+ * {@link #accept} and the {@link #storeEvents} events run on any thread, concurrently, and only
+ * offer the record to a bounded queue
  * ({@code audit.queue_records}); when the queue is full the record is counted as lost and a gap
  * record notes it later. One writer thread ({@code br-audit}, daemon) takes up to
  * {@code audit.batch_records} records at a time, serializes them, writes them with one call and

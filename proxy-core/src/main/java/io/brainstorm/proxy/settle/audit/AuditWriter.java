@@ -20,7 +20,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The audit trail's writer thread ({@code br-audit}): takes batches of records from the
- * {@link AuditQueue}, chains them ({@link AuditFormat}) after the gap records owed, splits them by
+ * {@link AuditQueue}, chains them ({@link AuditFormat}) after the gap records owed and the state
+ * records taken, splits them by
  * day and hands them to the {@link DayFileAppender}; keeps the head and the counters
  * {@link AuditLog} publishes.
  *
