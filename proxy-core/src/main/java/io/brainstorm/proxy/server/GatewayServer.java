@@ -168,6 +168,11 @@ public final class GatewayServer implements AutoCloseable {
             server.redis = redis;
             if (redis != null) {
                 gateway.redis(redis);
+                AuditLog trail = server.audit;
+                if (trail != null) {
+                    // budget writes that waited for Redis go on the trail as state records (docs/audit.md)
+                    redis.limits().events(trail.storeEvents("redis"));
+                }
                 server.redisMetrics =
                         RedisMetrics.register(Objects.requireNonNull(gateway.metrics(), "metrics"), redis);
             }
