@@ -254,6 +254,49 @@ class RedisGatewaysTest {
         });
     }
 
+    @Test
+    void aRedisOutageIsOnTheAuditTrailOfTheGatewayWhoseWritesWaited() throws Exception {
+        Gateway a = gateways.get(0);
+        redis.stop();
+        // a key without limits is served while Redis is away; its spend waits in the journal
+        HttpResponse<String> served = chat(a, key, "sim/alpha", "");
+        assertEquals(200, served.statusCode(), served.body());
+        Thread.sleep(300);
+        redis.start();
+        long t0 = System.nanoTime();
+        List<JsonNode> states = List.of();
+        while (states.size() < 2 && System.nanoTime() - t0 < 20_000_000_000L) {
+            Thread.sleep(50);
+            states = auditRecords(a, "state");
+        }
+        assertEquals(2, states.size(), states.toString());
+        assertEquals("writes_waiting", states.get(0).path("event").asText(), states.toString());
+        assertEquals("journal", states.get(0).path("first_write").asText(), states.toString());
+        JsonNode written = states.get(1);
+        assertEquals("waiting_written", written.path("event").asText(), written.toString());
+        assertEquals(1, written.path("writes").asLong(), written.toString());
+        List<JsonNode> requests = auditRecords(a, "request");
+        assertEquals(1, requests.size(), requests.toString());
+        assertEquals(
+                requests.get(0).path("cost_usd").decimalValue(),
+                written.path("journaled_usd").decimalValue(),
+                "the journal batch that waited holds the spend of the request served meanwhile");
+        assertEquals(List.of(), auditRecords(gateways.get(1), "state"), "B had nothing waiting");
+    }
+
+    /** Today's records of {@code type} on {@code g}'s audit trail, through its admin API. */
+    private List<JsonNode> auditRecords(Gateway g, String type) throws Exception {
+        HttpResponse<String> r = send("GET", g.admin() + "/audit?limit=1000", adminToken, null);
+        assertEquals(200, r.statusCode(), r.body());
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode rec : Json.MAPPER.readTree(r.body()).path("data")) {
+            if (rec.path("type").asText().equals(type)) {
+                out.add(rec);
+            }
+        }
+        return out;
+    }
+
     private static final String JSON_FORMAT = ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
             + "{\"name\":\"city\",\"schema\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},"
             + "\"required\":[\"city\"]}}}";
