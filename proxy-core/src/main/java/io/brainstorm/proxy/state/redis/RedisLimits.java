@@ -25,6 +25,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * Admission's counts in Redis, shared by every gateway on it (docs/scale-out.md): rate windows by
@@ -371,7 +372,7 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
     }
 
     /** Hands an event to {@link #events}; a listener's bug is logged, never the caller's problem. */
-    private void report(java.util.function.Consumer<StoreEvents> event) {
+    private void report(Consumer<StoreEvents> event) {
         try {
             event.accept(events);
         } catch (RuntimeException e) {
