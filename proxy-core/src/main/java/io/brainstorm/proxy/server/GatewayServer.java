@@ -485,6 +485,10 @@ public final class GatewayServer implements AutoCloseable {
         if (services != null) {
             services.scoring().close();
         }
+        if (redis != null) {
+            // before the audit trail: writes still waiting for Redis are written, or recorded as lost in it
+            redis.close();
+        }
         if (audit != null) {
             // after the event loops and the scorer: every request's record is queued by now
             gateway.completions().remove(audit);
@@ -501,9 +505,6 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (store != null) {
             store.close();
-        }
-        if (redis != null) {
-            redis.close();
         }
     }
 
