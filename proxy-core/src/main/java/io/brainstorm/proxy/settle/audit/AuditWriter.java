@@ -210,6 +210,20 @@ final class AuditWriter implements Runnable {
             this.file = file;
             this.lastMac = prevMac;
         }
+
+        /** A record of time {@code atMillis} was appended as {@code seq}, with MAC {@code mac}. */
+        void appended(long seq, byte[] mac, long atMillis) {
+            lastSeq = seq;
+            lastMac = mac;
+            lastTime = atMillis;
+        }
+
+        /** {@link #appended}, for a record (request or state) whose time the segment's span covers. */
+        void appendedTimed(long seq, byte[] mac, long atMillis) {
+            firstMillis = Math.min(firstMillis, atMillis);
+            lastMillis = Math.max(lastMillis, atMillis);
+            appended(seq, mac, atMillis);
+        }
     }
 
     /** A byte stream that lends its array. */
@@ -257,29 +271,19 @@ final class AuditWriter implements Runnable {
             seg = segmentFor(segments, seg, nowMillis, prev);
             prev = format.appendGap(seg.bytes, ++s, prev, nowMillis, g);
             seg.gaps = true;
-            seg.lastSeq = s;
-            seg.lastMac = prev;
-            seg.lastTime = nowMillis;
+            seg.appended(s, prev, nowMillis);
         }
         for (AuditFormat.State st : states) {
             seg = segmentFor(segments, seg, st.atMillis(), prev);
             prev = format.appendState(seg.bytes, ++s, prev, st);
             seg.states++;
-            seg.firstMillis = Math.min(seg.firstMillis, st.atMillis());
-            seg.lastMillis = Math.max(seg.lastMillis, st.atMillis());
-            seg.lastSeq = s;
-            seg.lastMac = prev;
-            seg.lastTime = st.atMillis();
+            seg.appendedTimed(s, prev, st.atMillis());
         }
         for (Completion c : batch) {
             seg = segmentFor(segments, seg, c.atMillis(), prev);
             prev = format.appendRequest(seg.bytes, ++s, prev, c);
             seg.requests++;
-            seg.firstMillis = Math.min(seg.firstMillis, c.atMillis());
-            seg.lastMillis = Math.max(seg.lastMillis, c.atMillis());
-            seg.lastSeq = s;
-            seg.lastMac = prev;
-            seg.lastTime = c.atMillis();
+            seg.appendedTimed(s, prev, c.atMillis());
         }
         for (int i = 0; i < segments.size(); i++) {
             Segment g = segments.get(i);
