@@ -225,29 +225,32 @@ public final class RedisLimits implements LimitStore, AutoCloseable {
     private void unreachable(Throwable e) {
         Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         if (failOpen && RedisLink.unavailable(c)) {
-            long since = servedOpen.count();
-            if (since > 0) {
-                log.log(
-                        System.Logger.Level.WARNING,
-                        "Redis at {0} cannot be reached ({1}): serving keys with a budget or rate limit without"
-                                + " them (redis.on_unavailable: open); {2} such requests since the last such line",
-                        link.config().safeUrl(),
-                        c.toString(),
-                        since);
-            }
+            warnOncePerMinute(
+                    servedOpen,
+                    c,
+                    "serving keys with a budget or rate limit without them (redis.on_unavailable: open); {2} such"
+                            + " requests since the last such line");
             return;
         }
-        long since = refused.count();
+        warnOncePerMinute(
+                refused,
+                c,
+                "keys with a budget or rate limit get 503 state_unavailable (redis.on_unavailable: closed); {2}"
+                        + " refused since the last such line");
+        throw new StateStoreException("Redis cannot be reached: " + c.getMessage(), c, 1, true);
+    }
+
+    /** Counts one on {@code count} and, when its minute is up, logs {@code consequence} ({2}: how many since the last line). */
+    private void warnOncePerMinute(OncePerMinute count, Throwable cause, String consequence) {
+        long since = count.count();
         if (since > 0) {
             log.log(
                     System.Logger.Level.WARNING,
-                    "Redis at {0} cannot be reached ({1}): keys with a budget or rate limit get 503"
-                            + " state_unavailable (redis.on_unavailable: closed); {2} refused since the last such line",
+                    "Redis at {0} cannot be reached ({1}): " + consequence,
                     link.config().safeUrl(),
-                    c.toString(),
+                    cause.toString(),
                     since);
         }
-        throw new StateStoreException("Redis cannot be reached: " + c.getMessage(), c, 1, true);
     }
 
     /** A count whose log line is written at most once a minute, saying how many happened since the last one. */
